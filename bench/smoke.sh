@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: AGPL-3.0-or-later
+#
+# Runs every benchmark in its small SMOKE=1 form, so the benches never rot (CI runs this).
+#
+#   bench/smoke.sh
+#
+# Fails only if a bench script itself fails: it could not build or start, a request errored, or
+# a ledger did not verify. Missed performance targets are printed but do not fail (a 2-second
+# run on a shared CI machine measures nothing reliable). Both benches share one release build.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$ROOT"
+export SMOKE=1
+
+failed=()
+for bench in campaign-page donations; do
+    echo
+    echo "--- bench/$bench.sh (SMOKE=1)"
+    if ! bash "bench/$bench.sh"; then
+        failed+=("$bench")
+    fi
+done
+
+echo
+if ((${#failed[@]})); then
+    echo "bench smoke: FAILED: ${failed[*]}" >&2
+    exit 1
+fi
+echo "bench smoke: all benches ran"

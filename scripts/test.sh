@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: AGPL-3.0-or-later
+#
+# The whole test suite, on SQLite and PostgreSQL:
+#
+#   scripts/test.sh [extra cargo test args...]
+#
+# Starts a throwaway PostgreSQL cluster in a temporary directory (stopped and removed on exit),
+# exports SHELFRAISER_TEST_PG_URL=<admin URL> (each PostgreSQL test creates its own fresh
+# database from it), then runs `cargo test --locked --all-targets "$@"`.
+#
+# If SHELFRAISER_TEST_PG_URL is already set, that server is used and no cluster is started.
+# If no PostgreSQL server binaries are installed, the PostgreSQL tests cannot run: with CI=true
+# this is an error; otherwise the suite runs without them (the tests say they were skipped).
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$ROOT"
+
+PG_DIR=""
+cleanup() {
+    local rc=$?
+    if [[ -n "$PG_DIR" ]]; then
+        bash "$ROOT/scripts/pg-cluster.sh" stop "$PG_DIR" || true
+        rm -rf "$PG_DIR"
+    fi
+    exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+if [[ -n "${SHELFRAISER_TEST_PG_URL:-}" ]]; then
+    echo "test.sh: using the PostgreSQL server given in SHELFRAISER_TEST_PG_URL"
+else
+    PG_DIR=$(mktemp -d /tmp/shelfraiser-test-pg.XXXXXX)
+    set +e
+    url=$(bash "$ROOT/scripts/pg-cluster.sh" start "$PG_DIR")
+    rc=$?
+    set -e
+    if [[ $rc -eq 0 ]]; then
+        export SHELFRAISER_TEST_PG_URL="$url"
+        echo "test.sh: throwaway PostgreSQL cluster at $SHELFRAISER_TEST_PG_URL"
+    elif [[ $rc -eq 3 ]]; then
+        echo "test.sh: PostgreSQL server binaries not found (apt-get install postgresql-15);" \
+            "PostgreSQL tests will not run" >&2
+        if [[ "${CI:-}" == "true" ]]; then
+            echo "test.sh: CI=true requires PostgreSQL; failing" >&2
+            exit 1
+        fi
+    else
+        echo "test.sh: could not start the throwaway PostgreSQL cluster" >&2
+        exit 1
+    fi
+fi
+
+cargo test --locked --all-targets "$@"

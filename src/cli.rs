@@ -1,0 +1,561 @@
+//! The command line. Storage options (`--config`, `--data-dir`, `--database-url`) are global,
+//! so every subcommand reads and writes the same data a running `serve` does.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{Context, anyhow, bail};
+use chrono::{DateTime, NaiveDate, Utc};
+use clap::{Args, Parser, Subcommand};
+
+use crate::campaigns::{CampaignState, Milestone, NewCampaign, Progress, Slug, repo};
+use crate::config::{DEFAULT_CONFIG, Overrides, Settings};
+use crate::db::Db;
+use crate::donations::Visibility;
+use crate::donations::ledger::{self, NewDonation, Recorded};
+use crate::email::Email;
+use crate::i18n::I18n;
+use crate::money::{CurrencyCode, Money};
+use crate::rates;
+use crate::server::{Application, shutdown_signal};
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "shelfraiser",
+    version,
+    about = "A self-hosted home for a library cause."
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub storage: StorageArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Args, Debug, Clone, Default)]
+pub struct StorageArgs {
+    /// Configuration file (TOML). Default: ./shelfraiser.toml when present.
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Folder for the SQLite database and local files [default: ./shelfraiser-data].
+    #[arg(long, global = true, value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// sqlite://PATH or postgres://USER:PASS@HOST/DB [default: SQLite in the data dir].
+    #[arg(long, global = true, value_name = "URL")]
+    pub database_url: Option<String>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Run the web server.
+    Serve(ServeArgs),
+    /// Apply database migrations and exit.
+    Migrate,
+    /// Configuration helpers.
+    #[command(subcommand)]
+    Config(ConfigCmd),
+    /// Create, list and show campaigns.
+    #[command(subcommand)]
+    Campaign(CampaignCmd),
+    /// Record donations.
+    #[command(subcommand)]
+    Donation(DonationCmd),
+    /// Exchange rates.
+    #[command(subcommand)]
+    Rates(RatesCmd),
+    /// The donation ledger.
+    #[command(subcommand)]
+    Ledger(LedgerCmd),
+}
+
+#[derive(Args, Debug)]
+pub struct ServeArgs {
+    /// Address to listen on; port 0 picks a free port [default: 127.0.0.1:8080].
+    #[arg(long, value_name = "ADDR")]
+    pub listen: Option<SocketAddr>,
+    /// Public base URL, e.g. https://give.example.org.
+    #[arg(long, value_name = "URL")]
+    pub base_url: Option<String>,
+    /// Seed the demo campaign into an empty database and enable test payments.
+    #[arg(long)]
+    pub demo: bool,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ConfigCmd {
+    /// Print the default configuration file, with every key documented.
+    Default,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum CampaignCmd {
+    /// Create a campaign.
+    Create(CampaignCreate),
+    /// List campaigns.
+    List,
+    /// Show one campaign and its progress.
+    Show {
+        /// The campaign's slug.
+        slug: String,
+    },
+}
+
+#[derive(Args, Debug)]
+pub struct CampaignCreate {
+    /// URL name: lowercase letters, digits and hyphens.
+    #[arg(long)]
+    pub slug: String,
+    #[arg(long)]
+    pub title: String,
+    #[arg(long, default_value = "")]
+    pub summary: String,
+    /// Markdown file with the story.
+    #[arg(long, value_name = "FILE")]
+    pub story_file: Option<PathBuf>,
+    /// Goal in major units of the currency, e.g. 12000 or 12000.50.
+    #[arg(long)]
+    pub goal: String,
+    /// Campaign currency (ISO 4217).
+    #[arg(long)]
+    pub currency: String,
+    /// Other accepted currencies, comma-separated (e.g. USD,EUR,DKK).
+    #[arg(long, value_delimiter = ',')]
+    pub accept: Vec<String>,
+    /// Start (RFC 3339 or YYYY-MM-DD) [default: now].
+    #[arg(long)]
+    pub starts: Option<String>,
+    /// End (RFC 3339 or YYYY-MM-DD).
+    #[arg(long)]
+    pub ends: Option<String>,
+    #[arg(long, default_value = "")]
+    pub beneficiary_name: String,
+    #[arg(long, default_value = "")]
+    pub beneficiary_place: String,
+    /// A milestone as AMOUNT:LABEL, repeatable (e.g. --milestone "2500:Roof and walls").
+    #[arg(long = "milestone", value_name = "AMOUNT:LABEL")]
+    pub milestones: Vec<String>,
+    /// draft or live.
+    #[arg(long, default_value = "draft")]
+    pub state: String,
+    /// Stop taking donations once the goal is reached.
+    #[arg(long)]
+    pub stop_when_funded: bool,
+    /// Show this campaign on the front page.
+    #[arg(long)]
+    pub featured: bool,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum DonationCmd {
+    /// Record an offline donation (cash, bank transfer, cheque).
+    Add(DonationAdd),
+}
+
+#[derive(Args, Debug)]
+pub struct DonationAdd {
+    /// Campaign slug.
+    #[arg(long)]
+    pub campaign: String,
+    /// Amount in major units, e.g. 25 or 25.50.
+    #[arg(long)]
+    pub amount: String,
+    /// Currency of the amount (ISO 4217); converted to the campaign currency at today's rate.
+    #[arg(long)]
+    pub currency: String,
+    /// Donor name.
+    #[arg(long)]
+    pub donor: Option<String>,
+    /// Donor e-mail.
+    #[arg(long)]
+    pub email: Option<String>,
+    /// Date the money was received (YYYY-MM-DD) [default: today].
+    #[arg(long)]
+    pub date: Option<String>,
+    /// Treasurer's note.
+    #[arg(long)]
+    pub note: Option<String>,
+    /// Donor's public message.
+    #[arg(long)]
+    pub message: Option<String>,
+    /// public, anonymous or private.
+    #[arg(long, default_value = "private")]
+    pub visibility: String,
+    /// Your reference (receipt or bank reference). Recording the same reference twice
+    /// records one donation. [default: a new random reference]
+    #[arg(long)]
+    pub reference: Option<String>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum RatesCmd {
+    /// Import the European Central Bank's reference rates (eurofxref-daily.xml format).
+    Import {
+        /// The XML file.
+        file: PathBuf,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum LedgerCmd {
+    /// Recompute every total from the ledger and compare with what pages show.
+    Verify,
+}
+
+/// Entry point: parses arguments, runs, prints one clear sentence on error.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(code) => code,
+        Err(e) => {
+            let mut msg = e.to_string();
+            for cause in e.chain().skip(1) {
+                msg.push_str(": ");
+                msg.push_str(&cause.to_string());
+            }
+            eprintln!("error: {msg}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn settings(storage: &StorageArgs, serve: Option<&ServeArgs>) -> anyhow::Result<Settings> {
+    let o = Overrides {
+        config: storage.config.clone(),
+        data_dir: storage.data_dir.clone(),
+        database_url: storage.database_url.clone(),
+        listen: serve.and_then(|s| s.listen),
+        base_url: serve.and_then(|s| s.base_url.clone()),
+        demo: serve.is_some_and(|s| s.demo),
+    };
+    Ok(Settings::load(&o)?)
+}
+
+fn init_logging(s: &Settings) {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("SHELFRAISER_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    if s.log_format == "json" {
+        let _ = builder.json().try_init();
+    } else {
+        let _ = builder.try_init();
+    }
+}
+
+async fn open(s: &Settings) -> anyhow::Result<Db> {
+    let db = Db::connect(&s.effective_database_url())
+        .await
+        .context("cannot open the database")?;
+    db.migrate().await?;
+    Ok(db)
+}
+
+pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    match cli.command {
+        Command::Serve(args) => {
+            let s = settings(&cli.storage, Some(&args))?;
+            init_logging(&s);
+            let demo = s.demo;
+            let app = Application::build(s).await?;
+            let base = app.state().base_url.clone();
+            println!("listening on http://{}", app.addr());
+            if demo {
+                println!("demo campaign: {base}/campaigns/{}", crate::demo::SLUG);
+                println!("test payments are on: the donate form leads to a TEST MODE checkout");
+            }
+            app.run_until(shutdown_signal()).await?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Migrate => {
+            let s = settings(&cli.storage, None)?;
+            let db = open(&s).await?;
+            println!("migrations applied ({})", db.backend());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Config(ConfigCmd::Default) => {
+            print!("{DEFAULT_CONFIG}");
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Campaign(cmd) => {
+            let s = settings(&cli.storage, None)?;
+            let db = open(&s).await?;
+            campaign(&db, cmd).await
+        }
+        Command::Donation(DonationCmd::Add(a)) => {
+            let s = settings(&cli.storage, None)?;
+            let db = open(&s).await?;
+            donation_add(&db, a).await
+        }
+        Command::Rates(RatesCmd::Import { file }) => {
+            let s = settings(&cli.storage, None)?;
+            let text = std::fs::read_to_string(&file)
+                .with_context(|| format!("cannot read {}", file.display()))?;
+            let sheets = rates::parse_ecb(&text)?;
+            let db = open(&s).await?;
+            let n = rates::import(&db, &sheets).await?;
+            for sh in &sheets {
+                println!(
+                    "{}: {} rates{}",
+                    sh.as_of,
+                    sh.per_eur.len(),
+                    if sh.skipped.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" (skipped unknown: {})", sh.skipped.join(", "))
+                    }
+                );
+            }
+            println!("{n} new rates stored");
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Ledger(LedgerCmd::Verify) => {
+            let s = settings(&cli.storage, None)?;
+            let db = open(&s).await?;
+            let r = ledger::verify(&db).await?;
+            if r.mismatches.is_empty() {
+                println!(
+                    "ledger ok: {} campaigns, {} entries, every total matches",
+                    r.campaigns, r.entries
+                );
+                Ok(ExitCode::SUCCESS)
+            } else {
+                for m in &r.mismatches {
+                    eprintln!("mismatch: {m}");
+                }
+                eprintln!(
+                    "error: the ledger and the shown totals differ in {} places",
+                    r.mismatches.len()
+                );
+                Ok(ExitCode::FAILURE)
+            }
+        }
+    }
+}
+
+fn parse_time(s: &str) -> anyhow::Result<DateTime<Utc>> {
+    if let Ok(t) = DateTime::parse_from_rfc3339(s) {
+        return Ok(t.with_timezone(&Utc));
+    }
+    let d = NaiveDate::parse_from_str(s, "%Y-%m-%d")
+        .map_err(|_| anyhow!("{s:?} is not a date (use YYYY-MM-DD or RFC 3339)"))?;
+    Ok(d.and_hms_opt(0, 0, 0)
+        .map(|t| t.and_utc())
+        .ok_or_else(|| anyhow!("bad date {s}"))?)
+}
+
+async fn campaign(db: &Db, cmd: CampaignCmd) -> anyhow::Result<ExitCode> {
+    let tr = I18n::new("en");
+    match cmd {
+        CampaignCmd::Create(a) => {
+            let currency = CurrencyCode::parse(&a.currency)?;
+            let goal = Money::parse_major(&a.goal, currency).context("bad --goal")?;
+            let mut accepted = vec![currency];
+            for c in &a.accept {
+                let c = CurrencyCode::parse(c)?;
+                if !accepted.contains(&c) {
+                    accepted.push(c);
+                }
+            }
+            let mut milestones = Vec::new();
+            for m in &a.milestones {
+                let (amt, label) = m
+                    .split_once(':')
+                    .ok_or_else(|| anyhow!("--milestone must look like 2500:Label"))?;
+                milestones.push(Milestone {
+                    amount: Money::parse_major(amt, currency)?,
+                    label: label.trim().to_string(),
+                });
+            }
+            let state = match a.state.as_str() {
+                "draft" => CampaignState::Draft,
+                "live" => CampaignState::Live,
+                other => bail!("--state must be draft or live, not {other:?}"),
+            };
+            let story = match &a.story_file {
+                Some(p) => std::fs::read_to_string(p)
+                    .with_context(|| format!("cannot read {}", p.display()))?,
+                None => String::new(),
+            };
+            let n = NewCampaign {
+                slug: Slug::parse(&a.slug)?,
+                title: a.title.trim().to_string(),
+                summary: a.summary,
+                story_md: story,
+                goal,
+                accepted,
+                starts_at: a
+                    .starts
+                    .as_deref()
+                    .map(parse_time)
+                    .transpose()?
+                    .unwrap_or_else(Utc::now),
+                ends_at: a.ends.as_deref().map(parse_time).transpose()?,
+                beneficiary_name: a.beneficiary_name,
+                beneficiary_place: a.beneficiary_place,
+                cover_image_url: None,
+                cover_image_alt: None,
+                state,
+                keep_accepting: !a.stop_when_funded,
+                featured: a.featured,
+                milestones,
+            };
+            if n.title.is_empty() {
+                bail!("--title must not be empty");
+            }
+            let c = repo::create(db, &n).await?;
+            println!(
+                "created campaign {} ({}), goal {}",
+                c.slug,
+                c.state.as_str(),
+                tr.money(c.goal)
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        CampaignCmd::List => {
+            for c in repo::list(db).await? {
+                let t = repo::totals(db, &c.id).await?;
+                let p = Progress::of(&c, &t, Utc::now());
+                println!(
+                    "{}\t{}\t{} of {}\t{}%\t{}",
+                    c.slug,
+                    c.state.as_str(),
+                    tr.money(p.raised),
+                    tr.money(p.goal),
+                    p.percent,
+                    c.title
+                );
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        CampaignCmd::Show { slug } => {
+            let c = repo::by_slug(db, &slug)
+                .await?
+                .ok_or_else(|| anyhow!("no campaign with the slug {slug:?}"))?;
+            let t = repo::totals(db, &c.id).await?;
+            let p = Progress::of(&c, &t, Utc::now());
+            println!("slug:        {}", c.slug);
+            println!("title:       {}", c.title);
+            println!("state:       {}", c.state.as_str());
+            println!(
+                "raised:      {} of {} ({}%)",
+                tr.money(p.raised),
+                tr.money(p.goal),
+                p.percent
+            );
+            println!("donations:   {}", p.donors);
+            println!(
+                "currencies:  {}",
+                c.accepted
+                    .iter()
+                    .map(|c| c.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+            println!("starts:      {}", c.starts_at.to_rfc3339());
+            println!(
+                "ends:        {}",
+                c.ends_at
+                    .map(|e| e.to_rfc3339())
+                    .unwrap_or_else(|| "-".into())
+            );
+            for m in repo::milestones(db, &c).await? {
+                println!(
+                    "milestone:   {} {}{}",
+                    tr.money(m.amount),
+                    m.label,
+                    if t.raised_minor >= m.amount.amount_minor {
+                        " (reached)"
+                    } else {
+                        ""
+                    }
+                );
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+async fn donation_add(db: &Db, a: DonationAdd) -> anyhow::Result<ExitCode> {
+    let tr = I18n::new("en");
+    let c = repo::by_slug(db, &a.campaign)
+        .await?
+        .ok_or_else(|| anyhow!("no campaign with the slug {:?}", a.campaign))?;
+    let currency = CurrencyCode::parse(&a.currency)?;
+    if !c.accepts_currency(currency) {
+        bail!("the campaign {} does not accept {currency}", c.slug);
+    }
+    let amount = Money::parse_major(&a.amount, currency).context("bad --amount")?;
+    let table = rates::latest(db).await?;
+    let rate = table.rate(currency, c.currency()).ok_or_else(|| {
+        anyhow!(
+            "no exchange rate from {currency} to {} (run `shelfraiser rates import`)",
+            c.currency()
+        )
+    })?;
+    let converted = amount.convert(rate, c.currency())?;
+    let visibility = Visibility::parse(&a.visibility)
+        .ok_or_else(|| anyhow!("--visibility must be public, anonymous or private"))?;
+    let received_on = match &a.date {
+        Some(d) => NaiveDate::parse_from_str(d, "%Y-%m-%d")
+            .map_err(|_| anyhow!("--date must be YYYY-MM-DD"))?,
+        None => Utc::now().date_naive(),
+    };
+    let email = a.email.as_deref().map(Email::parse).transpose()?;
+    let check_len = |v: &Option<String>, max: usize, what: &str| -> anyhow::Result<()> {
+        if v.as_ref().is_some_and(|s| s.chars().count() > max) {
+            bail!("{what} is longer than {max} characters");
+        }
+        Ok(())
+    };
+    check_len(&a.donor, crate::donations::MAX_NAME_CHARS, "--donor")?;
+    check_len(&a.message, crate::donations::MAX_MESSAGE_CHARS, "--message")?;
+    check_len(&a.note, crate::donations::MAX_NOTE_CHARS, "--note")?;
+    let d = NewDonation {
+        campaign_id: c.id.clone(),
+        amount,
+        rate,
+        campaign_amount: converted,
+        donor_name: a.donor.clone(),
+        donor_email: email,
+        message: a.message.clone(),
+        visibility,
+        provider: "offline".into(),
+        provider_reference: a
+            .reference
+            .clone()
+            .unwrap_or_else(|| format!("offline-{}", uuid::Uuid::new_v4())),
+        received_on: Some(received_on),
+        note: a.note.clone(),
+    };
+    match ledger::record(db, &d).await? {
+        Recorded::New { donation_id, .. } => {
+            let t = repo::totals(db, &c.id).await?;
+            println!(
+                "recorded donation {donation_id}: {} = {} at {rate}; {} now has {} from {} donations",
+                tr.money(amount),
+                tr.money(converted),
+                c.slug,
+                tr.money(Money::new(t.raised_minor, c.currency())),
+                t.donor_count
+            );
+        }
+        Recorded::Duplicate { donation_id } => {
+            println!(
+                "already recorded as donation {donation_id} (same reference); nothing changed"
+            );
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,219 @@
+//! Configuration: defaults → config file → `SHELFRAISER_*` environment → command-line flags.
+//!
+//! The settings struct is passed into everything that needs it; nothing reads configuration
+//! from a global. `shelfraiser config default` prints [`DEFAULT_CONFIG`], and a test checks
+//! that it parses to exactly `Settings::default()`.
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use serde::{Deserialize, Serialize};
+
+/// A secret string that never prints.
+#[derive(Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(transparent)]
+pub struct Secret(pub String);
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.0.is_empty() {
+            f.write_str("Secret(<unset>)")
+        } else {
+            f.write_str("Secret(<redacted>)")
+        }
+    }
+}
+
+impl Secret {
+    pub fn is_set(&self) -> bool {
+        !self.0.is_empty()
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(default, deny_unknown_fields)]
+pub struct Settings {
+    /// Address the HTTP server binds. Port 0 picks a free port; the real address is printed.
+    pub listen: SocketAddr,
+    /// Folder for the SQLite database and other local files.
+    pub data_dir: PathBuf,
+    /// `sqlite://PATH` or `postgres://…`. Empty means `sqlite://<data_dir>/shelfraiser.db`.
+    pub database_url: String,
+    /// Public base URL used in links and for the cookie `Secure` flag. Empty means
+    /// `http://<listen>`.
+    pub base_url: String,
+    /// Seed demo content into an empty database and enable the test payment provider.
+    pub demo: bool,
+    /// Log format: `text` or `json`.
+    pub log_format: String,
+    pub donations: DonationSettings,
+    pub providers: ProviderSettings,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(default, deny_unknown_fields)]
+pub struct DonationSettings {
+    /// Largest single donation accepted through the public form, in major units of the
+    /// campaign currency (converted at the current rate).
+    pub max_amount_major: i64,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(default, deny_unknown_fields)]
+pub struct ProviderSettings {
+    pub test: TestProviderSettings,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(default, deny_unknown_fields)]
+pub struct TestProviderSettings {
+    /// Offer the test-mode hosted checkout. Always on with `--demo`.
+    pub enabled: bool,
+    /// Signing secret for test-provider callbacks. Empty: one is generated and kept in the
+    /// database, so every node of a cluster shares it.
+    pub secret: Secret,
+}
+
+impl Default for DonationSettings {
+    fn default() -> Self {
+        Self {
+            max_amount_major: 100_000,
+        }
+    }
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            data_dir: PathBuf::from("./shelfraiser-data"),
+            database_url: String::new(),
+            base_url: String::new(),
+            demo: false,
+            log_format: "text".into(),
+            donations: DonationSettings::default(),
+            providers: ProviderSettings::default(),
+        }
+    }
+}
+
+/// The documented default configuration file.
+pub const DEFAULT_CONFIG: &str = include_str!("../shelfraiser.example.toml");
+
+/// Overrides from the command line; `None` leaves the value from file/environment.
+#[derive(Debug, Default, Clone)]
+pub struct Overrides {
+    pub config: Option<PathBuf>,
+    pub listen: Option<SocketAddr>,
+    pub data_dir: Option<PathBuf>,
+    pub database_url: Option<String>,
+    pub base_url: Option<String>,
+    pub demo: bool,
+}
+
+impl Settings {
+    /// Layers defaults, the config file (`--config`, `SHELFRAISER_CONFIG`, or
+    /// `shelfraiser.toml` in the working directory when present), `SHELFRAISER_*` variables
+    /// (nested keys with `__`, e.g. `SHELFRAISER_PROVIDERS__TEST__SECRET`) and flags.
+    pub fn load(o: &Overrides) -> Result<Self, ConfigError> {
+        let mut fig = Figment::from(Serialized::defaults(Settings::default()));
+        let file = o
+            .config
+            .clone()
+            .or_else(|| std::env::var_os("SHELFRAISER_CONFIG").map(PathBuf::from));
+        match file {
+            Some(path) => {
+                if !path.exists() {
+                    return Err(ConfigError(format!(
+                        "the config file {} does not exist",
+                        path.display()
+                    )));
+                }
+                fig = fig.merge(Toml::file(path));
+            }
+            None if Path::new("shelfraiser.toml").exists() => {
+                fig = fig.merge(Toml::file("shelfraiser.toml"));
+            }
+            None => {}
+        }
+        fig = fig.merge(
+            Env::prefixed("SHELFRAISER_")
+                .split("__")
+                .ignore(&["config", "test_pg_url"]),
+        );
+        let mut s: Settings = fig
+            .extract()
+            .map_err(|e| ConfigError(format!("invalid configuration: {e}")))?;
+        if let Some(v) = o.listen {
+            s.listen = v;
+        }
+        if let Some(v) = &o.data_dir {
+            s.data_dir = v.clone();
+        }
+        if let Some(v) = &o.database_url {
+            s.database_url = v.clone();
+        }
+        if let Some(v) = &o.base_url {
+            s.base_url = v.clone();
+        }
+        if o.demo {
+            s.demo = true;
+        }
+        if s.demo {
+            s.providers.test.enabled = true;
+        }
+        if s.donations.max_amount_major <= 0 {
+            return Err(ConfigError(
+                "donations.max_amount_major must be positive".into(),
+            ));
+        }
+        Ok(s)
+    }
+
+    /// The database URL in effect.
+    pub fn effective_database_url(&self) -> String {
+        if self.database_url.is_empty() {
+            format!(
+                "sqlite://{}",
+                self.data_dir.join("shelfraiser.db").display()
+            )
+        } else {
+            self.database_url.clone()
+        }
+    }
+
+    /// The public base URL, without a trailing slash, given the address actually bound.
+    pub fn effective_base_url(&self, bound: SocketAddr) -> String {
+        if self.base_url.is_empty() {
+            format!("http://{bound}")
+        } else {
+            self.base_url.trim_end_matches('/').to_string()
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct ConfigError(pub String);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_config_file_matches_defaults() {
+        let parsed: Settings = Figment::from(Toml::string(DEFAULT_CONFIG))
+            .extract()
+            .expect("the example config parses");
+        assert_eq!(parsed, Settings::default());
+    }
+
+    #[test]
+    fn secrets_do_not_print() {
+        let s = Secret("hunter2".into());
+        assert!(!format!("{s:?}").contains("hunter2"));
+    }
+}

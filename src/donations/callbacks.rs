@@ -1,0 +1,179 @@
+//! The one path every provider callback takes: verify → claim the session → record the
+//! donation (idempotent) → commit → tell the live hub. Used by `POST
+//! /providers/{name}/callback` and by the test provider's hosted page.
+
+use std::sync::atomic::Ordering;
+
+use chrono::Utc;
+use http::HeaderMap;
+use serde::Serialize;
+
+use super::checkout::{CheckoutSession, SESSION_SELECT, SessionRow};
+use super::ledger::{self, NewDonation, Recorded};
+use super::providers::{CallbackEvent, ProviderError};
+use crate::db::DbError;
+use crate::http::AppState;
+use crate::on_tx;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CallbackOutcome {
+    /// `recorded`, `duplicate`, `declined` or `canceled`.
+    pub status: &'static str,
+    pub donation_id: Option<String>,
+    #[serde(skip)]
+    pub campaign_id: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum CallbackError {
+    #[error("unknown payment provider")]
+    UnknownProvider,
+    #[error(transparent)]
+    Provider(#[from] ProviderError),
+    #[error("no checkout session {0}")]
+    UnknownSession(String),
+    #[error("the callback does not match its checkout session: {0}")]
+    Mismatch(String),
+    #[error(transparent)]
+    Db(#[from] DbError),
+}
+
+impl From<sqlx::Error> for CallbackError {
+    fn from(e: sqlx::Error) -> Self {
+        CallbackError::Db(e.into())
+    }
+}
+
+pub async fn handle(
+    s: &AppState,
+    provider: &str,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<CallbackOutcome, CallbackError> {
+    let p = s
+        .providers
+        .get(provider)
+        .ok_or(CallbackError::UnknownProvider)?;
+    let cb = match p.verify_callback(headers, body, Utc::now()) {
+        Ok(cb) => cb,
+        Err(e) => {
+            s.metrics.callbacks_rejected.fetch_add(1, Ordering::Relaxed);
+            tracing::warn!(provider, error = %e, "callback refused");
+            return Err(e.into());
+        }
+    };
+    let now = Utc::now();
+    let mut txo = s.db.begin().await?;
+    let tx = &mut txo;
+    on_tx!(tx, |c| sqlx::query(
+        "INSERT INTO provider_events (provider, event_id, received_at) VALUES ($1, $2, $3) \
+         ON CONFLICT (provider, event_id) DO NOTHING"
+    )
+    .bind(provider)
+    .bind(&cb.event_id)
+    .bind(now)
+    .execute(&mut *c)
+    .await?
+    .rows_affected());
+    let row: Option<SessionRow> = on_tx!(tx, |c| sqlx::query_as(SESSION_SELECT)
+        .bind(&cb.session_id)
+        .fetch_optional(&mut *c)
+        .await?);
+    let session = CheckoutSession::try_from(
+        row.ok_or_else(|| CallbackError::UnknownSession(cb.session_id.clone()))?,
+    )?;
+    if session.provider != provider {
+        return Err(CallbackError::Mismatch(
+            "the session belongs to another provider".into(),
+        ));
+    }
+    let outcome = match cb.event {
+        CallbackEvent::Succeeded {
+            payment_reference,
+            amount,
+        } => {
+            if amount != session.amount {
+                s.metrics.callbacks_rejected.fetch_add(1, Ordering::Relaxed);
+                return Err(CallbackError::Mismatch(format!(
+                    "paid {:?} but the session asked for {:?}",
+                    amount, session.amount
+                )));
+            }
+            if session.status == "succeeded" {
+                CallbackOutcome {
+                    status: "duplicate",
+                    donation_id: session.donation_id.clone(),
+                    campaign_id: session.campaign_id.clone(),
+                }
+            } else {
+                let d = NewDonation {
+                    campaign_id: session.campaign_id.clone(),
+                    amount: session.amount,
+                    rate: session.rate,
+                    campaign_amount: session.campaign_amount,
+                    donor_name: session.donor_name.clone(),
+                    donor_email: session.donor_email.clone(),
+                    message: session.message.clone(),
+                    visibility: session.visibility,
+                    provider: provider.to_string(),
+                    provider_reference: payment_reference,
+                    received_on: None,
+                    note: None,
+                };
+                let rec = ledger::record_in(tx, &d).await?;
+                on_tx!(tx, |c| {
+                    sqlx::query(
+                    "UPDATE checkout_sessions SET status = 'succeeded', donation_id = $2 WHERE id = $1"
+                )
+                .bind(&session.id)
+                .bind(rec.donation_id())
+                .execute(&mut *c)
+                .await?.rows_affected()
+                });
+                let status = if matches!(rec, Recorded::New { .. }) {
+                    "recorded"
+                } else {
+                    "duplicate"
+                };
+                CallbackOutcome {
+                    status,
+                    donation_id: Some(rec.donation_id().to_string()),
+                    campaign_id: session.campaign_id.clone(),
+                }
+            }
+        }
+        CallbackEvent::Declined | CallbackEvent::Canceled => {
+            let (new_status, label) = if cb.event == CallbackEvent::Declined {
+                ("declined", "declined")
+            } else {
+                ("canceled", "canceled")
+            };
+            on_tx!(tx, |c| sqlx::query(
+                "UPDATE checkout_sessions SET status = $2 WHERE id = $1 AND status = 'open'"
+            )
+            .bind(&session.id)
+            .bind(new_status)
+            .execute(&mut *c)
+            .await?
+            .rows_affected());
+            CallbackOutcome {
+                status: label,
+                donation_id: session.donation_id.clone(),
+                campaign_id: session.campaign_id.clone(),
+            }
+        }
+    };
+    txo.commit().await?;
+    if outcome.status == "recorded" {
+        s.metrics.donations_recorded.fetch_add(1, Ordering::Relaxed);
+        // Other nodes learn through NOTIFY or their poll; this one learns now.
+        if let Ok(t) = crate::campaigns::repo::totals(&s.db, &outcome.campaign_id).await {
+            s.hub.observe(&outcome.campaign_id, t.version);
+        }
+    } else if outcome.status == "duplicate" {
+        s.metrics
+            .callbacks_duplicate
+            .fetch_add(1, Ordering::Relaxed);
+    }
+    Ok(outcome)
+}

@@ -1,0 +1,337 @@
+//! Donation routes: the donate form post, the test provider's hosted checkout, the
+//! thank-you page and the provider callback endpoint.
+
+use askama::Template;
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use chrono::Utc;
+use http::{HeaderMap, HeaderValue, StatusCode, header};
+
+use super::callbacks::{self, CallbackError};
+use super::checkout::{self, DonateInput};
+use super::ledger;
+use super::providers::test::{Outcome, SIGNATURE_HEADER};
+use crate::campaigns::pages::{FormState, PageCtx, render_campaign};
+use crate::campaigns::{CampaignState, NotAccepting, repo};
+use crate::http::{AppError, AppState, Lang, csrf};
+use crate::i18n::I18n;
+use crate::money::{CurrencyCode, Money};
+use crate::rates;
+
+/// Largest form body accepted (the fields' own limits are far below this).
+const MAX_FORM_BYTES: usize = 16 * 1024;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/campaigns/{slug}/donate", post(donate))
+        .route("/campaigns/{slug}/thanks/{donation_id}", get(thanks))
+        .route(
+            "/test-checkout/{session_id}",
+            get(test_checkout).post(test_checkout_submit),
+        )
+        .route("/providers/{provider}/callback", post(provider_callback))
+        .layer(axum::extract::DefaultBodyLimit::max(64 * 1024))
+}
+
+/// Form fields; the last non-empty `amount` wins (preset radio buttons and the free amount
+/// field share the name).
+fn parse_form(body: &[u8]) -> Result<(DonateInput, Option<String>, Option<String>), AppError> {
+    if body.len() > MAX_FORM_BYTES {
+        return Err(AppError::Unprocessable("the form is too large".into()));
+    }
+    let mut input = DonateInput::default();
+    let mut csrf = None;
+    let mut outcome = None;
+    for (k, v) in form_urlencoded(body) {
+        match k.as_str() {
+            "amount" => {
+                if !v.trim().is_empty() || input.amount.is_empty() {
+                    input.amount = v;
+                }
+            }
+            "currency" => input.currency = v,
+            "name" => input.name = v,
+            "email" => input.email = v,
+            "message" => input.message = v,
+            "visibility" => input.visibility = v,
+            "csrf" => csrf = Some(v),
+            "outcome" => outcome = Some(v),
+            _ => {}
+        }
+    }
+    Ok((input, csrf, outcome))
+}
+
+fn form_urlencoded(body: &[u8]) -> Vec<(String, String)> {
+    let decode = |s: &[u8]| {
+        let plus: Vec<u8> = s
+            .iter()
+            .map(|b| if *b == b'+' { b' ' } else { *b })
+            .collect();
+        percent_encoding::percent_decode(&plus)
+            .decode_utf8_lossy()
+            .into_owned()
+    };
+    body.split(|b| *b == b'&')
+        .filter(|p| !p.is_empty())
+        .map(|pair| match pair.iter().position(|b| *b == b'=') {
+            Some(i) => (decode(&pair[..i]), decode(&pair[i + 1..])),
+            None => (decode(pair), String::new()),
+        })
+        .collect()
+}
+
+fn not_accepting_message(tr: &I18n, why: NotAccepting) -> String {
+    tr.t(match why {
+        NotAccepting::Draft | NotAccepting::Closed => "error-campaign-closed",
+        NotAccepting::Ended => "error-campaign-ended",
+        NotAccepting::NotStarted => "error-campaign-not-started",
+        NotAccepting::FundedAndStopped => "error-campaign-funded",
+    })
+}
+
+async fn donate(
+    State(s): State<AppState>,
+    Path(slug): Path<String>,
+    Lang(tr): Lang,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, AppError> {
+    let c = repo::by_slug(&s.db, &slug)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if c.state == CampaignState::Draft {
+        return Err(AppError::NotFound);
+    }
+    let (input, token, _) = parse_form(&body)?;
+    let now = Utc::now();
+    let mut form = FormState {
+        amount: input.amount.chars().take(40).collect(),
+        currency: input.currency.chars().take(8).collect(),
+        name: input.name.chars().take(200).collect(),
+        email: input.email.chars().take(300).collect(),
+        message: input.message.chars().take(1000).collect(),
+        visibility: input.visibility.chars().take(20).collect(),
+        errors: Default::default(),
+    };
+    let show_again = |form: FormState, notice: String| {
+        let s = s.clone();
+        let tr = tr.clone();
+        let c = c.clone();
+        async move {
+            let totals = repo::totals(&s.db, &c.id).await?;
+            let html = render_campaign(&s, &tr, &c, &totals, Some(form), notice).await?;
+            Ok::<Response, AppError>((StatusCode::UNPROCESSABLE_ENTITY, Html(html)).into_response())
+        }
+    };
+    if !csrf::check(&s.csrf, &headers, token.as_deref(), now) {
+        return show_again(form, tr.t("error-csrf")).await;
+    }
+    if let Err(why) = c.accepting(now) {
+        return show_again(form, not_accepting_message(&tr, why)).await;
+    }
+    let Some(provider) = s.providers.default_online().cloned() else {
+        return show_again(form, tr.t("error-no-provider")).await;
+    };
+    let table = rates::latest(&s.db).await?;
+    let valid = match checkout::validate(
+        &tr,
+        &c,
+        &table,
+        s.settings.donations.max_amount_major,
+        &input,
+    ) {
+        Ok(v) => v,
+        Err(errors) => {
+            form.errors = errors;
+            return show_again(form, tr.t("error-form")).await;
+        }
+    };
+    let session = checkout::create(&s.db, &c, provider.name(), &valid).await?;
+    let to = provider
+        .start_checkout(&session, &s.base_url)
+        .await
+        .map_err(|e| AppError::Internal(anyhow::anyhow!(e)))?;
+    Ok(Redirect::to(&to).into_response())
+}
+
+#[derive(Template)]
+#[template(path = "test_checkout.html")]
+struct TestCheckoutPage {
+    page: PageCtx,
+    session_id: String,
+    campaign_title: String,
+    amount: String,
+    csrf: String,
+    open: bool,
+}
+
+async fn test_checkout(
+    State(s): State<AppState>,
+    Path(session_id): Path<String>,
+    Lang(tr): Lang,
+) -> Result<Response, AppError> {
+    if s.providers.test().is_none() {
+        return Err(AppError::NotFound);
+    }
+    let session = checkout::get(&s.db, &session_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let c = repo::by_id(&s.db, &session.campaign_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let page = TestCheckoutPage {
+        page: PageCtx::new(&s, &tr, &format!("/test-checkout/{session_id}")),
+        session_id: session.id.clone(),
+        campaign_title: c.title.clone(),
+        amount: tr.money(session.amount),
+        csrf: s.csrf.token(Utc::now()),
+        open: session.status == "open",
+    };
+    let mut res = Html(page.render()?).into_response();
+    res.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    Ok(res)
+}
+
+/// The hosted test page's buttons: the provider emits its signed callback, which takes the
+/// same path as any provider's webhook, then the donor is sent back to the site.
+async fn test_checkout_submit(
+    State(s): State<AppState>,
+    Path(session_id): Path<String>,
+    Lang(tr): Lang,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, AppError> {
+    let Some(test) = s.providers.test().cloned() else {
+        return Err(AppError::NotFound);
+    };
+    let (_, token, outcome) = parse_form(&body)?;
+    if !csrf::check(&s.csrf, &headers, token.as_deref(), Utc::now()) {
+        return Err(AppError::Unprocessable(tr.t("error-csrf")));
+    }
+    let outcome = outcome
+        .as_deref()
+        .and_then(Outcome::parse)
+        .ok_or_else(|| AppError::Unprocessable(tr.t("error-outcome")))?;
+    let session = checkout::get(&s.db, &session_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let c = repo::by_id(&s.db, &session.campaign_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if session.status == "succeeded" {
+        if let Some(d) = &session.donation_id {
+            return Ok(Redirect::to(&format!("/campaigns/{}/thanks/{d}", c.slug)).into_response());
+        }
+    }
+    let event = test.event_for(&session, outcome);
+    let raw = serde_json::to_vec(&event).map_err(|e| AppError::Internal(e.into()))?;
+    let mut cb_headers = HeaderMap::new();
+    let sig = test.sign(&raw, Utc::now().timestamp());
+    cb_headers.insert(
+        SIGNATURE_HEADER,
+        HeaderValue::from_str(&sig).map_err(|e| AppError::Internal(e.into()))?,
+    );
+    let out = callbacks::handle(&s, "test", &cb_headers, &raw)
+        .await
+        .map_err(callback_error)?;
+    let to = match (outcome, out.donation_id) {
+        (Outcome::Succeed, Some(d)) => format!("/campaigns/{}/thanks/{d}", c.slug),
+        (Outcome::Decline, _) => format!("/campaigns/{}?checkout=declined#donate", c.slug),
+        _ => format!("/campaigns/{}?checkout=canceled#donate", c.slug),
+    };
+    Ok(Redirect::to(&to).into_response())
+}
+
+fn callback_error(e: CallbackError) -> AppError {
+    match e {
+        CallbackError::UnknownProvider => AppError::NotFound,
+        CallbackError::Provider(p) => AppError::BadRequest(p.to_string()),
+        CallbackError::UnknownSession(_) => AppError::BadRequest("unknown checkout session".into()),
+        CallbackError::Mismatch(m) => AppError::Conflict(m),
+        CallbackError::Db(d) => AppError::Internal(d.into()),
+    }
+}
+
+/// `POST /providers/{provider}/callback`: a provider's signed webhook.
+async fn provider_callback(
+    State(s): State<AppState>,
+    Path(provider): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, AppError> {
+    let out = callbacks::handle(&s, &provider, &headers, &body)
+        .await
+        .map_err(callback_error)?;
+    Ok(axum::Json(out).into_response())
+}
+
+#[derive(Template)]
+#[template(path = "thanks.html")]
+struct ThanksPage {
+    page: PageCtx,
+    slug: String,
+    title: String,
+    amount: String,
+    converted: String,
+    rate_line: String,
+    message: String,
+    funded: bool,
+}
+
+async fn thanks(
+    State(s): State<AppState>,
+    Path((slug, donation_id)): Path<(String, String)>,
+    Lang(tr): Lang,
+) -> Result<Response, AppError> {
+    let c = repo::by_slug(&s.db, &slug)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let d = ledger::donation(&s.db, &donation_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if d.campaign_id != c.id {
+        return Err(AppError::NotFound);
+    }
+    let cur =
+        CurrencyCode::parse(&d.currency).map_err(|e| AppError::Internal(anyhow::anyhow!(e)))?;
+    let amount = Money::new(d.amount_minor, cur);
+    let converted = Money::new(d.campaign_amount_minor, c.currency());
+    let (converted_text, rate_line) = if cur == c.currency() {
+        (String::new(), String::new())
+    } else {
+        (
+            tr.money(converted),
+            tr.ta(
+                "thanks-rate",
+                &[
+                    ("from", cur.to_string()),
+                    ("to", c.currency().to_string()),
+                    ("rate", d.rate.clone()),
+                ],
+            ),
+        )
+    };
+    let page = ThanksPage {
+        page: PageCtx::new(&s, &tr, &format!("/campaigns/{slug}/thanks/{donation_id}")),
+        slug: c.slug.to_string(),
+        title: c.title.clone(),
+        amount: tr.money(amount),
+        converted: converted_text,
+        rate_line,
+        message: d.message.unwrap_or_default(),
+        funded: c.state == CampaignState::Funded,
+    };
+    let mut res = Html(page.render()?).into_response();
+    res.headers_mut().insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("private, no-store"),
+    );
+    res.headers_mut()
+        .insert("x-robots-tag", HeaderValue::from_static("noindex"));
+    Ok(res)
+}

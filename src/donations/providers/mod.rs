@@ -1,0 +1,102 @@
+//! Payment providers behind one interface.
+//!
+//! A provider (1) starts a hosted checkout for an open [`CheckoutSession`] and says where to
+//! send the donor, and (2) verifies and parses its signed callbacks (webhooks) into a
+//! [`VerifiedCallback`]. Everything after that — idempotency, the ledger, totals, live
+//! updates — is shared (see `donations::callbacks`). `offline` donations are entered by a
+//! treasurer and never pass through a provider. Stripe and PayPal implement the same trait.
+
+pub mod test;
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use futures_util::future::BoxFuture;
+use http::HeaderMap;
+
+use crate::money::Money;
+
+pub use super::checkout::CheckoutSession;
+
+/// What the provider says happened to a checkout.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CallbackEvent {
+    /// The payment went through. `payment_reference` is the provider's id for the payment.
+    Succeeded {
+        payment_reference: String,
+        amount: Money,
+    },
+    Declined,
+    Canceled,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VerifiedCallback {
+    /// The provider's id for this delivery's event (the same on every retry).
+    pub event_id: String,
+    pub session_id: String,
+    pub event: CallbackEvent,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ProviderError {
+    #[error("the callback signature is missing or does not match")]
+    BadSignature,
+    #[error("the callback is too old or from the future")]
+    Stale,
+    #[error("the callback is malformed: {0}")]
+    Malformed(String),
+    #[error("the payment provider is unavailable: {0}")]
+    Unavailable(String),
+}
+
+pub trait PaymentProvider: Send + Sync {
+    /// The name used in URLs (`/providers/{name}/callback`) and stored on donations.
+    fn name(&self) -> &'static str;
+
+    /// Starts the hosted checkout; returns the URL (absolute or site-relative) to send the
+    /// donor to.
+    fn start_checkout<'a>(
+        &'a self,
+        session: &'a CheckoutSession,
+        base_url: &'a str,
+    ) -> BoxFuture<'a, Result<String, ProviderError>>;
+
+    /// Verifies a callback's signature over the raw body and parses it.
+    fn verify_callback(
+        &self,
+        headers: &HeaderMap,
+        body: &[u8],
+        now: DateTime<Utc>,
+    ) -> Result<VerifiedCallback, ProviderError>;
+}
+
+/// The providers this site has enabled, in the order the donate form offers them.
+#[derive(Clone, Default)]
+pub struct Providers {
+    list: Vec<Arc<dyn PaymentProvider>>,
+    test: Option<Arc<test::TestProvider>>,
+}
+
+impl Providers {
+    pub fn with_test(mut self, p: test::TestProvider) -> Self {
+        let p = Arc::new(p);
+        self.list.push(p.clone());
+        self.test = Some(p);
+        self
+    }
+
+    pub fn get(&self, name: &str) -> Option<&Arc<dyn PaymentProvider>> {
+        self.list.iter().find(|p| p.name() == name)
+    }
+
+    /// The provider the donate form uses.
+    pub fn default_online(&self) -> Option<&Arc<dyn PaymentProvider>> {
+        self.list.first()
+    }
+
+    /// The test provider, when enabled (its checkout page needs the concrete type).
+    pub fn test(&self) -> Option<&Arc<test::TestProvider>> {
+        self.test.as_ref()
+    }
+}

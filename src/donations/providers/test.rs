@@ -1,0 +1,271 @@
+//! The `test` provider: a test-mode hosted checkout that behaves like a real provider.
+//!
+//! The donate form redirects to `/test-checkout/{session}`, a page clearly labelled TEST MODE
+//! with three buttons (`outcome` = `succeed`, `decline`, `cancel`). Pressing one makes the
+//! provider emit a signed callback, which goes through the same verification and recording
+//! path as a real provider's webhook (`POST /providers/test/callback`).
+//!
+//! Signature header, Stripe-style: `Shelfraiser-Signature: t=<unix seconds>,v1=<hex>` where
+//! the hex is HMAC-SHA256(secret, "<t>.<raw body>"). Several `v1` values may be given (secret
+//! rotation); one must match. Tolerance: 300 seconds either way.
+
+use chrono::{DateTime, Utc};
+use futures_util::future::BoxFuture;
+use hmac::{Hmac, Mac};
+use http::HeaderMap;
+use serde::{Deserialize, Serialize};
+use sha2::Sha256;
+
+use super::{CallbackEvent, CheckoutSession, PaymentProvider, ProviderError, VerifiedCallback};
+use crate::config::Secret;
+use crate::money::{CurrencyCode, Money};
+
+pub const SIGNATURE_HEADER: &str = "shelfraiser-signature";
+pub const TOLERANCE_SECS: i64 = 300;
+
+pub struct TestProvider {
+    secret: Secret,
+}
+
+/// The callback body.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct TestEvent {
+    pub id: String,
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub session_id: String,
+    #[serde(default)]
+    pub payment_reference: Option<String>,
+    #[serde(default)]
+    pub amount_minor: Option<i64>,
+    #[serde(default)]
+    pub currency: Option<String>,
+}
+
+impl TestProvider {
+    pub fn new(secret: Secret) -> TestProvider {
+        TestProvider { secret }
+    }
+
+    fn mac(&self, t: i64, body: &[u8]) -> Hmac<Sha256> {
+        // HMAC accepts keys of any length.
+        let mut mac = Hmac::<Sha256>::new_from_slice(self.secret.0.as_bytes())
+            .unwrap_or_else(|_| unreachable!("HMAC takes any key length"));
+        mac.update(t.to_string().as_bytes());
+        mac.update(b".");
+        mac.update(body);
+        mac
+    }
+
+    /// The signature header value for `body` at time `t`.
+    pub fn sign(&self, body: &[u8], t: i64) -> String {
+        let sig = hex::encode(self.mac(t, body).finalize().into_bytes());
+        format!("t={t},v1={sig}")
+    }
+
+    /// Builds the signed callback for an outcome on a session (what the hosted page sends).
+    pub fn event_for(&self, session: &CheckoutSession, outcome: Outcome) -> TestEvent {
+        let (kind, reference, amount) = match outcome {
+            Outcome::Succeed => (
+                "checkout.succeeded",
+                Some(format!("tpay_{}", uuid::Uuid::new_v4().simple())),
+                Some(session.amount),
+            ),
+            Outcome::Decline => ("checkout.declined", None, None),
+            Outcome::Cancel => ("checkout.canceled", None, None),
+        };
+        TestEvent {
+            id: format!("evt_{}", uuid::Uuid::new_v4().simple()),
+            kind: kind.into(),
+            session_id: session.id.clone(),
+            payment_reference: reference,
+            amount_minor: amount.map(|m| m.amount_minor),
+            currency: amount.map(|m| m.currency.to_string()),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    Succeed,
+    Decline,
+    Cancel,
+}
+
+impl Outcome {
+    pub fn parse(s: &str) -> Option<Outcome> {
+        Some(match s {
+            "succeed" => Outcome::Succeed,
+            "decline" => Outcome::Decline,
+            "cancel" => Outcome::Cancel,
+            _ => return None,
+        })
+    }
+}
+
+impl PaymentProvider for TestProvider {
+    fn name(&self) -> &'static str {
+        "test"
+    }
+
+    fn start_checkout<'a>(
+        &'a self,
+        session: &'a CheckoutSession,
+        _base_url: &'a str,
+    ) -> BoxFuture<'a, Result<String, ProviderError>> {
+        Box::pin(async move { Ok(format!("/test-checkout/{}", session.id)) })
+    }
+
+    fn verify_callback(
+        &self,
+        headers: &HeaderMap,
+        body: &[u8],
+        now: DateTime<Utc>,
+    ) -> Result<VerifiedCallback, ProviderError> {
+        let header = headers
+            .get(SIGNATURE_HEADER)
+            .and_then(|v| v.to_str().ok())
+            .ok_or(ProviderError::BadSignature)?;
+        let mut t: Option<i64> = None;
+        let mut sigs: Vec<Vec<u8>> = Vec::new();
+        for part in header.split(',') {
+            match part.trim().split_once('=') {
+                Some(("t", v)) => t = v.parse().ok(),
+                Some(("v1", v)) => {
+                    if let Ok(b) = hex::decode(v) {
+                        sigs.push(b);
+                    }
+                }
+                _ => {}
+            }
+        }
+        let t = t.ok_or(ProviderError::BadSignature)?;
+        let ok = sigs
+            .iter()
+            .any(|s| self.mac(t, body).verify_slice(s).is_ok());
+        if !ok {
+            return Err(ProviderError::BadSignature);
+        }
+        if (now.timestamp() - t).abs() > TOLERANCE_SECS {
+            return Err(ProviderError::Stale);
+        }
+        let ev: TestEvent =
+            serde_json::from_slice(body).map_err(|e| ProviderError::Malformed(e.to_string()))?;
+        let malformed = |m: &str| ProviderError::Malformed(m.to_string());
+        if ev.id.is_empty()
+            || ev.id.len() > 255
+            || ev.session_id.is_empty()
+            || ev.session_id.len() > 64
+        {
+            return Err(malformed(
+                "id and session_id are required (at most 255/64 characters)",
+            ));
+        }
+        let event = match ev.kind.as_str() {
+            "checkout.succeeded" => {
+                let reference = ev
+                    .payment_reference
+                    .filter(|r| !r.is_empty() && r.len() <= 255)
+                    .ok_or_else(|| malformed("payment_reference is required"))?;
+                let currency = CurrencyCode::parse(ev.currency.as_deref().unwrap_or(""))
+                    .map_err(|e| ProviderError::Malformed(e.to_string()))?;
+                let minor = ev
+                    .amount_minor
+                    .filter(|m| *m > 0)
+                    .ok_or_else(|| malformed("amount_minor must be positive"))?;
+                CallbackEvent::Succeeded {
+                    payment_reference: reference,
+                    amount: Money::new(minor, currency),
+                }
+            }
+            "checkout.declined" => CallbackEvent::Declined,
+            "checkout.canceled" => CallbackEvent::Canceled,
+            other => {
+                return Err(ProviderError::Malformed(format!(
+                    "unknown event type {other:?}"
+                )));
+            }
+        };
+        Ok(VerifiedCallback {
+            event_id: ev.id,
+            session_id: ev.session_id,
+            event,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn provider() -> TestProvider {
+        TestProvider::new(Secret("s3cret".into()))
+    }
+
+    fn headers(v: &str) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        h.insert(SIGNATURE_HEADER, v.parse().expect("header"));
+        h
+    }
+
+    const BODY: &str = r#"{"id":"evt_1","type":"checkout.succeeded","session_id":"s1","payment_reference":"p1","amount_minor":500,"currency":"GBP"}"#;
+
+    #[test]
+    fn verifies_good_signature() {
+        let p = provider();
+        let now = Utc::now();
+        let h = headers(&p.sign(BODY.as_bytes(), now.timestamp()));
+        let v = p.verify_callback(&h, BODY.as_bytes(), now).expect("valid");
+        assert_eq!(v.event_id, "evt_1");
+        assert!(matches!(v.event, CallbackEvent::Succeeded { .. }));
+    }
+
+    #[test]
+    fn rejects_tampering_and_age() {
+        let p = provider();
+        let now = Utc::now();
+        let sig = p.sign(BODY.as_bytes(), now.timestamp());
+        let tampered = BODY.replace("500", "50000");
+        assert_eq!(
+            p.verify_callback(&headers(&sig), tampered.as_bytes(), now),
+            Err(ProviderError::BadSignature)
+        );
+        assert_eq!(
+            p.verify_callback(&HeaderMap::new(), BODY.as_bytes(), now),
+            Err(ProviderError::BadSignature)
+        );
+        let old = p.sign(BODY.as_bytes(), now.timestamp() - 301);
+        assert_eq!(
+            p.verify_callback(&headers(&old), BODY.as_bytes(), now),
+            Err(ProviderError::Stale)
+        );
+        let other =
+            TestProvider::new(Secret("other".into())).sign(BODY.as_bytes(), now.timestamp());
+        assert_eq!(
+            p.verify_callback(&headers(&other), BODY.as_bytes(), now),
+            Err(ProviderError::BadSignature)
+        );
+    }
+
+    #[test]
+    fn rejects_malformed_bodies() {
+        let p = provider();
+        let now = Utc::now();
+        for body in [
+            "{}",
+            "not json",
+            r#"{"id":"e","type":"checkout.succeeded","session_id":"s"}"#,
+            r#"{"id":"e","type":"weird","session_id":"s"}"#,
+        ] {
+            let h = headers(&p.sign(body.as_bytes(), now.timestamp()));
+            assert!(
+                matches!(
+                    p.verify_callback(&h, body.as_bytes(), now),
+                    Err(ProviderError::Malformed(_))
+                ),
+                "{body}"
+            );
+        }
+    }
+}

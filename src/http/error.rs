@@ -1,0 +1,99 @@
+//! The one HTTP error type. Handlers return `Result<_, AppError>`; [`AppError`] is mapped to a
+//! status once, here. The body is written by the `render_errors` middleware, which knows the
+//! request's language and whether the caller wants JSON (API and provider routes) or HTML.
+//! Unexpected errors are logged with the request id and shown only as an opaque message.
+
+use axum::response::{IntoResponse, Response};
+use http::StatusCode;
+
+use crate::db::DbError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error("not found")]
+    NotFound,
+    /// A request the client must fix; the message is shown to the user as is.
+    #[error("{0}")]
+    BadRequest(String),
+    /// The request conflicts with the current state (e.g. a callback that contradicts its session).
+    #[error("{0}")]
+    Conflict(String),
+    #[error("{0}")]
+    Unprocessable(String),
+    #[error("too many requests")]
+    TooManyRequests,
+    #[error("internal error: {0}")]
+    Internal(#[from] anyhow::Error),
+}
+
+impl From<DbError> for AppError {
+    fn from(e: DbError) -> Self {
+        AppError::Internal(e.into())
+    }
+}
+
+impl From<askama::Error> for AppError {
+    fn from(e: askama::Error) -> Self {
+        AppError::Internal(e.into())
+    }
+}
+
+/// Attached to error responses; the error middleware turns it into a body.
+#[derive(Debug, Clone)]
+pub struct ErrorInfo {
+    /// A stable machine-readable code (`not_found`, `bad_request`, …).
+    pub code: &'static str,
+    /// The user-facing message, or `None` to use the localized default for the status.
+    pub message: Option<String>,
+}
+
+impl AppError {
+    pub fn status(&self) -> StatusCode {
+        match self {
+            AppError::NotFound => StatusCode::NOT_FOUND,
+            AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            AppError::Conflict(_) => StatusCode::CONFLICT,
+            AppError::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            AppError::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
+            AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+}
+
+impl IntoResponse for AppError {
+    fn into_response(self) -> Response {
+        let status = self.status();
+        let info = match &self {
+            AppError::NotFound => ErrorInfo {
+                code: "not_found",
+                message: None,
+            },
+            AppError::BadRequest(m) => ErrorInfo {
+                code: "bad_request",
+                message: Some(m.clone()),
+            },
+            AppError::Conflict(m) => ErrorInfo {
+                code: "conflict",
+                message: Some(m.clone()),
+            },
+            AppError::Unprocessable(m) => ErrorInfo {
+                code: "invalid",
+                message: Some(m.clone()),
+            },
+            AppError::TooManyRequests => ErrorInfo {
+                code: "rate_limited",
+                message: None,
+            },
+            AppError::Internal(e) => {
+                tracing::error!(error = ?e, "internal error");
+                ErrorInfo {
+                    code: "internal",
+                    message: None,
+                }
+            }
+        };
+        let mut res = status.into_response();
+        res.extensions_mut().insert(info);
+        res
+    }
+}

@@ -1,0 +1,128 @@
+//! Prometheus metrics for this node (text exposition format at `/metrics`).
+
+use std::fmt::Write;
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+
+/// Upper bounds (seconds) of the request-duration histogram buckets.
+const BUCKETS: [f64; 10] = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0, 5.0];
+
+#[derive(Default)]
+pub struct Metrics {
+    pub requests_2xx: AtomicU64,
+    pub requests_3xx: AtomicU64,
+    pub requests_4xx: AtomicU64,
+    pub requests_5xx: AtomicU64,
+    duration_buckets: [AtomicU64; 10],
+    duration_count: AtomicU64,
+    duration_sum_micros: AtomicU64,
+    pub donations_recorded: AtomicU64,
+    pub callbacks_duplicate: AtomicU64,
+    pub callbacks_rejected: AtomicU64,
+    pub page_cache_hits: AtomicU64,
+    pub page_cache_misses: AtomicU64,
+    pub live_streams: AtomicI64,
+}
+
+impl Metrics {
+    pub fn observe_request(&self, status: u16, micros: u64) {
+        let c = match status {
+            200..=299 => &self.requests_2xx,
+            300..=399 => &self.requests_3xx,
+            400..=499 => &self.requests_4xx,
+            _ => &self.requests_5xx,
+        };
+        c.fetch_add(1, Ordering::Relaxed);
+        let secs = micros as f64 / 1e6;
+        for (i, b) in BUCKETS.iter().enumerate() {
+            if secs <= *b {
+                self.duration_buckets[i].fetch_add(1, Ordering::Relaxed);
+            }
+        }
+        self.duration_count.fetch_add(1, Ordering::Relaxed);
+        self.duration_sum_micros
+            .fetch_add(micros, Ordering::Relaxed);
+    }
+
+    pub fn render(&self) -> String {
+        let mut s = String::new();
+        let g = |a: &AtomicU64| a.load(Ordering::Relaxed);
+        let _ = writeln!(
+            s,
+            "# HELP shelfraiser_http_requests_total HTTP responses by status class."
+        );
+        let _ = writeln!(s, "# TYPE shelfraiser_http_requests_total counter");
+        for (class, c) in [
+            ("2xx", &self.requests_2xx),
+            ("3xx", &self.requests_3xx),
+            ("4xx", &self.requests_4xx),
+            ("5xx", &self.requests_5xx),
+        ] {
+            let _ = writeln!(
+                s,
+                "shelfraiser_http_requests_total{{class=\"{class}\"}} {}",
+                g(c)
+            );
+        }
+        let _ = writeln!(
+            s,
+            "# HELP shelfraiser_http_request_duration_seconds Time to produce a response."
+        );
+        let _ = writeln!(
+            s,
+            "# TYPE shelfraiser_http_request_duration_seconds histogram"
+        );
+        for (i, b) in BUCKETS.iter().enumerate() {
+            let _ = writeln!(
+                s,
+                "shelfraiser_http_request_duration_seconds_bucket{{le=\"{b}\"}} {}",
+                g(&self.duration_buckets[i])
+            );
+        }
+        let count = g(&self.duration_count);
+        let _ = writeln!(
+            s,
+            "shelfraiser_http_request_duration_seconds_bucket{{le=\"+Inf\"}} {count}"
+        );
+        let _ = writeln!(
+            s,
+            "shelfraiser_http_request_duration_seconds_sum {}",
+            g(&self.duration_sum_micros) as f64 / 1e6
+        );
+        let _ = writeln!(s, "shelfraiser_http_request_duration_seconds_count {count}");
+        for (name, help, v) in [
+            (
+                "shelfraiser_donations_recorded_total",
+                "Donations recorded by this node.",
+                g(&self.donations_recorded),
+            ),
+            (
+                "shelfraiser_callbacks_duplicate_total",
+                "Provider callbacks that changed nothing (replays).",
+                g(&self.callbacks_duplicate),
+            ),
+            (
+                "shelfraiser_callbacks_rejected_total",
+                "Provider callbacks refused (signature, format, mismatch).",
+                g(&self.callbacks_rejected),
+            ),
+            (
+                "shelfraiser_page_cache_hits_total",
+                "Campaign pages served from the cache.",
+                g(&self.page_cache_hits),
+            ),
+            (
+                "shelfraiser_page_cache_misses_total",
+                "Campaign pages rendered.",
+                g(&self.page_cache_misses),
+            ),
+        ] {
+            let _ = writeln!(s, "# HELP {name} {help}\n# TYPE {name} counter\n{name} {v}");
+        }
+        let _ = writeln!(
+            s,
+            "# HELP shelfraiser_live_streams Open live-progress streams.\n# TYPE shelfraiser_live_streams gauge\nshelfraiser_live_streams {}",
+            self.live_streams.load(Ordering::Relaxed)
+        );
+        s
+    }
+}

@@ -1,0 +1,268 @@
+//! HTTP: the router, shared state, middleware (request id, security headers, metrics, error
+//! bodies, compression) and small extractors. Each capability exposes `routes()`.
+
+pub mod assets;
+pub mod csrf;
+pub mod error;
+pub mod metrics;
+pub mod page_cache;
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{FromRequestParts, Request, State};
+use axum::middleware::{self, Next};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::get;
+use http::request::Parts;
+use http::{HeaderValue, StatusCode, header};
+use tower_http::compression::CompressionLayer;
+use tower_http::request_id::{
+    MakeRequestUuid, PropagateRequestIdLayer, RequestId, SetRequestIdLayer,
+};
+
+pub use error::AppError;
+
+use crate::config::Settings;
+use crate::db::Db;
+use crate::donations::providers::Providers;
+use crate::i18n::I18n;
+use crate::live::Hub;
+
+/// Everything a handler may need; cheap to clone.
+#[derive(Clone)]
+pub struct AppState(Arc<Inner>);
+
+pub struct Inner {
+    pub db: Db,
+    pub settings: Settings,
+    pub base_url: String,
+    pub hub: Hub,
+    pub providers: Providers,
+    pub csrf: csrf::CsrfKey,
+    pub assets: assets::Assets,
+    pub metrics: metrics::Metrics,
+    pub pages: page_cache::PageCache,
+    pub shutdown: tokio::sync::watch::Receiver<bool>,
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Inner;
+    fn deref(&self) -> &Inner {
+        &self.0
+    }
+}
+
+impl AppState {
+    pub fn new(inner: Inner) -> AppState {
+        AppState(Arc::new(inner))
+    }
+}
+
+/// The request's interface language (from the `lang` cookie or `Accept-Language`).
+pub struct Lang(pub I18n);
+
+impl<S: Send + Sync> FromRequestParts<S> for Lang {
+    type Rejection = std::convert::Infallible;
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(Lang(lang_of(&parts.headers)))
+    }
+}
+
+pub fn lang_of(headers: &http::HeaderMap) -> I18n {
+    let cookie = cookie(headers, "lang");
+    let al = headers
+        .get(header::ACCEPT_LANGUAGE)
+        .and_then(|v| v.to_str().ok());
+    I18n::negotiate(cookie.as_deref(), al)
+}
+
+/// A cookie's value by name.
+pub fn cookie(headers: &http::HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.to_string())
+}
+
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .merge(crate::campaigns::pages::routes())
+        .merge(crate::campaigns::api::routes())
+        .merge(crate::donations::pages::routes())
+        .route("/static/{file}", get(assets::serve))
+        .route("/healthz", get(|| async { "ok" }))
+        .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics_text))
+        .route("/lang/{code}", get(switch_lang))
+        .fallback(|| async { AppError::NotFound })
+        .layer(middleware::from_fn_with_state(state.clone(), render_errors))
+        .layer(
+            CompressionLayer::new()
+                .gzip(true)
+                .br(true)
+                .quality(tower_http::CompressionLevel::Fastest),
+        )
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            security_headers,
+        ))
+        .layer(middleware::from_fn_with_state(state.clone(), observe))
+        .layer(PropagateRequestIdLayer::x_request_id())
+        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+        .with_state(state)
+}
+
+async fn readyz(State(s): State<AppState>) -> Response {
+    if s.db.ping().await {
+        (StatusCode::OK, "ready").into_response()
+    } else {
+        (StatusCode::SERVICE_UNAVAILABLE, "database unreachable").into_response()
+    }
+}
+
+async fn metrics_text(State(s): State<AppState>) -> Response {
+    (
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
+        )],
+        s.metrics.render(),
+    )
+        .into_response()
+}
+
+#[derive(serde::Deserialize)]
+struct LangQuery {
+    next: Option<String>,
+}
+
+/// The visible language switcher: sets the `lang` cookie and goes back (same-site paths only).
+async fn switch_lang(
+    axum::extract::Path(code): axum::extract::Path<String>,
+    axum::extract::Query(q): axum::extract::Query<LangQuery>,
+) -> Response {
+    let code = I18n::new(&code).lang;
+    let next = q
+        .next
+        .filter(|n| n.starts_with('/') && !n.starts_with("//") && !n.contains('\\'))
+        .unwrap_or_else(|| "/".into());
+    let mut res = (StatusCode::SEE_OTHER, [(header::LOCATION, next)]).into_response();
+    if let Ok(v) = HeaderValue::from_str(&format!(
+        "lang={code}; Path=/; Max-Age=31536000; SameSite=Lax"
+    )) {
+        res.headers_mut().insert(header::SET_COOKIE, v);
+    }
+    res
+}
+
+/// Logs each request with its id and feeds the metrics.
+async fn observe(State(s): State<AppState>, req: Request, next: Next) -> Response {
+    let start = Instant::now();
+    let method = req.method().clone();
+    let path = req.uri().path().to_string();
+    let id = req
+        .extensions()
+        .get::<RequestId>()
+        .and_then(|r| r.header_value().to_str().ok())
+        .unwrap_or("-")
+        .to_string();
+    let res = next.run(req).await;
+    let micros = start.elapsed().as_micros() as u64;
+    s.metrics.observe_request(res.status().as_u16(), micros);
+    tracing::info!(request_id = %id, %method, %path, status = res.status().as_u16(), micros, "request");
+    res
+}
+
+/// Security headers on every response.
+async fn security_headers(State(s): State<AppState>, req: Request, next: Next) -> Response {
+    let mut res = next.run(req).await;
+    let h = res.headers_mut();
+    let csp = format!(
+        "default-src 'self'; script-src 'self'; style-src 'self' {}; img-src 'self' data:; \
+         connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'",
+        s.assets.css_hash
+    );
+    if let Ok(v) = HeaderValue::from_str(&csp) {
+        h.insert(header::CONTENT_SECURITY_POLICY, v);
+    }
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("strict-origin-when-cross-origin"),
+    );
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    h.insert(
+        "cross-origin-opener-policy",
+        HeaderValue::from_static("same-origin"),
+    );
+    h.insert(
+        "permissions-policy",
+        HeaderValue::from_static("camera=(), microphone=(), geolocation=(), interest-cohort=()"),
+    );
+    if s.base_url.starts_with("https://") {
+        h.insert(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=31536000"),
+        );
+    }
+    res
+}
+
+/// Writes the body of error responses: JSON for API and provider routes (or when the client
+/// asks for JSON), a small localized HTML page otherwise. Internal details never reach it.
+async fn render_errors(State(s): State<AppState>, req: Request, next: Next) -> Response {
+    let wants_json = req.uri().path().starts_with("/api/")
+        || req.uri().path().starts_with("/providers/")
+        || req
+            .headers()
+            .get(header::ACCEPT)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|a| a.starts_with("application/json"));
+    let i18n = lang_of(req.headers());
+    let request_id = req
+        .extensions()
+        .get::<RequestId>()
+        .and_then(|r| r.header_value().to_str().ok())
+        .unwrap_or("")
+        .to_string();
+    let res = next.run(req).await;
+    let Some(info) = res.extensions().get::<error::ErrorInfo>().cloned() else {
+        return res;
+    };
+    let status = res.status();
+    let message = info.message.clone().unwrap_or_else(|| match status {
+        StatusCode::NOT_FOUND => i18n.t("error-not-found"),
+        StatusCode::TOO_MANY_REQUESTS => i18n.t("error-rate-limited"),
+        _ => i18n.t("error-internal"),
+    });
+    if wants_json {
+        let body = serde_json::json!({
+            "error": { "code": info.code, "message": message, "request_id": request_id }
+        });
+        return (status, axum::Json(body)).into_response();
+    }
+    let page = crate::campaigns::pages::ErrorPage {
+        page: crate::campaigns::pages::PageCtx::new(&s, &i18n, "/"),
+        status: status.as_u16(),
+        message,
+        request_id: if status.is_server_error() {
+            request_id
+        } else {
+            String::new()
+        },
+    };
+    match askama::Template::render(&page) {
+        Ok(html) => (status, Html(html)).into_response(),
+        Err(_) => (status, Body::from("error")).into_response(),
+    }
+}

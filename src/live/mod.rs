@@ -1,0 +1,193 @@
+//! Live updates: which campaign's totals changed, fanned out to every open page on every node.
+//!
+//! * A write that changes what a campaign page shows bumps `campaign_totals.version` in its
+//!   own transaction ([`bump_version`]); on PostgreSQL the same transaction also sends
+//!   `NOTIFY shelfraiser_live, '<campaign id>'`, delivered to every node on commit.
+//! * Each node runs one watcher: `LISTEN` on PostgreSQL, plus a cheap poll of the versions
+//!   (every 500 ms on SQLite, where a CLI process may write; every 5 s on PostgreSQL as a
+//!   safety net for notifications lost across a reconnect).
+//! * The [`Hub`] keeps the last version seen per campaign and broadcasts changes to the SSE
+//!   streams and the page cache. It holds no state that another node needs.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tokio::sync::broadcast;
+
+use crate::campaigns::repo;
+use crate::db::{Db, DbResult, Tx};
+use crate::on_tx;
+
+pub const CHANNEL: &str = "shelfraiser_live";
+
+/// Bumps the campaign's version inside `tx` and, on PostgreSQL, queues a notification.
+pub async fn bump_version(tx: &mut Tx, campaign_id: &str) -> DbResult<i64> {
+    let now = chrono::Utc::now();
+    let v: i64 = on_tx!(tx, |c| {
+        sqlx::query_scalar(
+        "UPDATE campaign_totals SET version = version + 1, updated_at = $2 WHERE campaign_id = $1 RETURNING version"
+    )
+    .bind(campaign_id)
+    .bind(now)
+    .fetch_one(&mut *c)
+    .await?
+    });
+    notify(tx, campaign_id).await?;
+    Ok(v)
+}
+
+/// Queues a change notification for other nodes (PostgreSQL only; SQLite nodes poll).
+pub async fn notify(tx: &mut Tx, campaign_id: &str) -> DbResult<()> {
+    if let Tx::Postgres(t) = tx {
+        sqlx::query("SELECT pg_notify($1, $2)")
+            .bind(CHANNEL)
+            .bind(campaign_id)
+            .execute(&mut **t)
+            .await?;
+    }
+    Ok(())
+}
+
+#[derive(Debug, Clone)]
+pub struct Changed {
+    pub campaign_id: String,
+    pub version: i64,
+}
+
+/// The node-local fan-out point.
+#[derive(Clone)]
+pub struct Hub {
+    inner: Arc<HubInner>,
+}
+
+struct HubInner {
+    versions: Mutex<HashMap<String, i64>>,
+    tx: broadcast::Sender<Changed>,
+}
+
+impl Default for Hub {
+    fn default() -> Self {
+        Hub::new()
+    }
+}
+
+impl Hub {
+    pub fn new() -> Hub {
+        let (tx, _) = broadcast::channel(1024);
+        Hub {
+            inner: Arc::new(HubInner {
+                versions: Mutex::new(HashMap::new()),
+                tx,
+            }),
+        }
+    }
+
+    pub fn subscribe(&self) -> broadcast::Receiver<Changed> {
+        self.inner.tx.subscribe()
+    }
+
+    /// The newest version this node has seen for the campaign.
+    pub fn version(&self, campaign_id: &str) -> Option<i64> {
+        self.inner.versions.lock().ok()?.get(campaign_id).copied()
+    }
+
+    /// Records a version; broadcasts when it is newer than what was known.
+    pub fn observe(&self, campaign_id: &str, version: i64) {
+        let newer = match self.inner.versions.lock() {
+            Ok(mut m) => {
+                let e = m.entry(campaign_id.to_string()).or_insert(i64::MIN);
+                if version > *e {
+                    let first = *e == i64::MIN;
+                    *e = version;
+                    !first
+                } else {
+                    false
+                }
+            }
+            Err(_) => false,
+        };
+        if newer {
+            let _ = self.inner.tx.send(Changed {
+                campaign_id: campaign_id.to_string(),
+                version,
+            });
+        }
+    }
+
+    /// Reads every campaign's version from the database and broadcasts what changed.
+    pub async fn refresh(&self, db: &Db) -> DbResult<()> {
+        for (id, v) in repo::versions(db).await? {
+            self.observe(&id, v);
+        }
+        Ok(())
+    }
+
+    /// Runs until the process ends: LISTEN (PostgreSQL) plus the periodic refresh.
+    pub async fn watch(self, db: Db) {
+        if let Err(e) = self.refresh(&db).await {
+            tracing::warn!(error = %e, "live: first refresh failed");
+        }
+        let poll = match &db {
+            Db::Sqlite(_) => Duration::from_millis(500),
+            Db::Postgres(_) => Duration::from_secs(5),
+        };
+        if let Db::Postgres(pool) = &db {
+            let hub = self.clone();
+            let db2 = db.clone();
+            let pool = pool.clone();
+            tokio::spawn(async move {
+                loop {
+                    match sqlx::postgres::PgListener::connect_with(&pool).await {
+                        Ok(mut l) => {
+                            if let Err(e) = l.listen(CHANNEL).await {
+                                tracing::warn!(error = %e, "live: LISTEN failed");
+                            } else {
+                                // Catch up on anything missed while not listening.
+                                let _ = hub.refresh(&db2).await;
+                                loop {
+                                    match l.recv().await {
+                                        Ok(_) => {
+                                            if let Err(e) = hub.refresh(&db2).await {
+                                                tracing::warn!(error = %e, "live: refresh failed");
+                                            }
+                                        }
+                                        Err(e) => {
+                                            tracing::warn!(error = %e, "live: listener lost");
+                                            break;
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                        Err(e) => tracing::warn!(error = %e, "live: cannot listen"),
+                    }
+                    if pool.is_closed() {
+                        return;
+                    }
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                }
+            });
+        }
+        let mut tick = tokio::time::interval(poll);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            if db.is_closed() {
+                return;
+            }
+            if let Err(e) = self.refresh(&db).await {
+                tracing::debug!(error = %e, "live: refresh failed");
+            }
+        }
+    }
+}
+
+impl Db {
+    pub fn is_closed(&self) -> bool {
+        match self {
+            Db::Sqlite(p) => p.is_closed(),
+            Db::Postgres(p) => p.is_closed(),
+        }
+    }
+}

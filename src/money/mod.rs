@@ -1,0 +1,474 @@
+//! Exact money: an integer number of minor units plus an ISO 4217 currency.
+//!
+//! * Amounts are `i64` minor units (pence, cents, øre, fils). Never `f64`.
+//! * Exchange rates are [`rust_decimal::Decimal`]s.
+//! * **Rounding rule**: a converted amount is rounded *half to even* (banker's rounding) to the
+//!   target currency's minor unit, once, at the end of the conversion. The rate used is stored
+//!   with the donation so the conversion can be reproduced exactly.
+
+mod format;
+
+pub use format::format_money;
+
+use std::fmt;
+
+use rust_decimal::prelude::ToPrimitive;
+use rust_decimal::{Decimal, RoundingStrategy};
+use serde::{Deserialize, Serialize};
+
+/// ISO 4217 codes Shelfraiser knows, with their minor-unit exponent.
+/// Covers every currency in the ECB reference rates plus common zero- and three-decimal ones.
+const CURRENCIES: &[(&str, u8)] = &[
+    ("AED", 2),
+    ("AUD", 2),
+    ("BGN", 2),
+    ("BHD", 3),
+    ("BRL", 2),
+    ("CAD", 2),
+    ("CHF", 2),
+    ("CLP", 0),
+    ("CNY", 2),
+    ("CZK", 2),
+    ("DKK", 2),
+    ("EUR", 2),
+    ("GBP", 2),
+    ("HKD", 2),
+    ("HUF", 2),
+    ("IDR", 2),
+    ("ILS", 2),
+    ("INR", 2),
+    ("ISK", 0),
+    ("JOD", 3),
+    ("JPY", 0),
+    ("KES", 2),
+    ("KRW", 0),
+    ("KWD", 3),
+    ("MXN", 2),
+    ("MYR", 2),
+    ("NGN", 2),
+    ("NOK", 2),
+    ("NZD", 2),
+    ("OMR", 3),
+    ("PHP", 2),
+    ("PLN", 2),
+    ("RON", 2),
+    ("SEK", 2),
+    ("SGD", 2),
+    ("THB", 2),
+    ("TND", 3),
+    ("TRY", 2),
+    ("UGX", 0),
+    ("USD", 2),
+    ("VND", 0),
+    ("ZAR", 2),
+];
+
+/// A known ISO 4217 currency code.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct CurrencyCode([u8; 3]);
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum MoneyError {
+    #[error("{0:?} is not a currency code we know (use ISO 4217, like GBP or EUR)")]
+    UnknownCurrency(String),
+    #[error("enter an amount, like 25 or 25.50")]
+    Empty,
+    #[error("{0:?} is not an amount; use digits and at most one decimal point")]
+    NotANumber(String),
+    #[error("{currency} has at most {exponent} decimal places")]
+    TooManyDecimals {
+        currency: CurrencyCode,
+        exponent: u8,
+    },
+    #[error("the amount must be more than zero")]
+    NotPositive,
+    #[error("the amount is too large")]
+    TooLarge,
+    #[error("no exchange rate from {from} to {to} is known yet")]
+    NoRate {
+        from: CurrencyCode,
+        to: CurrencyCode,
+    },
+    #[error("cannot add {0} to {1}")]
+    CurrencyMismatch(CurrencyCode, CurrencyCode),
+}
+
+impl CurrencyCode {
+    pub fn parse(s: &str) -> Result<Self, MoneyError> {
+        let up = s.trim().to_ascii_uppercase();
+        if CURRENCIES.iter().any(|(c, _)| *c == up) {
+            let b = up.as_bytes();
+            Ok(CurrencyCode([b[0], b[1], b[2]]))
+        } else {
+            Err(MoneyError::UnknownCurrency(s.chars().take(12).collect()))
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        // Constructed only from ASCII table entries.
+        std::str::from_utf8(&self.0).unwrap_or("XXX")
+    }
+
+    /// Digits after the decimal point in this currency (JPY 0, GBP 2, KWD 3).
+    pub fn exponent(&self) -> u8 {
+        CURRENCIES
+            .iter()
+            .find(|(c, _)| c.as_bytes() == self.0)
+            .map(|(_, e)| *e)
+            .unwrap_or(2)
+    }
+
+    pub fn all() -> impl Iterator<Item = CurrencyCode> {
+        CURRENCIES
+            .iter()
+            .filter_map(|(c, _)| CurrencyCode::parse(c).ok())
+    }
+}
+
+impl fmt::Display for CurrencyCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+impl fmt::Debug for CurrencyCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+impl TryFrom<String> for CurrencyCode {
+    type Error = MoneyError;
+    fn try_from(s: String) -> Result<Self, Self::Error> {
+        CurrencyCode::parse(&s)
+    }
+}
+impl From<CurrencyCode> for String {
+    fn from(c: CurrencyCode) -> String {
+        c.as_str().to_string()
+    }
+}
+
+/// An amount of money: integer minor units of one currency.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Money {
+    /// The amount in the currency's minor unit (pence for GBP, yen for JPY).
+    pub amount_minor: i64,
+    /// ISO 4217 code.
+    #[schema(value_type = String, example = "GBP")]
+    pub currency: CurrencyCode,
+}
+
+impl fmt::Debug for Money {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {}", self.major_string(), self.currency)
+    }
+}
+
+/// Largest amount we ever parse: keeps every product of amount × rate far inside `i64`.
+const MAX_MINOR: i64 = 1_000_000_000_000_000;
+
+impl Money {
+    pub fn new(amount_minor: i64, currency: CurrencyCode) -> Self {
+        Money {
+            amount_minor,
+            currency,
+        }
+    }
+
+    pub fn zero(currency: CurrencyCode) -> Self {
+        Money::new(0, currency)
+    }
+
+    /// Parses a positive amount typed in major units (`25`, `25.50`, `25,5`), as a donor
+    /// would. A comma is accepted as the decimal separator; thousands separators are not.
+    pub fn parse_major(input: &str, currency: CurrencyCode) -> Result<Money, MoneyError> {
+        let s = input.trim();
+        if s.is_empty() {
+            return Err(MoneyError::Empty);
+        }
+        let not_a_number = || MoneyError::NotANumber(s.chars().take(20).collect());
+        let s = s.strip_prefix('+').unwrap_or(s);
+        if s.starts_with('-') {
+            return Err(MoneyError::NotPositive);
+        }
+        let (int, frac) = match s.find(['.', ',']) {
+            Some(i) => (&s[..i], &s[i + 1..]),
+            None => (s, ""),
+        };
+        if int.is_empty() && frac.is_empty() {
+            return Err(not_a_number());
+        }
+        if !int.bytes().all(|b| b.is_ascii_digit()) || !frac.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(not_a_number());
+        }
+        let exp = currency.exponent();
+        let frac_trimmed = frac.trim_end_matches('0');
+        if frac_trimmed.len() > exp as usize {
+            return Err(MoneyError::TooManyDecimals {
+                currency,
+                exponent: exp,
+            });
+        }
+        let int = int.trim_start_matches('0');
+        if int.len() > 15 {
+            return Err(MoneyError::TooLarge);
+        }
+        let int_val: i64 = if int.is_empty() {
+            0
+        } else {
+            int.parse().map_err(|_| not_a_number())?
+        };
+        let mut frac_val: i64 = 0;
+        for i in 0..exp as usize {
+            let d = frac_trimmed
+                .as_bytes()
+                .get(i)
+                .map(|b| i64::from(b - b'0'))
+                .unwrap_or(0);
+            frac_val = frac_val * 10 + d;
+        }
+        let minor = int_val
+            .checked_mul(10_i64.pow(u32::from(exp)))
+            .and_then(|v| v.checked_add(frac_val))
+            .ok_or(MoneyError::TooLarge)?;
+        if minor <= 0 {
+            return Err(MoneyError::NotPositive);
+        }
+        if minor > MAX_MINOR {
+            return Err(MoneyError::TooLarge);
+        }
+        Ok(Money::new(minor, currency))
+    }
+
+    /// `1234.50`-style plain text of the amount in major units (no grouping, no symbol).
+    pub fn major_string(&self) -> String {
+        let exp = u32::from(self.currency.exponent());
+        let sign = if self.amount_minor < 0 { "-" } else { "" };
+        let abs = self.amount_minor.unsigned_abs();
+        if exp == 0 {
+            return format!("{sign}{abs}");
+        }
+        let p = 10_u64.pow(exp);
+        format!(
+            "{sign}{}.{:0width$}",
+            abs / p,
+            abs % p,
+            width = exp as usize
+        )
+    }
+
+    pub fn checked_add(self, other: Money) -> Result<Money, MoneyError> {
+        if self.currency != other.currency {
+            return Err(MoneyError::CurrencyMismatch(self.currency, other.currency));
+        }
+        self.amount_minor
+            .checked_add(other.amount_minor)
+            .map(|m| Money::new(m, self.currency))
+            .ok_or(MoneyError::TooLarge)
+    }
+
+    /// Converts at `rate` (units of `to` per one unit of `self.currency`), rounding half to
+    /// even to `to`'s minor unit.
+    pub fn convert(self, rate: Decimal, to: CurrencyCode) -> Result<Money, MoneyError> {
+        if to == self.currency {
+            return Ok(self);
+        }
+        let from_exp = i32::from(self.currency.exponent());
+        let to_exp = i32::from(to.exponent());
+        let mut v = Decimal::from(self.amount_minor)
+            .checked_mul(rate)
+            .ok_or(MoneyError::TooLarge)?;
+        let shift = to_exp - from_exp;
+        let ten = Decimal::from(10);
+        for _ in 0..shift.unsigned_abs() {
+            v = if shift > 0 {
+                v.checked_mul(ten)
+            } else {
+                v.checked_div(ten)
+            }
+            .ok_or(MoneyError::TooLarge)?;
+        }
+        let rounded = v.round_dp_with_strategy(0, RoundingStrategy::MidpointNearestEven);
+        let minor = rounded.to_i64().ok_or(MoneyError::TooLarge)?;
+        Ok(Money::new(minor, to))
+    }
+}
+
+/// Rate precision kept when a cross rate is derived and locked onto a donation.
+pub const RATE_DECIMALS: u32 = 10;
+
+/// Units of `to` per unit of `from`, derived through EUR from per-EUR reference rates
+/// (`to_per_eur / from_per_eur`), rounded half-even to [`RATE_DECIMALS`] places.
+pub fn cross_rate(from_per_eur: Decimal, to_per_eur: Decimal) -> Option<Decimal> {
+    if from_per_eur <= Decimal::ZERO || to_per_eur <= Decimal::ZERO {
+        return None;
+    }
+    to_per_eur.checked_div(from_per_eur).map(|r| {
+        r.round_dp_with_strategy(RATE_DECIMALS, RoundingStrategy::MidpointNearestEven)
+            .normalize()
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn c(s: &str) -> CurrencyCode {
+        CurrencyCode::parse(s).expect("known currency")
+    }
+
+    #[test]
+    fn parses_major_amounts() {
+        assert_eq!(
+            Money::parse_major("25", c("GBP")).map(|m| m.amount_minor),
+            Ok(2500)
+        );
+        assert_eq!(
+            Money::parse_major("25.5", c("GBP")).map(|m| m.amount_minor),
+            Ok(2550)
+        );
+        assert_eq!(
+            Money::parse_major("25,50", c("DKK")).map(|m| m.amount_minor),
+            Ok(2550)
+        );
+        assert_eq!(
+            Money::parse_major("1000", c("JPY")).map(|m| m.amount_minor),
+            Ok(1000)
+        );
+        assert_eq!(
+            Money::parse_major("1.234", c("KWD")).map(|m| m.amount_minor),
+            Ok(1234)
+        );
+        assert_eq!(
+            Money::parse_major(".5", c("EUR")).map(|m| m.amount_minor),
+            Ok(50)
+        );
+        assert_eq!(
+            Money::parse_major("10.00", c("JPY")).map(|m| m.amount_minor),
+            Ok(10)
+        );
+    }
+
+    #[test]
+    fn rejects_bad_amounts() {
+        assert_eq!(Money::parse_major("", c("GBP")), Err(MoneyError::Empty));
+        assert_eq!(
+            Money::parse_major("0", c("GBP")),
+            Err(MoneyError::NotPositive)
+        );
+        assert_eq!(
+            Money::parse_major("-5", c("GBP")),
+            Err(MoneyError::NotPositive)
+        );
+        assert!(matches!(
+            Money::parse_major("1.234", c("GBP")),
+            Err(MoneyError::TooManyDecimals { .. })
+        ));
+        assert!(matches!(
+            Money::parse_major("1.5", c("JPY")),
+            Err(MoneyError::TooManyDecimals { .. })
+        ));
+        assert!(matches!(
+            Money::parse_major("abc", c("GBP")),
+            Err(MoneyError::NotANumber(_))
+        ));
+        assert!(matches!(
+            Money::parse_major("1e5", c("GBP")),
+            Err(MoneyError::NotANumber(_))
+        ));
+        assert!(matches!(
+            Money::parse_major("1.2.3", c("GBP")),
+            Err(MoneyError::NotANumber(_))
+        ));
+        assert!(matches!(
+            Money::parse_major("NaN", c("GBP")),
+            Err(MoneyError::NotANumber(_))
+        ));
+        assert_eq!(
+            Money::parse_major("99999999999999999999", c("GBP")),
+            Err(MoneyError::TooLarge)
+        );
+    }
+
+    #[test]
+    fn unknown_currency() {
+        assert!(CurrencyCode::parse("XYZ").is_err());
+        assert_eq!(c("gbp").as_str(), "GBP");
+    }
+
+    #[test]
+    fn converts_half_even() {
+        // 1.005 GBP-minor → rounds to even.
+        let m = Money::new(1, c("USD"));
+        assert_eq!(
+            m.convert(Decimal::new(25, 1), c("GBP"))
+                .map(|m| m.amount_minor),
+            Ok(2)
+        ); // 2.5 → 2
+        assert_eq!(
+            m.convert(Decimal::new(35, 1), c("GBP"))
+                .map(|m| m.amount_minor),
+            Ok(4)
+        ); // 3.5 → 4
+        // Exponent change: 1000 JPY at 0.005 GBP/JPY = 5.00 GBP = 500 pence.
+        let y = Money::new(1000, c("JPY"));
+        assert_eq!(
+            y.convert(Decimal::new(5, 3), c("GBP"))
+                .map(|m| m.amount_minor),
+            Ok(500)
+        );
+        // 5.00 GBP at 200 JPY/GBP = 1000 JPY.
+        let g = Money::new(500, c("GBP"));
+        assert_eq!(
+            g.convert(Decimal::from(200), c("JPY"))
+                .map(|m| m.amount_minor),
+            Ok(1000)
+        );
+    }
+
+    #[test]
+    fn major_string() {
+        assert_eq!(Money::new(423050, c("GBP")).major_string(), "4230.50");
+        assert_eq!(Money::new(5, c("GBP")).major_string(), "0.05");
+        assert_eq!(Money::new(1000, c("JPY")).major_string(), "1000");
+        assert_eq!(Money::new(1234, c("KWD")).major_string(), "1.234");
+    }
+
+    proptest! {
+        #[test]
+        fn parse_roundtrips(minor in 1i64..1_000_000_000_000, cur in prop::sample::select(vec!["GBP", "JPY", "KWD", "EUR"])) {
+            let cur = c(cur);
+            let m = Money::new(minor, cur);
+            prop_assert_eq!(Money::parse_major(&m.major_string(), cur), Ok(m));
+        }
+
+        #[test]
+        fn parse_never_panics(s in ".{0,40}") {
+            let _ = Money::parse_major(&s, c("GBP"));
+        }
+
+        #[test]
+        fn conversion_roundtrips_within_one_minor_unit(minor in 1i64..10_000_000_000, a in 1u32..5_000_000, b in 1u32..5_000_000) {
+            // Per-EUR rates with 4 decimals, like the ECB publishes.
+            let ra = Decimal::new(i64::from(a), 4);
+            let rb = Decimal::new(i64::from(b), 4);
+            let there = cross_rate(ra, rb).expect("positive rates");
+            let back = cross_rate(rb, ra).expect("positive rates");
+            let m = Money::new(minor, c("EUR"));
+            let converted = m.convert(there, c("USD")).expect("fits");
+            let again = converted.convert(back, c("EUR")).expect("fits");
+            // Going there and back loses at most the precision of the smaller side.
+            let tolerance = (Decimal::from(1) + back.abs()).ceil().to_i64().unwrap_or(i64::MAX);
+            prop_assert!((again.amount_minor - minor).abs() <= tolerance,
+                "{} -> {} -> {} (tolerance {})", minor, converted.amount_minor, again.amount_minor, tolerance);
+        }
+
+        #[test]
+        fn sums_are_exact(xs in prop::collection::vec(1i64..1_000_000_000, 0..200)) {
+            let cur = c("GBP");
+            let total = xs.iter().try_fold(Money::zero(cur), |acc, x| acc.checked_add(Money::new(*x, cur))).expect("fits");
+            prop_assert_eq!(total.amount_minor, xs.iter().sum::<i64>());
+        }
+    }
+}
