@@ -180,15 +180,14 @@ pub async fn featured(db: &Db) -> DbResult<Option<Campaign>> {
 }
 
 pub async fn milestones(db: &Db, c: &Campaign) -> DbResult<Vec<Milestone>> {
-    let rows: Vec<(i64, String)> =
-        on_db!(db, |p| {
-            sqlx::query_as(
+    let rows: Vec<(i64, String)> = on_db!(db, |p| {
+        sqlx::query_as(
         "SELECT amount_minor, label FROM milestones WHERE campaign_id = $1 ORDER BY amount_minor"
     )
     .bind(&c.id)
     .fetch_all(p)
     .await?
-        });
+    });
     Ok(rows
         .into_iter()
         .map(|(a, label)| Milestone {

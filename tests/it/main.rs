@@ -1,0 +1,7 @@
+//! The integration suite: one test binary. Every storage test runs on SQLite and, when
+//! `SHELFRAISER_TEST_PG_URL` names a PostgreSQL server (scripts/test.sh starts one), on
+//! PostgreSQL too; each test gets its own database.
+
+mod harness;
+
+mod flow;
