@@ -61,7 +61,7 @@ shoot() {
     timeout 90 "$CHROMIUM" --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \
         --disable-background-networking --disable-component-update --disable-sync \
         --disable-dev-shm-usage --hide-scrollbars --force-device-scale-factor=1 \
-        --user-data-dir="$profile" --window-size="$size" --virtual-time-budget=5000 \
+        --user-data-dir="$profile" --window-size="$size" \
         --screenshot="$out" "$URL" >"$TMP/chromium.log" 2>&1 || true
     if [[ ! -s "$out" ]]; then
         echo "screenshot: Chromium wrote no $out; its output:" >&2

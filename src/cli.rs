@@ -91,7 +91,7 @@ pub enum ConfigCmd {
 #[derive(Subcommand, Debug)]
 pub enum CampaignCmd {
     /// Create a campaign.
-    Create(CampaignCreate),
+    Create(Box<CampaignCreate>),
     /// List campaigns.
     List,
     /// Show one campaign and its progress.
@@ -350,9 +350,9 @@ fn parse_time(s: &str) -> anyhow::Result<DateTime<Utc>> {
     }
     let d = NaiveDate::parse_from_str(s, "%Y-%m-%d")
         .map_err(|_| anyhow!("{s:?} is not a date (use YYYY-MM-DD or RFC 3339)"))?;
-    Ok(d.and_hms_opt(0, 0, 0)
+    d.and_hms_opt(0, 0, 0)
         .map(|t| t.and_utc())
-        .ok_or_else(|| anyhow!("bad date {s}"))?)
+        .ok_or_else(|| anyhow!("bad date {s}"))
 }
 
 async fn campaign(db: &Db, cmd: CampaignCmd) -> anyhow::Result<ExitCode> {

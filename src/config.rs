@@ -103,6 +103,18 @@ impl Default for Settings {
 /// The documented default configuration file.
 pub const DEFAULT_CONFIG: &str = include_str!("../shelfraiser.example.toml");
 
+/// The keys of [`Settings`], for picking configuration out of the environment.
+const TOP_LEVEL_KEYS: &[&str] = &[
+    "listen",
+    "data_dir",
+    "database_url",
+    "base_url",
+    "demo",
+    "log_format",
+    "donations",
+    "providers",
+];
+
 /// Overrides from the command line; `None` leaves the value from file/environment.
 #[derive(Debug, Default, Clone)]
 pub struct Overrides {
@@ -139,11 +151,14 @@ impl Settings {
             }
             None => {}
         }
-        fig = fig.merge(
-            Env::prefixed("SHELFRAISER_")
-                .split("__")
-                .ignore(&["config", "test_pg_url"]),
-        );
+        // Only variables naming a setting are read: other SHELFRAISER_* variables (the log
+        // filter, test harness settings) are not configuration.
+        fig = fig.merge(Env::prefixed("SHELFRAISER_").split("__").filter(|k| {
+            let k = k.as_str().to_ascii_lowercase();
+            TOP_LEVEL_KEYS
+                .iter()
+                .any(|t| k == *t || k.starts_with(&format!("{t}__")))
+        }));
         let mut s: Settings = fig
             .extract()
             .map_err(|e| ConfigError(format!("invalid configuration: {e}")))?;

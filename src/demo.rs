@@ -52,7 +52,7 @@ pub async fn seed_if_empty(db: &Db) -> anyhow::Result<()> {
             title: "A children's library for Kalpakkam".into(),
             summary: "Four librarians in three countries are building a village library in Tamil Nadu, India — one room, a thousand books and a librarian.".into(),
             story_md: STORY.into(),
-            goal: Money::new(12_000_00, gbp),
+            goal: Money::new(1_200_000, gbp),
             accepted: ["GBP", "USD", "EUR", "DKK", "INR"].iter().map(|s| c(s)).collect::<Result<_, _>>()?,
             starts_at: now - Duration::days(30),
             ends_at: Some(now + Duration::days(45)),
@@ -64,9 +64,9 @@ pub async fn seed_if_empty(db: &Db) -> anyhow::Result<()> {
             keep_accepting: true,
             featured: true,
             milestones: vec![
-                Milestone { amount: Money::new(2_500_00, gbp), label: "Roof and walls".into() },
-                Milestone { amount: Money::new(6_000_00, gbp), label: "Shelves and the first 1,000 books".into() },
-                Milestone { amount: Money::new(12_000_00, gbp), label: "The reading room opens".into() },
+                Milestone { amount: Money::new(250_000, gbp), label: "Roof and walls".into() },
+                Milestone { amount: Money::new(600_000, gbp), label: "Shelves and the first 1,000 books".into() },
+                Milestone { amount: Money::new(1_200_000, gbp), label: "The reading room opens".into() },
             ],
         },
     )

@@ -87,6 +87,8 @@ END;
 $$;
 CREATE TRIGGER ledger_entries_no_change BEFORE UPDATE OR DELETE ON ledger_entries
 FOR EACH ROW EXECUTE FUNCTION ledger_entries_append_only();
+CREATE TRIGGER ledger_entries_no_truncate BEFORE TRUNCATE ON ledger_entries
+FOR EACH STATEMENT EXECUTE FUNCTION ledger_entries_append_only();
 
 CREATE TABLE checkout_sessions (
     id           TEXT PRIMARY KEY,

@@ -187,7 +187,7 @@ pub struct CampaignPage {
 impl CampaignPage {
     /// The free-amount field's value: what was typed, unless it was one of the presets.
     pub fn custom_amount(&self) -> &str {
-        if self.presets.iter().any(|p| *p == self.form.amount) {
+        if self.presets.contains(&self.form.amount) {
             ""
         } else {
             &self.form.amount
@@ -466,8 +466,9 @@ async fn live_stream(
     let c = repo::by_slug(&s.db, &slug)
         .await?
         .ok_or(AppError::NotFound)?;
-    let first = live_payload(&s, &tr, &c.id).await?;
+    // Subscribe before reading the first payload, so no change falls in between.
     let mut rx = s.hub.subscribe();
+    let first = live_payload(&s, &tr, &c.id).await?;
     let mut shutdown = s.shutdown.clone();
     let state = s.clone();
     let id = c.id.clone();

@@ -30,10 +30,10 @@ pub enum DbError {
 impl DbError {
     /// The name of the violated unique constraint, if this is one.
     pub fn unique_violation(&self) -> Option<String> {
-        if let DbError::Sqlx(sqlx::Error::Database(e)) = self {
-            if e.is_unique_violation() {
-                return Some(e.constraint().unwrap_or_else(|| e.message()).to_string());
-            }
+        if let DbError::Sqlx(sqlx::Error::Database(e)) = self
+            && e.is_unique_violation()
+        {
+            return Some(e.constraint().unwrap_or_else(|| e.message()).to_string());
         }
         None
     }
@@ -111,12 +111,12 @@ impl Db {
     pub async fn connect(url: &str) -> DbResult<Db> {
         if let Some(rest) = url.strip_prefix("sqlite:") {
             let path = rest.trim_start_matches("//");
-            if let Some(parent) = std::path::Path::new(path).parent() {
-                if !parent.as_os_str().is_empty() {
-                    std::fs::create_dir_all(parent).map_err(|e| {
-                        DbError::Corrupt(format!("cannot create {}: {e}", parent.display()))
-                    })?;
-                }
+            if let Some(parent) = std::path::Path::new(path).parent()
+                && !parent.as_os_str().is_empty()
+            {
+                std::fs::create_dir_all(parent).map_err(|e| {
+                    DbError::Corrupt(format!("cannot create {}: {e}", parent.display()))
+                })?;
             }
             let opts = SqliteConnectOptions::from_str(&format!("sqlite://{path}"))?
                 .create_if_missing(true)

@@ -75,6 +75,18 @@ pub async fn handle(
     .execute(&mut *c)
     .await?
     .rows_affected());
+    // Claim the session: take its row lock before reading it, so callbacks for one session
+    // are decided one after the other and each sees the outcome of the one before. (SQLite's
+    // `BEGIN IMMEDIATE` already serializes writers; on PostgreSQL at READ COMMITTED, two
+    // callbacks with different payment references would otherwise both read `open` and
+    // both record a donation.)
+    on_tx!(tx, |c| sqlx::query(
+        "UPDATE checkout_sessions SET status = status WHERE id = $1"
+    )
+    .bind(&cb.session_id)
+    .execute(&mut *c)
+    .await?
+    .rows_affected());
     let row: Option<SessionRow> = on_tx!(tx, |c| sqlx::query_as(SESSION_SELECT)
         .bind(&cb.session_id)
         .fetch_optional(&mut *c)

@@ -38,19 +38,20 @@ pub fn routes() -> Router<AppState> {
 
 /// Form fields; the last non-empty `amount` wins (preset radio buttons and the free amount
 /// field share the name).
-fn parse_form(body: &[u8]) -> Result<(DonateInput, Option<String>, Option<String>), AppError> {
+fn parse_form(
+    tr: &I18n,
+    body: &[u8],
+) -> Result<(DonateInput, Option<String>, Option<String>), AppError> {
     if body.len() > MAX_FORM_BYTES {
-        return Err(AppError::Unprocessable("the form is too large".into()));
+        return Err(AppError::Unprocessable(tr.t("error-too-large")));
     }
     let mut input = DonateInput::default();
     let mut csrf = None;
     let mut outcome = None;
     for (k, v) in form_urlencoded(body) {
         match k.as_str() {
-            "amount" => {
-                if !v.trim().is_empty() || input.amount.is_empty() {
-                    input.amount = v;
-                }
+            "amount" if (!v.trim().is_empty() || input.amount.is_empty()) => {
+                input.amount = v;
             }
             "currency" => input.currency = v,
             "name" => input.name = v,
@@ -106,7 +107,7 @@ async fn donate(
     if c.state == CampaignState::Draft {
         return Err(AppError::NotFound);
     }
-    let (input, token, _) = parse_form(&body)?;
+    let (input, token, _) = parse_form(&tr, &body)?;
     let now = Utc::now();
     let mut form = FormState {
         amount: input.amount.chars().take(40).collect(),
@@ -209,7 +210,7 @@ async fn test_checkout_submit(
     let Some(test) = s.providers.test().cloned() else {
         return Err(AppError::NotFound);
     };
-    let (_, token, outcome) = parse_form(&body)?;
+    let (_, token, outcome) = parse_form(&tr, &body)?;
     if !csrf::check(&s.csrf, &headers, token.as_deref(), Utc::now()) {
         return Err(AppError::Unprocessable(tr.t("error-csrf")));
     }
@@ -223,10 +224,10 @@ async fn test_checkout_submit(
     let c = repo::by_id(&s.db, &session.campaign_id)
         .await?
         .ok_or(AppError::NotFound)?;
-    if session.status == "succeeded" {
-        if let Some(d) = &session.donation_id {
-            return Ok(Redirect::to(&format!("/campaigns/{}/thanks/{d}", c.slug)).into_response());
-        }
+    if session.status == "succeeded"
+        && let Some(d) = &session.donation_id
+    {
+        return Ok(Redirect::to(&format!("/campaigns/{}/thanks/{d}", c.slug)).into_response());
     }
     let event = test.event_for(&session, outcome);
     let raw = serde_json::to_vec(&event).map_err(|e| AppError::Internal(e.into()))?;

@@ -47,6 +47,17 @@ pub struct ErrorInfo {
     pub message: Option<String>,
 }
 
+/// The code for a status that did not come from an [`AppError`].
+pub fn code_for(status: StatusCode) -> &'static str {
+    match status {
+        StatusCode::NOT_FOUND => "not_found",
+        StatusCode::PAYLOAD_TOO_LARGE => "too_large",
+        StatusCode::TOO_MANY_REQUESTS => "rate_limited",
+        s if s.is_client_error() => "bad_request",
+        _ => "internal",
+    }
+}
+
 impl AppError {
     pub fn status(&self) -> StatusCode {
         match self {

@@ -236,13 +236,29 @@ async fn render_errors(State(s): State<AppState>, req: Request, next: Next) -> R
         .unwrap_or("")
         .to_string();
     let res = next.run(req).await;
-    let Some(info) = res.extensions().get::<error::ErrorInfo>().cloned() else {
-        return res;
+    let info = match res.extensions().get::<error::ErrorInfo>().cloned() {
+        Some(info) => info,
+        // Rejections from extractors and layers (413, 415, 405…) arrive as plain text:
+        // give them the same body as every other error.
+        None if (res.status().is_client_error() || res.status().is_server_error())
+            && res
+                .headers()
+                .get(header::CONTENT_TYPE)
+                .is_none_or(|v| v.as_bytes().starts_with(b"text/plain")) =>
+        {
+            error::ErrorInfo {
+                code: error::code_for(res.status()),
+                message: None,
+            }
+        }
+        None => return res,
     };
     let status = res.status();
     let message = info.message.clone().unwrap_or_else(|| match status {
         StatusCode::NOT_FOUND => i18n.t("error-not-found"),
         StatusCode::TOO_MANY_REQUESTS => i18n.t("error-rate-limited"),
+        StatusCode::PAYLOAD_TOO_LARGE => i18n.t("error-too-large"),
+        s if s.is_client_error() => i18n.t("error-bad-request"),
         _ => i18n.t("error-internal"),
     });
     if wants_json {

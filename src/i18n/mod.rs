@@ -55,10 +55,10 @@ impl I18n {
 
     /// Chooses from a `lang` cookie value and an `Accept-Language` header.
     pub fn negotiate(cookie: Option<&str>, accept_language: Option<&str>) -> I18n {
-        if let Some(c) = cookie {
-            if SUPPORTED.iter().any(|(s, _)| *s == c) {
-                return I18n::new(c);
-            }
+        if let Some(c) = cookie
+            && SUPPORTED.iter().any(|(s, _)| *s == c)
+        {
+            return I18n::new(c);
         }
         if let Some(h) = accept_language {
             let mut prefs: Vec<(f32, &str)> = h
@@ -132,7 +132,7 @@ impl I18n {
             out.push('-');
         }
         for (i, ch) in digits.chars().enumerate() {
-            if i > 0 && (digits.len() - i) % 3 == 0 {
+            if i > 0 && (digits.len() - i).is_multiple_of(3) {
                 out.push(sep);
             }
             out.push(ch);

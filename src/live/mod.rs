@@ -92,15 +92,17 @@ impl Hub {
         self.inner.versions.lock().ok()?.get(campaign_id).copied()
     }
 
-    /// Records a version; broadcasts when it is newer than what was known.
+    /// Records a version; broadcasts when it is newer than what was known. The first
+    /// sighting of a campaign broadcasts too: a stream may already be open for it (opened
+    /// on this node while another node served the page), and streams ignore versions they
+    /// have already sent.
     pub fn observe(&self, campaign_id: &str, version: i64) {
         let newer = match self.inner.versions.lock() {
             Ok(mut m) => {
                 let e = m.entry(campaign_id.to_string()).or_insert(i64::MIN);
                 if version > *e {
-                    let first = *e == i64::MIN;
                     *e = version;
-                    !first
+                    true
                 } else {
                     false
                 }

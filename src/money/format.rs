@@ -45,7 +45,7 @@ fn symbol(c: CurrencyCode, lang: &str) -> &'static str {
 fn group_digits(digits: &str, sep: char) -> String {
     let mut out = String::with_capacity(digits.len() + digits.len() / 3);
     for (i, ch) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(sep);
         }
         out.push(ch);
@@ -60,7 +60,7 @@ pub fn format_money(m: Money, lang: &str) -> String {
     let abs = m.amount_minor.unsigned_abs();
     let p = 10_u64.pow(exp);
     let mut number = group_digits(&(abs / p).to_string(), st.group);
-    if exp > 0 && abs % p != 0 {
+    if exp > 0 && !abs.is_multiple_of(p) {
         number.push(st.decimal);
         number.push_str(&format!("{:0width$}", abs % p, width = exp as usize));
     }

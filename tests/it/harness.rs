@@ -42,7 +42,8 @@ pub enum Backend {
 pub struct TestDb {
     pub url: String,
     pub db: Db,
-    pub dir: tempfile::TempDir,
+    /// Shared so the folder outlives a test body that only borrows `db`.
+    pub dir: std::sync::Arc<tempfile::TempDir>,
     pub backend: &'static str,
 }
 
@@ -95,7 +96,9 @@ where
     for b in backends() {
         let tdb = TestDb::new(&b).await;
         eprintln!("-- backend: {}", tdb.backend);
+        let keep = tdb.dir.clone();
         f(tdb).await;
+        drop(keep);
     }
 }
 
@@ -330,4 +333,318 @@ pub async fn count(db: &Db, table: &str) -> i64 {
         Db::Sqlite(p) => sqlx::query_scalar(&sql).fetch_one(p).await.expect("count"),
         Db::Postgres(p) => sqlx::query_scalar(&sql).fetch_one(p).await.expect("count"),
     }
+}
+
+// ---------------------------------------------------------------------------------------
+// The real binary as a child process (CLI runs and `serve`), for the CLI, live and
+// durability tests. Every child is killed and reaped on drop, also when a test fails.
+// ---------------------------------------------------------------------------------------
+
+/// Path of the `shelfraiser` binary Cargo built for this test run.
+pub fn bin_path() -> &'static str {
+    env!("CARGO_BIN_EXE_shelfraiser")
+}
+
+/// A `shelfraiser` command that runs in `cwd` (so a stray default data dir or config file
+/// can only ever land in a temp folder) and does not inherit any `SHELFRAISER_*` variable.
+pub fn shelfraiser_cmd(cwd: &std::path::Path) -> std::process::Command {
+    let mut cmd = std::process::Command::new(bin_path());
+    cmd.current_dir(cwd);
+    for (k, _) in std::env::vars_os() {
+        if k.to_string_lossy().starts_with("SHELFRAISER_") {
+            cmd.env_remove(k);
+        }
+    }
+    cmd.env("NO_COLOR", "1");
+    cmd
+}
+
+/// What a finished CLI run printed.
+#[derive(Debug)]
+pub struct CliOutput {
+    pub code: Option<i32>,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl CliOutput {
+    pub fn ok(&self) -> bool {
+        self.code == Some(0)
+    }
+
+    /// Asserts a failure that printed exactly one line, starting with `error:`; returns it.
+    pub fn one_line_error(&self) -> String {
+        assert!(
+            self.code.is_some_and(|c| c != 0),
+            "expected a non-zero exit: {self:?}"
+        );
+        let lines: Vec<&str> = self.stderr.lines().filter(|l| !l.is_empty()).collect();
+        assert_eq!(lines.len(), 1, "expected one error line: {self:?}");
+        assert!(lines[0].starts_with("error: "), "{self:?}");
+        lines[0].to_string()
+    }
+}
+
+/// How long any single CLI run may take before the test gives up (and kills it).
+pub const CLI_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// Runs the binary to completion (blocking) with `args` and extra environment `envs`.
+pub fn run_cli(cwd: &std::path::Path, args: &[&str], envs: &[(&str, &str)]) -> CliOutput {
+    let mut cmd = shelfraiser_cmd(cwd);
+    cmd.args(args)
+        .envs(envs.iter().copied())
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    let child = cmd.spawn().expect("spawn shelfraiser");
+    let guard = PidGuard(child.id());
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(child.wait_with_output());
+    });
+    let out = match rx.recv_timeout(CLI_TIMEOUT) {
+        Ok(r) => {
+            std::mem::forget(guard); // reaped: the pid must not be signalled any more
+            r.expect("wait for shelfraiser")
+        }
+        Err(_) => panic!("shelfraiser {args:?} did not finish within {CLI_TIMEOUT:?}"),
+    };
+    CliOutput {
+        code: out.status.code(),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+/// [`run_cli`] off the async runtime's threads (an in-process server keeps serving).
+pub async fn run_cli_async(
+    cwd: &std::path::Path,
+    args: &[&str],
+    envs: &[(&str, &str)],
+) -> CliOutput {
+    let cwd = cwd.to_path_buf();
+    let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
+    let envs: Vec<(String, String)> = envs
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    tokio::task::spawn_blocking(move || {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let envs: Vec<(&str, &str)> = envs.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        run_cli(&cwd, &args, &envs)
+    })
+    .await
+    .expect("CLI task")
+}
+
+/// Kills a process that is still running when a test gives up on it.
+struct PidGuard(u32);
+
+impl Drop for PidGuard {
+    fn drop(&mut self) {
+        send_signal(self.0, "KILL");
+    }
+}
+
+/// `kill -<SIG> <pid>` (no libc bindings needed).
+pub fn send_signal(pid: u32, sig: &str) {
+    let _ = std::process::Command::new("kill")
+        .args([format!("-{sig}"), pid.to_string()])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status();
+}
+
+/// `shelfraiser serve` as a child process on a free loopback port. Its log (stderr) goes to
+/// a file, shown when a test fails; drop kills and reaps it.
+pub struct ServerProcess {
+    child: std::process::Child,
+    pub base: String,
+    pub log: PathBuf,
+    /// Everything the server printed on stdout so far (filled by a reader thread).
+    pub stdout: std::sync::Arc<std::sync::Mutex<String>>,
+    _log_dir: tempfile::TempDir,
+}
+
+impl ServerProcess {
+    /// Starts `shelfraiser serve --listen 127.0.0.1:0 ARGS` and waits (up to 60 s) for its
+    /// `listening on http://…` line.
+    pub fn start(args: &[&str], envs: &[(&str, &str)]) -> ServerProcess {
+        use std::io::BufRead;
+        let log_dir = tempfile::tempdir().expect("log dir");
+        let log = log_dir.path().join("serve.log");
+        let log_file = std::fs::File::create(&log).expect("log file");
+        let mut cmd = shelfraiser_cmd(log_dir.path());
+        cmd.arg("serve")
+            .args(["--listen", "127.0.0.1:0"])
+            .args(args)
+            .envs(envs.iter().copied())
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::piped())
+            .stderr(log_file);
+        let mut child = cmd.spawn().expect("spawn shelfraiser serve");
+        let stdout_pipe = child.stdout.take().expect("stdout pipe");
+        let stdout = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+        let (tx, rx) = std::sync::mpsc::channel::<String>();
+        {
+            let stdout = stdout.clone();
+            std::thread::spawn(move || {
+                for line in std::io::BufReader::new(stdout_pipe).lines() {
+                    let Ok(line) = line else { break };
+                    if let Ok(mut s) = stdout.lock() {
+                        s.push_str(&line);
+                        s.push('\n');
+                    }
+                    if let Some(addr) = line.strip_prefix("listening on ") {
+                        let _ = tx.send(addr.trim().to_string());
+                    }
+                }
+            });
+        }
+        let mut p = ServerProcess {
+            child,
+            base: String::new(),
+            log,
+            stdout,
+            _log_dir: log_dir,
+        };
+        match rx.recv_timeout(std::time::Duration::from_secs(60)) {
+            Ok(base) => p.base = base,
+            Err(_) => panic!(
+                "serve printed no `listening on` line within 60 s; log:\n{}",
+                p.log_text()
+            ),
+        }
+        assert!(
+            p.base.starts_with("http://127.0.0.1:"),
+            "unexpected address {}",
+            p.base
+        );
+        p
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    pub fn log_text(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    pub fn signal(&self, sig: &str) {
+        send_signal(self.pid(), sig);
+    }
+
+    /// Polls for the process to end, up to `timeout`; `None` when it is still running.
+    pub async fn wait_exit(
+        &mut self,
+        timeout: std::time::Duration,
+    ) -> Option<std::process::ExitStatus> {
+        let deadline = tokio::time::Instant::now() + timeout;
+        loop {
+            if let Some(st) = self.child.try_wait().expect("try_wait") {
+                return Some(st);
+            }
+            if tokio::time::Instant::now() >= deadline {
+                return None;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+        }
+    }
+
+    /// Polls `path` until it answers 200, up to `timeout`.
+    pub async fn wait_ok(
+        &self,
+        client: &reqwest::Client,
+        path: &str,
+        timeout: std::time::Duration,
+    ) {
+        let deadline = tokio::time::Instant::now() + timeout;
+        loop {
+            if let Ok(r) = client.get(self.url(path)).send().await {
+                if r.status().as_u16() == 200 {
+                    return;
+                }
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "{path} not 200 within {timeout:?}; log:\n{}",
+                self.log_text()
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+    }
+
+    /// Polls the log, up to `timeout`, for a line containing `needle`.
+    pub async fn wait_log(&self, needle: &str, timeout: std::time::Duration) {
+        let deadline = tokio::time::Instant::now() + timeout;
+        while !self.log_text().contains(needle) {
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "no {needle:?} in the log within {timeout:?}; log:\n{}",
+                self.log_text()
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+        }
+    }
+}
+
+impl Drop for ServerProcess {
+    fn drop(&mut self) {
+        if matches!(self.child.try_wait(), Ok(None)) {
+            let _ = self.child.kill();
+        }
+        let _ = self.child.wait();
+        if std::thread::panicking() {
+            let log = self.log_text();
+            let tail: Vec<&str> = log.lines().rev().take(40).collect();
+            eprintln!("--- serve log (last 40 lines) ---");
+            for l in tail.iter().rev() {
+                eprintln!("{l}");
+            }
+        }
+    }
+}
+
+/// A plain HTTP client that does not follow redirects.
+pub fn http_client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(std::time::Duration::from_secs(30))
+        .build()
+        .expect("client")
+}
+
+/// Runs one query (no result) on either backend, e.g. to tamper with data in a test.
+pub async fn exec(db: &Db, sql: &str) -> u64 {
+    match db {
+        Db::Sqlite(p) => sqlx::query(sql)
+            .execute(p)
+            .await
+            .expect("exec")
+            .rows_affected(),
+        Db::Postgres(p) => sqlx::query(sql)
+            .execute(p)
+            .await
+            .expect("exec")
+            .rows_affected(),
+    }
+}
+
+/// Storage flags that point the binary at a test's database: `--data-dir` (SQLite lives
+/// there) and, on PostgreSQL, `--database-url`.
+pub fn storage_args(tdb: &TestDb) -> Vec<String> {
+    let mut v = vec![
+        "--data-dir".to_string(),
+        tdb.data_dir().to_str().expect("UTF-8 path").to_string(),
+    ];
+    if tdb.backend == "postgres" {
+        v.push("--database-url".into());
+        v.push(tdb.url.clone());
+    }
+    v
 }

@@ -4,4 +4,9 @@
 
 mod harness;
 
+mod bad_input;
+mod cli;
+mod donations;
+mod durability;
 mod flow;
+mod live;
