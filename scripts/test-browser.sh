@@ -49,6 +49,7 @@ say "node $(node --version), npm $(npm --version), $("$CHROMIUM" --version 2>/de
 
 TMP=$(mktemp -d /tmp/shelfraiser-browser.XXXXXX)
 APP_PID=""
+# shellcheck disable=SC2317 # run from the EXIT trap
 cleanup() {
     local rc=$?
     if [[ -n "$APP_PID" ]] && ! kill -0 "$APP_PID" 2>/dev/null; then

@@ -99,6 +99,13 @@ pub enum CampaignCmd {
         /// The campaign's slug.
         slug: String,
     },
+    /// Change a campaign's state: draft, live, funded or closed.
+    State {
+        /// The campaign's slug.
+        slug: String,
+        /// The new state.
+        state: String,
+    },
 }
 
 #[derive(Args, Debug)]
@@ -437,6 +444,17 @@ async fn campaign(db: &Db, cmd: CampaignCmd) -> anyhow::Result<ExitCode> {
                     c.title
                 );
             }
+            Ok(ExitCode::SUCCESS)
+        }
+        CampaignCmd::State { slug, state } => {
+            let c = repo::by_slug(db, &slug)
+                .await?
+                .ok_or_else(|| anyhow!("no campaign with the slug {slug:?}"))?;
+            let new = CampaignState::parse(&state).ok_or_else(|| {
+                anyhow!("the state must be draft, live, funded or closed, not {state:?}")
+            })?;
+            repo::set_state(db, &c.id, new).await?;
+            println!("{} is now {}", c.slug, new.as_str());
             Ok(ExitCode::SUCCESS)
         }
         CampaignCmd::Show { slug } => {

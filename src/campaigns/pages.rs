@@ -309,32 +309,33 @@ async fn campaign_page(
     Lang(tr): Lang,
     headers: HeaderMap,
 ) -> Result<Response, AppError> {
+    let notice = match q.checkout.as_deref() {
+        Some("declined") => tr.t("checkout-declined"),
+        Some("canceled") => tr.t("checkout-canceled"),
+        _ => String::new(),
+    };
+    if notice.is_empty() {
+        if let Some(hit) = s.pages.get(&slug, tr.lang, |id| s.hub.version(id)) {
+            s.metrics.page_cache_hits.fetch_add(1, Ordering::Relaxed);
+            return Ok(hit.response(&headers));
+        }
+    }
     let c = repo::by_slug(&s.db, &slug)
         .await?
         .ok_or(AppError::NotFound)?;
     if c.state == CampaignState::Draft {
         return Err(AppError::NotFound);
     }
-    let notice = match q.checkout.as_deref() {
-        Some("declined") => tr.t("checkout-declined"),
-        Some("canceled") => tr.t("checkout-canceled"),
-        _ => String::new(),
-    };
+    let totals = repo::totals(&s.db, &c.id).await?;
     if !notice.is_empty() {
-        let totals = repo::totals(&s.db, &c.id).await?;
         let html = render_campaign(&s, &tr, &c, &totals, None, notice).await?;
         return Ok(Html(html).into_response());
     }
-    if let Some(hit) = s.pages.get(&c.id, tr.lang, s.hub.version(&c.id)) {
-        s.metrics.page_cache_hits.fetch_add(1, Ordering::Relaxed);
-        return Ok(hit.response(&headers));
-    }
     s.metrics.page_cache_misses.fetch_add(1, Ordering::Relaxed);
-    let totals = repo::totals(&s.db, &c.id).await?;
     s.hub.observe(&c.id, totals.version);
     let html = render_campaign(&s, &tr, &c, &totals, None, String::new()).await?;
-    let rendered = Arc::new(Rendered::new(totals.version, html));
-    s.pages.put(&c.id, tr.lang, rendered.clone());
+    let rendered = Arc::new(Rendered::new(&c.id, totals.version, html));
+    s.pages.put(&slug, tr.lang, rendered.clone());
     Ok(rendered.response(&headers))
 }
 

@@ -11,7 +11,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
-use axum::body::Body;
+use axum::body::{Body, Bytes};
 use axum::response::Response;
 use http::{HeaderMap, HeaderValue, header};
 
@@ -20,22 +20,25 @@ use super::assets::{Encoding, brotli, gzip};
 pub const MAX_AGE: Duration = Duration::from_secs(10);
 
 pub struct Rendered {
+    /// The campaign this page shows; its version on the hub decides freshness.
+    pub campaign_id: String,
     pub version: i64,
     pub built: Instant,
-    pub identity: Vec<u8>,
-    pub gzip: Vec<u8>,
-    pub br: Vec<u8>,
+    pub identity: Bytes,
+    pub gzip: Bytes,
+    pub br: Bytes,
 }
 
 impl Rendered {
-    pub fn new(version: i64, html: String) -> Rendered {
+    pub fn new(campaign_id: &str, version: i64, html: String) -> Rendered {
         let identity = html.into_bytes();
         Rendered {
+            campaign_id: campaign_id.to_string(),
             version,
             built: Instant::now(),
-            gzip: gzip(&identity),
-            br: brotli(&identity),
-            identity,
+            gzip: Bytes::from(gzip(&identity)),
+            br: Bytes::from(brotli(&identity)),
+            identity: Bytes::from(identity),
         }
     }
 
@@ -70,17 +73,17 @@ pub struct PageCache {
 }
 
 impl PageCache {
-    /// A still-valid entry for `key` given the campaign's current `version`.
+    /// A still-valid entry for `key`, given a way to read a campaign's current version.
     pub fn get(
         &self,
         key: &str,
         lang: &'static str,
-        version: Option<i64>,
+        version_of: impl Fn(&str) -> Option<i64>,
     ) -> Option<Arc<Rendered>> {
-        let version = version?;
         let map = self.entries.read().ok()?;
         let e = map.get(&(key.to_string(), lang))?;
-        (e.version == version && e.built.elapsed() < MAX_AGE).then(|| e.clone())
+        (version_of(&e.campaign_id) == Some(e.version) && e.built.elapsed() < MAX_AGE)
+            .then(|| e.clone())
     }
 
     pub fn put(&self, key: &str, lang: &'static str, r: Arc<Rendered>) {

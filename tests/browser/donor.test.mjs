@@ -184,15 +184,42 @@ describe('keyboard only', () => {
         outlineWidth: parseFloat(cs.outlineWidth) || 0,
         outlineColor: cs.outlineColor,
         boxShadow: cs.boxShadow,
+        // What the outline is drawn on: the first ancestor background that is not transparent.
+        // (The outline sits outside the element, offset from it, so the parent's background.)
+        behind: (() => {
+          for (let n = el.parentElement; n; n = n.parentElement) {
+            const bg = getComputedStyle(n).backgroundColor;
+            if (bg && !/^rgba\(.*,\s*0\)$/.test(bg) && bg !== 'transparent') return bg;
+          }
+          return 'rgb(255, 255, 255)';
+        })(),
         inViewport: r.width > 0 && r.height > 0 && r.bottom > 0 && r.right > 0 && r.top < innerHeight && r.left < innerWidth,
       };
     });
+  }
+
+  /** WCAG contrast ratio of two CSS rgb()/rgba() colours (alpha ignored). */
+  function contrast(a, b) {
+    const lum = (c) => {
+      const [r, g, bl] = c.match(/[\d.]+/g).slice(0, 3).map((v) => {
+        const x = Number(v) / 255;
+        return x <= 0.04045 ? x / 12.92 : ((x + 0.055) / 1.055) ** 2.4;
+      });
+      return 0.2126 * r + 0.7152 * g + 0.0722 * bl;
+    };
+    const [hi, lo] = [lum(a), lum(b)].sort((x, y) => y - x);
+    return (hi + 0.05) / (lo + 0.05);
   }
 
   function assertVisibleFocus(f) {
     const outlined = f.outlineStyle !== 'none' && f.outlineWidth > 0 && !/rgba\(.*,\s*0\)$/.test(f.outlineColor);
     const shadowed = f.boxShadow && f.boxShadow !== 'none';
     assert.ok(outlined || shadowed, `focused ${f.desc} has no visible focus style (outline ${f.outlineStyle} ${f.outlineWidth}px ${f.outlineColor}, box-shadow ${f.boxShadow})`);
+    if (outlined && /^rgb/.test(f.outlineColor)) {
+      // WCAG 1.4.11: a focus indicator needs 3:1 against what it is drawn on.
+      const ratio = contrast(f.outlineColor, f.behind);
+      assert.ok(ratio >= 3, `focus outline of ${f.desc} (${f.outlineColor} on ${f.behind}) has contrast ${ratio.toFixed(2)}:1, under 3:1`);
+    }
     assert.ok(f.inViewport, `focused ${f.desc} is not on screen`);
   }
 
@@ -264,25 +291,28 @@ describe('keyboard only', () => {
     }
   });
 
-  test('every Tab stop on the campaign page shows a visible focus style', { timeout: 60_000 }, async () => {
+  test('every Tab stop on the campaign page shows a visible focus style', { timeout: 60_000 }, async (t) => {
     const context = await newContext(browser, baseURL);
     try {
       const page = await context.newPage();
       await page.goto(CAMPAIGN);
       const seen = new Set();
       const problems = [];
+      let minContrast = Infinity;
       for (let i = 0; i < 80; i++) {
         await page.keyboard.press('Tab');
         const f = await focusInfo(page);
         if (!f) break; // focus left the document: all stops visited
         if (seen.has(f.desc)) break; // wrapped around
         seen.add(f.desc);
+        if (f.outlineStyle !== 'none' && /^rgb/.test(f.outlineColor)) minContrast = Math.min(minContrast, contrast(f.outlineColor, f.behind));
         try {
           assertVisibleFocus(f);
         } catch (e) {
           problems.push(e.message);
         }
       }
+      t.diagnostic(`${seen.size} Tab stops, lowest focus-outline contrast ${minContrast.toFixed(2)}:1: ${[...seen].join(' → ')}`);
       assert.ok(seen.size >= 10, `expected at least 10 Tab stops, saw ${[...seen].join(', ')}`);
       assert.deepEqual(problems, []);
     } finally {

@@ -392,7 +392,10 @@ async fn oversized_forms_are_refused() {
         let res = app.post_form(&path, &fields).await;
         assert_eq!(res.status().as_u16(), 422);
         let html = res.text().await.expect("body");
-        assert!(html.contains("the form is too large"), "{html}");
+        assert!(
+            html.contains("That is more than we accept in one request."),
+            "{html}"
+        );
         assert_no_internals(&html, "16 KB");
 
         // Far over the router's body limit.

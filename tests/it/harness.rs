@@ -77,7 +77,7 @@ impl TestDb {
         TestDb {
             url,
             db,
-            dir,
+            dir: std::sync::Arc::new(dir),
             backend,
         }
     }
