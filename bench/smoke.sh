@@ -13,6 +13,13 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
 export SMOKE=1
+# Smoke runs only prove the benches still work: use the debug binaries the test suite built
+# (`cargo test --all-targets` builds the example too) instead of a second, release build.
+if [[ -z "${SHELFRAISER_BIN:-}" ]]; then
+    cargo build --locked --bin shelfraiser --example donation_load
+    export SHELFRAISER_BIN="$ROOT/target/debug/shelfraiser"
+    export DONATION_LOAD_BIN="$ROOT/target/debug/examples/donation_load"
+fi
 
 failed=()
 for bench in campaign-page donations; do

@@ -153,11 +153,12 @@ impl Settings {
         }
         // Only variables naming a setting are read: other SHELFRAISER_* variables (the log
         // filter, test harness settings) are not configuration.
+        // The filter sees the key after `split`, so nested keys arrive as `providers.test.secret`.
         fig = fig.merge(Env::prefixed("SHELFRAISER_").split("__").filter(|k| {
             let k = k.as_str().to_ascii_lowercase();
             TOP_LEVEL_KEYS
                 .iter()
-                .any(|t| k == *t || k.starts_with(&format!("{t}__")))
+                .any(|t| k == *t || k.starts_with(&format!("{t}.")))
         }));
         let mut s: Settings = fig
             .extract()

@@ -22,9 +22,16 @@
     if (state && state !== d.state && d.state === "funded") location.reload();
     state = d.state;
   });
-  // Amount presets and the free amount field share a name: typing clears the preset.
+  // Amount presets and the free amount field share a name (without JavaScript a filled-in
+  // free amount wins): typing clears the preset, picking a preset clears the typed amount.
   var other = document.getElementById("amount");
-  if (other) other.addEventListener("input", function () {
-    document.querySelectorAll("input[type=radio][name=amount]").forEach(function (r) { r.checked = false; });
-  });
+  var presets = document.querySelectorAll("input[type=radio][name=amount]");
+  if (other) {
+    other.addEventListener("input", function () {
+      presets.forEach(function (r) { r.checked = false; });
+    });
+    presets.forEach(function (r) {
+      r.addEventListener("change", function () { if (r.checked) other.value = ""; });
+    });
+  }
 })();

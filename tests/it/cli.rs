@@ -508,6 +508,21 @@ async fn storage_flags_come_from_the_environment_too() {
                 .join("shelfraiser-data/shelfraiser.db")
                 .exists()
         );
+
+        // Nested keys use a double underscore; variables that name no setting are ignored.
+        let mut nested = env.clone();
+        nested.push(("SHELFRAISER_DONATIONS__MAX_AMOUNT_MAJOR", "0"));
+        let line = run_cli_async(elsewhere.path(), &["campaign", "list"], &nested)
+            .await
+            .one_line_error();
+        assert!(
+            line.contains("donations.max_amount_major must be positive"),
+            "{line}"
+        );
+        let mut other = env.clone();
+        other.push(("SHELFRAISER_NOT_A_SETTING", "x"));
+        let out = run_cli_async(elsewhere.path(), &["campaign", "list"], &other).await;
+        assert_eq!(out.stdout, by_flag.stdout, "{out:?}");
     }
 }
 
