@@ -314,11 +314,11 @@ async fn campaign_page(
         Some("canceled") => tr.t("checkout-canceled"),
         _ => String::new(),
     };
-    if notice.is_empty() {
-        if let Some(hit) = s.pages.get(&slug, tr.lang, |id| s.hub.version(id)) {
-            s.metrics.page_cache_hits.fetch_add(1, Ordering::Relaxed);
-            return Ok(hit.response(&headers));
-        }
+    if notice.is_empty()
+        && let Some(hit) = s.pages.get(&slug, tr.lang, |id| s.hub.version(id))
+    {
+        s.metrics.page_cache_hits.fetch_add(1, Ordering::Relaxed);
+        return Ok(hit.response(&headers));
     }
     let c = repo::by_slug(&s.db, &slug)
         .await?

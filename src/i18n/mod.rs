@@ -167,10 +167,11 @@ mod tests {
             for e in std::fs::read_dir(dir).expect("locale dir") {
                 let text = std::fs::read_to_string(e.expect("entry").path()).expect("ftl");
                 for line in text.lines() {
-                    if let Some((k, _)) = line.split_once(" =") {
-                        if !k.starts_with(['#', ' ', '.', '*', '[']) && !k.is_empty() {
-                            out.push(k.trim().to_string());
-                        }
+                    if let Some((k, _)) = line.split_once(" =")
+                        && !k.starts_with(['#', ' ', '.', '*', '['])
+                        && !k.is_empty()
+                    {
+                        out.push(k.trim().to_string());
                     }
                 }
             }

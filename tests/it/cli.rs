@@ -547,10 +547,15 @@ async fn serve_answers_and_stops_cleanly_on_sigterm() {
     let data = tempfile::tempdir().expect("temp dir");
     let d = data.path().to_str().expect("UTF-8 path");
     let mut server = ServerProcess::start(&["--data-dir", d, "--demo"], &[]);
-    let stdout = server.stdout.lock().expect("stdout").clone();
+    server
+        .wait_stdout("demo campaign: http://127.0.0.1:", Duration::from_secs(10))
+        .await;
     assert!(
-        stdout.contains("/campaigns/library-for-kalpakkam"),
-        "{stdout}"
+        server
+            .stdout_text()
+            .contains("/campaigns/library-for-kalpakkam"),
+        "{}",
+        server.stdout_text()
     );
     let client = http_client();
     let res = client

@@ -103,10 +103,12 @@ where
 }
 
 pub fn settings(tdb: &TestDb) -> Settings {
-    let mut s = Settings::default();
-    s.listen = "127.0.0.1:0".parse().expect("addr");
-    s.data_dir = tdb.data_dir();
-    s.database_url = tdb.url.clone();
+    let mut s = Settings {
+        listen: "127.0.0.1:0".parse().expect("addr"),
+        data_dir: tdb.data_dir(),
+        database_url: tdb.url.clone(),
+        ..Settings::default()
+    };
     s.providers.test.enabled = true;
     s.providers.test.secret = Secret(TEST_SECRET.into());
     s
@@ -130,7 +132,7 @@ pub async fn seed_campaign(db: &Db, slug: &str) -> Campaign {
             title: "Test library".into(),
             summary: "A test campaign".into(),
             story_md: "The **story**.".into(),
-            goal: Money::new(1_000_00, gbp()),
+            goal: Money::new(100_000, gbp()),
             accepted: vec![c("GBP"), c("USD"), c("EUR"), c("DKK"), c("INR"), c("JPY")],
             starts_at: Utc::now() - Duration::days(1),
             ends_at: Some(Utc::now() + Duration::days(30)),
@@ -142,7 +144,7 @@ pub async fn seed_campaign(db: &Db, slug: &str) -> Campaign {
             keep_accepting: true,
             featured: true,
             milestones: vec![Milestone {
-                amount: Money::new(250_00, gbp()),
+                amount: Money::new(25_000, gbp()),
                 label: "Roof".into(),
             }],
         },
@@ -565,10 +567,10 @@ impl ServerProcess {
     ) {
         let deadline = tokio::time::Instant::now() + timeout;
         loop {
-            if let Ok(r) = client.get(self.url(path)).send().await {
-                if r.status().as_u16() == 200 {
-                    return;
-                }
+            if let Ok(r) = client.get(self.url(path)).send().await
+                && r.status().as_u16() == 200
+            {
+                return;
             }
             assert!(
                 tokio::time::Instant::now() < deadline,
@@ -576,6 +578,24 @@ impl ServerProcess {
                 self.log_text()
             );
             tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+    }
+
+    /// What the server printed on stdout so far.
+    pub fn stdout_text(&self) -> String {
+        self.stdout.lock().map(|s| s.clone()).unwrap_or_default()
+    }
+
+    /// Polls stdout, up to `timeout`, for `needle`.
+    pub async fn wait_stdout(&self, needle: &str, timeout: std::time::Duration) {
+        let deadline = tokio::time::Instant::now() + timeout;
+        while !self.stdout_text().contains(needle) {
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "no {needle:?} on stdout within {timeout:?}; stdout:\n{}",
+                self.stdout_text()
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(25)).await;
         }
     }
 

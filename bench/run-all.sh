@@ -1,0 +1,190 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: AGPL-3.0-or-later
+#
+# Runs every benchmark and writes bench/RESULTS.md: the machine, the date, each figure with its
+# target and verdict.
+#
+#   bench/run-all.sh            # full runs (about 2 minutes of load after the release build)
+#   SMOKE=1 bench/run-all.sh    # tiny runs (passed through to each bench): checks they still work
+#
+# Runs bench/campaign-page.sh and bench/donations.sh (each also appends its rows to
+# bench/out/*.md) on one shared release build, then writes bench/RESULTS.md (or $RESULTS).
+# SHELFRAISER_BIN / DONATION_LOAD_BIN and every other variable of the two benches pass through.
+#
+# Exit status: 0 if both benches passed (under SMOKE=1: if both ran), 1 otherwise. RESULTS.md is
+# written either way, with what the benches printed.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$ROOT"
+# shellcheck source=scripts/lib.sh
+source "$ROOT/scripts/lib.sh"
+
+SMOKE=${SMOKE:-0}
+export SMOKE
+RESULTS=${RESULTS:-$ROOT/bench/RESULTS.md}
+
+TMP=$(mktemp -d /tmp/shelfraiser-bench-all.XXXXXX)
+trap 'rm -rf "$TMP"' EXIT
+trap 'exit 130' INT TERM
+
+if [[ -z "${SHELFRAISER_BIN:-}" || -z "${DONATION_LOAD_BIN:-}" ]]; then
+    echo "== build (release: server and load driver, shared by both benches)"
+    sr_build_release "$ROOT"
+    export SHELFRAISER_BIN=${SHELFRAISER_BIN:-$ROOT/target/release/shelfraiser}
+    export DONATION_LOAD_BIN=${DONATION_LOAD_BIN:-$ROOT/target/release/examples/donation_load}
+fi
+
+started=$(date -u +%Y-%m-%dT%H:%MZ)
+failed=()
+for bench in campaign-page donations; do
+    echo
+    if [[ "$SMOKE" == 1 ]]; then echo "--- bench/$bench.sh (SMOKE=1)"; else echo "--- bench/$bench.sh"; fi
+    set +e
+    bash "bench/$bench.sh" 2>&1 | tee "$TMP/$bench.log"
+    rc=${PIPESTATUS[0]}
+    set -e
+    echo "$rc" >"$TMP/$bench.rc"
+    ((rc == 0)) || failed+=("$bench")
+done
+
+# ---- bench/RESULTS.md ----------------------------------------------------------------------
+cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)
+mem=$(awk '/^MemTotal:/ {printf "%.1f GiB", $2 / 1048576}' /proc/meminfo)
+kernel=$(uname -r)
+rev=$(sr_git_rev "$ROOT")
+binary_note="release build"
+[[ "$SHELFRAISER_BIN" == */debug/* ]] && binary_note="debug build"
+
+python3 - "$TMP" "$RESULTS" <<PY
+import os, re, sys
+tmp, out = sys.argv[1], sys.argv[2]
+smoke = "$SMOKE" == "1"
+meta = {
+    "date": "$started",
+    "commit": "$rev",
+    "nproc": "$(nproc)",
+    "mem": "$mem",
+    "cpu": """$cpu""".strip() or "unknown",
+    "kernel": "$kernel",
+    "binary": "$binary_note",
+}
+
+def read(name):
+    p = os.path.join(tmp, name)
+    return open(p).read() if os.path.exists(p) else ""
+
+rows = []  # (figure, value, target, verdict)
+
+# campaign page: the "  label   value" summary lines.
+page = read("campaign-page.log")
+page_rc = read("campaign-page.rc").strip()
+kv = {}
+for line in page.splitlines():
+    m = re.match(r"^  (page HTML|app gzip response|nginx \.gz \(gzip -9\)|app req/s|nginx req/s|"
+                 r"ratio app/nginx|app p99|nginx p99|errors \(non-2xx, socket\)|verdict)\s{2,}(.*)$", line)
+    if m:
+        kv[m.group(1)] = m.group(2).strip()
+def num(s):
+    m = re.match(r"[-\d.]+", s or "")
+    return float(m.group(0)) if m else None
+dur = re.search(r"best of (\d+) round\(s\) of (\d+)s", page)
+page_setup = f"{dur.group(1)} round(s) x {dur.group(2)} s, wrk -t2 -c64" if dur else "?"
+if kv:
+    app_rps, ngx_rps = num(kv.get("app req/s")), num(kv.get("nginx req/s"))
+    ratio, p99 = num(kv.get("ratio app/nginx")), num(kv.get("app p99"))
+    ngx_p99, gz = num(kv.get("nginx p99")), num(kv.get("app gzip response"))
+    errs = num(kv.get("errors (non-2xx, socket)"))
+    ok = lambda c: "PASS" if c else "FAIL"
+    rows += [
+        ("Campaign page: app req/s", f"{app_rps:,.0f}" if app_rps is not None else "?", "-", "-"),
+        ("Campaign page: nginx req/s (same HTML, gzip_static)", f"{ngx_rps:,.0f}" if ngx_rps is not None else "?", "-", "-"),
+        ("Campaign page: req/s ratio app/nginx", f"{ratio:.3f}" if ratio is not None else "?", ">= 0.5",
+         ok(ratio is not None and ratio >= 0.5)),
+        ("Campaign page: app p99 latency", f"{p99:.2f} ms" if p99 is not None else "?", "<= 20 ms",
+         ok(p99 is not None and p99 <= 20)),
+        ("Campaign page: nginx p99 latency", f"{ngx_p99:.2f} ms" if ngx_p99 is not None else "?", "-",
+         f"app/nginx {p99 / ngx_p99:.2f}x" if p99 and ngx_p99 else "-"),
+        ("Campaign page: gzip'd response", f"{gz:,.0f} B" if gz is not None else "?", "<= 14,336 B",
+         ok(gz is not None and gz <= 14336)),
+        ("Campaign page: page HTML (uncompressed)", kv.get("page HTML", "?"), "-", "-"),
+        ("Campaign page: errors (non-2xx, socket)", f"{errs:.0f}" if errs is not None else "?", "0",
+         ok(errs == 0)),
+    ]
+else:
+    rows.append(("Campaign page", "no result", "-", f"bench failed (exit {page_rc or '?'})"))
+
+# donations: the summary table after "Donations through the test-provider callback".
+don = read("donations.log")
+don_rc = read("donations.rc").strip()
+head = re.search(r"^Donations through the test-provider callback: (\d+) donations, (\d+) concurrent", don, re.M)
+don_setup = f"{head.group(1)} donations, {head.group(2)} concurrent" if head else "?"
+found = False
+if head:
+    for line in don[head.end():].splitlines():
+        m = re.match(r"^\s+(sqlite|postgres)\s+(\S+)\s+(\S+)\s+(\S+)\s+(\S+)\s+(\S+)\s*$", line)
+        if not m:
+            continue
+        found = True
+        name, rate, p50, p99, errors, verify = m.groups()
+        label = {"sqlite": "SQLite", "postgres": "PostgreSQL"}[name]
+        good = errors == "0" and verify == "ok"
+        try:
+            rate_s = f"{float(rate):,.0f}"
+        except ValueError:
+            rate_s = rate
+        rows.append((f"Donations/s, {label} (durable, signed callbacks)", rate_s,
+                     "none set; 0 errors, ledger verifies",
+                     ("PASS" if good else "FAIL") + f" ({errors} errors, ledger verify {verify})"))
+        rows.append((f"Donation callback latency, {label}", f"p50 {p50} ms, p99 {p99} ms", "-", "-"))
+if not found:
+    rows.append(("Donations", "no result", "-", f"bench failed (exit {don_rc or '?'})"))
+
+mode = "SMOKE (tiny runs; figures mean nothing)" if smoke else "full"
+lines = [
+    "# Benchmark results",
+    "",
+    "Generated by \`bench/run-all.sh\`; do not edit by hand. Each bench also appends its rows to",
+    "\`bench/out/*.md\` (not committed). Figures from one run on the machine below, which is shared",
+    "with other work: treat them as indicative, not as a lab measurement.",
+    "",
+    "| | |",
+    "| --- | --- |",
+    f"| date (UTC) | {meta['date']} |",
+    f"| commit | {meta['commit']} |",
+    f"| mode | {mode} |",
+    f"| binary | {meta['binary']} |",
+    f"| CPU | {meta['cpu']} |",
+    f"| cores (nproc) | {meta['nproc']} |",
+    f"| memory | {meta['mem']} |",
+    f"| kernel | {meta['kernel']} |",
+    f"| campaign page run | {page_setup}; app and nginx alternate on the same cores |",
+    f"| donations run | {don_setup} |",
+    "",
+    "| figure | value | target | verdict |",
+    "| --- | --- | --- | --- |",
+]
+lines += [f"| {a} | {b} | {c} | {d} |" for a, b, c, d in rows]
+lines += [
+    "",
+    "Targets: campaign page req/s at least half of nginx serving the same HTML pre-compressed,",
+    "app p99 at most 20 ms, and the gzip'd page within 14 KB (the first round trips of a new",
+    "connection); see \`bench/campaign-page.sh\`. Donations have no throughput target: the bench",
+    "fails on any request error or a ledger that does not verify (\`bench/donations.sh\`).",
+    "",
+]
+open(out, "w").write("\n".join(lines))
+PY
+echo
+echo "wrote ${RESULTS#"$ROOT"/}"
+cat "$RESULTS"
+
+if ((${#failed[@]})); then
+    if [[ "$SMOKE" == 1 ]]; then
+        echo "bench: FAILED to run: ${failed[*]}" >&2
+    else
+        echo "bench: FAILED (missed target or error): ${failed[*]}" >&2
+    fi
+    exit 1
+fi
+echo "bench: all passed"

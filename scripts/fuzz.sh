@@ -1,0 +1,139 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: AGPL-3.0-or-later
+#
+# Builds every cargo-fuzz target in fuzz/ once, then runs each for SECONDS (default 20) on a
+# temporary copy of its seed corpus (fuzz/corpus/TARGET stays as committed). Fails if any target
+# finds a crash, a panic (a broken invariant), a timeout or an out-of-memory.
+#
+#   scripts/fuzz.sh [SECONDS]
+#
+# Environment:
+#   FUZZ_TARGETS     space-separated targets to run (default: all, from `cargo fuzz list`)
+#   FUZZ_SANITIZER   address (default) or none; `none` builds and runs faster
+#   FUZZ_JOBS        cargo build jobs (default: cargo's own)
+#   FUZZ_MAX_LEN     libFuzzer -max_len (default 4096 bytes)
+#   FUZZ_KEEP=1      keep the temporary corpora (new inputs found) for a look
+#
+# The toolchain is the pinned stable one (rust-toolchain.toml): RUSTC_BOOTSTRAP=1 lets the -Z
+# flags cargo-fuzz passes (-Zsanitizer) work on it. Targets are built with debug assertions
+# (and so integer overflow checks), like `cargo test`. cargo-fuzz is installed from crates.io
+# if missing. The build goes to fuzz/target (its own workspace and lock file, fuzz/Cargo.lock).
+#
+# A finding leaves its input in fuzz/artifacts/TARGET/ (gitignored) and prints how to replay it:
+#   RUSTC_BOOTSTRAP=1 cargo fuzz run --fuzz-dir fuzz -a TARGET fuzz/artifacts/TARGET/crash-...
+# Once fixed, copy the input into fuzz/corpus/TARGET/ as a regression seed.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$ROOT"
+
+SECS=${1:-20}
+[[ "$SECS" =~ ^[0-9]+$ && "$SECS" -ge 1 ]] || {
+    echo "usage: scripts/fuzz.sh [SECONDS]" >&2
+    exit 2
+}
+SANITIZER=${FUZZ_SANITIZER:-address}
+MAX_LEN=${FUZZ_MAX_LEN:-4096}
+CARGO_FUZZ_VERSION=0.13.2
+
+export RUSTC_BOOTSTRAP=1
+export CARGO_TERM_COLOR=${CARGO_TERM_COLOR:-never}
+
+if ! cargo fuzz --version >/dev/null 2>&1; then
+    echo "== installing cargo-fuzz $CARGO_FUZZ_VERSION"
+    cargo install cargo-fuzz --locked --version "$CARGO_FUZZ_VERSION"
+fi
+
+BUILD_ARGS=(--fuzz-dir fuzz -O --debug-assertions --sanitizer "$SANITIZER")
+[[ -n "${FUZZ_JOBS:-}" ]] && BUILD_ARGS+=(--jobs "$FUZZ_JOBS")
+
+echo "== cargo fuzz build (sanitizer: $SANITIZER)"
+build_start=$(date +%s)
+cargo fuzz build "${BUILD_ARGS[@]}"
+build_secs=$(($(date +%s) - build_start))
+echo "fuzz build: ${build_secs}s"
+
+TRIPLE=$(rustc -vV | sed -n 's/^host: //p')
+BIN_DIR="$ROOT/fuzz/target/$TRIPLE/release"
+
+if [[ -n "${FUZZ_TARGETS:-}" ]]; then
+    read -r -a targets <<<"$FUZZ_TARGETS"
+else
+    mapfile -t targets < <(cargo fuzz list --fuzz-dir fuzz)
+fi
+((${#targets[@]})) || {
+    echo "fuzz: no targets" >&2
+    exit 2
+}
+
+TMP=$(mktemp -d /tmp/shelfraiser-fuzz.XXXXXX)
+cleanup() {
+    local rc=$?
+    if [[ "${FUZZ_KEEP:-0}" == 1 ]]; then
+        echo "temporary corpora kept: $TMP" >&2
+    else
+        rm -rf "$TMP"
+    fi
+    exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# ASan: leaks are not what we hunt here (and the runtime's leak checker needs ptrace).
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=0:allocator_may_return_null=1}
+
+failed=()
+summary=()
+run_start=$(date +%s)
+for t in "${targets[@]}"; do
+    bin="$BIN_DIR/$t"
+    [[ -x "$bin" ]] || {
+        echo "fuzz: no binary for target '$t' at $bin" >&2
+        exit 2
+    }
+    corpus="$TMP/corpus/$t"
+    mkdir -p "$corpus" "$ROOT/fuzz/artifacts/$t"
+    if [[ -d "fuzz/corpus/$t" ]]; then
+        find "fuzz/corpus/$t" -maxdepth 1 -type f ! -name '.*' -exec cp {} "$corpus/" \;
+    fi
+    seeds=$(find "$corpus" -type f | wc -l)
+    echo
+    echo "== $t: ${SECS}s from $seeds seed(s)"
+    log="$TMP/$t.log"
+    set +e
+    "$bin" "$corpus" \
+        -max_total_time="$SECS" \
+        -max_len="$MAX_LEN" \
+        -timeout=10 \
+        -rss_limit_mb=2048 \
+        -print_final_stats=1 \
+        -artifact_prefix="$ROOT/fuzz/artifacts/$t/" \
+        >"$log" 2>&1
+    rc=$?
+    set -e
+    execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n 1)
+    cov=$(grep -o 'cov: [0-9]*' "$log" | tail -n 1 | cut -d' ' -f2)
+    if [[ $rc -eq 0 ]]; then
+        summary+=("$(printf '%-14s ok      %10s execs  cov %s' "$t" "${execs:-?}" "${cov:-?}")")
+        tail -n 3 "$log" | sed 's/^/  /'
+    else
+        failed+=("$t")
+        summary+=("$(printf '%-14s FAILED  %10s execs  (exit %s)' "$t" "${execs:-?}" "$rc")")
+        echo "fuzz: $t FAILED (exit $rc); the end of its log:" >&2
+        grep -v '^#[0-9]' "$log" | tail -n 60 >&2
+        for a in "$ROOT/fuzz/artifacts/$t"/*; do
+            [[ -f "$a" ]] || continue
+            echo "  input: ${a#"$ROOT"/} (replay: RUSTC_BOOTSTRAP=1 cargo fuzz run --fuzz-dir fuzz -a --sanitizer $SANITIZER $t ${a#"$ROOT"/})" >&2
+        done
+    fi
+done
+run_secs=$(($(date +%s) - run_start))
+
+echo
+echo "Fuzzing: ${#targets[@]} target(s), ${SECS}s each; build ${build_secs}s, runs ${run_secs}s"
+printf '  %s\n' "${summary[@]}"
+if ((${#failed[@]})); then
+    echo "fuzz: FAILED: ${failed[*]}" >&2
+    exit 1
+fi
+echo "fuzz: no findings"

@@ -1,0 +1,103 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: AGPL-3.0-or-later
+#
+# Property-based API testing with Schemathesis against the app's own OpenAPI document:
+# builds the app, starts `shelfraiser serve --demo` on 127.0.0.1 (a throwaway data dir), and
+# runs Schemathesis on $URL/api/openapi.json. Fails on any finding: a 5xx, a response that does
+# not match its documented schema, status code or content type, a method that should be
+# refused, a schema problem Schemathesis cannot work with.
+#
+#   scripts/schemathesis.sh
+#
+# Environment:
+#   ST_MAX_EXAMPLES   test cases per API operation and phase (default 100)
+#   ST_SEED           Hypothesis seed (default 1; set ST_SEED=random for a fresh one each run)
+#   ST_CHECKS         Schemathesis checks (default below)
+#   ST_ARGS           extra arguments for `st run`
+#   SHELFRAISER_BIN   test this prebuilt binary instead of `cargo build --locked`
+#   SHELFRAISER_VENV  the virtualenv for Schemathesis (default ~/.cache/shelfraiser-venv)
+#   KEEP_TMP=1        keep the temp dir (server log, reports)
+#
+# Only loopback traffic: the app listens on 127.0.0.1 and is the only thing tested.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$ROOT"
+# shellcheck source=scripts/lib.sh
+source "$ROOT/scripts/lib.sh"
+
+SCHEMATHESIS_VERSION=4.32.5
+VENV=${SHELFRAISER_VENV:-$HOME/.cache/shelfraiser-venv}
+MAX_EXAMPLES=${ST_MAX_EXAMPLES:-100}
+SEED=${ST_SEED:-1}
+CHECKS=${ST_CHECKS:-not_a_server_error,status_code_conformance,content_type_conformance,response_headers_conformance,response_schema_conformance,unsupported_method,negative_data_rejection}
+
+# ---- Schemathesis, pinned, in its own virtualenv ------------------------------------------
+if [[ "$("$VENV/bin/st" --version 2>/dev/null || true)" != *"version $SCHEMATHESIS_VERSION"* ]]; then
+    echo "== installing schemathesis $SCHEMATHESIS_VERSION into $VENV"
+    python3 -m venv "$VENV"
+    "$VENV/bin/pip" install --quiet --disable-pip-version-check "schemathesis==$SCHEMATHESIS_VERSION"
+fi
+"$VENV/bin/st" --version
+
+TMP=$(mktemp -d /tmp/shelfraiser-schemathesis.XXXXXX)
+APP_PID=""
+cleanup() {
+    local rc=$?
+    sr_stop "$APP_PID"
+    if [[ "${KEEP_TMP:-0}" == 1 ]]; then
+        echo "temp dir kept: $TMP" >&2
+    else
+        rm -rf "$TMP"
+    fi
+    exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# ---- the app --------------------------------------------------------------------------------
+if [[ -n "${SHELFRAISER_BIN:-}" ]]; then
+    BIN=$SHELFRAISER_BIN
+else
+    echo "== cargo build --locked"
+    cargo build --locked --bin shelfraiser
+    BIN="$ROOT/target/debug/shelfraiser"
+fi
+
+echo "== start app"
+sr_start_app "$TMP/app.log" "$BIN" serve --demo --data-dir "$TMP/data" --listen 127.0.0.1:0
+echo "app: $APP_URL"
+sr_wait_http "$APP_URL/api/openapi.json" 30
+
+# ---- Schemathesis ---------------------------------------------------------------------------
+seed_args=()
+[[ "$SEED" != random ]] && seed_args=(--seed "$SEED")
+# shellcheck disable=SC2206 # ST_ARGS is split on purpose
+extra=(${ST_ARGS:-})
+
+echo "== schemathesis: $APP_URL/api/openapi.json, $MAX_EXAMPLES examples per operation"
+start=$(date +%s)
+set +e
+# `timeout` bounds the run whatever happens; the example count bounds it in practice.
+# Warnings (schema problems Schemathesis can work around) fail the run too.
+printf '[warnings]\nfail-on = true\n' >"$TMP/schemathesis.toml"
+timeout 600 "$VENV/bin/st" --config-file "$TMP/schemathesis.toml" run "$APP_URL/api/openapi.json" \
+    --url "$APP_URL" \
+    --checks "$CHECKS" \
+    --phases examples,coverage,fuzzing \
+    --max-examples "$MAX_EXAMPLES" \
+    --workers 2 \
+    --request-timeout 10 \
+    --output-truncate false \
+    --report junit --report-dir "$TMP/report" \
+    "${seed_args[@]}" "${extra[@]}"
+rc=$?
+set -e
+echo "schemathesis: $(($(date +%s) - start))s, exit $rc"
+
+if ((rc != 0)); then
+    echo "schemathesis: FAILED (exit $rc); the server's log ends:" >&2
+    tail -n 30 "$TMP/app.log" >&2
+    exit 1
+fi
+echo "schemathesis: no findings"
