@@ -51,6 +51,27 @@ pub struct Settings {
     pub log_format: String,
     pub donations: DonationSettings,
     pub providers: ProviderSettings,
+    pub mail: MailSettings,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(default, deny_unknown_fields)]
+pub struct MailSettings {
+    /// Outgoing mail server, e.g. `smtps://user:pass@mail.example.org` or
+    /// `smtp://127.0.0.1:2525` (plain, for a local relay). Empty: messages are kept in the
+    /// console's outbox and written as `.eml` files under `<data_dir>/outbox/`.
+    pub smtp_url: Secret,
+    /// The sender, e.g. `Shelfraiser <team@example.org>`.
+    pub from: String,
+}
+
+impl Default for MailSettings {
+    fn default() -> Self {
+        Self {
+            smtp_url: Secret::default(),
+            from: "Shelfraiser <noreply@localhost>".into(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
@@ -96,6 +117,7 @@ impl Default for Settings {
             log_format: "text".into(),
             donations: DonationSettings::default(),
             providers: ProviderSettings::default(),
+            mail: MailSettings::default(),
         }
     }
 }
@@ -113,6 +135,7 @@ const TOP_LEVEL_KEYS: &[&str] = &[
     "log_format",
     "donations",
     "providers",
+    "mail",
 ];
 
 /// Overrides from the command line; `None` leaves the value from file/environment.

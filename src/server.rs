@@ -60,7 +60,9 @@ impl Application {
         let hub = Hub::new();
         tokio::spawn(hub.clone().watch(db.clone()));
         let (tx, rx) = tokio::sync::watch::channel(false);
+        let mailer = crate::mail::Mailer::new(&settings, db.clone())?;
         let state = AppState::new(Inner {
+            mailer,
             base_url: settings.effective_base_url(addr),
             db,
             settings,
@@ -103,7 +105,11 @@ impl Application {
             let _ = shutdown.send(true);
             let _ = fired_tx.send(true);
         };
-        let serve = axum::serve(self.listener, router).with_graceful_shutdown(graceful);
+        let serve = axum::serve(
+            self.listener,
+            router.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(graceful);
         let deadline = async move {
             let _ = fired_rx.wait_for(|v| *v).await;
             tokio::time::sleep(DRAIN_TIMEOUT).await;

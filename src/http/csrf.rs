@@ -32,19 +32,33 @@ impl CsrfKey {
         CsrfKey(key.as_bytes().to_vec())
     }
 
-    fn mac(&self, t: i64) -> Hmac<Sha256> {
+    fn mac(&self, t: i64, binding: &str) -> Hmac<Sha256> {
         let mut m = Hmac::<Sha256>::new_from_slice(&self.0)
             .unwrap_or_else(|_| unreachable!("HMAC takes any key length"));
-        m.update(format!("csrf|{t}").as_bytes());
+        m.update(format!("csrf|{t}|{binding}").as_bytes());
         m
     }
 
+    /// A token for public forms (not tied to a visitor).
     pub fn token(&self, now: DateTime<Utc>) -> String {
-        let t = now.timestamp();
-        format!("{t}.{}", hex::encode(self.mac(t).finalize().into_bytes()))
+        self.token_bound("", now)
     }
 
     pub fn verify(&self, token: &str, now: DateTime<Utc>) -> bool {
+        self.verify_bound(token, "", now)
+    }
+
+    /// A token bound to something only this visitor has (the session id hash): valid only
+    /// with that same binding. Used on every signed-in form.
+    pub fn token_bound(&self, binding: &str, now: DateTime<Utc>) -> String {
+        let t = now.timestamp();
+        format!(
+            "{t}.{}",
+            hex::encode(self.mac(t, binding).finalize().into_bytes())
+        )
+    }
+
+    pub fn verify_bound(&self, token: &str, binding: &str, now: DateTime<Utc>) -> bool {
         let Some((t, sig)) = token.split_once('.') else {
             return false;
         };
@@ -55,7 +69,7 @@ impl CsrfKey {
         if !(-300..=MAX_AGE_SECS).contains(&age) {
             return false;
         }
-        self.mac(t).verify_slice(&sig).is_ok()
+        self.mac(t, binding).verify_slice(&sig).is_ok()
     }
 }
 
@@ -80,6 +94,17 @@ pub fn same_origin(headers: &HeaderMap) -> bool {
         return origin_host.eq_ignore_ascii_case(host);
     }
     true
+}
+
+/// Both checks, for a form bound to a session.
+pub fn check_bound(
+    key: &CsrfKey,
+    headers: &HeaderMap,
+    token: Option<&str>,
+    binding: &str,
+    now: DateTime<Utc>,
+) -> bool {
+    same_origin(headers) && token.is_some_and(|t| key.verify_bound(t, binding, now))
 }
 
 /// Both checks.

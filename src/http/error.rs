@@ -12,6 +12,12 @@ use crate::db::DbError;
 pub enum AppError {
     #[error("not found")]
     NotFound,
+    /// Not signed in (API routes; browser routes redirect to the sign-in page instead).
+    #[error("sign in first")]
+    Unauthorized,
+    /// Signed in, but the member's roles do not allow this.
+    #[error("forbidden")]
+    Forbidden,
     /// A request the client must fix; the message is shown to the user as is.
     #[error("{0}")]
     BadRequest(String),
@@ -51,6 +57,8 @@ pub struct ErrorInfo {
 pub fn code_for(status: StatusCode) -> &'static str {
     match status {
         StatusCode::NOT_FOUND => "not_found",
+        StatusCode::UNAUTHORIZED => "unauthorized",
+        StatusCode::FORBIDDEN => "forbidden",
         StatusCode::PAYLOAD_TOO_LARGE => "too_large",
         StatusCode::TOO_MANY_REQUESTS => "rate_limited",
         s if s.is_client_error() => "bad_request",
@@ -62,6 +70,8 @@ impl AppError {
     pub fn status(&self) -> StatusCode {
         match self {
             AppError::NotFound => StatusCode::NOT_FOUND,
+            AppError::Unauthorized => StatusCode::UNAUTHORIZED,
+            AppError::Forbidden => StatusCode::FORBIDDEN,
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
             AppError::Conflict(_) => StatusCode::CONFLICT,
             AppError::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
@@ -75,6 +85,14 @@ impl IntoResponse for AppError {
     fn into_response(self) -> Response {
         let status = self.status();
         let info = match &self {
+            AppError::Unauthorized => ErrorInfo {
+                code: "unauthorized",
+                message: None,
+            },
+            AppError::Forbidden => ErrorInfo {
+                code: "forbidden",
+                message: None,
+            },
             AppError::NotFound => ErrorInfo {
                 code: "not_found",
                 message: None,

@@ -2,6 +2,7 @@
 //! bodies, compression) and small extractors. Each capability exposes `routes()`.
 
 pub mod assets;
+pub mod authz;
 pub mod csrf;
 pub mod error;
 pub mod metrics;
@@ -45,6 +46,7 @@ pub struct Inner {
     pub assets: assets::Assets,
     pub metrics: metrics::Metrics,
     pub pages: page_cache::PageCache,
+    pub mailer: crate::mail::Mailer,
     pub shutdown: tokio::sync::watch::Receiver<bool>,
 }
 
@@ -101,7 +103,12 @@ pub fn router(state: AppState) -> Router {
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics_text))
         .route("/lang/{code}", get(switch_lang))
+        .merge(crate::team::routes())
         .fallback(|| async { AppError::NotFound })
+        .route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            authz::enforce,
+        ))
         .layer(middleware::from_fn_with_state(state.clone(), render_errors))
         .layer(
             CompressionLayer::new()
@@ -256,6 +263,8 @@ async fn render_errors(State(s): State<AppState>, req: Request, next: Next) -> R
     let status = res.status();
     let message = info.message.clone().unwrap_or_else(|| match status {
         StatusCode::NOT_FOUND => i18n.t("error-not-found"),
+        StatusCode::UNAUTHORIZED => i18n.t("error-unauthorized"),
+        StatusCode::FORBIDDEN => i18n.t("error-forbidden"),
         StatusCode::TOO_MANY_REQUESTS => i18n.t("error-rate-limited"),
         StatusCode::PAYLOAD_TOO_LARGE => i18n.t("error-too-large"),
         s if s.is_client_error() => i18n.t("error-bad-request"),

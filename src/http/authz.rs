@@ -1,0 +1,133 @@
+//! Authorization for every route, in one table.
+//!
+//! [`RULES`] names each route (method + axum path template) and who may use it. The
+//! [`enforce`] layer looks the matched route up before the handler runs: a public route
+//! passes, a member route needs a complete session whose grants allow the permission
+//! (somewhere — handlers then check the campaign scope with `Member::can`), and a route
+//! with no rule is refused (fail closed, logged). `tests/it/authz.rs` walks this table for
+//! every role.
+
+use axum::extract::{FromRequestParts, MatchedPath, Request, State};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use http::Method;
+
+use super::{AppError, AppState};
+use crate::team::Permission;
+use crate::team::session::CurrentMember;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// Anyone, signed in or not.
+    Public,
+    /// A signed-in member whose roles grant this permission (on the site or a campaign).
+    Member(Permission),
+    /// Any signed-in member, whatever the role (their own account pages).
+    SignedIn,
+}
+
+pub struct Rule {
+    pub method: Method,
+    pub path: &'static str,
+    pub access: Access,
+}
+
+const fn rule(method: Method, path: &'static str, access: Access) -> Rule {
+    Rule {
+        method,
+        path,
+        access,
+    }
+}
+
+use Access::{Member as M, Public as P, SignedIn as S};
+use Permission::*;
+
+/// Every route of the application. Keep grouped by capability.
+pub static RULES: &[Rule] = &[
+    // Public site
+    rule(Method::GET, "/", P),
+    rule(Method::GET, "/campaigns/{slug}", P),
+    rule(Method::GET, "/campaigns/{slug}/donors", P),
+    rule(Method::GET, "/campaigns/{slug}/live", P),
+    rule(Method::POST, "/campaigns/{slug}/donate", P),
+    rule(Method::GET, "/campaigns/{slug}/thanks/{donation_id}", P),
+    rule(Method::GET, "/test-checkout/{session_id}", P),
+    rule(Method::POST, "/test-checkout/{session_id}", P),
+    rule(Method::POST, "/providers/{provider}/callback", P),
+    rule(Method::GET, "/api/v1/campaigns", P),
+    rule(Method::GET, "/api/v1/campaigns/{slug}", P),
+    rule(Method::GET, "/api/openapi.json", P),
+    rule(Method::GET, "/static/{file}", P),
+    rule(Method::GET, "/healthz", P),
+    rule(Method::GET, "/readyz", P),
+    rule(Method::GET, "/metrics", P),
+    rule(Method::GET, "/lang/{code}", P),
+    // Team: signing in and out, invitations, password resets (team/signin.rs)
+    rule(Method::GET, "/signin", P),
+    rule(Method::POST, "/signin", P),
+    rule(Method::GET, "/signin/link/{token}", P),
+    rule(Method::GET, "/invite/{token}", P),
+    rule(Method::POST, "/invite/{token}", P),
+    rule(Method::GET, "/reset", P),
+    rule(Method::POST, "/reset", P),
+    rule(Method::GET, "/reset/{token}", P),
+    rule(Method::POST, "/reset/{token}", P),
+    rule(Method::POST, "/signout", S),
+    rule(Method::POST, "/signout-everywhere", S),
+    // Team: the second step of signing in holds only a pending session (team/totp.rs)
+    rule(Method::GET, "/signin/2fa", P),
+    rule(Method::POST, "/signin/2fa", P),
+    // Team: the member's own account (team/account.rs, team/totp.rs, team/tokens.rs)
+    rule(Method::GET, "/account", S),
+    rule(Method::POST, "/account/password", S),
+    rule(Method::GET, "/account/2fa", S),
+    rule(Method::POST, "/account/2fa", S),
+    rule(Method::POST, "/account/2fa/disable", S),
+    rule(Method::POST, "/account/recovery-codes", S),
+    rule(Method::POST, "/account/tokens", S),
+    rule(Method::POST, "/account/tokens/{id}/revoke", S),
+    // Console (console/)
+    rule(Method::GET, "/admin", M(ConsoleRead)),
+];
+
+/// The rule for a route, if it has one.
+pub fn rule_for(method: &Method, path: &str) -> Option<&'static Rule> {
+    let method = if method == Method::HEAD {
+        &Method::GET
+    } else {
+        method
+    };
+    RULES.iter().find(|r| r.method == *method && r.path == path)
+}
+
+pub async fn enforce(State(s): State<AppState>, req: Request, next: Next) -> Response {
+    let Some(path) = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|m| m.as_str().to_string())
+    else {
+        return next.run(req).await;
+    };
+    let Some(rule) = rule_for(req.method(), &path) else {
+        tracing::error!(method = %req.method(), %path, "route has no access rule; refused");
+        return AppError::Internal(anyhow::anyhow!("route {path} has no access rule"))
+            .into_response();
+    };
+    match rule.access {
+        Access::Public => next.run(req).await,
+        Access::SignedIn | Access::Member(_) => {
+            let (mut parts, body) = req.into_parts();
+            let current = match CurrentMember::from_request_parts(&mut parts, &s).await {
+                Ok(c) => c,
+                Err(rejection) => return rejection.into_response(),
+            };
+            if let Access::Member(p) = rule.access
+                && !current.member.can_somewhere(p)
+            {
+                return AppError::Forbidden.into_response();
+            }
+            next.run(Request::from_parts(parts, body)).await
+        }
+    }
+}

@@ -1,0 +1,131 @@
+//! Outgoing e-mail. Every message has a plain-text and an HTML part, is kept in the
+//! `outbox` table (the console shows it) and is then sent through SMTP (lettre) when
+//! `mail.smtp_url` is set, or written as an `.eml` file under `<data_dir>/outbox/` when not
+//! (and in `--demo`).
+
+use std::path::PathBuf;
+
+use chrono::Utc;
+use lettre::message::{Mailbox, MultiPart};
+use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
+
+use crate::config::Settings;
+use crate::db::{Db, DbError};
+use crate::email::Email;
+use crate::on_db;
+
+/// A message ready to send.
+#[derive(Debug, Clone)]
+pub struct Message {
+    pub to: Email,
+    pub subject: String,
+    pub text: String,
+    pub html: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum MailError {
+    #[error("the mail settings are invalid: {0}")]
+    Config(String),
+    #[error("the message could not be built: {0}")]
+    Build(String),
+    #[error("the mail server refused or could not be reached: {0}")]
+    Send(String),
+    #[error(transparent)]
+    Db(#[from] DbError),
+    #[error("cannot write the outbox file: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+pub struct Mailer {
+    db: Db,
+    from: Mailbox,
+    smtp: Option<AsyncSmtpTransport<Tokio1Executor>>,
+    outbox_dir: PathBuf,
+}
+
+impl Mailer {
+    pub fn new(settings: &Settings, db: Db) -> Result<Mailer, MailError> {
+        let from: Mailbox = settings
+            .mail
+            .from
+            .parse()
+            .map_err(|e| MailError::Config(format!("mail.from: {e}")))?;
+        let smtp = if settings.mail.smtp_url.is_set() && !settings.demo {
+            Some(
+                AsyncSmtpTransport::<Tokio1Executor>::from_url(&settings.mail.smtp_url.0)
+                    .map_err(|e| MailError::Config(format!("mail.smtp_url: {e}")))?
+                    .build(),
+            )
+        } else {
+            None
+        };
+        Ok(Mailer {
+            db,
+            from,
+            smtp,
+            outbox_dir: settings.data_dir.join("outbox"),
+        })
+    }
+
+    /// Keeps the message in the outbox, then delivers it (SMTP or `.eml` file).
+    pub async fn send(&self, m: &Message) -> Result<(), MailError> {
+        let id = uuid::Uuid::new_v4().to_string();
+        on_db!(&self.db, |p| {
+            sqlx::query(
+            "INSERT INTO outbox (id, to_addr, subject, text_body, html_body, created_at) VALUES ($1, $2, $3, $4, $5, $6)"
+        )
+        .bind(&id)
+        .bind(m.to.as_str())
+        .bind(&m.subject)
+        .bind(&m.text)
+        .bind(&m.html)
+        .bind(Utc::now())
+        .execute(p)
+        .await
+        .map_err(DbError::from)?
+        .rows_affected()
+        });
+        let to: Mailbox =
+            m.to.as_str()
+                .parse()
+                .map_err(|e| MailError::Build(format!("{e}")))?;
+        let email = lettre::Message::builder()
+            .from(self.from.clone())
+            .to(to)
+            .subject(&m.subject)
+            .multipart(MultiPart::alternative_plain_html(
+                m.text.clone(),
+                m.html.clone(),
+            ))
+            .map_err(|e| MailError::Build(e.to_string()))?;
+        let result = match &self.smtp {
+            Some(t) => t
+                .send(email)
+                .await
+                .map(|_| ())
+                .map_err(|e| MailError::Send(e.to_string())),
+            None => {
+                tokio::fs::create_dir_all(&self.outbox_dir).await?;
+                tokio::fs::write(self.outbox_dir.join(format!("{id}.eml")), email.formatted())
+                    .await?;
+                Ok(())
+            }
+        };
+        let (sent_at, error) = match &result {
+            Ok(()) => (Some(Utc::now()), None),
+            Err(e) => (None, Some(e.to_string())),
+        };
+        on_db!(&self.db, |p| sqlx::query(
+            "UPDATE outbox SET sent_at = $2, error = $3 WHERE id = $1"
+        )
+        .bind(&id)
+        .bind(sent_at)
+        .bind(error)
+        .execute(p)
+        .await
+        .map_err(DbError::from)?
+        .rows_affected());
+        result
+    }
+}

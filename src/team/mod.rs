@@ -1,0 +1,188 @@
+//! The team: members, roles scoped to the site or one campaign, sessions, sign-in, two-factor,
+//! API tokens and the audit log.
+//!
+//! Authorization is checked on the server for every route: `http::authz` holds the rule for
+//! each route (public, or a [`Permission`]) and refuses routes that have none.
+
+pub mod audit;
+pub mod repo;
+pub mod session;
+
+use std::fmt;
+
+use axum::Router;
+use serde::{Deserialize, Serialize};
+
+use crate::http::AppState;
+
+/// The team's routes (sign-in, account, two-factor, tokens). Each route also needs its rule
+/// in `http::authz::RULES`.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    /// Everything, including members and settings.
+    Owner,
+    /// Campaign story, posts, moderation.
+    Editor,
+    /// Donations, offline entries, refunds, rates, exports.
+    Treasurer,
+    /// Reads the console and takes part in team work.
+    Member,
+}
+
+pub const ALL_ROLES: [Role; 4] = [Role::Owner, Role::Editor, Role::Treasurer, Role::Member];
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Owner => "owner",
+            Role::Editor => "editor",
+            Role::Treasurer => "treasurer",
+            Role::Member => "member",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Role> {
+        ALL_ROLES.into_iter().find(|r| r.as_str() == s)
+    }
+}
+
+impl fmt::Display for Role {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// What an action needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Permission {
+    /// Read the console (dashboard, lists without donor contact details).
+    ConsoleRead,
+    /// Edit a campaign's story, goal, dates, milestones, currencies, cover and state.
+    CampaignEdit,
+    /// Write and publish posts and updates.
+    PostsWrite,
+    /// Moderate comments.
+    Moderate,
+    /// See donations with donor details.
+    DonationsRead,
+    /// Enter offline donations, refund, adjust; import rates.
+    DonationsWrite,
+    /// Download exports.
+    Export,
+    /// Invite, change roles, remove members; require two-factor.
+    MembersManage,
+    /// Site settings.
+    SettingsManage,
+    /// Read the audit log.
+    AuditRead,
+}
+
+impl Role {
+    /// The permissions a role grants.
+    pub fn allows(self, p: Permission) -> bool {
+        use Permission::*;
+        match self {
+            Role::Owner => true,
+            Role::Editor => matches!(p, ConsoleRead | CampaignEdit | PostsWrite | Moderate),
+            Role::Treasurer => matches!(p, ConsoleRead | DonationsRead | DonationsWrite | Export),
+            Role::Member => matches!(p, ConsoleRead),
+        }
+    }
+}
+
+/// A role held over the whole site (`scope: None`) or one campaign (`Some(campaign id)`).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Grant {
+    pub role: Role,
+    pub scope: Option<String>,
+}
+
+/// A team member as stored (no secrets).
+#[derive(Debug, Clone)]
+pub struct Member {
+    pub id: String,
+    pub email: String,
+    pub display_name: String,
+    pub time_zone: String,
+    pub languages: String,
+    pub avatar_url: Option<String>,
+    pub totp_enabled: bool,
+    pub has_password: bool,
+    pub status: String,
+    pub grants: Vec<Grant>,
+}
+
+impl Member {
+    /// Whether the member may do `p`, on the whole site (`campaign: None`) or on one campaign.
+    /// A site-wide grant covers every campaign; a campaign grant covers only that campaign.
+    pub fn can(&self, p: Permission, campaign: Option<&str>) -> bool {
+        self.status == "active"
+            && self.grants.iter().any(|g| {
+                g.role.allows(p)
+                    && match (&g.scope, campaign) {
+                        (None, _) => true,
+                        (Some(s), Some(c)) => s == c,
+                        (Some(_), None) => false,
+                    }
+            })
+    }
+
+    /// Whether the member may do `p` anywhere (on the site or on at least one campaign);
+    /// for showing console sections.
+    pub fn can_somewhere(&self, p: Permission) -> bool {
+        self.status == "active" && self.grants.iter().any(|g| g.role.allows(p))
+    }
+
+    pub fn has_role(&self, r: Role) -> bool {
+        self.grants.iter().any(|g| g.role == r)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn member(grants: Vec<Grant>) -> Member {
+        Member {
+            id: "m".into(),
+            email: "a@b.org".into(),
+            display_name: "A".into(),
+            time_zone: "UTC".into(),
+            languages: "en".into(),
+            avatar_url: None,
+            totp_enabled: false,
+            has_password: true,
+            status: "active".into(),
+            grants,
+        }
+    }
+
+    #[test]
+    fn scopes() {
+        let site_editor = member(vec![Grant {
+            role: Role::Editor,
+            scope: None,
+        }]);
+        assert!(site_editor.can(Permission::CampaignEdit, Some("c1")));
+        assert!(site_editor.can(Permission::CampaignEdit, None));
+        assert!(!site_editor.can(Permission::DonationsRead, Some("c1")));
+        let c1_treasurer = member(vec![Grant {
+            role: Role::Treasurer,
+            scope: Some("c1".into()),
+        }]);
+        assert!(c1_treasurer.can(Permission::DonationsRead, Some("c1")));
+        assert!(!c1_treasurer.can(Permission::DonationsRead, Some("c2")));
+        assert!(!c1_treasurer.can(Permission::DonationsRead, None));
+        assert!(c1_treasurer.can_somewhere(Permission::DonationsRead));
+        let mut removed = member(vec![Grant {
+            role: Role::Owner,
+            scope: None,
+        }]);
+        removed.status = "removed".into();
+        assert!(!removed.can(Permission::ConsoleRead, None));
+    }
+}

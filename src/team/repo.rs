@@ -1,0 +1,216 @@
+//! Member and grant queries.
+
+use chrono::Utc;
+
+use super::{Grant, Member, Role};
+use crate::db::{Db, DbError, DbResult};
+use crate::email::Email;
+use crate::on_db;
+
+#[derive(sqlx::FromRow)]
+struct MemberRow {
+    id: String,
+    email: String,
+    display_name: String,
+    time_zone: String,
+    languages: String,
+    avatar_url: Option<String>,
+    totp_enabled: bool,
+    has_password: bool,
+    status: String,
+}
+
+const MEMBER_COLUMNS: &str = "id, email, display_name, time_zone, languages, avatar_url, totp_enabled, \
+    (password_hash IS NOT NULL) AS has_password, status";
+
+async fn with_grants(db: &Db, r: MemberRow) -> DbResult<Member> {
+    let grants = grants(db, &r.id).await?;
+    Ok(Member {
+        id: r.id,
+        email: r.email,
+        display_name: r.display_name,
+        time_zone: r.time_zone,
+        languages: r.languages,
+        avatar_url: r.avatar_url,
+        totp_enabled: r.totp_enabled,
+        has_password: r.has_password,
+        status: r.status,
+        grants,
+    })
+}
+
+pub async fn grants(db: &Db, member_id: &str) -> DbResult<Vec<Grant>> {
+    let rows: Vec<(String, String)> = on_db!(db, |p| sqlx::query_as(
+        "SELECT role, scope FROM grants WHERE member_id = $1 ORDER BY role, scope"
+    )
+    .bind(member_id)
+    .fetch_all(p)
+    .await?);
+    rows.into_iter()
+        .map(|(role, scope)| {
+            Ok(Grant {
+                role: Role::parse(&role)
+                    .ok_or_else(|| DbError::Corrupt(format!("bad role {role}")))?,
+                scope: (!scope.is_empty()).then_some(scope),
+            })
+        })
+        .collect()
+}
+
+pub async fn by_id(db: &Db, id: &str) -> DbResult<Option<Member>> {
+    let sql = format!("SELECT {MEMBER_COLUMNS} FROM members WHERE id = $1");
+    let row: Option<MemberRow> = on_db!(db, |p| sqlx::query_as(&sql)
+        .bind(id)
+        .fetch_optional(p)
+        .await?);
+    match row {
+        Some(r) => Ok(Some(with_grants(db, r).await?)),
+        None => Ok(None),
+    }
+}
+
+pub async fn by_email(db: &Db, email: &str) -> DbResult<Option<Member>> {
+    let sql = format!("SELECT {MEMBER_COLUMNS} FROM members WHERE email = $1");
+    let row: Option<MemberRow> = on_db!(db, |p| sqlx::query_as(&sql)
+        .bind(email.trim().to_lowercase())
+        .fetch_optional(p)
+        .await?);
+    match row {
+        Some(r) => Ok(Some(with_grants(db, r).await?)),
+        None => Ok(None),
+    }
+}
+
+/// Every member who has not been removed, by name.
+pub async fn list(db: &Db) -> DbResult<Vec<Member>> {
+    let sql = format!(
+        "SELECT {MEMBER_COLUMNS} FROM members WHERE status <> 'removed' ORDER BY display_name, email"
+    );
+    let rows: Vec<MemberRow> = on_db!(db, |p| sqlx::query_as(&sql).fetch_all(p).await?);
+    let mut out = Vec::with_capacity(rows.len());
+    for r in rows {
+        out.push(with_grants(db, r).await?);
+    }
+    Ok(out)
+}
+
+#[derive(Debug, Clone)]
+pub struct NewMember {
+    pub email: Email,
+    pub display_name: String,
+    pub time_zone: String,
+    pub languages: String,
+    /// `invited` (no password yet) or `active`.
+    pub status: &'static str,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum CreateMemberError {
+    #[error("a member with that e-mail address already exists")]
+    EmailTaken,
+    #[error(transparent)]
+    Db(#[from] DbError),
+}
+
+/// Creates a member; e-mail addresses are unique, compared lowercased.
+pub async fn create(db: &Db, m: &NewMember) -> Result<Member, CreateMemberError> {
+    let id = uuid::Uuid::new_v4().to_string();
+    let now = Utc::now();
+    let n = on_db!(db, |p| {
+        sqlx::query(
+        "INSERT INTO members (id, email, display_name, time_zone, languages, status, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $7) ON CONFLICT (email) DO NOTHING"
+    )
+    .bind(&id)
+    .bind(m.email.as_str().to_lowercase())
+    .bind(&m.display_name)
+    .bind(&m.time_zone)
+    .bind(&m.languages)
+    .bind(m.status)
+    .bind(now)
+    .execute(p)
+    .await
+    .map_err(DbError::from)?
+    .rows_affected()
+    });
+    if n == 0 {
+        return Err(CreateMemberError::EmailTaken);
+    }
+    by_id(db, &id)
+        .await?
+        .ok_or_else(|| CreateMemberError::Db(DbError::Corrupt("member vanished".into())))
+}
+
+pub async fn add_grant(db: &Db, member_id: &str, role: Role, scope: Option<&str>) -> DbResult<()> {
+    on_db!(db, |p| sqlx::query(
+        "INSERT INTO grants (member_id, role, scope, created_at) VALUES ($1, $2, $3, $4) \
+         ON CONFLICT (member_id, role, scope) DO NOTHING"
+    )
+    .bind(member_id)
+    .bind(role.as_str())
+    .bind(scope.unwrap_or(""))
+    .bind(Utc::now())
+    .execute(p)
+    .await?
+    .rows_affected());
+    Ok(())
+}
+
+pub async fn remove_grant(
+    db: &Db,
+    member_id: &str,
+    role: Role,
+    scope: Option<&str>,
+) -> DbResult<()> {
+    on_db!(db, |p| sqlx::query(
+        "DELETE FROM grants WHERE member_id = $1 AND role = $2 AND scope = $3"
+    )
+    .bind(member_id)
+    .bind(role.as_str())
+    .bind(scope.unwrap_or(""))
+    .execute(p)
+    .await?
+    .rows_affected());
+    Ok(())
+}
+
+/// The stored argon2 hash, if the member has a password.
+pub async fn password_hash(db: &Db, member_id: &str) -> DbResult<Option<String>> {
+    Ok(on_db!(db, |p| sqlx::query_scalar::<_, Option<String>>(
+        "SELECT password_hash FROM members WHERE id = $1"
+    )
+    .bind(member_id)
+    .fetch_optional(p)
+    .await?)
+    .flatten())
+}
+
+/// Stores a new password hash and activates an invited member.
+pub async fn set_password_hash(db: &Db, member_id: &str, hash: &str) -> DbResult<()> {
+    on_db!(db, |p| {
+        sqlx::query(
+        "UPDATE members SET password_hash = $2, status = CASE WHEN status = 'invited' THEN 'active' ELSE status END, \
+         updated_at = $3 WHERE id = $1"
+    )
+    .bind(member_id)
+    .bind(hash)
+    .bind(Utc::now())
+    .execute(p)
+    .await?
+    .rows_affected()
+    });
+    Ok(())
+}
+
+pub async fn set_status(db: &Db, member_id: &str, status: &str) -> DbResult<()> {
+    on_db!(db, |p| sqlx::query(
+        "UPDATE members SET status = $2, updated_at = $3 WHERE id = $1"
+    )
+    .bind(member_id)
+    .bind(status)
+    .bind(Utc::now())
+    .execute(p)
+    .await?
+    .rows_affected());
+    Ok(())
+}

@@ -1,0 +1,258 @@
+//! Sessions: a random token in an `HttpOnly`, `SameSite=Lax` cookie (`Secure` when the base
+//! URL is https); only its SHA-256 is stored, so a database leak does not leak sessions.
+//! Sessions live in the database, so every node knows them. Signing in always creates a new
+//! session (the id rotates); "sign out everywhere" deletes all of a member's sessions.
+//!
+//! A session created after the password but before the second factor is `mfa_pending`:
+//! [`CurrentMember`] refuses it, [`PendingMember`] (the two-factor step) accepts only it.
+
+use axum::extract::FromRequestParts;
+use axum::response::{IntoResponse, Redirect, Response};
+use base64::Engine;
+use chrono::{DateTime, Duration, Utc};
+use http::request::Parts;
+use http::{HeaderValue, header};
+use rand::RngCore;
+use sha2::{Digest, Sha256};
+
+use super::Member;
+use super::repo;
+use crate::db::{Db, DbResult};
+use crate::http::{AppError, AppState, cookie};
+use crate::on_db;
+
+pub const COOKIE: &str = "sr_session";
+/// A session ends this long after sign-in.
+pub const LIFETIME_DAYS: i64 = 30;
+
+/// A fresh random token (256 bits, URL-safe base64).
+pub fn new_token() -> String {
+    let mut b = [0u8; 32];
+    rand::thread_rng().fill_bytes(&mut b);
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(b)
+}
+
+/// The stored form of a token.
+pub fn hash_token(token: &str) -> String {
+    hex::encode(Sha256::digest(token.as_bytes()))
+}
+
+#[derive(Debug, Clone)]
+pub struct Session {
+    pub id_hash: String,
+    pub member_id: String,
+    pub mfa_pending: bool,
+    pub created_at: DateTime<Utc>,
+}
+
+/// Creates a session and returns its token (for the cookie).
+pub async fn create(
+    db: &Db,
+    member_id: &str,
+    mfa_pending: bool,
+    user_agent: Option<&str>,
+    ip: Option<&str>,
+) -> DbResult<String> {
+    let token = new_token();
+    let now = Utc::now();
+    on_db!(db, |p| {
+        sqlx::query(
+        "INSERT INTO sessions (id_hash, member_id, mfa_pending, created_at, last_seen_at, expires_at, user_agent, ip) \
+         VALUES ($1, $2, $3, $4, $4, $5, $6, $7)"
+    )
+    .bind(hash_token(&token))
+    .bind(member_id)
+    .bind(mfa_pending)
+    .bind(now)
+    .bind(now + Duration::days(LIFETIME_DAYS))
+    .bind(user_agent.map(|u| u.chars().take(300).collect::<String>()))
+    .bind(ip)
+    .execute(p)
+    .await?
+    .rows_affected()
+    });
+    Ok(token)
+}
+
+/// The live session for a token, if any.
+pub async fn lookup(db: &Db, token: &str) -> DbResult<Option<Session>> {
+    let row: Option<(String, String, bool, DateTime<Utc>)> = on_db!(db, |p| {
+        sqlx::query_as(
+        "SELECT id_hash, member_id, mfa_pending, created_at FROM sessions WHERE id_hash = $1 AND expires_at > $2"
+    )
+    .bind(hash_token(token))
+    .bind(Utc::now())
+    .fetch_optional(p)
+    .await?
+    });
+    Ok(
+        row.map(|(id_hash, member_id, mfa_pending, created_at)| Session {
+            id_hash,
+            member_id,
+            mfa_pending,
+            created_at,
+        }),
+    )
+}
+
+pub async fn delete(db: &Db, id_hash: &str) -> DbResult<()> {
+    on_db!(db, |p| sqlx::query(
+        "DELETE FROM sessions WHERE id_hash = $1"
+    )
+    .bind(id_hash)
+    .execute(p)
+    .await?
+    .rows_affected());
+    Ok(())
+}
+
+/// Ends every session of the member ("sign out everywhere", password change, removal).
+pub async fn delete_all(db: &Db, member_id: &str) -> DbResult<u64> {
+    Ok(on_db!(db, |p| sqlx::query(
+        "DELETE FROM sessions WHERE member_id = $1"
+    )
+    .bind(member_id)
+    .execute(p)
+    .await?
+    .rows_affected()))
+}
+
+/// `Set-Cookie` for a new session token.
+pub fn set_cookie(s: &AppState, token: &str) -> HeaderValue {
+    let secure = if s.base_url.starts_with("https://") {
+        "; Secure"
+    } else {
+        ""
+    };
+    HeaderValue::from_str(&format!(
+        "{COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={}{secure}",
+        LIFETIME_DAYS * 86_400
+    ))
+    .unwrap_or_else(|_| HeaderValue::from_static("sr_session=; Path=/"))
+}
+
+/// `Set-Cookie` that removes the session cookie.
+pub fn clear_cookie(s: &AppState) -> HeaderValue {
+    let secure = if s.base_url.starts_with("https://") {
+        "; Secure"
+    } else {
+        ""
+    };
+    HeaderValue::from_str(&format!(
+        "{COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0{secure}"
+    ))
+    .unwrap_or_else(|_| HeaderValue::from_static("sr_session=; Path=/; Max-Age=0"))
+}
+
+/// A signed-in member with a complete session (password and, when enabled, second factor).
+pub struct CurrentMember {
+    pub member: Member,
+    pub session: Session,
+}
+
+/// A session waiting for the second factor.
+pub struct PendingMember {
+    pub member: Member,
+    pub session: Session,
+}
+
+/// Why there is no usable session.
+pub enum NoSession {
+    /// Browser routes: go and sign in, then come back.
+    SignIn(String),
+    /// API routes: 401.
+    Unauthorized,
+    Internal(AppError),
+}
+
+impl IntoResponse for NoSession {
+    fn into_response(self) -> Response {
+        match self {
+            NoSession::SignIn(next) => {
+                let next = percent_encoding::utf8_percent_encode(
+                    &next,
+                    percent_encoding::NON_ALPHANUMERIC,
+                )
+                .to_string();
+                Redirect::to(&format!("/signin?next={next}")).into_response()
+            }
+            NoSession::Unauthorized => AppError::Unauthorized.into_response(),
+            NoSession::Internal(e) => e.into_response(),
+        }
+    }
+}
+
+async fn session_of(parts: &Parts, s: &AppState) -> Result<Option<(Member, Session)>, AppError> {
+    let Some(token) = cookie(&parts.headers, COOKIE) else {
+        return Ok(None);
+    };
+    let Some(session) = lookup(&s.db, &token).await? else {
+        return Ok(None);
+    };
+    let Some(member) = repo::by_id(&s.db, &session.member_id).await? else {
+        return Ok(None);
+    };
+    if member.status != "active" {
+        return Ok(None);
+    }
+    Ok(Some((member, session)))
+}
+
+fn no_session(parts: &Parts) -> NoSession {
+    if parts.uri.path().starts_with("/api/") {
+        NoSession::Unauthorized
+    } else {
+        let next = parts
+            .uri
+            .path_and_query()
+            .map(|p| p.as_str().to_string())
+            .unwrap_or_else(|| "/admin".into());
+        NoSession::SignIn(next)
+    }
+}
+
+impl FromRequestParts<AppState> for CurrentMember {
+    type Rejection = NoSession;
+    async fn from_request_parts(parts: &mut Parts, s: &AppState) -> Result<Self, Self::Rejection> {
+        if let Some(cached) = parts.extensions.remove::<CurrentMemberCache>() {
+            let (member, session) = (cached.0.clone(), cached.1.clone());
+            parts.extensions.insert(cached);
+            return Ok(CurrentMember { member, session });
+        }
+        match session_of(parts, s).await.map_err(NoSession::Internal)? {
+            Some((member, session)) if !session.mfa_pending => {
+                parts
+                    .extensions
+                    .insert(CurrentMemberCache(member.clone(), session.clone()));
+                Ok(CurrentMember { member, session })
+            }
+            _ => Err(no_session(parts)),
+        }
+    }
+}
+
+/// Lets the authorization layer and the handler share one session lookup.
+#[derive(Clone)]
+struct CurrentMemberCache(Member, Session);
+
+impl FromRequestParts<AppState> for PendingMember {
+    type Rejection = NoSession;
+    async fn from_request_parts(parts: &mut Parts, s: &AppState) -> Result<Self, Self::Rejection> {
+        match session_of(parts, s).await.map_err(NoSession::Internal)? {
+            Some((member, session)) if session.mfa_pending => Ok(PendingMember { member, session }),
+            _ => Err(NoSession::SignIn("/admin".into())),
+        }
+    }
+}
+
+/// Client address and user agent of a request, for sessions and the audit log.
+pub fn client_of(
+    parts_headers: &http::HeaderMap,
+    peer: Option<std::net::SocketAddr>,
+) -> (Option<String>, Option<String>) {
+    let ua = parts_headers
+        .get(header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .map(|s| s.chars().take(300).collect());
+    (peer.map(|p| p.ip().to_string()), ua)
+}
