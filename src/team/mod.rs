@@ -5,6 +5,7 @@
 //! each route (public, or a [`Permission`]) and refuses routes that have none.
 
 pub mod audit;
+pub mod links;
 pub mod repo;
 pub mod session;
 
