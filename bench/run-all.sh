@@ -36,6 +36,8 @@ if [[ -z "${SHELFRAISER_BIN:-}" || -z "${DONATION_LOAD_BIN:-}" ]]; then
 fi
 
 started=$(date -u +%Y-%m-%dT%H:%MZ)
+# The machine may be shared: its load before and after the runs goes into the results.
+load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 failed=()
 for bench in campaign-page donations; do
     echo
@@ -49,6 +51,7 @@ for bench in campaign-page donations; do
 done
 
 # ---- bench/RESULTS.md ----------------------------------------------------------------------
+load_after=$(cut -d' ' -f1-3 /proc/loadavg)
 cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)
 mem=$(awk '/^MemTotal:/ {printf "%.1f GiB", $2 / 1048576}' /proc/meminfo)
 kernel=$(uname -r)
@@ -68,6 +71,7 @@ meta = {
     "cpu": """$cpu""".strip() or "unknown",
     "kernel": "$kernel",
     "binary": "$binary_note",
+    "load": "$load_before before, $load_after after",
 }
 
 def read(name):
@@ -158,6 +162,7 @@ lines = [
     f"| cores (nproc) | {meta['nproc']} |",
     f"| memory | {meta['mem']} |",
     f"| kernel | {meta['kernel']} |",
+    f"| load average (1, 5, 15 min) | {meta['load']} |",
     f"| campaign page run | {page_setup}; app and nginx alternate on the same cores |",
     f"| donations run | {don_setup} |",
     "",

@@ -100,8 +100,10 @@ for t in "${targets[@]}"; do
     echo
     echo "== $t: ${SECS}s from $seeds seed(s)"
     log="$TMP/$t.log"
+    dict=()
+    [[ -f "fuzz/dicts/$t.dict" ]] && dict=(-dict="$ROOT/fuzz/dicts/$t.dict")
     set +e
-    "$bin" "$corpus" \
+    "$bin" "$corpus" "${dict[@]}" \
         -max_total_time="$SECS" \
         -max_len="$MAX_LEN" \
         -timeout=10 \

@@ -81,7 +81,8 @@ set +e
 # `timeout` bounds the run whatever happens; the example count bounds it in practice.
 # Warnings (schema problems Schemathesis can work around) fail the run too.
 printf '[warnings]\nfail-on = true\n' >"$TMP/schemathesis.toml"
-timeout 600 "$VENV/bin/st" --config-file "$TMP/schemathesis.toml" run "$APP_URL/api/openapi.json" \
+# From the temp dir: Schemathesis keeps a cache (.schemathesis/) in its working directory.
+(cd "$TMP" && timeout 600 "$VENV/bin/st" --config-file "$TMP/schemathesis.toml" run "$APP_URL/api/openapi.json" \
     --url "$APP_URL" \
     --checks "$CHECKS" \
     --phases examples,coverage,fuzzing \
@@ -90,7 +91,7 @@ timeout 600 "$VENV/bin/st" --config-file "$TMP/schemathesis.toml" run "$APP_URL/
     --request-timeout 10 \
     --output-truncate false \
     --report junit --report-dir "$TMP/report" \
-    "${seed_args[@]}" "${extra[@]}"
+    "${seed_args[@]}" "${extra[@]}")
 rc=$?
 set -e
 echo "schemathesis: $(($(date +%s) - start))s, exit $rc"

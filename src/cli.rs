@@ -12,13 +12,13 @@ use clap::{Args, Parser, Subcommand};
 use crate::campaigns::{CampaignState, Milestone, NewCampaign, Progress, Slug, repo};
 use crate::config::{DEFAULT_CONFIG, Overrides, Settings};
 use crate::db::Db;
-use crate::donations::Visibility;
-use crate::donations::ledger::{self, NewDonation, Recorded};
-use crate::email::Email;
+use crate::donations::ledger::{self, Recorded};
+use crate::donations::offline::{self, OfflineError, OfflineInput};
 use crate::i18n::I18n;
 use crate::money::{CurrencyCode, Money};
 use crate::rates;
 use crate::server::{Application, shutdown_signal};
+use crate::team::audit::Actor;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -67,6 +67,57 @@ pub enum Command {
     /// The donation ledger.
     #[command(subcommand)]
     Ledger(LedgerCmd),
+    /// Personal API tokens.
+    #[command(subcommand)]
+    Token(TokenCmd),
+    /// Team members.
+    #[command(subcommand)]
+    User(UserCmd),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum UserCmd {
+    /// Add a team member (or give an existing one more roles) and print a one-time
+    /// sign-in link.
+    Add(UserAdd),
+}
+
+#[derive(Args, Debug)]
+pub struct UserAdd {
+    /// The member's e-mail address.
+    #[arg(long)]
+    pub email: String,
+    /// The member's display name.
+    #[arg(long)]
+    pub name: String,
+    /// owner, editor, treasurer or member; repeatable.
+    #[arg(long = "role", required = true, value_name = "ROLE")]
+    pub roles: Vec<String>,
+    /// Give the roles for this campaign only (its slug) instead of the whole site.
+    #[arg(long, value_name = "SLUG")]
+    pub campaign: Option<String>,
+    /// IANA time zone, e.g. Europe/Copenhagen.
+    #[arg(long, default_value = "UTC")]
+    pub time_zone: String,
+    /// Languages in order of preference, e.g. da or da,en.
+    #[arg(long, default_value = "en")]
+    pub language: String,
+    /// Public base URL for the link [default: the configured base_url, or http://LISTEN].
+    #[arg(long, value_name = "URL")]
+    pub base_url: Option<String>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum TokenCmd {
+    /// Create a personal API token for a member and print it (shown only this once).
+    Create {
+        /// The member's e-mail address.
+        #[arg(long)]
+        email: String,
+        /// What the token is for.
+        #[arg(long, default_value = "cli")]
+        label: String,
+    },
 }
 
 #[derive(Args, Debug)]
@@ -281,6 +332,13 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             if demo {
                 println!("demo campaign: {base}/campaigns/{}", crate::demo::SLUG);
                 println!("test payments are on: the donate form leads to a TEST MODE checkout");
+                println!("team sign-in: {base}/signin");
+                for m in crate::demo::TEAM {
+                    println!(
+                        "demo sign-in ({}, {}): {} / {}",
+                        m.role, m.country, m.email, m.password
+                    );
+                }
             }
             app.run_until(shutdown_signal()).await?;
             Ok(ExitCode::SUCCESS)
@@ -327,6 +385,19 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             println!("{n} new rates stored");
             Ok(ExitCode::SUCCESS)
         }
+        Command::Token(TokenCmd::Create { email, label }) => {
+            let s = settings(&cli.storage, None)?;
+            let db = open(&s).await?;
+            token_create(&db, &email, &label).await
+        }
+        Command::User(UserCmd::Add(a)) => {
+            let mut s = settings(&cli.storage, None)?;
+            if let Some(b) = &a.base_url {
+                s.base_url = b.clone();
+            }
+            let db = open(&s).await?;
+            user_add(&db, &s.effective_base_url(s.listen), a).await
+        }
         Command::Ledger(LedgerCmd::Verify) => {
             let s = settings(&cli.storage, None)?;
             let db = open(&s).await?;
@@ -349,6 +420,76 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
         }
     }
+}
+
+/// `token create`: prints the new token alone on stdout (for scripts).
+async fn token_create(db: &Db, email: &str, label: &str) -> anyhow::Result<ExitCode> {
+    let m = crate::team::repo::by_email(db, email)
+        .await?
+        .ok_or_else(|| anyhow!("no member with the e-mail address {email:?}"))?;
+    if m.status != "active" {
+        bail!("the member {email} is {}, not active", m.status);
+    }
+    let label = crate::team::tokens::clean_label(label).ok_or_else(|| {
+        anyhow!(
+            "--label must be 1 to {} characters",
+            crate::team::tokens::MAX_LABEL
+        )
+    })?;
+    let (_, token) =
+        crate::team::tokens::create(db, &m.id, &label, &crate::team::audit::Actor::cli()).await?;
+    println!("{token}");
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn user_add(db: &Db, base_url: &str, a: UserAdd) -> anyhow::Result<ExitCode> {
+    let mut roles = Vec::new();
+    let scope = match &a.campaign {
+        Some(slug) => Some(
+            repo::by_slug(db, slug)
+                .await?
+                .ok_or_else(|| anyhow!("no campaign with the slug {slug:?}"))?
+                .id,
+        ),
+        None => None,
+    };
+    for r in &a.roles {
+        let role = crate::team::Role::parse(r.trim())
+            .ok_or_else(|| anyhow!("unknown role {r:?}: use owner, editor, treasurer or member"))?;
+        roles.push((role, scope.clone()));
+    }
+    let tz = a.time_zone.trim();
+    if tz.parse::<chrono_tz::Tz>().is_err() {
+        bail!("--time-zone must be an IANA time zone such as Europe/Copenhagen, not {tz:?}");
+    }
+    let new = crate::team::repo::NewMember {
+        email: crate::email::Email::parse(&a.email)?,
+        display_name: a.name.trim().to_string(),
+        time_zone: tz.to_string(),
+        languages: a.language.trim().to_string(),
+        status: "active",
+    };
+    let added = crate::team::signin::add_member_with_link(db, base_url, &new, &roles).await?;
+    let roles_text = a.roles.join(", ");
+    let scope_text = a
+        .campaign
+        .as_ref()
+        .map(|c| format!(" on the campaign {c}"))
+        .unwrap_or_default();
+    if added.created {
+        println!(
+            "added {} ({}) as {roles_text}{scope_text}",
+            added.member.email, added.member.display_name
+        );
+    } else {
+        println!(
+            "{} already exists: gave them {roles_text}{scope_text}",
+            added.member.email
+        );
+    }
+    println!("one-time sign-in link (works once, within 24 hours):");
+    println!("{}", added.link);
+    Ok(ExitCode::SUCCESS)
 }
 
 fn parse_time(s: &str) -> anyhow::Result<DateTime<Utc>> {
@@ -510,54 +651,26 @@ async fn donation_add(db: &Db, a: DonationAdd) -> anyhow::Result<ExitCode> {
     let c = repo::by_slug(db, &a.campaign)
         .await?
         .ok_or_else(|| anyhow!("no campaign with the slug {:?}", a.campaign))?;
-    let currency = CurrencyCode::parse(&a.currency)?;
-    if !c.accepts_currency(currency) {
-        bail!("the campaign {} does not accept {currency}", c.slug);
-    }
-    let amount = Money::parse_major(&a.amount, currency).context("bad --amount")?;
-    let table = rates::latest(db).await?;
-    let rate = table.rate(currency, c.currency()).ok_or_else(|| {
-        anyhow!(
-            "no exchange rate from {currency} to {} (run `shelfraiser rates import`)",
-            c.currency()
-        )
-    })?;
-    let converted = amount.convert(rate, c.currency())?;
-    let visibility = Visibility::parse(&a.visibility)
-        .ok_or_else(|| anyhow!("--visibility must be public, anonymous or private"))?;
-    let received_on = match &a.date {
-        Some(d) => NaiveDate::parse_from_str(d, "%Y-%m-%d")
-            .map_err(|_| anyhow!("--date must be YYYY-MM-DD"))?,
-        None => Utc::now().date_naive(),
+    let input = OfflineInput {
+        amount: a.amount,
+        currency: a.currency,
+        donor: a.donor,
+        email: a.email,
+        date: a.date,
+        note: a.note,
+        message: a.message,
+        visibility: a.visibility,
+        reference: a.reference,
     };
-    let email = a.email.as_deref().map(Email::parse).transpose()?;
-    let check_len = |v: &Option<String>, max: usize, what: &str| -> anyhow::Result<()> {
-        if v.as_ref().is_some_and(|s| s.chars().count() > max) {
-            bail!("{what} is longer than {max} characters");
-        }
-        Ok(())
-    };
-    check_len(&a.donor, crate::donations::MAX_NAME_CHARS, "--donor")?;
-    check_len(&a.message, crate::donations::MAX_MESSAGE_CHARS, "--message")?;
-    check_len(&a.note, crate::donations::MAX_NOTE_CHARS, "--note")?;
-    let d = NewDonation {
-        campaign_id: c.id.clone(),
-        amount,
-        rate,
-        campaign_amount: converted,
-        donor_name: a.donor.clone(),
-        donor_email: email,
-        message: a.message.clone(),
-        visibility,
-        provider: "offline".into(),
-        provider_reference: a
-            .reference
-            .clone()
-            .unwrap_or_else(|| format!("offline-{}", uuid::Uuid::new_v4())),
-        received_on: Some(received_on),
-        note: a.note.clone(),
-    };
-    match ledger::record(db, &d).await? {
+    let done = offline::add(db, &c, &input, &Actor::cli())
+        .await
+        .map_err(|errors| match errors.into_iter().next() {
+            Some(OfflineError::Db(e)) => anyhow::Error::from(e),
+            Some(e) => anyhow!(e.cli_message()),
+            None => anyhow!("the donation was refused"),
+        })?;
+    let (amount, converted, rate) = (done.amount, done.converted, done.rate);
+    match done.recorded {
         Recorded::New { donation_id, .. } => {
             let t = repo::totals(db, &c.id).await?;
             println!(

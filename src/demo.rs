@@ -36,7 +36,87 @@ Give what you can, in your own currency, and tell a friend. Every donation appea
 progress bar within a second. When we reach the goal, the donate button comes down and we \
 will ask you to *follow the build* here instead.";
 
+/// One member of the demo team. Invented people; the passwords are printed at start-up.
+pub struct DemoMember {
+    pub name: &'static str,
+    pub email: &'static str,
+    pub password: &'static str,
+    pub role: crate::team::Role,
+    pub time_zone: &'static str,
+    pub language: &'static str,
+    pub country: &'static str,
+}
+
+/// The four librarians of the story: one in the UK, two in the USA, one in Denmark.
+pub const TEAM: &[DemoMember] = &[
+    DemoMember {
+        name: "Harriet",
+        email: "harriet@example.org",
+        password: "demo-harriet-2024",
+        role: crate::team::Role::Owner,
+        time_zone: "Europe/London",
+        language: "en",
+        country: "UK",
+    },
+    DemoMember {
+        name: "Maribel",
+        email: "maribel@example.org",
+        password: "demo-maribel-2024",
+        role: crate::team::Role::Editor,
+        time_zone: "America/New_York",
+        language: "en",
+        country: "USA",
+    },
+    DemoMember {
+        name: "Wendell",
+        email: "wendell@example.org",
+        password: "demo-wendell-2024",
+        role: crate::team::Role::Member,
+        time_zone: "America/Los_Angeles",
+        language: "en",
+        country: "USA",
+    },
+    DemoMember {
+        name: "Sigrun",
+        email: "sigrun@example.org",
+        password: "demo-sigrun-2024",
+        role: crate::team::Role::Treasurer,
+        time_zone: "Europe/Copenhagen",
+        language: "da",
+        country: "Denmark",
+    },
+];
+
+/// Seeds the demo team with its known passwords, only into a site that has no members at
+/// all (never next to a real team).
+pub async fn seed_team_if_empty(db: &Db) -> anyhow::Result<()> {
+    use crate::team::{password, repo as team};
+    let members: i64 = crate::on_db!(db, |p| sqlx::query_scalar("SELECT COUNT(*) FROM members")
+        .fetch_one(p)
+        .await?);
+    if members > 0 {
+        return Ok(());
+    }
+    for d in TEAM {
+        let m = team::create(
+            db,
+            &team::NewMember {
+                email: crate::email::Email::parse(d.email)?,
+                display_name: d.name.into(),
+                time_zone: d.time_zone.into(),
+                languages: d.language.into(),
+                status: "active",
+            },
+        )
+        .await?;
+        team::add_grant(db, &m.id, d.role, None).await?;
+        team::set_password_hash(db, &m.id, &password::hash_async(d.password).await?).await?;
+    }
+    Ok(())
+}
+
 pub async fn seed_if_empty(db: &Db) -> anyhow::Result<()> {
+    seed_team_if_empty(db).await?;
     if !repo::list(db).await?.is_empty() {
         return Ok(());
     }

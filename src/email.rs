@@ -36,7 +36,13 @@ impl Email {
         }) {
             return Err(EmailError);
         }
-        Ok(Email(format!("{local}@{}", domain.to_lowercase())))
+        // Only ASCII letters are folded: Unicode lower-casing can lengthen a name or change
+        // it again on a second pass ('İ'), and the stored form must parse to itself.
+        let normalized = format!("{local}@{}", domain.to_ascii_lowercase());
+        if normalized.len() > 254 {
+            return Err(EmailError);
+        }
+        Ok(Email(normalized))
     }
     pub fn as_str(&self) -> &str {
         &self.0

@@ -6,6 +6,7 @@
 pub mod campaigns;
 pub mod cli;
 pub mod config;
+pub mod console;
 pub mod db;
 pub mod demo;
 pub mod donations;

@@ -33,11 +33,14 @@ fn check_html(md: &str, html: &str) {
                 tag.name
             );
             if matches!(name.as_str(), "href" | "src" | "action" | "formaction" | "xlink:href") {
-                // What a browser would look at: entities decoded, ASCII whitespace and
-                // control characters dropped, lowercased.
+                // What a browser's URL parser looks at (WHATWG URL): entities decoded, leading
+                // and trailing C0 controls and spaces trimmed, tabs and newlines removed
+                // anywhere (other control characters inside make the scheme invalid, so the
+                // URL is relative), then the scheme compared without case.
                 let v: String = decode_entities(value)
+                    .trim_matches(|c: char| c <= ' ')
                     .chars()
-                    .filter(|c| !c.is_ascii_whitespace() && !c.is_ascii_control())
+                    .filter(|c| !matches!(c, '\t' | '\n' | '\r'))
                     .collect::<String>()
                     .to_ascii_lowercase();
                 for scheme in ["javascript:", "vbscript:", "data:"] {

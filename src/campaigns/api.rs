@@ -15,10 +15,7 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/api/v1/campaigns", get(list))
         .route("/api/v1/campaigns/{slug}", get(show))
-        .route(
-            "/api/openapi.json",
-            get(|| async { Json(ApiDoc::openapi()) }),
-        )
+        .route("/api/openapi.json", get(|| async { Json(document()) }))
 }
 
 /// A campaign's public progress.
@@ -120,6 +117,11 @@ async fn list(State(s): State<AppState>) -> Result<Json<CampaignList>, AppError>
         out.push(to_json(&s, &c).await?);
     }
     Ok(Json(CampaignList { campaigns: out }))
+}
+
+/// The whole API document: campaigns plus the team's parts (and its bearer scheme).
+pub fn document() -> utoipa::openapi::OpenApi {
+    ApiDoc::openapi().merge_from(crate::team::api::TeamApiDoc::openapi())
 }
 
 #[derive(OpenApi)]

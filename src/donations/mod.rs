@@ -8,6 +8,7 @@
 pub mod callbacks;
 pub mod checkout;
 pub mod ledger;
+pub mod offline;
 pub mod pages;
 pub mod providers;
 

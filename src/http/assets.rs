@@ -24,6 +24,11 @@ const FILES: &[(&str, &str, &[u8])] = &[
         include_bytes!("../../static/live.js"),
     ),
     (
+        "console.css",
+        "text/css; charset=utf-8",
+        include_bytes!("../../static/console.css"),
+    ),
+    (
         "cover.svg",
         "image/svg+xml",
         include_bytes!("../../static/cover.svg"),

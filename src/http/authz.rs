@@ -87,8 +87,28 @@ pub static RULES: &[Rule] = &[
     rule(Method::POST, "/account/recovery-codes", S),
     rule(Method::POST, "/account/tokens", S),
     rule(Method::POST, "/account/tokens/{id}/revoke", S),
+    // Team: JSON API for a token holder (team/api.rs)
+    rule(Method::GET, "/api/v1/me", S),
     // Console (console/)
     rule(Method::GET, "/admin", M(ConsoleRead)),
+    rule(Method::GET, "/admin/campaigns/{slug}", M(CampaignEdit)),
+    rule(Method::POST, "/admin/campaigns/{slug}", M(CampaignEdit)),
+    rule(Method::GET, "/admin/donations", M(DonationsRead)),
+    rule(Method::POST, "/admin/donations", M(DonationsWrite)),
+    rule(Method::GET, "/admin/donations.csv", M(Export)),
+    rule(Method::GET, "/admin/donations/{id}", M(DonationsRead)),
+    rule(Method::GET, "/admin/members", M(ConsoleRead)),
+    rule(Method::POST, "/admin/members", M(MembersManage)),
+    rule(Method::POST, "/admin/members/{id}/roles", M(MembersManage)),
+    rule(Method::POST, "/admin/members/{id}/remove", M(MembersManage)),
+    rule(
+        Method::POST,
+        "/admin/settings/require-2fa",
+        M(SettingsManage),
+    ),
+    rule(Method::GET, "/admin/audit", M(AuditRead)),
+    rule(Method::GET, "/admin/outbox", M(SettingsManage)),
+    rule(Method::GET, "/media/{file}", P),
 ];
 
 /// The rule for a route, if it has one.

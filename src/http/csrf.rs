@@ -65,7 +65,9 @@ impl CsrfKey {
         let (Ok(t), Ok(sig)) = (t.parse::<i64>(), hex::decode(sig)) else {
             return false;
         };
-        let age = now.timestamp() - t;
+        let Some(age) = now.timestamp().checked_sub(t) else {
+            return false;
+        };
         if !(-300..=MAX_AGE_SECS).contains(&age) {
             return false;
         }

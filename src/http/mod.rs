@@ -104,6 +104,7 @@ pub fn router(state: AppState) -> Router {
         .route("/metrics", get(metrics_text))
         .route("/lang/{code}", get(switch_lang))
         .merge(crate::team::routes())
+        .merge(crate::console::routes())
         .fallback(|| async { AppError::NotFound })
         .route_layer(middleware::from_fn_with_state(
             state.clone(),
@@ -274,7 +275,12 @@ async fn render_errors(State(s): State<AppState>, req: Request, next: Next) -> R
         let body = serde_json::json!({
             "error": { "code": info.code, "message": message, "request_id": request_id }
         });
-        return (status, axum::Json(body)).into_response();
+        let mut res = (status, axum::Json(body)).into_response();
+        if status == StatusCode::UNAUTHORIZED {
+            res.headers_mut()
+                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        return res;
     }
     let page = crate::campaigns::pages::ErrorPage {
         page: crate::campaigns::pages::PageCtx::new(&s, &i18n, "/"),

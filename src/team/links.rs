@@ -38,7 +38,8 @@ impl Purpose {
 pub async fn create(db: &Db, member_id: &str, purpose: Purpose) -> DbResult<String> {
     let token = new_token();
     let now = Utc::now();
-    on_db!(db, |p| sqlx::query(
+    on_db!(db, |p| {
+        sqlx::query(
         "INSERT INTO login_tokens (token_hash, member_id, purpose, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)"
     )
     .bind(hash_token(&token))
@@ -48,28 +49,32 @@ pub async fn create(db: &Db, member_id: &str, purpose: Purpose) -> DbResult<Stri
     .bind(now + purpose.lifetime())
     .execute(p)
     .await?
-    .rows_affected());
+    .rows_affected()
+    });
     Ok(token)
 }
 
 /// Whether the token is valid now (unused, unexpired, of this purpose), without using it;
 /// returns the member id. For showing a form before the link is consumed.
 pub async fn peek(db: &Db, token: &str, purpose: Purpose) -> DbResult<Option<String>> {
-    Ok(on_db!(db, |p| sqlx::query_scalar(
+    Ok(on_db!(db, |p| {
+        sqlx::query_scalar(
         "SELECT member_id FROM login_tokens WHERE token_hash = $1 AND purpose = $2 AND used_at IS NULL AND expires_at > $3"
     )
     .bind(hash_token(token))
     .bind(purpose.as_str())
     .bind(Utc::now())
     .fetch_optional(p)
-    .await?))
+    .await?
+    }))
 }
 
 /// Uses the token: returns the member id once; `None` when unknown, expired, of another
 /// purpose or already used.
 pub async fn consume(db: &Db, token: &str, purpose: Purpose) -> DbResult<Option<String>> {
     let now = Utc::now();
-    Ok(on_db!(db, |p| sqlx::query_scalar(
+    Ok(on_db!(db, |p| {
+        sqlx::query_scalar(
         "UPDATE login_tokens SET used_at = $3 \
          WHERE token_hash = $1 AND purpose = $2 AND used_at IS NULL AND expires_at > $3 RETURNING member_id"
     )
@@ -77,5 +82,6 @@ pub async fn consume(db: &Db, token: &str, purpose: Purpose) -> DbResult<Option<
     .bind(purpose.as_str())
     .bind(now)
     .fetch_optional(p)
-    .await?))
+    .await?
+    }))
 }

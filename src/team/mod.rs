@@ -4,10 +4,18 @@
 //! Authorization is checked on the server for every route: `http::authz` holds the rule for
 //! each route (public, or a [`Permission`]) and refuses routes that have none.
 
+pub mod account;
+pub mod api;
 pub mod audit;
 pub mod links;
+pub mod mailers;
+pub mod password;
 pub mod repo;
 pub mod session;
+pub mod signin;
+pub mod throttle;
+pub mod tokens;
+pub mod totp;
 
 use std::fmt;
 
@@ -20,6 +28,10 @@ use crate::http::AppState;
 /// in `http::authz::RULES`.
 pub fn routes() -> Router<AppState> {
     Router::new()
+        .merge(account::routes())
+        .merge(totp::routes())
+        .merge(api::routes())
+        .merge(signin::routes())
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]

@@ -144,7 +144,15 @@ pub fn clear_cookie(s: &AppState) -> HeaderValue {
     .unwrap_or_else(|_| HeaderValue::from_static("sr_session=; Path=/; Max-Age=0"))
 }
 
-/// A signed-in member with a complete session (password and, when enabled, second factor).
+impl Session {
+    /// Whether this "session" is a personal API token (`Authorization: Bearer`), not a cookie.
+    pub fn is_api_token(&self) -> bool {
+        self.id_hash.starts_with(super::tokens::SESSION_PREFIX)
+    }
+}
+
+/// A signed-in member with a complete session (password and, when enabled, second factor),
+/// or, on `/api/` routes, a personal API token (`Authorization: Bearer`).
 pub struct CurrentMember {
     pub member: Member,
     pub session: Session,
@@ -218,6 +226,23 @@ impl FromRequestParts<AppState> for CurrentMember {
             let (member, session) = (cached.0.clone(), cached.1.clone());
             parts.extensions.insert(cached);
             return Ok(CurrentMember { member, session });
+        }
+        // API routes take a personal API token instead of the cookie when one is sent.
+        if parts.uri.path().starts_with("/api/")
+            && let Some(auth) = parts.headers.get(header::AUTHORIZATION)
+        {
+            return match super::tokens::from_authorization(&s.db, auth)
+                .await
+                .map_err(|e| NoSession::Internal(e.into()))?
+            {
+                Some((member, session)) => {
+                    parts
+                        .extensions
+                        .insert(CurrentMemberCache(member.clone(), session.clone()));
+                    Ok(CurrentMember { member, session })
+                }
+                None => Err(NoSession::Unauthorized),
+            };
         }
         match session_of(parts, s).await.map_err(NoSession::Internal)? {
             Some((member, session)) if !session.mfa_pending => {

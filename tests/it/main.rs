@@ -4,9 +4,14 @@
 
 mod harness;
 
+mod authz;
 mod bad_input;
 mod cli;
+mod console;
 mod donations;
 mod durability;
 mod flow;
 mod live;
+mod team_2fa;
+mod team_signin;
+mod tokens;

@@ -147,7 +147,11 @@ impl PaymentProvider for TestProvider {
         if !ok {
             return Err(ProviderError::BadSignature);
         }
-        if (now.timestamp() - t).abs() > TOLERANCE_SECS {
+        if now
+            .timestamp()
+            .checked_sub(t)
+            .is_none_or(|d| d.unsigned_abs() > TOLERANCE_SECS.unsigned_abs())
+        {
             return Err(ProviderError::Stale);
         }
         let ev: TestEvent =

@@ -1,0 +1,12 @@
+-- Uploaded images (campaign covers), kept in the database so every app node serves them.
+-- The bytes are re-encoded on upload (metadata stripped, at most 1600 px wide).
+
+CREATE TABLE media (
+    id           TEXT PRIMARY KEY,
+    content_type TEXT NOT NULL CHECK (content_type IN ('image/jpeg', 'image/png')),
+    bytes        BLOB NOT NULL,
+    width        INTEGER NOT NULL CHECK (width > 0),
+    height       INTEGER NOT NULL CHECK (height > 0),
+    created_by   TEXT,
+    created_at   TEXT NOT NULL
+);

@@ -1,0 +1,533 @@
+//! The team in the console: `GET /admin/members` lists members with their grants and local
+//! time; owners invite (`POST /admin/members`), change grants
+//! (`POST /admin/members/{id}/roles`), remove members (`POST /admin/members/{id}/remove`:
+//! status `removed`, sessions ended, their content stays) and require two-factor
+//! (`POST /admin/settings/require-2fa`). Every change is audited.
+//!
+//! The site always keeps an active site-wide owner: removing the last one (or their owner
+//! grant) is refused. The check runs in the same transaction as the change, with the owners'
+//! rows locked, so two owners demoting each other at once cannot both succeed.
+
+use askama::Template;
+use axum::Form;
+use axum::extract::{Path, Query, State};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use chrono::Utc;
+use http::StatusCode;
+use serde::Deserialize;
+
+use super::donations::Opt;
+use super::{Errors, Fields, LocalTime, Req, Shell, local_time};
+use crate::campaigns::{Campaign, repo as campaigns_repo};
+use crate::db::{DbError, Tx};
+use crate::email::Email;
+use crate::http::{AppError, AppState};
+use crate::i18n::I18n;
+use crate::on_tx;
+use crate::team::audit;
+use crate::team::session;
+use crate::team::{ALL_ROLES, Permission, Role, repo};
+
+pub struct GrantView {
+    pub role: String,
+    pub role_label: String,
+    pub scope: String,
+    pub scope_label: String,
+    /// The signed-in member may remove this grant.
+    pub removable: bool,
+}
+
+pub struct MemberRow {
+    pub id: String,
+    pub name: String,
+    pub email: String,
+    pub status: String,
+    pub invited: bool,
+    pub totp: bool,
+    pub local: LocalTime,
+    pub grants: Vec<GrantView>,
+    pub is_me: bool,
+}
+
+#[derive(Debug, Default, Clone)]
+pub struct InviteForm {
+    pub email: String,
+    pub name: String,
+    pub role: String,
+    pub scope: String,
+}
+
+#[derive(Template)]
+#[template(path = "console/members.html")]
+pub struct MembersPage {
+    pub shell: Shell,
+    pub members: Vec<MemberRow>,
+    /// May invite and change grants somewhere.
+    pub can_manage: bool,
+    /// May remove members (site-wide owners).
+    pub can_remove: bool,
+    pub can_settings: bool,
+    pub require_2fa: bool,
+    pub role_opts: Vec<Opt>,
+    pub scope_opts: Vec<Opt>,
+    pub invite: InviteForm,
+    pub invite_errors: Errors,
+    pub notice: String,
+    pub error: String,
+}
+
+fn role_label(tr: &I18n, r: Role) -> String {
+    tr.t(&format!("console-role-{}", r.as_str()))
+}
+
+/// Whether the site requires two-factor sign-in of owners and treasurers.
+async fn require_2fa_setting(s: &AppState) -> Result<bool, AppError> {
+    Ok(crate::team::totp::require_2fa(&s.db).await)
+}
+
+async fn render(
+    s: &AppState,
+    r: &Req,
+    me: &session::CurrentMember,
+    invite: Option<(InviteForm, Errors)>,
+    notice: String,
+    error: String,
+) -> Result<String, AppError> {
+    let tr = &r.tr;
+    let now = Utc::now();
+    let campaigns = campaigns_repo::list(&s.db).await?;
+    let m = &me.member;
+    let can_manage_scope = |scope: Option<&str>| m.can(Permission::MembersManage, scope);
+    let scope_label = |scope: &Option<String>| match scope {
+        None => tr.t("console-scope-site"),
+        Some(id) => campaigns
+            .iter()
+            .find(|c| &c.id == id)
+            .map(|c| c.title.clone())
+            .unwrap_or_else(|| id.clone()),
+    };
+    let show_email = m.can_somewhere(Permission::MembersManage);
+    let members = repo::list(&s.db)
+        .await?
+        .into_iter()
+        .map(|t| MemberRow {
+            grants: t
+                .grants
+                .iter()
+                .map(|g| GrantView {
+                    role: g.role.as_str().into(),
+                    role_label: role_label(tr, g.role),
+                    scope: g.scope.clone().unwrap_or_default(),
+                    scope_label: scope_label(&g.scope),
+                    removable: can_manage_scope(g.scope.as_deref()),
+                })
+                .collect(),
+            local: local_time(&t.time_zone, now),
+            invited: t.status == "invited",
+            status: tr.t(&format!("console-member-status-{}", t.status)),
+            totp: t.totp_enabled,
+            is_me: t.id == m.id,
+            email: if show_email { t.email } else { String::new() },
+            name: t.display_name,
+            id: t.id,
+        })
+        .collect();
+    let role_opts = ALL_ROLES
+        .iter()
+        .map(|r| Opt {
+            value: r.as_str().into(),
+            label: role_label(tr, *r),
+            selected: false,
+        })
+        .collect();
+    let mut scope_opts = Vec::new();
+    if can_manage_scope(None) {
+        scope_opts.push(Opt {
+            value: String::new(),
+            label: tr.t("console-scope-site"),
+            selected: false,
+        });
+    }
+    for c in &campaigns {
+        if can_manage_scope(Some(&c.id)) {
+            scope_opts.push(Opt {
+                value: c.id.clone(),
+                label: c.title.clone(),
+                selected: false,
+            });
+        }
+    }
+    let (invite, invite_errors) = invite.unwrap_or_else(|| {
+        (
+            InviteForm {
+                role: "member".into(),
+                ..Default::default()
+            },
+            Errors::default(),
+        )
+    });
+    let page = MembersPage {
+        shell: Shell::new(s, r, me, "/admin/members"),
+        members,
+        can_manage: m.can_somewhere(Permission::MembersManage),
+        can_remove: m.can(Permission::MembersManage, None),
+        can_settings: m.can(Permission::SettingsManage, None),
+        require_2fa: require_2fa_setting(s).await?,
+        role_opts,
+        scope_opts,
+        invite,
+        invite_errors,
+        notice,
+        error,
+    };
+    Ok(page.render()?)
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct ListQuery {
+    pub done: Option<String>,
+}
+
+/// `GET /admin/members`.
+pub async fn list(
+    State(s): State<AppState>,
+    me: session::CurrentMember,
+    r: Req,
+    Query(q): Query<ListQuery>,
+) -> Result<Response, AppError> {
+    if let Some(go) = super::enrollment_gate(&s, &me).await {
+        return Ok(go);
+    }
+    let notice = match q.done.as_deref() {
+        Some("invited") => r.tr.t("console-member-invited"),
+        Some("roles") => r.tr.t("console-member-roles-changed"),
+        Some("removed") => r.tr.t("console-member-removed"),
+        Some("2fa") => r.tr.t("console-2fa-changed"),
+        _ => String::new(),
+    };
+    let html = render(&s, &r, &me, None, notice, String::new()).await?;
+    Ok(Html(html).into_response())
+}
+
+/// Re-shows the page with a message and 422: nothing was changed.
+async fn refused(
+    s: &AppState,
+    r: &Req,
+    me: &session::CurrentMember,
+    error: String,
+) -> Result<Response, AppError> {
+    let html = render(s, r, me, None, String::new(), error).await?;
+    Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(html)).into_response())
+}
+
+/// The scope field: `""` is the whole site, anything else must be a campaign id.
+fn parse_scope<'a>(scope: &'a str, campaigns: &[Campaign]) -> Option<Option<&'a str>> {
+    if scope.is_empty() {
+        Some(None)
+    } else if campaigns.iter().any(|c| c.id == scope) {
+        Some(Some(scope))
+    } else {
+        None
+    }
+}
+
+fn scope_text(scope: Option<&str>, campaigns: &[Campaign]) -> String {
+    match scope {
+        None => "site".into(),
+        Some(id) => campaigns
+            .iter()
+            .find(|c| c.id == id)
+            .map(|c| format!("campaign:{}", c.slug))
+            .unwrap_or_else(|| format!("campaign:{id}")),
+    }
+}
+
+/// The active members holding a site-wide owner grant, locked until `tx` ends (PostgreSQL;
+/// SQLite write transactions are serialised as a whole).
+async fn lock_owners(tx: &mut Tx) -> Result<Vec<String>, DbError> {
+    let lock = if tx.backend() == "postgres" {
+        " FOR UPDATE"
+    } else {
+        ""
+    };
+    let sql = format!(
+        "SELECT g.member_id FROM grants g JOIN members m ON m.id = g.member_id \
+         WHERE g.role = 'owner' AND g.scope = '' AND m.status = 'active'{lock}"
+    );
+    Ok(on_tx!(tx, |c| sqlx::query_scalar::<_, String>(&sql)
+        .fetch_all(&mut *c)
+        .await?))
+}
+
+/// `POST /admin/members/{id}/roles`: `op=add|remove`, `role`, `scope` (`""` = site).
+pub async fn roles(
+    State(s): State<AppState>,
+    me: session::CurrentMember,
+    r: Req,
+    Path(id): Path<String>,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> Result<Response, AppError> {
+    if let Some(go) = super::enrollment_gate(&s, &me).await {
+        return Ok(go);
+    }
+    let f = Fields(fields);
+    let tr = &r.tr;
+    let target = repo::by_id(&s.db, &id)
+        .await?
+        .filter(|t| t.status != "removed")
+        .ok_or(AppError::NotFound)?;
+    let campaigns = campaigns_repo::list(&s.db).await?;
+    let Some(scope) = parse_scope(f.get("scope"), &campaigns) else {
+        return refused(&s, &r, &me, tr.t("console-error-choose")).await;
+    };
+    if !me.member.can(Permission::MembersManage, scope) {
+        return Err(AppError::Forbidden);
+    }
+    if !r.csrf_ok(&s, &me, f.csrf()) {
+        return refused(&s, &r, &me, tr.t("error-csrf")).await;
+    }
+    let Some(role) = Role::parse(f.get("role")) else {
+        return refused(&s, &r, &me, tr.t("console-error-choose")).await;
+    };
+    let add = match f.get("op") {
+        "add" => true,
+        "remove" => false,
+        _ => return refused(&s, &r, &me, tr.t("console-error-choose")).await,
+    };
+    let by = r.actor(&me);
+    let detail = format!(
+        "role={} scope={}",
+        role.as_str(),
+        scope_text(scope, &campaigns)
+    );
+    let mut tx = s.db.begin().await?;
+    let owners = lock_owners(&mut tx).await?;
+    if !add && role == Role::Owner && scope.is_none() && owners.len() == 1 && owners[0] == target.id
+    {
+        drop(tx);
+        return refused(&s, &r, &me, tr.t("console-error-last-owner")).await;
+    }
+    let now = Utc::now();
+    let n = if add {
+        on_tx!(&mut tx, |c| sqlx::query(
+            "INSERT INTO grants (member_id, role, scope, created_at) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (member_id, role, scope) DO NOTHING"
+        )
+        .bind(&target.id)
+        .bind(role.as_str())
+        .bind(scope.unwrap_or(""))
+        .bind(now)
+        .execute(&mut *c)
+        .await
+        .map_err(DbError::from)?
+        .rows_affected())
+    } else {
+        on_tx!(&mut tx, |c| sqlx::query(
+            "DELETE FROM grants WHERE member_id = $1 AND role = $2 AND scope = $3"
+        )
+        .bind(&target.id)
+        .bind(role.as_str())
+        .bind(scope.unwrap_or(""))
+        .execute(&mut *c)
+        .await
+        .map_err(DbError::from)?
+        .rows_affected())
+    };
+    if n > 0 {
+        audit::record_in(
+            &mut tx,
+            &by,
+            if add {
+                "member.role_added"
+            } else {
+                "member.role_removed"
+            },
+            &target.email,
+            &detail,
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(Redirect::to("/admin/members?done=roles").into_response())
+}
+
+/// `POST /admin/members/{id}/remove`: the member can no longer sign in; what they wrote
+/// stays, attributed to them.
+pub async fn remove(
+    State(s): State<AppState>,
+    me: session::CurrentMember,
+    r: Req,
+    Path(id): Path<String>,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> Result<Response, AppError> {
+    if let Some(go) = super::enrollment_gate(&s, &me).await {
+        return Ok(go);
+    }
+    let f = Fields(fields);
+    let tr = &r.tr;
+    if !me.member.can(Permission::MembersManage, None) {
+        return Err(AppError::Forbidden);
+    }
+    let target = repo::by_id(&s.db, &id)
+        .await?
+        .filter(|t| t.status != "removed")
+        .ok_or(AppError::NotFound)?;
+    if !r.csrf_ok(&s, &me, f.csrf()) {
+        return refused(&s, &r, &me, tr.t("error-csrf")).await;
+    }
+    let mut tx = s.db.begin().await?;
+    let owners = lock_owners(&mut tx).await?;
+    if owners.len() == 1 && owners[0] == target.id {
+        drop(tx);
+        return refused(&s, &r, &me, tr.t("console-error-last-owner")).await;
+    }
+    let now = Utc::now();
+    on_tx!(&mut tx, |c| sqlx::query(
+        "UPDATE members SET status = 'removed', updated_at = $2 WHERE id = $1"
+    )
+    .bind(&target.id)
+    .bind(now)
+    .execute(&mut *c)
+    .await
+    .map_err(DbError::from)?
+    .rows_affected());
+    // Unused sign-in and invitation links, and API tokens, stop working too.
+    on_tx!(&mut tx, |c| sqlx::query(
+        "DELETE FROM login_tokens WHERE member_id = $1 AND used_at IS NULL"
+    )
+    .bind(&target.id)
+    .execute(&mut *c)
+    .await
+    .map_err(DbError::from)?
+    .rows_affected());
+    on_tx!(&mut tx, |c| sqlx::query(
+        "UPDATE api_tokens SET revoked_at = $2 WHERE member_id = $1 AND revoked_at IS NULL"
+    )
+    .bind(&target.id)
+    .bind(now)
+    .execute(&mut *c)
+    .await
+    .map_err(DbError::from)?
+    .rows_affected());
+    audit::record_in(
+        &mut tx,
+        &r.actor(&me),
+        "member.removed",
+        &target.email,
+        &format!("name={}", target.display_name),
+    )
+    .await?;
+    tx.commit().await?;
+    let ended = session::delete_all(&s.db, &target.id).await?;
+    tracing::info!(member = %target.id, sessions = ended, "member removed");
+    Ok(Redirect::to("/admin/members?done=removed").into_response())
+}
+
+/// `POST /admin/members`: invite someone by e-mail with one grant.
+pub async fn invite(
+    State(s): State<AppState>,
+    me: session::CurrentMember,
+    r: Req,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> Result<Response, AppError> {
+    if let Some(go) = super::enrollment_gate(&s, &me).await {
+        return Ok(go);
+    }
+    let f = Fields(fields);
+    let tr = &r.tr;
+    let form = InviteForm {
+        email: f.text("email", 300),
+        name: f.text("name", 200),
+        role: f.text("role", 20),
+        scope: f.text("scope", 64),
+    };
+    let campaigns = campaigns_repo::list(&s.db).await?;
+    let mut e = Errors::default();
+    let scope = parse_scope(&form.scope, &campaigns);
+    if let Some(scope) = scope
+        && !me.member.can(Permission::MembersManage, scope)
+    {
+        return Err(AppError::Forbidden);
+    }
+    let show = |form: InviteForm, e: Errors, error: String| {
+        let (s, r, me) = (&s, &r, &me);
+        async move {
+            let html = render(s, r, me, Some((form, e)), String::new(), error).await?;
+            Ok::<Response, AppError>((StatusCode::UNPROCESSABLE_ENTITY, Html(html)).into_response())
+        }
+    };
+    if !r.csrf_ok(&s, &me, f.csrf()) {
+        return show(form, e, tr.t("error-csrf")).await;
+    }
+    let email = Email::parse(&form.email);
+    if email.is_err() {
+        e.add("invite-email", tr.t("error-email"));
+    }
+    let name = form.name.trim().to_string();
+    if name.is_empty() {
+        e.add("invite-name", tr.t("console-error-required"));
+    } else if name.chars().count() > 100 {
+        e.add(
+            "invite-name",
+            tr.ta("error-too-long", &[("max", "100".into())]),
+        );
+    }
+    let role = Role::parse(&form.role);
+    if role.is_none() {
+        e.add("invite-role", tr.t("console-error-choose"));
+    }
+    if scope.is_none() {
+        e.add("invite-scope", tr.t("console-error-choose"));
+    }
+    let (Ok(email), Some(role), Some(scope)) = (email, role, scope) else {
+        return show(form, e, tr.t("error-form")).await;
+    };
+    if !e.is_empty() {
+        return show(form, e, tr.t("error-form")).await;
+    }
+    if repo::by_email(&s.db, email.as_str()).await?.is_some() {
+        e.add("invite-email", tr.t("console-error-member-exists"));
+        return show(form, e, tr.t("error-form")).await;
+    }
+    let roles = [(role, scope.map(str::to_string))];
+    match crate::team::signin::invite(&s, &email, &name, &roles, &r.actor(&me)).await {
+        Ok(_) => Ok(Redirect::to("/admin/members?done=invited").into_response()),
+        // Someone took the address in the meantime, or the name was refused.
+        Err(AppError::Conflict(_)) => {
+            e.add("invite-email", tr.t("console-error-member-exists"));
+            show(form, e, tr.t("error-form")).await
+        }
+        Err(AppError::Unprocessable(_)) => {
+            e.add("invite-name", tr.t("console-error-required"));
+            show(form, e, tr.t("error-form")).await
+        }
+        Err(other) => Err(other),
+    }
+}
+
+/// `POST /admin/settings/require-2fa`: `on=1` requires two-factor of owners and
+/// treasurers, `on=0` lifts it.
+pub async fn require_2fa(
+    State(s): State<AppState>,
+    me: session::CurrentMember,
+    r: Req,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> Result<Response, AppError> {
+    if let Some(go) = super::enrollment_gate(&s, &me).await {
+        return Ok(go);
+    }
+    let f = Fields(fields);
+    if !me.member.can(Permission::SettingsManage, None) {
+        return Err(AppError::Forbidden);
+    }
+    if !r.csrf_ok(&s, &me, f.csrf()) {
+        return refused(&s, &r, &me, r.tr.t("error-csrf")).await;
+    }
+    let on = match f.get("on") {
+        "1" => true,
+        "0" => false,
+        _ => return refused(&s, &r, &me, r.tr.t("console-error-choose")).await,
+    };
+    crate::team::totp::set_require_2fa(&s.db, on, &r.actor(&me)).await?;
+    Ok(Redirect::to("/admin/members?done=2fa").into_response())
+}

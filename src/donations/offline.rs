@@ -1,0 +1,257 @@
+//! Offline donations (cash, cheques, bank transfers): the one path that both
+//! `shelfraiser donation add` and the console's offline entry take.
+//!
+//! The amount is converted to the campaign currency at the newest ECB cross rate (the same
+//! rounding as online donations), recorded with provider `offline`, the date received and a
+//! treasurer's note, and written with its audit entry in one transaction. A reference makes
+//! re-entry idempotent: the same reference records one donation.
+
+use chrono::{NaiveDate, Utc};
+use rust_decimal::Decimal;
+
+use super::ledger::{self, NewDonation, Recorded};
+use super::{MAX_MESSAGE_CHARS, MAX_NAME_CHARS, MAX_NOTE_CHARS, Visibility};
+use crate::campaigns::Campaign;
+use crate::db::{Db, DbError};
+use crate::email::Email;
+use crate::money::{CurrencyCode, Money, MoneyError};
+use crate::rates::RateTable;
+use crate::team::audit::{self, Actor};
+
+/// Longest reference accepted, in characters.
+pub const MAX_REFERENCE_CHARS: usize = 200;
+
+/// The entry as typed (command-line flags or form fields); empty strings mean "not given".
+#[derive(Debug, Clone, Default)]
+pub struct OfflineInput {
+    pub amount: String,
+    pub currency: String,
+    pub donor: Option<String>,
+    pub email: Option<String>,
+    /// `YYYY-MM-DD`; today when absent.
+    pub date: Option<String>,
+    pub note: Option<String>,
+    pub message: Option<String>,
+    /// `public`, `anonymous` or `private`.
+    pub visibility: String,
+    /// The treasurer's reference (receipt or bank reference); a random one when absent.
+    pub reference: Option<String>,
+}
+
+/// Why an entry was refused. [`OfflineError::field`] names the input at fault.
+#[derive(Debug, thiserror::Error)]
+pub enum OfflineError {
+    #[error("{0}")]
+    CurrencyUnknown(MoneyError),
+    #[error("the campaign {campaign} does not accept {currency}")]
+    CurrencyNotAccepted {
+        campaign: String,
+        currency: CurrencyCode,
+    },
+    #[error("{0}")]
+    Amount(MoneyError),
+    #[error("the amount is less than one minor unit of {0} after conversion")]
+    ConvertedToZero(CurrencyCode),
+    #[error("no exchange rate from {from} to {to} (run `shelfraiser rates import`)")]
+    NoRate {
+        from: CurrencyCode,
+        to: CurrencyCode,
+    },
+    #[error("must be public, anonymous or private")]
+    Visibility,
+    #[error("must be YYYY-MM-DD")]
+    Date,
+    #[error("{0}")]
+    Email(String),
+    #[error("is longer than {max} characters")]
+    TooLong { field: &'static str, max: usize },
+    #[error(transparent)]
+    Db(#[from] DbError),
+}
+
+impl OfflineError {
+    /// The input the error is about (`amount`, `currency`, `donor`, `email`, `date`, `note`,
+    /// `message`, `visibility`, `reference`), or `""` for storage errors.
+    pub fn field(&self) -> &'static str {
+        match self {
+            OfflineError::CurrencyUnknown(_)
+            | OfflineError::CurrencyNotAccepted { .. }
+            | OfflineError::NoRate { .. } => "currency",
+            OfflineError::Amount(_) | OfflineError::ConvertedToZero(_) => "amount",
+            OfflineError::Visibility => "visibility",
+            OfflineError::Date => "date",
+            OfflineError::Email(_) => "email",
+            OfflineError::TooLong { field, .. } => field,
+            OfflineError::Db(_) => "",
+        }
+    }
+
+    /// One sentence for the command line, naming the flag at fault.
+    pub fn cli_message(&self) -> String {
+        match self {
+            OfflineError::Amount(e) => format!("bad --amount: {e}"),
+            OfflineError::Visibility | OfflineError::Date | OfflineError::TooLong { .. } => {
+                format!("--{} {self}", self.field())
+            }
+            _ => self.to_string(),
+        }
+    }
+}
+
+/// The outcome of an entry.
+#[derive(Debug, Clone)]
+pub struct Offline {
+    pub recorded: Recorded,
+    pub amount: Money,
+    pub rate: Decimal,
+    pub converted: Money,
+}
+
+fn given(v: &Option<String>) -> Option<String> {
+    v.as_ref()
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty())
+}
+
+/// Checks an entry against the campaign and the rates; every problem found, in input
+/// order (amount and currency first).
+pub fn validate(
+    c: &Campaign,
+    rates: &RateTable,
+    input: &OfflineInput,
+) -> Result<NewDonation, Vec<OfflineError>> {
+    let mut errors = Vec::new();
+    let mut money = None;
+    match CurrencyCode::parse(&input.currency) {
+        Err(e) => errors.push(OfflineError::CurrencyUnknown(e)),
+        Ok(currency) if !c.accepts_currency(currency) => {
+            errors.push(OfflineError::CurrencyNotAccepted {
+                campaign: c.slug.to_string(),
+                currency,
+            })
+        }
+        Ok(currency) => match Money::parse_major(&input.amount, currency) {
+            Err(e) => errors.push(OfflineError::Amount(e)),
+            Ok(amount) => match rates.rate(currency, c.currency()) {
+                None => errors.push(OfflineError::NoRate {
+                    from: currency,
+                    to: c.currency(),
+                }),
+                Some(rate) => match amount.convert(rate, c.currency()) {
+                    Err(e) => errors.push(OfflineError::Amount(e)),
+                    Ok(conv) if conv.amount_minor <= 0 => {
+                        errors.push(OfflineError::ConvertedToZero(c.currency()))
+                    }
+                    Ok(conv) => money = Some((amount, rate, conv)),
+                },
+            },
+        },
+    }
+    let visibility = Visibility::parse(input.visibility.trim());
+    if visibility.is_none() {
+        errors.push(OfflineError::Visibility);
+    }
+    let received_on = match given(&input.date) {
+        Some(d) => match NaiveDate::parse_from_str(&d, "%Y-%m-%d") {
+            Ok(d) => Some(d),
+            Err(_) => {
+                errors.push(OfflineError::Date);
+                None
+            }
+        },
+        None => Some(Utc::now().date_naive()),
+    };
+    let email = match given(&input.email) {
+        Some(e) => match Email::parse(&e) {
+            Ok(e) => Some(e),
+            Err(e) => {
+                errors.push(OfflineError::Email(e.to_string()));
+                None
+            }
+        },
+        None => None,
+    };
+    let donor = given(&input.donor);
+    let message = given(&input.message);
+    let note = given(&input.note);
+    let reference = given(&input.reference);
+    for (field, value, max) in [
+        ("donor", &donor, MAX_NAME_CHARS),
+        ("message", &message, MAX_MESSAGE_CHARS),
+        ("note", &note, MAX_NOTE_CHARS),
+        ("reference", &reference, MAX_REFERENCE_CHARS),
+    ] {
+        if value.as_ref().is_some_and(|s| s.chars().count() > max) {
+            errors.push(OfflineError::TooLong { field, max });
+        }
+    }
+    match (money, visibility, received_on) {
+        (Some((amount, rate, campaign_amount)), Some(visibility), Some(received_on))
+            if errors.is_empty() =>
+        {
+            Ok(NewDonation {
+                campaign_id: c.id.clone(),
+                amount,
+                rate,
+                campaign_amount,
+                donor_name: donor,
+                donor_email: email,
+                message,
+                visibility,
+                provider: "offline".into(),
+                provider_reference: reference
+                    .unwrap_or_else(|| format!("offline-{}", uuid::Uuid::new_v4())),
+                received_on: Some(received_on),
+                note,
+            })
+        }
+        _ => Err(errors),
+    }
+}
+
+/// Validates and records an offline donation with its `donation.added` audit entry, in one
+/// transaction. A repeated reference records nothing (and audits nothing).
+pub async fn add(
+    db: &Db,
+    c: &Campaign,
+    input: &OfflineInput,
+    by: &Actor,
+) -> Result<Offline, Vec<OfflineError>> {
+    let rates = crate::rates::latest(db)
+        .await
+        .map_err(|e| vec![OfflineError::Db(e)])?;
+    let d = validate(c, &rates, input)?;
+    record(db, c, &d, by)
+        .await
+        .map_err(|e| vec![OfflineError::Db(e)])
+}
+
+async fn record(db: &Db, c: &Campaign, d: &NewDonation, by: &Actor) -> Result<Offline, DbError> {
+    let mut tx = db.begin().await?;
+    let recorded = ledger::record_in(&mut tx, d).await?;
+    if let Recorded::New { donation_id, .. } = &recorded {
+        audit::record_in(
+            &mut tx,
+            by,
+            "donation.added",
+            donation_id,
+            &format!(
+                "campaign={} amount={} {} converted={} {} provider=offline reference={}",
+                c.slug,
+                d.amount.major_string(),
+                d.amount.currency,
+                d.campaign_amount.major_string(),
+                d.campaign_amount.currency,
+                d.provider_reference
+            ),
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(Offline {
+        recorded,
+        amount: d.amount,
+        rate: d.rate,
+        converted: d.campaign_amount,
+    })
+}

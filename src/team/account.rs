@@ -1,0 +1,381 @@
+//! The member's own account page (`/account`): profile, two-factor status, password change,
+//! personal API tokens and "sign out everywhere". Every form carries a CSRF token bound to
+//! the session. The two-factor pages themselves live in `team::totp`.
+
+use std::net::SocketAddr;
+
+use askama::Template;
+use axum::extract::{ConnectInfo, FromRequestParts, Path, Query, State};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::{Form, Router};
+use chrono::Utc;
+use http::request::Parts;
+use http::{HeaderMap, HeaderValue, StatusCode, header};
+use serde::Deserialize;
+
+use super::audit::{self, Actor};
+use super::session::{self, CurrentMember};
+use super::{Member, password, repo, tokens, totp};
+use crate::campaigns::pages::PageCtx;
+use crate::db::{Db, DbResult};
+use crate::http::{AppError, AppState, Lang, csrf};
+use crate::i18n::I18n;
+use crate::on_db;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/account", get(account_page))
+        .route("/account/password", post(change_password))
+        .route("/account/tokens", post(create_token))
+        .route("/account/tokens/{id}/revoke", post(revoke_token))
+}
+
+/// The client's address and user agent, for sessions and the audit log.
+pub struct Client {
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Client {
+    type Rejection = std::convert::Infallible;
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let peer = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|c| c.0);
+        let (ip, user_agent) = session::client_of(&parts.headers, peer);
+        Ok(Client { ip, user_agent })
+    }
+}
+
+/// The audit actor for a member acting from a client.
+pub fn actor(m: &Member, c: &Client) -> Actor {
+    Actor {
+        member_id: Some(m.id.clone()),
+        label: m.email.clone(),
+        ip: c.ip.clone(),
+        user_agent: c.user_agent.clone(),
+    }
+}
+
+/// An HTML page that must not be cached anywhere (it shows secrets or personal data).
+pub fn private_page(status: StatusCode, html: String) -> Response {
+    let mut res = (status, Html(html)).into_response();
+    res.headers_mut().insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("private, no-store"),
+    );
+    res.headers_mut()
+        .insert("x-robots-tag", HeaderValue::from_static("noindex"));
+    res
+}
+
+/// A same-site path to go on to after a form (`/…`, never `//host` or a backslash trick).
+pub fn safe_next(next: Option<&str>, default: &str) -> String {
+    next.filter(|n| {
+        n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') && n.len() <= 500
+    })
+    .map(str::to_string)
+    .unwrap_or_else(|| default.to_string())
+}
+
+pub struct TokenView {
+    pub id: String,
+    pub label: String,
+    pub created: String,
+    pub last_used: String,
+}
+
+#[derive(Template)]
+#[template(path = "team/account.html")]
+pub struct AccountPage {
+    pub page: PageCtx,
+    pub csrf: String,
+    pub display_name: String,
+    pub email: String,
+    pub time_zone: String,
+    pub totp_enabled: bool,
+    pub has_password: bool,
+    pub tokens: Vec<TokenView>,
+    /// A token just created: shown this once.
+    pub new_token: String,
+    pub new_token_label: String,
+    pub token_label: String,
+    pub token_error: String,
+    pub current_error: String,
+    pub new_password_error: String,
+    pub notice: String,
+    /// The top message is an error (not a confirmation).
+    pub notice_is_error: bool,
+}
+
+impl AccountPage {
+    async fn new(s: &AppState, tr: &I18n, cur: &CurrentMember) -> DbResult<AccountPage> {
+        let m = &cur.member;
+        let tokens = tokens::list_active(&s.db, &m.id)
+            .await?
+            .into_iter()
+            .map(|t| TokenView {
+                id: t.id,
+                label: t.label,
+                created: tr.date(t.created_at),
+                last_used: t
+                    .last_used_at
+                    .map(|d| tr.date(d))
+                    .unwrap_or_else(|| tr.t("token-never-used")),
+            })
+            .collect();
+        Ok(AccountPage {
+            page: PageCtx::new(s, tr, "/account"),
+            csrf: s.csrf.token_bound(&cur.session.id_hash, Utc::now()),
+            display_name: m.display_name.clone(),
+            email: m.email.clone(),
+            time_zone: m.time_zone.clone(),
+            totp_enabled: m.totp_enabled,
+            has_password: m.has_password,
+            tokens,
+            new_token: String::new(),
+            new_token_label: String::new(),
+            token_label: String::new(),
+            token_error: String::new(),
+            current_error: String::new(),
+            new_password_error: String::new(),
+            notice: String::new(),
+            notice_is_error: false,
+        })
+    }
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct NoticeQuery {
+    notice: Option<String>,
+}
+
+/// Confirmation messages shown after a redirect, by their query value.
+fn notice_text(tr: &I18n, key: Option<&str>) -> String {
+    match key {
+        Some("password-changed") => tr.t("account-password-changed"),
+        Some("token-revoked") => tr.t("token-revoked"),
+        Some("2fa-disabled") => tr.t("twofactor-disabled"),
+        _ => String::new(),
+    }
+}
+
+async fn account_page(
+    State(s): State<AppState>,
+    Lang(tr): Lang,
+    cur: CurrentMember,
+    Query(q): Query<NoticeQuery>,
+) -> Result<Response, AppError> {
+    if totp::must_enroll(&cur.member, &s.db).await {
+        return Ok(totp::enroll_redirect());
+    }
+    let mut page = AccountPage::new(&s, &tr, &cur).await?;
+    page.notice = notice_text(&tr, q.notice.as_deref());
+    Ok(private_page(StatusCode::OK, page.render()?))
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct PasswordForm {
+    csrf: Option<String>,
+    current_password: String,
+    new_password: String,
+}
+
+/// Ends every session of the member except `keep` (after a password change).
+async fn end_other_sessions(db: &Db, member_id: &str, keep: &str) -> DbResult<u64> {
+    Ok(on_db!(db, |p| sqlx::query(
+        "DELETE FROM sessions WHERE member_id = $1 AND id_hash <> $2"
+    )
+    .bind(member_id)
+    .bind(keep)
+    .execute(p)
+    .await?
+    .rows_affected()))
+}
+
+async fn change_password(
+    State(s): State<AppState>,
+    Lang(tr): Lang,
+    cur: CurrentMember,
+    client: Client,
+    headers: HeaderMap,
+    Form(f): Form<PasswordForm>,
+) -> Result<Response, AppError> {
+    let now = Utc::now();
+    let mut page = AccountPage::new(&s, &tr, &cur).await?;
+    if !csrf::check_bound(
+        &s.csrf,
+        &headers,
+        f.csrf.as_deref(),
+        &cur.session.id_hash,
+        now,
+    ) {
+        page.notice = tr.t("error-csrf");
+        page.notice_is_error = true;
+        return Ok(private_page(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            page.render()?,
+        ));
+    }
+    if let Err(e) = password::validate(&f.new_password) {
+        page.new_password_error = tr.ta(
+            e.message_key(),
+            [
+                ("min", password::MIN_CHARS.to_string()),
+                ("max", password::MAX_CHARS.to_string()),
+            ],
+        );
+    }
+    let stored = repo::password_hash(&s.db, &cur.member.id).await?;
+    if stored.is_some()
+        && (f.current_password.chars().count() > password::MAX_CHARS
+            || !password::verify_async(&f.current_password, stored.clone()).await)
+    {
+        page.current_error = tr.t("account-password-wrong");
+        audit::record(
+            &s.db,
+            &actor(&cur.member, &client),
+            "password.change_failed",
+            &cur.member.id,
+            "wrong current password",
+        )
+        .await?;
+    }
+    if !page.current_error.is_empty() || !page.new_password_error.is_empty() {
+        page.notice = tr.t("error-form");
+        page.notice_is_error = true;
+        return Ok(private_page(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            page.render()?,
+        ));
+    }
+    let hash = password::hash_async(&f.new_password).await?;
+    repo::set_password_hash(&s.db, &cur.member.id, &hash).await?;
+    let ended = end_other_sessions(&s.db, &cur.member.id, &cur.session.id_hash).await?;
+    audit::record(
+        &s.db,
+        &actor(&cur.member, &client),
+        "password.changed",
+        &cur.member.id,
+        &format!(
+            "{} other sessions ended{}",
+            ended,
+            if stored.is_none() {
+                "; first password"
+            } else {
+                ""
+            }
+        ),
+    )
+    .await?;
+    Ok(Redirect::to("/account?notice=password-changed").into_response())
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct TokenForm {
+    csrf: Option<String>,
+    label: String,
+}
+
+async fn create_token(
+    State(s): State<AppState>,
+    Lang(tr): Lang,
+    cur: CurrentMember,
+    client: Client,
+    headers: HeaderMap,
+    Form(f): Form<TokenForm>,
+) -> Result<Response, AppError> {
+    if totp::must_enroll(&cur.member, &s.db).await {
+        return Ok(totp::enroll_redirect());
+    }
+    let mut page = AccountPage::new(&s, &tr, &cur).await?;
+    page.token_label = f.label.chars().take(200).collect();
+    if !csrf::check_bound(
+        &s.csrf,
+        &headers,
+        f.csrf.as_deref(),
+        &cur.session.id_hash,
+        Utc::now(),
+    ) {
+        page.notice = tr.t("error-csrf");
+        page.notice_is_error = true;
+        return Ok(private_page(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            page.render()?,
+        ));
+    }
+    let Some(label) = tokens::clean_label(&f.label) else {
+        page.token_error = tr.ta(
+            "token-label-invalid",
+            [("max", tokens::MAX_LABEL.to_string())],
+        );
+        page.notice = tr.t("error-form");
+        page.notice_is_error = true;
+        return Ok(private_page(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            page.render()?,
+        ));
+    };
+    let (_, token) =
+        tokens::create(&s.db, &cur.member.id, &label, &actor(&cur.member, &client)).await?;
+    // Shown once, in this response only: render the page (not a redirect).
+    let mut page = AccountPage::new(&s, &tr, &cur).await?;
+    page.new_token = token;
+    page.new_token_label = label;
+    Ok(private_page(StatusCode::OK, page.render()?))
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct CsrfOnly {
+    csrf: Option<String>,
+}
+
+async fn revoke_token(
+    State(s): State<AppState>,
+    Lang(tr): Lang,
+    cur: CurrentMember,
+    client: Client,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    Form(f): Form<CsrfOnly>,
+) -> Result<Response, AppError> {
+    if !csrf::check_bound(
+        &s.csrf,
+        &headers,
+        f.csrf.as_deref(),
+        &cur.session.id_hash,
+        Utc::now(),
+    ) {
+        let mut page = AccountPage::new(&s, &tr, &cur).await?;
+        page.notice = tr.t("error-csrf");
+        page.notice_is_error = true;
+        return Ok(private_page(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            page.render()?,
+        ));
+    }
+    if !tokens::revoke(&s.db, &cur.member.id, &id, &actor(&cur.member, &client)).await? {
+        return Err(AppError::NotFound);
+    }
+    Ok(Redirect::to("/account?notice=token-revoked").into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn next_paths() {
+        assert_eq!(safe_next(Some("/admin/x?y=1"), "/admin"), "/admin/x?y=1");
+        assert_eq!(safe_next(Some("//evil.example"), "/admin"), "/admin");
+        assert_eq!(safe_next(Some("https://evil.example"), "/admin"), "/admin");
+        assert_eq!(safe_next(Some("/\\evil"), "/admin"), "/admin");
+        assert_eq!(safe_next(None, "/admin"), "/admin");
+    }
+}
