@@ -254,26 +254,31 @@ pub struct Update {
 }
 
 pub async fn updates(db: &Db, campaign_id: Option<&str>, limit: i64) -> DbResult<Vec<Update>> {
+    let now = Utc::now();
     Ok(match campaign_id {
         Some(id) => on_db!(db, |p| sqlx::query_as(
             "SELECT slug, title, body_md, published_at FROM posts WHERE campaign_id = $1 \
+             AND status = 'published' AND kind <> 'page' AND published_at <= $3 \
              ORDER BY published_at DESC LIMIT $2"
         )
         .bind(id)
         .bind(limit)
+        .bind(now)
         .fetch_all(p)
         .await?),
-        None => on_db!(db, |p| {
-            sqlx::query_as(
-            "SELECT slug, title, body_md, published_at FROM posts ORDER BY published_at DESC LIMIT $1"
+        None => on_db!(db, |p| sqlx::query_as(
+            "SELECT slug, title, body_md, published_at FROM posts \
+             WHERE status = 'published' AND kind <> 'page' AND published_at <= $2 \
+             ORDER BY published_at DESC LIMIT $1"
         )
         .bind(limit)
+        .bind(now)
         .fetch_all(p)
-        .await?
-        }),
+        .await?),
     })
 }
 
+/// Publishes a campaign update (an article linked to the campaign).
 pub async fn add_update(
     db: &Db,
     campaign_id: &str,
@@ -283,8 +288,8 @@ pub async fn add_update(
     published_at: DateTime<Utc>,
 ) -> DbResult<()> {
     on_db!(db, |p| sqlx::query(
-        "INSERT INTO posts (id, campaign_id, kind, slug, title, body_md, published_at) \
-         VALUES ($1, $2, 'article', $3, $4, $5, $6)"
+        "INSERT INTO posts (id, campaign_id, kind, status, slug, title, body_md, published_at, created_at, updated_at) \
+         VALUES ($1, $2, 'article', 'published', $3, $4, $5, $6, $6, $6)"
     )
     .bind(uuid::Uuid::new_v4().to_string())
     .bind(campaign_id)
