@@ -58,6 +58,7 @@ kernel=$(uname -r)
 rev=$(sr_git_rev "$ROOT")
 binary_note="release build"
 [[ "$SHELFRAISER_BIN" == */debug/* ]] && binary_note="debug build"
+binary_note="$binary_note, built $(date -u -r "$SHELFRAISER_BIN" +%Y-%m-%dT%H:%MZ 2>/dev/null || echo '?')"
 
 python3 - "$TMP" "$RESULTS" <<PY
 import os, re, sys

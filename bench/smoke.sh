@@ -22,7 +22,7 @@ if [[ -z "${SHELFRAISER_BIN:-}" ]]; then
 fi
 
 failed=()
-for bench in campaign-page donations; do
+for bench in campaign-page donations blog; do
     echo
     echo "--- bench/$bench.sh (SMOKE=1)"
     if ! bash "bench/$bench.sh"; then

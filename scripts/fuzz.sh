@@ -11,6 +11,7 @@
 #   FUZZ_TARGETS     space-separated targets to run (default: all, from `cargo fuzz list`)
 #   FUZZ_SANITIZER   address (default) or none; `none` builds and runs faster
 #   FUZZ_JOBS        cargo build jobs (default: cargo's own)
+#   FUZZ_CODEGEN_UNITS  rustc codegen units (cargo-fuzz's default is 1: slower build, faster runs)
 #   FUZZ_MAX_LEN     libFuzzer -max_len (default 4096 bytes)
 #   FUZZ_KEEP=1      keep the temporary corpora (new inputs found) for a look
 #
@@ -45,7 +46,8 @@ if ! cargo fuzz --version >/dev/null 2>&1; then
 fi
 
 BUILD_ARGS=(--fuzz-dir fuzz -O --debug-assertions --sanitizer "$SANITIZER")
-[[ -n "${FUZZ_JOBS:-}" ]] && BUILD_ARGS+=(--jobs "$FUZZ_JOBS")
+[[ -n "${FUZZ_JOBS:-}" ]] && export CARGO_BUILD_JOBS=$FUZZ_JOBS
+[[ -n "${FUZZ_CODEGEN_UNITS:-}" ]] && BUILD_ARGS+=(--codegen-units "$FUZZ_CODEGEN_UNITS")
 
 echo "== cargo fuzz build (sanitizer: $SANITIZER)"
 build_start=$(date +%s)
@@ -102,6 +104,7 @@ for t in "${targets[@]}"; do
     log="$TMP/$t.log"
     dict=()
     [[ -f "fuzz/dicts/$t.dict" ]] && dict=(-dict="$ROOT/fuzz/dicts/$t.dict")
+    touch "$TMP/$t.start"
     set +e
     "$bin" "$corpus" "${dict[@]}" \
         -max_total_time="$SECS" \
@@ -113,8 +116,8 @@ for t in "${targets[@]}"; do
         >"$log" 2>&1
     rc=$?
     set -e
-    execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n 1)
-    cov=$(grep -o 'cov: [0-9]*' "$log" | tail -n 1 | cut -d' ' -f2)
+    execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n 1 || true)
+    cov=$(grep -o 'cov: [0-9]*' "$log" | tail -n 1 | cut -d' ' -f2 || true)
     if [[ $rc -eq 0 ]]; then
         summary+=("$(printf '%-14s ok      %10s execs  cov %s' "$t" "${execs:-?}" "${cov:-?}")")
         tail -n 3 "$log" | sed 's/^/  /'
@@ -122,9 +125,9 @@ for t in "${targets[@]}"; do
         failed+=("$t")
         summary+=("$(printf '%-14s FAILED  %10s execs  (exit %s)' "$t" "${execs:-?}" "$rc")")
         echo "fuzz: $t FAILED (exit $rc); the end of its log:" >&2
-        grep -v '^#[0-9]' "$log" | tail -n 60 >&2
-        for a in "$ROOT/fuzz/artifacts/$t"/*; do
-            [[ -f "$a" ]] || continue
+        grep -v '^#[0-9]' "$log" | tail -n 60 >&2 || true
+        # This run's findings only (earlier runs' inputs may still lie there).
+        find "$ROOT/fuzz/artifacts/$t" -type f -newer "$TMP/$t.start" | while read -r a; do
             echo "  input: ${a#"$ROOT"/} (replay: RUSTC_BOOTSTRAP=1 cargo fuzz run --fuzz-dir fuzz -a --sanitizer $SANITIZER $t ${a#"$ROOT"/})" >&2
         done
     fi

@@ -18,6 +18,9 @@
 #   SHELFRAISER_VENV  the virtualenv for Schemathesis (default ~/.cache/shelfraiser-venv)
 #   KEEP_TMP=1        keep the temp dir (server log, reports)
 #
+# Where the binary has `user add` and `token create`, an owner's API token is sent with every
+# request, so the signed-in operations are exercised (in the throwaway data dir).
+#
 # Only loopback traffic: the app listens on 127.0.0.1 and is the only thing tested.
 set -euo pipefail
 
@@ -69,6 +72,27 @@ sr_start_app "$TMP/app.log" "$BIN" serve --demo --data-dir "$TMP/data" --listen 
 echo "app: $APP_URL"
 sr_wait_http "$APP_URL/api/openapi.json" 30
 
+# ---- credentials for the operations that need a signed-in member -----------------------------
+# An owner and a personal API token in the same throwaway data dir, sent on every request, so
+# the authenticated operations are tested too and not only their 401s.
+auth_args=()
+if "$BIN" token --help >/dev/null 2>&1; then
+    "$BIN" user add --data-dir "$TMP/data" --email api-test@example.org --name "API test" \
+        --role owner >"$TMP/user-add.txt" 2>&1 || {
+        cat "$TMP/user-add.txt" >&2
+        exit 1
+    }
+    token=$("$BIN" token create --data-dir "$TMP/data" --email api-test@example.org \
+        --label schemathesis 2>"$TMP/token.err" | grep -o 'sr_[A-Za-z0-9_-]*' | head -n 1 || true)
+    if [[ -z "$token" ]]; then
+        echo "schemathesis: could not create an API token:" >&2
+        cat "$TMP/token.err" >&2
+        exit 1
+    fi
+    auth_args=(-H "Authorization: Bearer $token")
+    echo "authenticated as an owner (personal API token)"
+fi
+
 # ---- Schemathesis ---------------------------------------------------------------------------
 seed_args=()
 [[ "$SEED" != random ]] && seed_args=(--seed "$SEED")
@@ -91,7 +115,7 @@ printf '[warnings]\nfail-on = true\n' >"$TMP/schemathesis.toml"
     --request-timeout 10 \
     --output-truncate false \
     --report junit --report-dir "$TMP/report" \
-    "${seed_args[@]}" "${extra[@]}")
+    "${auth_args[@]}" "${seed_args[@]}" "${extra[@]}")
 rc=$?
 set -e
 echo "schemathesis: $(($(date +%s) - start))s, exit $rc"

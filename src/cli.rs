@@ -73,6 +73,89 @@ pub enum Command {
     /// Team members.
     #[command(subcommand)]
     User(UserCmd),
+    /// Blog posts.
+    #[command(subcommand)]
+    Post(PostCmd),
+    /// The background job queue.
+    #[command(subcommand)]
+    Jobs(JobsCmd),
+    /// Bring content in from elsewhere.
+    #[command(subcommand)]
+    Import(ImportCmd),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ImportCmd {
+    /// Import a WordPress export (WXR 1.1/1.2 from Tools → Export): authors, categories,
+    /// tags, posts, pages, comments and attachments; old permalinks keep working. Running it
+    /// again changes nothing.
+    Wordpress(WordpressImport),
+}
+
+#[derive(Args, Debug)]
+pub struct WordpressImport {
+    /// The export file (.xml).
+    pub file: PathBuf,
+    /// Folder with the site's uploads (wp-content/uploads): images found there are copied.
+    /// Without it, attachments keep their original URLs.
+    #[arg(long, value_name = "DIR")]
+    pub media_dir: Option<PathBuf>,
+    /// Show what would be imported without writing anything.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Print the time taken and the peak memory (VmHWM) at the end.
+    #[arg(long)]
+    pub stats: bool,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum PostCmd {
+    /// Create a post (a draft unless --publish or --at) and print its URL.
+    Create(PostCreate),
+}
+
+#[derive(Args, Debug)]
+pub struct PostCreate {
+    /// article, note (no title, short) or page.
+    #[arg(long, default_value = "article")]
+    pub kind: String,
+    #[arg(long, default_value = "")]
+    pub title: String,
+    /// Markdown file with the text ("-" reads standard input).
+    #[arg(long, value_name = "FILE")]
+    pub body_file: PathBuf,
+    /// The slug of the campaign the post belongs to.
+    #[arg(long, value_name = "SLUG")]
+    pub campaign: Option<String>,
+    /// A tag, repeatable.
+    #[arg(long = "tag", value_name = "TAG")]
+    pub tags: Vec<String>,
+    /// A category, repeatable.
+    #[arg(long = "category", value_name = "CATEGORY")]
+    pub categories: Vec<String>,
+    /// The author's e-mail (a team member); their time zone reads --at.
+    #[arg(long, value_name = "EMAIL")]
+    pub author: Option<String>,
+    /// URL name [default: from the title, or a note's first words].
+    #[arg(long)]
+    pub slug: Option<String>,
+    #[arg(long, default_value = "")]
+    pub excerpt: String,
+    /// Publish now.
+    #[arg(long, conflicts_with = "at")]
+    pub publish: bool,
+    /// Publish at TIME: RFC 3339, or 'YYYY-MM-DD HH:MM' in the author's time zone.
+    #[arg(long, value_name = "TIME")]
+    pub at: Option<String>,
+    /// Public base URL for the printed link [default: the configured base_url].
+    #[arg(long, value_name = "URL")]
+    pub base_url: Option<String>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum JobsCmd {
+    /// Run every background job that is due now, once, and exit.
+    Run,
 }
 
 #[derive(Subcommand, Debug)]
@@ -398,6 +481,46 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let db = open(&s).await?;
             user_add(&db, &s.effective_base_url(s.listen), a).await
         }
+        Command::Import(ImportCmd::Wordpress(a)) => {
+            let s = settings(&cli.storage, None)?;
+            let db = open(&s).await?;
+            let started = std::time::Instant::now();
+            let opts = crate::import::wordpress::Options {
+                file: a.file,
+                media_dir: a.media_dir,
+                dry_run: a.dry_run,
+            };
+            let report = crate::import::wordpress::import(&db, &opts).await?;
+            print!("{}", report.render());
+            if a.stats {
+                println!("time: {:.2} s", started.elapsed().as_secs_f64());
+                let hwm = std::fs::read_to_string("/proc/self/status")
+                    .ok()
+                    .and_then(|t| {
+                        t.lines()
+                            .find(|l| l.starts_with("VmHWM:"))
+                            .map(|l| l["VmHWM:".len()..].trim().to_string())
+                    })
+                    .unwrap_or_else(|| "unknown".into());
+                println!("peak memory (VmHWM): {hwm}");
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Post(PostCmd::Create(a)) => {
+            let mut s = settings(&cli.storage, None)?;
+            if let Some(b) = &a.base_url {
+                s.base_url = b.clone();
+            }
+            let db = open(&s).await?;
+            post_create(&db, &s.effective_base_url(s.listen), a).await
+        }
+        Command::Jobs(JobsCmd::Run) => {
+            let s = settings(&cli.storage, None)?;
+            let db = open(&s).await?;
+            let n = crate::jobs::run_due(&db, Utc::now()).await?;
+            println!("{n} jobs run");
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Ledger(LedgerCmd::Verify) => {
             let s = settings(&cli.storage, None)?;
             let db = open(&s).await?;
@@ -489,6 +612,84 @@ async fn user_add(db: &Db, base_url: &str, a: UserAdd) -> anyhow::Result<ExitCod
     }
     println!("one-time sign-in link (works once, within 24 hours):");
     println!("{}", added.link);
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `post create`: prints the post's URL alone on stdout (for scripts).
+async fn post_create(db: &Db, base_url: &str, a: PostCreate) -> anyhow::Result<ExitCode> {
+    use crate::blog::write::{self, NewPost, PostKind, PostStatus, WriteError};
+    let kind = PostKind::parse(&a.kind)
+        .ok_or_else(|| anyhow!("--kind must be article, note or page, not {:?}", a.kind))?;
+    let body = if a.body_file.as_os_str() == "-" {
+        std::io::read_to_string(std::io::stdin()).context("cannot read standard input")?
+    } else {
+        std::fs::read_to_string(&a.body_file)
+            .with_context(|| format!("cannot read {}", a.body_file.display()))?
+    };
+    let author = match &a.author {
+        Some(email) => Some(
+            crate::team::repo::by_email(db, email)
+                .await?
+                .ok_or_else(|| anyhow!("no member with the e-mail address {email:?}"))?,
+        ),
+        None => None,
+    };
+    let campaign_id = match &a.campaign {
+        Some(slug) => Some(
+            repo::by_slug(db, slug)
+                .await?
+                .ok_or_else(|| anyhow!("no campaign with the slug {slug:?}"))?
+                .id,
+        ),
+        None => None,
+    };
+    let zone = author
+        .as_ref()
+        .map(|m| m.time_zone.clone())
+        .unwrap_or_else(|| "UTC".into());
+    let (status, published_at) = match (&a.at, a.publish) {
+        (Some(at), _) => {
+            let t = write::local_to_utc(at, &zone).ok_or_else(|| {
+                anyhow!(
+                    "--at must be RFC 3339 or 'YYYY-MM-DD HH:MM' (a time that exists in {zone}), not {at:?}"
+                )
+            })?;
+            (PostStatus::Scheduled, Some(t))
+        }
+        (None, true) => (PostStatus::Published, None),
+        (None, false) => (PostStatus::Draft, None),
+    };
+    let new = NewPost {
+        kind,
+        title: a.title,
+        body_md: body,
+        excerpt: a.excerpt,
+        status,
+        published_at,
+        author_id: author.as_ref().map(|m| m.id.clone()),
+        campaign_id,
+        sticky: false,
+        comments_open: true,
+        slug: a.slug,
+        categories: a.categories,
+        tags: a.tags,
+        featured_image_url: None,
+        source_key: None,
+        created_at: None,
+    };
+    let p = match write::create(db, &new, &Actor::cli()).await {
+        Ok(p) => p,
+        Err(WriteError::Invalid(errs)) => bail!(
+            "{}",
+            errs.iter()
+                .map(|(f, c)| write::describe(f, c))
+                .collect::<Vec<_>>()
+                .join("; ")
+        ),
+        Err(e) => return Err(e.into()),
+    };
+    eprintln!("created {} {} ({})", p.kind, p.slug, p.status);
+    println!("{base_url}{}", write::permalink(&p));
     Ok(ExitCode::SUCCESS)
 }
 

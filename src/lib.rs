@@ -3,6 +3,7 @@
 //! Capabilities (campaigns, donations, rates) sit beside the infrastructure (db, http, i18n,
 //! live, config). `ARCHITECTURE.md` at the repository root is the map.
 
+pub mod blog;
 pub mod campaigns;
 pub mod cli;
 pub mod config;
@@ -13,6 +14,8 @@ pub mod donations;
 pub mod email;
 pub mod http;
 pub mod i18n;
+pub mod import;
+pub mod jobs;
 pub mod live;
 pub mod mail;
 pub mod markdown;

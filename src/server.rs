@@ -60,6 +60,8 @@ impl Application {
         let hub = Hub::new();
         tokio::spawn(hub.clone().watch(db.clone()));
         let (tx, rx) = tokio::sync::watch::channel(false);
+        // The node's background-job worker; stops when the shutdown signal fires.
+        crate::jobs::spawn_worker(db.clone(), rx.clone());
         let mailer = crate::mail::Mailer::new(&settings, db.clone())?;
         let state = AppState::new(Inner {
             mailer,

@@ -410,3 +410,166 @@ console-col-created = Oprettet
 console-col-sent = Sendt
 console-outbox-failed = mislykkedes
 console-outbox-waiting = gemt, ikke sendt
+
+# team: passkeys
+passkeys-title = Adgangsnøgler
+passkeys-intro = En adgangsnøgle logger dig ind med din enheds skærmlås eller en sikkerhedsnøgle i stedet for adgangskode og kode.
+passkeys-none = Du har ingen adgangsnøgler.
+passkey-label = Navn
+passkey-new-label = Navn på den nye adgangsnøgle
+passkey-label-default = Adgangsnøgle
+passkey-label-hint = Hvilken enhed eller nøgle det er, fx "arbejdscomputer".
+passkey-label-invalid = Giv adgangsnøglen et navn på højst { $max } tegn.
+passkey-created-at = Tilføjet
+passkey-last-used = Sidst brugt
+passkey-never-used = Aldrig
+passkey-actions = Handlinger
+passkey-delete = Fjern
+passkey-delete-named = Fjern adgangsnøglen { $label }
+passkey-add = Tilføj en adgangsnøgle
+passkey-added = Adgangsnøglen er tilføjet. Nu kan du logge ind med den.
+passkey-deleted = Adgangsnøglen er fjernet og logger dig ikke længere ind.
+passkey-add-failed = Adgangsnøglen kunne ikke tilføjes. Prøv igen.
+passkey-exists = Denne adgangsnøgle er allerede tilføjet.
+passkey-needs-js = For at tilføje en adgangsnøgle skal du bruge JavaScript og en browser, der understøtter adgangsnøgler.
+passkey-unavailable = Adgangsnøgler kræver, at siden bruges under sit navn, ikke via en IP-adresse.
+passkey-expired = Det tog for lang tid, eller det var allerede brugt. Prøv igen.
+passkey-cancelled = Annulleret, eller der blev ikke fundet nogen adgangsnøgle på denne enhed.
+passkey-working = Følg din browsers anvisninger …
+passkey-or = Eller uden adgangskode:
+passkey-signin = Log ind med en adgangsnøgle
+passkey-signin-failed = Adgangsnøglen blev ikke godkendt.
+
+# blog: reading
+blog-heading = Blog
+blog-description = Nyheder og opdateringer fra bibliotekssagen.
+blog-empty = Der er ikke udgivet noget her endnu.
+blog-page-n = side { $n }
+blog-pages = Sider
+blog-newer = Nyere indlæg
+blog-older = Ældre indlæg
+blog-sticky = Fastgjort
+blog-back = Alle indlæg
+blog-tag-heading = Indlæg med tagget “{ $name }”
+blog-category-heading = Indlæg i “{ $name }”
+blog-author-heading = Indlæg af { $name }
+blog-month-heading = Indlæg fra { $month } { $year }
+blog-search-heading = Søg
+blog-search-results = Søgeresultater for “{ $query }”
+blog-search-label = Søg i bloggen
+blog-search-button = Søg
+blog-search-none = Ingen indlæg matcher din søgning.
+blog-search-link = Søg i bloggen
+blog-protected-summary = Dette indlæg er beskyttet med en adgangskode.
+blog-protected-intro = Dette indlæg er beskyttet. Skriv adgangskoden for at læse det.
+blog-password-label = Adgangskode
+blog-password-submit = Vis indlægget
+blog-password-wrong = Adgangskoden er forkert.
+blog-video-on = Se videoen på { $service }
+
+# blog: comments
+comments-count = { $count ->
+    [0] Ingen kommentarer endnu
+    [one] { $count } kommentar
+   *[other] { $count } kommentarer
+}
+comments-untitled-post = En note
+comments-leave = Skriv en kommentar
+comments-reply = Svar
+comments-reply-to = Svar til { $author }
+comments-team = holdet
+comments-as-member = Du kommenterer som { $name }.
+comments-field-name = Navn
+comments-field-email = E-mail
+comments-email-hint = Vises aldrig. En første kommentar venter på en moderator.
+comments-field-url = Websted (valgfrit)
+comments-field-body = Kommentar
+comments-body-hint = Almindelig tekst; webadresser bliver til links.
+comments-honeypot = Lad dette felt være tomt
+comments-submit = Send kommentar
+comments-closed = Der er lukket for kommentarer.
+comments-held = Tak. Din kommentar venter på moderation.
+comments-rate-limited = Du har skrevet flere kommentarer på kort tid. Vent venligst et par minutter.
+comments-error-name = Skriv venligst dit navn.
+comments-error-email = Skriv venligst en gyldig e-mailadresse.
+comments-error-url = Et websted skal begynde med http:// eller https://.
+comments-error-body = Skriv venligst en kommentar.
+comments-error-too-long = Højst { $max } tegn.
+comments-error-parent = Den kommentar, du svarede på, findes ikke.
+comments-mail-new-subject = Ny kommentar til “{ $title }”
+comments-mail-new-intro = { $author } har kommenteret “{ $title }”.
+comments-mail-new-action = Læs kommentaren
+comments-mail-held-subject = En kommentar venter på moderation: “{ $title }”
+comments-mail-held-intro = { $author } har kommenteret “{ $title }”. Kommentaren vises først, når nogen godkender den.
+comments-mail-held-action = Åbn moderationskøen
+likes-label = Synes godt om
+likes-button = Synes godt om
+likes-count = { $count ->
+    [0] Bliv den første, der synes godt om dette
+    [one] { $count } person synes godt om dette
+   *[other] { $count } personer synes godt om dette
+}
+console-nav-comments = Kommentarer
+console-comments-statuses = Kommentarstatus
+console-comments-status-pending = Afventer
+console-comments-status-approved = Godkendt
+console-comments-status-spam = Spam
+console-comments-status-trash = Papirkurv
+console-comments-empty = Intet her.
+console-comments-on = Til
+console-comments-reply-on = Svar til
+console-comments-action-approve = Godkend
+console-comments-action-spam = Spam
+console-comments-action-trash = Papirkurv
+console-comments-action-restore = Gendan
+console-comments-bad-action = Ukendt handling.
+console-comments-your-reply = Dit svar (offentliggøres med det samme)
+console-comments-send-reply = Offentliggør svar
+console-comments-blocklist = Blokeringsliste
+console-comments-blocklist-help = Ord og webadresser, én pr. linje. En kommentar, der indeholder et af dem, markeres som spam.
+
+# blog: writing
+console-nav-posts = Indlæg
+console-post-new = Nyt indlæg
+console-post-none = Ingen indlæg endnu.
+console-post-filter = Vis
+console-post-status-all = Alle
+console-post-status-draft = Kladde
+console-post-status-pending = Afventer gennemsyn
+console-post-status-scheduled = Planlagt
+console-post-status-published = Udgivet
+console-post-status-private = Privat
+console-post-kind-article = Artikel
+console-post-kind-note = Note
+console-post-kind-page = Side
+console-post-field-kind = Type
+console-post-field-title = Titel
+console-post-title-hint = Noter har ingen titel.
+console-post-field-body = Tekst
+console-post-body-hint = Markdown. En linje med <!--more--> afslutter uddraget.
+console-post-field-excerpt = Uddrag
+console-post-excerpt-hint = Valgfrit; vises i lister og feeds.
+console-post-field-status = Status
+console-post-field-when = Udgivet
+console-post-field-publish-at = Udgiv
+console-post-publish-at-hint = Din tidszone: { $zone }. Et fremtidigt tidspunkt med status Udgivet eller Planlagt udgiver da.
+console-post-field-slug = Adresse (slug)
+console-post-slug-hint = Tom: laves ud fra titlen. Ændres den, virker den gamle adresse stadig.
+console-post-field-campaign = Kampagne
+console-post-no-campaign = Ingen kampagne
+console-post-field-sticky = Hold øverst på bloggen
+console-post-field-comments = Tillad kommentarer
+console-post-terms = Kategorier og tags
+console-post-field-categories = Kategorier
+console-post-field-tags = Tags
+console-post-terms-hint = Adskil med kommaer.
+console-post-image = Udvalgt billede
+console-post-field-image = Billede
+console-post-field-remove-image = Fjern billedet
+console-post-publish = Udgiv
+console-post-unpublish = Afpublicér
+console-post-error-too-long = Det er for langt.
+console-post-error-note-title = En note har ingen titel.
+console-post-error-time = Brug en dato og et klokkeslæt, der findes i din tidszone.
+console-post-error-invalid = Det er ikke gyldigt.
+console-post-error-campaign = Du må ikke skrive indlæg til denne kampagne.

@@ -410,3 +410,166 @@ console-col-created = Created
 console-col-sent = Sent
 console-outbox-failed = failed
 console-outbox-waiting = kept, not sent
+
+# team: passkeys
+passkeys-title = Passkeys
+passkeys-intro = A passkey signs you in with your device's screen lock or a security key, instead of your password and code.
+passkeys-none = You have no passkeys.
+passkey-label = Name
+passkey-new-label = Name of the new passkey
+passkey-label-default = Passkey
+passkey-label-hint = Which device or key it is, like "work laptop".
+passkey-label-invalid = Give the passkey a name of at most { $max } characters.
+passkey-created-at = Added
+passkey-last-used = Last used
+passkey-never-used = Never
+passkey-actions = Actions
+passkey-delete = Remove
+passkey-delete-named = Remove passkey { $label }
+passkey-add = Add a passkey
+passkey-added = The passkey is added. You can now sign in with it.
+passkey-deleted = The passkey is removed and no longer signs you in.
+passkey-add-failed = The passkey could not be added. Try again.
+passkey-exists = This passkey is added already.
+passkey-needs-js = Adding a passkey needs JavaScript and a browser that supports passkeys.
+passkey-unavailable = Passkeys need the site to be reached by its name, not by an IP address.
+passkey-expired = That took too long, or was already used. Try again.
+passkey-cancelled = Cancelled, or no passkey was found on this device.
+passkey-working = Follow your browser's instructions…
+passkey-or = Or, without a password:
+passkey-signin = Sign in with a passkey
+passkey-signin-failed = That passkey was not accepted.
+
+# blog: reading
+blog-heading = Blog
+blog-description = News and updates from the library cause.
+blog-empty = Nothing has been published here yet.
+blog-page-n = page { $n }
+blog-pages = Pages
+blog-newer = Newer posts
+blog-older = Older posts
+blog-sticky = Pinned
+blog-back = All posts
+blog-tag-heading = Posts tagged “{ $name }”
+blog-category-heading = Posts in “{ $name }”
+blog-author-heading = Posts by { $name }
+blog-month-heading = Posts from { $month } { $year }
+blog-search-heading = Search
+blog-search-results = Search results for “{ $query }”
+blog-search-label = Search the blog
+blog-search-button = Search
+blog-search-none = No posts match your search.
+blog-search-link = Search the blog
+blog-protected-summary = This post is protected by a password.
+blog-protected-intro = This post is protected. Enter the password to read it.
+blog-password-label = Password
+blog-password-submit = Show the post
+blog-password-wrong = That password is not right.
+blog-video-on = Watch the video on { $service }
+
+# blog: comments
+comments-count = { $count ->
+    [0] No comments yet
+    [one] { $count } comment
+   *[other] { $count } comments
+}
+comments-untitled-post = A note
+comments-leave = Leave a comment
+comments-reply = Reply
+comments-reply-to = Reply to { $author }
+comments-team = team
+comments-as-member = You are commenting as { $name }.
+comments-field-name = Name
+comments-field-email = E-mail
+comments-email-hint = Never shown. A first comment waits for a moderator.
+comments-field-url = Website (optional)
+comments-field-body = Comment
+comments-body-hint = Plain text; web addresses become links.
+comments-honeypot = Leave this field empty
+comments-submit = Post comment
+comments-closed = Comments are closed.
+comments-held = Thank you. Your comment is waiting for moderation.
+comments-rate-limited = You have posted several comments in a short time. Please wait a few minutes.
+comments-error-name = Please give your name.
+comments-error-email = Please give a valid e-mail address.
+comments-error-url = A website must start with http:// or https://.
+comments-error-body = Please write a comment.
+comments-error-too-long = At most { $max } characters.
+comments-error-parent = The comment you replied to is not available.
+comments-mail-new-subject = New comment on “{ $title }”
+comments-mail-new-intro = { $author } commented on “{ $title }”.
+comments-mail-new-action = Read the comment
+comments-mail-held-subject = A comment waits for moderation: “{ $title }”
+comments-mail-held-intro = { $author } commented on “{ $title }”. The comment is held until someone approves it.
+comments-mail-held-action = Open the moderation queue
+likes-label = Likes
+likes-button = Like
+likes-count = { $count ->
+    [0] Be the first to like this
+    [one] { $count } person likes this
+   *[other] { $count } people like this
+}
+console-nav-comments = Comments
+console-comments-statuses = Comment status
+console-comments-status-pending = Pending
+console-comments-status-approved = Approved
+console-comments-status-spam = Spam
+console-comments-status-trash = Trash
+console-comments-empty = Nothing here.
+console-comments-on = On
+console-comments-reply-on = Reply on
+console-comments-action-approve = Approve
+console-comments-action-spam = Spam
+console-comments-action-trash = Trash
+console-comments-action-restore = Restore
+console-comments-bad-action = Unknown action.
+console-comments-your-reply = Your reply (published at once)
+console-comments-send-reply = Publish reply
+console-comments-blocklist = Block list
+console-comments-blocklist-help = Words and web addresses, one a line. A comment containing any of them is marked as spam.
+
+# blog: writing
+console-nav-posts = Posts
+console-post-new = New post
+console-post-none = No posts yet.
+console-post-filter = Show
+console-post-status-all = All
+console-post-status-draft = Draft
+console-post-status-pending = Pending review
+console-post-status-scheduled = Scheduled
+console-post-status-published = Published
+console-post-status-private = Private
+console-post-kind-article = Article
+console-post-kind-note = Note
+console-post-kind-page = Page
+console-post-field-kind = Kind
+console-post-field-title = Title
+console-post-title-hint = Notes have no title.
+console-post-field-body = Text
+console-post-body-hint = Markdown. A line with <!--more--> ends the excerpt.
+console-post-field-excerpt = Excerpt
+console-post-excerpt-hint = Optional; shown in lists and feeds.
+console-post-field-status = Status
+console-post-field-when = Published
+console-post-field-publish-at = Publish at
+console-post-publish-at-hint = Your time zone: { $zone }. A future time with status Published or Scheduled publishes then.
+console-post-field-slug = Address (slug)
+console-post-slug-hint = Empty: made from the title. Changing it keeps the old address working.
+console-post-field-campaign = Campaign
+console-post-no-campaign = No campaign
+console-post-field-sticky = Keep at the top of the blog
+console-post-field-comments = Allow comments
+console-post-terms = Categories and tags
+console-post-field-categories = Categories
+console-post-field-tags = Tags
+console-post-terms-hint = Separate with commas.
+console-post-image = Featured image
+console-post-field-image = Image
+console-post-field-remove-image = Remove the image
+console-post-publish = Publish
+console-post-unpublish = Unpublish
+console-post-error-too-long = This is too long.
+console-post-error-note-title = A note has no title.
+console-post-error-time = Use a date and time that exist in your time zone.
+console-post-error-invalid = This is not valid.
+console-post-error-campaign = You may not write posts for this campaign.

@@ -121,7 +121,9 @@ async fn list(State(s): State<AppState>) -> Result<Json<CampaignList>, AppError>
 
 /// The whole API document: campaigns plus the team's parts (and its bearer scheme).
 pub fn document() -> utoipa::openapi::OpenApi {
-    ApiDoc::openapi().merge_from(crate::team::api::TeamApiDoc::openapi())
+    ApiDoc::openapi()
+        .merge_from(crate::team::api::TeamApiDoc::openapi())
+        .merge_from(crate::blog::api::BlogApiDoc::openapi())
 }
 
 #[derive(OpenApi)]

@@ -97,6 +97,8 @@ pub struct WallItem {
 }
 
 pub struct UpdateView {
+    /// The update's permalink.
+    pub url: String,
     pub title: String,
     pub date: String,
     pub excerpt: String,
@@ -195,6 +197,21 @@ impl CampaignPage {
     }
 }
 
+/// An update in a list, linked to its permalink (a note's title is its first words).
+pub fn update_view(tr: &I18n, u: &repo::Update) -> UpdateView {
+    let title = if u.title.trim().is_empty() {
+        markdown::excerpt(&u.body_md, 60)
+    } else {
+        u.title.clone()
+    };
+    UpdateView {
+        url: crate::blog::repo::permalink(&u.kind, &u.slug, Some(u.published_at)),
+        title,
+        date: tr.date(u.published_at),
+        excerpt: markdown::excerpt(&u.body_md, 240),
+    }
+}
+
 /// Donor-wall entry for display.
 pub fn wall_item(tr: &I18n, d: &DonationRow) -> WallItem {
     let amount = CurrencyCode::parse(&d.currency)
@@ -274,14 +291,7 @@ pub async fn render_campaign(
             .iter()
             .map(|p| p.to_string())
             .collect(),
-        updates: updates
-            .iter()
-            .map(|u| UpdateView {
-                title: u.title.clone(),
-                date: tr.date(u.published_at),
-                excerpt: markdown::excerpt(&u.body_md, 240),
-            })
-            .collect(),
+        updates: updates.iter().map(|u| update_view(tr, u)).collect(),
         csrf: s.csrf.token(now),
         form,
         notice,
@@ -373,11 +383,7 @@ async fn front_page(State(s): State<AppState>, Lang(tr): Lang) -> Result<Respons
     let updates = repo::updates(&s.db, None, 5)
         .await?
         .iter()
-        .map(|u| UpdateView {
-            title: u.title.clone(),
-            date: tr.date(u.published_at),
-            excerpt: markdown::excerpt(&u.body_md, 240),
-        })
+        .map(|u| update_view(&tr, u))
         .collect();
     let page = FrontPage {
         page: PageCtx::new(&s, &tr, "/"),

@@ -247,6 +247,7 @@ pub async fn set_state(db: &Db, campaign_id: &str, state: CampaignState) -> DbRe
 /// A published update (the blog is a later capability; the campaign page lists these).
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Update {
+    pub kind: String,
     pub slug: String,
     pub title: String,
     pub body_md: String,
@@ -257,7 +258,7 @@ pub async fn updates(db: &Db, campaign_id: Option<&str>, limit: i64) -> DbResult
     let now = Utc::now();
     Ok(match campaign_id {
         Some(id) => on_db!(db, |p| sqlx::query_as(
-            "SELECT slug, title, body_md, published_at FROM posts WHERE campaign_id = $1 \
+            "SELECT kind, slug, title, body_md, published_at FROM posts WHERE campaign_id = $1 \
              AND status = 'published' AND kind <> 'page' AND published_at <= $3 \
              ORDER BY published_at DESC LIMIT $2"
         )
@@ -267,7 +268,7 @@ pub async fn updates(db: &Db, campaign_id: Option<&str>, limit: i64) -> DbResult
         .fetch_all(p)
         .await?),
         None => on_db!(db, |p| sqlx::query_as(
-            "SELECT slug, title, body_md, published_at FROM posts \
+            "SELECT kind, slug, title, body_md, published_at FROM posts \
              WHERE status = 'published' AND kind <> 'page' AND published_at <= $2 \
              ORDER BY published_at DESC LIMIT $1"
         )
@@ -287,7 +288,8 @@ pub async fn add_update(
     body_md: &str,
     published_at: DateTime<Utc>,
 ) -> DbResult<()> {
-    on_db!(db, |p| sqlx::query(
+    on_db!(db, |p| {
+        sqlx::query(
         "INSERT INTO posts (id, campaign_id, kind, status, slug, title, body_md, published_at, created_at, updated_at) \
          VALUES ($1, $2, 'article', 'published', $3, $4, $5, $6, $6, $6)"
     )
@@ -299,6 +301,7 @@ pub async fn add_update(
     .bind(published_at)
     .execute(p)
     .await?
-    .rows_affected());
+    .rows_affected()
+    });
     Ok(())
 }

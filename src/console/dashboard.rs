@@ -132,8 +132,7 @@ pub async fn show(
         shell: Shell::new(&s, &r, &me, "/admin"),
         campaigns,
         recent,
-        // Comments arrive with the blog; the section is there, empty, until then.
-        moderation_count: 0,
+        moderation_count: crate::blog::comments::pending_count(&s.db).await?,
         team,
     };
     Ok(Html(page.render()?).into_response())

@@ -11,10 +11,12 @@
 pub mod audit;
 pub mod campaign_store;
 pub mod campaigns;
+pub mod comments;
 pub mod dashboard;
 pub mod donations;
 pub mod media;
 pub mod members;
+pub mod posts;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -50,8 +52,15 @@ pub fn routes() -> Router<AppState> {
         .route("/admin/members/{id}/roles", post(members::roles))
         .route("/admin/members/{id}/remove", post(members::remove))
         .route("/admin/settings/require-2fa", post(members::require_2fa))
+        .route("/admin/comments", get(comments::list))
+        .route("/admin/comments/blocklist", post(comments::blocklist))
+        .route("/admin/comments/{id}/moderate", post(comments::moderate))
+        .route("/admin/comments/{id}/reply", post(comments::reply))
         .route("/admin/audit", get(audit::list))
         .route("/admin/outbox", get(audit::outbox))
+        .route("/admin/posts", get(posts::list))
+        .route("/admin/posts/new", get(posts::new).post(posts::create))
+        .route("/admin/posts/{id}", get(posts::edit).post(posts::save))
         .route("/media/{file}", get(media::serve))
         // Room for one cover image plus the editor's text fields; the image itself is
         // checked against `media::MAX_UPLOAD_BYTES` (413) when it is read.
@@ -151,6 +160,16 @@ impl Shell {
             "/admin/donations",
             tr.t("console-nav-donations"),
             m.can_somewhere(Permission::DonationsRead),
+        ));
+        nav.push((
+            "/admin/comments",
+            tr.t("console-nav-comments"),
+            m.can_somewhere(Permission::Moderate),
+        ));
+        nav.push((
+            "/admin/posts",
+            tr.t("console-nav-posts"),
+            m.can_somewhere(Permission::PostsWrite),
         ));
         nav.push((
             "/admin/members",

@@ -105,7 +105,8 @@ pub fn router(state: AppState) -> Router {
         .route("/lang/{code}", get(switch_lang))
         .merge(crate::team::routes())
         .merge(crate::console::routes())
-        .fallback(|| async { AppError::NotFound })
+        .merge(crate::blog::routes())
+        .fallback(crate::blog::pages::fallback)
         .route_layer(middleware::from_fn_with_state(
             state.clone(),
             authz::enforce,

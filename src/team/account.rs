@@ -16,7 +16,7 @@ use serde::Deserialize;
 
 use super::audit::{self, Actor};
 use super::session::{self, CurrentMember};
-use super::{Member, password, repo, tokens, totp};
+use super::{Member, passkeys, password, repo, tokens, totp};
 use crate::campaigns::pages::PageCtx;
 use crate::db::{Db, DbResult};
 use crate::http::{AppError, AppState, Lang, csrf};
@@ -87,6 +87,13 @@ pub struct TokenView {
     pub last_used: String,
 }
 
+pub struct PasskeyView {
+    pub id: String,
+    pub label: String,
+    pub created: String,
+    pub last_used: String,
+}
+
 #[derive(Template)]
 #[template(path = "team/account.html")]
 pub struct AccountPage {
@@ -98,6 +105,10 @@ pub struct AccountPage {
     pub totp_enabled: bool,
     pub has_password: bool,
     pub tokens: Vec<TokenView>,
+    pub passkeys: Vec<PasskeyView>,
+    /// Passkeys work on this site (its base URL names a host, not an address).
+    pub passkeys_available: bool,
+    pub passkeys_js: String,
     /// A token just created: shown this once.
     pub new_token: String,
     pub new_token_label: String,
@@ -126,6 +137,19 @@ impl AccountPage {
                     .unwrap_or_else(|| tr.t("token-never-used")),
             })
             .collect();
+        let passkeys = passkeys::list(&s.db, &m.id)
+            .await?
+            .into_iter()
+            .map(|p| PasskeyView {
+                id: p.id,
+                label: p.label,
+                created: tr.date(p.created_at),
+                last_used: p
+                    .last_used_at
+                    .map(|d| tr.date(d))
+                    .unwrap_or_else(|| tr.t("passkey-never-used")),
+            })
+            .collect();
         Ok(AccountPage {
             page: PageCtx::new(s, tr, "/account"),
             csrf: s.csrf.token_bound(&cur.session.id_hash, Utc::now()),
@@ -135,6 +159,9 @@ impl AccountPage {
             totp_enabled: m.totp_enabled,
             has_password: m.has_password,
             tokens,
+            passkeys,
+            passkeys_available: passkeys::available(s),
+            passkeys_js: s.assets.url("passkeys.js").to_string(),
             new_token: String::new(),
             new_token_label: String::new(),
             token_label: String::new(),
@@ -159,6 +186,8 @@ fn notice_text(tr: &I18n, key: Option<&str>) -> String {
         Some("password-changed") => tr.t("account-password-changed"),
         Some("token-revoked") => tr.t("token-revoked"),
         Some("2fa-disabled") => tr.t("twofactor-disabled"),
+        Some("passkey-added") => tr.t("passkey-added"),
+        Some("passkey-deleted") => tr.t("passkey-deleted"),
         _ => String::new(),
     }
 }

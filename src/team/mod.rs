@@ -9,6 +9,7 @@ pub mod api;
 pub mod audit;
 pub mod links;
 pub mod mailers;
+pub mod passkeys;
 pub mod password;
 pub mod repo;
 pub mod session;
@@ -32,6 +33,7 @@ pub fn routes() -> Router<AppState> {
         .merge(totp::routes())
         .merge(api::routes())
         .merge(signin::routes())
+        .merge(passkeys::routes())
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]

@@ -231,7 +231,7 @@ pub fn device_hash(user_agent: Option<&str>, ip: Option<&str>) -> String {
 }
 
 /// Remembers the device for the member; true when it was not known before.
-async fn remember_device(db: &Db, member_id: &str, hash: &str) -> DbResult<bool> {
+pub(super) async fn remember_device(db: &Db, member_id: &str, hash: &str) -> DbResult<bool> {
     let n = on_db!(db, |p| sqlx::query(
         "INSERT INTO known_devices (member_id, device_hash, first_seen) VALUES ($1, $2, $3) \
          ON CONFLICT (member_id, device_hash) DO NOTHING"
@@ -326,6 +326,9 @@ struct SignInPage {
     failed: bool,
     errors: FieldErrors,
     signed_in: Option<SignedInView>,
+    /// Passkeys work on this site (see `team::passkeys`).
+    passkeys_available: bool,
+    passkeys_js: String,
 }
 
 impl SignInPage {
@@ -339,6 +342,8 @@ impl SignInPage {
             failed: false,
             errors: FieldErrors::default(),
             signed_in: None,
+            passkeys_available: super::passkeys::available(s),
+            passkeys_js: s.assets.url("passkeys.js").to_string(),
         }
     }
     fn respond(self, status: StatusCode) -> Result<Response, AppError> {

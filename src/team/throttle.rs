@@ -144,6 +144,28 @@ pub async fn locked_until(
     Ok(until)
 }
 
+/// Until when sign-in from this address is refused, if it is now: for sign-ins that name
+/// no account before they are checked (passkeys).
+pub async fn address_locked_until(
+    db: &Db,
+    ip: Option<&str>,
+    now: DateTime<Utc>,
+) -> DbResult<Option<DateTime<Utc>>> {
+    let Some(ip) = ip else { return Ok(None) };
+    Ok(state(db, &ip_key(ip), IP_LIMIT, now)
+        .await?
+        .until
+        .filter(|u| *u > now))
+}
+
+/// Records a failed sign-in that names no account (an unknown passkey) for the address.
+pub async fn record_address_failure(db: &Db, ip: Option<&str>, now: DateTime<Utc>) -> DbResult<()> {
+    if let Some(ip) = ip {
+        record(db, &ip_key(ip), now).await?;
+    }
+    Ok(())
+}
+
 /// What recording a failure led to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Recorded {

@@ -6,12 +6,18 @@ mod harness;
 
 mod authz;
 mod bad_input;
+mod blog_read;
+mod blog_write;
 mod cli;
+mod comments;
 mod console;
 mod donations;
 mod durability;
 mod flow;
+mod jobs;
 mod live;
+mod passkeys;
 mod team_2fa;
 mod team_signin;
 mod tokens;
+mod wordpress;

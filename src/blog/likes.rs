@@ -1,0 +1,142 @@
+//! Likes without an account and without cookies: "12 people like this".
+//!
+//! `POST /posts/{id}/like` (a small form, no JavaScript needed) records one row per visitor
+//! per UTC day: `visitor_hash = SHA-256(daily salt | IP | user agent)`. The salt is random,
+//! one per UTC day, kept in the settings table (`like_salt:<yyyy-mm-dd>`) so every node
+//! agrees; salts of past days are deleted, after which a day's hashes can no longer be tied
+//! to an address. A repeated like the same day changes nothing (primary key); the answer is
+//! always 303 back to the post's `#likes`. The count is the number of rows, whatever their
+//! source (`site` now, `fediverse` later).
+
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::post;
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::Deserialize;
+use sha2::{Digest, Sha256};
+
+use super::comments::{local_path, post_ref};
+use crate::console::Req;
+use crate::db::{Db, DbResult, random_secret};
+use crate::http::{AppError, AppState, csrf};
+use crate::on_db;
+
+pub fn routes() -> Router<AppState> {
+    Router::new().route("/posts/{id}/like", post(like))
+}
+
+pub async fn count(db: &Db, post_id: &str) -> DbResult<i64> {
+    Ok(on_db!(db, |p| sqlx::query_scalar::<_, i64>(
+        "SELECT COUNT(*) FROM likes WHERE post_id = $1"
+    )
+    .bind(post_id)
+    .fetch_one(p)
+    .await?))
+}
+
+/// Today's salt (created on first use; older days' salts are removed then).
+pub async fn daily_salt(db: &Db, day: NaiveDate) -> DbResult<String> {
+    let key = format!("like_salt:{day}");
+    if let Some(v) = db.setting(&key).await? {
+        return Ok(v);
+    }
+    let salt = db.setting_or_init(&key, random_secret).await?;
+    // Keep yesterday's too (a request straddling midnight); forget the rest.
+    let yesterday = format!("like_salt:{}", day.pred_opt().unwrap_or(day));
+    on_db!(db, |p| {
+        sqlx::query(
+        "DELETE FROM settings WHERE key LIKE 'like\\_salt:%' ESCAPE '\\' AND key <> $1 AND key <> $2"
+    )
+    .bind(&key)
+    .bind(&yesterday)
+    .execute(p)
+    .await?
+    .rows_affected()
+    });
+    Ok(salt)
+}
+
+pub fn visitor_hash(salt: &str, ip: &str, user_agent: &str) -> String {
+    let mut h = Sha256::new();
+    h.update(salt.as_bytes());
+    h.update(b"|");
+    h.update(ip.as_bytes());
+    h.update(b"|");
+    h.update(user_agent.as_bytes());
+    hex::encode(h.finalize())
+}
+
+/// Records a like; `false` when this visitor already liked the post today.
+pub async fn record(
+    db: &Db,
+    post_id: &str,
+    ip: &str,
+    user_agent: &str,
+    now: DateTime<Utc>,
+) -> DbResult<bool> {
+    let day = now.date_naive();
+    let salt = daily_salt(db, day).await?;
+    let hash = visitor_hash(&salt, ip, user_agent);
+    let n = on_db!(db, |p| sqlx::query(
+        "INSERT INTO likes (post_id, visitor_hash, day, source, created_at) \
+         VALUES ($1, $2, $3, 'site', $4) ON CONFLICT (post_id, visitor_hash, day) DO NOTHING"
+    )
+    .bind(post_id)
+    .bind(&hash)
+    .bind(day)
+    .bind(now)
+    .execute(p)
+    .await?
+    .rows_affected());
+    Ok(n > 0)
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct LikeInput {
+    pub back: String,
+    pub csrf: String,
+}
+
+/// `POST /posts/{id}/like`.
+async fn like(
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+    r: Req,
+    axum::Form(input): axum::Form<LikeInput>,
+) -> Result<Response, AppError> {
+    let post = post_ref(&s.db, &id).await?.ok_or(AppError::NotFound)?;
+    if !post.is_public() {
+        return Err(AppError::NotFound);
+    }
+    let now = Utc::now();
+    if !csrf::check(&s.csrf, &r.headers, Some(input.csrf.as_str()), now) {
+        return Err(AppError::Unprocessable(r.tr.t("error-csrf")));
+    }
+    record(
+        &s.db,
+        &post.id,
+        r.ip.as_deref().unwrap_or(""),
+        r.user_agent.as_deref().unwrap_or(""),
+        now,
+    )
+    .await?;
+    let back = local_path(&input.back).unwrap_or_else(|| post.permalink());
+    Ok(Redirect::to(&format!("{back}#likes")).into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hashes_differ_by_salt_ip_and_agent() {
+        let a = visitor_hash("s", "192.0.2.1", "UA");
+        assert_eq!(a.len(), 64);
+        assert_eq!(a, visitor_hash("s", "192.0.2.1", "UA"));
+        assert_ne!(a, visitor_hash("t", "192.0.2.1", "UA"));
+        assert_ne!(a, visitor_hash("s", "192.0.2.2", "UA"));
+        assert_ne!(a, visitor_hash("s", "192.0.2.1", "UA2"));
+    }
+}

@@ -1,0 +1,29 @@
+//! The blog: articles, notes and pages — writing, reading (pages, feeds, metadata,
+//! sitemap, video link cards), comments and likes.
+
+pub mod api;
+pub mod comments;
+pub mod embeds;
+pub mod feeds;
+pub mod likes;
+pub mod meta;
+pub mod pages;
+pub mod repo;
+pub mod sitemap;
+pub mod spam;
+pub mod write;
+
+use axum::Router;
+
+use crate::http::AppState;
+
+/// Every blog route.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .merge(pages::routes())
+        .merge(feeds::routes())
+        .merge(sitemap::routes())
+        .merge(api::routes())
+        .merge(comments::routes())
+        .merge(likes::routes())
+}

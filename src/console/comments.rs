@@ -1,0 +1,492 @@
+//! The moderation queue (`/admin/comments`): comments by status (pending, approved, spam,
+//! trash), approve / spam / trash / restore (back to pending), a reply from the console (an
+//! approved comment by the member, as a child; replying to a held comment approves it), and
+//! the comment block list (site setting `comment_blocklist`).
+//!
+//! Everyone holding `Moderate` (owners, editors) may use it; a campaign-scoped moderator
+//! sees and moderates only comments on posts linked to their campaign, the block list needs
+//! the permission site-wide. Every change is audited (`comment.moderated`,
+//! `comment.replied`, `settings.comment_blocklist`) and every form carries the session-bound
+//! CSRF token.
+
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use chrono::{DateTime, Utc};
+use http::StatusCode;
+use serde::Deserialize;
+
+use super::{Req, Shell, query_string};
+use crate::blog::comments::{self as c, NewComment};
+use crate::blog::spam;
+use crate::db::DbError;
+use crate::http::{AppError, AppState};
+use crate::on_db;
+use crate::team::Permission;
+use crate::team::audit;
+use crate::team::session::CurrentMember;
+
+pub const PER_PAGE: i64 = 50;
+pub const STATUSES: [&str; 4] = ["pending", "approved", "spam", "trash"];
+
+#[derive(Debug, sqlx::FromRow)]
+struct Row {
+    id: String,
+    post_id: String,
+    parent_id: Option<String>,
+    status: String,
+    author_name: String,
+    author_email: Option<String>,
+    author_url: Option<String>,
+    member_id: Option<String>,
+    body: String,
+    ip: Option<String>,
+    created_at: DateTime<Utc>,
+    post_title: String,
+    post_slug: String,
+    post_kind: String,
+    post_published_at: Option<DateTime<Utc>>,
+    campaign_id: Option<String>,
+}
+
+pub struct Tab {
+    pub label: String,
+    pub href: String,
+    pub count: String,
+    pub current: bool,
+}
+
+pub struct Action {
+    pub name: &'static str,
+    pub label: String,
+}
+
+pub struct Item {
+    pub id: String,
+    pub author: String,
+    pub email: String,
+    pub url: String,
+    pub ip: String,
+    pub by_member: bool,
+    pub date: String,
+    pub post_title: String,
+    pub post_href: String,
+    pub is_reply: bool,
+    pub body_html: String,
+    pub actions: Vec<Action>,
+    pub can_reply: bool,
+}
+
+#[derive(Template)]
+#[template(path = "console/comments.html")]
+pub struct CommentsPage {
+    pub shell: Shell,
+    pub status: String,
+    pub status_label: String,
+    pub tabs: Vec<Tab>,
+    pub items: Vec<Item>,
+    pub prev: Option<String>,
+    pub next: Option<String>,
+    pub notice: String,
+    pub can_blocklist: bool,
+    pub blocklist: String,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct ListQuery {
+    pub status: Option<String>,
+    pub page: Option<String>,
+}
+
+fn status_of(s: Option<&str>) -> &'static str {
+    STATUSES
+        .iter()
+        .find(|x| Some(**x) == s)
+        .copied()
+        .unwrap_or("pending")
+}
+
+/// `GET /admin/comments`.
+pub async fn list(
+    State(s): State<AppState>,
+    me: CurrentMember,
+    r: Req,
+    Query(q): Query<ListQuery>,
+) -> Result<Response, AppError> {
+    if let Some(go) = super::enrollment_gate(&s, &me).await {
+        return Ok(go);
+    }
+    let status = status_of(q.status.as_deref());
+    let page = q
+        .page
+        .as_deref()
+        .and_then(|p| p.parse::<i64>().ok())
+        .unwrap_or(1)
+        .clamp(1, 100_000);
+    render(&s, &me, &r, status, page, String::new(), StatusCode::OK).await
+}
+
+async fn render(
+    s: &AppState,
+    me: &CurrentMember,
+    r: &Req,
+    status: &str,
+    page: i64,
+    notice: String,
+    code: StatusCode,
+) -> Result<Response, AppError> {
+    let tr = &r.tr;
+    let m = &me.member;
+    let rows: Vec<Row> = on_db!(&s.db, |p| sqlx::query_as::<_, Row>(
+        "SELECT c.id, c.post_id, c.parent_id, c.status, c.author_name, c.author_email, \
+         c.author_url, c.member_id, c.body, c.ip, c.created_at, p.title AS post_title, \
+         p.slug AS post_slug, p.kind AS post_kind, p.published_at AS post_published_at, \
+         p.campaign_id FROM comments c JOIN posts p ON p.id = c.post_id \
+         WHERE c.status = $1 ORDER BY c.created_at DESC, c.id LIMIT $2 OFFSET $3"
+    )
+    .bind(status)
+    .bind(PER_PAGE + 1)
+    .bind((page - 1) * PER_PAGE)
+    .fetch_all(p)
+    .await
+    .map_err(DbError::from)?);
+    let more = rows.len() as i64 > PER_PAGE;
+    let counts: Vec<(String, i64)> = on_db!(&s.db, |p| sqlx::query_as(
+        "SELECT status, COUNT(*) FROM comments GROUP BY status"
+    )
+    .fetch_all(p)
+    .await
+    .map_err(DbError::from)?);
+    let count_of = |st: &str| {
+        counts
+            .iter()
+            .find(|(k, _)| k == st)
+            .map(|(_, n)| *n)
+            .unwrap_or(0)
+    };
+    let items = rows
+        .into_iter()
+        .take(PER_PAGE as usize)
+        .filter(|row| m.can(Permission::Moderate, row.campaign_id.as_deref()))
+        .map(|row| {
+            let post = c::PostRef {
+                id: row.post_id.clone(),
+                kind: row.post_kind.clone(),
+                status: String::new(),
+                slug: row.post_slug.clone(),
+                title: row.post_title.clone(),
+                author_id: None,
+                campaign_id: row.campaign_id.clone(),
+                comment_status: String::new(),
+                published_at: row.post_published_at,
+            };
+            let actions = ["approve", "spam", "trash", "restore"]
+                .into_iter()
+                .filter(|a| match (*a, row.status.as_str()) {
+                    ("approve", st) => st != "approved",
+                    ("spam", st) => st == "pending" || st == "approved",
+                    ("trash", st) => st != "trash",
+                    ("restore", st) => st == "spam" || st == "trash",
+                    _ => false,
+                })
+                .map(|a| Action {
+                    name: a,
+                    label: tr.t(&format!("console-comments-action-{a}")),
+                })
+                .collect();
+            Item {
+                post_title: post.label(tr),
+                post_href: post.permalink(),
+                id: row.id,
+                author: row.author_name,
+                email: row.author_email.unwrap_or_default(),
+                url: row.author_url.unwrap_or_default(),
+                ip: row.ip.unwrap_or_default(),
+                by_member: row.member_id.is_some(),
+                date: row.created_at.format("%Y-%m-%d %H:%M UTC").to_string(),
+                is_reply: row.parent_id.is_some(),
+                body_html: c::body_html(&row.body),
+                actions,
+                can_reply: row.status == "pending" || row.status == "approved",
+            }
+        })
+        .collect();
+    let link = |st: &str, n: i64| {
+        let n = n.to_string();
+        format!(
+            "/admin/comments{}",
+            query_string(&[("status", st), ("page", if n == "1" { "" } else { &n })])
+        )
+    };
+    let can_blocklist = m.can(Permission::Moderate, None);
+    let blocklist = if can_blocklist {
+        s.db.setting(spam::BLOCKLIST_SETTING)
+            .await?
+            .unwrap_or_default()
+    } else {
+        String::new()
+    };
+    let page_html = CommentsPage {
+        shell: Shell::new(s, r, me, "/admin/comments"),
+        status: status.to_string(),
+        status_label: tr.t(&format!("console-comments-status-{status}")),
+        tabs: STATUSES
+            .iter()
+            .map(|st| Tab {
+                label: tr.t(&format!("console-comments-status-{st}")),
+                href: link(st, 1),
+                count: tr.int(count_of(st)),
+                current: *st == status,
+            })
+            .collect(),
+        items,
+        prev: (page > 1).then(|| link(status, page - 1)),
+        next: more.then(|| link(status, page + 1)),
+        notice,
+        can_blocklist,
+        blocklist,
+    };
+    Ok((code, Html(page_html.render()?)).into_response())
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct ModerateForm {
+    pub csrf: String,
+    pub action: String,
+    /// The list to go back to.
+    pub from: String,
+    pub body: String,
+    pub blocklist: String,
+}
+
+/// The comment and whether this member may moderate it (its post's campaign scope).
+async fn load(
+    s: &AppState,
+    me: &CurrentMember,
+    id: &str,
+) -> Result<(c::Comment, c::PostRef), AppError> {
+    let comment = c::by_id(&s.db, id).await?.ok_or(AppError::NotFound)?;
+    let post = c::post_ref(&s.db, &comment.post_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if !me
+        .member
+        .can(Permission::Moderate, post.campaign_id.as_deref())
+    {
+        return Err(AppError::Forbidden);
+    }
+    Ok((comment, post))
+}
+
+/// `POST /admin/comments/{id}/moderate`: `action` = approve | spam | trash | restore.
+pub async fn moderate(
+    State(s): State<AppState>,
+    me: CurrentMember,
+    r: Req,
+    Path(id): Path<String>,
+    axum::Form(f): axum::Form<ModerateForm>,
+) -> Result<Response, AppError> {
+    if let Some(go) = super::enrollment_gate(&s, &me).await {
+        return Ok(go);
+    }
+    let (comment, _) = load(&s, &me, &id).await?;
+    let from = status_of(Some(f.from.as_str()));
+    if !r.csrf_ok(&s, &me, Some(&f.csrf)) {
+        let notice = r.tr.t("error-csrf");
+        return render(
+            &s,
+            &me,
+            &r,
+            from,
+            1,
+            notice,
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
+    }
+    let to = match f.action.as_str() {
+        "approve" => "approved",
+        "spam" => "spam",
+        "trash" => "trash",
+        "restore" => "pending",
+        _ => {
+            let notice = r.tr.t("console-comments-bad-action");
+            return render(
+                &s,
+                &me,
+                &r,
+                from,
+                1,
+                notice,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await;
+        }
+    };
+    if comment.status != to {
+        c::set_status(&s.db, &comment.id, to).await?;
+        audit::record(
+            &s.db,
+            &r.actor(&me),
+            "comment.moderated",
+            &comment.id,
+            &format!("{} → {to}", comment.status),
+        )
+        .await?;
+    }
+    Ok(Redirect::to(&format!("/admin/comments?status={from}")).into_response())
+}
+
+/// `POST /admin/comments/{id}/reply`: an approved comment by the member, as a child.
+pub async fn reply(
+    State(s): State<AppState>,
+    me: CurrentMember,
+    r: Req,
+    Path(id): Path<String>,
+    axum::Form(f): axum::Form<ModerateForm>,
+) -> Result<Response, AppError> {
+    if let Some(go) = super::enrollment_gate(&s, &me).await {
+        return Ok(go);
+    }
+    let (parent, post) = load(&s, &me, &id).await?;
+    let from = status_of(Some(f.from.as_str()));
+    if !r.csrf_ok(&s, &me, Some(&f.csrf)) {
+        let notice = r.tr.t("error-csrf");
+        return render(
+            &s,
+            &me,
+            &r,
+            from,
+            1,
+            notice,
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
+    }
+    let body = f.body.trim();
+    if body.is_empty() || body.chars().count() > c::BODY_MAX {
+        let notice = r.tr.t("comments-error-body");
+        return render(
+            &s,
+            &me,
+            &r,
+            from,
+            1,
+            notice,
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
+    }
+    if parent.status != "approved" && parent.status != "pending" {
+        let notice = r.tr.t("comments-error-parent");
+        return render(
+            &s,
+            &me,
+            &r,
+            from,
+            1,
+            notice,
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
+    }
+    let actor = r.actor(&me);
+    if parent.status == "pending" {
+        c::set_status(&s.db, &parent.id, "approved").await?;
+        audit::record(
+            &s.db,
+            &actor,
+            "comment.moderated",
+            &parent.id,
+            "pending → approved (replied)",
+        )
+        .await?;
+    }
+    let attach = c::attach_point(&s.db, &post.id, &parent.id, false)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let m = &me.member;
+    let new_id = c::insert(
+        &s.db,
+        &NewComment {
+            post_id: post.id.clone(),
+            parent_id: Some(attach),
+            status: "approved",
+            author_name: m.display_name.clone(),
+            author_email: Some(m.email.clone()),
+            author_url: None,
+            member_id: Some(m.id.clone()),
+            body: body.to_string(),
+            ip: r.ip.clone(),
+            user_agent: r.user_agent.clone(),
+        },
+    )
+    .await?;
+    audit::record(&s.db, &actor, "comment.replied", &new_id, &parent.id).await?;
+    Ok(Redirect::to(&format!("/admin/comments?status={from}")).into_response())
+}
+
+/// `POST /admin/comments/blocklist`: the block list (one word or URL fragment a line).
+pub async fn blocklist(
+    State(s): State<AppState>,
+    me: CurrentMember,
+    r: Req,
+    axum::Form(f): axum::Form<ModerateForm>,
+) -> Result<Response, AppError> {
+    if let Some(go) = super::enrollment_gate(&s, &me).await {
+        return Ok(go);
+    }
+    if !me.member.can(Permission::Moderate, None) {
+        return Err(AppError::Forbidden);
+    }
+    if !r.csrf_ok(&s, &me, Some(&f.csrf)) {
+        let notice = r.tr.t("error-csrf");
+        return render(
+            &s,
+            &me,
+            &r,
+            "pending",
+            1,
+            notice,
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
+    }
+    if f.blocklist.chars().count() > spam::BLOCKLIST_MAX {
+        let notice = r.tr.ta(
+            "comments-error-too-long",
+            [("max", r.tr.int(spam::BLOCKLIST_MAX as i64))],
+        );
+        return render(
+            &s,
+            &me,
+            &r,
+            "pending",
+            1,
+            notice,
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
+    }
+    let value = f.blocklist.replace("\r\n", "\n");
+    on_db!(&s.db, |p| sqlx::query(
+        "INSERT INTO settings (key, value) VALUES ($1, $2) \
+         ON CONFLICT (key) DO UPDATE SET value = excluded.value"
+    )
+    .bind(spam::BLOCKLIST_SETTING)
+    .bind(&value)
+    .execute(p)
+    .await
+    .map_err(DbError::from)?
+    .rows_affected());
+    audit::record(
+        &s.db,
+        &r.actor(&me),
+        "settings.comment_blocklist",
+        spam::BLOCKLIST_SETTING,
+        &format!("{} entries", spam::parse_blocklist(&value).len()),
+    )
+    .await?;
+    Ok(Redirect::to("/admin/comments?status=pending#blocklist").into_response())
+}

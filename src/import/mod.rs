@@ -1,0 +1,3 @@
+//! Importers that bring content from elsewhere (so far: WordPress exports).
+
+pub mod wordpress;

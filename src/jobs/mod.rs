@@ -1,0 +1,304 @@
+//! The background job queue: typed jobs stored in the `jobs` table, run by a worker on every
+//! node, retried with exponential backoff, de-duplicated by key.
+//!
+//! * [`enqueue`] / [`enqueue_in`] store a [`Job`] to run at a time; a job with a `dedupe_key`
+//!   that is already stored (run or not) is not stored again.
+//! * [`run_due`] claims and runs every job due at a given time, one after another, and
+//!   returns how many it ran. Tests call it with a chosen time instead of sleeping;
+//!   `shelfraiser jobs run` calls it once; [`spawn_worker`] calls it every few seconds.
+//! * Claiming is safe with several workers (and several nodes): a job is claimed by moving
+//!   its `locked_until` forward (the lease) in one statement — on PostgreSQL the candidate row
+//!   is picked `FOR UPDATE SKIP LOCKED`, on SQLite inside a `BEGIN IMMEDIATE` transaction
+//!   (one writer at a time). A worker that dies mid-job leaves the lease to expire, after
+//!   which another worker retries the job.
+//! * Success sets `done_at`. Failure stores the message in `last_error` and moves `run_at`
+//!   forward by [`backoff`]; after `max_attempts` attempts the job is no longer claimed (it
+//!   stays in the table with its last error, for people to look at).
+
+use std::time::Duration as StdDuration;
+
+use chrono::{DateTime, Duration, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::db::{Db, DbError, DbResult, Tx};
+use crate::{on_db, on_tx};
+
+/// How long a claimed job is reserved for its worker.
+pub const LEASE: Duration = Duration::minutes(5);
+/// How often the worker looks for due jobs.
+pub const POLL_INTERVAL: StdDuration = StdDuration::from_secs(5);
+/// Attempts before a job is given up (the column's default).
+pub const DEFAULT_MAX_ATTEMPTS: i64 = 10;
+
+/// Every kind of background work, with its payload. Stored as JSON in `jobs.payload`, its
+/// [`Job::kind`] in `jobs.kind`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Job {
+    /// Publish a scheduled post once its time has come (a no-op if it is no longer
+    /// scheduled, or was moved later).
+    PublishPost { post_id: String },
+}
+
+impl Job {
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Job::PublishPost { .. } => "publish_post",
+        }
+    }
+
+    /// Does the work. `now` is the time the run is for (the clock, or a test's chosen time).
+    async fn run(&self, db: &Db, now: DateTime<Utc>) -> anyhow::Result<()> {
+        match self {
+            Job::PublishPost { post_id } => {
+                crate::blog::write::run_publish_job(db, post_id, now).await?;
+                Ok(())
+            }
+        }
+    }
+}
+
+/// A stored job as claimed by a worker.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Claimed {
+    pub id: String,
+    pub kind: String,
+    pub payload: String,
+    /// Attempts including this one.
+    pub attempts: i64,
+    pub max_attempts: i64,
+}
+
+/// The wait before attempt `attempts + 1` after `attempts` failed ones: 30 s, 1 min, 2 min, …
+/// doubling, at most 6 hours.
+pub fn backoff(attempts: i64) -> Duration {
+    let exp = attempts.clamp(1, 20) - 1;
+    let secs = 30i64.saturating_mul(1i64 << exp);
+    Duration::seconds(secs.min(6 * 3600))
+}
+
+const INSERT: &str = "INSERT INTO jobs (id, kind, payload, dedupe_key, run_at, max_attempts, created_at) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (dedupe_key) DO NOTHING";
+
+fn payload_of(job: &Job) -> DbResult<String> {
+    serde_json::to_string(job).map_err(|e| DbError::Corrupt(format!("job payload: {e}")))
+}
+
+/// Stores `job` to run at `run_at`. With a `dedupe_key` already stored this does nothing
+/// and returns `false`.
+pub async fn enqueue(
+    db: &Db,
+    job: &Job,
+    run_at: DateTime<Utc>,
+    dedupe_key: Option<&str>,
+) -> DbResult<bool> {
+    let payload = payload_of(job)?;
+    let n = on_db!(db, |p| sqlx::query(INSERT)
+        .bind(uuid::Uuid::new_v4().simple().to_string())
+        .bind(job.kind())
+        .bind(&payload)
+        .bind(dedupe_key)
+        .bind(run_at)
+        .bind(DEFAULT_MAX_ATTEMPTS)
+        .bind(Utc::now())
+        .execute(p)
+        .await?
+        .rows_affected());
+    Ok(n == 1)
+}
+
+/// [`enqueue`] inside a transaction (the job is stored only if the change it belongs to is).
+pub async fn enqueue_in(
+    tx: &mut Tx,
+    job: &Job,
+    run_at: DateTime<Utc>,
+    dedupe_key: Option<&str>,
+) -> DbResult<bool> {
+    let payload = payload_of(job)?;
+    let n = on_tx!(tx, |c| sqlx::query(INSERT)
+        .bind(uuid::Uuid::new_v4().simple().to_string())
+        .bind(job.kind())
+        .bind(&payload)
+        .bind(dedupe_key)
+        .bind(run_at)
+        .bind(DEFAULT_MAX_ATTEMPTS)
+        .bind(Utc::now())
+        .execute(&mut *c)
+        .await?
+        .rows_affected());
+    Ok(n == 1)
+}
+
+/// Claims the oldest due job (due at `now`, not leased, attempts left), leasing it until
+/// `now + LEASE` and counting the attempt. `None` when nothing is due.
+pub async fn claim(db: &Db, now: DateTime<Utc>) -> DbResult<Option<Claimed>> {
+    let until = now + LEASE;
+    match db {
+        Db::Postgres(p) => Ok(sqlx::query_as::<_, Claimed>(
+            "UPDATE jobs SET locked_until = $2, attempts = attempts + 1 WHERE id = ( \
+                 SELECT id FROM jobs WHERE done_at IS NULL AND run_at <= $1 \
+                 AND (locked_until IS NULL OR locked_until < $1) AND attempts < max_attempts \
+                 ORDER BY run_at LIMIT 1 FOR UPDATE SKIP LOCKED) \
+             RETURNING id, kind, payload, attempts, max_attempts",
+        )
+        .bind(now)
+        .bind(until)
+        .fetch_optional(p)
+        .await?),
+        Db::Sqlite(p) => {
+            // BEGIN IMMEDIATE: one writer at a time, across processes too, so the row
+            // picked cannot be claimed by anyone else before the UPDATE.
+            let mut tx = p.begin_with("BEGIN IMMEDIATE").await?;
+            let row = sqlx::query_as::<_, Claimed>(
+                "UPDATE jobs SET locked_until = $2, attempts = attempts + 1 WHERE id = ( \
+                     SELECT id FROM jobs WHERE done_at IS NULL AND run_at <= $1 \
+                     AND (locked_until IS NULL OR locked_until < $1) AND attempts < max_attempts \
+                     ORDER BY run_at LIMIT 1) \
+                 RETURNING id, kind, payload, attempts, max_attempts",
+            )
+            .bind(now)
+            .bind(until)
+            .fetch_optional(&mut *tx)
+            .await?;
+            tx.commit().await?;
+            Ok(row)
+        }
+    }
+}
+
+async fn finish_ok(db: &Db, id: &str, now: DateTime<Utc>) -> DbResult<()> {
+    on_db!(db, |p| sqlx::query(
+        "UPDATE jobs SET done_at = $2, locked_until = NULL, last_error = NULL WHERE id = $1"
+    )
+    .bind(id)
+    .bind(now)
+    .execute(p)
+    .await?
+    .rows_affected());
+    Ok(())
+}
+
+async fn finish_err(db: &Db, job: &Claimed, error: &str, now: DateTime<Utc>) -> DbResult<()> {
+    let error: String = error.chars().take(2000).collect();
+    on_db!(db, |p| sqlx::query(
+        "UPDATE jobs SET locked_until = NULL, last_error = $2, run_at = $3 WHERE id = $1"
+    )
+    .bind(&job.id)
+    .bind(&error)
+    .bind(now + backoff(job.attempts))
+    .execute(p)
+    .await?
+    .rows_affected());
+    Ok(())
+}
+
+/// Runs one claimed job and records the outcome. `true` when it succeeded.
+async fn run_claimed(db: &Db, c: &Claimed, now: DateTime<Utc>) -> DbResult<bool> {
+    let result = match serde_json::from_str::<Job>(&c.payload) {
+        Ok(job) => job.run(db, now).await,
+        Err(e) => Err(anyhow::anyhow!("unreadable {} payload: {e}", c.kind)),
+    };
+    match result {
+        Ok(()) => {
+            finish_ok(db, &c.id, now).await?;
+            Ok(true)
+        }
+        Err(e) => {
+            let msg = format!("{e:#}");
+            if c.attempts >= c.max_attempts {
+                tracing::error!(job = %c.id, kind = %c.kind, attempts = c.attempts, error = %msg, "job failed for the last time");
+            } else {
+                tracing::warn!(job = %c.id, kind = %c.kind, attempts = c.attempts, error = %msg, "job failed; will retry");
+            }
+            finish_err(db, c, &msg, now).await?;
+            Ok(false)
+        }
+    }
+}
+
+/// Claims and runs, one by one, every job due at `now`; returns how many ran (failed runs
+/// count too: a failed job is moved to its retry time, after `now`). Safe to call from
+/// several workers at once: each job runs in exactly one of them.
+pub async fn run_due(db: &Db, now: DateTime<Utc>) -> DbResult<usize> {
+    let mut ran = 0;
+    while let Some(c) = claim(db, now).await? {
+        run_claimed(db, &c, now).await?;
+        ran += 1;
+    }
+    Ok(ran)
+}
+
+/// The node's worker: runs due jobs every [`POLL_INTERVAL`] until `shutdown` turns true
+/// (or its sender is dropped). A database error is logged and retried on the next tick.
+pub fn spawn_worker(
+    db: Db,
+    mut shutdown: tokio::sync::watch::Receiver<bool>,
+) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        loop {
+            if *shutdown.borrow() {
+                break;
+            }
+            if let Err(e) = run_due(&db, Utc::now()).await {
+                tracing::warn!(error = %e, "job worker: cannot run due jobs");
+            }
+            tokio::select! {
+                _ = tokio::time::sleep(POLL_INTERVAL) => {}
+                changed = shutdown.changed() => {
+                    if changed.is_err() {
+                        break;
+                    }
+                }
+            }
+        }
+        tracing::debug!("job worker stopped");
+    })
+}
+
+/// A stored job's state, for the CLI and tests.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct JobRow {
+    pub id: String,
+    pub kind: String,
+    pub payload: String,
+    pub dedupe_key: Option<String>,
+    pub run_at: DateTime<Utc>,
+    pub attempts: i64,
+    pub max_attempts: i64,
+    pub locked_until: Option<DateTime<Utc>>,
+    pub last_error: Option<String>,
+    pub done_at: Option<DateTime<Utc>>,
+}
+
+/// Every stored job, oldest `run_at` first.
+pub async fn list(db: &Db) -> DbResult<Vec<JobRow>> {
+    Ok(on_db!(db, |p| sqlx::query_as(
+        "SELECT id, kind, payload, dedupe_key, run_at, attempts, max_attempts, locked_until, \
+         last_error, done_at FROM jobs ORDER BY run_at, id"
+    )
+    .fetch_all(p)
+    .await?))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_and_caps() {
+        assert_eq!(backoff(1), Duration::seconds(30));
+        assert_eq!(backoff(2), Duration::seconds(60));
+        assert_eq!(backoff(3), Duration::seconds(120));
+        assert_eq!(backoff(50), Duration::hours(6));
+    }
+
+    #[test]
+    fn payload_round_trips() {
+        let j = Job::PublishPost {
+            post_id: "p1".into(),
+        };
+        let s = serde_json::to_string(&j).expect("json");
+        assert_eq!(s, r#"{"kind":"publish_post","post_id":"p1"}"#);
+        assert_eq!(serde_json::from_str::<Job>(&s).expect("back"), j);
+    }
+}
