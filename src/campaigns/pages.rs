@@ -365,7 +365,24 @@ pub struct FeaturedView {
     pub funded: bool,
 }
 
-async fn front_page(State(s): State<AppState>, Lang(tr): Lang) -> Result<Response, AppError> {
+async fn front_page(
+    State(s): State<AppState>,
+    Lang(tr): Lang,
+    uri: http::Uri,
+) -> Result<Response, AppError> {
+    // Old WordPress links (`/?p=123`, `/?page_id=7`) land here: answer them from the
+    // redirects table the importer fills.
+    if uri.query().is_some_and(|q| {
+        q.split('&')
+            .any(|kv| kv.starts_with("p=") || kv.starts_with("page_id="))
+    }) && let Some(to) = crate::blog::pages::redirect_target(&s, &uri).await?
+    {
+        return Ok((
+            http::StatusCode::MOVED_PERMANENTLY,
+            [(http::header::LOCATION, to)],
+        )
+            .into_response());
+    }
     let featured = match repo::featured(&s.db).await? {
         Some(c) => {
             let t = repo::totals(&s.db, &c.id).await?;
