@@ -28,6 +28,8 @@ TMP=$(mktemp -d /tmp/shelfraiser-bench-all.XXXXXX)
 trap 'rm -rf "$TMP"' EXIT
 trap 'exit 130' INT TERM
 
+PREBUILT=""
+[[ -n "${SHELFRAISER_BIN:-}" ]] && PREBUILT=1
 if [[ -z "${SHELFRAISER_BIN:-}" || -z "${DONATION_LOAD_BIN:-}" ]]; then
     echo "== build (release: server and load driver, shared by both benches)"
     sr_build_release "$ROOT"
@@ -56,6 +58,8 @@ cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)
 mem=$(awk '/^MemTotal:/ {printf "%.1f GiB", $2 / 1048576}' /proc/meminfo)
 kernel=$(uname -r)
 rev=$(sr_git_rev "$ROOT")
+# A binary given by the caller may come from another tree than the one checked out.
+[[ -n "${PREBUILT:-}" ]] && rev="$rev (checked out; the binaries were given prebuilt)"
 binary_note="release build"
 [[ "$SHELFRAISER_BIN" == */debug/* ]] && binary_note="debug build"
 binary_note="$binary_note, built $(date -u -r "$SHELFRAISER_BIN" +%Y-%m-%dT%H:%MZ 2>/dev/null || echo '?')"

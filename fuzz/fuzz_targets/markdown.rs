@@ -32,7 +32,10 @@ fn check_html(md: &str, html: &str) {
                 "style attribute on <{}>\n  input:  {md:?}\n  output: {html:?}",
                 tag.name
             );
-            if matches!(name.as_str(), "href" | "src" | "action" | "formaction" | "xlink:href") {
+            if matches!(
+                name.as_str(),
+                "href" | "src" | "action" | "formaction" | "xlink:href"
+            ) {
                 // What a browser's URL parser looks at (WHATWG URL): entities decoded, leading
                 // and trailing C0 controls and spaces trimmed, tabs and newlines removed
                 // anywhere (other control characters inside make the scheme invalid, so the

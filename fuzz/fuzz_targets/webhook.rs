@@ -66,7 +66,10 @@ fuzz_target!(|data: &[u8]| {
                     );
                 }
             } else {
-                assert!(r.is_err(), "a callback signed at {t} (now {NOW}) was accepted");
+                assert!(
+                    r.is_err(),
+                    "a callback signed at {t} (now {NOW}) was accepted"
+                );
             }
         }
     }

@@ -112,7 +112,7 @@ pub struct PostJson {
     pub updated_at: DateTime<Utc>,
 }
 
-fn invalid(fields: BTreeMap<String, String>) -> Response {
+fn invalid(fields: BTreeMap<String, String>, request_id: &str) -> Response {
     let message = fields.values().cloned().collect::<Vec<_>>().join("; ");
     (
         StatusCode::UNPROCESSABLE_ENTITY,
@@ -120,7 +120,7 @@ fn invalid(fields: BTreeMap<String, String>) -> Response {
             error: crate::campaigns::api::ErrorDetail {
                 code: "invalid".into(),
                 message,
-                request_id: String::new(),
+                request_id: request_id.to_string(),
             },
             fields,
         }),
@@ -145,15 +145,19 @@ fn invalid(fields: BTreeMap<String, String>) -> Response {
 )]
 async fn create(
     State(s): State<AppState>,
+    request_id: Option<axum::Extension<tower_http::request_id::RequestId>>,
     me: CurrentMember,
     body: Result<Json<CreatePostJson>, axum::extract::rejection::JsonRejection>,
 ) -> Result<Response, AppError> {
+    let request_id = request_id
+        .and_then(|r| r.0.header_value().to_str().ok().map(str::to_string))
+        .unwrap_or_default();
     let Json(b) = match body {
         Ok(b) => b,
         Err(e) => {
             let mut f = BTreeMap::new();
             f.insert("body".to_string(), e.body_text());
-            return Ok(invalid(f));
+            return Ok(invalid(f, &request_id));
         }
     };
     let mut f = BTreeMap::new();
@@ -259,7 +263,7 @@ async fn create(
         }
     }
     if !f.is_empty() {
-        return Ok(invalid(f));
+        return Ok(invalid(f, &request_id));
     }
     let actor = Actor {
         member_id: Some(me.member.id.clone()),
@@ -281,6 +285,7 @@ async fn create(
             errs.into_iter()
                 .map(|(k, c)| (k.to_string(), write::describe(k, c)))
                 .collect(),
+            &request_id,
         )),
         Err(WriteError::NotFound) => Err(AppError::NotFound),
         Err(WriteError::Duplicate) => Err(AppError::Conflict("duplicate".into())),

@@ -14,6 +14,7 @@ mod console;
 mod donations;
 mod durability;
 mod flow;
+mod fuzz_corpus;
 mod jobs;
 mod live;
 mod passkeys;
