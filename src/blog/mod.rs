@@ -5,6 +5,7 @@ pub mod api;
 pub mod comments;
 pub mod embeds;
 pub mod feeds;
+pub mod images;
 pub mod likes;
 pub mod meta;
 pub mod pages;

@@ -438,6 +438,8 @@ pub struct PostPage {
     pub csrf: String,
     pub password_error: String,
     pub campaign: Option<(String, String)>,
+    /// The featured image's `<img>` (`blog::images::featured`), or empty.
+    pub featured_html: String,
     /// The comment thread, form and like button (`blog::comments::comments_section`).
     pub comments: String,
 }
@@ -454,6 +456,14 @@ async fn render_post(
     if p.is_protected() && unlocked {
         e.body_html = body_html(tr, &p.body_md);
     }
+    // Uploaded images in responsive sizes (blog/images.rs).
+    if !e.body_html.is_empty() {
+        e.body_html = super::images::responsive(&s.db, &e.body_html).await?;
+    }
+    let featured_html = match p.featured_image_url.as_deref() {
+        Some(url) if !locked => super::images::featured(&s.db, url).await?,
+        _ => String::new(),
+    };
     let terms: Vec<Term> = repo::terms_of(&s.db, &p.id).await?;
     let campaign = match &p.campaign_id {
         Some(id) => crate::campaigns::repo::by_id(&s.db, id)
@@ -494,6 +504,7 @@ async fn render_post(
         super::comments::comments_section(s, tr, &p.id, &e.path).await?
     };
     let page = PostPage {
+        featured_html,
         comments,
         page: PageCtx::new(s, tr, &e.path),
         meta: Meta {

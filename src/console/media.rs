@@ -3,6 +3,10 @@
 //! [`MAX_WIDTH`] pixels wide and re-encoded (which drops EXIF, GPS and every other
 //! metadata block). The result is stored in the `media` table, so every app node serves it,
 //! at `/media/<id>.<ext>` with a year-long immutable cache (the id never gets new bytes).
+//!
+//! Post images ([`process_with_variants`]) also keep narrower copies at
+//! [`VARIANT_WIDTHS`] (only those narrower than the stored original), rows linked to the
+//! original by `parent_id`, served at `/media/<id>-<width>.<ext>` (see `blog::images`).
 
 use std::io::Cursor;
 
@@ -21,6 +25,8 @@ use crate::{on_db, on_tx};
 pub const MAX_UPLOAD_BYTES: usize = 5 * 1024 * 1024;
 /// Wider images are scaled down to this width.
 pub const MAX_WIDTH: u32 = 1600;
+/// Widths of the narrower copies kept for post images.
+pub const VARIANT_WIDTHS: [u32; 2] = [480, 960];
 /// Larger source dimensions are refused before decoding (decompression bombs).
 const MAX_SOURCE_SIDE: u32 = 12_000;
 
@@ -67,6 +73,35 @@ pub struct Processed {
 /// Checks, decodes, scales and re-encodes an upload. CPU-bound: call it off the async
 /// threads ([`process_blocking`]).
 pub fn process(bytes: &[u8]) -> Result<Processed, MediaError> {
+    let (kind, img) = decode(bytes)?;
+    encode(kind, &img)
+}
+
+/// [`process`], plus the narrower copies at [`VARIANT_WIDTHS`] that are narrower than the
+/// stored original, as `(width, image)`.
+pub fn process_with_variants(bytes: &[u8]) -> Result<(Processed, Vec<Processed>), MediaError> {
+    let (kind, img) = decode(bytes)?;
+    let original = encode(kind, &img)?;
+    let mut variants = Vec::new();
+    for w in VARIANT_WIDTHS {
+        if w < img.width() {
+            variants.push(encode(kind, &scale_to(&img, w))?);
+        }
+    }
+    Ok((original, variants))
+}
+
+fn scale_to(img: &DynamicImage, width: u32) -> DynamicImage {
+    let h = (u64::from(img.height()) * u64::from(width) / u64::from(img.width())).max(1);
+    img.resize_exact(
+        width,
+        u32::try_from(h).unwrap_or(1),
+        image::imageops::FilterType::Triangle,
+    )
+}
+
+/// Checks and decodes an upload, turned upright and at most [`MAX_WIDTH`] wide.
+fn decode(bytes: &[u8]) -> Result<(Kind, DynamicImage), MediaError> {
     if bytes.len() > MAX_UPLOAD_BYTES {
         return Err(MediaError::TooLarge);
     }
@@ -89,13 +124,13 @@ pub fn process(bytes: &[u8]) -> Result<Processed, MediaError> {
     let mut img = DynamicImage::from_decoder(decoder).map_err(|_| MediaError::Undecodable)?;
     img.apply_orientation(orientation);
     if img.width() > MAX_WIDTH {
-        let h = (u64::from(img.height()) * u64::from(MAX_WIDTH) / u64::from(img.width())).max(1);
-        img = img.resize_exact(
-            MAX_WIDTH,
-            u32::try_from(h).unwrap_or(1),
-            image::imageops::FilterType::Triangle,
-        );
+        img = scale_to(&img, MAX_WIDTH);
     }
+    Ok((kind, img))
+}
+
+/// Re-encodes a decoded image (no metadata is written).
+fn encode(kind: Kind, img: &DynamicImage) -> Result<Processed, MediaError> {
     let (width, height) = (img.width(), img.height());
     let mut out = Vec::new();
     // Photos (JPEG, and WebP without transparency) become JPEG; PNG and transparent WebP
@@ -143,43 +178,104 @@ pub async fn process_blocking(bytes: Vec<u8>) -> Result<Processed, MediaError> {
         .unwrap_or(Err(MediaError::Undecodable))
 }
 
+/// [`process_with_variants`] on the blocking thread pool.
+pub async fn process_with_variants_blocking(
+    bytes: Vec<u8>,
+) -> Result<(Processed, Vec<Processed>), MediaError> {
+    tokio::task::spawn_blocking(move || process_with_variants(&bytes))
+        .await
+        .unwrap_or(Err(MediaError::Undecodable))
+}
+
 /// Stores a processed image inside `tx`; returns its public path (`/media/<id>.<ext>`).
 pub async fn insert_in(tx: &mut Tx, p: &Processed, created_by: Option<&str>) -> DbResult<String> {
     let id = uuid::Uuid::new_v4().simple().to_string();
+    insert_row(tx, &id, p, created_by, None).await?;
+    Ok(format!("/media/{id}.{}", p.ext))
+}
+
+/// Stores an image and its narrower copies inside `tx`; returns the original's public path.
+pub async fn insert_with_variants_in(
+    tx: &mut Tx,
+    p: &Processed,
+    variants: &[Processed],
+    created_by: Option<&str>,
+) -> DbResult<String> {
+    let id = uuid::Uuid::new_v4().simple().to_string();
+    insert_row(tx, &id, p, created_by, None).await?;
+    for v in variants {
+        let vid = uuid::Uuid::new_v4().simple().to_string();
+        insert_row(tx, &vid, v, created_by, Some((&id, v.width))).await?;
+    }
+    Ok(format!("/media/{id}.{}", p.ext))
+}
+
+async fn insert_row(
+    tx: &mut Tx,
+    id: &str,
+    p: &Processed,
+    created_by: Option<&str>,
+    parent: Option<(&str, u32)>,
+) -> DbResult<()> {
+    let parent_id = parent.map(|(id, _)| id);
+    let variant_width = parent.map(|(_, w)| i64::from(w));
     on_tx!(tx, |c| sqlx::query(
-        "INSERT INTO media (id, content_type, bytes, width, height, created_by, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7)"
+        "INSERT INTO media (id, content_type, bytes, width, height, created_by, created_at, \
+         parent_id, variant_width) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
     )
-    .bind(&id)
+    .bind(id)
     .bind(p.content_type)
     .bind(&p.bytes)
     .bind(i64::from(p.width))
     .bind(i64::from(p.height))
     .bind(created_by)
     .bind(Utc::now())
+    .bind(parent_id)
+    .bind(variant_width)
     .execute(&mut *c)
     .await?
     .rows_affected());
-    Ok(format!("/media/{id}.{}", p.ext))
+    Ok(())
 }
 
-/// `GET /media/{id}.{ext}`: public, immutable.
+/// `GET /media/{id}.{ext}` (the original) and `GET /media/{id}-{width}.{ext}` (a narrower
+/// copy): public, immutable.
 pub async fn serve(
     State(s): State<AppState>,
     Path(file): Path<String>,
     headers: HeaderMap,
 ) -> Result<Response, AppError> {
-    let (id, ext) = file.split_once('.').ok_or(AppError::NotFound)?;
+    let (stem, ext) = file.split_once('.').ok_or(AppError::NotFound)?;
+    let (id, width) = match stem.split_once('-') {
+        Some((id, w)) => {
+            let w: u32 = w.parse().map_err(|_| AppError::NotFound)?;
+            if !VARIANT_WIDTHS.contains(&w) || w.to_string() != stem[id.len() + 1..] {
+                return Err(AppError::NotFound);
+            }
+            (id, Some(w))
+        }
+        None => (stem, None),
+    };
     if id.len() != 32 || !id.bytes().all(|b| b.is_ascii_hexdigit()) {
         return Err(AppError::NotFound);
     }
-    let row: Option<(String, Vec<u8>)> = on_db!(&s.db, |p| sqlx::query_as(
-        "SELECT content_type, bytes FROM media WHERE id = $1"
-    )
-    .bind(id)
-    .fetch_optional(p)
-    .await
-    .map_err(crate::db::DbError::from)?);
+    let row: Option<(String, Vec<u8>)> = match width {
+        None => on_db!(&s.db, |p| sqlx::query_as(
+            "SELECT content_type, bytes FROM media WHERE id = $1 AND parent_id IS NULL"
+        )
+        .bind(id)
+        .fetch_optional(p)
+        .await
+        .map_err(crate::db::DbError::from)?),
+        Some(w) => on_db!(&s.db, |p| sqlx::query_as(
+            "SELECT content_type, bytes FROM media WHERE parent_id = $1 AND variant_width = $2"
+        )
+        .bind(id)
+        .bind(i64::from(w))
+        .fetch_optional(p)
+        .await
+        .map_err(crate::db::DbError::from)?),
+    };
     let (content_type, bytes) = row.ok_or(AppError::NotFound)?;
     let want = match ext {
         "jpg" => "image/jpeg",
@@ -189,7 +285,7 @@ pub async fn serve(
     if content_type != want {
         return Err(AppError::NotFound);
     }
-    let etag = format!("\"{id}\"");
+    let etag = format!("\"{stem}\"");
     let cached = headers
         .get(header::IF_NONE_MATCH)
         .and_then(|v| v.to_str().ok())
@@ -247,6 +343,14 @@ mod tests {
             process(b"not an image"),
             Err(MediaError::NotAnImage)
         ));
+        let (orig, variants) = process_with_variants(&png(2000, 1000)).expect("processed");
+        assert_eq!(orig.width, 1600);
+        let sizes: Vec<_> = variants.iter().map(|v| (v.width, v.height)).collect();
+        assert_eq!(sizes, vec![(480, 240), (960, 480)]);
+        let (_, variants) = process_with_variants(&png(700, 100)).expect("processed");
+        assert_eq!(variants.len(), 1);
+        let (_, variants) = process_with_variants(&png(300, 100)).expect("processed");
+        assert!(variants.is_empty());
         let mut broken = png(4, 4);
         broken.truncate(20);
         assert!(matches!(process(&broken), Err(MediaError::Undecodable)));

@@ -1,6 +1,7 @@
 //! Writing the blog in the console: `/admin/posts` lists posts (filter by status),
 //! `/admin/posts/new` and `/admin/posts/{id}` show the editor. The editor posts multipart
-//! (a featured image may come along) with `action` = `preview` (server-side, nothing
+//! (a featured image, and an "insert image" upload whose Markdown is appended to the body,
+//! may come along; both are stored with narrower copies for responsive pages) with `action` = `preview` (server-side, nothing
 //! stored), `save`, `publish` or `unpublish`; every save goes through
 //! [`blog::write`](crate::blog::write), which audits `post.created` / `post.updated` /
 //! `post.published`.
@@ -43,6 +44,8 @@ pub struct PostForm {
     pub campaign: String,
     pub slug: String,
     pub remove_image: bool,
+    /// Alt text for the "insert image" upload.
+    pub insert_alt: String,
 }
 
 impl PostForm {
@@ -73,6 +76,7 @@ impl PostForm {
             campaign: p.campaign_id.clone().unwrap_or_default(),
             slug: p.slug.clone(),
             remove_image: false,
+            insert_alt: String::new(),
         }
     }
 
@@ -91,6 +95,7 @@ impl PostForm {
             campaign: f.text("campaign", 100),
             slug: f.text("slug", write::MAX_SLUG + 50),
             remove_image: f.checked("remove_image"),
+            insert_alt: f.text("insert_alt", 500),
         }
     }
 }
@@ -501,33 +506,88 @@ fn multipart_error(e: MultipartError) -> Response {
     }
 }
 
-/// The posted fields and the `image` file (`None` when none was chosen); the flag is set
-/// when the file is over [`MAX_UPLOAD_BYTES`] (the rest of the body is still read).
-async fn read_multipart(mp: &mut Multipart) -> Result<(Fields, Option<Vec<u8>>, bool), Response> {
+/// What the editor posted.
+struct Posted {
+    fields: Fields,
+    /// The featured `image` file (`None` when none was chosen).
+    image: Option<Vec<u8>>,
+    /// The `insert_image` file, to add to the body.
+    insert: Option<Vec<u8>>,
+    /// The file field that was over [`MAX_UPLOAD_BYTES`] (the rest of the body is still
+    /// read).
+    too_large: Option<&'static str>,
+}
+
+async fn read_multipart(mp: &mut Multipart) -> Result<Posted, Response> {
     let mut fields = Vec::new();
-    let mut file: Option<Vec<u8>> = None;
-    let mut too_large = false;
+    let mut image: Option<Vec<u8>> = None;
+    let mut insert: Option<Vec<u8>> = None;
+    let mut too_large = None;
     while let Some(mut field) = mp.next_field().await.map_err(multipart_error)? {
         let name = field.name().unwrap_or("").to_string();
-        if name == "image" {
+        let file_field = match name.as_str() {
+            "image" => Some("image"),
+            "insert_image" => Some("insert_image"),
+            _ => None,
+        };
+        if let Some(which) = file_field {
             let mut buf = Vec::new();
+            let mut over = false;
             while let Some(chunk) = field.chunk().await.map_err(multipart_error)? {
                 if buf.len() + chunk.len() > MAX_UPLOAD_BYTES {
-                    too_large = true;
+                    over = true;
                     buf.clear();
-                } else if !too_large {
+                } else if !over {
                     buf.extend_from_slice(&chunk);
                 }
             }
-            if !buf.is_empty() && !too_large {
-                file = Some(buf);
+            if over {
+                too_large.get_or_insert(which);
+            } else if !buf.is_empty() {
+                if which == "image" {
+                    image = Some(buf);
+                } else {
+                    insert = Some(buf);
+                }
             }
         } else if fields.len() < 500 {
             let text = field.text().await.map_err(multipart_error)?;
             fields.push((name, text));
         }
     }
-    Ok((Fields(fields), file, too_large))
+    Ok(Posted {
+        fields: Fields(fields),
+        image,
+        insert,
+        too_large,
+    })
+}
+
+fn media_error(err: MediaError) -> (&'static str, StatusCode) {
+    match err {
+        MediaError::TooLarge => (
+            "console-error-image-too-large",
+            StatusCode::PAYLOAD_TOO_LARGE,
+        ),
+        MediaError::NotAnImage => ("console-error-image-type", StatusCode::UNPROCESSABLE_ENTITY),
+        MediaError::Undecodable => (
+            "console-error-image-broken",
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+    }
+}
+
+/// Alt text made safe inside Markdown's `![…]` (one line, no brackets).
+fn markdown_alt(alt: &str) -> String {
+    alt.chars()
+        .map(|c| match c {
+            '[' | ']' | '\\' | '\n' | '\r' => ' ',
+            c => c,
+        })
+        .collect::<String>()
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 async fn save_any(
@@ -546,7 +606,12 @@ async fn save_any(
     };
     let zone = zone_of(&s, &me, post.as_ref()).await?;
     let tr = &r.tr;
-    let (fields, image, too_large) = match read_multipart(&mut mp).await {
+    let Posted {
+        fields,
+        image,
+        insert,
+        too_large,
+    } = match read_multipart(&mut mp).await {
         Ok(x) => x,
         Err(res) => return Ok(res),
     };
@@ -576,9 +641,9 @@ async fn save_any(
         )
         .await;
     }
-    if too_large {
+    if let Some(which) = too_large {
         let mut e = Errors::default();
-        e.add("image", tr.t("console-error-image-too-large"));
+        e.add(which, tr.t("console-error-image-too-large"));
         return show(
             form,
             e,
@@ -590,6 +655,46 @@ async fn save_any(
     }
     if action == "preview" {
         return show(form, Errors::default(), String::new(), StatusCode::OK, true).await;
+    }
+    // "Insert image": stored (with its narrower copies) and appended to the body as
+    // Markdown; the alt text is required.
+    if let Some(bytes) = insert {
+        let alt = markdown_alt(&form.insert_alt);
+        if alt.is_empty() {
+            let mut e = Errors::default();
+            e.add("insert_alt", tr.t("console-post-error-insert-alt"));
+            return show(
+                form,
+                e,
+                tr.t("error-form"),
+                StatusCode::UNPROCESSABLE_ENTITY,
+                false,
+            )
+            .await;
+        }
+        match media::process_with_variants_blocking(bytes).await {
+            Ok((processed, variants)) => {
+                let mut tx = s.db.begin().await?;
+                let url = media::insert_with_variants_in(
+                    &mut tx,
+                    &processed,
+                    &variants,
+                    Some(&me.member.id),
+                )
+                .await?;
+                tx.commit().await?;
+                let body = form.body.trim_end();
+                let sep = if body.is_empty() { "" } else { "\n\n" };
+                form.body = format!("{body}{sep}![{alt}]({url})\n");
+                form.insert_alt.clear();
+            }
+            Err(err) => {
+                let (key, status) = media_error(err);
+                let mut e = Errors::default();
+                e.add("insert_image", tr.t(key));
+                return show(form, e, tr.t("error-form"), status, false).await;
+            }
+        }
     }
     let author_id = match &post {
         Some(p) => p.author_id.clone().or_else(|| Some(me.member.id.clone())),
@@ -614,27 +719,21 @@ async fn save_any(
         }
     };
     if let Some(bytes) = image {
-        match media::process_blocking(bytes).await {
-            Ok(processed) => {
+        match media::process_with_variants_blocking(bytes).await {
+            Ok((processed, variants)) => {
                 let mut tx = s.db.begin().await?;
-                let url = media::insert_in(&mut tx, &processed, Some(&me.member.id)).await?;
+                let url = media::insert_with_variants_in(
+                    &mut tx,
+                    &processed,
+                    &variants,
+                    Some(&me.member.id),
+                )
+                .await?;
                 tx.commit().await?;
                 new.featured_image_url = Some(url);
             }
             Err(err) => {
-                let (key, status) = match err {
-                    MediaError::TooLarge => (
-                        "console-error-image-too-large",
-                        StatusCode::PAYLOAD_TOO_LARGE,
-                    ),
-                    MediaError::NotAnImage => {
-                        ("console-error-image-type", StatusCode::UNPROCESSABLE_ENTITY)
-                    }
-                    MediaError::Undecodable => (
-                        "console-error-image-broken",
-                        StatusCode::UNPROCESSABLE_ENTITY,
-                    ),
-                };
+                let (key, status) = media_error(err);
                 let mut e = Errors::default();
                 e.add("image", tr.t(key));
                 return show(form, e, tr.t("error-form"), status, false).await;

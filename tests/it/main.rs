@@ -6,6 +6,7 @@ mod harness;
 
 mod authz;
 mod bad_input;
+mod blog_images;
 mod blog_read;
 mod blog_write;
 mod cli;
