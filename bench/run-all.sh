@@ -4,14 +4,14 @@
 # Runs every benchmark and writes bench/RESULTS.md: the machine, the date, each figure with its
 # target and verdict.
 #
-#   bench/run-all.sh            # full runs (about 2 minutes of load after the release build)
+#   bench/run-all.sh            # full runs (about 3 minutes of load after the release build)
 #   SMOKE=1 bench/run-all.sh    # tiny runs (passed through to each bench): checks they still work
 #
-# Runs bench/campaign-page.sh and bench/donations.sh (each also appends its rows to
+# Runs bench/campaign-page.sh, bench/donations.sh and bench/blog.sh (each also appends its rows to
 # bench/out/*.md) on one shared release build, then writes bench/RESULTS.md (or $RESULTS).
-# SHELFRAISER_BIN / DONATION_LOAD_BIN and every other variable of the two benches pass through.
+# SHELFRAISER_BIN / DONATION_LOAD_BIN and every other variable of the benches pass through.
 #
-# Exit status: 0 if both benches passed (under SMOKE=1: if both ran), 1 otherwise. RESULTS.md is
+# Exit status: 0 if every bench passed (under SMOKE=1: if all ran), 1 otherwise. RESULTS.md is
 # written either way, with what the benches printed.
 set -euo pipefail
 
@@ -41,7 +41,7 @@ started=$(date -u +%Y-%m-%dT%H:%MZ)
 # The machine may be shared: its load before and after the runs goes into the results.
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 failed=()
-for bench in campaign-page donations; do
+for bench in campaign-page donations blog; do
     echo
     if [[ "$SMOKE" == 1 ]]; then echo "--- bench/$bench.sh (SMOKE=1)"; else echo "--- bench/$bench.sh"; fi
     set +e
@@ -149,6 +149,34 @@ if head:
 if not found:
     rows.append(("Donations", "no result", "-", f"bench failed (exit {don_rc or '?'})"))
 
+# blog: the "  label   value" summary lines after "Blog — N posts, M comments".
+blog = read("blog.log")
+blog_rc = read("blog.rc").strip()
+bhead = re.search(r"^Blog — (\d+) posts, (\d+) comments \(([\d.]+) MB export\)", blog, re.M)
+blog_setup = f"{bhead.group(1)} posts, {bhead.group(2)} comments ({bhead.group(3)} MB WXR), wrk -c64" if bhead else "?"
+if bhead:
+    for line in blog[bhead.end():].splitlines():
+        m = re.match(r"^  (import|import max RSS|large export)\s{2,}(.*)$", line)
+        if m:
+            label, value = m.groups()
+            if label == "import":
+                secs = num(value)
+                rows.append(("Blog: WordPress import", f"{secs:.2f} s" if secs is not None else "?",
+                             "< 60 s", "PASS" if secs is not None and secs < 60 else "FAIL"))
+            elif label == "import max RSS":
+                rows.append(("Blog: import peak memory (max RSS)", value, "-", "-"))
+            else:
+                rows.append(("Blog: large export import", value, "-", "-"))
+            continue
+        m = re.match(r"^  (home|post|category|month) (\S+)\s+([\d.]+) req/s, p99 ([\d.]+) ms .*errors (\d+)$", line)
+        if m:
+            name, path, rps, p99, errs = m.groups()
+            good = float(p99) <= 20 and errs == "0"
+            rows.append((f"Blog {name} ({path}): req/s, p99", f"{float(rps):,.0f} req/s, p99 {float(p99):.2f} ms",
+                         "p99 <= 20 ms, 0 errors", ("PASS" if good else "FAIL") + f" ({errs} errors)"))
+else:
+    rows.append(("Blog", "no result", "-", f"bench failed (exit {blog_rc or '?'})"))
+
 mode = "SMOKE (tiny runs; figures mean nothing)" if smoke else "full"
 lines = [
     "# Benchmark results",
@@ -170,6 +198,7 @@ lines = [
     f"| load average (1, 5, 15 min) | {meta['load']} |",
     f"| campaign page run | {page_setup}; app and nginx alternate on the same cores |",
     f"| donations run | {don_setup} |",
+    f"| blog run | {blog_setup} |",
     "",
     "| figure | value | target | verdict |",
     "| --- | --- | --- | --- |",
@@ -181,6 +210,8 @@ lines += [
     "app p99 at most 20 ms, and the gzip'd page within 14 KB (the first round trips of a new",
     "connection); see \`bench/campaign-page.sh\`. Donations have no throughput target: the bench",
     "fails on any request error or a ledger that does not verify (\`bench/donations.sh\`).",
+    "Blog: import of the generated WordPress export under 60 s, p99 at most 20 ms on every page",
+    "(\`bench/blog.sh\`).",
     "",
 ]
 open(out, "w").write("\n".join(lines))
