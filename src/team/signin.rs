@@ -777,19 +777,80 @@ fn invite_view(s: &AppState, tr: &I18n, token: &str, m: Option<&Member>) -> Invi
     }
 }
 
+/// A page with a "choose a password" form reached from a single-use link.
+trait PasswordLinkPage: Template {
+    fn feedback(&mut self) -> (&mut String, &mut FieldErrors);
+}
+
+impl PasswordLinkPage for InvitePage {
+    fn feedback(&mut self) -> (&mut String, &mut FieldErrors) {
+        (&mut self.notice, &mut self.errors)
+    }
+}
+
+impl PasswordLinkPage for ResetPasswordPage {
+    fn feedback(&mut self) -> (&mut String, &mut FieldErrors) {
+        (&mut self.notice, &mut self.errors)
+    }
+}
+
+/// The steps the invitation and the reset forms share: the link must still be valid for a
+/// member in `status`, the form must pass CSRF and the password rules, then the link is used
+/// (once, even with two nodes racing) and the new hash stored. `Ok(Err(page))` is the page to
+/// send back instead (410 for a dead link, 422 for a bad form).
+#[allow(clippy::too_many_arguments)]
+async fn password_from_link<P: PasswordLinkPage>(
+    s: &AppState,
+    tr: &I18n,
+    token: &str,
+    purpose: Purpose,
+    status: &str,
+    headers: &HeaderMap,
+    f: &NewPasswordForm,
+    view: impl Fn(Option<&Member>) -> P,
+) -> Result<Result<Member, Response>, AppError> {
+    let m = link_member(&s.db, token, purpose, status).await?;
+    let mut page = view(m.as_ref());
+    let Some(m) = m else {
+        return Ok(Err(page_response(StatusCode::GONE, page.render()?)));
+    };
+    let refused = if !csrf::check(&s.csrf, headers, Some(&f.csrf), Utc::now()) {
+        Some((tr.t("error-csrf"), FieldErrors::default()))
+    } else {
+        let errors = check_new_password(tr, f);
+        (!errors.is_empty()).then(|| (tr.t("error-form"), errors))
+    };
+    if let Some((notice, errors)) = refused {
+        let (n, e) = page.feedback();
+        (*n, *e) = (notice, errors);
+        return Ok(Err(page_response(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            page.render()?,
+        )));
+    }
+    let hash = password::hash_async(&f.password).await?;
+    if links::consume(&s.db, token, purpose).await?.as_deref() != Some(m.id.as_str()) {
+        return Ok(Err(page_response(StatusCode::GONE, view(None).render()?)));
+    }
+    repo::set_password_hash(&s.db, &m.id, &hash).await?;
+    Ok(Ok(m))
+}
+
 async fn invite_page(
     State(s): State<AppState>,
     Lang(tr): Lang,
     Path(token): Path<String>,
 ) -> Result<Response, AppError> {
     let m = link_member(&s.db, &token, Purpose::Invite, "invited").await?;
-    let page = invite_view(&s, &tr, &token, m.as_ref());
-    let status = if page.gone {
-        StatusCode::GONE
-    } else {
+    let status = if m.is_some() {
         StatusCode::OK
+    } else {
+        StatusCode::GONE
     };
-    Ok(page_response(status, page.render()?))
+    Ok(page_response(
+        status,
+        invite_view(&s, &tr, &token, m.as_ref()).render()?,
+    ))
 }
 
 async fn invite_submit(
@@ -800,36 +861,22 @@ async fn invite_submit(
     headers: HeaderMap,
     Form(f): Form<NewPasswordForm>,
 ) -> Result<Response, AppError> {
-    let m = link_member(&s.db, &token, Purpose::Invite, "invited").await?;
-    let mut page = invite_view(&s, &tr, &token, m.as_ref());
-    let Some(m) = m else {
-        return Ok(page_response(StatusCode::GONE, page.render()?));
-    };
-    if !csrf::check(&s.csrf, &headers, Some(&f.csrf), Utc::now()) {
-        page.notice = tr.t("error-csrf");
-        return Ok(page_response(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            page.render()?,
-        ));
-    }
-    page.errors = check_new_password(&tr, &f);
-    if !page.errors.is_empty() {
-        page.notice = tr.t("error-form");
-        return Ok(page_response(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            page.render()?,
-        ));
-    }
-    let hash = password::hash_async(&f.password).await?;
-    if links::consume(&s.db, &token, Purpose::Invite)
-        .await?
-        .as_deref()
-        != Some(m.id.as_str())
+    let view = |m: Option<&Member>| invite_view(&s, &tr, &token, m);
+    let m = match password_from_link(
+        &s,
+        &tr,
+        &token,
+        Purpose::Invite,
+        "invited",
+        &headers,
+        &f,
+        view,
+    )
+    .await?
     {
-        let page = invite_view(&s, &tr, &token, None);
-        return Ok(page_response(StatusCode::GONE, page.render()?));
-    }
-    repo::set_password_hash(&s.db, &m.id, &hash).await?;
+        Ok(m) => m,
+        Err(page) => return Ok(page),
+    };
     audit::record(
         &s.db,
         &client.actor(Some(&m.id), &m.email),
@@ -987,13 +1034,15 @@ async fn reset_token_page(
     Path(token): Path<String>,
 ) -> Result<Response, AppError> {
     let m = link_member(&s.db, &token, Purpose::Reset, "active").await?;
-    let page = reset_view(&s, &tr, &token, m.as_ref());
-    let status = if page.gone {
-        StatusCode::GONE
-    } else {
+    let status = if m.is_some() {
         StatusCode::OK
+    } else {
+        StatusCode::GONE
     };
-    Ok(page_response(status, page.render()?))
+    Ok(page_response(
+        status,
+        reset_view(&s, &tr, &token, m.as_ref()).render()?,
+    ))
 }
 
 async fn reset_token_submit(
@@ -1004,36 +1053,22 @@ async fn reset_token_submit(
     headers: HeaderMap,
     Form(f): Form<NewPasswordForm>,
 ) -> Result<Response, AppError> {
-    let m = link_member(&s.db, &token, Purpose::Reset, "active").await?;
-    let mut page = reset_view(&s, &tr, &token, m.as_ref());
-    let Some(m) = m else {
-        return Ok(page_response(StatusCode::GONE, page.render()?));
-    };
-    if !csrf::check(&s.csrf, &headers, Some(&f.csrf), Utc::now()) {
-        page.notice = tr.t("error-csrf");
-        return Ok(page_response(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            page.render()?,
-        ));
-    }
-    page.errors = check_new_password(&tr, &f);
-    if !page.errors.is_empty() {
-        page.notice = tr.t("error-form");
-        return Ok(page_response(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            page.render()?,
-        ));
-    }
-    let hash = password::hash_async(&f.password).await?;
-    if links::consume(&s.db, &token, Purpose::Reset)
-        .await?
-        .as_deref()
-        != Some(m.id.as_str())
+    let view = |m: Option<&Member>| reset_view(&s, &tr, &token, m);
+    let m = match password_from_link(
+        &s,
+        &tr,
+        &token,
+        Purpose::Reset,
+        "active",
+        &headers,
+        &f,
+        view,
+    )
+    .await?
     {
-        let page = reset_view(&s, &tr, &token, None);
-        return Ok(page_response(StatusCode::GONE, page.render()?));
-    }
-    repo::set_password_hash(&s.db, &m.id, &hash).await?;
+        Ok(m) => m,
+        Err(page) => return Ok(page),
+    };
     let ended = session::delete_all(&s.db, &m.id).await?;
     throttle::clear_account(&s.db, &m.email).await?;
     audit::record(
