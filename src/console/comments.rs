@@ -279,6 +279,17 @@ async fn load(
     Ok((comment, post))
 }
 
+/// The queue shown again at its first page with a notice, as 422: a refused form.
+async fn refuse(
+    s: &AppState,
+    me: &CurrentMember,
+    r: &Req,
+    from: &str,
+    notice: String,
+) -> Result<Response, AppError> {
+    render(s, me, r, from, 1, notice, StatusCode::UNPROCESSABLE_ENTITY).await
+}
+
 /// `POST /admin/comments/{id}/moderate`: `action` = approve | spam | trash | restore.
 pub async fn moderate(
     State(s): State<AppState>,
@@ -294,16 +305,7 @@ pub async fn moderate(
     let from = status_of(Some(f.from.as_str()));
     if !r.csrf_ok(&s, &me, Some(&f.csrf)) {
         let notice = r.tr.t("error-csrf");
-        return render(
-            &s,
-            &me,
-            &r,
-            from,
-            1,
-            notice,
-            StatusCode::UNPROCESSABLE_ENTITY,
-        )
-        .await;
+        return refuse(&s, &me, &r, from, notice).await;
     }
     let to = match f.action.as_str() {
         "approve" => "approved",
@@ -312,16 +314,7 @@ pub async fn moderate(
         "restore" => "pending",
         _ => {
             let notice = r.tr.t("console-comments-bad-action");
-            return render(
-                &s,
-                &me,
-                &r,
-                from,
-                1,
-                notice,
-                StatusCode::UNPROCESSABLE_ENTITY,
-            )
-            .await;
+            return refuse(&s, &me, &r, from, notice).await;
         }
     };
     if comment.status != to {
@@ -353,43 +346,16 @@ pub async fn reply(
     let from = status_of(Some(f.from.as_str()));
     if !r.csrf_ok(&s, &me, Some(&f.csrf)) {
         let notice = r.tr.t("error-csrf");
-        return render(
-            &s,
-            &me,
-            &r,
-            from,
-            1,
-            notice,
-            StatusCode::UNPROCESSABLE_ENTITY,
-        )
-        .await;
+        return refuse(&s, &me, &r, from, notice).await;
     }
     let body = f.body.trim();
     if body.is_empty() || body.chars().count() > c::BODY_MAX {
         let notice = r.tr.t("comments-error-body");
-        return render(
-            &s,
-            &me,
-            &r,
-            from,
-            1,
-            notice,
-            StatusCode::UNPROCESSABLE_ENTITY,
-        )
-        .await;
+        return refuse(&s, &me, &r, from, notice).await;
     }
     if parent.status != "approved" && parent.status != "pending" {
         let notice = r.tr.t("comments-error-parent");
-        return render(
-            &s,
-            &me,
-            &r,
-            from,
-            1,
-            notice,
-            StatusCode::UNPROCESSABLE_ENTITY,
-        )
-        .await;
+        return refuse(&s, &me, &r, from, notice).await;
     }
     let actor = r.actor(&me);
     if parent.status == "pending" {
