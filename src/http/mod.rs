@@ -237,13 +237,15 @@ async fn render_errors(State(s): State<AppState>, req: Request, next: Next) -> R
             .get(header::ACCEPT)
             .and_then(|v| v.to_str().ok())
             .is_some_and(|a| a.starts_with("application/json"));
-    let i18n = lang_of(req.headers());
-    let request_id = req
-        .extensions()
-        .get::<RequestId>()
-        .and_then(|r| r.header_value().to_str().ok())
-        .unwrap_or("")
-        .to_string();
+    // Only what choosing the language needs is kept (cheap clones); the language itself and
+    // the request id are worked out on the error path alone, not for every response.
+    let mut lang_headers = http::HeaderMap::new();
+    for name in [header::ACCEPT_LANGUAGE, header::COOKIE] {
+        for v in req.headers().get_all(&name) {
+            lang_headers.append(name.clone(), v.clone());
+        }
+    }
+    let request_id = req.extensions().get::<RequestId>().cloned();
     let res = next.run(req).await;
     let info = match res.extensions().get::<error::ErrorInfo>().cloned() {
         Some(info) => info,
@@ -262,6 +264,12 @@ async fn render_errors(State(s): State<AppState>, req: Request, next: Next) -> R
         }
         None => return res,
     };
+    let i18n = lang_of(&lang_headers);
+    let request_id = request_id
+        .as_ref()
+        .and_then(|r| r.header_value().to_str().ok())
+        .unwrap_or("")
+        .to_string();
     let status = res.status();
     let message = info.message.clone().unwrap_or_else(|| match status {
         StatusCode::NOT_FOUND => i18n.t("error-not-found"),
