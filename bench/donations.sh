@@ -97,7 +97,10 @@ run_backend() {
 
     echo
     echo "== $name: serve --demo"
+    # The load driver starts every checkout from one address: the donate form's card-testing
+    # limits are off for the bench.
     SHELFRAISER_PROVIDERS__TEST__SECRET=$SECRET \
+        SHELFRAISER_DONATIONS__CHECKOUTS_PER_IP=0 SHELFRAISER_DONATIONS__CHECKOUTS_PER_CAMPAIGN=0 \
         sr_start_app "$TMP/$name-app.log" "$BIN" serve --demo "${storage[@]}" --listen 127.0.0.1:0
     echo "app: $APP_URL"
 

@@ -512,7 +512,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 s.base_url = b.clone();
             }
             let db = open(&s).await?;
-            post_create(&db, &s.effective_base_url(s.listen), a).await
+            post_create(&db, &s.effective_base_url(s.listen), &s.blog.permalink, a).await
         }
         Command::Jobs(JobsCmd::Run) => {
             let s = settings(&cli.storage, None)?;
@@ -616,7 +616,12 @@ async fn user_add(db: &Db, base_url: &str, a: UserAdd) -> anyhow::Result<ExitCod
 }
 
 /// `post create`: prints the post's URL alone on stdout (for scripts).
-async fn post_create(db: &Db, base_url: &str, a: PostCreate) -> anyhow::Result<ExitCode> {
+async fn post_create(
+    db: &Db,
+    base_url: &str,
+    links: &crate::blog::permalink::Permalinks,
+    a: PostCreate,
+) -> anyhow::Result<ExitCode> {
     use crate::blog::write::{self, NewPost, PostKind, PostStatus, WriteError};
     let kind = PostKind::parse(&a.kind)
         .ok_or_else(|| anyhow!("--kind must be article, note or page, not {:?}", a.kind))?;
@@ -689,7 +694,7 @@ async fn post_create(db: &Db, base_url: &str, a: PostCreate) -> anyhow::Result<E
         Err(e) => return Err(e.into()),
     };
     eprintln!("created {} {} ({})", p.kind, p.slug, p.status);
-    println!("{base_url}{}", write::permalink(&p));
+    println!("{base_url}{}", write::permalink(&p, links));
     Ok(ExitCode::SUCCESS)
 }
 

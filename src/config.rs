@@ -49,9 +49,29 @@ pub struct Settings {
     pub demo: bool,
     /// Log format: `text` or `json`.
     pub log_format: String,
+    /// Reverse proxies whose forwarding header is believed (IP addresses or CIDR ranges).
+    /// Empty: no one; the connection's peer is the client (see `http::client_ip`). The
+    /// environment takes a comma-separated list: `SHELFRAISER_TRUSTED_PROXIES=127.0.0.1,::1`.
+    #[serde(deserialize_with = "list_or_commas")]
+    pub trusted_proxies: Vec<String>,
+    /// The header trusted proxies write the client's address into: `x-forwarded-for` or
+    /// `forwarded` (RFC 7239). Only this one is read.
+    pub client_ip_header: String,
     pub donations: DonationSettings,
     pub providers: ProviderSettings,
     pub mail: MailSettings,
+    pub blog: BlogSettings,
+}
+
+/// The blog (src/blog/).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(default, deny_unknown_fields)]
+pub struct BlogSettings {
+    /// Where articles and notes live, in WordPress's structure tags (`%year%`, `%monthnum%`,
+    /// `%day%`, `%postname%`), e.g. `/%year%/%monthnum%/%postname%/` or `/%postname%/`.
+    /// Checked when the configuration is read (`blog::permalink`). Pages stay at `/{slug}/`;
+    /// posts asked for under the default pattern answer 301 with their new address.
+    pub permalink: crate::blog::permalink::Permalinks,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
@@ -80,6 +100,14 @@ pub struct DonationSettings {
     /// Largest single donation accepted through the public form, in major units of the
     /// campaign currency (converted at the current rate).
     pub max_amount_major: i64,
+    /// Card-testing defence: checkouts one client address (IPv6: its /64) may start within
+    /// `checkouts_per_ip_window_secs`. 0 turns the limit off.
+    pub checkouts_per_ip: i64,
+    pub checkouts_per_ip_window_secs: i64,
+    /// Checkouts all visitors together may start for one campaign within
+    /// `checkouts_per_campaign_window_secs`. 0 turns the limit off.
+    pub checkouts_per_campaign: i64,
+    pub checkouts_per_campaign_window_secs: i64,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
@@ -102,6 +130,10 @@ impl Default for DonationSettings {
     fn default() -> Self {
         Self {
             max_amount_major: 100_000,
+            checkouts_per_ip: 10,
+            checkouts_per_ip_window_secs: 600,
+            checkouts_per_campaign: 60,
+            checkouts_per_campaign_window_secs: 60,
         }
     }
 }
@@ -115,9 +147,12 @@ impl Default for Settings {
             base_url: String::new(),
             demo: false,
             log_format: "text".into(),
+            trusted_proxies: Vec::new(),
+            client_ip_header: "x-forwarded-for".into(),
             donations: DonationSettings::default(),
             providers: ProviderSettings::default(),
             mail: MailSettings::default(),
+            blog: BlogSettings::default(),
         }
     }
 }
@@ -133,9 +168,12 @@ const TOP_LEVEL_KEYS: &[&str] = &[
     "base_url",
     "demo",
     "log_format",
+    "trusted_proxies",
+    "client_ip_header",
     "donations",
     "providers",
     "mail",
+    "blog",
 ];
 
 /// Overrides from the command line; `None` leaves the value from file/environment.
@@ -209,6 +247,24 @@ impl Settings {
                 "donations.max_amount_major must be positive".into(),
             ));
         }
+        let d = &s.donations;
+        if d.checkouts_per_ip < 0
+            || d.checkouts_per_campaign < 0
+            || d.checkouts_per_ip_window_secs <= 0
+            || d.checkouts_per_campaign_window_secs <= 0
+            || d.checkouts_per_ip_window_secs > 86_400
+            || d.checkouts_per_campaign_window_secs > 86_400
+        {
+            return Err(ConfigError(
+                "donations.checkouts_per_* must be 0 (off) or more, and their windows 1 to 86400 seconds"
+                    .into(),
+            ));
+        }
+        s.client_ip_header
+            .parse::<crate::http::client_ip::ForwardedHeader>()
+            .map_err(ConfigError)?;
+        crate::http::client_ip::Proxies::parse(&s.trusted_proxies, &s.client_ip_header)
+            .map_err(|e| ConfigError(format!("trusted_proxies: {e}")))?;
         Ok(s)
     }
 
@@ -238,6 +294,28 @@ impl Settings {
 #[error("{0}")]
 pub struct ConfigError(pub String);
 
+/// A list of strings, or one string of comma- or space-separated items (as the environment
+/// gives it).
+fn list_or_commas<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum ListOrText {
+        List(Vec<String>),
+        Text(String),
+    }
+    let items = match ListOrText::deserialize(d)? {
+        ListOrText::List(v) => v,
+        ListOrText::Text(t) => vec![t],
+    };
+    Ok(items
+        .iter()
+        .flat_map(|t| t.split([',', ' ', '\t']))
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .map(str::to_string)
+        .collect())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -248,6 +326,24 @@ mod tests {
             .extract()
             .expect("the example config parses");
         assert_eq!(parsed, Settings::default());
+    }
+
+    #[test]
+    fn trusted_proxies_from_a_list_or_comma_separated_text() {
+        let from_toml: Settings =
+            Figment::from(Toml::string("trusted_proxies = [\"10.0.0.0/8\", \"::1\"]"))
+                .extract()
+                .expect("list");
+        assert_eq!(from_toml.trusted_proxies, ["10.0.0.0/8", "::1"]);
+        // The environment gives one string.
+        let from_env: Settings = Figment::from(Serialized::default(
+            "trusted_proxies",
+            "127.0.0.1, ::1 10.0.0.0/8",
+        ))
+        .extract()
+        .expect("text");
+        assert_eq!(from_env.trusted_proxies, ["127.0.0.1", "::1", "10.0.0.0/8"]);
+        assert!(Settings::default().trusted_proxies.is_empty());
     }
 
     #[test]

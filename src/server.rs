@@ -63,6 +63,25 @@ impl Application {
         // The node's background-job worker; stops when the shutdown signal fires.
         crate::jobs::spawn_worker(db.clone(), rx.clone());
         let mailer = crate::mail::Mailer::new(&settings, db.clone())?;
+        let proxies =
+            http::client_ip::Proxies::parse(&settings.trusted_proxies, &settings.client_ip_header)
+                .map_err(|e| anyhow::anyhow!("trusted_proxies: {e}"))?;
+        if proxies.trusts_everyone() {
+            tracing::warn!(
+                "trusted_proxies covers every address: any client can choose its own address"
+            );
+        }
+        let checkout_limits = crate::donations::checkout::Limits::new(
+            &db.setting_or_init("checkout_limit_key", random_secret)
+                .await?,
+            &settings.donations,
+        );
+        // Client-address hashes are kept only as long as the per-address limit needs them.
+        crate::donations::checkout::spawn_forgetter(
+            db.clone(),
+            checkout_limits.clone(),
+            rx.clone(),
+        );
         let state = AppState::new(Inner {
             mailer,
             base_url: settings.effective_base_url(addr),
@@ -75,6 +94,8 @@ impl Application {
             metrics: Default::default(),
             pages: Default::default(),
             shutdown: rx,
+            proxies,
+            checkout_limits,
         });
         Ok(Application {
             listener,

@@ -78,6 +78,14 @@ error-form = Se venligst de markerede felter.
 error-csrf = Formularen er udløbet eller kom ikke fra dette websted. Prøv igen.
 error-outcome = Vælg en af knapperne.
 error-no-provider = Onlinebidrag er ikke mulige lige nu.
+donate-rate-limited-address = { $count ->
+    [one] Der er kommet for mange forsøg på at give et bidrag fra din forbindelse på kort tid. Vent et minut, og prøv igen. Der er ikke trukket penge.
+   *[other] Der er kommet for mange forsøg på at give et bidrag fra din forbindelse på kort tid. Vent { $count } minutter, og prøv igen. Der er ikke trukket penge.
+}
+donate-rate-limited-campaign = { $count ->
+    [one] Kampagnen modtager rigtig mange forsøg på at give bidrag lige nu. Vent et minut, og prøv igen. Der er ikke trukket penge.
+   *[other] Kampagnen modtager rigtig mange forsøg på at give bidrag lige nu. Vent { $count } minutter, og prøv igen. Der er ikke trukket penge.
+}
 error-campaign-closed = Kampagnen er lukket og tager ikke længere imod bidrag.
 error-campaign-ended = Kampagnen er slut.
 error-campaign-not-started = Kampagnen er ikke begyndt endnu.

@@ -78,6 +78,14 @@ error-form = Please check the marked fields.
 error-csrf = The form expired or did not come from this site. Please try again.
 error-outcome = Choose one of the buttons.
 error-no-provider = Online donations are not available right now.
+donate-rate-limited-address = { $count ->
+    [one] There have been too many donation attempts from your connection in a short time. Please wait a minute and try again. Nothing was charged.
+   *[other] There have been too many donation attempts from your connection in a short time. Please wait { $count } minutes and try again. Nothing was charged.
+}
+donate-rate-limited-campaign = { $count ->
+    [one] This campaign is receiving very many donation attempts right now. Please wait a minute and try again. Nothing was charged.
+   *[other] This campaign is receiving very many donation attempts right now. Please wait { $count } minutes and try again. Nothing was charged.
+}
 error-campaign-closed = This campaign is closed and no longer takes donations.
 error-campaign-ended = This campaign has ended.
 error-campaign-not-started = This campaign has not started yet.

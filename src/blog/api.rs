@@ -275,7 +275,11 @@ async fn create(
         Ok(p) => Ok((
             StatusCode::CREATED,
             Json(CreatedJson {
-                url: format!("{}{}", s.base_url, write::permalink(&p)),
+                url: format!(
+                    "{}{}",
+                    s.base_url,
+                    write::permalink(&p, &s.settings.blog.permalink)
+                ),
                 status: p.status(),
                 id: p.id,
             }),
@@ -310,7 +314,11 @@ pub async fn to_json(s: &AppState, p: &Post) -> Result<PostJson, AppError> {
         title: p.title.clone(),
         body: p.body_md.clone(),
         excerpt: p.excerpt.clone(),
-        url: format!("{}{}", s.base_url, write::permalink(p)),
+        url: format!(
+            "{}{}",
+            s.base_url,
+            write::permalink(p, &s.settings.blog.permalink)
+        ),
         published_at: p.published_at,
         campaign,
         author_id: p.author_id.clone(),

@@ -108,13 +108,10 @@ impl PostRef {
         self.status == "published" && self.published_at.is_some_and(|t| t <= Utc::now())
     }
 
-    /// The post's default permalink (`/{yyyy}/{mm}/{dd}/{slug}/`, pages `/{slug}/`); used
-    /// only when a form did not say where it came from.
-    pub fn permalink(&self) -> String {
-        match (self.kind.as_str(), self.published_at) {
-            ("page", _) | (_, None) => format!("/{}/", self.slug),
-            (_, Some(t)) => format!("/{}/{}/", t.format("%Y/%m/%d"), self.slug),
-        }
+    /// The post's permalink under the configured pattern (pages `/{slug}/`); used when a
+    /// form did not say where it came from, and by the console.
+    pub fn permalink(&self, links: &super::permalink::Permalinks) -> String {
+        links.path(&self.kind, &self.slug, self.published_at)
     }
 
     /// A title to show (notes have none).
@@ -650,7 +647,7 @@ async fn standalone(
         .back
         .as_deref()
         .and_then(local_path)
-        .unwrap_or_else(|| post.permalink());
+        .unwrap_or_else(|| post.permalink(&s.settings.blog.permalink));
     let form = CommentForm {
         parent_id: q.reply.unwrap_or_default().chars().take(64).collect(),
         ..Default::default()
@@ -714,7 +711,8 @@ async fn submit(
     if !post.is_public() {
         return Err(AppError::NotFound);
     }
-    let back = local_path(&input.back).unwrap_or_else(|| post.permalink());
+    let back =
+        local_path(&input.back).unwrap_or_else(|| post.permalink(&s.settings.blog.permalink));
     let member = me.as_ref().map(|m| &m.member);
     let at = PageFor {
         s: &s,

@@ -97,7 +97,7 @@ pub struct FeedDoc {
 }
 
 fn item(s: &AppState, tr: &I18n, p: &Post) -> Item {
-    let url = format!("{}{}", base(s), p.path());
+    let url = format!("{}{}", base(s), p.path(super::pages::links(s)));
     let published = p.published_at.unwrap_or(p.created_at);
     Item {
         id: url.clone(),

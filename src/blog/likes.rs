@@ -122,7 +122,8 @@ async fn like(
         now,
     )
     .await?;
-    let back = local_path(&input.back).unwrap_or_else(|| post.permalink());
+    let back =
+        local_path(&input.back).unwrap_or_else(|| post.permalink(&s.settings.blog.permalink));
     Ok(Redirect::to(&format!("{back}#likes")).into_response())
 }
 

@@ -2,6 +2,7 @@
 //! sitemap, video link cards), comments and likes.
 
 pub mod api;
+pub mod cache;
 pub mod comments;
 pub mod embeds;
 pub mod feeds;
@@ -9,6 +10,7 @@ pub mod images;
 pub mod likes;
 pub mod meta;
 pub mod pages;
+pub mod permalink;
 pub mod repo;
 pub mod sitemap;
 pub mod spam;

@@ -2,6 +2,15 @@
 //! month), search, password-protected posts, slug history and old-path redirects.
 //!
 //! Only published posts whose time has come are public; everything else answers 404.
+//!
+//! Posts live at the configured permalink pattern (`settings.blog.permalink`, see
+//! [`super::permalink`]), pages at `/{slug}/`. Whatever a path's shape, [`resolve`] works out
+//! what it is: a post under the pattern, a page (or a post asked for by its slug alone, 301),
+//! a post under the default pattern after the pattern changed (301), a month archive
+//! (`/{yyyy}/{mm}/`), an old slug (301) or a `redirects` row (301).
+//!
+//! Public pages (not search) are kept rendered by [`super::cache`] while the blog's version
+//! in the database is unchanged.
 
 use askama::Template;
 use axum::Router;
@@ -9,11 +18,13 @@ use axum::extract::{Form, Path, Query, Request, State};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use chrono::{DateTime, TimeZone, Utc};
-use http::{HeaderValue, Method, StatusCode, Uri, header};
+use http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
 use serde::Deserialize;
 
+use super::cache::{self, Rendered};
 use super::embeds;
 use super::meta::{self, FeedLink, Meta};
+use super::permalink::Permalinks;
 use super::repo::{self, Filter, Kinds, Post, Term};
 use crate::campaigns::pages::PageCtx;
 use crate::http::{AppError, AppState, Lang, csrf};
@@ -30,9 +41,12 @@ pub fn routes() -> Router<AppState> {
         .route("/tag/{p1}/", get(tag_archive))
         .route("/category/{p1}/", get(category_archive))
         .route("/author/{p1}/", get(author_archive))
-        .route("/{p1}/", get(page_by_slug).post(unlock_page))
-        .route("/{p1}/{p2}/", get(month_archive))
-        .route("/{p1}/{p2}/{p3}/{p4}/", get(post_by_date).post(unlock_post))
+        // Posts (wherever the pattern puts them), pages and month archives: `resolve` tells
+        // them apart. Other shapes (`/%postname%.html`, deeper patterns) reach `fallback`.
+        .route("/{p1}/", get(public_get).post(public_post))
+        .route("/{p1}/{p2}/", get(public_get).post(public_post))
+        .route("/{p1}/{p2}/{p3}/", get(public_get).post(public_post))
+        .route("/{p1}/{p2}/{p3}/{p4}/", get(public_get).post(public_post))
 }
 
 /// A permanent redirect.
@@ -45,6 +59,11 @@ pub fn moved(to: &str) -> Response {
 
 pub fn base(s: &AppState) -> &str {
     s.base_url.trim_end_matches('/')
+}
+
+/// The configured permalink pattern.
+pub fn links(s: &AppState) -> &Permalinks {
+    &s.settings.blog.permalink
 }
 
 /// A post (or list entry) ready for a template.
@@ -101,7 +120,7 @@ pub fn summary(tr: &I18n, p: &Post) -> String {
 }
 
 pub fn entry_view(s: &AppState, tr: &I18n, p: &Post, with_body: bool) -> EntryView {
-    let path = p.path();
+    let path = p.path(links(s));
     let at = p.published_at.unwrap_or(p.created_at);
     let (author_name, author_url) = match (&p.author_name, p.author_path()) {
         (Some(n), Some(a)) => (n.clone(), format!("{}{a}", base(s))),
@@ -149,17 +168,25 @@ pub struct ListQuery {
     q: Option<String>,
 }
 
-impl ListQuery {
-    fn page_no(&self) -> Result<i64, AppError> {
-        match self.page.as_deref() {
-            None | Some("") => Ok(1),
-            Some(p) => p
-                .parse::<i64>()
-                .ok()
-                .filter(|n| (1..=100_000).contains(n))
-                .ok_or(AppError::NotFound),
+/// `?page=` as a page number: 1 when absent or empty, `None` when it is not one.
+fn page_no(page: Option<&str>) -> Option<i64> {
+    match page {
+        None | Some("") => Some(1),
+        Some(p) => p.parse::<i64>().ok().filter(|n| (1..=100_000).contains(n)),
+    }
+}
+
+/// The `page` parameter of a query string as a page number (see [`page_no`]); when it is
+/// repeated, the last one.
+fn page_param(uri: &Uri) -> Option<i64> {
+    let mut page = None;
+    for kv in uri.query().unwrap_or("").split('&') {
+        let (k, v) = kv.split_once('=').unwrap_or((kv, ""));
+        if k == "page" {
+            page = Some(percent_encoding::percent_decode_str(v).decode_utf8_lossy());
         }
     }
+    page_no(page.as_deref())
 }
 
 struct ListSpec {
@@ -172,15 +199,19 @@ struct ListSpec {
     query: String,
 }
 
+/// A listing page; `page_no` is `None` for a `?page=` that is not a page number (404).
 async fn render_list(
     s: &AppState,
     tr: &I18n,
     spec: ListSpec,
-    q: &ListQuery,
-) -> Result<Response, AppError> {
-    let page_no = q.page_no()?;
-    let total = repo::count(&s.db, &spec.filter).await?;
-    let posts = repo::list(&s.db, &spec.filter, PER_PAGE, (page_no - 1) * PER_PAGE).await?;
+    page_no: Option<i64>,
+) -> Result<String, AppError> {
+    let page_no = page_no.ok_or(AppError::NotFound)?;
+    // One row more than a page says whether there is a next one: no count of every post.
+    let mut posts =
+        repo::list_leads(&s.db, &spec.filter, PER_PAGE + 1, (page_no - 1) * PER_PAGE).await?;
+    let has_next = posts.len() as i64 > PER_PAGE;
+    posts.truncate(PER_PAGE as usize);
     if page_no > 1 && posts.is_empty() {
         return Err(AppError::NotFound);
     }
@@ -237,13 +268,17 @@ async fn render_list(
         },
         heading: spec.heading,
         intro: spec.intro,
-        entries: posts.iter().map(|p| entry_view(s, tr, p, true)).collect(),
+        // Lists show an article's excerpt and a note whole: only notes are rendered.
+        entries: posts
+            .iter()
+            .map(|p| entry_view(s, tr, p, p.is_note()))
+            .collect(),
         prev: (page_no > 1).then(|| link(page_no - 1)),
-        next: (page_no * PER_PAGE < total).then(|| link(page_no + 1)),
+        next: has_next.then(|| link(page_no + 1)),
         search_form: spec.search_form,
         query: spec.query,
     };
-    Ok(Html(page.render()?).into_response())
+    Ok(page.render()?)
 }
 
 fn og_locale(lang: &str) -> &'static str {
@@ -253,11 +288,64 @@ fn og_locale(lang: &str) -> &'static str {
     }
 }
 
+/// A public page that may be kept rendered ([`super::cache`]).
+enum Public {
+    Home,
+    Term(&'static str, String),
+    Author(String),
+    /// A post, a page or a month archive, by the request path ([`resolve`]).
+    Path,
+}
+
+/// Serves a public page from the cache, or renders it; a 404 becomes a 301 when the
+/// `redirects` table knows the path.
+async fn public(
+    s: &AppState,
+    tr: I18n,
+    uri: &Uri,
+    headers: &HeaderMap,
+    what: Public,
+) -> Result<Response, AppError> {
+    let page = page_param(uri);
+    let key = cache::Key {
+        path: uri.path().to_string(),
+        page: page.unwrap_or(0),
+        lang: tr.lang,
+    };
+    let r = s
+        .pages
+        .blog
+        .serve(s, key, headers, || render_public(s, &tr, uri, page, what))
+        .await;
+    or_redirect(s, uri, r).await
+}
+
+async fn render_public(
+    s: &AppState,
+    tr: &I18n,
+    uri: &Uri,
+    page: Option<i64>,
+    what: Public,
+) -> Result<Rendered, AppError> {
+    let html = match what {
+        Public::Home => home_list(s, tr, page).await?,
+        Public::Term(taxonomy, slug) => term_archive(s, tr, taxonomy, &slug, page).await?,
+        Public::Author(id) => author_list(s, tr, &id, page).await?,
+        Public::Path => return resolve(s, tr, uri.path(), page).await,
+    };
+    Ok(Rendered::Page(html))
+}
+
 async fn blog_home(
     State(s): State<AppState>,
     Lang(tr): Lang,
-    Query(q): Query<ListQuery>,
+    uri: Uri,
+    headers: HeaderMap,
 ) -> Result<Response, AppError> {
+    public(&s, tr, &uri, &headers, Public::Home).await
+}
+
+async fn home_list(s: &AppState, tr: &I18n, page: Option<i64>) -> Result<String, AppError> {
     let spec = ListSpec {
         path: "/blog/".into(),
         heading: tr.t("blog-heading"),
@@ -266,11 +354,11 @@ async fn blog_home(
             sticky_first: true,
             ..Default::default()
         },
-        feeds: meta::feed_links(base(&s), "", &tr.t("site-name")),
+        feeds: meta::feed_links(base(s), "", &tr.t("site-name")),
         search_form: false,
         query: String::new(),
     };
-    render_list(&s, &tr, spec, &q).await
+    render_list(s, tr, spec, page).await
 }
 
 async fn search(
@@ -297,17 +385,18 @@ async fn search(
         search_form: true,
         query,
     };
-    render_list(&s, &tr, spec, &q).await
+    let html = render_list(&s, &tr, spec, page_no(q.page.as_deref())).await?;
+    Ok(Html(html).into_response())
 }
 
 async fn term_archive(
     s: &AppState,
-    tr: I18n,
+    tr: &I18n,
     taxonomy: &str,
-    slug: String,
-    q: ListQuery,
-) -> Result<Response, AppError> {
-    let t = repo::term(&s.db, taxonomy, &slug)
+    slug: &str,
+    page: Option<i64>,
+) -> Result<String, AppError> {
+    let t = repo::term(&s.db, taxonomy, slug)
         .await?
         .ok_or(AppError::NotFound)?;
     let key = if taxonomy == "tag" {
@@ -327,38 +416,46 @@ async fn term_archive(
         search_form: false,
         query: String::new(),
     };
-    render_list(s, &tr, spec, &q).await
+    render_list(s, tr, spec, page).await
 }
 
 async fn tag_archive(
     State(s): State<AppState>,
     Lang(tr): Lang,
     Path(slug): Path<String>,
-    Query(q): Query<ListQuery>,
     uri: Uri,
+    headers: HeaderMap,
 ) -> Result<Response, AppError> {
-    let r = term_archive(&s, tr, "tag", slug, q).await;
-    or_redirect(&s, &uri, r).await
+    public(&s, tr, &uri, &headers, Public::Term("tag", slug)).await
 }
 
 async fn category_archive(
     State(s): State<AppState>,
     Lang(tr): Lang,
     Path(slug): Path<String>,
-    Query(q): Query<ListQuery>,
     uri: Uri,
+    headers: HeaderMap,
 ) -> Result<Response, AppError> {
-    let r = term_archive(&s, tr, "category", slug, q).await;
-    or_redirect(&s, &uri, r).await
+    public(&s, tr, &uri, &headers, Public::Term("category", slug)).await
 }
 
 async fn author_archive(
     State(s): State<AppState>,
     Lang(tr): Lang,
     Path(id): Path<String>,
-    Query(q): Query<ListQuery>,
+    uri: Uri,
+    headers: HeaderMap,
 ) -> Result<Response, AppError> {
-    let a = repo::author(&s.db, &id).await?.ok_or(AppError::NotFound)?;
+    public(&s, tr, &uri, &headers, Public::Author(id)).await
+}
+
+async fn author_list(
+    s: &AppState,
+    tr: &I18n,
+    id: &str,
+    page: Option<i64>,
+) -> Result<String, AppError> {
+    let a = repo::author(&s.db, id).await?.ok_or(AppError::NotFound)?;
     let spec = ListSpec {
         path: a.path(),
         heading: tr.ta("blog-author-heading", [("name", a.display_name.clone())]),
@@ -367,11 +464,11 @@ async fn author_archive(
             author_id: Some(a.id.clone()),
             ..Default::default()
         },
-        feeds: meta::feed_links(base(&s), "", &tr.t("site-name")),
+        feeds: meta::feed_links(base(s), "", &tr.t("site-name")),
         search_form: false,
         query: String::new(),
     };
-    render_list(&s, &tr, spec, &q).await
+    render_list(s, tr, spec, page).await
 }
 
 /// `[start of month, start of next month)` in UTC.
@@ -390,16 +487,12 @@ pub fn month_range(y: &str, m: &str) -> Option<(i32, u32, DateTime<Utc>, DateTim
     Some((y, m, from, to))
 }
 
-async fn month_archive(
-    State(s): State<AppState>,
-    Lang(tr): Lang,
-    Path((y, m)): Path<(String, String)>,
-    Query(q): Query<ListQuery>,
-    uri: Uri,
-) -> Result<Response, AppError> {
-    let Some((yy, mm, from, to)) = month_range(&y, &m) else {
-        return or_redirect(&s, &uri, Err(AppError::NotFound)).await;
-    };
+async fn month_list(
+    s: &AppState,
+    tr: &I18n,
+    (yy, mm, from, to): (i32, u32, DateTime<Utc>, DateTime<Utc>),
+    page: Option<i64>,
+) -> Result<String, AppError> {
     let spec = ListSpec {
         path: format!("/{yy:04}/{mm:02}/"),
         heading: tr.ta(
@@ -414,11 +507,11 @@ async fn month_archive(
             between: Some((from, to)),
             ..Default::default()
         },
-        feeds: meta::feed_links(base(&s), "", &tr.t("site-name")),
+        feeds: meta::feed_links(base(s), "", &tr.t("site-name")),
         search_form: false,
         query: String::new(),
     };
-    render_list(&s, &tr, spec, &q).await
+    render_list(s, tr, spec, page).await
 }
 
 pub struct TermLink {
@@ -538,69 +631,129 @@ async fn render_post(
     Ok(page.render()?)
 }
 
-/// Finds a public post of the right shape for a request path, or where it moved to.
+/// A public post for a request path, or where it moved to.
 enum Found {
     Show(Box<Post>),
     Moved(String),
 }
 
-async fn find(s: &AppState, slug: &str, wanted_path: &str) -> Result<Found, AppError> {
+/// The public post whose slug (or old slug) is `slug`: shown when `wanted_path` is its
+/// path, moved (301) when it lives elsewhere; `None` when there is no such public post.
+async fn find(s: &AppState, slug: &str, wanted_path: &str) -> Result<Option<Found>, AppError> {
     let now = Utc::now();
     if let Some(p) = repo::by_slug(&s.db, slug).await? {
         if !p.is_public(now) {
-            return Err(AppError::NotFound);
+            return Ok(None);
         }
-        let path = p.path();
-        return Ok(if path == wanted_path {
+        let path = p.path(links(s));
+        return Ok(Some(if path == wanted_path {
             Found::Show(Box::new(p))
         } else {
             Found::Moved(path)
-        });
+        }));
     }
-    match repo::by_old_slug(&s.db, slug).await? {
-        Some(p) if p.is_public(now) => Ok(Found::Moved(p.path())),
-        _ => Err(AppError::NotFound),
-    }
+    Ok(match repo::by_old_slug(&s.db, slug).await? {
+        Some(p) if p.is_public(now) => Some(Found::Moved(p.path(links(s)))),
+        _ => None,
+    })
 }
 
-async fn show(s: &AppState, tr: &I18n, found: Found) -> Result<Response, AppError> {
-    match found {
-        Found::Moved(to) => Ok(moved(&to)),
-        Found::Show(p) => {
+/// `/{one}/` → `one`.
+fn single_segment(path: &str) -> Option<String> {
+    let inner = path.strip_prefix('/')?.strip_suffix('/')?;
+    if inner.is_empty() || inner.contains('/') {
+        return None;
+    }
+    percent_encoding::percent_decode_str(inner)
+        .decode_utf8()
+        .ok()
+        .map(|s| s.into_owned())
+}
+
+/// `/{yyyy}/{mm}/` → its month.
+fn month_of(path: &str) -> Option<(i32, u32, DateTime<Utc>, DateTime<Utc>)> {
+    let inner = path.strip_prefix('/')?.strip_suffix('/')?;
+    let (y, m) = inner.split_once('/')?;
+    month_range(y, m)
+}
+
+/// The post a path names: under the configured pattern, or by its slug alone (`/{slug}/`,
+/// where pages live), or under the default pattern after the pattern changed.
+async fn find_post(s: &AppState, path: &str) -> Result<Option<Found>, AppError> {
+    let links = links(s);
+    if let Some(m) = links.matches(path)
+        && let Some(found) = find(s, &m.slug, path).await?
+    {
+        return Ok(Some(found));
+    }
+    if let Some(slug) = single_segment(path)
+        && let Some(found) = find(s, &slug, path).await?
+    {
+        return Ok(Some(found));
+    }
+    if !links.is_default()
+        && let Some(m) = Permalinks::default().matches(path)
+        && let Some(found) = find(s, &m.slug, path).await?
+    {
+        return Ok(Some(found));
+    }
+    Ok(None)
+}
+
+/// What a path that no fixed route claims shows: a post or page, a redirect to where it
+/// lives now, or a month archive.
+async fn resolve(
+    s: &AppState,
+    tr: &I18n,
+    path: &str,
+    page: Option<i64>,
+) -> Result<Rendered, AppError> {
+    match find_post(s, path).await? {
+        Some(Found::Show(p)) => {
             let html = render_post(s, tr, &p, false, String::new()).await?;
-            Ok(Html(html).into_response())
+            return Ok(Rendered::Page(html));
         }
+        Some(Found::Moved(to)) => return Ok(Rendered::Other(moved(&to))),
+        None => {}
     }
+    if let Some(month) = month_of(path) {
+        return Ok(Rendered::Page(month_list(s, tr, month, page).await?));
+    }
+    Err(AppError::NotFound)
 }
 
-fn date_path(y: &str, m: &str, d: &str, slug: &str) -> String {
-    format!("/{y}/{m}/{d}/{slug}/")
-}
-
-async fn post_by_date(
+/// GET of a post, a page or a month archive (any shape the routes give).
+async fn public_get(
     State(s): State<AppState>,
     Lang(tr): Lang,
-    Path((y, m, d, slug)): Path<(String, String, String, String)>,
     uri: Uri,
+    headers: HeaderMap,
 ) -> Result<Response, AppError> {
-    let r = match find(&s, &slug, &date_path(&y, &m, &d, &slug)).await {
-        Ok(found) => show(&s, &tr, found).await,
-        Err(e) => Err(e),
-    };
-    or_redirect(&s, &uri, r).await
+    public(&s, tr, &uri, &headers, Public::Path).await
 }
 
-async fn page_by_slug(
+/// POST of a protected post's password form, at the post's own path.
+async fn public_post(
     State(s): State<AppState>,
     Lang(tr): Lang,
-    Path(slug): Path<String>,
     uri: Uri,
+    headers: HeaderMap,
+    Form(form): Form<UnlockForm>,
 ) -> Result<Response, AppError> {
-    let r = match find(&s, &slug, &format!("/{slug}/")).await {
-        Ok(found) => show(&s, &tr, found).await,
-        Err(e) => Err(e),
-    };
-    or_redirect(&s, &uri, r).await
+    unlock_at(&s, &tr, uri.path(), &headers, form).await
+}
+
+async fn unlock_at(
+    s: &AppState,
+    tr: &I18n,
+    path: &str,
+    headers: &HeaderMap,
+    form: UnlockForm,
+) -> Result<Response, AppError> {
+    match find_post(s, path).await? {
+        Some(found) => unlock(s, tr, headers, found, form).await,
+        None => Err(AppError::NotFound),
+    }
 }
 
 #[derive(Deserialize)]
@@ -641,30 +794,10 @@ async fn unlock(
     }
 }
 
-async fn unlock_post(
-    State(s): State<AppState>,
-    Lang(tr): Lang,
-    Path((y, m, d, slug)): Path<(String, String, String, String)>,
-    headers: http::HeaderMap,
-    Form(form): Form<UnlockForm>,
-) -> Result<Response, AppError> {
-    let found = find(&s, &slug, &date_path(&y, &m, &d, &slug)).await?;
-    unlock(&s, &tr, &headers, found, form).await
-}
-
-async fn unlock_page(
-    State(s): State<AppState>,
-    Lang(tr): Lang,
-    Path(slug): Path<String>,
-    headers: http::HeaderMap,
-    Form(form): Form<UnlockForm>,
-) -> Result<Response, AppError> {
-    let found = find(&s, &slug, &format!("/{slug}/")).await?;
-    unlock(&s, &tr, &headers, found, form).await
-}
-
 /// Where the `redirects` table sends this request's path (with its query first, for
-/// `/?p=123`-style links), if anywhere.
+/// `/?p=123`-style links), if anywhere. A target under the default permalink pattern (the
+/// importer writes those) is given as the post's path under the configured one, so a
+/// changed pattern costs no second redirect.
 pub async fn redirect_target(s: &AppState, uri: &Uri) -> Result<Option<String>, AppError> {
     let mut candidates = Vec::with_capacity(2);
     if let Some(q) = uri.query() {
@@ -673,6 +806,12 @@ pub async fn redirect_target(s: &AppState, uri: &Uri) -> Result<Option<String>, 
     candidates.push(uri.path().to_string());
     for c in candidates {
         if let Some(to) = repo::redirect_for(&s.db, &c).await? {
+            if !links(s).is_default()
+                && let Some(m) = Permalinks::default().matches(&to)
+                && let Some(Found::Moved(now)) = find(s, &m.slug, &to).await?
+            {
+                return Ok(Some(now));
+            }
             return Ok(Some(to));
         }
     }
@@ -694,15 +833,58 @@ async fn or_redirect(
     }
 }
 
-/// The router's fallback: a GET for a path no route matches answers 301 when the
-/// `redirects` table knows where it went (old WordPress permalinks), 404 otherwise.
+/// The router's fallback. A GET for a path no route matches may still be a post (a pattern
+/// like `/%year%/%postname%.html`, or a deeper one), and a POST there its password form;
+/// otherwise a GET answers 301 when the `redirects` table knows where it went (old
+/// WordPress permalinks), and anything else 404.
 pub async fn fallback(State(s): State<AppState>, req: Request) -> Response {
-    if req.method() != Method::GET && req.method() != Method::HEAD {
-        return AppError::NotFound.into_response();
+    let (parts, body) = req.into_parts();
+    let tr = crate::http::lang_of(&parts.headers);
+    let r = match parts.method {
+        Method::GET | Method::HEAD => {
+            public(&s, tr, &parts.uri, &parts.headers, Public::Path).await
+        }
+        Method::POST if links(&s).matches(parts.uri.path()).is_some() => {
+            let req = Request::from_parts(parts.clone(), body);
+            match <Form<UnlockForm> as axum::extract::FromRequest<AppState>>::from_request(req, &s)
+                .await
+            {
+                Ok(Form(form)) => unlock_at(&s, &tr, parts.uri.path(), &parts.headers, form).await,
+                Err(rejection) => return rejection.into_response(),
+            }
+        }
+        _ => Err(AppError::NotFound),
+    };
+    r.unwrap_or_else(|e| e.into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn page_numbers_from_the_query() {
+        let p = |q: &str| page_param(&q.parse::<Uri>().expect("uri"));
+        assert_eq!(p("/blog/"), Some(1));
+        assert_eq!(p("/blog/?page="), Some(1));
+        assert_eq!(p("/blog/?page=3"), Some(3));
+        assert_eq!(p("/blog/?utm=x&page=%32"), Some(2));
+        assert_eq!(p("/blog/?page=2&page=4"), Some(4));
+        assert_eq!(p("/blog/?page=0"), None);
+        assert_eq!(p("/blog/?page=x"), None);
+        assert_eq!(p("/blog/?pages=2"), Some(1));
     }
-    match redirect_target(&s, req.uri()).await {
-        Ok(Some(to)) => moved(&to),
-        Ok(None) => AppError::NotFound.into_response(),
-        Err(e) => e.into_response(),
+
+    #[test]
+    fn path_shapes() {
+        assert_eq!(single_segment("/about/").as_deref(), Some("about"));
+        assert_eq!(single_segment("/a%2Db/").as_deref(), Some("a-b"));
+        assert_eq!(single_segment("/about"), None);
+        assert_eq!(single_segment("/a/b/"), None);
+        assert_eq!(single_segment("//"), None);
+        assert!(month_of("/2024/03/").is_some());
+        assert!(month_of("/2024/13/").is_none());
+        assert!(month_of("/blog/03/").is_none());
+        assert!(month_of("/2024/03/07/").is_none());
     }
 }

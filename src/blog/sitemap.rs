@@ -55,8 +55,10 @@ async fn sitemap(State(s): State<AppState>) -> Result<Response, AppError> {
         kinds: Kinds::All,
         ..Default::default()
     };
-    for p in repo::list(&s.db, &filter, MAX_URLS - 100, 0).await? {
-        url(format!("{b}{}", p.path()), Some(rfc3339(p.updated_at)));
+    // Only where each post lives, not its text.
+    let links = &s.settings.blog.permalink;
+    for p in repo::locate(&s.db, &filter, MAX_URLS - 100).await? {
+        url(format!("{b}{}", p.path(links)), Some(rfc3339(p.updated_at)));
     }
     out.push_str("</urlset>\n");
     Ok((

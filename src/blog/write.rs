@@ -9,7 +9,8 @@
 //!   [`Job::PublishPost`](crate::jobs::Job::PublishPost) that publishes it — all in one
 //!   transaction.
 //! * [`publish`], [`unpublish`] and [`schedule`] change only the status.
-//! * [`permalink`] is the post's public path (`/{yyyy}/{mm}/{dd}/{slug}/`, pages `/{slug}/`).
+//! * [`permalink`] is the post's public path under the configured pattern (by default
+//!   `/{yyyy}/{mm}/{dd}/{slug}/`; pages `/{slug}/`).
 //! * [`local_to_utc`] reads a time typed in the author's time zone.
 //!
 //! Status rules ([`effective_status`]): "published" with a future time becomes "scheduled";
@@ -19,6 +20,7 @@
 use chrono::{DateTime, LocalResult, NaiveDateTime, TimeZone, Utc};
 use serde::{Deserialize, Serialize};
 
+use super::permalink::Permalinks;
 use crate::db::{Db, DbError, DbResult, Tx};
 use crate::jobs::{self, Job};
 use crate::team::audit::{self, Actor};
@@ -128,16 +130,21 @@ impl Post {
 const COLUMNS: &str = "id, kind, status, slug, title, body_md, excerpt, author_id, campaign_id, \
     sticky, comment_status, featured_image_url, published_at, created_at, updated_at, source_key";
 
-/// The public path of a post — the reading side's [`crate::blog::repo::permalink`]:
-/// `/{yyyy}/{mm}/{dd}/{slug}/` (UTC date of publication), `/{slug}/` for pages and undated
-/// drafts.
-pub fn permalink(p: &Post) -> String {
-    permalink_of(p.kind(), &p.slug, p.published_at)
+/// The public path of a post under the configured pattern (`settings.blog.permalink`, by
+/// default `/{yyyy}/{mm}/{dd}/{slug}/` with the UTC date of publication); `/{slug}/` for
+/// pages and undated drafts.
+pub fn permalink(p: &Post, links: &Permalinks) -> String {
+    permalink_of(links, p.kind(), &p.slug, p.published_at)
 }
 
 /// [`permalink`] from its parts.
-pub fn permalink_of(kind: PostKind, slug: &str, published_at: Option<DateTime<Utc>>) -> String {
-    crate::blog::repo::permalink(kind.as_str(), slug, published_at)
+pub fn permalink_of(
+    links: &Permalinks,
+    kind: PostKind,
+    slug: &str,
+    published_at: Option<DateTime<Utc>>,
+) -> String {
+    links.path(kind.as_str(), slug, published_at)
 }
 
 /// A URL slug: lowercase ASCII letters, digits and single hyphens, at most [`MAX_SLUG`]
@@ -991,10 +998,19 @@ mod tests {
         let at = DateTime::parse_from_rfc3339("2024-03-05T10:00:00Z")
             .expect("t")
             .with_timezone(&Utc);
+        let links = Permalinks::default();
         assert_eq!(
-            permalink_of(PostKind::Article, "x", Some(at)),
+            permalink_of(&links, PostKind::Article, "x", Some(at)),
             "/2024/03/05/x/"
         );
-        assert_eq!(permalink_of(PostKind::Page, "about", Some(at)), "/about/");
+        assert_eq!(
+            permalink_of(&links, PostKind::Page, "about", Some(at)),
+            "/about/"
+        );
+        let short = Permalinks::parse("/%postname%/").expect("pattern");
+        assert_eq!(
+            permalink_of(&short, PostKind::Article, "x", Some(at)),
+            "/x/"
+        );
     }
 }

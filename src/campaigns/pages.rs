@@ -198,14 +198,18 @@ impl CampaignPage {
 }
 
 /// An update in a list, linked to its permalink (a note's title is its first words).
-pub fn update_view(tr: &I18n, u: &repo::Update) -> UpdateView {
+pub fn update_view(s: &AppState, tr: &I18n, u: &repo::Update) -> UpdateView {
     let title = if u.title.trim().is_empty() {
         markdown::excerpt(&u.body_md, 60)
     } else {
         u.title.clone()
     };
     UpdateView {
-        url: crate::blog::repo::permalink(&u.kind, &u.slug, Some(u.published_at)),
+        url: s
+            .settings
+            .blog
+            .permalink
+            .path(&u.kind, &u.slug, Some(u.published_at)),
         title,
         date: tr.date(u.published_at),
         excerpt: markdown::excerpt(&u.body_md, 240),
@@ -291,7 +295,7 @@ pub async fn render_campaign(
             .iter()
             .map(|p| p.to_string())
             .collect(),
-        updates: updates.iter().map(|u| update_view(tr, u)).collect(),
+        updates: updates.iter().map(|u| update_view(s, tr, u)).collect(),
         csrf: s.csrf.token(now),
         form,
         notice,
@@ -400,7 +404,7 @@ async fn front_page(
     let updates = repo::updates(&s.db, None, 5)
         .await?
         .iter()
-        .map(|u| update_view(&tr, u))
+        .map(|u| update_view(&s, &tr, u))
         .collect();
     let page = FrontPage {
         page: PageCtx::new(&s, &tr, "/"),

@@ -196,7 +196,7 @@ async fn render(
                 .collect();
             Item {
                 post_title: post.label(tr),
-                post_href: post.permalink(),
+                post_href: post.permalink(&s.settings.blog.permalink),
                 id: row.id,
                 author: row.author_name,
                 email: row.author_email.unwrap_or_default(),

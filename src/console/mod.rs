@@ -19,17 +19,16 @@ pub mod members;
 pub mod posts;
 
 use std::collections::HashMap;
-use std::net::SocketAddr;
 
 use axum::Router;
-use axum::extract::{ConnectInfo, DefaultBodyLimit, FromRequestParts};
+use axum::extract::{DefaultBodyLimit, FromRequestParts};
 use axum::routing::{get, post};
 use chrono::Utc;
 use http::HeaderMap;
 use http::request::Parts;
 
 use crate::campaigns::pages::PageCtx;
-use crate::http::{AppState, csrf, lang_of};
+use crate::http::{AppState, client_ip, csrf, lang_of};
 use crate::i18n::I18n;
 use crate::team::Permission;
 use crate::team::audit::Actor;
@@ -80,18 +79,15 @@ pub struct Req {
 
 impl FromRequestParts<AppState> for Req {
     type Rejection = std::convert::Infallible;
-    async fn from_request_parts(parts: &mut Parts, _: &AppState) -> Result<Self, Self::Rejection> {
-        let peer = parts
-            .extensions
-            .get::<ConnectInfo<SocketAddr>>()
-            .map(|c| c.0);
-        let (ip, user_agent) = crate::team::session::client_of(&parts.headers, peer);
+    async fn from_request_parts(parts: &mut Parts, s: &AppState) -> Result<Self, Self::Rejection> {
+        // The client's address: the peer, or what a trusted proxy forwarded.
+        let ip = client_ip::client_ip(parts, &s.proxies).text();
         Ok(Req {
             tr: lang_of(&parts.headers),
             headers: parts.headers.clone(),
             path: parts.uri.path().to_string(),
             ip,
-            user_agent,
+            user_agent: client_ip::user_agent(&parts.headers),
         })
     }
 }

@@ -253,7 +253,8 @@ pub async fn list(
                 .published_at
                 .map(|t| write::utc_to_local_field(t, &zone).replace('T', " "))
                 .unwrap_or_default(),
-            public_href: (p.status() == PostStatus::Published).then(|| write::permalink(p)),
+            public_href: (p.status() == PostStatus::Published)
+                .then(|| write::permalink(p, &s.settings.blog.permalink)),
         })
         .collect();
     let mut status_opts = vec![Opt {
@@ -358,7 +359,7 @@ async fn render(
         },
         public_href: post
             .filter(|p| p.status() == PostStatus::Published)
-            .map(write::permalink),
+            .map(|p| write::permalink(p, &s.settings.blog.permalink)),
         preview_html,
         form,
         errors,

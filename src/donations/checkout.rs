@@ -1,14 +1,21 @@
 //! Checkout sessions: a donor's intent, with amount, currency and exchange rate locked,
 //! waiting for the provider's answer. Sessions are mutable state (open → succeeded /
 //! declined / canceled); the ledger never is.
+//!
+//! Starting a checkout is rate limited ([`Limits`], [`refusal`]) against card testing: per
+//! client address and per campaign, counted on the stored sessions (so every node of a
+//! cluster sees the same numbers). A session keeps only a keyed hash of its client's address,
+//! and only while it is inside the limit's window ([`forget_client_hashes`]).
 
 use std::collections::HashMap;
+use std::net::IpAddr;
 
 use chrono::{DateTime, Duration, Utc};
 use rust_decimal::Decimal;
 
 use super::{MAX_MESSAGE_CHARS, MAX_NAME_CHARS, Visibility};
 use crate::campaigns::Campaign;
+use crate::config::DonationSettings;
 use crate::db::{Db, DbError, DbResult};
 use crate::email::Email;
 use crate::i18n::I18n;
@@ -192,11 +199,13 @@ pub fn validate(
 /// How long a donor has to finish a checkout.
 pub const SESSION_TTL_MINUTES: i64 = 60;
 
+/// Stores a new open session. `client_hash` is [`Limits::client_hash`] of the donor's address.
 pub async fn create(
     db: &Db,
     c: &Campaign,
     provider: &str,
     d: &ValidDonation,
+    client_hash: Option<&str>,
 ) -> DbResult<CheckoutSession> {
     let now = Utc::now();
     let s = CheckoutSession {
@@ -218,7 +227,8 @@ pub async fn create(
         sqlx::query(
         "INSERT INTO checkout_sessions (id, campaign_id, provider, amount_minor, currency, rate, \
          campaign_amount_minor, donor_name, donor_email, message, visibility, status, donation_id, \
-         created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'open', NULL, $12, $13)"
+         created_at, expires_at, client_hash) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'open', NULL, $12, $13, $14)"
     )
     .bind(&s.id)
     .bind(&s.campaign_id)
@@ -233,10 +243,199 @@ pub async fn create(
     .bind(s.visibility.as_str())
     .bind(now)
     .bind(s.expires_at)
+    .bind(client_hash)
     .execute(p)
     .await?.rows_affected()
     });
     Ok(s)
+}
+
+// ---------------------------------------------------------------------------------------
+// Limits on starting a checkout (card-testing defence)
+// ---------------------------------------------------------------------------------------
+
+/// The donate form's limits (settings `donations.checkouts_per_*`) and the site key that
+/// hashes client addresses (`settings.checkout_limit_key` in the database, shared by every
+/// node).
+#[derive(Clone)]
+pub struct Limits {
+    key: Vec<u8>,
+    /// Checkouts per client address within `ip_window`; 0 = no limit.
+    pub per_ip: i64,
+    pub ip_window: Duration,
+    /// Checkouts per campaign within `campaign_window`; 0 = no limit.
+    pub per_campaign: i64,
+    pub campaign_window: Duration,
+}
+
+impl std::fmt::Debug for Limits {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Limits")
+            .field("key", &"<redacted>")
+            .field("per_ip", &self.per_ip)
+            .field("ip_window", &self.ip_window)
+            .field("per_campaign", &self.per_campaign)
+            .field("campaign_window", &self.campaign_window)
+            .finish()
+    }
+}
+
+/// Which limit refused a checkout.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Limit {
+    /// Too many checkouts from one client address.
+    Address,
+    /// Too many checkouts for the campaign from everyone.
+    Campaign,
+}
+
+impl Limit {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Limit::Address => "address",
+            Limit::Campaign => "campaign",
+        }
+    }
+}
+
+/// A refused checkout: which limit, and in how many seconds a new one would be accepted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Refusal {
+    pub limit: Limit,
+    pub retry_after_secs: i64,
+}
+
+impl Limits {
+    pub fn new(key: &str, d: &DonationSettings) -> Limits {
+        Limits {
+            key: key.as_bytes().to_vec(),
+            per_ip: d.checkouts_per_ip.max(0),
+            ip_window: Duration::seconds(d.checkouts_per_ip_window_secs.max(1)),
+            per_campaign: d.checkouts_per_campaign.max(0),
+            campaign_window: Duration::seconds(d.checkouts_per_campaign_window_secs.max(1)),
+        }
+    }
+
+    /// The keyed hash (HMAC-SHA256, hex) stored with a session for the per-address limit:
+    /// of the address, IPv6 by its /64 (one subscriber usually holds a whole /64). `None`
+    /// when the address is unknown or that limit is off (then nothing is stored).
+    pub fn client_hash(&self, ip: Option<IpAddr>) -> Option<String> {
+        use hmac::{Hmac, Mac};
+        let ip = ip?;
+        if self.per_ip == 0 {
+            return None;
+        }
+        let mut mac = Hmac::<sha2::Sha256>::new_from_slice(&self.key).ok()?;
+        mac.update(b"checkout-client|");
+        mac.update(crate::team::throttle::ip_key(&ip.to_string()).as_bytes());
+        Some(hex::encode(mac.finalize().into_bytes()))
+    }
+
+    /// How long a client hash is needed: the per-address window.
+    pub fn hash_lifetime(&self) -> Duration {
+        self.ip_window
+    }
+}
+
+/// Whether starting one more checkout for `campaign_id` from the client with `client_hash`
+/// is over a limit now; `None` allows it. Each check reads at most as many index entries as
+/// its limit: the limit-th newest session in the window decides, and the window's end after
+/// it is the `Retry-After`. Under concurrent posts a limit can be passed by the number of
+/// requests in flight at once (no lock is taken); that is enough against card testing.
+pub async fn refusal(
+    db: &Db,
+    limits: &Limits,
+    campaign_id: &str,
+    client_hash: Option<&str>,
+    now: DateTime<Utc>,
+) -> DbResult<Option<Refusal>> {
+    let mut refusal: Option<Refusal> = None;
+    let mut refuse = |limit: Limit, nth_newest: DateTime<Utc>, window: Duration| {
+        let retry = ((nth_newest + window) - now).num_seconds().max(1);
+        if refusal.is_none_or(|r| r.retry_after_secs < retry) {
+            refusal = Some(Refusal {
+                limit,
+                retry_after_secs: retry,
+            });
+        }
+    };
+    if let Some(hash) = client_hash
+        && limits.per_ip > 0
+    {
+        let nth: Option<DateTime<Utc>> = on_db!(db, |p| {
+            sqlx::query_scalar(
+            "SELECT created_at FROM checkout_sessions WHERE client_hash = $1 AND created_at > $2 \
+             ORDER BY created_at DESC LIMIT 1 OFFSET $3"
+        )
+        .bind(hash)
+        .bind(now - limits.ip_window)
+        .bind(limits.per_ip - 1)
+        .fetch_optional(p)
+        .await?
+        });
+        if let Some(t) = nth {
+            refuse(Limit::Address, t, limits.ip_window);
+        }
+    }
+    if limits.per_campaign > 0 {
+        let nth: Option<DateTime<Utc>> = on_db!(db, |p| {
+            sqlx::query_scalar(
+            "SELECT created_at FROM checkout_sessions WHERE campaign_id = $1 AND created_at > $2 \
+             ORDER BY created_at DESC LIMIT 1 OFFSET $3"
+        )
+        .bind(campaign_id)
+        .bind(now - limits.campaign_window)
+        .bind(limits.per_campaign - 1)
+        .fetch_optional(p)
+        .await?
+        });
+        if let Some(t) = nth {
+            refuse(Limit::Campaign, t, limits.campaign_window);
+        }
+    }
+    Ok(refusal)
+}
+
+/// Clears the client hashes of sessions created before `before` (they count for no limit
+/// any more). Returns how many were cleared.
+pub async fn forget_client_hashes(db: &Db, before: DateTime<Utc>) -> DbResult<u64> {
+    Ok(on_db!(db, |p| sqlx::query(
+        "UPDATE checkout_sessions SET client_hash = NULL \
+         WHERE client_hash IS NOT NULL AND created_at < $1"
+    )
+    .bind(before)
+    .execute(p)
+    .await?
+    .rows_affected()))
+}
+
+/// How often each node clears old client hashes.
+pub const FORGET_EVERY: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// Clears old client hashes now and every [`FORGET_EVERY`] until shutdown.
+pub fn spawn_forgetter(
+    db: Db,
+    limits: Limits,
+    mut shutdown: tokio::sync::watch::Receiver<bool>,
+) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        loop {
+            if *shutdown.borrow() {
+                break;
+            }
+            if let Err(e) = forget_client_hashes(&db, Utc::now() - limits.hash_lifetime()).await {
+                tracing::warn!(error = %e, "cannot clear old checkout client hashes");
+            }
+            tokio::select! {
+                _ = tokio::time::sleep(FORGET_EVERY) => {}
+                changed = shutdown.changed() => {
+                    if changed.is_err() {
+                        break;
+                    }
+                }
+            }
+        }
+    })
 }
 
 #[derive(sqlx::FromRow)]
@@ -294,4 +493,50 @@ pub async fn get(db: &Db, id: &str) -> DbResult<Option<CheckoutSession>> {
         .fetch_optional(p)
         .await?);
     row.map(CheckoutSession::try_from).transpose()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn limits(key: &str, per_ip: i64) -> Limits {
+        Limits::new(
+            key,
+            &DonationSettings {
+                checkouts_per_ip: per_ip,
+                ..DonationSettings::default()
+            },
+        )
+    }
+
+    #[test]
+    fn client_hashes_are_keyed_and_group_ipv6_by_64() {
+        let ip = |s: &str| Some(s.parse::<IpAddr>().expect("ip"));
+        let l = limits("site key", 10);
+        let h = l.client_hash(ip("203.0.113.9")).expect("hash");
+        assert_eq!(h.len(), 64);
+        assert!(!h.contains("203"));
+        assert_eq!(l.client_hash(ip("203.0.113.9")), Some(h.clone()));
+        assert_eq!(l.client_hash(ip("::ffff:203.0.113.9")), Some(h.clone()));
+        assert_ne!(l.client_hash(ip("203.0.113.10")), Some(h.clone()));
+        assert_ne!(
+            limits("another key", 10).client_hash(ip("203.0.113.9")),
+            Some(h)
+        );
+        assert_eq!(
+            l.client_hash(ip("2001:db8:1:2::1")),
+            l.client_hash(ip("2001:db8:1:2:ffff::9"))
+        );
+        assert_ne!(
+            l.client_hash(ip("2001:db8:1:2::1")),
+            l.client_hash(ip("2001:db8:1:3::1"))
+        );
+        assert_eq!(l.client_hash(None), None);
+        assert_eq!(
+            limits("k", 0).client_hash(ip("203.0.113.9")),
+            None,
+            "limit off"
+        );
+        assert!(!format!("{l:?}").contains("site key"));
+    }
 }

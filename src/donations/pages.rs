@@ -16,7 +16,7 @@ use super::ledger;
 use super::providers::test::{Outcome, SIGNATURE_HEADER};
 use crate::campaigns::pages::{FormState, PageCtx, render_campaign};
 use crate::campaigns::{CampaignState, NotAccepting, repo};
-use crate::http::{AppError, AppState, Lang, csrf};
+use crate::http::{AppError, AppState, ClientIp, Lang, csrf};
 use crate::i18n::I18n;
 use crate::money::{CurrencyCode, Money};
 use crate::rates;
@@ -98,6 +98,7 @@ async fn donate(
     State(s): State<AppState>,
     Path(slug): Path<String>,
     Lang(tr): Lang,
+    client: ClientIp,
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, AppError> {
@@ -118,16 +119,18 @@ async fn donate(
         visibility: input.visibility.chars().take(20).collect(),
         errors: Default::default(),
     };
-    let show_again = |form: FormState, notice: String| {
+    let show_with = |form: FormState, notice: String, status: StatusCode| {
         let s = s.clone();
         let tr = tr.clone();
         let c = c.clone();
         async move {
             let totals = repo::totals(&s.db, &c.id).await?;
             let html = render_campaign(&s, &tr, &c, &totals, Some(form), notice).await?;
-            Ok::<Response, AppError>((StatusCode::UNPROCESSABLE_ENTITY, Html(html)).into_response())
+            Ok::<Response, AppError>((status, Html(html)).into_response())
         }
     };
+    let show_again =
+        |form: FormState, notice: String| show_with(form, notice, StatusCode::UNPROCESSABLE_ENTITY);
     if !csrf::check(&s.csrf, &headers, token.as_deref(), now) {
         return show_again(form, tr.t("error-csrf")).await;
     }
@@ -151,7 +154,45 @@ async fn donate(
             return show_again(form, tr.t("error-form")).await;
         }
     };
-    let session = checkout::create(&s.db, &c, provider.name(), &valid).await?;
+    // Card-testing defence: per client address and per campaign (nothing is stored when
+    // refused; the log line and metric carry no address).
+    let client_hash = s.checkout_limits.client_hash(client.0);
+    if let Some(r) = checkout::refusal(
+        &s.db,
+        &s.checkout_limits,
+        &c.id,
+        client_hash.as_deref(),
+        now,
+    )
+    .await?
+    {
+        let minutes = (r.retry_after_secs + 59) / 60;
+        let (counter, key) = match r.limit {
+            checkout::Limit::Address => (
+                &s.metrics.checkouts_limited_address,
+                "donate-rate-limited-address",
+            ),
+            checkout::Limit::Campaign => (
+                &s.metrics.checkouts_limited_campaign,
+                "donate-rate-limited-campaign",
+            ),
+        };
+        counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        tracing::warn!(
+            campaign = %c.slug,
+            limit = r.limit.as_str(),
+            retry_after_secs = r.retry_after_secs,
+            "checkout refused: rate limit"
+        );
+        let mut res = show_with(form, tr.tn(key, minutes), StatusCode::TOO_MANY_REQUESTS).await?;
+        res.headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(r.retry_after_secs));
+        res.headers_mut()
+            .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        return Ok(res);
+    }
+    let session =
+        checkout::create(&s.db, &c, provider.name(), &valid, client_hash.as_deref()).await?;
     let to = provider
         .start_checkout(&session, &s.base_url)
         .await

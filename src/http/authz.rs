@@ -132,6 +132,11 @@ pub static RULES: &[Rule] = &[
     rule(Method::GET, "/{p1}/", P),
     rule(Method::POST, "/{p1}/", P),
     rule(Method::GET, "/{p1}/{p2}/", P),
+    // Posts under a configurable permalink pattern (blog/permalink.rs) may have two or three
+    // segments too, and a protected one takes its password form at its own path.
+    rule(Method::POST, "/{p1}/{p2}/", P),
+    rule(Method::GET, "/{p1}/{p2}/{p3}/", P),
+    rule(Method::POST, "/{p1}/{p2}/{p3}/", P),
     rule(Method::GET, "/{p1}/{p2}/{p3}/{p4}/", P),
     rule(Method::POST, "/{p1}/{p2}/{p3}/{p4}/", P),
     rule(Method::GET, "/feed.atom", P),

@@ -21,6 +21,10 @@ pub struct Metrics {
     pub page_cache_hits: AtomicU64,
     pub page_cache_misses: AtomicU64,
     pub live_streams: AtomicI64,
+    /// Donate-form checkouts refused by the per-address limit.
+    pub checkouts_limited_address: AtomicU64,
+    /// Donate-form checkouts refused by the per-campaign limit.
+    pub checkouts_limited_campaign: AtomicU64,
 }
 
 impl Metrics {
@@ -117,6 +121,20 @@ impl Metrics {
             ),
         ] {
             let _ = writeln!(s, "# HELP {name} {help}\n# TYPE {name} counter\n{name} {v}");
+        }
+        let _ = writeln!(
+            s,
+            "# HELP shelfraiser_checkouts_rate_limited_total Donate-form checkouts refused by a rate limit.\n# TYPE shelfraiser_checkouts_rate_limited_total counter"
+        );
+        for (limit, c) in [
+            ("address", &self.checkouts_limited_address),
+            ("campaign", &self.checkouts_limited_campaign),
+        ] {
+            let _ = writeln!(
+                s,
+                "shelfraiser_checkouts_rate_limited_total{{limit=\"{limit}\"}} {}",
+                g(c)
+            );
         }
         let _ = writeln!(
             s,

@@ -70,6 +70,8 @@ impl Rendered {
 #[derive(Default)]
 pub struct PageCache {
     entries: RwLock<HashMap<(String, &'static str), Arc<Rendered>>>,
+    /// Public blog pages, kept by the blog's version in the database (`blog::cache`).
+    pub blog: crate::blog::cache::BlogCache,
 }
 
 impl PageCache {

@@ -2,10 +2,8 @@
 //! personal API tokens and "sign out everywhere". Every form carries a CSRF token bound to
 //! the session. The two-factor pages themselves live in `team::totp`.
 
-use std::net::SocketAddr;
-
 use askama::Template;
-use axum::extract::{ConnectInfo, FromRequestParts, Path, Query, State};
+use axum::extract::{FromRequestParts, Path, Query, State};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Form, Router};
@@ -15,11 +13,11 @@ use http::{HeaderMap, HeaderValue, StatusCode, header};
 use serde::Deserialize;
 
 use super::audit::{self, Actor};
-use super::session::{self, CurrentMember};
+use super::session::CurrentMember;
 use super::{Member, passkeys, password, repo, tokens, totp};
 use crate::campaigns::pages::PageCtx;
 use crate::db::{Db, DbResult};
-use crate::http::{AppError, AppState, Lang, csrf};
+use crate::http::{AppError, AppState, Lang, client_ip, csrf};
 use crate::i18n::I18n;
 use crate::on_db;
 
@@ -31,21 +29,20 @@ pub fn routes() -> Router<AppState> {
         .route("/account/tokens/{id}/revoke", post(revoke_token))
 }
 
-/// The client's address and user agent, for sessions and the audit log.
+/// The client's address ([`crate::http::ClientIp`]) and user agent, for sessions and the
+/// audit log.
 pub struct Client {
     pub ip: Option<String>,
     pub user_agent: Option<String>,
 }
 
-impl<S: Send + Sync> FromRequestParts<S> for Client {
+impl FromRequestParts<AppState> for Client {
     type Rejection = std::convert::Infallible;
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        let peer = parts
-            .extensions
-            .get::<ConnectInfo<SocketAddr>>()
-            .map(|c| c.0);
-        let (ip, user_agent) = session::client_of(&parts.headers, peer);
-        Ok(Client { ip, user_agent })
+    async fn from_request_parts(parts: &mut Parts, s: &AppState) -> Result<Self, Self::Rejection> {
+        Ok(Client {
+            ip: client_ip::client_ip(parts, &s.proxies).text(),
+            user_agent: client_ip::user_agent(&parts.headers),
+        })
     }
 }
 

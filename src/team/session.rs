@@ -269,15 +269,3 @@ impl FromRequestParts<AppState> for PendingMember {
         }
     }
 }
-
-/// Client address and user agent of a request, for sessions and the audit log.
-pub fn client_of(
-    parts_headers: &http::HeaderMap,
-    peer: Option<std::net::SocketAddr>,
-) -> (Option<String>, Option<String>) {
-    let ua = parts_headers
-        .get(header::USER_AGENT)
-        .and_then(|v| v.to_str().ok())
-        .map(|s| s.chars().take(300).collect());
-    (peer.map(|p| p.ip().to_string()), ua)
-}

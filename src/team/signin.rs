@@ -16,12 +16,12 @@
 
 use std::collections::HashMap;
 use std::convert::Infallible;
-use std::net::{IpAddr, SocketAddr};
+use std::net::IpAddr;
 
 use askama::Template;
 use axum::Form;
 use axum::Router;
-use axum::extract::{ConnectInfo, DefaultBodyLimit, FromRequestParts, Path, Query, State};
+use axum::extract::{DefaultBodyLimit, FromRequestParts, Path, Query, State};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
 use chrono::{Duration, Utc};
@@ -38,7 +38,7 @@ use super::{Member, Role, mailers, password, throttle};
 use crate::campaigns::pages::{ErrorPage, PageCtx};
 use crate::db::{Db, DbResult};
 use crate::email::Email;
-use crate::http::{AppError, AppState, Lang, cookie, csrf};
+use crate::http::{AppError, AppState, Lang, client_ip, cookie, csrf};
 use crate::i18n::I18n;
 use crate::mail::Message;
 use crate::on_db;
@@ -74,23 +74,22 @@ pub fn routes() -> Router<AppState> {
 // Small pieces
 // ---------------------------------------------------------------------------------------
 
-/// The client's address (from the connection) and user agent, for sessions, the throttle
-/// and the audit log. Works without `ConnectInfo` too (then the address is unknown).
+/// The client's address ([`crate::http::ClientIp`]: the peer, or what a trusted proxy
+/// forwarded) and user agent, for sessions, the throttle and the audit log. Works without
+/// `ConnectInfo` too (then the address is unknown).
 #[derive(Debug, Clone, Default)]
 pub struct Client {
     pub ip: Option<String>,
     pub user_agent: Option<String>,
 }
 
-impl<S: Send + Sync> FromRequestParts<S> for Client {
+impl FromRequestParts<AppState> for Client {
     type Rejection = Infallible;
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        let peer = parts
-            .extensions
-            .get::<ConnectInfo<SocketAddr>>()
-            .map(|c| c.0);
-        let (ip, user_agent) = session::client_of(&parts.headers, peer);
-        Ok(Client { ip, user_agent })
+    async fn from_request_parts(parts: &mut Parts, s: &AppState) -> Result<Self, Self::Rejection> {
+        Ok(Client {
+            ip: client_ip::client_ip(parts, &s.proxies).text(),
+            user_agent: client_ip::user_agent(&parts.headers),
+        })
     }
 }
 

@@ -65,7 +65,8 @@ export async function startApp() {
   const dataDir = mkdtempSync(join(tmpdir(), 'shelfraiser-browser-'));
   const child = spawn(bin, ['serve', '--demo', '--data-dir', dataDir, '--listen', '127.0.0.1:0'], {
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, NO_COLOR: '1' },
+    // Every test donates from 127.0.0.1: the per-address checkout limit is off here.
+    env: { ...process.env, NO_COLOR: '1', SHELFRAISER_DONATIONS__CHECKOUTS_PER_IP: '0' },
   });
   let log = '';
   const url = await new Promise((ok, fail) => {

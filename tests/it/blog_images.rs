@@ -7,6 +7,7 @@
 
 use std::io::Cursor;
 
+use shelfraiser::blog::permalink::Permalinks;
 use shelfraiser::blog::write;
 use shelfraiser::db::Db;
 use shelfraiser::email::Email;
@@ -304,7 +305,9 @@ async fn post_images_are_stored_and_served_in_responsive_sizes() {
         }
 
         // The published page.
-        let html = app.text(&write::permalink(&p)).await;
+        let html = app
+            .text(&write::permalink(&p, &Permalinks::default()))
+            .await;
         let tag = img_tag(&html, &inserted);
         assert!(
             tag.contains(&format!(
@@ -373,7 +376,9 @@ async fn post_images_are_stored_and_served_in_responsive_sizes() {
         );
         // The featured image was kept.
         assert_eq!(p.featured_image_url.as_deref(), Some(featured.as_str()));
-        let html = app.text(&write::permalink(&p)).await;
+        let html = app
+            .text(&write::permalink(&p, &Permalinks::default()))
+            .await;
         let tag = img_tag(&html, &badge);
         assert!(!tag.contains("srcset"), "{tag}");
         assert!(tag.contains("width=\"300\" height=\"200\""), "{tag}");

@@ -9,20 +9,20 @@ use shelfraiser::on_db;
 use crate::harness::*;
 
 /// A post to insert directly.
-struct P {
-    kind: &'static str,
-    status: &'static str,
-    slug: String,
-    title: String,
-    body: String,
-    at: Option<DateTime<Utc>>,
-    sticky: bool,
-    author: Option<String>,
-    campaign: Option<String>,
-    password_hash: Option<String>,
+pub(crate) struct P {
+    pub(crate) kind: &'static str,
+    pub(crate) status: &'static str,
+    pub(crate) slug: String,
+    pub(crate) title: String,
+    pub(crate) body: String,
+    pub(crate) at: Option<DateTime<Utc>>,
+    pub(crate) sticky: bool,
+    pub(crate) author: Option<String>,
+    pub(crate) campaign: Option<String>,
+    pub(crate) password_hash: Option<String>,
 }
 
-fn article(slug: &str, title: &str, body: &str, at: DateTime<Utc>) -> P {
+pub(crate) fn article(slug: &str, title: &str, body: &str, at: DateTime<Utc>) -> P {
     P {
         kind: "article",
         status: "published",
@@ -37,7 +37,7 @@ fn article(slug: &str, title: &str, body: &str, at: DateTime<Utc>) -> P {
     }
 }
 
-async fn insert(db: &Db, p: P) -> String {
+pub(crate) async fn insert(db: &Db, p: P) -> String {
     let id = uuid::Uuid::new_v4().to_string();
     let now = Utc::now();
     on_db!(db, |pool| {
@@ -66,7 +66,7 @@ async fn insert(db: &Db, p: P) -> String {
     id
 }
 
-async fn exec(db: &Db, sql: &str, args: &[&str]) {
+pub(crate) async fn exec(db: &Db, sql: &str, args: &[&str]) {
     on_db!(db, |pool| {
         let mut q = sqlx::query(sql);
         for a in args {
@@ -76,7 +76,7 @@ async fn exec(db: &Db, sql: &str, args: &[&str]) {
     });
 }
 
-async fn member(db: &Db, name: &str) -> String {
+pub(crate) async fn member(db: &Db, name: &str) -> String {
     let id = uuid::Uuid::new_v4().to_string();
     let now = Utc::now();
     on_db!(db, |pool| {
@@ -95,7 +95,7 @@ async fn member(db: &Db, name: &str) -> String {
     id
 }
 
-async fn term(db: &Db, taxonomy: &str, slug: &str, name: &str) -> String {
+pub(crate) async fn term(db: &Db, taxonomy: &str, slug: &str, name: &str) -> String {
     let id = uuid::Uuid::new_v4().to_string();
     exec(
         db,
@@ -106,7 +106,7 @@ async fn term(db: &Db, taxonomy: &str, slug: &str, name: &str) -> String {
     id
 }
 
-async fn tag_post(db: &Db, post: &str, term: &str) {
+pub(crate) async fn tag_post(db: &Db, post: &str, term: &str) {
     exec(
         db,
         "INSERT INTO post_terms (post_id, term_id) VALUES ($1, $2)",
@@ -115,13 +115,13 @@ async fn tag_post(db: &Db, post: &str, term: &str) {
     .await;
 }
 
-fn day(y: i32, m: u32, d: u32) -> DateTime<Utc> {
+pub(crate) fn day(y: i32, m: u32, d: u32) -> DateTime<Utc> {
     Utc.with_ymd_and_hms(y, m, d, 12, 0, 0)
         .single()
         .expect("date")
 }
 
-async fn status(app: &TestApp, path: &str) -> u16 {
+pub(crate) async fn status(app: &TestApp, path: &str) -> u16 {
     app.get(path).await.status().as_u16()
 }
 

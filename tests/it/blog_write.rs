@@ -5,6 +5,7 @@
 //! (201, 422 per field, 403 for a campaign-scoped editor elsewhere).
 
 use chrono::{DateTime, Duration, Utc};
+use shelfraiser::blog::permalink::Permalinks;
 use shelfraiser::blog::write::{self, NewPost, PostKind, PostStatus};
 use shelfraiser::db::Db;
 use shelfraiser::email::Email;
@@ -216,7 +217,7 @@ async fn console_creates_edits_and_publishes() {
         assert_eq!(submit(&app, &ed, &path, &f).await.status().as_u16(), 303);
         let p = write::by_id(db, &id).await.expect("db").expect("post");
         assert_eq!(p.status, "published");
-        let public = write::permalink(&p);
+        let public = write::permalink(&p, &Permalinks::default());
         assert!(public.ends_with("/the-roof/"), "{public}");
         assert_eq!(app.get(&public).await.status().as_u16(), 200, "{public}");
         assert_eq!(
@@ -277,7 +278,7 @@ async fn scheduled_in_the_authors_zone_publishes_by_job() {
         let (_, html) = page(&app, &ed, &format!("/admin/posts/{id}")).await;
         assert!(html.contains("value=\"2031-01-15T09:30\""));
         assert!(html.contains("America/New_York"));
-        let public = write::permalink(&p);
+        let public = write::permalink(&p, &Permalinks::default());
         assert_eq!(app.get(&public).await.status().as_u16(), 404);
         assert_eq!(
             jobs::run_due(db, want - Duration::minutes(1))
@@ -303,7 +304,13 @@ async fn scheduled_in_the_authors_zone_publishes_by_job() {
         )
         .await;
         let p = write::by_id(db, &id).await.expect("db").expect("p");
-        assert_eq!(app.get(&write::permalink(&p)).await.status().as_u16(), 200);
+        assert_eq!(
+            app.get(&write::permalink(&p, &Permalinks::default()))
+                .await
+                .status()
+                .as_u16(),
+            200
+        );
         assert!(
             actions(db, &id)
                 .await

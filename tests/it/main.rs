@@ -6,10 +6,14 @@ mod harness;
 
 mod authz;
 mod bad_input;
+mod blog_cache;
 mod blog_images;
+mod blog_permalinks;
 mod blog_read;
 mod blog_write;
+mod checkout_limits;
 mod cli;
+mod client_ip;
 mod comments;
 mod console;
 mod donations;
