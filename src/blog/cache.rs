@@ -29,9 +29,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, RwLock};
 use std::time::{Duration, Instant};
 
-use axum::body::{Body, Bytes};
+use axum::body::Bytes;
 use axum::response::Response;
-use http::{HeaderMap, HeaderValue, header};
+use http::HeaderMap;
 
 use crate::db::{Db, DbResult};
 use crate::http::assets::Encoding;
@@ -115,21 +115,7 @@ impl Entry {
             Encoding::Gzip => self.gzip.get_or_init(|| gzip(&self.identity)).clone(),
             Encoding::Identity => self.identity.clone(),
         };
-        let mut res = Response::new(Body::from(body));
-        let h = res.headers_mut();
-        h.insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("text/html; charset=utf-8"),
-        );
-        h.insert(
-            header::VARY,
-            HeaderValue::from_static("Accept-Encoding, Accept-Language, Cookie"),
-        );
-        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
-        if let Some(v) = enc.header() {
-            h.insert(header::CONTENT_ENCODING, v);
-        }
-        res
+        crate::http::page_cache::html_response(enc, body)
     }
 }
 
@@ -284,6 +270,7 @@ impl BlogCache {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use http::{HeaderValue, header};
 
     fn key(p: &str) -> Key {
         Key {

@@ -361,39 +361,64 @@ pub async fn refusal(
     };
     if let Some(hash) = client_hash
         && limits.per_ip > 0
+        && let Some(t) = nth_newest_since(
+            db,
+            Keyed::Client,
+            hash,
+            now - limits.ip_window,
+            limits.per_ip,
+        )
+        .await?
     {
-        let nth: Option<DateTime<Utc>> = on_db!(db, |p| {
-            sqlx::query_scalar(
-            "SELECT created_at FROM checkout_sessions WHERE client_hash = $1 AND created_at > $2 \
-             ORDER BY created_at DESC LIMIT 1 OFFSET $3"
-        )
-        .bind(hash)
-        .bind(now - limits.ip_window)
-        .bind(limits.per_ip - 1)
-        .fetch_optional(p)
-        .await?
-        });
-        if let Some(t) = nth {
-            refuse(Limit::Address, t, limits.ip_window);
-        }
+        refuse(Limit::Address, t, limits.ip_window);
     }
-    if limits.per_campaign > 0 {
-        let nth: Option<DateTime<Utc>> = on_db!(db, |p| {
-            sqlx::query_scalar(
-            "SELECT created_at FROM checkout_sessions WHERE campaign_id = $1 AND created_at > $2 \
-             ORDER BY created_at DESC LIMIT 1 OFFSET $3"
+    if limits.per_campaign > 0
+        && let Some(t) = nth_newest_since(
+            db,
+            Keyed::Campaign,
+            campaign_id,
+            now - limits.campaign_window,
+            limits.per_campaign,
         )
-        .bind(campaign_id)
-        .bind(now - limits.campaign_window)
-        .bind(limits.per_campaign - 1)
-        .fetch_optional(p)
         .await?
-        });
-        if let Some(t) = nth {
-            refuse(Limit::Campaign, t, limits.campaign_window);
-        }
+    {
+        refuse(Limit::Campaign, t, limits.campaign_window);
     }
     Ok(refusal)
+}
+
+/// Which column a checkout limit counts sessions by.
+#[derive(Clone, Copy)]
+enum Keyed {
+    Client,
+    Campaign,
+}
+
+/// When the `n`-th newest checkout session with `key` in the column `by` was created, if
+/// there are at least `n` since `since` (each served by its own index, reading `n` entries).
+async fn nth_newest_since(
+    db: &Db,
+    by: Keyed,
+    key: &str,
+    since: DateTime<Utc>,
+    n: i64,
+) -> DbResult<Option<DateTime<Utc>>> {
+    let sql = match by {
+        Keyed::Client => {
+            "SELECT created_at FROM checkout_sessions WHERE client_hash = $1 AND created_at > $2 \
+             ORDER BY created_at DESC LIMIT 1 OFFSET $3"
+        }
+        Keyed::Campaign => {
+            "SELECT created_at FROM checkout_sessions WHERE campaign_id = $1 AND created_at > $2 \
+             ORDER BY created_at DESC LIMIT 1 OFFSET $3"
+        }
+    };
+    Ok(on_db!(db, |p| sqlx::query_scalar(sql)
+        .bind(key)
+        .bind(since)
+        .bind(n - 1)
+        .fetch_optional(p)
+        .await?))
 }
 
 /// Clears the client hashes of sessions created before `before` (they count for no limit
@@ -416,23 +441,14 @@ pub const FORGET_EVERY: std::time::Duration = std::time::Duration::from_secs(60)
 pub fn spawn_forgetter(
     db: Db,
     limits: Limits,
-    mut shutdown: tokio::sync::watch::Receiver<bool>,
+    shutdown: tokio::sync::watch::Receiver<bool>,
 ) -> tokio::task::JoinHandle<()> {
-    tokio::spawn(async move {
-        loop {
-            if *shutdown.borrow() {
-                break;
-            }
-            if let Err(e) = forget_client_hashes(&db, Utc::now() - limits.hash_lifetime()).await {
+    let lifetime = limits.hash_lifetime();
+    crate::jobs::spawn_every(FORGET_EVERY, shutdown, move || {
+        let db = db.clone();
+        async move {
+            if let Err(e) = forget_client_hashes(&db, Utc::now() - lifetime).await {
                 tracing::warn!(error = %e, "cannot clear old checkout client hashes");
-            }
-            tokio::select! {
-                _ = tokio::time::sleep(FORGET_EVERY) => {}
-                changed = shutdown.changed() => {
-                    if changed.is_err() {
-                        break;
-                    }
-                }
             }
         }
     })

@@ -49,22 +49,28 @@ impl Rendered {
             Encoding::Gzip => self.gzip.clone(),
             Encoding::Identity => self.identity.clone(),
         };
-        let mut res = Response::new(Body::from(body));
-        let h = res.headers_mut();
-        h.insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("text/html; charset=utf-8"),
-        );
-        h.insert(
-            header::VARY,
-            HeaderValue::from_static("Accept-Encoding, Accept-Language, Cookie"),
-        );
-        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
-        if let Some(v) = enc.header() {
-            h.insert(header::CONTENT_ENCODING, v);
-        }
-        res
+        html_response(enc, body)
     }
+}
+
+/// A cached HTML page in the encoding `enc`: revalidated on every visit (`no-cache`), and
+/// varying by what picks the encoding, the language and a signed-in member.
+pub fn html_response(enc: Encoding, body: Bytes) -> Response {
+    let mut res = Response::new(Body::from(body));
+    let h = res.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/html; charset=utf-8"),
+    );
+    h.insert(
+        header::VARY,
+        HeaderValue::from_static("Accept-Encoding, Accept-Language, Cookie"),
+    );
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    if let Some(v) = enc.header() {
+        h.insert(header::CONTENT_ENCODING, v);
+    }
+    res
 }
 
 #[derive(Default)]

@@ -228,22 +228,25 @@ pub async fn run_due(db: &Db, now: DateTime<Utc>) -> DbResult<usize> {
     Ok(ran)
 }
 
-/// The node's worker: runs due jobs every [`POLL_INTERVAL`] until `shutdown` turns true
-/// (or its sender is dropped). A database error is logged and retried on the next tick.
-pub fn spawn_worker(
-    db: Db,
+/// Runs `tick` now and then every `period` until `shutdown` turns true (or its sender is
+/// dropped): the loop behind each node's background chores.
+pub fn spawn_every<F, Fut>(
+    period: StdDuration,
     mut shutdown: tokio::sync::watch::Receiver<bool>,
-) -> tokio::task::JoinHandle<()> {
+    mut tick: F,
+) -> tokio::task::JoinHandle<()>
+where
+    F: FnMut() -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = ()> + Send,
+{
     tokio::spawn(async move {
         loop {
             if *shutdown.borrow() {
                 break;
             }
-            if let Err(e) = run_due(&db, Utc::now()).await {
-                tracing::warn!(error = %e, "job worker: cannot run due jobs");
-            }
+            tick().await;
             tokio::select! {
-                _ = tokio::time::sleep(POLL_INTERVAL) => {}
+                _ = tokio::time::sleep(period) => {}
                 changed = shutdown.changed() => {
                     if changed.is_err() {
                         break;
@@ -251,7 +254,22 @@ pub fn spawn_worker(
                 }
             }
         }
-        tracing::debug!("job worker stopped");
+    })
+}
+
+/// The node's worker: runs due jobs every [`POLL_INTERVAL`] until `shutdown` turns true
+/// (or its sender is dropped). A database error is logged and retried on the next tick.
+pub fn spawn_worker(
+    db: Db,
+    shutdown: tokio::sync::watch::Receiver<bool>,
+) -> tokio::task::JoinHandle<()> {
+    spawn_every(POLL_INTERVAL, shutdown, move || {
+        let db = db.clone();
+        async move {
+            if let Err(e) = run_due(&db, Utc::now()).await {
+                tracing::warn!(error = %e, "job worker: cannot run due jobs");
+            }
+        }
     })
 }
 
