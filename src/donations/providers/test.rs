@@ -14,7 +14,7 @@
 use chrono::{DateTime, Utc};
 use futures_util::future::BoxFuture;
 use http::HeaderMap;
-use shelfraiser_formats::webhook::{self, EventKind, WebhookError};
+use shelfraiser_formats::webhook::{self, EventKind};
 
 use super::{CallbackEvent, CheckoutSession, PaymentProvider, ProviderError, VerifiedCallback};
 use crate::config::Secret;
@@ -23,16 +23,6 @@ pub use shelfraiser_formats::webhook::{SIGNATURE_HEADER, TOLERANCE_SECS, TestEve
 
 pub struct TestProvider {
     secret: Secret,
-}
-
-impl From<WebhookError> for ProviderError {
-    fn from(e: WebhookError) -> ProviderError {
-        match e {
-            WebhookError::BadSignature => ProviderError::BadSignature,
-            WebhookError::Stale => ProviderError::Stale,
-            WebhookError::Malformed(m) => ProviderError::Malformed(m),
-        }
-    }
 }
 
 impl TestProvider {
