@@ -25,8 +25,6 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, anyhow, bail};
 use clap::Parser;
-use hmac::{Hmac, Mac};
-use sha2::Sha256;
 
 #[derive(Parser, Debug)]
 #[command(about = "Donation load driver for bench/donations.sh")]
@@ -270,15 +268,13 @@ where
     all.into_iter().map(|(_, outcome)| outcome).collect()
 }
 
-/// `t=<t>,v1=<hex HMAC-SHA256(secret, "<t>.<body>")>`
+/// `t=<t>,v1=<hex HMAC-SHA256(secret, "<t>.<body>")>` (the formats crate's signer, the one
+/// the server's test provider uses).
 fn sign(secret: &str, t: i64, body: &[u8]) -> Result<String> {
-    let mut mac =
-        Hmac::<Sha256>::new_from_slice(secret.as_bytes()).map_err(|e| anyhow!("HMAC key: {e}"))?;
-    mac.update(format!("{t}.").as_bytes());
-    mac.update(body);
-    Ok(format!(
-        "t={t},v1={}",
-        hex::encode(mac.finalize().into_bytes())
+    Ok(shelfraiser_formats::webhook::sign(
+        secret.as_bytes(),
+        body,
+        t,
     ))
 }
 

@@ -18,7 +18,9 @@
 # The toolchain is the pinned stable one (rust-toolchain.toml): RUSTC_BOOTSTRAP=1 lets the -Z
 # flags cargo-fuzz passes (-Zsanitizer) work on it. Targets are built with debug assertions
 # (and so integer overflow checks), like `cargo test`. cargo-fuzz is installed from crates.io
-# if missing. The build goes to fuzz/target (its own workspace and lock file, fuzz/Cargo.lock).
+# if missing. The build goes to fuzz/target (its own workspace and lock file, fuzz/Cargo.lock,
+# which must be up to date). The targets depend on crates/formats only: the cold instrumented
+# build takes a minute or two, not the quarter of an hour the whole server would.
 #
 # A finding leaves its input in fuzz/artifacts/TARGET/ (gitignored) and prints how to replay it:
 #   RUSTC_BOOTSTRAP=1 cargo fuzz run --fuzz-dir fuzz -a TARGET fuzz/artifacts/TARGET/crash-...
@@ -48,6 +50,13 @@ fi
 BUILD_ARGS=(--fuzz-dir fuzz -O --debug-assertions --sanitizer "$SANITIZER")
 [[ -n "${FUZZ_JOBS:-}" ]] && export CARGO_BUILD_JOBS=$FUZZ_JOBS
 [[ -n "${FUZZ_CODEGEN_UNITS:-}" ]] && BUILD_ARGS+=(--codegen-units "$FUZZ_CODEGEN_UNITS")
+
+# The committed fuzz/Cargo.lock must be current (cargo fuzz build has no --locked).
+if ! cargo metadata --locked --format-version 1 --manifest-path fuzz/Cargo.toml >/dev/null; then
+    echo "fuzz: fuzz/Cargo.lock is out of date; update it with" \
+        "'cargo metadata --format-version 1 --manifest-path fuzz/Cargo.toml >/dev/null' and commit it" >&2
+    exit 1
+fi
 
 echo "== cargo fuzz build (sanitizer: $SANITIZER)"
 build_start=$(date +%s)

@@ -7,7 +7,8 @@
 #
 # Starts a throwaway PostgreSQL cluster in a temporary directory (stopped and removed on exit),
 # exports SHELFRAISER_TEST_PG_URL=<admin URL> (each PostgreSQL test creates its own fresh
-# database from it), then runs `cargo test --locked --all-targets "$@"`.
+# database from it), then runs `cargo test --locked --workspace --all-targets "$@"` (the server
+# and crates/formats).
 #
 # If SHELFRAISER_TEST_PG_URL is already set, that server is used and no cluster is started.
 # If no PostgreSQL server binaries are installed, the PostgreSQL tests cannot run: with CI=true
@@ -53,4 +54,4 @@ else
     fi
 fi
 
-cargo test --locked --all-targets "$@"
+cargo test --locked --workspace --all-targets "$@"

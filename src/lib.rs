@@ -11,15 +11,16 @@ pub mod console;
 pub mod db;
 pub mod demo;
 pub mod donations;
-pub mod email;
 pub mod http;
 pub mod i18n;
 pub mod import;
 pub mod jobs;
 pub mod live;
 pub mod mail;
-pub mod markdown;
-pub mod money;
 pub mod rates;
 pub mod server;
 pub mod team;
+
+// The pure input formats (parsers and renderers of hostile input, fuzzed in fuzz/) live in
+// the `shelfraiser-formats` crate (crates/formats); their old paths stay.
+pub use shelfraiser_formats::{email, markdown, money};

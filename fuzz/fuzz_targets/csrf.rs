@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: AGPL-3.0-or-later
+
 //! `CsrfKey::verify` on any token text. The input is text: `NOW \n TOKEN` (NOW in unix
 //! seconds), or just `TOKEN`, checked at 2024-06-28T08:00:00Z.
 //!
@@ -6,7 +8,7 @@
 
 use chrono::DateTime;
 use libfuzzer_sys::fuzz_target;
-use shelfraiser::http::csrf::CsrfKey;
+use shelfraiser_formats::csrf::CsrfKey;
 
 const NOW: i64 = 1_719_561_600;
 

@@ -1,11 +1,13 @@
-//! `rates::parse_ecb` on any text: never a panic; on `Ok` every sheet has at least one rate,
+// SPDX-License-Identifier: AGPL-3.0-or-later
+
+//! `ecb::parse_ecb` on any text: never a panic; on `Ok` every sheet has at least one rate,
 //! every rate is positive, and any two rates give a cross rate.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
 use rust_decimal::Decimal;
-use shelfraiser::money::cross_rate;
-use shelfraiser::rates::parse_ecb;
+use shelfraiser_formats::money::cross_rate;
+use shelfraiser_formats::ecb::parse_ecb;
 
 fuzz_target!(|data: &[u8]| {
     let Ok(xml) = std::str::from_utf8(data) else {

@@ -1,9 +1,11 @@
+// SPDX-License-Identifier: AGPL-3.0-or-later
+
 //! `Email::parse` on any text: never a panic; on `Ok` the address is at most 254 bytes, has no
 //! whitespace or control characters, and parsing it again gives the same address.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use shelfraiser::email::Email;
+use shelfraiser_formats::email::Email;
 
 fuzz_target!(|data: &[u8]| {
     let Ok(s) = std::str::from_utf8(data) else {

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: AGPL-3.0-or-later
+
 //! `markdown::to_safe_html` on any text: the output never carries a `<script` (any case), an
 //! event-handler attribute (`on…=`), a `style` attribute, or a `javascript:`/`vbscript:`/
 //! `data:` URL in `href`/`src`.
@@ -7,10 +9,10 @@ use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
     let md = String::from_utf8_lossy(data);
-    let html = shelfraiser::markdown::to_safe_html(&md);
+    let html = shelfraiser_formats::markdown::to_safe_html(&md);
     check_html(&md, &html);
     // The excerpt path runs the sanitiser twice and cuts by characters.
-    let _ = shelfraiser::markdown::excerpt(&md, 160);
+    let _ = shelfraiser_formats::markdown::excerpt(&md, 160);
 });
 
 fn check_html(md: &str, html: &str) {

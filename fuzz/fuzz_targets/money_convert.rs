@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: AGPL-3.0-or-later
+
 //! `Money::convert` and `money::cross_rate` on arbitrary amounts and rates: never a panic
 //! (errors are fine); a successful conversion is in the target currency, a same-currency
 //! conversion is the identity, and the sign follows amount × rate.
@@ -6,7 +8,7 @@
 use arbitrary::Arbitrary;
 use libfuzzer_sys::fuzz_target;
 use rust_decimal::Decimal;
-use shelfraiser::money::{CurrencyCode, Money, cross_rate, format_money};
+use shelfraiser_formats::money::{CurrencyCode, Money, cross_rate, format_money};
 
 #[derive(Debug, Arbitrary)]
 struct Dec {

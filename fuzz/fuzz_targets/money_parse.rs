@@ -1,10 +1,12 @@
+// SPDX-License-Identifier: AGPL-3.0-or-later
+
 //! `Money::parse_major` on any text, for a zero-, two- and three-decimal currency: on `Ok` the
 //! amount is positive and at most 10^15 minor units, and `major_string()` parses back to the
 //! same value. Formatting the result never panics.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use shelfraiser::money::{CurrencyCode, Money, format_money};
+use shelfraiser_formats::money::{CurrencyCode, Money, format_money};
 
 const CURRENCIES: [&str; 4] = ["GBP", "JPY", "KWD", "EUR"];
 

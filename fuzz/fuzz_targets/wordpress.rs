@@ -1,17 +1,35 @@
-//! The WordPress export (WXR) reader, `import::wordpress::parser::WxrReader`, on any bytes,
-//! and the content conversion of every item it yields.
+// SPDX-License-Identifier: AGPL-3.0-or-later
+
+//! The WordPress export (WXR) reader, `wordpress::parser::WxrReader`, on any bytes, and the
+//! content conversion and slugs of every item it yields.
 //!
 //! * no panic, no endless loop: every entry consumes input, so there are at most as many
 //!   entries as input bytes;
 //! * once the reader has answered `Ok(None)` (end of the channel) it keeps answering it;
-//! * an error's byte position lies within the input.
+//! * an error's byte position lies within the input, and its line (`line_at`) is at most the
+//!   number of lines;
+//! * an item's slug is URL-safe (`a-z`, `0-9`, single inner hyphens) and at most `MAX_SLUG`.
 #![no_main]
 
 use std::collections::HashMap;
 
 use libfuzzer_sys::fuzz_target;
-use shelfraiser::import::wordpress::content;
-use shelfraiser::import::wordpress::parser::{Entry, WxrReader, decode_entities};
+use shelfraiser_formats::slug::MAX_SLUG;
+use shelfraiser_formats::wordpress::content;
+use shelfraiser_formats::wordpress::parser::{Entry, WxrReader, decode_entities, line_at};
+
+fn check_slug(from: &str) {
+    let s = content::slugify(from);
+    assert!(s.len() <= MAX_SLUG, "{from:?} → {s:?}: too long");
+    assert!(
+        s.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+            && !s.starts_with('-')
+            && !s.ends_with('-')
+            && !s.contains("--"),
+        "{from:?} → {s:?}: not a slug"
+    );
+}
 
 fuzz_target!(|data: &[u8]| {
     let cx = content::Context {
@@ -35,6 +53,8 @@ fuzz_target!(|data: &[u8]| {
                     let _ = content::convert(&item.content, item.id, &cx);
                     let _ = content::plain_text(&item.excerpt);
                     let _ = decode_entities(&item.title);
+                    check_slug(&item.slug);
+                    check_slug(&item.title);
                     for c in &item.comments {
                         let _ = content::plain_text(&c.content);
                     }
@@ -54,6 +74,9 @@ fuzz_target!(|data: &[u8]| {
                     e.position,
                     data.len()
                 );
+                let lines = data.iter().filter(|b| **b == b'\n').count() as u64 + 1;
+                let line = line_at(data, e.position).expect("reading a slice never fails");
+                assert!((1..=lines).contains(&line), "line {line} of {lines}");
                 break;
             }
         }

@@ -8,100 +8,14 @@ use std::collections::HashMap;
 use std::str::FromStr;
 
 use chrono::{NaiveDate, Utc};
-use quick_xml::Reader;
-use quick_xml::events::Event;
 use rust_decimal::Decimal;
 
 use crate::db::{Db, DbError, DbResult};
 use crate::money::{CurrencyCode, cross_rate};
 use crate::{on_db, on_tx};
 
-/// One day's reference rates: units of each currency per one euro.
-#[derive(Debug, Clone, PartialEq)]
-pub struct RateSheet {
-    pub as_of: NaiveDate,
-    pub per_eur: Vec<(CurrencyCode, Decimal)>,
-    /// Currencies in the file that Shelfraiser does not know (reported, not stored).
-    pub skipped: Vec<String>,
-}
-
-#[derive(Debug, thiserror::Error)]
-pub enum RatesError {
-    #[error("the rates file is not valid XML: {0}")]
-    Xml(String),
-    #[error("the rates file has no <Cube time=…> with rates; is it the ECB eurofxref format?")]
-    NoRates,
-    #[error("bad value in the rates file: {0}")]
-    BadValue(String),
-    #[error(transparent)]
-    Db(#[from] DbError),
-}
-
-/// Parses the ECB `eurofxref-daily.xml` format (also the 90-day and historic files: every
-/// `<Cube time>` day is returned, newest first as in the file).
-pub fn parse_ecb(xml: &str) -> Result<Vec<RateSheet>, RatesError> {
-    let mut reader = Reader::from_str(xml);
-    let mut sheets: Vec<RateSheet> = Vec::new();
-    loop {
-        match reader.read_event() {
-            Err(e) => {
-                return Err(RatesError::Xml(format!(
-                    "at byte {}: {e}",
-                    reader.buffer_position()
-                )));
-            }
-            Ok(Event::Eof) => break,
-            Ok(Event::Start(e)) | Ok(Event::Empty(e)) if e.local_name().as_ref() == b"Cube" => {
-                let mut time = None;
-                let mut currency = None;
-                let mut rate = None;
-                for attr in e.attributes() {
-                    let attr = attr.map_err(|e| RatesError::Xml(e.to_string()))?;
-                    let val = attr
-                        .unescape_value()
-                        .map_err(|e| RatesError::Xml(e.to_string()))?
-                        .to_string();
-                    match attr.key.local_name().as_ref() {
-                        b"time" => time = Some(val),
-                        b"currency" => currency = Some(val),
-                        b"rate" => rate = Some(val),
-                        _ => {}
-                    }
-                }
-                if let Some(t) = time {
-                    let as_of = NaiveDate::parse_from_str(&t, "%Y-%m-%d")
-                        .map_err(|_| RatesError::BadValue(format!("date {t:?}")))?;
-                    sheets.push(RateSheet {
-                        as_of,
-                        per_eur: Vec::new(),
-                        skipped: Vec::new(),
-                    });
-                } else if let (Some(c), Some(r)) = (currency, rate) {
-                    let sheet = sheets.last_mut().ok_or_else(|| {
-                        RatesError::BadValue(format!("rate for {c} outside a dated <Cube>"))
-                    })?;
-                    let value = Decimal::from_str(r.trim())
-                        .map_err(|_| RatesError::BadValue(format!("rate {r:?} for {c}")))?;
-                    if value <= Decimal::ZERO {
-                        return Err(RatesError::BadValue(format!(
-                            "rate {r:?} for {c} is not positive"
-                        )));
-                    }
-                    match CurrencyCode::parse(&c) {
-                        Ok(code) => sheet.per_eur.push((code, value)),
-                        Err(_) => sheet.skipped.push(c),
-                    }
-                }
-            }
-            Ok(_) => {}
-        }
-    }
-    sheets.retain(|s| !s.per_eur.is_empty());
-    if sheets.is_empty() {
-        return Err(RatesError::NoRates);
-    }
-    Ok(sheets)
-}
+/// Reading the ECB file is pure and lives in the formats crate (fuzzed there).
+pub use shelfraiser_formats::ecb::{EcbError, EcbError as RatesError, RateSheet, parse_ecb};
 
 /// Stores the sheets; re-importing the same day replaces nothing and adds nothing.
 pub async fn import(db: &Db, sheets: &[RateSheet]) -> DbResult<usize> {
@@ -181,21 +95,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn parses_bundled_file() {
-        let sheets = parse_ecb(BUNDLED_ECB).expect("parses");
-        assert_eq!(sheets.len(), 1);
-        let s = &sheets[0];
-        assert_eq!(s.as_of, NaiveDate::from_ymd_opt(2024, 6, 28).expect("date"));
-        let gbp = CurrencyCode::parse("GBP").expect("gbp");
-        assert!(
-            s.per_eur
-                .iter()
-                .any(|(c, r)| *c == gbp && r.to_string() == "0.84638")
-        );
-        assert!(s.per_eur.len() >= 29);
-    }
-
-    #[test]
     fn cross_rates_through_eur() {
         let sheets = parse_ecb(BUNDLED_ECB).expect("parses");
         let mut t = RateTable::default();
@@ -211,18 +110,6 @@ mod tests {
         assert_eq!(
             t.rate(eur, gbp).map(|r| r.to_string()),
             Some("0.84638".into())
-        );
-    }
-
-    #[test]
-    fn rejects_garbage() {
-        assert!(parse_ecb("<nope").is_err());
-        assert!(matches!(parse_ecb("<a/>"), Err(RatesError::NoRates)));
-        assert!(
-            parse_ecb(
-                "<Cube><Cube time='2024-01-01'><Cube currency='USD' rate='-1'/></Cube></Cube>"
-            )
-            .is_err()
         );
     }
 }

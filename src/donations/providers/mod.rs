@@ -13,6 +13,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use futures_util::future::BoxFuture;
 use http::HeaderMap;
+use shelfraiser_formats::webhook::WebhookError;
 
 use crate::money::Money;
 
@@ -48,6 +49,17 @@ pub enum ProviderError {
     Malformed(String),
     #[error("the payment provider is unavailable: {0}")]
     Unavailable(String),
+}
+
+/// A signed callback refused by the formats crate's check (`shelfraiser_formats::webhook`).
+impl From<WebhookError> for ProviderError {
+    fn from(e: WebhookError) -> ProviderError {
+        match e {
+            WebhookError::BadSignature => ProviderError::BadSignature,
+            WebhookError::Stale => ProviderError::Stale,
+            WebhookError::Malformed(m) => ProviderError::Malformed(m),
+        }
+    }
 }
 
 pub trait PaymentProvider: Send + Sync {

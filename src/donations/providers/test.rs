@@ -7,40 +7,22 @@
 //!
 //! Signature header, Stripe-style: `Shelfraiser-Signature: t=<unix seconds>,v1=<hex>` where
 //! the hex is HMAC-SHA256(secret, "<t>.<raw body>"). Several `v1` values may be given (secret
-//! rotation); one must match. Tolerance: 300 seconds either way.
+//! rotation); one must match. Tolerance: 300 seconds either way. Reading and checking the
+//! header and the body is pure and lives in the formats crate
+//! (`shelfraiser_formats::webhook`, fuzzed there); this module is the provider around it.
 
 use chrono::{DateTime, Utc};
 use futures_util::future::BoxFuture;
-use hmac::{Hmac, Mac};
 use http::HeaderMap;
-use serde::{Deserialize, Serialize};
-use sha2::Sha256;
+use shelfraiser_formats::webhook::{self, EventKind};
 
 use super::{CallbackEvent, CheckoutSession, PaymentProvider, ProviderError, VerifiedCallback};
 use crate::config::Secret;
-use crate::money::{CurrencyCode, Money};
 
-pub const SIGNATURE_HEADER: &str = "shelfraiser-signature";
-pub const TOLERANCE_SECS: i64 = 300;
+pub use shelfraiser_formats::webhook::{SIGNATURE_HEADER, TOLERANCE_SECS, TestEvent};
 
 pub struct TestProvider {
     secret: Secret,
-}
-
-/// The callback body.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
-#[serde(deny_unknown_fields)]
-pub struct TestEvent {
-    pub id: String,
-    #[serde(rename = "type")]
-    pub kind: String,
-    pub session_id: String,
-    #[serde(default)]
-    pub payment_reference: Option<String>,
-    #[serde(default)]
-    pub amount_minor: Option<i64>,
-    #[serde(default)]
-    pub currency: Option<String>,
 }
 
 impl TestProvider {
@@ -48,20 +30,9 @@ impl TestProvider {
         TestProvider { secret }
     }
 
-    fn mac(&self, t: i64, body: &[u8]) -> Hmac<Sha256> {
-        // HMAC accepts keys of any length.
-        let mut mac = Hmac::<Sha256>::new_from_slice(self.secret.0.as_bytes())
-            .unwrap_or_else(|_| unreachable!("HMAC takes any key length"));
-        mac.update(t.to_string().as_bytes());
-        mac.update(b".");
-        mac.update(body);
-        mac
-    }
-
     /// The signature header value for `body` at time `t`.
     pub fn sign(&self, body: &[u8], t: i64) -> String {
-        let sig = hex::encode(self.mac(t, body).finalize().into_bytes());
-        format!("t={t},v1={sig}")
+        webhook::sign(self.secret.0.as_bytes(), body, t)
     }
 
     /// Builds the signed callback for an outcome on a session (what the hosted page sends).
@@ -123,76 +94,22 @@ impl PaymentProvider for TestProvider {
         body: &[u8],
         now: DateTime<Utc>,
     ) -> Result<VerifiedCallback, ProviderError> {
-        let header = headers
-            .get(SIGNATURE_HEADER)
-            .and_then(|v| v.to_str().ok())
-            .ok_or(ProviderError::BadSignature)?;
-        let mut t: Option<i64> = None;
-        let mut sigs: Vec<Vec<u8>> = Vec::new();
-        for part in header.split(',') {
-            match part.trim().split_once('=') {
-                Some(("t", v)) => t = v.parse().ok(),
-                Some(("v1", v)) => {
-                    if let Ok(b) = hex::decode(v) {
-                        sigs.push(b);
-                    }
-                }
-                _ => {}
-            }
-        }
-        let t = t.ok_or(ProviderError::BadSignature)?;
-        let ok = sigs
-            .iter()
-            .any(|s| self.mac(t, body).verify_slice(s).is_ok());
-        if !ok {
-            return Err(ProviderError::BadSignature);
-        }
-        if now
-            .timestamp()
-            .checked_sub(t)
-            .is_none_or(|d| d.unsigned_abs() > TOLERANCE_SECS.unsigned_abs())
-        {
-            return Err(ProviderError::Stale);
-        }
-        let ev: TestEvent =
-            serde_json::from_slice(body).map_err(|e| ProviderError::Malformed(e.to_string()))?;
-        let malformed = |m: &str| ProviderError::Malformed(m.to_string());
-        if ev.id.is_empty()
-            || ev.id.len() > 255
-            || ev.session_id.is_empty()
-            || ev.session_id.len() > 64
-        {
-            return Err(malformed(
-                "id and session_id are required (at most 255/64 characters)",
-            ));
-        }
-        let event = match ev.kind.as_str() {
-            "checkout.succeeded" => {
-                let reference = ev
-                    .payment_reference
-                    .filter(|r| !r.is_empty() && r.len() <= 255)
-                    .ok_or_else(|| malformed("payment_reference is required"))?;
-                let currency = CurrencyCode::parse(ev.currency.as_deref().unwrap_or(""))
-                    .map_err(|e| ProviderError::Malformed(e.to_string()))?;
-                let minor = ev
-                    .amount_minor
-                    .filter(|m| *m > 0)
-                    .ok_or_else(|| malformed("amount_minor must be positive"))?;
-                CallbackEvent::Succeeded {
-                    payment_reference: reference,
-                    amount: Money::new(minor, currency),
-                }
-            }
-            "checkout.declined" => CallbackEvent::Declined,
-            "checkout.canceled" => CallbackEvent::Canceled,
-            other => {
-                return Err(ProviderError::Malformed(format!(
-                    "unknown event type {other:?}"
-                )));
-            }
+        let header = headers.get(SIGNATURE_HEADER).and_then(|v| v.to_str().ok());
+        let ev =
+            webhook::verify_and_parse(self.secret.0.as_bytes(), header, body, now.timestamp())?;
+        let event = match ev.kind {
+            EventKind::Succeeded {
+                payment_reference,
+                amount,
+            } => CallbackEvent::Succeeded {
+                payment_reference,
+                amount,
+            },
+            EventKind::Declined => CallbackEvent::Declined,
+            EventKind::Canceled => CallbackEvent::Canceled,
         };
         Ok(VerifiedCallback {
-            event_id: ev.id,
+            event_id: ev.event_id,
             session_id: ev.session_id,
             event,
         })

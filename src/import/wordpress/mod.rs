@@ -24,9 +24,11 @@
 //! for pages), when it differs from the new permalink, is recorded in `redirects` as
 //! `from_path` (path plus query string) → new path.
 
-pub mod content;
 pub mod parser;
 pub mod store;
+
+/// The conversion of post bodies is pure and lives in the formats crate (fuzzed there).
+pub use shelfraiser_formats::wordpress::content;
 
 use std::collections::{HashMap, HashSet};
 use std::fs::File;

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: AGPL-3.0-or-later
+
 //! Exact money: an integer number of minor units plus an ISO 4217 currency.
 //!
 //! * Amounts are `i64` minor units (pence, cents, øre, fils). Never `f64`.
@@ -149,12 +151,13 @@ impl From<CurrencyCode> for String {
 }
 
 /// An amount of money: integer minor units of one currency.
-#[derive(Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Money {
     /// The amount in the currency's minor unit (pence for GBP, yen for JPY).
     pub amount_minor: i64,
     /// ISO 4217 code.
-    #[schema(value_type = String, example = "GBP")]
+    #[cfg_attr(feature = "openapi", schema(value_type = String, example = "GBP"))]
     pub currency: CurrencyCode,
 }
 

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: AGPL-3.0-or-later
+
 //! Locale-aware display of amounts: `£4,230` in English, `4.230 £` in Danish.
 //!
 //! Whole amounts are shown without decimals (`£25`), others with the currency's full minor

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: AGPL-3.0-or-later
+
 //! Markdown to safe HTML: CommonMark (+ tables, footnotes, strikethrough) rendered by
 //! pulldown-cmark, then sanitised by ammonia (no scripts, no event handlers, no `style`,
 //! links get `rel="noopener noreferrer nofollow ugc"`).

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: AGPL-3.0-or-later
+
 //! Turning WordPress post content into what Shelfraiser stores.
 //!
 //! WordPress stores HTML (Gutenberg adds block comments; the classic editor leaves paragraphs
@@ -517,11 +519,11 @@ pub fn autop(s: &str) -> String {
     out
 }
 
-/// A URL-safe slug (the blog's own [`crate::blog::write::slugify`]), after decoding the
+/// A URL-safe slug (the blog's own [`crate::slug::slugify`]), after decoding the
 /// percent-encoding WordPress uses for non-ASCII slugs.
 pub fn slugify(s: &str) -> String {
     let decoded = percent_encoding::percent_decode_str(s).decode_utf8_lossy();
-    crate::blog::write::slugify(&decoded)
+    crate::slug::slugify(&decoded)
 }
 
 #[cfg(test)]

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: AGPL-3.0-or-later
+
 //! E-mail addresses, parsed at the edge.
 
 use std::fmt;
