@@ -489,6 +489,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 file: a.file,
                 media_dir: a.media_dir,
                 dry_run: a.dry_run,
+                permalinks: s.blog.permalink.clone(),
             };
             let report = crate::import::wordpress::import(&db, &opts).await?;
             print!("{}", report.render());

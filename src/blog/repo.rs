@@ -1,7 +1,7 @@
 //! Blog read queries, written once for both backends — except full-text search, the one
 //! place where the SQL differs (FTS5 on SQLite, a `tsvector` on PostgreSQL).
 
-use chrono::{DateTime, Datelike, Utc};
+use chrono::{DateTime, Utc};
 
 use super::permalink::Permalinks;
 use crate::db::{Db, DbResult};
@@ -64,18 +64,6 @@ impl Post {
     /// The author's archive path, when the post has an author.
     pub fn author_path(&self) -> Option<String> {
         self.author_id.as_ref().map(|id| format!("/author/{id}/"))
-    }
-}
-
-/// A post's path under the **default** pattern ([`super::permalink::DEFAULT`]):
-/// `/{yyyy}/{mm}/{dd}/{slug}/` for articles and notes (the date of publication in UTC),
-/// `/{slug}/` for pages and for posts without a date. Pages and links use the configured
-/// pattern ([`Permalinks::path`], `AppState::settings.blog.permalink`); a path made here
-/// still reaches the post (301) when the pattern differs. Kept for the WordPress importer.
-pub fn permalink(kind: &str, slug: &str, published_at: Option<DateTime<Utc>>) -> String {
-    match (kind, published_at) {
-        ("page", _) | (_, None) => format!("/{slug}/"),
-        (_, Some(t)) => format!("/{:04}/{:02}/{:02}/{slug}/", t.year(), t.month(), t.day()),
     }
 }
 
@@ -526,10 +514,11 @@ mod tests {
     #[test]
     fn permalinks() {
         let t = Utc.with_ymd_and_hms(2024, 3, 7, 23, 30, 0).single();
-        assert_eq!(permalink("article", "hi", t), "/2024/03/07/hi/");
-        assert_eq!(permalink("note", "n1", t), "/2024/03/07/n1/");
-        assert_eq!(permalink("page", "about", t), "/about/");
-        assert_eq!(permalink("article", "d", None), "/d/");
+        let p = super::super::permalink::Permalinks::default();
+        assert_eq!(p.path("article", "hi", t), "/2024/03/07/hi/");
+        assert_eq!(p.path("note", "n1", t), "/2024/03/07/n1/");
+        assert_eq!(p.path("page", "about", t), "/about/");
+        assert_eq!(p.path("article", "d", None), "/d/");
     }
 
     #[test]

@@ -96,7 +96,41 @@ fn opts(file: &str, media: bool, dry_run: bool) -> Options {
         file: file.into(),
         media_dir: media.then(|| UPLOADS.into()),
         dry_run,
+        permalinks: Default::default(),
     }
+}
+
+#[tokio::test]
+async fn imports_under_the_sites_permalink_pattern() {
+    each_backend(|tdb| async move {
+        let db = &tdb.db;
+        let permalinks =
+            shelfraiser::blog::permalink::Permalinks::parse("/%postname%/").expect("pattern");
+        let o = Options {
+            permalinks,
+            ..opts(FULL, false, false)
+        };
+        wordpress::import(db, &o).await.expect("import");
+        // Links between imported posts point at the new addresses...
+        let hello = one(db, "SELECT body_md FROM posts WHERE slug = 'hello-world'")
+            .await
+            .expect("body");
+        assert!(
+            hello.contains("<a href=\"/we-made-it/\">how it ended</a>"),
+            "{hello}"
+        );
+        // ...and the old WordPress addresses answer with a redirect to them.
+        for (from, to) in [
+            ("/2019/05/03/hello-world/", "/hello-world/"),
+            ("/2019/06/02/we-made-it/", "/we-made-it/"),
+            ("/?p=10", "/hello-world/"),
+            ("/?page_id=20", "/about/"),
+        ] {
+            let sql = format!("SELECT to_path FROM redirects WHERE from_path = '{from}'");
+            assert_eq!(one(db, &sql).await.as_deref(), Some(to), "{from}");
+        }
+    })
+    .await;
 }
 
 #[tokio::test]

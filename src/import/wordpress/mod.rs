@@ -48,6 +48,9 @@ pub struct Options {
     pub file: PathBuf,
     pub media_dir: Option<PathBuf>,
     pub dry_run: bool,
+    /// The site's permalink pattern (`blog.permalink`): imported posts get their paths,
+    /// and links between them are rewritten, under it.
+    pub permalinks: crate::blog::permalink::Permalinks,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -485,8 +488,10 @@ pub async fn import(db: &Db, opts: &Options) -> anyhow::Result<Report> {
             }
         };
         // Drafts and pending posts have no public address yet: no redirects for them.
-        plan.permalink = (plan.kind == "page" || plan.published_at.is_some())
-            .then(|| crate::blog::repo::permalink(plan.kind, &plan.slug, plan.published_at));
+        plan.permalink = (plan.kind == "page" || plan.published_at.is_some()).then(|| {
+            opts.permalinks
+                .path(plan.kind, &plan.slug, plan.published_at)
+        });
         if let Some(p) = plan.permalink.clone() {
             let (link, guid) = links.split_once('\n').unwrap_or((&links, ""));
             let mut olds: Vec<String> = Vec::new();

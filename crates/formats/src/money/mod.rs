@@ -297,19 +297,26 @@ impl Money {
     }
 }
 
-/// Rate precision kept when a cross rate is derived and locked onto a donation.
-pub const RATE_DECIMALS: u32 = 10;
+/// Rate precision kept when a cross rate is derived and locked onto a donation: significant
+/// digits, not decimal places, so a small rate (0.0000512 EUR per IDR) is as precise as a
+/// large one (19,531.25 IDR per EUR). Relative error at most 5e-15: a round trip of
+/// 10^13 minor units stays within one minor unit of the coarser currency.
+pub const RATE_SIGNIFICANT_DIGITS: u32 = 15;
 
 /// Units of `to` per unit of `from`, derived through EUR from per-EUR reference rates
-/// (`to_per_eur / from_per_eur`), rounded half-even to [`RATE_DECIMALS`] places.
+/// (`to_per_eur / from_per_eur`), rounded half-even to [`RATE_SIGNIFICANT_DIGITS`]
+/// significant digits.
 pub fn cross_rate(from_per_eur: Decimal, to_per_eur: Decimal) -> Option<Decimal> {
     if from_per_eur <= Decimal::ZERO || to_per_eur <= Decimal::ZERO {
         return None;
     }
-    to_per_eur.checked_div(from_per_eur).map(|r| {
-        r.round_dp_with_strategy(RATE_DECIMALS, RoundingStrategy::MidpointNearestEven)
-            .normalize()
-    })
+    to_per_eur
+        .checked_div(from_per_eur)?
+        .round_sf_with_strategy(
+            RATE_SIGNIFICANT_DIGITS,
+            RoundingStrategy::MidpointNearestEven,
+        )
+        .map(|r| r.normalize())
 }
 
 #[cfg(test)]
@@ -438,6 +445,22 @@ mod tests {
         assert_eq!(Money::new(1234, c("KWD")).major_string(), "1.234");
     }
 
+    /// Found by the round-trip property when cross rates kept ten decimal places: 0.0001 and
+    /// 0.7791 per EUR make a cross rate of 7,791 and a back rate that rounding to ten places
+    /// moved by 2.7e-11, which on 2,083,722,505.41 was 5.7 minor units. Significant digits
+    /// keep the round trip exact here.
+    #[test]
+    fn far_apart_rates_round_trip() {
+        let (ra, rb) = (Decimal::new(1, 4), Decimal::new(7791, 4));
+        let there = cross_rate(ra, rb).expect("positive");
+        let back = cross_rate(rb, ra).expect("positive");
+        let m = Money::new(26_745_251, c("EUR"));
+        let converted = m.convert(there, c("USD")).expect("fits");
+        let again = converted.convert(back, c("EUR")).expect("fits");
+        assert_eq!(converted.amount_minor, 208_372_250_541);
+        assert_eq!(again.amount_minor, m.amount_minor);
+    }
+
     proptest! {
         #[test]
         fn parse_roundtrips(minor in 1i64..1_000_000_000_000, cur in prop::sample::select(vec!["GBP", "JPY", "KWD", "EUR"])) {
@@ -451,11 +474,12 @@ mod tests {
             let _ = Money::parse_major(&s, c("GBP"));
         }
 
-        /// Amounts up to 1,000,000.00 (ten times the default donation limit): rates keep
-        /// [`RATE_DECIMALS`] places, which bounds the error for larger sums by amount × 5e-11.
+        /// Amounts up to 100,000,000.00 between currencies whose per-EUR rates lie where the
+        /// ECB's do (0.5 to 20,000, four decimals): there and back comes within one minor unit
+        /// of the coarser currency — one minor unit when the target's unit is worth less,
+        /// otherwise `ceil(back)` (one target unit in source units).
         #[test]
-        fn conversion_roundtrips_within_one_minor_unit(minor in 1i64..100_000_000, a in 1u32..5_000_000, b in 1u32..5_000_000) {
-            // Per-EUR rates with 4 decimals, like the ECB publishes.
+        fn conversion_roundtrips_within_one_minor_unit(minor in 1i64..10_000_000_000, a in 5_000u32..200_000_000, b in 5_000u32..200_000_000) {
             let ra = Decimal::new(i64::from(a), 4);
             let rb = Decimal::new(i64::from(b), 4);
             let there = cross_rate(ra, rb).expect("positive rates");
@@ -463,8 +487,30 @@ mod tests {
             let m = Money::new(minor, c("EUR"));
             let converted = m.convert(there, c("USD")).expect("fits");
             let again = converted.convert(back, c("EUR")).expect("fits");
-            // Going there and back loses at most the precision of the smaller side.
-            let tolerance = (Decimal::from(1) + back.abs()).ceil().to_i64().unwrap_or(i64::MAX);
+            let tolerance = back.ceil().to_i64().unwrap_or(i64::MAX).max(1);
+            prop_assert!((again.amount_minor - minor).abs() <= tolerance,
+                "{} -> {} -> {} (tolerance {})", minor, converted.amount_minor, again.amount_minor, tolerance);
+        }
+
+        /// Any rates with four decimals (0.0001 to 500 per EUR): the round trip stays within
+        /// the bound the rounding rules give. With `there·back = 1` exactly, each cross rate
+        /// rounded to [`RATE_SIGNIFICANT_DIGITS`] (relative error ≤ 5e-15), and each
+        /// conversion rounded to a whole minor unit (error ≤ 0.5):
+        /// `|again − minor| ≤ minor·1e-14 + 0.5·back + 0.5` (plus a hair).
+        #[test]
+        fn conversion_roundtrips_within_the_rounding_bound(minor in 1i64..100_000_000, a in 1u32..5_000_000, b in 1u32..5_000_000) {
+            let ra = Decimal::new(i64::from(a), 4);
+            let rb = Decimal::new(i64::from(b), 4);
+            let there = cross_rate(ra, rb).expect("positive rates");
+            let back = cross_rate(rb, ra).expect("positive rates");
+            let m = Money::new(minor, c("EUR"));
+            let converted = m.convert(there, c("USD")).expect("fits");
+            let again = converted.convert(back, c("EUR")).expect("fits");
+            let bound = Decimal::from(minor) * Decimal::new(1, 14)
+                + back / Decimal::from(2)
+                + Decimal::new(5, 1)
+                + Decimal::new(1, 6);
+            let tolerance = bound.floor().to_i64().unwrap_or(i64::MAX);
             prop_assert!((again.amount_minor - minor).abs() <= tolerance,
                 "{} -> {} -> {} (tolerance {})", minor, converted.amount_minor, again.amount_minor, tolerance);
         }
