@@ -15,21 +15,12 @@ use futures_util::future::BoxFuture;
 use http::HeaderMap;
 use shelfraiser_formats::webhook::WebhookError;
 
-use crate::money::Money;
-
 pub use super::checkout::CheckoutSession;
 
-/// What the provider says happened to a checkout.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum CallbackEvent {
-    /// The payment went through. `payment_reference` is the provider's id for the payment.
-    Succeeded {
-        payment_reference: String,
-        amount: Money,
-    },
-    Declined,
-    Canceled,
-}
+/// What the provider says happened to a checkout: succeeded (with the provider's payment
+/// reference and the amount), declined or canceled. One type for every provider, defined
+/// beside the callback parsers in `shelfraiser_formats::webhook`.
+pub use shelfraiser_formats::webhook::EventKind as CallbackEvent;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct VerifiedCallback {

@@ -14,9 +14,9 @@
 use chrono::{DateTime, Utc};
 use futures_util::future::BoxFuture;
 use http::HeaderMap;
-use shelfraiser_formats::webhook::{self, EventKind};
+use shelfraiser_formats::webhook;
 
-use super::{CallbackEvent, CheckoutSession, PaymentProvider, ProviderError, VerifiedCallback};
+use super::{CheckoutSession, PaymentProvider, ProviderError, VerifiedCallback};
 use crate::config::Secret;
 
 pub use shelfraiser_formats::webhook::{SIGNATURE_HEADER, TOLERANCE_SECS, TestEvent};
@@ -97,21 +97,10 @@ impl PaymentProvider for TestProvider {
         let header = headers.get(SIGNATURE_HEADER).and_then(|v| v.to_str().ok());
         let ev =
             webhook::verify_and_parse(self.secret.0.as_bytes(), header, body, now.timestamp())?;
-        let event = match ev.kind {
-            EventKind::Succeeded {
-                payment_reference,
-                amount,
-            } => CallbackEvent::Succeeded {
-                payment_reference,
-                amount,
-            },
-            EventKind::Declined => CallbackEvent::Declined,
-            EventKind::Canceled => CallbackEvent::Canceled,
-        };
         Ok(VerifiedCallback {
             event_id: ev.event_id,
             session_id: ev.session_id,
-            event,
+            event: ev.kind,
         })
     }
 }
@@ -139,7 +128,10 @@ mod tests {
         let h = headers(&p.sign(BODY.as_bytes(), now.timestamp()));
         let v = p.verify_callback(&h, BODY.as_bytes(), now).expect("valid");
         assert_eq!(v.event_id, "evt_1");
-        assert!(matches!(v.event, CallbackEvent::Succeeded { .. }));
+        assert!(matches!(
+            v.event,
+            super::super::CallbackEvent::Succeeded { .. }
+        ));
     }
 
     #[test]

@@ -445,20 +445,29 @@ mod tests {
         assert_eq!(Money::new(1234, c("KWD")).major_string(), "1.234");
     }
 
+    /// EUR → USD → EUR for per-EUR rates `a` and `b` with four decimals, like the ECB's:
+    /// the back rate, the amount there, and the amount back.
+    fn round_trip(minor: i64, a: u32, b: u32) -> (Decimal, Money, Money) {
+        let ra = Decimal::new(i64::from(a), 4);
+        let rb = Decimal::new(i64::from(b), 4);
+        let there = cross_rate(ra, rb).expect("positive rates");
+        let back = cross_rate(rb, ra).expect("positive rates");
+        let converted = Money::new(minor, c("EUR"))
+            .convert(there, c("USD"))
+            .expect("fits");
+        let again = converted.convert(back, c("EUR")).expect("fits");
+        (back, converted, again)
+    }
+
     /// Found by the round-trip property when cross rates kept ten decimal places: 0.0001 and
     /// 0.7791 per EUR make a cross rate of 7,791 and a back rate that rounding to ten places
     /// moved by 2.7e-11, which on 2,083,722,505.41 was 5.7 minor units. Significant digits
     /// keep the round trip exact here.
     #[test]
     fn far_apart_rates_round_trip() {
-        let (ra, rb) = (Decimal::new(1, 4), Decimal::new(7791, 4));
-        let there = cross_rate(ra, rb).expect("positive");
-        let back = cross_rate(rb, ra).expect("positive");
-        let m = Money::new(26_745_251, c("EUR"));
-        let converted = m.convert(there, c("USD")).expect("fits");
-        let again = converted.convert(back, c("EUR")).expect("fits");
+        let (_, converted, again) = round_trip(26_745_251, 1, 7791);
         assert_eq!(converted.amount_minor, 208_372_250_541);
-        assert_eq!(again.amount_minor, m.amount_minor);
+        assert_eq!(again.amount_minor, 26_745_251);
     }
 
     proptest! {
@@ -480,13 +489,7 @@ mod tests {
         /// otherwise `ceil(back)` (one target unit in source units).
         #[test]
         fn conversion_roundtrips_within_one_minor_unit(minor in 1i64..10_000_000_000, a in 5_000u32..200_000_000, b in 5_000u32..200_000_000) {
-            let ra = Decimal::new(i64::from(a), 4);
-            let rb = Decimal::new(i64::from(b), 4);
-            let there = cross_rate(ra, rb).expect("positive rates");
-            let back = cross_rate(rb, ra).expect("positive rates");
-            let m = Money::new(minor, c("EUR"));
-            let converted = m.convert(there, c("USD")).expect("fits");
-            let again = converted.convert(back, c("EUR")).expect("fits");
+            let (back, converted, again) = round_trip(minor, a, b);
             let tolerance = back.ceil().to_i64().unwrap_or(i64::MAX).max(1);
             prop_assert!((again.amount_minor - minor).abs() <= tolerance,
                 "{} -> {} -> {} (tolerance {})", minor, converted.amount_minor, again.amount_minor, tolerance);
@@ -499,13 +502,7 @@ mod tests {
         /// `|again − minor| ≤ minor·1e-14 + 0.5·back + 0.5` (plus a hair).
         #[test]
         fn conversion_roundtrips_within_the_rounding_bound(minor in 1i64..100_000_000, a in 1u32..5_000_000, b in 1u32..5_000_000) {
-            let ra = Decimal::new(i64::from(a), 4);
-            let rb = Decimal::new(i64::from(b), 4);
-            let there = cross_rate(ra, rb).expect("positive rates");
-            let back = cross_rate(rb, ra).expect("positive rates");
-            let m = Money::new(minor, c("EUR"));
-            let converted = m.convert(there, c("USD")).expect("fits");
-            let again = converted.convert(back, c("EUR")).expect("fits");
+            let (back, converted, again) = round_trip(minor, a, b);
             let bound = Decimal::from(minor) * Decimal::new(1, 14)
                 + back / Decimal::from(2)
                 + Decimal::new(5, 1)
