@@ -99,7 +99,7 @@ pub async fn handle(
             "the session belongs to another provider".into(),
         ));
     }
-    let outcome = match cb.event {
+    let outcome = match cb.kind {
         CallbackEvent::Succeeded {
             payment_reference,
             amount,
@@ -155,7 +155,7 @@ pub async fn handle(
             }
         }
         CallbackEvent::Declined | CallbackEvent::Canceled => {
-            let (new_status, label) = if cb.event == CallbackEvent::Declined {
+            let (new_status, label) = if cb.kind == CallbackEvent::Declined {
                 ("declined", "declined")
             } else {
                 ("canceled", "canceled")

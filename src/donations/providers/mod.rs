@@ -22,13 +22,9 @@ pub use super::checkout::CheckoutSession;
 /// beside the callback parsers in `shelfraiser_formats::webhook`.
 pub use shelfraiser_formats::webhook::EventKind as CallbackEvent;
 
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct VerifiedCallback {
-    /// The provider's id for this delivery's event (the same on every retry).
-    pub event_id: String,
-    pub session_id: String,
-    pub event: CallbackEvent,
-}
+/// A verified callback: the provider's id for the event (the same on every retry), our
+/// checkout session's id, and what happened ([`CallbackEvent`]).
+pub use shelfraiser_formats::webhook::ParsedEvent as VerifiedCallback;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ProviderError {

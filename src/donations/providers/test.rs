@@ -95,13 +95,12 @@ impl PaymentProvider for TestProvider {
         now: DateTime<Utc>,
     ) -> Result<VerifiedCallback, ProviderError> {
         let header = headers.get(SIGNATURE_HEADER).and_then(|v| v.to_str().ok());
-        let ev =
-            webhook::verify_and_parse(self.secret.0.as_bytes(), header, body, now.timestamp())?;
-        Ok(VerifiedCallback {
-            event_id: ev.event_id,
-            session_id: ev.session_id,
-            event: ev.kind,
-        })
+        Ok(webhook::verify_and_parse(
+            self.secret.0.as_bytes(),
+            header,
+            body,
+            now.timestamp(),
+        )?)
     }
 }
 
@@ -129,7 +128,7 @@ mod tests {
         let v = p.verify_callback(&h, BODY.as_bytes(), now).expect("valid");
         assert_eq!(v.event_id, "evt_1");
         assert!(matches!(
-            v.event,
+            v.kind,
             super::super::CallbackEvent::Succeeded { .. }
         ));
     }
