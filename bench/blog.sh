@@ -56,28 +56,10 @@ for tool in curl wrk python3; do
     }
 done
 
-TMP=$(mktemp -d /tmp/shelfraiser-bench-blog.XXXXXX)
 APP_PID=""
-cleanup() {
-    local rc=$?
-    sr_stop "$APP_PID"
-    if [[ "${KEEP_TMP:-0}" == 1 ]]; then
-        echo "temp dir kept: $TMP" >&2
-    else
-        rm -rf "$TMP"
-    fi
-    exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+sr_scratch shelfraiser-bench-blog APP_PID
 
-if [[ -n "${SHELFRAISER_BIN:-}" ]]; then
-    BIN=$SHELFRAISER_BIN
-else
-    echo "== build (release)"
-    sr_build_release "$ROOT"
-    BIN="$ROOT/target/release/shelfraiser"
-fi
+sr_app_binary release "$ROOT"
 
 # gen_wxr FILE POSTS COMMENTS BODY_BYTES: writes the export; prints a sample post path.
 gen_wxr() {

@@ -53,30 +53,11 @@ for tool in curl wrk nginx gzip python3; do
     }
 done
 
-TMP=$(mktemp -d /tmp/shelfraiser-bench-page.XXXXXX)
 APP_PID=""
 NGINX_PID=""
-cleanup() {
-    local rc=$?
-    sr_stop "$NGINX_PID"
-    sr_stop "$APP_PID"
-    if [[ "${KEEP_TMP:-0}" == 1 ]]; then
-        echo "temp dir kept: $TMP" >&2
-    else
-        rm -rf "$TMP"
-    fi
-    exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+sr_scratch shelfraiser-bench-page NGINX_PID APP_PID
 
-if [[ -n "${SHELFRAISER_BIN:-}" ]]; then
-    BIN=$SHELFRAISER_BIN # a prebuilt binary: no build
-else
-    echo "== build (release)"
-    sr_build_release "$ROOT"
-    BIN="$ROOT/target/release/shelfraiser"
-fi
+sr_app_binary release "$ROOT"
 
 echo "== start app"
 sr_start_app "$TMP/app.log" "$BIN" serve --demo --data-dir "$TMP/data" --listen 127.0.0.1:0
@@ -148,6 +129,7 @@ EOF
 NGINX_ARGS=(-p "$TMP/nginx/" -c "$TMP/nginx/nginx.conf" -e "$TMP/nginx/logs/error.log")
 nginx -t -q "${NGINX_ARGS[@]}"
 nginx "${NGINX_ARGS[@]}" &
+# shellcheck disable=SC2034 # stopped by the cleanup (sr_scratch)
 NGINX_PID=$!
 NGINX_PAGE="http://127.0.0.1:$NGINX_PORT/campaigns/$SLUG"
 sr_wait_http "$NGINX_PAGE" 15

@@ -49,25 +49,16 @@ for tool in curl psql; do
     }
 done
 
-TMP=$(mktemp -d /tmp/shelfraiser-bench-donations.XXXXXX)
 APP_PID=""
 PG_DIR=""
-cleanup() {
-    local rc=$?
-    sr_stop "$APP_PID"
+# Called by the cleanup (scripts/lib.sh), after the app has stopped.
+sr_more_cleanup() {
     if [[ -n "$PG_DIR" ]]; then
         bash "$ROOT/scripts/pg-cluster.sh" stop "$PG_DIR" || true
         rm -rf "$PG_DIR"
     fi
-    if [[ "${KEEP_TMP:-0}" == 1 ]]; then
-        echo "temp dir kept: $TMP" >&2
-    else
-        rm -rf "$TMP"
-    fi
-    exit "$rc"
 }
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+sr_scratch shelfraiser-bench-donations APP_PID
 
 if [[ -n "${SHELFRAISER_BIN:-}" && -n "${DONATION_LOAD_BIN:-}" ]]; then
     BIN=$SHELFRAISER_BIN

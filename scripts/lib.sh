@@ -114,6 +114,53 @@ sr_stop() {
     wait "$pid" 2>/dev/null || true
 }
 
+# sr_scratch PREFIX PID_VAR...: makes a temporary directory, $TMP, and sets the EXIT/INT/TERM
+# traps that clean up: stop each process whose PID is in the named variables (read at exit,
+# so set them later; "" is skipped), call the script's own `sr_more_cleanup` if it defines
+# one, then remove $TMP (kept, and named, with KEEP_TMP=1). Exits with the script's status.
+sr_scratch() {
+    TMP=$(mktemp -d "/tmp/$1.XXXXXX")
+    shift
+    SR_PID_VARS=("$@")
+    trap _sr_cleanup EXIT
+    trap 'exit 130' INT TERM
+}
+
+_sr_cleanup() {
+    local rc=$? var
+    for var in "${SR_PID_VARS[@]}"; do
+        sr_stop "${!var:-}"
+    done
+    if declare -F sr_more_cleanup >/dev/null; then
+        sr_more_cleanup || true
+    fi
+    if [[ "${KEEP_TMP:-0}" == 1 ]]; then
+        echo "temp dir kept: $TMP" >&2
+    else
+        rm -rf "$TMP"
+    fi
+    exit "$rc"
+}
+
+# sr_app_binary release|debug ROOT: sets BIN to $SHELFRAISER_BIN when given (a prebuilt
+# binary: no build), otherwise builds the server (release: the shared sr_build_release) and
+# sets BIN to it.
+# shellcheck disable=SC2034 # BIN is for the caller
+sr_app_binary() {
+    local profile=$1 root=$2
+    if [[ -n "${SHELFRAISER_BIN:-}" ]]; then
+        BIN=$SHELFRAISER_BIN
+    elif [[ "$profile" == release ]]; then
+        echo "== build (release)"
+        sr_build_release "$root"
+        BIN="$root/target/release/shelfraiser"
+    else
+        echo "== cargo build --locked"
+        (cd "$root" && cargo build --locked --bin shelfraiser)
+        BIN="$root/target/debug/shelfraiser"
+    fi
+}
+
 # sr_git_rev ROOT: short commit id (plus "-dirty"), or "unknown" outside git.
 sr_git_rev() {
     local rev

@@ -43,29 +43,11 @@ if [[ "$("$VENV/bin/st" --version 2>/dev/null || true)" != *"version $SCHEMATHES
 fi
 "$VENV/bin/st" --version
 
-TMP=$(mktemp -d /tmp/shelfraiser-schemathesis.XXXXXX)
 APP_PID=""
-cleanup() {
-    local rc=$?
-    sr_stop "$APP_PID"
-    if [[ "${KEEP_TMP:-0}" == 1 ]]; then
-        echo "temp dir kept: $TMP" >&2
-    else
-        rm -rf "$TMP"
-    fi
-    exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+sr_scratch shelfraiser-schemathesis APP_PID
 
 # ---- the app --------------------------------------------------------------------------------
-if [[ -n "${SHELFRAISER_BIN:-}" ]]; then
-    BIN=$SHELFRAISER_BIN
-else
-    echo "== cargo build --locked"
-    cargo build --locked --bin shelfraiser
-    BIN="$ROOT/target/debug/shelfraiser"
-fi
+sr_app_binary debug "$ROOT"
 
 echo "== start app"
 sr_start_app "$TMP/app.log" "$BIN" serve --demo --data-dir "$TMP/data" --listen 127.0.0.1:0

@@ -23,23 +23,10 @@ CHROMIUM=${CHROMIUM:-/usr/bin/chromium}
     exit 2
 }
 
-TMP=$(mktemp -d /tmp/shelfraiser-screenshot.XXXXXX)
 APP_PID=""
-cleanup() {
-    local rc=$?
-    sr_stop "$APP_PID"
-    rm -rf "$TMP"
-    exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+sr_scratch shelfraiser-screenshot APP_PID
 
-if [[ -n "${SHELFRAISER_BIN:-}" ]]; then
-    BIN=$SHELFRAISER_BIN
-else
-    (cd "$ROOT" && cargo build --locked --bin shelfraiser)
-    BIN="$ROOT/target/debug/shelfraiser"
-fi
+sr_app_binary debug "$ROOT"
 
 sr_start_app "$TMP/app.log" "$BIN" serve --demo --data-dir "$TMP/data" --listen 127.0.0.1:0
 URL="$APP_URL/campaigns/$SLUG"
