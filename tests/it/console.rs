@@ -89,6 +89,65 @@ async fn csrf(app: &TestApp, who: &Who, path: &str) -> String {
     hidden_value(&page(app, who, path).await, "csrf").expect("csrf field")
 }
 
+/// Records an offline £5 private gift to `campaign` through the console form.
+async fn offline_gift(app: &TestApp, who: &Who, csrf: &str, campaign: &str) -> reqwest::Response {
+    let form = [
+        ("csrf", csrf),
+        ("campaign", campaign),
+        ("amount", "5"),
+        ("currency", "GBP"),
+        ("visibility", "private"),
+    ];
+    post(app, who, "/admin/donations", &form).await
+}
+
+/// Adds or removes a grant, `(op, role, scope)`, of `member` through the members page.
+async fn change_role(
+    app: &TestApp,
+    who: &Who,
+    csrf: &str,
+    member: &Who,
+    (op, role, scope): (&str, &str, &str),
+) -> reqwest::Response {
+    let path = format!("/admin/members/{}/roles", member.member.id);
+    let form = [("csrf", csrf), ("op", op), ("role", role), ("scope", scope)];
+    post(app, who, &path, &form).await
+}
+
+/// Removes `member` from the team through the members page.
+async fn remove_member(app: &TestApp, who: &Who, csrf: &str, member: &Who) -> reqwest::Response {
+    let path = format!("/admin/members/{}/remove", member.member.id);
+    post(app, who, &path, &[("csrf", csrf)]).await
+}
+
+/// Invites `(email, name, role, scope)` through the members page.
+async fn invite(
+    app: &TestApp,
+    who: &Who,
+    csrf: &str,
+    (email, name, role, scope): (&str, &str, &str, &str),
+) -> reqwest::Response {
+    let form = [
+        ("csrf", csrf),
+        ("email", email),
+        ("name", name),
+        ("role", role),
+        ("scope", scope),
+    ];
+    post(app, who, "/admin/members", &form).await
+}
+
+/// Turns on the site's two-factor requirement through the members page.
+async fn require_2fa(app: &TestApp, who: &Who, csrf: &str) -> reqwest::Response {
+    post(
+        app,
+        who,
+        "/admin/settings/require-2fa",
+        &[("csrf", csrf), ("on", "1")],
+    )
+    .await
+}
+
 /// A `multipart/form-data` body; `file` is (field, file name, content type, bytes).
 fn multipart(
     fields: &[(String, String)],
@@ -448,34 +507,10 @@ async fn each_role_sees_and_does_what_it_should() {
 
         // Offline entry: writers only, and only on their campaigns.
         let token = csrf(&app, &treasurer_a, "/admin/donations").await;
-        let res = post(
-            &app,
-            &treasurer_a,
-            "/admin/donations",
-            &[
-                ("csrf", &token),
-                ("campaign", "other-library"),
-                ("amount", "5"),
-                ("currency", "GBP"),
-                ("visibility", "private"),
-            ],
-        )
-        .await;
+        let res = offline_gift(&app, &treasurer_a, &token, "other-library").await;
         assert_eq!(res.status().as_u16(), 403);
         let token = csrf(&app, &owner, "/admin").await;
-        let res = post(
-            &app,
-            &editor,
-            "/admin/donations",
-            &[
-                ("csrf", &token),
-                ("campaign", "test-library"),
-                ("amount", "5"),
-                ("currency", "GBP"),
-                ("visibility", "private"),
-            ],
-        )
-        .await;
+        let res = offline_gift(&app, &editor, &token, "test-library").await;
         assert_eq!(res.status().as_u16(), 403);
         assert_eq!(count(db, "donations").await, 2);
 
@@ -508,13 +543,7 @@ async fn each_role_sees_and_does_what_it_should() {
             .await;
             assert_eq!(res.status().as_u16(), 403, "{path}");
         }
-        let res = post(
-            &app,
-            &treasurer,
-            "/admin/settings/require-2fa",
-            &[("csrf", &token), ("on", "1")],
-        )
-        .await;
+        let res = require_2fa(&app, &treasurer, &token).await;
         assert_eq!(res.status().as_u16(), 403);
         let after = team_repo::by_id(db, &plain.member.id)
             .await
@@ -1369,18 +1398,7 @@ async fn owners_manage_the_team_and_the_audit_log_shows_it() {
         let roles = |id: &str| format!("/admin/members/{id}/roles");
 
         // Grant the helper the editor role on one campaign, then take it away.
-        let res = post(
-            &app,
-            &owner,
-            &roles(&helper.member.id),
-            &[
-                ("csrf", &token),
-                ("op", "add"),
-                ("role", "editor"),
-                ("scope", &c.id),
-            ],
-        )
-        .await;
+        let res = change_role(&app, &owner, &token, &helper, ("add", "editor", &c.id)).await;
         assert_eq!(res.status().as_u16(), 303);
         let h = team_repo::by_id(db, &helper.member.id)
             .await
@@ -1397,18 +1415,7 @@ async fn owners_manage_the_team_and_the_audit_log_shows_it() {
         );
         let html = page(&app, &owner, "/admin/members").await;
         assert!(html.contains("Editor") && html.contains("Test library"));
-        let res = post(
-            &app,
-            &owner,
-            &roles(&helper.member.id),
-            &[
-                ("csrf", &token),
-                ("op", "remove"),
-                ("role", "editor"),
-                ("scope", &c.id),
-            ],
-        )
-        .await;
+        let res = change_role(&app, &owner, &token, &helper, ("remove", "editor", &c.id)).await;
         assert_eq!(res.status().as_u16(), 303);
         assert_eq!(
             get(&app, &helper, "/admin/campaigns/test-library")
@@ -1459,18 +1466,7 @@ async fn owners_manage_the_team_and_the_audit_log_shows_it() {
         );
 
         // The last owner can neither demote nor remove themselves.
-        let res = post(
-            &app,
-            &owner,
-            &roles(&owner.member.id),
-            &[
-                ("csrf", &token),
-                ("op", "remove"),
-                ("role", "owner"),
-                ("scope", ""),
-            ],
-        )
-        .await;
+        let res = change_role(&app, &owner, &token, &owner, ("remove", "owner", "")).await;
         assert_eq!(res.status().as_u16(), 422);
         assert!(
             res.text()
@@ -1478,13 +1474,7 @@ async fn owners_manage_the_team_and_the_audit_log_shows_it() {
                 .expect("body")
                 .contains("at least one owner")
         );
-        let res = post(
-            &app,
-            &owner,
-            &format!("/admin/members/{}/remove", owner.member.id),
-            &[("csrf", &token)],
-        )
-        .await;
+        let res = remove_member(&app, &owner, &token, &owner).await;
         assert_eq!(res.status().as_u16(), 422);
         assert!(
             team_repo::by_id(db, &owner.member.id)
@@ -1494,31 +1484,9 @@ async fn owners_manage_the_team_and_the_audit_log_shows_it() {
                 .has_role(Role::Owner)
         );
         // With a second owner, the first may step down.
-        let res = post(
-            &app,
-            &owner,
-            &roles(&helper.member.id),
-            &[
-                ("csrf", &token),
-                ("op", "add"),
-                ("role", "owner"),
-                ("scope", ""),
-            ],
-        )
-        .await;
+        let res = change_role(&app, &owner, &token, &helper, ("add", "owner", "")).await;
         assert_eq!(res.status().as_u16(), 303);
-        let res = post(
-            &app,
-            &owner,
-            &roles(&owner.member.id),
-            &[
-                ("csrf", &token),
-                ("op", "remove"),
-                ("role", "owner"),
-                ("scope", ""),
-            ],
-        )
-        .await;
+        let res = change_role(&app, &owner, &token, &owner, ("remove", "owner", "")).await;
         assert_eq!(res.status().as_u16(), 303);
         assert_eq!(
             get(&app, &owner, "/admin/members").await.status().as_u16(),
@@ -1528,13 +1496,7 @@ async fn owners_manage_the_team_and_the_audit_log_shows_it() {
 
         // The new owner removes the old one: status removed, sessions ended.
         let helper_token = csrf(&app, &helper, "/admin/members").await;
-        let res = post(
-            &app,
-            &helper,
-            &format!("/admin/members/{}/remove", owner.member.id),
-            &[("csrf", &helper_token)],
-        )
-        .await;
+        let res = remove_member(&app, &helper, &helper_token, &owner).await;
         assert_eq!(res.status().as_u16(), 303);
         let gone = team_repo::by_id(db, &owner.member.id)
             .await
@@ -1554,13 +1516,7 @@ async fn owners_manage_the_team_and_the_audit_log_shows_it() {
                 .contains("owner tester")
         );
         // Removing again: not found.
-        let res = post(
-            &app,
-            &helper,
-            &format!("/admin/members/{}/remove", owner.member.id),
-            &[("csrf", &helper_token)],
-        )
-        .await;
+        let res = remove_member(&app, &helper, &helper_token, &owner).await;
         assert_eq!(res.status().as_u16(), 404);
 
         // Every change is in the audit log, and the log filters.
@@ -1647,17 +1603,11 @@ async fn invitations_and_the_two_factor_requirement() {
 
         // An invitation: the member exists as invited with the grant, the mail is in the
         // outbox (and on the outbox page), the audit log has it.
-        let res = post(
+        let res = invite(
             &app,
             &owner,
-            "/admin/members",
-            &[
-                ("csrf", &token),
-                ("email", "New.Person@example.org"),
-                ("name", "New Person"),
-                ("role", "editor"),
-                ("scope", &c.id),
-            ],
+            &token,
+            ("New.Person@example.org", "New Person", "editor", &c.id),
         )
         .await;
         assert_eq!(res.status().as_u16(), 303);
@@ -1678,59 +1628,20 @@ async fn invitations_and_the_two_factor_requirement() {
         assert_eq!(audit_actions(db, "member.invited").await.len(), 1);
 
         // Refused invitations: 422, the field marked, nobody added, no mail.
-        for (form, marked) in [
+        for (fields, marked) in [
             (
-                vec![
-                    ("csrf", token.as_str()),
-                    ("email", "new.person@example.org"),
-                    ("name", "Again"),
-                    ("role", "member"),
-                    ("scope", ""),
-                ],
+                ("new.person@example.org", "Again", "member", ""),
                 "invite-email-err",
             ),
+            (("not-an-address", "X", "member", ""), "invite-email-err"),
+            (("x@example.org", " ", "member", ""), "invite-name-err"),
+            (("x@example.org", "X", "king", ""), "invite-role-err"),
             (
-                vec![
-                    ("csrf", token.as_str()),
-                    ("email", "not-an-address"),
-                    ("name", "X"),
-                    ("role", "member"),
-                    ("scope", ""),
-                ],
-                "invite-email-err",
-            ),
-            (
-                vec![
-                    ("csrf", token.as_str()),
-                    ("email", "x@example.org"),
-                    ("name", " "),
-                    ("role", "member"),
-                    ("scope", ""),
-                ],
-                "invite-name-err",
-            ),
-            (
-                vec![
-                    ("csrf", token.as_str()),
-                    ("email", "x@example.org"),
-                    ("name", "X"),
-                    ("role", "king"),
-                    ("scope", ""),
-                ],
-                "invite-role-err",
-            ),
-            (
-                vec![
-                    ("csrf", token.as_str()),
-                    ("email", "x@example.org"),
-                    ("name", "X"),
-                    ("role", "member"),
-                    ("scope", "nowhere"),
-                ],
+                ("x@example.org", "X", "member", "nowhere"),
                 "invite-scope-err",
             ),
         ] {
-            let res = post(&app, &owner, "/admin/members", &form).await;
+            let res = invite(&app, &owner, &token, fields).await;
             assert_eq!(res.status().as_u16(), 422, "{marked}");
             assert!(
                 res.text()
@@ -1740,19 +1651,7 @@ async fn invitations_and_the_two_factor_requirement() {
                 "{marked}"
             );
         }
-        let res = post(
-            &app,
-            &owner,
-            "/admin/members",
-            &[
-                ("csrf", "forged"),
-                ("email", "x@example.org"),
-                ("name", "X"),
-                ("role", "member"),
-                ("scope", ""),
-            ],
-        )
-        .await;
+        let res = invite(&app, &owner, "forged", ("x@example.org", "X", "member", "")).await;
         assert_eq!(res.status().as_u16(), 422);
         assert!(
             team_repo::by_email(db, "x@example.org")
@@ -1764,13 +1663,7 @@ async fn invitations_and_the_two_factor_requirement() {
 
         // Requiring two-factor: owners and treasurers without it are sent to set it up
         // before any console page or action; editors are not affected.
-        let res = post(
-            &app,
-            &owner,
-            "/admin/settings/require-2fa",
-            &[("csrf", &token), ("on", "1")],
-        )
-        .await;
+        let res = require_2fa(&app, &owner, &token).await;
         assert_eq!(res.status().as_u16(), 303);
         assert!(shelfraiser::team::totp::require_2fa(db).await);
         let entries = audit_actions(db, "settings.require_2fa").await;
@@ -1783,19 +1676,7 @@ async fn invitations_and_the_two_factor_requirement() {
                 assert!(location(&res).starts_with("/account/2fa"), "{path}");
             }
         }
-        let res = post(
-            &app,
-            &treasurer,
-            "/admin/donations",
-            &[
-                ("csrf", &token),
-                ("campaign", "test-library"),
-                ("amount", "5"),
-                ("currency", "GBP"),
-                ("visibility", "private"),
-            ],
-        )
-        .await;
+        let res = offline_gift(&app, &treasurer, &token, "test-library").await;
         assert_eq!(res.status().as_u16(), 303);
         assert_eq!(count(db, "donations").await, 0);
         assert_eq!(get(&app, &editor, "/admin").await.status().as_u16(), 200);

@@ -282,6 +282,71 @@ impl TestApp {
     }
 }
 
+// ---------------------------------------------------------------------------------------
+// A member's session by hand: the `sr_session` cookie is sent and read explicitly.
+// ---------------------------------------------------------------------------------------
+
+/// GET `path` with the session cookie `token`.
+pub async fn get_as(app: &TestApp, path: &str, token: &str) -> reqwest::Response {
+    app.client
+        .get(app.url(path))
+        .header("cookie", format!("sr_session={token}"))
+        .send()
+        .await
+        .expect("GET")
+}
+
+/// The body of `path`, fetched with the session cookie `token` (any status).
+pub async fn page_as(app: &TestApp, path: &str, token: &str) -> String {
+    get_as(app, path, token).await.text().await.expect("body")
+}
+
+/// Posts `form` to `path` with the session cookie `token`.
+pub async fn post_as(
+    app: &TestApp,
+    path: &str,
+    token: &str,
+    form: &[(&str, &str)],
+) -> reqwest::Response {
+    app.client
+        .post(app.url(path))
+        .header("cookie", format!("sr_session={token}"))
+        .form(form)
+        .send()
+        .await
+        .expect("POST")
+}
+
+/// The session-bound CSRF token of the forms on `page`, as the session `token` sees it.
+pub async fn bound_csrf(app: &TestApp, page: &str, token: &str) -> String {
+    let html = page_as(app, page, token).await;
+    hidden_value(&html, "csrf").unwrap_or_else(|| panic!("csrf on {page}: {html}"))
+}
+
+/// GETs `page` and posts `form` (plus the page's CSRF token) to `action`.
+pub async fn submit(
+    app: &TestApp,
+    page: &str,
+    action: &str,
+    token: &str,
+    form: &[(&str, &str)],
+) -> reqwest::Response {
+    let csrf = bound_csrf(app, page, token).await;
+    let mut all = form.to_vec();
+    all.push(("csrf", &csrf));
+    post_as(app, action, token, &all).await
+}
+
+/// The `sr_session` value a response sets, if any.
+pub fn session_cookie(res: &reqwest::Response) -> Option<String> {
+    res.headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find_map(|v| v.strip_prefix("sr_session="))
+        .map(|v| v.split(';').next().unwrap_or("").to_string())
+}
+
 pub fn location(res: &reqwest::Response) -> String {
     res.headers()
         .get("location")

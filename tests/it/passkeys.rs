@@ -19,7 +19,7 @@ use webauthn_authenticator_rs::prelude::{
 use webauthn_authenticator_rs::softpasskey::SoftPasskey;
 
 use crate::harness::*;
-use crate::team_2fa::{get_as, member, session_cookie, signed_in};
+use crate::team_2fa::{member, signed_in};
 
 fn b64u(bytes: &[u8]) -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
@@ -60,11 +60,7 @@ async fn json_of(res: reqwest::Response) -> (u16, Value) {
 
 /// The session-bound CSRF token from the account page.
 async fn account_csrf(app: &TestApp, token: &str) -> String {
-    let html = get_as(app, "/account", token)
-        .await
-        .text()
-        .await
-        .expect("body");
+    let html = page_as(app, "/account", token).await;
     hidden_value(&html, "csrf").expect("csrf on /account")
 }
 
@@ -75,17 +71,7 @@ async fn signin_csrf(app: &TestApp) -> String {
 
 /// Starts a registration: (challenge handle, creation options).
 async fn register_start(app: &TestApp, token: &str, csrf: &str) -> (String, Value) {
-    let (status, v) = json_of(
-        post_json(
-            app,
-            "/account/passkeys/register/start",
-            Some(token),
-            Some(csrf),
-            &json!({}),
-        )
-        .await,
-    )
-    .await;
+    let (status, v) = json_of(post_register_start(app, Some(token), Some(csrf)).await).await;
     assert_eq!(status, 200, "{v}");
     (
         v["challenge"].as_str().expect("challenge").to_string(),
@@ -108,15 +94,11 @@ async fn add_passkey(app: &TestApp, auth: &mut SoftPasskey, token: &str, label: 
     let csrf = account_csrf(app, token).await;
     let (challenge, options) = register_start(app, token, &csrf).await;
     let cred = create(auth, &origin(app), &options);
-    let (status, v) = json_of(
-        post_json(
-            app,
-            "/account/passkeys/register/finish",
-            Some(token),
-            Some(&csrf),
-            &json!({ "challenge": challenge, "label": label, "credential": cred }),
-        )
-        .await,
+    let (status, v) = register_finish(
+        app,
+        token,
+        &csrf,
+        &json!({ "challenge": challenge, "label": label, "credential": cred }),
     )
     .await;
     assert_eq!(status, 200, "{v}");
@@ -167,6 +149,50 @@ async fn signin_finish(app: &TestApp, csrf: &str, body: &Value) -> reqwest::Resp
     post_json(app, "/signin/passkey/finish", None, Some(csrf), body).await
 }
 
+/// Posts to the registration start endpoint, with or without a session and a token.
+async fn post_register_start(
+    app: &TestApp,
+    cookie: Option<&str>,
+    csrf: Option<&str>,
+) -> reqwest::Response {
+    post_json(
+        app,
+        "/account/passkeys/register/start",
+        cookie,
+        csrf,
+        &json!({}),
+    )
+    .await
+}
+
+/// Finishes a registration: (status, JSON answer).
+async fn register_finish(app: &TestApp, token: &str, csrf: &str, body: &Value) -> (u16, Value) {
+    let path = "/account/passkeys/register/finish";
+    json_of(post_json(app, path, Some(token), Some(csrf), body).await).await
+}
+
+/// Finishes a sign-in with `credential` for `challenge`: (status, JSON answer).
+async fn finish_json(
+    app: &TestApp,
+    csrf: &str,
+    challenge: &str,
+    credential: &Value,
+) -> (u16, Value) {
+    let body = json!({ "challenge": challenge, "credential": credential });
+    json_of(signin_finish(app, csrf, &body).await).await
+}
+
+/// Posts the delete form of passkey `id`, with the CSRF token if one is given.
+async fn delete_passkey(
+    app: &TestApp,
+    id: &str,
+    token: &str,
+    csrf: Option<&str>,
+) -> reqwest::Response {
+    let form: Vec<(&str, &str)> = csrf.map(|c| ("csrf", c)).into_iter().collect();
+    post_as(app, &format!("/account/passkeys/{id}/delete"), token, &form).await
+}
+
 async fn audit_actions(db: &shelfraiser::db::Db) -> Vec<String> {
     audit::list(db, None, None, 1000, 0)
         .await
@@ -195,7 +221,7 @@ async fn add_a_passkey_and_sign_in_with_it() {
         assert!(origin.as_str().starts_with("http://localhost:"), "{origin}");
 
         // The account page offers it (the script is loaded, the controls start hidden).
-        let html = get_as(&app, "/account", &token).await.text().await.expect("body");
+        let html = page_as(&app, "/account", &token).await;
         assert!(html.contains("id=\"passkey-register\""), "{html}");
         assert!(html.contains("/static/passkeys."), "{html}");
         assert!(html.contains("You have no passkeys."));
@@ -222,39 +248,15 @@ async fn add_a_passkey_and_sign_in_with_it() {
         );
         let cred = create(&mut auth, &origin, &options);
         let body = json!({ "challenge": challenge, "label": "Work laptop", "credential": cred });
-        let (status, v) = json_of(
-            post_json(
-                &app,
-                "/account/passkeys/register/finish",
-                Some(&token),
-                Some(&csrf),
-                &body,
-            )
-            .await,
-        )
-        .await;
+        let (status, v) = register_finish(&app, &token, &csrf, &body).await;
         assert_eq!(status, 200, "{v}");
         // The same answer again: the challenge is used up.
-        let (status, v) = json_of(
-            post_json(
-                &app,
-                "/account/passkeys/register/finish",
-                Some(&token),
-                Some(&csrf),
-                &body,
-            )
-            .await,
-        )
-        .await;
+        let (status, v) = register_finish(&app, &token, &csrf, &body).await;
         assert_eq!(status, 400, "{v}");
         assert_eq!(v["error"]["code"], "challenge_expired");
         assert_eq!(count(&tdb.db, "passkeys").await, 1);
         assert_eq!(count(&tdb.db, "passkey_challenges").await, 0);
-        let html = get_as(&app, "/account?notice=passkey-added", &token)
-            .await
-            .text()
-            .await
-            .expect("body");
+        let html = page_as(&app, "/account?notice=passkey-added", &token).await;
         assert!(html.contains("Work laptop"), "{html}");
         assert!(html.contains("The passkey is added."));
         let credential_id = cred["rawId"].as_str().expect("rawId").to_string();
@@ -312,15 +314,7 @@ async fn add_a_passkey_and_sign_in_with_it() {
         )
         .await;
         let assertion = assert_with(&mut auth, &origin, &options, &credential_id, &m.id);
-        let (status, v) = json_of(
-            signin_finish(
-                &app,
-                &csrf,
-                &json!({ "challenge": challenge, "credential": assertion }),
-            )
-            .await,
-        )
-        .await;
+        let (status, v) = finish_json(&app, &csrf, &challenge, &assertion).await;
         assert_eq!(status, 400, "{v}");
         // And a fresh one still works (the counter moved on).
         let (challenge, options) = signin_start(&app, &csrf).await;
@@ -330,15 +324,7 @@ async fn add_a_passkey_and_sign_in_with_it() {
             "expired challenges are forgotten"
         );
         let assertion = assert_with(&mut auth, &origin, &options, &credential_id, &m.id);
-        let (status, v) = json_of(
-            signin_finish(
-                &app,
-                &csrf,
-                &json!({ "challenge": challenge, "credential": assertion }),
-            )
-            .await,
-        )
-        .await;
+        let (status, v) = finish_json(&app, &csrf, &challenge, &assertion).await;
         assert_eq!(status, 200, "{v}");
         assert_eq!(v["redirect"], "/admin", "no next: the console");
 
@@ -346,15 +332,7 @@ async fn add_a_passkey_and_sign_in_with_it() {
         let other = member(&tdb.db, "pk-other@example.org", Role::Member).await;
         let (challenge, options) = signin_start(&app, &csrf).await;
         let assertion = assert_with(&mut auth, &origin, &options, &credential_id, &other.id);
-        let (status, _) = json_of(
-            signin_finish(
-                &app,
-                &csrf,
-                &json!({ "challenge": challenge, "credential": assertion }),
-            )
-            .await,
-        )
-        .await;
+        let (status, _) = finish_json(&app, &csrf, &challenge, &assertion).await;
         assert_eq!(status, 401);
 
         // A registration challenge cannot finish a sign-in (and the other way round).
@@ -362,15 +340,7 @@ async fn add_a_passkey_and_sign_in_with_it() {
         let (reg_challenge, _) = register_start(&app, &token, &acsrf).await;
         let (_, options) = signin_start(&app, &csrf).await;
         let assertion = assert_with(&mut auth, &origin, &options, &credential_id, &m.id);
-        let (status, _) = json_of(
-            signin_finish(
-                &app,
-                &csrf,
-                &json!({ "challenge": reg_challenge, "credential": assertion }),
-            )
-            .await,
-        )
-        .await;
+        let (status, _) = finish_json(&app, &csrf, &reg_challenge, &assertion).await;
         assert_eq!(status, 400);
 
         app.stop().await;
@@ -389,42 +359,16 @@ async fn the_json_endpoints_need_their_csrf_token() {
 
         // Account: no token, the public token, another session's token.
         for t in [None, Some(public.as_str()), Some("1.abc")] {
-            let (status, v) = json_of(
-                post_json(
-                    &app,
-                    "/account/passkeys/register/start",
-                    Some(&token),
-                    t,
-                    &json!({}),
-                )
-                .await,
-            )
-            .await;
+            let (status, v) = json_of(post_register_start(&app, Some(&token), t).await).await;
             assert_eq!(status, 422, "{t:?}: {v}");
             assert_eq!(v["error"]["code"], "csrf");
         }
         let other = signed_in(&tdb.db, &m.id).await;
-        let (status, _) = json_of(
-            post_json(
-                &app,
-                "/account/passkeys/register/start",
-                Some(&other),
-                Some(&bound),
-                &json!({}),
-            )
-            .await,
-        )
-        .await;
+        let (status, _) =
+            json_of(post_register_start(&app, Some(&other), Some(&bound)).await).await;
         assert_eq!(status, 422, "a token bound to another session");
         // Signed out: sent to sign in, nothing started.
-        let res = post_json(
-            &app,
-            "/account/passkeys/register/start",
-            None,
-            Some(&bound),
-            &json!({}),
-        )
-        .await;
+        let res = post_register_start(&app, None, Some(&bound)).await;
         assert_eq!(res.status().as_u16(), 303);
 
         // Sign-in: no token, a forged one, a cross-site request with a good one.
@@ -489,11 +433,7 @@ async fn members_delete_their_own_passkeys_only() {
         assert_eq!(excluded.len(), 1);
         assert_eq!(excluded[0]["id"], credential_id.as_str());
 
-        let html = get_as(&app, "/account", &ta)
-            .await
-            .text()
-            .await
-            .expect("body");
+        let html = page_as(&app, "/account", &ta).await;
         let id = html
             .split("/account/passkeys/")
             .nth(1)
@@ -503,31 +443,17 @@ async fn members_delete_their_own_passkeys_only() {
 
         // B (even an owner) cannot delete A's passkey: not found, nothing changes.
         let bcsrf = account_csrf(&app, &tb).await;
-        let res = crate::team_2fa::post_as(
-            &app,
-            &format!("/account/passkeys/{id}/delete"),
-            &tb,
-            &[("csrf", &bcsrf)],
-        )
-        .await;
+        let res = delete_passkey(&app, &id, &tb, Some(&bcsrf)).await;
         assert_eq!(res.status().as_u16(), 404);
         assert_eq!(count(&tdb.db, "passkeys").await, 1);
         // A without a CSRF token: refused.
-        let res =
-            crate::team_2fa::post_as(&app, &format!("/account/passkeys/{id}/delete"), &ta, &[])
-                .await;
+        let res = delete_passkey(&app, &id, &ta, None).await;
         assert_eq!(res.status().as_u16(), 422);
         assert_eq!(count(&tdb.db, "passkeys").await, 1);
 
         // A deletes it.
         let acsrf = account_csrf(&app, &ta).await;
-        let res = crate::team_2fa::post_as(
-            &app,
-            &format!("/account/passkeys/{id}/delete"),
-            &ta,
-            &[("csrf", &acsrf)],
-        )
-        .await;
+        let res = delete_passkey(&app, &id, &ta, Some(&acsrf)).await;
         assert_eq!(res.status().as_u16(), 303);
         assert_eq!(location(&res), "/account?notice=passkey-deleted");
         assert_eq!(count(&tdb.db, "passkeys").await, 0);
@@ -537,13 +463,7 @@ async fn members_delete_their_own_passkeys_only() {
             "{actions:?}"
         );
         // Again: gone.
-        let res = crate::team_2fa::post_as(
-            &app,
-            &format!("/account/passkeys/{id}/delete"),
-            &ta,
-            &[("csrf", &acsrf)],
-        )
-        .await;
+        let res = delete_passkey(&app, &id, &ta, Some(&acsrf)).await;
         assert_eq!(res.status().as_u16(), 404);
 
         // It no longer signs in.

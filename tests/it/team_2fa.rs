@@ -55,53 +55,30 @@ pub async fn pending(db: &Db, member_id: &str) -> String {
         .expect("pending session")
 }
 
-pub async fn get_as(app: &TestApp, path: &str, token: &str) -> reqwest::Response {
-    app.client
-        .get(app.url(path))
-        .header("cookie", format!("sr_session={token}"))
-        .send()
-        .await
-        .expect("GET")
+/// The second sign-in step: posts `code` from the `/signin/2fa` form of the pending session.
+async fn second_step(app: &TestApp, pend: &str, code: &str) -> reqwest::Response {
+    submit(app, "/signin/2fa", "/signin/2fa", pend, &[("code", code)]).await
 }
 
-pub async fn post_as(
+/// The second sign-in step with a CSRF token fetched earlier.
+async fn second_step_with(app: &TestApp, pend: &str, csrf: &str, code: &str) -> reqwest::Response {
+    post_as(app, "/signin/2fa", pend, &[("csrf", csrf), ("code", code)]).await
+}
+
+/// Posts `code` from a form on the two-factor page to `action`.
+async fn post_code(app: &TestApp, token: &str, action: &str, code: &str) -> reqwest::Response {
+    submit(app, "/account/2fa", action, token, &[("code", code)]).await
+}
+
+/// Posts the account page's password form.
+async fn change_password(
     app: &TestApp,
-    path: &str,
     token: &str,
-    form: &[(&str, &str)],
+    current: &str,
+    new: &str,
 ) -> reqwest::Response {
-    app.client
-        .post(app.url(path))
-        .header("cookie", format!("sr_session={token}"))
-        .form(form)
-        .send()
-        .await
-        .expect("POST")
-}
-
-/// GETs `page` and posts `form` (plus the page's CSRF token) to `action`.
-pub async fn submit(
-    app: &TestApp,
-    page: &str,
-    action: &str,
-    token: &str,
-    form: &[(&str, &str)],
-) -> reqwest::Response {
-    let html = get_as(app, page, token).await.text().await.expect("body");
-    let csrf = hidden_value(&html, "csrf").unwrap_or_else(|| panic!("csrf on {page}: {html}"));
-    let mut all = form.to_vec();
-    all.push(("csrf", &csrf));
-    post_as(app, action, token, &all).await
-}
-
-/// The `sr_session` value a response sets, if any.
-pub fn session_cookie(res: &reqwest::Response) -> Option<String> {
-    res.headers()
-        .get_all("set-cookie")
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find_map(|v| v.strip_prefix("sr_session="))
-        .map(|v| v.split(';').next().unwrap_or("").to_string())
+    let form = [("current_password", current), ("new_password", new)];
+    submit(app, "/account", "/account/password", token, &form).await
 }
 
 /// The TOTP code for now + `steps` × 30 s.
@@ -156,11 +133,7 @@ fn secret_of(html: &str) -> String {
 /// Enrols the member through the pages; returns the secret and the recovery codes.
 pub async fn enrol(app: &TestApp, token: &str) -> (String, Vec<String>) {
     away_from_step_boundary().await;
-    let html = get_as(app, "/account/2fa", token)
-        .await
-        .text()
-        .await
-        .expect("body");
+    let html = page_as(app, "/account/2fa", token).await;
     let secret = secret_of(&html);
     let csrf = hidden_value(&html, "csrf").expect("csrf");
     // The previous step's code: the current and next stay free for the tests.
@@ -218,23 +191,12 @@ async fn enrolling_shows_a_qr_code_and_the_second_step_takes_fresh_codes_only() 
         let secret = secret_of(&html);
         assert_eq!(secret.len(), 32, "160 bits in base32");
         // Reloading shows the same secret until it is confirmed.
-        let again = get_as(&app, "/account/2fa", &token)
-            .await
-            .text()
-            .await
-            .expect("body");
+        let again = page_as(&app, "/account/2fa", &token).await;
         assert_eq!(secret_of(&again), secret);
         assert!(!totp_enabled(db, &m.id).await);
 
         // A wrong code, and a forged CSRF token, change nothing.
-        let res = submit(
-            &app,
-            "/account/2fa",
-            "/account/2fa",
-            &token,
-            &[("code", "000000")],
-        )
-        .await;
+        let res = post_code(&app, &token, "/account/2fa", "000000").await;
         assert_eq!(res.status().as_u16(), 422);
         let html = res.text().await.expect("body");
         assert!(html.contains("aria-invalid=\"true\""));
@@ -250,14 +212,7 @@ async fn enrolling_shows_a_qr_code_and_the_second_step_takes_fresh_codes_only() 
         assert!(!totp_enabled(db, &m.id).await);
 
         // The right code turns it on and shows ten recovery codes once.
-        let res = submit(
-            &app,
-            "/account/2fa",
-            "/account/2fa",
-            &token,
-            &[("code", &code(&secret, 0))],
-        )
-        .await;
+        let res = post_code(&app, &token, "/account/2fa", &code(&secret, 0)).await;
         assert_eq!(res.status().as_u16(), 200);
         let codes = recovery_codes_of(&res.text().await.expect("body"));
         assert_eq!(codes.len(), 10);
@@ -283,21 +238,13 @@ async fn enrolling_shows_a_qr_code_and_the_second_step_takes_fresh_codes_only() 
                 .all(|h| h.len() == 64 && !codes.iter().any(|c| h.contains(c.as_str())))
         );
         assert_eq!(audit_count(db, "2fa.enabled").await, 1);
-        let html = get_as(&app, "/account/2fa", &token)
-            .await
-            .text()
-            .await
-            .expect("body");
+        let html = page_as(&app, "/account/2fa", &token).await;
         assert!(
             recovery_codes_of(&html).is_empty(),
             "codes are shown only once"
         );
         assert!(html.contains("You have 10 unused recovery codes."));
-        let html = get_as(&app, "/account", &token)
-            .await
-            .text()
-            .await
-            .expect("body");
+        let html = page_as(&app, "/account", &token).await;
         assert!(html.contains("Two-factor sign-in is on"));
 
         // The second step of signing in.
@@ -314,39 +261,18 @@ async fn enrolling_shows_a_qr_code_and_the_second_step_takes_fresh_codes_only() 
         assert!(html.contains("autocomplete=\"one-time-code\""));
         assert!(html.contains("<label for=\"code\">"));
 
-        let res = submit(
-            &app,
-            "/signin/2fa",
-            "/signin/2fa",
-            &pend,
-            &[("code", "123456")],
-        )
-        .await;
+        let res = second_step(&app, &pend, "123456").await;
         assert_eq!(res.status().as_u16(), 401);
         let html = res.text().await.expect("body");
         assert!(html.contains("aria-invalid=\"true\""), "{html}");
         // The code that turned two-factor on was used: it does not work again.
         let used = code(&secret, 0);
-        let res = submit(
-            &app,
-            "/signin/2fa",
-            "/signin/2fa",
-            &pend,
-            &[("code", &used)],
-        )
-        .await;
+        let res = second_step(&app, &pend, &used).await;
         assert_eq!(res.status().as_u16(), 401);
         assert!(res.text().await.expect("body").contains("already used"));
         // The next step's code is fresh.
         let fresh = code(&secret, 1);
-        let res = submit(
-            &app,
-            "/signin/2fa",
-            "/signin/2fa",
-            &pend,
-            &[("code", &fresh)],
-        )
-        .await;
+        let res = second_step(&app, &pend, &fresh).await;
         assert_eq!(res.status().as_u16(), 303);
         assert_eq!(location(&res), "/admin");
         let full = session_cookie(&res).expect("a new session cookie");
@@ -359,14 +285,7 @@ async fn enrolling_shows_a_qr_code_and_the_second_step_takes_fresh_codes_only() 
 
         // The same code, once more, on another pending session: refused.
         let pend2 = pending(db, &m.id).await;
-        let res = submit(
-            &app,
-            "/signin/2fa",
-            "/signin/2fa",
-            &pend2,
-            &[("code", &fresh)],
-        )
-        .await;
+        let res = second_step(&app, &pend2, &fresh).await;
         assert_eq!(res.status().as_u16(), 401);
 
         // A full session is not a pending one: the second step refuses it.
@@ -402,65 +321,26 @@ async fn recovery_codes_work_once_and_can_be_replaced() {
         assert!(session_cookie(&res).is_some());
         assert_eq!(audit_count(db, "2fa.recovery_code_used").await, 1);
         let pend = pending(db, &m.id).await;
-        let res = submit(
-            &app,
-            "/signin/2fa",
-            "/signin/2fa",
-            &pend,
-            &[("code", &codes[0])],
-        )
-        .await;
+        let res = second_step(&app, &pend, &codes[0]).await;
         assert_eq!(res.status().as_u16(), 401, "a recovery code works once");
-        let html = get_as(&app, "/account/2fa", &token)
-            .await
-            .text()
-            .await
-            .expect("body");
+        let html = page_as(&app, "/account/2fa", &token).await;
         assert!(html.contains("You have 9 unused recovery codes."));
 
         // Making new codes needs a current code.
-        let res = submit(
-            &app,
-            "/account/2fa",
-            "/account/recovery-codes",
-            &token,
-            &[("code", "999999")],
-        )
-        .await;
+        let res = post_code(&app, &token, "/account/recovery-codes", "999999").await;
         assert_eq!(res.status().as_u16(), 422);
         assert_eq!(audit_count(db, "recovery_codes.regenerated").await, 0);
         away_from_step_boundary().await;
-        let res = submit(
-            &app,
-            "/account/2fa",
-            "/account/recovery-codes",
-            &token,
-            &[("code", &code(&secret, 0))],
-        )
-        .await;
+        let res = post_code(&app, &token, "/account/recovery-codes", &code(&secret, 0)).await;
         assert_eq!(res.status().as_u16(), 200);
         let new_codes = recovery_codes_of(&res.text().await.expect("body"));
         assert_eq!(new_codes.len(), 10);
         assert_eq!(audit_count(db, "recovery_codes.regenerated").await, 1);
         // The old codes stopped working; the new ones work.
         let pend = pending(db, &m.id).await;
-        let res = submit(
-            &app,
-            "/signin/2fa",
-            "/signin/2fa",
-            &pend,
-            &[("code", &codes[1])],
-        )
-        .await;
+        let res = second_step(&app, &pend, &codes[1]).await;
         assert_eq!(res.status().as_u16(), 401);
-        let res = submit(
-            &app,
-            "/signin/2fa",
-            "/signin/2fa",
-            &pend,
-            &[("code", &new_codes[5])],
-        )
-        .await;
+        let res = second_step(&app, &pend, &new_codes[5]).await;
         assert_eq!(res.status().as_u16(), 303);
         app.stop().await;
     })
@@ -476,30 +356,14 @@ async fn five_wrong_codes_end_the_pending_session() {
         let token = signed_in(db, &m.id).await;
         let (secret, _) = enrol(&app, &token).await;
         let pend = pending(db, &m.id).await;
-        let html = get_as(&app, "/signin/2fa", &pend)
-            .await
-            .text()
-            .await
-            .expect("body");
+        let html = page_as(&app, "/signin/2fa", &pend).await;
         let csrf = hidden_value(&html, "csrf").expect("csrf");
         for i in 1..=4 {
-            let res = post_as(
-                &app,
-                "/signin/2fa",
-                &pend,
-                &[("csrf", &csrf), ("code", "000001")],
-            )
-            .await;
+            let res = second_step_with(&app, &pend, &csrf, "000001").await;
             assert_eq!(res.status().as_u16(), 401, "attempt {i}");
             assert!(res.text().await.expect("body").contains("name=\"code\""));
         }
-        let res = post_as(
-            &app,
-            "/signin/2fa",
-            &pend,
-            &[("csrf", &csrf), ("code", "000001")],
-        )
-        .await;
+        let res = second_step_with(&app, &pend, &csrf, "000001").await;
         assert_eq!(res.status().as_u16(), 401);
         assert_eq!(
             session_cookie(&res).as_deref(),
@@ -513,26 +377,13 @@ async fn five_wrong_codes_end_the_pending_session() {
         // Even the right code no longer helps: sign in again.
         away_from_step_boundary().await;
         forget_used_step(db, &m.id).await;
-        let res = post_as(
-            &app,
-            "/signin/2fa",
-            &pend,
-            &[("csrf", &csrf), ("code", &code(&secret, 0))],
-        )
-        .await;
+        let res = second_step_with(&app, &pend, &csrf, &code(&secret, 0)).await;
         assert_eq!(res.status().as_u16(), 303);
         assert!(location(&res).starts_with("/signin"));
         assert!(session::lookup(db, &pend).await.expect("lookup").is_none());
         // A new pending session starts with a clean count.
         let pend = pending(db, &m.id).await;
-        let res = submit(
-            &app,
-            "/signin/2fa",
-            "/signin/2fa",
-            &pend,
-            &[("code", &code(&secret, 0))],
-        )
-        .await;
+        let res = second_step(&app, &pend, &code(&secret, 0)).await;
         assert_eq!(res.status().as_u16(), 303);
 
         // Twenty wrong codes within the hour over all sessions: the second step closes
@@ -545,14 +396,7 @@ async fn five_wrong_codes_end_the_pending_session() {
         }
         forget_used_step(db, &m.id).await;
         let pend = pending(db, &m.id).await;
-        let res = submit(
-            &app,
-            "/signin/2fa",
-            "/signin/2fa",
-            &pend,
-            &[("code", &code(&secret, 0))],
-        )
-        .await;
+        let res = second_step(&app, &pend, &code(&secret, 0)).await;
         assert_eq!(res.status().as_u16(), 429);
         assert!(
             res.text()
@@ -601,11 +445,7 @@ async fn the_site_can_require_two_factor_for_owners_and_treasurers() {
         let res = get_as(&app, "/account", &owner_token).await;
         assert_eq!(res.status().as_u16(), 303);
         assert_eq!(location(&res), "/account/2fa?required=1");
-        let html = get_as(&app, "/account/2fa?required=1", &owner_token)
-            .await
-            .text()
-            .await
-            .expect("body");
+        let html = page_as(&app, "/account/2fa?required=1", &owner_token).await;
         assert!(html.contains("requires two-factor sign-in for your role"));
         let res = submit(
             &app,
@@ -633,18 +473,13 @@ async fn the_site_can_require_two_factor_for_owners_and_treasurers() {
         assert!(!totp::must_enroll(&owner, db).await);
         let res = get_as(&app, "/account", &owner_token).await;
         assert_eq!(res.status().as_u16(), 200);
-        let html = get_as(&app, "/account/2fa", &owner_token)
-            .await
-            .text()
-            .await
-            .expect("body");
+        let html = page_as(&app, "/account/2fa", &owner_token).await;
         assert!(!html.contains("action=\"/account/2fa/disable\""));
-        let res = submit(
+        let res = post_code(
             &app,
-            "/account/2fa",
-            "/account/2fa/disable",
             &owner_token,
-            &[("code", &code(&secret, 0))],
+            "/account/2fa/disable",
+            &code(&secret, 0),
         )
         .await;
         assert_eq!(res.status().as_u16(), 403);
@@ -652,23 +487,15 @@ async fn the_site_can_require_two_factor_for_owners_and_treasurers() {
 
         // Not required any more: a wrong code is refused, a right one turns it off.
         totp::set_require_2fa(db, false, &by).await.expect("set");
-        let res = submit(
-            &app,
-            "/account/2fa",
-            "/account/2fa/disable",
-            &owner_token,
-            &[("code", "111111")],
-        )
-        .await;
+        let res = post_code(&app, &owner_token, "/account/2fa/disable", "111111").await;
         assert_eq!(res.status().as_u16(), 422);
         assert!(totp_enabled(db, &owner.id).await);
         away_from_step_boundary().await;
-        let res = submit(
+        let res = post_code(
             &app,
-            "/account/2fa",
-            "/account/2fa/disable",
             &owner_token,
-            &[("code", &code(&secret, 0))],
+            "/account/2fa/disable",
+            &code(&secret, 0),
         )
         .await;
         assert_eq!(res.status().as_u16(), 303);
@@ -676,18 +503,10 @@ async fn the_site_can_require_two_factor_for_owners_and_treasurers() {
         assert!(!totp_enabled(db, &owner.id).await);
         assert_eq!(count(db, "recovery_codes").await, 0);
         assert_eq!(audit_count(db, "2fa.disabled").await, 1);
-        let html = get_as(&app, "/account?notice=2fa-disabled", &owner_token)
-            .await
-            .text()
-            .await
-            .expect("body");
+        let html = page_as(&app, "/account?notice=2fa-disabled", &owner_token).await;
         assert!(html.contains("Two-factor sign-in is off."));
         // Setting it up again starts with a new secret.
-        let html = get_as(&app, "/account/2fa", &owner_token)
-            .await
-            .text()
-            .await
-            .expect("body");
+        let html = page_as(&app, "/account/2fa", &owner_token).await;
         assert_ne!(secret_of(&html), secret);
         app.stop().await;
     })
@@ -737,25 +556,11 @@ async fn account_page_and_password_change() {
         assert_eq!(res.status().as_u16(), 303);
 
         // Wrong current password; too short a new one.
-        let res = submit(
-            &app,
-            "/account",
-            "/account/password",
-            &token,
-            &[("current_password", "nope nope nope"), ("new_password", "a new long password")],
-        )
-        .await;
+        let res = change_password(&app, &token, "nope nope nope", "a new long password").await;
         assert_eq!(res.status().as_u16(), 422);
         let html = res.text().await.expect("body");
         assert!(html.contains("id=\"current_password\" name=\"current_password\" type=\"password\" autocomplete=\"current-password\" required maxlength=\"1024\" aria-invalid=\"true\""), "{html}");
-        let res = submit(
-            &app,
-            "/account",
-            "/account/password",
-            &token,
-            &[("current_password", PASSWORD), ("new_password", "short")],
-        )
-        .await;
+        let res = change_password(&app, &token, PASSWORD, "short").await;
         assert_eq!(res.status().as_u16(), 422);
         assert!(res.text().await.expect("body").contains("id=\"new_password-err\""));
         // Without a bound CSRF token: refused.
@@ -768,7 +573,7 @@ async fn account_page_and_password_change() {
         .await;
         assert_eq!(res.status().as_u16(), 422);
         // A token bound to another session does not work here either.
-        let html = get_as(&app, "/account", &other).await.text().await.expect("body");
+        let html = page_as(&app, "/account", &other).await;
         let others_csrf = hidden_value(&html, "csrf").expect("csrf");
         let res = post_as(
             &app,
@@ -782,25 +587,14 @@ async fn account_page_and_password_change() {
         assert!(password::verify(PASSWORD, &stored));
 
         // Changed: other sessions end, this one stays.
-        let res = submit(
-            &app,
-            "/account",
-            "/account/password",
-            &token,
-            &[("current_password", PASSWORD), ("new_password", "a new long password")],
-        )
-        .await;
+        let res = change_password(&app, &token, PASSWORD, "a new long password").await;
         assert_eq!(res.status().as_u16(), 303);
         assert_eq!(location(&res), "/account?notice=password-changed");
         let stored = team_repo::password_hash(db, &m.id).await.expect("hash").expect("some");
         assert!(password::verify("a new long password", &stored));
         assert!(!password::verify(PASSWORD, &stored));
         assert_eq!(get_as(&app, "/account", &other).await.status().as_u16(), 303);
-        let html = get_as(&app, "/account?notice=password-changed", &token)
-            .await
-            .text()
-            .await
-            .expect("body");
+        let html = page_as(&app, "/account?notice=password-changed", &token).await;
         assert!(html.contains("Your password is changed."));
         assert_eq!(audit_count(db, "password.changed").await, 1);
         app.stop().await;
@@ -842,11 +636,7 @@ async fn password_then_code_signs_in() {
         );
         assert_eq!(get_as(&app, "/account", &pend).await.status().as_u16(), 303);
 
-        let html = get_as(&app, "/signin/2fa?next=%2Faccount", &pend)
-            .await
-            .text()
-            .await
-            .expect("body");
+        let html = page_as(&app, "/signin/2fa?next=%2Faccount", &pend).await;
         assert_eq!(hidden_value(&html, "next").as_deref(), Some("/account"));
         let csrf = hidden_value(&html, "csrf").expect("csrf");
         let res = post_as(

@@ -1429,22 +1429,26 @@ async fn cli(tdb: &TestDb, args: &[&str]) -> CliOutput {
     run_cli_async(tdb.dir.path(), &all, &[]).await
 }
 
+/// `shelfraiser user add --email EMAIL --name NAME --role ROLE MORE…`.
+async fn user_add(tdb: &TestDb, email: &str, name: &str, role: &str, more: &[&str]) -> CliOutput {
+    let mut args = vec![
+        "user", "add", "--email", email, "--name", name, "--role", role,
+    ];
+    args.extend_from_slice(more);
+    cli(tdb, &args).await
+}
+
 #[tokio::test]
 async fn user_add_prints_a_working_one_time_link() {
     each_backend(|tdb| async move {
         let app = App::start(settings(&tdb)).await;
         let c = seed_campaign(&app.db, "lib").await;
-        let out = cli(
+        let out = user_add(
             &tdb,
+            "Ops@Example.org",
+            "Ops",
+            "owner",
             &[
-                "user",
-                "add",
-                "--email",
-                "Ops@Example.org",
-                "--name",
-                "Ops",
-                "--role",
-                "owner",
                 "--role",
                 "treasurer",
                 "--time-zone",
@@ -1517,20 +1521,12 @@ async fn user_add_prints_a_working_one_time_link() {
         );
 
         // Again for the same address: roles are added (here for one campaign).
-        let out = cli(
+        let out = user_add(
             &tdb,
-            &[
-                "user",
-                "add",
-                "--email",
-                "ops@example.org",
-                "--name",
-                "Ops",
-                "--role",
-                "editor",
-                "--campaign",
-                "lib",
-            ],
+            "ops@example.org",
+            "Ops",
+            "editor",
+            &["--campaign", "lib"],
         )
         .await;
         assert!(out.ok(), "{out:?}");
@@ -1556,67 +1552,25 @@ async fn user_add_prints_a_working_one_time_link() {
         assert_eq!(m.grants.len(), 3);
 
         // Bad input: one clear line, nothing created.
-        let err = cli(
-            &tdb,
-            &[
-                "user",
-                "add",
-                "--email",
-                "x@example.org",
-                "--name",
-                "X",
-                "--role",
-                "king",
-            ],
-        )
-        .await;
+        let err = user_add(&tdb, "x@example.org", "X", "king", &[]).await;
         assert!(err.one_line_error().contains("unknown role"), "{err:?}");
-        let err = cli(
+        let err = user_add(
             &tdb,
-            &[
-                "user",
-                "add",
-                "--email",
-                "x@example.org",
-                "--name",
-                "X",
-                "--role",
-                "member",
-                "--campaign",
-                "nope",
-            ],
+            "x@example.org",
+            "X",
+            "member",
+            &["--campaign", "nope"],
         )
         .await;
         assert!(err.one_line_error().contains("no campaign"), "{err:?}");
-        let err = cli(
-            &tdb,
-            &[
-                "user",
-                "add",
-                "--email",
-                "not-an-address",
-                "--name",
-                "X",
-                "--role",
-                "member",
-            ],
-        )
-        .await;
+        let err = user_add(&tdb, "not-an-address", "X", "member", &[]).await;
         err.one_line_error();
-        let err = cli(
+        let err = user_add(
             &tdb,
-            &[
-                "user",
-                "add",
-                "--email",
-                "x@example.org",
-                "--name",
-                "X",
-                "--role",
-                "member",
-                "--time-zone",
-                "Mars/Olympus",
-            ],
+            "x@example.org",
+            "X",
+            "member",
+            &["--time-zone", "Mars/Olympus"],
         )
         .await;
         assert!(err.one_line_error().contains("IANA time zone"), "{err:?}");

@@ -9,7 +9,7 @@ use shelfraiser::team::audit;
 use shelfraiser::team::{Role, repo as team_repo, session::hash_token};
 
 use crate::harness::*;
-use crate::team_2fa::{get_as, member, signed_in, submit};
+use crate::team_2fa::{member, signed_in};
 
 async fn me(app: &TestApp, auth: Option<&str>) -> reqwest::Response {
     let mut req = app.client.get(app.url("/api/v1/me"));
@@ -17,6 +17,24 @@ async fn me(app: &TestApp, auth: Option<&str>) -> reqwest::Response {
         req = req.header("authorization", a);
     }
     req.send().await.expect("GET /api/v1/me")
+}
+
+/// Creates a token labelled `label` with the account page's form.
+async fn create_token(app: &TestApp, session: &str, label: &str) -> reqwest::Response {
+    submit(
+        app,
+        "/account",
+        "/account/tokens",
+        session,
+        &[("label", label)],
+    )
+    .await
+}
+
+/// Revokes token `id` with the account page's form.
+async fn revoke_token(app: &TestApp, session: &str, id: &str) -> reqwest::Response {
+    let action = format!("/account/tokens/{id}/revoke");
+    submit(app, "/account", &action, session, &[]).await
 }
 
 fn new_token_of(html: &str) -> Option<String> {
@@ -92,28 +110,14 @@ async fn tokens_are_shown_once_act_as_their_member_and_can_be_revoked() {
         let session = signed_in(db, &m.id).await;
 
         // A label is needed.
-        let res = submit(
-            &app,
-            "/account",
-            "/account/tokens",
-            &session,
-            &[("label", "  ")],
-        )
-        .await;
+        let res = create_token(&app, &session, "  ").await;
         assert_eq!(res.status().as_u16(), 422);
         let html = res.text().await.expect("body");
         assert!(html.contains("id=\"label-err\""));
         assert!(html.contains("aria-invalid=\"true\""));
         assert_eq!(count(db, "api_tokens").await, 0);
 
-        let res = submit(
-            &app,
-            "/account",
-            "/account/tokens",
-            &session,
-            &[("label", "report script")],
-        )
-        .await;
+        let res = create_token(&app, &session, "report script").await;
         assert_eq!(res.status().as_u16(), 200);
         assert_eq!(
             res.headers()
@@ -131,11 +135,7 @@ async fn tokens_are_shown_once_act_as_their_member_and_can_be_revoked() {
         assert_eq!(stored, hash_token(&token));
         assert!(!stored.contains(&token[3..]));
         // Not shown again; listed by label.
-        let html = get_as(&app, "/account", &session)
-            .await
-            .text()
-            .await
-            .expect("body");
+        let html = page_as(&app, "/account", &session).await;
         assert!(new_token_of(&html).is_none());
         assert!(!html.contains(&token));
         assert!(html.contains("report script"));
@@ -167,36 +167,22 @@ async fn tokens_are_shown_once_act_as_their_member_and_can_be_revoked() {
         assert_ne!(newer, old, "used more than a minute later: updated");
 
         // The session cookie still works for the API.
-        let res = app
-            .client
-            .get(app.url("/api/v1/me"))
-            .header("cookie", format!("sr_session={session}"))
-            .send()
-            .await
-            .expect("GET");
+        let res = get_as(&app, "/api/v1/me", &session).await;
         assert_eq!(res.status().as_u16(), 200);
 
         // Another member cannot revoke it.
         let other = member(db, "other@example.org", Role::Owner).await;
         let other_session = signed_in(db, &other.id).await;
-        let res = submit(
-            &app,
-            "/account",
-            &format!("/account/tokens/{id}/revoke"),
-            &other_session,
-            &[],
-        )
-        .await;
+        let res = revoke_token(&app, &other_session, &id).await;
         assert_eq!(res.status().as_u16(), 404);
         // Revoking needs the bound CSRF token.
-        let res = app
-            .client
-            .post(app.url(&format!("/account/tokens/{id}/revoke")))
-            .header("cookie", format!("sr_session={session}"))
-            .form(&[("csrf", "1.00")])
-            .send()
-            .await
-            .expect("POST");
+        let res = post_as(
+            &app,
+            &format!("/account/tokens/{id}/revoke"),
+            &session,
+            &[("csrf", "1.00")],
+        )
+        .await;
         assert_eq!(res.status().as_u16(), 422);
         assert_eq!(
             me(&app, Some(&format!("Bearer {token}")))
@@ -206,33 +192,15 @@ async fn tokens_are_shown_once_act_as_their_member_and_can_be_revoked() {
             200
         );
 
-        let res = submit(
-            &app,
-            "/account",
-            &format!("/account/tokens/{id}/revoke"),
-            &session,
-            &[],
-        )
-        .await;
+        let res = revoke_token(&app, &session, &id).await;
         assert_eq!(res.status().as_u16(), 303);
         assert_eq!(location(&res), "/account?notice=token-revoked");
         assert_401_json(me(&app, Some(&format!("Bearer {token}"))).await, "revoked").await;
-        let html = get_as(&app, "/account?notice=token-revoked", &session)
-            .await
-            .text()
-            .await
-            .expect("body");
+        let html = page_as(&app, "/account?notice=token-revoked", &session).await;
         assert!(html.contains("You have no API tokens."));
         assert!(html.contains("The token is revoked"));
         // Revoking twice: nothing left to revoke.
-        let res = submit(
-            &app,
-            "/account",
-            &format!("/account/tokens/{id}/revoke"),
-            &session,
-            &[],
-        )
-        .await;
+        let res = revoke_token(&app, &session, &id).await;
         assert_eq!(res.status().as_u16(), 404);
 
         let created = audit::list(db, Some("token.created"), None, 10, 0)
