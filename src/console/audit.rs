@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
 use super::donations::Opt;
-use super::{Req, Shell, query_string};
+use super::{Req, Shell, page_no, query_string};
 use crate::db::DbError;
 use crate::http::{AppError, AppState};
 use crate::on_db;
@@ -46,13 +46,6 @@ pub struct AuditQuery {
     pub page: Option<String>,
 }
 
-fn page_no(p: &Option<String>) -> i64 {
-    p.as_deref()
-        .and_then(|p| p.parse::<i64>().ok())
-        .unwrap_or(1)
-        .clamp(1, 100_000)
-}
-
 fn when(t: DateTime<Utc>) -> String {
     t.format("%Y-%m-%d %H:%M:%S UTC").to_string()
 }
@@ -86,7 +79,7 @@ pub async fn list(
         .chars()
         .take(200)
         .collect();
-    let page = page_no(&q.page);
+    let page = page_no(q.page.as_deref());
     // One more than a page, to know whether there is a next one.
     let mut rows = audit::list(
         &s.db,
@@ -184,7 +177,7 @@ pub async fn outbox(
     if !me.member.can(Permission::SettingsManage, None) {
         return Err(AppError::Forbidden);
     }
-    let page = page_no(&q.page);
+    let page = page_no(q.page.as_deref());
     let mut rows: Vec<OutboxRow> = on_db!(&s.db, |p| sqlx::query_as(
         "SELECT to_addr, subject, created_at, sent_at, error FROM outbox \
          ORDER BY created_at DESC, id LIMIT $1 OFFSET $2"

@@ -2,35 +2,18 @@
 //! audit entries in one transaction, which also bumps the campaign's live version so public
 //! pages (and their cache, on every node) refresh.
 
-use chrono::{DateTime, Utc};
+use chrono::Utc;
 
 use super::media::{self, Processed};
-use crate::campaigns::{CampaignState, Milestone};
+use crate::campaigns::NewCampaign;
 use crate::db::{Db, DbError};
-use crate::money::{CurrencyCode, Money};
 use crate::on_tx;
 use crate::team::audit::{self, Actor};
 
-/// Everything the editor may change (the slug stays).
-#[derive(Debug, Clone)]
-pub struct CampaignUpdate {
-    pub title: String,
-    pub summary: String,
-    pub story_md: String,
-    pub goal: Money,
-    pub accepted: Vec<CurrencyCode>,
-    pub starts_at: DateTime<Utc>,
-    pub ends_at: Option<DateTime<Utc>>,
-    pub beneficiary_name: String,
-    pub beneficiary_place: String,
-    /// The cover to keep (`None` removes it); a new upload in [`update`]'s `cover` wins.
-    pub cover_image_url: Option<String>,
-    pub cover_image_alt: Option<String>,
-    pub state: CampaignState,
-    pub keep_accepting: bool,
-    pub featured: bool,
-    pub milestones: Vec<Milestone>,
-}
+/// Everything the editor may change: the fields a campaign is created with, except that
+/// the slug stays (`slug` is not written). The cover in `cover_image_url` is the one to keep
+/// (`None` removes it); a new upload in [`update`]'s `cover` wins.
+pub type CampaignUpdate = NewCampaign;
 
 #[derive(Debug, thiserror::Error)]
 pub enum UpdateError {
@@ -50,16 +33,17 @@ pub struct Updated {
     pub cover_image_url: Option<String>,
 }
 
+/// Donations plus checkout sessions of campaign `$1`.
+const MONEY_COUNT: &str = "SELECT (SELECT COUNT(*) FROM donations WHERE campaign_id = $1) \
+     + (SELECT COUNT(*) FROM checkout_sessions WHERE campaign_id = $1)";
+
 /// Whether money has been promised to the campaign in its current currency (a donation or
 /// a checkout session, whose amounts are locked in that currency).
 pub async fn has_money(db: &Db, campaign_id: &str) -> Result<bool, DbError> {
-    let n: i64 = crate::on_db!(db, |p| sqlx::query_scalar(
-        "SELECT (SELECT COUNT(*) FROM donations WHERE campaign_id = $1) \
-         + (SELECT COUNT(*) FROM checkout_sessions WHERE campaign_id = $1)"
-    )
-    .bind(campaign_id)
-    .fetch_one(p)
-    .await?);
+    let n: i64 = crate::on_db!(db, |p| sqlx::query_scalar(MONEY_COUNT)
+        .bind(campaign_id)
+        .fetch_one(p)
+        .await?);
     Ok(n > 0)
 }
 
@@ -67,7 +51,6 @@ pub async fn has_money(db: &Db, campaign_id: &str) -> Result<bool, DbError> {
 pub async fn update(
     db: &Db,
     campaign_id: &str,
-    slug: &str,
     u: &CampaignUpdate,
     cover: Option<&Processed>,
     by: &Actor,
@@ -93,14 +76,11 @@ pub async fn update(
     .map_err(DbError::from)?);
     let current = current.ok_or(UpdateError::NotFound)?;
     if current != u.goal.currency.as_str() {
-        let n: i64 = on_tx!(tx, |c| sqlx::query_scalar(
-            "SELECT (SELECT COUNT(*) FROM donations WHERE campaign_id = $1) \
-             + (SELECT COUNT(*) FROM checkout_sessions WHERE campaign_id = $1)"
-        )
-        .bind(campaign_id)
-        .fetch_one(&mut *c)
-        .await
-        .map_err(DbError::from)?);
+        let n: i64 = on_tx!(tx, |c| sqlx::query_scalar(MONEY_COUNT)
+            .bind(campaign_id)
+            .fetch_one(&mut *c)
+            .await
+            .map_err(DbError::from)?);
         if n > 0 {
             return Err(UpdateError::CurrencyLocked);
         }
@@ -160,7 +140,7 @@ pub async fn update(
         .rows_affected());
     }
     for (action, detail) in audits {
-        audit::record_in(tx, by, action, slug, detail).await?;
+        audit::record_in(tx, by, action, u.slug.as_str(), detail).await?;
     }
     txo.commit().await?;
     Ok(Updated {

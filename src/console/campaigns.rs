@@ -5,7 +5,7 @@
 //! public page and API show the change at once.
 
 use askama::Template;
-use axum::extract::multipart::{Multipart, MultipartError};
+use axum::extract::multipart::Multipart;
 use axum::extract::{Path, Query, State};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use chrono::{DateTime, NaiveDate, Utc};
@@ -14,7 +14,7 @@ use serde::Deserialize;
 
 use super::campaign_store::{self, CampaignUpdate, UpdateError};
 use super::donations::{Opt, money_error};
-use super::media::{self, MAX_UPLOAD_BYTES, MediaError};
+use super::media::{self, multipart_error};
 use super::{Errors, Fields, Req, Shell};
 use crate::campaigns::{Campaign, CampaignState, Milestone, repo};
 use crate::http::{AppError, AppState};
@@ -279,6 +279,7 @@ fn validate(
     }
     match (goal, starts_at, state) {
         (Some(goal), Some(starts_at), Some(state)) if e.is_empty() => Ok(CampaignUpdate {
+            slug: c.slug.clone(),
             title,
             summary,
             story_md: story,
@@ -462,14 +463,6 @@ pub async fn edit(
     Ok(Html(html).into_response())
 }
 
-fn multipart_error(e: MultipartError) -> Response {
-    if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-        StatusCode::PAYLOAD_TOO_LARGE.into_response()
-    } else {
-        AppError::BadRequest(e.body_text()).into_response()
-    }
-}
-
 /// The posted fields and the cover file (`None` when no file was chosen); `Err(true)` when
 /// the file is over the limit (the rest of the body is still read, so the answer arrives).
 async fn read_multipart(mp: &mut Multipart) -> Result<(Fields, Option<Vec<u8>>, bool), Response> {
@@ -479,15 +472,8 @@ async fn read_multipart(mp: &mut Multipart) -> Result<(Fields, Option<Vec<u8>>, 
     while let Some(mut field) = mp.next_field().await.map_err(multipart_error)? {
         let name = field.name().unwrap_or("").to_string();
         if name == "cover" {
-            let mut buf = Vec::new();
-            while let Some(chunk) = field.chunk().await.map_err(multipart_error)? {
-                if buf.len() + chunk.len() > MAX_UPLOAD_BYTES {
-                    too_large = true;
-                    buf.clear();
-                } else if !too_large {
-                    buf.extend_from_slice(&chunk);
-                }
-            }
+            let (buf, over) = media::read_upload(&mut field).await?;
+            too_large |= over;
             if !buf.is_empty() && !too_large {
                 cover = Some(buf);
             }
@@ -569,19 +555,7 @@ pub async fn save(
             Ok(p) => Some(p),
             Err(err) => {
                 let mut e = Errors::default();
-                let (key, status) = match err {
-                    MediaError::TooLarge => (
-                        "console-error-image-too-large",
-                        StatusCode::PAYLOAD_TOO_LARGE,
-                    ),
-                    MediaError::NotAnImage => {
-                        ("console-error-image-type", StatusCode::UNPROCESSABLE_ENTITY)
-                    }
-                    MediaError::Undecodable => (
-                        "console-error-image-broken",
-                        StatusCode::UNPROCESSABLE_ENTITY,
-                    ),
-                };
+                let (key, status) = err.refusal();
                 e.add("cover", tr.t(key));
                 return show(form, e, tr.t("error-form"), status, false).await;
             }
@@ -603,7 +577,6 @@ pub async fn save(
     match campaign_store::update(
         &s.db,
         &c.id,
-        c.slug.as_str(),
         &update,
         processed.as_ref(),
         &r.actor(&me),

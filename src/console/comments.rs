@@ -117,12 +117,7 @@ pub async fn list(
         return Ok(go);
     }
     let status = status_of(q.status.as_deref());
-    let page = q
-        .page
-        .as_deref()
-        .and_then(|p| p.parse::<i64>().ok())
-        .unwrap_or(1)
-        .clamp(1, 100_000);
+    let page = super::page_no(q.page.as_deref());
     render(&s, &me, &r, status, page, String::new(), StatusCode::OK).await
 }
 
@@ -279,6 +274,25 @@ async fn load(
     Ok((comment, post))
 }
 
+/// What a moderation form on comment `id` starts with: the comment and its post (403
+/// outside the member's scope), the list to go back to, and `Err` with the queue shown
+/// again (422) when the CSRF token is refused.
+async fn posted(
+    s: &AppState,
+    me: &CurrentMember,
+    r: &Req,
+    id: &str,
+    f: &ModerateForm,
+) -> Result<Result<(c::Comment, c::PostRef, &'static str), Response>, AppError> {
+    let (comment, post) = load(s, me, id).await?;
+    let from = status_of(Some(f.from.as_str()));
+    if !r.csrf_ok(s, me, Some(&f.csrf)) {
+        let notice = r.tr.t("error-csrf");
+        return refuse(s, me, r, from, notice).await.map(Err);
+    }
+    Ok(Ok((comment, post, from)))
+}
+
 /// The queue shown again at its first page with a notice, as 422: a refused form.
 async fn refuse(
     s: &AppState,
@@ -301,12 +315,10 @@ pub async fn moderate(
     if let Some(go) = super::enrollment_gate(&s, &me).await {
         return Ok(go);
     }
-    let (comment, _) = load(&s, &me, &id).await?;
-    let from = status_of(Some(f.from.as_str()));
-    if !r.csrf_ok(&s, &me, Some(&f.csrf)) {
-        let notice = r.tr.t("error-csrf");
-        return refuse(&s, &me, &r, from, notice).await;
-    }
+    let (comment, _, from) = match posted(&s, &me, &r, &id, &f).await? {
+        Ok(x) => x,
+        Err(refused) => return Ok(refused),
+    };
     let to = match f.action.as_str() {
         "approve" => "approved",
         "spam" => "spam",
@@ -342,12 +354,10 @@ pub async fn reply(
     if let Some(go) = super::enrollment_gate(&s, &me).await {
         return Ok(go);
     }
-    let (parent, post) = load(&s, &me, &id).await?;
-    let from = status_of(Some(f.from.as_str()));
-    if !r.csrf_ok(&s, &me, Some(&f.csrf)) {
-        let notice = r.tr.t("error-csrf");
-        return refuse(&s, &me, &r, from, notice).await;
-    }
+    let (parent, post, from) = match posted(&s, &me, &r, &id, &f).await? {
+        Ok(x) => x,
+        Err(refused) => return Ok(refused),
+    };
     let body = f.body.trim();
     if body.is_empty() || body.chars().count() > c::BODY_MAX {
         let notice = r.tr.t("comments-error-body");
@@ -408,32 +418,14 @@ pub async fn blocklist(
     }
     if !r.csrf_ok(&s, &me, Some(&f.csrf)) {
         let notice = r.tr.t("error-csrf");
-        return render(
-            &s,
-            &me,
-            &r,
-            "pending",
-            1,
-            notice,
-            StatusCode::UNPROCESSABLE_ENTITY,
-        )
-        .await;
+        return refuse(&s, &me, &r, "pending", notice).await;
     }
     if f.blocklist.chars().count() > spam::BLOCKLIST_MAX {
         let notice = r.tr.ta(
             "comments-error-too-long",
             [("max", r.tr.int(spam::BLOCKLIST_MAX as i64))],
         );
-        return render(
-            &s,
-            &me,
-            &r,
-            "pending",
-            1,
-            notice,
-            StatusCode::UNPROCESSABLE_ENTITY,
-        )
-        .await;
+        return refuse(&s, &me, &r, "pending", notice).await;
     }
     let value = f.blocklist.replace("\r\n", "\n");
     on_db!(&s.db, |p| sqlx::query(

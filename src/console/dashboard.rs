@@ -9,7 +9,7 @@ use chrono::Utc;
 use super::donations::{self, Filter};
 use super::{LocalTime, Req, Shell, local_time};
 use crate::campaigns::pages::ProgressView;
-use crate::campaigns::{Progress, repo};
+use crate::campaigns::{Campaign, Progress, repo};
 use crate::http::{AppError, AppState};
 use crate::money::{CurrencyCode, Money};
 use crate::team::Permission;
@@ -63,10 +63,11 @@ pub async fn show(
     let now = Utc::now();
     let mut campaigns = Vec::new();
     let all = repo::list(&s.db).await?;
-    for c in all
+    let visible: Vec<&Campaign> = all
         .iter()
         .filter(|c| m.can(Permission::ConsoleRead, Some(&c.id)))
-    {
+        .collect();
+    for c in visible.iter().copied() {
         let t = repo::totals(&s.db, &c.id).await?;
         let p = Progress::of(c, &t, now);
         campaigns.push(CampaignCard {
@@ -78,15 +79,10 @@ pub async fn show(
             is_public: c.state != crate::campaigns::CampaignState::Draft,
         });
     }
-    let visible: Vec<String> = all
-        .iter()
-        .filter(|c| m.can(Permission::ConsoleRead, Some(&c.id)))
-        .map(|c| c.id.clone())
-        .collect();
     let rows = donations::search(
         &s.db,
         &Filter {
-            campaign_ids: visible,
+            campaign_ids: visible.iter().map(|c| c.id.clone()).collect(),
             ..Default::default()
         },
         10,

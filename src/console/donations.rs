@@ -75,6 +75,21 @@ enum Arg {
     I(i64),
 }
 
+/// Binds [`where_clause`]'s arguments, in order, to a query.
+macro_rules! bind_args {
+    ($q:expr, $args:expr) => {{
+        let mut q = $q;
+        for a in $args {
+            q = match a {
+                Arg::S(v) => q.bind(v.clone()),
+                Arg::T(t) => q.bind(*t),
+                Arg::I(i) => q.bind(*i),
+            };
+        }
+        q
+    }};
+}
+
 /// `WHERE …` and its arguments, numbered from `$1`.
 fn where_clause(f: &Filter) -> (String, Vec<Arg>) {
     let mut conds = Vec::new();
@@ -135,17 +150,12 @@ pub async fn search(db: &Db, f: &Filter, limit: i64, offset: i64) -> DbResult<Ve
         args.push(Arg::I(limit));
         args.push(Arg::I(offset));
     }
-    Ok(on_db!(db, |p| {
-        let mut q = sqlx::query_as::<_, DonationFull>(&sql);
-        for a in &args {
-            q = match a {
-                Arg::S(v) => q.bind(v.clone()),
-                Arg::T(t) => q.bind(*t),
-                Arg::I(i) => q.bind(*i),
-            };
-        }
-        q.fetch_all(p).await?
-    }))
+    Ok(on_db!(db, |p| bind_args!(
+        sqlx::query_as::<_, DonationFull>(&sql),
+        &args
+    )
+    .fetch_all(p)
+    .await?))
 }
 
 pub async fn count(db: &Db, f: &Filter) -> DbResult<i64> {
@@ -154,17 +164,12 @@ pub async fn count(db: &Db, f: &Filter) -> DbResult<i64> {
     }
     let (w, args) = where_clause(f);
     let sql = format!("SELECT COUNT(*) FROM donations {w}");
-    Ok(on_db!(db, |p| {
-        let mut q = sqlx::query_scalar::<_, i64>(&sql);
-        for a in &args {
-            q = match a {
-                Arg::S(v) => q.bind(v.clone()),
-                Arg::T(t) => q.bind(*t),
-                Arg::I(i) => q.bind(*i),
-            };
-        }
-        q.fetch_one(p).await?
-    }))
+    Ok(on_db!(db, |p| bind_args!(
+        sqlx::query_scalar::<_, i64>(&sql),
+        &args
+    )
+    .fetch_one(p)
+    .await?))
 }
 
 pub async fn by_id(db: &Db, id: &str) -> DbResult<Option<DonationFull>> {
@@ -225,17 +230,29 @@ fn offline_message(tr: &I18n, e: &OfflineError) -> String {
     }
 }
 
-/// The campaigns where the member holds `p`.
-async fn campaigns_with(
-    s: &AppState,
-    me: &CurrentMember,
-    p: Permission,
-) -> DbResult<Vec<Campaign>> {
-    Ok(repo::list(&s.db)
-        .await?
-        .into_iter()
+/// The campaigns in `all` where the member holds `p`.
+fn campaigns_with(all: &[Campaign], me: &CurrentMember, p: Permission) -> Vec<Campaign> {
+    all.iter()
         .filter(|c| me.member.can(p, Some(&c.id)))
-        .collect())
+        .cloned()
+        .collect()
+}
+
+/// The filter form, with its campaign (if one is chosen) checked against `allowed`: 403
+/// for a campaign outside it, 404 for one that does not exist.
+async fn filter_form(
+    s: &AppState,
+    q: &ListQuery,
+    allowed: &[Campaign],
+) -> Result<FilterForm, AppError> {
+    let form = FilterForm::of(q);
+    if !form.campaign.is_empty() && !allowed.iter().any(|c| c.slug.as_str() == form.campaign) {
+        return Err(match repo::by_slug(&s.db, &form.campaign).await? {
+            Some(_) => AppError::Forbidden,
+            None => AppError::NotFound,
+        });
+    }
+    Ok(form)
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -445,22 +462,11 @@ async fn render_list(
     notice: String,
 ) -> Result<(StatusCode, String), AppError> {
     let tr = &r.tr;
-    let readable = campaigns_with(s, me, Permission::DonationsRead).await?;
-    let form = FilterForm::of(q);
-    if !form.campaign.is_empty() && !readable.iter().any(|c| c.slug.as_str() == form.campaign) {
-        // A campaign the member may not read (or that does not exist).
-        return Err(match repo::by_slug(&s.db, &form.campaign).await? {
-            Some(_) => AppError::Forbidden,
-            None => AppError::NotFound,
-        });
-    }
+    let all = repo::list(&s.db).await?;
+    let readable = campaigns_with(&all, me, Permission::DonationsRead);
+    let form = filter_form(s, q, &readable).await?;
     let (filter, filter_errors) = form.to_filter(tr, &readable);
-    let page_no = q
-        .page
-        .as_deref()
-        .and_then(|p| p.parse::<i64>().ok())
-        .unwrap_or(1)
-        .clamp(1, 100_000);
+    let page_no = super::page_no(q.page.as_deref());
     let (rows, total) = if filter_errors.is_empty() {
         (
             search(&s.db, &filter, PER_PAGE, (page_no - 1) * PER_PAGE).await?,
@@ -498,24 +504,19 @@ async fn render_list(
             }
         })
         .collect();
-    let mut pairs = form.pairs();
-    let prev = (page_no > 1).then(|| {
-        let p = (page_no - 1).to_string();
+    let pairs = form.pairs();
+    let link = |n: i64| {
+        let p = n.to_string();
         let mut v = pairs.clone();
         v.push(("page", &p));
         format!("/admin/donations{}", query_string(&v))
-    });
-    let next = (page_no * PER_PAGE < total).then(|| {
-        let p = (page_no + 1).to_string();
-        let mut v = pairs.clone();
-        v.push(("page", &p));
-        format!("/admin/donations{}", query_string(&v))
-    });
+    };
+    let prev = (page_no > 1).then(|| link(page_no - 1));
+    let next = (page_no * PER_PAGE < total).then(|| link(page_no + 1));
     let export_href = me
         .member
         .can_somewhere(Permission::Export)
         .then(|| format!("/admin/donations.csv{}", query_string(&pairs)));
-    pairs.clear();
     let campaign_values: Vec<(String, String)> = readable
         .iter()
         .map(|c| (c.slug.to_string(), c.title.clone()))
@@ -525,7 +526,7 @@ async fn render_list(
         .into_iter()
         .map(|p| (p.clone(), p))
         .collect();
-    let writable = campaigns_with(s, me, Permission::DonationsWrite).await?;
+    let writable = campaigns_with(&all, me, Permission::DonationsWrite);
     let (add, add_errors) = add.unwrap_or_else(|| {
         (
             OfflineForm {
@@ -856,14 +857,9 @@ pub async fn export(
     if let Some(go) = super::enrollment_gate(&s, &me).await {
         return Ok(go);
     }
-    let exportable = campaigns_with(&s, &me, Permission::Export).await?;
-    let form = FilterForm::of(&q);
-    if !form.campaign.is_empty() && !exportable.iter().any(|c| c.slug.as_str() == form.campaign) {
-        return Err(match repo::by_slug(&s.db, &form.campaign).await? {
-            Some(_) => AppError::Forbidden,
-            None => AppError::NotFound,
-        });
-    }
+    let all = repo::list(&s.db).await?;
+    let exportable = campaigns_with(&all, &me, Permission::Export);
+    let form = filter_form(&s, &q, &exportable).await?;
     let (filter, errors) = form.to_filter(&r.tr, &exportable);
     if !errors.is_empty() {
         let msg: Vec<&str> = errors.0.values().map(String::as_str).collect();

@@ -11,6 +11,7 @@
 use std::io::Cursor;
 
 use axum::body::Body;
+use axum::extract::multipart::{Field, MultipartError};
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
 use chrono::Utc;
@@ -58,6 +59,52 @@ pub enum MediaError {
     NotAnImage,
     #[error("the image could not be read")]
     Undecodable,
+}
+
+impl MediaError {
+    /// The console's message key for the refusal, and its status.
+    pub fn refusal(&self) -> (&'static str, StatusCode) {
+        match self {
+            MediaError::TooLarge => (
+                "console-error-image-too-large",
+                StatusCode::PAYLOAD_TOO_LARGE,
+            ),
+            MediaError::NotAnImage => {
+                ("console-error-image-type", StatusCode::UNPROCESSABLE_ENTITY)
+            }
+            MediaError::Undecodable => (
+                "console-error-image-broken",
+                StatusCode::UNPROCESSABLE_ENTITY,
+            ),
+        }
+    }
+}
+
+/// The answer to a multipart body that could not be read: 413 when over the body limit,
+/// else 400.
+pub fn multipart_error(e: MultipartError) -> Response {
+    if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        StatusCode::PAYLOAD_TOO_LARGE.into_response()
+    } else {
+        AppError::BadRequest(e.body_text()).into_response()
+    }
+}
+
+/// Reads an uploaded file field: its bytes (empty when no file was chosen), and whether it
+/// was over [`MAX_UPLOAD_BYTES`] (then the bytes are dropped, but the field is still read
+/// to its end, so the answer arrives).
+pub async fn read_upload(field: &mut Field<'_>) -> Result<(Vec<u8>, bool), Response> {
+    let mut buf = Vec::new();
+    let mut over = false;
+    while let Some(chunk) = field.chunk().await.map_err(multipart_error)? {
+        if buf.len() + chunk.len() > MAX_UPLOAD_BYTES {
+            over = true;
+            buf.clear();
+        } else if !over {
+            buf.extend_from_slice(&chunk);
+        }
+    }
+    Ok((buf, over))
 }
 
 /// A re-encoded image, ready to store.

@@ -220,6 +220,14 @@ async fn refused(
     Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(html)).into_response())
 }
 
+/// The member `id` unless removed (404).
+async fn not_removed(s: &AppState, id: &str) -> Result<crate::team::Member, AppError> {
+    repo::by_id(&s.db, id)
+        .await?
+        .filter(|t| t.status != "removed")
+        .ok_or(AppError::NotFound)
+}
+
 /// The scope field: `""` is the whole site, anything else must be a campaign id.
 fn parse_scope<'a>(scope: &'a str, campaigns: &[Campaign]) -> Option<Option<&'a str>> {
     if scope.is_empty() {
@@ -272,10 +280,7 @@ pub async fn roles(
     }
     let f = Fields(fields);
     let tr = &r.tr;
-    let target = repo::by_id(&s.db, &id)
-        .await?
-        .filter(|t| t.status != "removed")
-        .ok_or(AppError::NotFound)?;
+    let target = not_removed(&s, &id).await?;
     let campaigns = campaigns_repo::list(&s.db).await?;
     let Some(scope) = parse_scope(f.get("scope"), &campaigns) else {
         return refused(&s, &r, &me, tr.t("console-error-choose")).await;
@@ -368,10 +373,7 @@ pub async fn remove(
     if !me.member.can(Permission::MembersManage, None) {
         return Err(AppError::Forbidden);
     }
-    let target = repo::by_id(&s.db, &id)
-        .await?
-        .filter(|t| t.status != "removed")
-        .ok_or(AppError::NotFound)?;
+    let target = not_removed(&s, &id).await?;
     if !r.csrf_ok(&s, &me, f.csrf()) {
         return refused(&s, &r, &me, tr.t("error-csrf")).await;
     }

@@ -147,41 +147,43 @@ impl Shell {
     pub fn new(s: &AppState, r: &Req, me: &CurrentMember, section: &str) -> Shell {
         let m = &me.member;
         let tr = &r.tr;
-        let mut nav = vec![(
-            "/admin",
-            tr.t("console-nav-dashboard"),
-            m.can_somewhere(Permission::ConsoleRead),
-        )];
-        nav.push((
-            "/admin/donations",
-            tr.t("console-nav-donations"),
-            m.can_somewhere(Permission::DonationsRead),
-        ));
-        nav.push((
-            "/admin/comments",
-            tr.t("console-nav-comments"),
-            m.can_somewhere(Permission::Moderate),
-        ));
-        nav.push((
-            "/admin/posts",
-            tr.t("console-nav-posts"),
-            m.can_somewhere(Permission::PostsWrite),
-        ));
-        nav.push((
-            "/admin/members",
-            tr.t("console-nav-members"),
-            m.can_somewhere(Permission::ConsoleRead),
-        ));
-        nav.push((
-            "/admin/audit",
-            tr.t("console-nav-audit"),
-            m.can(Permission::AuditRead, None),
-        ));
-        nav.push((
-            "/admin/outbox",
-            tr.t("console-nav-outbox"),
-            m.can(Permission::SettingsManage, None),
-        ));
+        let nav = [
+            (
+                "/admin",
+                "console-nav-dashboard",
+                m.can_somewhere(Permission::ConsoleRead),
+            ),
+            (
+                "/admin/donations",
+                "console-nav-donations",
+                m.can_somewhere(Permission::DonationsRead),
+            ),
+            (
+                "/admin/comments",
+                "console-nav-comments",
+                m.can_somewhere(Permission::Moderate),
+            ),
+            (
+                "/admin/posts",
+                "console-nav-posts",
+                m.can_somewhere(Permission::PostsWrite),
+            ),
+            (
+                "/admin/members",
+                "console-nav-members",
+                m.can_somewhere(Permission::ConsoleRead),
+            ),
+            (
+                "/admin/audit",
+                "console-nav-audit",
+                m.can(Permission::AuditRead, None),
+            ),
+            (
+                "/admin/outbox",
+                "console-nav-outbox",
+                m.can(Permission::SettingsManage, None),
+            ),
+        ];
         Shell {
             page: PageCtx::new(s, tr, back_path(&r.path)),
             console_css: s.assets.url("console.css").to_string(),
@@ -190,7 +192,7 @@ impl Shell {
                 .filter(|(_, _, shown)| *shown)
                 .map(|(href, label, _)| NavLink {
                     href,
-                    label,
+                    label: tr.t(label),
                     current: href == section,
                 })
                 .collect(),
@@ -264,6 +266,14 @@ impl Fields {
             .find(|(k, _)| k == "csrf")
             .map(|(_, v)| v.as_str())
     }
+}
+
+/// The `page` query parameter of a paged list: 1 when missing or not a number, at most
+/// 100 000.
+pub fn page_no(p: Option<&str>) -> i64 {
+    p.and_then(|p| p.parse::<i64>().ok())
+        .unwrap_or(1)
+        .clamp(1, 100_000)
 }
 
 /// `?a=b&c=d` for links that keep a list's filters (values percent-encoded).

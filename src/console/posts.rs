@@ -11,14 +11,14 @@
 //! of that campaign.
 
 use askama::Template;
-use axum::extract::multipart::{Multipart, MultipartError};
+use axum::extract::multipart::Multipart;
 use axum::extract::{Path, Query, State};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use http::StatusCode;
 use serde::Deserialize;
 
 use super::donations::Opt;
-use super::media::{self, MAX_UPLOAD_BYTES, MediaError};
+use super::media::{self, MediaError, multipart_error};
 use super::{Errors, Fields, Req, Shell};
 use crate::blog::write::{self, NewPost, Post, PostKind, PostStatus, WriteError};
 use crate::http::{AppError, AppState};
@@ -499,14 +499,6 @@ pub async fn save(
     save_any(s, me, r, Some(id), mp).await
 }
 
-fn multipart_error(e: MultipartError) -> Response {
-    if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-        StatusCode::PAYLOAD_TOO_LARGE.into_response()
-    } else {
-        AppError::BadRequest(e.body_text()).into_response()
-    }
-}
-
 /// What the editor posted.
 struct Posted {
     fields: Fields,
@@ -514,7 +506,7 @@ struct Posted {
     image: Option<Vec<u8>>,
     /// The `insert_image` file, to add to the body.
     insert: Option<Vec<u8>>,
-    /// The file field that was over [`MAX_UPLOAD_BYTES`] (the rest of the body is still
+    /// The file field that was over [`media::MAX_UPLOAD_BYTES`] (the rest of the body is still
     /// read).
     too_large: Option<&'static str>,
 }
@@ -532,16 +524,7 @@ async fn read_multipart(mp: &mut Multipart) -> Result<Posted, Response> {
             _ => None,
         };
         if let Some(which) = file_field {
-            let mut buf = Vec::new();
-            let mut over = false;
-            while let Some(chunk) = field.chunk().await.map_err(multipart_error)? {
-                if buf.len() + chunk.len() > MAX_UPLOAD_BYTES {
-                    over = true;
-                    buf.clear();
-                } else if !over {
-                    buf.extend_from_slice(&chunk);
-                }
-            }
+            let (buf, over) = media::read_upload(&mut field).await?;
             if over {
                 too_large.get_or_insert(which);
             } else if !buf.is_empty() {
@@ -564,18 +547,22 @@ async fn read_multipart(mp: &mut Multipart) -> Result<Posted, Response> {
     })
 }
 
-fn media_error(err: MediaError) -> (&'static str, StatusCode) {
-    match err {
-        MediaError::TooLarge => (
-            "console-error-image-too-large",
-            StatusCode::PAYLOAD_TOO_LARGE,
-        ),
-        MediaError::NotAnImage => ("console-error-image-type", StatusCode::UNPROCESSABLE_ENTITY),
-        MediaError::Undecodable => (
-            "console-error-image-broken",
-            StatusCode::UNPROCESSABLE_ENTITY,
-        ),
-    }
+/// Stores an uploaded post image with its narrower copies; its public path, or why the
+/// file was refused.
+async fn store_image(
+    s: &AppState,
+    me: &CurrentMember,
+    bytes: Vec<u8>,
+) -> Result<Result<String, MediaError>, AppError> {
+    let (processed, variants) = match media::process_with_variants_blocking(bytes).await {
+        Ok(x) => x,
+        Err(err) => return Ok(Err(err)),
+    };
+    let mut tx = s.db.begin().await?;
+    let url =
+        media::insert_with_variants_in(&mut tx, &processed, &variants, Some(&me.member.id)).await?;
+    tx.commit().await?;
+    Ok(Ok(url))
 }
 
 /// Alt text made safe inside Markdown's `![…]` (one line, no brackets).
@@ -673,24 +660,15 @@ async fn save_any(
             )
             .await;
         }
-        match media::process_with_variants_blocking(bytes).await {
-            Ok((processed, variants)) => {
-                let mut tx = s.db.begin().await?;
-                let url = media::insert_with_variants_in(
-                    &mut tx,
-                    &processed,
-                    &variants,
-                    Some(&me.member.id),
-                )
-                .await?;
-                tx.commit().await?;
+        match store_image(&s, &me, bytes).await? {
+            Ok(url) => {
                 let body = form.body.trim_end();
                 let sep = if body.is_empty() { "" } else { "\n\n" };
                 form.body = format!("{body}{sep}![{alt}]({url})\n");
                 form.insert_alt.clear();
             }
             Err(err) => {
-                let (key, status) = media_error(err);
+                let (key, status) = err.refusal();
                 let mut e = Errors::default();
                 e.add("insert_image", tr.t(key));
                 return show(form, e, tr.t("error-form"), status, false).await;
@@ -720,21 +698,12 @@ async fn save_any(
         }
     };
     if let Some(bytes) = image {
-        match media::process_with_variants_blocking(bytes).await {
-            Ok((processed, variants)) => {
-                let mut tx = s.db.begin().await?;
-                let url = media::insert_with_variants_in(
-                    &mut tx,
-                    &processed,
-                    &variants,
-                    Some(&me.member.id),
-                )
-                .await?;
-                tx.commit().await?;
+        match store_image(&s, &me, bytes).await? {
+            Ok(url) => {
                 new.featured_image_url = Some(url);
             }
             Err(err) => {
-                let (key, status) = media_error(err);
+                let (key, status) = err.refusal();
                 let mut e = Errors::default();
                 e.add("image", tr.t(key));
                 return show(form, e, tr.t("error-form"), status, false).await;
