@@ -3,12 +3,11 @@
 //! the session. The two-factor pages themselves live in `team::totp`.
 
 use askama::Template;
-use axum::extract::{FromRequestParts, Path, Query, State};
+use axum::extract::{Path, Query, State};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Form, Router};
-use chrono::Utc;
-use http::request::Parts;
+use chrono::{DateTime, Utc};
 use http::{HeaderMap, HeaderValue, StatusCode, header};
 use serde::Deserialize;
 
@@ -17,7 +16,7 @@ use super::session::CurrentMember;
 use super::{Member, passkeys, password, repo, tokens, totp};
 use crate::campaigns::pages::PageCtx;
 use crate::db::{Db, DbResult};
-use crate::http::{AppError, AppState, Lang, client_ip, csrf};
+use crate::http::{AppError, AppState, Lang, csrf};
 use crate::i18n::I18n;
 use crate::on_db;
 
@@ -29,31 +28,11 @@ pub fn routes() -> Router<AppState> {
         .route("/account/tokens/{id}/revoke", post(revoke_token))
 }
 
-/// The client's address ([`crate::http::ClientIp`]) and user agent, for sessions and the
-/// audit log.
-pub struct Client {
-    pub ip: Option<String>,
-    pub user_agent: Option<String>,
-}
-
-impl FromRequestParts<AppState> for Client {
-    type Rejection = std::convert::Infallible;
-    async fn from_request_parts(parts: &mut Parts, s: &AppState) -> Result<Self, Self::Rejection> {
-        Ok(Client {
-            ip: client_ip::client_ip(parts, &s.proxies).text(),
-            user_agent: client_ip::user_agent(&parts.headers),
-        })
-    }
-}
+pub use super::signin::Client;
 
 /// The audit actor for a member acting from a client.
 pub fn actor(m: &Member, c: &Client) -> Actor {
-    Actor {
-        member_id: Some(m.id.clone()),
-        label: m.email.clone(),
-        ip: c.ip.clone(),
-        user_agent: c.user_agent.clone(),
-    }
+    c.actor(Some(&m.id), &m.email)
 }
 
 /// An HTML page that must not be cached anywhere (it shows secrets or personal data).
@@ -77,18 +56,33 @@ pub fn safe_next(next: Option<&str>, default: &str) -> String {
     .unwrap_or_else(|| default.to_string())
 }
 
-pub struct TokenView {
+/// An API token or a passkey as listed on the account page.
+pub struct KeyView {
     pub id: String,
     pub label: String,
     pub created: String,
     pub last_used: String,
 }
 
-pub struct PasskeyView {
-    pub id: String,
-    pub label: String,
-    pub created: String,
-    pub last_used: String,
+impl KeyView {
+    /// `never` is the message key for a key that was never used.
+    fn new(
+        tr: &I18n,
+        id: String,
+        label: String,
+        created_at: DateTime<Utc>,
+        last_used_at: Option<DateTime<Utc>>,
+        never: &str,
+    ) -> KeyView {
+        KeyView {
+            id,
+            label,
+            created: tr.date(created_at),
+            last_used: last_used_at
+                .map(|d| tr.date(d))
+                .unwrap_or_else(|| tr.t(never)),
+        }
+    }
 }
 
 #[derive(Template)]
@@ -101,8 +95,8 @@ pub struct AccountPage {
     pub time_zone: String,
     pub totp_enabled: bool,
     pub has_password: bool,
-    pub tokens: Vec<TokenView>,
-    pub passkeys: Vec<PasskeyView>,
+    pub tokens: Vec<KeyView>,
+    pub passkeys: Vec<KeyView>,
     /// Passkeys work on this site (its base URL names a host, not an address).
     pub passkeys_available: bool,
     pub passkeys_js: String,
@@ -124,27 +118,17 @@ impl AccountPage {
         let tokens = tokens::list_active(&s.db, &m.id)
             .await?
             .into_iter()
-            .map(|t| TokenView {
-                id: t.id,
-                label: t.label,
-                created: tr.date(t.created_at),
-                last_used: t
-                    .last_used_at
-                    .map(|d| tr.date(d))
-                    .unwrap_or_else(|| tr.t("token-never-used")),
+            .map(|t| {
+                let never = "token-never-used";
+                KeyView::new(tr, t.id, t.label, t.created_at, t.last_used_at, never)
             })
             .collect();
         let passkeys = passkeys::list(&s.db, &m.id)
             .await?
             .into_iter()
-            .map(|p| PasskeyView {
-                id: p.id,
-                label: p.label,
-                created: tr.date(p.created_at),
-                last_used: p
-                    .last_used_at
-                    .map(|d| tr.date(d))
-                    .unwrap_or_else(|| tr.t("passkey-never-used")),
+            .map(|p| {
+                let never = "passkey-never-used";
+                KeyView::new(tr, p.id, p.label, p.created_at, p.last_used_at, never)
             })
             .collect();
         Ok(AccountPage {
@@ -169,6 +153,28 @@ impl AccountPage {
             notice_is_error: false,
         })
     }
+}
+
+impl AccountPage {
+    /// The page again with `notice` as an error (422).
+    fn refused(mut self, notice: String) -> Result<Response, AppError> {
+        self.notice = notice;
+        self.notice_is_error = true;
+        Ok(private_page(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            self.render()?,
+        ))
+    }
+}
+
+/// Whether a form's CSRF token is bound to the member's session.
+pub(super) fn csrf_ok(
+    s: &AppState,
+    headers: &HeaderMap,
+    token: Option<&str>,
+    cur: &CurrentMember,
+) -> bool {
+    csrf::check_bound(&s.csrf, headers, token, &cur.session.id_hash, Utc::now())
 }
 
 #[derive(Deserialize, Default)]
@@ -231,21 +237,9 @@ async fn change_password(
     headers: HeaderMap,
     Form(f): Form<PasswordForm>,
 ) -> Result<Response, AppError> {
-    let now = Utc::now();
     let mut page = AccountPage::new(&s, &tr, &cur).await?;
-    if !csrf::check_bound(
-        &s.csrf,
-        &headers,
-        f.csrf.as_deref(),
-        &cur.session.id_hash,
-        now,
-    ) {
-        page.notice = tr.t("error-csrf");
-        page.notice_is_error = true;
-        return Ok(private_page(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            page.render()?,
-        ));
+    if !csrf_ok(&s, &headers, f.csrf.as_deref(), &cur) {
+        return page.refused(tr.t("error-csrf"));
     }
     if let Err(e) = password::validate(&f.new_password) {
         page.new_password_error = tr.ta(
@@ -272,12 +266,7 @@ async fn change_password(
         .await?;
     }
     if !page.current_error.is_empty() || !page.new_password_error.is_empty() {
-        page.notice = tr.t("error-form");
-        page.notice_is_error = true;
-        return Ok(private_page(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            page.render()?,
-        ));
+        return page.refused(tr.t("error-form"));
     }
     let hash = password::hash_async(&f.new_password).await?;
     repo::set_password_hash(&s.db, &cur.member.id, &hash).await?;
@@ -321,31 +310,15 @@ async fn create_token(
     }
     let mut page = AccountPage::new(&s, &tr, &cur).await?;
     page.token_label = f.label.chars().take(200).collect();
-    if !csrf::check_bound(
-        &s.csrf,
-        &headers,
-        f.csrf.as_deref(),
-        &cur.session.id_hash,
-        Utc::now(),
-    ) {
-        page.notice = tr.t("error-csrf");
-        page.notice_is_error = true;
-        return Ok(private_page(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            page.render()?,
-        ));
+    if !csrf_ok(&s, &headers, f.csrf.as_deref(), &cur) {
+        return page.refused(tr.t("error-csrf"));
     }
     let Some(label) = tokens::clean_label(&f.label) else {
         page.token_error = tr.ta(
             "token-label-invalid",
             [("max", tokens::MAX_LABEL.to_string())],
         );
-        page.notice = tr.t("error-form");
-        page.notice_is_error = true;
-        return Ok(private_page(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            page.render()?,
-        ));
+        return page.refused(tr.t("error-form"));
     };
     let (_, token) =
         tokens::create(&s.db, &cur.member.id, &label, &actor(&cur.member, &client)).await?;
@@ -356,10 +329,11 @@ async fn create_token(
     Ok(private_page(StatusCode::OK, page.render()?))
 }
 
+/// A form that carries only its CSRF token.
 #[derive(Deserialize, Default)]
 #[serde(default)]
-struct CsrfOnly {
-    csrf: Option<String>,
+pub(super) struct CsrfOnly {
+    pub(super) csrf: Option<String>,
 }
 
 async fn revoke_token(
@@ -371,20 +345,9 @@ async fn revoke_token(
     headers: HeaderMap,
     Form(f): Form<CsrfOnly>,
 ) -> Result<Response, AppError> {
-    if !csrf::check_bound(
-        &s.csrf,
-        &headers,
-        f.csrf.as_deref(),
-        &cur.session.id_hash,
-        Utc::now(),
-    ) {
-        let mut page = AccountPage::new(&s, &tr, &cur).await?;
-        page.notice = tr.t("error-csrf");
-        page.notice_is_error = true;
-        return Ok(private_page(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            page.render()?,
-        ));
+    if !csrf_ok(&s, &headers, f.csrf.as_deref(), &cur) {
+        let page = AccountPage::new(&s, &tr, &cur).await?;
+        return page.refused(tr.t("error-csrf"));
     }
     if !tokens::revoke(&s.db, &cur.member.id, &id, &actor(&cur.member, &client)).await? {
         return Err(AppError::NotFound);

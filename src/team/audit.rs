@@ -41,6 +41,21 @@ pub struct Entry {
 const INSERT: &str = "INSERT INTO audit_log (at, actor_id, actor, action, target, detail, ip, user_agent) \
     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
 
+/// The [`INSERT`] statement with its values bound, for either backend.
+macro_rules! insert {
+    ($who:expr, $action:expr, $target:expr, $detail:expr) => {
+        sqlx::query(INSERT)
+            .bind(Utc::now())
+            .bind(&$who.member_id)
+            .bind(&$who.label)
+            .bind($action)
+            .bind($target)
+            .bind($detail)
+            .bind(&$who.ip)
+            .bind(&$who.user_agent)
+    };
+}
+
 /// Records an action in its own statement.
 pub async fn record(
     db: &Db,
@@ -49,15 +64,7 @@ pub async fn record(
     target: &str,
     detail: &str,
 ) -> DbResult<()> {
-    on_db!(db, |p| sqlx::query(INSERT)
-        .bind(Utc::now())
-        .bind(&who.member_id)
-        .bind(&who.label)
-        .bind(action)
-        .bind(target)
-        .bind(detail)
-        .bind(&who.ip)
-        .bind(&who.user_agent)
+    on_db!(db, |p| insert!(who, action, target, detail)
         .execute(p)
         .await?
         .rows_affected());
@@ -72,15 +79,7 @@ pub async fn record_in(
     target: &str,
     detail: &str,
 ) -> DbResult<()> {
-    on_tx!(tx, |c| sqlx::query(INSERT)
-        .bind(Utc::now())
-        .bind(&who.member_id)
-        .bind(&who.label)
-        .bind(action)
-        .bind(target)
-        .bind(detail)
-        .bind(&who.ip)
-        .bind(&who.user_agent)
+    on_tx!(tx, |c| insert!(who, action, target, detail)
         .execute(&mut *c)
         .await?
         .rows_affected());

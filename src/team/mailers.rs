@@ -30,6 +30,23 @@ fn recipient(member: &Member) -> anyhow::Result<Email> {
     Email::parse(&member.email).map_err(|e| anyhow::anyhow!("member e-mail: {e}"))
 }
 
+/// Renders both parts of a message to the member.
+fn message(
+    member: &Member,
+    subject: String,
+    text: impl Template,
+    html: impl Template,
+) -> anyhow::Result<Message> {
+    let text = text.render()?;
+    let html = html.render()?;
+    Ok(Message {
+        to: recipient(member)?,
+        subject,
+        text,
+        html,
+    })
+}
+
 #[derive(Template)]
 #[template(path = "mail/invite.txt")]
 struct InviteText<'a> {
@@ -86,8 +103,7 @@ pub fn invite(
         intro: intro.clone(),
         action: action.clone(),
         url,
-    }
-    .render()?;
+    };
     let html = InviteHtml {
         tr: &tr,
         subject: subject.clone(),
@@ -96,14 +112,8 @@ pub fn invite(
         intro,
         action,
         url,
-    }
-    .render()?;
-    Ok(Message {
-        to: recipient(member)?,
-        subject,
-        text,
-        html,
-    })
+    };
+    message(member, subject, text, html)
 }
 
 #[derive(Template)]
@@ -139,8 +149,7 @@ pub fn reset(member: &Member, url: &str) -> anyhow::Result<Message> {
         name: member.display_name.clone(),
         action: action.clone(),
         url,
-    }
-    .render()?;
+    };
     let html = ResetHtml {
         tr: &tr,
         subject: subject.clone(),
@@ -148,14 +157,8 @@ pub fn reset(member: &Member, url: &str) -> anyhow::Result<Message> {
         name: member.display_name.clone(),
         action,
         url,
-    }
-    .render()?;
-    Ok(Message {
-        to: recipient(member)?,
-        subject,
-        text,
-        html,
-    })
+    };
+    message(member, subject, text, html)
 }
 
 #[derive(Template)]
@@ -214,8 +217,7 @@ pub fn failures(
         time: time.clone(),
         action: action.clone(),
         url,
-    }
-    .render()?;
+    };
     let html = FailuresHtml {
         tr: &tr,
         subject: subject.clone(),
@@ -226,14 +228,8 @@ pub fn failures(
         time,
         action,
         url,
-    }
-    .render()?;
-    Ok(Message {
-        to: recipient(member)?,
-        subject,
-        text,
-        html,
-    })
+    };
+    message(member, subject, text, html)
 }
 
 #[cfg(test)]

@@ -38,12 +38,12 @@ use webauthn_rs::prelude::{
     RegisterPublicKeyCredential, Url, Uuid, Webauthn, WebauthnBuilder,
 };
 
-use super::audit::{self, Actor};
+use super::audit;
 use super::session::{self, CurrentMember};
 use super::signin::{self, Client};
-use super::{Member, repo, throttle};
+use super::{account, repo, throttle};
 use crate::db::{Db, DbResult};
-use crate::http::{AppError, AppState, Lang, cookie, csrf};
+use crate::http::{AppError, AppState, Lang, csrf};
 use crate::i18n::I18n;
 use crate::on_db;
 
@@ -357,10 +357,8 @@ fn throttled(tr: &I18n, until: DateTime<Utc>, now: DateTime<Utc>) -> Response {
         "rate_limited",
         tr.tn("signin-throttled", throttle::minutes_left(until, now)),
     );
-    let secs = (until - now).num_seconds().max(1);
-    if let Ok(v) = HeaderValue::from_str(&secs.to_string()) {
-        res.headers_mut().insert(header::RETRY_AFTER, v);
-    }
+    res.headers_mut()
+        .insert(header::RETRY_AFTER, throttle::retry_after(until, now));
     res
 }
 
@@ -372,20 +370,9 @@ fn internal(what: &str, e: impl std::fmt::Display) -> AppError {
     AppError::Internal(anyhow::anyhow!("{what}: {e}"))
 }
 
-fn actor(member: Option<&Member>, label: &str, c: &Client) -> Actor {
-    Actor {
-        member_id: member.map(|m| m.id.clone()),
-        label: label.chars().take(254).collect(),
-        ip: c.ip.clone(),
-        user_agent: c.user_agent.clone(),
-    }
-}
-
 /// A passkey label: trimmed, 1 to [`MAX_LABEL`] characters, no control characters.
 pub fn clean_label(label: &str) -> Option<String> {
-    let l = label.trim();
-    (!l.is_empty() && l.chars().count() <= MAX_LABEL && !l.chars().any(char::is_control))
-        .then(|| l.to_string())
+    super::tokens::label_within(label, MAX_LABEL)
 }
 
 // ---------------------------------------------------------------------------------------
@@ -398,14 +385,7 @@ async fn register_start(
     cur: CurrentMember,
     headers: HeaderMap,
 ) -> Result<Response, AppError> {
-    let now = Utc::now();
-    if !csrf::check_bound(
-        &s.csrf,
-        &headers,
-        csrf_header(&headers),
-        &cur.session.id_hash,
-        now,
-    ) {
+    if !account::csrf_ok(&s, &headers, csrf_header(&headers), &cur) {
         return Ok(csrf_refused(&tr));
     }
     let Some(wa) = webauthn(&s, &tr) else {
@@ -450,14 +430,7 @@ async fn register_finish(
     headers: HeaderMap,
     Json(f): Json<RegisterFinish>,
 ) -> Result<Response, AppError> {
-    let now = Utc::now();
-    if !csrf::check_bound(
-        &s.csrf,
-        &headers,
-        csrf_header(&headers),
-        &cur.session.id_hash,
-        now,
-    ) {
+    if !account::csrf_ok(&s, &headers, csrf_header(&headers), &cur) {
         return Ok(csrf_refused(&tr));
     }
     let m = &cur.member;
@@ -477,7 +450,7 @@ async fn register_finish(
     let Some(wa) = webauthn(&s, &tr) else {
         return Ok(unavailable(&tr));
     };
-    let who = actor(Some(m), &m.email, &client);
+    let who = client.actor(Some(&m.id), &m.email);
     let pk = match wa.finish_passkey_registration(&f.credential, &state) {
         Ok(pk) => pk,
         Err(e) => {
@@ -510,12 +483,6 @@ async fn register_finish(
     ))
 }
 
-#[derive(Deserialize, Default)]
-#[serde(default)]
-struct CsrfForm {
-    csrf: Option<String>,
-}
-
 async fn delete(
     State(s): State<AppState>,
     Lang(tr): Lang,
@@ -523,15 +490,9 @@ async fn delete(
     client: Client,
     Path(id): Path<String>,
     headers: HeaderMap,
-    Form(f): Form<CsrfForm>,
+    Form(f): Form<account::CsrfOnly>,
 ) -> Result<Response, AppError> {
-    if !csrf::check_bound(
-        &s.csrf,
-        &headers,
-        f.csrf.as_deref(),
-        &cur.session.id_hash,
-        Utc::now(),
-    ) {
+    if !account::csrf_ok(&s, &headers, f.csrf.as_deref(), &cur) {
         return Err(AppError::Unprocessable(tr.t("error-csrf")));
     }
     let m = &cur.member;
@@ -540,7 +501,7 @@ async fn delete(
     };
     audit::record(
         &s.db,
-        &actor(Some(m), &m.email, &client),
+        &client.actor(Some(&m.id), &m.email),
         "passkey.deleted",
         &m.id,
         &format!("{label} ({id})"),
@@ -637,7 +598,7 @@ async fn signin_finish(
         throttle::record_address_failure(&s.db, ip, now).await?;
         audit::record(
             &s.db,
-            &actor(None, "passkey", &client),
+            &client.actor(None, "passkey"),
             "signin.failed",
             "",
             "unknown passkey",
@@ -656,7 +617,7 @@ async fn signin_finish(
             throttle::record_failure(&s.db, &member.email, ip, now).await?;
             audit::record(
                 &s.db,
-                &actor(None, &member.email, &client),
+                &client.actor(None, &member.email),
                 "signin.failed",
                 &member.id,
                 &format!("passkey refused: {e}"),
@@ -673,25 +634,10 @@ async fn signin_finish(
     throttle::clear_account(&s.db, &member.email).await?;
 
     // A new, complete session (the id rotates); the one this browser had ends.
-    if let Some(old) = cookie(&headers, session::COOKIE) {
-        session::delete(&s.db, &session::hash_token(&old)).await?;
-    }
-    let token = session::create(&s.db, &member.id, false, client.user_agent.as_deref(), ip).await?;
-    let who = actor(Some(&member), &member.email, &client);
-    let device = signin::device_hash(client.user_agent.as_deref(), ip);
-    if signin::remember_device(&s.db, &member.id, &device).await? {
-        audit::record(
-            &s.db,
-            &who,
-            "signin.new_device",
-            &member.id,
-            &format!("device {}", &device[..12]),
-        )
-        .await?;
-    }
+    let token = signin::open_session(&s, &headers, &client, &member, false).await?;
     audit::record(
         &s.db,
-        &who,
+        &client.actor(Some(&member.id), &member.email),
         "signin.passkey",
         &member.id,
         &format!("passkey {} ({})", found.label, found.id),

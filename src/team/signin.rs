@@ -94,7 +94,9 @@ impl FromRequestParts<AppState> for Client {
 }
 
 impl Client {
-    fn actor(&self, member_id: Option<&str>, label: &str) -> Actor {
+    /// The audit actor: `member_id` acting (or, with `None`, someone trying `label`) from
+    /// this client.
+    pub(super) fn actor(&self, member_id: Option<&str>, label: &str) -> Actor {
         Actor {
             member_id: member_id.map(str::to_string),
             label: label.chars().take(254).collect(),
@@ -230,7 +232,7 @@ pub fn device_hash(user_agent: Option<&str>, ip: Option<&str>) -> String {
 }
 
 /// Remembers the device for the member; true when it was not known before.
-pub(super) async fn remember_device(db: &Db, member_id: &str, hash: &str) -> DbResult<bool> {
+async fn remember_device(db: &Db, member_id: &str, hash: &str) -> DbResult<bool> {
     let n = on_db!(db, |p| sqlx::query(
         "INSERT INTO known_devices (member_id, device_hash, first_seen) VALUES ($1, $2, $3) \
          ON CONFLICT (member_id, device_hash) DO NOTHING"
@@ -244,9 +246,44 @@ pub(super) async fn remember_device(db: &Db, member_id: &str, hash: &str) -> DbR
     Ok(n == 1)
 }
 
-/// Starts a new session for the member (ending the one this browser had), records the
-/// sign-in (and a new device), sets the cookie and sends the member on: to `next`, or to
-/// the second factor when the member has one.
+/// Starts a new session for the member (the id rotates: the one this browser had ends),
+/// `mfa_pending` until the second factor is given, and records a device not seen before.
+/// Returns the token for the cookie.
+pub(super) async fn open_session(
+    s: &AppState,
+    headers: &HeaderMap,
+    client: &Client,
+    member: &Member,
+    mfa_pending: bool,
+) -> DbResult<String> {
+    if let Some(old) = cookie(headers, session::COOKIE) {
+        session::delete(&s.db, &session::hash_token(&old)).await?;
+    }
+    let token = session::create(
+        &s.db,
+        &member.id,
+        mfa_pending,
+        client.user_agent.as_deref(),
+        client.ip.as_deref(),
+    )
+    .await?;
+    let device = device_hash(client.user_agent.as_deref(), client.ip.as_deref());
+    if remember_device(&s.db, &member.id, &device).await? {
+        audit::record(
+            &s.db,
+            &client.actor(Some(&member.id), &member.email),
+            "signin.new_device",
+            &member.id,
+            &format!("device {}", &device[..12]),
+        )
+        .await?;
+    }
+    Ok(token)
+}
+
+/// Starts a new session for the member ([`open_session`]), records the sign-in, sets the
+/// cookie and sends the member on: to `next`, or to the second factor when the member has
+/// one.
 async fn start_session(
     s: &AppState,
     headers: &HeaderMap,
@@ -255,29 +292,8 @@ async fn start_session(
     how: &str,
     next: &str,
 ) -> Result<Response, AppError> {
-    if let Some(old) = cookie(headers, session::COOKIE) {
-        session::delete(&s.db, &session::hash_token(&old)).await?;
-    }
-    let token = session::create(
-        &s.db,
-        &member.id,
-        member.totp_enabled,
-        client.user_agent.as_deref(),
-        client.ip.as_deref(),
-    )
-    .await?;
+    let token = open_session(s, headers, client, member, member.totp_enabled).await?;
     let actor = client.actor(Some(&member.id), &member.email);
-    let device = device_hash(client.user_agent.as_deref(), client.ip.as_deref());
-    if remember_device(&s.db, &member.id, &device).await? {
-        audit::record(
-            &s.db,
-            &actor,
-            "signin.new_device",
-            &member.id,
-            &format!("device {}", &device[..12]),
-        )
-        .await?;
-    }
     let detail = if member.totp_enabled {
         format!("{how}; second factor pending")
     } else {
@@ -411,10 +427,8 @@ async fn signin_submit(
     if let Some(until) = throttle::locked_until(&s.db, &tried, ip, now).await? {
         page.notice = tr.tn("signin-throttled", throttle::minutes_left(until, now));
         let mut res = page.respond(StatusCode::TOO_MANY_REQUESTS)?;
-        let secs = (until - now).num_seconds().max(1);
-        if let Ok(v) = HeaderValue::from_str(&secs.to_string()) {
-            res.headers_mut().insert(header::RETRY_AFTER, v);
-        }
+        res.headers_mut()
+            .insert(header::RETRY_AFTER, throttle::retry_after(until, now));
         return Ok(res);
     }
     // The same queries and one argon2 verification whether or not the account exists.
@@ -621,7 +635,7 @@ pub async fn invite_with(
         languages: options.languages.clone(),
         status: "invited",
     };
-    let m = match repo::create(&s.db, &new).await {
+    let mut m = match repo::create(&s.db, &new).await {
         Ok(m) => m,
         Err(CreateMemberError::EmailTaken) => {
             return Err(AppError::Conflict(
@@ -641,9 +655,8 @@ pub async fn invite_with(
         &format!("{} as {}", m.email, roles_detail(roles)),
     )
     .await?;
-    let m = repo::by_id(&s.db, &m.id)
-        .await?
-        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("invited member vanished")))?;
+    // `create` read the member before the grants were added.
+    m.grants = repo::grants(&s.db, &m.id).await?;
     send_invite(s, &m, by).await?;
     Ok(m)
 }
@@ -749,18 +762,40 @@ fn check_new_password(tr: &I18n, f: &NewPasswordForm) -> FieldErrors {
     errors
 }
 
+/// The status a member must have for a link of this purpose to work: an invitation is for
+/// an invited member, everything else for an active one.
+fn status_for(purpose: Purpose) -> &'static str {
+    match purpose {
+        Purpose::Invite => "invited",
+        Purpose::Reset | Purpose::SignIn => "active",
+    }
+}
+
 /// The member a link of this purpose belongs to, while it is valid and the member still
-/// has the status the link is for.
-async fn link_member(
-    db: &Db,
-    token: &str,
-    purpose: Purpose,
-    status: &str,
-) -> DbResult<Option<Member>> {
+/// has the status the link is for ([`status_for`]).
+async fn link_member(db: &Db, token: &str, purpose: Purpose) -> DbResult<Option<Member>> {
     let Some(id) = links::peek(db, token, purpose).await? else {
         return Ok(None);
     };
-    Ok(repo::by_id(db, &id).await?.filter(|m| m.status == status))
+    Ok(repo::by_id(db, &id)
+        .await?
+        .filter(|m| m.status == status_for(purpose)))
+}
+
+/// `GET` of a link's "choose a password" page: the form while the link works, else 410.
+async fn link_page<P: Template>(
+    s: &AppState,
+    token: &str,
+    purpose: Purpose,
+    view: impl FnOnce(Option<&Member>) -> P,
+) -> Result<Response, AppError> {
+    let m = link_member(&s.db, token, purpose).await?;
+    let status = if m.is_some() {
+        StatusCode::OK
+    } else {
+        StatusCode::GONE
+    };
+    Ok(page_response(status, view(m.as_ref()).render()?))
 }
 
 fn invite_view(s: &AppState, tr: &I18n, token: &str, m: Option<&Member>) -> InvitePage {
@@ -794,21 +829,19 @@ impl PasswordLinkPage for ResetPasswordPage {
 }
 
 /// The steps the invitation and the reset forms share: the link must still be valid for a
-/// member in `status`, the form must pass CSRF and the password rules, then the link is used
+/// member in the status it is for, the form must pass CSRF and the password rules, then the link is used
 /// (once, even with two nodes racing) and the new hash stored. `Ok(Err(page))` is the page to
 /// send back instead (410 for a dead link, 422 for a bad form).
-#[allow(clippy::too_many_arguments)]
 async fn password_from_link<P: PasswordLinkPage>(
     s: &AppState,
     tr: &I18n,
     token: &str,
     purpose: Purpose,
-    status: &str,
     headers: &HeaderMap,
     f: &NewPasswordForm,
     view: impl Fn(Option<&Member>) -> P,
 ) -> Result<Result<Member, Response>, AppError> {
-    let m = link_member(&s.db, token, purpose, status).await?;
+    let m = link_member(&s.db, token, purpose).await?;
     let mut page = view(m.as_ref());
     let Some(m) = m else {
         return Ok(Err(page_response(StatusCode::GONE, page.render()?)));
@@ -840,16 +873,10 @@ async fn invite_page(
     Lang(tr): Lang,
     Path(token): Path<String>,
 ) -> Result<Response, AppError> {
-    let m = link_member(&s.db, &token, Purpose::Invite, "invited").await?;
-    let status = if m.is_some() {
-        StatusCode::OK
-    } else {
-        StatusCode::GONE
-    };
-    Ok(page_response(
-        status,
-        invite_view(&s, &tr, &token, m.as_ref()).render()?,
-    ))
+    link_page(&s, &token, Purpose::Invite, |m| {
+        invite_view(&s, &tr, &token, m)
+    })
+    .await
 }
 
 async fn invite_submit(
@@ -861,21 +888,11 @@ async fn invite_submit(
     Form(f): Form<NewPasswordForm>,
 ) -> Result<Response, AppError> {
     let view = |m: Option<&Member>| invite_view(&s, &tr, &token, m);
-    let m = match password_from_link(
-        &s,
-        &tr,
-        &token,
-        Purpose::Invite,
-        "invited",
-        &headers,
-        &f,
-        view,
-    )
-    .await?
-    {
-        Ok(m) => m,
-        Err(page) => return Ok(page),
-    };
+    let mut m =
+        match password_from_link(&s, &tr, &token, Purpose::Invite, &headers, &f, view).await? {
+            Ok(m) => m,
+            Err(page) => return Ok(page),
+        };
     audit::record(
         &s.db,
         &client.actor(Some(&m.id), &m.email),
@@ -884,9 +901,9 @@ async fn invite_submit(
         "accepted the invitation",
     )
     .await?;
-    let m = repo::by_id(&s.db, &m.id)
-        .await?
-        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("member vanished")))?;
+    // What `set_password_hash` just stored: no need to read the member again.
+    m.status = "active".into();
+    m.has_password = true;
     start_session(&s, &headers, &client, &m, "invitation", DEFAULT_NEXT).await
 }
 
@@ -1032,16 +1049,10 @@ async fn reset_token_page(
     Lang(tr): Lang,
     Path(token): Path<String>,
 ) -> Result<Response, AppError> {
-    let m = link_member(&s.db, &token, Purpose::Reset, "active").await?;
-    let status = if m.is_some() {
-        StatusCode::OK
-    } else {
-        StatusCode::GONE
-    };
-    Ok(page_response(
-        status,
-        reset_view(&s, &tr, &token, m.as_ref()).render()?,
-    ))
+    link_page(&s, &token, Purpose::Reset, |m| {
+        reset_view(&s, &tr, &token, m)
+    })
+    .await
 }
 
 async fn reset_token_submit(
@@ -1053,18 +1064,7 @@ async fn reset_token_submit(
     Form(f): Form<NewPasswordForm>,
 ) -> Result<Response, AppError> {
     let view = |m: Option<&Member>| reset_view(&s, &tr, &token, m);
-    let m = match password_from_link(
-        &s,
-        &tr,
-        &token,
-        Purpose::Reset,
-        "active",
-        &headers,
-        &f,
-        view,
-    )
-    .await?
-    {
+    let m = match password_from_link(&s, &tr, &token, Purpose::Reset, &headers, &f, view).await? {
         Ok(m) => m,
         Err(page) => return Ok(page),
     };

@@ -253,10 +253,19 @@ pub async fn clear_account(db: &Db, email: &str) -> DbResult<()> {
     Ok(())
 }
 
+/// Whole seconds until `until`, at least 1.
+fn seconds_left(until: DateTime<Utc>, now: DateTime<Utc>) -> i64 {
+    (until - now).num_seconds().max(1)
+}
+
 /// Whole minutes until `until`, at least 1.
 pub fn minutes_left(until: DateTime<Utc>, now: DateTime<Utc>) -> i64 {
-    let secs = (until - now).num_seconds().max(1);
-    (secs + 59) / 60
+    (seconds_left(until, now) + 59) / 60
+}
+
+/// The `Retry-After` value (seconds, at least 1) of an answer refused until `until`.
+pub fn retry_after(until: DateTime<Utc>, now: DateTime<Utc>) -> http::HeaderValue {
+    http::HeaderValue::from(seconds_left(until, now))
 }
 
 #[cfg(test)]

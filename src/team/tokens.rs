@@ -3,10 +3,8 @@
 //! sent as `Authorization: Bearer TOKEN` (see `session::CurrentMember`). Revoking is final.
 //! `last_used_at` is written at most once a minute per token.
 
-use base64::Engine;
 use chrono::{DateTime, Duration, Utc};
 use http::HeaderValue;
-use rand::RngCore;
 
 use super::audit::{self, Actor};
 use super::session::{Session, hash_token};
@@ -24,12 +22,7 @@ pub const MAX_LABEL: usize = 80;
 
 /// A fresh token: `sr_` + 32 random bytes, URL-safe base64 without padding (46 characters).
 pub fn new_token() -> String {
-    let mut b = [0u8; 32];
-    rand::thread_rng().fill_bytes(&mut b);
-    format!(
-        "{PREFIX}{}",
-        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(b)
-    )
+    format!("{PREFIX}{}", super::session::new_token())
 }
 
 /// A token as listed to its owner (never the token itself).
@@ -45,8 +38,14 @@ pub struct ApiToken {
 
 /// Trims and checks a label: 1–80 characters, no control characters.
 pub fn clean_label(label: &str) -> Option<String> {
+    label_within(label, MAX_LABEL)
+}
+
+/// A label trimmed, when it then has 1 to `max` characters and no control characters (API
+/// tokens, passkeys).
+pub(super) fn label_within(label: &str, max: usize) -> Option<String> {
     let l = label.trim();
-    (!l.is_empty() && l.chars().count() <= MAX_LABEL && !l.chars().any(char::is_control))
+    (!l.is_empty() && l.chars().count() <= max && !l.chars().any(char::is_control))
         .then(|| l.to_string())
 }
 

@@ -495,6 +495,13 @@ impl TwoFactorPage {
     pub fn codes_left_text(&self) -> String {
         self.page.tr.tn("recovery-codes-left", self.codes_left)
     }
+
+    /// The page again with `notice` as an error.
+    fn refused(mut self, status: StatusCode, notice: String) -> Result<Response, AppError> {
+        self.notice = notice;
+        self.notice_is_error = true;
+        Ok(private_page(status, self.render()?))
+    }
 }
 
 async fn two_factor_page(
@@ -502,8 +509,18 @@ async fn two_factor_page(
     tr: &I18n,
     cur: &CurrentMember,
 ) -> Result<TwoFactorPage, AppError> {
+    Ok(two_factor_page_and_state(s, tr, cur).await?.0)
+}
+
+/// The page and the member's two-factor state it shows; while two-factor is off, the
+/// state's secret is the one being set up.
+async fn two_factor_page_and_state(
+    s: &AppState,
+    tr: &I18n,
+    cur: &CurrentMember,
+) -> Result<(TwoFactorPage, TotpState), AppError> {
     let m = &cur.member;
-    let st = state(&s.db, &m.id).await?;
+    let mut st = state(&s.db, &m.id).await?;
     let required = role_requires_2fa(m) && require_2fa(&s.db).await;
     let mut page = TwoFactorPage {
         page: PageCtx::new(s, tr, "/account/2fa"),
@@ -533,8 +550,9 @@ async fn two_factor_page(
         page.qr_svg = qr_svg(&url, &tr.t("twofactor-qr-label")).unwrap_or_default();
         page.secret = group4(&secret);
         page.otpauth = url;
+        st.secret = Some(secret);
     }
-    Ok(page)
+    Ok((page, st))
 }
 
 async fn setup_page(
@@ -558,13 +576,31 @@ fn csrf_ok(s: &AppState, headers: &HeaderMap, f: &CodeForm, binding: &str) -> bo
     csrf::check_bound(&s.csrf, headers, f.csrf.as_deref(), binding, Utc::now())
 }
 
-fn form_error(page: &mut TwoFactorPage, tr: &I18n) -> Result<Response, AppError> {
-    page.notice = tr.t("error-form");
-    page.notice_is_error = true;
-    Ok(private_page(
-        StatusCode::UNPROCESSABLE_ENTITY,
-        page.render()?,
-    ))
+fn form_error(page: TwoFactorPage, tr: &I18n) -> Result<Response, AppError> {
+    page.refused(StatusCode::UNPROCESSABLE_ENTITY, tr.t("error-form"))
+}
+
+/// The steps the `/account/2fa` forms share: the page (to answer with), the CSRF check, and
+/// two-factor must be on (`enabled`) or off as the form expects, else back to the page.
+/// `Ok(Err(response))` is the answer to send instead.
+async fn form_start(
+    s: &AppState,
+    tr: &I18n,
+    cur: &CurrentMember,
+    headers: &HeaderMap,
+    f: &CodeForm,
+    enabled: bool,
+) -> Result<Result<(TwoFactorPage, TotpState), Response>, AppError> {
+    let (page, st) = two_factor_page_and_state(s, tr, cur).await?;
+    if !csrf_ok(s, headers, f, &cur.session.id_hash) {
+        return page
+            .refused(StatusCode::UNPROCESSABLE_ENTITY, tr.t("error-csrf"))
+            .map(Err);
+    }
+    if page.enabled != enabled {
+        return Ok(Err(Redirect::to("/account/2fa").into_response()));
+    }
+    Ok(Ok((page, st)))
 }
 
 fn code_message(tr: &I18n, c: CodeCheck) -> String {
@@ -583,26 +619,17 @@ async fn enable(
     headers: HeaderMap,
     Form(f): Form<CodeForm>,
 ) -> Result<Response, AppError> {
-    let mut page = two_factor_page(&s, &tr, &cur).await?;
-    if !csrf_ok(&s, &headers, &f, &cur.session.id_hash) {
-        page.notice = tr.t("error-csrf");
-        page.notice_is_error = true;
-        return Ok(private_page(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            page.render()?,
-        ));
-    }
-    if page.enabled {
-        return Ok(Redirect::to("/account/2fa").into_response());
-    }
-    let st = state(&s.db, &cur.member.id).await?;
+    let (mut page, st) = match form_start(&s, &tr, &cur, &headers, &f, false).await? {
+        Ok(started) => started,
+        Err(res) => return Ok(res),
+    };
     let Some(secret) = st.secret else {
-        return form_error(&mut page, &tr);
+        return form_error(page, &tr);
     };
     let check = check_totp(&s.db, &cur.member.id, &secret, &f.code).await?;
     if check != CodeCheck::Totp {
         page.enable_error = code_message(&tr, check);
-        return form_error(&mut page, &tr);
+        return form_error(page, &tr);
     }
     let Some(codes) =
         enable_with(&s.db, &cur.member.id, &secret, &actor(&cur.member, &client)).await?
@@ -620,17 +647,18 @@ async fn enable(
     Ok(private_page(StatusCode::OK, page.render()?))
 }
 
-/// Checks the TOTP code that confirms a sensitive change; audits `2fa.failed` when wrong.
+/// Checks the TOTP code that confirms a sensitive change against the member's state `st`;
+/// audits `2fa.failed` when wrong.
 async fn confirm_with_code(
     s: &AppState,
     cur: &CurrentMember,
     client: &Client,
+    st: &TotpState,
     code: &str,
     purpose: &str,
 ) -> Result<CodeCheck, AppError> {
-    let st = state(&s.db, &cur.member.id).await?;
-    let check = match (st.enabled, st.secret) {
-        (true, Some(secret)) => check_totp(&s.db, &cur.member.id, &secret, code).await?,
+    let check = match (st.enabled, st.secret.as_deref()) {
+        (true, Some(secret)) => check_totp(&s.db, &cur.member.id, secret, code).await?,
         _ => CodeCheck::Wrong,
     };
     if check != CodeCheck::Totp {
@@ -656,28 +684,19 @@ async fn disable(
     headers: HeaderMap,
     Form(f): Form<CodeForm>,
 ) -> Result<Response, AppError> {
-    let mut page = two_factor_page(&s, &tr, &cur).await?;
-    if !csrf_ok(&s, &headers, &f, &cur.session.id_hash) {
-        page.notice = tr.t("error-csrf");
-        page.notice_is_error = true;
-        return Ok(private_page(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            page.render()?,
-        ));
-    }
-    if !page.enabled {
-        return Ok(Redirect::to("/account/2fa").into_response());
-    }
+    let (mut page, st) = match form_start(&s, &tr, &cur, &headers, &f, true).await? {
+        Ok(started) => started,
+        Err(res) => return Ok(res),
+    };
     if page.required {
         page.disable_error = tr.t("twofactor-cannot-disable");
-        page.notice = page.disable_error.clone();
-        page.notice_is_error = true;
-        return Ok(private_page(StatusCode::FORBIDDEN, page.render()?));
+        let notice = page.disable_error.clone();
+        return page.refused(StatusCode::FORBIDDEN, notice);
     }
-    let check = confirm_with_code(&s, &cur, &client, &f.code, "disable").await?;
+    let check = confirm_with_code(&s, &cur, &client, &st, &f.code, "disable").await?;
     if check != CodeCheck::Totp {
         page.disable_error = code_message(&tr, check);
-        return form_error(&mut page, &tr);
+        return form_error(page, &tr);
     }
     disable_with(&s.db, &cur.member.id, &actor(&cur.member, &client)).await?;
     Ok(Redirect::to("/account?notice=2fa-disabled").into_response())
@@ -692,22 +711,14 @@ async fn regenerate_codes(
     headers: HeaderMap,
     Form(f): Form<CodeForm>,
 ) -> Result<Response, AppError> {
-    let mut page = two_factor_page(&s, &tr, &cur).await?;
-    if !csrf_ok(&s, &headers, &f, &cur.session.id_hash) {
-        page.notice = tr.t("error-csrf");
-        page.notice_is_error = true;
-        return Ok(private_page(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            page.render()?,
-        ));
-    }
-    if !page.enabled {
-        return Ok(Redirect::to("/account/2fa").into_response());
-    }
-    let check = confirm_with_code(&s, &cur, &client, &f.code, "recovery codes").await?;
+    let (mut page, st) = match form_start(&s, &tr, &cur, &headers, &f, true).await? {
+        Ok(started) => started,
+        Err(res) => return Ok(res),
+    };
+    let check = confirm_with_code(&s, &cur, &client, &st, &f.code, "recovery codes").await?;
     if check != CodeCheck::Totp {
         page.regen_error = code_message(&tr, check);
-        return form_error(&mut page, &tr);
+        return form_error(page, &tr);
     }
     let codes = regenerate_with(&s.db, &cur.member.id, &actor(&cur.member, &client)).await?;
     page.codes_left = codes.len() as i64;
@@ -731,6 +742,33 @@ pub struct SigninTwoFactorPage {
     pub locked: bool,
 }
 
+impl SigninTwoFactorPage {
+    fn new(s: &AppState, tr: &I18n, pending: &PendingMember, next: Option<&str>) -> Self {
+        SigninTwoFactorPage {
+            page: PageCtx::new(s, tr, "/signin/2fa"),
+            csrf: s.csrf.token_bound(&pending.session.id_hash, Utc::now()),
+            next: safe_next(next, "/admin"),
+            error: String::new(),
+            locked: false,
+        }
+    }
+
+    /// The page saying the pending session is over (sign in again); removes its cookie.
+    fn locked_out(
+        mut self,
+        s: &AppState,
+        status: StatusCode,
+        error: String,
+    ) -> Result<Response, AppError> {
+        self.locked = true;
+        self.error = error;
+        let mut res = private_page(status, self.render()?);
+        res.headers_mut()
+            .insert(header::SET_COOKIE, session::clear_cookie(s));
+        Ok(res)
+    }
+}
+
 #[derive(Deserialize, Default)]
 #[serde(default)]
 struct NextQuery {
@@ -743,13 +781,7 @@ async fn signin_page(
     pending: PendingMember,
     Query(q): Query<NextQuery>,
 ) -> Result<Response, AppError> {
-    let page = SigninTwoFactorPage {
-        page: PageCtx::new(&s, &tr, "/signin/2fa"),
-        csrf: s.csrf.token_bound(&pending.session.id_hash, Utc::now()),
-        next: safe_next(q.next.as_deref(), "/admin"),
-        error: String::new(),
-        locked: false,
-    };
+    let page = SigninTwoFactorPage::new(&s, &tr, &pending, q.next.as_deref());
     Ok(private_page(StatusCode::OK, page.render()?))
 }
 
@@ -787,13 +819,7 @@ async fn signin_submit(
     Form(f): Form<CodeForm>,
 ) -> Result<Response, AppError> {
     let m = &pending.member;
-    let mut page = SigninTwoFactorPage {
-        page: PageCtx::new(&s, &tr, "/signin/2fa"),
-        csrf: s.csrf.token_bound(&pending.session.id_hash, Utc::now()),
-        next: safe_next(f.next.as_deref(), "/admin"),
-        error: String::new(),
-        locked: false,
-    };
+    let mut page = SigninTwoFactorPage::new(&s, &tr, &pending, f.next.as_deref());
     if !csrf_ok(&s, &headers, &f, &pending.session.id_hash) {
         page.error = tr.t("error-csrf");
         return Ok(private_page(
@@ -809,12 +835,11 @@ async fn signin_submit(
     {
         session::delete(&s.db, &pending.session.id_hash).await?;
         audit::record(&s.db, &who, "2fa.throttled", &m.id, "sign-in").await?;
-        page.locked = true;
-        page.error = tr.t("twofactor-throttled");
-        let mut res = private_page(StatusCode::TOO_MANY_REQUESTS, page.render()?);
-        res.headers_mut()
-            .insert(header::SET_COOKIE, session::clear_cookie(&s));
-        return Ok(res);
+        return page.locked_out(
+            &s,
+            StatusCode::TOO_MANY_REQUESTS,
+            tr.t("twofactor-throttled"),
+        );
     }
     let check = verify(&s.db, &m.id, &f.code).await?;
     if matches!(check, CodeCheck::Totp | CodeCheck::Recovery) {
@@ -857,12 +882,7 @@ async fn signin_submit(
     .await?;
     if failures >= MAX_FAILURES {
         session::delete(&s.db, &pending.session.id_hash).await?;
-        page.locked = true;
-        page.error = tr.t("twofactor-locked");
-        let mut res = private_page(StatusCode::UNAUTHORIZED, page.render()?);
-        res.headers_mut()
-            .insert(header::SET_COOKIE, session::clear_cookie(&s));
-        return Ok(res);
+        return page.locked_out(&s, StatusCode::UNAUTHORIZED, tr.t("twofactor-locked"));
     }
     page.error = code_message(&tr, check);
     Ok(private_page(StatusCode::UNAUTHORIZED, page.render()?))
