@@ -49,11 +49,9 @@ pub fn private_page(status: StatusCode, html: String) -> Response {
 
 /// A same-site path to go on to after a form (`/…`, never `//host` or a backslash trick).
 pub fn safe_next(next: Option<&str>, default: &str) -> String {
-    next.filter(|n| {
-        n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') && n.len() <= 500
-    })
-    .map(str::to_string)
-    .unwrap_or_else(|| default.to_string())
+    next.filter(|n| super::signin::is_local_path(n))
+        .map(str::to_string)
+        .unwrap_or_else(|| default.to_string())
 }
 
 /// An API token or a passkey as listed on the account page.
@@ -366,5 +364,10 @@ mod tests {
         assert_eq!(safe_next(Some("https://evil.example"), "/admin"), "/admin");
         assert_eq!(safe_next(Some("/\\evil"), "/admin"), "/admin");
         assert_eq!(safe_next(None, "/admin"), "/admin");
+        // A line break would make an invalid Location header.
+        assert_eq!(
+            safe_next(Some("/admin\r\nSet-Cookie: x=1"), "/admin"),
+            "/admin"
+        );
     }
 }

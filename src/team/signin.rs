@@ -128,17 +128,23 @@ impl FieldErrors {
 /// A same-site path to go to after signing in: starts with one `/`, printable ASCII only
 /// (so it is a valid `Location`); anything else becomes [`DEFAULT_NEXT`].
 pub fn safe_next(next: &str) -> String {
-    let ok = next.starts_with('/')
-        && !next.starts_with("//")
-        && !next.starts_with("/\\")
-        && !next.contains('\\')
-        && next.len() <= 2000
-        && next.bytes().all(|b| (0x21..0x7f).contains(&b));
-    if ok {
+    if is_local_path(next) {
         next.to_string()
     } else {
         DEFAULT_NEXT.to_string()
     }
+}
+
+/// Whether `next` is a path on this site that is safe to redirect to: it starts with one
+/// `/` (not `//` or `/\`, which browsers read as another host), has no backslash, at most
+/// 2,000 bytes, and only printable ASCII (so it is always a valid `Location` header).
+pub fn is_local_path(next: &str) -> bool {
+    next.starts_with('/')
+        && !next.starts_with("//")
+        && !next.starts_with("/\\")
+        && !next.contains('\\')
+        && next.len() <= 2000
+        && next.bytes().all(|b| (0x21..0x7f).contains(&b))
 }
 
 fn page_response(status: StatusCode, html: String) -> Response {
