@@ -1,7 +1,8 @@
 //! The blog's writing API for token holders: `POST /api/v1/posts` creates a post (the same
 //! fields as `shelfraiser post create`), `GET /api/v1/posts/{id}` reads one back (any status)
-//! for members who may write it. Both take `Authorization: Bearer sr_…`. Invalid input
-//! answers 422 with a message per field.
+//! for members who may write it. Both take `Authorization: Bearer sr_…` (or a signed-in
+//! browser's session cookie, whose writes must come from the site's own pages, see
+//! `team::session`). Invalid input answers 422 with a message per field.
 
 use std::collections::BTreeMap;
 
@@ -137,7 +138,7 @@ fn invalid(fields: BTreeMap<String, String>, request_id: &str) -> Response {
     responses(
         (status = 201, description = "Created", body = CreatedJson),
         (status = 401, description = "No token, or an unknown or revoked one", body = ErrorBody),
-        (status = 403, description = "The member may not write posts (for that campaign)", body = ErrorBody),
+        (status = 403, description = "`forbidden`: the member may not write posts (for that campaign); `two_factor_required`: the member must set up two-factor sign-in first; `cross_origin`: a session-cookie request from another site", body = ErrorBody),
         (status = 422, description = "Invalid fields", body = InvalidJson),
     ),
     security(("bearer" = [])),

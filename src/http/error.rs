@@ -28,6 +28,10 @@ pub enum AppError {
     Unprocessable(String),
     #[error("too many requests")]
     TooManyRequests,
+    /// Signed in, but refused for a reason the client can act on (403): a stable `code`
+    /// (`two_factor_required`, `cross_origin`) and the message, shown as is.
+    #[error("{code}: {message}")]
+    Refused { code: &'static str, message: String },
     #[error("internal error: {0}")]
     Internal(#[from] anyhow::Error),
 }
@@ -76,6 +80,7 @@ impl AppError {
             AppError::Conflict(_) => StatusCode::CONFLICT,
             AppError::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
+            AppError::Refused { .. } => StatusCode::FORBIDDEN,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -112,6 +117,10 @@ impl IntoResponse for AppError {
             AppError::TooManyRequests => ErrorInfo {
                 code: "rate_limited",
                 message: None,
+            },
+            AppError::Refused { code, message } => ErrorInfo {
+                code,
+                message: Some(message.clone()),
             },
             AppError::Internal(e) => {
                 tracing::error!(error = ?e, "internal error");

@@ -13,12 +13,11 @@ use serde::Deserialize;
 
 use super::audit::{self, Actor};
 use super::session::CurrentMember;
-use super::{Member, passkeys, password, repo, tokens, totp};
+use super::{Member, passkeys, password, repo, revocation, tokens, totp};
 use crate::campaigns::pages::PageCtx;
-use crate::db::{Db, DbResult};
+use crate::db::DbResult;
 use crate::http::{AppError, AppState, Lang, csrf};
 use crate::i18n::I18n;
-use crate::on_db;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -184,7 +183,7 @@ struct NoticeQuery {
 /// Confirmation messages shown after a redirect, by their query value.
 fn notice_text(tr: &I18n, key: Option<&str>) -> String {
     match key {
-        Some("password-changed") => tr.t("account-password-changed"),
+        Some("password-changed") => tr.t("account-password-changed-revoked"),
         Some("token-revoked") => tr.t("token-revoked"),
         Some("2fa-disabled") => tr.t("twofactor-disabled"),
         Some("passkey-added") => tr.t("passkey-added"),
@@ -213,18 +212,6 @@ struct PasswordForm {
     csrf: Option<String>,
     current_password: String,
     new_password: String,
-}
-
-/// Ends every session of the member except `keep` (after a password change).
-async fn end_other_sessions(db: &Db, member_id: &str, keep: &str) -> DbResult<u64> {
-    Ok(on_db!(db, |p| sqlx::query(
-        "DELETE FROM sessions WHERE member_id = $1 AND id_hash <> $2"
-    )
-    .bind(member_id)
-    .bind(keep)
-    .execute(p)
-    .await?
-    .rows_affected()))
 }
 
 async fn change_password(
@@ -268,21 +255,19 @@ async fn change_password(
     }
     let hash = password::hash_async(&f.new_password).await?;
     repo::set_password_hash(&s.db, &cur.member.id, &hash).await?;
-    let ended = end_other_sessions(&s.db, &cur.member.id, &cur.session.id_hash).await?;
-    audit::record(
+    // Whoever knew the old password may hold other sessions, tokens or unused links: all end
+    // (this session stays), recorded as `password.changed` with the counts.
+    revocation::end_all(
         &s.db,
+        &cur.member.id,
+        Some(&cur.session.id_hash),
         &actor(&cur.member, &client),
         "password.changed",
-        &cur.member.id,
-        &format!(
-            "{} other sessions ended{}",
-            ended,
-            if stored.is_none() {
-                "; first password"
-            } else {
-                ""
-            }
-        ),
+        if stored.is_none() {
+            "; first password"
+        } else {
+            ""
+        },
     )
     .await?;
     Ok(Redirect::to("/account?notice=password-changed").into_response())

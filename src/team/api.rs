@@ -44,6 +44,7 @@ pub struct RoleJson {
     responses(
         (status = 200, description = "The authenticated member", body = MeJson),
         (status = 401, description = "No token, or an unknown or revoked one", body = ErrorBody),
+        (status = 403, description = "`two_factor_required`: the site requires two-factor sign-in for the member's role and they have not set it up", body = ErrorBody),
     ),
     security(("bearer" = [])),
     tag = "team"

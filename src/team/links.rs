@@ -5,8 +5,8 @@
 use chrono::{Duration, Utc};
 
 use super::session::{hash_token, new_token};
-use crate::db::{Db, DbResult};
-use crate::on_db;
+use crate::db::{Db, DbResult, Tx};
+use crate::{on_db, on_tx};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Purpose {
@@ -83,5 +83,22 @@ pub async fn consume(db: &Db, token: &str, purpose: Purpose) -> DbResult<Option<
     .bind(now)
     .fetch_optional(p)
     .await?
+    }))
+}
+
+/// Uses up every unused, unexpired link of the member (sign-in, invitation and reset alike)
+/// inside `tx`: after a password reset or change, or "sign out everywhere", a link sent or
+/// printed earlier must not open a session any more. Returns how many there were.
+pub async fn use_up_all_in(tx: &mut Tx, member_id: &str) -> DbResult<u64> {
+    Ok(on_tx!(tx, |c| {
+        sqlx::query(
+            "UPDATE login_tokens SET used_at = $2 \
+             WHERE member_id = $1 AND used_at IS NULL AND expires_at > $2",
+        )
+        .bind(member_id)
+        .bind(Utc::now())
+        .execute(&mut *c)
+        .await?
+        .rows_affected()
     }))
 }

@@ -12,6 +12,7 @@ pub mod mailers;
 pub mod passkeys;
 pub mod password;
 pub mod repo;
+pub mod revocation;
 pub mod session;
 pub mod signin;
 pub mod throttle;

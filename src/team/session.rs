@@ -152,7 +152,8 @@ impl Session {
 }
 
 /// A signed-in member with a complete session (password and, when enabled, second factor),
-/// or, on `/api/` routes, a personal API token (`Authorization: Bearer`).
+/// or, on `/api/` routes, a personal API token (`Authorization: Bearer`). On `/api/` routes
+/// the member must also pass `api_gate` (two-factor when required, same-origin writes).
 pub struct CurrentMember {
     pub member: Member,
     pub session: Session,
@@ -236,6 +237,9 @@ impl FromRequestParts<AppState> for CurrentMember {
                 .map_err(|e| NoSession::Internal(e.into()))?
             {
                 Some((member, session)) => {
+                    api_gate(parts, s, &member, &session)
+                        .await
+                        .map_err(NoSession::Internal)?;
                     parts
                         .extensions
                         .insert(CurrentMemberCache(member.clone(), session.clone()));
@@ -246,6 +250,11 @@ impl FromRequestParts<AppState> for CurrentMember {
         }
         match session_of(parts, s).await.map_err(NoSession::Internal)? {
             Some((member, session)) if !session.mfa_pending => {
+                if parts.uri.path().starts_with("/api/") {
+                    api_gate(parts, s, &member, &session)
+                        .await
+                        .map_err(NoSession::Internal)?;
+                }
                 parts
                     .extensions
                     .insert(CurrentMemberCache(member.clone(), session.clone()));
@@ -254,6 +263,37 @@ impl FromRequestParts<AppState> for CurrentMember {
             _ => Err(no_session(parts)),
         }
     }
+}
+
+/// What `/api/` asks of a signed-in member beyond signing in, for cookies and tokens alike:
+/// * A write (any method but GET, HEAD, OPTIONS, TRACE) authenticated by the session cookie
+///   must pass the forms' same-origin check (`Sec-Fetch-Site`, `Origin`; `csrf::same_origin`),
+///   so a third-party page cannot use a team member's browser to write. A token request needs
+///   no such check: browsers never attach a token on their own.
+/// * When the site requires two-factor for the member's roles and they have not set it up,
+///   the API refuses them, as the console sends them to set it up first (`totp::must_enroll`).
+async fn api_gate(
+    parts: &Parts,
+    s: &AppState,
+    member: &Member,
+    session: &Session,
+) -> Result<(), AppError> {
+    if !session.is_api_token()
+        && !parts.method.is_safe()
+        && !crate::http::csrf::same_origin(&parts.headers)
+    {
+        return Err(AppError::Refused {
+            code: "cross_origin",
+            message: crate::http::lang_of(&parts.headers).t("api-error-cross-origin"),
+        });
+    }
+    if super::totp::must_enroll(member, &s.db).await {
+        return Err(AppError::Refused {
+            code: "two_factor_required",
+            message: crate::http::lang_of(&parts.headers).t("api-error-two-factor-required"),
+        });
+    }
+    Ok(())
 }
 
 /// Lets the authorization layer and the handler share one session lookup.

@@ -563,15 +563,9 @@ async fn signout_everywhere(
         return csrf_refused(&s, &tr);
     }
     let m = &current.member;
-    let n = session::delete_all(&s.db, &m.id).await?;
-    audit::record(
-        &s.db,
-        &client.actor(Some(&m.id), &m.email),
-        "signout.everywhere",
-        &m.id,
-        &format!("{n} sessions ended"),
-    )
-    .await?;
+    // Every session, unused link and API token of the member ends (team::revocation).
+    let by = client.actor(Some(&m.id), &m.email);
+    super::revocation::end_all(&s.db, &m.id, None, &by, "signout.everywhere", "").await?;
     Ok(signed_out(&s))
 }
 
@@ -1074,16 +1068,10 @@ async fn reset_token_submit(
         Ok(m) => m,
         Err(page) => return Ok(page),
     };
-    let ended = session::delete_all(&s.db, &m.id).await?;
+    // The reset used its own link; every other link, session and API token ends too.
+    let by = client.actor(Some(&m.id), &m.email);
+    super::revocation::end_all(&s.db, &m.id, None, &by, "password.reset", "").await?;
     throttle::clear_account(&s.db, &m.email).await?;
-    audit::record(
-        &s.db,
-        &client.actor(Some(&m.id), &m.email),
-        "password.reset",
-        &m.id,
-        &format!("{ended} sessions ended"),
-    )
-    .await?;
     start_session(&s, &headers, &client, &m, "password reset", DEFAULT_NEXT).await
 }
 

@@ -9,7 +9,7 @@ use http::HeaderValue;
 use super::audit::{self, Actor};
 use super::session::{Session, hash_token};
 use super::{Member, repo};
-use crate::db::{Db, DbResult};
+use crate::db::{Db, DbResult, Tx};
 use crate::on_db;
 
 /// Every API token starts with this, so it is recognisable (and findable by secret scanners).
@@ -121,6 +121,25 @@ pub async fn revoke(db: &Db, member_id: &str, id: &str, by: &Actor) -> DbResult<
     audit::record_in(&mut tx, by, "token.revoked", id, &label).await?;
     tx.commit().await?;
     Ok(true)
+}
+
+/// Revokes every live token of the member inside `tx` and records `token.revoked` for each
+/// (detail: its label and `why`, e.g. `password.changed`); returns how many.
+pub async fn revoke_all_in(tx: &mut Tx, member_id: &str, by: &Actor, why: &str) -> DbResult<u64> {
+    let revoked: Vec<(String, String)> = crate::on_tx!(tx, |c| {
+        sqlx::query_as(
+            "UPDATE api_tokens SET revoked_at = $2 WHERE member_id = $1 AND revoked_at IS NULL \
+             RETURNING id, label",
+        )
+        .bind(member_id)
+        .bind(Utc::now())
+        .fetch_all(&mut *c)
+        .await?
+    });
+    for (id, label) in &revoked {
+        audit::record_in(tx, by, "token.revoked", id, &format!("{label} ({why})")).await?;
+    }
+    Ok(revoked.len() as u64)
 }
 
 /// The live token and its member for a presented token; marks it used (at most once a
