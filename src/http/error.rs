@@ -28,6 +28,9 @@ pub enum AppError {
     Unprocessable(String),
     #[error("too many requests")]
     TooManyRequests,
+    /// Too much expensive work (password hashing) at once: 503 with `Retry-After`.
+    #[error("busy")]
+    Busy,
     #[error("internal error: {0}")]
     Internal(#[from] anyhow::Error),
 }
@@ -35,6 +38,15 @@ pub enum AppError {
 impl From<DbError> for AppError {
     fn from(e: DbError) -> Self {
         AppError::Internal(e.into())
+    }
+}
+
+impl From<crate::team::password::HashError> for AppError {
+    fn from(e: crate::team::password::HashError) -> Self {
+        match e {
+            crate::team::password::HashError::Busy => AppError::Busy,
+            crate::team::password::HashError::Failed(e) => AppError::Internal(e),
+        }
     }
 }
 
@@ -76,6 +88,7 @@ impl AppError {
             AppError::Conflict(_) => StatusCode::CONFLICT,
             AppError::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
+            AppError::Busy => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -113,6 +126,10 @@ impl IntoResponse for AppError {
                 code: "rate_limited",
                 message: None,
             },
+            AppError::Busy => ErrorInfo {
+                code: "busy",
+                message: None,
+            },
             AppError::Internal(e) => {
                 tracing::error!(error = ?e, "internal error");
                 ErrorInfo {
@@ -122,6 +139,12 @@ impl IntoResponse for AppError {
             }
         };
         let mut res = status.into_response();
+        if matches!(self, AppError::Busy) {
+            res.headers_mut().insert(
+                http::header::RETRY_AFTER,
+                http::HeaderValue::from(crate::team::password::BUSY_RETRY_AFTER_SECS),
+            );
+        }
         res.extensions_mut().insert(info);
         res
     }
