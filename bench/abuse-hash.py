@@ -7,7 +7,8 @@
     bench/abuse-hash.py http://127.0.0.1:8080 ana@example.org /signin 64
     bench/abuse-hash.py http://127.0.0.1:8080 - /2024/02/02/minutes/ 512 --pid 1234
 
-PATH "/signin" posts the sign-in form (email=EMAIL, a wrong password); any other PATH is a
+PATH "/signin" posts the sign-in form (email=EMAIL, a wrong password; "{i}" in EMAIL becomes
+the thread's number, for one account per thread); any other PATH is a
 password-protected post and posts its password form (EMAIL is ignored, "-" is fine). Each of
 PARALLELISM threads takes the form's CSRF token once and posts; all start together.
 
@@ -118,7 +119,7 @@ def main():
         while True:
             n += 1
             if signin:
-                fields = {"email": a.email, "password": f"wrong guess {i}-{n}", "csrf": token}
+                fields = {"email": a.email.replace("{i}", str(i)), "password": f"wrong guess {i}-{n}", "csrf": token}
             else:
                 fields = {"password": f"{(i * 7919 + n) % 10000:04d}", "csrf": token}
             body = urllib.parse.urlencode(fields)
