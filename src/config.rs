@@ -61,6 +61,31 @@ pub struct Settings {
     pub providers: ProviderSettings,
     pub mail: MailSettings,
     pub blog: BlogSettings,
+    pub passwords: PasswordSettings,
+}
+
+/// Password hashing (src/team/password.rs): argon2id takes 19 MiB and tens of milliseconds
+/// per check, so at most `hash_workers` run at once, each in memory it keeps.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(default, deny_unknown_fields)]
+pub struct PasswordSettings {
+    /// Password checks and hashes running at once; 0 means one per available core.
+    pub hash_workers: usize,
+    /// Requests that may wait for a free worker; more are answered 503 at once.
+    pub hash_queue: usize,
+    /// How long a request waits for a free worker before it is answered 503, in
+    /// milliseconds.
+    pub hash_wait_ms: u64,
+}
+
+impl Default for PasswordSettings {
+    fn default() -> Self {
+        Self {
+            hash_workers: 0,
+            hash_queue: 32,
+            hash_wait_ms: 1500,
+        }
+    }
 }
 
 /// The blog (src/blog/).
@@ -153,6 +178,7 @@ impl Default for Settings {
             providers: ProviderSettings::default(),
             mail: MailSettings::default(),
             blog: BlogSettings::default(),
+            passwords: PasswordSettings::default(),
         }
     }
 }
@@ -174,6 +200,7 @@ const TOP_LEVEL_KEYS: &[&str] = &[
     "providers",
     "mail",
     "blog",
+    "passwords",
 ];
 
 /// Overrides from the command line; `None` leaves the value from file/environment.
@@ -258,6 +285,11 @@ impl Settings {
             return Err(ConfigError(
                 "donations.checkouts_per_* must be 0 (off) or more, and their windows 1 to 86400 seconds"
                     .into(),
+            ));
+        }
+        if s.passwords.hash_wait_ms > 60_000 {
+            return Err(ConfigError(
+                "passwords.hash_wait_ms can be at most 60000".into(),
             ));
         }
         s.client_ip_header

@@ -82,6 +82,7 @@ impl Application {
             checkout_limits.clone(),
             rx.clone(),
         );
+        let settings_passwords = settings.passwords.clone();
         let state = AppState::new(Inner {
             mailer,
             base_url: settings.effective_base_url(addr),
@@ -96,6 +97,7 @@ impl Application {
             shutdown: rx,
             proxies,
             checkout_limits,
+            hasher: crate::team::password::Hasher::from_settings(&settings_passwords),
         });
         Ok(Application {
             listener,

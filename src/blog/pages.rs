@@ -27,9 +27,10 @@ use super::meta::{self, FeedLink, Meta};
 use super::permalink::Permalinks;
 use super::repo::{self, Filter, Kinds, Post, Term};
 use crate::campaigns::pages::PageCtx;
-use crate::http::{AppError, AppState, Lang, csrf};
+use crate::http::{AppError, AppState, ClientIp, Lang, csrf};
 use crate::i18n::I18n;
 use crate::markdown;
+use crate::team::throttle;
 
 pub const PER_PAGE: i64 = 10;
 
@@ -737,21 +738,23 @@ async fn public_post(
     State(s): State<AppState>,
     Lang(tr): Lang,
     uri: Uri,
+    client: ClientIp,
     headers: HeaderMap,
     Form(form): Form<UnlockForm>,
 ) -> Result<Response, AppError> {
-    unlock_at(&s, &tr, uri.path(), &headers, form).await
+    unlock_at(&s, &tr, uri.path(), &client, &headers, form).await
 }
 
 async fn unlock_at(
     s: &AppState,
     tr: &I18n,
     path: &str,
+    client: &ClientIp,
     headers: &HeaderMap,
     form: UnlockForm,
 ) -> Result<Response, AppError> {
     match find_post(s, path).await? {
-        Some(found) => unlock(s, tr, headers, found, form).await,
+        Some(found) => unlock(s, tr, client, headers, found, form).await,
         None => Err(AppError::NotFound),
     }
 }
@@ -767,6 +770,7 @@ pub struct UnlockForm {
 async fn unlock(
     s: &AppState,
     tr: &I18n,
+    client: &ClientIp,
     headers: &http::HeaderMap,
     found: Found,
     form: UnlockForm,
@@ -779,8 +783,42 @@ async fn unlock(
         let html = render_post(s, tr, &p, false, tr.t("error-csrf")).await?;
         return Ok((StatusCode::FORBIDDEN, Html(html)).into_response());
     }
-    let ok = crate::team::password::verify_async(&form.password, p.password_hash.clone()).await;
+    // Guesses are counted per post and address before the password is checked (see
+    // `team::throttle::reserve`), like sign-ins.
+    let now = Utc::now();
+    let ip = client.text();
+    let keys = throttle::post_keys(&p.id, ip.as_deref());
+    let reservation = match throttle::reserve(&s.db, &keys, now).await? {
+        throttle::Reserve::Granted(r) => r,
+        throttle::Reserve::Refused(until) => {
+            let notice = tr.tn(
+                "security-auth-post-throttled",
+                throttle::minutes_left(until, now),
+            );
+            let html = render_post(s, tr, &p, false, notice).await?;
+            let mut res = (StatusCode::TOO_MANY_REQUESTS, Html(html)).into_response();
+            res.headers_mut()
+                .insert(header::RETRY_AFTER, throttle::retry_after(until, now));
+            return Ok(res);
+        }
+    };
+    let ok = match s
+        .hasher
+        .verify(&form.password, p.password_hash.as_deref())
+        .await
+    {
+        Ok(ok) => ok,
+        Err(e) => {
+            // Nothing was checked: the guess does not count.
+            throttle::release(&s.db, &reservation).await?;
+            return Err(e.into());
+        }
+    };
     if ok {
+        // A right password: this guess and the post's earlier failures from here are
+        // forgotten (not the address's over all posts).
+        throttle::release(&s.db, &reservation).await?;
+        throttle::clear_key(&s.db, &keys[0].0).await?;
         let html = render_post(s, tr, &p, true, String::new()).await?;
         let mut res = Html(html).into_response();
         res.headers_mut().insert(
@@ -849,7 +887,10 @@ pub async fn fallback(State(s): State<AppState>, req: Request) -> Response {
             match <Form<UnlockForm> as axum::extract::FromRequest<AppState>>::from_request(req, &s)
                 .await
             {
-                Ok(Form(form)) => unlock_at(&s, &tr, parts.uri.path(), &parts.headers, form).await,
+                Ok(Form(form)) => {
+                    let client = crate::http::client_ip::client_ip(&parts, &s.proxies);
+                    unlock_at(&s, &tr, parts.uri.path(), &client, &parts.headers, form).await
+                }
                 Err(rejection) => return rejection.into_response(),
             }
         }

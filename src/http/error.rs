@@ -32,6 +32,9 @@ pub enum AppError {
     /// (`two_factor_required`, `cross_origin`) and the message, shown as is.
     #[error("{code}: {message}")]
     Refused { code: &'static str, message: String },
+    /// Too much expensive work (password hashing) at once: 503 with `Retry-After`.
+    #[error("busy")]
+    Busy,
     #[error("internal error: {0}")]
     Internal(#[from] anyhow::Error),
 }
@@ -39,6 +42,15 @@ pub enum AppError {
 impl From<DbError> for AppError {
     fn from(e: DbError) -> Self {
         AppError::Internal(e.into())
+    }
+}
+
+impl From<crate::team::password::HashError> for AppError {
+    fn from(e: crate::team::password::HashError) -> Self {
+        match e {
+            crate::team::password::HashError::Busy => AppError::Busy,
+            crate::team::password::HashError::Failed(e) => AppError::Internal(e),
+        }
     }
 }
 
@@ -81,6 +93,7 @@ impl AppError {
             AppError::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
             AppError::Refused { .. } => StatusCode::FORBIDDEN,
+            AppError::Busy => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -122,6 +135,10 @@ impl IntoResponse for AppError {
                 code,
                 message: Some(message.clone()),
             },
+            AppError::Busy => ErrorInfo {
+                code: "busy",
+                message: None,
+            },
             AppError::Internal(e) => {
                 tracing::error!(error = ?e, "internal error");
                 ErrorInfo {
@@ -131,6 +148,12 @@ impl IntoResponse for AppError {
             }
         };
         let mut res = status.into_response();
+        if matches!(self, AppError::Busy) {
+            res.headers_mut().insert(
+                http::header::RETRY_AFTER,
+                http::HeaderValue::from(crate::team::password::BUSY_RETRY_AFTER_SECS),
+            );
+        }
         res.extensions_mut().insert(info);
         res
     }

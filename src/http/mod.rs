@@ -54,6 +54,8 @@ pub struct Inner {
     pub proxies: client_ip::Proxies,
     /// The donate form's rate limits (card-testing defence).
     pub checkout_limits: crate::donations::checkout::Limits,
+    /// The bounded password hasher (argon2 memory and CPU per node).
+    pub hasher: crate::team::password::Hasher,
 }
 
 impl std::ops::Deref for AppState {

@@ -238,7 +238,10 @@ async fn change_password(
     let stored = repo::password_hash(&s.db, &cur.member.id).await?;
     if stored.is_some()
         && (f.current_password.chars().count() > password::MAX_CHARS
-            || !password::verify_async(&f.current_password, stored.clone()).await)
+            || !s
+                .hasher
+                .verify(&f.current_password, stored.as_deref())
+                .await?)
     {
         page.current_error = tr.t("account-password-wrong");
         audit::record(
@@ -253,7 +256,7 @@ async fn change_password(
     if !page.current_error.is_empty() || !page.new_password_error.is_empty() {
         return page.refused(tr.t("error-form"));
     }
-    let hash = password::hash_async(&f.new_password).await?;
+    let hash = s.hasher.hash(&f.new_password).await?;
     repo::set_password_hash(&s.db, &cur.member.id, &hash).await?;
     // Whoever knew the old password may hold other sessions, tokens or unused links: all end
     // (this session stays), recorded as `password.changed` with the counts.

@@ -594,8 +594,17 @@ async fn signin_finish(
             .await?
             .filter(|m| m.status == "active");
     }
+    // The attempt is counted before the passkey is checked (see `throttle::reserve`): under
+    // the address alone for an unknown passkey, else under the account and the address.
+    let keys = match &member {
+        Some(m) => throttle::signin_keys(&m.email, ip),
+        None => throttle::address_keys(ip),
+    };
+    let reservation = match throttle::reserve(&s.db, &keys, now).await? {
+        throttle::Reserve::Granted(r) => r,
+        throttle::Reserve::Refused(until) => return Ok(throttled(&tr, until, now)),
+    };
     let (Some(found), Some(member)) = (found, member) else {
-        throttle::record_address_failure(&s.db, ip, now).await?;
         audit::record(
             &s.db,
             &client.actor(None, "passkey"),
@@ -606,15 +615,11 @@ async fn signin_finish(
         .await?;
         return Ok(refused());
     };
-    if let Some(until) = throttle::locked_until(&s.db, &member.email, ip, now).await? {
-        return Ok(throttled(&tr, until, now));
-    }
     let mut pk: Passkey =
         serde_json::from_str(&found.passkey_json).map_err(|e| internal("stored passkey", e))?;
     let result = match wa.finish_discoverable_authentication_v2(&f.credential, state, &pk) {
         Ok(r) => r,
         Err(e) => {
-            throttle::record_failure(&s.db, &member.email, ip, now).await?;
             audit::record(
                 &s.db,
                 &client.actor(None, &member.email),
@@ -626,6 +631,7 @@ async fn signin_finish(
             return Ok(refused());
         }
     };
+    throttle::release(&s.db, &reservation).await?;
     let updated = match pk.update_credential(&result) {
         Some(true) => Some(serde_json::to_string(&pk).map_err(|e| internal("passkey", e))?),
         _ => None,

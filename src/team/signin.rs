@@ -50,7 +50,7 @@ pub const SECOND_FACTOR: &str = "/signin/2fa";
 /// Longest display name.
 pub const MAX_NAME_CHARS: usize = 100;
 /// At most this many reset e-mails per address and hour.
-const RESET_MAILS_PER_HOUR: i64 = 3;
+const RESET_MAILS_PER_HOUR: usize = 3;
 
 pub fn routes() -> Router<AppState> {
     // Make the dummy hash now, so the first unknown e-mail is not answered slower.
@@ -430,13 +430,19 @@ async fn signin_submit(
         return page.respond(StatusCode::UNPROCESSABLE_ENTITY);
     }
     let ip = client.ip.as_deref();
-    if let Some(until) = throttle::locked_until(&s.db, &tried, ip, now).await? {
-        page.notice = tr.tn("signin-throttled", throttle::minutes_left(until, now));
-        let mut res = page.respond(StatusCode::TOO_MANY_REQUESTS)?;
-        res.headers_mut()
-            .insert(header::RETRY_AFTER, throttle::retry_after(until, now));
-        return Ok(res);
-    }
+    // The attempt is counted before the password is checked, in one step with the check of
+    // the lockout, so simultaneous guesses cannot pass the limit together.
+    let reservation =
+        match throttle::reserve(&s.db, &throttle::signin_keys(&tried, ip), now).await? {
+            throttle::Reserve::Granted(r) => r,
+            throttle::Reserve::Refused(until) => {
+                page.notice = tr.tn("signin-throttled", throttle::minutes_left(until, now));
+                let mut res = page.respond(StatusCode::TOO_MANY_REQUESTS)?;
+                res.headers_mut()
+                    .insert(header::RETRY_AFTER, throttle::retry_after(until, now));
+                return Ok(res);
+            }
+        };
     // The same queries and one argon2 verification whether or not the account exists.
     let found = match Email::parse(&tried) {
         Ok(e) => repo::by_email(&s.db, e.as_str()).await?,
@@ -448,9 +454,26 @@ async fn signin_submit(
     }
     let member = found.clone().filter(|m| m.status == "active");
     let stored = repo::password_hash(&s.db, member.as_ref().map_or("", |m| m.id.as_str())).await?;
-    let ok = password::verify_async(&f.password, stored.clone()).await;
+    let ok = match s.hasher.verify(&f.password, stored.as_deref()).await {
+        Ok(ok) => ok,
+        Err(e) => {
+            // Nothing was checked: the attempt does not count.
+            throttle::release(&s.db, &reservation).await?;
+            if let password::HashError::Busy = e {
+                page.notice = tr.t("security-auth-busy");
+                let mut res = page.respond(StatusCode::SERVICE_UNAVAILABLE)?;
+                res.headers_mut().insert(
+                    header::RETRY_AFTER,
+                    HeaderValue::from(password::BUSY_RETRY_AFTER_SECS),
+                );
+                return Ok(res);
+            }
+            return Err(e.into());
+        }
+    };
     let (Some(member), Some(stored), true) = (member.clone(), stored, ok) else {
-        let rec = throttle::record_failure(&s.db, &tried, ip, now).await?;
+        // The reserved failure stays.
+        let rec = reservation.first;
         let detail = match (&found, &member) {
             (_, Some(_)) => "wrong password",
             (Some(_), None) => "account not active",
@@ -480,9 +503,14 @@ async fn signin_submit(
         page.failed = true;
         return page.respond(StatusCode::UNAUTHORIZED);
     };
+    throttle::release(&s.db, &reservation).await?;
     if password::needs_rehash(&stored) {
-        let h = password::hash_async(&f.password).await?;
-        repo::set_password_hash(&s.db, &member.id, &h).await?;
+        // A rehash that finds the hasher busy waits for the next sign-in.
+        match s.hasher.hash(&f.password).await {
+            Ok(h) => repo::set_password_hash(&s.db, &member.id, &h).await?,
+            Err(password::HashError::Busy) => {}
+            Err(e) => return Err(e.into()),
+        }
     }
     throttle::clear_account(&s.db, &tried).await?;
     start_session(&s, &headers, &client, &member, "password", &page.next).await
@@ -860,7 +888,7 @@ async fn password_from_link<P: PasswordLinkPage>(
             page.render()?,
         )));
     }
-    let hash = password::hash_async(&f.password).await?;
+    let hash = s.hasher.hash(&f.password).await?;
     if links::consume(&s.db, token, purpose).await?.as_deref() != Some(m.id.as_str()) {
         return Ok(Err(page_response(StatusCode::GONE, view(None).render()?)));
     }
@@ -995,11 +1023,15 @@ async fn reset_submit(
 async fn request_reset(s: &AppState, email: &Email, client: &Client) -> anyhow::Result<()> {
     let now = Utc::now();
     let key = format!("reset:{}", email.as_str().to_lowercase());
-    if throttle::count_since(&s.db, &key, now - Duration::hours(1)).await? >= RESET_MAILS_PER_HOUR {
+    // Counted and checked in one step, so simultaneous requests cannot pass the limit.
+    let rule = throttle::Rule::Count {
+        limit: RESET_MAILS_PER_HOUR,
+        window: Duration::hours(1),
+    };
+    if let throttle::Reserve::Refused(_) = throttle::reserve(&s.db, &[(key, rule)], now).await? {
         tracing::info!("password reset e-mail not sent: hourly limit for the address reached");
         return Ok(());
     }
-    throttle::record(&s.db, &key, now).await?;
     let Some(m) = repo::by_email(&s.db, email.as_str())
         .await?
         .filter(|m| m.status == "active")

@@ -5,20 +5,27 @@
 //! when it has [`ACCOUNT_LIMIT`] (account) or [`IP_LIMIT`] (address) failures within
 //! [`WINDOW`]: for 1 minute; each further failure of the same streak doubles the lockout
 //! (2, 4, 8 … minutes, at most [`MAX_LOCK`]). A streak ends after a quiet [`WINDOW`] past its
-//! lockout. While a key is locked, sign-in is refused before the password is checked, and
-//! nothing is recorded. Unknown e-mail addresses are counted exactly like known ones, so the
-//! throttle reveals nothing either. A successful sign-in clears the account's failures (not
-//! the address's: one good account must not unlock an address guessing at others).
+//! lockout. Unknown e-mail addresses are counted exactly like known ones, so the throttle
+//! reveals nothing either.
 //!
-//! The same table also counts other per-key events with their own prefix (`reset:<e-mail>`
-//! for password-reset e-mails, see [`count_since`]).
+//! An attempt is counted *before* it is checked ([`reserve`]): in one write transaction the
+//! keys are locked (a row each in `throttle_keys`), their failures read, and, unless a key is
+//! locked, the attempt is stored as a failure. A locked key refuses the attempt before the
+//! password is checked, and nothing is recorded. After the check a success takes its rows
+//! back ([`release`]) and clears the account's failures (not the address's: one good account
+//! must not unlock an address guessing at others); a failure leaves them. So a burst of
+//! simultaneous guesses, on one node or many, gets at most the limit checked.
+//!
+//! The same reservation counts the second factor (`2fa:<member>`, [`Rule::Count`]),
+//! protected posts ([`post_keys`]), passkey sign-ins and password-reset e-mails
+//! (`reset:<e-mail>`).
 
 use std::net::IpAddr;
 
 use chrono::{DateTime, Duration, Utc};
 
 use crate::db::{Db, DbResult};
-use crate::on_db;
+use crate::{on_db, on_tx};
 
 /// Failures are counted within this window.
 pub const WINDOW: Duration = Duration::minutes(15);
@@ -123,27 +130,6 @@ async fn state(db: &Db, key: &str, limit: usize, now: DateTime<Utc>) -> DbResult
     Ok(replay(&failures(db, key, now).await?, limit))
 }
 
-/// Until when sign-in is refused for this e-mail or address, if it is now.
-pub async fn locked_until(
-    db: &Db,
-    email: &str,
-    ip: Option<&str>,
-    now: DateTime<Utc>,
-) -> DbResult<Option<DateTime<Utc>>> {
-    let mut until = state(db, &account_key(email), ACCOUNT_LIMIT, now)
-        .await?
-        .until
-        .filter(|u| *u > now);
-    if let Some(ip) = ip {
-        let ip_until = state(db, &ip_key(ip), IP_LIMIT, now)
-            .await?
-            .until
-            .filter(|u| *u > now);
-        until = until.max(ip_until);
-    }
-    Ok(until)
-}
-
 /// Until when sign-in from this address is refused, if it is now: for sign-ins that name
 /// no account before they are checked (passkeys).
 pub async fn address_locked_until(
@@ -158,15 +144,7 @@ pub async fn address_locked_until(
         .filter(|u| *u > now))
 }
 
-/// Records a failed sign-in that names no account (an unknown passkey) for the address.
-pub async fn record_address_failure(db: &Db, ip: Option<&str>, now: DateTime<Utc>) -> DbResult<()> {
-    if let Some(ip) = ip {
-        record(db, &ip_key(ip), now).await?;
-    }
-    Ok(())
-}
-
-/// What recording a failure led to.
+/// What counting a failure led to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Recorded {
     /// Failures of the account in the current window or streak.
@@ -196,13 +174,7 @@ pub async fn record(db: &Db, key: &str, now: DateTime<Utc>) -> DbResult<()> {
     .rows_affected());
     // Now and then, forget the old rows of keys that are never seen again.
     if rand::random::<u8>() < 4 {
-        on_db!(db, |p| sqlx::query(
-            "DELETE FROM login_failures WHERE at < $1"
-        )
-        .bind(now - HISTORY)
-        .execute(p)
-        .await?
-        .rows_affected());
+        forget_old(db, now).await?;
     }
     Ok(())
 }
@@ -218,35 +190,223 @@ pub async fn count_since(db: &Db, key: &str, since: DateTime<Utc>) -> DbResult<i
     .await?))
 }
 
-/// Records a failed sign-in for the e-mail tried and the address.
-pub async fn record_failure(
-    db: &Db,
-    email: &str,
-    ip: Option<&str>,
-    now: DateTime<Utc>,
-) -> DbResult<Recorded> {
-    let key = account_key(email);
-    record(db, &key, now).await?;
-    if let Some(ip) = ip {
-        record(db, &ip_key(ip), now).await?;
-    }
-    let times = failures(db, &key, now).await?;
-    let st = replay(&times, ACCOUNT_LIMIT);
-    let recent = times.iter().filter(|t| **t > now - WINDOW).count();
-    Ok(Recorded {
-        account_failures: recent,
-        // Level 0 is reached only by the failure that starts a streak's lockout (the next
-        // one raises or ends it), so this is the failure that just locked the account.
-        account_just_locked: st.level == Some(0),
-    })
-}
-
 /// Forgets the account's failures (after a successful sign-in or a password reset).
 pub async fn clear_account(db: &Db, email: &str) -> DbResult<()> {
+    clear_key(db, &account_key(email)).await
+}
+
+/// Forgets every failure of one key.
+pub async fn clear_key(db: &Db, key: &str) -> DbResult<()> {
     on_db!(db, |p| sqlx::query(
         "DELETE FROM login_failures WHERE key = $1"
     )
-    .bind(account_key(email))
+    .bind(key)
+    .execute(p)
+    .await?
+    .rows_affected());
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------
+// Reservations: count an attempt before checking it, atomically
+// ---------------------------------------------------------------------------------------
+
+/// How one key is limited.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rule {
+    /// The sign-in rules: locked after `limit` failures within [`WINDOW`], with growing
+    /// lockouts (see [`replay`]).
+    Lockout(usize),
+    /// At most `limit` attempts within `window`.
+    Count { limit: usize, window: Duration },
+}
+
+/// The keys of a password sign-in: the account tried and the client's address.
+pub fn signin_keys(email: &str, ip: Option<&str>) -> Vec<(String, Rule)> {
+    let mut keys = vec![(account_key(email), Rule::Lockout(ACCOUNT_LIMIT))];
+    if let Some(ip) = ip {
+        keys.push((ip_key(ip), Rule::Lockout(IP_LIMIT)));
+    }
+    keys
+}
+
+/// The key of a sign-in that names no account before it is checked (an unknown passkey):
+/// the client's address.
+pub fn address_keys(ip: Option<&str>) -> Vec<(String, Rule)> {
+    ip.map(|ip| vec![(ip_key(ip), Rule::Lockout(IP_LIMIT))])
+        .unwrap_or_default()
+}
+
+/// Wrong passwords of one protected post from one address that lock it there.
+pub const POST_LIMIT: usize = 5;
+
+/// The keys of a protected post's password form: the post from this address (growing
+/// lockouts after [`POST_LIMIT`] failures) and the address over all posts ([`IP_LIMIT`]).
+/// A client without a known address is counted per post only.
+pub fn post_keys(post_id: &str, ip: Option<&str>) -> Vec<(String, Rule)> {
+    let addr = ip.map_or_else(|| "ip:unknown".to_string(), ip_key);
+    let mut keys = vec![(format!("post:{post_id}:{addr}"), Rule::Lockout(POST_LIMIT))];
+    if ip.is_some() {
+        keys.push((format!("post:{addr}"), Rule::Lockout(IP_LIMIT)));
+    }
+    keys
+}
+
+/// An attempt counted as a failure under each of its keys, before it was checked.
+#[derive(Debug, Clone)]
+pub struct Reservation {
+    attempt: String,
+    keys: Vec<String>,
+    /// What the first key's history is with this attempt counted as a failure.
+    pub first: Recorded,
+}
+
+/// The answer of [`reserve`].
+#[derive(Debug, Clone)]
+pub enum Reserve {
+    /// The attempt may be checked; it already counts as a failure.
+    Granted(Reservation),
+    /// A key is locked until then; nothing was recorded.
+    Refused(DateTime<Utc>),
+}
+
+/// When a key's history refuses an attempt at `now`, until when.
+fn refused_until(times: &[DateTime<Utc>], rule: Rule, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+    match rule {
+        Rule::Lockout(limit) => replay(times, limit).until.filter(|u| *u > now),
+        Rule::Count { limit, window } => {
+            let recent: Vec<_> = times.iter().filter(|t| **t > now - window).collect();
+            if limit == 0 {
+                return Some(now + window);
+            }
+            (recent.len() >= limit).then(|| *recent[recent.len() - limit] + window)
+        }
+    }
+}
+
+/// Reserves one attempt under every key, atomically: in one write transaction the keys'
+/// rows in `throttle_keys` are locked (upserted, in sorted order, so two reservations never
+/// wait on each other crosswise; SQLite's `BEGIN IMMEDIATE` serialises anyway), their
+/// failures are read, and unless one of them is locked the attempt is inserted as a failure
+/// under each key. Simultaneous attempts are thereby counted one after another, on every
+/// node: a burst gets at most the allowed number of checks. After the check, a success calls
+/// [`release`]; a failure keeps the rows.
+pub async fn reserve(db: &Db, keys: &[(String, Rule)], now: DateTime<Utc>) -> DbResult<Reserve> {
+    let mut sorted: Vec<&str> = keys.iter().map(|(k, _)| k.as_str()).collect();
+    sorted.sort_unstable();
+    sorted.dedup();
+    let mut tx = db.begin().await?;
+    for key in &sorted {
+        on_tx!(&mut tx, |c| sqlx::query(
+            "INSERT INTO throttle_keys (key, touched_at) VALUES ($1, $2) \
+             ON CONFLICT (key) DO UPDATE SET touched_at = EXCLUDED.touched_at"
+        )
+        .bind(*key)
+        .bind(now)
+        .execute(&mut *c)
+        .await?
+        .rows_affected());
+    }
+    let mut refused: Option<DateTime<Utc>> = None;
+    let mut first = None;
+    for (key, rule) in keys {
+        let mut times: Vec<DateTime<Utc>> = on_tx!(&mut tx, |c| sqlx::query_scalar(
+            "SELECT at FROM login_failures WHERE key = $1 AND at > $2 ORDER BY at DESC LIMIT $3"
+        )
+        .bind(key)
+        .bind(now - HISTORY)
+        .bind(READ_LIMIT)
+        .fetch_all(&mut *c)
+        .await?);
+        times.reverse();
+        if let Some(until) = refused_until(&times, *rule, now) {
+            refused = refused.max(Some(until));
+            continue;
+        }
+        if first.is_none() {
+            times.push(now);
+            let st = match rule {
+                Rule::Lockout(limit) => replay(&times, *limit),
+                Rule::Count { .. } => KeyState {
+                    until: None,
+                    level: None,
+                },
+            };
+            first = Some(Recorded {
+                account_failures: times.iter().filter(|t| **t > now - WINDOW).count(),
+                account_just_locked: st.level == Some(0),
+            });
+        }
+    }
+    if let Some(until) = refused {
+        // Dropping the transaction rolls it back: a refused attempt records nothing.
+        return Ok(Reserve::Refused(until));
+    }
+    let attempt = uuid::Uuid::new_v4().simple().to_string();
+    for (key, _) in keys {
+        on_tx!(&mut tx, |c| sqlx::query(
+            "INSERT INTO login_failures (key, at, attempt) VALUES ($1, $2, $3)"
+        )
+        .bind(key)
+        .bind(now)
+        .bind(&attempt)
+        .execute(&mut *c)
+        .await?
+        .rows_affected());
+    }
+    tx.commit().await?;
+    // Forgetting old rows runs after the commit, outside the keys' locks.
+    for (key, _) in keys {
+        on_db!(db, |p| sqlx::query(
+            "DELETE FROM login_failures WHERE key = $1 AND at < $2"
+        )
+        .bind(key)
+        .bind(now - HISTORY)
+        .execute(p)
+        .await?
+        .rows_affected());
+    }
+    if rand::random::<u8>() < 4 {
+        forget_old(db, now).await?;
+    }
+    Ok(Reserve::Granted(Reservation {
+        attempt,
+        keys: keys.iter().map(|(k, _)| k.clone()).collect(),
+        first: first.unwrap_or(Recorded {
+            account_failures: 0,
+            account_just_locked: false,
+        }),
+    }))
+}
+
+/// Takes back a reservation: the attempt succeeded (or was never checked).
+pub async fn release(db: &Db, r: &Reservation) -> DbResult<()> {
+    for key in &r.keys {
+        on_db!(db, |p| sqlx::query(
+            "DELETE FROM login_failures WHERE key = $1 AND attempt = $2"
+        )
+        .bind(key)
+        .bind(&r.attempt)
+        .execute(p)
+        .await?
+        .rows_affected());
+    }
+    Ok(())
+}
+
+/// Forgets failures and key rows older than a day.
+async fn forget_old(db: &Db, now: DateTime<Utc>) -> DbResult<()> {
+    on_db!(db, |p| sqlx::query(
+        "DELETE FROM login_failures WHERE at < $1"
+    )
+    .bind(now - HISTORY)
+    .execute(p)
+    .await?
+    .rows_affected());
+    on_db!(db, |p| sqlx::query(
+        "DELETE FROM throttle_keys WHERE touched_at < $1"
+    )
+    .bind(now - HISTORY)
     .execute(p)
     .await?
     .rows_affected());

@@ -785,17 +785,20 @@ async fn signin_page(
     Ok(private_page(StatusCode::OK, page.render()?))
 }
 
-/// Counts a wrong code on the pending session; returns the count so far.
-async fn count_failure(db: &Db, id_hash: &str) -> DbResult<i64> {
-    let n: Option<i64> = on_db!(db, |p| {
+/// Counts a code on the pending session before it is checked (a right code ends the
+/// session, so only wrong ones stay counted); returns the count including this one, or
+/// `None` when the session has used up its [`MAX_FAILURES`] (or is gone). One statement, so
+/// simultaneous codes on one session are counted one after another.
+async fn count_attempt(db: &Db, id_hash: &str) -> DbResult<Option<i64>> {
+    Ok(on_db!(db, |p| {
         sqlx::query_scalar(
-        "UPDATE sessions SET mfa_failures = mfa_failures + 1 WHERE id_hash = $1 RETURNING mfa_failures"
+        "UPDATE sessions SET mfa_failures = mfa_failures + 1 WHERE id_hash = $1 AND mfa_failures < $2 RETURNING mfa_failures"
     )
     .bind(id_hash)
+    .bind(MAX_FAILURES)
     .fetch_optional(p)
     .await?
-    });
-    Ok(n.unwrap_or(MAX_FAILURES))
+    }))
 }
 
 /// Ends a pending session; `true` when this call ended it (so only one request promotes it).
@@ -829,20 +832,35 @@ async fn signin_submit(
     }
     let who = actor(m, &client);
     let now = Utc::now();
-    let throttle_key = format!("2fa:{}", m.id);
-    if throttle::count_since(&s.db, &throttle_key, now - Duration::hours(1)).await?
-        >= MAX_FAILURES_PER_HOUR
-    {
+    // The code is counted before it is checked, on the session and in one step with the
+    // member's hourly limit, so a burst of guesses (TOTP or recovery codes) gets at most the
+    // limits checked.
+    let Some(failures) = count_attempt(&s.db, &pending.session.id_hash).await? else {
         session::delete(&s.db, &pending.session.id_hash).await?;
-        audit::record(&s.db, &who, "2fa.throttled", &m.id, "sign-in").await?;
-        return page.locked_out(
-            &s,
-            StatusCode::TOO_MANY_REQUESTS,
-            tr.t("twofactor-throttled"),
-        );
-    }
+        return page.locked_out(&s, StatusCode::UNAUTHORIZED, tr.t("twofactor-locked"));
+    };
+    let keys = [(
+        format!("2fa:{}", m.id),
+        throttle::Rule::Count {
+            limit: MAX_FAILURES_PER_HOUR as usize,
+            window: Duration::hours(1),
+        },
+    )];
+    let reservation = match throttle::reserve(&s.db, &keys, now).await? {
+        throttle::Reserve::Granted(r) => r,
+        throttle::Reserve::Refused(_) => {
+            session::delete(&s.db, &pending.session.id_hash).await?;
+            audit::record(&s.db, &who, "2fa.throttled", &m.id, "sign-in").await?;
+            return page.locked_out(
+                &s,
+                StatusCode::TOO_MANY_REQUESTS,
+                tr.t("twofactor-throttled"),
+            );
+        }
+    };
     let check = verify(&s.db, &m.id, &f.code).await?;
     if matches!(check, CodeCheck::Totp | CodeCheck::Recovery) {
+        throttle::release(&s.db, &reservation).await?;
         if !end_pending(&s.db, &pending.session.id_hash).await? {
             return Ok(Redirect::to("/signin").into_response());
         }
@@ -870,8 +888,7 @@ async fn signin_submit(
             .insert(header::SET_COOKIE, session::set_cookie(&s, &token));
         return Ok(res);
     }
-    throttle::record(&s.db, &throttle_key, now).await?;
-    let failures = count_failure(&s.db, &pending.session.id_hash).await?;
+    // The reserved failures stay.
     audit::record(
         &s.db,
         &who,

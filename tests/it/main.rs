@@ -24,6 +24,7 @@ mod jobs;
 mod live;
 mod passkeys;
 mod security_account;
+mod security_auth;
 mod team_2fa;
 mod team_signin;
 mod tokens;
