@@ -23,6 +23,7 @@ mod fuzz_corpus;
 mod jobs;
 mod live;
 mod passkeys;
+mod sec_money;
 mod team_2fa;
 mod team_signin;
 mod tokens;
