@@ -129,8 +129,11 @@ pub struct DonationSettings {
     /// `checkouts_per_ip_window_secs`. 0 turns the limit off.
     pub checkouts_per_ip: i64,
     pub checkouts_per_ip_window_secs: i64,
-    /// Checkouts all visitors together may start for one campaign within
-    /// `checkouts_per_campaign_window_secs`. 0 turns the limit off.
+    /// The per-campaign circuit breaker: how many distinct client addresses may have
+    /// unfinished or failed checkouts (not succeeded) for one campaign within
+    /// `checkouts_per_campaign_window_secs` before new checkouts are refused for everyone
+    /// (the owners and treasurers are e-mailed, at most once an hour per campaign). A few
+    /// addresses at their own limit can never fill it. 0 turns it off.
     pub checkouts_per_campaign: i64,
     pub checkouts_per_campaign_window_secs: i64,
 }

@@ -7,7 +7,8 @@
 //!   only); a signed-in member (the session cookie, when the request carries one) comments
 //!   under their own name and goes straight through.
 //! * **Held or not**: a guest whose e-mail address has no approved comment yet is held
-//!   (`pending`); returning approved commenters go straight through. Spam signals
+//!   (`pending`); a returning approved commenter goes straight through only once the address
+//!   is confirmed (a signed link mailed to it, [`super::commenters`]), else is held too. Spam signals
 //!   ([`super::spam`]) hold or mark as spam first. Only `approved` comments are shown.
 //! * **Bodies** are plain text: escaped, paragraphs and line breaks kept, `http(s)://` URLs
 //!   turned into links with `rel="nofollow ugc noopener"` ([`body_html`]). No Markdown, no
@@ -835,9 +836,19 @@ async fn submit(
                     "pending"
                 }
                 Verdict::Clean => {
-                    if approved_before(&s.db, email.as_deref().unwrap_or("")).await? {
+                    // Trusted only when the address has an approved comment AND its owner
+                    // confirmed it (super::commenters); otherwise held like a first comment,
+                    // and a known but unconfirmed address is sent the confirmation link.
+                    // The answer is the same "held" either way.
+                    let address = email.as_deref().unwrap_or("");
+                    if !approved_before(&s.db, address).await? {
+                        "pending"
+                    } else if super::commenters::confirmed(&s.db, address).await? {
                         "approved"
                     } else {
+                        if let Ok(e) = Email::parse(address) {
+                            super::commenters::send_confirmation(&s, tr, &e, &name).await;
+                        }
                         "pending"
                     }
                 }

@@ -1,7 +1,11 @@
 //! Likes without an account and without cookies: "12 people like this".
 //!
-//! `POST /posts/{id}/like` (a small form, no JavaScript needed) records one row per visitor
-//! per UTC day: `visitor_hash = SHA-256(daily salt | IP | user agent)`. The salt is random,
+//! `POST /posts/{id}/like` (a small form, no JavaScript needed) records one row per client
+//! address per post per UTC day: `visitor_hash = SHA-256(daily salt | address key)`, the
+//! address key being `team::throttle::ip_key` (an IPv6 address counts by its /64, as one
+//! subscriber usually holds a whole /64). The User-Agent is not part of it: changing it
+//! does not make another like. Visitors behind one address (a library's own network) share
+//! one like per post per day; that is the price of counting without cookies. The salt is random,
 //! one per UTC day, kept in the settings table (`like_salt:<yyyy-mm-dd>`) so every node
 //! agrees; salts of past days are deleted, after which a day's hashes can no longer be tied
 //! to an address. A repeated like the same day changes nothing (primary key); the answer is
@@ -57,27 +61,20 @@ pub async fn daily_salt(db: &Db, day: NaiveDate) -> DbResult<String> {
     Ok(salt)
 }
 
-pub fn visitor_hash(salt: &str, ip: &str, user_agent: &str) -> String {
+/// The day's hash of a client address (IPv6 by its /64); nothing else of the request.
+pub fn visitor_hash(salt: &str, ip: &str) -> String {
     let mut h = Sha256::new();
     h.update(salt.as_bytes());
-    h.update(b"|");
-    h.update(ip.as_bytes());
-    h.update(b"|");
-    h.update(user_agent.as_bytes());
+    h.update(b"|like|");
+    h.update(crate::team::throttle::ip_key(ip).as_bytes());
     hex::encode(h.finalize())
 }
 
-/// Records a like; `false` when this visitor already liked the post today.
-pub async fn record(
-    db: &Db,
-    post_id: &str,
-    ip: &str,
-    user_agent: &str,
-    now: DateTime<Utc>,
-) -> DbResult<bool> {
+/// Records a like; `false` when this address already liked the post today.
+pub async fn record(db: &Db, post_id: &str, ip: &str, now: DateTime<Utc>) -> DbResult<bool> {
     let day = now.date_naive();
     let salt = daily_salt(db, day).await?;
-    let hash = visitor_hash(&salt, ip, user_agent);
+    let hash = visitor_hash(&salt, ip);
     let n = on_db!(db, |p| sqlx::query(
         "INSERT INTO likes (post_id, visitor_hash, day, source, created_at) \
          VALUES ($1, $2, $3, 'site', $4) ON CONFLICT (post_id, visitor_hash, day) DO NOTHING"
@@ -114,14 +111,7 @@ async fn like(
     if !csrf::check(&s.csrf, &r.headers, Some(input.csrf.as_str()), now) {
         return Err(AppError::Unprocessable(r.tr.t("error-csrf")));
     }
-    record(
-        &s.db,
-        &post.id,
-        r.ip.as_deref().unwrap_or(""),
-        r.user_agent.as_deref().unwrap_or(""),
-        now,
-    )
-    .await?;
+    record(&s.db, &post.id, r.ip.as_deref().unwrap_or(""), now).await?;
     let back =
         local_path(&input.back).unwrap_or_else(|| post.permalink(&s.settings.blog.permalink));
     Ok(Redirect::to(&format!("{back}#likes")).into_response())
@@ -132,12 +122,21 @@ mod tests {
     use super::*;
 
     #[test]
-    fn hashes_differ_by_salt_ip_and_agent() {
-        let a = visitor_hash("s", "192.0.2.1", "UA");
+    fn hashes_differ_by_salt_and_address_only() {
+        let a = visitor_hash("s", "192.0.2.1");
         assert_eq!(a.len(), 64);
-        assert_eq!(a, visitor_hash("s", "192.0.2.1", "UA"));
-        assert_ne!(a, visitor_hash("t", "192.0.2.1", "UA"));
-        assert_ne!(a, visitor_hash("s", "192.0.2.2", "UA"));
-        assert_ne!(a, visitor_hash("s", "192.0.2.1", "UA2"));
+        assert_eq!(a, visitor_hash("s", "192.0.2.1"));
+        assert_eq!(a, visitor_hash("s", "::ffff:192.0.2.1"));
+        assert_ne!(a, visitor_hash("t", "192.0.2.1"));
+        assert_ne!(a, visitor_hash("s", "192.0.2.2"));
+        // One IPv6 subscriber (/64) is one visitor.
+        assert_eq!(
+            visitor_hash("s", "2001:db8:1:2::1"),
+            visitor_hash("s", "2001:db8:1:2:ffff::9")
+        );
+        assert_ne!(
+            visitor_hash("s", "2001:db8:1:2::1"),
+            visitor_hash("s", "2001:db8:1:3::1")
+        );
     }
 }

@@ -3,6 +3,7 @@
 
 pub mod api;
 pub mod cache;
+pub mod commenters;
 pub mod comments;
 pub mod embeds;
 pub mod feeds;
@@ -28,5 +29,6 @@ pub fn routes() -> Router<AppState> {
         .merge(sitemap::routes())
         .merge(api::routes())
         .merge(comments::routes())
+        .merge(commenters::routes())
         .merge(likes::routes())
 }

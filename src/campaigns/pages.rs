@@ -467,6 +467,10 @@ pub async fn live_payload(
     let c = repo::by_id(&s.db, campaign_id)
         .await?
         .ok_or(AppError::NotFound)?;
+    // A draft is not public: no state, goal or totals (an open stream ends at its next event).
+    if c.state == CampaignState::Draft {
+        return Err(AppError::NotFound);
+    }
     let t = repo::totals(&s.db, &c.id).await?;
     let p = Progress::of(&c, &t, Utc::now());
     let v = ProgressView::new(tr, &p);
@@ -485,7 +489,9 @@ pub async fn live_payload(
     }))
 }
 
-/// Server-Sent Events: one `progress` event now and one after every change.
+/// Server-Sent Events: one `progress` event now and one after every change. A draft
+/// campaign answers 404 like its page; a stream open when its campaign goes back to draft
+/// ends at the next change.
 async fn live_stream(
     State(s): State<AppState>,
     Path(slug): Path<String>,

@@ -795,7 +795,12 @@ pub async fn detail(
         message: d.message.clone().unwrap_or_default(),
         visibility: tr.t(&format!("console-visibility-{}", d.visibility)),
         provider: d.provider.clone(),
-        provider_reference: d.provider_reference.clone(),
+        provider_reference: offline::shown_reference(
+            &d.provider,
+            &d.campaign_id,
+            &d.provider_reference,
+        )
+        .to_string(),
         status: d.status.clone(),
         note: d.note.clone().unwrap_or_default(),
         ledger: entries
@@ -892,7 +897,8 @@ pub async fn export(
             d.message.clone().unwrap_or_default(),
             d.visibility.clone(),
             d.provider.clone(),
-            d.provider_reference.clone(),
+            offline::shown_reference(&d.provider, &d.campaign_id, &d.provider_reference)
+                .to_string(),
             d.status.clone(),
             d.note.clone().unwrap_or_default(),
         ];

@@ -1,5 +1,11 @@
 //! The one path every provider callback takes: verify → claim the session → record the
-//! donation (idempotent) → commit → tell the live hub. Used by `POST
+//! donation (idempotent) → commit → tell the live hub.
+//!
+//! A capture for a session that could not be paid any more (`checkout::payable`: expired,
+//! declined, canceled, or the campaign stopped accepting) is recorded — the money was taken
+//! — with `review_reason` set, a `donation.needs_review` audit entry in the same transaction
+//! and an e-mail to the campaign's treasurers after commit; a declined or canceled session
+//! keeps its status. A decline or cancel only ever changes an `open` session. Used by `POST
 //! /providers/{name}/callback` and by the test provider's hosted page.
 
 use std::sync::atomic::Ordering;
@@ -8,12 +14,13 @@ use chrono::Utc;
 use http::HeaderMap;
 use serde::Serialize;
 
-use super::checkout::{CheckoutSession, SESSION_SELECT, SessionRow};
+use super::checkout::{self, CheckoutSession, SESSION_SELECT, SessionRow};
 use super::ledger::{self, NewDonation, Recorded};
 use super::providers::{CallbackEvent, ProviderError};
 use crate::db::DbError;
 use crate::http::AppState;
 use crate::on_tx;
+use crate::team::audit::{self, Actor};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct CallbackOutcome {
@@ -22,6 +29,11 @@ pub struct CallbackOutcome {
     pub donation_id: Option<String>,
     #[serde(skip)]
     pub campaign_id: String,
+    /// Why a recorded donation needs the treasurer's review (the session could not be paid
+    /// any more: `session-expired`, `session-declined`, `session-canceled`,
+    /// `campaign-not-accepting`); absent when all is well.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub review: Option<&'static str>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -99,6 +111,8 @@ pub async fn handle(
             "the session belongs to another provider".into(),
         ));
     }
+    // The campaign of a donation flagged for review (its treasurers are told after commit).
+    let mut flagged: Option<crate::campaigns::Campaign> = None;
     let outcome = match cb.kind {
         CallbackEvent::Succeeded {
             payment_reference,
@@ -116,8 +130,16 @@ pub async fn handle(
                     status: "duplicate",
                     donation_id: session.donation_id.clone(),
                     campaign_id: session.campaign_id.clone(),
+                    review: None,
                 }
             } else {
+                // The money was captured: record it whatever the session's state, but a
+                // session that could not be paid any more is flagged for the treasurer and
+                // a declined or canceled one keeps its status.
+                let campaign = crate::campaigns::repo::by_id(&s.db, &session.campaign_id)
+                    .await?
+                    .ok_or_else(|| CallbackError::UnknownSession(session.id.clone()))?;
+                let review = checkout::payable(&session, &campaign, now).err();
                 let d = NewDonation {
                     campaign_id: session.campaign_id.clone(),
                     amount: session.amount,
@@ -133,24 +155,57 @@ pub async fn handle(
                     note: None,
                 };
                 let rec = ledger::record_in(tx, &d).await?;
+                let new_status = if session.status == "open" {
+                    "succeeded"
+                } else {
+                    session.status.as_str()
+                };
                 on_tx!(tx, |c| {
                     sqlx::query(
-                    "UPDATE checkout_sessions SET status = 'succeeded', donation_id = $2 WHERE id = $1"
+                    "UPDATE checkout_sessions SET status = $2, donation_id = COALESCE(donation_id, $3) \
+                     WHERE id = $1"
                 )
                 .bind(&session.id)
+                .bind(new_status)
                 .bind(rec.donation_id())
                 .execute(&mut *c)
                 .await?.rows_affected()
                 });
-                let status = if matches!(rec, Recorded::New { .. }) {
-                    "recorded"
-                } else {
-                    "duplicate"
-                };
+                let is_new = matches!(rec, Recorded::New { .. });
+                let review = review.filter(|_| is_new);
+                if let Some(why) = review {
+                    flagged = Some(campaign.clone());
+                    on_tx!(tx, |c| sqlx::query(
+                        "UPDATE donations SET review_reason = $2 WHERE id = $1"
+                    )
+                    .bind(rec.donation_id())
+                    .bind(why.as_str())
+                    .execute(&mut *c)
+                    .await?
+                    .rows_affected());
+                    let who = Actor {
+                        label: format!("provider:{provider}"),
+                        ..Default::default()
+                    };
+                    audit::record_in(
+                        tx,
+                        &who,
+                        "donation.needs_review",
+                        rec.donation_id(),
+                        &format!(
+                            "campaign={} session={} reason={}",
+                            campaign.slug,
+                            session.id,
+                            why.as_str()
+                        ),
+                    )
+                    .await?;
+                }
                 CallbackOutcome {
-                    status,
+                    status: if is_new { "recorded" } else { "duplicate" },
                     donation_id: Some(rec.donation_id().to_string()),
                     campaign_id: session.campaign_id.clone(),
+                    review: review.map(checkout::Unpayable::as_str),
                 }
             }
         }
@@ -172,10 +227,19 @@ pub async fn handle(
                 status: label,
                 donation_id: session.donation_id.clone(),
                 campaign_id: session.campaign_id.clone(),
+                review: None,
             }
         }
     };
     txo.commit().await?;
+    if let (Some(c), Some(reason), Some(id)) = (&flagged, outcome.review, &outcome.donation_id) {
+        tracing::warn!(campaign = %c.slug, reason, "late payment recorded and flagged for review");
+        let alert = super::alerts::Alert::NeedsReview {
+            donation_id: id.clone(),
+            reason,
+        };
+        super::alerts::tell_treasurers(s, c, &alert).await;
+    }
     if outcome.status == "recorded" {
         s.metrics.donations_recorded.fetch_add(1, Ordering::Relaxed);
         // Other nodes learn through NOTIFY or their poll; this one learns now.

@@ -2,10 +2,21 @@
 //! waiting for the provider's answer. Sessions are mutable state (open → succeeded /
 //! declined / canceled); the ledger never is.
 //!
+//! **When a session can be paid** ([`payable`]): only while it is `open`, before its
+//! `expires_at`, and while its campaign accepts donations. Our hosted test checkout refuses
+//! to pay otherwise. A provider's callback that reports money already captured for a session
+//! that is not payable (expired, declined, canceled, or its campaign stopped accepting) is
+//! still recorded — the money was taken and the donor must not lose it — but flagged for the
+//! treasurer (`donations.review_reason`, an audit entry and an e-mail); a declined or
+//! canceled session keeps its status (it never becomes `succeeded`). See
+//! `donations::callbacks`.
+//!
 //! Starting a checkout is rate limited ([`Limits`], [`refusal`]) against card testing: per
-//! client address and per campaign, counted on the stored sessions (so every node of a
-//! cluster sees the same numbers). A session keeps only a keyed hash of its client's address,
-//! and only while it is inside the limit's window ([`forget_client_hashes`]).
+//! client address (strict) and per campaign (a circuit breaker that counts distinct client
+//! addresses with unfinished or failed checkouts, so a few busy addresses cannot lock out
+//! everyone else), counted on the stored sessions (so every node of a cluster sees the same
+//! numbers). A session keeps only a keyed hash of its client's address, and only while it is
+//! inside the limit's window ([`forget_client_hashes`]).
 
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -199,6 +210,52 @@ pub fn validate(
 /// How long a donor has to finish a checkout.
 pub const SESSION_TTL_MINUTES: i64 = 60;
 
+/// Why a session can no longer be paid (see [`payable`]); also the `review_reason` of a
+/// donation captured for such a session anyway.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unpayable {
+    /// Already paid.
+    Succeeded,
+    Declined,
+    Canceled,
+    /// Open but past its `expires_at`.
+    Expired,
+    /// The campaign does not accept donations any more (closed, ended, funded and stopped,
+    /// back to draft).
+    CampaignNotAccepting,
+}
+
+impl Unpayable {
+    /// The stored review reason.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Unpayable::Succeeded => "session-succeeded",
+            Unpayable::Declined => "session-declined",
+            Unpayable::Canceled => "session-canceled",
+            Unpayable::Expired => "session-expired",
+            Unpayable::CampaignNotAccepting => "campaign-not-accepting",
+        }
+    }
+}
+
+/// The rule: a session can be paid only while it is `open`, before its expiry, and while its
+/// campaign accepts donations.
+pub fn payable(s: &CheckoutSession, c: &Campaign, now: DateTime<Utc>) -> Result<(), Unpayable> {
+    match s.status.as_str() {
+        "open" => {}
+        "succeeded" => return Err(Unpayable::Succeeded),
+        "declined" => return Err(Unpayable::Declined),
+        _ => return Err(Unpayable::Canceled),
+    }
+    if now >= s.expires_at {
+        return Err(Unpayable::Expired);
+    }
+    if c.accepting(now).is_err() {
+        return Err(Unpayable::CampaignNotAccepting);
+    }
+    Ok(())
+}
+
 /// Stores a new open session. `client_hash` is [`Limits::client_hash`] of the donor's address.
 pub async fn create(
     db: &Db,
@@ -263,7 +320,8 @@ pub struct Limits {
     /// Checkouts per client address within `ip_window`; 0 = no limit.
     pub per_ip: i64,
     pub ip_window: Duration,
-    /// Checkouts per campaign within `campaign_window`; 0 = no limit.
+    /// The per-campaign circuit breaker: distinct client addresses with checkouts not (yet)
+    /// succeeded for one campaign within `campaign_window`; 0 = off.
     pub per_campaign: i64,
     pub campaign_window: Duration,
 }
@@ -285,7 +343,8 @@ impl std::fmt::Debug for Limits {
 pub enum Limit {
     /// Too many checkouts from one client address.
     Address,
-    /// Too many checkouts for the campaign from everyone.
+    /// Too many distinct addresses with unfinished or failed checkouts for the campaign
+    /// (the circuit breaker).
     Campaign,
 }
 
@@ -338,9 +397,9 @@ impl Limits {
 }
 
 /// Whether starting one more checkout for `campaign_id` from the client with `client_hash`
-/// is over a limit now; `None` allows it. Each check reads at most as many index entries as
-/// its limit: the limit-th newest session in the window decides, and the window's end after
-/// it is the `Retry-After`. Under concurrent posts a limit can be passed by the number of
+/// is over a limit now; `None` allows it. The limit-th newest session (per address) or
+/// distinct address (per campaign) in the window decides, and the window's end after it is
+/// the `Retry-After`. Under concurrent posts a limit can be passed by the number of
 /// requests in flight at once (no lock is taken); that is enough against card testing.
 pub async fn refusal(
     db: &Db,
@@ -365,6 +424,7 @@ pub async fn refusal(
             db,
             Keyed::Client,
             hash,
+            "",
             now - limits.ip_window,
             limits.per_ip,
         )
@@ -377,6 +437,7 @@ pub async fn refusal(
             db,
             Keyed::Campaign,
             campaign_id,
+            client_hash.unwrap_or(""),
             now - limits.campaign_window,
             limits.per_campaign,
         )
@@ -395,11 +456,14 @@ enum Keyed {
 }
 
 /// When the `n`-th newest checkout session with `key` in the column `by` was created, if
-/// there are at least `n` since `since` (each served by its own index, reading `n` entries).
+/// there are at least `n` since `since` (per client: reading `n` index entries; per
+/// campaign: the `n`-th newest of the distinct clients' newest unfinished sessions, reading
+/// the campaign's sessions in the window).
 async fn nth_newest_since(
     db: &Db,
     by: Keyed,
     key: &str,
+    other_than: &str,
     since: DateTime<Utc>,
     n: i64,
 ) -> DbResult<Option<DateTime<Utc>>> {
@@ -408,17 +472,23 @@ async fn nth_newest_since(
             "SELECT created_at FROM checkout_sessions WHERE client_hash = $1 AND created_at > $2 \
              ORDER BY created_at DESC LIMIT 1 OFFSET $3"
         }
+        // One row per distinct client other than the one asking (a session without a hash
+        // counts on its own), with its newest unfinished or failed checkout; succeeded ones
+        // never trip the breaker, and a client already counted does not count twice.
         Keyed::Campaign => {
-            "SELECT created_at FROM checkout_sessions WHERE campaign_id = $1 AND created_at > $2 \
-             ORDER BY created_at DESC LIMIT 1 OFFSET $3"
+            "SELECT MAX(created_at) AS last FROM checkout_sessions \
+             WHERE campaign_id = $1 AND created_at > $2 AND status <> 'succeeded' \
+             AND (client_hash IS NULL OR client_hash <> $4) \
+             GROUP BY COALESCE(client_hash, id) ORDER BY last DESC LIMIT 1 OFFSET $3"
         }
     };
-    Ok(on_db!(db, |p| sqlx::query_scalar(sql)
-        .bind(key)
-        .bind(since)
-        .bind(n - 1)
-        .fetch_optional(p)
-        .await?))
+    Ok(on_db!(db, |p| {
+        let q = sqlx::query_scalar(sql).bind(key).bind(since).bind(n - 1);
+        match by {
+            Keyed::Client => q.fetch_optional(p).await?,
+            Keyed::Campaign => q.bind(other_than).fetch_optional(p).await?,
+        }
+    }))
 }
 
 /// Clears the client hashes of sessions created before `before` (they count for no limit

@@ -12,7 +12,7 @@ use rust_decimal::Decimal;
 
 use super::Visibility;
 use crate::campaigns::Campaign;
-use crate::db::{Db, DbResult, Tx};
+use crate::db::{Db, DbError, DbResult, Tx};
 use crate::email::Email;
 use crate::money::Money;
 use crate::{on_db, on_tx};
@@ -87,13 +87,22 @@ pub async fn record_in(tx: &mut Tx, d: &NewDonation) -> DbResult<Recorded> {
     .await?
     });
     if inserted.is_none() {
-        let existing: String = on_tx!(tx, |c| sqlx::query_scalar(
-            "SELECT id FROM donations WHERE provider = $1 AND provider_reference = $2"
+        let (existing, campaign): (String, String) = on_tx!(tx, |c| {
+            sqlx::query_as(
+            "SELECT id, campaign_id FROM donations WHERE provider = $1 AND provider_reference = $2"
         )
         .bind(&d.provider)
         .bind(&d.provider_reference)
         .fetch_one(&mut *c)
-        .await?);
+        .await?
+        });
+        // Never hand out another campaign's donation (its id opens its thanks page).
+        if campaign != d.campaign_id {
+            return Err(DbError::Corrupt(format!(
+                "the {} reference is already used by a donation of another campaign",
+                d.provider
+            )));
+        }
         return Ok(Recorded::Duplicate {
             donation_id: existing,
         });

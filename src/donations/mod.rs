@@ -5,6 +5,7 @@
 //! [`callbacks`] verifies it → [`ledger::record`] writes the donation, its ledger entry and the
 //! campaign totals in one transaction → the live hub tells open pages.
 
+pub mod alerts;
 pub mod callbacks;
 pub mod checkout;
 pub mod ledger;

@@ -4,7 +4,14 @@
 //! The amount is converted to the campaign currency at the newest ECB cross rate (the same
 //! rounding as online donations), recorded with provider `offline`, the date received and a
 //! treasurer's note, and written with its audit entry in one transaction. A reference makes
-//! re-entry idempotent: the same reference records one donation.
+//! re-entry idempotent: the same reference for the same campaign records one donation (the
+//! second entry answers "already recorded" with the first one's id).
+//!
+//! References are scoped to their campaign: the stored `provider_reference` is
+//! `<campaign id>:<reference>` ([`stored_reference`]), so the ledger's one-donation-per-
+//! (provider, reference) rule never lets an entry for one campaign meet (or reveal) a
+//! donation of another. The console and the CSV export show the reference as typed
+//! ([`shown_reference`]).
 
 use chrono::{NaiveDate, Utc};
 use rust_decimal::Decimal;
@@ -101,10 +108,28 @@ impl OfflineError {
 /// The outcome of an entry.
 #[derive(Debug, Clone)]
 pub struct Offline {
+    /// `Recorded::Duplicate`: this campaign already has a donation with the reference
+    /// ("already recorded"; nothing changed).
     pub recorded: Recorded,
     pub amount: Money,
     pub rate: Decimal,
     pub converted: Money,
+}
+
+/// The `provider_reference` stored for an offline reference of a campaign.
+pub fn stored_reference(campaign_id: &str, reference: &str) -> String {
+    format!("{campaign_id}:{reference}")
+}
+
+/// The reference as the treasurer typed it (offline donations; others unchanged).
+pub fn shown_reference<'a>(provider: &str, campaign_id: &str, stored: &'a str) -> &'a str {
+    if provider != "offline" {
+        return stored;
+    }
+    stored
+        .strip_prefix(campaign_id)
+        .and_then(|r| r.strip_prefix(':'))
+        .unwrap_or(stored)
 }
 
 fn given(v: &Option<String>) -> Option<String> {
@@ -199,8 +224,10 @@ pub fn validate(
                 message,
                 visibility,
                 provider: "offline".into(),
-                provider_reference: reference
-                    .unwrap_or_else(|| format!("offline-{}", uuid::Uuid::new_v4())),
+                provider_reference: stored_reference(
+                    &c.id,
+                    &reference.unwrap_or_else(|| format!("offline-{}", uuid::Uuid::new_v4())),
+                ),
                 received_on: Some(received_on),
                 note,
             })
@@ -242,7 +269,7 @@ async fn record(db: &Db, c: &Campaign, d: &NewDonation, by: &Actor) -> Result<Of
                 d.amount.currency,
                 d.campaign_amount.major_string(),
                 d.campaign_amount.currency,
-                d.provider_reference
+                shown_reference("offline", &c.id, &d.provider_reference)
             ),
         )
         .await?;

@@ -177,6 +177,9 @@ async fn donate(
                 "donate-rate-limited-campaign",
             ),
         };
+        if r.limit == checkout::Limit::Campaign {
+            super::alerts::breaker_tripped(&s, &c).await;
+        }
         counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         tracing::warn!(
             campaign = %c.slug,
@@ -209,6 +212,20 @@ struct TestCheckoutPage {
     amount: String,
     csrf: String,
     open: bool,
+    /// Why it cannot be paid (shown instead of the buttons).
+    closed_reason: String,
+}
+
+/// The hosted test page's sentence for a session that cannot be paid.
+fn unpayable_message(tr: &I18n, why: checkout::Unpayable) -> String {
+    tr.t(match why {
+        checkout::Unpayable::Succeeded => "checkout-closed",
+        checkout::Unpayable::Declined | checkout::Unpayable::Canceled => {
+            "checkout-unpayable-finished"
+        }
+        checkout::Unpayable::Expired => "checkout-unpayable-expired",
+        checkout::Unpayable::CampaignNotAccepting => "checkout-unpayable-campaign",
+    })
 }
 
 async fn test_checkout(
@@ -225,15 +242,28 @@ async fn test_checkout(
     let c = repo::by_id(&s.db, &session.campaign_id)
         .await?
         .ok_or(AppError::NotFound)?;
+    let why = checkout::payable(&session, &c, Utc::now()).err();
+    test_checkout_page(&s, &tr, &session, &c, why, StatusCode::OK)
+}
+
+fn test_checkout_page(
+    s: &AppState,
+    tr: &I18n,
+    session: &checkout::CheckoutSession,
+    c: &crate::campaigns::Campaign,
+    why: Option<checkout::Unpayable>,
+    status: StatusCode,
+) -> Result<Response, AppError> {
     let page = TestCheckoutPage {
-        page: PageCtx::new(&s, &tr, &format!("/test-checkout/{session_id}")),
+        page: PageCtx::new(s, tr, &format!("/test-checkout/{}", session.id)),
         session_id: session.id.clone(),
         campaign_title: c.title.clone(),
         amount: tr.money(session.amount),
         csrf: s.csrf.token(Utc::now()),
-        open: session.status == "open",
+        open: why.is_none(),
+        closed_reason: why.map(|w| unpayable_message(tr, w)).unwrap_or_default(),
     };
-    let mut res = Html(page.render()?).into_response();
+    let mut res = (status, Html(page.render()?)).into_response();
     res.headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     Ok(res)
@@ -269,6 +299,11 @@ async fn test_checkout_submit(
         && let Some(d) = &session.donation_id
     {
         return Ok(Redirect::to(&format!("/campaigns/{}/thanks/{d}", c.slug)).into_response());
+    }
+    // The rule (checkout::payable): open, before its expiry, campaign accepting. Our own
+    // checkout takes no money otherwise, and sends no decline or cancel either.
+    if let Err(why) = checkout::payable(&session, &c, Utc::now()) {
+        return test_checkout_page(&s, &tr, &session, &c, Some(why), StatusCode::CONFLICT);
     }
     let event = test.event_for(&session, outcome);
     let raw = serde_json::to_vec(&event).map_err(|e| AppError::Internal(e.into()))?;

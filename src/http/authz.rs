@@ -113,6 +113,8 @@ pub static RULES: &[Rule] = &[
     ),
     // Blog: comments and likes (blog/comments.rs, blog/likes.rs, console/comments.rs)
     rule(Method::POST, "/comments", P),
+    rule(Method::GET, "/comments/confirm", P),
+    rule(Method::POST, "/comments/confirm", P),
     rule(Method::GET, "/posts/{id}/comments", P),
     rule(Method::POST, "/posts/{id}/like", P),
     rule(Method::GET, "/admin/comments", M(Moderate)),

@@ -25,6 +25,7 @@ mod live;
 mod passkeys;
 mod security_account;
 mod security_auth;
+mod sec_money;
 mod team_2fa;
 mod team_signin;
 mod tokens;

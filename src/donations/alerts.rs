@@ -1,0 +1,199 @@
+//! Notices to the people who look after a campaign's money: every active member who may
+//! enter its donations (`DonationsWrite` on the campaign: owners and treasurers), by e-mail
+//! through the outbox, each in their own language.
+//!
+//! * a donation captured for a checkout that could no longer be paid, recorded and flagged
+//!   for review (`donations.review_reason`, see `checkout::payable`);
+//! * the per-campaign checkout circuit breaker tripping — at most once per campaign per
+//!   [`BREAKER_ALERT_EVERY`], claimed in the database so a cluster sends one.
+
+use askama::Template;
+use chrono::{DateTime, Duration, Utc};
+
+use crate::campaigns::Campaign;
+use crate::db::{Db, DbResult};
+use crate::email::Email;
+use crate::http::AppState;
+use crate::i18n::I18n;
+use crate::mail::Message;
+use crate::on_db;
+use crate::team::audit::{self, Actor};
+use crate::team::{Member, Permission};
+
+/// The circuit breaker's e-mail goes out at most this often per campaign.
+pub const BREAKER_ALERT_EVERY: Duration = Duration::hours(1);
+
+#[derive(Template)]
+#[template(path = "mail/notice.txt")]
+struct NoticeText<'a> {
+    tr: &'a I18n,
+    site: String,
+    name: String,
+    intro: String,
+    action: String,
+    url: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "mail/notice.html")]
+struct NoticeHtml<'a> {
+    tr: &'a I18n,
+    subject: String,
+    site: String,
+    name: String,
+    intro: String,
+    action: String,
+    url: &'a str,
+}
+
+/// A short notice (greeting, one paragraph, one link) in both parts.
+pub fn notice(
+    tr: &I18n,
+    to: Email,
+    name: &str,
+    subject: String,
+    intro: String,
+    action: String,
+    url: &str,
+) -> anyhow::Result<Message> {
+    let site = tr.t("site-name");
+    let text = NoticeText {
+        tr,
+        site: site.clone(),
+        name: name.to_string(),
+        intro: intro.clone(),
+        action: action.clone(),
+        url,
+    }
+    .render()?;
+    let html = NoticeHtml {
+        tr,
+        subject: subject.clone(),
+        site,
+        name: name.to_string(),
+        intro,
+        action,
+        url,
+    }
+    .render()?;
+    Ok(Message {
+        to,
+        subject,
+        text,
+        html,
+    })
+}
+
+/// What to tell the treasurers.
+#[derive(Debug, Clone)]
+pub enum Alert {
+    /// A donation recorded for a checkout that could not be paid any more.
+    NeedsReview {
+        donation_id: String,
+        reason: &'static str,
+    },
+    /// The per-campaign checkout circuit breaker refused donors.
+    CheckoutBreaker,
+}
+
+/// The e-mail of `alert` about `c` to one member.
+pub fn alert_mail(to: &Member, c: &Campaign, alert: &Alert, base: &str) -> anyhow::Result<Message> {
+    let tr = crate::team::mailers::language_of(to);
+    let campaign = c.title.clone();
+    let (subject, intro, action, url) = match alert {
+        Alert::NeedsReview {
+            donation_id,
+            reason,
+        } => (
+            tr.ta(
+                "money-review-mail-subject",
+                [("campaign", campaign.clone())],
+            ),
+            tr.ta(
+                "money-review-mail-intro",
+                [
+                    ("campaign", campaign),
+                    ("reason", tr.t(&format!("money-review-reason-{reason}"))),
+                ],
+            ),
+            tr.t("money-review-mail-action"),
+            format!("{base}/admin/donations/{donation_id}"),
+        ),
+        Alert::CheckoutBreaker => (
+            tr.ta(
+                "money-breaker-mail-subject",
+                [("campaign", campaign.clone())],
+            ),
+            tr.ta("money-breaker-mail-intro", [("campaign", campaign)]),
+            tr.t("money-breaker-mail-action"),
+            format!("{base}/admin/donations"),
+        ),
+    };
+    let email = Email::parse(&to.email).map_err(|e| anyhow::anyhow!("member e-mail: {e}"))?;
+    notice(&tr, email, &to.display_name, subject, intro, action, &url)
+}
+
+/// E-mails `alert` to every active member who may enter the campaign's donations. Failures
+/// are logged (without addresses); the caller's work is done either way.
+pub async fn tell_treasurers(s: &AppState, c: &Campaign, alert: &Alert) {
+    let base = s.base_url.trim_end_matches('/');
+    let members = match crate::team::repo::list(&s.db).await {
+        Ok(m) => m,
+        Err(e) => {
+            tracing::warn!(error = %e, "treasurer lookup failed");
+            return;
+        }
+    };
+    for m in members
+        .iter()
+        .filter(|m| m.can(Permission::DonationsWrite, Some(c.id.as_str())))
+    {
+        match alert_mail(m, c, alert, base) {
+            Ok(msg) => {
+                if let Err(e) = s.mailer.send(&msg).await {
+                    tracing::warn!(error = %e, "treasurer alert not sent");
+                }
+            }
+            Err(e) => tracing::warn!(error = %e, "treasurer alert not built"),
+        }
+    }
+}
+
+/// Claims the right to send the breaker alert for `campaign_id` now: true at most once per
+/// [`BREAKER_ALERT_EVERY`] across every node (a settings row holds the last time).
+pub async fn claim_breaker_alert(db: &Db, campaign_id: &str, now: DateTime<Utc>) -> DbResult<bool> {
+    let key = format!("checkout_breaker_alert:{campaign_id}");
+    let claimed: Option<String> = on_db!(db, |p| sqlx::query_scalar(
+        "INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE \
+         SET value = excluded.value WHERE CAST(settings.value AS BIGINT) <= $3 RETURNING key"
+    )
+    .bind(&key)
+    .bind(now.timestamp().to_string())
+    .bind((now - BREAKER_ALERT_EVERY).timestamp())
+    .fetch_optional(p)
+    .await?);
+    Ok(claimed.is_some())
+}
+
+/// The breaker tripped for `c`: once per [`BREAKER_ALERT_EVERY`], an audit entry and an
+/// e-mail to the treasurers (the refused donor's answer waits only for the claim, except
+/// that once an hour).
+pub async fn breaker_tripped(s: &AppState, c: &Campaign) {
+    match claim_breaker_alert(&s.db, &c.id, Utc::now()).await {
+        Ok(true) => {}
+        Ok(false) => return,
+        Err(e) => {
+            tracing::warn!(error = %e, "checkout breaker alert not claimed");
+            return;
+        }
+    }
+    let who = Actor {
+        label: "system".into(),
+        ..Default::default()
+    };
+    let detail = format!("campaign={} limit=campaign", c.slug);
+    if let Err(e) = audit::record(&s.db, &who, "checkouts.breaker", &c.id, &detail).await {
+        tracing::warn!(error = %e, "checkout breaker audit entry not written");
+    }
+    tell_treasurers(s, c, &Alert::CheckoutBreaker).await;
+}
