@@ -8,6 +8,7 @@ pub mod csrf;
 pub mod error;
 pub mod metrics;
 pub mod page_cache;
+pub mod redirect;
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -166,7 +167,8 @@ async fn switch_lang(
     let code = I18n::new(&code).lang;
     let next = q
         .next
-        .filter(|n| n.starts_with('/') && !n.starts_with("//") && !n.contains('\\'))
+        .as_deref()
+        .and_then(redirect::local_target)
         .unwrap_or_else(|| "/".into());
     let mut res = (StatusCode::SEE_OTHER, [(header::LOCATION, next)]).into_response();
     if let Ok(v) = HeaderValue::from_str(&format!(
