@@ -1,0 +1,2 @@
+# Connection limits, request time-outs and upload limits (src/http/limits.rs, console/media.rs).
+console-error-image-dimensions = The image is too large: at most 10,000 pixels on a side and 40 megapixels in all. Make it smaller and try again.
