@@ -6,6 +6,7 @@ pub mod authz;
 pub mod client_ip;
 pub mod csrf;
 pub mod error;
+pub mod limits;
 pub mod metrics;
 pub mod page_cache;
 pub mod redirect;
@@ -117,6 +118,10 @@ pub fn router(state: AppState) -> Router {
         .route_layer(middleware::from_fn_with_state(
             state.clone(),
             authz::enforce,
+        ))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            limits::body_timeouts,
         ))
         .layer(middleware::from_fn_with_state(state.clone(), render_errors))
         .layer(
@@ -295,6 +300,7 @@ async fn render_errors(State(s): State<AppState>, req: Request, next: Next) -> R
         StatusCode::FORBIDDEN => i18n.t("error-forbidden"),
         StatusCode::TOO_MANY_REQUESTS => i18n.t("error-rate-limited"),
         StatusCode::PAYLOAD_TOO_LARGE => i18n.t("error-too-large"),
+        StatusCode::REQUEST_TIMEOUT => i18n.t("error-request-timeout"),
         s if s.is_client_error() => i18n.t("error-bad-request"),
         _ => i18n.t("error-internal"),
     });

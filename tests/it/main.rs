@@ -23,6 +23,7 @@ mod fuzz_corpus;
 mod jobs;
 mod live;
 mod passkeys;
+mod security_infra;
 mod team_2fa;
 mod team_signin;
 mod tokens;
