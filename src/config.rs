@@ -62,6 +62,7 @@ pub struct Settings {
     pub mail: MailSettings,
     pub blog: BlogSettings,
     pub http: HttpSettings,
+    pub metrics: MetricsSettings,
 }
 
 /// Connection limits and time-outs of the HTTP server (src/server.rs). A reverse proxy in
@@ -113,6 +114,18 @@ fn open_file_limit() -> Option<usize> {
         .next()?
         .parse()
         .ok()
+}
+
+/// Who may read `/metrics`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(default, deny_unknown_fields)]
+pub struct MetricsSettings {
+    /// Answer everyone. Off: only connections from a loopback address that carry no
+    /// forwarding header (so not a public request relayed by a proxy on the same host),
+    /// and requests with the bearer `token`; everyone else gets 404.
+    pub public: bool,
+    /// A bearer token a scraper sends as `Authorization: Bearer <token>`. Empty: none.
+    pub token: Secret,
 }
 
 /// The blog (src/blog/).
@@ -206,6 +219,7 @@ impl Default for Settings {
             mail: MailSettings::default(),
             blog: BlogSettings::default(),
             http: HttpSettings::default(),
+            metrics: MetricsSettings::default(),
         }
     }
 }
@@ -228,6 +242,7 @@ const TOP_LEVEL_KEYS: &[&str] = &[
     "mail",
     "blog",
     "http",
+    "metrics",
 ];
 
 /// Overrides from the command line; `None` leaves the value from file/environment.

@@ -2,7 +2,8 @@
 //! never leaves the site; a request head that stalls is closed after the (test-short)
 //! header time-out, and so is an idle keep-alive connection; a stalled body is answered
 //! 408; connections over `http.max_connections` wait (and the node says so in its log);
-//! an upload that declares 12,000 × 12,000 pixels is refused from its header with the form's message.
+//! `/metrics` answers loopback and the bearer token only; an upload that declares
+//! 12,000 × 12,000 pixels is refused from its header with the form's message.
 
 use std::io::Write;
 use std::time::{Duration, Instant};
@@ -202,6 +203,53 @@ async fn connections_over_the_cap_wait_and_are_logged() {
         1,
         "one line, not one per connection: {log}"
     );
+}
+
+#[tokio::test]
+async fn metrics_answer_loopback_and_the_token_only() {
+    let (app, _tdb) = sqlite_app(|s| {
+        s.metrics.token = shelfraiser::config::Secret("scrape-me".into());
+    })
+    .await;
+    let get = |headers: &'static [(&'static str, &'static str)]| {
+        let mut req = app.client.get(app.url("/metrics"));
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        async move { req.send().await.expect("GET").status().as_u16() }
+    };
+    assert_eq!(get(&[]).await, 200, "a loopback peer");
+    // What a proxy on the same host relays is public traffic, whatever it claims.
+    assert_eq!(get(&[("x-forwarded-for", "127.0.0.1")]).await, 404);
+    assert_eq!(get(&[("forwarded", "for=127.0.0.1")]).await, 404);
+    assert_eq!(
+        get(&[
+            ("x-forwarded-for", "198.51.100.7"),
+            ("authorization", "Bearer scrape-me")
+        ])
+        .await,
+        200
+    );
+    assert_eq!(
+        get(&[
+            ("x-forwarded-for", "198.51.100.7"),
+            ("authorization", "Bearer wrong")
+        ])
+        .await,
+        404
+    );
+    app.stop().await;
+
+    let (app, _tdb) = sqlite_app(|s| s.metrics.public = true).await;
+    let res = app
+        .client
+        .get(app.url("/metrics"))
+        .header("x-forwarded-for", "198.51.100.7")
+        .send()
+        .await
+        .expect("GET");
+    assert_eq!(res.status().as_u16(), 200);
+    app.stop().await;
 }
 
 /// A PNG that declares `w` × `h` pixels but holds only a few rows of them (a few hundred
