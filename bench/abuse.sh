@@ -15,7 +15,8 @@
 #     the inline Python (same arguments: URL, count, e-mails; prints "status count" lines).
 #  2. SLOW_CLIENTS (1,100) connections that send half a request head and stall for
 #     SLOW_HOLD seconds; the server runs with an open-file limit of 1,024 (ulimit -n), as in
-#     the test. Counts the connections the server closed during the hold.
+#     the test. Counts the connections the server closed during the hold, and those whose
+#     connect had not completed after 0.5 s (waiting in a full accept queue: not-connected).
 #  3. a post of NEST_DEPTH (60,000) nested block quotes ("> " repeated), published with
 #     `shelfraiser post create`, then parallel GETs of /feed.atom and the post.
 #
@@ -226,7 +227,7 @@ while open_ and time.time() - t0 < hold:
             open_.discard(s)
 for s in socks:
     s.close()
-print("sent:%d closed-by-server:%d still-open:%d refused:%d" % (len(socks), closed, len(open_), refused))
+print("sent:%d closed-by-server:%d still-open:%d not-connected:%d" % (len(socks), closed, len(open_), refused))
 '
 echo "== attack: $SLOW_CLIENTS slow clients, held $SLOW_HOLD s"
 wrk_start $((SLOW_HOLD + 3))
