@@ -62,6 +62,8 @@ pub struct Settings {
     pub mail: MailSettings,
     pub blog: BlogSettings,
     pub passwords: PasswordSettings,
+    pub http: HttpSettings,
+    pub metrics: MetricsSettings,
 }
 
 /// Password hashing (src/team/password.rs): argon2id takes 19 MiB and tens of milliseconds
@@ -86,6 +88,69 @@ impl Default for PasswordSettings {
             hash_wait_ms: 1500,
         }
     }
+}
+
+/// Connection limits and time-outs of the HTTP server (src/server.rs). A reverse proxy in
+/// front should keep its own (shorter or equal) limits; these protect the node itself.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(default, deny_unknown_fields)]
+pub struct HttpSettings {
+    /// A connection that has not sent a complete request head within this many seconds is
+    /// closed; an idle keep-alive connection is closed after as long. 1 to 3600.
+    pub header_timeout_secs: u64,
+    /// A request body that sends no bytes for this many seconds ends with 408. 1 to 3600.
+    pub body_idle_timeout_secs: u64,
+    /// A request body not complete within this many seconds ends with 408. 1 to 86400.
+    pub body_timeout_secs: u64,
+    /// Connections served at once (live progress streams count too); further connections
+    /// wait in the kernel's accept queue until one closes. 0: three quarters of the
+    /// process's open-file limit (`ulimit -n`), so 768 at the common 1,024.
+    pub max_connections: usize,
+}
+
+impl Default for HttpSettings {
+    fn default() -> Self {
+        Self {
+            header_timeout_secs: 10,
+            body_idle_timeout_secs: 15,
+            body_timeout_secs: 120,
+            max_connections: 0,
+        }
+    }
+}
+
+impl HttpSettings {
+    /// `max_connections`, with 0 worked out from the open-file limit.
+    pub fn effective_max_connections(&self) -> usize {
+        if self.max_connections > 0 {
+            return self.max_connections;
+        }
+        open_file_limit().map_or(768, |n| (n / 4 * 3).clamp(16, 1_000_000))
+    }
+}
+
+/// The process's soft limit on open files, from `/proc/self/limits` (Linux); `None`
+/// elsewhere or when unlimited.
+fn open_file_limit() -> Option<usize> {
+    let text = std::fs::read_to_string("/proc/self/limits").ok()?;
+    let line = text.lines().find(|l| l.starts_with("Max open files"))?;
+    line.trim_start_matches("Max open files")
+        .split_whitespace()
+        .next()?
+        .parse()
+        .ok()
+}
+
+/// Who may read `/metrics`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(default, deny_unknown_fields)]
+pub struct MetricsSettings {
+    /// Answer everyone. Off: only connections from a loopback address that carry no
+    /// forwarding header (so not a public request relayed by a proxy on the same host),
+    /// and requests with the bearer `token`; everyone else gets 404.
+    pub public: bool,
+    /// A bearer token a scraper sends as `Authorization: Bearer <token>`. Empty: none.
+    pub token: Secret,
 }
 
 /// The blog (src/blog/).
@@ -182,6 +247,8 @@ impl Default for Settings {
             mail: MailSettings::default(),
             blog: BlogSettings::default(),
             passwords: PasswordSettings::default(),
+            http: HttpSettings::default(),
+            metrics: MetricsSettings::default(),
         }
     }
 }
@@ -204,6 +271,8 @@ const TOP_LEVEL_KEYS: &[&str] = &[
     "mail",
     "blog",
     "passwords",
+    "http",
+    "metrics",
 ];
 
 /// Overrides from the command line; `None` leaves the value from file/environment.
@@ -295,6 +364,16 @@ impl Settings {
                 "passwords.hash_wait_ms can be at most 60000".into(),
             ));
         }
+        let h = &s.http;
+        if !(1..=3600).contains(&h.header_timeout_secs)
+            || !(1..=3600).contains(&h.body_idle_timeout_secs)
+            || !(1..=86_400).contains(&h.body_timeout_secs)
+        {
+            return Err(ConfigError(
+                "http.header_timeout_secs and http.body_idle_timeout_secs must be 1 to 3600 seconds, http.body_timeout_secs 1 to 86400"
+                    .into(),
+            ));
+        }
         s.client_ip_header
             .parse::<crate::http::client_ip::ForwardedHeader>()
             .map_err(ConfigError)?;
@@ -379,6 +458,20 @@ mod tests {
         .expect("text");
         assert_eq!(from_env.trusted_proxies, ["127.0.0.1", "::1", "10.0.0.0/8"]);
         assert!(Settings::default().trusted_proxies.is_empty());
+    }
+
+    #[test]
+    fn connection_cap_defaults_to_the_open_file_limit() {
+        let auto = HttpSettings::default().effective_max_connections();
+        assert!(auto >= 16, "{auto}");
+        if let Some(n) = open_file_limit() {
+            assert_eq!(auto, (n / 4 * 3).clamp(16, 1_000_000));
+        }
+        let set = HttpSettings {
+            max_connections: 5,
+            ..HttpSettings::default()
+        };
+        assert_eq!(set.effective_max_connections(), 5);
     }
 
     #[test]

@@ -4,10 +4,17 @@
 
 use std::future::Future;
 use std::net::SocketAddr;
-use std::time::Duration;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
 
 use anyhow::Context;
+use axum::extract::ConnectInfo;
+use hyper::Request;
+use hyper::body::Incoming;
+use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::net::TcpListener;
+use tokio::sync::Semaphore;
 
 use crate::config::{Secret, Settings};
 use crate::db::{Db, random_secret};
@@ -117,34 +124,145 @@ impl Application {
 
     /// Serves until `signal` resolves, then stops accepting, ends live streams and waits
     /// (up to [`DRAIN_TIMEOUT`]) for in-flight requests.
+    ///
+    /// Each connection is served by hyper's HTTP/1.1 connection with a header read time-out
+    /// (`http.header_timeout_secs`: a request head, the first or the next on a keep-alive
+    /// connection, must arrive within it, or the connection is closed), and holds one of
+    /// `http.max_connections` permits while open. With none left the loop stops accepting
+    /// (new connections wait in the kernel's queue) and logs a warning, at most once a
+    /// minute. Request bodies have their own time-outs (`http::limits`).
     pub async fn run_until(
         self,
         signal: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
         let router = http::router(self.state.clone());
-        let (fired_tx, mut fired_rx) = tokio::sync::watch::channel(false);
         let shutdown = self.shutdown;
-        let graceful = async move {
-            signal.await;
-            tracing::info!("shutting down: draining in-flight requests");
-            let _ = shutdown.send(true);
-            let _ = fired_tx.send(true);
-        };
-        let serve = axum::serve(
-            self.listener,
-            router.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(graceful);
-        let deadline = async move {
-            let _ = fired_rx.wait_for(|v| *v).await;
-            tokio::time::sleep(DRAIN_TIMEOUT).await;
-        };
-        tokio::select! {
-            r = serve => r?,
-            _ = deadline => tracing::warn!("drain timed out; closing remaining connections"),
+        let http_settings = &self.state.settings.http;
+        let max = http_settings.effective_max_connections();
+        let permits = Arc::new(Semaphore::new(max));
+        let mut builder = hyper::server::conn::http1::Builder::new();
+        builder
+            .timer(TokioTimer::new())
+            .header_read_timeout(Duration::from_secs(http_settings.header_timeout_secs))
+            .keep_alive(true);
+        tracing::debug!(max_connections = max, "connection cap");
+        let (close_tx, close_rx) = tokio::sync::watch::channel(false);
+        let mut cap_warning = CapWarning::default();
+        let mut signal = std::pin::pin!(signal);
+        loop {
+            let (stream, peer) = tokio::select! {
+                r = self.listener.accept() => match r {
+                    Ok(c) => c,
+                    Err(e) => {
+                        // Out of descriptors or memory: wait a little instead of spinning.
+                        // (A connection reset before accept is not worth a line.)
+                        if !matches!(
+                            e.kind(),
+                            std::io::ErrorKind::ConnectionAborted
+                                | std::io::ErrorKind::ConnectionReset
+                                | std::io::ErrorKind::ConnectionRefused
+                        ) {
+                            tracing::error!(error = %e, "accept failed");
+                            tokio::time::sleep(Duration::from_millis(200)).await;
+                        }
+                        continue;
+                    }
+                },
+                _ = signal.as_mut() => break,
+            };
+            // At the cap this connection waits for a place (and the ones after it wait in
+            // the kernel's accept queue), so the node never runs out of descriptors.
+            let permit = match permits.clone().try_acquire_owned() {
+                Ok(p) => p,
+                Err(_) => {
+                    self.state
+                        .metrics
+                        .connections_waited
+                        .fetch_add(1, Ordering::Relaxed);
+                    cap_warning.at_cap(max);
+                    tokio::select! {
+                        p = permits.clone().acquire_owned() => match p {
+                            Ok(p) => p,
+                            Err(_) => break,
+                        },
+                        _ = signal.as_mut() => break,
+                    }
+                }
+            };
+            let _ = stream.set_nodelay(true);
+            let router = router.clone();
+            let service = hyper::service::service_fn(move |mut req: Request<Incoming>| {
+                req.extensions_mut().insert(ConnectInfo(peer));
+                tower::ServiceExt::oneshot(router.clone(), req)
+            });
+            let conn = builder.serve_connection(TokioIo::new(stream), service);
+            let mut close = close_rx.clone();
+            let metrics_state = self.state.clone();
+            tokio::spawn(async move {
+                let _permit = permit;
+                metrics_state
+                    .metrics
+                    .connections_open
+                    .fetch_add(1, Ordering::Relaxed);
+                let mut conn = std::pin::pin!(conn);
+                let closing = tokio::select! {
+                    _ = conn.as_mut() => false,
+                    r = close.wait_for(|v| *v) => r.is_ok(),
+                };
+                if closing {
+                    // Finish the request in flight, then close.
+                    conn.as_mut().graceful_shutdown();
+                    let _ = conn.as_mut().await;
+                }
+                metrics_state
+                    .metrics
+                    .connections_open
+                    .fetch_sub(1, Ordering::Relaxed);
+            });
+        }
+        tracing::info!("shutting down: draining in-flight requests");
+        drop(self.listener);
+        let _ = shutdown.send(true);
+        let _ = close_tx.send(true);
+        // Every connection holds a permit: all of them back means every connection ended.
+        let all = u32::try_from(max).unwrap_or(u32::MAX);
+        if tokio::time::timeout(DRAIN_TIMEOUT, permits.acquire_many(all))
+            .await
+            .is_err()
+        {
+            tracing::warn!("drain timed out; closing remaining connections");
         }
         self.state.db.close().await;
         Ok(())
+    }
+}
+
+/// The warning when the connection cap is reached: the first time, then at most once a
+/// minute, with how many connections had to wait since the last line.
+#[derive(Default)]
+struct CapWarning {
+    last: Option<Instant>,
+    waited: u64,
+}
+
+impl CapWarning {
+    const EVERY: Duration = Duration::from_secs(60);
+
+    /// Counts a connection that waits; logs when due. Whether it logged.
+    fn at_cap(&mut self, max: usize) -> bool {
+        self.waited += 1;
+        let due = self.last.is_none_or(|t| t.elapsed() >= Self::EVERY);
+        if due {
+            tracing::warn!(
+                max_connections = max,
+                waiting = self.waited,
+                "connection limit reached: new connections wait until one closes \
+                 (http.max_connections; a proxy in front should limit connections per client)"
+            );
+            self.last = Some(Instant::now());
+            self.waited = 0;
+        }
+        due
     }
 }
 
@@ -167,5 +285,19 @@ pub async fn shutdown_signal() {
     tokio::select! {
         _ = ctrl_c => {},
         _ = term => {},
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_cap_warning_is_one_line_not_one_per_connection() {
+        let mut w = CapWarning::default();
+        assert!(w.at_cap(2));
+        assert!(!w.at_cap(2));
+        assert!(!w.at_cap(2));
+        assert_eq!(w.waited, 2, "counted for the next line");
     }
 }

@@ -394,15 +394,10 @@ pub fn valid_url(u: &str) -> bool {
 }
 
 /// A same-site path to return to (`/…`, not `//…`), or `None`.
+/// (The site's one rule, [`crate::http::redirect::local_target`]; no fragment, since one is
+/// added to it.)
 pub fn local_path(p: &str) -> Option<String> {
-    let p = p.trim();
-    (p.starts_with('/')
-        && !p.starts_with("//")
-        && !p.contains('\\')
-        && !p.contains('#')
-        && p.len() <= 500
-        && p.chars().all(|c| !c.is_control() && !c.is_whitespace()))
-    .then(|| p.to_string())
+    crate::http::redirect::local_target(p).filter(|p| !p.contains('#') && p.len() <= 500)
 }
 
 pub struct CommentView {

@@ -28,8 +28,15 @@ pub const MAX_UPLOAD_BYTES: usize = 5 * 1024 * 1024;
 pub const MAX_WIDTH: u32 = 1600;
 /// Widths of the narrower copies kept for post images.
 pub const VARIANT_WIDTHS: [u32; 2] = [480, 960];
-/// Larger source dimensions are refused before decoding (decompression bombs).
-const MAX_SOURCE_SIDE: u32 = 12_000;
+/// Wider or taller sources are refused before decoding (decompression bombs: a few KB of
+/// PNG can declare 12,000 × 12,000 pixels, half a gigabyte decoded).
+pub const MAX_SOURCE_SIDE: u32 = 10_000;
+/// Sources with more pixels than this (40 megapixels, more than any phone camera saves by
+/// default) are refused before decoding, too.
+pub const MAX_SOURCE_PIXELS: u64 = 40_000_000;
+/// What one decode may allocate: a 40-megapixel image at 4 bytes a pixel, with room for the
+/// decoder's own buffers.
+const MAX_DECODE_ALLOC: u64 = 192 * 1024 * 1024;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
@@ -59,6 +66,8 @@ pub enum MediaError {
     NotAnImage,
     #[error("the image could not be read")]
     Undecodable,
+    #[error("the image has too many pixels")]
+    TooManyPixels,
 }
 
 impl MediaError {
@@ -74,6 +83,10 @@ impl MediaError {
             }
             MediaError::Undecodable => (
                 "console-error-image-broken",
+                StatusCode::UNPROCESSABLE_ENTITY,
+            ),
+            MediaError::TooManyPixels => (
+                "console-error-image-dimensions",
                 StatusCode::UNPROCESSABLE_ENTITY,
             ),
         }
@@ -158,17 +171,31 @@ fn decode(bytes: &[u8]) -> Result<(Kind, DynamicImage), MediaError> {
         Kind::Png => ImageFormat::Png,
         Kind::Webp => ImageFormat::WebP,
     };
+    // The dimensions come from the header alone; only then is anything decoded.
+    let (w, h) = ImageReader::with_format(Cursor::new(bytes), format)
+        .into_dimensions()
+        .map_err(|_| MediaError::Undecodable)?;
+    if w > MAX_SOURCE_SIDE || h > MAX_SOURCE_SIDE || u64::from(w) * u64::from(h) > MAX_SOURCE_PIXELS
+    {
+        return Err(MediaError::TooManyPixels);
+    }
     let mut reader = ImageReader::with_format(Cursor::new(bytes), format);
     let mut limits = Limits::default();
     limits.max_image_width = Some(MAX_SOURCE_SIDE);
     limits.max_image_height = Some(MAX_SOURCE_SIDE);
-    limits.max_alloc = Some(256 * 1024 * 1024);
+    limits.max_alloc = Some(MAX_DECODE_ALLOC);
     reader.limits(limits);
-    let mut decoder = reader.into_decoder().map_err(|_| MediaError::Undecodable)?;
+    let mut decoder = reader.into_decoder().map_err(|e| match e {
+        image::ImageError::Limits(_) => MediaError::TooManyPixels,
+        _ => MediaError::Undecodable,
+    })?;
     let orientation = decoder
         .orientation()
         .unwrap_or(image::metadata::Orientation::NoTransforms);
-    let mut img = DynamicImage::from_decoder(decoder).map_err(|_| MediaError::Undecodable)?;
+    let mut img = DynamicImage::from_decoder(decoder).map_err(|e| match e {
+        image::ImageError::Limits(_) => MediaError::TooManyPixels,
+        _ => MediaError::Undecodable,
+    })?;
     img.apply_orientation(orientation);
     if img.width() > MAX_WIDTH {
         img = scale_to(&img, MAX_WIDTH);
@@ -218,20 +245,41 @@ fn encode(kind: Kind, img: &DynamicImage) -> Result<Processed, MediaError> {
     }
 }
 
-/// [`process`] on the blocking thread pool.
-pub async fn process_blocking(bytes: Vec<u8>) -> Result<Processed, MediaError> {
-    tokio::task::spawn_blocking(move || process(&bytes))
+/// Image decodes running at once in this process: one per core. Each may hold up to
+/// [`MAX_DECODE_ALLOC`] bytes, so this bounds the memory uploads can take together
+/// (further uploads wait their turn). Process-wide on purpose: it is sized to the machine,
+/// not configured, and the CLI's importer shares it with the server.
+fn decode_permits() -> &'static tokio::sync::Semaphore {
+    static PERMITS: std::sync::OnceLock<tokio::sync::Semaphore> = std::sync::OnceLock::new();
+    PERMITS.get_or_init(|| {
+        tokio::sync::Semaphore::new(std::thread::available_parallelism().map_or(2, |n| n.get()))
+    })
+}
+
+/// Runs `f` (a decode) on the blocking thread pool once a decode permit is free.
+async fn decode_blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, MediaError> + Send + 'static,
+) -> Result<T, MediaError> {
+    let _permit = decode_permits()
+        .acquire()
+        .await
+        .map_err(|_| MediaError::Undecodable)?;
+    tokio::task::spawn_blocking(f)
         .await
         .unwrap_or(Err(MediaError::Undecodable))
 }
 
-/// [`process_with_variants`] on the blocking thread pool.
+/// [`process`] on the blocking thread pool, at most one decode per core at once.
+pub async fn process_blocking(bytes: Vec<u8>) -> Result<Processed, MediaError> {
+    decode_blocking(move || process(&bytes)).await
+}
+
+/// [`process_with_variants`] on the blocking thread pool, at most one decode per core at
+/// once.
 pub async fn process_with_variants_blocking(
     bytes: Vec<u8>,
 ) -> Result<(Processed, Vec<Processed>), MediaError> {
-    tokio::task::spawn_blocking(move || process_with_variants(&bytes))
-        .await
-        .unwrap_or(Err(MediaError::Undecodable))
+    decode_blocking(move || process_with_variants(&bytes)).await
 }
 
 /// Stores a processed image inside `tx`; returns its public path (`/media/<id>.<ext>`).
@@ -401,5 +449,47 @@ mod tests {
         let mut broken = png(4, 4);
         broken.truncate(20);
         assert!(matches!(process(&broken), Err(MediaError::Undecodable)));
+    }
+
+    /// A PNG header declaring `w` × `h` pixels, followed by no pixel data worth the name.
+    fn declared_png(w: u32, h: u32) -> Vec<u8> {
+        let mut out = png(1, 1);
+        // IHDR's width and height sit right after the signature, length and type; its CRC
+        // follows the 13 bytes of data.
+        out[16..20].copy_from_slice(&w.to_be_bytes());
+        out[20..24].copy_from_slice(&h.to_be_bytes());
+        let mut crc = flate2::Crc::new();
+        crc.update(&out[12..29]);
+        out[29..33].copy_from_slice(&crc.sum().to_be_bytes());
+        out
+    }
+
+    #[test]
+    fn too_many_pixels_are_refused_from_the_header() {
+        for (w, h) in [(12_000, 12_000), (10_001, 10), (10, 10_001), (8_000, 6_000)] {
+            let bomb = declared_png(w, h);
+            assert!(bomb.len() < 200);
+            assert_eq!(
+                process(&bomb).err(),
+                Some(MediaError::TooManyPixels),
+                "{w}x{h}"
+            );
+            assert_eq!(
+                process_with_variants(&bomb).err(),
+                Some(MediaError::TooManyPixels)
+            );
+        }
+        // Within the limits the header is believed and decoding fails on the missing data.
+        assert_eq!(
+            process(&declared_png(3_000, 3_000)).err(),
+            Some(MediaError::Undecodable)
+        );
+        assert_eq!(
+            MediaError::TooManyPixels.refusal(),
+            (
+                "console-error-image-dimensions",
+                StatusCode::UNPROCESSABLE_ENTITY
+            )
+        );
     }
 }

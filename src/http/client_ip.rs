@@ -58,6 +58,18 @@ pub fn client_ip(parts: &Parts, proxies: &Proxies) -> ClientIp {
     ClientIp(peer.map(|p| proxies.resolve(p, &parts.headers)))
 }
 
+/// The connection's own peer address, never a forwarded one: for decisions no proxy header
+/// may influence (who may read `/metrics`). `None` without `ConnectInfo` (unit tests).
+pub fn peer(parts: &Parts) -> Option<IpAddr> {
+    parts
+        .extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| match c.0.ip() {
+            IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(IpAddr::V6(v6), IpAddr::V4),
+            ip => ip,
+        })
+}
+
 /// The request's `User-Agent` (at most 300 characters), for sessions and the audit log.
 pub fn user_agent(headers: &HeaderMap) -> Option<String> {
     headers

@@ -25,6 +25,12 @@ pub struct Metrics {
     pub checkouts_limited_address: AtomicU64,
     /// Donate-form checkouts refused by the per-campaign limit.
     pub checkouts_limited_campaign: AtomicU64,
+    /// Connections open now (src/server.rs).
+    pub connections_open: AtomicI64,
+    /// Connections that had to wait because `http.max_connections` were open.
+    pub connections_waited: AtomicU64,
+    /// Request bodies that timed out (answered 408).
+    pub body_timeouts: AtomicU64,
 }
 
 impl Metrics {
@@ -119,9 +125,24 @@ impl Metrics {
                 "Campaign pages rendered.",
                 g(&self.page_cache_misses),
             ),
+            (
+                "shelfraiser_connections_waited_total",
+                "Connections that waited because http.max_connections were open.",
+                g(&self.connections_waited),
+            ),
+            (
+                "shelfraiser_request_body_timeouts_total",
+                "Request bodies that stalled or took too long (answered 408).",
+                g(&self.body_timeouts),
+            ),
         ] {
             let _ = writeln!(s, "# HELP {name} {help}\n# TYPE {name} counter\n{name} {v}");
         }
+        let _ = writeln!(
+            s,
+            "# HELP shelfraiser_connections_open HTTP connections open now.\n# TYPE shelfraiser_connections_open gauge\nshelfraiser_connections_open {}",
+            self.connections_open.load(Ordering::Relaxed)
+        );
         let _ = writeln!(
             s,
             "# HELP shelfraiser_checkouts_rate_limited_total Donate-form checkouts refused by a rate limit.\n# TYPE shelfraiser_checkouts_rate_limited_total counter"

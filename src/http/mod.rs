@@ -6,8 +6,10 @@ pub mod authz;
 pub mod client_ip;
 pub mod csrf;
 pub mod error;
+pub mod limits;
 pub mod metrics;
 pub mod page_cache;
+pub mod redirect;
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -119,6 +121,10 @@ pub fn router(state: AppState) -> Router {
             state.clone(),
             authz::enforce,
         ))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            limits::body_timeouts,
+        ))
         .layer(middleware::from_fn_with_state(state.clone(), render_errors))
         .layer(
             CompressionLayer::new()
@@ -144,7 +150,13 @@ async fn readyz(State(s): State<AppState>) -> Response {
     }
 }
 
-async fn metrics_text(State(s): State<AppState>) -> Response {
+/// `/metrics`, for whoever may read it ([`metrics_allowed`]); a plain 404 for others, so
+/// its existence is not revealed.
+async fn metrics_text(State(s): State<AppState>, req: Request) -> Response {
+    let (parts, _) = req.into_parts();
+    if !metrics_allowed(&s.settings.metrics, &parts) {
+        return AppError::NotFound.into_response();
+    }
     (
         [(
             header::CONTENT_TYPE,
@@ -153,6 +165,32 @@ async fn metrics_text(State(s): State<AppState>) -> Response {
         s.metrics.render(),
     )
         .into_response()
+}
+
+/// Who may read `/metrics`: everyone with `metrics.public`; otherwise a request with the
+/// configured bearer token, or one whose connection comes from a loopback address and that
+/// carries no forwarding header (a proxy on the same host relays public requests from a
+/// loopback address, but adds such a header). Forwarded addresses are never believed here.
+fn metrics_allowed(m: &crate::config::MetricsSettings, parts: &Parts) -> bool {
+    if m.public {
+        return true;
+    }
+    if m.token.is_set()
+        && let Some(given) = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+    {
+        use sha2::Digest;
+        // Compare digests, so the time taken says nothing about the token.
+        return sha2::Sha256::digest(given.trim().as_bytes())
+            == sha2::Sha256::digest(m.token.0.as_bytes());
+    }
+    let forwarded = ["forwarded", "x-forwarded-for", "x-real-ip"]
+        .iter()
+        .any(|h| parts.headers.contains_key(*h));
+    !forwarded && client_ip::peer(parts).is_some_and(|ip| ip.is_loopback())
 }
 
 #[derive(serde::Deserialize)]
@@ -168,7 +206,8 @@ async fn switch_lang(
     let code = I18n::new(&code).lang;
     let next = q
         .next
-        .filter(|n| n.starts_with('/') && !n.starts_with("//") && !n.contains('\\'))
+        .as_deref()
+        .and_then(redirect::local_target)
         .unwrap_or_else(|| "/".into());
     let mut res = (StatusCode::SEE_OTHER, [(header::LOCATION, next)]).into_response();
     if let Ok(v) = HeaderValue::from_str(&format!(
@@ -295,6 +334,7 @@ async fn render_errors(State(s): State<AppState>, req: Request, next: Next) -> R
         StatusCode::FORBIDDEN => i18n.t("error-forbidden"),
         StatusCode::TOO_MANY_REQUESTS => i18n.t("error-rate-limited"),
         StatusCode::PAYLOAD_TOO_LARGE => i18n.t("error-too-large"),
+        StatusCode::REQUEST_TIMEOUT => i18n.t("error-request-timeout"),
         s if s.is_client_error() => i18n.t("error-bad-request"),
         _ => i18n.t("error-internal"),
     });
@@ -322,5 +362,66 @@ async fn render_errors(State(s): State<AppState>, req: Request, next: Next) -> R
     match askama::Template::render(&page) {
         Ok(html) => (status, Html(html)).into_response(),
         Err(_) => (status, Body::from("error")).into_response(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::{MetricsSettings, Secret};
+    use axum::extract::ConnectInfo;
+
+    fn parts(peer: &str, headers: &[(&str, &str)]) -> Parts {
+        let mut req = http::Request::builder().uri("/metrics");
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        let (mut parts, _) = req.body(()).expect("request").into_parts();
+        let peer: std::net::SocketAddr = peer.parse().expect("peer");
+        parts.extensions.insert(ConnectInfo(peer));
+        parts
+    }
+
+    #[test]
+    fn metrics_are_for_loopback_and_the_token_only() {
+        let closed = MetricsSettings::default();
+        assert!(metrics_allowed(&closed, &parts("127.0.0.1:5000", &[])));
+        assert!(metrics_allowed(&closed, &parts("[::1]:5000", &[])));
+        assert!(metrics_allowed(
+            &closed,
+            &parts("[::ffff:127.0.0.1]:5000", &[])
+        ));
+        assert!(!metrics_allowed(&closed, &parts("192.0.2.1:5000", &[])));
+        // Forwarded addresses are never believed, and a relayed request is not local.
+        assert!(!metrics_allowed(
+            &closed,
+            &parts("192.0.2.1:5000", &[("x-forwarded-for", "127.0.0.1")])
+        ));
+        assert!(!metrics_allowed(
+            &closed,
+            &parts("127.0.0.1:5000", &[("x-real-ip", "192.0.2.1")])
+        ));
+        let token = MetricsSettings {
+            public: false,
+            token: Secret("s3cret".into()),
+        };
+        let bearer = |t: &'static str| [("authorization", t)];
+        assert!(metrics_allowed(
+            &token,
+            &parts("192.0.2.1:5000", &bearer("Bearer s3cret"))
+        ));
+        assert!(!metrics_allowed(
+            &token,
+            &parts("192.0.2.1:5000", &bearer("Bearer s3cre"))
+        ));
+        assert!(!metrics_allowed(
+            &closed,
+            &parts("192.0.2.1:5000", &bearer("Bearer "))
+        ));
+        let public = MetricsSettings {
+            public: true,
+            token: Secret::default(),
+        };
+        assert!(metrics_allowed(&public, &parts("192.0.2.1:5000", &[])));
     }
 }

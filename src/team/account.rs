@@ -48,8 +48,7 @@ pub fn private_page(status: StatusCode, html: String) -> Response {
 
 /// A same-site path to go on to after a form (`/…`, never `//host` or a backslash trick).
 pub fn safe_next(next: Option<&str>, default: &str) -> String {
-    next.filter(|n| super::signin::is_local_path(n))
-        .map(str::to_string)
+    next.and_then(crate::http::redirect::local_target)
         .unwrap_or_else(|| default.to_string())
 }
 

@@ -128,23 +128,13 @@ impl FieldErrors {
 /// A same-site path to go to after signing in: starts with one `/`, printable ASCII only
 /// (so it is a valid `Location`); anything else becomes [`DEFAULT_NEXT`].
 pub fn safe_next(next: &str) -> String {
-    if is_local_path(next) {
-        next.to_string()
-    } else {
-        DEFAULT_NEXT.to_string()
-    }
+    crate::http::redirect::local_target(next).unwrap_or_else(|| DEFAULT_NEXT.to_string())
 }
 
-/// Whether `next` is a path on this site that is safe to redirect to: it starts with one
-/// `/` (not `//` or `/\`, which browsers read as another host), has no backslash, at most
-/// 2,000 bytes, and only printable ASCII (so it is always a valid `Location` header).
+/// Whether `next` is a path on this site that is safe to redirect to (the site's one rule,
+/// [`crate::http::redirect::local_target`]).
 pub fn is_local_path(next: &str) -> bool {
-    next.starts_with('/')
-        && !next.starts_with("//")
-        && !next.starts_with("/\\")
-        && !next.contains('\\')
-        && next.len() <= 2000
-        && next.bytes().all(|b| (0x21..0x7f).contains(&b))
+    crate::http::redirect::local_target(next).is_some()
 }
 
 fn page_response(status: StatusCode, html: String) -> Response {

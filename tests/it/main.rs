@@ -26,6 +26,7 @@ mod passkeys;
 mod security_account;
 mod security_auth;
 mod sec_money;
+mod security_infra;
 mod team_2fa;
 mod team_signin;
 mod tokens;
