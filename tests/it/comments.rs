@@ -286,7 +286,7 @@ async fn comments_held_approved_returning_threaded_and_escaped() {
         .await;
         assert_eq!(audited.as_deref(), Some("pending → approved"));
 
-        // Returning, with the address confirmed (tests/it/sec_money.rs follows the mailed
+        // Returning, with the address confirmed (tests/it/security_money.rs follows the mailed
         // link; here it is marked directly): straight through, back to the post at the comment.
         confirm_address(&app.db, "ada@example.net").await;
         let res = guest(&app, &post, "Ada", "Second, see https://example.org/x").await;
