@@ -5,9 +5,132 @@
 //! post, control characters (NUL) in the search and in paths, and a WordPress export
 //! nested 300,000 elements deep (an error naming the line, not a crash).
 
+use std::time::{Duration, Instant};
+
+use shelfraiser::email::Email;
 use shelfraiser::import::wordpress::{self, Options};
+use shelfraiser::team::audit::Actor;
+use shelfraiser::team::{Role, repo as team_repo, session};
 
 use crate::harness::*;
+
+/// A generous bound for one request: before the nesting guard, the preview of the smaller
+/// attack input below took minutes in a test build.
+const QUICK: Duration = Duration::from_secs(20);
+
+async fn editor(app: &TestApp) -> (String, String) {
+    let m = team_repo::create(
+        &app.db,
+        &team_repo::NewMember {
+            email: Email::parse("deep@example.org").expect("email"),
+            display_name: "Deep editor".into(),
+            time_zone: "Europe/Copenhagen".into(),
+            languages: "en".into(),
+            status: "active",
+        },
+    )
+    .await
+    .expect("member");
+    team_repo::add_grant(&app.db, &m.id, Role::Editor, None)
+        .await
+        .expect("grant");
+    let token = session::create(&app.db, &m.id, false, None, None)
+        .await
+        .expect("session");
+    (m.id, token)
+}
+
+/// The post editor's form is multipart (it carries an image upload).
+async fn post_editor(app: &TestApp, token: &str, fields: &[(&str, &str)]) -> reqwest::Response {
+    let boundary = format!("----limits-{}", uuid::Uuid::new_v4().simple());
+    let mut body = Vec::new();
+    for (k, v) in fields {
+        body.extend_from_slice(
+            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n")
+                .as_bytes(),
+        );
+    }
+    body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+    app.client
+        .post(app.url("/admin/posts/new"))
+        .header("cookie", format!("sr_session={token}"))
+        .header(
+            "content-type",
+            format!("multipart/form-data; boundary={boundary}"),
+        )
+        .body(body)
+        .send()
+        .await
+        .expect("POST")
+}
+
+fn post_fields<'a>(body: &'a str, csrf: &'a str, action: &'a str) -> Vec<(&'a str, &'a str)> {
+    vec![
+        ("kind", "article"),
+        ("title", "Deep"),
+        ("body", body),
+        ("status", "published"),
+        ("campaign", ""),
+        ("csrf", csrf),
+        ("action", action),
+    ]
+}
+
+#[tokio::test]
+async fn deep_nesting_previews_quickly_and_is_refused_when_saved() {
+    each_backend(|tdb| async move {
+        let app = TestApp::start(settings(&tdb)).await;
+        let (id, token) = editor(&app).await;
+        let csrf = bound_csrf(&app, "/admin/posts/new", &token).await;
+        for marker in ["> ", "- "] {
+            let body = format!("{}deep", marker.repeat(30_000));
+            let started = Instant::now();
+            let res = post_editor(&app, &token, &post_fields(&body, &csrf, "preview")).await;
+            assert_eq!(res.status().as_u16(), 200, "{marker:?}");
+            let html = res.text().await.expect("body");
+            assert!(
+                started.elapsed() < QUICK,
+                "{marker:?}: {:?}",
+                started.elapsed()
+            );
+            let opened = html.matches("<blockquote>").count() + html.matches("<li>").count();
+            assert!(opened <= 40, "{marker:?}: {opened} containers");
+            assert!(html.contains("Line 1 nests quotes or lists"), "{marker:?}");
+            // Saving is refused with the field marked; nothing is stored.
+            let res = post_editor(&app, &token, &post_fields(&body, &csrf, "save")).await;
+            assert_eq!(res.status().as_u16(), 422, "{marker:?}");
+            let html = res.text().await.expect("body");
+            assert!(html.contains("id=\"body-err\""), "{marker:?}");
+            assert!(html.contains("more than 32 levels"), "{marker:?}");
+            assert_eq!(count(&app.db, "posts").await, 0);
+        }
+        // The API refuses it with a structured error naming the field.
+        let (_, api_token) = shelfraiser::team::tokens::create(&app.db, &id, "t", &Actor::cli())
+            .await
+            .expect("token");
+        let res = app
+            .client
+            .post(app.url("/api/v1/posts"))
+            .header("authorization", format!("Bearer {api_token}"))
+            .json(&serde_json::json!({
+                "kind": "article", "title": "Deep", "body": "> ".repeat(60_000)
+            }))
+            .send()
+            .await
+            .expect("POST");
+        assert_eq!(res.status().as_u16(), 422);
+        let v: serde_json::Value = res.json().await.expect("json");
+        assert_eq!(v["error"]["code"], "invalid");
+        assert!(
+            v["fields"]["body"]
+                .as_str()
+                .is_some_and(|m| m.contains("more than 32 levels")),
+            "{v}"
+        );
+        assert_eq!(count(&app.db, "posts").await, 0);
+    })
+    .await;
+}
 
 #[tokio::test]
 async fn a_deeply_nested_export_is_an_error_not_a_crash() {
