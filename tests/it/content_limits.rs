@@ -12,6 +12,7 @@ use shelfraiser::import::wordpress::{self, Options};
 use shelfraiser::team::audit::Actor;
 use shelfraiser::team::{Role, repo as team_repo, session};
 
+use crate::blog_read::{article, day, insert, term};
 use crate::harness::*;
 
 /// A generous bound for one request: before the nesting guard, the preview of the smaller
@@ -128,6 +129,74 @@ async fn deep_nesting_previews_quickly_and_is_refused_when_saved() {
             "{v}"
         );
         assert_eq!(count(&app.db, "posts").await, 0);
+    })
+    .await;
+}
+
+/// The node's page-cache hits so far (its `/metrics`).
+async fn hits(app: &TestApp) -> u64 {
+    let text = app.text("/metrics").await;
+    text.lines()
+        .find_map(|l| l.strip_prefix("shelfraiser_page_cache_hits_total "))
+        .and_then(|v| v.trim().parse().ok())
+        .expect("page cache hits in /metrics")
+}
+
+#[tokio::test]
+async fn feeds_are_kept_until_the_blog_changes() {
+    each_backend(|tdb| async move {
+        let db = &tdb.db;
+        let news = term(db, "category", "news", "News").await;
+        let post = insert(db, article("roof", "Roof fund", "Tiles.", day(2024, 3, 7))).await;
+        crate::blog_read::tag_post(db, &post, &news).await;
+        let app = TestApp::start(settings(&tdb)).await;
+        for path in [
+            "/feed.atom",
+            "/feed.xml",
+            "/feed.json",
+            "/category/news/feed.atom",
+        ] {
+            let first = app.get(path).await;
+            assert_eq!(first.status().as_u16(), 200, "{path}");
+            let ct = first.headers()["content-type"]
+                .to_str()
+                .expect("ct")
+                .to_string();
+            assert!(!ct.starts_with("text/html"), "{path}: {ct}");
+            assert_eq!(first.headers()["cache-control"], "public, max-age=300");
+            let first = first.text().await.expect("body");
+            assert!(first.contains("Roof fund"), "{path}");
+            let before = hits(&app).await;
+            let again = app.get(path).await;
+            assert_eq!(again.headers()["content-type"].to_str().expect("ct"), ct);
+            assert_eq!(again.text().await.expect("body"), first, "{path}");
+            assert_eq!(
+                hits(&app).await,
+                before + 1,
+                "{path} is served from the cache"
+            );
+        }
+        // Each format and language is kept apart.
+        let da = app
+            .client
+            .get(app.url("/feed.atom"))
+            .header("accept-language", "da")
+            .send()
+            .await
+            .expect("GET");
+        assert!(da.text().await.expect("b").contains("xml:lang=\"da\""));
+        assert!(app.text("/feed.atom").await.contains("xml:lang=\"en\""));
+        // A new post shows at once.
+        insert(db, article("bells", "Bell tower", "Ring.", day(2024, 3, 8))).await;
+        let before = hits(&app).await;
+        let now = app.text("/feed.atom").await;
+        assert!(now.contains("Bell tower") && now.contains("Roof fund"));
+        assert_eq!(hits(&app).await, before, "rendered again after the change");
+        // Unknown terms are still 404, and not kept.
+        assert_eq!(
+            app.get("/tag/nothing/feed.atom").await.status().as_u16(),
+            404
+        );
     })
     .await;
 }
