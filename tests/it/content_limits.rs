@@ -202,6 +202,43 @@ async fn feeds_are_kept_until_the_blog_changes() {
 }
 
 #[tokio::test]
+async fn control_characters_in_queries_and_paths_are_no_server_error() {
+    each_backend(|tdb| async move {
+        let db = &tdb.db;
+        insert(
+            db,
+            article("roof", "Roof fund", "Tiles for the roof.", day(2024, 3, 7)),
+        )
+        .await;
+        seed_campaign(db, "village").await;
+        let app = TestApp::start(settings(&tdb)).await;
+        for q in ["%00", "roof%00", "%00roof", "%01%1F%7F", "ro%00of%0A"] {
+            let res = app.get(&format!("/search?q={q}")).await;
+            assert_eq!(res.status().as_u16(), 200, "search {q}");
+        }
+        let html = app.text("/search?q=roof%00").await;
+        assert!(
+            html.contains("Roof fund"),
+            "the NUL is a space: the word still matches"
+        );
+        for path in [
+            "/tag/%00/",
+            "/category/a%00b/",
+            "/tag/%00/feed.atom",
+            "/campaigns/%00",
+            "/campaigns/%00/feed.json",
+            "/%00/",
+            "/2024/03/07/%00/",
+            "/author/%00/",
+        ] {
+            let st = app.get(path).await.status().as_u16();
+            assert!(st < 500, "{path}: {st}");
+        }
+    })
+    .await;
+}
+
+#[tokio::test]
 async fn a_deeply_nested_export_is_an_error_not_a_crash() {
     each_backend(|tdb| async move {
         let n = 300_000;
