@@ -266,6 +266,7 @@ fn every_corpus_is_replayed() {
         "email",
         "http_signature",
         "markdown",
+        "markdown_nesting",
         // Binary `arbitrary` input: covered by the property tests in `money` instead.
         "money_convert",
         "money_parse",
