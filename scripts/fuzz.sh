@@ -13,6 +13,10 @@
 #   FUZZ_JOBS        cargo build jobs (default: cargo's own)
 #   FUZZ_CODEGEN_UNITS  rustc codegen units (cargo-fuzz's default is 1: slower build, faster runs)
 #   FUZZ_MAX_LEN     libFuzzer -max_len (default 4096 bytes)
+#   FUZZ_TIMEOUT     libFuzzer -timeout: seconds one input may take (default 2); a slower
+#                    input is a finding, like a crash (markdown_nesting builds texts up to
+#                    256 KiB from its bytes, so quadratic parsing shows up here)
+#   FUZZ_RSS_MB      libFuzzer -rss_limit_mb (default 2048)
 #   FUZZ_KEEP=1      keep the temporary corpora (new inputs found) for a look
 #
 # The toolchain is the pinned stable one (rust-toolchain.toml): RUSTC_BOOTSTRAP=1 lets the -Z
@@ -37,6 +41,8 @@ SECS=${1:-20}
 }
 SANITIZER=${FUZZ_SANITIZER:-address}
 MAX_LEN=${FUZZ_MAX_LEN:-4096}
+TIMEOUT=${FUZZ_TIMEOUT:-2}
+RSS_MB=${FUZZ_RSS_MB:-2048}
 CARGO_FUZZ_VERSION=0.13.2
 
 export RUSTC_BOOTSTRAP=1
@@ -118,8 +124,8 @@ for t in "${targets[@]}"; do
     "$bin" "$corpus" "${dict[@]}" \
         -max_total_time="$SECS" \
         -max_len="$MAX_LEN" \
-        -timeout=10 \
-        -rss_limit_mb=2048 \
+        -timeout="$TIMEOUT" \
+        -rss_limit_mb="$RSS_MB" \
         -print_final_stats=1 \
         -artifact_prefix="$ROOT/fuzz/artifacts/$t/" \
         >"$log" 2>&1

@@ -18,6 +18,7 @@ pub mod jobs;
 pub mod live;
 pub mod mail;
 pub mod rates;
+pub mod render;
 pub mod server;
 pub mod team;
 

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: AGPL-3.0-or-later
-//! Rendered public blog pages (the blog home, archives, posts and pages), kept per (path,
-//! page number, language) while the blog's version in the database is unchanged, and for
+//! Rendered public blog pages (the blog home, archives, posts and pages) and feeds (Atom,
+//! RSS, JSON Feed: `feeds.rs`), kept per (path, page number, language) while the blog's version in the database is unchanged, and for
 //! at most [`MAX_AGE`].
 //!
 //! * **The version** is one row, `blog_version`, bumped by database triggers
@@ -31,7 +31,7 @@ use std::time::{Duration, Instant};
 
 use axum::body::Bytes;
 use axum::response::Response;
-use http::HeaderMap;
+use http::{HeaderMap, HeaderValue, header};
 
 use crate::db::{Db, DbResult};
 use crate::http::assets::Encoding;
@@ -89,6 +89,8 @@ pub struct Key {
 /// One rendered page and its encodings.
 pub struct Entry {
     built: Instant,
+    /// `None` for an HTML page; a feed's media type and `Cache-Control` otherwise.
+    doc: Option<(&'static str, &'static str)>,
     identity: Bytes,
     gzip: OnceLock<Bytes>,
     br: OnceLock<Bytes>,
@@ -96,9 +98,14 @@ pub struct Entry {
 
 impl Entry {
     pub fn new(html: String) -> Entry {
+        Entry::typed(html, None)
+    }
+
+    fn typed(body: String, doc: Option<(&'static str, &'static str)>) -> Entry {
         Entry {
             built: Instant::now(),
-            identity: Bytes::from(html),
+            doc,
+            identity: Bytes::from(body),
             gzip: OnceLock::new(),
             br: OnceLock::new(),
         }
@@ -115,7 +122,20 @@ impl Entry {
             Encoding::Gzip => self.gzip.get_or_init(|| gzip(&self.identity)).clone(),
             Encoding::Identity => self.identity.clone(),
         };
-        crate::http::page_cache::html_response(enc, body)
+        let mut res = crate::http::page_cache::html_response(enc, body);
+        if let Some((content_type, cache_control)) = self.doc {
+            let h = res.headers_mut();
+            h.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+            h.insert(
+                header::CACHE_CONTROL,
+                HeaderValue::from_static(cache_control),
+            );
+            h.insert(
+                header::VARY,
+                HeaderValue::from_static("Accept-Encoding, Accept-Language"),
+            );
+        }
+        res
     }
 }
 
@@ -141,6 +161,12 @@ fn brotli(data: &[u8]) -> Bytes {
 /// What rendering a request gave: a page to keep, or a response to send as it is.
 pub enum Rendered {
     Page(String),
+    /// A document other than HTML (a feed): its body, media type and `Cache-Control`.
+    Doc {
+        body: String,
+        content_type: &'static str,
+        cache_control: &'static str,
+    },
     Other(Response),
 }
 
@@ -258,6 +284,15 @@ impl BlogCache {
                 self.put(key.clone(), v, e.clone());
                 Ok(e.response(headers))
             }
+            Ok(Rendered::Doc {
+                body,
+                content_type,
+                cache_control,
+            }) => {
+                let e = Arc::new(Entry::typed(body, Some((content_type, cache_control))));
+                self.put(key.clone(), v, e.clone());
+                Ok(e.response(headers))
+            }
             Ok(Rendered::Other(r)) => Ok(r),
             Err(e) => Err(e),
         };
@@ -270,7 +305,6 @@ impl BlogCache {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use http::{HeaderValue, header};
 
     fn key(p: &str) -> Key {
         Key {

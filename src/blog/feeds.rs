@@ -1,13 +1,18 @@
 //! Feeds: Atom, RSS 2.0 and JSON Feed 1.1 for the site, each tag and category, and each
 //! campaign's updates. Absolute URLs from the base URL; content is the sanitised HTML.
+//!
+//! Feeds are kept in the blog's page cache ([`super::cache`]) per (path, language), so each
+//! is rendered once per blog version (and at most every [`super::cache::MAX_AGE`]), on the
+//! blocking pool ([`crate::render`]).
 
 use axum::Router;
-use axum::extract::{Path, State};
-use axum::response::{IntoResponse, Response};
+use axum::extract::{OriginalUri, Path, State};
+use axum::response::Response;
 use axum::routing::get;
 use chrono::Utc;
-use http::{HeaderValue, header};
+use http::HeaderMap;
 
+use super::cache::{Key, Rendered};
 use super::pages::{base, body_html, display_title, summary};
 use super::repo::{self, Filter, Post};
 use crate::campaigns::CampaignState;
@@ -53,17 +58,17 @@ macro_rules! feed_routes {
         $(
             let fmt: Format = $fmt;
             r = r
-                .route(&format!("/{}", fmt.file()), get(move |State(s): State<AppState>, Lang(tr): Lang| async move {
-                    feed(s, tr, Scope::Site, fmt).await
+                .route(&format!("/{}", fmt.file()), get(move |State(s): State<AppState>, Lang(tr): Lang, OriginalUri(uri): OriginalUri, headers: HeaderMap| async move {
+                    feed(s, tr, &uri, &headers, Scope::Site, fmt).await
                 }))
-                .route(&format!("/tag/{{p1}}/{}", fmt.file()), get(move |State(s): State<AppState>, Lang(tr): Lang, Path(slug): Path<String>| async move {
-                    feed(s, tr, Scope::Term("tag", slug), fmt).await
+                .route(&format!("/tag/{{p1}}/{}", fmt.file()), get(move |State(s): State<AppState>, Lang(tr): Lang, OriginalUri(uri): OriginalUri, headers: HeaderMap, Path(slug): Path<String>| async move {
+                    feed(s, tr, &uri, &headers, Scope::Term("tag", slug), fmt).await
                 }))
-                .route(&format!("/category/{{p1}}/{}", fmt.file()), get(move |State(s): State<AppState>, Lang(tr): Lang, Path(slug): Path<String>| async move {
-                    feed(s, tr, Scope::Term("category", slug), fmt).await
+                .route(&format!("/category/{{p1}}/{}", fmt.file()), get(move |State(s): State<AppState>, Lang(tr): Lang, OriginalUri(uri): OriginalUri, headers: HeaderMap, Path(slug): Path<String>| async move {
+                    feed(s, tr, &uri, &headers, Scope::Term("category", slug), fmt).await
                 }))
-                .route(&format!("/campaigns/{{slug}}/{}", fmt.file()), get(move |State(s): State<AppState>, Lang(tr): Lang, Path(slug): Path<String>| async move {
-                    feed(s, tr, Scope::Campaign(slug), fmt).await
+                .route(&format!("/campaigns/{{slug}}/{}", fmt.file()), get(move |State(s): State<AppState>, Lang(tr): Lang, OriginalUri(uri): OriginalUri, headers: HeaderMap, Path(slug): Path<String>| async move {
+                    feed(s, tr, &uri, &headers, Scope::Campaign(slug), fmt).await
                 }));
         )*
         r
@@ -126,7 +131,29 @@ fn escape(s: &str) -> String {
         .replace('"', "&quot;")
 }
 
-async fn feed(s: AppState, tr: I18n, scope: Scope, fmt: Format) -> Result<Response, AppError> {
+/// Serves a feed from the blog's cache, or renders it.
+async fn feed(
+    s: AppState,
+    tr: I18n,
+    uri: &http::Uri,
+    headers: &HeaderMap,
+    scope: Scope,
+    fmt: Format,
+) -> Result<Response, AppError> {
+    let key = Key {
+        path: uri.path().to_string(),
+        page: 0,
+        lang: tr.lang,
+    };
+    s.pages
+        .blog
+        .serve(&s, key, headers, || {
+            render(s.clone(), tr.clone(), scope, fmt)
+        })
+        .await
+}
+
+async fn render(s: AppState, tr: I18n, scope: Scope, fmt: Format) -> Result<Rendered, AppError> {
     let site = tr.t("site-name");
     let (title, home, prefix, filter) = match scope {
         Scope::Site => (
@@ -166,33 +193,28 @@ async fn feed(s: AppState, tr: I18n, scope: Scope, fmt: Format) -> Result<Respon
         }
     };
     let posts = repo::list(&s.db, &filter, FEED_ITEMS, 0).await?;
-    let doc = FeedDoc {
-        title,
-        description: tr.t("blog-description"),
-        home_url: format!("{}{home}", base(&s)),
-        feed_url: format!("{}{prefix}/{}", base(&s), fmt.file()),
-        lang: tr.lang,
-        items: posts.iter().map(|p| item(&s, &tr, p)).collect(),
-    };
-    let body = match fmt {
-        Format::Atom => atom(&doc)?,
-        Format::Rss => rss(&doc)?,
-        Format::Json => json_feed(&doc).to_string(),
-    };
-    Ok((
-        [
-            (
-                header::CONTENT_TYPE,
-                HeaderValue::from_static(fmt.content_type()),
-            ),
-            (
-                header::CACHE_CONTROL,
-                HeaderValue::from_static("public, max-age=300"),
-            ),
-        ],
+    // Markdown of up to twenty bodies, then the document: on the blocking pool.
+    let body = crate::render::off_workers(move || {
+        let doc = FeedDoc {
+            title,
+            description: tr.t("blog-description"),
+            home_url: format!("{}{home}", base(&s)),
+            feed_url: format!("{}{prefix}/{}", base(&s), fmt.file()),
+            lang: tr.lang,
+            items: posts.iter().map(|p| item(&s, &tr, p)).collect(),
+        };
+        match fmt {
+            Format::Atom => atom(&doc),
+            Format::Rss => rss(&doc),
+            Format::Json => Ok(json_feed(&doc).to_string()),
+        }
+    })
+    .await??;
+    Ok(Rendered::Doc {
         body,
-    )
-        .into_response())
+        content_type: fmt.content_type(),
+        cache_control: "public, max-age=300",
+    })
 }
 
 pub fn atom(doc: &FeedDoc) -> Result<String, AppError> {

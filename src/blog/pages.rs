@@ -367,8 +367,15 @@ async fn search(
     Lang(tr): Lang,
     Query(q): Query<ListQuery>,
 ) -> Result<Response, AppError> {
-    let query: String = q.q.clone().unwrap_or_default().chars().take(200).collect();
-    let query = query.trim().to_string();
+    // Control characters (NUL, which PostgreSQL refuses in text, among them) are spaces.
+    let query: String =
+        q.q.as_deref()
+            .unwrap_or_default()
+            .chars()
+            .take(200)
+            .map(|c| if c.is_control() { ' ' } else { c })
+            .collect();
+    let query = query.split_whitespace().collect::<Vec<_>>().join(" ");
     let spec = ListSpec {
         path: "/search".into(),
         heading: if query.is_empty() {

@@ -306,6 +306,14 @@ pub fn describe(field: &str, code: &str) -> String {
         "too_long" => format!("{field} is too long"),
         "not_allowed" => format!("{field} is not allowed for this kind of post"),
         "unknown" => format!("{field} names nothing known"),
+        "too_deep" => format!(
+            "{field} nests quotes or lists more than {} levels deep",
+            crate::markdown::MAX_DEPTH
+        ),
+        "too_wide" => format!(
+            "{field} has a table of more than {} columns",
+            crate::markdown::MAX_TABLE_COLUMNS
+        ),
         _ => format!("{field} is not valid"),
     }
 }
@@ -324,8 +332,14 @@ pub fn validate(p: &NewPost) -> Result<NewPost, Vec<(&'static str, &'static str)
     let mut e = Vec::new();
     let mut out = p.clone();
     out.title = clean_line(&p.title);
-    out.body_md = p.body_md.replace("\r\n", "\n");
-    out.excerpt = p.excerpt.replace("\r\n", "\n").trim().to_string();
+    // NUL is no text (PostgreSQL refuses it): dropped at the edge.
+    out.body_md = p.body_md.replace("\r\n", "\n").replace('\0', "");
+    out.excerpt = p
+        .excerpt
+        .replace("\r\n", "\n")
+        .replace('\0', "")
+        .trim()
+        .to_string();
     match p.kind {
         PostKind::Note => {
             if !out.title.is_empty() {
@@ -347,6 +361,13 @@ pub fn validate(p: &NewPost) -> Result<NewPost, Vec<(&'static str, &'static str)
                 e.push(("body", "too_long"));
             }
         }
+    }
+    // A body that would not render as written (too large, nested too deep, a table too wide;
+    // `markdown::check`) is refused rather than stored to render as something else.
+    if !e.iter().any(|(f, _)| *f == "body")
+        && let Err(fault) = crate::markdown::check(&out.body_md)
+    {
+        e.push(("body", fault.code()));
     }
     if out.excerpt.chars().count() > MAX_EXCERPT {
         e.push(("excerpt", "too_long"));

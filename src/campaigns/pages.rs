@@ -261,7 +261,7 @@ pub async fn render_campaign(
         slug: c.slug.to_string(),
         title: c.title.clone(),
         summary: c.summary.clone(),
-        story_html: markdown::to_safe_html(&c.story_md),
+        story_html: crate::render::markdown(c.story_md.clone()).await?,
         beneficiary: format!("{}, {}", c.beneficiary_name, c.beneficiary_place),
         cover_url: c
             .cover_image_url

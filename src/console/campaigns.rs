@@ -19,7 +19,6 @@ use super::{Errors, Fields, Req, Shell};
 use crate::campaigns::{Campaign, CampaignState, Milestone, repo};
 use crate::http::{AppError, AppState};
 use crate::i18n::I18n;
-use crate::markdown;
 use crate::money::{CurrencyCode, Money};
 use crate::team::Permission;
 use crate::team::session::CurrentMember;
@@ -151,9 +150,11 @@ fn validate(
     if summary.chars().count() > MAX_SUMMARY {
         e.add("summary", too_long(MAX_SUMMARY));
     }
-    let story = f.story.replace("\r\n", "\n");
+    let story = f.story.replace("\r\n", "\n").replace('\0', "");
     if story.chars().count() > MAX_STORY {
         e.add("story", too_long(MAX_STORY));
+    } else if let Err(fault) = crate::markdown::check(&story) {
+        e.add("story", crate::render::body_error_message(tr, &fault));
     }
     let currency = match CurrencyCode::parse(&f.currency) {
         Ok(code) if locked && code != c.currency() => {
@@ -393,12 +394,17 @@ async fn render(
             selected: form.state == *st,
         })
         .collect();
+    let preview_html = if preview {
+        Some(crate::render::preview(tr, form.story.clone()).await)
+    } else {
+        None
+    };
     let page = EditorPage {
         shell: Shell::new(s, r, me, "/admin"),
         slug: c.slug.to_string(),
         heading: c.title.clone(),
         public_href: (c.state != CampaignState::Draft).then(|| format!("/campaigns/{}", c.slug)),
-        preview_html: preview.then(|| markdown::to_safe_html(&form.story)),
+        preview_html,
         form,
         errors,
         notice,

@@ -178,7 +178,14 @@ fn to_new_post(
                 "published_at" => "publish_at",
                 other => other,
             };
-            e.add(name, field_message(tr, field, code));
+            // A body that would not render as written: say where and why.
+            let fault = (field == "body" && matches!(code, "too_deep" | "too_wide"))
+                .then(|| crate::markdown::check(&p.body_md).err())
+                .flatten();
+            match fault {
+                Some(fault) => e.add(name, crate::render::body_error_message(tr, &fault)),
+                None => e.add(name, field_message(tr, field, code)),
+            }
         }
     }
     if e.is_empty() { Ok(p) } else { Err(e) }
@@ -343,10 +350,11 @@ async fn render(
             });
         }
     }
-    let preview_html = preview.then(|| {
-        let body = form.body.replace("<!--more-->", "");
-        markdown::to_safe_html(&body)
-    });
+    let preview_html = if preview {
+        Some(crate::render::preview(tr, form.body.replace("<!--more-->", "")).await)
+    } else {
+        None
+    };
     let page = EditorPage {
         shell: Shell::new(s, r, me, "/admin/posts"),
         action: post

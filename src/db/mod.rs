@@ -37,6 +37,14 @@ impl DbError {
         }
         None
     }
+
+    /// Whether the database refused a text value it cannot store: PostgreSQL answers a NUL
+    /// character (U+0000) in text with SQLSTATE 22021 (`character_not_in_repertoire`). That
+    /// is the client's input, not a fault of the server.
+    pub fn is_unstorable_text(&self) -> bool {
+        matches!(self, DbError::Sqlx(sqlx::Error::Database(e))
+            if matches!(e.code().as_deref(), Some("22021" | "22P05")))
+    }
 }
 
 pub type DbResult<T> = Result<T, DbError>;

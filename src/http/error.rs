@@ -41,6 +41,11 @@ pub enum AppError {
 
 impl From<DbError> for AppError {
     fn from(e: DbError) -> Self {
+        // A NUL in a path, query or form field reaches PostgreSQL only where the edge did not
+        // strip it: the client's fault (400 with the localized message), not a 500.
+        if e.is_unstorable_text() {
+            return AppError::BadRequest(String::new());
+        }
         AppError::Internal(e.into())
     }
 }
@@ -117,7 +122,8 @@ impl IntoResponse for AppError {
             },
             AppError::BadRequest(m) => ErrorInfo {
                 code: "bad_request",
-                message: Some(m.clone()),
+                // No message: the localized one for the status.
+                message: (!m.is_empty()).then(|| m.clone()),
             },
             AppError::Conflict(m) => ErrorInfo {
                 code: "conflict",

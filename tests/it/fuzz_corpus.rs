@@ -55,6 +55,19 @@ fn markdown_seeds_stay_safe() {
 }
 
 #[test]
+fn markdown_nesting_seeds_render_bounded() {
+    use shelfraiser_formats::markdown::{MAX_DEPTH, stress_text};
+    for (p, b) in corpus("markdown_nesting") {
+        let html = shelfraiser::markdown::to_safe_html(&stress_text(&b));
+        assert!(
+            html.matches("<blockquote>").count() <= MAX_DEPTH * 2,
+            "{}",
+            p.display()
+        );
+    }
+}
+
+#[test]
 fn money_seeds_round_trip() {
     for (p, b) in corpus("money_parse") {
         let s = String::from_utf8_lossy(&b);
@@ -253,6 +266,7 @@ fn every_corpus_is_replayed() {
         "email",
         "http_signature",
         "markdown",
+        "markdown_nesting",
         // Binary `arbitrary` input: covered by the property tests in `money` instead.
         "money_convert",
         "money_parse",

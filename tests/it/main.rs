@@ -16,6 +16,7 @@ mod cli;
 mod client_ip;
 mod comments;
 mod console;
+mod content_limits;
 mod donations;
 mod durability;
 mod flow;

@@ -26,7 +26,13 @@ pub struct ParseError {
     pub position: u64,
 }
 
-/// One element of the export, as a small tree (bounded by the element's own size).
+/// The deepest nesting of elements read (a WordPress export nests five or six levels; the
+/// post bodies are text or CDATA, not elements). Deeper is refused with a [`ParseError`]: the
+/// tree would cost a stack frame per level to drop, and 300,000 levels overflowed it.
+pub const MAX_DEPTH: usize = 256;
+
+/// One element of the export, as a small tree (bounded by the element's own size, and
+/// [`MAX_DEPTH`] deep).
 #[derive(Debug, Clone, Default)]
 pub struct Node {
     pub name: String,
@@ -350,6 +356,13 @@ impl<R: BufRead> WxrReader<R> {
             };
             match ev {
                 Event::Start(s) => {
+                    // The channel and the rss element are two more levels.
+                    if stack.len() + 2 >= MAX_DEPTH {
+                        return Err(self.err(format!(
+                            "elements nested more than {MAX_DEPTH} levels deep inside <{}>",
+                            stack[0].name
+                        )));
+                    }
                     let n = self.start_node(&s)?;
                     stack.push(n);
                 }
@@ -566,6 +579,35 @@ mod tests {
         assert!(e.message.contains("truncated"), "{e:?}");
         let e = entries("<html></html>").expect_err("not rss");
         assert!(e.message.contains("not a WordPress export"), "{e:?}");
+    }
+
+    #[test]
+    fn deep_nesting_is_refused_not_a_crash() {
+        // 300,000 nested elements (2 MB) overflowed the stack when the tree was dropped; run
+        // on a small stack to show nothing recurses per level any more.
+        let n = 300_000;
+        let xml = format!(
+            "<rss><channel>\n<item>{}{}</item></channel></rss>",
+            "<a>".repeat(n),
+            "</a>".repeat(n)
+        );
+        let e = std::thread::Builder::new()
+            .stack_size(256 * 1024)
+            .spawn(move || entries(&xml).expect_err("too deep"))
+            .expect("thread")
+            .join()
+            .expect("no stack overflow");
+        assert!(e.message.contains("nested more than 256 levels"), "{e:?}");
+        assert!(e.message.contains("<item>"), "{e:?}");
+        // A line of its own: the position points into line 2.
+        assert!(e.position > 15, "{e:?}");
+        // Nesting within the limit reads as before.
+        let ok = format!(
+            "<rss><channel><item><title>t</title>{}{}</item></channel></rss>",
+            "<a>".repeat(200),
+            "</a>".repeat(200)
+        );
+        assert_eq!(entries(&ok).expect("fine").len(), 1);
     }
 
     #[test]
