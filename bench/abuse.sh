@@ -28,7 +28,7 @@
 # machine measures nothing reliable); the page must still answer.
 #
 # Environment: SHELFRAISER_BIN (a prebuilt binary: no build), ABUSE_MAX_RSS_MB, SIGNIN_WAVES
-# ("64 512"), SLOW_CLIENTS, SLOW_HOLD (s), NEST_DEPTH, SERVER_NOFILE (1024), DEMO_SLUG,
+# ("64 512"), WRK_SECS (campaign-page load per attack, 10), SLOW_CLIENTS, SLOW_HOLD (s), NEST_DEPTH, SERVER_NOFILE (1024), DEMO_SLUG,
 # KEEP_TMP=1. Everything talks to 127.0.0.1 only.
 set -euo pipefail
 
@@ -38,12 +38,14 @@ source "$ROOT/scripts/lib.sh"
 
 SMOKE=${SMOKE:-0}
 if [[ "$SMOKE" == 1 ]]; then
-    SIGNIN_WAVES=${SIGNIN_WAVES:-"8 16"}
+    SIGNIN_WAVES=${SIGNIN_WAVES:-"8"}
+    WRK_SECS=${WRK_SECS:-3}
     SLOW_CLIENTS=${SLOW_CLIENTS:-60}
     SLOW_HOLD=${SLOW_HOLD:-2}
     NEST_DEPTH=${NEST_DEPTH:-3000}
 else
     SIGNIN_WAVES=${SIGNIN_WAVES:-"64 512"}
+    WRK_SECS=${WRK_SECS:-10}
     SLOW_CLIENTS=${SLOW_CLIENTS:-1100}
     SLOW_HOLD=${SLOW_HOLD:-15}
     NEST_DEPTH=${NEST_DEPTH:-60000}
@@ -143,7 +145,7 @@ record() {
 hash_wave() {
     local name=$1 path=$2 email=$3 n=$4 start statuses
     echo "== attack: $name"
-    wrk_start 10
+    wrk_start "$WRK_SECS"
     sleep 0.5
     start=$(now_ms)
     statuses=$(
@@ -239,10 +241,24 @@ record "slow clients x$SLOW_CLIENTS" "$start" "$statuses"
 # --- 3. nested Markdown ---------------------------------------------------------------------
 echo "== attack: a post of $NEST_DEPTH nested block quotes"
 python3 -c 'import sys; sys.stdout.write("> " * int(sys.argv[1]) + "deep\n")' "$NEST_DEPTH" >"$TMP/nested.md"
-wrk_start 10
+wrk_start "$WRK_SECS"
 sleep 0.5
 start=$(now_ms)
-post_url=$("$BIN" post create --data-dir "$DATA" --kind article --title "Nested" --body-file "$TMP/nested.md" --publish 2>"$TMP/post.err" | grep -o 'http://[^[:space:]]*' | tail -n 1 || true)
+# Saving refuses such a body now (markdown::check), so the post is published with a short
+# body and the nested one written into the database behind it, as a body stored before the
+# limits existed (or by hand) would be: what is measured is rendering it.
+echo "placeholder" >"$TMP/short.md"
+post_url=$("$BIN" post create --data-dir "$DATA" --kind article --title "Nested" --body-file "$TMP/short.md" --publish 2>"$TMP/post.err" | grep -o 'http://[^[:space:]]*' | tail -n 1 || true)
+python3 -c '
+import sqlite3, sys
+db = sqlite3.connect(sys.argv[1], timeout=30)
+with db:
+    n = db.execute("UPDATE posts SET body_md = ? WHERE title = ?", (open(sys.argv[2]).read(), "Nested")).rowcount
+sys.exit(0 if n == 1 else 1)
+' "$DATA/shelfraiser.db" "$TMP/nested.md" || {
+    echo "abuse: could not store the nested body" >&2
+    post_url=""
+}
 if [[ -z "$post_url" ]]; then
     echo "post create printed no URL:" >&2
     cat "$TMP/post.err" >&2

@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 
 use super::{Campaign, CampaignState, Milestone, NewCampaign, Slug, Totals};
-use crate::db::{Db, DbError, DbResult};
+use crate::db::{Db, DbError, DbResult, Tx};
 use crate::money::{CurrencyCode, Money};
 use crate::{on_db, on_tx};
 
@@ -149,6 +149,17 @@ pub async fn by_id(db: &Db, id: &str) -> DbResult<Option<Campaign>> {
     let row: Option<CampaignRow> = on_db!(db, |p| sqlx::query_as(&sql)
         .bind(id)
         .fetch_optional(p)
+        .await?);
+    row.map(Campaign::try_from).transpose()
+}
+
+/// [`by_id`] inside a transaction (a read on the pool while a transaction holds a
+/// connection can wait for a free connection that never comes under load).
+pub async fn by_id_in(tx: &mut Tx, id: &str) -> DbResult<Option<Campaign>> {
+    let sql = format!("SELECT {COLUMNS} FROM campaigns WHERE id = $1");
+    let row: Option<CampaignRow> = on_tx!(tx, |c| sqlx::query_as(&sql)
+        .bind(id)
+        .fetch_optional(&mut *c)
         .await?);
     row.map(Campaign::try_from).transpose()
 }

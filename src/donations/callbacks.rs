@@ -136,7 +136,7 @@ pub async fn handle(
                 // The money was captured: record it whatever the session's state, but a
                 // session that could not be paid any more is flagged for the treasurer and
                 // a declined or canceled one keeps its status.
-                let campaign = crate::campaigns::repo::by_id(&s.db, &session.campaign_id)
+                let campaign = crate::campaigns::repo::by_id_in(tx, &session.campaign_id)
                     .await?
                     .ok_or_else(|| CallbackError::UnknownSession(session.id.clone()))?;
                 let review = checkout::payable(&session, &campaign, now).err();
