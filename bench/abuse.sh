@@ -216,10 +216,15 @@ for s in list(socks):
         refused += 1
         socks.remove(s)
 closed, t0 = 0, time.time()
+# poll, not select: select() cannot watch descriptors above 1,023.
+by_fd = {s.fileno(): s for s in socks}
+poller = select.poll()
+for fd in by_fd:
+    poller.register(fd, select.POLLIN | select.POLLHUP | select.POLLERR)
 open_ = set(socks)
 while open_ and time.time() - t0 < hold:
-    r, _, _ = select.select(list(open_)[:1000], [], [], 0.2)
-    for s in r:
+    for fd, _ in poller.poll(200):
+        s = by_fd[fd]
         try:
             data = s.recv(4096)
         except OSError:
@@ -227,6 +232,7 @@ while open_ and time.time() - t0 < hold:
         if not data:
             closed += 1
             open_.discard(s)
+            poller.unregister(fd)
 for s in socks:
     s.close()
 print("sent:%d closed-by-server:%d still-open:%d not-connected:%d" % (len(socks), closed, len(open_), refused))

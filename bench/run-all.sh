@@ -7,7 +7,7 @@
 #   bench/run-all.sh            # full runs (about 3 minutes of load after the release build)
 #   SMOKE=1 bench/run-all.sh    # tiny runs (passed through to each bench): checks they still work
 #
-# Runs bench/campaign-page.sh, bench/donations.sh and bench/blog.sh (each also appends its rows to
+# Runs bench/campaign-page.sh, bench/donations.sh, bench/blog.sh and bench/abuse.sh (each also appends its rows to
 # bench/out/*.md) on one shared release build, then writes bench/RESULTS.md (or $RESULTS).
 # SHELFRAISER_BIN / DONATION_LOAD_BIN and every other variable of the benches pass through.
 #
@@ -41,7 +41,7 @@ started=$(date -u +%Y-%m-%dT%H:%MZ)
 # The machine may be shared: its load before and after the runs goes into the results.
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 failed=()
-for bench in campaign-page donations blog; do
+for bench in campaign-page donations blog abuse; do
     echo
     if [[ "$SMOKE" == 1 ]]; then echo "--- bench/$bench.sh (SMOKE=1)"; else echo "--- bench/$bench.sh"; fi
     set +e
@@ -204,6 +204,17 @@ lines = [
     "| --- | --- | --- | --- |",
 ]
 lines += [f"| {a} | {b} | {c} | {d} |" for a, b, c, d in rows]
+# The attacks of the security review (bench/abuse.sh): its summary table as printed.
+abuse = read("abuse.log").splitlines()
+head = next((i for i, l in enumerate(abuse) if l.startswith("abuse bench (")), None)
+if head is not None:
+    lines += ["", "Attacks (\`bench/abuse.sh\`): " + abuse[head], "", "\`\`\`"]
+    for l in abuse[head + 1:]:
+        if not l.strip() or l.startswith(("PASS", "FAIL")):
+            break
+        lines.append(l)
+    verdict = [l for l in abuse[head + 1:] if l.startswith(("PASS", "FAIL"))]
+    lines += ["\`\`\`"] + verdict
 lines += [
     "",
     "Targets: campaign page req/s at least half of nginx serving the same HTML pre-compressed,",

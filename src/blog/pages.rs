@@ -795,6 +795,9 @@ async fn unlock(
     let now = Utc::now();
     let ip = client.text();
     let keys = throttle::post_keys(&p.id, ip.as_deref());
+    if s.hasher.is_full() {
+        return Err(AppError::Busy);
+    }
     let reservation = match throttle::reserve(&s.db, &keys, now).await? {
         throttle::Reserve::Granted(r) => r,
         throttle::Reserve::Refused(until) => {

@@ -280,6 +280,14 @@ impl Hasher {
         self.0.workers
     }
 
+    /// Whether a check asked for now would be refused at once: every worker busy and the
+    /// queue full. Callers ask before the throttle's database write, so a flood is answered
+    /// 503 without queueing behind the writes of the attempts that are being checked.
+    pub fn is_full(&self) -> bool {
+        self.0.permits.available_permits() == 0
+            && self.0.waiting.load(Ordering::SeqCst) >= self.0.max_waiting
+    }
+
     /// Runs `f` on the blocking pool with a worker's memory, once a worker is free.
     async fn run<T: Send + 'static>(
         &self,
@@ -450,12 +458,15 @@ mod tests {
     async fn a_saturated_hasher_refuses_at_once_without_hashing() {
         // One worker, no queue: while the worker is taken, a check is refused.
         let h = Hasher::new(1, 0, Duration::from_secs(60));
+        assert!(!h.is_full());
         let held = h.0.permits.clone().try_acquire_owned().expect("permit");
+        assert!(h.is_full(), "no free worker and no room in the queue");
         assert!(matches!(h.verify("pw", None).await, Err(HashError::Busy)));
         assert!(matches!(h.hash("pw").await, Err(HashError::Busy)));
         // A queue of one with no wait: refused too (the wait ends at once).
         let q = Hasher::new(1, 1, Duration::ZERO);
         let q_held = q.0.permits.clone().try_acquire_owned().expect("permit");
+        assert!(!q.is_full(), "room in the queue");
         assert!(matches!(q.verify("pw", None).await, Err(HashError::Busy)));
         assert_eq!(q.0.waiting.load(Ordering::SeqCst), 0, "the waiter left");
         drop(q_held);

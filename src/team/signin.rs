@@ -385,6 +385,17 @@ async fn signin_page(
     page.respond(StatusCode::OK)
 }
 
+/// Too many password checks at once on this node: 503 with `Retry-After`, nothing checked.
+fn busy(mut page: SignInPage, tr: &I18n) -> Result<Response, AppError> {
+    page.notice = tr.t("security-auth-busy");
+    let mut res = page.respond(StatusCode::SERVICE_UNAVAILABLE)?;
+    res.headers_mut().insert(
+        header::RETRY_AFTER,
+        HeaderValue::from(password::BUSY_RETRY_AFTER_SECS),
+    );
+    Ok(res)
+}
+
 #[derive(Deserialize, Default)]
 #[serde(default)]
 struct SignInForm {
@@ -420,6 +431,9 @@ async fn signin_submit(
         return page.respond(StatusCode::UNPROCESSABLE_ENTITY);
     }
     let ip = client.ip.as_deref();
+    if s.hasher.is_full() {
+        return busy(page, &tr);
+    }
     // The attempt is counted before the password is checked, in one step with the check of
     // the lockout, so simultaneous guesses cannot pass the limit together.
     let reservation =
@@ -450,13 +464,7 @@ async fn signin_submit(
             // Nothing was checked: the attempt does not count.
             throttle::release(&s.db, &reservation).await?;
             if let password::HashError::Busy = e {
-                page.notice = tr.t("security-auth-busy");
-                let mut res = page.respond(StatusCode::SERVICE_UNAVAILABLE)?;
-                res.headers_mut().insert(
-                    header::RETRY_AFTER,
-                    HeaderValue::from(password::BUSY_RETRY_AFTER_SECS),
-                );
-                return Ok(res);
+                return busy(page, &tr);
             }
             return Err(e.into());
         }
