@@ -17,6 +17,7 @@
 //!   Stored content is rendered once per blog version into the page and feed caches, so
 //!   readers rarely pay for it at all.
 
+use shelfraiser_formats::html::escape as html_escape;
 use std::sync::LazyLock;
 use std::time::Duration;
 
@@ -135,13 +136,6 @@ pub async fn preview(tr: &I18n, md: String) -> String {
             note(tr.t("content-preview-too-slow"))
         }
     }
-}
-
-fn html_escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
 }
 
 #[cfg(test)]

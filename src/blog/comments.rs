@@ -24,6 +24,7 @@
 //! the reply form, which needs no JavaScript) and re-shown there with the fields marked (422)
 //! when a submission is refused.
 
+use shelfraiser_formats::html::escape_into as escape;
 use std::collections::HashMap;
 
 use askama::Template;
@@ -292,19 +293,6 @@ pub async fn attach_point(
 // ---------------------------------------------------------------------------------------
 
 const REL: &str = "nofollow ugc noopener";
-
-fn escape(s: &str, out: &mut String) {
-    for ch in s.chars() {
-        match ch {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-}
 
 /// One line: escaped, with `http(s)://` URLs as links. Trailing punctuation stays text.
 fn line_html(line: &str, out: &mut String) {

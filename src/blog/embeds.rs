@@ -5,6 +5,8 @@
 //! Applied to the sanitised HTML (after `markdown::to_safe_html`), so the URL it sees is
 //! already escaped text; it is checked against a strict character set before reuse.
 
+use shelfraiser_formats::html::escape;
+
 /// Which service a URL belongs to, if it is a video link.
 pub fn video_service(url: &str) -> Option<&'static str> {
     let rest = url
@@ -96,13 +98,6 @@ pub fn link_cards(html: &str, label: impl Fn(&str) -> String) -> String {
     }
     out.push_str(rest);
     out
-}
-
-fn escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
 }
 
 #[cfg(test)]

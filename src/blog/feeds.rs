@@ -11,6 +11,7 @@ use axum::response::Response;
 use axum::routing::get;
 use chrono::Utc;
 use http::HeaderMap;
+use shelfraiser_formats::html::escape;
 
 use super::cache::{Key, Rendered};
 use super::pages::{base, body_html, display_title, summary};
@@ -122,13 +123,6 @@ fn item(s: &AppState, tr: &I18n, p: &Post) -> Item {
             _ => None,
         },
     }
-}
-
-fn escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
 }
 
 /// Serves a feed from the blog's cache, or renders it.

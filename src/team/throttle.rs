@@ -164,15 +164,22 @@ pub async fn record(db: &Db, key: &str, now: DateTime<Utc>) -> DbResult<()> {
     .execute(p)
     .await?
     .rows_affected());
-    on_db!(db, |p| sqlx::query(
-        "DELETE FROM login_failures WHERE key = $1 AND at < $2"
-    )
-    .bind(key)
-    .bind(now - HISTORY)
-    .execute(p)
-    .await?
-    .rows_affected());
-    // Now and then, forget the old rows of keys that are never seen again.
+    forget_history(db, &[key], now).await
+}
+
+/// Forgets the keys' rows older than [`HISTORY`], and now and then the old rows of keys that
+/// are never seen again.
+async fn forget_history(db: &Db, keys: &[&str], now: DateTime<Utc>) -> DbResult<()> {
+    for key in keys {
+        on_db!(db, |p| sqlx::query(
+            "DELETE FROM login_failures WHERE key = $1 AND at < $2"
+        )
+        .bind(key)
+        .bind(now - HISTORY)
+        .execute(p)
+        .await?
+        .rows_affected());
+    }
     if rand::random::<u8>() < 4 {
         forget_old(db, now).await?;
     }
@@ -356,19 +363,8 @@ pub async fn reserve(db: &Db, keys: &[(String, Rule)], now: DateTime<Utc>) -> Db
     }
     tx.commit().await?;
     // Forgetting old rows runs after the commit, outside the keys' locks.
-    for (key, _) in keys {
-        on_db!(db, |p| sqlx::query(
-            "DELETE FROM login_failures WHERE key = $1 AND at < $2"
-        )
-        .bind(key)
-        .bind(now - HISTORY)
-        .execute(p)
-        .await?
-        .rows_affected());
-    }
-    if rand::random::<u8>() < 4 {
-        forget_old(db, now).await?;
-    }
+    let names: Vec<&str> = keys.iter().map(|(k, _)| k.as_str()).collect();
+    forget_history(db, &names, now).await?;
     Ok(Reserve::Granted(Reservation {
         attempt,
         keys: keys.iter().map(|(k, _)| k.clone()).collect(),

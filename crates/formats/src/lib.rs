@@ -25,6 +25,7 @@ pub mod activitypub;
 pub mod csrf;
 pub mod ecb;
 pub mod email;
+pub mod html;
 pub mod http_signature;
 pub mod markdown;
 pub mod money;
