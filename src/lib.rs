@@ -3,6 +3,7 @@
 //! Capabilities (campaigns, donations, rates) sit beside the infrastructure (db, http, i18n,
 //! live, config). `ARCHITECTURE.md` at the repository root is the map.
 
+pub mod blocking;
 pub mod blog;
 pub mod campaigns;
 pub mod cli;

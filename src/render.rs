@@ -21,8 +21,7 @@ use shelfraiser_formats::html::escape as html_escape;
 use std::sync::LazyLock;
 use std::time::Duration;
 
-use tokio::sync::Semaphore;
-
+use crate::blocking::Lane;
 use crate::http::AppError;
 use crate::i18n::I18n;
 use crate::markdown::{BodyError, MAX_BYTES};
@@ -30,13 +29,8 @@ use crate::markdown::{BodyError, MAX_BYTES};
 /// How long a request waits for a render (slot and work).
 pub const BUDGET: Duration = Duration::from_secs(5);
 
-static SLOTS: LazyLock<Semaphore> = LazyLock::new(|| {
-    Semaphore::new(
-        std::thread::available_parallelism()
-            .map(|n| n.get())
-            .unwrap_or(2),
-    )
-});
+/// Renders running at once: one per core.
+static RENDERS: LazyLock<Lane> = LazyLock::new(Lane::per_core);
 
 /// Why rendering gave no result.
 #[derive(Debug, thiserror::Error)]
@@ -59,22 +53,11 @@ where
     T: Send + 'static,
     F: FnOnce() -> T + Send + 'static,
 {
-    let run = async move {
-        let permit = SLOTS
-            .acquire()
-            .await
-            .map_err(|e| RenderError::Failed(e.to_string()))?;
-        tokio::task::spawn_blocking(move || {
-            let out = work();
-            drop(permit);
-            out
-        })
-        .await
-        .map_err(|e| RenderError::Failed(e.to_string()))
-    };
+    let run = RENDERS.run(work);
     tokio::time::timeout(budget, run)
         .await
         .map_err(|_| RenderError::OverBudget(budget))?
+        .map_err(|e| RenderError::Failed(e.to_string()))
 }
 
 /// [`within`] the default [`BUDGET`].

@@ -247,26 +247,15 @@ fn encode(kind: Kind, img: &DynamicImage) -> Result<Processed, MediaError> {
 
 /// Image decodes running at once in this process: one per core. Each may hold up to
 /// [`MAX_DECODE_ALLOC`] bytes, so this bounds the memory uploads can take together
-/// (further uploads wait their turn). Process-wide on purpose: it is sized to the machine,
-/// not configured, and the CLI's importer shares it with the server.
-fn decode_permits() -> &'static tokio::sync::Semaphore {
-    static PERMITS: std::sync::OnceLock<tokio::sync::Semaphore> = std::sync::OnceLock::new();
-    PERMITS.get_or_init(|| {
-        tokio::sync::Semaphore::new(std::thread::available_parallelism().map_or(2, |n| n.get()))
-    })
-}
+/// (further uploads wait their turn; see [`crate::blocking`]).
+static DECODES: std::sync::LazyLock<crate::blocking::Lane> =
+    std::sync::LazyLock::new(crate::blocking::Lane::per_core);
 
-/// Runs `f` (a decode) on the blocking thread pool once a decode permit is free.
+/// Runs `f` (a decode) on the blocking thread pool once a decode slot is free.
 async fn decode_blocking<T: Send + 'static>(
     f: impl FnOnce() -> Result<T, MediaError> + Send + 'static,
 ) -> Result<T, MediaError> {
-    let _permit = decode_permits()
-        .acquire()
-        .await
-        .map_err(|_| MediaError::Undecodable)?;
-    tokio::task::spawn_blocking(f)
-        .await
-        .unwrap_or(Err(MediaError::Undecodable))
+    DECODES.run(f).await.unwrap_or(Err(MediaError::Undecodable))
 }
 
 /// [`process`] on the blocking thread pool, at most one decode per core at once.
