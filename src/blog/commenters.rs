@@ -166,7 +166,7 @@ pub async fn send_confirmation(s: &AppState, tr: &I18n, email: &Email, name: &st
         token(&key, &hash, now + LINK_TTL)
     );
     let site = tr.t("site-name");
-    let msg = match crate::donations::alerts::notice(
+    let msg = match crate::mail::notice(
         tr,
         email.clone(),
         name,

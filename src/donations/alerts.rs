@@ -7,14 +7,12 @@
 //! * the per-campaign checkout circuit breaker tripping — at most once per campaign per
 //!   [`BREAKER_ALERT_EVERY`], claimed in the database so a cluster sends one.
 
-use askama::Template;
 use chrono::{DateTime, Duration, Utc};
 
 use crate::campaigns::Campaign;
 use crate::db::{Db, DbResult};
 use crate::email::Email;
 use crate::http::AppState;
-use crate::i18n::I18n;
 use crate::mail::Message;
 use crate::on_db;
 use crate::team::audit::{self, Actor};
@@ -22,67 +20,6 @@ use crate::team::{Member, Permission};
 
 /// The circuit breaker's e-mail goes out at most this often per campaign.
 pub const BREAKER_ALERT_EVERY: Duration = Duration::hours(1);
-
-#[derive(Template)]
-#[template(path = "mail/notice.txt")]
-struct NoticeText<'a> {
-    tr: &'a I18n,
-    site: String,
-    name: String,
-    intro: String,
-    action: String,
-    url: &'a str,
-}
-
-#[derive(Template)]
-#[template(path = "mail/notice.html")]
-struct NoticeHtml<'a> {
-    tr: &'a I18n,
-    subject: String,
-    site: String,
-    name: String,
-    intro: String,
-    action: String,
-    url: &'a str,
-}
-
-/// A short notice (greeting, one paragraph, one link) in both parts.
-pub fn notice(
-    tr: &I18n,
-    to: Email,
-    name: &str,
-    subject: String,
-    intro: String,
-    action: String,
-    url: &str,
-) -> anyhow::Result<Message> {
-    let site = tr.t("site-name");
-    let text = NoticeText {
-        tr,
-        site: site.clone(),
-        name: name.to_string(),
-        intro: intro.clone(),
-        action: action.clone(),
-        url,
-    }
-    .render()?;
-    let html = NoticeHtml {
-        tr,
-        subject: subject.clone(),
-        site,
-        name: name.to_string(),
-        intro,
-        action,
-        url,
-    }
-    .render()?;
-    Ok(Message {
-        to,
-        subject,
-        text,
-        html,
-    })
-}
 
 /// What to tell the treasurers.
 #[derive(Debug, Clone)]
@@ -130,7 +67,7 @@ pub fn alert_mail(to: &Member, c: &Campaign, alert: &Alert, base: &str) -> anyho
         ),
     };
     let email = Email::parse(&to.email).map_err(|e| anyhow::anyhow!("member e-mail: {e}"))?;
-    notice(&tr, email, &to.display_name, subject, intro, action, &url)
+    crate::mail::notice(&tr, email, &to.display_name, subject, intro, action, &url)
 }
 
 /// E-mails `alert` to every active member who may enter the campaign's donations. Failures

@@ -5,6 +5,7 @@
 
 use std::path::PathBuf;
 
+use askama::Template;
 use chrono::Utc;
 use lettre::message::{Mailbox, MultiPart};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
@@ -12,6 +13,7 @@ use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
 use crate::config::Settings;
 use crate::db::{Db, DbError};
 use crate::email::Email;
+use crate::i18n::I18n;
 use crate::on_db;
 
 /// A message ready to send.
@@ -21,6 +23,67 @@ pub struct Message {
     pub subject: String,
     pub text: String,
     pub html: String,
+}
+
+#[derive(Template)]
+#[template(path = "mail/notice.txt")]
+struct NoticeText<'a> {
+    tr: &'a I18n,
+    site: String,
+    name: String,
+    intro: String,
+    action: String,
+    url: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "mail/notice.html")]
+struct NoticeHtml<'a> {
+    tr: &'a I18n,
+    subject: String,
+    site: String,
+    name: String,
+    intro: String,
+    action: String,
+    url: &'a str,
+}
+
+/// A short notice (greeting, one paragraph, one link) in both parts.
+pub fn notice(
+    tr: &I18n,
+    to: Email,
+    name: &str,
+    subject: String,
+    intro: String,
+    action: String,
+    url: &str,
+) -> anyhow::Result<Message> {
+    let site = tr.t("site-name");
+    let text = NoticeText {
+        tr,
+        site: site.clone(),
+        name: name.to_string(),
+        intro: intro.clone(),
+        action: action.clone(),
+        url,
+    }
+    .render()?;
+    let html = NoticeHtml {
+        tr,
+        subject: subject.clone(),
+        site,
+        name: name.to_string(),
+        intro,
+        action,
+        url,
+    }
+    .render()?;
+    Ok(Message {
+        to,
+        subject,
+        text,
+        html,
+    })
 }
 
 #[derive(Debug, thiserror::Error)]
