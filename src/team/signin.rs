@@ -131,12 +131,6 @@ pub fn safe_next(next: &str) -> String {
     crate::http::redirect::local_target(next).unwrap_or_else(|| DEFAULT_NEXT.to_string())
 }
 
-/// Whether `next` is a path on this site that is safe to redirect to (the site's one rule,
-/// [`crate::http::redirect::local_target`]).
-pub fn is_local_path(next: &str) -> bool {
-    crate::http::redirect::local_target(next).is_some()
-}
-
 fn page_response(status: StatusCode, html: String) -> Response {
     let mut res = (status, Html(html)).into_response();
     res.headers_mut()

@@ -154,7 +154,8 @@ pub struct Recorded {
     pub account_just_locked: bool,
 }
 
-/// Stores one key's failure (and forgets that key's old ones).
+/// Stores one key's failure (and forgets that key's old ones): for counts outside
+/// [`reserve`], and for tests that set up a history.
 pub async fn record(db: &Db, key: &str, now: DateTime<Utc>) -> DbResult<()> {
     on_db!(db, |p| sqlx::query(
         "INSERT INTO login_failures (key, at) VALUES ($1, $2)"
@@ -184,17 +185,6 @@ async fn forget_history(db: &Db, keys: &[&str], now: DateTime<Utc>) -> DbResult<
         forget_old(db, now).await?;
     }
     Ok(())
-}
-
-/// How many rows a key has since `since` (for other per-key limits, e.g. reset e-mails).
-pub async fn count_since(db: &Db, key: &str, since: DateTime<Utc>) -> DbResult<i64> {
-    Ok(on_db!(db, |p| sqlx::query_scalar(
-        "SELECT COUNT(*) FROM login_failures WHERE key = $1 AND at > $2"
-    )
-    .bind(key)
-    .bind(since)
-    .fetch_one(p)
-    .await?))
 }
 
 /// Forgets the account's failures (after a successful sign-in or a password reset).
