@@ -120,7 +120,28 @@ pub fn summary(tr: &I18n, p: &Post) -> String {
     }
 }
 
-pub fn entry_view(s: &AppState, tr: &I18n, p: &Post, with_body: bool) -> EntryView {
+/// Entries of a listing or a post page, built on the blocking pool (`render::off_workers`):
+/// a body's Markdown costs milliseconds of CPU at the size limit, and titles and summaries
+/// render Markdown too, which the async workers must not spend. `with_body` says whose body
+/// is shown whole (the caller decides about protected posts).
+pub async fn entry_views(
+    s: &AppState,
+    tr: &I18n,
+    posts: Vec<Post>,
+    with_body: impl Fn(&Post) -> bool + Send + 'static,
+) -> Result<Vec<EntryView>, AppError> {
+    let (s, tr) = (s.clone(), tr.clone());
+    Ok(crate::render::off_workers(move || {
+        posts
+            .iter()
+            .map(|p| entry_view(&s, &tr, p, with_body(p)))
+            .collect()
+    })
+    .await?)
+}
+
+/// One entry, on the calling thread: only from inside [`entry_views`].
+fn entry_view(s: &AppState, tr: &I18n, p: &Post, with_body: bool) -> EntryView {
     let path = p.path(links(s));
     let at = p.published_at.unwrap_or(p.created_at);
     let (author_name, author_url) = match (&p.author_name, p.author_path()) {
@@ -139,7 +160,7 @@ pub fn entry_view(s: &AppState, tr: &I18n, p: &Post, with_body: bool) -> EntryVi
         author_name,
         author_url,
         summary: summary(tr, p),
-        body_html: if with_body && !p.is_protected() {
+        body_html: if with_body {
             body_html(tr, &p.body_md)
         } else {
             String::new()
@@ -247,6 +268,8 @@ async fn render_list(
     } else {
         spec.heading.clone()
     };
+    // Lists show an article's excerpt and a note whole: only notes are rendered.
+    let entries = entry_views(s, tr, posts, |p| p.is_note() && !p.is_protected()).await?;
     let page = ListPage {
         page: PageCtx::new(s, tr, &spec.path),
         meta: Meta {
@@ -269,11 +292,7 @@ async fn render_list(
         },
         heading: spec.heading,
         intro: spec.intro,
-        // Lists show an article's excerpt and a note whole: only notes are rendered.
-        entries: posts
-            .iter()
-            .map(|p| entry_view(s, tr, p, p.is_note()))
-            .collect(),
+        entries,
         prev: (page_no > 1).then(|| link(page_no - 1)),
         next: has_next.then(|| link(page_no + 1)),
         search_form: spec.search_form,
@@ -552,11 +571,11 @@ async fn render_post(
     unlocked: bool,
     password_error: String,
 ) -> Result<String, AppError> {
-    let mut e = entry_view(s, tr, p, true);
     let locked = p.is_protected() && !unlocked;
-    if p.is_protected() && unlocked {
-        e.body_html = body_html(tr, &p.body_md);
-    }
+    let mut e = entry_views(s, tr, vec![p.clone()], move |_| !locked)
+        .await?
+        .pop()
+        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("no entry for a post")))?;
     // Uploaded images in responsive sizes (blog/images.rs).
     if !e.body_html.is_empty() {
         e.body_html = super::images::responsive(&s.db, &e.body_html).await?;

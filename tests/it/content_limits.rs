@@ -267,3 +267,80 @@ async fn a_deeply_nested_export_is_an_error_not_a_crash() {
     })
     .await;
 }
+
+/// The heaviest body the guard lets through: 256 KiB of links, emphasis and code in one
+/// paragraph (rendering it costs milliseconds in a release build, far more in a test build).
+fn heavy_body() -> String {
+    let unit = "*a* **b** [c](https://example.org/x) `d` ~~e~~ ";
+    let mut body = unit.repeat(shelfraiser::markdown::MAX_BYTES / unit.len());
+    body.truncate(shelfraiser::markdown::MAX_BYTES - 16);
+    body
+}
+
+/// The longest pause of a task that wants to run every millisecond, while `work` runs on
+/// the same one-thread runtime.
+async fn longest_stall<F: std::future::Future>(work: F) -> (Duration, F::Output) {
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let ticker = tokio::spawn({
+        let stop = stop.clone();
+        async move {
+            let mut worst = Duration::ZERO;
+            let mut last = Instant::now();
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                tokio::time::sleep(Duration::from_millis(1)).await;
+                worst = worst.max(last.elapsed());
+                last = Instant::now();
+            }
+            worst
+        }
+    });
+    let out = work.await;
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    (ticker.await.expect("ticker"), out)
+}
+
+/// Post pages and listings render Markdown on the blocking pool, not on the async workers:
+/// on a one-thread runtime the server (and a ticking task beside it) keeps running while a
+/// heavy post's page, and a listing with the same text as a note, are made.
+#[tokio::test(flavor = "current_thread")]
+async fn heavy_posts_render_off_the_async_workers() {
+    each_backend(|tdb| async move {
+        let body = heavy_body();
+        assert!(
+            shelfraiser::markdown::check(&body).is_ok(),
+            "a body the guard lets through"
+        );
+        let one = body.clone();
+        let start = Instant::now();
+        tokio::task::spawn_blocking(move || shelfraiser::markdown::to_safe_html(&one))
+            .await
+            .expect("render");
+        let render = start.elapsed();
+        insert(&tdb.db, article("heavy", "Heavy", &body, day(2024, 5, 1))).await;
+        let mut note = article("heavy-note", "", &body, day(2024, 5, 2));
+        note.kind = "note";
+        insert(&tdb.db, note).await;
+        let app = TestApp::start(settings(&tdb)).await;
+        // Warm up: the pool's first connections (PostgreSQL's SCRAM exchange is CPU work).
+        assert_eq!(app.get("/no/such/post/").await.status(), 404);
+        for path in ["/2024/05/01/heavy/", "/blog/"] {
+            let (stall, page) = longest_stall(async {
+                let res = app.get(path).await;
+                assert_eq!(res.status(), 200, "{path}");
+                res.text().await.expect("body")
+            })
+            .await;
+            assert!(
+                page.contains("<strong>b</strong>"),
+                "{path}: the body is shown"
+            );
+            eprintln!("{path}: one render {render:?}, longest stall {stall:?}");
+            assert!(
+                stall < render / 2,
+                "{path}: the runtime stalled {stall:?}; one render takes {render:?}"
+            );
+        }
+        app.stop().await;
+    })
+    .await;
+}

@@ -141,6 +141,43 @@ async fn a_burst_of_guesses_for_one_account_gets_only_the_allowed_checks() {
     .await;
 }
 
+/// Two app nodes on one database: the reservation is a row lock in the database, so a
+/// burst split across the nodes gets no more checks than a burst on one.
+#[tokio::test]
+async fn a_burst_split_over_two_nodes_gets_only_the_allowed_checks() {
+    each_backend(|tdb| async move {
+        let one = TestApp::start(patient(&tdb)).await;
+        let two = TestApp::start(patient(&tdb)).await;
+        member(&one.db, "ana@example.org", Role::Treasurer).await;
+        let guesses = |app_csrf: String, from: usize| -> Vec<Vec<(String, String)>> {
+            (from..from + 25)
+                .map(|i| {
+                    form(&[
+                        ("email", "ana@example.org"),
+                        ("password", &format!("wrong guess {i}")),
+                        ("csrf", &app_csrf),
+                    ])
+                })
+                .collect()
+        };
+        let csrf_one = hidden_value(&one.text("/signin").await, "csrf").expect("csrf");
+        let csrf_two = hidden_value(&two.text("/signin").await, "csrf").expect("csrf");
+        let (a, b) = tokio::join!(
+            burst(&one, "/signin", None, guesses(csrf_one, 0)),
+            burst(&two, "/signin", None, guesses(csrf_two, 25)),
+        );
+        let (ta, tb) = (tally(&a), tally(&b));
+        let checked = ta.get(&401).copied().unwrap_or(0) + tb.get(&401).copied().unwrap_or(0);
+        assert_eq!(checked, throttle::ACCOUNT_LIMIT, "{ta:?} {tb:?}");
+        let refused = ta.get(&429).copied().unwrap_or(0) + tb.get(&429).copied().unwrap_or(0);
+        assert_eq!(refused, 50 - checked, "{ta:?} {tb:?}");
+        assert_eq!(audit_count(&one.db, "signin.failed").await, checked);
+        one.stop().await;
+        two.stop().await;
+    })
+    .await;
+}
+
 #[tokio::test]
 async fn a_burst_over_many_accounts_from_one_address_gets_only_the_address_limit() {
     each_backend(|tdb| async move {

@@ -357,13 +357,21 @@ pub fn stress_text(data: &[u8]) -> String {
     out
 }
 
+/// How much Markdown source an excerpt of `max` characters reads: enough for the markup
+/// around the words (links, emphasis), never the whole of a long first paragraph.
+const EXCERPT_SOURCE_PER_CHAR: usize = 16;
+
 /// Plain text of the first paragraph, cut to `max` characters (for excerpts and meta tags).
+///
+/// Only the first `16 × max` bytes of that paragraph are rendered, so an excerpt costs
+/// microseconds whatever the body's size (a paragraph cut inside a link shows its text raw).
 pub fn excerpt(md: &str, max: usize) -> String {
     let first = md
         .split("\n\n")
         .map(str::trim)
         .find(|p| !p.is_empty() && !p.starts_with('#'))
         .unwrap_or("");
+    let first = prefix_within(first, max.saturating_mul(EXCERPT_SOURCE_PER_CHAR));
     let text: String = ammonia::Builder::empty()
         .clean(&to_safe_html(first))
         .to_string();
@@ -379,6 +387,18 @@ pub fn excerpt(md: &str, max: usize) -> String {
         let cut: String = text.chars().take(max.saturating_sub(1)).collect();
         format!("{}…", cut.trim_end())
     }
+}
+
+/// The longest prefix of `s` of at most `bytes` bytes that ends on a character boundary.
+fn prefix_within(s: &str, bytes: usize) -> &str {
+    if s.len() <= bytes {
+        return s;
+    }
+    let mut end = bytes;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    &s[..end]
 }
 
 #[cfg(test)]
@@ -411,6 +431,22 @@ mod tests {
             "First para here."
         );
         assert_eq!(excerpt("abcdefghij", 5), "abcd…");
+    }
+
+    #[test]
+    fn excerpt_reads_a_bounded_prefix() {
+        // A one-paragraph body at the size limit, nested deep: the excerpt reads 16 × max bytes.
+        let deep = format!(
+            "{}{}",
+            "> ".repeat(MAX_BYTES / 4),
+            "æ".repeat(MAX_BYTES / 4)
+        );
+        let cut = prefix_within(&deep, 60 * EXCERPT_SOURCE_PER_CHAR);
+        assert!(cut.len() <= 960 && cut.len() >= 959);
+        assert_eq!(prefix_within("æøå", 3), "æ");
+        assert_eq!(prefix_within("æøå", 100), "æøå");
+        let words = "word ".repeat(MAX_BYTES / 5);
+        assert_eq!(excerpt(&words, 10).chars().count(), 10);
     }
 
     fn count(hay: &str, needle: &str) -> usize {
