@@ -161,7 +161,7 @@ pub struct BlogSettings {
     /// `%day%`, `%postname%`), e.g. `/%year%/%monthnum%/%postname%/` or `/%postname%/`.
     /// Checked when the configuration is read (`blog::permalink`). Pages stay at `/{slug}/`;
     /// posts asked for under the default pattern answer 301 with their new address.
-    pub permalink: crate::blog::permalink::Permalinks,
+    pub permalink: shelfraiser_formats::permalink::Permalinks,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
@@ -374,11 +374,8 @@ impl Settings {
                     .into(),
             ));
         }
-        s.client_ip_header
-            .parse::<crate::http::client_ip::ForwardedHeader>()
-            .map_err(ConfigError)?;
-        crate::http::client_ip::Proxies::parse(&s.trusted_proxies, &s.client_ip_header)
-            .map_err(|e| ConfigError(format!("trusted_proxies: {e}")))?;
+        // `client_ip_header` and `trusted_proxies` are checked by their parser in `http`
+        // (`app::cli` runs it right after loading, before anything starts).
         Ok(s)
     }
 

@@ -16,11 +16,11 @@ use serde::{Deserialize, Serialize};
 use utoipa::{OpenApi, ToSchema};
 
 use super::write::{self, NewPost, Post, PostKind, PostStatus, WriteError};
-use crate::campaigns::api::ErrorBody;
 use crate::http::{AppError, AppState};
 use crate::team::Permission;
 use crate::team::audit::Actor;
 use crate::team::session::CurrentMember;
+use crate::web::api::ErrorBody;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -84,7 +84,7 @@ pub struct CreatedJson {
 /// Refused input: the error, and a message per field at fault.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct InvalidJson {
-    pub error: crate::campaigns::api::ErrorDetail,
+    pub error: crate::web::api::ErrorDetail,
     /// Field name → what is wrong.
     pub fields: BTreeMap<String, String>,
 }
@@ -118,7 +118,7 @@ fn invalid(fields: BTreeMap<String, String>, request_id: &str) -> Response {
     (
         StatusCode::UNPROCESSABLE_ENTITY,
         Json(InvalidJson {
-            error: crate::campaigns::api::ErrorDetail {
+            error: crate::web::api::ErrorDetail {
                 code: "invalid".into(),
                 message,
                 request_id: request_id.to_string(),

@@ -26,13 +26,13 @@ use hmac::{Hmac, Mac};
 use http::{HeaderValue, StatusCode, header};
 use serde::Deserialize;
 
-use crate::campaigns::pages::PageCtx;
-use crate::console::Req;
 use crate::db::{Db, DbResult, random_secret};
 use crate::email::Email;
 use crate::http::{AppError, AppState, csrf};
 use crate::i18n::I18n;
 use crate::on_db;
+use crate::web::PageCtx;
+use crate::web::request::Req;
 
 /// How long a confirmation link works.
 pub const LINK_TTL: Duration = Duration::days(7);

@@ -38,8 +38,6 @@ use http::{HeaderValue, StatusCode, header};
 use serde::Deserialize;
 
 use super::spam::{self, Verdict};
-use crate::campaigns::pages::PageCtx;
-use crate::console::{Errors, Req};
 use crate::db::{Db, DbResult};
 use crate::email::Email;
 use crate::http::{AppError, AppState, csrf};
@@ -47,6 +45,9 @@ use crate::i18n::I18n;
 use crate::on_db;
 use crate::team::session::CurrentMember;
 use crate::team::{Member, Permission};
+use crate::web::PageCtx;
+use crate::web::form::Errors;
+use crate::web::request::Req;
 
 /// Threads are at most this deep.
 pub const MAX_DEPTH: usize = 3;

@@ -14,7 +14,8 @@ use http::HeaderMap;
 use shelfraiser_formats::html::escape;
 
 use super::cache::{Key, Rendered};
-use super::pages::{base, body_html, display_title, summary};
+use super::lookup::{base, links};
+use super::pages::{body_html, display_title, summary};
 use super::repo::{self, Filter, Post};
 use crate::campaigns::CampaignState;
 use crate::http::{AppError, AppState, Lang};
@@ -103,7 +104,7 @@ pub struct FeedDoc {
 }
 
 fn item(s: &AppState, tr: &I18n, p: &Post) -> Item {
-    let url = format!("{}{}", base(s), p.path(super::pages::links(s)));
+    let url = format!("{}{}", base(s), p.path(links(s)));
     let published = p.published_at.unwrap_or(p.created_at);
     Item {
         id: url.clone(),
@@ -139,12 +140,10 @@ async fn feed(
         page: 0,
         lang: tr.lang,
     };
-    s.pages
-        .blog
-        .serve(&s, key, headers, || {
-            render(s.clone(), tr.clone(), scope, fmt)
-        })
-        .await
+    super::cache::serve(&s, key, headers, || {
+        render(s.clone(), tr.clone(), scope, fmt)
+    })
+    .await
 }
 
 async fn render(s: AppState, tr: I18n, scope: Scope, fmt: Format) -> Result<Rendered, AppError> {

@@ -21,10 +21,10 @@ use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
 use super::comments::{local_path, post_ref};
-use crate::console::Req;
 use crate::db::{Db, DbResult, random_secret};
 use crate::http::{AppError, AppState, csrf};
 use crate::on_db;
+use crate::web::request::Req;
 
 pub fn routes() -> Router<AppState> {
     Router::new().route("/posts/{id}/like", post(like))

@@ -9,9 +9,11 @@ pub mod embeds;
 pub mod feeds;
 pub mod images;
 pub mod likes;
+pub mod lookup;
 pub mod meta;
 pub mod pages;
-pub mod permalink;
+// The permalink pattern is parsed where the configuration is (the formats crate).
+pub use shelfraiser_formats::permalink;
 pub mod repo;
 pub mod sitemap;
 pub mod spam;

@@ -23,14 +23,15 @@ use serde::Deserialize;
 
 use super::cache::{self, Rendered};
 use super::embeds;
+use super::lookup::{Found, base, find, links, redirect_target};
 use super::meta::{self, FeedLink, Meta};
 use super::permalink::Permalinks;
 use super::repo::{self, Filter, Kinds, Post, Term};
-use crate::campaigns::pages::PageCtx;
 use crate::http::{AppError, AppState, ClientIp, Lang, csrf};
 use crate::i18n::I18n;
 use crate::markdown;
 use crate::team::throttle;
+use crate::web::PageCtx;
 
 pub const PER_PAGE: i64 = 10;
 
@@ -56,15 +57,6 @@ pub fn moved(to: &str) -> Response {
         Ok(v) => (StatusCode::MOVED_PERMANENTLY, [(header::LOCATION, v)]).into_response(),
         Err(_) => AppError::NotFound.into_response(),
     }
-}
-
-pub fn base(s: &AppState) -> &str {
-    s.base_url.trim_end_matches('/')
-}
-
-/// The configured permalink pattern.
-pub fn links(s: &AppState) -> &Permalinks {
-    &s.settings.blog.permalink
 }
 
 /// A post (or list entry) ready for a template.
@@ -332,11 +324,7 @@ async fn public(
         page: page.unwrap_or(0),
         lang: tr.lang,
     };
-    let r = s
-        .pages
-        .blog
-        .serve(s, key, headers, || render_public(s, &tr, uri, page, what))
-        .await;
+    let r = cache::serve(s, key, headers, || render_public(s, &tr, uri, page, what)).await;
     or_redirect(s, uri, r).await
 }
 
@@ -658,33 +646,6 @@ async fn render_post(
     Ok(page.render()?)
 }
 
-/// A public post for a request path, or where it moved to.
-enum Found {
-    Show(Box<Post>),
-    Moved(String),
-}
-
-/// The public post whose slug (or old slug) is `slug`: shown when `wanted_path` is its
-/// path, moved (301) when it lives elsewhere; `None` when there is no such public post.
-async fn find(s: &AppState, slug: &str, wanted_path: &str) -> Result<Option<Found>, AppError> {
-    let now = Utc::now();
-    if let Some(p) = repo::by_slug(&s.db, slug).await? {
-        if !p.is_public(now) {
-            return Ok(None);
-        }
-        let path = p.path(links(s));
-        return Ok(Some(if path == wanted_path {
-            Found::Show(Box::new(p))
-        } else {
-            Found::Moved(path)
-        }));
-    }
-    Ok(match repo::by_old_slug(&s.db, slug).await? {
-        Some(p) if p.is_public(now) => Some(Found::Moved(p.path(links(s)))),
-        _ => None,
-    })
-}
-
 /// `/{one}/` → `one`.
 fn single_segment(path: &str) -> Option<String> {
     let inner = path.strip_prefix('/')?.strip_suffix('/')?;
@@ -859,30 +820,6 @@ async fn unlock(
         let html = render_post(s, tr, &p, false, tr.t("blog-password-wrong")).await?;
         Ok((StatusCode::FORBIDDEN, Html(html)).into_response())
     }
-}
-
-/// Where the `redirects` table sends this request's path (with its query first, for
-/// `/?p=123`-style links), if anywhere. A target under the default permalink pattern (the
-/// importer writes those) is given as the post's path under the configured one, so a
-/// changed pattern costs no second redirect.
-pub async fn redirect_target(s: &AppState, uri: &Uri) -> Result<Option<String>, AppError> {
-    let mut candidates = Vec::with_capacity(2);
-    if let Some(q) = uri.query() {
-        candidates.push(format!("{}?{q}", uri.path()));
-    }
-    candidates.push(uri.path().to_string());
-    for c in candidates {
-        if let Some(to) = repo::redirect_for(&s.db, &c).await? {
-            if !links(s).is_default()
-                && let Some(m) = Permalinks::default().matches(&to)
-                && let Some(Found::Moved(now)) = find(s, &m.slug, &to).await?
-            {
-                return Ok(Some(now));
-            }
-            return Ok(Some(to));
-        }
-    }
-    Ok(None)
 }
 
 /// A 404 from a blog route becomes a 301 when the old path is in the `redirects` table.

@@ -7,8 +7,8 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use http::{HeaderValue, header};
 
+use super::lookup::base;
 use super::meta::rfc3339;
-use super::pages::base;
 use super::repo::{self, Filter, Kinds};
 use crate::http::{AppError, AppState};
 

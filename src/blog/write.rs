@@ -6,7 +6,7 @@
 //!   derive the slug ([`slugify`], from the title or a note's first words), make it unique
 //!   (`-2`, `-3`, …), record a changed slug in `post_slug_history`, upsert the categories and
 //!   tags ([`upsert_term`]), write the audit entries and, for a scheduled post, enqueue the
-//!   [`Job::PublishPost`](crate::jobs::Job::PublishPost) that publishes it — all in one
+//!   [`PUBLISH_POST`] job that publishes it — all in one
 //!   transaction.
 //! * [`publish`], [`unpublish`] and [`schedule`] change only the status.
 //! * [`permalink`] is the post's public path under the configured pattern (by default
@@ -566,15 +566,14 @@ pub async fn list(
 /// finds nothing to do).
 async fn schedule_job(tx: &mut Tx, post_id: &str, at: DateTime<Utc>) -> DbResult<()> {
     let key = format!("publish_post:{post_id}:{}", at.timestamp());
-    jobs::enqueue_in(
-        tx,
-        &Job::PublishPost {
+    let job = Job::new(
+        PUBLISH_POST,
+        &PublishPost {
             post_id: post_id.to_string(),
         },
-        at,
-        Some(&key),
     )
-    .await?;
+    .map_err(|e| crate::db::DbError::Corrupt(format!("job payload: {e}")))?;
+    jobs::enqueue_in(tx, &job, at, Some(&key)).await?;
     Ok(())
 }
 
@@ -855,7 +854,16 @@ pub async fn schedule(
     .await
 }
 
-/// The [`Job::PublishPost`] work: publishes the post if it is still scheduled and its time
+/// The kind of the job that publishes a scheduled post ([`PublishPost`]).
+pub const PUBLISH_POST: &str = "publish_post";
+
+/// The payload of a [`PUBLISH_POST`] job.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct PublishPost {
+    pub post_id: String,
+}
+
+/// The [`PUBLISH_POST`] job's work: publishes the post if it is still scheduled and its time
 /// has come by `now`. `Ok(true)` when it published; `Ok(false)` when there was nothing to do;
 /// an error when the post does not exist (so a lost post shows up in the job's error).
 pub async fn run_publish_job(db: &Db, post_id: &str, now: DateTime<Utc>) -> anyhow::Result<bool> {

@@ -10,12 +10,12 @@ use utoipa::{OpenApi, ToSchema};
 use super::{CampaignState, Progress, repo};
 use crate::http::{AppError, AppState};
 use crate::money::Money;
+use crate::web::api::{ErrorBody, ErrorDetail};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/api/v1/campaigns", get(list))
         .route("/api/v1/campaigns/{slug}", get(show))
-        .route("/api/openapi.json", get(|| async { Json(document()) }))
 }
 
 /// A campaign's public progress.
@@ -42,21 +42,6 @@ pub struct CampaignJson {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct CampaignList {
     pub campaigns: Vec<CampaignJson>,
-}
-
-/// The body of every API error.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct ErrorBody {
-    pub error: ErrorDetail,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct ErrorDetail {
-    /// Stable code: `not_found`, `bad_request`, `invalid`, `conflict`, `rate_limited`, `internal`.
-    pub code: String,
-    pub message: String,
-    /// Quote this when reporting a problem.
-    pub request_id: String,
 }
 
 async fn to_json(s: &AppState, c: &super::Campaign) -> Result<CampaignJson, AppError> {
@@ -117,13 +102,6 @@ async fn list(State(s): State<AppState>) -> Result<Json<CampaignList>, AppError>
         out.push(to_json(&s, &c).await?);
     }
     Ok(Json(CampaignList { campaigns: out }))
-}
-
-/// The whole API document: campaigns plus the team's parts (and its bearer scheme).
-pub fn document() -> utoipa::openapi::OpenApi {
-    ApiDoc::openapi()
-        .merge_from(crate::team::api::TeamApiDoc::openapi())
-        .merge_from(crate::blog::api::BlogApiDoc::openapi())
 }
 
 #[derive(OpenApi)]

@@ -7,6 +7,7 @@
 pub mod api;
 pub mod pages;
 pub mod repo;
+pub mod view;
 
 use std::fmt;
 

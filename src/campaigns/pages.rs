@@ -1,7 +1,6 @@
 //! Public campaign pages: the front page, the campaign page (story, progress bar with
 //! milestones, donor wall, donate form), the full donor list and the live progress stream.
 
-use std::collections::HashMap;
 use std::convert::Infallible;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -18,13 +17,13 @@ use futures_util::Stream;
 use http::HeaderMap;
 use serde::Deserialize;
 
-use super::{Campaign, CampaignState, Progress, Totals, repo};
-use crate::donations::ledger::{self, DonationRow};
+use super::view::{ProgressView, UpdateView, WallItem, render_campaign, update_view, wall_item};
+use super::{CampaignState, Progress, repo};
+use crate::donations::ledger::{self};
 use crate::http::page_cache::Rendered;
 use crate::http::{AppError, AppState, Lang};
-use crate::i18n::{I18n, SUPPORTED};
-use crate::markdown;
-use crate::money::{CurrencyCode, Money};
+use crate::i18n::I18n;
+use crate::web::PageCtx;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -32,283 +31,6 @@ pub fn routes() -> Router<AppState> {
         .route("/campaigns/{slug}", get(campaign_page))
         .route("/campaigns/{slug}/donors", get(donors_page))
         .route("/campaigns/{slug}/live", get(live_stream))
-}
-
-/// What every page's layout needs.
-pub struct PageCtx {
-    pub lang: &'static str,
-    pub css: &'static str,
-    pub live_js: String,
-    pub langs: Vec<LangLink>,
-    pub tr: I18n,
-}
-
-pub struct LangLink {
-    pub code: &'static str,
-    pub name: &'static str,
-    pub href: String,
-    pub current: bool,
-}
-
-impl PageCtx {
-    pub fn new(s: &AppState, i18n: &I18n, path: &str) -> PageCtx {
-        let next = percent_encoding::utf8_percent_encode(path, percent_encoding::NON_ALPHANUMERIC)
-            .to_string();
-        PageCtx {
-            lang: i18n.lang,
-            css: crate::http::assets::CSS,
-            live_js: s.assets.url("live.js").to_string(),
-            langs: SUPPORTED
-                .iter()
-                .map(|(code, name)| LangLink {
-                    code,
-                    name,
-                    href: format!("/lang/{code}?next={next}"),
-                    current: *code == i18n.lang,
-                })
-                .collect(),
-            tr: i18n.clone(),
-        }
-    }
-}
-
-#[derive(Template)]
-#[template(path = "error.html")]
-pub struct ErrorPage {
-    pub page: PageCtx,
-    pub status: u16,
-    pub message: String,
-    pub request_id: String,
-}
-
-pub struct MilestoneView {
-    pub label: String,
-    pub amount: String,
-    /// Position on the bar, 0–100.
-    pub pos: i64,
-    pub reached: bool,
-}
-
-pub struct WallItem {
-    pub name: String,
-    pub amount: String,
-    pub message: String,
-    pub date: String,
-}
-
-pub struct UpdateView {
-    /// The update's permalink.
-    pub url: String,
-    pub title: String,
-    pub date: String,
-    pub excerpt: String,
-}
-
-/// Values and errors of the donate form, for showing it again.
-#[derive(Default, Clone)]
-pub struct FormState {
-    pub amount: String,
-    pub currency: String,
-    pub name: String,
-    pub email: String,
-    pub message: String,
-    pub visibility: String,
-    pub errors: HashMap<&'static str, String>,
-}
-
-impl FormState {
-    pub fn error(&self, field: &str) -> &str {
-        self.errors.get(field).map(String::as_str).unwrap_or("")
-    }
-    pub fn has_error(&self, field: &str) -> bool {
-        self.errors.contains_key(field)
-    }
-}
-
-pub struct CurrencyOption {
-    pub code: String,
-    pub selected: bool,
-}
-
-pub struct ProgressView {
-    pub raised: String,
-    pub goal: String,
-    pub donors: String,
-    pub percent: i64,
-    pub bar: i64,
-    pub percent_text: String,
-    pub days_left: String,
-}
-
-impl ProgressView {
-    pub fn new(tr: &I18n, p: &Progress) -> ProgressView {
-        ProgressView {
-            raised: tr.money(p.raised),
-            goal: tr.money(p.goal),
-            donors: tr.tn("donor-count", p.donors),
-            percent: p.percent,
-            bar: p.bar_percent(),
-            percent_text: tr.ta("percent-of-goal", &[("percent", tr.int(p.percent))]),
-            days_left: match p.days_left {
-                Some(0) => tr.t("campaign-ended"),
-                Some(d) => tr.tn("days-left", d),
-                None => String::new(),
-            },
-        }
-    }
-}
-
-#[derive(Template)]
-#[template(path = "campaign.html")]
-pub struct CampaignPage {
-    pub page: PageCtx,
-    pub slug: String,
-    pub title: String,
-    pub summary: String,
-    pub story_html: String,
-    pub beneficiary: String,
-    pub cover_url: String,
-    pub cover_alt: String,
-    pub progress: ProgressView,
-    pub funded: bool,
-    pub closed: bool,
-    pub accepting: bool,
-    pub milestones: Vec<MilestoneView>,
-    pub wall: Vec<WallItem>,
-    pub wall_more: bool,
-    pub currencies: Vec<CurrencyOption>,
-    pub presets: Vec<String>,
-    pub updates: Vec<UpdateView>,
-    pub csrf: String,
-    pub form: FormState,
-    pub notice: String,
-    pub test_mode: bool,
-    pub max_amount: String,
-}
-
-impl CampaignPage {
-    /// The free-amount field's value: what was typed, unless it was one of the presets.
-    pub fn custom_amount(&self) -> &str {
-        if self.presets.contains(&self.form.amount) {
-            ""
-        } else {
-            &self.form.amount
-        }
-    }
-}
-
-/// An update in a list, linked to its permalink (a note's title is its first words).
-pub fn update_view(s: &AppState, tr: &I18n, u: &repo::Update) -> UpdateView {
-    let title = if u.title.trim().is_empty() {
-        markdown::excerpt(&u.body_md, 60)
-    } else {
-        u.title.clone()
-    };
-    UpdateView {
-        url: s
-            .settings
-            .blog
-            .permalink
-            .path(&u.kind, &u.slug, Some(u.published_at)),
-        title,
-        date: tr.date(u.published_at),
-        excerpt: markdown::excerpt(&u.body_md, 240),
-    }
-}
-
-/// Donor-wall entry for display.
-pub fn wall_item(tr: &I18n, d: &DonationRow) -> WallItem {
-    let amount = CurrencyCode::parse(&d.currency)
-        .map(|c| tr.money(Money::new(d.amount_minor, c)))
-        .unwrap_or_default();
-    let name = match (d.visibility.as_str(), &d.donor_name) {
-        ("public", Some(n)) if !n.trim().is_empty() => n.clone(),
-        _ => tr.t("donor-anonymous"),
-    };
-    WallItem {
-        name,
-        amount,
-        message: d.message.clone().unwrap_or_default(),
-        date: tr.date(d.created_at),
-    }
-}
-
-/// Renders the campaign page (with the form's values and errors when it is shown again).
-pub async fn render_campaign(
-    s: &AppState,
-    tr: &I18n,
-    c: &Campaign,
-    totals: &Totals,
-    form: Option<FormState>,
-    notice: String,
-) -> Result<String, AppError> {
-    let now = Utc::now();
-    let progress = Progress::of(c, totals, now);
-    let milestones = repo::milestones(&s.db, c).await?;
-    let wall = ledger::wall(&s.db, c, 20, 0).await?;
-    let wall_count = ledger::wall_count(&s.db, c).await?;
-    let updates = repo::updates(&s.db, Some(&c.id), 3).await?;
-    let goal = c.goal.amount_minor.max(1);
-    let form = form.unwrap_or_else(|| FormState {
-        currency: c.currency().to_string(),
-        visibility: "public".into(),
-        ..Default::default()
-    });
-    let mut currencies: Vec<CurrencyCode> = vec![c.currency()];
-    currencies.extend(c.accepted.iter().copied().filter(|x| *x != c.currency()));
-    let page = CampaignPage {
-        page: PageCtx::new(s, tr, &format!("/campaigns/{}", c.slug)),
-        slug: c.slug.to_string(),
-        title: c.title.clone(),
-        summary: c.summary.clone(),
-        story_html: crate::render::markdown(c.story_md.clone()).await?,
-        beneficiary: format!("{}, {}", c.beneficiary_name, c.beneficiary_place),
-        cover_url: c
-            .cover_image_url
-            .clone()
-            .unwrap_or_else(|| s.assets.url("cover.svg").to_string()),
-        cover_alt: c.cover_image_alt.clone().unwrap_or_default(),
-        progress: ProgressView::new(tr, &progress),
-        funded: c.state == CampaignState::Funded,
-        closed: c.state == CampaignState::Closed,
-        accepting: c.accepting(now).is_ok() && s.providers.default_online().is_some(),
-        milestones: milestones
-            .iter()
-            .map(|m| MilestoneView {
-                label: m.label.clone(),
-                amount: tr.money(m.amount),
-                pos: (i128::from(m.amount.amount_minor) * 100 / i128::from(goal)).clamp(0, 100)
-                    as i64,
-                reached: totals.raised_minor >= m.amount.amount_minor,
-            })
-            .collect(),
-        wall: wall.iter().map(|d| wall_item(tr, d)).collect(),
-        wall_more: wall_count > 20,
-        currencies: currencies
-            .iter()
-            .map(|code| CurrencyOption {
-                code: code.to_string(),
-                selected: form.currency == code.as_str(),
-            })
-            .collect(),
-        presets: ["10", "25", "50", "100"]
-            .iter()
-            .map(|p| p.to_string())
-            .collect(),
-        updates: updates.iter().map(|u| update_view(s, tr, u)).collect(),
-        csrf: s.csrf.token(now),
-        form,
-        notice,
-        test_mode: s.providers.test().is_some(),
-        max_amount: tr.money(Money::new(
-            s.settings
-                .donations
-                .max_amount_major
-                .saturating_mul(10_i64.pow(u32::from(c.currency().exponent()))),
-            c.currency(),
-        )),
-    };
-    Ok(page.render()?)
 }
 
 #[derive(Deserialize)]
@@ -379,7 +101,7 @@ async fn front_page(
     if uri.query().is_some_and(|q| {
         q.split('&')
             .any(|kv| kv.starts_with("p=") || kv.starts_with("page_id="))
-    }) && let Some(to) = crate::blog::pages::redirect_target(&s, &uri).await?
+    }) && let Some(to) = crate::blog::lookup::redirect_target(&s, &uri).await?
     {
         return Ok((
             http::StatusCode::MOVED_PERMANENTLY,

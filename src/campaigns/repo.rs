@@ -227,15 +227,6 @@ pub async fn totals(db: &Db, campaign_id: &str) -> DbResult<Totals> {
     })
 }
 
-/// The version of every campaign's totals (bumped by each ledger entry), for live updates.
-pub async fn versions(db: &Db) -> DbResult<Vec<(String, i64)>> {
-    Ok(on_db!(db, |p| sqlx::query_as(
-        "SELECT campaign_id, version FROM campaign_totals"
-    )
-    .fetch_all(p)
-    .await?))
-}
-
 /// Changes a campaign's state (the console's and the CLI's path; `funded` is also entered
 /// automatically by the ledger).
 pub async fn set_state(db: &Db, campaign_id: &str, state: CampaignState) -> DbResult<()> {

@@ -4,9 +4,9 @@
 
 use chrono::Utc;
 
-use super::media::{self, Processed};
 use crate::campaigns::NewCampaign;
 use crate::db::{Db, DbError};
+use crate::media::{self, Processed};
 use crate::on_tx;
 use crate::team::audit::{self, Actor};
 

@@ -14,11 +14,11 @@ use serde::Deserialize;
 
 use super::campaign_store::{self, CampaignUpdate, UpdateError};
 use super::donations::{Opt, money_error};
-use super::media::{self, multipart_error};
 use super::{Errors, Fields, Req, Shell};
 use crate::campaigns::{Campaign, CampaignState, Milestone, repo};
 use crate::http::{AppError, AppState};
 use crate::i18n::I18n;
+use crate::media::{self, multipart_error};
 use crate::money::{CurrencyCode, Money};
 use crate::team::Permission;
 use crate::team::session::CurrentMember;
@@ -517,7 +517,7 @@ pub async fn save(
                 Ok::<Response, AppError>((status, Html(html)).into_response())
             }
         };
-    if !r.csrf_ok(&s, &me, fields.csrf()) {
+    if !me.csrf_ok(&s, &r, fields.csrf()) {
         return show(
             form,
             Errors::default(),
@@ -585,7 +585,7 @@ pub async fn save(
         &c.id,
         &update,
         processed.as_ref(),
-        &r.actor(&me),
+        &me.actor(&r),
         &audits,
     )
     .await

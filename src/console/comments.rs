@@ -286,7 +286,7 @@ async fn posted(
 ) -> Result<Result<(c::Comment, c::PostRef, &'static str), Response>, AppError> {
     let (comment, post) = load(s, me, id).await?;
     let from = status_of(Some(f.from.as_str()));
-    if !r.csrf_ok(s, me, Some(&f.csrf)) {
+    if !me.csrf_ok(s, r, Some(&f.csrf)) {
         let notice = r.tr.t("error-csrf");
         return refuse(s, me, r, from, notice).await.map(Err);
     }
@@ -333,7 +333,7 @@ pub async fn moderate(
         c::set_status(&s.db, &comment.id, to).await?;
         audit::record(
             &s.db,
-            &r.actor(&me),
+            &me.actor(&r),
             "comment.moderated",
             &comment.id,
             &format!("{} → {to}", comment.status),
@@ -367,7 +367,7 @@ pub async fn reply(
         let notice = r.tr.t("comments-error-parent");
         return refuse(&s, &me, &r, from, notice).await;
     }
-    let actor = r.actor(&me);
+    let actor = me.actor(&r);
     if parent.status == "pending" {
         c::set_status(&s.db, &parent.id, "approved").await?;
         audit::record(
@@ -416,7 +416,7 @@ pub async fn blocklist(
     if !me.member.can(Permission::Moderate, None) {
         return Err(AppError::Forbidden);
     }
-    if !r.csrf_ok(&s, &me, Some(&f.csrf)) {
+    if !me.csrf_ok(&s, &r, Some(&f.csrf)) {
         let notice = r.tr.t("error-csrf");
         return refuse(&s, &me, &r, "pending", notice).await;
     }
@@ -440,7 +440,7 @@ pub async fn blocklist(
     .rows_affected());
     audit::record(
         &s.db,
-        &r.actor(&me),
+        &me.actor(&r),
         "settings.comment_blocklist",
         spam::BLOCKLIST_SETTING,
         &format!("{} entries", spam::parse_blocklist(&value).len()),

@@ -8,7 +8,7 @@ use chrono::Utc;
 
 use super::donations::{self, Filter};
 use super::{LocalTime, Req, Shell, local_time};
-use crate::campaigns::pages::ProgressView;
+use crate::campaigns::view::ProgressView;
 use crate::campaigns::{Campaign, Progress, repo};
 use crate::http::{AppError, AppState};
 use crate::money::{CurrencyCode, Money};

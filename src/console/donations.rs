@@ -658,7 +658,7 @@ pub async fn add_offline(
             Ok::<Response, AppError>((StatusCode::UNPROCESSABLE_ENTITY, Html(html)).into_response())
         }
     };
-    if !r.csrf_ok(&s, &me, f.csrf()) {
+    if !me.csrf_ok(&s, &r, f.csrf()) {
         return refuse(form, Errors::default(), tr.t("error-csrf")).await;
     }
     let Some(c) = c else {
@@ -678,7 +678,7 @@ pub async fn add_offline(
         visibility: form.visibility.clone(),
         reference: opt(f.get("reference")),
     };
-    match offline::add(&s.db, &c, &input, &r.actor(&me)).await {
+    match offline::add(&s.db, &c, &input, &me.actor(&r)).await {
         Ok(done) => {
             let id = done.recorded.donation_id().to_string();
             if let Recorded::New { version, .. } = done.recorded {
@@ -908,7 +908,7 @@ pub async fn export(
     }
     audit::record(
         &s.db,
-        &r.actor(&me),
+        &me.actor(&r),
         "export.downloaded",
         "donations.csv",
         &format!(

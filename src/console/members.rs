@@ -288,7 +288,7 @@ pub async fn roles(
     if !me.member.can(Permission::MembersManage, scope) {
         return Err(AppError::Forbidden);
     }
-    if !r.csrf_ok(&s, &me, f.csrf()) {
+    if !me.csrf_ok(&s, &r, f.csrf()) {
         return refused(&s, &r, &me, tr.t("error-csrf")).await;
     }
     let Some(role) = Role::parse(f.get("role")) else {
@@ -299,7 +299,7 @@ pub async fn roles(
         "remove" => false,
         _ => return refused(&s, &r, &me, tr.t("console-error-choose")).await,
     };
-    let by = r.actor(&me);
+    let by = me.actor(&r);
     let detail = format!(
         "role={} scope={}",
         role.as_str(),
@@ -374,7 +374,7 @@ pub async fn remove(
         return Err(AppError::Forbidden);
     }
     let target = not_removed(&s, &id).await?;
-    if !r.csrf_ok(&s, &me, f.csrf()) {
+    if !me.csrf_ok(&s, &r, f.csrf()) {
         return refused(&s, &r, &me, tr.t("error-csrf")).await;
     }
     let mut tx = s.db.begin().await?;
@@ -413,7 +413,7 @@ pub async fn remove(
     .rows_affected());
     audit::record_in(
         &mut tx,
-        &r.actor(&me),
+        &me.actor(&r),
         "member.removed",
         &target.email,
         &format!("name={}", target.display_name),
@@ -458,7 +458,7 @@ pub async fn invite(
             Ok::<Response, AppError>((StatusCode::UNPROCESSABLE_ENTITY, Html(html)).into_response())
         }
     };
-    if !r.csrf_ok(&s, &me, f.csrf()) {
+    if !me.csrf_ok(&s, &r, f.csrf()) {
         return show(form, e, tr.t("error-csrf")).await;
     }
     let email = Email::parse(&form.email);
@@ -492,7 +492,7 @@ pub async fn invite(
         return show(form, e, tr.t("error-form")).await;
     }
     let roles = [(role, scope.map(str::to_string))];
-    match crate::team::signin::invite(&s, &email, &name, &roles, &r.actor(&me)).await {
+    match crate::team::signin::invite(&s, &email, &name, &roles, &me.actor(&r)).await {
         Ok(_) => Ok(Redirect::to("/admin/members?done=invited").into_response()),
         // Someone took the address in the meantime, or the name was refused.
         Err(AppError::Conflict(_)) => {
@@ -522,7 +522,7 @@ pub async fn require_2fa(
     if !me.member.can(Permission::SettingsManage, None) {
         return Err(AppError::Forbidden);
     }
-    if !r.csrf_ok(&s, &me, f.csrf()) {
+    if !me.csrf_ok(&s, &r, f.csrf()) {
         return refused(&s, &r, &me, r.tr.t("error-csrf")).await;
     }
     let on = match f.get("on") {
@@ -530,6 +530,6 @@ pub async fn require_2fa(
         "0" => false,
         _ => return refused(&s, &r, &me, r.tr.t("console-error-choose")).await,
     };
-    crate::team::totp::set_require_2fa(&s.db, on, &r.actor(&me)).await?;
+    crate::team::totp::set_require_2fa(&s.db, on, &me.actor(&r)).await?;
     Ok(Redirect::to("/admin/members?done=2fa").into_response())
 }

@@ -2,7 +2,7 @@
 //! offline entry, CSV export), members, the audit log and the mail outbox; plus the public
 //! `/media/{file}` route that serves uploaded images.
 //!
-//! Every route also has its rule in `http::authz::RULES` (the layer checks that the member
+//! Every route also has its rule in `app::authz::RULES` (the layer checks that the member
 //! holds the permission somewhere); each handler then checks the campaign scope with
 //! [`Member::can`](crate::team::Member::can) wherever a campaign is involved. Every form
 //! carries a CSRF token bound to the session ([`Req::csrf_ok`]); a refused token re-shows the
@@ -14,25 +14,21 @@ pub mod campaigns;
 pub mod comments;
 pub mod dashboard;
 pub mod donations;
-pub mod media;
 pub mod members;
 pub mod posts;
 
-use std::collections::HashMap;
+pub use crate::web::form::{Errors, Fields, page_no, query_string};
+pub use crate::web::request::Req;
 
 use axum::Router;
-use axum::extract::{DefaultBodyLimit, FromRequestParts};
+use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
 use chrono::Utc;
-use http::HeaderMap;
-use http::request::Parts;
 
-use crate::campaigns::pages::PageCtx;
-use crate::http::{AppState, client_ip, csrf, lang_of};
-use crate::i18n::I18n;
+use crate::http::AppState;
 use crate::team::Permission;
-use crate::team::audit::Actor;
 use crate::team::session::CurrentMember;
+use crate::web::PageCtx;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -60,59 +56,12 @@ pub fn routes() -> Router<AppState> {
         .route("/admin/posts", get(posts::list))
         .route("/admin/posts/new", get(posts::new).post(posts::create))
         .route("/admin/posts/{id}", get(posts::edit).post(posts::save))
-        .route("/media/{file}", get(media::serve))
+        .route("/media/{file}", get(crate::media::serve))
         // Room for one cover image plus the editor's text fields; the image itself is
         // checked against `media::MAX_UPLOAD_BYTES` (413) when it is read.
-        .layer(DefaultBodyLimit::max(media::MAX_UPLOAD_BYTES + 512 * 1024))
-}
-
-/// What every console handler needs from the request besides the member: the language,
-/// the headers (for the CSRF origin check) and where the request came from (for the audit
-/// log).
-pub struct Req {
-    pub tr: I18n,
-    pub headers: HeaderMap,
-    pub path: String,
-    pub ip: Option<String>,
-    pub user_agent: Option<String>,
-}
-
-impl FromRequestParts<AppState> for Req {
-    type Rejection = std::convert::Infallible;
-    async fn from_request_parts(parts: &mut Parts, s: &AppState) -> Result<Self, Self::Rejection> {
-        // The client's address: the peer, or what a trusted proxy forwarded.
-        let ip = client_ip::client_ip(parts, &s.proxies).text();
-        Ok(Req {
-            tr: lang_of(&parts.headers),
-            headers: parts.headers.clone(),
-            path: parts.uri.path().to_string(),
-            ip,
-            user_agent: client_ip::user_agent(&parts.headers),
-        })
-    }
-}
-
-impl Req {
-    /// The audit log's "who and from where" for this member's request.
-    pub fn actor(&self, me: &CurrentMember) -> Actor {
-        Actor {
-            member_id: Some(me.member.id.clone()),
-            label: me.member.email.clone(),
-            ip: self.ip.clone(),
-            user_agent: self.user_agent.clone(),
-        }
-    }
-
-    /// Both CSRF checks for a console form: same origin, and a token bound to this session.
-    pub fn csrf_ok(&self, s: &AppState, me: &CurrentMember, token: Option<&str>) -> bool {
-        csrf::check_bound(
-            &s.csrf,
-            &self.headers,
-            token,
-            &me.session.id_hash,
-            Utc::now(),
-        )
-    }
+        .layer(DefaultBodyLimit::max(
+            crate::media::MAX_UPLOAD_BYTES + 512 * 1024,
+        ))
 }
 
 /// The answer for a member who must set up two-factor before using the console (the site
@@ -212,87 +161,6 @@ fn back_path(path: &str) -> &str {
     }
 }
 
-/// Field → message, for marking form fields.
-#[derive(Debug, Default, Clone)]
-pub struct Errors(pub HashMap<&'static str, String>);
-
-impl Errors {
-    pub fn get(&self, field: &str) -> &str {
-        self.0.get(field).map(String::as_str).unwrap_or("")
-    }
-    pub fn has(&self, field: &str) -> bool {
-        self.0.contains_key(field)
-    }
-    pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
-    }
-    pub fn add(&mut self, field: &'static str, message: String) {
-        self.0.entry(field).or_insert(message);
-    }
-}
-
-/// A posted form's fields, in order (repeated names kept, for checkboxes).
-pub struct Fields(pub Vec<(String, String)>);
-
-impl Fields {
-    /// The last value of `name`, or `""`.
-    pub fn get(&self, name: &str) -> &str {
-        self.0
-            .iter()
-            .rev()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
-            .unwrap_or("")
-    }
-    /// Every value of `name`.
-    pub fn all(&self, name: &str) -> Vec<&str> {
-        self.0
-            .iter()
-            .filter(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
-            .collect()
-    }
-    /// `get` cut to `max` characters (what is shown again in a re-rendered form).
-    pub fn text(&self, name: &str, max: usize) -> String {
-        self.get(name).chars().take(max).collect()
-    }
-    pub fn checked(&self, name: &str) -> bool {
-        !self.get(name).is_empty()
-    }
-    pub fn csrf(&self) -> Option<&str> {
-        self.0
-            .iter()
-            .rev()
-            .find(|(k, _)| k == "csrf")
-            .map(|(_, v)| v.as_str())
-    }
-}
-
-/// The `page` query parameter of a paged list: 1 when missing or not a number, at most
-/// 100 000.
-pub fn page_no(p: Option<&str>) -> i64 {
-    p.and_then(|p| p.parse::<i64>().ok())
-        .unwrap_or(1)
-        .clamp(1, 100_000)
-}
-
-/// `?a=b&c=d` for links that keep a list's filters (values percent-encoded).
-pub fn query_string(pairs: &[(&str, &str)]) -> String {
-    let enc = |v: &str| {
-        percent_encoding::utf8_percent_encode(v, percent_encoding::NON_ALPHANUMERIC).to_string()
-    };
-    let parts: Vec<String> = pairs
-        .iter()
-        .filter(|(_, v)| !v.is_empty())
-        .map(|(k, v)| format!("{k}={}", enc(v)))
-        .collect();
-    if parts.is_empty() {
-        String::new()
-    } else {
-        format!("?{}", parts.join("&"))
-    }
-}
-
 /// A member's local time, for "who is around now".
 pub struct LocalTime {
     /// `14:05`.
@@ -331,11 +199,5 @@ mod tests {
         assert_eq!((la.time.as_str(), la.day), ("05:00", false));
         let bad = local_time("Mars/Olympus", now);
         assert_eq!((bad.zone.as_str(), bad.time.as_str()), ("UTC", "12:00"));
-    }
-
-    #[test]
-    fn query_strings() {
-        assert_eq!(query_string(&[("a", ""), ("b", "")]), "");
-        assert_eq!(query_string(&[("q", "a b&c"), ("x", "")]), "?q=a%20b%26c");
     }
 }

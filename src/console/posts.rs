@@ -18,12 +18,12 @@ use http::StatusCode;
 use serde::Deserialize;
 
 use super::donations::Opt;
-use super::media::{self, MediaError, multipart_error};
 use super::{Errors, Fields, Req, Shell};
 use crate::blog::write::{self, NewPost, Post, PostKind, PostStatus, WriteError};
 use crate::http::{AppError, AppState};
 use crate::i18n::I18n;
 use crate::markdown;
+use crate::media::{self, MediaError, multipart_error};
 use crate::team::Permission;
 use crate::team::session::CurrentMember;
 
@@ -627,7 +627,7 @@ async fn save_any(
                 Ok::<Response, AppError>((status, Html(html)).into_response())
             }
         };
-    if !r.csrf_ok(&s, &me, fields.csrf()) {
+    if !me.csrf_ok(&s, &r, fields.csrf()) {
         return show(
             form,
             Errors::default(),
@@ -718,7 +718,7 @@ async fn save_any(
             }
         }
     }
-    let actor = r.actor(&me);
+    let actor = me.actor(&r);
     let result = match &post {
         Some(p) => write::update(&s.db, &p.id, &new, &actor).await,
         None => write::create(&s.db, &new, &actor).await,

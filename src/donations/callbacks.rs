@@ -16,10 +16,10 @@ use serde::Serialize;
 
 use super::checkout::{self, CheckoutSession, SESSION_SELECT, SessionRow};
 use super::ledger::{self, NewDonation, Recorded};
-use super::providers::{CallbackEvent, ProviderError};
 use crate::db::DbError;
 use crate::http::AppState;
 use crate::on_tx;
+use crate::payments::{CallbackEvent, ProviderError};
 use crate::team::audit::{self, Actor};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

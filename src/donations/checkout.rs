@@ -51,6 +51,17 @@ pub struct CheckoutSession {
     pub expires_at: DateTime<Utc>,
 }
 
+impl CheckoutSession {
+    /// What the payment provider is asked to collect for this session.
+    pub fn payment_request(&self) -> crate::payments::PaymentRequest {
+        crate::payments::PaymentRequest {
+            checkout_id: self.id.clone(),
+            amount: self.amount,
+            donor_email: self.donor_email.clone(),
+        }
+    }
+}
+
 /// A donation request that passed every check.
 #[derive(Debug, Clone)]
 pub struct ValidDonation {

@@ -11,7 +11,6 @@ pub mod checkout;
 pub mod ledger;
 pub mod offline;
 pub mod pages;
-pub mod providers;
 
 use serde::{Deserialize, Serialize};
 

@@ -13,13 +13,14 @@ use http::{HeaderMap, HeaderValue, StatusCode, header};
 use super::callbacks::{self, CallbackError};
 use super::checkout::{self, DonateInput};
 use super::ledger;
-use super::providers::test::{Outcome, SIGNATURE_HEADER};
-use crate::campaigns::pages::{FormState, PageCtx, render_campaign};
+use crate::campaigns::view::{FormState, render_campaign};
 use crate::campaigns::{CampaignState, NotAccepting, repo};
 use crate::http::{AppError, AppState, ClientIp, Lang, csrf};
 use crate::i18n::I18n;
 use crate::money::{CurrencyCode, Money};
+use crate::payments::test::{Outcome, SIGNATURE_HEADER};
 use crate::rates;
+use crate::web::PageCtx;
 
 /// Largest form body accepted (the fields' own limits are far below this).
 const MAX_FORM_BYTES: usize = 16 * 1024;
@@ -156,16 +157,9 @@ async fn donate(
     };
     // Card-testing defence: per client address and per campaign (nothing is stored when
     // refused; the log line and metric carry no address).
-    let client_hash = s.checkout_limits.client_hash(client.0);
-    if let Some(r) = checkout::refusal(
-        &s.db,
-        &s.checkout_limits,
-        &c.id,
-        client_hash.as_deref(),
-        now,
-    )
-    .await?
-    {
+    let limits = super::checkout::Limits::new(&s.checkout_key.0, &s.settings.donations);
+    let client_hash = limits.client_hash(client.0);
+    if let Some(r) = checkout::refusal(&s.db, &limits, &c.id, client_hash.as_deref(), now).await? {
         let minutes = (r.retry_after_secs + 59) / 60;
         let (counter, key) = match r.limit {
             checkout::Limit::Address => (
@@ -197,7 +191,7 @@ async fn donate(
     let session =
         checkout::create(&s.db, &c, provider.name(), &valid, client_hash.as_deref()).await?;
     let to = provider
-        .start_checkout(&session, &s.base_url)
+        .start_checkout(&session.payment_request(), &s.base_url)
         .await
         .map_err(|e| AppError::Internal(anyhow::anyhow!(e)))?;
     Ok(Redirect::to(&to).into_response())
@@ -305,7 +299,7 @@ async fn test_checkout_submit(
     if let Err(why) = checkout::payable(&session, &c, Utc::now()) {
         return test_checkout_page(&s, &tr, &session, &c, Some(why), StatusCode::CONFLICT);
     }
-    let event = test.event_for(&session, outcome);
+    let event = test.event_for(&session.payment_request(), outcome);
     let raw = serde_json::to_vec(&event).map_err(|e| AppError::Internal(e.into()))?;
     let mut cb_headers = HeaderMap::new();
     let sig = test.sign(&raw, Utc::now().timestamp());

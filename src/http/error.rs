@@ -50,11 +50,11 @@ impl From<DbError> for AppError {
     }
 }
 
-impl From<crate::team::password::HashError> for AppError {
-    fn from(e: crate::team::password::HashError) -> Self {
+impl From<crate::passwords::HashError> for AppError {
+    fn from(e: crate::passwords::HashError) -> Self {
         match e {
-            crate::team::password::HashError::Busy => AppError::Busy,
-            crate::team::password::HashError::Failed(e) => AppError::Internal(e),
+            crate::passwords::HashError::Busy => AppError::Busy,
+            crate::passwords::HashError::Failed(e) => AppError::Internal(e),
         }
     }
 }
@@ -157,7 +157,7 @@ impl IntoResponse for AppError {
         if matches!(self, AppError::Busy) {
             res.headers_mut().insert(
                 http::header::RETRY_AFTER,
-                http::HeaderValue::from(crate::team::password::BUSY_RETRY_AFTER_SECS),
+                http::HeaderValue::from(crate::passwords::BUSY_RETRY_AFTER_SECS),
             );
         }
         res.extensions_mut().insert(info);

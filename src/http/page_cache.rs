@@ -77,7 +77,7 @@ pub fn html_response(enc: Encoding, body: Bytes) -> Response {
 pub struct PageCache {
     entries: RwLock<HashMap<(String, &'static str), Arc<Rendered>>>,
     /// Public blog pages, kept by the blog's version in the database (`blog::cache`).
-    pub blog: crate::blog::cache::BlogCache,
+    pub blog: super::versioned_pages::VersionedPages,
 }
 
 impl PageCache {

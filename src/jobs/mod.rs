@@ -1,6 +1,9 @@
 //! The background job queue: typed jobs stored in the `jobs` table, run by a worker on every
 //! node, retried with exponential backoff, de-duplicated by key.
 //!
+//! * A capability defines its jobs (a kind and a payload struct) and the function that runs
+//!   them; the application registers that function under the kind ([`Handlers`],
+//!   `app::job_handlers`), so the queue imports no capability.
 //! * [`enqueue`] / [`enqueue_in`] store a [`Job`] to run at a time; a job with a `dedupe_key`
 //!   that is already stored (run or not) is not stored again.
 //! * [`run_due`] claims and runs every job due at a given time, one after another, and
@@ -17,8 +20,14 @@
 
 use std::time::Duration as StdDuration;
 
+use std::collections::HashMap;
+use std::future::Future;
+use std::sync::Arc;
+
 use chrono::{DateTime, Duration, Utc};
-use serde::{Deserialize, Serialize};
+use futures_util::future::BoxFuture;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
 
 use crate::db::{Db, DbError, DbResult, Tx};
 use crate::{on_db, on_tx};
@@ -30,31 +39,79 @@ pub const POLL_INTERVAL: StdDuration = StdDuration::from_secs(5);
 /// Attempts before a job is given up (the column's default).
 pub const DEFAULT_MAX_ATTEMPTS: i64 = 10;
 
-/// Every kind of background work, with its payload. Stored as JSON in `jobs.payload`, its
-/// [`Job::kind`] in `jobs.kind`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
-pub enum Job {
-    /// Publish a scheduled post once its time has come (a no-op if it is no longer
-    /// scheduled, or was moved later).
-    PublishPost { post_id: String },
+/// A job to store: its kind (which registered handler runs it, [`Handlers`]) and its
+/// payload, a JSON object stored in `jobs.payload` with the kind beside its fields.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Job {
+    kind: &'static str,
+    payload: serde_json::Map<String, serde_json::Value>,
 }
 
 impl Job {
-    pub fn kind(&self) -> &'static str {
-        match self {
-            Job::PublishPost { .. } => "publish_post",
-        }
+    /// A job of `kind` with `payload` (a struct: its fields become the payload's).
+    pub fn new(kind: &'static str, payload: &impl Serialize) -> Result<Job, serde_json::Error> {
+        let payload = match serde_json::to_value(payload)? {
+            serde_json::Value::Object(m) => m,
+            other => {
+                let mut m = serde_json::Map::new();
+                m.insert("value".into(), other);
+                m
+            }
+        };
+        Ok(Job { kind, payload })
     }
 
-    /// Does the work. `now` is the time the run is for (the clock, or a test's chosen time).
-    async fn run(&self, db: &Db, now: DateTime<Utc>) -> anyhow::Result<()> {
-        match self {
-            Job::PublishPost { post_id } => {
-                crate::blog::write::run_publish_job(db, post_id, now).await?;
-                Ok(())
-            }
+    pub fn kind(&self) -> &'static str {
+        self.kind
+    }
+}
+
+/// What runs a job: its database, its payload (without the kind) and the time the run is
+/// for (the clock, or a test's chosen time).
+pub type Handler = Arc<
+    dyn Fn(Db, serde_json::Value, DateTime<Utc>) -> BoxFuture<'static, anyhow::Result<()>>
+        + Send
+        + Sync,
+>;
+
+/// The handlers by kind. Capabilities own their jobs; the application registers their
+/// handlers (`app::job_handlers`), so this queue knows none of them.
+#[derive(Clone, Default)]
+pub struct Handlers(HashMap<&'static str, Handler>);
+
+impl Handlers {
+    /// Runs jobs of `kind` with `run`, their payload read as `P`.
+    pub fn on<P, F, Fut>(mut self, kind: &'static str, run: F) -> Handlers
+    where
+        P: DeserializeOwned + Send + 'static,
+        F: Fn(Db, P, DateTime<Utc>) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = anyhow::Result<()>> + Send + 'static,
+    {
+        let run = Arc::new(run);
+        self.0.insert(
+            kind,
+            Arc::new(move |db, payload, now| {
+                let run = run.clone();
+                Box::pin(async move {
+                    let p: P = serde_json::from_value(payload)
+                        .map_err(|e| anyhow::anyhow!("unreadable {kind} payload: {e}"))?;
+                    run(db, p, now).await
+                })
+            }),
+        );
+        self
+    }
+
+    async fn run(&self, db: &Db, c: &Claimed, now: DateTime<Utc>) -> anyhow::Result<()> {
+        let Some(h) = self.0.get(c.kind.as_str()) else {
+            anyhow::bail!("no handler for jobs of kind {}", c.kind);
+        };
+        let mut payload: serde_json::Value = serde_json::from_str(&c.payload)
+            .map_err(|e| anyhow::anyhow!("unreadable {} payload: {e}", c.kind))?;
+        if let Some(m) = payload.as_object_mut() {
+            m.remove("kind");
         }
+        h(db.clone(), payload, now).await
     }
 }
 
@@ -81,7 +138,9 @@ const INSERT: &str = "INSERT INTO jobs (id, kind, payload, dedupe_key, run_at, m
      VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (dedupe_key) DO NOTHING";
 
 fn payload_of(job: &Job) -> DbResult<String> {
-    serde_json::to_string(job).map_err(|e| DbError::Corrupt(format!("job payload: {e}")))
+    let mut m = job.payload.clone();
+    m.insert("kind".into(), serde_json::Value::from(job.kind));
+    serde_json::to_string(&m).map_err(|e| DbError::Corrupt(format!("job payload: {e}")))
 }
 
 /// Stores `job` to run at `run_at`. With a `dedupe_key` already stored this does nothing
@@ -193,11 +252,13 @@ async fn finish_err(db: &Db, job: &Claimed, error: &str, now: DateTime<Utc>) -> 
 }
 
 /// Runs one claimed job and records the outcome. `true` when it succeeded.
-async fn run_claimed(db: &Db, c: &Claimed, now: DateTime<Utc>) -> DbResult<bool> {
-    let result = match serde_json::from_str::<Job>(&c.payload) {
-        Ok(job) => job.run(db, now).await,
-        Err(e) => Err(anyhow::anyhow!("unreadable {} payload: {e}", c.kind)),
-    };
+async fn run_claimed(
+    db: &Db,
+    handlers: &Handlers,
+    c: &Claimed,
+    now: DateTime<Utc>,
+) -> DbResult<bool> {
+    let result = handlers.run(db, c, now).await;
     match result {
         Ok(()) => {
             finish_ok(db, &c.id, now).await?;
@@ -219,10 +280,10 @@ async fn run_claimed(db: &Db, c: &Claimed, now: DateTime<Utc>) -> DbResult<bool>
 /// Claims and runs, one by one, every job due at `now`; returns how many ran (failed runs
 /// count too: a failed job is moved to its retry time, after `now`). Safe to call from
 /// several workers at once: each job runs in exactly one of them.
-pub async fn run_due(db: &Db, now: DateTime<Utc>) -> DbResult<usize> {
+pub async fn run_due(db: &Db, handlers: &Handlers, now: DateTime<Utc>) -> DbResult<usize> {
     let mut ran = 0;
     while let Some(c) = claim(db, now).await? {
-        run_claimed(db, &c, now).await?;
+        run_claimed(db, handlers, &c, now).await?;
         ran += 1;
     }
     Ok(ran)
@@ -261,12 +322,13 @@ where
 /// (or its sender is dropped). A database error is logged and retried on the next tick.
 pub fn spawn_worker(
     db: Db,
+    handlers: Handlers,
     shutdown: tokio::sync::watch::Receiver<bool>,
 ) -> tokio::task::JoinHandle<()> {
     spawn_every(POLL_INTERVAL, shutdown, move || {
-        let db = db.clone();
+        let (db, handlers) = (db.clone(), handlers.clone());
         async move {
-            if let Err(e) = run_due(&db, Utc::now()).await {
+            if let Err(e) = run_due(&db, &handlers, Utc::now()).await {
                 tracing::warn!(error = %e, "job worker: cannot run due jobs");
             }
         }
@@ -311,12 +373,15 @@ mod tests {
     }
 
     #[test]
-    fn payload_round_trips() {
-        let j = Job::PublishPost {
-            post_id: "p1".into(),
-        };
-        let s = serde_json::to_string(&j).expect("json");
-        assert_eq!(s, r#"{"kind":"publish_post","post_id":"p1"}"#);
-        assert_eq!(serde_json::from_str::<Job>(&s).expect("back"), j);
+    fn payload_keeps_the_kind_beside_the_fields() {
+        #[derive(Serialize)]
+        struct P {
+            post_id: &'static str,
+        }
+        let j = Job::new("publish_post", &P { post_id: "p1" }).expect("job");
+        assert_eq!(
+            payload_of(&j).expect("json"),
+            r#"{"kind":"publish_post","post_id":"p1"}"#
+        );
     }
 }

@@ -15,9 +15,8 @@ use std::time::Duration;
 
 use tokio::sync::broadcast;
 
-use crate::campaigns::repo;
 use crate::db::{Db, DbResult, Tx};
-use crate::on_tx;
+use crate::{on_db, on_tx};
 
 pub const CHANNEL: &str = "shelfraiser_live";
 
@@ -35,6 +34,15 @@ pub async fn bump_version(tx: &mut Tx, campaign_id: &str) -> DbResult<i64> {
     });
     notify(tx, campaign_id).await?;
     Ok(v)
+}
+
+/// The version of every campaign's totals (bumped by each ledger entry), for live updates.
+pub async fn versions(db: &Db) -> DbResult<Vec<(String, i64)>> {
+    Ok(on_db!(db, |p| sqlx::query_as(
+        "SELECT campaign_id, version FROM campaign_totals"
+    )
+    .fetch_all(p)
+    .await?))
 }
 
 /// Queues a change notification for other nodes (PostgreSQL only; SQLite nodes poll).
@@ -119,7 +127,7 @@ impl Hub {
 
     /// Reads every campaign's version from the database and broadcasts what changed.
     pub async fn refresh(&self, db: &Db) -> DbResult<()> {
-        for (id, v) in repo::versions(db).await? {
+        for (id, v) in versions(db).await? {
             self.observe(&id, v);
         }
         Ok(())

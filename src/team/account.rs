@@ -13,11 +13,12 @@ use serde::Deserialize;
 
 use super::audit::{self, Actor};
 use super::session::CurrentMember;
-use super::{Member, passkeys, password, repo, revocation, tokens, totp};
-use crate::campaigns::pages::PageCtx;
+use super::{Member, passkeys, repo, revocation, tokens, totp};
 use crate::db::DbResult;
 use crate::http::{AppError, AppState, Lang, csrf};
 use crate::i18n::I18n;
+use crate::passwords as password;
+use crate::web::PageCtx;
 
 pub fn routes() -> Router<AppState> {
     Router::new()

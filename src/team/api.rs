@@ -10,8 +10,8 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi, ToSchema};
 
 use super::session::CurrentMember;
-use crate::campaigns::api::ErrorBody;
 use crate::http::{AppError, AppState};
+use crate::web::api::ErrorBody;
 
 pub fn routes() -> Router<AppState> {
     Router::new().route("/api/v1/me", get(me))

@@ -1,7 +1,7 @@
 //! The team: members, roles scoped to the site or one campaign, sessions, sign-in, two-factor,
 //! API tokens and the audit log.
 //!
-//! Authorization is checked on the server for every route: `http::authz` holds the rule for
+//! Authorization is checked on the server for every route: `app::authz` holds the rule for
 //! each route (public, or a [`Permission`]) and refuses routes that have none.
 
 pub mod account;
@@ -10,7 +10,6 @@ pub mod audit;
 pub mod links;
 pub mod mailers;
 pub mod passkeys;
-pub mod password;
 pub mod repo;
 pub mod revocation;
 pub mod session;
@@ -27,7 +26,7 @@ use serde::{Deserialize, Serialize};
 use crate::http::AppState;
 
 /// The team's routes (sign-in, account, two-factor, tokens). Each route also needs its rule
-/// in `http::authz::RULES`.
+/// in `app::authz::RULES`.
 pub fn routes() -> Router<AppState> {
     Router::new()
         .merge(account::routes())

@@ -34,14 +34,15 @@ use super::audit::{self, Actor};
 use super::links::{self, Purpose};
 use super::repo::{self, CreateMemberError, NewMember};
 use super::session::{self, CurrentMember, Session};
-use super::{Member, Role, mailers, password, throttle};
-use crate::campaigns::pages::{ErrorPage, PageCtx};
+use super::{Member, Role, mailers, throttle};
 use crate::db::{Db, DbResult};
 use crate::email::Email;
 use crate::http::{AppError, AppState, Lang, client_ip, cookie, csrf};
 use crate::i18n::I18n;
 use crate::mail::Message;
 use crate::on_db;
+use crate::passwords as password;
+use crate::web::{ErrorPage, PageCtx};
 
 /// Where a member goes after signing in when no `next` was asked for.
 pub const DEFAULT_NEXT: &str = "/admin";

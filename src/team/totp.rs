@@ -31,10 +31,10 @@ use super::account::{Client, actor, private_page, safe_next};
 use super::audit::{self, Actor};
 use super::session::{self, CurrentMember, PendingMember};
 use super::{Member, Role, throttle};
-use crate::campaigns::pages::PageCtx;
 use crate::db::{Db, DbResult};
 use crate::http::{AppError, AppState, Lang, csrf};
 use crate::i18n::I18n;
+use crate::web::PageCtx;
 use crate::{on_db, on_tx};
 
 pub fn routes() -> Router<AppState> {

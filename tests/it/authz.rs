@@ -1,10 +1,10 @@
-//! The route table × every role: each rule in `http::authz::RULES` is exercised anonymously
+//! The route table × every role: each rule in `app::authz::RULES` is exercised anonymously
 //! and as a member holding each role; forbidden combinations answer 403 (or send the
 //! anonymous visitor to sign in), allowed ones never do. A route with no rule is refused.
 
 use http::Method;
+use shelfraiser::app::authz::{Access, RULES};
 use shelfraiser::email::Email;
-use shelfraiser::http::authz::{Access, RULES};
 use shelfraiser::team::{ALL_ROLES, Role, repo as team_repo, session};
 
 use crate::harness::*;

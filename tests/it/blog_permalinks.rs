@@ -35,7 +35,7 @@ async fn month_and_name_pattern() {
             "The xylophone.",
             day(2024, 3, 9),
         );
-        locked.password_hash = Some(shelfraiser::team::password::hash("sesame").expect("hash"));
+        locked.password_hash = Some(shelfraiser::passwords::hash("sesame").expect("hash"));
         insert(db, locked).await;
         // What the WordPress importer writes: an old link to the default-pattern path.
         shelfraiser::on_db!(db, |p| sqlx::query(
@@ -129,7 +129,7 @@ async fn name_only_prefix_and_suffix_patterns() {
             "The xylophone.",
             day(2024, 3, 9),
         );
-        locked.password_hash = Some(shelfraiser::team::password::hash("sesame").expect("hash"));
+        locked.password_hash = Some(shelfraiser::passwords::hash("sesame").expect("hash"));
         insert(db, locked).await;
 
         // (pattern, the post's path, its protected sibling's path)

@@ -488,7 +488,7 @@ async fn password_protected_post_hides_its_body_until_unlocked() {
             "The hidden sentence xylophone.",
             day(2024, 2, 2),
         );
-        p.password_hash = Some(shelfraiser::team::password::hash("open sesame").expect("hash"));
+        p.password_hash = Some(shelfraiser::passwords::hash("open sesame").expect("hash"));
         insert(db, p).await;
         let app = TestApp::start(settings(&tdb)).await;
 

@@ -1,6 +1,6 @@
 //! Writing the blog over real HTTP on both backends: the console editor (session cookie +
 //! bound CSRF token) creating, editing and publishing, a scheduled post typed in the author's
-//! time zone that is not public before its time and is after `jobs::run_due(db, later)`;
+//! time zone that is not public before its time and is after `jobs::run_due(db, &shelfraiser::app::job_handlers(), later)`;
 //! slug uniqueness and history; `shelfraiser post create`; `POST /api/v1/posts` with a token
 //! (201, 422 per field, 403 for a campaign-scoped editor elsewhere).
 
@@ -281,15 +281,23 @@ async fn scheduled_in_the_authors_zone_publishes_by_job() {
         let public = write::permalink(&p, &Permalinks::default());
         assert_eq!(app.get(&public).await.status().as_u16(), 404);
         assert_eq!(
-            jobs::run_due(db, want - Duration::minutes(1))
-                .await
-                .expect("run"),
+            jobs::run_due(
+                db,
+                &shelfraiser::app::job_handlers(),
+                want - Duration::minutes(1)
+            )
+            .await
+            .expect("run"),
             0
         );
         assert_eq!(
-            jobs::run_due(db, want + Duration::minutes(1))
-                .await
-                .expect("run"),
+            jobs::run_due(
+                db,
+                &shelfraiser::app::job_handlers(),
+                want + Duration::minutes(1)
+            )
+            .await
+            .expect("run"),
             1
         );
         let p = write::by_id(db, &id).await.expect("db").expect("p");

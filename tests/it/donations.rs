@@ -9,8 +9,8 @@ use shelfraiser::config::Secret;
 use shelfraiser::db::Db;
 use shelfraiser::donations::Visibility;
 use shelfraiser::donations::ledger::{self, NewDonation};
-use shelfraiser::donations::providers::test::TestProvider;
 use shelfraiser::money::{CurrencyCode, Money};
+use shelfraiser::payments::test::TestProvider;
 use shelfraiser::rates;
 
 use crate::harness::*;

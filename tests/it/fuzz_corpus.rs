@@ -11,11 +11,11 @@ use std::path::PathBuf;
 use chrono::{DateTime, Utc};
 use http::{HeaderMap, HeaderValue};
 use shelfraiser::config::Secret;
-use shelfraiser::donations::providers::PaymentProvider;
-use shelfraiser::donations::providers::test::{SIGNATURE_HEADER, TestProvider};
 use shelfraiser::email::Email;
 use shelfraiser::http::csrf::CsrfKey;
 use shelfraiser::money::{CurrencyCode, Money};
+use shelfraiser::payments::PaymentProvider;
+use shelfraiser::payments::test::{SIGNATURE_HEADER, TestProvider};
 use shelfraiser_formats::activitypub::{ActivityKind, ParseOptions, parse_activity};
 use shelfraiser_formats::http_signature::{SignatureHeader, check_date, check_digest};
 

@@ -365,7 +365,7 @@ pub fn hidden_value(html: &str, name: &str) -> Option<String> {
 
 /// Signs a test-provider callback body the way the provider does.
 pub fn sign(body: &str) -> String {
-    let p = shelfraiser::donations::providers::test::TestProvider::new(Secret(TEST_SECRET.into()));
+    let p = shelfraiser::payments::test::TestProvider::new(Secret(TEST_SECRET.into()));
     p.sign(body.as_bytes(), Utc::now().timestamp())
 }
 

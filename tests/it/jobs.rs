@@ -1,12 +1,23 @@
 //! The background job queue on both backends, run deterministically with
-//! `jobs::run_due(db, chosen time)`: a failing job is retried with exponential backoff and
+//! `jobs::run_due(db, &shelfraiser::app::job_handlers(), chosen time)`: a failing job is retried with exponential backoff and
 //! given up after `max_attempts`; a dedupe key stores one job; two workers (two pools, as
 //! two nodes) running at once never run the same job.
 
 use chrono::{Duration, SubsecRound, Utc};
 use shelfraiser::blog::write::{self, NewPost, PostKind, PostStatus};
+use shelfraiser::blog::write::{PUBLISH_POST, PublishPost};
 use shelfraiser::db::Db;
 use shelfraiser::jobs::{self, Job};
+
+fn publish_job(post_id: &str) -> Job {
+    Job::new(
+        PUBLISH_POST,
+        &PublishPost {
+            post_id: post_id.into(),
+        },
+    )
+    .expect("job")
+}
 use shelfraiser::team::audit::Actor;
 
 use crate::harness::*;
@@ -17,17 +28,24 @@ async fn failing_job_backs_off_and_gives_up() {
         let db = &tdb.db;
         // Whole seconds: PostgreSQL keeps microseconds.
         let t0 = (Utc::now() + Duration::days(1)).trunc_subsecs(0);
-        let job = Job::PublishPost {
-            post_id: "missing".into(),
-        };
+        let job = publish_job("missing");
         assert!(jobs::enqueue(db, &job, t0, None).await.expect("enqueue"));
         assert_eq!(
-            jobs::run_due(db, t0 - Duration::seconds(1))
-                .await
-                .expect("run"),
+            jobs::run_due(
+                db,
+                &shelfraiser::app::job_handlers(),
+                t0 - Duration::seconds(1)
+            )
+            .await
+            .expect("run"),
             0
         );
-        assert_eq!(jobs::run_due(db, t0).await.expect("run"), 1);
+        assert_eq!(
+            jobs::run_due(db, &shelfraiser::app::job_handlers(), t0)
+                .await
+                .expect("run"),
+            1
+        );
         let j = &jobs::list(db).await.expect("list")[0];
         assert_eq!(j.attempts, 1);
         assert!(j.done_at.is_none() && j.locked_until.is_none());
@@ -41,27 +59,44 @@ async fn failing_job_backs_off_and_gives_up() {
         assert_eq!(j.run_at, t0 + Duration::seconds(30));
         // Not again before the backoff has passed.
         assert_eq!(
-            jobs::run_due(db, t0 + Duration::seconds(29))
-                .await
-                .expect("run"),
+            jobs::run_due(
+                db,
+                &shelfraiser::app::job_handlers(),
+                t0 + Duration::seconds(29)
+            )
+            .await
+            .expect("run"),
             0
         );
         let t1 = t0 + Duration::seconds(31);
-        assert_eq!(jobs::run_due(db, t1).await.expect("run"), 1);
+        assert_eq!(
+            jobs::run_due(db, &shelfraiser::app::job_handlers(), t1)
+                .await
+                .expect("run"),
+            1
+        );
         let j = &jobs::list(db).await.expect("list")[0];
         assert_eq!((j.attempts, j.run_at), (2, t1 + Duration::seconds(60)));
         // After max_attempts the job stays, with its error, and is never claimed again.
         exec(db, "UPDATE jobs SET max_attempts = 3").await;
         assert_eq!(
-            jobs::run_due(db, t1 + Duration::hours(1))
-                .await
-                .expect("run"),
+            jobs::run_due(
+                db,
+                &shelfraiser::app::job_handlers(),
+                t1 + Duration::hours(1)
+            )
+            .await
+            .expect("run"),
             1
         );
         assert_eq!(
-            jobs::run_due(db, t1 + Duration::days(30))
-                .await
-                .expect("run"),
+            jobs::run_due(
+                db,
+                &shelfraiser::app::job_handlers(),
+                t1 + Duration::days(30)
+            )
+            .await
+            .expect("run"),
             0
         );
         let j = &jobs::list(db).await.expect("list")[0];
@@ -76,9 +111,7 @@ async fn dedupe_key_stores_one_job() {
     each_backend(|tdb| async move {
         let db = &tdb.db;
         let at = Utc::now() + Duration::hours(1);
-        let job = Job::PublishPost {
-            post_id: "p".into(),
-        };
+        let job = publish_job("p");
         assert!(jobs::enqueue(db, &job, at, Some("k1")).await.expect("1"));
         assert!(!jobs::enqueue(db, &job, at, Some("k1")).await.expect("2"));
         assert!(jobs::enqueue(db, &job, at, Some("k2")).await.expect("3"));
@@ -112,7 +145,11 @@ async fn two_workers_never_run_the_same_job() {
         // A second pool: another node.
         let other = Db::connect(&tdb.url).await.expect("second pool");
         let later = at + Duration::minutes(1);
-        let (a, b) = tokio::join!(jobs::run_due(db, later), jobs::run_due(&other, later));
+        let h = shelfraiser::app::job_handlers();
+        let (a, b) = tokio::join!(
+            jobs::run_due(db, &h, later),
+            jobs::run_due(&other, &h, later)
+        );
         let (a, b) = (a.expect("worker a"), b.expect("worker b"));
         assert_eq!(a + b, N, "every job ran once ({a} + {b})");
         for j in jobs::list(db).await.expect("list") {
@@ -135,9 +172,13 @@ async fn two_workers_never_run_the_same_job() {
         };
         assert_eq!(published, N as i64);
         assert_eq!(
-            jobs::run_due(db, later + Duration::days(1))
-                .await
-                .expect("run"),
+            jobs::run_due(
+                db,
+                &shelfraiser::app::job_handlers(),
+                later + Duration::days(1)
+            )
+            .await
+            .expect("run"),
             0
         );
         other.close().await;

@@ -7,7 +7,8 @@ use std::collections::BTreeMap;
 
 use shelfraiser::config::Settings;
 use shelfraiser::db::Db;
-use shelfraiser::team::{Role, audit, password, throttle, totp};
+use shelfraiser::passwords as password;
+use shelfraiser::team::{Role, audit, throttle, totp};
 
 use crate::blog_read::{article, day, exec, insert};
 use crate::harness::*;

@@ -7,8 +7,9 @@
 use chrono::Utc;
 use shelfraiser::db::Db;
 use shelfraiser::email::Email;
+use shelfraiser::passwords as password;
 use shelfraiser::team::audit::{self, Actor};
-use shelfraiser::team::{Member, Role, password, repo as team_repo, session, throttle, totp};
+use shelfraiser::team::{Member, Role, repo as team_repo, session, throttle, totp};
 
 use crate::harness::*;
 

@@ -15,11 +15,12 @@ use shelfraiser::db::Db;
 use shelfraiser::email::Email;
 use shelfraiser::http::AppState;
 use shelfraiser::on_db;
+use shelfraiser::passwords as password;
 use shelfraiser::server::Application;
 use shelfraiser::team::audit::{self, Actor};
 use shelfraiser::team::links::{self, Purpose};
 use shelfraiser::team::signin::{self, InviteOptions};
-use shelfraiser::team::{Member, Role, password, repo as team_repo, session, throttle};
+use shelfraiser::team::{Member, Role, repo as team_repo, session, throttle};
 
 use crate::harness::*;
 

@@ -210,7 +210,7 @@ async fn imports_a_full_export_and_a_second_run_changes_nothing() {
             .await
             .expect("protected post has a hash");
         assert!(hash.starts_with("$argon2id$"), "{hash}");
-        assert!(shelfraiser::team::password::verify("open sesame", &hash));
+        assert!(shelfraiser::passwords::verify("open sesame", &hash));
         assert_eq!(count(db, "posts WHERE password_hash IS NOT NULL").await, 1);
         let featured = one(db, "SELECT featured_image_url FROM posts WHERE slug = 'hello-world'")
             .await

@@ -729,13 +729,13 @@ async fn media(
         return Ok(a.url.clone());
     };
     let size = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
-    if size > crate::console::media::MAX_UPLOAD_BYTES as u64 {
+    if size > crate::media::MAX_UPLOAD_BYTES as u64 {
         report.add("attachment URLs kept", true);
         report.skip(what, "larger than 5 MB: the original URL is kept");
         return Ok(a.url.clone());
     }
     let bytes = std::fs::read(&path).with_context(|| format!("cannot read {}", path.display()))?;
-    if crate::console::media::sniff(&bytes).is_none() {
+    if crate::media::sniff(&bytes).is_none() {
         report.add("attachment URLs kept", true);
         report.skip(
             what,
@@ -743,9 +743,9 @@ async fn media(
         );
         return Ok(a.url.clone());
     }
-    match crate::console::media::process_blocking(bytes).await {
+    match crate::media::process_blocking(bytes).await {
         Ok(p) => {
-            let new = crate::console::media::insert_in(w.tx(), &p, None).await?;
+            let new = crate::media::insert_in(w.tx(), &p, None).await?;
             w.wrote(1).await?;
             if !old_path.is_empty() && store::add_redirect(w, &old_path, &new).await? {
                 report.add("redirects", true);
@@ -794,7 +794,7 @@ async fn import_item(
         let password_hash = if it.password.is_empty() {
             None
         } else {
-            Some(crate::team::password::hash_async(&it.password).await?)
+            Some(crate::passwords::hash_async(&it.password).await?)
         };
         let featured = it.meta("_thumbnail_id").and_then(|id| {
             let id: i64 = id.trim().parse().ok()?;

@@ -9,6 +9,7 @@ use anyhow::{Context, anyhow, bail};
 use chrono::{DateTime, NaiveDate, Utc};
 use clap::{Args, Parser, Subcommand};
 
+use crate::app::server::{Application, shutdown_signal};
 use crate::campaigns::{CampaignState, Milestone, NewCampaign, Progress, Slug, repo};
 use crate::config::{DEFAULT_CONFIG, Overrides, Settings};
 use crate::db::Db;
@@ -17,7 +18,6 @@ use crate::donations::offline::{self, OfflineError, OfflineInput};
 use crate::i18n::I18n;
 use crate::money::{CurrencyCode, Money};
 use crate::rates;
-use crate::server::{Application, shutdown_signal};
 use crate::team::audit::Actor;
 
 #[derive(Parser, Debug)]
@@ -379,7 +379,14 @@ fn settings(storage: &StorageArgs, serve: Option<&ServeArgs>) -> anyhow::Result<
         base_url: serve.and_then(|s| s.base_url.clone()),
         demo: serve.is_some_and(|s| s.demo),
     };
-    Ok(Settings::load(&o)?)
+    let s = Settings::load(&o)?;
+    // The forwarding settings are the HTTP layer's to read: checked here, before anything starts.
+    s.client_ip_header
+        .parse::<crate::http::client_ip::ForwardedHeader>()
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    crate::http::client_ip::Proxies::parse(&s.trusted_proxies, &s.client_ip_header)
+        .map_err(|e| anyhow::anyhow!("trusted_proxies: {e}"))?;
+    Ok(s)
 }
 
 fn init_logging(s: &Settings) {
@@ -413,10 +420,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let base = app.state().base_url.clone();
             println!("listening on http://{}", app.addr());
             if demo {
-                println!("demo campaign: {base}/campaigns/{}", crate::demo::SLUG);
+                println!("demo campaign: {base}/campaigns/{}", crate::app::demo::SLUG);
                 println!("test payments are on: the donate form leads to a TEST MODE checkout");
                 println!("team sign-in: {base}/signin");
-                for m in crate::demo::TEAM {
+                for m in crate::app::demo::TEAM {
                     println!(
                         "demo sign-in ({}, {}): {} / {}",
                         m.role, m.country, m.email, m.password
@@ -518,7 +525,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Jobs(JobsCmd::Run) => {
             let s = settings(&cli.storage, None)?;
             let db = open(&s).await?;
-            let n = crate::jobs::run_due(&db, Utc::now()).await?;
+            let n = crate::jobs::run_due(&db, &super::job_handlers(), Utc::now()).await?;
             println!("{n} jobs run");
             Ok(ExitCode::SUCCESS)
         }

@@ -8,7 +8,7 @@
 //!
 //! The pattern is the `blog.permalink` setting (`SHELFRAISER_BLOG__PERMALINK`); it is parsed
 //! and checked when the configuration is read, so a bad one stops the server at start-up
-//! with a message saying what is wrong. The reading side ([`super::pages`]) matches request
+//! with a message saying what is wrong. The reading side (the server's `blog::pages`) matches request
 //! paths against it; a post asked for under the default pattern after the pattern changed
 //! answers 301 with its new address.
 

@@ -90,7 +90,8 @@ pub const TEAM: &[DemoMember] = &[
 /// Seeds the demo team with its known passwords, only into a site that has no members at
 /// all (never next to a real team).
 pub async fn seed_team_if_empty(db: &Db) -> anyhow::Result<()> {
-    use crate::team::{password, repo as team};
+    use crate::passwords as password;
+    use crate::team::repo as team;
     let members: i64 = crate::on_db!(db, |p| sqlx::query_scalar("SELECT COUNT(*) FROM members")
         .fetch_one(p)
         .await?);

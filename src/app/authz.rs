@@ -12,7 +12,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use http::Method;
 
-use super::{AppError, AppState};
+use crate::http::{AppError, AppState};
 use crate::team::Permission;
 use crate::team::session::CurrentMember;
 

@@ -18,10 +18,10 @@ use tokio::sync::Semaphore;
 
 use crate::config::{Secret, Settings};
 use crate::db::{Db, random_secret};
-use crate::donations::providers::Providers;
-use crate::donations::providers::test::TestProvider;
 use crate::http::{self, AppState, Inner};
 use crate::live::Hub;
+use crate::payments::Providers;
+use crate::payments::test::TestProvider;
 
 pub struct Application {
     listener: TcpListener,
@@ -41,7 +41,7 @@ impl Application {
             .with_context(|| "cannot open the database")?;
         db.migrate().await?;
         if settings.demo {
-            crate::demo::seed_if_empty(&db).await?;
+            crate::app::demo::seed_if_empty(&db).await?;
         }
         Application::build_with_db(settings, db).await
     }
@@ -68,7 +68,7 @@ impl Application {
         tokio::spawn(hub.clone().watch(db.clone()));
         let (tx, rx) = tokio::sync::watch::channel(false);
         // The node's background-job worker; stops when the shutdown signal fires.
-        crate::jobs::spawn_worker(db.clone(), rx.clone());
+        crate::jobs::spawn_worker(db.clone(), super::job_handlers(), rx.clone());
         let mailer = crate::mail::Mailer::new(&settings, db.clone())?;
         let proxies =
             http::client_ip::Proxies::parse(&settings.trusted_proxies, &settings.client_ip_header)
@@ -78,11 +78,12 @@ impl Application {
                 "trusted_proxies covers every address: any client can choose its own address"
             );
         }
-        let checkout_limits = crate::donations::checkout::Limits::new(
-            &db.setting_or_init("checkout_limit_key", random_secret)
+        let checkout_key = crate::config::Secret(
+            db.setting_or_init("checkout_limit_key", random_secret)
                 .await?,
-            &settings.donations,
         );
+        let checkout_limits =
+            crate::donations::checkout::Limits::new(&checkout_key.0, &settings.donations);
         // Client-address hashes are kept only as long as the per-address limit needs them.
         crate::donations::checkout::spawn_forgetter(
             db.clone(),
@@ -103,8 +104,8 @@ impl Application {
             pages: Default::default(),
             shutdown: rx,
             proxies,
-            checkout_limits,
-            hasher: crate::team::password::Hasher::from_settings(&settings_passwords),
+            checkout_key,
+            hasher: crate::passwords::Hasher::from_settings(&settings_passwords),
         });
         Ok(Application {
             listener,
@@ -135,7 +136,7 @@ impl Application {
         self,
         signal: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
-        let router = http::router(self.state.clone());
+        let router = crate::app::router(self.state.clone());
         let shutdown = self.shutdown;
         let http_settings = &self.state.settings.http;
         let max = http_settings.effective_max_connections();

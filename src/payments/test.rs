@@ -16,7 +16,7 @@ use futures_util::future::BoxFuture;
 use http::HeaderMap;
 use shelfraiser_formats::webhook;
 
-use super::{CheckoutSession, PaymentProvider, ProviderError, VerifiedCallback};
+use super::{PaymentProvider, PaymentRequest, ProviderError, VerifiedCallback};
 use crate::config::Secret;
 
 pub use shelfraiser_formats::webhook::{SIGNATURE_HEADER, TOLERANCE_SECS, TestEvent};
@@ -36,12 +36,12 @@ impl TestProvider {
     }
 
     /// Builds the signed callback for an outcome on a session (what the hosted page sends).
-    pub fn event_for(&self, session: &CheckoutSession, outcome: Outcome) -> TestEvent {
+    pub fn event_for(&self, request: &PaymentRequest, outcome: Outcome) -> TestEvent {
         let (kind, reference, amount) = match outcome {
             Outcome::Succeed => (
                 "checkout.succeeded",
                 Some(format!("tpay_{}", uuid::Uuid::new_v4().simple())),
-                Some(session.amount),
+                Some(request.amount),
             ),
             Outcome::Decline => ("checkout.declined", None, None),
             Outcome::Cancel => ("checkout.canceled", None, None),
@@ -49,7 +49,7 @@ impl TestProvider {
         TestEvent {
             id: format!("evt_{}", uuid::Uuid::new_v4().simple()),
             kind: kind.into(),
-            session_id: session.id.clone(),
+            session_id: request.checkout_id.clone(),
             payment_reference: reference,
             amount_minor: amount.map(|m| m.amount_minor),
             currency: amount.map(|m| m.currency.to_string()),
@@ -82,10 +82,10 @@ impl PaymentProvider for TestProvider {
 
     fn start_checkout<'a>(
         &'a self,
-        session: &'a CheckoutSession,
+        request: &'a PaymentRequest,
         _base_url: &'a str,
     ) -> BoxFuture<'a, Result<String, ProviderError>> {
-        Box::pin(async move { Ok(format!("/test-checkout/{}", session.id)) })
+        Box::pin(async move { Ok(format!("/test-checkout/{}", request.checkout_id)) })
     }
 
     fn verify_callback(

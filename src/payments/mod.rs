@@ -1,6 +1,7 @@
-//! Payment providers behind one interface.
+//! Payment providers behind one interface (infrastructure: clients of outside services, like
+//! `mail`; what a donation is lives in `donations`).
 //!
-//! A provider (1) starts a hosted checkout for an open [`CheckoutSession`] and says where to
+//! A provider (1) starts a hosted checkout for a [`PaymentRequest`] and says where to
 //! send the donor, and (2) verifies and parses its signed callbacks (webhooks) into a
 //! [`VerifiedCallback`]. Everything after that — idempotency, the ledger, totals, live
 //! updates — is shared (see `donations::callbacks`). `offline` donations are entered by a
@@ -15,7 +16,19 @@ use futures_util::future::BoxFuture;
 use http::HeaderMap;
 use shelfraiser_formats::webhook::WebhookError;
 
-pub use super::checkout::CheckoutSession;
+use crate::email::Email;
+use crate::money::Money;
+
+/// What a provider is asked to collect: one of our checkout sessions
+/// (`donations::checkout::CheckoutSession::payment_request`).
+#[derive(Debug, Clone)]
+pub struct PaymentRequest {
+    /// Our checkout session's id; the provider's callbacks carry it back.
+    pub checkout_id: String,
+    /// What the donor pays, in the currency they chose.
+    pub amount: Money,
+    pub donor_email: Option<Email>,
+}
 
 /// What the provider says happened to a checkout: succeeded (with the provider's payment
 /// reference and the amount), declined or canceled. One type for every provider, defined
@@ -57,7 +70,7 @@ pub trait PaymentProvider: Send + Sync {
     /// donor to.
     fn start_checkout<'a>(
         &'a self,
-        session: &'a CheckoutSession,
+        request: &'a PaymentRequest,
         base_url: &'a str,
     ) -> BoxFuture<'a, Result<String, ProviderError>>;
 

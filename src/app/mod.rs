@@ -1,0 +1,80 @@
+//! The application: the router that merges every capability's routes, the site-wide
+//! middleware (request ids, logging and metrics, security headers, error pages,
+//! compression), the access table ([`authz`]), the server, the command line and the demo.
+//! Nothing below this layer imports it.
+
+pub mod authz;
+pub mod cli;
+pub mod demo;
+pub mod server;
+mod site;
+
+use axum::Router;
+use axum::middleware;
+use axum::routing::get;
+use tower_http::compression::CompressionLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+
+use crate::http::{AppState, assets, limits};
+
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route(
+            "/api/openapi.json",
+            get(|| async { axum::Json(api_document()) }),
+        )
+        .merge(crate::campaigns::pages::routes())
+        .merge(crate::campaigns::api::routes())
+        .merge(crate::donations::pages::routes())
+        .route("/static/{file}", get(assets::serve))
+        .route("/healthz", get(|| async { "ok" }))
+        .route("/readyz", get(site::readyz))
+        .route("/metrics", get(site::metrics_text))
+        .route("/lang/{code}", get(site::switch_lang))
+        .merge(crate::team::routes())
+        .merge(crate::console::routes())
+        .merge(crate::blog::routes())
+        .fallback(crate::blog::pages::fallback)
+        .route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            authz::enforce,
+        ))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            limits::body_timeouts,
+        ))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            crate::web::render_errors,
+        ))
+        .layer(
+            CompressionLayer::new()
+                .gzip(true)
+                .br(true)
+                .quality(tower_http::CompressionLevel::Fastest),
+        )
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            site::security_headers,
+        ))
+        .layer(middleware::from_fn_with_state(state.clone(), site::observe))
+        .layer(PropagateRequestIdLayer::x_request_id())
+        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+        .with_state(state)
+}
+
+/// The whole API document: campaigns, the team's parts (and its bearer scheme) and the blog.
+pub fn api_document() -> utoipa::openapi::OpenApi {
+    use utoipa::OpenApi;
+    crate::campaigns::api::ApiDoc::openapi()
+        .merge_from(crate::team::api::TeamApiDoc::openapi())
+        .merge_from(crate::blog::api::BlogApiDoc::openapi())
+}
+
+/// Every capability's background jobs, by kind: what the worker on each node runs.
+pub fn job_handlers() -> crate::jobs::Handlers {
+    use crate::blog::write::{PUBLISH_POST, PublishPost, run_publish_job};
+    crate::jobs::Handlers::default().on(PUBLISH_POST, |db, p: PublishPost, now| async move {
+        run_publish_job(&db, &p.post_id, now).await.map(|_| ())
+    })
+}

@@ -1,0 +1,54 @@
+//! Page chrome every public and console page shares: the layout's context (language,
+//! stylesheet, language links) and the error page.
+
+use askama::Template;
+
+use crate::http::AppState;
+use crate::i18n::{I18n, SUPPORTED};
+
+/// What every page's layout needs.
+pub struct PageCtx {
+    pub lang: &'static str,
+    pub css: &'static str,
+    pub live_js: String,
+    pub langs: Vec<LangLink>,
+    pub tr: I18n,
+}
+
+pub struct LangLink {
+    pub code: &'static str,
+    pub name: &'static str,
+    pub href: String,
+    pub current: bool,
+}
+
+impl PageCtx {
+    pub fn new(s: &AppState, i18n: &I18n, path: &str) -> PageCtx {
+        let next = percent_encoding::utf8_percent_encode(path, percent_encoding::NON_ALPHANUMERIC)
+            .to_string();
+        PageCtx {
+            lang: i18n.lang,
+            css: crate::http::assets::CSS,
+            live_js: s.assets.url("live.js").to_string(),
+            langs: SUPPORTED
+                .iter()
+                .map(|(code, name)| LangLink {
+                    code,
+                    name,
+                    href: format!("/lang/{code}?next={next}"),
+                    current: *code == i18n.lang,
+                })
+                .collect(),
+            tr: i18n.clone(),
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+pub struct ErrorPage {
+    pub page: PageCtx,
+    pub status: u16,
+    pub message: String,
+    pub request_id: String,
+}
