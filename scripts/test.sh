@@ -7,8 +7,11 @@
 #
 # Starts a throwaway PostgreSQL cluster in a temporary directory (stopped and removed on exit),
 # exports SHELFRAISER_TEST_PG_URL=<admin URL> (each PostgreSQL test creates its own fresh
-# database from it), then runs `cargo test --locked --workspace --all-targets "$@"` (the server
-# and crates/formats).
+# database from it), then runs the suite once per backend: `cargo test --locked --workspace
+# --all-targets "$@"` with SHELFRAISER_TEST_BACKEND=sqlite (the server, crates/formats and the
+# integration tests on SQLite), then the integration tests again with
+# SHELFRAISER_TEST_BACKEND=postgres. Both passes run even when the first fails, so a failure on
+# one backend never hides the other's result; the script fails if either did.
 #
 # If SHELFRAISER_TEST_PG_URL is already set, that server is used and no cluster is started.
 # If no PostgreSQL server binaries are installed, the PostgreSQL tests cannot run: with CI=true
@@ -54,4 +57,16 @@ else
     fi
 fi
 
-cargo test --locked --workspace --all-targets "$@"
+status=0
+echo "test.sh: pass 1 of 2: everything, integration tests on SQLite"
+SHELFRAISER_TEST_BACKEND=sqlite cargo test --locked --workspace --all-targets "$@" || status=1
+if [[ -n "${SHELFRAISER_TEST_PG_URL:-}" ]]; then
+    echo "test.sh: pass 2 of 2: integration tests on PostgreSQL"
+    SHELFRAISER_TEST_BACKEND=postgres cargo test --locked --test it "$@" || status=1
+else
+    echo "test.sh: pass 2 of 2 skipped: no PostgreSQL server" >&2
+fi
+if [[ $status -ne 0 ]]; then
+    echo "test.sh: FAILED (see the pass above that failed)" >&2
+fi
+exit $status

@@ -15,9 +15,19 @@ use shelfraiser::server::Application;
 
 pub const TEST_SECRET: &str = "test-callback-secret";
 
-/// Which backends to run on. On CI PostgreSQL is required, so no test silently skips it.
+/// Which backends to run on: both, or the one named by `SHELFRAISER_TEST_BACKEND`
+/// (`sqlite` or `postgres`; `scripts/test.sh` runs the suite once per backend, so a failure on
+/// one never hides the other's result). On CI PostgreSQL is required, so no test silently
+/// skips it.
 pub fn backends() -> Vec<Backend> {
-    let mut v = vec![Backend::Sqlite];
+    let only = std::env::var("SHELFRAISER_TEST_BACKEND").unwrap_or_default();
+    let mut v = Vec::new();
+    if only.is_empty() || only == "sqlite" {
+        v.push(Backend::Sqlite);
+    }
+    if !only.is_empty() && only != "postgres" {
+        return v;
+    }
     match std::env::var("SHELFRAISER_TEST_PG_URL") {
         Ok(url) if !url.is_empty() => v.push(Backend::Postgres(url)),
         _ => {
