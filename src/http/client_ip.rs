@@ -101,57 +101,32 @@ impl FromStr for ForwardedHeader {
     }
 }
 
-/// An IP address range (`192.0.2.0/24`, `2001:db8::/32`; a bare address is a /32 or /128).
+/// An IP address range (`192.0.2.0/24`, `2001:db8::/32`; a bare address is a /32 or /128),
+/// an `ipnet::IpNet` read from the settings with a message that says what is wrong.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Cidr {
-    addr: IpAddr,
-    prefix: u8,
-}
+pub struct Cidr(ipnet::IpNet);
 
 impl FromStr for Cidr {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, String> {
         let s = s.trim();
         let bad = || format!("{s:?} is not an IP address or CIDR range (like 10.0.0.0/8)");
-        let (addr, prefix) = match s.split_once('/') {
-            Some((a, p)) => {
-                let addr = IpAddr::from_str(a).map_err(|_| bad())?;
-                if p.is_empty() || !p.bytes().all(|b| b.is_ascii_digit()) {
-                    return Err(bad());
-                }
-                let prefix: u8 = p.parse().map_err(|_| bad())?;
-                (addr, prefix)
-            }
-            None => {
-                let addr = IpAddr::from_str(s).map_err(|_| bad())?.to_canonical();
-                (addr, if addr.is_ipv4() { 32 } else { 128 })
-            }
-        };
-        let max = if addr.is_ipv4() { 32 } else { 128 };
-        if prefix > max {
-            return Err(bad());
+        if s.contains('/') {
+            return ipnet::IpNet::from_str(s).map(Cidr).map_err(|_| bad());
         }
-        Ok(Cidr { addr, prefix })
+        let addr = IpAddr::from_str(s).map_err(|_| bad())?.to_canonical();
+        Ok(Cidr(ipnet::IpNet::from(addr)))
     }
 }
 
 impl Cidr {
+    /// Whether `ip` (an IPv4-mapped IPv6 address counting as its IPv4 address) is in range.
     pub fn contains(&self, ip: IpAddr) -> bool {
-        match (self.addr, ip.to_canonical()) {
-            (IpAddr::V4(net), IpAddr::V4(ip)) => {
-                let mask = u32::MAX
-                    .checked_shl(32 - u32::from(self.prefix))
-                    .unwrap_or(0);
-                u32::from(net) & mask == u32::from(ip) & mask
-            }
-            (IpAddr::V6(net), IpAddr::V6(ip)) => {
-                let mask = u128::MAX
-                    .checked_shl(128 - u32::from(self.prefix))
-                    .unwrap_or(0);
-                u128::from(net) & mask == u128::from(ip) & mask
-            }
-            _ => false,
-        }
+        self.0.contains(&ip.to_canonical())
+    }
+
+    fn covers_everything(&self) -> bool {
+        self.0.prefix_len() == 0
     }
 }
 
@@ -178,7 +153,7 @@ impl Proxies {
     /// True when a range covers every address (`0.0.0.0/0`, `::/0`): then any client can
     /// claim any address.
     pub fn trusts_everyone(&self) -> bool {
-        self.trusted.iter().any(|c| c.prefix == 0)
+        self.trusted.iter().any(Cidr::covers_everything)
     }
 
     pub fn is_trusted(&self, ip: IpAddr) -> bool {
