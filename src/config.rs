@@ -66,7 +66,7 @@ pub struct Settings {
     pub metrics: MetricsSettings,
 }
 
-/// Password hashing (src/team/password.rs): argon2id takes 19 MiB and tens of milliseconds
+/// Password hashing (src/passwords.rs): argon2id takes 19 MiB and tens of milliseconds
 /// per check, so at most `hash_workers` run at once, each in memory it keeps.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(default, deny_unknown_fields)]
@@ -90,7 +90,7 @@ impl Default for PasswordSettings {
     }
 }
 
-/// Connection limits and time-outs of the HTTP server (src/server.rs). A reverse proxy in
+/// Connection limits and time-outs of the HTTP server (src/app/server.rs). A reverse proxy in
 /// front should keep its own (shorter or equal) limits; these protect the node itself.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(default, deny_unknown_fields)]

@@ -1,4 +1,4 @@
-# Password checks and their limits (team/password.rs, team/throttle.rs)
+# Password checks and their limits (passwords.rs, team/throttle.rs)
 security-auth-busy = Too many sign-ins are being checked right now. Please try again in a few seconds.
 security-auth-post-throttled = { $count ->
     [one] Too many wrong passwords. Please wait a minute before trying again.

@@ -4,7 +4,7 @@
 //! the error. Requests without a body (GET, HEAD, the live streams) are left alone.
 //!
 //! (Slow request heads and idle keep-alive connections are closed by the server's header
-//! read time-out, src/server.rs.)
+//! read time-out, src/app/server.rs.)
 
 use std::future::Future;
 use std::pin::Pin;

@@ -25,7 +25,7 @@ pub struct Metrics {
     pub checkouts_limited_address: AtomicU64,
     /// Donate-form checkouts refused by the per-campaign limit.
     pub checkouts_limited_campaign: AtomicU64,
-    /// Connections open now (src/server.rs).
+    /// Connections open now (src/app/server.rs).
     pub connections_open: AtomicI64,
     /// Connections that had to wait because `http.max_connections` were open.
     pub connections_waited: AtomicU64,

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: AGPL-3.0-or-later
-//! The public blog pages' cache (`blog/cache.rs`) on both backends: a page is served again
+//! The public blog pages' cache (`blog/cache.rs`, `http/versioned_pages.rs`) on both backends: a page is served again
 //! from memory, and every kind of change that alters a public page shows at once — made
 //! through the app's own paths or by SQL from outside (another process, another node) —
 //! on this node and on a second node over the same database.
