@@ -13,6 +13,7 @@ use super::content::{Context, path_key, slugify};
 use super::parser::{Author, Entry, Item, Term};
 use super::report::{Report, describe};
 use super::{Options, open, parse_err, store};
+use crate::blog::write::{PostKind, PostStatus};
 use crate::db::Db;
 
 /// Everything read and decided before the first write.
@@ -34,8 +35,8 @@ pub(super) struct ImportPlan {
 /// A post or page to import, as planned in the first pass.
 pub(super) struct PostPlan {
     pub wp_id: i64,
-    pub kind: &'static str,
-    pub status: &'static str,
+    pub kind: PostKind,
+    pub status: PostStatus,
     pub id: String,
     pub slug: String,
     /// Imported by an earlier run: left as it is.
@@ -59,8 +60,8 @@ pub(super) struct Attachment {
 /// A post or page as read in the first pass, before its slug and addresses are chosen.
 struct Summary {
     wp_id: i64,
-    kind: &'static str,
-    status: &'static str,
+    kind: PostKind,
+    status: PostStatus,
     /// The slugified `wp:post_name` (or title); may be empty.
     slug_base: String,
     date: String,
@@ -125,13 +126,13 @@ pub(super) fn parse_wp_date(s: &str) -> Option<DateTime<Utc>> {
         .map(|d| d.and_utc())
 }
 
-fn status_of(wp: &str) -> Result<&'static str, String> {
+fn status_of(wp: &str) -> Result<PostStatus, String> {
     Ok(match wp {
-        "publish" => "published",
-        "draft" => "draft",
-        "future" => "scheduled",
-        "private" => "private",
-        "pending" => "pending",
+        "publish" => PostStatus::Published,
+        "draft" => PostStatus::Draft,
+        "future" => PostStatus::Scheduled,
+        "private" => PostStatus::Private,
+        "pending" => PostStatus::Pending,
         "trash" => return Err("in the trash".into()),
         "auto-draft" => return Err("an unsaved auto-draft".into()),
         other => return Err(format!("unknown status {other:?}")),
@@ -228,16 +229,16 @@ fn read(file: &Path, report: &mut Report) -> anyhow::Result<Scan> {
     })
 }
 
-fn summary(it: Item, status: &'static str) -> Summary {
+fn summary(it: Item, status: PostStatus) -> Summary {
     let kind = if it.post_type == "page" {
-        "page"
+        PostKind::Page
     } else if it.terms.iter().any(|t| {
         t.domain == "post_format"
             && matches!(t.slug.as_str(), "post-format-status" | "post-format-aside")
     }) {
-        "note"
+        PostKind::Note
     } else {
-        "article"
+        PostKind::Article
     };
     let slug_base = {
         let s = slugify(&it.slug);
@@ -313,7 +314,11 @@ impl ImportPlan {
             let mut plan = match existing.get(&key) {
                 Some(e) => PostPlan {
                     wp_id,
-                    kind: if e.kind == "page" { "page" } else { kind },
+                    kind: if PostKind::parse(&e.kind) == Some(PostKind::Page) {
+                        PostKind::Page
+                    } else {
+                        kind
+                    },
                     status,
                     id: e.id.clone(),
                     slug: e.slug.clone(),
@@ -326,7 +331,7 @@ impl ImportPlan {
                 },
                 None => {
                     let base = if s.slug_base.is_empty() {
-                        format!("{kind}-{wp_id}")
+                        format!("{}-{wp_id}", kind.as_str())
                     } else {
                         s.slug_base
                     };
@@ -338,7 +343,7 @@ impl ImportPlan {
                     }
                     taken.insert(slug.clone());
                     let published_at = match status {
-                        "draft" | "pending" => None,
+                        PostStatus::Draft | PostStatus::Pending => None,
                         _ => Some(when.unwrap_or(now)),
                     };
                     let created_at = when.unwrap_or(now);
@@ -358,10 +363,11 @@ impl ImportPlan {
                 }
             };
             // Drafts and pending posts have no public address yet: no redirects for them.
-            plan.permalink = (plan.kind == "page" || plan.published_at.is_some()).then(|| {
-                opts.permalinks
-                    .path(plan.kind, &plan.slug, plan.published_at)
-            });
+            plan.permalink =
+                (plan.kind == PostKind::Page || plan.published_at.is_some()).then(|| {
+                    opts.permalinks
+                        .path(plan.kind.as_str(), &plan.slug, plan.published_at)
+                });
             if let Some(p) = plan.permalink.clone() {
                 let mut olds: Vec<String> = Vec::new();
                 for u in [&s.link, &s.guid] {
@@ -370,7 +376,7 @@ impl ImportPlan {
                     }
                 }
                 olds.push(format!("{site_path}/?p={wp_id}"));
-                if plan.kind == "page" {
+                if plan.kind == PostKind::Page {
                     olds.push(format!("{site_path}/?page_id={wp_id}"));
                 }
                 for o in olds {

@@ -14,6 +14,7 @@ use super::report::describe;
 use super::store;
 use super::write::Writing;
 use super::{open, parse_err};
+use crate::blog::write::PostKind;
 
 impl Writing<'_> {
     /// Streams through `file` again, writing every post and page `plan` kept.
@@ -35,9 +36,9 @@ impl Writing<'_> {
     /// One post or page (unless an earlier run wrote it), its terms, redirects and comments.
     async fn post(&mut self, it: &Item, plan: &PostPlan) -> anyhow::Result<()> {
         let kind_count = match plan.kind {
-            "page" => "pages",
-            "note" => "notes",
-            _ => "articles",
+            PostKind::Page => "pages",
+            PostKind::Note => "notes",
+            PostKind::Article => "articles",
         };
         let source_key = format!("{}{}", self.prefix, it.id);
         if plan.existing {
@@ -69,7 +70,7 @@ impl Writing<'_> {
                 u
             });
             let author = self.members_by_login.get(&it.creator).map(String::as_str);
-            let title = if plan.kind == "note" && it.title.is_empty() {
+            let title = if plan.kind == PostKind::Note && it.title.is_empty() {
                 ""
             } else {
                 it.title.as_str()
@@ -78,8 +79,8 @@ impl Writing<'_> {
                 &mut self.w,
                 &store::NewPost {
                     id: &plan.id,
-                    kind: plan.kind,
-                    status: plan.status,
+                    kind: plan.kind.as_str(),
+                    status: plan.status.as_str(),
                     slug: &plan.slug,
                     title,
                     body: &converted.body,
