@@ -1,0 +1,144 @@
+//! `donation add` (an offline donation) and `ledger verify`.
+
+use std::process::ExitCode;
+
+use anyhow::anyhow;
+use clap::{Args, Subcommand};
+
+use super::{StorageArgs, open, settings};
+use crate::campaigns::repo;
+use crate::db::Db;
+use crate::donations::ledger::{self, Recorded};
+use crate::donations::offline::{self, OfflineError, OfflineInput};
+use crate::i18n::I18n;
+use crate::money::Money;
+use crate::team::audit::Actor;
+
+#[derive(Subcommand, Debug)]
+pub enum DonationCmd {
+    /// Record an offline donation (cash, bank transfer, cheque).
+    Add(DonationAdd),
+}
+
+#[derive(Args, Debug)]
+pub struct DonationAdd {
+    /// Campaign slug.
+    #[arg(long)]
+    pub campaign: String,
+    /// Amount in major units, e.g. 25 or 25.50.
+    #[arg(long)]
+    pub amount: String,
+    /// Currency of the amount (ISO 4217); converted to the campaign currency at today's rate.
+    #[arg(long)]
+    pub currency: String,
+    /// Donor name.
+    #[arg(long)]
+    pub donor: Option<String>,
+    /// Donor e-mail.
+    #[arg(long)]
+    pub email: Option<String>,
+    /// Date the money was received (YYYY-MM-DD) [default: today].
+    #[arg(long)]
+    pub date: Option<String>,
+    /// Treasurer's note.
+    #[arg(long)]
+    pub note: Option<String>,
+    /// Donor's public message.
+    #[arg(long)]
+    pub message: Option<String>,
+    /// public, anonymous or private.
+    #[arg(long, default_value = "private")]
+    pub visibility: String,
+    /// Your reference (receipt or bank reference). Recording the same reference twice
+    /// records one donation. [default: a new random reference]
+    #[arg(long)]
+    pub reference: Option<String>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum LedgerCmd {
+    /// Recompute every total from the ledger and compare with what pages show.
+    Verify,
+}
+
+pub(super) async fn run(storage: &StorageArgs, cmd: DonationCmd) -> anyhow::Result<ExitCode> {
+    match cmd {
+        DonationCmd::Add(a) => {
+            let s = settings(storage, None)?;
+            let db = open(&s).await?;
+            donation_add(&db, a).await
+        }
+    }
+}
+
+/// `ledger verify`: exits with failure when a shown total differs from the ledger.
+pub(super) async fn ledger(storage: &StorageArgs, cmd: LedgerCmd) -> anyhow::Result<ExitCode> {
+    match cmd {
+        LedgerCmd::Verify => {
+            let s = settings(storage, None)?;
+            let db = open(&s).await?;
+            let r = ledger::verify(&db).await?;
+            if r.mismatches.is_empty() {
+                println!(
+                    "ledger ok: {} campaigns, {} entries, every total matches",
+                    r.campaigns, r.entries
+                );
+                Ok(ExitCode::SUCCESS)
+            } else {
+                for m in &r.mismatches {
+                    eprintln!("mismatch: {m}");
+                }
+                eprintln!(
+                    "error: the ledger and the shown totals differ in {} places",
+                    r.mismatches.len()
+                );
+                Ok(ExitCode::FAILURE)
+            }
+        }
+    }
+}
+
+async fn donation_add(db: &Db, a: DonationAdd) -> anyhow::Result<ExitCode> {
+    let tr = I18n::new("en");
+    let c = repo::by_slug(db, &a.campaign)
+        .await?
+        .ok_or_else(|| anyhow!("no campaign with the slug {:?}", a.campaign))?;
+    let input = OfflineInput {
+        amount: a.amount,
+        currency: a.currency,
+        donor: a.donor,
+        email: a.email,
+        date: a.date,
+        note: a.note,
+        message: a.message,
+        visibility: a.visibility,
+        reference: a.reference,
+    };
+    let done = offline::add(db, &c, &input, &Actor::cli())
+        .await
+        .map_err(|errors| match errors.into_iter().next() {
+            Some(OfflineError::Db(e)) => anyhow::Error::from(e),
+            Some(e) => anyhow!(e.cli_message()),
+            None => anyhow!("the donation was refused"),
+        })?;
+    let (amount, converted, rate) = (done.amount, done.converted, done.rate);
+    match done.recorded {
+        Recorded::New { donation_id, .. } => {
+            let t = repo::totals(db, &c.id).await?;
+            println!(
+                "recorded donation {donation_id}: {} = {} at {rate}; {} now has {} from {} donations",
+                tr.money(amount),
+                tr.money(converted),
+                c.slug,
+                tr.money(Money::new(t.raised_minor, c.currency())),
+                t.donor_count
+            );
+        }
+        Recorded::Duplicate { donation_id } => {
+            println!(
+                "already recorded as donation {donation_id} (same reference); nothing changed"
+            );
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,70 @@
+//! `serve`, `migrate` and `config default`: running the server and setting up its storage.
+
+use std::net::SocketAddr;
+use std::process::ExitCode;
+
+use clap::{Args, Subcommand};
+
+use super::{StorageArgs, init_logging, open, settings};
+use crate::app::server::{Application, shutdown_signal};
+use crate::config::DEFAULT_CONFIG;
+
+#[derive(Args, Debug)]
+pub struct ServeArgs {
+    /// Address to listen on; port 0 picks a free port [default: 127.0.0.1:8080].
+    #[arg(long, value_name = "ADDR")]
+    pub listen: Option<SocketAddr>,
+    /// Public base URL, e.g. https://give.example.org.
+    #[arg(long, value_name = "URL")]
+    pub base_url: Option<String>,
+    /// Seed the demo campaign into an empty database and enable test payments.
+    #[arg(long)]
+    pub demo: bool,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ConfigCmd {
+    /// Print the default configuration file, with every key documented.
+    Default,
+}
+
+/// `serve`: runs until a shutdown signal, printing the address (and the demo's sign-ins).
+pub(super) async fn serve(storage: &StorageArgs, args: ServeArgs) -> anyhow::Result<ExitCode> {
+    let s = settings(storage, Some(&args))?;
+    init_logging(&s);
+    let demo = s.demo;
+    let app = Application::build(s).await?;
+    let base = app.state().base_url.clone();
+    println!("listening on http://{}", app.addr());
+    if demo {
+        println!("demo campaign: {base}/campaigns/{}", crate::app::demo::SLUG);
+        println!("test payments are on: the donate form leads to a TEST MODE checkout");
+        println!("team sign-in: {base}/signin");
+        for m in crate::app::demo::TEAM {
+            println!(
+                "demo sign-in ({}, {}): {} / {}",
+                m.role, m.country, m.email, m.password
+            );
+        }
+    }
+    app.run_until(shutdown_signal()).await?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `migrate`: applies the migrations (opening the database does) and says on what.
+pub(super) async fn migrate(storage: &StorageArgs) -> anyhow::Result<ExitCode> {
+    let s = settings(storage, None)?;
+    let db = open(&s).await?;
+    println!("migrations applied ({})", db.backend());
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `config default`: the documented default configuration file.
+pub(super) fn config(cmd: ConfigCmd) -> ExitCode {
+    match cmd {
+        ConfigCmd::Default => {
+            print!("{DEFAULT_CONFIG}");
+            ExitCode::SUCCESS
+        }
+    }
+}
