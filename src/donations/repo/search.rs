@@ -1,7 +1,14 @@
 //! The donation search: which donations the console lists and exports ([`Filter`]), newest
-//! first, with every stored field ([`DonationFull`]).
+//! first, with every stored field ([`DonationFull`]). The conditions depend on the filter,
+//! so the statements are built with sea-query, which numbers and binds their values for
+//! either backend.
 
 use chrono::{DateTime, NaiveDate, Utc};
+use sea_query::{
+    Asterisk, Cond, Condition, Expr, Func, Iden, LikeExpr, Order, PostgresQueryBuilder, Query,
+    SelectStatement, SqliteQueryBuilder,
+};
+use sea_query_binder::{SqlxBinder, SqlxValues};
 
 use crate::db::{Db, DbResult};
 use crate::donations::Visibility;
@@ -30,10 +37,6 @@ pub struct DonationFull {
     pub created_at: DateTime<Utc>,
 }
 
-const FULL_COLUMNS: &str = "id, campaign_id, amount_minor, currency, rate, campaign_amount_minor, \
-    donor_name, donor_email, message, visibility, provider, provider_reference, status, \
-    received_on, note, created_at";
-
 /// Which donations to list. An empty `campaign_ids` matches nothing (no access).
 #[derive(Debug, Clone, Default)]
 pub struct Filter {
@@ -48,56 +51,68 @@ pub struct Filter {
     pub q: Option<String>,
 }
 
-enum Arg {
-    S(String),
-    T(DateTime<Utc>),
-    I(i64),
+/// The `donations` table and the columns the search names.
+#[derive(Iden)]
+enum Donations {
+    Table,
+    Id,
+    CampaignId,
+    AmountMinor,
+    Currency,
+    Rate,
+    CampaignAmountMinor,
+    DonorName,
+    DonorEmail,
+    Message,
+    Visibility,
+    Provider,
+    ProviderReference,
+    Status,
+    ReceivedOn,
+    Note,
+    CreatedAt,
 }
 
-/// Binds [`where_clause`]'s arguments, in order, to a query.
-macro_rules! bind_args {
-    ($q:expr, $args:expr) => {{
-        let mut q = $q;
-        for a in $args {
-            q = match a {
-                Arg::S(v) => q.bind(v.clone()),
-                Arg::T(t) => q.bind(*t),
-                Arg::I(i) => q.bind(*i),
-            };
-        }
-        q
-    }};
+/// `SELECT` every column of [`DonationFull`] `FROM donations`.
+fn select_full() -> SelectStatement {
+    use Donations::*;
+    Query::select()
+        .columns([
+            Id,
+            CampaignId,
+            AmountMinor,
+            Currency,
+            Rate,
+            CampaignAmountMinor,
+            DonorName,
+            DonorEmail,
+            Message,
+            Visibility,
+            Provider,
+            ProviderReference,
+            Status,
+            ReceivedOn,
+            Note,
+            CreatedAt,
+        ])
+        .from(Table)
+        .to_owned()
 }
 
-/// `WHERE …` and its arguments, numbered from `$1`.
-fn where_clause(f: &Filter) -> (String, Vec<Arg>) {
-    let mut conds = Vec::new();
-    let mut args = Vec::new();
-    let next = |a: Arg, args: &mut Vec<Arg>| {
-        args.push(a);
-        format!("${}", args.len())
-    };
-    let ids: Vec<String> = f
-        .campaign_ids
-        .iter()
-        .map(|id| next(Arg::S(id.clone()), &mut args))
-        .collect();
-    conds.push(format!("campaign_id IN ({})", ids.join(", ")));
+/// The filter's conditions, all of which must hold.
+fn condition(f: &Filter) -> Condition {
+    let mut c = Cond::all().add(Expr::col(Donations::CampaignId).is_in(f.campaign_ids.iter()));
     if let Some(p) = &f.provider {
-        let n = next(Arg::S(p.clone()), &mut args);
-        conds.push(format!("provider = {n}"));
+        c = c.add(Expr::col(Donations::Provider).eq(p.as_str()));
     }
     if let Some(v) = f.visibility {
-        let n = next(Arg::S(v.as_str().into()), &mut args);
-        conds.push(format!("visibility = {n}"));
+        c = c.add(Expr::col(Donations::Visibility).eq(v.as_str()));
     }
     if let Some(t) = f.from {
-        let n = next(Arg::T(t), &mut args);
-        conds.push(format!("created_at >= {n}"));
+        c = c.add(Expr::col(Donations::CreatedAt).gte(t));
     }
     if let Some(t) = f.until {
-        let n = next(Arg::T(t), &mut args);
-        conds.push(format!("created_at < {n}"));
+        c = c.add(Expr::col(Donations::CreatedAt).lt(t));
     }
     if let Some(q) = &f.q {
         let escaped = q
@@ -105,12 +120,20 @@ fn where_clause(f: &Filter) -> (String, Vec<Arg>) {
             .replace('\\', "\\\\")
             .replace('%', "\\%")
             .replace('_', "\\_");
-        let n = next(Arg::S(format!("%{escaped}%")), &mut args);
-        conds.push(format!(
-            "LOWER(COALESCE(donor_name, '')) LIKE {n} ESCAPE '\\'"
-        ));
+        let name = Func::coalesce([Expr::col(Donations::DonorName).into(), Expr::val("").into()]);
+        c = c.add(
+            Expr::expr(Func::lower(name)).like(LikeExpr::new(format!("%{escaped}%")).escape('\\')),
+        );
     }
-    (format!("WHERE {}", conds.join(" AND ")), args)
+    c
+}
+
+/// The statement's text and values for the backend of `db`.
+fn build(db: &Db, q: &SelectStatement) -> (String, SqlxValues) {
+    match db {
+        Db::Sqlite(_) => q.build_sqlx(SqliteQueryBuilder),
+        Db::Postgres(_) => q.build_sqlx(PostgresQueryBuilder),
+    }
 }
 
 /// Matching donations, newest first; `limit <= 0` means all.
@@ -118,45 +141,51 @@ pub async fn search(db: &Db, f: &Filter, limit: i64, offset: i64) -> DbResult<Ve
     if f.campaign_ids.is_empty() {
         return Ok(Vec::new());
     }
-    let (w, mut args) = where_clause(f);
-    let mut sql = format!("SELECT {FULL_COLUMNS} FROM donations {w} ORDER BY created_at DESC, id");
+    let mut q = select_full();
+    q.cond_where(condition(f))
+        .order_by(Donations::CreatedAt, Order::Desc)
+        .order_by(Donations::Id, Order::Asc);
     if limit > 0 {
-        sql.push_str(&format!(
-            " LIMIT ${} OFFSET ${}",
-            args.len() + 1,
-            args.len() + 2
-        ));
-        args.push(Arg::I(limit));
-        args.push(Arg::I(offset));
+        q.limit(limit.unsigned_abs())
+            .offset(offset.max(0).unsigned_abs());
     }
-    Ok(on_db!(db, |p| bind_args!(
-        sqlx::query_as::<_, DonationFull>(&sql),
-        &args
+    let (sql, values) = build(db, &q);
+    Ok(on_db!(db, |p| sqlx::query_as_with::<_, DonationFull, _>(
+        &sql, values
     )
     .fetch_all(p)
     .await?))
 }
 
+/// How many donations match.
 pub async fn count(db: &Db, f: &Filter) -> DbResult<i64> {
     if f.campaign_ids.is_empty() {
         return Ok(0);
     }
-    let (w, args) = where_clause(f);
-    let sql = format!("SELECT COUNT(*) FROM donations {w}");
-    Ok(on_db!(db, |p| bind_args!(
-        sqlx::query_scalar::<_, i64>(&sql),
-        &args
+    let q = Query::select()
+        .expr(Expr::col(Asterisk).count())
+        .from(Donations::Table)
+        .cond_where(condition(f))
+        .to_owned();
+    let (sql, values) = build(db, &q);
+    Ok(on_db!(db, |p| sqlx::query_scalar_with::<_, i64, _>(
+        &sql, values
     )
     .fetch_one(p)
     .await?))
 }
 
+/// One donation with every stored field.
 pub async fn by_id(db: &Db, id: &str) -> DbResult<Option<DonationFull>> {
-    let sql = format!("SELECT {FULL_COLUMNS} FROM donations WHERE id = $1");
-    Ok(on_db!(db, |p| sqlx::query_as(&sql)
-        .bind(id)
-        .fetch_optional(p)
-        .await?))
+    let q = select_full()
+        .and_where(Expr::col(Donations::Id).eq(id))
+        .to_owned();
+    let (sql, values) = build(db, &q);
+    Ok(on_db!(db, |p| sqlx::query_as_with::<_, DonationFull, _>(
+        &sql, values
+    )
+    .fetch_optional(p)
+    .await?))
 }
 
 /// Every provider that has a donation, by name.
@@ -166,4 +195,41 @@ pub async fn providers(db: &Db) -> DbResult<Vec<String>> {
     )
     .fetch_all(p)
     .await?))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn filters_build_one_condition_for_either_backend() {
+        let f = Filter {
+            campaign_ids: vec!["a".into(), "b".into()],
+            provider: Some("test".into()),
+            visibility: Some(Visibility::Public),
+            from: Some(DateTime::<Utc>::MIN_UTC),
+            until: Some(DateTime::<Utc>::MAX_UTC),
+            q: Some("50%_A\\".into()),
+        };
+        let mut q = Query::select();
+        q.expr(Expr::col(Asterisk).count())
+            .from(Donations::Table)
+            .cond_where(condition(&f));
+        let (sql, values) = q.build(PostgresQueryBuilder);
+        assert_eq!(
+            sql,
+            r#"SELECT COUNT(*) FROM "donations" WHERE "campaign_id" IN ($1, $2) AND "provider" = $3 AND "visibility" = $4 AND "created_at" >= $5 AND "created_at" < $6 AND LOWER(COALESCE("donor_name", $7)) LIKE $8 ESCAPE E'\\'"#
+        );
+        let (lite, _) = q.build(SqliteQueryBuilder);
+        assert!(
+            lite.ends_with(r#"LIKE ? ESCAPE '\'"#),
+            "SQLite reads the escape character as one backslash: {lite}"
+        );
+        assert_eq!(
+            values.0.last(),
+            Some(&sea_query::Value::String(Some(Box::new(
+                "%50\\%\\_a\\\\%".into()
+            ))))
+        );
+    }
 }
