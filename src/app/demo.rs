@@ -5,8 +5,8 @@ use chrono::{Duration, Utc};
 
 use crate::campaigns::{CampaignState, Milestone, NewCampaign, Slug, repo};
 use crate::db::Db;
-use crate::donations::Visibility;
-use crate::donations::ledger::{self, NewDonation};
+use crate::donations::ledger::NewDonation;
+use crate::donations::{self, Intent, Visibility};
 use crate::money::{CurrencyCode, Money};
 use crate::rates;
 
@@ -301,17 +301,19 @@ pub async fn seed_if_empty(db: &Db) -> anyhow::Result<()> {
             .rate(cur, gbp)
             .ok_or_else(|| anyhow::anyhow!("no demo rate for {cur}"))?;
         let converted = amount.convert(rate, gbp)?;
-        ledger::record(
+        donations::record(
             db,
             &NewDonation {
-                campaign_id: campaign.id.clone(),
-                amount,
-                rate,
-                campaign_amount: converted,
-                donor_name: (!name.is_empty()).then(|| name.to_string()),
-                donor_email: None,
-                message: (!msg.is_empty()).then(|| msg.to_string()),
-                visibility: *vis,
+                intent: Intent {
+                    campaign_id: campaign.id.clone(),
+                    amount,
+                    rate,
+                    campaign_amount: converted,
+                    donor_name: (!name.is_empty()).then(|| name.to_string()),
+                    donor_email: None,
+                    message: (!msg.is_empty()).then(|| msg.to_string()),
+                    visibility: *vis,
+                },
                 provider: if i % 3 == 0 {
                     "offline".into()
                 } else {

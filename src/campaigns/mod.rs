@@ -1,7 +1,8 @@
 //! Campaigns: the goal, the story, the state machine and the totals kept beside the ledger.
 //!
 //! * `draft → live → funded → closed`; `funded` is entered automatically, in the same
-//!   transaction as the ledger entry that reaches the goal (see `donations::ledger`).
+//!   transaction as the ledger entry that reaches the goal (`repo::mark_funded_if_reached_in`,
+//!   called by the donation flow).
 //! * Pages and the JSON API for campaigns live in [`pages`] and [`api`].
 
 pub mod api;

@@ -227,8 +227,27 @@ pub async fn totals(db: &Db, campaign_id: &str) -> DbResult<Totals> {
     })
 }
 
+/// The automatic `live → funded` step, inside the transaction that recorded a donation
+/// (right after its ledger entry and totals): a live campaign whose totals reached its goal
+/// becomes funded. True when it did now.
+pub async fn mark_funded_if_reached_in(tx: &mut Tx, campaign_id: &str) -> DbResult<bool> {
+    let now = Utc::now();
+    Ok(on_tx!(tx, |c| sqlx::query(
+        "UPDATE campaigns SET state = $2, updated_at = $4 WHERE id = $1 AND state = $3 \
+         AND goal_minor <= (SELECT raised_minor FROM campaign_totals WHERE campaign_id = $1)"
+    )
+    .bind(campaign_id)
+    .bind(CampaignState::Funded.as_str())
+    .bind(CampaignState::Live.as_str())
+    .bind(now)
+    .execute(&mut *c)
+    .await?
+    .rows_affected())
+        > 0)
+}
+
 /// Changes a campaign's state (the console's and the CLI's path; `funded` is also entered
-/// automatically by the ledger).
+/// automatically by [`mark_funded_if_reached_in`]).
 pub async fn set_state(db: &Db, campaign_id: &str, state: CampaignState) -> DbResult<()> {
     let mut txo = db.begin().await?;
     let tx = &mut txo;

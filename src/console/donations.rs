@@ -10,183 +10,25 @@ use askama::Template;
 use axum::Form;
 use axum::extract::{Path, Query, State};
 use axum::response::{Html, IntoResponse, Redirect, Response};
-use chrono::{DateTime, Duration, NaiveDate, Utc};
+use chrono::{Duration, NaiveDate, Utc};
 use http::{HeaderValue, StatusCode, header};
 use serde::Deserialize;
 
 use super::{Errors, Fields, Req, Shell, query_string};
 use crate::campaigns::{Campaign, repo};
-use crate::db::{Db, DbError, DbResult};
 use crate::donations::Visibility;
 use crate::donations::ledger::Recorded;
 use crate::donations::offline::{self, OfflineError, OfflineInput};
 use crate::http::{AppError, AppState};
 use crate::i18n::I18n;
 use crate::money::{CurrencyCode, Money, MoneyError};
-use crate::on_db;
 use crate::team::Permission;
 use crate::team::audit;
 use crate::team::session::CurrentMember;
 
+pub use crate::donations::repo::search::{DonationFull, Filter, by_id, count, providers, search};
+
 pub const PER_PAGE: i64 = 50;
-
-/// A donation with every stored field.
-#[derive(Debug, Clone, sqlx::FromRow)]
-pub struct DonationFull {
-    pub id: String,
-    pub campaign_id: String,
-    pub amount_minor: i64,
-    pub currency: String,
-    pub rate: String,
-    pub campaign_amount_minor: i64,
-    pub donor_name: Option<String>,
-    pub donor_email: Option<String>,
-    pub message: Option<String>,
-    pub visibility: String,
-    pub provider: String,
-    pub provider_reference: String,
-    pub status: String,
-    pub received_on: Option<NaiveDate>,
-    pub note: Option<String>,
-    pub created_at: DateTime<Utc>,
-}
-
-const FULL_COLUMNS: &str = "id, campaign_id, amount_minor, currency, rate, campaign_amount_minor, \
-    donor_name, donor_email, message, visibility, provider, provider_reference, status, \
-    received_on, note, created_at";
-
-/// Which donations to list. An empty `campaign_ids` matches nothing (no access).
-#[derive(Debug, Clone, Default)]
-pub struct Filter {
-    pub campaign_ids: Vec<String>,
-    pub provider: Option<String>,
-    pub visibility: Option<Visibility>,
-    /// Created at or after.
-    pub from: Option<DateTime<Utc>>,
-    /// Created before.
-    pub until: Option<DateTime<Utc>>,
-    /// A substring of the donor name, any case.
-    pub q: Option<String>,
-}
-
-enum Arg {
-    S(String),
-    T(DateTime<Utc>),
-    I(i64),
-}
-
-/// Binds [`where_clause`]'s arguments, in order, to a query.
-macro_rules! bind_args {
-    ($q:expr, $args:expr) => {{
-        let mut q = $q;
-        for a in $args {
-            q = match a {
-                Arg::S(v) => q.bind(v.clone()),
-                Arg::T(t) => q.bind(*t),
-                Arg::I(i) => q.bind(*i),
-            };
-        }
-        q
-    }};
-}
-
-/// `WHERE …` and its arguments, numbered from `$1`.
-fn where_clause(f: &Filter) -> (String, Vec<Arg>) {
-    let mut conds = Vec::new();
-    let mut args = Vec::new();
-    let next = |a: Arg, args: &mut Vec<Arg>| {
-        args.push(a);
-        format!("${}", args.len())
-    };
-    let ids: Vec<String> = f
-        .campaign_ids
-        .iter()
-        .map(|id| next(Arg::S(id.clone()), &mut args))
-        .collect();
-    conds.push(format!("campaign_id IN ({})", ids.join(", ")));
-    if let Some(p) = &f.provider {
-        let n = next(Arg::S(p.clone()), &mut args);
-        conds.push(format!("provider = {n}"));
-    }
-    if let Some(v) = f.visibility {
-        let n = next(Arg::S(v.as_str().into()), &mut args);
-        conds.push(format!("visibility = {n}"));
-    }
-    if let Some(t) = f.from {
-        let n = next(Arg::T(t), &mut args);
-        conds.push(format!("created_at >= {n}"));
-    }
-    if let Some(t) = f.until {
-        let n = next(Arg::T(t), &mut args);
-        conds.push(format!("created_at < {n}"));
-    }
-    if let Some(q) = &f.q {
-        let escaped = q
-            .to_lowercase()
-            .replace('\\', "\\\\")
-            .replace('%', "\\%")
-            .replace('_', "\\_");
-        let n = next(Arg::S(format!("%{escaped}%")), &mut args);
-        conds.push(format!(
-            "LOWER(COALESCE(donor_name, '')) LIKE {n} ESCAPE '\\'"
-        ));
-    }
-    (format!("WHERE {}", conds.join(" AND ")), args)
-}
-
-/// Matching donations, newest first; `limit <= 0` means all.
-pub async fn search(db: &Db, f: &Filter, limit: i64, offset: i64) -> DbResult<Vec<DonationFull>> {
-    if f.campaign_ids.is_empty() {
-        return Ok(Vec::new());
-    }
-    let (w, mut args) = where_clause(f);
-    let mut sql = format!("SELECT {FULL_COLUMNS} FROM donations {w} ORDER BY created_at DESC, id");
-    if limit > 0 {
-        sql.push_str(&format!(
-            " LIMIT ${} OFFSET ${}",
-            args.len() + 1,
-            args.len() + 2
-        ));
-        args.push(Arg::I(limit));
-        args.push(Arg::I(offset));
-    }
-    Ok(on_db!(db, |p| bind_args!(
-        sqlx::query_as::<_, DonationFull>(&sql),
-        &args
-    )
-    .fetch_all(p)
-    .await?))
-}
-
-pub async fn count(db: &Db, f: &Filter) -> DbResult<i64> {
-    if f.campaign_ids.is_empty() {
-        return Ok(0);
-    }
-    let (w, args) = where_clause(f);
-    let sql = format!("SELECT COUNT(*) FROM donations {w}");
-    Ok(on_db!(db, |p| bind_args!(
-        sqlx::query_scalar::<_, i64>(&sql),
-        &args
-    )
-    .fetch_one(p)
-    .await?))
-}
-
-pub async fn by_id(db: &Db, id: &str) -> DbResult<Option<DonationFull>> {
-    let sql = format!("SELECT {FULL_COLUMNS} FROM donations WHERE id = $1");
-    Ok(on_db!(db, |p| sqlx::query_as(&sql)
-        .bind(id)
-        .fetch_optional(p)
-        .await?))
-}
-
-async fn providers(db: &Db) -> DbResult<Vec<String>> {
-    Ok(on_db!(db, |p| sqlx::query_scalar(
-        "SELECT DISTINCT provider FROM donations ORDER BY provider"
-    )
-    .fetch_all(p)
-    .await?))
-}
 
 /// Localized text for a money parsing error.
 pub fn money_error(tr: &I18n, e: &MoneyError) -> String {
@@ -759,15 +601,7 @@ pub async fn detail(
     let c = repo::by_id(&s.db, &d.campaign_id)
         .await?
         .ok_or(AppError::NotFound)?;
-    let entries: Vec<(String, i64, DateTime<Utc>)> = on_db!(&s.db, |p| {
-        sqlx::query_as(
-        "SELECT kind, amount_minor, created_at FROM ledger_entries WHERE donation_id = $1 ORDER BY seq"
-    )
-    .bind(&d.id)
-    .fetch_all(p)
-    .await
-    .map_err(DbError::from)?
-    });
+    let entries = crate::donations::repo::ledger::entries_of(&s.db, &d.id).await?;
     let notice = if q.added.is_some() {
         tr.t("console-donation-added")
     } else if q.duplicate.is_some() {
@@ -895,7 +729,7 @@ pub async fn export(
             d.donor_name.clone().unwrap_or_default(),
             d.donor_email.clone().unwrap_or_default(),
             d.message.clone().unwrap_or_default(),
-            d.visibility.clone(),
+            d.visibility.to_string(),
             d.provider.clone(),
             offline::shown_reference(&d.provider, &d.campaign_id, &d.provider_reference)
                 .to_string(),

@@ -1,16 +1,24 @@
 //! Donations: the append-only ledger, checkout sessions and payment providers.
 //!
-//! A donation flows: donate form → [`checkout`] opens a session (amount, currency and the
-//! exchange rate locked) → the provider's hosted checkout → the provider's signed callback →
-//! [`callbacks`] verifies it → [`ledger::record`] writes the donation, its ledger entry and the
-//! campaign totals in one transaction → the live hub tells open pages.
+//! A donation flows: donate form → [`intent`] checks it into an [`Intent`] (amount, currency
+//! and the exchange rate locked) → [`checkout`] opens a session for it → the provider's
+//! hosted checkout → the provider's signed callback → [`callbacks`] verifies it →
+//! [`record_in`] writes the donation, its ledger entry and the campaign totals
+//! ([`ledger`]), lets the campaign decide whether it is now funded, in one transaction → the
+//! live hub tells open pages. Every SQL statement is in the store, [`repo`].
 
 pub mod alerts;
 pub mod callbacks;
 pub mod checkout;
+pub mod intent;
 pub mod ledger;
 pub mod offline;
 pub mod pages;
+pub mod recording;
+pub mod repo;
+
+pub use intent::Intent;
+pub use recording::{record, record_in};
 
 use serde::{Deserialize, Serialize};
 
@@ -40,6 +48,31 @@ impl Visibility {
             "anonymous" => Visibility::Anonymous,
             "private" => Visibility::Private,
             _ => return None,
+        })
+    }
+}
+
+impl std::fmt::Display for Visibility {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A stored text that names no known value (a visibility or a status).
+#[derive(Debug, thiserror::Error)]
+#[error("unknown {what} {value:?}")]
+pub struct UnknownValue {
+    pub what: &'static str,
+    pub value: String,
+}
+
+/// The store's edge: a stored `visibility` column.
+impl TryFrom<String> for Visibility {
+    type Error = UnknownValue;
+    fn try_from(value: String) -> Result<Visibility, UnknownValue> {
+        Visibility::parse(&value).ok_or(UnknownValue {
+            what: "visibility",
+            value,
         })
     }
 }

@@ -16,7 +16,8 @@
 use chrono::{NaiveDate, Utc};
 use rust_decimal::Decimal;
 
-use super::ledger::{self, NewDonation, Recorded};
+use super::Intent;
+use super::ledger::{NewDonation, Recorded};
 use super::{MAX_MESSAGE_CHARS, MAX_NAME_CHARS, MAX_NOTE_CHARS, Visibility};
 use crate::campaigns::Campaign;
 use crate::db::{Db, DbError};
@@ -215,14 +216,16 @@ pub fn validate(
             if errors.is_empty() =>
         {
             Ok(NewDonation {
-                campaign_id: c.id.clone(),
-                amount,
-                rate,
-                campaign_amount,
-                donor_name: donor,
-                donor_email: email,
-                message,
-                visibility,
+                intent: Intent {
+                    campaign_id: c.id.clone(),
+                    amount,
+                    rate,
+                    campaign_amount,
+                    donor_name: donor,
+                    donor_email: email,
+                    message,
+                    visibility,
+                },
                 provider: "offline".into(),
                 provider_reference: stored_reference(
                     &c.id,
@@ -254,8 +257,9 @@ pub async fn add(
 }
 
 async fn record(db: &Db, c: &Campaign, d: &NewDonation, by: &Actor) -> Result<Offline, DbError> {
+    let i = &d.intent;
     let mut tx = db.begin().await?;
-    let recorded = ledger::record_in(&mut tx, d).await?;
+    let recorded = super::record_in(&mut tx, d).await?;
     if let Recorded::New { donation_id, .. } = &recorded {
         audit::record_in(
             &mut tx,
@@ -265,10 +269,10 @@ async fn record(db: &Db, c: &Campaign, d: &NewDonation, by: &Actor) -> Result<Of
             &format!(
                 "campaign={} amount={} {} converted={} {} provider=offline reference={}",
                 c.slug,
-                d.amount.major_string(),
-                d.amount.currency,
-                d.campaign_amount.major_string(),
-                d.campaign_amount.currency,
+                i.amount.major_string(),
+                i.amount.currency,
+                i.campaign_amount.major_string(),
+                i.campaign_amount.currency,
                 shown_reference("offline", &c.id, &d.provider_reference)
             ),
         )
@@ -277,8 +281,8 @@ async fn record(db: &Db, c: &Campaign, d: &NewDonation, by: &Actor) -> Result<Of
     tx.commit().await?;
     Ok(Offline {
         recorded,
-        amount: d.amount,
-        rate: d.rate,
-        converted: d.campaign_amount,
+        amount: i.amount,
+        rate: i.rate,
+        converted: i.campaign_amount,
     })
 }

@@ -7,8 +7,9 @@ use futures_util::future::join_all;
 use shelfraiser::campaigns::repo;
 use shelfraiser::config::Secret;
 use shelfraiser::db::Db;
-use shelfraiser::donations::Visibility;
+use shelfraiser::donations::checkout::SessionStatus;
 use shelfraiser::donations::ledger::{self, NewDonation};
+use shelfraiser::donations::{Intent, Visibility};
 use shelfraiser::money::{CurrencyCode, Money};
 use shelfraiser::payments::test::TestProvider;
 use shelfraiser::rates;
@@ -328,7 +329,7 @@ async fn refused_callbacks_store_nothing() {
             .await
             .expect("db")
             .expect("session");
-        assert_eq!(s.status, "open");
+        assert_eq!(s.status, SessionStatus::Open);
 
         // The genuine callback still works afterwards.
         let (code, v) = json_of(post_callback(&app, &body, &sign(&body)).await).await;
@@ -369,14 +370,16 @@ async fn concurrent_writers_keep_exact_totals() {
                 let campaign_amount = amount.convert(rate, gbp).expect("convert");
                 expected += campaign_amount.amount_minor;
                 mine.push(NewDonation {
-                    campaign_id: c.id.clone(),
-                    amount,
-                    rate,
-                    campaign_amount,
-                    donor_name: Some(format!("Writer {w} #{i}")),
-                    donor_email: None,
-                    message: None,
-                    visibility: Visibility::Public,
+                    intent: Intent {
+                        campaign_id: c.id.clone(),
+                        amount,
+                        rate,
+                        campaign_amount,
+                        donor_name: Some(format!("Writer {w} #{i}")),
+                        donor_email: None,
+                        message: None,
+                        visibility: Visibility::Public,
+                    },
                     provider: "test".into(),
                     provider_reference: format!("conc_{w}_{i}"),
                     received_on: None,
@@ -393,7 +396,9 @@ async fn concurrent_writers_keep_exact_totals() {
                 let db = tdb.db.clone();
                 tokio::spawn(async move {
                     for d in mine {
-                        let r = ledger::record(&db, &d).await.expect("record");
+                        let r = shelfraiser::donations::record(&db, &d)
+                            .await
+                            .expect("record");
                         assert!(matches!(r, ledger::Recorded::New { .. }), "{r:?}");
                     }
                 })

@@ -1,5 +1,7 @@
-//! Donation routes: the donate form post, the test provider's hosted checkout, the
-//! thank-you page and the provider callback endpoint.
+//! Donation routes: the donate form post and the thank-you page here; the test provider's
+//! hosted checkout and the provider callback endpoint in [`provider`].
+
+mod provider;
 
 use askama::Template;
 use axum::Router;
@@ -10,15 +12,14 @@ use axum::routing::{get, post};
 use chrono::Utc;
 use http::{HeaderMap, HeaderValue, StatusCode, header};
 
-use super::callbacks::{self, CallbackError};
-use super::checkout::{self, DonateInput};
+use super::checkout;
+use super::intent::{self, DonateInput};
 use super::ledger;
 use crate::campaigns::view::{FormState, render_campaign};
 use crate::campaigns::{CampaignState, NotAccepting, repo};
 use crate::http::{AppError, AppState, ClientIp, Lang, csrf};
 use crate::i18n::I18n;
 use crate::money::{CurrencyCode, Money};
-use crate::payments::test::{Outcome, SIGNATURE_HEADER};
 use crate::rates;
 use crate::web::PageCtx;
 
@@ -31,15 +32,18 @@ pub fn routes() -> Router<AppState> {
         .route("/campaigns/{slug}/thanks/{donation_id}", get(thanks))
         .route(
             "/test-checkout/{session_id}",
-            get(test_checkout).post(test_checkout_submit),
+            get(provider::test_checkout).post(provider::test_checkout_submit),
         )
-        .route("/providers/{provider}/callback", post(provider_callback))
+        .route(
+            "/providers/{provider}/callback",
+            post(provider::provider_callback),
+        )
         .layer(axum::extract::DefaultBodyLimit::max(64 * 1024))
 }
 
 /// Form fields; the last non-empty `amount` wins (preset radio buttons and the free amount
 /// field share the name).
-fn parse_form(
+pub(super) fn parse_form(
     tr: &I18n,
     body: &[u8],
 ) -> Result<(DonateInput, Option<String>, Option<String>), AppError> {
@@ -142,7 +146,7 @@ async fn donate(
         return show_again(form, tr.t("error-no-provider")).await;
     };
     let table = rates::latest(&s.db).await?;
-    let valid = match checkout::validate(
+    let valid = match intent::validate(
         &tr,
         &c,
         &table,
@@ -157,7 +161,7 @@ async fn donate(
     };
     // Card-testing defence: per client address and per campaign (nothing is stored when
     // refused; the log line and metric carry no address).
-    let limits = super::checkout::Limits::new(&s.checkout_key.0, &s.settings.donations);
+    let limits = checkout::Limits::new(&s.checkout_key.0, &s.settings.donations);
     let client_hash = limits.client_hash(client.0);
     if let Some(r) = checkout::refusal(&s.db, &limits, &c.id, client_hash.as_deref(), now).await? {
         let minutes = (r.retry_after_secs + 59) / 60;
@@ -188,157 +192,12 @@ async fn donate(
             .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
         return Ok(res);
     }
-    let session =
-        checkout::create(&s.db, &c, provider.name(), &valid, client_hash.as_deref()).await?;
+    let session = checkout::create(&s.db, provider.name(), valid, client_hash.as_deref()).await?;
     let to = provider
         .start_checkout(&session.payment_request(), &s.base_url)
         .await
         .map_err(|e| AppError::Internal(anyhow::anyhow!(e)))?;
     Ok(Redirect::to(&to).into_response())
-}
-
-#[derive(Template)]
-#[template(path = "test_checkout.html")]
-struct TestCheckoutPage {
-    page: PageCtx,
-    session_id: String,
-    campaign_title: String,
-    amount: String,
-    csrf: String,
-    open: bool,
-    /// Why it cannot be paid (shown instead of the buttons).
-    closed_reason: String,
-}
-
-/// The hosted test page's sentence for a session that cannot be paid.
-fn unpayable_message(tr: &I18n, why: checkout::Unpayable) -> String {
-    tr.t(match why {
-        checkout::Unpayable::Succeeded => "checkout-closed",
-        checkout::Unpayable::Declined | checkout::Unpayable::Canceled => {
-            "checkout-unpayable-finished"
-        }
-        checkout::Unpayable::Expired => "checkout-unpayable-expired",
-        checkout::Unpayable::CampaignNotAccepting => "checkout-unpayable-campaign",
-    })
-}
-
-async fn test_checkout(
-    State(s): State<AppState>,
-    Path(session_id): Path<String>,
-    Lang(tr): Lang,
-) -> Result<Response, AppError> {
-    if s.providers.test().is_none() {
-        return Err(AppError::NotFound);
-    }
-    let session = checkout::get(&s.db, &session_id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    let c = repo::by_id(&s.db, &session.campaign_id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    let why = checkout::payable(&session, &c, Utc::now()).err();
-    test_checkout_page(&s, &tr, &session, &c, why, StatusCode::OK)
-}
-
-fn test_checkout_page(
-    s: &AppState,
-    tr: &I18n,
-    session: &checkout::CheckoutSession,
-    c: &crate::campaigns::Campaign,
-    why: Option<checkout::Unpayable>,
-    status: StatusCode,
-) -> Result<Response, AppError> {
-    let page = TestCheckoutPage {
-        page: PageCtx::new(s, tr, &format!("/test-checkout/{}", session.id)),
-        session_id: session.id.clone(),
-        campaign_title: c.title.clone(),
-        amount: tr.money(session.amount),
-        csrf: s.csrf.token(Utc::now()),
-        open: why.is_none(),
-        closed_reason: why.map(|w| unpayable_message(tr, w)).unwrap_or_default(),
-    };
-    let mut res = (status, Html(page.render()?)).into_response();
-    res.headers_mut()
-        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    Ok(res)
-}
-
-/// The hosted test page's buttons: the provider emits its signed callback, which takes the
-/// same path as any provider's webhook, then the donor is sent back to the site.
-async fn test_checkout_submit(
-    State(s): State<AppState>,
-    Path(session_id): Path<String>,
-    Lang(tr): Lang,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Result<Response, AppError> {
-    let Some(test) = s.providers.test().cloned() else {
-        return Err(AppError::NotFound);
-    };
-    let (_, token, outcome) = parse_form(&tr, &body)?;
-    if !csrf::check(&s.csrf, &headers, token.as_deref(), Utc::now()) {
-        return Err(AppError::Unprocessable(tr.t("error-csrf")));
-    }
-    let outcome = outcome
-        .as_deref()
-        .and_then(Outcome::parse)
-        .ok_or_else(|| AppError::Unprocessable(tr.t("error-outcome")))?;
-    let session = checkout::get(&s.db, &session_id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    let c = repo::by_id(&s.db, &session.campaign_id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    if session.status == "succeeded"
-        && let Some(d) = &session.donation_id
-    {
-        return Ok(Redirect::to(&format!("/campaigns/{}/thanks/{d}", c.slug)).into_response());
-    }
-    // The rule (checkout::payable): open, before its expiry, campaign accepting. Our own
-    // checkout takes no money otherwise, and sends no decline or cancel either.
-    if let Err(why) = checkout::payable(&session, &c, Utc::now()) {
-        return test_checkout_page(&s, &tr, &session, &c, Some(why), StatusCode::CONFLICT);
-    }
-    let event = test.event_for(&session.payment_request(), outcome);
-    let raw = serde_json::to_vec(&event).map_err(|e| AppError::Internal(e.into()))?;
-    let mut cb_headers = HeaderMap::new();
-    let sig = test.sign(&raw, Utc::now().timestamp());
-    cb_headers.insert(
-        SIGNATURE_HEADER,
-        HeaderValue::from_str(&sig).map_err(|e| AppError::Internal(e.into()))?,
-    );
-    let out = callbacks::handle(&s, "test", &cb_headers, &raw)
-        .await
-        .map_err(callback_error)?;
-    let to = match (outcome, out.donation_id) {
-        (Outcome::Succeed, Some(d)) => format!("/campaigns/{}/thanks/{d}", c.slug),
-        (Outcome::Decline, _) => format!("/campaigns/{}?checkout=declined#donate", c.slug),
-        _ => format!("/campaigns/{}?checkout=canceled#donate", c.slug),
-    };
-    Ok(Redirect::to(&to).into_response())
-}
-
-fn callback_error(e: CallbackError) -> AppError {
-    match e {
-        CallbackError::UnknownProvider => AppError::NotFound,
-        CallbackError::Provider(p) => AppError::BadRequest(p.to_string()),
-        CallbackError::UnknownSession(_) => AppError::BadRequest("unknown checkout session".into()),
-        CallbackError::Mismatch(m) => AppError::Conflict(m),
-        CallbackError::Db(d) => AppError::Internal(d.into()),
-    }
-}
-
-/// `POST /providers/{provider}/callback`: a provider's signed webhook.
-async fn provider_callback(
-    State(s): State<AppState>,
-    Path(provider): Path<String>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Result<Response, AppError> {
-    let out = callbacks::handle(&s, &provider, &headers, &body)
-        .await
-        .map_err(callback_error)?;
-    Ok(axum::Json(out).into_response())
 }
 
 #[derive(Template)]

@@ -1,0 +1,162 @@
+//! Checkout sessions: a donor's [`Intent`], with amount, currency and exchange rate locked,
+//! waiting for the provider's answer. Sessions are mutable state (open → succeeded /
+//! declined / canceled, [`SessionStatus`]); the ledger never is.
+//!
+//! **When a session can be paid** ([`payable`]): only while it is `open`, before its
+//! `expires_at`, and while its campaign accepts donations. Our hosted test checkout refuses
+//! to pay otherwise. A provider's callback that reports money already captured for a session
+//! that is not payable (expired, declined, canceled, or its campaign stopped accepting) is
+//! still recorded — the money was taken and the donor must not lose it — but flagged for the
+//! treasurer (`donations.review_reason`, an audit entry and an e-mail); a declined or
+//! canceled session keeps its status (it never becomes `succeeded`). See
+//! `donations::callbacks`.
+//!
+//! Starting a checkout is rate limited ([`Limits`], [`refusal`]) against card testing; see
+//! `limits`. The sessions' SQL is in the store (`donations::repo::sessions`).
+
+mod limits;
+
+pub use limits::{
+    FORGET_EVERY, Limit, Limits, Refusal, forget_client_hashes, refusal, spawn_forgetter,
+};
+
+use chrono::{DateTime, Duration, Utc};
+
+use super::Intent;
+use super::repo::sessions;
+use crate::campaigns::Campaign;
+use crate::db::{Db, DbResult};
+
+/// Where a checkout session stands (the `checkout_sessions.status` column).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SessionStatus {
+    /// Waiting for the provider's answer.
+    Open,
+    /// Paid: its donation is recorded.
+    Succeeded,
+    Declined,
+    Canceled,
+}
+
+impl SessionStatus {
+    /// The stored text.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SessionStatus::Open => "open",
+            SessionStatus::Succeeded => "succeeded",
+            SessionStatus::Declined => "declined",
+            SessionStatus::Canceled => "canceled",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<SessionStatus> {
+        Some(match s {
+            "open" => SessionStatus::Open,
+            "succeeded" => SessionStatus::Succeeded,
+            "declined" => SessionStatus::Declined,
+            "canceled" => SessionStatus::Canceled,
+            _ => return None,
+        })
+    }
+}
+
+/// A checkout session: the donor's intent plus what the checkout adds.
+#[derive(Debug, Clone)]
+pub struct CheckoutSession {
+    pub id: String,
+    pub provider: String,
+    pub intent: Intent,
+    pub status: SessionStatus,
+    pub donation_id: Option<String>,
+    pub expires_at: DateTime<Utc>,
+}
+
+impl CheckoutSession {
+    pub fn campaign_id(&self) -> &str {
+        &self.intent.campaign_id
+    }
+
+    /// What the payment provider is asked to collect for this session.
+    pub fn payment_request(&self) -> crate::payments::PaymentRequest {
+        crate::payments::PaymentRequest {
+            checkout_id: self.id.clone(),
+            amount: self.intent.amount,
+            donor_email: self.intent.donor_email.clone(),
+        }
+    }
+}
+
+/// How long a donor has to finish a checkout.
+pub const SESSION_TTL_MINUTES: i64 = 60;
+
+/// Why a session can no longer be paid (see [`payable`]); also the `review_reason` of a
+/// donation captured for such a session anyway.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unpayable {
+    /// Already paid.
+    Succeeded,
+    Declined,
+    Canceled,
+    /// Open but past its `expires_at`.
+    Expired,
+    /// The campaign does not accept donations any more (closed, ended, funded and stopped,
+    /// back to draft).
+    CampaignNotAccepting,
+}
+
+impl Unpayable {
+    /// The stored review reason.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Unpayable::Succeeded => "session-succeeded",
+            Unpayable::Declined => "session-declined",
+            Unpayable::Canceled => "session-canceled",
+            Unpayable::Expired => "session-expired",
+            Unpayable::CampaignNotAccepting => "campaign-not-accepting",
+        }
+    }
+}
+
+/// The rule: a session can be paid only while it is `open`, before its expiry, and while its
+/// campaign accepts donations.
+pub fn payable(s: &CheckoutSession, c: &Campaign, now: DateTime<Utc>) -> Result<(), Unpayable> {
+    match s.status {
+        SessionStatus::Open => {}
+        SessionStatus::Succeeded => return Err(Unpayable::Succeeded),
+        SessionStatus::Declined => return Err(Unpayable::Declined),
+        SessionStatus::Canceled => return Err(Unpayable::Canceled),
+    }
+    if now >= s.expires_at {
+        return Err(Unpayable::Expired);
+    }
+    if c.accepting(now).is_err() {
+        return Err(Unpayable::CampaignNotAccepting);
+    }
+    Ok(())
+}
+
+/// Stores a new open session for `intent`. `client_hash` is [`Limits::client_hash`] of the
+/// donor's address.
+pub async fn create(
+    db: &Db,
+    provider: &str,
+    intent: Intent,
+    client_hash: Option<&str>,
+) -> DbResult<CheckoutSession> {
+    let now = Utc::now();
+    let s = CheckoutSession {
+        id: uuid::Uuid::new_v4().to_string(),
+        provider: provider.to_string(),
+        intent,
+        status: SessionStatus::Open,
+        donation_id: None,
+        expires_at: now + Duration::minutes(SESSION_TTL_MINUTES),
+    };
+    sessions::insert(db, &s, now, client_hash).await?;
+    Ok(s)
+}
+
+/// The session with `id`, if any.
+pub async fn get(db: &Db, id: &str) -> DbResult<Option<CheckoutSession>> {
+    sessions::get(db, id).await
+}

@@ -1,0 +1,27 @@
+//! Recording a donation, the one flow every source takes (provider callbacks, offline entry,
+//! the demo): in one transaction the ledger appends it ([`ledger::append_in`]), the
+//! campaign decides whether it is now funded (`campaigns::repo::mark_funded_if_reached_in`)
+//! and the live hub is told (delivered on commit).
+
+use super::ledger::{self, NewDonation, Recorded};
+use crate::db::{Db, DbResult, Tx};
+
+/// Records a donation inside `tx`: the ledger entry and totals, the automatic
+/// `live → funded` step and the live notification. Idempotent on the provider reference.
+pub async fn record_in(tx: &mut Tx, d: &NewDonation) -> DbResult<Recorded> {
+    let recorded = ledger::append_in(tx, d).await?;
+    if let Recorded::New { .. } = recorded {
+        let campaign_id = &d.intent.campaign_id;
+        crate::campaigns::repo::mark_funded_if_reached_in(tx, campaign_id).await?;
+        crate::live::notify(tx, campaign_id).await?;
+    }
+    Ok(recorded)
+}
+
+/// Records a donation in its own transaction.
+pub async fn record(db: &Db, d: &NewDonation) -> DbResult<Recorded> {
+    let mut tx = db.begin().await?;
+    let r = record_in(&mut tx, d).await?;
+    tx.commit().await?;
+    Ok(r)
+}

@@ -1,0 +1,238 @@
+//! The `donations`, `ledger_entries` and `campaign_totals` writes of the ledger, the donor
+//! wall's reads and the ledger check's sums. Append-only: the only update of a donation is
+//! its review flag (a database trigger refuses anything else).
+
+use chrono::{DateTime, Utc};
+
+use crate::db::{Db, DbResult, Tx};
+use crate::donations::Visibility;
+use crate::donations::ledger::NewDonation;
+use crate::{on_db, on_tx};
+
+/// Inserts the donation row `id` unless its (provider, reference) is taken; `true` when
+/// inserted.
+pub async fn insert_donation_in(
+    tx: &mut Tx,
+    id: &str,
+    d: &NewDonation,
+    now: DateTime<Utc>,
+) -> DbResult<bool> {
+    let i = &d.intent;
+    let inserted: Option<String> = on_tx!(tx, |c| {
+        sqlx::query_scalar(
+        "INSERT INTO donations (id, campaign_id, amount_minor, currency, rate, campaign_amount_minor, \
+         donor_name, donor_email, message, visibility, provider, provider_reference, status, \
+         received_on, note, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 'succeeded', $13, $14, $15) \
+         ON CONFLICT (provider, provider_reference) DO NOTHING RETURNING id"
+    )
+    .bind(id)
+    .bind(&i.campaign_id)
+    .bind(i.amount.amount_minor)
+    .bind(i.amount.currency.as_str())
+    .bind(i.rate.to_string())
+    .bind(i.campaign_amount.amount_minor)
+    .bind(&i.donor_name)
+    .bind(i.donor_email.as_ref().map(|e| e.as_str()))
+    .bind(&i.message)
+    .bind(i.visibility.as_str())
+    .bind(&d.provider)
+    .bind(&d.provider_reference)
+    .bind(d.received_on)
+    .bind(&d.note)
+    .bind(now)
+    .fetch_optional(&mut *c)
+    .await?
+    });
+    Ok(inserted.is_some())
+}
+
+/// The (donation id, campaign id) already recorded for a provider's reference.
+pub async fn by_reference_in(
+    tx: &mut Tx,
+    provider: &str,
+    reference: &str,
+) -> DbResult<(String, String)> {
+    Ok(on_tx!(tx, |c| {
+        sqlx::query_as(
+            "SELECT id, campaign_id FROM donations WHERE provider = $1 AND provider_reference = $2",
+        )
+        .bind(provider)
+        .bind(reference)
+        .fetch_one(&mut *c)
+        .await?
+    }))
+}
+
+/// Appends the `donation` entry of a new donation.
+pub async fn insert_entry_in(
+    tx: &mut Tx,
+    campaign_id: &str,
+    donation_id: &str,
+    amount_minor: i64,
+    now: DateTime<Utc>,
+) -> DbResult<()> {
+    on_tx!(tx, |c| {
+        sqlx::query(
+        "INSERT INTO ledger_entries (id, campaign_id, donation_id, kind, amount_minor, donor_delta, memo, created_at) \
+         VALUES ($1, $2, $3, 'donation', $4, 1, NULL, $5)"
+    )
+    .bind(uuid::Uuid::new_v4().to_string())
+    .bind(campaign_id)
+    .bind(donation_id)
+    .bind(amount_minor)
+    .bind(now)
+    .execute(&mut *c)
+    .await?.rows_affected()
+    });
+    Ok(())
+}
+
+/// Adds one donation of `amount_minor` to the campaign's totals; the new version.
+pub async fn add_to_totals_in(
+    tx: &mut Tx,
+    campaign_id: &str,
+    amount_minor: i64,
+    now: DateTime<Utc>,
+) -> DbResult<i64> {
+    let (_raised, version): (i64, i64) = on_tx!(tx, |c| {
+        sqlx::query_as(
+        "UPDATE campaign_totals SET raised_minor = raised_minor + $2, donor_count = donor_count + 1, \
+         entry_count = entry_count + 1, version = version + 1, updated_at = $3 \
+         WHERE campaign_id = $1 RETURNING raised_minor, version"
+    )
+    .bind(campaign_id)
+    .bind(amount_minor)
+    .bind(now)
+    .fetch_one(&mut *c)
+    .await?
+    });
+    Ok(version)
+}
+
+/// Flags a donation for the treasurer's review.
+pub async fn set_review_reason_in(tx: &mut Tx, donation_id: &str, reason: &str) -> DbResult<()> {
+    on_tx!(tx, |c| sqlx::query(
+        "UPDATE donations SET review_reason = $2 WHERE id = $1"
+    )
+    .bind(donation_id)
+    .bind(reason)
+    .execute(&mut *c)
+    .await?
+    .rows_affected());
+    Ok(())
+}
+
+/// A donation as the public pages see it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct DonationRow {
+    pub id: String,
+    pub campaign_id: String,
+    pub amount_minor: i64,
+    pub currency: String,
+    pub rate: String,
+    pub campaign_amount_minor: i64,
+    pub donor_name: Option<String>,
+    pub message: Option<String>,
+    #[sqlx(try_from = "String")]
+    pub visibility: Visibility,
+    pub provider: String,
+    pub created_at: DateTime<Utc>,
+}
+
+pub async fn donation(db: &Db, id: &str) -> DbResult<Option<DonationRow>> {
+    Ok(on_db!(db, |p| sqlx::query_as(
+        "SELECT id, campaign_id, amount_minor, currency, rate, campaign_amount_minor, \
+         donor_name, message, visibility, provider, created_at FROM donations WHERE id = $1"
+    )
+    .bind(id)
+    .fetch_optional(p)
+    .await?))
+}
+
+/// Newest donations that appear on the donor wall (public and anonymous), `offset` for paging.
+pub async fn wall(
+    db: &Db,
+    campaign_id: &str,
+    limit: i64,
+    offset: i64,
+) -> DbResult<Vec<DonationRow>> {
+    Ok(on_db!(db, |p| sqlx::query_as(
+        "SELECT id, campaign_id, amount_minor, currency, rate, campaign_amount_minor, \
+         donor_name, message, visibility, provider, created_at FROM donations \
+         WHERE campaign_id = $1 AND visibility <> $2 \
+         ORDER BY created_at DESC, id LIMIT $3 OFFSET $4"
+    )
+    .bind(campaign_id)
+    .bind(Visibility::Private.as_str())
+    .bind(limit)
+    .bind(offset)
+    .fetch_all(p)
+    .await?))
+}
+
+pub async fn wall_count(db: &Db, campaign_id: &str) -> DbResult<i64> {
+    Ok(on_db!(db, |p| sqlx::query_scalar(
+        "SELECT COUNT(*) FROM donations WHERE campaign_id = $1 AND visibility <> $2"
+    )
+    .bind(campaign_id)
+    .bind(Visibility::Private.as_str())
+    .fetch_one(p)
+    .await?))
+}
+
+/// A donation's ledger entries in order: (kind, amount in minor units, when).
+pub async fn entries_of(db: &Db, donation_id: &str) -> DbResult<Vec<(String, i64, DateTime<Utc>)>> {
+    Ok(on_db!(db, |p| {
+        sqlx::query_as(
+        "SELECT kind, amount_minor, created_at FROM ledger_entries WHERE donation_id = $1 ORDER BY seq"
+    )
+    .bind(donation_id)
+    .fetch_all(p)
+    .await?
+    }))
+}
+
+/// A campaign's shown totals beside the ledger's sums.
+#[derive(sqlx::FromRow)]
+pub struct TotalsCheck {
+    pub slug: String,
+    pub raised_minor: i64,
+    pub donor_count: i64,
+    pub entry_count: i64,
+    pub l_raised: i64,
+    pub l_donors: i64,
+    pub l_entries: i64,
+}
+
+/// Every campaign's totals against the sums of its ledger entries, by slug.
+pub async fn totals_against_entries(db: &Db) -> DbResult<Vec<TotalsCheck>> {
+    Ok(on_db!(db, |p| {
+        sqlx::query_as(
+        "SELECT c.slug, t.raised_minor, t.donor_count, t.entry_count, \
+           CAST(COALESCE((SELECT SUM(l.amount_minor) FROM ledger_entries l WHERE l.campaign_id = c.id), 0) AS BIGINT) AS l_raised, \
+           CAST(COALESCE((SELECT SUM(l.donor_delta) FROM ledger_entries l WHERE l.campaign_id = c.id), 0) AS BIGINT) AS l_donors, \
+           (SELECT COUNT(*) FROM ledger_entries l WHERE l.campaign_id = c.id) AS l_entries \
+         FROM campaigns c JOIN campaign_totals t ON t.campaign_id = c.id ORDER BY c.slug"
+    )
+    .fetch_all(p)
+    .await?
+    }))
+}
+
+/// Donations without exactly one matching `donation` entry: (campaign slug, donation id,
+/// its amount, the entered sum).
+pub async fn donations_without_one_entry(db: &Db) -> DbResult<Vec<(String, String, i64, i64)>> {
+    Ok(on_db!(db, |p| {
+        sqlx::query_as(
+        "SELECT c.slug, d.id, d.campaign_amount_minor, \
+           CAST(COALESCE(SUM(l.amount_minor), 0) AS BIGINT) AS entered \
+         FROM donations d JOIN campaigns c ON c.id = d.campaign_id \
+         LEFT JOIN ledger_entries l ON l.donation_id = d.id AND l.kind = 'donation' \
+         GROUP BY c.slug, d.id, d.campaign_amount_minor \
+         HAVING COUNT(l.seq) <> 1 OR CAST(COALESCE(SUM(l.amount_minor), 0) AS BIGINT) <> d.campaign_amount_minor"
+    )
+    .fetch_all(p)
+    .await?
+    }))
+}
