@@ -14,7 +14,6 @@ use crate::db::{Db, DbResult};
 use crate::email::Email;
 use crate::http::AppState;
 use crate::mail::Message;
-use crate::on_db;
 use crate::team::audit::{self, Actor};
 use crate::team::{Member, Permission};
 
@@ -99,17 +98,13 @@ pub async fn tell_treasurers(s: &AppState, c: &Campaign, alert: &Alert) {
 /// Claims the right to send the breaker alert for `campaign_id` now: true at most once per
 /// [`BREAKER_ALERT_EVERY`] across every node (a settings row holds the last time).
 pub async fn claim_breaker_alert(db: &Db, campaign_id: &str, now: DateTime<Utc>) -> DbResult<bool> {
-    let key = format!("checkout_breaker_alert:{campaign_id}");
-    let claimed: Option<String> = on_db!(db, |p| sqlx::query_scalar(
-        "INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE \
-         SET value = excluded.value WHERE CAST(settings.value AS BIGINT) <= $3 RETURNING key"
+    super::repo::alerts::claim(
+        db,
+        &format!("checkout_breaker_alert:{campaign_id}"),
+        now,
+        now - BREAKER_ALERT_EVERY,
     )
-    .bind(&key)
-    .bind(now.timestamp().to_string())
-    .bind((now - BREAKER_ALERT_EVERY).timestamp())
-    .fetch_optional(p)
-    .await?);
-    Ok(claimed.is_some())
+    .await
 }
 
 /// The breaker tripped for `c`: once per [`BREAKER_ALERT_EVERY`], an audit entry and an

@@ -81,3 +81,21 @@ impl TryFrom<String> for Visibility {
 pub const MAX_NAME_CHARS: usize = 80;
 pub const MAX_MESSAGE_CHARS: usize = 500;
 pub const MAX_NOTE_CHARS: usize = 1000;
+
+#[cfg(test)]
+mod tests {
+    use super::Visibility;
+
+    #[test]
+    fn visibilities_are_read_from_their_stored_text() {
+        for v in [
+            Visibility::Public,
+            Visibility::Anonymous,
+            Visibility::Private,
+        ] {
+            assert_eq!(Visibility::try_from(v.to_string()).ok(), Some(v));
+        }
+        let e = Visibility::try_from("hidden".to_string()).expect_err("unknown");
+        assert_eq!(e.to_string(), "unknown visibility \"hidden\"");
+    }
+}

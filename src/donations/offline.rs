@@ -26,6 +26,9 @@ use crate::money::{CurrencyCode, Money, MoneyError};
 use crate::rates::RateTable;
 use crate::team::audit::{self, Actor};
 
+/// The provider name offline donations are recorded with.
+pub const PROVIDER: &str = "offline";
+
 /// Longest reference accepted, in characters.
 pub const MAX_REFERENCE_CHARS: usize = 200;
 
@@ -124,7 +127,7 @@ pub fn stored_reference(campaign_id: &str, reference: &str) -> String {
 
 /// The reference as the treasurer typed it (offline donations; others unchanged).
 pub fn shown_reference<'a>(provider: &str, campaign_id: &str, stored: &'a str) -> &'a str {
-    if provider != "offline" {
+    if provider != PROVIDER {
         return stored;
     }
     stored
@@ -226,7 +229,7 @@ pub fn validate(
                     message,
                     visibility,
                 },
-                provider: "offline".into(),
+                provider: PROVIDER.into(),
                 provider_reference: stored_reference(
                     &c.id,
                     &reference.unwrap_or_else(|| format!("offline-{}", uuid::Uuid::new_v4())),
@@ -273,7 +276,7 @@ async fn record(db: &Db, c: &Campaign, d: &NewDonation, by: &Actor) -> Result<Of
                 i.amount.currency,
                 i.campaign_amount.major_string(),
                 i.campaign_amount.currency,
-                shown_reference("offline", &c.id, &d.provider_reference)
+                shown_reference(PROVIDER, &c.id, &d.provider_reference)
             ),
         )
         .await?;

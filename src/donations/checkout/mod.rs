@@ -160,3 +160,22 @@ pub async fn create(
 pub async fn get(db: &Db, id: &str) -> DbResult<Option<CheckoutSession>> {
     sessions::get(db, id).await
 }
+
+#[cfg(test)]
+mod tests {
+    use super::SessionStatus;
+
+    #[test]
+    fn session_statuses_round_trip_their_stored_text() {
+        for s in [
+            SessionStatus::Open,
+            SessionStatus::Succeeded,
+            SessionStatus::Declined,
+            SessionStatus::Canceled,
+        ] {
+            assert_eq!(SessionStatus::parse(s.as_str()), Some(s));
+        }
+        assert_eq!(SessionStatus::parse("cancelled"), None);
+        assert_eq!(SessionStatus::parse("Open"), None);
+    }
+}

@@ -1,8 +1,10 @@
-//! The donations store: every SQL statement on the tables donations own — `donations`,
+//! The donations store: every SQL statement of the donations capability — on `donations`,
 //! `ledger_entries` and the ledger's side of `campaign_totals` ([`ledger`]),
-//! `checkout_sessions` ([`sessions`]), `provider_events` ([`events`]) — and the donation
-//! search the console lists and exports ([`search`]).
+//! `checkout_sessions` ([`sessions`]), `provider_events` ([`events`]), the treasurer
+//! alerts' claim rows in `settings` ([`alerts`]) — and the donation search the console
+//! lists and exports ([`search`]).
 
+pub mod alerts;
 pub mod events;
 pub mod ledger;
 pub mod search;
