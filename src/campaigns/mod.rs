@@ -228,6 +228,11 @@ pub struct NewCampaign {
     pub milestones: Vec<Milestone>,
 }
 
+/// Everything the editor may change: the fields a campaign is created with, except that
+/// the slug stays (`slug` is not written). The cover in `cover_image_url` is the one to keep
+/// (`None` removes it); a new upload given to [`repo::update_in`] wins.
+pub type CampaignUpdate = NewCampaign;
+
 #[cfg(test)]
 mod tests {
     use super::*;

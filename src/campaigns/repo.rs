@@ -1,4 +1,9 @@
-//! Campaign queries, written once for both backends.
+//! Campaign queries, written once for both backends: creating, reading, state changes and
+//! (in [`edit`]) the console editor's update.
+
+mod edit;
+
+pub use edit::{UpdateError, Updated, has_money, update_in};
 
 use chrono::{DateTime, Utc};
 

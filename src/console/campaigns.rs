@@ -12,15 +12,16 @@ use chrono::{DateTime, NaiveDate, Utc};
 use http::StatusCode;
 use serde::Deserialize;
 
-use super::campaign_store::{self, CampaignUpdate, UpdateError};
 use super::donations::{Opt, money_error};
 use super::{Errors, Fields, Req, Shell};
-use crate::campaigns::{Campaign, CampaignState, Milestone, repo};
+use crate::campaigns::repo::{self, UpdateError, Updated};
+use crate::campaigns::{Campaign, CampaignState, CampaignUpdate, Milestone};
 use crate::http::{AppError, AppState};
 use crate::i18n::I18n;
 use crate::media::{self, multipart_error};
 use crate::money::{CurrencyCode, Money};
 use crate::team::Permission;
+use crate::team::audit::{self, Actor};
 use crate::team::session::CurrentMember;
 
 pub const MAX_TITLE: usize = 200;
@@ -370,7 +371,7 @@ async fn render(
     preview: bool,
 ) -> Result<String, AppError> {
     let tr = &r.tr;
-    let locked = campaign_store::has_money(&s.db, &c.id).await?;
+    let locked = repo::has_money(&s.db, &c.id).await?;
     let currency_opts = CurrencyCode::all()
         .map(|code| Opt {
             value: code.to_string(),
@@ -491,6 +492,25 @@ async fn read_multipart(mp: &mut Multipart) -> Result<(Fields, Option<Vec<u8>>, 
     Ok((Fields(fields), cover, too_large))
 }
 
+/// Writes the update (through the campaigns store) and its audit entries (`(action, detail)`
+/// pairs) in one transaction.
+async fn write(
+    db: &crate::db::Db,
+    c: &Campaign,
+    u: &CampaignUpdate,
+    cover: Option<&media::Processed>,
+    by: &Actor,
+    audits: &[(&str, String)],
+) -> Result<Updated, UpdateError> {
+    let mut tx = db.begin().await?;
+    let done = repo::update_in(&mut tx, &c.id, u, cover, by.member_id.as_deref()).await?;
+    for (action, detail) in audits {
+        audit::record_in(&mut tx, by, action, c.slug.as_str(), detail).await?;
+    }
+    tx.commit().await?;
+    Ok(done)
+}
+
 /// `POST /admin/campaigns/{slug}` (multipart): `action=preview` or `action=save`.
 pub async fn save(
     State(s): State<AppState>,
@@ -542,7 +562,7 @@ pub async fn save(
     if fields.get("action") == "preview" {
         return show(form, Errors::default(), String::new(), StatusCode::OK, true).await;
     }
-    let locked = campaign_store::has_money(&s.db, &c.id).await?;
+    let locked = repo::has_money(&s.db, &c.id).await?;
     let update = match validate(tr, &c, &form, locked, cover.is_some()) {
         Ok(u) => u,
         Err(e) => {
@@ -580,9 +600,9 @@ pub async fn save(
             format!("{} -> {}", c.state.as_str(), update.state.as_str()),
         ));
     }
-    match campaign_store::update(
+    match write(
         &s.db,
-        &c.id,
+        &c,
         &update,
         processed.as_ref(),
         &me.actor(&r),

@@ -9,7 +9,6 @@
 //! form with 422 and changes nothing.
 
 pub mod audit;
-pub mod campaign_store;
 pub mod campaigns;
 pub mod comments;
 pub mod dashboard;
