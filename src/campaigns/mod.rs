@@ -76,6 +76,14 @@ pub enum CampaignState {
 }
 
 impl CampaignState {
+    /// Every state, in the order of the state machine.
+    pub const ALL: [CampaignState; 4] = [
+        CampaignState::Draft,
+        CampaignState::Live,
+        CampaignState::Funded,
+        CampaignState::Closed,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             CampaignState::Draft => "draft",

@@ -188,10 +188,13 @@ pub async fn list(db: &Db) -> DbResult<Vec<Campaign>> {
 /// The campaign the front page shows: the featured one, else the newest public one.
 pub async fn featured(db: &Db) -> DbResult<Option<Campaign>> {
     let sql = format!(
-        "SELECT {COLUMNS} FROM campaigns WHERE state <> 'draft' \
+        "SELECT {COLUMNS} FROM campaigns WHERE state <> $1 \
          ORDER BY featured DESC, created_at DESC LIMIT 1"
     );
-    let row: Option<CampaignRow> = on_db!(db, |p| sqlx::query_as(&sql).fetch_optional(p).await?);
+    let row: Option<CampaignRow> = on_db!(db, |p| sqlx::query_as(&sql)
+        .bind(CampaignState::Draft.as_str())
+        .fetch_optional(p)
+        .await?);
     row.map(Campaign::try_from).transpose()
 }
 

@@ -74,12 +74,13 @@ async fn render(
                 || code.as_str() == form.currency,
         })
         .collect();
-    let state_opts = ["draft", "live", "funded", "closed"]
+    let chosen = CampaignState::parse(&form.state);
+    let state_opts = CampaignState::ALL
         .iter()
-        .map(|st| Opt {
-            value: st.to_string(),
-            label: tr.t(&format!("console-state-{st}")),
-            selected: form.state == *st,
+        .map(|&st| Opt {
+            value: st.as_str().to_string(),
+            label: tr.t(&format!("console-state-{}", st.as_str())),
+            selected: chosen == Some(st),
         })
         .collect();
     let preview_html = if preview {
