@@ -83,12 +83,7 @@ pub async fn list(cx: Console, Query(q): Query<AuditQuery>) -> Result<Response, 
     .await?;
     let more = rows.len() as i64 > PER_PAGE;
     rows.truncate(PER_PAGE as usize);
-    let actions: Vec<String> = on_db!(&cx.s.db, |p| sqlx::query_scalar(
-        "SELECT DISTINCT action FROM audit_log ORDER BY action"
-    )
-    .fetch_all(p)
-    .await
-    .map_err(DbError::from)?);
+    let actions = audit::actions(&cx.s.db).await?;
     let link = |n: i64| {
         let n = n.to_string();
         format!(

@@ -359,34 +359,7 @@ pub async fn remove(
         drop(tx);
         return refused(&cx, tr.t("console-error-last-owner")).await;
     }
-    let now = Utc::now();
-    on_tx!(&mut tx, |c| sqlx::query(
-        "UPDATE members SET status = 'removed', updated_at = $2 WHERE id = $1"
-    )
-    .bind(&target.id)
-    .bind(now)
-    .execute(&mut *c)
-    .await
-    .map_err(DbError::from)?
-    .rows_affected());
-    // Unused sign-in and invitation links, and API tokens, stop working too.
-    on_tx!(&mut tx, |c| sqlx::query(
-        "DELETE FROM login_tokens WHERE member_id = $1 AND used_at IS NULL"
-    )
-    .bind(&target.id)
-    .execute(&mut *c)
-    .await
-    .map_err(DbError::from)?
-    .rows_affected());
-    on_tx!(&mut tx, |c| sqlx::query(
-        "UPDATE api_tokens SET revoked_at = $2 WHERE member_id = $1 AND revoked_at IS NULL"
-    )
-    .bind(&target.id)
-    .bind(now)
-    .execute(&mut *c)
-    .await
-    .map_err(DbError::from)?
-    .rows_affected());
+    repo::remove_in(&mut tx, &target.id).await?;
     audit::record_in(
         &mut tx,
         &cx.actor(),
