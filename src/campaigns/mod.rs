@@ -77,6 +77,14 @@ pub enum CampaignState {
 }
 
 impl CampaignState {
+    /// Every state, in the order of the state machine.
+    pub const ALL: [CampaignState; 4] = [
+        CampaignState::Draft,
+        CampaignState::Live,
+        CampaignState::Funded,
+        CampaignState::Closed,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             CampaignState::Draft => "draft",
@@ -228,6 +236,11 @@ pub struct NewCampaign {
     pub featured: bool,
     pub milestones: Vec<Milestone>,
 }
+
+/// Everything the editor may change: the fields a campaign is created with, except that
+/// the slug stays (`slug` is not written). The cover in `cover_image_url` is the one to keep
+/// (`None` removes it); a new upload given to [`repo::update_in`] wins.
+pub type CampaignUpdate = NewCampaign;
 
 #[cfg(test)]
 mod tests {

@@ -1,4 +1,9 @@
-//! Campaign queries, written once for both backends.
+//! Campaign queries, written once for both backends: creating, reading, state changes and
+//! (in [`edit`]) the console editor's update.
+
+mod edit;
+
+pub use edit::{UpdateError, Updated, has_money, update_in};
 
 use chrono::{DateTime, Utc};
 
@@ -183,10 +188,13 @@ pub async fn list(db: &Db) -> DbResult<Vec<Campaign>> {
 /// The campaign the front page shows: the featured one, else the newest public one.
 pub async fn featured(db: &Db) -> DbResult<Option<Campaign>> {
     let sql = format!(
-        "SELECT {COLUMNS} FROM campaigns WHERE state <> 'draft' \
+        "SELECT {COLUMNS} FROM campaigns WHERE state <> $1 \
          ORDER BY featured DESC, created_at DESC LIMIT 1"
     );
-    let row: Option<CampaignRow> = on_db!(db, |p| sqlx::query_as(&sql).fetch_optional(p).await?);
+    let row: Option<CampaignRow> = on_db!(db, |p| sqlx::query_as(&sql)
+        .bind(CampaignState::Draft.as_str())
+        .fetch_optional(p)
+        .await?);
     row.map(Campaign::try_from).transpose()
 }
 

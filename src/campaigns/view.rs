@@ -12,6 +12,7 @@ use askama::Template;
 use chrono::Utc;
 
 use super::{Campaign, CampaignState, Progress, Totals, repo};
+use crate::donations::Visibility;
 use crate::donations::ledger::{self, DonationRow};
 use crate::http::{AppError, AppState};
 use crate::i18n::I18n;
@@ -159,8 +160,8 @@ pub fn wall_item(tr: &I18n, d: &DonationRow) -> WallItem {
     let amount = CurrencyCode::parse(&d.currency)
         .map(|c| tr.money(Money::new(d.amount_minor, c)))
         .unwrap_or_default();
-    let name = match (d.visibility.as_str(), &d.donor_name) {
-        ("public", Some(n)) if !n.trim().is_empty() => n.clone(),
+    let name = match (d.visibility, &d.donor_name) {
+        (Visibility::Public, Some(n)) if !n.trim().is_empty() => n.clone(),
         _ => tr.t("donor-anonymous"),
     };
     WallItem {

@@ -2,19 +2,19 @@
 //! outbox (`GET /admin/outbox`: every message kept, sent or failed).
 
 use askama::Template;
-use axum::extract::{Query, State};
+use axum::extract::Query;
 use axum::response::{Html, IntoResponse, Response};
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
-use super::donations::Opt;
-use super::{Req, Shell, page_no, query_string};
+use super::Console;
+use super::form::Opt;
+use super::{Shell, page_no, query_string};
 use crate::db::DbError;
-use crate::http::{AppError, AppState};
+use crate::http::AppError;
 use crate::on_db;
 use crate::team::Permission;
 use crate::team::audit;
-use crate::team::session::CurrentMember;
 
 pub const PER_PAGE: i64 = 50;
 
@@ -51,16 +51,8 @@ fn when(t: DateTime<Utc>) -> String {
 }
 
 /// `GET /admin/audit`.
-pub async fn list(
-    State(s): State<AppState>,
-    me: CurrentMember,
-    r: Req,
-    Query(q): Query<AuditQuery>,
-) -> Result<Response, AppError> {
-    if let Some(go) = super::enrollment_gate(&s, &me).await {
-        return Ok(go);
-    }
-    if !me.member.can(Permission::AuditRead, None) {
+pub async fn list(cx: Console, Query(q): Query<AuditQuery>) -> Result<Response, AppError> {
+    if !cx.me.member.can(Permission::AuditRead, None) {
         return Err(AppError::Forbidden);
     }
     let action: String = q
@@ -82,7 +74,7 @@ pub async fn list(
     let page = page_no(q.page.as_deref());
     // One more than a page, to know whether there is a next one.
     let mut rows = audit::list(
-        &s.db,
+        &cx.s.db,
         Some(&action),
         Some(&actor),
         PER_PAGE + 1,
@@ -91,12 +83,7 @@ pub async fn list(
     .await?;
     let more = rows.len() as i64 > PER_PAGE;
     rows.truncate(PER_PAGE as usize);
-    let actions: Vec<String> = on_db!(&s.db, |p| sqlx::query_scalar(
-        "SELECT DISTINCT action FROM audit_log ORDER BY action"
-    )
-    .fetch_all(p)
-    .await
-    .map_err(DbError::from)?);
+    let actions = audit::actions(&cx.s.db).await?;
     let link = |n: i64| {
         let n = n.to_string();
         format!(
@@ -105,7 +92,7 @@ pub async fn list(
         )
     };
     let page_html = AuditPage {
-        shell: Shell::new(&s, &r, &me, "/admin/audit"),
+        shell: cx.shell("/admin/audit"),
         action_opts: actions
             .iter()
             .map(|a| Opt {
@@ -165,20 +152,12 @@ pub struct OutboxQuery {
 }
 
 /// `GET /admin/outbox`.
-pub async fn outbox(
-    State(s): State<AppState>,
-    me: CurrentMember,
-    r: Req,
-    Query(q): Query<OutboxQuery>,
-) -> Result<Response, AppError> {
-    if let Some(go) = super::enrollment_gate(&s, &me).await {
-        return Ok(go);
-    }
-    if !me.member.can(Permission::SettingsManage, None) {
+pub async fn outbox(cx: Console, Query(q): Query<OutboxQuery>) -> Result<Response, AppError> {
+    if !cx.me.member.can(Permission::SettingsManage, None) {
         return Err(AppError::Forbidden);
     }
     let page = page_no(q.page.as_deref());
-    let mut rows: Vec<OutboxRow> = on_db!(&s.db, |p| sqlx::query_as(
+    let mut rows: Vec<OutboxRow> = on_db!(&cx.s.db, |p| sqlx::query_as(
         "SELECT to_addr, subject, created_at, sent_at, error FROM outbox \
          ORDER BY created_at DESC, id LIMIT $1 OFFSET $2"
     )
@@ -190,7 +169,7 @@ pub async fn outbox(
     let more = rows.len() as i64 > PER_PAGE;
     rows.truncate(PER_PAGE as usize);
     let p = OutboxPage {
-        shell: Shell::new(&s, &r, &me, "/admin/outbox"),
+        shell: cx.shell("/admin/outbox"),
         messages: rows
             .into_iter()
             .map(|m| OutboxView {

@@ -10,21 +10,21 @@
 //! CSRF token.
 
 use askama::Template;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, Query};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use chrono::{DateTime, Utc};
 use http::StatusCode;
 use serde::Deserialize;
 
-use super::{Req, Shell, query_string};
+use super::Console;
+use super::{Shell, query_string};
 use crate::blog::comments::{self as c, NewComment};
 use crate::blog::spam;
 use crate::db::DbError;
-use crate::http::{AppError, AppState};
+use crate::http::AppError;
 use crate::on_db;
 use crate::team::Permission;
 use crate::team::audit;
-use crate::team::session::CurrentMember;
 
 pub const PER_PAGE: i64 = 50;
 pub const STATUSES: [&str; 4] = ["pending", "approved", "spam", "trash"];
@@ -107,32 +107,22 @@ fn status_of(s: Option<&str>) -> &'static str {
 }
 
 /// `GET /admin/comments`.
-pub async fn list(
-    State(s): State<AppState>,
-    me: CurrentMember,
-    r: Req,
-    Query(q): Query<ListQuery>,
-) -> Result<Response, AppError> {
-    if let Some(go) = super::enrollment_gate(&s, &me).await {
-        return Ok(go);
-    }
+pub async fn list(cx: Console, Query(q): Query<ListQuery>) -> Result<Response, AppError> {
     let status = status_of(q.status.as_deref());
     let page = super::page_no(q.page.as_deref());
-    render(&s, &me, &r, status, page, String::new(), StatusCode::OK).await
+    render(&cx, status, page, String::new(), StatusCode::OK).await
 }
 
 async fn render(
-    s: &AppState,
-    me: &CurrentMember,
-    r: &Req,
+    cx: &Console,
     status: &str,
     page: i64,
     notice: String,
     code: StatusCode,
 ) -> Result<Response, AppError> {
-    let tr = &r.tr;
-    let m = &me.member;
-    let rows: Vec<Row> = on_db!(&s.db, |p| sqlx::query_as::<_, Row>(
+    let tr = &cx.r.tr;
+    let m = &cx.me.member;
+    let rows: Vec<Row> = on_db!(&cx.s.db, |p| sqlx::query_as::<_, Row>(
         "SELECT c.id, c.post_id, c.parent_id, c.status, c.author_name, c.author_email, \
          c.author_url, c.member_id, c.body, c.ip, c.created_at, p.title AS post_title, \
          p.slug AS post_slug, p.kind AS post_kind, p.published_at AS post_published_at, \
@@ -146,7 +136,7 @@ async fn render(
     .await
     .map_err(DbError::from)?);
     let more = rows.len() as i64 > PER_PAGE;
-    let counts: Vec<(String, i64)> = on_db!(&s.db, |p| sqlx::query_as(
+    let counts: Vec<(String, i64)> = on_db!(&cx.s.db, |p| sqlx::query_as(
         "SELECT status, COUNT(*) FROM comments GROUP BY status"
     )
     .fetch_all(p)
@@ -191,7 +181,7 @@ async fn render(
                 .collect();
             Item {
                 post_title: post.label(tr),
-                post_href: post.permalink(&s.settings.blog.permalink),
+                post_href: post.permalink(&cx.s.settings.blog.permalink),
                 id: row.id,
                 author: row.author_name,
                 email: row.author_email.unwrap_or_default(),
@@ -215,14 +205,15 @@ async fn render(
     };
     let can_blocklist = m.can(Permission::Moderate, None);
     let blocklist = if can_blocklist {
-        s.db.setting(spam::BLOCKLIST_SETTING)
+        cx.s.db
+            .setting(spam::BLOCKLIST_SETTING)
             .await?
             .unwrap_or_default()
     } else {
         String::new()
     };
     let page_html = CommentsPage {
-        shell: Shell::new(s, r, me, "/admin/comments"),
+        shell: cx.shell("/admin/comments"),
         status: status.to_string(),
         status_label: tr.t(&format!("console-comments-status-{status}")),
         tabs: STATUSES
@@ -256,16 +247,13 @@ pub struct ModerateForm {
 }
 
 /// The comment and whether this member may moderate it (its post's campaign scope).
-async fn load(
-    s: &AppState,
-    me: &CurrentMember,
-    id: &str,
-) -> Result<(c::Comment, c::PostRef), AppError> {
-    let comment = c::by_id(&s.db, id).await?.ok_or(AppError::NotFound)?;
-    let post = c::post_ref(&s.db, &comment.post_id)
+async fn load(cx: &Console, id: &str) -> Result<(c::Comment, c::PostRef), AppError> {
+    let comment = c::by_id(&cx.s.db, id).await?.ok_or(AppError::NotFound)?;
+    let post = c::post_ref(&cx.s.db, &comment.post_id)
         .await?
         .ok_or(AppError::NotFound)?;
-    if !me
+    if !cx
+        .me
         .member
         .can(Permission::Moderate, post.campaign_id.as_deref())
     {
@@ -278,44 +266,31 @@ async fn load(
 /// outside the member's scope), the list to go back to, and `Err` with the queue shown
 /// again (422) when the CSRF token is refused.
 async fn posted(
-    s: &AppState,
-    me: &CurrentMember,
-    r: &Req,
+    cx: &Console,
     id: &str,
     f: &ModerateForm,
 ) -> Result<Result<(c::Comment, c::PostRef, &'static str), Response>, AppError> {
-    let (comment, post) = load(s, me, id).await?;
+    let (comment, post) = load(cx, id).await?;
     let from = status_of(Some(f.from.as_str()));
-    if !me.csrf_ok(s, r, Some(&f.csrf)) {
-        let notice = r.tr.t("error-csrf");
-        return refuse(s, me, r, from, notice).await.map(Err);
+    if !cx.csrf_ok(Some(&f.csrf)) {
+        let notice = cx.r.tr.t("error-csrf");
+        return refuse(cx, from, notice).await.map(Err);
     }
     Ok(Ok((comment, post, from)))
 }
 
 /// The queue shown again at its first page with a notice, as 422: a refused form.
-async fn refuse(
-    s: &AppState,
-    me: &CurrentMember,
-    r: &Req,
-    from: &str,
-    notice: String,
-) -> Result<Response, AppError> {
-    render(s, me, r, from, 1, notice, StatusCode::UNPROCESSABLE_ENTITY).await
+async fn refuse(cx: &Console, from: &str, notice: String) -> Result<Response, AppError> {
+    render(cx, from, 1, notice, StatusCode::UNPROCESSABLE_ENTITY).await
 }
 
 /// `POST /admin/comments/{id}/moderate`: `action` = approve | spam | trash | restore.
 pub async fn moderate(
-    State(s): State<AppState>,
-    me: CurrentMember,
-    r: Req,
+    cx: Console,
     Path(id): Path<String>,
     axum::Form(f): axum::Form<ModerateForm>,
 ) -> Result<Response, AppError> {
-    if let Some(go) = super::enrollment_gate(&s, &me).await {
-        return Ok(go);
-    }
-    let (comment, _, from) = match posted(&s, &me, &r, &id, &f).await? {
+    let (comment, _, from) = match posted(&cx, &id, &f).await? {
         Ok(x) => x,
         Err(refused) => return Ok(refused),
     };
@@ -325,15 +300,15 @@ pub async fn moderate(
         "trash" => "trash",
         "restore" => "pending",
         _ => {
-            let notice = r.tr.t("console-comments-bad-action");
-            return refuse(&s, &me, &r, from, notice).await;
+            let notice = cx.r.tr.t("console-comments-bad-action");
+            return refuse(&cx, from, notice).await;
         }
     };
     if comment.status != to {
-        c::set_status(&s.db, &comment.id, to).await?;
+        c::set_status(&cx.s.db, &comment.id, to).await?;
         audit::record(
-            &s.db,
-            &me.actor(&r),
+            &cx.s.db,
+            &cx.actor(),
             "comment.moderated",
             &comment.id,
             &format!("{} → {to}", comment.status),
@@ -345,33 +320,28 @@ pub async fn moderate(
 
 /// `POST /admin/comments/{id}/reply`: an approved comment by the member, as a child.
 pub async fn reply(
-    State(s): State<AppState>,
-    me: CurrentMember,
-    r: Req,
+    cx: Console,
     Path(id): Path<String>,
     axum::Form(f): axum::Form<ModerateForm>,
 ) -> Result<Response, AppError> {
-    if let Some(go) = super::enrollment_gate(&s, &me).await {
-        return Ok(go);
-    }
-    let (parent, post, from) = match posted(&s, &me, &r, &id, &f).await? {
+    let (parent, post, from) = match posted(&cx, &id, &f).await? {
         Ok(x) => x,
         Err(refused) => return Ok(refused),
     };
     let body = f.body.trim();
     if body.is_empty() || body.chars().count() > c::BODY_MAX {
-        let notice = r.tr.t("comments-error-body");
-        return refuse(&s, &me, &r, from, notice).await;
+        let notice = cx.r.tr.t("comments-error-body");
+        return refuse(&cx, from, notice).await;
     }
     if parent.status != "approved" && parent.status != "pending" {
-        let notice = r.tr.t("comments-error-parent");
-        return refuse(&s, &me, &r, from, notice).await;
+        let notice = cx.r.tr.t("comments-error-parent");
+        return refuse(&cx, from, notice).await;
     }
-    let actor = me.actor(&r);
+    let actor = cx.actor();
     if parent.status == "pending" {
-        c::set_status(&s.db, &parent.id, "approved").await?;
+        c::set_status(&cx.s.db, &parent.id, "approved").await?;
         audit::record(
-            &s.db,
+            &cx.s.db,
             &actor,
             "comment.moderated",
             &parent.id,
@@ -379,12 +349,12 @@ pub async fn reply(
         )
         .await?;
     }
-    let attach = c::attach_point(&s.db, &post.id, &parent.id, false)
+    let attach = c::attach_point(&cx.s.db, &post.id, &parent.id, false)
         .await?
         .ok_or(AppError::NotFound)?;
-    let m = &me.member;
+    let m = &cx.me.member;
     let new_id = c::insert(
-        &s.db,
+        &cx.s.db,
         &NewComment {
             post_id: post.id.clone(),
             parent_id: Some(attach),
@@ -394,41 +364,36 @@ pub async fn reply(
             author_url: None,
             member_id: Some(m.id.clone()),
             body: body.to_string(),
-            ip: r.ip.clone(),
-            user_agent: r.user_agent.clone(),
+            ip: cx.r.ip.clone(),
+            user_agent: cx.r.user_agent.clone(),
         },
     )
     .await?;
-    audit::record(&s.db, &actor, "comment.replied", &new_id, &parent.id).await?;
+    audit::record(&cx.s.db, &actor, "comment.replied", &new_id, &parent.id).await?;
     Ok(Redirect::to(&format!("/admin/comments?status={from}")).into_response())
 }
 
 /// `POST /admin/comments/blocklist`: the block list (one word or URL fragment a line).
 pub async fn blocklist(
-    State(s): State<AppState>,
-    me: CurrentMember,
-    r: Req,
+    cx: Console,
     axum::Form(f): axum::Form<ModerateForm>,
 ) -> Result<Response, AppError> {
-    if let Some(go) = super::enrollment_gate(&s, &me).await {
-        return Ok(go);
-    }
-    if !me.member.can(Permission::Moderate, None) {
+    if !cx.me.member.can(Permission::Moderate, None) {
         return Err(AppError::Forbidden);
     }
-    if !me.csrf_ok(&s, &r, Some(&f.csrf)) {
-        let notice = r.tr.t("error-csrf");
-        return refuse(&s, &me, &r, "pending", notice).await;
+    if !cx.csrf_ok(Some(&f.csrf)) {
+        let notice = cx.r.tr.t("error-csrf");
+        return refuse(&cx, "pending", notice).await;
     }
     if f.blocklist.chars().count() > spam::BLOCKLIST_MAX {
-        let notice = r.tr.ta(
+        let notice = cx.r.tr.ta(
             "comments-error-too-long",
-            [("max", r.tr.int(spam::BLOCKLIST_MAX as i64))],
+            [("max", cx.r.tr.int(spam::BLOCKLIST_MAX as i64))],
         );
-        return refuse(&s, &me, &r, "pending", notice).await;
+        return refuse(&cx, "pending", notice).await;
     }
     let value = f.blocklist.replace("\r\n", "\n");
-    on_db!(&s.db, |p| sqlx::query(
+    on_db!(&cx.s.db, |p| sqlx::query(
         "INSERT INTO settings (key, value) VALUES ($1, $2) \
          ON CONFLICT (key) DO UPDATE SET value = excluded.value"
     )
@@ -439,8 +404,8 @@ pub async fn blocklist(
     .map_err(DbError::from)?
     .rows_affected());
     audit::record(
-        &s.db,
-        &me.actor(&r),
+        &cx.s.db,
+        &cx.actor(),
         "settings.comment_blocklist",
         spam::BLOCKLIST_SETTING,
         &format!("{} entries", spam::parse_blocklist(&value).len()),

@@ -2,18 +2,18 @@
 //! the team is around now.
 
 use askama::Template;
-use axum::extract::State;
 use axum::response::{Html, IntoResponse, Response};
 use chrono::Utc;
 
+use super::Console;
 use super::donations::{self, Filter};
-use super::{LocalTime, Req, Shell, local_time};
+use super::{LocalTime, Shell, local_time};
 use crate::campaigns::view::ProgressView;
 use crate::campaigns::{Campaign, Progress, repo};
-use crate::http::{AppError, AppState};
+use crate::donations::Visibility;
+use crate::http::AppError;
 use crate::money::{CurrencyCode, Money};
 use crate::team::Permission;
-use crate::team::session::CurrentMember;
 
 pub struct CampaignCard {
     pub slug: String,
@@ -50,25 +50,18 @@ pub struct DashboardPage {
     pub team: Vec<TeamMate>,
 }
 
-pub async fn show(
-    State(s): State<AppState>,
-    me: CurrentMember,
-    r: Req,
-) -> Result<Response, AppError> {
-    if let Some(go) = super::enrollment_gate(&s, &me).await {
-        return Ok(go);
-    }
-    let tr = &r.tr;
-    let m = &me.member;
+pub async fn show(cx: Console) -> Result<Response, AppError> {
+    let tr = &cx.r.tr;
+    let m = &cx.me.member;
     let now = Utc::now();
     let mut campaigns = Vec::new();
-    let all = repo::list(&s.db).await?;
+    let all = repo::list(&cx.s.db).await?;
     let visible: Vec<&Campaign> = all
         .iter()
         .filter(|c| m.can(Permission::ConsoleRead, Some(&c.id)))
         .collect();
     for c in visible.iter().copied() {
-        let t = repo::totals(&s.db, &c.id).await?;
+        let t = repo::totals(&cx.s.db, &c.id).await?;
         let p = Progress::of(c, &t, now);
         campaigns.push(CampaignCard {
             slug: c.slug.to_string(),
@@ -80,7 +73,7 @@ pub async fn show(
         });
     }
     let rows = donations::search(
-        &s.db,
+        &cx.s.db,
         &Filter {
             campaign_ids: visible.iter().map(|c| c.id.clone()).collect(),
             ..Default::default()
@@ -93,9 +86,9 @@ pub async fn show(
         .iter()
         .map(|d| {
             let details = m.can(Permission::DonationsRead, Some(&d.campaign_id));
-            let name = match (&d.donor_name, d.visibility.as_str()) {
+            let name = match (&d.donor_name, d.visibility) {
                 (Some(n), _) if details && !n.trim().is_empty() => n.clone(),
-                (Some(n), "public") if !n.trim().is_empty() => n.clone(),
+                (Some(n), Visibility::Public) if !n.trim().is_empty() => n.clone(),
                 _ if details => tr.t("console-no-name"),
                 _ => tr.t("donor-anonymous"),
             };
@@ -115,7 +108,7 @@ pub async fn show(
             }
         })
         .collect();
-    let team = crate::team::repo::list(&s.db)
+    let team = crate::team::repo::list(&cx.s.db)
         .await?
         .into_iter()
         .map(|t| TeamMate {
@@ -125,10 +118,10 @@ pub async fn show(
         })
         .collect();
     let page = DashboardPage {
-        shell: Shell::new(&s, &r, &me, "/admin"),
+        shell: cx.shell("/admin"),
         campaigns,
         recent,
-        moderation_count: crate::blog::comments::pending_count(&s.db).await?,
+        moderation_count: crate::blog::comments::pending_count(&cx.s.db).await?,
         team,
     };
     Ok(Html(page.render()?).into_response())

@@ -10,14 +10,15 @@
 
 use askama::Template;
 use axum::Form;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, Query};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use chrono::Utc;
 use http::StatusCode;
 use serde::Deserialize;
 
-use super::donations::Opt;
-use super::{Errors, Fields, LocalTime, Req, Shell, local_time};
+use super::Console;
+use super::form::Opt;
+use super::{Errors, Fields, LocalTime, Shell, local_time};
 use crate::campaigns::{Campaign, repo as campaigns_repo};
 use crate::db::{DbError, Tx};
 use crate::email::Email;
@@ -86,17 +87,15 @@ async fn require_2fa_setting(s: &AppState) -> Result<bool, AppError> {
 }
 
 async fn render(
-    s: &AppState,
-    r: &Req,
-    me: &session::CurrentMember,
+    cx: &Console,
     invite: Option<(InviteForm, Errors)>,
     notice: String,
     error: String,
 ) -> Result<String, AppError> {
-    let tr = &r.tr;
+    let tr = &cx.r.tr;
     let now = Utc::now();
-    let campaigns = campaigns_repo::list(&s.db).await?;
-    let m = &me.member;
+    let campaigns = campaigns_repo::list(&cx.s.db).await?;
+    let m = &cx.me.member;
     let can_manage_scope = |scope: Option<&str>| m.can(Permission::MembersManage, scope);
     let scope_label = |scope: &Option<String>| match scope {
         None => tr.t("console-scope-site"),
@@ -107,7 +106,7 @@ async fn render(
             .unwrap_or_else(|| id.clone()),
     };
     let show_email = m.can_somewhere(Permission::MembersManage);
-    let members = repo::list(&s.db)
+    let members = repo::list(&cx.s.db)
         .await?
         .into_iter()
         .map(|t| MemberRow {
@@ -167,12 +166,12 @@ async fn render(
         )
     });
     let page = MembersPage {
-        shell: Shell::new(s, r, me, "/admin/members"),
+        shell: cx.shell("/admin/members"),
         members,
         can_manage: m.can_somewhere(Permission::MembersManage),
         can_remove: m.can(Permission::MembersManage, None),
         can_settings: m.can(Permission::SettingsManage, None),
-        require_2fa: require_2fa_setting(s).await?,
+        require_2fa: require_2fa_setting(&cx.s).await?,
         role_opts,
         scope_opts,
         invite,
@@ -189,34 +188,21 @@ pub struct ListQuery {
 }
 
 /// `GET /admin/members`.
-pub async fn list(
-    State(s): State<AppState>,
-    me: session::CurrentMember,
-    r: Req,
-    Query(q): Query<ListQuery>,
-) -> Result<Response, AppError> {
-    if let Some(go) = super::enrollment_gate(&s, &me).await {
-        return Ok(go);
-    }
+pub async fn list(cx: Console, Query(q): Query<ListQuery>) -> Result<Response, AppError> {
     let notice = match q.done.as_deref() {
-        Some("invited") => r.tr.t("console-member-invited"),
-        Some("roles") => r.tr.t("console-member-roles-changed"),
-        Some("removed") => r.tr.t("console-member-removed"),
-        Some("2fa") => r.tr.t("console-2fa-changed"),
+        Some("invited") => cx.r.tr.t("console-member-invited"),
+        Some("roles") => cx.r.tr.t("console-member-roles-changed"),
+        Some("removed") => cx.r.tr.t("console-member-removed"),
+        Some("2fa") => cx.r.tr.t("console-2fa-changed"),
         _ => String::new(),
     };
-    let html = render(&s, &r, &me, None, notice, String::new()).await?;
+    let html = render(&cx, None, notice, String::new()).await?;
     Ok(Html(html).into_response())
 }
 
 /// Re-shows the page with a message and 422: nothing was changed.
-async fn refused(
-    s: &AppState,
-    r: &Req,
-    me: &session::CurrentMember,
-    error: String,
-) -> Result<Response, AppError> {
-    let html = render(s, r, me, None, String::new(), error).await?;
+async fn refused(cx: &Console, error: String) -> Result<Response, AppError> {
+    let html = render(cx, None, String::new(), error).await?;
     Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(html)).into_response())
 }
 
@@ -269,48 +255,43 @@ async fn lock_owners(tx: &mut Tx) -> Result<Vec<String>, DbError> {
 
 /// `POST /admin/members/{id}/roles`: `op=add|remove`, `role`, `scope` (`""` = site).
 pub async fn roles(
-    State(s): State<AppState>,
-    me: session::CurrentMember,
-    r: Req,
+    cx: Console,
     Path(id): Path<String>,
     Form(fields): Form<Vec<(String, String)>>,
 ) -> Result<Response, AppError> {
-    if let Some(go) = super::enrollment_gate(&s, &me).await {
-        return Ok(go);
-    }
     let f = Fields(fields);
-    let tr = &r.tr;
-    let target = not_removed(&s, &id).await?;
-    let campaigns = campaigns_repo::list(&s.db).await?;
+    let tr = &cx.r.tr;
+    let target = not_removed(&cx.s, &id).await?;
+    let campaigns = campaigns_repo::list(&cx.s.db).await?;
     let Some(scope) = parse_scope(f.get("scope"), &campaigns) else {
-        return refused(&s, &r, &me, tr.t("console-error-choose")).await;
+        return refused(&cx, tr.t("console-error-choose")).await;
     };
-    if !me.member.can(Permission::MembersManage, scope) {
+    if !cx.me.member.can(Permission::MembersManage, scope) {
         return Err(AppError::Forbidden);
     }
-    if !me.csrf_ok(&s, &r, f.csrf()) {
-        return refused(&s, &r, &me, tr.t("error-csrf")).await;
+    if !cx.csrf_ok(f.csrf()) {
+        return refused(&cx, tr.t("error-csrf")).await;
     }
     let Some(role) = Role::parse(f.get("role")) else {
-        return refused(&s, &r, &me, tr.t("console-error-choose")).await;
+        return refused(&cx, tr.t("console-error-choose")).await;
     };
     let add = match f.get("op") {
         "add" => true,
         "remove" => false,
-        _ => return refused(&s, &r, &me, tr.t("console-error-choose")).await,
+        _ => return refused(&cx, tr.t("console-error-choose")).await,
     };
-    let by = me.actor(&r);
+    let by = cx.actor();
     let detail = format!(
         "role={} scope={}",
         role.as_str(),
         scope_text(scope, &campaigns)
     );
-    let mut tx = s.db.begin().await?;
+    let mut tx = cx.s.db.begin().await?;
     let owners = lock_owners(&mut tx).await?;
     if !add && role == Role::Owner && scope.is_none() && owners.len() == 1 && owners[0] == target.id
     {
         drop(tx);
-        return refused(&s, &r, &me, tr.t("console-error-last-owner")).await;
+        return refused(&cx, tr.t("console-error-last-owner")).await;
     }
     let now = Utc::now();
     let n = if add {
@@ -359,106 +340,69 @@ pub async fn roles(
 /// `POST /admin/members/{id}/remove`: the member can no longer sign in; what they wrote
 /// stays, attributed to them.
 pub async fn remove(
-    State(s): State<AppState>,
-    me: session::CurrentMember,
-    r: Req,
+    cx: Console,
     Path(id): Path<String>,
     Form(fields): Form<Vec<(String, String)>>,
 ) -> Result<Response, AppError> {
-    if let Some(go) = super::enrollment_gate(&s, &me).await {
-        return Ok(go);
-    }
     let f = Fields(fields);
-    let tr = &r.tr;
-    if !me.member.can(Permission::MembersManage, None) {
+    let tr = &cx.r.tr;
+    if !cx.me.member.can(Permission::MembersManage, None) {
         return Err(AppError::Forbidden);
     }
-    let target = not_removed(&s, &id).await?;
-    if !me.csrf_ok(&s, &r, f.csrf()) {
-        return refused(&s, &r, &me, tr.t("error-csrf")).await;
+    let target = not_removed(&cx.s, &id).await?;
+    if !cx.csrf_ok(f.csrf()) {
+        return refused(&cx, tr.t("error-csrf")).await;
     }
-    let mut tx = s.db.begin().await?;
+    let mut tx = cx.s.db.begin().await?;
     let owners = lock_owners(&mut tx).await?;
     if owners.len() == 1 && owners[0] == target.id {
         drop(tx);
-        return refused(&s, &r, &me, tr.t("console-error-last-owner")).await;
+        return refused(&cx, tr.t("console-error-last-owner")).await;
     }
-    let now = Utc::now();
-    on_tx!(&mut tx, |c| sqlx::query(
-        "UPDATE members SET status = 'removed', updated_at = $2 WHERE id = $1"
-    )
-    .bind(&target.id)
-    .bind(now)
-    .execute(&mut *c)
-    .await
-    .map_err(DbError::from)?
-    .rows_affected());
-    // Unused sign-in and invitation links, and API tokens, stop working too.
-    on_tx!(&mut tx, |c| sqlx::query(
-        "DELETE FROM login_tokens WHERE member_id = $1 AND used_at IS NULL"
-    )
-    .bind(&target.id)
-    .execute(&mut *c)
-    .await
-    .map_err(DbError::from)?
-    .rows_affected());
-    on_tx!(&mut tx, |c| sqlx::query(
-        "UPDATE api_tokens SET revoked_at = $2 WHERE member_id = $1 AND revoked_at IS NULL"
-    )
-    .bind(&target.id)
-    .bind(now)
-    .execute(&mut *c)
-    .await
-    .map_err(DbError::from)?
-    .rows_affected());
+    repo::remove_in(&mut tx, &target.id).await?;
     audit::record_in(
         &mut tx,
-        &me.actor(&r),
+        &cx.actor(),
         "member.removed",
         &target.email,
         &format!("name={}", target.display_name),
     )
     .await?;
     tx.commit().await?;
-    let ended = session::delete_all(&s.db, &target.id).await?;
+    let ended = session::delete_all(&cx.s.db, &target.id).await?;
     tracing::info!(member = %target.id, sessions = ended, "member removed");
     Ok(Redirect::to("/admin/members?done=removed").into_response())
 }
 
 /// `POST /admin/members`: invite someone by e-mail with one grant.
 pub async fn invite(
-    State(s): State<AppState>,
-    me: session::CurrentMember,
-    r: Req,
+    cx: Console,
     Form(fields): Form<Vec<(String, String)>>,
 ) -> Result<Response, AppError> {
-    if let Some(go) = super::enrollment_gate(&s, &me).await {
-        return Ok(go);
-    }
     let f = Fields(fields);
-    let tr = &r.tr;
+    let tr = &cx.r.tr;
     let form = InviteForm {
         email: f.text("email", 300),
         name: f.text("name", 200),
         role: f.text("role", 20),
         scope: f.text("scope", 64),
     };
-    let campaigns = campaigns_repo::list(&s.db).await?;
+    let campaigns = campaigns_repo::list(&cx.s.db).await?;
     let mut e = Errors::default();
     let scope = parse_scope(&form.scope, &campaigns);
     if let Some(scope) = scope
-        && !me.member.can(Permission::MembersManage, scope)
+        && !cx.me.member.can(Permission::MembersManage, scope)
     {
         return Err(AppError::Forbidden);
     }
     let show = |form: InviteForm, e: Errors, error: String| {
-        let (s, r, me) = (&s, &r, &me);
+        let cx = &cx;
         async move {
-            let html = render(s, r, me, Some((form, e)), String::new(), error).await?;
+            let html = render(cx, Some((form, e)), String::new(), error).await?;
             Ok::<Response, AppError>((StatusCode::UNPROCESSABLE_ENTITY, Html(html)).into_response())
         }
     };
-    if !me.csrf_ok(&s, &r, f.csrf()) {
+    if !cx.csrf_ok(f.csrf()) {
         return show(form, e, tr.t("error-csrf")).await;
     }
     let email = Email::parse(&form.email);
@@ -487,12 +431,12 @@ pub async fn invite(
     if !e.is_empty() {
         return show(form, e, tr.t("error-form")).await;
     }
-    if repo::by_email(&s.db, email.as_str()).await?.is_some() {
+    if repo::by_email(&cx.s.db, email.as_str()).await?.is_some() {
         e.add("invite-email", tr.t("console-error-member-exists"));
         return show(form, e, tr.t("error-form")).await;
     }
     let roles = [(role, scope.map(str::to_string))];
-    match crate::team::signin::invite(&s, &email, &name, &roles, &me.actor(&r)).await {
+    match crate::team::signin::invite(&cx.s, &email, &name, &roles, &cx.actor()).await {
         Ok(_) => Ok(Redirect::to("/admin/members?done=invited").into_response()),
         // Someone took the address in the meantime, or the name was refused.
         Err(AppError::Conflict(_)) => {
@@ -510,26 +454,21 @@ pub async fn invite(
 /// `POST /admin/settings/require-2fa`: `on=1` requires two-factor of owners and
 /// treasurers, `on=0` lifts it.
 pub async fn require_2fa(
-    State(s): State<AppState>,
-    me: session::CurrentMember,
-    r: Req,
+    cx: Console,
     Form(fields): Form<Vec<(String, String)>>,
 ) -> Result<Response, AppError> {
-    if let Some(go) = super::enrollment_gate(&s, &me).await {
-        return Ok(go);
-    }
     let f = Fields(fields);
-    if !me.member.can(Permission::SettingsManage, None) {
+    if !cx.me.member.can(Permission::SettingsManage, None) {
         return Err(AppError::Forbidden);
     }
-    if !me.csrf_ok(&s, &r, f.csrf()) {
-        return refused(&s, &r, &me, r.tr.t("error-csrf")).await;
+    if !cx.csrf_ok(f.csrf()) {
+        return refused(&cx, cx.r.tr.t("error-csrf")).await;
     }
     let on = match f.get("on") {
         "1" => true,
         "0" => false,
-        _ => return refused(&s, &r, &me, r.tr.t("console-error-choose")).await,
+        _ => return refused(&cx, cx.r.tr.t("console-error-choose")).await,
     };
-    crate::team::totp::set_require_2fa(&s.db, on, &me.actor(&r)).await?;
+    crate::team::totp::set_require_2fa(&cx.s.db, on, &cx.actor()).await?;
     Ok(Redirect::to("/admin/members?done=2fa").into_response())
 }

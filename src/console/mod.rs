@@ -3,17 +3,18 @@
 //! `/media/{file}` route that serves uploaded images.
 //!
 //! Every route also has its rule in `app::authz::RULES` (the layer checks that the member
-//! holds the permission somewhere); each handler then checks the campaign scope with
+//! holds the permission somewhere); each handler takes a [`Console`] (signed in, two-factor
+//! set up where required) and then checks the campaign scope with
 //! [`Member::can`](crate::team::Member::can) wherever a campaign is involved. Every form
-//! carries a CSRF token bound to the session ([`Req::csrf_ok`]); a refused token re-shows the
-//! form with 422 and changes nothing.
+//! carries a CSRF token bound to the session ([`Console::csrf_ok`]); a refused token re-shows
+//! the form with 422 and changes nothing.
 
 pub mod audit;
-pub mod campaign_store;
 pub mod campaigns;
 pub mod comments;
 pub mod dashboard;
 pub mod donations;
+pub mod form;
 pub mod members;
 pub mod posts;
 
@@ -21,12 +22,15 @@ pub use crate::web::form::{Errors, Fields, page_no, query_string};
 pub use crate::web::request::Req;
 
 use axum::Router;
-use axum::extract::DefaultBodyLimit;
+use axum::extract::{DefaultBodyLimit, FromRequestParts};
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use chrono::Utc;
+use http::request::Parts;
 
 use crate::http::AppState;
 use crate::team::Permission;
+use crate::team::audit::Actor;
 use crate::team::session::CurrentMember;
 use crate::web::PageCtx;
 
@@ -64,13 +68,48 @@ pub fn routes() -> Router<AppState> {
         ))
 }
 
-/// The answer for a member who must set up two-factor before using the console (the site
-/// requires it of owners and treasurers): a redirect to `/account/2fa`. `None` lets them in.
-pub async fn enrollment_gate(s: &AppState, me: &CurrentMember) -> Option<axum::response::Response> {
-    if crate::team::totp::must_enroll(&me.member, &s.db).await {
-        Some(crate::team::totp::enroll_redirect())
-    } else {
-        None
+/// What every console handler starts from: a signed-in member (else the sign-in redirect)
+/// who has set up two-factor where the site requires it of their roles (else the redirect to
+/// `/account/2fa`), with the request and the state.
+pub struct Console {
+    pub s: AppState,
+    pub me: CurrentMember,
+    pub r: Req,
+}
+
+impl FromRequestParts<AppState> for Console {
+    type Rejection = Response;
+    async fn from_request_parts(parts: &mut Parts, s: &AppState) -> Result<Self, Response> {
+        let me = CurrentMember::from_request_parts(parts, s)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        let Ok(r) = Req::from_request_parts(parts, s).await;
+        if crate::team::totp::must_enroll(&me.member, &s.db).await {
+            return Err(crate::team::totp::enroll_redirect());
+        }
+        Ok(Console {
+            s: s.clone(),
+            me,
+            r,
+        })
+    }
+}
+
+impl Console {
+    /// Both CSRF checks for a posted form: same origin, and `token` bound to this session.
+    /// A refused form is shown again with 422 and changes nothing.
+    pub fn csrf_ok(&self, token: Option<&str>) -> bool {
+        self.me.csrf_ok(&self.s, &self.r, token)
+    }
+
+    /// The layout's context, with `section` (a navigation href) marked as current.
+    pub fn shell(&self, section: &str) -> Shell {
+        Shell::new(&self.s, &self.r, &self.me, section)
+    }
+
+    /// The audit log's "who and from where" for this request.
+    pub fn actor(&self) -> Actor {
+        self.me.actor(&self.r)
     }
 }
 

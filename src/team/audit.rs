@@ -111,3 +111,12 @@ pub async fn list(
     .fetch_all(p)
     .await?))
 }
+
+/// Every action name in the log, sorted (the console's filter choices).
+pub async fn actions(db: &Db) -> DbResult<Vec<String>> {
+    Ok(on_db!(db, |p| sqlx::query_scalar(
+        "SELECT DISTINCT action FROM audit_log ORDER BY action"
+    )
+    .fetch_all(p)
+    .await?))
+}

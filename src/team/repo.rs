@@ -214,3 +214,33 @@ pub async fn set_status(db: &Db, member_id: &str, status: &str) -> DbResult<()> 
     .rows_affected());
     Ok(())
 }
+
+/// Removes a member inside `tx`: status `removed`, their unused sign-in and invitation links
+/// deleted and their API tokens revoked (what they wrote stays, attributed to them).
+pub async fn remove_in(tx: &mut crate::db::Tx, member_id: &str) -> DbResult<()> {
+    let now = Utc::now();
+    crate::on_tx!(tx, |c| sqlx::query(
+        "UPDATE members SET status = 'removed', updated_at = $2 WHERE id = $1"
+    )
+    .bind(member_id)
+    .bind(now)
+    .execute(&mut *c)
+    .await?
+    .rows_affected());
+    crate::on_tx!(tx, |c| sqlx::query(
+        "DELETE FROM login_tokens WHERE member_id = $1 AND used_at IS NULL"
+    )
+    .bind(member_id)
+    .execute(&mut *c)
+    .await?
+    .rows_affected());
+    crate::on_tx!(tx, |c| sqlx::query(
+        "UPDATE api_tokens SET revoked_at = $2 WHERE member_id = $1 AND revoked_at IS NULL"
+    )
+    .bind(member_id)
+    .bind(now)
+    .execute(&mut *c)
+    .await?
+    .rows_affected());
+    Ok(())
+}

@@ -1,27 +1,14 @@
-//! The campaign editor: `GET /admin/campaigns/{slug}` shows the form, `POST` previews the
-//! story (server-side, no script needed) or saves. Saving validates every field (422 with
-//! the fields marked, nothing changed), re-encodes an uploaded cover, writes the row, its
-//! milestones and the audit entries in one transaction and bumps the live version so the
-//! public page and API show the change at once.
+//! The campaign editor's form: the fields as typed, their checks (the update to write, or
+//! the fields at fault) and the names of the fields a save changes, for the audit entry.
 
-use askama::Template;
-use axum::extract::multipart::Multipart;
-use axum::extract::{Path, Query, State};
-use axum::response::{Html, IntoResponse, Redirect, Response};
 use chrono::{DateTime, NaiveDate, Utc};
-use http::StatusCode;
-use serde::Deserialize;
 
-use super::campaign_store::{self, CampaignUpdate, UpdateError};
-use super::donations::{Opt, money_error};
-use super::{Errors, Fields, Req, Shell};
-use crate::campaigns::{Campaign, CampaignState, Milestone, repo};
-use crate::http::{AppError, AppState};
+use crate::campaigns::{Campaign, CampaignState, CampaignUpdate, Milestone};
 use crate::i18n::I18n;
-use crate::media::{self, multipart_error};
 use crate::money::{CurrencyCode, Money};
-use crate::team::Permission;
-use crate::team::session::CurrentMember;
+use crate::web::form::{Errors, Fields};
+
+use crate::console::form::money_error;
 
 pub const MAX_TITLE: usize = 200;
 pub const MAX_SUMMARY: usize = 500;
@@ -53,7 +40,7 @@ pub struct EditorForm {
 }
 
 impl EditorForm {
-    fn of_campaign(c: &Campaign, milestones: &[Milestone]) -> EditorForm {
+    pub(super) fn of_campaign(c: &Campaign, milestones: &[Milestone]) -> EditorForm {
         EditorForm {
             title: c.title.clone(),
             summary: c.summary.clone(),
@@ -81,7 +68,7 @@ impl EditorForm {
         }
     }
 
-    fn of_fields(f: &Fields) -> EditorForm {
+    pub(super) fn of_fields(f: &Fields) -> EditorForm {
         // Kept a little longer than the limits, so an over-long value is shown (and marked)
         // rather than silently cut.
         EditorForm {
@@ -131,7 +118,7 @@ fn parse_day(s: &str, keep: Option<DateTime<Utc>>) -> Option<DateTime<Utc>> {
 }
 
 /// Checks the form; the update to write, or the fields at fault.
-fn validate(
+pub(super) fn validate(
     tr: &I18n,
     c: &Campaign,
     f: &EditorForm,
@@ -304,7 +291,7 @@ fn validate(
 }
 
 /// The names of the fields that differ (for the audit entry).
-fn changed_fields(
+pub(super) fn changed_fields(
     c: &Campaign,
     old_ms: &[Milestone],
     u: &CampaignUpdate,
@@ -335,278 +322,4 @@ fn changed_fields(
     check("cover", new_cover || c.cover_image_url != u.cover_image_url);
     check("cover_alt", c.cover_image_alt != u.cover_image_alt);
     v
-}
-
-#[derive(Template)]
-#[template(path = "console/campaign.html")]
-pub struct EditorPage {
-    pub shell: Shell,
-    pub slug: String,
-    pub heading: String,
-    pub public_href: Option<String>,
-    pub form: EditorForm,
-    pub errors: Errors,
-    pub notice: String,
-    pub saved: bool,
-    pub preview_html: Option<String>,
-    pub currency_opts: Vec<Opt>,
-    pub accept_boxes: Vec<Opt>,
-    pub state_opts: Vec<Opt>,
-    pub currency_locked: bool,
-    pub cover_url: Option<String>,
-    pub cover_alt: String,
-}
-
-#[allow(clippy::too_many_arguments)]
-async fn render(
-    s: &AppState,
-    r: &Req,
-    me: &CurrentMember,
-    c: &Campaign,
-    form: EditorForm,
-    errors: Errors,
-    notice: String,
-    saved: bool,
-    preview: bool,
-) -> Result<String, AppError> {
-    let tr = &r.tr;
-    let locked = campaign_store::has_money(&s.db, &c.id).await?;
-    let currency_opts = CurrencyCode::all()
-        .map(|code| Opt {
-            value: code.to_string(),
-            label: code.to_string(),
-            selected: code.as_str() == form.currency,
-        })
-        .collect();
-    let accept_boxes = CurrencyCode::all()
-        .map(|code| Opt {
-            value: code.to_string(),
-            label: code.to_string(),
-            selected: form.accepted.iter().any(|a| a == code.as_str())
-                || code.as_str() == form.currency,
-        })
-        .collect();
-    let state_opts = ["draft", "live", "funded", "closed"]
-        .iter()
-        .map(|st| Opt {
-            value: st.to_string(),
-            label: tr.t(&format!("console-state-{st}")),
-            selected: form.state == *st,
-        })
-        .collect();
-    let preview_html = if preview {
-        Some(crate::render::preview(tr, form.story.clone()).await)
-    } else {
-        None
-    };
-    let page = EditorPage {
-        shell: Shell::new(s, r, me, "/admin"),
-        slug: c.slug.to_string(),
-        heading: c.title.clone(),
-        public_href: (c.state != CampaignState::Draft).then(|| format!("/campaigns/{}", c.slug)),
-        preview_html,
-        form,
-        errors,
-        notice,
-        saved,
-        currency_opts,
-        accept_boxes,
-        state_opts,
-        currency_locked: locked,
-        cover_url: c.cover_image_url.clone(),
-        cover_alt: c.cover_image_alt.clone().unwrap_or_default(),
-    };
-    Ok(page.render()?)
-}
-
-/// The campaign, if the member may edit it (403 otherwise).
-async fn editable(s: &AppState, me: &CurrentMember, slug: &str) -> Result<Campaign, AppError> {
-    let c = repo::by_slug(&s.db, slug)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    if !me.member.can(Permission::CampaignEdit, Some(&c.id)) {
-        return Err(AppError::Forbidden);
-    }
-    Ok(c)
-}
-
-#[derive(Debug, Default, Deserialize)]
-pub struct EditQuery {
-    pub saved: Option<String>,
-}
-
-/// `GET /admin/campaigns/{slug}`.
-pub async fn edit(
-    State(s): State<AppState>,
-    me: CurrentMember,
-    r: Req,
-    Path(slug): Path<String>,
-    Query(q): Query<EditQuery>,
-) -> Result<Response, AppError> {
-    if let Some(go) = super::enrollment_gate(&s, &me).await {
-        return Ok(go);
-    }
-    let c = editable(&s, &me, &slug).await?;
-    let ms = repo::milestones(&s.db, &c).await?;
-    let saved = q.saved.is_some();
-    let notice = if saved {
-        r.tr.t("console-saved")
-    } else {
-        String::new()
-    };
-    let html = render(
-        &s,
-        &r,
-        &me,
-        &c,
-        EditorForm::of_campaign(&c, &ms),
-        Errors::default(),
-        notice,
-        saved,
-        false,
-    )
-    .await?;
-    Ok(Html(html).into_response())
-}
-
-/// The posted fields and the cover file (`None` when no file was chosen); `Err(true)` when
-/// the file is over the limit (the rest of the body is still read, so the answer arrives).
-async fn read_multipart(mp: &mut Multipart) -> Result<(Fields, Option<Vec<u8>>, bool), Response> {
-    let mut fields = Vec::new();
-    let mut cover: Option<Vec<u8>> = None;
-    let mut too_large = false;
-    while let Some(mut field) = mp.next_field().await.map_err(multipart_error)? {
-        let name = field.name().unwrap_or("").to_string();
-        if name == "cover" {
-            let (buf, over) = media::read_upload(&mut field).await?;
-            too_large |= over;
-            if !buf.is_empty() && !too_large {
-                cover = Some(buf);
-            }
-        } else if fields.len() < 500 {
-            let text = field.text().await.map_err(multipart_error)?;
-            fields.push((name, text));
-        }
-    }
-    Ok((Fields(fields), cover, too_large))
-}
-
-/// `POST /admin/campaigns/{slug}` (multipart): `action=preview` or `action=save`.
-pub async fn save(
-    State(s): State<AppState>,
-    me: CurrentMember,
-    r: Req,
-    Path(slug): Path<String>,
-    mut mp: Multipart,
-) -> Result<Response, AppError> {
-    if let Some(go) = super::enrollment_gate(&s, &me).await {
-        return Ok(go);
-    }
-    let c = editable(&s, &me, &slug).await?;
-    let tr = &r.tr;
-    let (fields, cover, too_large) = match read_multipart(&mut mp).await {
-        Ok(x) => x,
-        Err(res) => return Ok(res),
-    };
-    let form = EditorForm::of_fields(&fields);
-    let show =
-        |form: EditorForm, errors: Errors, notice: String, status: StatusCode, preview: bool| {
-            let (s, r, me, c) = (&s, &r, &me, &c);
-            async move {
-                let html = render(s, r, me, c, form, errors, notice, false, preview).await?;
-                Ok::<Response, AppError>((status, Html(html)).into_response())
-            }
-        };
-    if !me.csrf_ok(&s, &r, fields.csrf()) {
-        return show(
-            form,
-            Errors::default(),
-            tr.t("error-csrf"),
-            StatusCode::UNPROCESSABLE_ENTITY,
-            false,
-        )
-        .await;
-    }
-    if too_large {
-        let mut e = Errors::default();
-        e.add("cover", tr.t("console-error-image-too-large"));
-        return show(
-            form,
-            e,
-            tr.t("error-form"),
-            StatusCode::PAYLOAD_TOO_LARGE,
-            false,
-        )
-        .await;
-    }
-    if fields.get("action") == "preview" {
-        return show(form, Errors::default(), String::new(), StatusCode::OK, true).await;
-    }
-    let locked = campaign_store::has_money(&s.db, &c.id).await?;
-    let update = match validate(tr, &c, &form, locked, cover.is_some()) {
-        Ok(u) => u,
-        Err(e) => {
-            return show(
-                form,
-                e,
-                tr.t("error-form"),
-                StatusCode::UNPROCESSABLE_ENTITY,
-                false,
-            )
-            .await;
-        }
-    };
-    let processed = match cover {
-        Some(bytes) => match media::process_blocking(bytes).await {
-            Ok(p) => Some(p),
-            Err(err) => {
-                let mut e = Errors::default();
-                let (key, status) = err.refusal();
-                e.add("cover", tr.t(key));
-                return show(form, e, tr.t("error-form"), status, false).await;
-            }
-        },
-        None => None,
-    };
-    let old_ms = repo::milestones(&s.db, &c).await?;
-    let changed = changed_fields(&c, &old_ms, &update, processed.is_some());
-    let mut audits: Vec<(&str, String)> = Vec::new();
-    if !changed.is_empty() {
-        audits.push(("campaign.updated", changed.join(",")));
-    }
-    if update.state != c.state {
-        audits.push((
-            "campaign.state",
-            format!("{} -> {}", c.state.as_str(), update.state.as_str()),
-        ));
-    }
-    match campaign_store::update(
-        &s.db,
-        &c.id,
-        &update,
-        processed.as_ref(),
-        &me.actor(&r),
-        &audits,
-    )
-    .await
-    {
-        Ok(done) => {
-            s.hub.observe(&c.id, done.version);
-            Ok(Redirect::to(&format!("/admin/campaigns/{}?saved=1", c.slug)).into_response())
-        }
-        Err(UpdateError::CurrencyLocked) => {
-            let mut e = Errors::default();
-            e.add("currency", tr.t("console-error-currency-locked"));
-            show(
-                form,
-                e,
-                tr.t("error-form"),
-                StatusCode::UNPROCESSABLE_ENTITY,
-                false,
-            )
-            .await
-        }
-        Err(UpdateError::NotFound) => Err(AppError::NotFound),
-        Err(UpdateError::Db(e)) => Err(e.into()),
-    }
 }

@@ -1,19 +1,14 @@
-//! Writing a campaign from the editor: the row, its milestones, a new cover image and the
-//! audit entries in one transaction, which also bumps the campaign's live version so public
-//! pages (and their cache, on every node) refresh.
+//! Editing a campaign (the console's editor): the row, its milestones and a new cover
+//! image, written inside the caller's transaction, which also bumps the campaign's live
+//! version so public pages (and their cache, on every node) refresh. The caller adds its
+//! audit entries to the same transaction and commits.
 
 use chrono::Utc;
 
-use crate::campaigns::NewCampaign;
-use crate::db::{Db, DbError};
+use crate::campaigns::CampaignUpdate;
+use crate::db::{Db, DbError, Tx};
 use crate::media::{self, Processed};
-use crate::on_tx;
-use crate::team::audit::{self, Actor};
-
-/// Everything the editor may change: the fields a campaign is created with, except that
-/// the slug stays (`slug` is not written). The cover in `cover_image_url` is the one to keep
-/// (`None` removes it); a new upload in [`update`]'s `cover` wins.
-pub type CampaignUpdate = NewCampaign;
+use crate::{on_db, on_tx};
 
 #[derive(Debug, thiserror::Error)]
 pub enum UpdateError {
@@ -33,32 +28,31 @@ pub struct Updated {
     pub cover_image_url: Option<String>,
 }
 
-/// Donations plus checkout sessions of campaign `$1`.
+/// Donations plus checkout sessions of campaign `$1`. (The donations capability owns these
+/// tables, but its domain uses this one, so the count is read here rather than through it.)
 const MONEY_COUNT: &str = "SELECT (SELECT COUNT(*) FROM donations WHERE campaign_id = $1) \
      + (SELECT COUNT(*) FROM checkout_sessions WHERE campaign_id = $1)";
 
 /// Whether money has been promised to the campaign in its current currency (a donation or
 /// a checkout session, whose amounts are locked in that currency).
 pub async fn has_money(db: &Db, campaign_id: &str) -> Result<bool, DbError> {
-    let n: i64 = crate::on_db!(db, |p| sqlx::query_scalar(MONEY_COUNT)
+    let n: i64 = on_db!(db, |p| sqlx::query_scalar(MONEY_COUNT)
         .bind(campaign_id)
         .fetch_one(p)
         .await?);
     Ok(n > 0)
 }
 
-/// Writes the update. `audits` are `(action, detail)` pairs recorded with it.
-pub async fn update(
-    db: &Db,
+/// Writes the update inside `tx` (the slug stays). A new `cover` (stored as uploaded by
+/// `uploaded_by`) wins over `u.cover_image_url`.
+pub async fn update_in(
+    tx: &mut Tx,
     campaign_id: &str,
     u: &CampaignUpdate,
     cover: Option<&Processed>,
-    by: &Actor,
-    audits: &[(&str, String)],
+    uploaded_by: Option<&str>,
 ) -> Result<Updated, UpdateError> {
     let now = Utc::now();
-    let mut txo = db.begin().await?;
-    let tx = &mut txo;
     // Bumping the version first takes the totals row lock, which every ledger entry takes
     // too: no donation lands between the currency check and the write.
     let version = crate::live::bump_version(tx, campaign_id)
@@ -86,7 +80,7 @@ pub async fn update(
         }
     }
     let cover_url = match cover {
-        Some(p) => Some(media::insert_in(tx, p, by.member_id.as_deref()).await?),
+        Some(p) => Some(media::insert_in(tx, p, uploaded_by).await?),
         None => u.cover_image_url.clone(),
     };
     let accepted: Vec<&str> = u.accepted.iter().map(|c| c.as_str()).collect();
@@ -139,10 +133,6 @@ pub async fn update(
         .map_err(DbError::from)?
         .rows_affected());
     }
-    for (action, detail) in audits {
-        audit::record_in(tx, by, action, u.slug.as_str(), detail).await?;
-    }
-    txo.commit().await?;
     Ok(Updated {
         version,
         cover_image_url: cover_url,

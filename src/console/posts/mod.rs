@@ -1,0 +1,232 @@
+//! Writing the blog in the console: `/admin/posts` lists posts (filter by status),
+//! `/admin/posts/new` and `/admin/posts/{id}` show the editor. The editor posts multipart
+//! (a featured image, and an "insert image" upload whose Markdown is appended to the body,
+//! may come along; both are stored with narrower copies for responsive pages) with `action` = `preview` (server-side, nothing
+//! stored), `save`, `publish` or `unpublish`; every save goes through
+//! [`blog::write`](crate::blog::write), which audits `post.created` / `post.updated` /
+//! `post.published`.
+//!
+//! The schedule time is typed in the author's time zone (`members.time_zone`) and stored in
+//! UTC. Editors and owners write posts; an editor scoped to one campaign writes only posts
+//! of that campaign.
+
+use askama::Template;
+use axum::extract::{Path, Query};
+use axum::response::{Html, IntoResponse, Response};
+use serde::Deserialize;
+
+use super::Console;
+use super::form::Opt;
+use super::{Errors, Shell};
+use crate::blog::write::{self, Post, PostKind, PostStatus};
+use crate::http::AppError;
+use crate::team::Permission;
+use crate::team::session::CurrentMember;
+
+mod form;
+mod list;
+mod save;
+
+pub use form::PostForm;
+pub use list::{ListPage, ListQuery, Row, list};
+pub use save::{create, save};
+
+/// The campaigns whose posts the member may write: `None` for all (a site-wide grant).
+fn writable_campaigns(me: &CurrentMember) -> Option<Vec<String>> {
+    if me.member.can(Permission::PostsWrite, None) {
+        return None;
+    }
+    Some(
+        me.member
+            .grants
+            .iter()
+            .filter(|g| g.role.allows(Permission::PostsWrite))
+            .filter_map(|g| g.scope.clone())
+            .collect(),
+    )
+}
+
+#[derive(Template)]
+#[template(path = "console/post.html")]
+pub struct EditorPage {
+    pub shell: Shell,
+    pub action: String,
+    pub heading: String,
+    pub public_href: Option<String>,
+    pub form: PostForm,
+    pub errors: Errors,
+    pub notice: String,
+    pub saved: bool,
+    pub preview_html: Option<String>,
+    pub kind_opts: Vec<Opt>,
+    pub status_opts: Vec<Opt>,
+    pub campaign_opts: Vec<Opt>,
+    pub zone: String,
+    pub image_url: Option<String>,
+    pub is_new: bool,
+    pub published: bool,
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn render(
+    cx: &Console,
+    post: Option<&Post>,
+    form: PostForm,
+    errors: Errors,
+    notice: String,
+    saved: bool,
+    preview: bool,
+    zone: &str,
+) -> Result<String, AppError> {
+    let tr = &cx.r.tr;
+    let kind_opts = PostKind::ALL
+        .iter()
+        .map(|k| Opt {
+            value: k.as_str().into(),
+            label: tr.t(&format!("console-post-kind-{}", k.as_str())),
+            selected: form.kind == k.as_str(),
+        })
+        .collect();
+    let status_opts = PostStatus::ALL
+        .iter()
+        .map(|st| Opt {
+            value: st.as_str().into(),
+            label: tr.t(&format!("console-post-status-{}", st.as_str())),
+            selected: form.status == st.as_str(),
+        })
+        .collect();
+    let mut campaign_opts = Vec::new();
+    if cx.me.member.can(Permission::PostsWrite, None) {
+        campaign_opts.push(Opt {
+            value: String::new(),
+            label: tr.t("console-post-no-campaign"),
+            selected: form.campaign.is_empty(),
+        });
+    }
+    for c in crate::campaigns::repo::list(&cx.s.db).await? {
+        if cx.me.member.can(Permission::PostsWrite, Some(&c.id)) {
+            campaign_opts.push(Opt {
+                selected: form.campaign == c.id,
+                value: c.id,
+                label: c.title,
+            });
+        }
+    }
+    let preview_html = if preview {
+        Some(crate::render::preview(tr, form.body.replace("<!--more-->", "")).await)
+    } else {
+        None
+    };
+    let page = EditorPage {
+        shell: cx.shell("/admin/posts"),
+        action: post
+            .map(|p| format!("/admin/posts/{}", p.id))
+            .unwrap_or_else(|| "/admin/posts/new".into()),
+        heading: match post {
+            Some(p) if !p.title.is_empty() => p.title.clone(),
+            Some(p) => p.slug.clone(),
+            None => tr.t("console-post-new"),
+        },
+        public_href: post
+            .filter(|p| p.status() == PostStatus::Published)
+            .map(|p| write::permalink(p, &cx.s.settings.blog.permalink)),
+        preview_html,
+        form,
+        errors,
+        notice,
+        saved,
+        kind_opts,
+        status_opts,
+        campaign_opts,
+        zone: zone.to_string(),
+        image_url: post.and_then(|p| p.featured_image_url.clone()),
+        is_new: post.is_none(),
+        published: post.is_some_and(|p| p.status() == PostStatus::Published),
+    };
+    Ok(page.render()?)
+}
+
+/// The author's time zone: the post's author, or (for a new post, or an author who is
+/// gone) the member typing.
+async fn zone_of(cx: &Console, post: Option<&Post>) -> Result<String, AppError> {
+    if let Some(id) = post.and_then(|p| p.author_id.as_deref())
+        && id != cx.me.member.id
+        && let Some(a) = crate::team::repo::by_id(&cx.s.db, id).await?
+    {
+        return Ok(a.time_zone);
+    }
+    Ok(cx.me.member.time_zone.clone())
+}
+
+/// The post, if the member may write it (403 otherwise).
+async fn editable(cx: &Console, id: &str) -> Result<Post, AppError> {
+    let p = write::by_id(&cx.s.db, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if !cx
+        .me
+        .member
+        .can(Permission::PostsWrite, p.campaign_id.as_deref())
+    {
+        return Err(AppError::Forbidden);
+    }
+    Ok(p)
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct EditQuery {
+    pub saved: Option<String>,
+}
+
+/// `GET /admin/posts/new`.
+pub async fn new(cx: Console) -> Result<Response, AppError> {
+    let zone = zone_of(&cx, None).await?;
+    let mut form = PostForm::blank();
+    if let Some(scope) = writable_campaigns(&cx.me)
+        && let Some(first) = scope.first()
+    {
+        form.campaign = first.clone();
+    }
+    let html = render(
+        &cx,
+        None,
+        form,
+        Errors::default(),
+        String::new(),
+        false,
+        false,
+        &zone,
+    )
+    .await?;
+    Ok(Html(html).into_response())
+}
+
+/// `GET /admin/posts/{id}`.
+pub async fn edit(
+    cx: Console,
+    Path(id): Path<String>,
+    Query(q): Query<EditQuery>,
+) -> Result<Response, AppError> {
+    let p = editable(&cx, &id).await?;
+    let zone = zone_of(&cx, Some(&p)).await?;
+    let (cats, tags) = write::terms_of(&cx.s.db, &p.id).await?;
+    let saved = q.saved.is_some();
+    let notice = if saved {
+        cx.r.tr.t("console-saved")
+    } else {
+        String::new()
+    };
+    let form = PostForm::of_post(&p, &cats, &tags, &zone);
+    let html = render(
+        &cx,
+        Some(&p),
+        form,
+        Errors::default(),
+        notice,
+        saved,
+        false,
+        &zone,
+    )
+    .await?;
+    Ok(Html(html).into_response())
+}
