@@ -26,7 +26,6 @@
 mod answers;
 mod register;
 mod signin;
-mod store;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -38,7 +37,7 @@ use webauthn_rs::prelude::{Url, Uuid, Webauthn, WebauthnBuilder};
 use crate::http::AppState;
 use crate::i18n::I18n;
 
-pub use store::{StoredPasskey, delete_own, list};
+pub use crate::team::repo::passkeys::{StoredPasskey, delete_own, list};
 
 /// A ceremony must be finished within this time.
 pub const CHALLENGE_LIFETIME: Duration = Duration::minutes(5);
@@ -98,7 +97,7 @@ pub fn user_handle(member_id: &str) -> Uuid {
     })
 }
 
-pub(super) fn b64(bytes: &[u8]) -> String {
+pub(in crate::team) fn b64(bytes: &[u8]) -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
 }
 

@@ -12,11 +12,13 @@ use webauthn_rs::prelude::{PasskeyRegistration, RegisterPublicKeyCredential};
 use super::answers::{
     csrf_header, csrf_refused, expired, internal, json_error, json_ok, unavailable,
 };
-use super::store::{Ceremony, credentials, delete_own, insert, put_challenge, take_challenge};
 use super::{MAX_LABEL, clean_label, user_handle, webauthn};
 use crate::http::{AppError, AppState, Lang};
 use crate::team::account;
 use crate::team::audit;
+use crate::team::repo::passkeys::{
+    Ceremony, credentials, delete_own, insert, put_challenge, take_challenge,
+};
 use crate::team::session::CurrentMember;
 use crate::team::signin::Client;
 

@@ -13,9 +13,11 @@ use webauthn_rs::prelude::{DiscoverableAuthentication, Passkey, PublicKeyCredent
 use super::answers::{
     csrf_header, csrf_refused, expired, internal, json_error, json_ok, throttled, unavailable,
 };
-use super::store::{Ceremony, by_credential, mark_used, put_challenge, take_challenge};
 use super::{b64, user_handle, webauthn};
 use crate::http::{AppError, AppState, Lang, csrf};
+use crate::team::repo::passkeys::{
+    Ceremony, by_credential, mark_used, put_challenge, take_challenge,
+};
 use crate::team::session;
 use crate::team::signin::{self as password_signin, Client};
 use crate::team::{audit, repo, throttle};

@@ -14,11 +14,10 @@ use http::{HeaderMap, HeaderValue, StatusCode, header};
 use sha2::{Digest, Sha256};
 
 use super::{DEFAULT_NEXT, SECOND_FACTOR};
-use crate::db::{Db, DbResult};
+use crate::db::DbResult;
 use crate::http::{AppError, AppState, client_ip, cookie};
 use crate::i18n::I18n;
 use crate::mail::Message;
-use crate::on_db;
 use crate::team::audit::{self, Actor};
 use crate::team::session::{self, Session};
 use crate::team::{Member, repo};
@@ -171,21 +170,6 @@ pub fn device_hash(user_agent: Option<&str>, ip: Option<&str>) -> String {
     ))
 }
 
-/// Remembers the device for the member; true when it was not known before.
-async fn remember_device(db: &Db, member_id: &str, hash: &str) -> DbResult<bool> {
-    let n = on_db!(db, |p| sqlx::query(
-        "INSERT INTO known_devices (member_id, device_hash, first_seen) VALUES ($1, $2, $3) \
-         ON CONFLICT (member_id, device_hash) DO NOTHING"
-    )
-    .bind(member_id)
-    .bind(hash)
-    .bind(Utc::now())
-    .execute(p)
-    .await?
-    .rows_affected());
-    Ok(n == 1)
-}
-
 /// Starts a new session for the member (the id rotates: the one this browser had ends),
 /// `mfa_pending` until the second factor is given, and records a device not seen before.
 /// Returns the token for the cookie.
@@ -208,7 +192,7 @@ pub(in crate::team) async fn open_session(
     )
     .await?;
     let device = device_hash(client.user_agent.as_deref(), client.ip.as_deref());
-    if remember_device(&s.db, &member.id, &device).await? {
+    if repo::devices::remember(&s.db, &member.id, &device, Utc::now()).await? {
         audit::record(
             &s.db,
             &client.actor(Some(&member.id), &member.email),

@@ -6,7 +6,7 @@ use sha2::{Digest, Sha256};
 
 use super::RECOVERY_CODES;
 use crate::db::{Db, DbResult, Tx};
-use crate::{on_db, on_tx};
+use crate::team::repo;
 
 /// Crockford's base32 alphabet: no i, l, o, u.
 const RECOVERY_ALPHABET: &[u8; 32] = b"0123456789abcdefghjkmnpqrstvwxyz";
@@ -42,13 +42,7 @@ fn hash_recovery_code(normalized: &str) -> String {
 /// Replaces the member's recovery codes with fresh ones inside `tx`; returns them for
 /// showing once.
 pub(super) async fn replace_recovery_codes(tx: &mut Tx, member_id: &str) -> DbResult<Vec<String>> {
-    on_tx!(tx, |c| sqlx::query(
-        "DELETE FROM recovery_codes WHERE member_id = $1"
-    )
-    .bind(member_id)
-    .execute(&mut *c)
-    .await?
-    .rows_affected());
+    repo::totp::delete_recovery_codes_in(tx, member_id).await?;
     let mut codes = Vec::with_capacity(RECOVERY_CODES);
     while codes.len() < RECOVERY_CODES {
         let code = new_recovery_code();
@@ -56,14 +50,7 @@ pub(super) async fn replace_recovery_codes(tx: &mut Tx, member_id: &str) -> DbRe
             continue;
         }
         let hash = hash_recovery_code(&normalize_recovery_code(&code).unwrap_or_default());
-        on_tx!(tx, |c| sqlx::query(
-            "INSERT INTO recovery_codes (member_id, code_hash) VALUES ($1, $2)"
-        )
-        .bind(member_id)
-        .bind(&hash)
-        .execute(&mut *c)
-        .await?
-        .rows_affected());
+        repo::totp::insert_recovery_code_in(tx, member_id, &hash).await?;
         codes.push(code);
     }
     Ok(codes)
@@ -74,28 +61,12 @@ pub async fn use_recovery_code(db: &Db, member_id: &str, input: &str) -> DbResul
     let Some(code) = normalize_recovery_code(input) else {
         return Ok(false);
     };
-    let n = on_db!(db, |p| {
-        sqlx::query(
-        "UPDATE recovery_codes SET used_at = $3 WHERE member_id = $1 AND code_hash = $2 AND used_at IS NULL"
-    )
-    .bind(member_id)
-    .bind(hash_recovery_code(&code))
-    .bind(Utc::now())
-    .execute(p)
-    .await?
-    .rows_affected()
-    });
-    Ok(n == 1)
+    repo::totp::use_recovery_code(db, member_id, &hash_recovery_code(&code), Utc::now()).await
 }
 
 /// Unused recovery codes left.
 pub async fn recovery_codes_left(db: &Db, member_id: &str) -> DbResult<i64> {
-    Ok(on_db!(db, |p| sqlx::query_scalar(
-        "SELECT COUNT(*) FROM recovery_codes WHERE member_id = $1 AND used_at IS NULL"
-    )
-    .bind(member_id)
-    .fetch_one(p)
-    .await?))
+    repo::totp::recovery_codes_left(db, member_id).await
 }
 
 #[cfg(test)]

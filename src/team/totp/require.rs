@@ -4,9 +4,8 @@ use axum::response::{IntoResponse, Redirect, Response};
 
 use super::REQUIRE_SETTING;
 use crate::db::{Db, DbResult};
-use crate::on_tx;
 use crate::team::audit::{self, Actor};
-use crate::team::{Member, Role};
+use crate::team::{Member, Role, repo};
 
 /// Whether the site requires two-factor for owners and treasurers. Fails closed: when the
 /// setting cannot be read it counts as required.
@@ -23,16 +22,7 @@ pub async fn require_2fa(db: &Db) -> bool {
 /// Turns the requirement on or off and records `settings.require_2fa` (detail `on`/`off`).
 pub async fn set_require_2fa(db: &Db, on: bool, by: &Actor) -> DbResult<()> {
     let mut tx = db.begin().await?;
-    on_tx!(&mut tx, |c| {
-        sqlx::query(
-        "INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value"
-    )
-    .bind(REQUIRE_SETTING)
-    .bind(if on { "true" } else { "false" })
-    .execute(&mut *c)
-    .await?
-    .rows_affected()
-    });
+    repo::totp::put_setting_in(&mut tx, REQUIRE_SETTING, if on { "true" } else { "false" }).await?;
     audit::record_in(
         &mut tx,
         by,

@@ -15,11 +15,10 @@ use super::{MAX_FAILURES, MAX_FAILURES_PER_HOUR, recovery_codes_left};
 use crate::db::{Db, DbResult};
 use crate::http::{AppError, AppState, Lang};
 use crate::i18n::I18n;
-use crate::on_db;
 use crate::team::account::{Client, actor, private_page, safe_next};
-use crate::team::audit;
 use crate::team::session::{self, PendingMember};
 use crate::team::throttle;
+use crate::team::{audit, repo};
 use crate::web::PageCtx;
 
 pub(super) fn routes() -> Router<AppState> {
@@ -85,27 +84,12 @@ async fn signin_page(
 /// `None` when the session has used up its [`MAX_FAILURES`] (or is gone). One statement, so
 /// simultaneous codes on one session are counted one after another.
 async fn count_attempt(db: &Db, id_hash: &str) -> DbResult<Option<i64>> {
-    Ok(on_db!(db, |p| {
-        sqlx::query_scalar(
-        "UPDATE sessions SET mfa_failures = mfa_failures + 1 WHERE id_hash = $1 AND mfa_failures < $2 RETURNING mfa_failures"
-    )
-    .bind(id_hash)
-    .bind(MAX_FAILURES)
-    .fetch_optional(p)
-    .await?
-    }))
+    repo::sessions::count_mfa_attempt(db, id_hash, MAX_FAILURES).await
 }
 
 /// Ends a pending session; `true` when this call ended it (so only one request promotes it).
 async fn end_pending(db: &Db, id_hash: &str) -> DbResult<bool> {
-    let n = on_db!(db, |p| sqlx::query(
-        "DELETE FROM sessions WHERE id_hash = $1 AND mfa_pending = TRUE"
-    )
-    .bind(id_hash)
-    .execute(p)
-    .await?
-    .rows_affected());
-    Ok(n == 1)
+    repo::sessions::delete_pending(db, id_hash).await
 }
 
 async fn signin_submit(

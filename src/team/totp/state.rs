@@ -8,7 +8,7 @@ use super::code::{matching_step, new_secret};
 use super::recovery::{replace_recovery_codes, use_recovery_code};
 use crate::db::{Db, DbResult};
 use crate::team::audit::{self, Actor};
-use crate::{on_db, on_tx};
+use crate::team::repo;
 
 /// A member's two-factor state.
 #[derive(Debug, Clone)]
@@ -19,33 +19,13 @@ pub struct TotpState {
 }
 
 pub async fn state(db: &Db, member_id: &str) -> DbResult<TotpState> {
-    let row: Option<(Option<String>, bool, Option<i64>)> = on_db!(db, |p| sqlx::query_as(
-        "SELECT totp_secret, totp_enabled, totp_last_step FROM members WHERE id = $1"
-    )
-    .bind(member_id)
-    .fetch_optional(p)
-    .await?);
-    let (secret, enabled, last_step) = row.unwrap_or((None, false, None));
-    Ok(TotpState {
-        secret,
-        enabled,
-        last_step,
-    })
+    repo::totp::state(db, member_id).await
 }
 
 /// The secret being set up (not yet enabled), creating one when there is none. Two nodes
 /// racing store one secret; both read it back.
 pub(super) async fn setup_secret(db: &Db, member_id: &str) -> DbResult<Option<String>> {
-    on_db!(db, |p| {
-        sqlx::query(
-        "UPDATE members SET totp_secret = $2 WHERE id = $1 AND totp_secret IS NULL AND totp_enabled = FALSE"
-    )
-    .bind(member_id)
-    .bind(new_secret())
-    .execute(p)
-    .await?
-    .rows_affected()
-    });
+    repo::totp::set_secret_if_none(db, member_id, &new_secret()).await?;
     Ok(state(db, member_id).await?.secret)
 }
 
@@ -53,17 +33,7 @@ pub(super) async fn setup_secret(db: &Db, member_id: &str) -> DbResult<Option<St
 /// (the code is fresh), `false` for a replay.
 async fn claim_step(db: &Db, member_id: &str, step: u64) -> DbResult<bool> {
     let step = i64::try_from(step).unwrap_or(i64::MAX);
-    let n = on_db!(db, |p| {
-        sqlx::query(
-        "UPDATE members SET totp_last_step = $2 WHERE id = $1 AND (totp_last_step IS NULL OR totp_last_step < $2)"
-    )
-    .bind(member_id)
-    .bind(step)
-    .execute(p)
-    .await?
-    .rows_affected()
-    });
-    Ok(n == 1)
+    repo::totp::claim_step(db, member_id, step).await
 }
 
 /// What a typed second-factor code turned out to be.
@@ -124,18 +94,7 @@ pub(super) async fn enable_with(
     by: &Actor,
 ) -> DbResult<Option<Vec<String>>> {
     let mut tx = db.begin().await?;
-    let n = on_tx!(&mut tx, |c| {
-        sqlx::query(
-        "UPDATE members SET totp_enabled = TRUE, updated_at = $3 WHERE id = $1 AND totp_secret = $2 AND totp_enabled = FALSE"
-    )
-    .bind(member_id)
-    .bind(secret)
-    .bind(Utc::now())
-    .execute(&mut *c)
-    .await?
-    .rows_affected()
-    });
-    if n != 1 {
+    if !repo::totp::enable_in(&mut tx, member_id, secret, Utc::now()).await? {
         return Ok(None);
     }
     let codes = replace_recovery_codes(&mut tx, member_id).await?;
@@ -147,21 +106,8 @@ pub(super) async fn enable_with(
 /// Turns two-factor off: forgets the secret and the recovery codes; records `2fa.disabled`.
 pub(super) async fn disable_with(db: &Db, member_id: &str, by: &Actor) -> DbResult<()> {
     let mut tx = db.begin().await?;
-    on_tx!(&mut tx, |c| sqlx::query(
-        "UPDATE members SET totp_enabled = FALSE, totp_secret = NULL, updated_at = $2 WHERE id = $1"
-    )
-    .bind(member_id)
-    .bind(Utc::now())
-    .execute(&mut *c)
-    .await?
-    .rows_affected());
-    on_tx!(&mut tx, |c| sqlx::query(
-        "DELETE FROM recovery_codes WHERE member_id = $1"
-    )
-    .bind(member_id)
-    .execute(&mut *c)
-    .await?
-    .rows_affected());
+    repo::totp::disable_in(&mut tx, member_id, Utc::now()).await?;
+    repo::totp::delete_recovery_codes_in(&mut tx, member_id).await?;
     audit::record_in(&mut tx, by, "2fa.disabled", member_id, "").await?;
     tx.commit().await
 }

@@ -1,11 +1,11 @@
-//! Member and grant queries.
+//! Members and their grants (`members`, `grants`).
 
 use chrono::Utc;
 
-use super::{Grant, Member, Role};
 use crate::db::{Db, DbError, DbResult};
 use crate::email::Email;
 use crate::on_db;
+use crate::team::{Grant, Member, Role};
 
 #[derive(sqlx::FromRow)]
 struct MemberRow {

@@ -4,9 +4,9 @@
 use chrono::{DateTime, Utc};
 use webauthn_rs::prelude::Passkey;
 
-use super::{CHALLENGE_LIFETIME, b64};
 use crate::db::{Db, DbResult};
 use crate::on_db;
+use crate::team::passkeys::{CHALLENGE_LIFETIME, b64};
 use crate::team::session;
 
 /// A stored passkey, for the account page.
@@ -32,7 +32,7 @@ pub async fn list(db: &Db, member_id: &str) -> DbResult<Vec<StoredPasskey>> {
 }
 
 /// The member's passkeys as WebAuthn credentials (unreadable rows are skipped and logged).
-pub(super) async fn credentials(db: &Db, member_id: &str) -> DbResult<Vec<Passkey>> {
+pub(in crate::team) async fn credentials(db: &Db, member_id: &str) -> DbResult<Vec<Passkey>> {
     let rows: Vec<(String,)> = on_db!(db, |p| {
         sqlx::query_as("SELECT passkey_json FROM passkeys WHERE member_id = $1")
             .bind(member_id)
@@ -52,7 +52,7 @@ pub(super) async fn credentials(db: &Db, member_id: &str) -> DbResult<Vec<Passke
 }
 
 /// Stores a new passkey; `None` when its credential is registered already.
-pub(super) async fn insert(
+pub(in crate::team) async fn insert(
     db: &Db,
     member_id: &str,
     pk: &Passkey,
@@ -78,14 +78,17 @@ pub(super) async fn insert(
     Ok((n == 1).then_some(id))
 }
 
-pub(super) struct Found {
-    pub(super) id: String,
-    pub(super) member_id: String,
-    pub(super) label: String,
-    pub(super) passkey_json: String,
+pub(in crate::team) struct Found {
+    pub(in crate::team) id: String,
+    pub(in crate::team) member_id: String,
+    pub(in crate::team) label: String,
+    pub(in crate::team) passkey_json: String,
 }
 
-pub(super) async fn by_credential(db: &Db, credential_id: &str) -> DbResult<Option<Found>> {
+pub(in crate::team) async fn by_credential(
+    db: &Db,
+    credential_id: &str,
+) -> DbResult<Option<Found>> {
     let row: Option<(String, String, String, String)> = on_db!(db, |p| {
         sqlx::query_as(
             "SELECT id, member_id, label, passkey_json FROM passkeys WHERE credential_id = $1",
@@ -103,7 +106,11 @@ pub(super) async fn by_credential(db: &Db, credential_id: &str) -> DbResult<Opti
 }
 
 /// Notes a use (and the authenticator's new counter, when it changed).
-pub(super) async fn mark_used(db: &Db, id: &str, updated_json: Option<&str>) -> DbResult<()> {
+pub(in crate::team) async fn mark_used(
+    db: &Db,
+    id: &str,
+    updated_json: Option<&str>,
+) -> DbResult<()> {
     on_db!(db, |p| {
         sqlx::query(
             "UPDATE passkeys SET last_used_at = $2, passkey_json = COALESCE($3, passkey_json) \
@@ -132,7 +139,7 @@ pub async fn delete_own(db: &Db, member_id: &str, id: &str) -> DbResult<Option<S
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Ceremony {
+pub(in crate::team) enum Ceremony {
     Register,
     SignIn,
 }
@@ -148,7 +155,7 @@ impl Ceremony {
 
 /// Keeps a ceremony's state; returns the handle the browser sends back (only its hash is
 /// stored). Expired challenges are forgotten on the way.
-pub(super) async fn put_challenge(
+pub(in crate::team) async fn put_challenge(
     db: &Db,
     member_id: Option<&str>,
     kind: Ceremony,
@@ -182,7 +189,7 @@ pub(super) async fn put_challenge(
 }
 
 /// Takes (once) a live challenge of this kind: its member and state.
-pub(super) async fn take_challenge(
+pub(in crate::team) async fn take_challenge(
     db: &Db,
     handle: &str,
     kind: Ceremony,
