@@ -2,6 +2,7 @@
 //! its QR code: no storage here.
 
 use rand::Rng;
+use subtle::ConstantTimeEq;
 
 use super::{DIGITS, ISSUER, STEP_SECS};
 
@@ -41,7 +42,7 @@ pub fn code_at(secret_b32: &str, unix: u64) -> Option<String> {
 }
 
 /// The time step a code belongs to, if it is right for `unix` ± one step. When (rarely) it
-/// matches several steps, the latest.
+/// matches several steps, the latest. Codes are compared in constant time (`subtle`).
 pub fn matching_step(secret_b32: &str, code: &str, unix: u64) -> Option<u64> {
     if code.len() != DIGITS || !code.bytes().all(|b| b.is_ascii_digit()) {
         return None;
@@ -49,16 +50,13 @@ pub fn matching_step(secret_b32: &str, code: &str, unix: u64) -> Option<u64> {
     let t = totp_for(secret_b32, "x")?;
     let origin = unix / STEP_SECS;
     (origin.saturating_sub(1)..=origin + 1).rev().find(|step| {
-        ct_eq(
-            t.generate(step * STEP_SECS).to_string().as_bytes(),
-            code.as_bytes(),
+        bool::from(
+            t.generate(step * STEP_SECS)
+                .to_string()
+                .as_bytes()
+                .ct_eq(code.as_bytes()),
         )
     })
-}
-
-/// Compares without an early exit.
-fn ct_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 /// An inline SVG QR code of `text` (no script, no external reference), labelled for screen
