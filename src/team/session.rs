@@ -193,7 +193,7 @@ async fn session_of(parts: &Parts, s: &AppState) -> Result<Option<(Member, Sessi
     let Some(member) = repo::by_id(&s.db, &session.member_id).await? else {
         return Ok(None);
     };
-    if member.status != "active" {
+    if !member.is_active() {
         return Ok(None);
     }
     Ok(Some((member, session)))

@@ -115,7 +115,7 @@ pub async fn authenticate(db: &Db, token: &str) -> DbResult<Option<(ApiToken, Me
     let Some(member) = repo::by_id(db, &row.member_id).await? else {
         return Ok(None);
     };
-    if member.status != "active" {
+    if !member.is_active() {
         return Ok(None);
     }
     let now = Utc::now();

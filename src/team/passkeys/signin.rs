@@ -20,7 +20,7 @@ use crate::team::repo::passkeys::{
 };
 use crate::team::session;
 use crate::team::signin::{self as password_signin, Client};
-use crate::team::{audit, repo, throttle};
+use crate::team::{Member, audit, repo, throttle};
 
 pub(super) fn routes() -> Router<AppState> {
     Router::new()
@@ -106,7 +106,7 @@ async fn signin_finish(
     {
         member = repo::by_id(&s.db, &found.member_id)
             .await?
-            .filter(|m| m.status == "active");
+            .filter(Member::is_active);
     }
     // The attempt is counted before the passkey is checked (see `throttle::reserve`): under
     // the address alone for an unknown passkey, else under the account and the address.

@@ -138,7 +138,7 @@ pub(super) async fn signed_in(
     }
     Ok(repo::by_id(&s.db, &sess.member_id)
         .await?
-        .filter(|m| m.status == "active")
+        .filter(Member::is_active)
         .map(|m| (m, sess)))
 }
 

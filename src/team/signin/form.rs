@@ -19,7 +19,7 @@ use crate::http::{AppError, AppState, Lang, csrf};
 use crate::i18n::I18n;
 use crate::passwords as password;
 use crate::team::links::{self, Purpose};
-use crate::team::{audit, mailers, repo, throttle};
+use crate::team::{Member, audit, mailers, repo, throttle};
 use crate::web::PageCtx;
 
 pub(super) fn routes() -> Router<AppState> {
@@ -166,7 +166,7 @@ async fn signin_submit(
         // by_email reads the grants of a member it finds: read (no) grants here too.
         repo::grants(&s.db, "").await?;
     }
-    let member = found.clone().filter(|m| m.status == "active");
+    let member = found.clone().filter(Member::is_active);
     let stored = repo::password_hash(&s.db, member.as_ref().map_or("", |m| m.id.as_str())).await?;
     let ok = match s.hasher.verify(&f.password, stored.as_deref()).await {
         Ok(ok) => ok,
@@ -233,9 +233,7 @@ async fn signin_link(
     headers: HeaderMap,
 ) -> Result<Response, AppError> {
     let member = match links::consume(&s.db, &token, Purpose::SignIn).await? {
-        Some(id) => repo::by_id(&s.db, &id)
-            .await?
-            .filter(|m| m.status == "active"),
+        Some(id) => repo::by_id(&s.db, &id).await?.filter(Member::is_active),
         None => None,
     };
     let Some(member) = member else {

@@ -19,7 +19,7 @@ use crate::i18n::I18n;
 use crate::team::audit::{self, Actor};
 use crate::team::links::{self, Purpose};
 use crate::team::repo::{self, CreateMemberError, NewMember};
-use crate::team::{Member, Role, mailers};
+use crate::team::{Member, MemberStatus, Role, mailers};
 use crate::web::PageCtx;
 
 pub(super) fn routes() -> Router<AppState> {
@@ -86,7 +86,7 @@ pub async fn invite_with(
         display_name: name.to_string(),
         time_zone: options.time_zone.clone(),
         languages: options.languages.clone(),
-        status: "invited",
+        status: MemberStatus::Invited,
     };
     let mut m = match repo::create(&s.db, &new).await {
         Ok(m) => m,
@@ -120,7 +120,7 @@ pub async fn resend_invite(s: &AppState, member_id: &str, by: &Actor) -> Result<
     let m = repo::by_id(&s.db, member_id)
         .await?
         .ok_or(AppError::NotFound)?;
-    if m.status != "invited" {
+    if m.status != MemberStatus::Invited {
         return Err(AppError::Conflict(
             "the member has already joined or was removed".into(),
         ));
@@ -250,7 +250,7 @@ async fn invite_submit(
     )
     .await?;
     // What `set_password_hash` just stored: no need to read the member again.
-    m.status = "active".into();
+    m.status = MemberStatus::Active;
     m.has_password = true;
     start_session(&s, &headers, &client, &m, "invitation", DEFAULT_NEXT).await
 }

@@ -13,7 +13,7 @@ use crate::http::{AppError, AppState, csrf};
 use crate::i18n::I18n;
 use crate::passwords as password;
 use crate::team::links::{self, Purpose};
-use crate::team::{Member, repo};
+use crate::team::{Member, MemberStatus, repo};
 
 #[derive(Deserialize, Default)]
 #[serde(default)]
@@ -35,10 +35,10 @@ fn check_new_password(tr: &I18n, f: &NewPasswordForm) -> FieldErrors {
 
 /// The status a member must have for a link of this purpose to work: an invitation is for
 /// an invited member, everything else for an active one.
-fn status_for(purpose: Purpose) -> &'static str {
+fn status_for(purpose: Purpose) -> MemberStatus {
     match purpose {
-        Purpose::Invite => "invited",
-        Purpose::Reset | Purpose::SignIn => "active",
+        Purpose::Invite => MemberStatus::Invited,
+        Purpose::Reset | Purpose::SignIn => MemberStatus::Active,
     }
 }
 

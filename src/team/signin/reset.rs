@@ -128,7 +128,7 @@ async fn request_reset(s: &AppState, email: &Email, client: &Client) -> anyhow::
     }
     let Some(m) = repo::by_email(&s.db, email.as_str())
         .await?
-        .filter(|m| m.status == "active")
+        .filter(Member::is_active)
     else {
         return Ok(());
     };

@@ -6,7 +6,7 @@ use crate::db::Db;
 use crate::team::audit::{self, Actor};
 use crate::team::links::{self, Purpose};
 use crate::team::repo::{self, CreateMemberError, NewMember};
-use crate::team::{Member, Role};
+use crate::team::{Member, MemberStatus, Role};
 
 /// What `shelfraiser user add` did.
 #[derive(Debug)]
@@ -47,8 +47,8 @@ pub async fn add_member_with_link(
             let m = repo::by_email(db, new.email.as_str())
                 .await?
                 .ok_or_else(|| anyhow::anyhow!("the member vanished"))?;
-            if m.status != "active" {
-                repo::set_status(db, &m.id, "active").await?;
+            if !m.is_active() {
+                repo::set_status(db, &m.id, MemberStatus::Active).await?;
             }
             audit::record(
                 db,
