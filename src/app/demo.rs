@@ -106,7 +106,7 @@ pub async fn seed_team_if_empty(db: &Db) -> anyhow::Result<()> {
                 display_name: d.name.into(),
                 time_zone: d.time_zone.into(),
                 languages: d.language.into(),
-                status: "active",
+                status: crate::team::MemberStatus::Active,
             },
         )
         .await?;

@@ -971,7 +971,7 @@ async fn notify(s: &AppState, post: &PostRef, back: &str, id: &str, c: &NewComme
         && c.member_id.as_deref() != Some(author_id.as_str())
     {
         match crate::team::repo::by_id(&s.db, author_id).await {
-            Ok(Some(a)) if a.status == "active" => {
+            Ok(Some(a)) if a.is_active() => {
                 let url = if held {
                     format!("{base}/admin/comments?status=pending")
                 } else {

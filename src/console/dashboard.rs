@@ -113,7 +113,7 @@ pub async fn show(cx: Console) -> Result<Response, AppError> {
         .into_iter()
         .map(|t| TeamMate {
             local: local_time(&t.time_zone, now),
-            invited: t.status == "invited",
+            invited: t.status == crate::team::MemberStatus::Invited,
             name: t.display_name,
         })
         .collect();

@@ -122,7 +122,7 @@ async fn render(
                 })
                 .collect(),
             local: local_time(&t.time_zone, now),
-            invited: t.status == "invited",
+            invited: t.status == crate::team::MemberStatus::Invited,
             status: tr.t(&format!("console-member-status-{}", t.status)),
             totp: t.totp_enabled,
             is_me: t.id == m.id,
@@ -210,7 +210,7 @@ async fn refused(cx: &Console, error: String) -> Result<Response, AppError> {
 async fn not_removed(s: &AppState, id: &str) -> Result<crate::team::Member, AppError> {
     repo::by_id(&s.db, id)
         .await?
-        .filter(|t| t.status != "removed")
+        .filter(|t| t.status != crate::team::MemberStatus::Removed)
         .ok_or(AppError::NotFound)
 }
 

@@ -3,8 +3,8 @@
 
 use chrono::{DateTime, Utc};
 
+use super::repo;
 use crate::db::{Db, DbResult, Tx};
-use crate::{on_db, on_tx};
 
 /// Who did it and from where.
 #[derive(Debug, Clone, Default)]
@@ -38,24 +38,6 @@ pub struct Entry {
     pub user_agent: Option<String>,
 }
 
-const INSERT: &str = "INSERT INTO audit_log (at, actor_id, actor, action, target, detail, ip, user_agent) \
-    VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
-
-/// The [`INSERT`] statement with its values bound, for either backend.
-macro_rules! insert {
-    ($who:expr, $action:expr, $target:expr, $detail:expr) => {
-        sqlx::query(INSERT)
-            .bind(Utc::now())
-            .bind(&$who.member_id)
-            .bind(&$who.label)
-            .bind($action)
-            .bind($target)
-            .bind($detail)
-            .bind(&$who.ip)
-            .bind(&$who.user_agent)
-    };
-}
-
 /// Records an action in its own statement.
 pub async fn record(
     db: &Db,
@@ -64,11 +46,7 @@ pub async fn record(
     target: &str,
     detail: &str,
 ) -> DbResult<()> {
-    on_db!(db, |p| insert!(who, action, target, detail)
-        .execute(p)
-        .await?
-        .rows_affected());
-    Ok(())
+    repo::audit::insert(db, who, action, target, detail).await
 }
 
 /// Records an action inside a transaction (with the change it describes).
@@ -79,11 +57,7 @@ pub async fn record_in(
     target: &str,
     detail: &str,
 ) -> DbResult<()> {
-    on_tx!(tx, |c| insert!(who, action, target, detail)
-        .execute(&mut *c)
-        .await?
-        .rows_affected());
-    Ok(())
+    repo::audit::insert_in(tx, who, action, target, detail).await
 }
 
 /// Newest first; `action` filters by exact action name, `actor` by a substring of the label.
@@ -99,24 +73,10 @@ pub async fn list(
         .filter(|a| !a.is_empty())
         .map(|a| format!("%{}%", a.to_lowercase()))
         .unwrap_or_default();
-    Ok(on_db!(db, |p| sqlx::query_as(
-        "SELECT seq, at, actor_id, actor, action, target, detail, ip, user_agent FROM audit_log \
-         WHERE ($1 = '' OR action = $1) AND ($2 = '' OR LOWER(actor) LIKE $2) \
-         ORDER BY seq DESC LIMIT $3 OFFSET $4"
-    )
-    .bind(action)
-    .bind(&actor)
-    .bind(limit)
-    .bind(offset)
-    .fetch_all(p)
-    .await?))
+    repo::audit::list(db, action, &actor, limit, offset).await
 }
 
 /// Every action name in the log, sorted (the console's filter choices).
 pub async fn actions(db: &Db) -> DbResult<Vec<String>> {
-    Ok(on_db!(db, |p| sqlx::query_scalar(
-        "SELECT DISTINCT action FROM audit_log ORDER BY action"
-    )
-    .fetch_all(p)
-    .await?))
+    repo::audit::actions(db).await
 }

@@ -246,7 +246,7 @@ mod tests {
             avatar_url: None,
             totp_enabled: false,
             has_password: false,
-            status: "invited".into(),
+            status: crate::team::MemberStatus::Invited,
             grants: vec![],
         }
     }

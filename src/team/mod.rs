@@ -71,6 +71,43 @@ impl fmt::Display for Role {
     }
 }
 
+/// Where a member stands (`members.status`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum MemberStatus {
+    /// Invited: has not chosen a password (accepted the invitation) yet.
+    Invited,
+    /// May sign in and act with their roles.
+    Active,
+    /// Removed by an owner: cannot sign in; what they wrote stays.
+    Removed,
+}
+
+pub const ALL_MEMBER_STATUSES: [MemberStatus; 3] = [
+    MemberStatus::Invited,
+    MemberStatus::Active,
+    MemberStatus::Removed,
+];
+
+impl MemberStatus {
+    /// The stored text.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MemberStatus::Invited => "invited",
+            MemberStatus::Active => "active",
+            MemberStatus::Removed => "removed",
+        }
+    }
+    pub fn parse(s: &str) -> Option<MemberStatus> {
+        ALL_MEMBER_STATUSES.into_iter().find(|st| st.as_str() == s)
+    }
+}
+
+impl fmt::Display for MemberStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// What an action needs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Permission {
@@ -127,7 +164,7 @@ pub struct Member {
     pub avatar_url: Option<String>,
     pub totp_enabled: bool,
     pub has_password: bool,
-    pub status: String,
+    pub status: MemberStatus,
     pub grants: Vec<Grant>,
 }
 
@@ -135,7 +172,7 @@ impl Member {
     /// Whether the member may do `p`, on the whole site (`campaign: None`) or on one campaign.
     /// A site-wide grant covers every campaign; a campaign grant covers only that campaign.
     pub fn can(&self, p: Permission, campaign: Option<&str>) -> bool {
-        self.status == "active"
+        self.is_active()
             && self.grants.iter().any(|g| {
                 g.role.allows(p)
                     && match (&g.scope, campaign) {
@@ -149,7 +186,12 @@ impl Member {
     /// Whether the member may do `p` anywhere (on the site or on at least one campaign);
     /// for showing console sections.
     pub fn can_somewhere(&self, p: Permission) -> bool {
-        self.status == "active" && self.grants.iter().any(|g| g.role.allows(p))
+        self.is_active() && self.grants.iter().any(|g| g.role.allows(p))
+    }
+
+    /// Whether the member may sign in (not invited, not removed).
+    pub fn is_active(&self) -> bool {
+        self.status == MemberStatus::Active
     }
 
     pub fn has_role(&self, r: Role) -> bool {
@@ -171,7 +213,7 @@ mod tests {
             avatar_url: None,
             totp_enabled: false,
             has_password: true,
-            status: "active".into(),
+            status: MemberStatus::Active,
             grants,
         }
     }
@@ -197,7 +239,7 @@ mod tests {
             role: Role::Owner,
             scope: None,
         }]);
-        removed.status = "removed".into();
+        removed.status = MemberStatus::Removed;
         assert!(!removed.can(Permission::ConsoleRead, None));
     }
 }

@@ -6,9 +6,8 @@
 //! A stolen session, a leaked token or a link still sitting in a mailbox stops working.
 
 use super::audit::{self, Actor};
-use super::{links, tokens};
+use super::{links, repo, tokens};
 use crate::db::{Db, DbResult};
-use crate::on_tx;
 
 /// What [`end_all`] ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -46,14 +45,7 @@ pub async fn end_all(
     let mut tx = db.begin().await?;
     // No stored hash is empty, so `""` keeps nothing.
     let keep_hash = keep.unwrap_or("");
-    let sessions = on_tx!(&mut tx, |c| {
-        sqlx::query("DELETE FROM sessions WHERE member_id = $1 AND id_hash <> $2")
-            .bind(member_id)
-            .bind(keep_hash)
-            .execute(&mut *c)
-            .await?
-            .rows_affected()
-    });
+    let sessions = repo::sessions::delete_all_but_in(&mut tx, member_id, keep_hash).await?;
     let links = links::use_up_all_in(&mut tx, member_id).await?;
     let tokens = tokens::revoke_all_in(&mut tx, member_id, by, action).await?;
     let ended = Ended {

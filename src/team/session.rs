@@ -19,7 +19,6 @@ use super::Member;
 use super::repo;
 use crate::db::{Db, DbResult};
 use crate::http::{AppError, AppState, cookie};
-use crate::on_db;
 use crate::web::request::Req;
 
 pub const COOKIE: &str = "sr_session";
@@ -56,66 +55,35 @@ pub async fn create(
 ) -> DbResult<String> {
     let token = new_token();
     let now = Utc::now();
-    on_db!(db, |p| {
-        sqlx::query(
-        "INSERT INTO sessions (id_hash, member_id, mfa_pending, created_at, last_seen_at, expires_at, user_agent, ip) \
-         VALUES ($1, $2, $3, $4, $4, $5, $6, $7)"
+    let user_agent = user_agent.map(|u| u.chars().take(300).collect::<String>());
+    repo::sessions::insert(
+        db,
+        &repo::sessions::NewSession {
+            id_hash: &hash_token(&token),
+            member_id,
+            mfa_pending,
+            created_at: now,
+            expires_at: now + Duration::days(LIFETIME_DAYS),
+            user_agent: user_agent.as_deref(),
+            ip,
+        },
     )
-    .bind(hash_token(&token))
-    .bind(member_id)
-    .bind(mfa_pending)
-    .bind(now)
-    .bind(now + Duration::days(LIFETIME_DAYS))
-    .bind(user_agent.map(|u| u.chars().take(300).collect::<String>()))
-    .bind(ip)
-    .execute(p)
-    .await?
-    .rows_affected()
-    });
+    .await?;
     Ok(token)
 }
 
 /// The live session for a token, if any.
 pub async fn lookup(db: &Db, token: &str) -> DbResult<Option<Session>> {
-    let row: Option<(String, String, bool, DateTime<Utc>)> = on_db!(db, |p| {
-        sqlx::query_as(
-        "SELECT id_hash, member_id, mfa_pending, created_at FROM sessions WHERE id_hash = $1 AND expires_at > $2"
-    )
-    .bind(hash_token(token))
-    .bind(Utc::now())
-    .fetch_optional(p)
-    .await?
-    });
-    Ok(
-        row.map(|(id_hash, member_id, mfa_pending, created_at)| Session {
-            id_hash,
-            member_id,
-            mfa_pending,
-            created_at,
-        }),
-    )
+    repo::sessions::live(db, &hash_token(token), Utc::now()).await
 }
 
 pub async fn delete(db: &Db, id_hash: &str) -> DbResult<()> {
-    on_db!(db, |p| sqlx::query(
-        "DELETE FROM sessions WHERE id_hash = $1"
-    )
-    .bind(id_hash)
-    .execute(p)
-    .await?
-    .rows_affected());
-    Ok(())
+    repo::sessions::delete(db, id_hash).await
 }
 
 /// Ends every session of the member ("sign out everywhere", password change, removal).
 pub async fn delete_all(db: &Db, member_id: &str) -> DbResult<u64> {
-    Ok(on_db!(db, |p| sqlx::query(
-        "DELETE FROM sessions WHERE member_id = $1"
-    )
-    .bind(member_id)
-    .execute(p)
-    .await?
-    .rows_affected()))
+    repo::sessions::delete_all(db, member_id).await
 }
 
 /// `Set-Cookie` for a new session token.
@@ -225,7 +193,7 @@ async fn session_of(parts: &Parts, s: &AppState) -> Result<Option<(Member, Sessi
     let Some(member) = repo::by_id(&s.db, &session.member_id).await? else {
         return Ok(None);
     };
-    if member.status != "active" {
+    if !member.is_active() {
         return Ok(None);
     }
     Ok(Some((member, session)))

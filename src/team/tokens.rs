@@ -10,7 +10,6 @@ use super::audit::{self, Actor};
 use super::session::{Session, hash_token};
 use super::{Member, repo};
 use crate::db::{Db, DbResult, Tx};
-use crate::on_db;
 
 /// Every API token starts with this, so it is recognisable (and findable by secret scanners).
 pub const PREFIX: &str = "sr_";
@@ -60,61 +59,31 @@ pub async fn create(
     let token = new_token();
     let id = uuid::Uuid::new_v4().to_string();
     let now = Utc::now();
+    let row = ApiToken {
+        id,
+        member_id: member_id.to_string(),
+        label: label.to_string(),
+        created_at: now,
+        last_used_at: None,
+        revoked_at: None,
+    };
     let mut tx = db.begin().await?;
-    crate::on_tx!(&mut tx, |c| {
-        sqlx::query(
-        "INSERT INTO api_tokens (id, member_id, label, token_hash, created_at) VALUES ($1, $2, $3, $4, $5)"
-    )
-    .bind(&id)
-    .bind(member_id)
-    .bind(label)
-    .bind(hash_token(&token))
-    .bind(now)
-    .execute(&mut *c)
-    .await?
-    .rows_affected()
-    });
-    audit::record_in(&mut tx, by, "token.created", &id, label).await?;
+    repo::tokens::insert_in(&mut tx, &row, &hash_token(&token)).await?;
+    audit::record_in(&mut tx, by, "token.created", &row.id, label).await?;
     tx.commit().await?;
-    Ok((
-        ApiToken {
-            id,
-            member_id: member_id.to_string(),
-            label: label.to_string(),
-            created_at: now,
-            last_used_at: None,
-            revoked_at: None,
-        },
-        token,
-    ))
+    Ok((row, token))
 }
 
 /// The member's tokens that still work, newest first.
 pub async fn list_active(db: &Db, member_id: &str) -> DbResult<Vec<ApiToken>> {
-    Ok(on_db!(db, |p| sqlx::query_as(
-        "SELECT id, member_id, label, created_at, last_used_at, revoked_at FROM api_tokens \
-         WHERE member_id = $1 AND revoked_at IS NULL ORDER BY created_at DESC, id"
-    )
-    .bind(member_id)
-    .fetch_all(p)
-    .await?))
+    repo::tokens::list_active(db, member_id).await
 }
 
 /// Revokes one of the member's own tokens and records `token.revoked`; `false` when the
 /// member has no such live token.
 pub async fn revoke(db: &Db, member_id: &str, id: &str, by: &Actor) -> DbResult<bool> {
     let mut tx = db.begin().await?;
-    let label: Option<String> = crate::on_tx!(&mut tx, |c| {
-        sqlx::query_scalar(
-        "UPDATE api_tokens SET revoked_at = $3 WHERE id = $1 AND member_id = $2 AND revoked_at IS NULL \
-         RETURNING label"
-    )
-    .bind(id)
-    .bind(member_id)
-    .bind(Utc::now())
-    .fetch_optional(&mut *c)
-    .await?
-    });
+    let label = repo::tokens::revoke_in(&mut tx, member_id, id, Utc::now()).await?;
     let Some(label) = label else {
         return Ok(false);
     };
@@ -126,16 +95,7 @@ pub async fn revoke(db: &Db, member_id: &str, id: &str, by: &Actor) -> DbResult<
 /// Revokes every live token of the member inside `tx` and records `token.revoked` for each
 /// (detail: its label and `why`, e.g. `password.changed`); returns how many.
 pub async fn revoke_all_in(tx: &mut Tx, member_id: &str, by: &Actor, why: &str) -> DbResult<u64> {
-    let revoked: Vec<(String, String)> = crate::on_tx!(tx, |c| {
-        sqlx::query_as(
-            "UPDATE api_tokens SET revoked_at = $2 WHERE member_id = $1 AND revoked_at IS NULL \
-             RETURNING id, label",
-        )
-        .bind(member_id)
-        .bind(Utc::now())
-        .fetch_all(&mut *c)
-        .await?
-    });
+    let revoked = repo::tokens::revoke_all_in(tx, member_id, Utc::now()).await?;
     for (id, label) in &revoked {
         audit::record_in(tx, by, "token.revoked", id, &format!("{label} ({why})")).await?;
     }
@@ -148,20 +108,14 @@ pub async fn authenticate(db: &Db, token: &str) -> DbResult<Option<(ApiToken, Me
     if !token.starts_with(PREFIX) || token.len() > 200 {
         return Ok(None);
     }
-    let row: Option<ApiToken> = on_db!(db, |p| sqlx::query_as(
-        "SELECT id, member_id, label, created_at, last_used_at, revoked_at FROM api_tokens \
-         WHERE token_hash = $1 AND revoked_at IS NULL"
-    )
-    .bind(hash_token(token))
-    .fetch_optional(p)
-    .await?);
+    let row = repo::tokens::live_by_hash(db, &hash_token(token)).await?;
     let Some(row) = row else {
         return Ok(None);
     };
     let Some(member) = repo::by_id(db, &row.member_id).await? else {
         return Ok(None);
     };
-    if member.status != "active" {
+    if !member.is_active() {
         return Ok(None);
     }
     let now = Utc::now();
@@ -169,16 +123,7 @@ pub async fn authenticate(db: &Db, token: &str) -> DbResult<Option<(ApiToken, Me
         .last_used_at
         .is_none_or(|t| t < now - Duration::seconds(60))
     {
-        on_db!(db, |p| sqlx::query(
-            "UPDATE api_tokens SET last_used_at = $2 \
-             WHERE id = $1 AND (last_used_at IS NULL OR last_used_at < $3)"
-        )
-        .bind(&row.id)
-        .bind(now)
-        .bind(now - Duration::seconds(60))
-        .execute(p)
-        .await?
-        .rows_affected());
+        repo::tokens::touch(db, &row.id, now, now - Duration::seconds(60)).await?;
     }
     Ok(Some((row, member)))
 }

@@ -29,7 +29,7 @@ async fn member_with(db: &shelfraiser::db::Db, role: Role) -> String {
             display_name: role.as_str().into(),
             time_zone: "UTC".into(),
             languages: "en".into(),
-            status: "active",
+            status: shelfraiser::team::MemberStatus::Active,
         },
     )
     .await

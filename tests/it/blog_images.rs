@@ -29,7 +29,7 @@ async fn editor(db: &Db) -> Who {
             display_name: "Writer tester".into(),
             time_zone: "UTC".into(),
             languages: "en".into(),
-            status: "active",
+            status: shelfraiser::team::MemberStatus::Active,
         },
     )
     .await

@@ -28,7 +28,7 @@ async fn member(db: &Db, name: &str, zone: &str, role: Role, scope: Option<&str>
             display_name: format!("{name} tester"),
             time_zone: zone.into(),
             languages: "en".into(),
-            status: "active",
+            status: shelfraiser::team::MemberStatus::Active,
         },
     )
     .await

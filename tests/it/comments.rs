@@ -31,7 +31,7 @@ async fn member(db: &Db, name: &str, role: Option<Role>) -> Who {
             display_name: format!("{name} tester"),
             time_zone: "UTC".into(),
             languages: "en".into(),
-            status: "active",
+            status: shelfraiser::team::MemberStatus::Active,
         },
     )
     .await

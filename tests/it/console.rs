@@ -32,7 +32,7 @@ async fn member(db: &Db, name: &str, zone: &str, grants: &[(Role, Option<&str>)]
             display_name: format!("{name} tester"),
             time_zone: zone.into(),
             languages: "en".into(),
-            status: "active",
+            status: shelfraiser::team::MemberStatus::Active,
         },
     )
     .await
@@ -550,7 +550,7 @@ async fn each_role_sees_and_does_what_it_should() {
             .expect("db")
             .expect("m");
         assert_eq!(after.grants.len(), 1);
-        assert_eq!(after.status, "active");
+        assert_eq!(after.status, shelfraiser::team::MemberStatus::Active);
         app.stop().await;
     })
     .await;
@@ -1502,7 +1502,7 @@ async fn owners_manage_the_team_and_the_audit_log_shows_it() {
             .await
             .expect("db")
             .expect("m");
-        assert_eq!(gone.status, "removed");
+        assert_eq!(gone.status, shelfraiser::team::MemberStatus::Removed);
         assert!(
             session::lookup(db, &owner.token)
                 .await
@@ -1616,7 +1616,7 @@ async fn invitations_and_the_two_factor_requirement() {
             .await
             .expect("db")
             .expect("invited");
-        assert_eq!(invited.status, "invited");
+        assert_eq!(invited.status, shelfraiser::team::MemberStatus::Invited);
         assert_eq!(invited.grants.len(), 1);
         assert_eq!(invited.grants[0].role, Role::Editor);
         assert_eq!(invited.grants[0].scope.as_deref(), Some(c.id.as_str()));

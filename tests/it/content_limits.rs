@@ -27,7 +27,7 @@ async fn editor(app: &TestApp) -> (String, String) {
             display_name: "Deep editor".into(),
             time_zone: "Europe/Copenhagen".into(),
             languages: "en".into(),
-            status: "active",
+            status: shelfraiser::team::MemberStatus::Active,
         },
     )
     .await

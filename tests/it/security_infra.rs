@@ -297,7 +297,7 @@ async fn editor_session(db: &Db) -> String {
             display_name: "Upload tester".into(),
             time_zone: "UTC".into(),
             languages: "en".into(),
-            status: "active",
+            status: shelfraiser::team::MemberStatus::Active,
         },
     )
     .await

@@ -24,7 +24,7 @@ pub async fn member(db: &Db, email: &str, role: Role) -> Member {
             display_name: format!("Test {}", role.as_str()),
             time_zone: "Europe/Copenhagen".into(),
             languages: "en".into(),
-            status: "active",
+            status: shelfraiser::team::MemberStatus::Active,
         },
     )
     .await

@@ -171,7 +171,7 @@ async fn member(db: &Db, email: &str, languages: &str, role: Role) -> Member {
             display_name: email.split('@').next().unwrap_or("x").to_string(),
             time_zone: "Europe/London".into(),
             languages: languages.into(),
-            status: "active",
+            status: shelfraiser::team::MemberStatus::Active,
         },
     )
     .await
@@ -444,7 +444,7 @@ async fn wrong_password_and_unknown_email_look_the_same_and_success_signs_in() {
                 display_name: "New".into(),
                 time_zone: "UTC".into(),
                 languages: "en".into(),
-                status: "invited",
+                status: shelfraiser::team::MemberStatus::Invited,
             },
         )
         .await
@@ -961,7 +961,7 @@ async fn invitation_arrives_by_smtp_and_sets_a_password() {
         )
         .await
         .expect("invite");
-        assert_eq!(kirsten.status, "invited");
+        assert_eq!(kirsten.status, shelfraiser::team::MemberStatus::Invited);
         assert!(!kirsten.has_password);
         assert_eq!(kirsten.grants.len(), 2);
         let bea = signin::invite(
@@ -1099,7 +1099,7 @@ async fn invitation_arrives_by_smtp_and_sets_a_password() {
             .await
             .expect("load")
             .expect("member");
-        assert_eq!(k.status, "active");
+        assert_eq!(k.status, shelfraiser::team::MemberStatus::Active);
         assert!(k.has_password);
         assert_eq!(
             location(
@@ -1210,7 +1210,7 @@ async fn a_mail_server_that_is_down_does_not_break_inviting() {
         )
         .await
         .expect("invited all the same");
-        assert_eq!(m.status, "invited");
+        assert_eq!(m.status, shelfraiser::team::MemberStatus::Invited);
         let rows = outbox(&app.db).await;
         assert_eq!(rows.len(), 1);
         assert!(rows[0].sent_at.is_none(), "not sent");
@@ -1475,7 +1475,7 @@ async fn user_add_prints_a_working_one_time_link() {
             .await
             .expect("load")
             .expect("member");
-        assert_eq!(m.status, "active");
+        assert_eq!(m.status, shelfraiser::team::MemberStatus::Active);
         assert!(!m.has_password);
         assert_eq!(
             (m.time_zone.as_str(), m.languages.as_str()),

@@ -267,7 +267,7 @@ async fn bad_tokens_answer_401_json() {
                 .as_u16(),
             200
         );
-        team_repo::set_status(db, &m.id, "removed")
+        team_repo::set_status(db, &m.id, shelfraiser::team::MemberStatus::Removed)
             .await
             .expect("remove");
         assert_401_json(

@@ -145,7 +145,7 @@ async fn imports_a_full_export_and_a_second_run_changes_nothing() {
                 display_name: "Tobiah F.".into(),
                 time_zone: "UTC".into(),
                 languages: "en".into(),
-                status: "active",
+                status: shelfraiser::team::MemberStatus::Active,
             },
         )
         .await

@@ -82,7 +82,7 @@ async fn token_create(db: &Db, email: &str, label: &str) -> anyhow::Result<ExitC
     let m = crate::team::repo::by_email(db, email)
         .await?
         .ok_or_else(|| anyhow!("no member with the e-mail address {email:?}"))?;
-    if m.status != "active" {
+    if !m.is_active() {
         bail!("the member {email} is {}, not active", m.status);
     }
     let label = crate::team::tokens::clean_label(label).ok_or_else(|| {
@@ -122,7 +122,7 @@ async fn user_add(db: &Db, base_url: &str, a: UserAdd) -> anyhow::Result<ExitCod
         display_name: a.name.trim().to_string(),
         time_zone: tz.to_string(),
         languages: a.language.trim().to_string(),
-        status: "active",
+        status: crate::team::MemberStatus::Active,
     };
     let added = crate::team::signin::add_member_with_link(db, base_url, &new, &roles).await?;
     let roles_text = a.roles.join(", ");

@@ -1,11 +1,11 @@
-//! Member and grant queries.
+//! Members and their grants (`members`, `grants`).
 
 use chrono::Utc;
 
-use super::{Grant, Member, Role};
 use crate::db::{Db, DbError, DbResult};
 use crate::email::Email;
 use crate::on_db;
+use crate::team::{Grant, Member, MemberStatus, Role};
 
 #[derive(sqlx::FromRow)]
 struct MemberRow {
@@ -24,6 +24,8 @@ const MEMBER_COLUMNS: &str = "id, email, display_name, time_zone, languages, ava
     (password_hash IS NOT NULL) AS has_password, status";
 
 async fn with_grants(db: &Db, r: MemberRow) -> DbResult<Member> {
+    let status = MemberStatus::parse(&r.status)
+        .ok_or_else(|| DbError::Corrupt(format!("bad member status {}", r.status)))?;
     let grants = grants(db, &r.id).await?;
     Ok(Member {
         id: r.id,
@@ -34,7 +36,7 @@ async fn with_grants(db: &Db, r: MemberRow) -> DbResult<Member> {
         avatar_url: r.avatar_url,
         totp_enabled: r.totp_enabled,
         has_password: r.has_password,
-        status: r.status,
+        status,
         grants,
     })
 }
@@ -100,8 +102,8 @@ pub struct NewMember {
     pub display_name: String,
     pub time_zone: String,
     pub languages: String,
-    /// `invited` (no password yet) or `active`.
-    pub status: &'static str,
+    /// [`MemberStatus::Invited`] (no password yet) or [`MemberStatus::Active`].
+    pub status: MemberStatus,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -126,7 +128,7 @@ pub async fn create(db: &Db, m: &NewMember) -> Result<Member, CreateMemberError>
     .bind(&m.display_name)
     .bind(&m.time_zone)
     .bind(&m.languages)
-    .bind(m.status)
+    .bind(m.status.as_str())
     .bind(now)
     .execute(p)
     .await
@@ -202,12 +204,12 @@ pub async fn set_password_hash(db: &Db, member_id: &str, hash: &str) -> DbResult
     Ok(())
 }
 
-pub async fn set_status(db: &Db, member_id: &str, status: &str) -> DbResult<()> {
+pub async fn set_status(db: &Db, member_id: &str, status: MemberStatus) -> DbResult<()> {
     on_db!(db, |p| sqlx::query(
         "UPDATE members SET status = $2, updated_at = $3 WHERE id = $1"
     )
     .bind(member_id)
-    .bind(status)
+    .bind(status.as_str())
     .bind(Utc::now())
     .execute(p)
     .await?
