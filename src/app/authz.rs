@@ -155,7 +155,7 @@ pub static RULES: &[Rule] = &[
     rule(Method::GET, "/campaigns/{slug}/feed.json", P),
     rule(Method::GET, "/sitemap.xml", P),
     rule(Method::GET, "/robots.txt", P),
-    // Blog: writing (console/posts.rs, blog/api.rs); handlers check the campaign scope
+    // Blog: writing (console/posts/, blog/api.rs); handlers check the campaign scope
     rule(Method::GET, "/admin/posts", M(PostsWrite)),
     rule(Method::GET, "/admin/posts/new", M(PostsWrite)),
     rule(Method::POST, "/admin/posts/new", M(PostsWrite)),
