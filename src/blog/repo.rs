@@ -1,20 +1,129 @@
-//! Blog read queries, written once for both backends — except full-text search, the one
-//! place where the SQL differs (FTS5 on SQLite, a `tsvector` on PostgreSQL).
+//! The blog's store: the one home of the `posts` table (its rows, [`Post`], read and written
+//! only through here and [`super::write`]) and the blog's read queries, written once for both
+//! backends — except full-text search, the one place where the SQL differs (FTS5 on SQLite, a
+//! `tsvector` on PostgreSQL).
+
+use std::fmt;
 
 use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
 
 use super::permalink::Permalinks;
-use crate::db::{Db, DbResult};
-use crate::on_db;
+use crate::db::{Db, DbError, DbResult, Tx};
+use crate::{on_db, on_tx};
 
-/// A post as readers see it (joined with its author's display name).
-#[derive(Debug, Clone, sqlx::FromRow)]
+/// What a post is (`posts.kind`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum PostKind {
+    /// A title and a body.
+    Article,
+    /// Short, no title (live-blogging from a phone).
+    Note,
+    /// A standing page (About, Contact…), at `/{slug}/`.
+    Page,
+}
+
+impl PostKind {
+    pub const ALL: [PostKind; 3] = [PostKind::Article, PostKind::Note, PostKind::Page];
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PostKind::Article => "article",
+            PostKind::Note => "note",
+            PostKind::Page => "page",
+        }
+    }
+    pub fn parse(s: &str) -> Option<PostKind> {
+        PostKind::ALL.into_iter().find(|k| k.as_str() == s.trim())
+    }
+}
+
+impl fmt::Display for PostKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Where a post is in its life (`posts.status`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum PostStatus {
+    Draft,
+    /// Waiting for an editor's review.
+    Pending,
+    /// Published by a job at `published_at`.
+    Scheduled,
+    Published,
+    /// Visible to the team only.
+    Private,
+}
+
+impl PostStatus {
+    pub const ALL: [PostStatus; 5] = [
+        PostStatus::Draft,
+        PostStatus::Pending,
+        PostStatus::Scheduled,
+        PostStatus::Published,
+        PostStatus::Private,
+    ];
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PostStatus::Draft => "draft",
+            PostStatus::Pending => "pending",
+            PostStatus::Scheduled => "scheduled",
+            PostStatus::Published => "published",
+            PostStatus::Private => "private",
+        }
+    }
+    pub fn parse(s: &str) -> Option<PostStatus> {
+        PostStatus::ALL.into_iter().find(|k| k.as_str() == s.trim())
+    }
+}
+
+impl fmt::Display for PostStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Whether a post takes comments (`posts.comment_status`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CommentStatus {
+    Open,
+    Closed,
+}
+
+impl CommentStatus {
+    pub fn from_open(open: bool) -> CommentStatus {
+        if open {
+            CommentStatus::Open
+        } else {
+            CommentStatus::Closed
+        }
+    }
+    pub fn is_open(self) -> bool {
+        self == CommentStatus::Open
+    }
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CommentStatus::Open => "open",
+            CommentStatus::Closed => "closed",
+        }
+    }
+    pub fn parse(s: &str) -> Option<CommentStatus> {
+        [CommentStatus::Open, CommentStatus::Closed]
+            .into_iter()
+            .find(|k| k.as_str() == s)
+    }
+}
+
+/// A row of the `posts` table (joined with its author's display name): what readers see
+/// and what the writers ([`super::write`]) return.
+#[derive(Debug, Clone)]
 pub struct Post {
     pub id: String,
-    /// `article`, `note` or `page`.
-    pub kind: String,
-    /// `draft`, `pending`, `scheduled`, `published` or `private`.
-    pub status: String,
+    pub kind: PostKind,
+    pub status: PostStatus,
     pub slug: String,
     pub title: String,
     /// The Markdown body; from [`list_leads`], an article's only as far as its excerpt needs.
@@ -25,31 +134,96 @@ pub struct Post {
     pub campaign_id: Option<String>,
     pub sticky: bool,
     pub password_hash: Option<String>,
-    pub comment_status: String,
+    pub comment_status: CommentStatus,
     pub featured_image_url: Option<String>,
     pub published_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// Where an imported post came from (`wp:<site>:<id>`).
+    pub source_key: Option<String>,
 }
 
-const COLUMNS: &str = "p.id, p.kind, p.status, p.slug, p.title, p.body_md, p.excerpt, p.author_id, \
-    m.display_name AS author_name, p.campaign_id, p.sticky, p.password_hash, p.comment_status, \
-    p.featured_image_url, p.published_at, p.created_at, p.updated_at";
+/// A post as the database gives it; [`Post`] once its texts parse.
+#[derive(sqlx::FromRow)]
+pub(crate) struct PostRow {
+    id: String,
+    kind: String,
+    status: String,
+    slug: String,
+    title: String,
+    body_md: String,
+    excerpt: String,
+    author_id: Option<String>,
+    author_name: Option<String>,
+    campaign_id: Option<String>,
+    sticky: bool,
+    password_hash: Option<String>,
+    comment_status: String,
+    featured_image_url: Option<String>,
+    published_at: Option<DateTime<Utc>>,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+    source_key: Option<String>,
+}
 
-const FROM: &str = "FROM posts p LEFT JOIN members m ON m.id = p.author_id";
+impl TryFrom<PostRow> for Post {
+    type Error = DbError;
+    fn try_from(r: PostRow) -> Result<Post, DbError> {
+        let bad =
+            |what: &str, v: &str| DbError::Corrupt(format!("post {}: bad {what} {v:?}", r.id));
+        Ok(Post {
+            kind: PostKind::parse(&r.kind).ok_or_else(|| bad("kind", &r.kind))?,
+            status: PostStatus::parse(&r.status).ok_or_else(|| bad("status", &r.status))?,
+            comment_status: CommentStatus::parse(&r.comment_status)
+                .ok_or_else(|| bad("comment_status", &r.comment_status))?,
+            id: r.id,
+            slug: r.slug,
+            title: r.title,
+            body_md: r.body_md,
+            excerpt: r.excerpt,
+            author_id: r.author_id,
+            author_name: r.author_name,
+            campaign_id: r.campaign_id,
+            sticky: r.sticky,
+            password_hash: r.password_hash,
+            featured_image_url: r.featured_image_url,
+            published_at: r.published_at,
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+            source_key: r.source_key,
+        })
+    }
+}
+
+/// Parses rows read as [`PostRow`]s; the first that does not parse is an error.
+pub(crate) fn posts(rows: Vec<PostRow>) -> DbResult<Vec<Post>> {
+    rows.into_iter().map(Post::try_from).collect()
+}
+
+/// [`posts`] for at most one row.
+pub(crate) fn post(row: Option<PostRow>) -> DbResult<Option<Post>> {
+    row.map(Post::try_from).transpose()
+}
+
+/// Every column of a [`PostRow`], on `posts p` joined as in [`FROM`].
+pub(crate) const COLUMNS: &str = "p.id, p.kind, p.status, p.slug, p.title, p.body_md, p.excerpt, p.author_id, \
+    m.display_name AS author_name, p.campaign_id, p.sticky, p.password_hash, p.comment_status, \
+    p.featured_image_url, p.published_at, p.created_at, p.updated_at, p.source_key";
+
+pub(crate) const FROM: &str = "FROM posts p LEFT JOIN members m ON m.id = p.author_id";
 
 impl Post {
     /// Published and due: what the public may see.
     pub fn is_public(&self, now: DateTime<Utc>) -> bool {
-        self.status == "published" && self.published_at.is_some_and(|t| t <= now)
+        self.status == PostStatus::Published && self.published_at.is_some_and(|t| t <= now)
     }
 
     pub fn is_note(&self) -> bool {
-        self.kind == "note"
+        self.kind == PostKind::Note
     }
 
     pub fn is_page(&self) -> bool {
-        self.kind == "page"
+        self.kind == PostKind::Page
     }
 
     pub fn is_protected(&self) -> bool {
@@ -58,7 +232,7 @@ impl Post {
 
     /// The post's path on this site under the configured pattern.
     pub fn path(&self, links: &Permalinks) -> String {
-        links.path(&self.kind, &self.slug, self.published_at)
+        links.path(self.kind.as_str(), &self.slug, self.published_at)
     }
 
     /// The author's archive path, when the post has an author.
@@ -274,9 +448,10 @@ async fn select(
         let o = Bind::Int(offset).push(&mut binds);
         format!("SELECT {cols} {FROM} WHERE {w} ORDER BY {ORDER} LIMIT {l} OFFSET {o}")
     };
-    let mut posts: Vec<Post> = on_db!(db, |p| bind_all!(sqlx::query_as(&sql), &binds)
+    let rows: Vec<PostRow> = on_db!(db, |p| bind_all!(sqlx::query_as(&sql), &binds)
         .fetch_all(p)
         .await?);
+    let mut posts = posts(rows)?;
     if body == Body::Lead {
         for p in posts.iter_mut().filter(|p| !lead_is_enough(&p.body_md)) {
             p.body_md = full_body(db, &p.id).await?;
@@ -355,9 +530,9 @@ pub async fn list_leads(db: &Db, f: &Filter, limit: i64, offset: i64) -> DbResul
 }
 
 /// Where a public post lives and when it last changed (the sitemap).
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone)]
 pub struct Located {
-    pub kind: String,
+    pub kind: PostKind,
     pub slug: String,
     pub published_at: Option<DateTime<Utc>>,
     pub updated_at: DateTime<Utc>,
@@ -365,7 +540,7 @@ pub struct Located {
 
 impl Located {
     pub fn path(&self, links: &Permalinks) -> String {
-        links.path(&self.kind, &self.slug, self.published_at)
+        links.path(self.kind.as_str(), &self.slug, self.published_at)
     }
 }
 
@@ -377,15 +552,27 @@ pub async fn locate(db: &Db, f: &Filter, limit: i64) -> DbResult<Vec<Located>> {
     let sql = format!(
         "SELECT p.kind, p.slug, p.published_at, p.updated_at FROM posts p WHERE {w} ORDER BY {ORDER} LIMIT {l}"
     );
-    Ok(on_db!(db, |p| bind_all!(sqlx::query_as(&sql), &binds)
+    type Row = (String, String, Option<DateTime<Utc>>, DateTime<Utc>);
+    let rows: Vec<Row> = on_db!(db, |p| bind_all!(sqlx::query_as(&sql), &binds)
         .fetch_all(p)
-        .await?))
+        .await?);
+    rows.into_iter()
+        .map(|(kind, slug, published_at, updated_at)| {
+            Ok(Located {
+                kind: PostKind::parse(&kind)
+                    .ok_or_else(|| DbError::Corrupt(format!("post {slug}: bad kind {kind:?}")))?,
+                slug,
+                published_at,
+                updated_at,
+            })
+        })
+        .collect()
 }
 
 /// A post by its current slug, whatever its status (callers check [`Post::is_public`]).
 pub async fn by_slug(db: &Db, slug: &str) -> DbResult<Option<Post>> {
     let sql = format!("SELECT {COLUMNS} {FROM} WHERE p.slug = $1");
-    Ok(on_db!(db, |p| sqlx::query_as(&sql)
+    post(on_db!(db, |p| sqlx::query_as(&sql)
         .bind(slug)
         .fetch_optional(p)
         .await?))
@@ -393,9 +580,19 @@ pub async fn by_slug(db: &Db, slug: &str) -> DbResult<Option<Post>> {
 
 pub async fn by_id(db: &Db, id: &str) -> DbResult<Option<Post>> {
     let sql = format!("SELECT {COLUMNS} {FROM} WHERE p.id = $1");
-    Ok(on_db!(db, |p| sqlx::query_as(&sql)
+    post(on_db!(db, |p| sqlx::query_as(&sql)
         .bind(id)
         .fetch_optional(p)
+        .await?))
+}
+
+/// [`by_id`] inside a transaction (a read on the pool while a transaction holds a
+/// connection can wait for a free connection that never comes under load).
+pub async fn by_id_in(tx: &mut Tx, id: &str) -> DbResult<Option<Post>> {
+    let sql = format!("SELECT {COLUMNS} {FROM} WHERE p.id = $1");
+    post(on_tx!(tx, |c| sqlx::query_as(&sql)
+        .bind(id)
+        .fetch_optional(&mut *c)
         .await?))
 }
 
@@ -404,7 +601,7 @@ pub async fn by_old_slug(db: &Db, slug: &str) -> DbResult<Option<Post>> {
     let sql = format!(
         "SELECT {COLUMNS} {FROM} JOIN post_slug_history h ON h.post_id = p.id WHERE h.old_slug = $1"
     );
-    Ok(on_db!(db, |p| sqlx::query_as(&sql)
+    post(on_db!(db, |p| sqlx::query_as(&sql)
         .bind(slug)
         .fetch_optional(p)
         .await?))
@@ -552,6 +749,47 @@ mod tests {
         let c = columns(Body::Lead);
         assert!(c.contains("CASE WHEN p.kind = 'note' THEN p.body_md ELSE substr(p.body_md, 1, 4000) END AS body_md,"));
         assert_eq!(columns(Body::Full), COLUMNS);
+    }
+
+    #[test]
+    fn rows_parse_strictly() {
+        let now = Utc::now();
+        let row = |kind: &str, status: &str, comments: &str| PostRow {
+            id: "p1".into(),
+            kind: kind.into(),
+            status: status.into(),
+            slug: "s".into(),
+            title: String::new(),
+            body_md: String::new(),
+            excerpt: String::new(),
+            author_id: None,
+            author_name: None,
+            campaign_id: None,
+            sticky: false,
+            password_hash: None,
+            comment_status: comments.into(),
+            featured_image_url: None,
+            published_at: None,
+            created_at: now,
+            updated_at: now,
+            source_key: None,
+        };
+        let p = Post::try_from(row("note", "scheduled", "closed")).expect("parses");
+        assert_eq!(
+            (p.kind, p.status, p.comment_status),
+            (PostKind::Note, PostStatus::Scheduled, CommentStatus::Closed)
+        );
+        // An unknown text is corrupt data, never a silent draft or article.
+        for (k, st, c) in [
+            ("essay", "draft", "open"),
+            ("note", "live", "open"),
+            ("note", "draft", "maybe"),
+        ] {
+            assert!(matches!(
+                Post::try_from(row(k, st, c)),
+                Err(DbError::Corrupt(_))
+            ));
+        }
     }
 
     #[test]

@@ -18,7 +18,6 @@
 //! without a time get now.
 
 use chrono::{DateTime, LocalResult, NaiveDateTime, TimeZone, Utc};
-use serde::{Deserialize, Serialize};
 
 use super::permalink::Permalinks;
 use crate::db::{Db, DbError, DbResult, Tx};
@@ -35,106 +34,14 @@ pub use shelfraiser_formats::slug::{MAX_SLUG, slugify};
 pub const MAX_TERMS: usize = 30;
 pub const MAX_TERM_NAME: usize = 100;
 
-/// What a post is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum PostKind {
-    /// A title and a body.
-    Article,
-    /// Short, no title (live-blogging from a phone).
-    Note,
-    /// A standing page (About, Contact…), at `/{slug}/`.
-    Page,
-}
-
-impl PostKind {
-    pub const ALL: [PostKind; 3] = [PostKind::Article, PostKind::Note, PostKind::Page];
-    pub fn as_str(self) -> &'static str {
-        match self {
-            PostKind::Article => "article",
-            PostKind::Note => "note",
-            PostKind::Page => "page",
-        }
-    }
-    pub fn parse(s: &str) -> Option<PostKind> {
-        PostKind::ALL.into_iter().find(|k| k.as_str() == s.trim())
-    }
-}
-
-/// Where a post is in its life.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum PostStatus {
-    Draft,
-    /// Waiting for an editor's review.
-    Pending,
-    /// Published by a job at `published_at`.
-    Scheduled,
-    Published,
-    /// Visible to the team only.
-    Private,
-}
-
-impl PostStatus {
-    pub const ALL: [PostStatus; 5] = [
-        PostStatus::Draft,
-        PostStatus::Pending,
-        PostStatus::Scheduled,
-        PostStatus::Published,
-        PostStatus::Private,
-    ];
-    pub fn as_str(self) -> &'static str {
-        match self {
-            PostStatus::Draft => "draft",
-            PostStatus::Pending => "pending",
-            PostStatus::Scheduled => "scheduled",
-            PostStatus::Published => "published",
-            PostStatus::Private => "private",
-        }
-    }
-    pub fn parse(s: &str) -> Option<PostStatus> {
-        PostStatus::ALL.into_iter().find(|k| k.as_str() == s.trim())
-    }
-}
-
-/// A post as stored.
-#[derive(Debug, Clone, sqlx::FromRow)]
-pub struct Post {
-    pub id: String,
-    pub kind: String,
-    pub status: String,
-    pub slug: String,
-    pub title: String,
-    pub body_md: String,
-    pub excerpt: String,
-    pub author_id: Option<String>,
-    pub campaign_id: Option<String>,
-    pub sticky: bool,
-    pub comment_status: String,
-    pub featured_image_url: Option<String>,
-    pub published_at: Option<DateTime<Utc>>,
-    pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
-    pub source_key: Option<String>,
-}
-
-impl Post {
-    pub fn kind(&self) -> PostKind {
-        PostKind::parse(&self.kind).unwrap_or(PostKind::Article)
-    }
-    pub fn status(&self) -> PostStatus {
-        PostStatus::parse(&self.status).unwrap_or(PostStatus::Draft)
-    }
-}
-
-const COLUMNS: &str = "id, kind, status, slug, title, body_md, excerpt, author_id, campaign_id, \
-    sticky, comment_status, featured_image_url, published_at, created_at, updated_at, source_key";
+use super::repo::{COLUMNS, FROM, PostRow, by_id_in};
+pub use super::repo::{CommentStatus, Post, PostKind, PostStatus};
 
 /// The public path of a post under the configured pattern (`settings.blog.permalink`, by
 /// default `/{yyyy}/{mm}/{dd}/{slug}/` with the UTC date of publication); `/{slug}/` for
 /// pages and undated drafts.
 pub fn permalink(p: &Post, links: &Permalinks) -> String {
-    permalink_of(links, p.kind(), &p.slug, p.published_at)
+    permalink_of(links, p.kind, &p.slug, p.published_at)
 }
 
 /// [`permalink`] from its parts.
@@ -514,22 +421,8 @@ pub async fn terms_of(db: &Db, post_id: &str) -> DbResult<(Vec<String>, Vec<Stri
     Ok((cats, tags))
 }
 
-/// One post by id.
-pub async fn by_id(db: &Db, id: &str) -> DbResult<Option<Post>> {
-    let sql = format!("SELECT {COLUMNS} FROM posts WHERE id = $1");
-    Ok(on_db!(db, |p| sqlx::query_as(&sql)
-        .bind(id)
-        .fetch_optional(p)
-        .await?))
-}
-
-async fn by_id_in(tx: &mut Tx, id: &str) -> DbResult<Option<Post>> {
-    let sql = format!("SELECT {COLUMNS} FROM posts WHERE id = $1");
-    Ok(on_tx!(tx, |c| sqlx::query_as(&sql)
-        .bind(id)
-        .fetch_optional(&mut *c)
-        .await?))
-}
+/// One post by id, whatever its status.
+pub use super::repo::by_id;
 
 /// Posts for the console list, newest change first; `status` filters when given;
 /// `campaigns` (when given) limits to posts of those campaigns (a campaign-scoped editor).
@@ -540,17 +433,18 @@ pub async fn list(
     limit: i64,
 ) -> DbResult<Vec<Post>> {
     let sql = format!(
-        "SELECT {COLUMNS} FROM posts WHERE ($1 = '' OR status = $1) ORDER BY updated_at DESC, id LIMIT $2"
+        "SELECT {COLUMNS} {FROM} WHERE ($1 = '' OR p.status = $1) ORDER BY p.updated_at DESC, p.id LIMIT $2"
     );
     let st = status.map(|s| s.as_str()).unwrap_or("");
     // A scoped editor sees few posts; the filter is applied here rather than in SQL so
     // one query text serves both databases.
     let limit_sql = if campaigns.is_some() { 10_000 } else { limit };
-    let rows: Vec<Post> = on_db!(db, |p| sqlx::query_as(&sql)
+    let rows: Vec<PostRow> = on_db!(db, |p| sqlx::query_as(&sql)
         .bind(st)
         .bind(limit_sql)
         .fetch_all(p)
         .await?);
+    let rows = super::repo::posts(rows)?;
     Ok(match campaigns {
         None => rows,
         Some(ids) => rows
@@ -606,7 +500,7 @@ pub async fn create(db: &Db, p: &NewPost, who: &Actor) -> Result<Post, WriteErro
     .bind(&p.author_id)
     .bind(&p.campaign_id)
     .bind(p.sticky)
-    .bind(if p.comments_open { "open" } else { "closed" })
+    .bind(CommentStatus::from_open(p.comments_open).as_str())
     .bind(&p.featured_image_url)
     .bind(at)
     .bind(p.created_at.unwrap_or(now))
@@ -678,7 +572,7 @@ pub async fn update(db: &Db, id: &str, p: &UpdatePost, who: &Actor) -> Result<Po
         .await?
         .rows_affected());
     }
-    let comment_status = if p.comments_open { "open" } else { "closed" };
+    let comment_status = CommentStatus::from_open(p.comments_open);
     let (old_cats, old_tags) = terms_of_in(&mut tx, id).await?;
     let mut changed = Vec::new();
     let mut check = |name: &'static str, differs: bool| {
@@ -686,11 +580,11 @@ pub async fn update(db: &Db, id: &str, p: &UpdatePost, who: &Actor) -> Result<Po
             changed.push(name);
         }
     };
-    check("kind", old.kind != p.kind.as_str());
+    check("kind", old.kind != p.kind);
     check("title", old.title != p.title);
     check("body", old.body_md != p.body_md);
     check("excerpt", old.excerpt != p.excerpt);
-    check("status", old.status != status.as_str());
+    check("status", old.status != status);
     check("published_at", old.published_at != at);
     check("author", old.author_id != p.author_id);
     check("campaign", old.campaign_id != p.campaign_id);
@@ -723,7 +617,7 @@ pub async fn update(db: &Db, id: &str, p: &UpdatePost, who: &Actor) -> Result<Po
     .bind(&p.author_id)
     .bind(&p.campaign_id)
     .bind(p.sticky)
-    .bind(comment_status)
+    .bind(comment_status.as_str())
     .bind(&p.featured_image_url)
     .bind(at)
     .bind(now)
@@ -740,7 +634,7 @@ pub async fn update(db: &Db, id: &str, p: &UpdatePost, who: &Actor) -> Result<Po
     if !changed.is_empty() {
         audit::record_in(&mut tx, who, "post.updated", id, &changed.join(",")).await?;
     }
-    if status == PostStatus::Published && old.status() != PostStatus::Published {
+    if status == PostStatus::Published && old.status != PostStatus::Published {
         audit::record_in(&mut tx, who, "post.published", id, &slug).await?;
     }
     let post = by_id_in(&mut tx, id).await?.ok_or(WriteError::NotFound)?;
@@ -796,7 +690,7 @@ async fn set_status(
     {
         schedule_job(&mut tx, id, t).await?;
     }
-    if status == PostStatus::Published && old.status() != PostStatus::Published {
+    if status == PostStatus::Published && old.status != PostStatus::Published {
         audit::record_in(&mut tx, who, "post.published", id, &old.slug).await?;
     } else {
         audit::record_in(&mut tx, who, action, id, status.as_str()).await?;

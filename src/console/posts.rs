@@ -60,11 +60,11 @@ impl PostForm {
 
     fn of_post(p: &Post, cats: &[String], tags: &[String], zone: &str) -> PostForm {
         PostForm {
-            kind: p.kind.clone(),
+            kind: p.kind.to_string(),
             title: p.title.clone(),
             body: p.body_md.clone(),
             excerpt: p.excerpt.clone(),
-            status: p.status.clone(),
+            status: p.status.to_string(),
             publish_at: p
                 .published_at
                 .map(|t| write::utc_to_local_field(t, zone))
@@ -72,7 +72,7 @@ impl PostForm {
             categories: cats.join(", "),
             tags: tags.join(", "),
             sticky: p.sticky,
-            comments_open: p.comment_status == "open",
+            comments_open: p.comment_status.is_open(),
             campaign: p.campaign_id.clone().unwrap_or_default(),
             slug: p.slug.clone(),
             remove_image: false,
@@ -255,12 +255,12 @@ pub async fn list(
             },
             kind: tr.t(&format!("console-post-kind-{}", p.kind)),
             status: tr.t(&format!("console-post-status-{}", p.status)),
-            status_key: p.status.clone(),
+            status_key: p.status.to_string(),
             when: p
                 .published_at
                 .map(|t| write::utc_to_local_field(t, &zone).replace('T', " "))
                 .unwrap_or_default(),
-            public_href: (p.status() == PostStatus::Published)
+            public_href: (p.status == PostStatus::Published)
                 .then(|| write::permalink(p, &s.settings.blog.permalink)),
         })
         .collect();
@@ -366,7 +366,7 @@ async fn render(
             None => tr.t("console-post-new"),
         },
         public_href: post
-            .filter(|p| p.status() == PostStatus::Published)
+            .filter(|p| p.status == PostStatus::Published)
             .map(|p| write::permalink(p, &s.settings.blog.permalink)),
         preview_html,
         form,
@@ -379,7 +379,7 @@ async fn render(
         zone: zone.to_string(),
         image_url: post.and_then(|p| p.featured_image_url.clone()),
         is_new: post.is_none(),
-        published: post.is_some_and(|p| p.status() == PostStatus::Published),
+        published: post.is_some_and(|p| p.status == PostStatus::Published),
     };
     Ok(page.render()?)
 }
