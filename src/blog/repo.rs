@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 use super::permalink::Permalinks;
 use crate::db::{Db, DbError, DbResult, Tx};
 use crate::{on_db, on_tx};
+use shelfraiser_formats::slug::slugify;
 
 /// What a post is (`posts.kind`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -666,20 +667,8 @@ impl Author {
     }
 }
 
-/// Lower-case ASCII words joined by hyphens (for matching an author's name in a URL).
-pub fn slugify(s: &str) -> String {
-    let mut out = String::new();
-    for c in s.chars().flat_map(char::to_lowercase) {
-        if c.is_ascii_alphanumeric() {
-            out.push(c);
-        } else if !out.is_empty() && !out.ends_with('-') {
-            out.push('-');
-        }
-    }
-    out.trim_end_matches('-').to_string()
-}
-
-/// An author by member id, or by their name as a slug (only members who wrote a post).
+/// An author by member id, or by their name as a slug (the site's one rule,
+/// [`slugify`]; only members who wrote a post).
 pub async fn author(db: &Db, id_or_slug: &str) -> DbResult<Option<Author>> {
     let all: Vec<Author> = on_db!(db, |p| sqlx::query_as(
         "SELECT m.id, m.display_name FROM members m \
@@ -795,6 +784,5 @@ mod tests {
     #[test]
     fn fts_queries_are_quoted() {
         assert_eq!(fts5_query("a \"b OR"), "\"a\" \"\"\"b\" \"OR\"");
-        assert_eq!(slugify("Ada  Lovelace!"), "ada-lovelace");
     }
 }
