@@ -242,6 +242,154 @@ impl Post {
     }
 }
 
+/// A whole `posts` row to store, as the writer made it (see [`insert`]).
+#[derive(Debug, Clone)]
+pub struct NewRow<'a> {
+    pub id: &'a str,
+    pub kind: PostKind,
+    pub status: PostStatus,
+    pub slug: &'a str,
+    pub title: &'a str,
+    pub body_md: &'a str,
+    pub excerpt: &'a str,
+    pub author_id: Option<&'a str>,
+    pub campaign_id: Option<&'a str>,
+    pub sticky: bool,
+    pub password_hash: Option<&'a str>,
+    pub comment_status: CommentStatus,
+    pub featured_image_url: Option<&'a str>,
+    pub published_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub source_key: Option<&'a str>,
+}
+
+/// Inserts a post row: the one `INSERT INTO posts` (every writer reaches it through
+/// [`super::write`]). `Ok(false)` when a post with the same `source_key` exists; any other
+/// conflict (a taken slug) is an error.
+pub(crate) async fn insert(tx: &mut Tx, r: &NewRow<'_>) -> DbResult<bool> {
+    let n = on_tx!(tx, |c| {
+        sqlx::query(
+        "INSERT INTO posts (id, kind, status, slug, title, body_md, excerpt, author_id, campaign_id, \
+         sticky, password_hash, comment_status, featured_image_url, published_at, created_at, \
+         updated_at, source_key) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17) \
+         ON CONFLICT (source_key) DO NOTHING"
+    )
+    .bind(r.id)
+    .bind(r.kind.as_str())
+    .bind(r.status.as_str())
+    .bind(r.slug)
+    .bind(r.title)
+    .bind(r.body_md)
+    .bind(r.excerpt)
+    .bind(r.author_id)
+    .bind(r.campaign_id)
+    .bind(r.sticky)
+    .bind(r.password_hash)
+    .bind(r.comment_status.as_str())
+    .bind(r.featured_image_url)
+    .bind(r.published_at)
+    .bind(r.created_at)
+    .bind(r.updated_at)
+    .bind(r.source_key)
+    .execute(&mut *c)
+    .await?
+    .rows_affected()
+    });
+    Ok(n == 1)
+}
+
+/// Where a stored post is, and where it came from (the importer matches on these).
+#[derive(Debug, Clone)]
+pub struct Source {
+    pub id: String,
+    pub slug: String,
+    pub kind: PostKind,
+    pub published_at: Option<DateTime<Utc>>,
+    pub source_key: Option<String>,
+}
+
+/// Every post's slug, kind, date and source key, whatever its status.
+pub async fn sources(db: &Db) -> DbResult<Vec<Source>> {
+    type Row = (
+        String,
+        String,
+        String,
+        Option<DateTime<Utc>>,
+        Option<String>,
+    );
+    let rows: Vec<Row> = on_db!(db, |p| sqlx::query_as(
+        "SELECT id, slug, kind, published_at, source_key FROM posts"
+    )
+    .fetch_all(p)
+    .await?);
+    rows.into_iter()
+        .map(|(id, slug, kind, published_at, source_key)| {
+            Ok(Source {
+                kind: parse_kind(&id, &kind)?,
+                id,
+                slug,
+                published_at,
+                source_key,
+            })
+        })
+        .collect()
+}
+
+fn parse_kind(id: &str, kind: &str) -> DbResult<PostKind> {
+    PostKind::parse(kind).ok_or_else(|| DbError::Corrupt(format!("post {id}: bad kind {kind:?}")))
+}
+
+/// A published update, as campaign pages and the front page list them.
+#[derive(Debug, Clone)]
+pub struct Update {
+    pub kind: PostKind,
+    pub slug: String,
+    pub title: String,
+    pub body_md: String,
+    pub published_at: DateTime<Utc>,
+}
+
+/// The newest public articles and notes of a campaign (or of the whole site when
+/// `campaign_id` is `None`).
+pub async fn updates(db: &Db, campaign_id: Option<&str>, limit: i64) -> DbResult<Vec<Update>> {
+    type Row = (String, String, String, String, DateTime<Utc>);
+    let now = Utc::now();
+    let rows: Vec<Row> = match campaign_id {
+        Some(id) => on_db!(db, |p| sqlx::query_as(
+            "SELECT kind, slug, title, body_md, published_at FROM posts WHERE campaign_id = $1 \
+             AND status = 'published' AND kind <> 'page' AND published_at <= $3 \
+             ORDER BY published_at DESC LIMIT $2"
+        )
+        .bind(id)
+        .bind(limit)
+        .bind(now)
+        .fetch_all(p)
+        .await?),
+        None => on_db!(db, |p| sqlx::query_as(
+            "SELECT kind, slug, title, body_md, published_at FROM posts \
+             WHERE status = 'published' AND kind <> 'page' AND published_at <= $2 \
+             ORDER BY published_at DESC LIMIT $1"
+        )
+        .bind(limit)
+        .bind(now)
+        .fetch_all(p)
+        .await?),
+    };
+    rows.into_iter()
+        .map(|(kind, slug, title, body_md, published_at)| {
+            Ok(Update {
+                kind: parse_kind(&slug, &kind)?,
+                slug,
+                title,
+                body_md,
+                published_at,
+            })
+        })
+        .collect()
+}
+
 /// Which kinds a listing shows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Kinds {
@@ -560,8 +708,7 @@ pub async fn locate(db: &Db, f: &Filter, limit: i64) -> DbResult<Vec<Located>> {
     rows.into_iter()
         .map(|(kind, slug, published_at, updated_at)| {
             Ok(Located {
-                kind: PostKind::parse(&kind)
-                    .ok_or_else(|| DbError::Corrupt(format!("post {slug}: bad kind {kind:?}")))?,
+                kind: parse_kind(&slug, &kind)?,
                 slug,
                 published_at,
                 updated_at,

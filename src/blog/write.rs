@@ -34,8 +34,8 @@ pub use shelfraiser_formats::slug::{MAX_SLUG, slugify};
 pub const MAX_TERMS: usize = 30;
 pub const MAX_TERM_NAME: usize = 100;
 
-use super::repo::{COLUMNS, FROM, PostRow, by_id_in};
-pub use super::repo::{CommentStatus, Post, PostKind, PostStatus};
+use super::repo::{self, COLUMNS, FROM, PostRow, by_id_in};
+pub use super::repo::{CommentStatus, NewRow, Post, PostKind, PostStatus};
 
 /// The public path of a post under the configured pattern (`settings.blog.permalink`, by
 /// default `/{yyyy}/{mm}/{dd}/{slug}/` with the UTC date of publication); `/{slug}/` for
@@ -484,38 +484,33 @@ pub async fn create(db: &Db, p: &NewPost, who: &Actor) -> Result<Post, WriteErro
         .clone()
         .unwrap_or_else(|| slug_base(p.kind, &p.title, &p.body_md));
     let slug = unique_slug(&mut tx, &base, None).await?;
-    let res = on_tx!(&mut tx, |c| {
-        sqlx::query(
-        "INSERT INTO posts (id, kind, status, slug, title, body_md, excerpt, author_id, campaign_id, \
-         sticky, comment_status, featured_image_url, published_at, created_at, updated_at, source_key) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)"
-    )
-    .bind(&id)
-    .bind(p.kind.as_str())
-    .bind(status.as_str())
-    .bind(&slug)
-    .bind(&p.title)
-    .bind(&p.body_md)
-    .bind(&p.excerpt)
-    .bind(&p.author_id)
-    .bind(&p.campaign_id)
-    .bind(p.sticky)
-    .bind(CommentStatus::from_open(p.comments_open).as_str())
-    .bind(&p.featured_image_url)
-    .bind(at)
-    .bind(p.created_at.unwrap_or(now))
-    .bind(now)
-    .bind(&p.source_key)
-    .execute(&mut *c)
-    .await
-    .map(|r| r.rows_affected())
-    });
-    if let Err(e) = res {
-        let e = DbError::from(e);
-        if e.unique_violation().is_some() && p.source_key.is_some() {
+    let row = NewRow {
+        id: &id,
+        kind: p.kind,
+        status,
+        slug: &slug,
+        title: &p.title,
+        body_md: &p.body_md,
+        excerpt: &p.excerpt,
+        author_id: p.author_id.as_deref(),
+        campaign_id: p.campaign_id.as_deref(),
+        sticky: p.sticky,
+        password_hash: None,
+        comment_status: CommentStatus::from_open(p.comments_open),
+        featured_image_url: p.featured_image_url.as_deref(),
+        published_at: at,
+        created_at: p.created_at.unwrap_or(now),
+        updated_at: now,
+        source_key: p.source_key.as_deref(),
+    };
+    match repo::insert(&mut tx, &row).await {
+        Ok(true) => {}
+        // The source key is taken.
+        Ok(false) => return Err(WriteError::Duplicate),
+        Err(e) if e.unique_violation().is_some() && p.source_key.is_some() => {
             return Err(WriteError::Duplicate);
         }
-        return Err(e.into());
+        Err(e) => return Err(e.into()),
     }
     set_terms(&mut tx, &id, &p).await?;
     if status == PostStatus::Scheduled
@@ -537,6 +532,51 @@ pub async fn create(db: &Db, p: &NewPost, who: &Actor) -> Result<Post, WriteErro
     let post = by_id_in(&mut tx, &id).await?.ok_or(WriteError::NotFound)?;
     tx.commit().await?;
     Ok(post)
+}
+
+/// Stores a post exactly as given — the WordPress importer's path: its ids, slugs, dates,
+/// status, sticky flag and password hash are kept, nothing is validated or audited — in the
+/// importer's transaction. `Ok(false)` when a post with the same source key exists.
+pub async fn import(tx: &mut Tx, row: &NewRow<'_>) -> DbResult<bool> {
+    repo::insert(tx, row).await
+}
+
+/// Publishes a campaign update as given (the demo data's path): an article linked to the
+/// campaign, published, created and changed at `published_at`, with this slug as it is.
+pub async fn add_campaign_update(
+    db: &Db,
+    campaign_id: &str,
+    slug: &str,
+    title: &str,
+    body_md: &str,
+    published_at: DateTime<Utc>,
+) -> DbResult<()> {
+    let id = uuid::Uuid::new_v4().to_string();
+    let mut tx = db.begin().await?;
+    repo::insert(
+        &mut tx,
+        &NewRow {
+            id: &id,
+            kind: PostKind::Article,
+            status: PostStatus::Published,
+            slug,
+            title,
+            body_md,
+            excerpt: "",
+            author_id: None,
+            campaign_id: Some(campaign_id),
+            sticky: false,
+            password_hash: None,
+            comment_status: CommentStatus::Open,
+            featured_image_url: None,
+            published_at: Some(published_at),
+            created_at: published_at,
+            updated_at: published_at,
+            source_key: None,
+        },
+    )
+    .await?;
+    tx.commit().await
 }
 
 /// Replaces a post's fields (see [`UpdatePost`]). Audits `post.updated` with the changed
