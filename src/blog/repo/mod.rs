@@ -8,11 +8,13 @@ pub mod commenters;
 pub mod comments;
 pub mod likes;
 mod listing;
+mod post_terms;
 mod posts;
 mod terms;
 mod version;
 
 pub use listing::*;
+pub use post_terms::*;
 pub use posts::*;
 pub use terms::*;
 pub use version::version;
