@@ -119,7 +119,7 @@ impl CommentStatus {
 }
 
 /// A row of the `posts` table (joined with its author's display name): what readers see
-/// and what the writers ([`super::write`]) return.
+/// and what the writers ([`crate::blog::write`]) return.
 #[derive(Debug, Clone)]
 pub struct Post {
     pub id: String,
@@ -127,7 +127,7 @@ pub struct Post {
     pub status: PostStatus,
     pub slug: String,
     pub title: String,
-    /// The Markdown body; from [`list_leads`], an article's only as far as its excerpt needs.
+    /// The Markdown body; from [`super::list_leads`], an article's only as far as its excerpt needs.
     pub body_md: String,
     pub excerpt: String,
     pub author_id: Option<String>,
@@ -242,7 +242,7 @@ impl Post {
     }
 }
 
-/// A whole `posts` row to store, as the writer made it (see [`insert`]).
+/// A whole `posts` row to store, as the writer made it (stored by `blog::write`).
 #[derive(Debug, Clone)]
 pub struct NewRow<'a> {
     pub id: &'a str,
@@ -265,7 +265,7 @@ pub struct NewRow<'a> {
 }
 
 /// Inserts a post row: the one `INSERT INTO posts` (every writer reaches it through
-/// [`super::write`]). `Ok(false)` when a post with the same `source_key` exists; any other
+/// [`crate::blog::write`]). `Ok(false)` when a post with the same `source_key` exists; any other
 /// conflict (a taken slug) is an error.
 pub(crate) async fn insert(tx: &mut Tx, r: &NewRow<'_>) -> DbResult<bool> {
     let n = on_tx!(tx, |c| {
