@@ -1,8 +1,15 @@
-//! The blog's store: the one home of its tables' SQL — `posts` (`posts`: rows, the one
-//! insert, single posts), public listings (`listing`), terms, authors and redirects
-//! (`terms`), comments ([`comments`], used through `blog::comments`), confirmed commenters
-//! ([`commenters`]), likes ([`likes`]) and the blog's [`version`] (the page cache's key). Written once for both backends except full-text search. Callers use the
-//! re-exported names (`blog::repo::Post`, `blog::repo::list`, …).
+//! The blog's store: the one home of its tables' SQL, written once for both backends
+//! except full-text search.
+//!
+//! * `posts`: the `posts` rows ([`Post`], its enums parsed strictly), the one insert, single
+//!   posts, the importer's sources and campaign updates;
+//! * `listing`: public listings and search;
+//! * `post_terms`: slugs in use, categories and tags, the console's post list (the writers');
+//! * `terms`: terms, authors and redirects as archives and old links read them;
+//! * [`comments`], [`commenters`], [`likes`] (used through `blog::comments`, `::commenters`,
+//!   `::likes`) and the blog's [`version`] (the page cache's key).
+//!
+//! Callers use the re-exported names (`blog::repo::Post`, `blog::repo::list`, …).
 
 pub mod commenters;
 pub mod comments;
