@@ -326,7 +326,7 @@ pub async fn seed_if_empty(db: &Db) -> anyhow::Result<()> {
         )
         .await?;
     }
-    repo::add_update(
+    crate::blog::write::add_campaign_update(
         db,
         &campaign.id,
         "the-plot-is-ours",
@@ -337,7 +337,7 @@ pub async fn seed_if_empty(db: &Db) -> anyhow::Result<()> {
         now - Duration::days(6),
     )
     .await?;
-    repo::add_update(
+    crate::blog::write::add_campaign_update(
         db,
         &campaign.id,
         "choosing-the-first-books",

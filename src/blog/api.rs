@@ -281,7 +281,7 @@ async fn create(
                     s.base_url,
                     write::permalink(&p, &s.settings.blog.permalink)
                 ),
-                status: p.status(),
+                status: p.status,
                 id: p.id,
             }),
         )
@@ -309,8 +309,8 @@ pub async fn to_json(s: &AppState, p: &Post) -> Result<PostJson, AppError> {
     };
     Ok(PostJson {
         id: p.id.clone(),
-        kind: p.kind(),
-        status: p.status(),
+        kind: p.kind,
+        status: p.status,
         slug: p.slug.clone(),
         title: p.title.clone(),
         body: p.body_md.clone(),
@@ -326,7 +326,7 @@ pub async fn to_json(s: &AppState, p: &Post) -> Result<PostJson, AppError> {
         categories,
         tags,
         sticky: p.sticky,
-        comments_open: p.comment_status == "open",
+        comments_open: p.comment_status.is_open(),
         featured_image_url: p.featured_image_url.clone(),
         updated_at: p.updated_at,
     })

@@ -8,20 +8,11 @@ use axum::response::Response;
 use http::HeaderMap;
 use std::future::Future;
 
-use crate::db::{Db, DbResult};
 use crate::http::{AppError, AppState};
-use crate::on_db;
 
 pub use crate::http::versioned_pages::{Key, MAX_AGE, MAX_BYTES, Rendered};
 
-/// The blog's version: changes whenever a public blog page may have changed.
-pub async fn version(db: &Db) -> DbResult<i64> {
-    Ok(on_db!(db, |p| sqlx::query_scalar::<_, i64>(
-        "SELECT version FROM blog_version WHERE id = 1"
-    )
-    .fetch_one(p)
-    .await?))
-}
+pub use super::repo::version;
 
 /// Answers from the cache when the kept page is current, otherwise renders it (one request
 /// per key at a time) and keeps it.

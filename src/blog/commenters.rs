@@ -26,11 +26,11 @@ use hmac::{Hmac, Mac};
 use http::{HeaderValue, StatusCode, header};
 use serde::Deserialize;
 
+use super::repo::commenters as store;
 use crate::db::{Db, DbResult, random_secret};
 use crate::email::Email;
 use crate::http::{AppError, AppState, csrf};
 use crate::i18n::I18n;
-use crate::on_db;
 use crate::web::PageCtx;
 use crate::web::request::Req;
 
@@ -93,51 +93,16 @@ pub fn check_token(key: &str, token: &str, now: DateTime<Utc>) -> Option<String>
 
 /// Whether the address has been confirmed.
 pub async fn confirmed(db: &Db, email: &str) -> DbResult<bool> {
-    let hash = email_hash(&key(db).await?, email);
-    let n: i64 = on_db!(db, |p| {
-        sqlx::query_scalar(
-        "SELECT COUNT(*) FROM commenter_emails WHERE email_hash = $1 AND confirmed_at IS NOT NULL"
-    )
-    .bind(&hash)
-    .fetch_one(p)
-    .await?
-    });
-    Ok(n > 0)
+    store::is_confirmed(db, &email_hash(&key(db).await?, email)).await
 }
 
 /// Marks the address with `hash` confirmed (idempotent).
-pub async fn mark_confirmed(db: &Db, hash: &str, now: DateTime<Utc>) -> DbResult<()> {
-    on_db!(db, |p| sqlx::query(
-        "INSERT INTO commenter_emails (email_hash, confirmed_at) VALUES ($1, $2) \
-         ON CONFLICT (email_hash) DO UPDATE \
-         SET confirmed_at = COALESCE(commenter_emails.confirmed_at, excluded.confirmed_at)"
-    )
-    .bind(hash)
-    .bind(now)
-    .execute(p)
-    .await?
-    .rows_affected());
-    Ok(())
-}
+pub use store::mark_confirmed;
 
 /// Claims the right to mail a confirmation link to the address with `hash` now: at most
 /// once per [`RESEND_AFTER`], never once confirmed.
 async fn claim_mail(db: &Db, hash: &str, now: DateTime<Utc>) -> DbResult<bool> {
-    let claimed: Option<String> = on_db!(db, |p| {
-        sqlx::query_scalar(
-        "INSERT INTO commenter_emails (email_hash, confirm_sent_at) VALUES ($1, $2) \
-         ON CONFLICT (email_hash) DO UPDATE SET confirm_sent_at = excluded.confirm_sent_at \
-         WHERE commenter_emails.confirmed_at IS NULL \
-           AND (commenter_emails.confirm_sent_at IS NULL OR commenter_emails.confirm_sent_at <= $3) \
-         RETURNING email_hash"
-    )
-    .bind(hash)
-    .bind(now)
-    .bind(now - RESEND_AFTER)
-    .fetch_optional(p)
-    .await?
-    });
-    Ok(claimed.is_some())
+    store::claim_mail(db, hash, now, now - RESEND_AFTER).await
 }
 
 /// Mails the confirmation link for `email` to it, in the commenter's language, unless one

@@ -21,23 +21,16 @@ use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
 use super::comments::{local_path, post_ref};
+use super::repo::likes as store;
 use crate::db::{Db, DbResult, random_secret};
 use crate::http::{AppError, AppState, csrf};
-use crate::on_db;
 use crate::web::request::Req;
 
 pub fn routes() -> Router<AppState> {
     Router::new().route("/posts/{id}/like", post(like))
 }
 
-pub async fn count(db: &Db, post_id: &str) -> DbResult<i64> {
-    Ok(on_db!(db, |p| sqlx::query_scalar::<_, i64>(
-        "SELECT COUNT(*) FROM likes WHERE post_id = $1"
-    )
-    .bind(post_id)
-    .fetch_one(p)
-    .await?))
-}
+pub use super::repo::likes::count;
 
 /// Today's salt (created on first use; older days' salts are removed then).
 pub async fn daily_salt(db: &Db, day: NaiveDate) -> DbResult<String> {
@@ -48,16 +41,7 @@ pub async fn daily_salt(db: &Db, day: NaiveDate) -> DbResult<String> {
     let salt = db.setting_or_init(&key, random_secret).await?;
     // Keep yesterday's too (a request straddling midnight); forget the rest.
     let yesterday = format!("like_salt:{}", day.pred_opt().unwrap_or(day));
-    on_db!(db, |p| {
-        sqlx::query(
-        "DELETE FROM settings WHERE key LIKE 'like\\_salt:%' ESCAPE '\\' AND key <> $1 AND key <> $2"
-    )
-    .bind(&key)
-    .bind(&yesterday)
-    .execute(p)
-    .await?
-    .rows_affected()
-    });
+    store::forget_salts_except(db, &key, &yesterday).await?;
     Ok(salt)
 }
 
@@ -75,18 +59,7 @@ pub async fn record(db: &Db, post_id: &str, ip: &str, now: DateTime<Utc>) -> DbR
     let day = now.date_naive();
     let salt = daily_salt(db, day).await?;
     let hash = visitor_hash(&salt, ip);
-    let n = on_db!(db, |p| sqlx::query(
-        "INSERT INTO likes (post_id, visitor_hash, day, source, created_at) \
-         VALUES ($1, $2, $3, 'site', $4) ON CONFLICT (post_id, visitor_hash, day) DO NOTHING"
-    )
-    .bind(post_id)
-    .bind(&hash)
-    .bind(day)
-    .bind(now)
-    .execute(p)
-    .await?
-    .rows_affected());
-    Ok(n > 0)
+    store::insert(db, post_id, &hash, day, now).await
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -123,7 +123,7 @@ async fn front_page(
         }
         None => None,
     };
-    let updates = repo::updates(&s.db, None, 5)
+    let updates = crate::blog::repo::updates(&s.db, None, 5)
         .await?
         .iter()
         .map(|u| update_view(&s, &tr, u))

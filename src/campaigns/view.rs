@@ -12,6 +12,7 @@ use askama::Template;
 use chrono::Utc;
 
 use super::{Campaign, CampaignState, Progress, Totals, repo};
+use crate::blog;
 use crate::donations::Visibility;
 use crate::donations::ledger::{self, DonationRow};
 use crate::http::{AppError, AppState};
@@ -137,7 +138,7 @@ impl CampaignPage {
 }
 
 /// An update in a list, linked to its permalink (a note's title is its first words).
-pub fn update_view(s: &AppState, tr: &I18n, u: &repo::Update) -> UpdateView {
+pub fn update_view(s: &AppState, tr: &I18n, u: &blog::repo::Update) -> UpdateView {
     let title = if u.title.trim().is_empty() {
         markdown::excerpt(&u.body_md, 60)
     } else {
@@ -148,7 +149,7 @@ pub fn update_view(s: &AppState, tr: &I18n, u: &repo::Update) -> UpdateView {
             .settings
             .blog
             .permalink
-            .path(&u.kind, &u.slug, Some(u.published_at)),
+            .path(u.kind.as_str(), &u.slug, Some(u.published_at)),
         title,
         date: tr.date(u.published_at),
         excerpt: markdown::excerpt(&u.body_md, 240),
@@ -186,7 +187,7 @@ pub async fn render_campaign(
     let milestones = repo::milestones(&s.db, c).await?;
     let wall = ledger::wall(&s.db, c, 20, 0).await?;
     let wall_count = ledger::wall_count(&s.db, c).await?;
-    let updates = repo::updates(&s.db, Some(&c.id), 3).await?;
+    let updates = blog::repo::updates(&s.db, Some(&c.id), 3).await?;
     let goal = c.goal.amount_minor.max(1);
     let form = form.unwrap_or_else(|| FormState {
         currency: c.currency().to_string(),

@@ -252,7 +252,7 @@ async fn post_images_are_stored_and_served_in_responsive_sizes() {
             .trim_end_matches("?saved=1")
             .to_string();
         let p = write::by_id(db, &id).await.expect("db").expect("post");
-        assert_eq!(p.status, "published");
+        assert_eq!(p.status, write::PostStatus::Published);
         let featured = p.featured_image_url.clone().expect("featured image");
         assert!(featured.ends_with(".jpg"), "{featured}");
         let fid = media_id(&featured).to_string();

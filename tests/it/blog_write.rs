@@ -216,7 +216,7 @@ async fn console_creates_edits_and_publishes() {
         f.push(("action", "publish"));
         assert_eq!(submit(&app, &ed, &path, &f).await.status().as_u16(), 303);
         let p = write::by_id(db, &id).await.expect("db").expect("post");
-        assert_eq!(p.status, "published");
+        assert_eq!(p.status, PostStatus::Published);
         let public = write::permalink(&p, &Permalinks::default());
         assert!(public.ends_with("/the-roof/"), "{public}");
         assert_eq!(app.get(&public).await.status().as_u16(), 200, "{public}");
@@ -237,7 +237,7 @@ async fn console_creates_edits_and_publishes() {
         assert_eq!(submit(&app, &ed, &path, &f).await.status().as_u16(), 303);
         assert_eq!(
             write::by_id(db, &id).await.expect("db").expect("p").status,
-            "draft"
+            PostStatus::Draft
         );
         app.stop().await;
     })
@@ -301,7 +301,7 @@ async fn scheduled_in_the_authors_zone_publishes_by_job() {
             1
         );
         let p = write::by_id(db, &id).await.expect("db").expect("p");
-        assert_eq!(p.status, "published");
+        assert_eq!(p.status, PostStatus::Published);
         // Its time is still in the future in real time: the reading side shows it only then.
         // Move the time back to see it public.
         exec(

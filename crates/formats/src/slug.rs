@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: AGPL-3.0-or-later
 
-//! URL slugs for posts, pages, terms and authors (the blog's `blog::write::slugify`; the
-//! WordPress importer's [`crate::wordpress::content::slugify`] decodes percent-encoding first).
+//! URL slugs for posts, pages, terms and authors: the one slug rule of the site (the blog's
+//! `blog::write::slugify`, and the name form of `/author/{slug}/`; the WordPress importer's
+//! [`crate::wordpress::content::slugify`] decodes percent-encoding first).
 
 /// The longest slug [`slugify`] makes (and the blog accepts).
 pub const MAX_SLUG: usize = 80;
@@ -77,6 +78,8 @@ mod tests {
     #[test]
     fn slugs() {
         assert_eq!(slugify("Hello, World!"), "hello-world");
+        // Author names in `/author/{slug}/` (runs of separators are one hyphen).
+        assert_eq!(slugify("Ada  Lovelace!"), "ada-lovelace");
         assert_eq!(slugify("  Bøger til Ærø  "), "boeger-til-aeroe");
         assert_eq!(slugify("We've made it — 100%"), "weve-made-it-100");
         assert_eq!(slugify("日本"), "");

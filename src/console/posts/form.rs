@@ -40,11 +40,11 @@ impl PostForm {
 
     pub(super) fn of_post(p: &Post, cats: &[String], tags: &[String], zone: &str) -> PostForm {
         PostForm {
-            kind: p.kind.clone(),
+            kind: p.kind.to_string(),
             title: p.title.clone(),
             body: p.body_md.clone(),
             excerpt: p.excerpt.clone(),
-            status: p.status.clone(),
+            status: p.status.to_string(),
             publish_at: p
                 .published_at
                 .map(|t| write::utc_to_local_field(t, zone))
@@ -52,7 +52,7 @@ impl PostForm {
             categories: cats.join(", "),
             tags: tags.join(", "),
             sticky: p.sticky,
-            comments_open: p.comment_status == "open",
+            comments_open: p.comment_status.is_open(),
             campaign: p.campaign_id.clone().unwrap_or_default(),
             slug: p.slug.clone(),
             remove_image: false,

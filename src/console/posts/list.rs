@@ -54,12 +54,12 @@ pub async fn list(cx: Console, Query(q): Query<ListQuery>) -> Result<Response, A
             },
             kind: tr.t(&format!("console-post-kind-{}", p.kind)),
             status: tr.t(&format!("console-post-status-{}", p.status)),
-            status_key: p.status.clone(),
+            status_key: p.status.to_string(),
             when: p
                 .published_at
                 .map(|t| write::utc_to_local_field(t, &zone).replace('T', " "))
                 .unwrap_or_default(),
-            public_href: (p.status() == PostStatus::Published)
+            public_href: (p.status == PostStatus::Published)
                 .then(|| write::permalink(p, &cx.s.settings.blog.permalink)),
         })
         .collect();

@@ -128,7 +128,7 @@ async fn render(
             None => tr.t("console-post-new"),
         },
         public_href: post
-            .filter(|p| p.status() == PostStatus::Published)
+            .filter(|p| p.status == PostStatus::Published)
             .map(|p| write::permalink(p, &cx.s.settings.blog.permalink)),
         preview_html,
         form,
@@ -141,7 +141,7 @@ async fn render(
         zone: zone.to_string(),
         image_url: post.and_then(|p| p.featured_image_url.clone()),
         is_new: post.is_none(),
-        published: post.is_some_and(|p| p.status() == PostStatus::Published),
+        published: post.is_some_and(|p| p.status == PostStatus::Published),
     };
     Ok(page.render()?)
 }

@@ -1,13 +1,16 @@
 //! The importer's writes: members, terms, media, posts, comments and redirects, each keyed
 //! so that a second run finds what the first one wrote (`source_key`, `(taxonomy, slug)`,
 //! e-mail address, `redirects.from_path`). Ids of imported posts and comments are derived
-//! from their source keys, so a comment's parent id is known without a lookup.
+//! from their source keys, so a comment's parent id is known without a lookup. Posts are
+//! read and written through the blog (`blog::repo::sources`, `blog::write::import`), the home
+//! of the `posts` table.
 
 use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};
 
-use crate::db::{Db, DbResult, Tx};
-use crate::{on_db, on_tx};
+use crate::blog::write;
+use crate::db::{Db, DbError, DbResult, Tx};
+use crate::on_tx;
 
 /// A UUID-shaped id derived from `key` (SHA-256; version nibble 8, "custom").
 pub fn stable_id(key: &str) -> String {
@@ -85,7 +88,8 @@ pub struct Existing {
     pub published_at: Option<DateTime<Utc>>,
 }
 
-/// Every post slug, and the imported posts of this site by source key.
+/// Every post slug, and the imported posts of this site by source key (read through the
+/// blog's store, the home of `posts`).
 pub async fn existing_posts(
     db: &Db,
     prefix: &str,
@@ -93,30 +97,19 @@ pub async fn existing_posts(
     std::collections::HashSet<String>,
     std::collections::HashMap<String, Existing>,
 )> {
-    type Row = (
-        String,
-        String,
-        String,
-        Option<DateTime<Utc>>,
-        Option<String>,
-    );
-    let rows: Vec<Row> = on_db!(db, |p| sqlx::query_as(
-        "SELECT id, slug, kind, published_at, source_key FROM posts"
-    )
-    .fetch_all(p)
-    .await?);
+    let rows = crate::blog::repo::sources(db).await?;
     let mut slugs = std::collections::HashSet::with_capacity(rows.len());
     let mut by_key = std::collections::HashMap::new();
-    for (id, slug, kind, published_at, key) in rows {
-        slugs.insert(slug.clone());
-        if let Some(k) = key.filter(|k| k.starts_with(prefix)) {
+    for r in rows {
+        slugs.insert(r.slug.clone());
+        if let Some(k) = r.source_key.filter(|k| k.starts_with(prefix)) {
             by_key.insert(
                 k,
                 Existing {
-                    id,
-                    slug,
-                    kind,
-                    published_at,
+                    id: r.id,
+                    slug: r.slug,
+                    kind: r.kind.as_str().to_string(),
+                    published_at: r.published_at,
                 },
             );
         }
@@ -250,37 +243,33 @@ pub struct NewPost<'a> {
     pub source_key: &'a str,
 }
 
-/// Inserts a post; false when one with the same source key exists.
+/// Inserts a post through the blog's one post writer ([`write::import`]), in this run's
+/// transaction, exactly as planned; false when one with the same source key exists.
 pub async fn insert_post(w: &mut Writer, p: &NewPost<'_>) -> DbResult<bool> {
-    let n = on_tx!(w.tx(), |c| {
-        sqlx::query(
-        "INSERT INTO posts (id, kind, status, slug, title, body_md, excerpt, author_id, sticky, \
-         password_hash, comment_status, featured_image_url, published_at, created_at, updated_at, source_key) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) \
-         ON CONFLICT (source_key) DO NOTHING"
-    )
-    .bind(p.id)
-    .bind(p.kind)
-    .bind(p.status)
-    .bind(p.slug)
-    .bind(p.title)
-    .bind(p.body)
-    .bind(p.excerpt)
-    .bind(p.author_id)
-    .bind(p.sticky)
-    .bind(p.password_hash)
-    .bind(p.comment_status)
-    .bind(p.featured_image_url)
-    .bind(p.published_at)
-    .bind(p.created_at)
-    .bind(p.updated_at)
-    .bind(p.source_key)
-    .execute(&mut *c)
-    .await?
-    .rows_affected()
-    });
-    w.wrote(n as usize).await?;
-    Ok(n == 1)
+    let bad = |what: &str, v: &str| DbError::Corrupt(format!("import plan: bad post {what} {v:?}"));
+    let row = write::NewRow {
+        id: p.id,
+        kind: write::PostKind::parse(p.kind).ok_or_else(|| bad("kind", p.kind))?,
+        status: write::PostStatus::parse(p.status).ok_or_else(|| bad("status", p.status))?,
+        slug: p.slug,
+        title: p.title,
+        body_md: p.body,
+        excerpt: p.excerpt,
+        author_id: p.author_id,
+        campaign_id: None,
+        sticky: p.sticky,
+        password_hash: p.password_hash,
+        comment_status: write::CommentStatus::parse(p.comment_status)
+            .ok_or_else(|| bad("comment status", p.comment_status))?,
+        featured_image_url: p.featured_image_url,
+        published_at: p.published_at,
+        created_at: p.created_at,
+        updated_at: p.updated_at,
+        source_key: Some(p.source_key),
+    };
+    let inserted = write::import(w.tx(), &row).await?;
+    w.wrote(usize::from(inserted)).await?;
+    Ok(inserted)
 }
 
 pub async fn link_term(w: &mut Writer, post_id: &str, term_id: &str) -> DbResult<bool> {

@@ -1,71 +1,14 @@
-//! Blog read queries, written once for both backends — except full-text search, the one
-//! place where the SQL differs (FTS5 on SQLite, a `tsvector` on PostgreSQL).
+//! Listings of public posts ([`list`], [`list_leads`], [`locate`]) narrowed by a
+//! [`Filter`]: newest first, sticky posts first when asked, bodies read only as far as
+//! excerpts need. Written once for both backends — except full-text search, the one place
+//! where the SQL differs (FTS5 on SQLite, a `tsvector` on PostgreSQL).
 
 use chrono::{DateTime, Utc};
 
-use super::permalink::Permalinks;
+use super::posts::{COLUMNS, FROM, Post, PostKind, PostRow, parse_kind, posts};
+use crate::blog::permalink::Permalinks;
 use crate::db::{Db, DbResult};
 use crate::on_db;
-
-/// A post as readers see it (joined with its author's display name).
-#[derive(Debug, Clone, sqlx::FromRow)]
-pub struct Post {
-    pub id: String,
-    /// `article`, `note` or `page`.
-    pub kind: String,
-    /// `draft`, `pending`, `scheduled`, `published` or `private`.
-    pub status: String,
-    pub slug: String,
-    pub title: String,
-    /// The Markdown body; from [`list_leads`], an article's only as far as its excerpt needs.
-    pub body_md: String,
-    pub excerpt: String,
-    pub author_id: Option<String>,
-    pub author_name: Option<String>,
-    pub campaign_id: Option<String>,
-    pub sticky: bool,
-    pub password_hash: Option<String>,
-    pub comment_status: String,
-    pub featured_image_url: Option<String>,
-    pub published_at: Option<DateTime<Utc>>,
-    pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
-}
-
-const COLUMNS: &str = "p.id, p.kind, p.status, p.slug, p.title, p.body_md, p.excerpt, p.author_id, \
-    m.display_name AS author_name, p.campaign_id, p.sticky, p.password_hash, p.comment_status, \
-    p.featured_image_url, p.published_at, p.created_at, p.updated_at";
-
-const FROM: &str = "FROM posts p LEFT JOIN members m ON m.id = p.author_id";
-
-impl Post {
-    /// Published and due: what the public may see.
-    pub fn is_public(&self, now: DateTime<Utc>) -> bool {
-        self.status == "published" && self.published_at.is_some_and(|t| t <= now)
-    }
-
-    pub fn is_note(&self) -> bool {
-        self.kind == "note"
-    }
-
-    pub fn is_page(&self) -> bool {
-        self.kind == "page"
-    }
-
-    pub fn is_protected(&self) -> bool {
-        self.password_hash.as_deref().is_some_and(|h| !h.is_empty())
-    }
-
-    /// The post's path on this site under the configured pattern.
-    pub fn path(&self, links: &Permalinks) -> String {
-        links.path(&self.kind, &self.slug, self.published_at)
-    }
-
-    /// The author's archive path, when the post has an author.
-    pub fn author_path(&self) -> Option<String> {
-        self.author_id.as_ref().map(|id| format!("/author/{id}/"))
-    }
-}
 
 /// Which kinds a listing shows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -274,9 +217,10 @@ async fn select(
         let o = Bind::Int(offset).push(&mut binds);
         format!("SELECT {cols} {FROM} WHERE {w} ORDER BY {ORDER} LIMIT {l} OFFSET {o}")
     };
-    let mut posts: Vec<Post> = on_db!(db, |p| bind_all!(sqlx::query_as(&sql), &binds)
+    let rows: Vec<PostRow> = on_db!(db, |p| bind_all!(sqlx::query_as(&sql), &binds)
         .fetch_all(p)
         .await?);
+    let mut posts = posts(rows)?;
     if body == Body::Lead {
         for p in posts.iter_mut().filter(|p| !lead_is_enough(&p.body_md)) {
             p.body_md = full_body(db, &p.id).await?;
@@ -355,9 +299,9 @@ pub async fn list_leads(db: &Db, f: &Filter, limit: i64, offset: i64) -> DbResul
 }
 
 /// Where a public post lives and when it last changed (the sitemap).
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone)]
 pub struct Located {
-    pub kind: String,
+    pub kind: PostKind,
     pub slug: String,
     pub published_at: Option<DateTime<Utc>>,
     pub updated_at: DateTime<Utc>,
@@ -365,7 +309,7 @@ pub struct Located {
 
 impl Located {
     pub fn path(&self, links: &Permalinks) -> String {
-        links.path(&self.kind, &self.slug, self.published_at)
+        links.path(self.kind.as_str(), &self.slug, self.published_at)
     }
 }
 
@@ -377,149 +321,25 @@ pub async fn locate(db: &Db, f: &Filter, limit: i64) -> DbResult<Vec<Located>> {
     let sql = format!(
         "SELECT p.kind, p.slug, p.published_at, p.updated_at FROM posts p WHERE {w} ORDER BY {ORDER} LIMIT {l}"
     );
-    Ok(on_db!(db, |p| bind_all!(sqlx::query_as(&sql), &binds)
+    type Row = (String, String, Option<DateTime<Utc>>, DateTime<Utc>);
+    let rows: Vec<Row> = on_db!(db, |p| bind_all!(sqlx::query_as(&sql), &binds)
         .fetch_all(p)
-        .await?))
-}
-
-/// A post by its current slug, whatever its status (callers check [`Post::is_public`]).
-pub async fn by_slug(db: &Db, slug: &str) -> DbResult<Option<Post>> {
-    let sql = format!("SELECT {COLUMNS} {FROM} WHERE p.slug = $1");
-    Ok(on_db!(db, |p| sqlx::query_as(&sql)
-        .bind(slug)
-        .fetch_optional(p)
-        .await?))
-}
-
-pub async fn by_id(db: &Db, id: &str) -> DbResult<Option<Post>> {
-    let sql = format!("SELECT {COLUMNS} {FROM} WHERE p.id = $1");
-    Ok(on_db!(db, |p| sqlx::query_as(&sql)
-        .bind(id)
-        .fetch_optional(p)
-        .await?))
-}
-
-/// The post that once had `slug` (slug history).
-pub async fn by_old_slug(db: &Db, slug: &str) -> DbResult<Option<Post>> {
-    let sql = format!(
-        "SELECT {COLUMNS} {FROM} JOIN post_slug_history h ON h.post_id = p.id WHERE h.old_slug = $1"
-    );
-    Ok(on_db!(db, |p| sqlx::query_as(&sql)
-        .bind(slug)
-        .fetch_optional(p)
-        .await?))
-}
-
-/// Where an old path now lives (the `redirects` table, filled by the importer).
-pub async fn redirect_for(db: &Db, path: &str) -> DbResult<Option<String>> {
-    Ok(on_db!(db, |p| sqlx::query_scalar(
-        "SELECT to_path FROM redirects WHERE from_path = $1"
-    )
-    .bind(path)
-    .fetch_optional(p)
-    .await?))
-}
-
-#[derive(Debug, Clone, sqlx::FromRow)]
-pub struct Term {
-    pub id: String,
-    /// `category` or `tag`.
-    pub taxonomy: String,
-    pub slug: String,
-    pub name: String,
-    pub description: String,
-}
-
-impl Term {
-    pub fn path(&self) -> String {
-        format!("/{}/{}/", self.taxonomy, self.slug)
-    }
-}
-
-pub async fn term(db: &Db, taxonomy: &str, slug: &str) -> DbResult<Option<Term>> {
-    Ok(on_db!(db, |p| sqlx::query_as(
-        "SELECT id, taxonomy, slug, name, description FROM terms WHERE taxonomy = $1 AND slug = $2"
-    )
-    .bind(taxonomy)
-    .bind(slug)
-    .fetch_optional(p)
-    .await?))
-}
-
-/// A post's categories then tags, by name.
-pub async fn terms_of(db: &Db, post_id: &str) -> DbResult<Vec<Term>> {
-    Ok(on_db!(db, |p| sqlx::query_as(
-        "SELECT t.id, t.taxonomy, t.slug, t.name, t.description FROM terms t \
-         JOIN post_terms pt ON pt.term_id = t.id WHERE pt.post_id = $1 ORDER BY t.taxonomy, t.name"
-    )
-    .bind(post_id)
-    .fetch_all(p)
-    .await?))
-}
-
-#[derive(Debug, Clone, sqlx::FromRow)]
-pub struct Author {
-    pub id: String,
-    pub display_name: String,
-}
-
-impl Author {
-    pub fn path(&self) -> String {
-        format!("/author/{}/", self.id)
-    }
-}
-
-/// Lower-case ASCII words joined by hyphens (for matching an author's name in a URL).
-pub fn slugify(s: &str) -> String {
-    let mut out = String::new();
-    for c in s.chars().flat_map(char::to_lowercase) {
-        if c.is_ascii_alphanumeric() {
-            out.push(c);
-        } else if !out.is_empty() && !out.ends_with('-') {
-            out.push('-');
-        }
-    }
-    out.trim_end_matches('-').to_string()
-}
-
-/// An author by member id, or by their name as a slug (only members who wrote a post).
-pub async fn author(db: &Db, id_or_slug: &str) -> DbResult<Option<Author>> {
-    let all: Vec<Author> = on_db!(db, |p| sqlx::query_as(
-        "SELECT m.id, m.display_name FROM members m \
-         WHERE EXISTS (SELECT 1 FROM posts p WHERE p.author_id = m.id) ORDER BY m.created_at"
-    )
-    .fetch_all(p)
-    .await?);
-    Ok(all
-        .iter()
-        .find(|a| a.id == id_or_slug)
-        .or_else(|| all.iter().find(|a| slugify(&a.display_name) == id_or_slug))
-        .cloned())
-}
-
-/// Public campaigns' slugs and last change, for the sitemap.
-pub async fn public_campaigns(db: &Db) -> DbResult<Vec<(String, DateTime<Utc>)>> {
-    Ok(on_db!(db, |p| sqlx::query_as(
-        "SELECT slug, updated_at FROM campaigns WHERE state <> 'draft' ORDER BY created_at"
-    )
-    .fetch_all(p)
-    .await?))
+        .await?);
+    rows.into_iter()
+        .map(|(kind, slug, published_at, updated_at)| {
+            Ok(Located {
+                kind: parse_kind(&slug, &kind)?,
+                slug,
+                published_at,
+                updated_at,
+            })
+        })
+        .collect()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use chrono::TimeZone;
-
-    #[test]
-    fn permalinks() {
-        let t = Utc.with_ymd_and_hms(2024, 3, 7, 23, 30, 0).single();
-        let p = super::super::permalink::Permalinks::default();
-        assert_eq!(p.path("article", "hi", t), "/2024/03/07/hi/");
-        assert_eq!(p.path("note", "n1", t), "/2024/03/07/n1/");
-        assert_eq!(p.path("page", "about", t), "/about/");
-        assert_eq!(p.path("article", "d", None), "/d/");
-    }
 
     #[test]
     fn leads_are_enough_when_their_first_paragraph_ends_inside() {
@@ -557,6 +377,5 @@ mod tests {
     #[test]
     fn fts_queries_are_quoted() {
         assert_eq!(fts5_query("a \"b OR"), "\"a\" \"\"\"b\" \"OR\"");
-        assert_eq!(slugify("Ada  Lovelace!"), "ada-lovelace");
     }
 }

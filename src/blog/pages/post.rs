@@ -1,0 +1,131 @@
+//! One post or page rendered with its terms, metadata and comment section.
+
+use askama::Template;
+use chrono::Utc;
+
+use crate::blog::lookup::base;
+use crate::blog::meta::{self, Meta};
+use crate::blog::repo::{self, Post, Term};
+use crate::http::{AppError, AppState};
+use crate::i18n::I18n;
+use crate::web::PageCtx;
+
+use super::entries::*;
+use super::lists::*;
+
+pub struct TermLink {
+    pub name: String,
+    pub path: String,
+    pub is_tag: bool,
+}
+
+#[derive(Template)]
+#[template(path = "blog/post.html")]
+pub struct PostPage {
+    pub page: PageCtx,
+    pub meta: Meta,
+    pub e: EntryView,
+    pub terms: Vec<TermLink>,
+    pub locked: bool,
+    pub csrf: String,
+    pub password_error: String,
+    pub campaign: Option<(String, String)>,
+    /// The featured image's `<img>` (`blog::images::featured`), or empty.
+    pub featured_html: String,
+    /// The comment thread, form and like button (`blog::comments::comments_section`).
+    pub comments: String,
+}
+
+pub(super) async fn render_post(
+    s: &AppState,
+    tr: &I18n,
+    p: &Post,
+    unlocked: bool,
+    password_error: String,
+) -> Result<String, AppError> {
+    let locked = p.is_protected() && !unlocked;
+    let mut e = entry_views(s, tr, vec![p.clone()], move |_| !locked)
+        .await?
+        .pop()
+        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("no entry for a post")))?;
+    // Uploaded images in responsive sizes (blog/images.rs).
+    if !e.body_html.is_empty() {
+        e.body_html = crate::blog::images::responsive(&s.db, &e.body_html).await?;
+    }
+    let featured_html = match p.featured_image_url.as_deref() {
+        Some(url) if !locked => crate::blog::images::featured(&s.db, url).await?,
+        _ => String::new(),
+    };
+    let terms: Vec<Term> = repo::terms_of(&s.db, &p.id).await?;
+    let campaign = match &p.campaign_id {
+        Some(id) => crate::campaigns::repo::by_id(&s.db, id)
+            .await?
+            .filter(|c| c.state != crate::campaigns::CampaignState::Draft)
+            .map(|c| (format!("/campaigns/{}", c.slug), c.title.clone())),
+        None => None,
+    };
+    let site = tr.t("site-name");
+    let description = e.summary.clone();
+    let author = p
+        .author_name
+        .as_ref()
+        .map(|n| (n.as_str(), e.author_url.as_str()));
+    let json_ld = meta::blog_posting(
+        &e.title,
+        &e.url,
+        &description,
+        p.published_at,
+        p.updated_at,
+        author,
+        p.featured_image_url.as_deref(),
+        tr.lang,
+        &site,
+    );
+    let mut feeds = meta::feed_links(base(s), "", &site);
+    for t in terms.iter().filter(|t| t.taxonomy == "category") {
+        feeds.extend(meta::feed_links(
+            base(s),
+            t.path().trim_end_matches('/'),
+            &t.name,
+        ));
+    }
+    // Comments and likes (blog/comments.rs); none behind a password.
+    let comments = if locked {
+        String::new()
+    } else {
+        crate::blog::comments::comments_section(s, tr, &p.id, &e.path).await?
+    };
+    let page = PostPage {
+        featured_html,
+        comments,
+        page: PageCtx::new(s, tr, &e.path),
+        meta: Meta {
+            title: e.title.clone(),
+            description,
+            canonical: e.url.clone(),
+            og_type: if p.is_page() { "website" } else { "article" },
+            image: p.featured_image_url.clone(),
+            published: p.published_at.map(meta::rfc3339),
+            modified: Some(meta::rfc3339(p.updated_at)),
+            site_name: site,
+            locale: og_locale(tr.lang),
+            feeds,
+            json_ld,
+            noindex: false,
+        },
+        terms: terms
+            .iter()
+            .map(|t| TermLink {
+                name: t.name.clone(),
+                path: t.path(),
+                is_tag: t.taxonomy == "tag",
+            })
+            .collect(),
+        e,
+        locked,
+        csrf: s.csrf.token(Utc::now()),
+        password_error,
+        campaign,
+    };
+    Ok(page.render()?)
+}

@@ -1,0 +1,235 @@
+//! The `comments` table: comments as stored, what a comment needs of its post
+//! ([`PostRef`]), inserting and moderating, the per-address rate limit's count and where a
+//! reply attaches in a thread at most [`MAX_DEPTH`] deep.
+
+use chrono::{DateTime, Duration, Utc};
+
+use crate::blog::permalink::Permalinks;
+use crate::db::{Db, DbResult};
+use crate::i18n::I18n;
+use crate::on_db;
+
+/// Threads are at most this deep.
+pub const MAX_DEPTH: usize = 3;
+/// Stored comments per address are counted within this window.
+pub const RATE_WINDOW: Duration = Duration::minutes(10);
+/// Stored comments per address within [`RATE_WINDOW`] unless the site setting says otherwise.
+pub const RATE_LIMIT_DEFAULT: i64 = 5;
+pub const RATE_SETTING: &str = "comment_rate_limit";
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Comment {
+    pub id: String,
+    pub post_id: String,
+    pub parent_id: Option<String>,
+    pub kind: String,
+    pub status: String,
+    pub author_name: String,
+    pub author_email: Option<String>,
+    pub author_url: Option<String>,
+    pub member_id: Option<String>,
+    pub body: String,
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+    pub created_at: DateTime<Utc>,
+}
+
+pub const COMMENT_COLUMNS: &str = "id, post_id, parent_id, kind, status, author_name, \
+    author_email, author_url, member_id, body, ip, user_agent, created_at";
+
+/// What a comment needs to know about its post.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct PostRef {
+    pub id: String,
+    pub kind: String,
+    pub status: String,
+    pub slug: String,
+    pub title: String,
+    pub author_id: Option<String>,
+    pub campaign_id: Option<String>,
+    pub comment_status: String,
+    pub published_at: Option<DateTime<Utc>>,
+}
+
+impl PostRef {
+    pub fn is_public(&self) -> bool {
+        self.status == "published" && self.published_at.is_some_and(|t| t <= Utc::now())
+    }
+
+    /// The post's permalink under the configured pattern (pages `/{slug}/`); used when a
+    /// form did not say where it came from, and by the console.
+    pub fn permalink(&self, links: &Permalinks) -> String {
+        links.path(&self.kind, &self.slug, self.published_at)
+    }
+
+    /// A title to show (notes have none).
+    pub fn label(&self, tr: &I18n) -> String {
+        if self.title.trim().is_empty() {
+            tr.t("comments-untitled-post")
+        } else {
+            self.title.clone()
+        }
+    }
+}
+
+pub async fn post_ref(db: &Db, id: &str) -> DbResult<Option<PostRef>> {
+    Ok(on_db!(db, |p| {
+        sqlx::query_as::<_, PostRef>(
+        "SELECT id, kind, status, slug, title, author_id, campaign_id, comment_status, published_at \
+         FROM posts WHERE id = $1"
+    )
+    .bind(id)
+    .fetch_optional(p)
+    .await?
+    }))
+}
+
+pub async fn by_id(db: &Db, id: &str) -> DbResult<Option<Comment>> {
+    let sql = format!("SELECT {COMMENT_COLUMNS} FROM comments WHERE id = $1");
+    Ok(on_db!(db, |p| sqlx::query_as::<_, Comment>(&sql)
+        .bind(id)
+        .fetch_optional(p)
+        .await?))
+}
+
+/// The approved comments of a post, oldest first.
+pub async fn approved_for(db: &Db, post_id: &str) -> DbResult<Vec<Comment>> {
+    let sql = format!(
+        "SELECT {COMMENT_COLUMNS} FROM comments WHERE post_id = $1 AND status = 'approved' \
+         ORDER BY created_at, id"
+    );
+    Ok(on_db!(db, |p| sqlx::query_as::<_, Comment>(&sql)
+        .bind(post_id)
+        .fetch_all(p)
+        .await?))
+}
+
+pub struct NewComment {
+    pub post_id: String,
+    pub parent_id: Option<String>,
+    pub status: &'static str,
+    pub author_name: String,
+    pub author_email: Option<String>,
+    pub author_url: Option<String>,
+    pub member_id: Option<String>,
+    pub body: String,
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+}
+
+/// Stores a comment; returns its id.
+pub async fn insert(db: &Db, c: &NewComment) -> DbResult<String> {
+    let id = uuid::Uuid::new_v4().to_string();
+    on_db!(db, |p| sqlx::query(
+        "INSERT INTO comments (id, post_id, parent_id, kind, status, author_name, author_email, \
+         author_url, member_id, body, ip, user_agent, created_at) \
+         VALUES ($1, $2, $3, 'comment', $4, $5, $6, $7, $8, $9, $10, $11, $12)"
+    )
+    .bind(&id)
+    .bind(&c.post_id)
+    .bind(&c.parent_id)
+    .bind(c.status)
+    .bind(&c.author_name)
+    .bind(&c.author_email)
+    .bind(&c.author_url)
+    .bind(&c.member_id)
+    .bind(&c.body)
+    .bind(&c.ip)
+    .bind(&c.user_agent)
+    .bind(Utc::now())
+    .execute(p)
+    .await?
+    .rows_affected());
+    Ok(id)
+}
+
+/// Sets a comment's status; returns the previous one (`None`: no such comment).
+pub async fn set_status(db: &Db, id: &str, status: &str) -> DbResult<Option<String>> {
+    let Some(c) = by_id(db, id).await? else {
+        return Ok(None);
+    };
+    on_db!(db, |p| sqlx::query(
+        "UPDATE comments SET status = $2 WHERE id = $1"
+    )
+    .bind(id)
+    .bind(status)
+    .execute(p)
+    .await?
+    .rows_affected());
+    Ok(Some(c.status))
+}
+
+/// Whether this e-mail address already has an approved comment (a returning commenter).
+pub async fn approved_before(db: &Db, email: &str) -> DbResult<bool> {
+    let n: i64 = on_db!(db, |p| sqlx::query_scalar(
+        "SELECT COUNT(*) FROM comments WHERE lower(author_email) = $1 AND status = 'approved'"
+    )
+    .bind(email.trim().to_lowercase())
+    .fetch_one(p)
+    .await?);
+    Ok(n > 0)
+}
+
+/// Comments waiting for moderation (the console dashboard's count).
+pub async fn pending_count(db: &Db) -> DbResult<i64> {
+    Ok(on_db!(db, |p| sqlx::query_scalar::<_, i64>(
+        "SELECT COUNT(*) FROM comments WHERE status = 'pending'"
+    )
+    .fetch_one(p)
+    .await?))
+}
+
+/// Whether `ip` has stored as many comments as the site allows within [`RATE_WINDOW`].
+pub async fn rate_limited(db: &Db, ip: &str, now: DateTime<Utc>) -> DbResult<bool> {
+    let limit = db
+        .setting(RATE_SETTING)
+        .await?
+        .and_then(|v| v.trim().parse::<i64>().ok())
+        .unwrap_or(RATE_LIMIT_DEFAULT);
+    let n: i64 = on_db!(db, |p| sqlx::query_scalar(
+        "SELECT COUNT(*) FROM comments WHERE ip = $1 AND created_at > $2"
+    )
+    .bind(ip)
+    .bind(now - RATE_WINDOW)
+    .fetch_one(p)
+    .await?);
+    Ok(n >= limit)
+}
+
+/// Where a reply to `parent_id` attaches: the parent itself, or — when the parent already
+/// sits at [`MAX_DEPTH`] — its ancestor at level `MAX_DEPTH - 1`, so the reply lands at
+/// level 3 beside it. `None` when the parent is not a comment on this post (or, with
+/// `approved_only`, not approved).
+pub async fn attach_point(
+    db: &Db,
+    post_id: &str,
+    parent_id: &str,
+    approved_only: bool,
+) -> DbResult<Option<String>> {
+    let Some(parent) = by_id(db, parent_id).await? else {
+        return Ok(None);
+    };
+    if parent.post_id != post_id || (approved_only && parent.status != "approved") {
+        return Ok(None);
+    }
+    // The chain from the parent up to its root (bounded: imported data may be odd).
+    let mut chain = vec![parent.id.clone()];
+    let mut up = parent.parent_id.clone();
+    while let Some(id) = up {
+        if chain.len() > 64 || chain.contains(&id) {
+            break;
+        }
+        match by_id(db, &id).await? {
+            Some(c) => {
+                chain.push(c.id.clone());
+                up = c.parent_id.clone();
+            }
+            None => break,
+        }
+    }
+    if chain.len() < MAX_DEPTH {
+        return Ok(Some(parent.id));
+    }
+    // chain[len-1] is the root (level 1); the level-(MAX_DEPTH-1) ancestor is at len-(MAX_DEPTH-1).
+    Ok(Some(chain[chain.len() - (MAX_DEPTH - 1)].clone()))
+}

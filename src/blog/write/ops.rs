@@ -1,0 +1,368 @@
+//! The writes themselves: [`create`], [`update`], the status changes ([`publish`],
+//! [`unpublish`], [`schedule`]), the [`PUBLISH_POST`] job, and the rows stored as given
+//! ([`import`], [`add_campaign_update`]) — each in one transaction with its audit entries.
+
+use chrono::{DateTime, Utc};
+
+use super::{NewPost, UpdatePost, WriteError, effective_status, slug_base, validate};
+use crate::blog::repo::{
+    self, CommentStatus, NewRow, Post, PostKind, PostStatus, by_id, by_id_in, set_terms,
+    terms_of_in, unique_slug,
+};
+use crate::db::{Db, DbError, DbResult, Tx};
+use crate::jobs::{self, Job};
+use crate::on_tx;
+use crate::team::audit::{self, Actor};
+
+/// Enqueues the job that publishes a scheduled post at its time (de-duplicated per post and
+/// time, so saving twice stores one job; a moved time stores a new one, and the old job
+/// finds nothing to do).
+async fn schedule_job(tx: &mut Tx, post_id: &str, at: DateTime<Utc>) -> DbResult<()> {
+    let key = format!("publish_post:{post_id}:{}", at.timestamp());
+    let job = Job::new(
+        PUBLISH_POST,
+        &PublishPost {
+            post_id: post_id.to_string(),
+        },
+    )
+    .map_err(|e| crate::db::DbError::Corrupt(format!("job payload: {e}")))?;
+    jobs::enqueue_in(tx, &job, at, Some(&key)).await?;
+    Ok(())
+}
+
+/// Creates a post (see the module notes). Audits `post.created` (and `post.published`
+/// when it is published at once).
+pub async fn create(db: &Db, p: &NewPost, who: &Actor) -> Result<Post, WriteError> {
+    let p = validate(p).map_err(WriteError::Invalid)?;
+    let now = Utc::now();
+    let (status, at) = effective_status(p.status, p.published_at, now);
+    let id = uuid::Uuid::new_v4().simple().to_string();
+    let mut tx = db.begin().await?;
+    let base = p
+        .slug
+        .clone()
+        .unwrap_or_else(|| slug_base(p.kind, &p.title, &p.body_md));
+    let slug = unique_slug(&mut tx, &base, None).await?;
+    let row = NewRow {
+        id: &id,
+        kind: p.kind,
+        status,
+        slug: &slug,
+        title: &p.title,
+        body_md: &p.body_md,
+        excerpt: &p.excerpt,
+        author_id: p.author_id.as_deref(),
+        campaign_id: p.campaign_id.as_deref(),
+        sticky: p.sticky,
+        password_hash: None,
+        comment_status: CommentStatus::from_open(p.comments_open),
+        featured_image_url: p.featured_image_url.as_deref(),
+        published_at: at,
+        created_at: p.created_at.unwrap_or(now),
+        updated_at: now,
+        source_key: p.source_key.as_deref(),
+    };
+    match repo::insert(&mut tx, &row).await {
+        Ok(true) => {}
+        // The source key is taken.
+        Ok(false) => return Err(WriteError::Duplicate),
+        Err(e) if e.unique_violation().is_some() && p.source_key.is_some() => {
+            return Err(WriteError::Duplicate);
+        }
+        Err(e) => return Err(e.into()),
+    }
+    set_terms(&mut tx, &id, &p.categories, &p.tags).await?;
+    if status == PostStatus::Scheduled
+        && let Some(t) = at
+    {
+        schedule_job(&mut tx, &id, t).await?;
+    }
+    audit::record_in(
+        &mut tx,
+        who,
+        "post.created",
+        &id,
+        &format!("{} {slug}", p.kind.as_str()),
+    )
+    .await?;
+    if status == PostStatus::Published {
+        audit::record_in(&mut tx, who, "post.published", &id, &slug).await?;
+    }
+    let post = by_id_in(&mut tx, &id).await?.ok_or(WriteError::NotFound)?;
+    tx.commit().await?;
+    Ok(post)
+}
+
+/// Stores a post exactly as given — the WordPress importer's path: its ids, slugs, dates,
+/// status, sticky flag and password hash are kept, nothing is validated or audited — in the
+/// importer's transaction. `Ok(false)` when a post with the same source key exists.
+pub async fn import(tx: &mut Tx, row: &NewRow<'_>) -> DbResult<bool> {
+    repo::insert(tx, row).await
+}
+
+/// Publishes a campaign update as given (the demo data's path): an article linked to the
+/// campaign, published, created and changed at `published_at`, with this slug as it is.
+pub async fn add_campaign_update(
+    db: &Db,
+    campaign_id: &str,
+    slug: &str,
+    title: &str,
+    body_md: &str,
+    published_at: DateTime<Utc>,
+) -> DbResult<()> {
+    let id = uuid::Uuid::new_v4().to_string();
+    let mut tx = db.begin().await?;
+    repo::insert(
+        &mut tx,
+        &NewRow {
+            id: &id,
+            kind: PostKind::Article,
+            status: PostStatus::Published,
+            slug,
+            title,
+            body_md,
+            excerpt: "",
+            author_id: None,
+            campaign_id: Some(campaign_id),
+            sticky: false,
+            password_hash: None,
+            comment_status: CommentStatus::Open,
+            featured_image_url: None,
+            published_at: Some(published_at),
+            created_at: published_at,
+            updated_at: published_at,
+            source_key: None,
+        },
+    )
+    .await?;
+    tx.commit().await
+}
+
+/// Replaces a post's fields (see [`UpdatePost`]). Audits `post.updated` with the changed
+/// fields, and `post.published` when it becomes published.
+pub async fn update(db: &Db, id: &str, p: &UpdatePost, who: &Actor) -> Result<Post, WriteError> {
+    let p = validate(p).map_err(WriteError::Invalid)?;
+    let now = Utc::now();
+    let mut tx = db.begin().await?;
+    let old = by_id_in(&mut tx, id).await?.ok_or(WriteError::NotFound)?;
+    let (status, at) = effective_status(p.status, p.published_at, now);
+    let slug = match &p.slug {
+        Some(s) if *s != old.slug => unique_slug(&mut tx, s, Some(id)).await?,
+        _ => old.slug.clone(),
+    };
+    if slug != old.slug {
+        // The new slug may be one this post had before: it is no longer "old".
+        on_tx!(&mut tx, |c| sqlx::query(
+            "DELETE FROM post_slug_history WHERE old_slug = $1 AND post_id = $2"
+        )
+        .bind(&slug)
+        .bind(id)
+        .execute(&mut *c)
+        .await?
+        .rows_affected());
+        on_tx!(&mut tx, |c| sqlx::query(
+            "INSERT INTO post_slug_history (old_slug, post_id, changed_at) VALUES ($1, $2, $3) \
+             ON CONFLICT (old_slug) DO UPDATE SET post_id = $2, changed_at = $3"
+        )
+        .bind(&old.slug)
+        .bind(id)
+        .bind(now)
+        .execute(&mut *c)
+        .await?
+        .rows_affected());
+    }
+    let comment_status = CommentStatus::from_open(p.comments_open);
+    let (old_cats, old_tags) = terms_of_in(&mut tx, id).await?;
+    let mut changed = Vec::new();
+    let mut check = |name: &'static str, differs: bool| {
+        if differs {
+            changed.push(name);
+        }
+    };
+    check("kind", old.kind != p.kind);
+    check("title", old.title != p.title);
+    check("body", old.body_md != p.body_md);
+    check("excerpt", old.excerpt != p.excerpt);
+    check("status", old.status != status);
+    check("published_at", old.published_at != at);
+    check("author", old.author_id != p.author_id);
+    check("campaign", old.campaign_id != p.campaign_id);
+    check("sticky", old.sticky != p.sticky);
+    check("comment_status", old.comment_status != comment_status);
+    check("slug", old.slug != slug);
+    check(
+        "featured_image",
+        old.featured_image_url != p.featured_image_url,
+    );
+    let mut cats = p.categories.clone();
+    cats.sort();
+    let mut tags = p.tags.clone();
+    tags.sort();
+    check("categories", old_cats != cats);
+    check("tags", old_tags != tags);
+    on_tx!(&mut tx, |c| {
+        sqlx::query(
+        "UPDATE posts SET kind = $2, status = $3, slug = $4, title = $5, body_md = $6, excerpt = $7, \
+         author_id = $8, campaign_id = $9, sticky = $10, comment_status = $11, \
+         featured_image_url = $12, published_at = $13, updated_at = $14 WHERE id = $1"
+    )
+    .bind(id)
+    .bind(p.kind.as_str())
+    .bind(status.as_str())
+    .bind(&slug)
+    .bind(&p.title)
+    .bind(&p.body_md)
+    .bind(&p.excerpt)
+    .bind(&p.author_id)
+    .bind(&p.campaign_id)
+    .bind(p.sticky)
+    .bind(comment_status.as_str())
+    .bind(&p.featured_image_url)
+    .bind(at)
+    .bind(now)
+    .execute(&mut *c)
+    .await?
+    .rows_affected()
+    });
+    set_terms(&mut tx, id, &p.categories, &p.tags).await?;
+    if status == PostStatus::Scheduled
+        && let Some(t) = at
+    {
+        schedule_job(&mut tx, id, t).await?;
+    }
+    if !changed.is_empty() {
+        audit::record_in(&mut tx, who, "post.updated", id, &changed.join(",")).await?;
+    }
+    if status == PostStatus::Published && old.status != PostStatus::Published {
+        audit::record_in(&mut tx, who, "post.published", id, &slug).await?;
+    }
+    let post = by_id_in(&mut tx, id).await?.ok_or(WriteError::NotFound)?;
+    tx.commit().await?;
+    Ok(post)
+}
+
+/// Sets a post's status and time, auditing `action` (and `post.published` when it became
+/// published).
+async fn set_status(
+    db: &Db,
+    id: &str,
+    status: PostStatus,
+    at: Option<DateTime<Utc>>,
+    who: &Actor,
+    action: &str,
+) -> Result<Post, WriteError> {
+    let now = Utc::now();
+    let mut tx = db.begin().await?;
+    let old = by_id_in(&mut tx, id).await?.ok_or(WriteError::NotFound)?;
+    let (status, at) = effective_status(status, at, now);
+    on_tx!(&mut tx, |c| sqlx::query(
+        "UPDATE posts SET status = $2, published_at = $3, updated_at = $4 WHERE id = $1"
+    )
+    .bind(id)
+    .bind(status.as_str())
+    .bind(at)
+    .bind(now)
+    .execute(&mut *c)
+    .await?
+    .rows_affected());
+    if status == PostStatus::Scheduled
+        && let Some(t) = at
+    {
+        schedule_job(&mut tx, id, t).await?;
+    }
+    if status == PostStatus::Published && old.status != PostStatus::Published {
+        audit::record_in(&mut tx, who, "post.published", id, &old.slug).await?;
+    } else {
+        audit::record_in(&mut tx, who, action, id, status.as_str()).await?;
+    }
+    let post = by_id_in(&mut tx, id).await?.ok_or(WriteError::NotFound)?;
+    tx.commit().await?;
+    Ok(post)
+}
+
+/// Publishes now (keeping an earlier publication time, e.g. a re-published post's).
+pub async fn publish(db: &Db, id: &str, who: &Actor) -> Result<Post, WriteError> {
+    let old = by_id(db, id).await?.ok_or(WriteError::NotFound)?;
+    let now = Utc::now();
+    let at = old.published_at.filter(|t| *t <= now).unwrap_or(now);
+    set_status(
+        db,
+        id,
+        PostStatus::Published,
+        Some(at),
+        who,
+        "post.published",
+    )
+    .await
+}
+
+/// Back to draft (keeps `published_at`, so re-publishing keeps the permalink's date).
+pub async fn unpublish(db: &Db, id: &str, who: &Actor) -> Result<Post, WriteError> {
+    let old = by_id(db, id).await?.ok_or(WriteError::NotFound)?;
+    set_status(
+        db,
+        id,
+        PostStatus::Draft,
+        old.published_at,
+        who,
+        "post.unpublished",
+    )
+    .await
+}
+
+/// Schedules publication at `at` (publishes at once if `at` is past).
+pub async fn schedule(
+    db: &Db,
+    id: &str,
+    at: DateTime<Utc>,
+    who: &Actor,
+) -> Result<Post, WriteError> {
+    set_status(
+        db,
+        id,
+        PostStatus::Scheduled,
+        Some(at),
+        who,
+        "post.scheduled",
+    )
+    .await
+}
+
+/// The kind of the job that publishes a scheduled post ([`PublishPost`]).
+pub const PUBLISH_POST: &str = "publish_post";
+
+/// The payload of a [`PUBLISH_POST`] job.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct PublishPost {
+    pub post_id: String,
+}
+
+/// The [`PUBLISH_POST`] job's work: publishes the post if it is still scheduled and its time
+/// has come by `now`. `Ok(true)` when it published; `Ok(false)` when there was nothing to do;
+/// an error when the post does not exist (so a lost post shows up in the job's error).
+pub async fn run_publish_job(db: &Db, post_id: &str, now: DateTime<Utc>) -> anyhow::Result<bool> {
+    let mut tx = db.begin().await?;
+    let Some(p) = by_id_in(&mut tx, post_id).await? else {
+        anyhow::bail!("post {post_id} does not exist");
+    };
+    let n = on_tx!(&mut tx, |c| sqlx::query(
+        "UPDATE posts SET status = 'published', updated_at = $3 \
+         WHERE id = $1 AND status = 'scheduled' AND published_at <= $2"
+    )
+    .bind(post_id)
+    .bind(now)
+    .bind(Utc::now())
+    .execute(&mut *c)
+    .await
+    .map_err(DbError::from)?
+    .rows_affected());
+    if n == 1 {
+        let who = Actor {
+            label: "system".into(),
+            ..Default::default()
+        };
+        audit::record_in(&mut tx, &who, "post.published", post_id, &p.slug).await?;
+    }
+    tx.commit().await?;
+    Ok(n == 1)
+}
