@@ -235,19 +235,24 @@ pub async fn totals(db: &Db, campaign_id: &str) -> DbResult<Totals> {
     })
 }
 
-/// The automatic `live → funded` step, inside the transaction that recorded a donation
-/// (right after its ledger entry and totals): a live campaign whose totals reached its goal
-/// becomes funded. True when it did now.
-pub async fn mark_funded_if_reached_in(tx: &mut Tx, campaign_id: &str) -> DbResult<bool> {
+/// The automatic `live → funded` step, inside the transaction that recorded a donation,
+/// right after its ledger entry and totals (`raised_minor`: the raised amount they returned):
+/// a live campaign whose goal is reached becomes funded. True when it did now.
+pub async fn mark_funded_if_reached_in(
+    tx: &mut Tx,
+    campaign_id: &str,
+    raised_minor: i64,
+) -> DbResult<bool> {
     let now = Utc::now();
     Ok(on_tx!(tx, |c| sqlx::query(
         "UPDATE campaigns SET state = $2, updated_at = $4 WHERE id = $1 AND state = $3 \
-         AND goal_minor <= (SELECT raised_minor FROM campaign_totals WHERE campaign_id = $1)"
+         AND goal_minor <= $5"
     )
     .bind(campaign_id)
     .bind(CampaignState::Funded.as_str())
     .bind(CampaignState::Live.as_str())
     .bind(now)
+    .bind(raised_minor)
     .execute(&mut *c)
     .await?
     .rows_affected())

@@ -32,8 +32,15 @@ pub struct NewDonation {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Recorded {
-    New { donation_id: String, version: i64 },
-    Duplicate { donation_id: String },
+    /// A new donation; the campaign's raised amount and totals version after it.
+    New {
+        donation_id: String,
+        version: i64,
+        raised_minor: i64,
+    },
+    Duplicate {
+        donation_id: String,
+    },
 }
 
 impl Recorded {
@@ -66,10 +73,11 @@ pub async fn append_in(tx: &mut Tx, d: &NewDonation) -> DbResult<Recorded> {
     }
     let amount = d.intent.campaign_amount.amount_minor;
     store::insert_entry_in(tx, campaign_id, &id, amount, now).await?;
-    let version = store::add_to_totals_in(tx, campaign_id, amount, now).await?;
+    let (raised_minor, version) = store::add_to_totals_in(tx, campaign_id, amount, now).await?;
     Ok(Recorded::New {
         donation_id: id,
         version,
+        raised_minor,
     })
 }
 

@@ -10,9 +10,9 @@ use crate::db::{Db, DbResult, Tx};
 /// `live → funded` step and the live notification. Idempotent on the provider reference.
 pub async fn record_in(tx: &mut Tx, d: &NewDonation) -> DbResult<Recorded> {
     let recorded = ledger::append_in(tx, d).await?;
-    if let Recorded::New { .. } = recorded {
+    if let Recorded::New { raised_minor, .. } = recorded {
         let campaign_id = &d.intent.campaign_id;
-        crate::campaigns::repo::mark_funded_if_reached_in(tx, campaign_id).await?;
+        crate::campaigns::repo::mark_funded_if_reached_in(tx, campaign_id, raised_minor).await?;
         crate::live::notify(tx, campaign_id).await?;
     }
     Ok(recorded)

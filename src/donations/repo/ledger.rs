@@ -88,14 +88,15 @@ pub async fn insert_entry_in(
     Ok(())
 }
 
-/// Adds one donation of `amount_minor` to the campaign's totals; the new version.
+/// Adds one donation of `amount_minor` to the campaign's totals; the new raised amount and
+/// version.
 pub async fn add_to_totals_in(
     tx: &mut Tx,
     campaign_id: &str,
     amount_minor: i64,
     now: DateTime<Utc>,
-) -> DbResult<i64> {
-    let (_raised, version): (i64, i64) = on_tx!(tx, |c| {
+) -> DbResult<(i64, i64)> {
+    let (raised, version): (i64, i64) = on_tx!(tx, |c| {
         sqlx::query_as(
         "UPDATE campaign_totals SET raised_minor = raised_minor + $2, donor_count = donor_count + 1, \
          entry_count = entry_count + 1, version = version + 1, updated_at = $3 \
@@ -107,7 +108,7 @@ pub async fn add_to_totals_in(
     .fetch_one(&mut *c)
     .await?
     });
-    Ok(version)
+    Ok((raised, version))
 }
 
 /// Flags a donation for the treasurer's review.
