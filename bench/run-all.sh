@@ -225,7 +225,17 @@ lines += [
     "(\`bench/blog.sh\`).",
     "",
 ]
-open(out, "w").write("\n".join(lines))
+# Hand-written comparisons (before/after a change) below the marker are kept across runs.
+marker = "<!-- comparisons: kept by bench/run-all.sh -->"
+kept = ""
+if os.path.exists(out):
+    old = open(out).read()
+    if marker in old:
+        kept = old[old.index(marker):]
+text = "\n".join(lines)
+if kept:
+    text = text.rstrip("\n") + "\n\n" + kept
+open(out, "w").write(text)
 PY
 echo
 echo "wrote ${RESULTS#"$ROOT"/}"
