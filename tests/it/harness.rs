@@ -107,8 +107,29 @@ where
         let tdb = TestDb::new(&b).await;
         eprintln!("-- backend: {}", tdb.backend);
         let keep = tdb.dir.clone();
+        let url = tdb.url.clone();
         f(tdb).await;
         drop(keep);
+        if let Backend::Postgres(admin) = &b {
+            drop_database(admin, &url).await;
+        }
+    }
+}
+
+/// Drops a passed test's PostgreSQL database (a failed test's stays, to look at), so a long
+/// series of runs against one server does not fill its disk.
+async fn drop_database(admin: &str, url: &str) {
+    let Some((_, name)) = url.rsplit_once('/') else {
+        return;
+    };
+    if let Ok(Db::Postgres(p)) = Db::connect(admin).await {
+        if let Err(e) = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+            .execute(&p)
+            .await
+        {
+            eprintln!("could not drop the test database {name}: {e}");
+        }
+        p.close().await;
     }
 }
 
