@@ -50,9 +50,6 @@ const LAYERS: &[(&str, &[&str])] = &[
             "blocking",
             "payments",
             "passwords",
-            "markdown",
-            "money",
-            "email",
         ],
     ),
 ];
@@ -196,8 +193,7 @@ impl<'a> Visit<'a> for Paths {
             if tokens[i] == "crate" || tokens[i] == "super" {
                 let mut path = vec![tokens[i].clone()];
                 let mut j = i + 1;
-                while j + 2 < tokens.len() + 1
-                    && tokens.get(j).is_some_and(|t| t == ":")
+                while tokens.get(j).is_some_and(|t| t == ":")
                     && tokens.get(j + 1).is_some_and(|t| t == ":")
                 {
                     match tokens.get(j + 2) {

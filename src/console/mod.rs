@@ -99,7 +99,13 @@ impl Console {
     /// Both CSRF checks for a posted form: same origin, and `token` bound to this session.
     /// A refused form is shown again with 422 and changes nothing.
     pub fn csrf_ok(&self, token: Option<&str>) -> bool {
-        self.me.csrf_ok(&self.s, &self.r, token)
+        crate::http::csrf::check_bound(
+            &self.s.csrf,
+            &self.r.headers,
+            token,
+            &self.me.session.id_hash,
+            Utc::now(),
+        )
     }
 
     /// The layout's context, with `section` (a navigation href) marked as current.
@@ -109,7 +115,12 @@ impl Console {
 
     /// The audit log's "who and from where" for this request.
     pub fn actor(&self) -> Actor {
-        self.me.actor(&self.r)
+        Actor {
+            member_id: Some(self.me.member.id.clone()),
+            label: self.me.member.email.clone(),
+            ip: self.r.ip.clone(),
+            user_agent: self.r.user_agent.clone(),
+        }
     }
 }
 

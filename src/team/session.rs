@@ -19,7 +19,6 @@ use super::Member;
 use super::repo;
 use crate::db::{Db, DbResult};
 use crate::http::{AppError, AppState, cookie};
-use crate::web::request::Req;
 
 pub const COOKIE: &str = "sr_session";
 /// A session ends this long after sign-in.
@@ -126,29 +125,6 @@ impl Session {
 pub struct CurrentMember {
     pub member: Member,
     pub session: Session,
-}
-
-impl CurrentMember {
-    /// The audit log's "who and from where" for this member's request.
-    pub fn actor(&self, r: &Req) -> super::audit::Actor {
-        super::audit::Actor {
-            member_id: Some(self.member.id.clone()),
-            label: self.member.email.clone(),
-            ip: r.ip.clone(),
-            user_agent: r.user_agent.clone(),
-        }
-    }
-
-    /// Both CSRF checks for a member's form: same origin, and a token bound to this session.
-    pub fn csrf_ok(&self, s: &AppState, r: &Req, token: Option<&str>) -> bool {
-        crate::http::csrf::check_bound(
-            &s.csrf,
-            &r.headers,
-            token,
-            &self.session.id_hash,
-            Utc::now(),
-        )
-    }
 }
 
 /// A session waiting for the second factor.

@@ -239,10 +239,7 @@ fn guard_line(line: &str) -> Guarded {
 pub fn guard(md: &str) -> Cow<'_, str> {
     let mut text = Cow::Borrowed(md);
     if md.len() > MAX_BYTES {
-        let mut end = MAX_BYTES;
-        while !md.is_char_boundary(end) {
-            end -= 1;
-        }
+        let mut end = md.floor_char_boundary(MAX_BYTES);
         if let Some(nl) = md[..end].rfind('\n').filter(|&nl| nl >= MAX_BYTES * 3 / 4) {
             end = nl + 1;
         }
@@ -391,14 +388,7 @@ pub fn excerpt(md: &str, max: usize) -> String {
 
 /// The longest prefix of `s` of at most `bytes` bytes that ends on a character boundary.
 fn prefix_within(s: &str, bytes: usize) -> &str {
-    if s.len() <= bytes {
-        return s;
-    }
-    let mut end = bytes;
-    while !s.is_char_boundary(end) {
-        end -= 1;
-    }
-    &s[..end]
+    &s[..s.floor_char_boundary(bytes)]
 }
 
 #[cfg(test)]

@@ -95,8 +95,20 @@ pub async fn entry_views(
     .await?)
 }
 
-/// One entry, on the calling thread: only from inside [`entry_views`].
-pub(super) fn entry_view(s: &AppState, tr: &I18n, p: &Post, with_body: bool) -> EntryView {
+/// A post page's one entry, built on the blocking pool like [`entry_views`]; its body is shown
+/// when `with_body`.
+pub async fn entry_view_of(
+    s: &AppState,
+    tr: &I18n,
+    p: Post,
+    with_body: bool,
+) -> Result<EntryView, AppError> {
+    let (s, tr) = (s.clone(), tr.clone());
+    Ok(crate::render::off_workers(move || entry_view(&s, &tr, &p, with_body)).await?)
+}
+
+/// One entry, on the calling thread: only from inside [`entry_views`] and [`entry_view_of`].
+fn entry_view(s: &AppState, tr: &I18n, p: &Post, with_body: bool) -> EntryView {
     let path = p.path(links(s));
     let at = p.published_at.unwrap_or(p.created_at);
     let (author_name, author_url) = match (&p.author_name, p.author_path()) {

@@ -44,10 +44,7 @@ pub(super) async fn render_post(
     password_error: String,
 ) -> Result<String, AppError> {
     let locked = p.is_protected() && !unlocked;
-    let mut e = entry_views(s, tr, vec![p.clone()], move |_| !locked)
-        .await?
-        .pop()
-        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("no entry for a post")))?;
+    let mut e = entry_view_of(s, tr, p.clone(), !locked).await?;
     // Uploaded images in responsive sizes (blog/images.rs).
     if !e.body_html.is_empty() {
         e.body_html = crate::blog::images::responsive(&s.db, &e.body_html).await?;
