@@ -1,5 +1,7 @@
 //! Feeds: Atom, RSS 2.0 and JSON Feed 1.1 for the site, each tag and category, and each
-//! campaign's updates. Absolute URLs from the base URL; content is the sanitised HTML.
+//! campaign's updates. Absolute URLs from the base URL, inside the content too (links,
+//! images and `srcset` candidates, rewritten by `http::absolute::html`: a feed reader has no
+//! page to resolve `/media/…` against); content is the sanitised HTML.
 //!
 //! Feeds are kept in the blog's page cache ([`super::cache`]) per (path, language), so each
 //! is rendered once per blog version (and at most every [`super::cache::MAX_AGE`]), on the
@@ -18,7 +20,7 @@ use super::lookup::{base, links};
 use super::pages::{body_html, display_title, summary};
 use super::repo::{self, Filter, Post};
 use crate::campaigns::CampaignState;
-use crate::http::{AppError, AppState, Lang};
+use crate::http::{AppError, AppState, Lang, absolute};
 use crate::i18n::I18n;
 
 pub const FEED_ITEMS: i64 = 20;
@@ -92,6 +94,8 @@ pub struct Item {
     pub published: chrono::DateTime<Utc>,
     pub updated: chrono::DateTime<Utc>,
     pub author: Option<(String, String)>,
+    /// The featured image, absolute (JSON Feed's `image`).
+    pub image: Option<String>,
 }
 
 pub struct FeedDoc {
@@ -108,21 +112,26 @@ fn item(s: &AppState, tr: &I18n, p: &Post) -> Item {
     let published = p.published_at.unwrap_or(p.created_at);
     Item {
         id: url.clone(),
-        url,
         title: display_title(tr, p),
         has_title: !p.title.trim().is_empty(),
         content_html: if p.is_protected() {
             format!("<p>{}</p>", escape(&tr.t("blog-protected-summary")))
         } else {
-            body_html(tr, &p.body_md)
+            absolute::html(base(s), &url, &body_html(tr, &p.body_md))
         },
         summary: summary(tr, p),
+        url,
         published,
         updated: p.updated_at.max(published),
         author: match (&p.author_name, p.author_path()) {
             (Some(n), Some(a)) => Some((n.clone(), format!("{}{a}", base(s)))),
             _ => None,
         },
+        image: p
+            .featured_image_url
+            .as_deref()
+            .filter(|_| !p.is_protected())
+            .map(|u| s.absolute(u)),
     }
 }
 
@@ -335,6 +344,9 @@ pub fn json_feed(doc: &FeedDoc) -> serde_json::Value {
             }
             if let Some((n, u)) = &i.author {
                 v["authors"] = serde_json::json!([{ "name": n, "url": u }]);
+            }
+            if let Some(img) = &i.image {
+                v["image"] = img.clone().into();
             }
             v
         })

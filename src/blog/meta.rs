@@ -1,50 +1,10 @@
-//! Page metadata for blog pages: canonical link, Open Graph and Twitter-card tags, feed
-//! links, and JSON-LD (`BlogPosting`) safe to place inside `<script type="application/ld+json">`.
+//! Page metadata for blog pages: the head's tags are the shared web layer's ([`Meta`],
+//! [`FeedLink`], `templates/meta.html`); here the dates and JSON-LD (`BlogPosting`) safe to
+//! place inside `<script type="application/ld+json">`.
 
 use chrono::{DateTime, SecondsFormat, Utc};
 
-/// A `<link rel="alternate">` to a feed.
-pub struct FeedLink {
-    pub mime: &'static str,
-    pub title: String,
-    pub href: String,
-}
-
-/// The three feeds under `prefix` (`""` for the site, `/tag/x` for a tag…).
-pub fn feed_links(base: &str, prefix: &str, title: &str) -> Vec<FeedLink> {
-    [
-        ("application/atom+xml", "feed.atom", "Atom"),
-        ("application/rss+xml", "feed.xml", "RSS"),
-        ("application/feed+json", "feed.json", "JSON Feed"),
-    ]
-    .iter()
-    .map(|(mime, file, name)| FeedLink {
-        mime,
-        title: format!("{title} ({name})"),
-        href: format!("{base}{prefix}/{file}"),
-    })
-    .collect()
-}
-
-/// What the `<head>` of a blog page carries.
-pub struct Meta {
-    pub title: String,
-    pub description: String,
-    /// Absolute.
-    pub canonical: String,
-    /// `article` or `website`.
-    pub og_type: &'static str,
-    pub image: Option<String>,
-    pub published: Option<String>,
-    pub modified: Option<String>,
-    pub site_name: String,
-    pub locale: &'static str,
-    pub feeds: Vec<FeedLink>,
-    /// Already escaped for a `<script>` data block (see [`json_for_script`]); empty for none.
-    pub json_ld: String,
-    /// Ask search engines not to index (search results, password forms).
-    pub noindex: bool,
-}
+pub use crate::web::meta::{FeedLink, Meta, feed_links, og_locale};
 
 pub fn rfc3339(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Secs, true)

@@ -17,13 +17,16 @@ use futures_util::Stream;
 use http::HeaderMap;
 use serde::Deserialize;
 
-use super::view::{ProgressView, UpdateView, WallItem, render_campaign, update_view, wall_item};
+use super::view::{
+    ProgressView, UpdateView, WallItem, head, render_campaign, update_view, wall_item,
+};
 use super::{CampaignState, Progress, repo};
 use crate::donations::ledger::{self};
 use crate::http::page_cache::Rendered;
 use crate::http::{AppError, AppState, Lang};
 use crate::i18n::I18n;
 use crate::web::PageCtx;
+use crate::web::meta::{Meta, feed_links};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -79,6 +82,8 @@ async fn campaign_page(
 #[template(path = "front.html")]
 pub struct FrontPage {
     pub page: PageCtx,
+    /// Share preview (the featured campaign's image) and the site's feeds.
+    pub meta: Meta,
     pub featured: Option<FeaturedView>,
     pub updates: Vec<UpdateView>,
 }
@@ -109,8 +114,19 @@ async fn front_page(
         )
             .into_response());
     }
+    let site = tr.t("site-name");
+    let mut meta = Meta::website(
+        site.clone(),
+        tr.t("blog-description"),
+        s.absolute("/"),
+        site.clone(),
+        tr.lang,
+    );
+    meta.feeds = feed_links(s.base_url.trim_end_matches('/'), "", &site);
     let featured = match repo::featured(&s.db).await? {
         Some(c) => {
+            meta.image = Some(head::share_image(&s, &c));
+            meta.image_alt = c.cover_image_alt.clone().unwrap_or_default();
             let t = repo::totals(&s.db, &c.id).await?;
             let p = Progress::of(&c, &t, Utc::now());
             Some(FeaturedView {
@@ -130,6 +146,7 @@ async fn front_page(
         .collect();
     let page = FrontPage {
         page: PageCtx::new(&s, &tr, "/"),
+        meta,
         featured,
         updates,
     };

@@ -1,10 +1,13 @@
 //! The campaign page as a view: its template data, the donate form's state and the progress
 //! bar. Shared by the campaign's own pages, the donate handler (which shows the page again
 //! with the form's errors) and the console's dashboard. A view, not a handler: other
-//! capabilities' pages may use it (`tests/layers.rs`).
+//! capabilities' pages may use it (`tests/layers.rs`). [`head`]: the page's share preview
+//! and feed links.
 
 //! Public campaign pages: the front page, the campaign page (story, progress bar with
 //! milestones, donor wall, donate form), the full donor list and the live progress stream.
+
+pub mod head;
 
 use std::collections::HashMap;
 
@@ -20,6 +23,7 @@ use crate::i18n::I18n;
 use crate::markdown;
 use crate::money::{CurrencyCode, Money};
 use crate::web::PageCtx;
+use crate::web::meta::Meta;
 
 pub struct MilestoneView {
     pub label: String,
@@ -102,6 +106,8 @@ impl ProgressView {
 #[template(path = "campaign.html")]
 pub struct CampaignPage {
     pub page: PageCtx,
+    /// Share preview and feed links (`templates/meta.html`).
+    pub meta: Meta,
     pub slug: String,
     pub title: String,
     pub summary: String,
@@ -198,6 +204,7 @@ pub async fn render_campaign(
     currencies.extend(c.accepted.iter().copied().filter(|x| *x != c.currency()));
     let page = CampaignPage {
         page: PageCtx::new(s, tr, &format!("/campaigns/{}", c.slug)),
+        meta: head::meta(s, tr, c),
         slug: c.slug.to_string(),
         title: c.title.clone(),
         summary: c.summary.clone(),

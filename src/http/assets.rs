@@ -38,6 +38,13 @@ const FILES: &[(&str, &str, &[u8])] = &[
         "image/svg+xml",
         include_bytes!("../../static/cover.svg"),
     ),
+    // The default cover as a 1200 px PNG: the share image (`og:image`) of a campaign without
+    // a cover of its own; previews on social sites show raster images only.
+    (
+        "share.png",
+        "image/png",
+        include_bytes!("../../static/share.png"),
+    ),
 ];
 
 pub struct Asset {

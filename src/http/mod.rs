@@ -1,8 +1,10 @@
 //! HTTP primitives (infrastructure): the shared state handed to every handler, the error
 //! type and its status codes, client addresses, CSRF keys, body limits and timeouts, metrics,
-//! static assets and the campaign page cache. The router and the site-wide middleware are the
-//! application's (`app`); page chrome is the shared web layer's (`web`).
+//! static assets, absolute URLs from the base URL and the campaign page cache. The router
+//! and the site-wide middleware are the application's (`app`); page chrome is the shared web
+//! layer's (`web`).
 
+pub mod absolute;
 pub mod assets;
 pub mod client_ip;
 pub mod csrf;
@@ -63,6 +65,12 @@ impl std::ops::Deref for AppState {
 impl AppState {
     pub fn new(inner: Inner) -> AppState {
         AppState(Arc::new(inner))
+    }
+
+    /// A root-relative path (`/media/…`) as an absolute URL from the base URL; absolute URLs
+    /// stay as they are ([`absolute::from_base`]).
+    pub fn absolute(&self, href: &str) -> String {
+        absolute::from_base(&self.base_url, href)
     }
 }
 

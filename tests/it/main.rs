@@ -28,6 +28,7 @@ mod security_account;
 mod security_auth;
 mod security_infra;
 mod security_money;
+mod sharing;
 mod team_2fa;
 mod team_signin;
 mod tokens;

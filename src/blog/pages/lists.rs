@@ -128,10 +128,11 @@ pub(super) async fn render_list(
             canonical,
             og_type: "website",
             image: None,
+            image_alt: String::new(),
             published: None,
             modified: None,
             site_name: site,
-            locale: og_locale(tr.lang),
+            locale: meta::og_locale(tr.lang),
             feeds: spec.feeds,
             json_ld: String::new(),
             noindex: spec.search_form,
@@ -145,13 +146,6 @@ pub(super) async fn render_list(
         query: spec.query,
     };
     Ok(page.render()?)
-}
-
-pub(super) fn og_locale(lang: &str) -> &'static str {
-    match lang {
-        "da" => "da_DK",
-        _ => "en_GB",
-    }
 }
 
 pub(super) async fn home_list(

@@ -11,7 +11,6 @@ use crate::i18n::I18n;
 use crate::web::PageCtx;
 
 use super::entries::*;
-use super::lists::*;
 
 pub struct TermLink {
     pub name: String,
@@ -67,6 +66,8 @@ pub(super) async fn render_post(
         .author_name
         .as_ref()
         .map(|n| (n.as_str(), e.author_url.as_str()));
+    // Shared previews and feed readers fetch the image from elsewhere: absolute.
+    let image = p.featured_image_url.as_deref().map(|u| s.absolute(u));
     let json_ld = meta::blog_posting(
         &e.title,
         &e.url,
@@ -74,7 +75,7 @@ pub(super) async fn render_post(
         p.published_at,
         p.updated_at,
         author,
-        p.featured_image_url.as_deref(),
+        image.as_deref(),
         tr.lang,
         &site,
     );
@@ -101,11 +102,12 @@ pub(super) async fn render_post(
             description,
             canonical: e.url.clone(),
             og_type: if p.is_page() { "website" } else { "article" },
-            image: p.featured_image_url.clone(),
+            image,
+            image_alt: String::new(),
             published: p.published_at.map(meta::rfc3339),
             modified: Some(meta::rfc3339(p.updated_at)),
             site_name: site,
-            locale: og_locale(tr.lang),
+            locale: meta::og_locale(tr.lang),
             feeds,
             json_ld,
             noindex: false,
