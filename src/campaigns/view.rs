@@ -2,11 +2,12 @@
 //! bar. Shared by the campaign's own pages, the donate handler (which shows the page again
 //! with the form's errors) and the console's dashboard. A view, not a handler: other
 //! capabilities' pages may use it (`tests/layers.rs`). [`head`]: the page's share preview
-//! and feed links.
+//! and feed links; [`card`]: the campaign in a box on a post linked to it.
 
 //! Public campaign pages: the front page, the campaign page (story, progress bar with
 //! milestones, donor wall, donate form), the full donor list and the live progress stream.
 
+pub mod card;
 pub mod head;
 
 use std::collections::HashMap;

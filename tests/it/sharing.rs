@@ -1,12 +1,14 @@
-//! Sharing, over real HTTP on both backends, with a base URL unlike the address the server
-//! listens on (as behind a proxy):
+//! Sharing and the way from the blog to giving, over real HTTP on both backends, with a base
+//! URL unlike the address the server listens on (as behind a proxy):
 //!
 //! * the campaign page, a post and the front page carry canonical, Open Graph and Twitter-card
 //!   tags whose URLs (page, image, feeds, JSON-LD) are absolute and start with the base URL —
 //!   the campaign's image is its cover, else the site's default PNG, which is served;
 //! * Atom, RSS and JSON Feed (site, tag and campaign) hold only absolute URLs, inside the
 //!   entries' HTML too (`<img src>`, `<a href>`), outside links untouched;
-//! * a password-reset e-mail links only to the base URL.
+//! * a password-reset e-mail links only to the base URL;
+//! * a post linked to a campaign shows its progress and a donate button, others do not; the
+//!   header links the blog; the campaign page links its updates feed.
 //!
 //! Head tags and entry HTML are read with quick-xml (attributes unescaped), not by matching
 //! strings.
@@ -368,6 +370,72 @@ async fn reset_mail_links_to_the_base_url() {
         for u in &urls {
             assert!(u.starts_with(&format!("{BASE}/reset/")), "{u}");
         }
+        app.stop().await;
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn from_the_blog_to_giving() {
+    each_backend(|tdb| async move {
+        seed(&tdb.db).await;
+        let app = TestApp::start(settings(&tdb)).await;
+
+        // A post linked to a campaign: its progress and a donate button.
+        let page = app.text(POST).await;
+        let at = page.find("class=\"campaign-card\"").expect("campaign box");
+        let card = &page[at..at + page[at..].find("</aside>").expect("end")];
+        let t = tags(card);
+        assert!(
+            t.iter().any(|t| attr(t, "class") == Some("progress")),
+            "{card}"
+        );
+        assert!(
+            t.iter()
+                .any(|t| t.0 == "svg" && attr(t, "class") == Some("bar")),
+            "the progress bar: {card}"
+        );
+        assert!(
+            card.contains("class=\"raised\""),
+            "the amount raised: {card}"
+        );
+        assert!(
+            t.iter().any(|t| t.0 == "a"
+                && attr(t, "class") == Some("cta")
+                && attr(t, "href") == Some("/campaigns/test-library#donate")),
+            "a donate button to the form: {card}"
+        );
+        let unlinked = app.text("/2024/05/01/unlinked/").await;
+        assert!(!unlinked.contains("class=\"campaign-card\""), "{unlinked}");
+
+        // The site header links the blog, on every kind of page.
+        for path in [
+            "/",
+            "/campaigns/test-library",
+            POST,
+            "/campaigns/test-library/donors",
+        ] {
+            let page = app.text(path).await;
+            let start = page.find("<header class=\"site\">").expect("header");
+            let end = start + page[start..].find("</header>").expect("end");
+            let links: Vec<String> = urls_in(&page[start..end]);
+            assert!(links.iter().any(|u| u == "/blog/"), "{path}: {links:?}");
+        }
+
+        // The campaign page links its updates feed, in the head and where the updates are.
+        let page = app.text("/campaigns/test-library").await;
+        let feed = format!("{}/campaigns/test-library/feed.atom", app.base);
+        assert!(links(&head(&page), "alternate").contains(&feed.as_str()));
+        let start = page.find("id=\"updates\"").expect("updates");
+        let end = start + page[start..].find("</section>").expect("end");
+        assert!(
+            tags(&page[start..end])
+                .iter()
+                .any(|t| t.0 == "a" && attr(t, "href") == Some(feed.as_str())),
+            "a visible feed link among the updates"
+        );
+        let res = app.get("/campaigns/test-library/feed.atom").await;
+        assert_eq!(res.status().as_u16(), 200);
         app.stop().await;
     })
     .await;

@@ -29,6 +29,9 @@ pub struct PostPage {
     pub csrf: String,
     pub password_error: String,
     pub campaign: Option<(String, String)>,
+    /// The linked campaign in a box: progress bar and donate button
+    /// (`campaigns::view::card`), or empty.
+    pub campaign_card: String,
     /// The featured image's `<img>` (`blog::images::featured`), or empty.
     pub featured_html: String,
     /// The comment thread, form and like button (`blog::comments::comments_section`).
@@ -53,12 +56,19 @@ pub(super) async fn render_post(
         _ => String::new(),
     };
     let terms: Vec<Term> = repo::terms_of(&s.db, &p.id).await?;
-    let campaign = match &p.campaign_id {
+    let linked = match &p.campaign_id {
         Some(id) => crate::campaigns::repo::by_id(&s.db, id)
             .await?
-            .filter(|c| c.state != crate::campaigns::CampaignState::Draft)
-            .map(|c| (format!("/campaigns/{}", c.slug), c.title.clone())),
+            .filter(|c| c.state != crate::campaigns::CampaignState::Draft),
         None => None,
+    };
+    let campaign = linked
+        .as_ref()
+        .map(|c| (format!("/campaigns/{}", c.slug), c.title.clone()));
+    // From an update to giving: the campaign's progress and its donate button.
+    let campaign_card = match &linked {
+        Some(c) => crate::campaigns::view::card::render(s, tr, c).await?,
+        None => String::new(),
     };
     let site = tr.t("site-name");
     let description = e.summary.clone();
@@ -125,6 +135,7 @@ pub(super) async fn render_post(
         csrf: s.csrf.token(Utc::now()),
         password_error,
         campaign,
+        campaign_card,
     };
     Ok(page.render()?)
 }
