@@ -1,5 +1,8 @@
 //! The demo content seeded by `serve --demo` into an empty database: a volunteer team in the
 //! UK, the USA and Denmark raising money for a children's library in a village in India.
+//! The blog's demo posts beyond the campaign updates are in [`blog`].
+
+mod blog;
 
 use chrono::{Duration, Utc};
 
@@ -349,5 +352,9 @@ pub async fn seed_if_empty(db: &Db) -> anyhow::Result<()> {
         now - Duration::days(2),
     )
     .await?;
+    let editor = crate::team::repo::by_email(db, "maribel@example.org")
+        .await?
+        .map(|m| m.id);
+    blog::seed(db, &campaign.id, editor).await?;
     Ok(())
 }
