@@ -9,6 +9,8 @@
 //! * a password-reset e-mail links only to the base URL;
 //! * a post linked to a campaign shows its progress and a donate button, others do not; the
 //!   header links the blog; the campaign page links its updates feed.
+//! * the inline stylesheet, with the rules that make wide content fit, is the one the CSP's
+//!   hash allows.
 //!
 //! Head tags and entry HTML are read with quick-xml (attributes unescaped), not by matching
 //! strings.
@@ -436,6 +438,34 @@ async fn from_the_blog_to_giving() {
         );
         let res = app.get("/campaigns/test-library/feed.atom").await;
         assert_eq!(res.status().as_u16(), 200);
+        app.stop().await;
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn the_inline_stylesheet_is_allowed_by_the_csp() {
+    use base64::Engine;
+    use sha2::{Digest, Sha256};
+    each_backend(|tdb| async move {
+        seed(&tdb.db).await;
+        let app = TestApp::start(settings(&tdb)).await;
+        for path in ["/", "/campaigns/test-library", POST] {
+            let res = app.get(path).await;
+            let csp = res.headers()["content-security-policy"]
+                .to_str()
+                .expect("csp")
+                .to_string();
+            let page = res.text().await.expect("body");
+            let start = page.find("<style>").expect("<style>") + "<style>".len();
+            let end = start + page[start..].find("</style>").expect("</style>");
+            let css = &page[start..end];
+            // The rules that make wide content fit are there, and the CSP allows them.
+            assert!(css.contains("max-width:100%") && css.contains("overflow-x:auto"));
+            let hash =
+                base64::engine::general_purpose::STANDARD.encode(Sha256::digest(css.as_bytes()));
+            assert!(csp.contains(&format!("'sha256-{hash}'")), "{path}: {csp}");
+        }
         app.stop().await;
     })
     .await;
