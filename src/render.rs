@@ -69,9 +69,24 @@ where
     within(BUDGET, work).await
 }
 
-/// Markdown → sanitised HTML ([`crate::markdown::to_safe_html`]) off the async workers.
+/// Markdown → sanitised HTML ([`crate::markdown::to_safe_html`]) for a page of the site
+/// ([`for_page`]), off the async workers.
 pub async fn markdown(md: String) -> Result<String, RenderError> {
-    off_workers(move || crate::markdown::to_safe_html(&md)).await
+    off_workers(move || for_page(&crate::markdown::to_safe_html(&md))).await
+}
+
+/// Sanitised HTML made ready for the site's own pages (not feeds): code blocks and tables,
+/// which scroll sideways inside their own box when wider than the column
+/// (`static/app.css`), get `tabindex="0"` so a keyboard can reach and scroll them. Input the
+/// rewriter cannot read is returned unchanged.
+pub fn for_page(html: &str) -> String {
+    use lol_html::{RewriteStrSettings, element, rewrite_str};
+    let settings =
+        RewriteStrSettings::new().append_element_content_handler(element!("pre, table", |el| {
+            el.set_attribute("tabindex", "0")?;
+            Ok(())
+        }));
+    rewrite_str(html, settings).unwrap_or_else(|_| html.to_string())
 }
 
 /// What a writer is told when a body would not render as written (form errors).
@@ -129,6 +144,17 @@ mod tests {
     async fn renders_off_the_workers() {
         let html = markdown("**hi**".into()).await.expect("renders");
         assert!(html.contains("<strong>hi</strong>"), "{html}");
+    }
+
+    #[test]
+    fn scroll_boxes_take_the_keyboard() {
+        let html = crate::markdown::to_safe_html(
+            "```\nlong code\n```\n\n| a | b |\n| - | - |\n| 1 | 2 |\n\n<pre tabindex=\"-1\">x</pre>",
+        );
+        let out = for_page(&html);
+        assert_eq!(out.matches("<pre tabindex=\"0\">").count(), 2, "{out}");
+        assert!(out.contains("<table tabindex=\"0\">"), "{out}");
+        assert!(!out.contains("tabindex=\"-1\""), "{out}");
     }
 
     #[tokio::test]

@@ -12,11 +12,15 @@
 //
 // The viewport is a plain 360 px window, not an emulated phone: a phone browser zooms out to
 // show a page that is too wide, which would hide the overflow this test looks for.
+//
+// What scrolls inside its own box instead (tables, code) must be reachable by keyboard: axe's
+// `scrollable-region-focusable` rule runs on every page too, in a second context that lets
+// axe in past the CSP (the widths are measured under the site's real CSP).
 
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 
-import { DESKTOP, PHONE, launch, newContext, screenshotPath, startApp, stopApp } from './lib.mjs';
+import { AXE_SOURCE, DESKTOP, PHONE, launch, newContext, screenshotPath, startApp, stopApp } from './lib.mjs';
 
 let baseURL;
 let browser;
@@ -132,6 +136,30 @@ async function tooWide(viewport, label) {
   return { wide, found };
 }
 
+/** Scroll boxes a keyboard cannot reach, per page, at `viewport`: [path, targets]. */
+async function unreachable(viewport) {
+  const context = await newContext(browser, baseURL, { viewport, bypassCSP: true });
+  const page = await context.newPage();
+  const out = [];
+  try {
+    for (const path of pages) {
+      await page.goto(path, { waitUntil: 'load' });
+      await page.addScriptTag({ content: AXE_SOURCE });
+      const targets = await page.evaluate(async () => {
+        const r = await window.axe.run(document, {
+          runOnly: ['scrollable-region-focusable'],
+          resultTypes: ['violations'],
+        });
+        return r.violations.flatMap((v) => v.nodes.map((n) => n.target.join(' ')));
+      });
+      if (targets.length) out.push([path, targets]);
+    }
+  } finally {
+    await context.close();
+  }
+  return out;
+}
+
 function report(wide) {
   return wide.map(([p, sw, vw, out]) => `  ${p}: ${sw} px wide in a ${vw} px window; sticking out: ${out.join(', ')}`).join('\n');
 }
@@ -151,7 +179,7 @@ for (const [label, viewport] of [
   ['phone', PHONE],
   ['desktop', DESKTOP],
 ]) {
-  test(`no public page scrolls sideways at ${viewport.width} px (${label})`, { timeout: 300_000 }, async () => {
+  test(`no public page scrolls sideways at ${viewport.width} px (${label}); its scroll boxes take the keyboard`, { timeout: 300_000 }, async () => {
     if (!pages) pages = await publicPages();
     const { wide, found } = await tooWide(viewport, label);
     // The content that would overflow is there (else this test could not fail).
@@ -159,5 +187,7 @@ for (const [label, viewport] of [
     assert.ok(found.table > 0, 'a page shows a table');
     assert.ok(found.pre > 0, 'a page shows a block of code');
     assert.equal(wide.length, 0, `pages wider than the window at ${viewport.width} px:\n${report(wide)}`);
+    const stuck = await unreachable(viewport);
+    assert.deepEqual(stuck, [], `scroll boxes a keyboard cannot reach at ${viewport.width} px`);
   });
 }

@@ -128,7 +128,7 @@ fn entry_view(s: &AppState, tr: &I18n, p: &Post, with_body: bool) -> EntryView {
         author_url,
         summary: summary(tr, p),
         body_html: if with_body {
-            body_html(tr, &p.body_md)
+            crate::render::for_page(&body_html(tr, &p.body_md))
         } else {
             String::new()
         },
