@@ -8,7 +8,7 @@
 //!   entries' HTML too (`<img src>`, `<a href>`), outside links untouched;
 //! * a password-reset e-mail links only to the base URL;
 //! * a post linked to a campaign shows its progress and a donate button, others do not; the
-//!   header links the blog; the campaign page links its updates feed.
+//!   header links the blog; the campaign page links its updates feed;
 //! * the inline stylesheet, with the rules that make wide content fit, is the one the CSP's
 //!   hash allows.
 //!
