@@ -277,7 +277,7 @@ pub async fn render_section(
         count: rows.len() as i64,
         threads,
         likes: tr.tn("likes-count", likes),
-        open: post.comment_status == "open",
+        open: post.comment_status.is_open(),
         form,
         replying_to,
         viewer: viewer.map(|m| m.display_name.clone()),

@@ -22,7 +22,7 @@ use crate::web::request::Req;
 
 use super::notify::notify;
 use super::render::*;
-use super::{BODY_MAX, EMAIL_MAX, NAME_MAX, URL_MAX};
+use super::{BODY_MAX, EMAIL_MAX, Moderation, NAME_MAX, URL_MAX};
 
 #[derive(Template)]
 #[template(path = "blog/comment_page.html")]
@@ -179,7 +179,7 @@ pub(super) async fn submit(
         let msg = tr.t("error-csrf");
         return page_response(&at, form, msg, unprocessable).await;
     }
-    if post.comment_status != "open" {
+    if !post.comment_status.is_open() {
         let msg = tr.t("comments-closed");
         return page_response(&at, form, msg, unprocessable).await;
     }
@@ -250,15 +250,10 @@ pub(super) async fn submit(
         return page_response(&at, form, msg, StatusCode::TOO_MANY_REQUESTS).await;
     }
     // Held, approved or spam.
-    let status: &'static str = match member {
-        Some(_) => "approved",
+    let status = match member {
+        Some(_) => Moderation::Approved,
         None => {
-            let list = spam::parse_blocklist(
-                &s.db
-                    .setting(spam::BLOCKLIST_SETTING)
-                    .await?
-                    .unwrap_or_default(),
-            );
+            let list = super::moderation::blocklist_entries(&s.db).await?;
             let verdict = spam::judge(
                 &spam::Signals {
                     honeypot: &input.website,
@@ -273,11 +268,11 @@ pub(super) async fn submit(
             match verdict {
                 Verdict::Spam(why) => {
                     tracing::info!(post = %post.id, reason = why, "comment marked as spam");
-                    "spam"
+                    Moderation::Spam
                 }
                 Verdict::Hold(why) => {
                     tracing::info!(post = %post.id, reason = why, "comment held");
-                    "pending"
+                    Moderation::Pending
                 }
                 Verdict::Clean => {
                     // Trusted only when the address has an approved comment AND its owner
@@ -286,14 +281,14 @@ pub(super) async fn submit(
                     // The answer is the same "held" either way.
                     let address = email.as_deref().unwrap_or("");
                     if !approved_before(&s.db, address).await? {
-                        "pending"
+                        Moderation::Pending
                     } else if crate::blog::commenters::confirmed(&s.db, address).await? {
-                        "approved"
+                        Moderation::Approved
                     } else {
                         if let Ok(e) = Email::parse(address) {
                             crate::blog::commenters::send_confirmation(&s, tr, &e, &name).await;
                         }
-                        "pending"
+                        Moderation::Pending
                     }
                 }
             }
@@ -312,10 +307,10 @@ pub(super) async fn submit(
         user_agent: r.user_agent.clone(),
     };
     let id = insert(&s.db, &new).await?;
-    if status != "spam" {
+    if status != Moderation::Spam {
         notify(&s, &post, &back, &id, &new).await;
     }
-    if status == "approved" {
+    if status == Moderation::Approved {
         return Ok(Redirect::to(&format!("{back}#comment-{id}")).into_response());
     }
     // Held and spam get the same answer.

@@ -1,6 +1,8 @@
 //! The blog's store: the one home of its tables' SQL, written once for both backends
 //! except full-text search.
 //!
+//! * `kinds`: the stored states as enums ([`PostKind`], [`PostStatus`], [`CommentStatus`],
+//!   [`Moderation`]), each parsed strictly from its column;
 //! * `posts`: the `posts` rows ([`Post`], its enums parsed strictly), the one insert, single
 //!   posts, the importer's sources and campaign updates;
 //! * `listing`: public listings and search;
@@ -13,6 +15,7 @@
 
 pub mod commenters;
 pub mod comments;
+mod kinds;
 pub mod likes;
 mod listing;
 mod post_terms;
@@ -20,6 +23,7 @@ mod posts;
 mod terms;
 mod version;
 
+pub use kinds::*;
 pub use listing::*;
 pub use post_terms::*;
 pub use posts::*;

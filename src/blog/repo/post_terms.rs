@@ -4,7 +4,8 @@
 
 use shelfraiser_formats::slug::slugify;
 
-use super::posts::{COLUMNS, FROM, Post, PostRow, PostStatus, posts};
+use super::kinds::PostStatus;
+use super::posts::{COLUMNS, FROM, Post, PostRow, posts};
 use crate::db::{Db, DbResult, Tx};
 use crate::{on_db, on_tx};
 
