@@ -92,10 +92,7 @@ pub const TEAM: &[DemoMember] = &[
 pub async fn seed_team_if_empty(db: &Db) -> anyhow::Result<()> {
     use crate::passwords as password;
     use crate::team::repo as team;
-    let members: i64 = crate::on_db!(db, |p| sqlx::query_scalar("SELECT COUNT(*) FROM members")
-        .fetch_one(p)
-        .await?);
-    if members > 0 {
+    if team::count(db).await? > 0 {
         return Ok(());
     }
     for d in TEAM {

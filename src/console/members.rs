@@ -5,8 +5,7 @@
 //! (`POST /admin/settings/require-2fa`). Every change is audited.
 //!
 //! The site always keeps an active site-wide owner: removing the last one (or their owner
-//! grant) is refused. The check runs in the same transaction as the change, with the owners'
-//! rows locked, so two owners demoting each other at once cannot both succeed.
+//! grant) is refused (`team::grants`, which checks it in the change's transaction).
 
 use askama::Template;
 use axum::Form;
@@ -20,13 +19,10 @@ use super::Console;
 use super::form::Opt;
 use super::{Errors, Fields, LocalTime, Shell, local_time};
 use crate::campaigns::{Campaign, repo as campaigns_repo};
-use crate::db::{DbError, Tx};
 use crate::email::Email;
 use crate::http::{AppError, AppState};
 use crate::i18n::I18n;
-use crate::on_tx;
-use crate::team::audit;
-use crate::team::session;
+use crate::team::grants::{self, ChangeError};
 use crate::team::{ALL_ROLES, Permission, Role, repo};
 
 pub struct GrantView {
@@ -236,23 +232,6 @@ fn scope_text(scope: Option<&str>, campaigns: &[Campaign]) -> String {
     }
 }
 
-/// The active members holding a site-wide owner grant, locked until `tx` ends (PostgreSQL;
-/// SQLite write transactions are serialised as a whole).
-async fn lock_owners(tx: &mut Tx) -> Result<Vec<String>, DbError> {
-    let lock = if tx.backend() == "postgres" {
-        " FOR UPDATE"
-    } else {
-        ""
-    };
-    let sql = format!(
-        "SELECT g.member_id FROM grants g JOIN members m ON m.id = g.member_id \
-         WHERE g.role = 'owner' AND g.scope = '' AND m.status = 'active'{lock}"
-    );
-    Ok(on_tx!(tx, |c| sqlx::query_scalar::<_, String>(&sql)
-        .fetch_all(&mut *c)
-        .await?))
-}
-
 /// `POST /admin/members/{id}/roles`: `op=add|remove`, `role`, `scope` (`""` = site).
 pub async fn roles(
     cx: Console,
@@ -286,54 +265,13 @@ pub async fn roles(
         role.as_str(),
         scope_text(scope, &campaigns)
     );
-    let mut tx = cx.s.db.begin().await?;
-    let owners = lock_owners(&mut tx).await?;
-    if !add && role == Role::Owner && scope.is_none() && owners.len() == 1 && owners[0] == target.id
-    {
-        drop(tx);
-        return refused(&cx, tr.t("console-error-last-owner")).await;
+    match grants::change(&cx.s.db, &target, role, scope, add, &by, &detail).await {
+        Ok(_) => {}
+        Err(ChangeError::LastOwner) => {
+            return refused(&cx, tr.t("console-error-last-owner")).await;
+        }
+        Err(ChangeError::Db(e)) => return Err(e.into()),
     }
-    let now = Utc::now();
-    let n = if add {
-        on_tx!(&mut tx, |c| sqlx::query(
-            "INSERT INTO grants (member_id, role, scope, created_at) VALUES ($1, $2, $3, $4) \
-             ON CONFLICT (member_id, role, scope) DO NOTHING"
-        )
-        .bind(&target.id)
-        .bind(role.as_str())
-        .bind(scope.unwrap_or(""))
-        .bind(now)
-        .execute(&mut *c)
-        .await
-        .map_err(DbError::from)?
-        .rows_affected())
-    } else {
-        on_tx!(&mut tx, |c| sqlx::query(
-            "DELETE FROM grants WHERE member_id = $1 AND role = $2 AND scope = $3"
-        )
-        .bind(&target.id)
-        .bind(role.as_str())
-        .bind(scope.unwrap_or(""))
-        .execute(&mut *c)
-        .await
-        .map_err(DbError::from)?
-        .rows_affected())
-    };
-    if n > 0 {
-        audit::record_in(
-            &mut tx,
-            &by,
-            if add {
-                "member.role_added"
-            } else {
-                "member.role_removed"
-            },
-            &target.email,
-            &detail,
-        )
-        .await?;
-    }
-    tx.commit().await?;
     Ok(Redirect::to("/admin/members?done=roles").into_response())
 }
 
@@ -353,23 +291,13 @@ pub async fn remove(
     if !cx.csrf_ok(f.csrf()) {
         return refused(&cx, tr.t("error-csrf")).await;
     }
-    let mut tx = cx.s.db.begin().await?;
-    let owners = lock_owners(&mut tx).await?;
-    if owners.len() == 1 && owners[0] == target.id {
-        drop(tx);
-        return refused(&cx, tr.t("console-error-last-owner")).await;
-    }
-    repo::remove_in(&mut tx, &target.id).await?;
-    audit::record_in(
-        &mut tx,
-        &cx.actor(),
-        "member.removed",
-        &target.email,
-        &format!("name={}", target.display_name),
-    )
-    .await?;
-    tx.commit().await?;
-    let ended = session::delete_all(&cx.s.db, &target.id).await?;
+    let ended = match grants::remove_member(&cx.s.db, &target, &cx.actor()).await {
+        Ok(n) => n,
+        Err(ChangeError::LastOwner) => {
+            return refused(&cx, tr.t("console-error-last-owner")).await;
+        }
+        Err(ChangeError::Db(e)) => return Err(e.into()),
+    };
     tracing::info!(member = %target.id, sessions = ended, "member removed");
     Ok(Redirect::to("/admin/members?done=removed").into_response())
 }

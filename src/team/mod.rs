@@ -7,6 +7,7 @@
 pub mod account;
 pub mod api;
 pub mod audit;
+pub mod grants;
 pub mod links;
 pub mod mailers;
 pub mod passkeys;
