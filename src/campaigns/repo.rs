@@ -3,7 +3,7 @@
 
 mod edit;
 
-pub use edit::{UpdateError, Updated, has_money, update_in};
+pub use edit::{Editing, UpdateError, Updated, begin_edit_in, update_in};
 
 use chrono::{DateTime, Utc};
 

@@ -18,7 +18,7 @@ use super::repo::ledger as store;
 use crate::campaigns::Campaign;
 use crate::db::{Db, DbError, DbResult, Tx};
 
-pub use super::repo::ledger::DonationRow;
+pub use super::repo::ledger::{DonationRow, has_money, has_money_in};
 
 /// A donation to record: the donor's intent and where the money came from.
 #[derive(Debug, Clone)]

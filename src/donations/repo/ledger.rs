@@ -237,3 +237,26 @@ pub async fn donations_without_one_entry(db: &Db) -> DbResult<Vec<(String, Strin
     .await?
     }))
 }
+
+/// Donations plus checkout sessions of campaign `$1`.
+const PROMISED: &str = "SELECT (SELECT COUNT(*) FROM donations WHERE campaign_id = $1) \
+     + (SELECT COUNT(*) FROM checkout_sessions WHERE campaign_id = $1)";
+
+/// Whether money has been promised to the campaign in its current currency: a donation or
+/// a checkout session, whose amounts are locked in that currency.
+pub async fn has_money(db: &Db, campaign_id: &str) -> DbResult<bool> {
+    let n: i64 = on_db!(db, |p| sqlx::query_scalar(PROMISED)
+        .bind(campaign_id)
+        .fetch_one(p)
+        .await?);
+    Ok(n > 0)
+}
+
+/// [`has_money`] inside `tx` (the campaign editor's, after it took the totals row lock).
+pub async fn has_money_in(tx: &mut Tx, campaign_id: &str) -> DbResult<bool> {
+    let n: i64 = on_tx!(tx, |c| sqlx::query_scalar(PROMISED)
+        .bind(campaign_id)
+        .fetch_one(&mut *c)
+        .await?);
+    Ok(n > 0)
+}
