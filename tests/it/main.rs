@@ -21,6 +21,7 @@ mod donations;
 mod durability;
 mod flow;
 mod fuzz_corpus;
+mod homes;
 mod jobs;
 mod live;
 mod passkeys;
