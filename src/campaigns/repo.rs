@@ -185,6 +185,15 @@ pub async fn list(db: &Db) -> DbResult<Vec<Campaign>> {
     rows.into_iter().map(Campaign::try_from).collect()
 }
 
+/// Public (not draft) campaigns' slugs and last change, oldest first (the sitemap).
+pub async fn public_slugs(db: &Db) -> DbResult<Vec<(String, DateTime<Utc>)>> {
+    Ok(on_db!(db, |p| sqlx::query_as(
+        "SELECT slug, updated_at FROM campaigns WHERE state <> 'draft' ORDER BY created_at"
+    )
+    .fetch_all(p)
+    .await?))
+}
+
 /// The campaign the front page shows: the featured one, else the newest public one.
 pub async fn featured(db: &Db) -> DbResult<Option<Campaign>> {
     let sql = format!(

@@ -3,6 +3,8 @@
 //!
 //! * `kinds`: the stored states as enums ([`PostKind`], [`PostStatus`], [`CommentStatus`],
 //!   [`Moderation`]), each parsed strictly from its column;
+//! * [`edits`]: a stored post's changes (fields, status, the scheduled publication) and the
+//!   old slugs a change leaves (`post_slug_history`);
 //! * `posts`: the `posts` rows ([`Post`], its enums parsed strictly), the one insert, single
 //!   posts, the importer's sources and campaign updates;
 //! * `listing`: public listings and search;
@@ -15,6 +17,7 @@
 
 pub mod commenters;
 pub mod comments;
+pub mod edits;
 mod kinds;
 pub mod likes;
 mod listing;

@@ -1,7 +1,6 @@
 //! What archives and old links look up besides posts: terms (categories and tags), authors,
-//! the `redirects` table (filled by the importer) and the sitemap's public campaigns.
+//! the `redirects` table (filled by the importer).
 
-use chrono::{DateTime, Utc};
 use shelfraiser_formats::slug::slugify;
 
 use crate::db::{Db, DbResult};
@@ -80,13 +79,4 @@ pub async fn author(db: &Db, id_or_slug: &str) -> DbResult<Option<Author>> {
         .find(|a| a.id == id_or_slug)
         .or_else(|| all.iter().find(|a| slugify(&a.display_name) == id_or_slug))
         .cloned())
-}
-
-/// Public campaigns' slugs and last change, for the sitemap.
-pub async fn public_campaigns(db: &Db) -> DbResult<Vec<(String, DateTime<Utc>)>> {
-    Ok(on_db!(db, |p| sqlx::query_as(
-        "SELECT slug, updated_at FROM campaigns WHERE state <> 'draft' ORDER BY created_at"
-    )
-    .fetch_all(p)
-    .await?))
 }

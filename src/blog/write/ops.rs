@@ -6,12 +6,11 @@ use chrono::{DateTime, Utc};
 
 use super::{NewPost, UpdatePost, WriteError, effective_status, slug_base, validate};
 use crate::blog::repo::{
-    self, CommentStatus, NewRow, Post, PostKind, PostStatus, by_id, by_id_in, set_terms,
+    self, CommentStatus, NewRow, Post, PostKind, PostStatus, by_id, by_id_in, edits, set_terms,
     terms_of_in, unique_slug,
 };
-use crate::db::{Db, DbError, DbResult, Tx};
+use crate::db::{Db, DbResult, Tx};
 use crate::jobs::{self, Job};
-use crate::on_tx;
 use crate::team::audit::{self, Actor};
 
 /// Enqueues the job that publishes a scheduled post at its time (de-duplicated per post and
@@ -151,25 +150,7 @@ pub async fn update(db: &Db, id: &str, p: &UpdatePost, who: &Actor) -> Result<Po
         _ => old.slug.clone(),
     };
     if slug != old.slug {
-        // The new slug may be one this post had before: it is no longer "old".
-        on_tx!(&mut tx, |c| sqlx::query(
-            "DELETE FROM post_slug_history WHERE old_slug = $1 AND post_id = $2"
-        )
-        .bind(&slug)
-        .bind(id)
-        .execute(&mut *c)
-        .await?
-        .rows_affected());
-        on_tx!(&mut tx, |c| sqlx::query(
-            "INSERT INTO post_slug_history (old_slug, post_id, changed_at) VALUES ($1, $2, $3) \
-             ON CONFLICT (old_slug) DO UPDATE SET post_id = $2, changed_at = $3"
-        )
-        .bind(&old.slug)
-        .bind(id)
-        .bind(now)
-        .execute(&mut *c)
-        .await?
-        .rows_affected());
+        edits::keep_old_slug_in(&mut tx, id, &old.slug, &slug, now).await?;
     }
     let comment_status = CommentStatus::from_open(p.comments_open);
     let (old_cats, old_tags) = terms_of_in(&mut tx, id).await?;
@@ -200,30 +181,21 @@ pub async fn update(db: &Db, id: &str, p: &UpdatePost, who: &Actor) -> Result<Po
     tags.sort();
     check("categories", old_cats != cats);
     check("tags", old_tags != tags);
-    on_tx!(&mut tx, |c| {
-        sqlx::query(
-        "UPDATE posts SET kind = $2, status = $3, slug = $4, title = $5, body_md = $6, excerpt = $7, \
-         author_id = $8, campaign_id = $9, sticky = $10, comment_status = $11, \
-         featured_image_url = $12, published_at = $13, updated_at = $14 WHERE id = $1"
-    )
-    .bind(id)
-    .bind(p.kind.as_str())
-    .bind(status.as_str())
-    .bind(&slug)
-    .bind(&p.title)
-    .bind(&p.body_md)
-    .bind(&p.excerpt)
-    .bind(&p.author_id)
-    .bind(&p.campaign_id)
-    .bind(p.sticky)
-    .bind(comment_status.as_str())
-    .bind(&p.featured_image_url)
-    .bind(at)
-    .bind(now)
-    .execute(&mut *c)
-    .await?
-    .rows_affected()
-    });
+    let fields = edits::Fields {
+        kind: p.kind,
+        status,
+        slug: &slug,
+        title: &p.title,
+        body_md: &p.body_md,
+        excerpt: &p.excerpt,
+        author_id: p.author_id.as_deref(),
+        campaign_id: p.campaign_id.as_deref(),
+        sticky: p.sticky,
+        comment_status,
+        featured_image_url: p.featured_image_url.as_deref(),
+        published_at: at,
+    };
+    edits::update_in(&mut tx, id, &fields, now).await?;
     set_terms(&mut tx, id, &p.categories, &p.tags).await?;
     if status == PostStatus::Scheduled
         && let Some(t) = at
@@ -255,16 +227,7 @@ async fn set_status(
     let mut tx = db.begin().await?;
     let old = by_id_in(&mut tx, id).await?.ok_or(WriteError::NotFound)?;
     let (status, at) = effective_status(status, at, now);
-    on_tx!(&mut tx, |c| sqlx::query(
-        "UPDATE posts SET status = $2, published_at = $3, updated_at = $4 WHERE id = $1"
-    )
-    .bind(id)
-    .bind(status.as_str())
-    .bind(at)
-    .bind(now)
-    .execute(&mut *c)
-    .await?
-    .rows_affected());
+    edits::set_status_in(&mut tx, id, status, at, now).await?;
     if status == PostStatus::Scheduled
         && let Some(t) = at
     {
@@ -345,18 +308,8 @@ pub async fn run_publish_job(db: &Db, post_id: &str, now: DateTime<Utc>) -> anyh
     let Some(p) = by_id_in(&mut tx, post_id).await? else {
         anyhow::bail!("post {post_id} does not exist");
     };
-    let n = on_tx!(&mut tx, |c| sqlx::query(
-        "UPDATE posts SET status = 'published', updated_at = $3 \
-         WHERE id = $1 AND status = 'scheduled' AND published_at <= $2"
-    )
-    .bind(post_id)
-    .bind(now)
-    .bind(Utc::now())
-    .execute(&mut *c)
-    .await
-    .map_err(DbError::from)?
-    .rows_affected());
-    if n == 1 {
+    let published = edits::publish_due_in(&mut tx, post_id, now, Utc::now()).await?;
+    if published {
         let who = Actor {
             label: "system".into(),
             ..Default::default()
@@ -364,5 +317,5 @@ pub async fn run_publish_job(db: &Db, post_id: &str, now: DateTime<Utc>) -> anyh
         audit::record_in(&mut tx, &who, "post.published", post_id, &p.slug).await?;
     }
     tx.commit().await?;
-    Ok(n == 1)
+    Ok(published)
 }
