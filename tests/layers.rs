@@ -12,12 +12,18 @@
 //!    modules of different capabilities (a capability's surface may use the domain of another
 //!    that uses its own domain, but two domains may not use each other).
 //!
+//! 4. each table is used only in its home (`tables`: the SQL naming it lives in one module,
+//!    its capability's store, and everyone else calls that).
+//!
 //! `cargo test --test layers` prints each broken rule with the file and the path it names.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use syn::visit::Visit;
+
+#[path = "layers/tables.rs"]
+mod tables;
 
 /// The layers from the top; a module may use its own layer and those below.
 const LAYERS: &[(&str, &[&str])] = &[
