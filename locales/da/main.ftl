@@ -279,8 +279,6 @@ console-moderation-count = { $count ->
    *[other] { $count } indlæg venter på moderation.
 }
 console-team-now = Hvem er her nu
-console-daytime = dag
-console-nighttime = nat
 console-saved = Gemt. Den offentlige side viser ændringen nu.
 console-preview = Forhåndsvis
 console-preview-heading = Forhåndsvisning af historien

@@ -279,8 +279,6 @@ console-moderation-count = { $count ->
    *[other] { $count } items wait for moderation.
 }
 console-team-now = Who is around now
-console-daytime = daytime
-console-nighttime = night-time
 console-saved = Saved. The public page shows the change now.
 console-preview = Preview
 console-preview-heading = Preview of the story

@@ -15,6 +15,7 @@ pub mod pages;
 // The permalink pattern is parsed where the configuration is (the formats crate).
 pub use shelfraiser_formats::permalink;
 pub mod repo;
+pub mod review;
 pub mod sitemap;
 pub mod spam;
 pub mod write;

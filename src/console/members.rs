@@ -1,5 +1,7 @@
 //! The team in the console: `GET /admin/members` lists members with their grants and local
-//! time; owners invite (`POST /admin/members`), change grants
+//! time; owners invite (`POST /admin/members`, with the new member's time zone — the
+//! inviter's by default, the browser's suggested by `static/zone.js` — and language), change
+//! grants
 //! (`POST /admin/members/{id}/roles`), remove members (`POST /admin/members/{id}/remove`:
 //! status `removed`, sessions ended, their content stays) and require two-factor
 //! (`POST /admin/settings/require-2fa`). Every change is audited.
@@ -23,6 +25,8 @@ use crate::email::Email;
 use crate::http::{AppError, AppState};
 use crate::i18n::I18n;
 use crate::team::grants::{self, ChangeError};
+use crate::team::profile::{self, LanguageOpt, ZoneSelect, language_opts};
+use crate::team::signin::InviteOptions;
 use crate::team::{ALL_ROLES, Permission, Role, repo};
 
 pub struct GrantView {
@@ -52,6 +56,10 @@ pub struct InviteForm {
     pub name: String,
     pub role: String,
     pub scope: String,
+    /// IANA zone; empty: the inviter's.
+    pub time_zone: String,
+    /// A site language; empty: the inviter's.
+    pub language: String,
 }
 
 #[derive(Template)]
@@ -69,6 +77,11 @@ pub struct MembersPage {
     pub scope_opts: Vec<Opt>,
     pub invite: InviteForm,
     pub invite_errors: Errors,
+    pub invite_zones: ZoneSelect,
+    pub invite_languages: Vec<LanguageOpt>,
+    /// A fresh form: `static/zone.js` may suggest the browser's zone.
+    pub invite_suggest_zone: bool,
+    pub zone_js: String,
     pub notice: String,
     pub error: String,
 }
@@ -152,6 +165,7 @@ async fn render(
             });
         }
     }
+    let fresh = invite.is_none();
     let (invite, invite_errors) = invite.unwrap_or_else(|| {
         (
             InviteForm {
@@ -161,6 +175,8 @@ async fn render(
             Errors::default(),
         )
     });
+    let zone = profile::or_default(&invite.time_zone, &m.time_zone);
+    let language = profile::or_default(&invite.language, profile::primary_language(&m.languages));
     let page = MembersPage {
         shell: cx.shell("/admin/members"),
         members,
@@ -170,6 +186,10 @@ async fn render(
         require_2fa: require_2fa_setting(&cx.s).await?,
         role_opts,
         scope_opts,
+        invite_zones: ZoneSelect::new(tr, zone),
+        invite_languages: language_opts(language),
+        invite_suggest_zone: fresh,
+        zone_js: cx.s.assets.url("zone.js").to_string(),
         invite,
         invite_errors,
         notice,
@@ -314,6 +334,8 @@ pub async fn invite(
         name: f.text("name", 200),
         role: f.text("role", 20),
         scope: f.text("scope", 64),
+        time_zone: f.text("time_zone", 64),
+        language: f.text("language", 16),
     };
     let campaigns = campaigns_repo::list(&cx.s.db).await?;
     let mut e = Errors::default();
@@ -353,7 +375,21 @@ pub async fn invite(
     if scope.is_none() {
         e.add("invite-scope", tr.t("console-error-choose"));
     }
-    let (Ok(email), Some(role), Some(scope)) = (email, role, scope) else {
+    let me = &cx.me.member;
+    let zone = profile::zone(profile::or_default(&form.time_zone, &me.time_zone));
+    if zone.is_none() {
+        e.add("invite-zone", tr.t("profile-zone-invalid"));
+    }
+    let language = profile::language(profile::or_default(
+        &form.language,
+        profile::primary_language(&me.languages),
+    ));
+    if language.is_none() {
+        e.add("invite-language", tr.t("console-error-choose"));
+    }
+    let (Ok(email), Some(role), Some(scope), Some(zone), Some(language)) =
+        (email, role, scope, zone, language)
+    else {
         return show(form, e, tr.t("error-form")).await;
     };
     if !e.is_empty() {
@@ -364,7 +400,13 @@ pub async fn invite(
         return show(form, e, tr.t("error-form")).await;
     }
     let roles = [(role, scope.map(str::to_string))];
-    match crate::team::signin::invite(&cx.s, &email, &name, &roles, &cx.actor()).await {
+    let options = InviteOptions {
+        languages: language.to_string(),
+        time_zone: zone.to_string(),
+    };
+    match crate::team::signin::invite_with(&cx.s, &email, &name, &roles, &cx.actor(), &options)
+        .await
+    {
         Ok(_) => Ok(Redirect::to("/admin/members?done=invited").into_response()),
         // Someone took the address in the meantime, or the name was refused.
         Err(AppError::Conflict(_)) => {

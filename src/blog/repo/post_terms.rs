@@ -138,32 +138,32 @@ pub async fn terms_of_in(tx: &mut Tx, post_id: &str) -> DbResult<(Vec<String>, V
     Ok((cats, tags))
 }
 
-/// Posts for the console list, newest change first; `status` filters when given;
-/// `campaigns` (when given) limits to posts of those campaigns (a campaign-scoped editor).
+/// Posts for the console list, newest change first; `status` filters when given; `keep`
+/// (when given) keeps only the posts it accepts (the member's, by the writers' rules).
 pub async fn list_for_console(
     db: &Db,
     status: Option<PostStatus>,
-    campaigns: Option<&[String]>,
+    keep: Option<&(dyn Fn(&Post) -> bool + Sync)>,
     limit: i64,
 ) -> DbResult<Vec<Post>> {
     let sql = format!(
         "SELECT {COLUMNS} {FROM} WHERE ($1 = '' OR p.status = $1) ORDER BY p.updated_at DESC, p.id LIMIT $2"
     );
     let st = status.map(|s| s.as_str()).unwrap_or("");
-    // A scoped editor sees few posts; the filter is applied here rather than in SQL so
-    // one query text serves both databases.
-    let limit_sql = if campaigns.is_some() { 10_000 } else { limit };
+    // A scoped editor or a contributor sees few posts; the writers' rule (`keep`) is applied
+    // here rather than in SQL so one query text serves both databases.
+    let limit_sql = if keep.is_some() { 10_000 } else { limit };
     let rows: Vec<PostRow> = on_db!(db, |p| sqlx::query_as(&sql)
         .bind(st)
         .bind(limit_sql)
         .fetch_all(p)
         .await?);
     let rows = posts(rows)?;
-    Ok(match campaigns {
+    Ok(match keep {
         None => rows,
-        Some(ids) => rows
+        Some(keep) => rows
             .into_iter()
-            .filter(|p| p.campaign_id.as_ref().is_some_and(|c| ids.contains(c)))
+            .filter(|p| keep(p))
             .take(usize::try_from(limit).unwrap_or(0))
             .collect(),
     })

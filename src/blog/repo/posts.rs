@@ -310,6 +310,22 @@ pub async fn by_id_in(tx: &mut Tx, id: &str) -> DbResult<Option<Post>> {
         .await?))
 }
 
+/// [`by_id_in`], the row held until `tx` ends (PostgreSQL `FOR UPDATE`; SQLite's write
+/// transactions are serialised as a whole), so what a writer checked on it still holds when
+/// it writes.
+pub async fn by_id_locked_in(tx: &mut Tx, id: &str) -> DbResult<Option<Post>> {
+    let lock = if tx.backend() == "postgres" {
+        " FOR UPDATE OF p"
+    } else {
+        ""
+    };
+    let sql = format!("SELECT {COLUMNS} {FROM} WHERE p.id = $1{lock}");
+    post(on_tx!(tx, |c| sqlx::query_as(&sql)
+        .bind(id)
+        .fetch_optional(&mut *c)
+        .await?))
+}
+
 /// The post that once had `slug` (slug history).
 pub async fn by_old_slug(db: &Db, slug: &str) -> DbResult<Option<Post>> {
     let sql = format!(

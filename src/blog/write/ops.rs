@@ -1,16 +1,20 @@
-//! The writes themselves: [`create`], [`update`], the status changes ([`publish`],
+//! The writes themselves: [`create`], [`update`] (and [`create_as`], [`update_as`] for a
+//! member, checked by `access` inside the transaction), the status changes ([`publish`],
 //! [`unpublish`], [`schedule`]), the [`PUBLISH_POST`] job, and the rows stored as given
 //! ([`import`], [`add_campaign_update`]) — each in one transaction with its audit entries.
+//! A post that comes to wait for review is audited `post.submitted`.
 
 use chrono::{DateTime, Utc};
 
+use super::access::check_write;
 use super::{NewPost, UpdatePost, WriteError, effective_status, slug_base, validate};
 use crate::blog::repo::{
-    self, CommentStatus, NewRow, Post, PostKind, PostStatus, by_id, by_id_in, edits, set_terms,
-    terms_of_in, unique_slug,
+    self, CommentStatus, NewRow, Post, PostKind, PostStatus, by_id, by_id_in, by_id_locked_in,
+    edits, set_terms, terms_of_in, unique_slug,
 };
 use crate::db::{Db, DbResult, Tx};
 use crate::jobs::{self, Job};
+use crate::team::Member;
 use crate::team::audit::{self, Actor};
 
 /// Enqueues the job that publishes a scheduled post at its time (de-duplicated per post and
@@ -30,8 +34,31 @@ async fn schedule_job(tx: &mut Tx, post_id: &str, at: DateTime<Utc>) -> DbResult
 }
 
 /// Creates a post (see the module notes). Audits `post.created` (and `post.published`
-/// when it is published at once).
+/// when it is published at once, `post.submitted` when it waits for review).
 pub async fn create(db: &Db, p: &NewPost, who: &Actor) -> Result<Post, WriteError> {
+    create_checked(db, p, who, None).await
+}
+
+/// [`create`] for a member, who must be allowed to ([`super::access::check_write`];
+/// [`WriteError::Refused`] otherwise).
+pub async fn create_as(
+    db: &Db,
+    p: &NewPost,
+    who: &Actor,
+    member: &Member,
+) -> Result<Post, WriteError> {
+    create_checked(db, p, who, Some(member)).await
+}
+
+async fn create_checked(
+    db: &Db,
+    p: &NewPost,
+    who: &Actor,
+    member: Option<&Member>,
+) -> Result<Post, WriteError> {
+    if let Some(m) = member {
+        check_write(m, None, p).map_err(WriteError::Refused)?;
+    }
     let p = validate(p).map_err(WriteError::Invalid)?;
     let now = Utc::now();
     let (status, at) = effective_status(p.status, p.published_at, now);
@@ -87,6 +114,9 @@ pub async fn create(db: &Db, p: &NewPost, who: &Actor) -> Result<Post, WriteErro
     if status == PostStatus::Published {
         audit::record_in(&mut tx, who, "post.published", &id, &slug).await?;
     }
+    if status == PostStatus::Pending {
+        audit::record_in(&mut tx, who, "post.submitted", &id, &slug).await?;
+    }
     let post = by_id_in(&mut tx, &id).await?.ok_or(WriteError::NotFound)?;
     tx.commit().await?;
     Ok(post)
@@ -138,12 +168,42 @@ pub async fn add_campaign_update(
 }
 
 /// Replaces a post's fields (see [`UpdatePost`]). Audits `post.updated` with the changed
-/// fields, and `post.published` when it becomes published.
+/// fields, `post.published` when it becomes published and `post.submitted` when it comes to
+/// wait for review.
 pub async fn update(db: &Db, id: &str, p: &UpdatePost, who: &Actor) -> Result<Post, WriteError> {
-    let p = validate(p).map_err(WriteError::Invalid)?;
+    update_checked(db, id, p, who, None).await
+}
+
+/// [`update`] for a member, who must be allowed to write over the post as it is when the
+/// transaction reads it ([`super::access::check_write`]; [`WriteError::Refused`] otherwise),
+/// so an editor publishing meanwhile is never undone by a contributor's save.
+pub async fn update_as(
+    db: &Db,
+    id: &str,
+    p: &UpdatePost,
+    who: &Actor,
+    member: &Member,
+) -> Result<Post, WriteError> {
+    update_checked(db, id, p, who, Some(member)).await
+}
+
+async fn update_checked(
+    db: &Db,
+    id: &str,
+    p: &UpdatePost,
+    who: &Actor,
+    member: Option<&Member>,
+) -> Result<Post, WriteError> {
     let now = Utc::now();
     let mut tx = db.begin().await?;
-    let old = by_id_in(&mut tx, id).await?.ok_or(WriteError::NotFound)?;
+    let old = by_id_locked_in(&mut tx, id)
+        .await?
+        .ok_or(WriteError::NotFound)?;
+    // Who may write comes before what is written: a refused member learns nothing more.
+    if let Some(m) = member {
+        check_write(m, Some(&old), p).map_err(WriteError::Refused)?;
+    }
+    let p = validate(p).map_err(WriteError::Invalid)?;
     let (status, at) = effective_status(p.status, p.published_at, now);
     let slug = match &p.slug {
         Some(s) if *s != old.slug => unique_slug(&mut tx, s, Some(id)).await?,
@@ -207,6 +267,9 @@ pub async fn update(db: &Db, id: &str, p: &UpdatePost, who: &Actor) -> Result<Po
     }
     if status == PostStatus::Published && old.status != PostStatus::Published {
         audit::record_in(&mut tx, who, "post.published", id, &slug).await?;
+    }
+    if status == PostStatus::Pending && old.status != PostStatus::Pending {
+        audit::record_in(&mut tx, who, "post.submitted", id, &slug).await?;
     }
     let post = by_id_in(&mut tx, id).await?.ok_or(WriteError::NotFound)?;
     tx.commit().await?;

@@ -277,6 +277,26 @@ pub async fn set_status(db: &Db, member_id: &str, status: MemberStatus) -> DbRes
     Ok(())
 }
 
+/// Sets a member's time zone (an IANA name, checked by the caller) and languages.
+pub async fn set_profile(
+    db: &Db,
+    member_id: &str,
+    time_zone: &str,
+    languages: &str,
+) -> DbResult<()> {
+    on_db!(db, |p| sqlx::query(
+        "UPDATE members SET time_zone = $2, languages = $3, updated_at = $4 WHERE id = $1"
+    )
+    .bind(member_id)
+    .bind(time_zone)
+    .bind(languages)
+    .bind(Utc::now())
+    .execute(p)
+    .await?
+    .rows_affected());
+    Ok(())
+}
+
 /// Removes a member inside `tx`: status `removed`, their unused sign-in and invitation links
 /// deleted and their API tokens revoked (what they wrote stays, attributed to them).
 pub async fn remove_in(tx: &mut Tx, member_id: &str) -> DbResult<()> {
