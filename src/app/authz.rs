@@ -102,6 +102,11 @@ pub static RULES: &[Rule] = &[
     rule(Method::POST, "/admin/donations", M(DonationsWrite)),
     rule(Method::GET, "/admin/donations.csv", M(Export)),
     rule(Method::GET, "/admin/donations/{id}", M(DonationsRead)),
+    rule(
+        Method::POST,
+        "/admin/donations/{id}/void",
+        M(DonationsWrite),
+    ),
     rule(Method::GET, "/admin/members", M(ConsoleRead)),
     rule(Method::POST, "/admin/members", M(MembersManage)),
     rule(Method::POST, "/admin/members/{id}/roles", M(MembersManage)),

@@ -31,4 +31,6 @@ mod security_money;
 mod team_2fa;
 mod team_signin;
 mod tokens;
+mod treasurer;
+mod voids;
 mod wordpress;

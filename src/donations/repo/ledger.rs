@@ -2,7 +2,7 @@
 //! wall's reads and the ledger check's sums. Append-only: the only update of a donation is
 //! its review flag (a database trigger refuses anything else).
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 
 use crate::db::{Db, DbResult, Tx};
 use crate::donations::Visibility;
@@ -22,8 +22,8 @@ pub async fn insert_donation_in(
         sqlx::query_scalar(
         "INSERT INTO donations (id, campaign_id, amount_minor, currency, rate, campaign_amount_minor, \
          donor_name, donor_email, message, visibility, provider, provider_reference, status, \
-         received_on, note, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 'succeeded', $13, $14, $15) \
+         received_on, note, created_at, rate_on) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 'succeeded', $13, $14, $15, $16) \
          ON CONFLICT (provider, provider_reference) DO NOTHING RETURNING id"
     )
     .bind(id)
@@ -41,6 +41,7 @@ pub async fn insert_donation_in(
     .bind(d.received_on)
     .bind(&d.note)
     .bind(now)
+    .bind(d.rate_on)
     .fetch_optional(&mut *c)
     .await?
     });
@@ -139,19 +140,24 @@ pub struct DonationRow {
     pub visibility: Visibility,
     pub provider: String,
     pub created_at: DateTime<Utc>,
+    /// The day of the ECB reference rate a converted gift used (offline gifts).
+    pub rate_on: Option<NaiveDate>,
 }
 
 pub async fn donation(db: &Db, id: &str) -> DbResult<Option<DonationRow>> {
-    Ok(on_db!(db, |p| sqlx::query_as(
+    Ok(on_db!(db, |p| {
+        sqlx::query_as(
         "SELECT id, campaign_id, amount_minor, currency, rate, campaign_amount_minor, \
-         donor_name, message, visibility, provider, created_at FROM donations WHERE id = $1"
+         donor_name, message, visibility, provider, created_at, rate_on FROM donations WHERE id = $1"
     )
     .bind(id)
     .fetch_optional(p)
-    .await?))
+    .await?
+    }))
 }
 
-/// Newest donations that appear on the donor wall (public and anonymous), `offset` for paging.
+/// Newest donations that appear on the donor wall (public and anonymous, not voided), `offset`
+/// for paging.
 pub async fn wall(
     db: &Db,
     campaign_id: &str,
@@ -160,8 +166,9 @@ pub async fn wall(
 ) -> DbResult<Vec<DonationRow>> {
     Ok(on_db!(db, |p| sqlx::query_as(
         "SELECT id, campaign_id, amount_minor, currency, rate, campaign_amount_minor, \
-         donor_name, message, visibility, provider, created_at FROM donations \
+         donor_name, message, visibility, provider, created_at, rate_on FROM donations \
          WHERE campaign_id = $1 AND visibility <> $2 \
+         AND NOT EXISTS (SELECT 1 FROM donation_voids v WHERE v.donation_id = donations.id) \
          ORDER BY created_at DESC, id LIMIT $3 OFFSET $4"
     )
     .bind(campaign_id)
@@ -174,7 +181,8 @@ pub async fn wall(
 
 pub async fn wall_count(db: &Db, campaign_id: &str) -> DbResult<i64> {
     Ok(on_db!(db, |p| sqlx::query_scalar(
-        "SELECT COUNT(*) FROM donations WHERE campaign_id = $1 AND visibility <> $2"
+        "SELECT COUNT(*) FROM donations WHERE campaign_id = $1 AND visibility <> $2 \
+         AND NOT EXISTS (SELECT 1 FROM donation_voids v WHERE v.donation_id = donations.id)"
     )
     .bind(campaign_id)
     .bind(Visibility::Private.as_str())
