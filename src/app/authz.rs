@@ -121,6 +121,8 @@ pub static RULES: &[Rule] = &[
     rule(Method::GET, "/comments/confirm", P),
     rule(Method::POST, "/comments/confirm", P),
     rule(Method::GET, "/posts/{id}/comments", P),
+    rule(Method::GET, "/comments/unsubscribe", P),
+    rule(Method::POST, "/comments/unsubscribe", P),
     rule(Method::POST, "/posts/{id}/like", P),
     rule(Method::GET, "/admin/comments", M(Moderate)),
     rule(Method::POST, "/admin/comments/blocklist", M(Moderate)),

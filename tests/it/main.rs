@@ -14,6 +14,7 @@ mod blog_write;
 mod checkout_limits;
 mod cli;
 mod client_ip;
+mod comment_replies;
 mod comments;
 mod console;
 mod content_limits;
