@@ -318,6 +318,7 @@ pub async fn seed_if_empty(db: &Db) -> anyhow::Result<()> {
                 },
                 provider_reference: format!("demo-{i}"),
                 received_on: None,
+                rate_on: None,
                 note: None,
             },
         )

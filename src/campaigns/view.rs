@@ -34,6 +34,9 @@ pub struct WallItem {
     pub amount: String,
     pub message: String,
     pub date: String,
+    /// "rate of 28 June 2024" for a converted offline gift (the day of the rate used), else
+    /// empty.
+    pub rate_note: String,
 }
 
 pub struct UpdateView {
@@ -170,6 +173,12 @@ pub fn wall_item(tr: &I18n, d: &DonationRow) -> WallItem {
         amount,
         message: d.message.clone().unwrap_or_default(),
         date: tr.date(d.created_at),
+        rate_note: match d.rate_on {
+            Some(day) if d.provider == crate::donations::offline::PROVIDER => {
+                tr.ta("wall-rate-of", [("date", tr.day(day))])
+            }
+            _ => String::new(),
+        },
     }
 }
 

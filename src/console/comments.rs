@@ -3,6 +3,11 @@
 //! approved comment by the member, as a child; replying to a held comment approves it), and
 //! the comment block list (site setting `comment_blocklist`).
 //!
+//! After approve / spam / trash / restore or a reply, the queue says what was done to whose
+//! comment (`?done=…&comment=…` after the redirect, [`done_notice`]). Approving a reply (or
+//! replying) mails the parent comment's author when they asked for replies
+//! (`blog::replies`).
+//!
 //! Everyone holding `Moderate` (owners, editors) may use it; a campaign-scoped moderator
 //! sees and moderates only comments on posts linked to their campaign, the block list needs
 //! the permission site-wide. Every change is audited (`comment.moderated`,
@@ -65,6 +70,8 @@ pub struct CommentsPage {
     pub prev: Option<String>,
     pub next: Option<String>,
     pub notice: String,
+    /// The notice tells what was done (else why a form was refused).
+    pub notice_ok: bool,
     pub can_blocklist: bool,
     pub blocklist: String,
 }
@@ -73,6 +80,10 @@ pub struct CommentsPage {
 pub struct ListQuery {
     pub status: Option<String>,
     pub page: Option<String>,
+    /// What was just done (`approve`, `spam`, `trash`, `restore`, `reply`) …
+    pub done: Option<String>,
+    /// … to which comment.
+    pub comment: Option<String>,
 }
 
 /// The list a query names; the pending one when it names none.
@@ -84,7 +95,8 @@ fn status_of(s: Option<&str>) -> Moderation {
 pub async fn list(cx: Console, Query(q): Query<ListQuery>) -> Result<Response, AppError> {
     let status = status_of(q.status.as_deref());
     let page = super::page_no(q.page.as_deref());
-    render(&cx, status, page, String::new(), StatusCode::OK).await
+    let notice = done_notice(&cx, &q).await?;
+    render(&cx, status, page, notice, StatusCode::OK).await
 }
 
 async fn render(
@@ -169,6 +181,7 @@ async fn render(
         prev: (page > 1).then(|| link(status, page - 1)),
         next: more.then(|| link(status, page + 1)),
         notice,
+        notice_ok: code.is_success(),
         can_blocklist,
         blocklist,
     };
@@ -248,8 +261,11 @@ pub async fn moderate(
             &format!("{} → {to}", comment.status),
         )
         .await?;
+        if to == Moderation::Approved {
+            crate::blog::replies::reply_approved(&cx.s, &comment.id).await;
+        }
     }
-    Ok(Redirect::to(&format!("/admin/comments?status={from}")).into_response())
+    Ok(Redirect::to(&done_location(from, &f.action, &comment.id)).into_response())
 }
 
 /// `POST /admin/comments/{id}/reply`: an approved comment by the member, as a child.
@@ -304,7 +320,11 @@ pub async fn reply(
     )
     .await?;
     audit::record(&cx.s.db, &actor, "comment.replied", &new_id, &parent.id).await?;
-    Ok(Redirect::to(&format!("/admin/comments?status={from}")).into_response())
+    if parent.status == Moderation::Pending {
+        crate::blog::replies::reply_approved(&cx.s, &parent.id).await;
+    }
+    crate::blog::replies::reply_approved(&cx.s, &new_id).await;
+    Ok(Redirect::to(&done_location(from, "reply", &parent.id)).into_response())
 }
 
 /// `POST /admin/comments/blocklist`: the block list (one word or URL fragment a line).
@@ -336,4 +356,45 @@ pub async fn blocklist(
     )
     .await?;
     Ok(Redirect::to("/admin/comments?status=pending#blocklist").into_response())
+}
+
+/// The actions a confirmation is shown for.
+const DONE: [&str; 5] = ["approve", "spam", "trash", "restore", "reply"];
+
+/// Where a moderation form goes back to: the list, told what was done to which comment.
+fn done_location(from: Moderation, action: &str, comment_id: &str) -> String {
+    let action = DONE.iter().find(|a| **a == action).copied().unwrap_or("");
+    format!(
+        "/admin/comments{}",
+        query_string(&[("status", from.as_str()), ("done", action), ("comment", comment_id)])
+    )
+}
+
+/// "Approved the comment by Ada on “Post”." — the confirmation after a redirect, naming the
+/// comment (nothing for an unknown action or comment, or one outside the member's scope).
+pub async fn done_notice(cx: &Console, q: &ListQuery) -> Result<String, AppError> {
+    let Some(action) = DONE.iter().find(|a| Some(**a) == q.done.as_deref()) else {
+        return Ok(String::new());
+    };
+    let Some(id) = q.comment.as_deref().filter(|id| id.len() <= 64) else {
+        return Ok(String::new());
+    };
+    let Some(comment) = c::by_id(&cx.s.db, id).await? else {
+        return Ok(String::new());
+    };
+    let Some(post) = c::post_ref(&cx.s.db, &comment.post_id).await? else {
+        return Ok(String::new());
+    };
+    if !cx
+        .me
+        .member
+        .can(Permission::Moderate, post.campaign_id.as_deref())
+    {
+        return Ok(String::new());
+    }
+    let tr = &cx.r.tr;
+    Ok(tr.ta(
+        &format!("console-comments-done-{action}"),
+        [("author", comment.author_name), ("post", post.label(tr))],
+    ))
 }

@@ -47,6 +47,7 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/admin/donations.csv", get(donations::export))
         .route("/admin/donations/{id}", get(donations::detail))
+        .route("/admin/donations/{id}/void", post(donations::void))
         .route("/admin/members", get(members::list).post(members::invite))
         .route("/admin/members/{id}/roles", post(members::roles))
         .route("/admin/members/{id}/remove", post(members::remove))

@@ -16,9 +16,11 @@ pub mod offline;
 pub mod pages;
 pub mod recording;
 pub mod repo;
+pub mod voids;
 
 pub use intent::Intent;
 pub use recording::{record, record_in};
+pub use voids::void;
 
 use serde::{Deserialize, Serialize};
 

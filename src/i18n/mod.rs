@@ -115,6 +115,11 @@ impl I18n {
 
     /// A date in the language's usual form: `28 June 2024` / `28. juni 2024`.
     pub fn date(&self, d: DateTime<Utc>) -> String {
+        self.day(d.date_naive())
+    }
+
+    /// A calendar day in the language's usual form (as [`I18n::date`]).
+    pub fn day(&self, d: chrono::NaiveDate) -> String {
         use chrono::Datelike;
         let month = self.t(&format!("month-{}", d.month()));
         match self.lang {

@@ -69,6 +69,7 @@ fn help_works_for_every_command_and_unknown_ones_fail() {
         &["campaign", "show"],
         &["donation"],
         &["donation", "add"],
+        &["donation", "void"],
         &["rates"],
         &["rates", "import"],
         &["ledger"],

@@ -383,6 +383,7 @@ async fn concurrent_writers_keep_exact_totals() {
                     provider: "test".into(),
                     provider_reference: format!("conc_{w}_{i}"),
                     received_on: None,
+                    rate_on: None,
                     note: None,
                 });
             }

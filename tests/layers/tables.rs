@@ -28,8 +28,11 @@ pub const HOMES: &[(&str, &[&str])] = &[
     ("campaign_totals", &["campaigns::repo"]),
     ("campaigns", &["campaigns::repo"]),
     ("checkout_sessions", &["donations::repo"]),
+    ("comment_reply_notices", &["blog::repo"]),
+    ("comment_reply_subscriptions", &["blog::repo"]),
     ("commenter_emails", &["blog::repo"]),
     ("comments", &["blog::repo"]),
+    ("donation_voids", &["donations::repo"]),
     ("donations", &["donations::repo"]),
     ("exchange_rates", &["rates"]),
     ("grants", &["team::repo"]),
@@ -75,6 +78,11 @@ pub const EXCEPTIONS: &[(&str, &str, &str)] = &[
         "campaigns",
         "donations::repo::ledger",
         "read join: the ledger check lists campaigns by slug with their totals",
+    ),
+    (
+        "campaigns",
+        "donations::repo::voids",
+        "read join: the ledger check names each void's campaign by slug",
     ),
     (
         "campaigns",

@@ -135,6 +135,8 @@ pub struct CommentForm {
     pub url: String,
     pub body: String,
     pub errors: Errors,
+    /// "E-mail me replies" ticked (`blog::replies`).
+    pub notify_replies: bool,
 }
 
 impl CommentForm {

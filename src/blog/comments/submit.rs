@@ -133,6 +133,8 @@ pub struct CommentInput {
     /// The honeypot.
     pub website: String,
     pub csrf: String,
+    /// "E-mail me replies" (`blog::replies`): any value means ticked.
+    pub notify_replies: String,
 }
 
 /// Seconds since the (verified) CSRF token was made, i.e. since the form was rendered.
@@ -173,6 +175,7 @@ pub(super) async fn submit(
         url: input.url.trim().chars().take(URL_MAX * 2).collect(),
         body: input.body.trim().chars().take(BODY_MAX * 2).collect(),
         errors: Errors::default(),
+        notify_replies: !input.notify_replies.trim().is_empty(),
     };
     let unprocessable = StatusCode::UNPROCESSABLE_ENTITY;
     if !csrf::check(&s.csrf, &r.headers, Some(input.csrf.as_str()), now) {
@@ -223,7 +226,7 @@ pub(super) async fn submit(
             } else if valid_url(&form.url) {
                 Some(form.url.clone())
             } else {
-                form.errors.add("url", tr.t("comments-error-url"));
+                form.errors.add("url", url_error(tr, &form.url));
                 None
             };
             (form.name.clone(), email, url)
@@ -310,10 +313,58 @@ pub(super) async fn submit(
     if status != Moderation::Spam {
         notify(&s, &post, &back, &id, &new).await;
     }
+    after_insert(&s, tr, &id, &new, form.notify_replies).await;
     if status == Moderation::Approved {
         return Ok(Redirect::to(&format!("{back}#comment-{id}")).into_response());
     }
     // Held and spam get the same answer.
     let notice = tr.t("comments-held");
     page_response(&at, CommentForm::default(), notice, StatusCode::OK).await
+}
+
+/// Why a guest's website was refused, saying exactly what is wrong: markup (HTML, Markdown
+/// or BBCode links) instead of an address, a scheme other than http(s), no scheme, too long,
+/// or else not a linkable address (spaces, quotes, no site name).
+pub fn url_error(tr: &I18n, url: &str) -> String {
+    let lower = url.to_ascii_lowercase();
+    if url.contains(['<', '>'])
+        || url.starts_with('[')
+        || url.contains("](")
+        || lower.contains("[url")
+        || lower.contains("&lt;")
+    {
+        return tr.t("comments-error-url-markup");
+    }
+    if !(lower.starts_with("http://") || lower.starts_with("https://")) {
+        let scheme = url.split_once(':').map(|(s, _)| s).filter(|s| {
+            !s.is_empty()
+                && s.len() <= 20
+                && s.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
+        });
+        return match scheme {
+            Some(s) => tr.ta("comments-error-url-scheme", [("scheme", format!("{s}:"))]),
+            None => tr.t("comments-error-url-no-scheme"),
+        };
+    }
+    if url.chars().count() > URL_MAX {
+        return tr.ta("comments-error-too-long", [("max", tr.int(URL_MAX as i64))]);
+    }
+    tr.t("comments-error-url")
+}
+
+/// After a comment is stored: the reply e-mails it asked for and the one it causes
+/// (`blog::replies`).
+async fn after_insert(s: &AppState, tr: &I18n, id: &str, new: &NewComment, notify_replies: bool) {
+    if notify_replies && new.status != Moderation::Spam {
+        let guest = match (&new.member_id, new.author_email.as_deref()) {
+            (None, Some(e)) => Email::parse(e).ok(),
+            _ => None,
+        };
+        let guest = guest.as_ref().map(|e| (e, new.author_name.as_str()));
+        crate::blog::replies::subscribe(s, tr, id, guest).await;
+    }
+    if new.status == Moderation::Approved && new.parent_id.is_some() {
+        crate::blog::replies::reply_approved(s, id).await;
+    }
 }

@@ -10,8 +10,8 @@
 //! * `listing`: public listings and search;
 //! * `post_terms`: slugs in use, categories and tags, the console's post list (the writers');
 //! * `terms`: terms, authors and redirects as archives and old links read them;
-//! * [`comments`], [`commenters`], [`likes`] (used through `blog::comments`, `::commenters`,
-//!   `::likes`) and the blog's [`version`] (the page cache's key).
+//! * [`comments`], [`commenters`], [`likes`], [`replies`] (used through `blog::comments`,
+//!   `::commenters`, `::likes`, `::replies`) and the blog's [`version`] (the page cache's key).
 //!
 //! Callers use the re-exported names (`blog::repo::Post`, `blog::repo::list`, …).
 
@@ -23,6 +23,7 @@ pub mod likes;
 mod listing;
 mod post_terms;
 mod posts;
+pub mod replies;
 mod terms;
 mod version;
 

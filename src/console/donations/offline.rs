@@ -30,6 +30,13 @@ fn offline_message(tr: &I18n, e: &OfflineError) -> String {
         }
         OfflineError::Visibility => tr.t("console-error-visibility"),
         OfflineError::Date => tr.t("console-error-date"),
+        OfflineError::DateInFuture { today, .. } => {
+            tr.ta("console-error-date-future", &[("today", tr.day(*today))])
+        }
+        OfflineError::NoRateOn { from, on, .. } => tr.ta(
+            "console-error-no-rate-on",
+            &[("currency", from.to_string()), ("date", tr.day(*on))],
+        ),
         OfflineError::Email(_) => tr.t("error-email"),
         OfflineError::TooLong { max, .. } => tr.ta("error-too-long", &[("max", max.to_string())]),
         OfflineError::Db(_) => tr.t("error-internal"),
@@ -88,6 +95,7 @@ pub async fn add_offline(
         message: opt(f.get("message")),
         visibility: form.visibility.clone(),
         reference: opt(f.get("reference")),
+        today: Some(offline::today_in(&cx.me.member.time_zone)),
     };
     match offline::add(&cx.s.db, &c, &input, &cx.actor()).await {
         Ok(done) => {
