@@ -67,3 +67,7 @@ pub async fn redirect_target(s: &AppState, uri: &Uri) -> Result<Option<String>, 
     }
     Ok(None)
 }
+
+/// The importer's side of `redirects`: where an old path already leads (inside its
+/// transaction), and a new old-path → new-path row (the first target of a path stays).
+pub use super::repo::{add_redirect_in as add_redirect, redirect_for_in};
