@@ -102,7 +102,7 @@ pub async fn detail(
             &d.provider_reference,
         )
         .to_string(),
-        status: d.status.clone(),
+        status: d.status.to_string(),
         note: d.note.clone().unwrap_or_default(),
         ledger: entries
             .into_iter()

@@ -93,7 +93,7 @@ pub async fn export(cx: Console, Query(q): Query<ListQuery>) -> Result<Response,
             d.provider.clone(),
             offline::shown_reference(&d.provider, &d.campaign_id, &d.provider_reference)
                 .to_string(),
-            d.status.clone(),
+            d.status.to_string(),
             d.note.clone().unwrap_or_default(),
         ];
         let line: Vec<String> = cells.iter().map(|c| csv_cell(c)).collect();
