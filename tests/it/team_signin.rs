@@ -1633,3 +1633,108 @@ async fn demo_prints_the_team_and_their_passwords_work() {
         assert_eq!(res.status().as_u16(), 303, "{email}");
     }
 }
+
+/// The sign-in, reset and "choose a password" forms mark the fields at fault: the field
+/// `aria-invalid` and described by its message, the message next to it, nothing else marked.
+#[tokio::test]
+async fn the_sign_in_and_password_forms_mark_the_fields_at_fault() {
+    each_backend(|tdb| async move {
+        let app = App::start(settings(&tdb)).await;
+        let ana = member(&app.db, "ana@example.org", "en", Role::Editor).await;
+        let marked = |html: &str, field: &str, message: &str| {
+            assert!(
+                html.contains(&format!(
+                    " aria-invalid=\"true\" aria-describedby=\"{field}-err\""
+                )),
+                "{field} not marked: {html}"
+            );
+            assert!(
+                html.contains(&format!(
+                    "<span class=\"err\" id=\"{field}-err\">{message}</span>"
+                )),
+                "no message for {field}: {html}"
+            );
+        };
+
+        // Sign-in: both fields empty.
+        let res = app.signin("", "", None).await;
+        assert_eq!(res.status().as_u16(), 422);
+        let html = res.text().await.expect("body");
+        marked(&html, "email", "Enter your e-mail address.");
+        marked(&html, "password", "Enter your password.");
+        assert_eq!(html.matches("aria-invalid=\"true\"").count(), 2, "{html}");
+        // Only the empty one.
+        let res = app.signin("ana@example.org", "", None).await;
+        let html = res.text().await.expect("body");
+        marked(&html, "password", "Enter your password.");
+        assert!(!html.contains("email-err"), "{html}");
+
+        // Reset: no address, then not an address.
+        let csrf = app.csrf().await;
+        for (typed, message) in [
+            ("", "Enter your e-mail address."),
+            ("not an address", "That does not look like an e-mail address"),
+        ] {
+            let res = app
+                .post("/reset", &[("csrf", &csrf), ("email", typed)], None)
+                .await;
+            assert_eq!(res.status().as_u16(), 422);
+            let html = res.text().await.expect("body");
+            assert!(
+                html.contains(" aria-invalid=\"true\" aria-describedby=\"email-err\""),
+                "{html}"
+            );
+            assert!(
+                html.contains(&format!("<span class=\"err\" id=\"email-err\">{message}")),
+                "{html}"
+            );
+        }
+
+        // Choosing a password through a reset link: too short, then not repeated.
+        let token = links::create(&app.db, &ana.id, Purpose::Reset)
+            .await
+            .expect("link");
+        let path = format!("/reset/{token}");
+        let page = app.get(&path, None).await.text().await.expect("body");
+        let csrf = hidden_value(&page, "csrf").expect("csrf");
+        let res = app
+            .post(
+                &path,
+                &[("csrf", &csrf), ("password", "short"), ("confirm", "short")],
+                None,
+            )
+            .await;
+        assert_eq!(res.status().as_u16(), 422);
+        let html = res.text().await.expect("body");
+        assert!(
+            html.contains(
+                " aria-describedby=\"password-hint password-err\" aria-invalid=\"true\""
+            ),
+            "{html}"
+        );
+        assert!(
+            html.contains(
+                "<span class=\"err\" id=\"password-err\">The password needs at least 10 characters.</span>"
+            ),
+            "{html}"
+        );
+        assert!(!html.contains("confirm-err"), "{html}");
+        let res = app
+            .post(
+                &path,
+                &[
+                    ("csrf", &csrf),
+                    ("password", "a new password"),
+                    ("confirm", "a new passwort"),
+                ],
+                None,
+            )
+            .await;
+        assert_eq!(res.status().as_u16(), 422);
+        let html = res.text().await.expect("body");
+        marked(&html, "confirm", "The two passwords are not the same.");
+        assert!(!html.contains("password-err"), "{html}");
+        app.stop().await;
+    })
+    .await;
+}
