@@ -15,6 +15,7 @@ use shelfraiser::payments::test::TestProvider;
 use shelfraiser::rates;
 
 use crate::harness::*;
+use crate::team_harness::*;
 
 const SLUG: &str = "test-library";
 
@@ -651,8 +652,8 @@ async fn danish_page_and_language_switch() {
 #[tokio::test]
 async fn the_console_shows_a_donations_status_and_refuses_an_unknown_one() {
     use shelfraiser::donations::offline::{self, OfflineInput};
+    use shelfraiser::team::Role;
     use shelfraiser::team::audit::Actor;
-    use shelfraiser::team::{MemberStatus, Role, repo as team, session};
     each_backend(|tdb| async move {
         let db = &tdb.db;
         let c = seed_campaign(db, SLUG).await;
@@ -670,24 +671,8 @@ async fn the_console_shows_a_donations_status_and_refuses_an_unknown_one() {
         .await
         .expect("offline donation");
         let id = done.recorded.donation_id().to_string();
-        let m = team::create(
-            db,
-            &team::NewMember {
-                email: shelfraiser::email::Email::parse("t@example.org").expect("email"),
-                display_name: "Treasurer".into(),
-                time_zone: "UTC".into(),
-                languages: "en".into(),
-                status: MemberStatus::Active,
-            },
-        )
-        .await
-        .expect("member");
-        team::add_grant(db, &m.id, Role::Treasurer, None)
-            .await
-            .expect("grant");
-        let token = session::create(db, &m.id, false, None, None)
-            .await
-            .expect("session");
+        let treasurer = team_member("t").role(Role::Treasurer).signed_in(db).await;
+        let token = treasurer.token;
         let app = TestApp::start(settings(&tdb)).await;
         let detail = page_as(&app, &format!("/admin/donations/{id}"), &token).await;
         assert!(
