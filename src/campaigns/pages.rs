@@ -98,11 +98,7 @@ async fn front_page(
 ) -> Result<Response, AppError> {
     // Old WordPress links (`/?p=123`, `/?page_id=7`) land here: answer them from the
     // redirects table the importer fills.
-    if uri.query().is_some_and(|q| {
-        q.split('&')
-            .any(|kv| kv.starts_with("p=") || kv.starts_with("page_id="))
-    }) && let Some(to) = crate::blog::lookup::redirect_target(&s, &uri).await?
-    {
+    if let Some(to) = crate::blog::lookup::query_link_target(&s, &uri).await? {
         return Ok((
             http::StatusCode::MOVED_PERMANENTLY,
             [(http::header::LOCATION, to)],

@@ -3,6 +3,7 @@
 //! PostgreSQL too; each test gets its own database.
 
 mod harness;
+mod team_harness;
 
 mod authz;
 mod bad_input;

@@ -60,8 +60,6 @@ pub const HOMES: &[(&str, &[&str])] = &[
     ("throttle_keys", &["team::throttle"]),
 ];
 
-const IMPORTER: &str = "importer: moving behind blog/team APIs";
-
 /// Uses outside a table's home that are allowed: (table, module, reason).
 pub const EXCEPTIONS: &[(&str, &str, &str)] = &[
     (
@@ -99,12 +97,6 @@ pub const EXCEPTIONS: &[(&str, &str, &str)] = &[
         "blog::repo::terms",
         "read join: author archives list the members who wrote posts",
     ),
-    ("comments", "import::wordpress::store", IMPORTER),
-    ("grants", "import::wordpress::store", IMPORTER),
-    ("members", "import::wordpress::store", IMPORTER),
-    ("post_terms", "import::wordpress::store", IMPORTER),
-    ("redirects", "import::wordpress::store", IMPORTER),
-    ("terms", "import::wordpress::store", IMPORTER),
 ];
 
 /// The tables the migrations leave, in order of the files.

@@ -324,3 +324,54 @@ pub async fn attach_point(
     // chain[len-1] is the root (level 1); the level-(MAX_DEPTH-1) ancestor is at len-(MAX_DEPTH-1).
     Ok(Some(chain[chain.len() - (MAX_DEPTH - 1)].clone()))
 }
+
+/// A comment brought in from another blog (the WordPress importer): its id (derived from its
+/// source), kind, status, address and time are kept as given.
+pub struct ImportedComment<'a> {
+    pub id: &'a str,
+    pub post_id: &'a str,
+    pub parent_id: Option<&'a str>,
+    /// `comment`, `pingback`, `trackback` or `webmention`.
+    pub kind: &'a str,
+    /// `approved`, `pending`, `spam` or `trash`.
+    pub status: &'a str,
+    pub author_name: &'a str,
+    pub author_email: Option<&'a str>,
+    pub author_url: Option<&'a str>,
+    pub member_id: Option<&'a str>,
+    pub body: &'a str,
+    pub ip: Option<&'a str>,
+    pub created_at: DateTime<Utc>,
+    /// Unique: a second import of the same comment finds it and writes nothing.
+    pub source_key: &'a str,
+}
+
+/// Stores an imported comment in the importer's transaction; false when one with the same
+/// source key exists.
+pub async fn insert_imported(tx: &mut crate::db::Tx, c: &ImportedComment<'_>) -> DbResult<bool> {
+    let n = crate::on_tx!(tx, |conn| {
+        sqlx::query(
+        "INSERT INTO comments (id, post_id, parent_id, kind, status, author_name, author_email, \
+         author_url, member_id, body, ip, created_at, source_key) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) \
+         ON CONFLICT (source_key) DO NOTHING"
+    )
+    .bind(c.id)
+    .bind(c.post_id)
+    .bind(c.parent_id)
+    .bind(c.kind)
+    .bind(c.status)
+    .bind(c.author_name)
+    .bind(c.author_email)
+    .bind(c.author_url)
+    .bind(c.member_id)
+    .bind(c.body)
+    .bind(c.ip)
+    .bind(c.created_at)
+    .bind(c.source_key)
+    .execute(&mut *conn)
+    .await?
+    .rows_affected()
+    });
+    Ok(n == 1)
+}

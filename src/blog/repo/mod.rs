@@ -8,8 +8,10 @@
 //! * `posts`: the `posts` rows ([`Post`], its enums parsed strictly), the one insert, single
 //!   posts, the importer's sources and campaign updates;
 //! * `listing`: public listings and search;
-//! * `post_terms`: slugs in use, categories and tags, the console's post list (the writers');
-//! * `terms`: terms, authors and redirects as archives and old links read them;
+//! * `post_terms`: slugs in use, categories and tags, the console's post list (the writers'),
+//!   the importer's terms and links;
+//! * `terms`: terms, authors and redirects as archives and old links read them (and the
+//!   importer's redirects);
 //! * [`comments`], [`commenters`], [`likes`], [`replies`] (used through `blog::comments`,
 //!   `::commenters`, `::likes`, `::replies`) and the blog's [`version`] (the page cache's key).
 //!

@@ -168,3 +168,58 @@ pub async fn list_for_console(
             .collect(),
     })
 }
+
+/// A term as the WordPress importer brings it: with its own id (derived from its source) and
+/// description, and its parent already written.
+pub struct KeyedTerm<'a> {
+    pub id: &'a str,
+    /// `category` or `tag`.
+    pub taxonomy: &'a str,
+    pub slug: &'a str,
+    pub name: &'a str,
+    pub parent_id: Option<&'a str>,
+    pub description: &'a str,
+}
+
+/// Stores `t` unless a term with its taxonomy and slug exists (that one is kept as it is).
+/// Returns the term's id and whether it was created.
+pub async fn insert_keyed_term(tx: &mut Tx, t: &KeyedTerm<'_>) -> DbResult<(String, bool)> {
+    let n = on_tx!(tx, |c| sqlx::query(
+        "INSERT INTO terms (id, taxonomy, slug, name, parent_id, description) \
+         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (taxonomy, slug) DO NOTHING"
+    )
+    .bind(t.id)
+    .bind(t.taxonomy)
+    .bind(t.slug)
+    .bind(t.name)
+    .bind(t.parent_id)
+    .bind(t.description)
+    .execute(&mut *c)
+    .await?
+    .rows_affected());
+    if n == 1 {
+        return Ok((t.id.to_string(), true));
+    }
+    let existing: String = on_tx!(tx, |c| sqlx::query_scalar(
+        "SELECT id FROM terms WHERE taxonomy = $1 AND slug = $2"
+    )
+    .bind(t.taxonomy)
+    .bind(t.slug)
+    .fetch_one(&mut *c)
+    .await?);
+    Ok((existing, false))
+}
+
+/// Links a term to a post (kept when already linked). True when the link is new.
+pub async fn link_term(tx: &mut Tx, post_id: &str, term_id: &str) -> DbResult<bool> {
+    let n = on_tx!(tx, |c| sqlx::query(
+        "INSERT INTO post_terms (post_id, term_id) VALUES ($1, $2) \
+         ON CONFLICT (post_id, term_id) DO NOTHING"
+    )
+    .bind(post_id)
+    .bind(term_id)
+    .execute(&mut *c)
+    .await?
+    .rows_affected());
+    Ok(n == 1)
+}

@@ -80,3 +80,29 @@ pub async fn author(db: &Db, id_or_slug: &str) -> DbResult<Option<Author>> {
         .or_else(|| all.iter().find(|a| slugify(&a.display_name) == id_or_slug))
         .cloned())
 }
+
+/// [`redirect_for`] inside a transaction (the importer's, which may have written it).
+pub async fn redirect_for_in(tx: &mut crate::db::Tx, path: &str) -> DbResult<Option<String>> {
+    Ok(crate::on_tx!(tx, |c| sqlx::query_scalar(
+        "SELECT to_path FROM redirects WHERE from_path = $1"
+    )
+    .bind(path)
+    .fetch_optional(&mut *c)
+    .await?))
+}
+
+/// Records that the old path `from` (path and query) now lives at `to`, unless `from`
+/// already has a target (the first one stays). True when a row was added.
+pub async fn add_redirect_in(tx: &mut crate::db::Tx, from: &str, to: &str) -> DbResult<bool> {
+    let n = crate::on_tx!(tx, |c| sqlx::query(
+        "INSERT INTO redirects (from_path, to_path, created_at) VALUES ($1, $2, $3) \
+         ON CONFLICT (from_path) DO NOTHING"
+    )
+    .bind(from)
+    .bind(to)
+    .bind(chrono::Utc::now())
+    .execute(&mut *c)
+    .await?
+    .rows_affected());
+    Ok(n == 1)
+}

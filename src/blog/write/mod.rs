@@ -324,6 +324,9 @@ pub mod access;
 mod ops;
 /// One post by id, whatever its status.
 pub use super::repo::by_id;
+/// The importer's terms (kept with their own ids, found again by taxonomy and slug) and
+/// links between posts and terms; [`import`] is its posts.
+pub use super::repo::{KeyedTerm, insert_keyed_term as import_term, link_term};
 pub use super::repo::{
     list_for_console as list, term_names_of as terms_of, unique_slug, upsert_term,
 };

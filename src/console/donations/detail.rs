@@ -149,7 +149,7 @@ pub(super) async fn render(
             &d.provider_reference,
         )
         .to_string(),
-        status: d.status.clone(),
+        status: d.status.to_string(),
         note: d.note.clone().unwrap_or_default(),
         ledger: entries
             .into_iter()

@@ -172,7 +172,7 @@ pub async fn export(
             d.provider.clone(),
             offline::shown_reference(&d.provider, &d.campaign_id, &d.provider_reference)
                 .to_string(),
-            d.status.clone(),
+            d.status.to_string(),
             d.note.clone().unwrap_or_default(),
             d.rate_on.map(|x| x.to_string()).unwrap_or_default(),
         ];

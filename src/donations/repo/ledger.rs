@@ -5,8 +5,8 @@
 use chrono::{DateTime, NaiveDate, Utc};
 
 use crate::db::{Db, DbResult, Tx};
-use crate::donations::Visibility;
 use crate::donations::ledger::NewDonation;
+use crate::donations::{DonationStatus, Visibility};
 use crate::{on_db, on_tx};
 
 /// Inserts the donation row `id` unless its (provider, reference) is taken; `true` when
@@ -23,7 +23,7 @@ pub async fn insert_donation_in(
         "INSERT INTO donations (id, campaign_id, amount_minor, currency, rate, campaign_amount_minor, \
          donor_name, donor_email, message, visibility, provider, provider_reference, status, \
          received_on, note, created_at, rate_on) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 'succeeded', $13, $14, $15, $16) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17) \
          ON CONFLICT (provider, provider_reference) DO NOTHING RETURNING id"
     )
     .bind(id)
@@ -38,6 +38,7 @@ pub async fn insert_donation_in(
     .bind(i.visibility.as_str())
     .bind(&d.provider)
     .bind(&d.provider_reference)
+    .bind(DonationStatus::Succeeded.as_str())
     .bind(d.received_on)
     .bind(&d.note)
     .bind(now)

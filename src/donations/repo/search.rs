@@ -11,11 +11,10 @@ use sea_query::{
 use sea_query_binder::{SqlxBinder, SqlxValues};
 
 use crate::db::{Db, DbResult};
-use crate::donations::Visibility;
+use crate::donations::{DonationStatus, Visibility};
 use crate::on_db;
 
-/// A donation with every stored field (`status` is always `succeeded` for now: the column
-/// has no constraint and nothing else is written).
+/// A donation with every stored field (its visibility and status decoded here, at the row).
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct DonationFull {
     pub id: String,
@@ -31,7 +30,8 @@ pub struct DonationFull {
     pub visibility: Visibility,
     pub provider: String,
     pub provider_reference: String,
-    pub status: String,
+    #[sqlx(try_from = "String")]
+    pub status: DonationStatus,
     pub received_on: Option<NaiveDate>,
     pub note: Option<String>,
     pub created_at: DateTime<Utc>,

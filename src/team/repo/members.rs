@@ -326,3 +326,51 @@ pub async fn remove_in(tx: &mut Tx, member_id: &str) -> DbResult<()> {
     .rows_affected());
     Ok(())
 }
+
+/// The member with this e-mail address, or — when there is none — a new one as the WordPress
+/// importer brings in a post's author: `invited`, without a password (they choose one
+/// through an invitation or a reset), time zone UTC, language `en`, role `member` site-wide.
+/// Runs in the importer's transaction. Returns the member's id and whether it was created.
+pub async fn ensure_imported_author_in(
+    tx: &mut crate::db::Tx,
+    email: &Email,
+    display_name: &str,
+) -> DbResult<(String, bool)> {
+    let id = uuid::Uuid::new_v4().to_string();
+    let email = email.as_str().to_lowercase();
+    let now = Utc::now();
+    let n = crate::on_tx!(tx, |c| {
+        sqlx::query(
+        "INSERT INTO members (id, email, display_name, time_zone, languages, status, created_at, updated_at) \
+         VALUES ($1, $2, $3, 'UTC', 'en', $4, $5, $5) ON CONFLICT (email) DO NOTHING"
+    )
+    .bind(&id)
+    .bind(&email)
+    .bind(display_name)
+    .bind(MemberStatus::Invited.as_str())
+    .bind(now)
+    .execute(&mut *c)
+    .await?
+    .rows_affected()
+    });
+    if n == 1 {
+        crate::on_tx!(tx, |c| sqlx::query(
+            "INSERT INTO grants (member_id, role, scope, created_at) VALUES ($1, $2, '', $3) \
+             ON CONFLICT (member_id, role, scope) DO NOTHING"
+        )
+        .bind(&id)
+        .bind(Role::Member.as_str())
+        .bind(now)
+        .execute(&mut *c)
+        .await?
+        .rows_affected());
+        return Ok((id, true));
+    }
+    let existing: String = crate::on_tx!(tx, |c| sqlx::query_scalar(
+        "SELECT id FROM members WHERE email = $1"
+    )
+    .bind(&email)
+    .fetch_one(&mut *c)
+    .await?);
+    Ok((existing, false))
+}
