@@ -23,6 +23,7 @@ mod flow;
 mod fuzz_corpus;
 mod jobs;
 mod live;
+mod money_typed;
 mod passkeys;
 mod security_account;
 mod security_auth;
