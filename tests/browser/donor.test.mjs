@@ -370,6 +370,25 @@ describe('amount presets and the other-amount field (with JavaScript)', () => {
     }
   });
 
+  test("switching the currency shows that currency's presets and limit and clears the chosen preset", { timeout: 60_000 }, async () => {
+    const context = await newContext(browser, baseURL);
+    try {
+      const page = await context.newPage();
+      await page.goto(CAMPAIGN);
+      await page.locator('input[type=radio][name=preset][value="25 GBP"]').check();
+      await page.locator('select#currency').selectOption('INR');
+      assert.equal(await page.locator('.presets[data-currency=INR]').isVisible(), true, 'rupee presets shown');
+      assert.equal(await page.locator('.presets[data-currency=GBP]').isVisible(), false, 'pound presets hidden');
+      assert.equal(await page.locator('input[type=radio][name=preset]:checked').count(), 0, 'the pound preset was cleared');
+      assert.match(await page.locator('p.hint[data-currency=INR]').innerText(), /₹/);
+      assert.equal(await page.locator('p.hint[data-currency=GBP]').isVisible(), false, 'the pound limit hidden');
+      await page.locator('input[type=radio][name=preset][value="1000 INR"]').check();
+      assert.match(await checkoutAmount(page), /₹1,000\b/);
+    } finally {
+      await context.close();
+    }
+  });
+
   test('choosing a preset after typing another amount gives the preset', { timeout: 60_000 }, async () => {
     const context = await newContext(browser, baseURL);
     try {
