@@ -52,7 +52,8 @@ older = Ældre
 thanks-heading = Tak!
 thanks-amount = Du gav { $amount } til { $campaign }.
 thanks-converted = Det er { $converted } i kampagnens valuta.
-thanks-rate = Anvendt kurs: 1 { $from } = { $rate } { $to } (låst, da du gav).
+thanks-rate = Anvendt kurs: 1 { $from } = { $rate } { $to }, fra Den Europæiske Centralbanks referencekurser (låst, da du gav).
+thanks-rate-dated = Anvendt kurs: 1 { $from } = { $rate } { $to }, Den Europæiske Centralbanks referencekurs fra { $date } (låst, da du gav).
 thanks-your-message = Din besked:
 back-to-campaign = Tilbage til kampagnen
 back-home = Gå til forsiden
@@ -98,6 +99,8 @@ error-amount-not-number = Skriv beløbet som et tal, fx 25 eller 25,50.
 error-amount-not-positive = Beløbet skal være større end nul.
 error-amount-decimals = { $currency } har højst { $places } decimaler.
 error-amount-no-decimals = { $currency } har ingen decimaler; skriv et helt beløb.
+error-amount-ambiguous = Mener du { $small } eller { $large }? Skriv { $small_typed } eller { $large_typed }.
+error-preset-currency = Beløbene at vælge imellem var i { $preset }, men du valgte { $currency }. Vælg et beløb i { $currency }, eller skriv et.
 error-amount-too-large = Det højeste beløb pr. bidrag er { $max }.
 error-amount-too-large-plain = Beløbet er for stort.
 error-amount-too-small = Beløbet er for lille til at omregne til kampagnens valuta.
@@ -294,7 +297,7 @@ console-field-currency = Kampagnens valuta
 console-currency-locked = Valutaen ligger fast, nu hvor der er donationer.
 console-field-accepted = Donorer kan også give i
 console-field-milestones = Delmål
-console-milestones-hint = Et pr. linje: beløb: tekst (fx 2500: Nyt tag).
+console-milestones-hint = Et pr. linje: beløb: tekst (fx 2.500: Nyt tag).
 console-dates = Datoer
 console-field-starts = Starter den
 console-field-ends = Slutter den (valgfrit)

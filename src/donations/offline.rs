@@ -28,7 +28,7 @@ use super::{MAX_MESSAGE_CHARS, MAX_NAME_CHARS, MAX_NOTE_CHARS, Visibility};
 use crate::campaigns::Campaign;
 use crate::db::{Db, DbError};
 use crate::email::Email;
-use crate::money::{CurrencyCode, Money, MoneyError};
+use crate::money::{CurrencyCode, Money, MoneyError, NumberFormat};
 use crate::rates::RateTable;
 use crate::team::audit::{self, Actor};
 
@@ -42,6 +42,10 @@ pub const MAX_REFERENCE_CHARS: usize = 200;
 #[derive(Debug, Clone, Default)]
 pub struct OfflineInput {
     pub amount: String,
+    /// How the amount is written: typed by a person in a language (the console: read with
+    /// `Money::parse_localized`), or `None` for the machine rule of the command line
+    /// (`Money::parse_major`: digits and a decimal point).
+    pub amount_style: Option<NumberFormat>,
     pub currency: String,
     pub donor: Option<String>,
     pub email: Option<String>,
@@ -184,7 +188,10 @@ pub fn validate(
                 currency,
             })
         }
-        Ok(currency) => match Money::parse_major(&input.amount, currency) {
+        Ok(currency) => match match input.amount_style {
+            Some(style) => Money::parse_localized(&input.amount, currency, style),
+            None => Money::parse_major(&input.amount, currency),
+        } {
             Err(e) => errors.push(OfflineError::Amount(e)),
             Ok(amount) => match rates.rate(currency, c.currency()) {
                 None => errors.push(match rates.on {

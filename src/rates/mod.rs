@@ -141,6 +141,59 @@ pub async fn on(db: &Db, day: NaiveDate) -> DbResult<RateTable> {
     Ok(t)
 }
 
+/// How many sheets back [`sheet_date_of`] looks (about six weeks of working days).
+const SHEETS_SEARCHED: i64 = 30;
+
+/// The day of the reference-rate sheet a locked rate came from: the newest sheet on or
+/// before `day` whose cross rate from `from` to `to` ([`RateTable::rate`]) equals `rate`.
+/// A donation stores its rate, not its sheet; the sheet is found again by its rates (the
+/// rows are never changed once stored). `None` when no sheet of the last
+/// [`SHEETS_SEARCHED`] gives that rate.
+pub async fn sheet_date_of(
+    db: &Db,
+    from: CurrencyCode,
+    to: CurrencyCode,
+    rate: Decimal,
+    day: NaiveDate,
+) -> DbResult<Option<NaiveDate>> {
+    let days: Vec<NaiveDate> = on_db!(db, |p| sqlx::query_scalar(
+        "SELECT DISTINCT as_of FROM exchange_rates WHERE as_of <= $1 \
+         ORDER BY as_of DESC LIMIT $2"
+    )
+    .bind(day)
+    .bind(SHEETS_SEARCHED)
+    .fetch_all(p)
+    .await?);
+    let Some(oldest) = days.last().copied() else {
+        return Ok(None);
+    };
+    let rows: Vec<(NaiveDate, String, String)> = on_db!(db, |p| sqlx::query_as(
+        "SELECT as_of, currency, per_eur FROM exchange_rates \
+         WHERE as_of BETWEEN $1 AND $2 AND currency IN ($3, $4)"
+    )
+    .bind(oldest)
+    .bind(day)
+    .bind(from.as_str())
+    .bind(to.as_str())
+    .fetch_all(p)
+    .await?);
+    for d in days {
+        let mut sheet = RateTable {
+            as_of: Some(d),
+            ..Default::default()
+        };
+        for (_, c, r) in rows.iter().filter(|(as_of, _, _)| *as_of == d) {
+            let code = CurrencyCode::parse(c).map_err(|e| DbError::Corrupt(e.to_string()))?;
+            let r = Decimal::from_str(r).map_err(|e| DbError::Corrupt(e.to_string()))?;
+            sheet.per_eur.insert(code, r);
+        }
+        if sheet.rate(from, to) == Some(rate) {
+            return Ok(Some(d));
+        }
+    }
+    Ok(None)
+}
+
 /// The bundled ECB file (2024-06-28), used to seed the demo.
 pub const BUNDLED_ECB: &str = include_str!("../../fixtures/eurofxref-daily.xml");
 

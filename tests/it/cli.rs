@@ -402,6 +402,12 @@ async fn offline_donations_and_the_ledger_check() {
                 &["--campaign", "s", "--amount", "ten", "--currency", "GBP"],
                 "bad --amount",
             ),
+            // The command line takes digits and a decimal point: a comma is never read as
+            // one (2,500 was once recorded as 2.50).
+            (
+                &["--campaign", "s", "--amount", "2,500", "--currency", "GBP"],
+                "bad --amount",
+            ),
             (
                 &[
                     "--campaign",

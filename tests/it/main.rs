@@ -27,6 +27,7 @@ mod fuzz_corpus;
 mod homes;
 mod jobs;
 mod live;
+mod money_typed;
 mod passkeys;
 mod security_account;
 mod security_auth;

@@ -129,6 +129,7 @@ async fn donation_add(db: &Db, a: DonationAdd) -> anyhow::Result<ExitCode> {
         .ok_or_else(|| anyhow!("no campaign with the slug {:?}", a.campaign))?;
     let input = OfflineInput {
         amount: a.amount,
+        amount_style: None,
         currency: a.currency,
         donor: a.donor,
         email: a.email,

@@ -142,7 +142,7 @@ pub async fn edit(
     let html = render(
         &cx,
         &c,
-        EditorForm::of_campaign(&c, &ms),
+        EditorForm::of_campaign(&cx.r.tr, &c, &ms),
         Errors::default(),
         notice,
         saved,

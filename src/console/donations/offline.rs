@@ -6,7 +6,6 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use http::StatusCode;
 
 use crate::campaigns::repo;
-use crate::console::form::money_error;
 use crate::console::{Console, Errors, Fields};
 use crate::donations::ledger::Recorded;
 use crate::donations::offline::{self, OfflineError, OfflineInput};
@@ -23,7 +22,7 @@ fn offline_message(tr: &I18n, e: &OfflineError) -> String {
             "error-currency-not-accepted",
             &[("currency", currency.to_string())],
         ),
-        OfflineError::Amount(m) => money_error(tr, m),
+        OfflineError::Amount(m) => tr.money_error(m),
         OfflineError::ConvertedToZero(_) => tr.t("error-amount-too-small"),
         OfflineError::NoRate { from, .. } => {
             tr.ta("error-no-rate", &[("currency", from.to_string())])
@@ -87,6 +86,7 @@ pub async fn add_offline(
     let opt = |v: &str| (!v.trim().is_empty()).then(|| v.to_string());
     let input = OfflineInput {
         amount: form.amount.clone(),
+        amount_style: Some(tr.number_format()),
         currency: form.currency.clone(),
         donor: opt(f.get("donor")),
         email: opt(f.get("email")),
