@@ -366,7 +366,11 @@ fn done_location(from: Moderation, action: &str, comment_id: &str) -> String {
     let action = DONE.iter().find(|a| **a == action).copied().unwrap_or("");
     format!(
         "/admin/comments{}",
-        query_string(&[("status", from.as_str()), ("done", action), ("comment", comment_id)])
+        query_string(&[
+            ("status", from.as_str()),
+            ("done", action),
+            ("comment", comment_id)
+        ])
     )
 }
 

@@ -13,8 +13,8 @@ use shelfraiser::rates;
 use shelfraiser::team::Role;
 
 use crate::console::{editor_fields, multipart};
-use crate::team_harness::*;
 use crate::harness::*;
+use crate::team_harness::*;
 
 const SLUG: &str = "test-library";
 
