@@ -1,4 +1,31 @@
-// Live progress: a progressive enhancement. Without it the page is complete.
+// Live progress and the donate form's presets: progressive enhancements. Without them the
+// page is complete.
+(function () {
+  // Presets and the free amount field: typing clears the preset, picking a preset clears the
+  // typed amount (without JavaScript a typed amount wins).
+  var other = document.getElementById("amount");
+  var presets = document.querySelectorAll("input[type=radio][name=preset]");
+  if (other) {
+    other.addEventListener("input", function () {
+      presets.forEach(function (r) { r.checked = false; });
+    });
+    presets.forEach(function (r) {
+      r.addEventListener("change", function () { if (r.checked) other.value = ""; });
+    });
+  }
+  // Each accepted currency has its presets and limit line; show the chosen currency's and
+  // clear a preset picked under another (without JavaScript the server refuses that one).
+  var currency = document.getElementById("currency");
+  if (currency) {
+    currency.addEventListener("change", function () {
+      document.querySelectorAll("[data-currency]").forEach(function (el) {
+        var on = el.getAttribute("data-currency") === currency.value;
+        el.hidden = !on;
+        if (!on) el.querySelectorAll("input[type=radio]").forEach(function (r) { r.checked = false; });
+      });
+    });
+  }
+})();
 (function () {
   var root = document.querySelector("[data-live]");
   if (!root || !window.EventSource) return;
@@ -22,16 +49,4 @@
     if (state && state !== d.state && d.state === "funded") location.reload();
     state = d.state;
   });
-  // Amount presets and the free amount field share a name (without JavaScript a filled-in
-  // free amount wins): typing clears the preset, picking a preset clears the typed amount.
-  var other = document.getElementById("amount");
-  var presets = document.querySelectorAll("input[type=radio][name=amount]");
-  if (other) {
-    other.addEventListener("input", function () {
-      presets.forEach(function (r) { r.checked = false; });
-    });
-    presets.forEach(function (r) {
-      r.addEventListener("change", function () { if (r.checked) other.value = ""; });
-    });
-  }
 })();

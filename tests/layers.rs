@@ -12,12 +12,18 @@
 //!    modules of different capabilities (a capability's surface may use the domain of another
 //!    that uses its own domain, but two domains may not use each other).
 //!
+//! 4. each table is used only in its home (`tables`: the SQL naming it lives in one module,
+//!    its capability's store, and everyone else calls that).
+//!
 //! `cargo test --test layers` prints each broken rule with the file and the path it names.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use syn::visit::Visit;
+
+#[path = "layers/tables.rs"]
+mod tables;
 
 /// The layers from the top; a module may use its own layer and those below.
 const LAYERS: &[(&str, &[&str])] = &[
@@ -470,6 +476,37 @@ fn imports_follow_the_layers() {
         broken.is_empty(),
         "{} imports break the layering (ARCHITECTURE.md, \"Layers\"):\n{}",
         broken.len(),
+        broken.join("\n")
+    );
+}
+
+/// Capabilities without tables of their own: every row they write or read goes through the
+/// domain API of the capability whose table it is, so their files hold no SQL.
+const WITHOUT_TABLES: &[&str] = &["import"];
+
+#[test]
+fn capabilities_without_tables_run_no_sql() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut broken = Vec::new();
+    for top in WITHOUT_TABLES {
+        let mut files = Vec::new();
+        rust_files(&src.join(top), &mut files);
+        files.sort();
+        for f in files {
+            let text = std::fs::read_to_string(&f).expect("read source");
+            for (i, line) in text.lines().enumerate() {
+                if ["sqlx::", "on_db!", "on_tx!"]
+                    .iter()
+                    .any(|s| line.contains(s))
+                {
+                    broken.push(format!("{}:{}: {}", f.display(), i + 1, line.trim()));
+                }
+            }
+        }
+    }
+    assert!(
+        broken.is_empty(),
+        "SQL in a capability without tables (use the owning capability's store):\n{}",
         broken.join("\n")
     );
 }

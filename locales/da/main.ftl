@@ -55,7 +55,8 @@ older = Ældre
 thanks-heading = Tak!
 thanks-amount = Du gav { $amount } til { $campaign }.
 thanks-converted = Det er { $converted } i kampagnens valuta.
-thanks-rate = Anvendt kurs: 1 { $from } = { $rate } { $to } (låst, da du gav).
+thanks-rate = Anvendt kurs: 1 { $from } = { $rate } { $to }, fra Den Europæiske Centralbanks referencekurser (låst, da du gav).
+thanks-rate-dated = Anvendt kurs: 1 { $from } = { $rate } { $to }, Den Europæiske Centralbanks referencekurs fra { $date } (låst, da du gav).
 thanks-your-message = Din besked:
 back-to-campaign = Tilbage til kampagnen
 back-home = Gå til forsiden
@@ -101,6 +102,8 @@ error-amount-not-number = Skriv beløbet som et tal, fx 25 eller 25,50.
 error-amount-not-positive = Beløbet skal være større end nul.
 error-amount-decimals = { $currency } har højst { $places } decimaler.
 error-amount-no-decimals = { $currency } har ingen decimaler; skriv et helt beløb.
+error-amount-ambiguous = Mener du { $small } eller { $large }? Skriv { $small_typed } eller { $large_typed }.
+error-preset-currency = Beløbene at vælge imellem var i { $preset }, men du valgte { $currency }. Vælg et beløb i { $currency }, eller skriv et.
 error-amount-too-large = Det højeste beløb pr. bidrag er { $max }.
 error-amount-too-large-plain = Beløbet er for stort.
 error-amount-too-small = Beløbet er for lille til at omregne til kampagnens valuta.
@@ -282,8 +285,6 @@ console-moderation-count = { $count ->
    *[other] { $count } indlæg venter på moderation.
 }
 console-team-now = Hvem er her nu
-console-daytime = dag
-console-nighttime = nat
 console-saved = Gemt. Den offentlige side viser ændringen nu.
 console-preview = Forhåndsvis
 console-preview-heading = Forhåndsvisning af historien
@@ -299,7 +300,7 @@ console-field-currency = Kampagnens valuta
 console-currency-locked = Valutaen ligger fast, nu hvor der er donationer.
 console-field-accepted = Donorer kan også give i
 console-field-milestones = Delmål
-console-milestones-hint = Et pr. linje: beløb: tekst (fx 2500: Nyt tag).
+console-milestones-hint = Et pr. linje: beløb: tekst (fx 2.500: Nyt tag).
 console-dates = Datoer
 console-field-starts = Starter den
 console-field-ends = Slutter den (valgfrit)
@@ -500,7 +501,7 @@ comments-held = Tak. Din kommentar venter på moderation.
 comments-rate-limited = Du har skrevet flere kommentarer på kort tid. Vent venligst et par minutter.
 comments-error-name = Skriv venligst dit navn.
 comments-error-email = Skriv venligst en gyldig e-mailadresse.
-comments-error-url = Et websted skal begynde med http:// eller https://.
+comments-error-url = Det er ikke en webadresse, vi kan linke til: ingen mellemrum, anførselstegn eller omvendte skråstreger, og et navn efter https://.
 comments-error-body = Skriv venligst en kommentar.
 comments-error-too-long = Højst { $max } tegn.
 comments-error-parent = Den kommentar, du svarede på, findes ikke.

@@ -55,7 +55,8 @@ older = Older
 thanks-heading = Thank you!
 thanks-amount = You gave { $amount } to { $campaign }.
 thanks-converted = That is { $converted } in the campaign's currency.
-thanks-rate = Rate used: 1 { $from } = { $rate } { $to } (locked when you donated).
+thanks-rate = Rate used: 1 { $from } = { $rate } { $to }, from the European Central Bank's reference rates (locked when you donated).
+thanks-rate-dated = Rate used: 1 { $from } = { $rate } { $to }, the European Central Bank's reference rate of { $date } (locked when you donated).
 thanks-your-message = Your message:
 back-to-campaign = Back to the campaign
 back-home = Go to the front page
@@ -101,6 +102,8 @@ error-amount-not-number = Enter the amount as a number, like 25 or 25.50.
 error-amount-not-positive = The amount must be more than zero.
 error-amount-decimals = { $currency } has at most { $places } decimal places.
 error-amount-no-decimals = { $currency } has no decimal places; enter a whole amount.
+error-amount-ambiguous = Is that { $small } or { $large }? Please type { $small_typed } or { $large_typed }.
+error-preset-currency = The amounts to pick from were in { $preset }, but you chose { $currency }. Pick an amount in { $currency }, or type one.
 error-amount-too-large = The most we take in one donation is { $max }.
 error-amount-too-large-plain = That amount is too large.
 error-amount-too-small = That amount is too small to convert to the campaign's currency.
@@ -282,8 +285,6 @@ console-moderation-count = { $count ->
    *[other] { $count } items wait for moderation.
 }
 console-team-now = Who is around now
-console-daytime = daytime
-console-nighttime = night-time
 console-saved = Saved. The public page shows the change now.
 console-preview = Preview
 console-preview-heading = Preview of the story
@@ -299,7 +300,7 @@ console-field-currency = Campaign currency
 console-currency-locked = The currency is fixed now that donations exist.
 console-field-accepted = Donors may also give in
 console-field-milestones = Milestones
-console-milestones-hint = One per line: amount: label (for example 2500: New roof).
+console-milestones-hint = One per line: amount: label (for example 2,500: New roof).
 console-dates = Dates
 console-field-starts = Starts on
 console-field-ends = Ends on (optional)
@@ -500,7 +501,7 @@ comments-held = Thank you. Your comment is waiting for moderation.
 comments-rate-limited = You have posted several comments in a short time. Please wait a few minutes.
 comments-error-name = Please give your name.
 comments-error-email = Please give a valid e-mail address.
-comments-error-url = A website must start with http:// or https://.
+comments-error-url = This is not a web address we can link to: no spaces, quotes or backslashes, and a site name after https://.
 comments-error-body = Please write a comment.
 comments-error-too-long = At most { $max } characters.
 comments-error-parent = The comment you replied to is not available.

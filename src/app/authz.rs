@@ -80,9 +80,11 @@ pub static RULES: &[Rule] = &[
     rule(Method::POST, "/signin/2fa", P),
     rule(Method::POST, "/signin/passkey/start", P),
     rule(Method::POST, "/signin/passkey/finish", P),
-    // Team: the member's own account (team/account.rs, team/totp.rs, team/tokens.rs)
+    // Team: the member's own account (team/account.rs, team/profile.rs, team/totp.rs,
+    // team/tokens.rs)
     rule(Method::GET, "/account", S),
     rule(Method::POST, "/account/password", S),
+    rule(Method::POST, "/account/profile", S),
     rule(Method::GET, "/account/2fa", S),
     rule(Method::POST, "/account/2fa", S),
     rule(Method::POST, "/account/2fa/disable", S),
@@ -102,6 +104,11 @@ pub static RULES: &[Rule] = &[
     rule(Method::POST, "/admin/donations", M(DonationsWrite)),
     rule(Method::GET, "/admin/donations.csv", M(Export)),
     rule(Method::GET, "/admin/donations/{id}", M(DonationsRead)),
+    rule(
+        Method::POST,
+        "/admin/donations/{id}/void",
+        M(DonationsWrite),
+    ),
     rule(Method::GET, "/admin/members", M(ConsoleRead)),
     rule(Method::POST, "/admin/members", M(MembersManage)),
     rule(Method::POST, "/admin/members/{id}/roles", M(MembersManage)),
@@ -116,6 +123,8 @@ pub static RULES: &[Rule] = &[
     rule(Method::GET, "/comments/confirm", P),
     rule(Method::POST, "/comments/confirm", P),
     rule(Method::GET, "/posts/{id}/comments", P),
+    rule(Method::GET, "/comments/unsubscribe", P),
+    rule(Method::POST, "/comments/unsubscribe", P),
     rule(Method::POST, "/posts/{id}/like", P),
     rule(Method::GET, "/admin/comments", M(Moderate)),
     rule(Method::POST, "/admin/comments/blocklist", M(Moderate)),
@@ -155,14 +164,16 @@ pub static RULES: &[Rule] = &[
     rule(Method::GET, "/campaigns/{slug}/feed.json", P),
     rule(Method::GET, "/sitemap.xml", P),
     rule(Method::GET, "/robots.txt", P),
-    // Blog: writing (console/posts/, blog/api.rs); handlers check the campaign scope
-    rule(Method::GET, "/admin/posts", M(PostsWrite)),
-    rule(Method::GET, "/admin/posts/new", M(PostsWrite)),
-    rule(Method::POST, "/admin/posts/new", M(PostsWrite)),
-    rule(Method::GET, "/admin/posts/{id}", M(PostsWrite)),
-    rule(Method::POST, "/admin/posts/{id}", M(PostsWrite)),
-    rule(Method::POST, "/api/v1/posts", M(PostsWrite)),
-    rule(Method::GET, "/api/v1/posts/{id}", M(PostsWrite)),
+    // Blog: writing (console/posts/, blog/api.rs). Editors and members (contributors) alike;
+    // handlers apply `blog::write::access` (campaign scope, author, status: members write
+    // their own drafts and submit them for review, editors publish).
+    rule(Method::GET, "/admin/posts", M(WriteOwnDrafts)),
+    rule(Method::GET, "/admin/posts/new", M(WriteOwnDrafts)),
+    rule(Method::POST, "/admin/posts/new", M(WriteOwnDrafts)),
+    rule(Method::GET, "/admin/posts/{id}", M(WriteOwnDrafts)),
+    rule(Method::POST, "/admin/posts/{id}", M(WriteOwnDrafts)),
+    rule(Method::POST, "/api/v1/posts", M(WriteOwnDrafts)),
+    rule(Method::GET, "/api/v1/posts/{id}", M(WriteOwnDrafts)),
 ];
 
 /// The rule for a route, if it has one.

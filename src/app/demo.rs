@@ -95,10 +95,7 @@ pub const TEAM: &[DemoMember] = &[
 pub async fn seed_team_if_empty(db: &Db) -> anyhow::Result<()> {
     use crate::passwords as password;
     use crate::team::repo as team;
-    let members: i64 = crate::on_db!(db, |p| sqlx::query_scalar("SELECT COUNT(*) FROM members")
-        .fetch_one(p)
-        .await?);
-    if members > 0 {
+    if team::count(db).await? > 0 {
         return Ok(());
     }
     for d in TEAM {
@@ -324,6 +321,7 @@ pub async fn seed_if_empty(db: &Db) -> anyhow::Result<()> {
                 },
                 provider_reference: format!("demo-{i}"),
                 received_on: None,
+                rate_on: None,
                 note: None,
             },
         )

@@ -1,6 +1,9 @@
 //! The blog's writing API for token holders: `POST /api/v1/posts` creates a post (the same
 //! fields as `shelfraiser post create`), `GET /api/v1/posts/{id}` reads one back (any status)
-//! for members who may write it. Both take `Authorization: Bearer sr_…` (or a signed-in
+//! for members who may write it. Who may write what follows `blog::write::access`: editors
+//! and owners anything; members their own drafts and submissions for review (`status`
+//! `draft` or `pending`; `publish`, `at`, `private`, `sticky` and another `author` answer
+//! 403 with a code saying why). Both take `Authorization: Bearer sr_…` (or a signed-in
 //! browser's session cookie, whose writes must come from the site's own pages, see
 //! `team::session`). Invalid input answers 422 with a message per field.
 
@@ -15,6 +18,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{OpenApi, ToSchema};
 
+use super::write::access::{self, Refusal};
 use super::write::{self, NewPost, Post, PostKind, PostStatus, WriteError};
 use crate::http::{AppError, AppState};
 use crate::team::Permission;
@@ -129,8 +133,16 @@ fn invalid(fields: BTreeMap<String, String>, request_id: &str) -> Response {
         .into_response()
 }
 
-/// Creates a post as the token's member (who needs the editor role on the site, or on the
-/// post's campaign).
+/// A refused write: 403 with the reason's code and sentence.
+fn refused(r: Refusal) -> AppError {
+    AppError::Refused {
+        code: r.code(),
+        message: r.describe().to_string(),
+    }
+}
+
+/// Creates a post as the token's member: an editor (on the site, or on the post's campaign)
+/// writes anything; a member writes only drafts and posts pending review of their own.
 #[utoipa::path(
     post,
     path = "/api/v1/posts",
@@ -138,7 +150,7 @@ fn invalid(fields: BTreeMap<String, String>, request_id: &str) -> Response {
     responses(
         (status = 201, description = "Created", body = CreatedJson),
         (status = 401, description = "No token, or an unknown or revoked one", body = ErrorBody),
-        (status = 403, description = "`forbidden`: the member may not write posts (for that campaign); `two_factor_required`: the member must set up two-factor sign-in first; `cross_origin`: a session-cookie request from another site", body = ErrorBody),
+        (status = 403, description = "`forbidden`: the member may not write posts (for that campaign); `editors_publish`: a member (contributor) asked to publish, schedule, make private or pin; `not_your_post`: a member named another author; `two_factor_required`: the member must set up two-factor sign-in first; `cross_origin`: a session-cookie request from another site", body = ErrorBody),
         (status = 422, description = "Invalid fields", body = InvalidJson),
     ),
     security(("bearer" = [])),
@@ -182,11 +194,7 @@ async fn create(
             }
         },
     };
-    if f.is_empty()
-        && !me
-            .member
-            .can(Permission::PostsWrite, campaign_id.as_deref())
-    {
+    if f.is_empty() && access::writer(&me.member, campaign_id.as_deref()).is_none() {
         return Err(AppError::Forbidden);
     }
     let author = match b.author.as_deref().filter(|a| !a.trim().is_empty()) {
@@ -194,7 +202,7 @@ async fn create(
         Some(email) => match crate::team::repo::by_email(&s.db, email.trim()).await? {
             Some(m) if m.id == me.member.id => Some(m),
             Some(m) if me.member.can(Permission::PostsWrite, None) => Some(m),
-            Some(_) => return Err(AppError::Forbidden),
+            Some(_) => return Err(refused(Refusal::NotYours)),
             None => {
                 f.insert(
                     "author".into(),
@@ -272,26 +280,33 @@ async fn create(
         ip: None,
         user_agent: Some("api".into()),
     };
-    match write::create(&s.db, &new, &actor).await {
-        Ok(p) => Ok((
-            StatusCode::CREATED,
-            Json(CreatedJson {
-                url: format!(
-                    "{}{}",
-                    s.base_url,
-                    write::permalink(&p, &s.settings.blog.permalink)
-                ),
-                status: p.status,
-                id: p.id,
-            }),
-        )
-            .into_response()),
+    match write::create_as(&s.db, &new, &actor, &me.member).await {
+        Ok(p) => {
+            if super::review::submitted(None, &p) {
+                let (s, p, by) = (s.clone(), p.clone(), me.member.clone());
+                tokio::spawn(async move { super::review::tell_editors(&s, &p, &by).await });
+            }
+            Ok((
+                StatusCode::CREATED,
+                Json(CreatedJson {
+                    url: format!(
+                        "{}{}",
+                        s.base_url,
+                        write::permalink(&p, &s.settings.blog.permalink)
+                    ),
+                    status: p.status,
+                    id: p.id,
+                }),
+            )
+                .into_response())
+        }
         Err(WriteError::Invalid(errs)) => Ok(invalid(
             errs.into_iter()
                 .map(|(k, c)| (k.to_string(), write::describe(k, c)))
                 .collect(),
             &request_id,
         )),
+        Err(WriteError::Refused(r)) => Err(refused(r)),
         Err(WriteError::NotFound) => Err(AppError::NotFound),
         Err(WriteError::Duplicate) => Err(AppError::Conflict("duplicate".into())),
         Err(WriteError::Db(e)) => Err(e.into()),
@@ -332,7 +347,7 @@ pub async fn to_json(s: &AppState, p: &Post) -> Result<PostJson, AppError> {
     })
 }
 
-/// One post in any status, for members who may write it.
+/// One post in any status, for its editors, and for its author where they contribute.
 #[utoipa::path(
     get,
     path = "/api/v1/posts/{id}",
@@ -352,11 +367,12 @@ async fn show(
     Path(id): Path<String>,
 ) -> Result<Json<PostJson>, AppError> {
     let p = write::by_id(&s.db, &id).await?.ok_or(AppError::NotFound)?;
-    if !me
-        .member
-        .can(Permission::PostsWrite, p.campaign_id.as_deref())
-    {
-        return Err(AppError::Forbidden);
+    if !access::listed_for(&me.member, &p) {
+        return Err(refused(
+            access::may_open(&me.member, &p)
+                .err()
+                .unwrap_or(Refusal::NoRole),
+        ));
     }
     Ok(Json(to_json(&s, &p).await?))
 }

@@ -6,19 +6,12 @@
 use std::collections::HashMap;
 
 use crate::db::{Db, DbResult};
-use crate::on_db;
 
 /// The column the post text is laid out in.
 pub const SIZES: &str = "(max-width: 44rem) 100vw, 44rem";
 
-/// What is known of a stored original image.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Info {
-    pub width: i64,
-    pub height: i64,
-    /// Widths of its narrower copies, ascending.
-    pub variants: Vec<i64>,
-}
+/// What is known of a stored original image (its size and its copies' widths).
+pub use crate::media::Dimensions as Info;
 
 /// `(id, ext)` of a local media path `/media/<32 hex>.<jpg|png>`.
 pub fn media_id(src: &str) -> Option<(&str, &str)> {
@@ -109,42 +102,16 @@ pub fn rewrite(html: &str, known: &HashMap<String, Info>, lazy: bool) -> String 
     out
 }
 
-/// `(id, parent_id, variant_width, width, height)`.
-type MediaRow = (String, Option<String>, Option<i64>, i64, i64);
-
-/// The stored originals (and their copies) among `ids`.
+/// The stored originals (and their copies) among `ids` (through `media`, the table's home).
 pub async fn lookup(db: &Db, ids: &[&str]) -> DbResult<HashMap<String, Info>> {
     let mut out = HashMap::new();
     for id in ids {
         if out.contains_key(*id) {
             continue;
         }
-        let rows: Vec<MediaRow> = on_db!(db, |p| {
-            sqlx::query_as(
-                "SELECT id, parent_id, variant_width, width, height FROM media \
-                 WHERE id = $1 OR parent_id = $1",
-            )
-            .bind(*id)
-            .fetch_all(p)
-            .await?
-        });
-        let Some(orig) = rows.iter().find(|r| r.0 == *id && r.1.is_none()) else {
-            continue;
-        };
-        let mut variants: Vec<i64> = rows
-            .iter()
-            .filter(|r| r.1.as_deref() == Some(*id))
-            .filter_map(|r| r.2)
-            .collect();
-        variants.sort_unstable();
-        out.insert(
-            (*id).to_string(),
-            Info {
-                width: orig.3,
-                height: orig.4,
-                variants,
-            },
-        );
+        if let Some(info) = crate::media::dimensions(db, id).await? {
+            out.insert((*id).to_string(), info);
+        }
     }
     Ok(out)
 }

@@ -32,16 +32,19 @@ pub fn routes() -> Router<AppState> {
 
 pub use super::repo::likes::count;
 
+/// The settings key of a day's salt is this and the date (`like_salt:2024-06-28`).
+const SALT_PREFIX: &str = "like_salt:";
+
 /// Today's salt (created on first use; older days' salts are removed then).
 pub async fn daily_salt(db: &Db, day: NaiveDate) -> DbResult<String> {
-    let key = format!("like_salt:{day}");
+    let key = format!("{SALT_PREFIX}{day}");
     if let Some(v) = db.setting(&key).await? {
         return Ok(v);
     }
     let salt = db.setting_or_init(&key, random_secret).await?;
     // Keep yesterday's too (a request straddling midnight); forget the rest.
-    let yesterday = format!("like_salt:{}", day.pred_opt().unwrap_or(day));
-    store::forget_salts_except(db, &key, &yesterday).await?;
+    let yesterday = format!("{SALT_PREFIX}{}", day.pred_opt().unwrap_or(day));
+    db.forget_settings(SALT_PREFIX, &[&key, &yesterday]).await?;
     Ok(salt)
 }
 

@@ -67,3 +67,21 @@ pub async fn redirect_target(s: &AppState, uri: &Uri) -> Result<Option<String>, 
     }
     Ok(None)
 }
+
+/// An old WordPress query link (`?p=123`, `?page_id=7`) that landed on the front page or on
+/// the blog home (a blog that lived in a subfolder, `/blog/?p=123`): where the `redirects`
+/// table sends it, if anywhere. Other queries (`?page=2`) are the page's own.
+pub async fn query_link_target(s: &AppState, uri: &Uri) -> Result<Option<String>, AppError> {
+    let old_link = uri.query().is_some_and(|q| {
+        q.split('&')
+            .any(|kv| kv.starts_with("p=") || kv.starts_with("page_id="))
+    });
+    if !old_link {
+        return Ok(None);
+    }
+    redirect_target(s, uri).await
+}
+
+/// The importer's side of `redirects`: where an old path already leads (inside its
+/// transaction), and a new old-path → new-path row (the first target of a path stays).
+pub use super::repo::{add_redirect_in as add_redirect, redirect_for_in};

@@ -1,5 +1,5 @@
 //! The blog: articles, notes and pages — writing, reading (pages, feeds, metadata,
-//! sitemap, video link cards), comments and likes.
+//! sitemap, video link cards), comments (and e-mails about replies) and likes.
 
 pub mod api;
 pub mod cache;
@@ -12,9 +12,11 @@ pub mod likes;
 pub mod lookup;
 pub mod meta;
 pub mod pages;
+pub mod replies;
 // The permalink pattern is parsed where the configuration is (the formats crate).
 pub use shelfraiser_formats::permalink;
 pub mod repo;
+pub mod review;
 pub mod sitemap;
 pub mod spam;
 pub mod write;
@@ -32,5 +34,6 @@ pub fn routes() -> Router<AppState> {
         .merge(api::routes())
         .merge(comments::routes())
         .merge(commenters::routes())
+        .merge(replies::routes())
         .merge(likes::routes())
 }

@@ -48,7 +48,7 @@ async fn sitemap(State(s): State<AppState>) -> Result<Response, AppError> {
     };
     url(format!("{b}/"), None);
     url(format!("{b}/blog/"), None);
-    for (slug, updated) in repo::public_campaigns(&s.db).await? {
+    for (slug, updated) in crate::campaigns::repo::public_slugs(&s.db).await? {
         url(format!("{b}/campaigns/{slug}"), Some(rfc3339(updated)));
     }
     let filter = Filter {

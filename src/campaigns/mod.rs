@@ -167,6 +167,18 @@ impl Campaign {
     pub fn accepts_currency(&self, c: CurrencyCode) -> bool {
         c == self.currency() || self.accepted.contains(&c)
     }
+
+    /// The currencies the donate form offers: the campaign's own first, then the others it
+    /// accepts.
+    pub fn currencies(&self) -> Vec<CurrencyCode> {
+        let mut out = vec![self.currency()];
+        for x in &self.accepted {
+            if !out.contains(x) {
+                out.push(*x);
+            }
+        }
+        out
+    }
 }
 
 /// Totals kept in the same transaction as each ledger entry.

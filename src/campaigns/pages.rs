@@ -18,13 +18,15 @@ use http::HeaderMap;
 use serde::Deserialize;
 
 use super::view::{
-    ProgressView, UpdateView, WallItem, head, render_campaign, update_view, wall_item,
+    FormState, ProgressView, UpdateView, WallItem, head, render_campaign, update_view,
+    visitor_currency, wall_item,
 };
 use super::{CampaignState, Progress, repo};
 use crate::donations::ledger::{self};
 use crate::http::page_cache::Rendered;
 use crate::http::{AppError, AppState, Lang};
-use crate::i18n::I18n;
+use crate::i18n::{self, I18n};
+use crate::money::currency_of_region;
 use crate::web::PageCtx;
 use crate::web::meta::{Meta, feed_links};
 
@@ -53,11 +55,28 @@ async fn campaign_page(
         Some("canceled") => tr.t("checkout-canceled"),
         _ => String::new(),
     };
+    // The donate form opens with the visitor's currency when the campaign accepts it; the
+    // page is kept per (campaign, language, currency).
+    let region = i18n::region(
+        headers
+            .get(http::header::ACCEPT_LANGUAGE)
+            .and_then(|v| v.to_str().ok()),
+    );
+    let version_of = |id: &str| s.hub.version(id);
     if notice.is_empty()
-        && let Some(hit) = s.pages.get(&slug, tr.lang, |id| s.hub.version(id))
+        && let Some(variants) = s.pages.variants(&slug, version_of)
+        && let Some(default) = variants.first()
     {
-        s.metrics.page_cache_hits.fetch_add(1, Ordering::Relaxed);
-        return Ok(hit.response(&headers));
+        let wanted = region
+            .as_deref()
+            .and_then(currency_of_region)
+            .map(|c| c.to_string())
+            .filter(|c| variants.contains(c));
+        let variant = wanted.as_ref().unwrap_or(default);
+        if let Some(hit) = s.pages.get(&slug, tr.lang, variant, version_of) {
+            s.metrics.page_cache_hits.fetch_add(1, Ordering::Relaxed);
+            return Ok(hit.response(&headers));
+        }
     }
     let c = repo::by_slug(&s.db, &slug)
         .await?
@@ -66,15 +85,24 @@ async fn campaign_page(
         return Err(AppError::NotFound);
     }
     let totals = repo::totals(&s.db, &c.id).await?;
+    let currency = visitor_currency(&c, region.as_deref());
+    let form = Some(FormState::fresh(currency));
     if !notice.is_empty() {
-        let html = render_campaign(&s, &tr, &c, &totals, None, notice).await?;
+        let html = render_campaign(&s, &tr, &c, &totals, form, notice).await?;
         return Ok(Html(html).into_response());
     }
     s.metrics.page_cache_misses.fetch_add(1, Ordering::Relaxed);
     s.hub.observe(&c.id, totals.version);
-    let html = render_campaign(&s, &tr, &c, &totals, None, String::new()).await?;
+    let html = render_campaign(&s, &tr, &c, &totals, form, String::new()).await?;
     let rendered = Arc::new(Rendered::new(&c.id, totals.version, html));
-    s.pages.put(&slug, tr.lang, rendered.clone());
+    let variants: Vec<String> = c.currencies().iter().map(|x| x.to_string()).collect();
+    s.pages.put(
+        &slug,
+        tr.lang,
+        currency.as_str(),
+        &variants,
+        rendered.clone(),
+    );
     Ok(rendered.response(&headers))
 }
 
@@ -103,11 +131,7 @@ async fn front_page(
 ) -> Result<Response, AppError> {
     // Old WordPress links (`/?p=123`, `/?page_id=7`) land here: answer them from the
     // redirects table the importer fills.
-    if uri.query().is_some_and(|q| {
-        q.split('&')
-            .any(|kv| kv.starts_with("p=") || kv.starts_with("page_id="))
-    }) && let Some(to) = crate::blog::lookup::redirect_target(&s, &uri).await?
-    {
+    if let Some(to) = crate::blog::lookup::query_link_target(&s, &uri).await? {
         return Ok((
             http::StatusCode::MOVED_PERMANENTLY,
             [(http::header::LOCATION, to)],

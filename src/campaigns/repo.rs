@@ -3,7 +3,7 @@
 
 mod edit;
 
-pub use edit::{UpdateError, Updated, has_money, update_in};
+pub use edit::{Editing, UpdateError, Updated, begin_edit_in, update_in};
 
 use chrono::{DateTime, Utc};
 
@@ -183,6 +183,15 @@ pub async fn list(db: &Db) -> DbResult<Vec<Campaign>> {
     let sql = format!("SELECT {COLUMNS} FROM campaigns ORDER BY created_at DESC, slug");
     let rows: Vec<CampaignRow> = on_db!(db, |p| sqlx::query_as(&sql).fetch_all(p).await?);
     rows.into_iter().map(Campaign::try_from).collect()
+}
+
+/// Public (not draft) campaigns' slugs and last change, oldest first (the sitemap).
+pub async fn public_slugs(db: &Db) -> DbResult<Vec<(String, DateTime<Utc>)>> {
+    Ok(on_db!(db, |p| sqlx::query_as(
+        "SELECT slug, updated_at FROM campaigns WHERE state <> 'draft' ORDER BY created_at"
+    )
+    .fetch_all(p)
+    .await?))
 }
 
 /// The campaign the front page shows: the featured one, else the newest public one.

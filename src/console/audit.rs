@@ -10,9 +10,7 @@ use serde::Deserialize;
 use super::Console;
 use super::form::Opt;
 use super::{Shell, page_no, query_string};
-use crate::db::DbError;
 use crate::http::AppError;
-use crate::on_db;
 use crate::team::Permission;
 use crate::team::audit;
 
@@ -120,15 +118,6 @@ pub async fn list(cx: Console, Query(q): Query<AuditQuery>) -> Result<Response, 
     Ok(Html(page_html.render()?).into_response())
 }
 
-#[derive(sqlx::FromRow)]
-struct OutboxRow {
-    to_addr: String,
-    subject: String,
-    created_at: DateTime<Utc>,
-    sent_at: Option<DateTime<Utc>>,
-    error: Option<String>,
-}
-
 pub struct OutboxView {
     pub to: String,
     pub subject: String,
@@ -157,15 +146,7 @@ pub async fn outbox(cx: Console, Query(q): Query<OutboxQuery>) -> Result<Respons
         return Err(AppError::Forbidden);
     }
     let page = page_no(q.page.as_deref());
-    let mut rows: Vec<OutboxRow> = on_db!(&cx.s.db, |p| sqlx::query_as(
-        "SELECT to_addr, subject, created_at, sent_at, error FROM outbox \
-         ORDER BY created_at DESC, id LIMIT $1 OFFSET $2"
-    )
-    .bind(PER_PAGE + 1)
-    .bind((page - 1) * PER_PAGE)
-    .fetch_all(p)
-    .await
-    .map_err(DbError::from)?);
+    let mut rows = crate::mail::kept(&cx.s.db, PER_PAGE + 1, (page - 1) * PER_PAGE).await?;
     let more = rows.len() as i64 > PER_PAGE;
     rows.truncate(PER_PAGE as usize);
     let p = OutboxPage {

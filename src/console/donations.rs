@@ -1,6 +1,7 @@
 //! Donations in the console: the filterable, paginated list (`GET /admin/donations`), the
 //! detail view, offline entry (`POST /admin/donations`, the same path as `shelfraiser
-//! donation add`) and the CSV export for accountants.
+//! donation add`), voiding a mistaken offline entry (`POST /admin/donations/{id}/void`,
+//! the same path as `shelfraiser donation void`) and the CSV export for accountants.
 //!
 //! A member sees the donations of the campaigns where their roles allow `DonationsRead`,
 //! enters offline donations where they allow `DonationsWrite` and exports where they allow
@@ -10,12 +11,16 @@ mod detail;
 mod export;
 mod list;
 mod offline;
+mod void;
 
 pub use detail::{DetailPage, DetailQuery, LedgerLine, detail};
-pub use export::{CSV_HEADER, csv_cell, export};
+pub use export::{CSV_HEADER, CsvStyle, csv_text, export, formula_guard};
 pub use list::{DonationItem, DonationsPage, FilterForm, ListQuery, OfflineForm, list};
 pub use offline::add_offline;
+pub use void::void;
 
-pub use crate::donations::repo::search::{DonationFull, Filter, by_id, count, providers, search};
+pub use crate::donations::repo::search::{
+    DonationFull, Filter, MonthTotal, by_id, count, monthly_totals, providers, search,
+};
 
 pub const PER_PAGE: i64 = 50;

@@ -1,12 +1,13 @@
 //! The team in the console: `GET /admin/members` lists members with their grants and local
-//! time; owners invite (`POST /admin/members`), change grants
+//! time; owners invite (`POST /admin/members`, with the new member's time zone — the
+//! inviter's by default, the browser's suggested by `static/zone.js` — and language), change
+//! grants
 //! (`POST /admin/members/{id}/roles`), remove members (`POST /admin/members/{id}/remove`:
 //! status `removed`, sessions ended, their content stays) and require two-factor
 //! (`POST /admin/settings/require-2fa`). Every change is audited.
 //!
 //! The site always keeps an active site-wide owner: removing the last one (or their owner
-//! grant) is refused. The check runs in the same transaction as the change, with the owners'
-//! rows locked, so two owners demoting each other at once cannot both succeed.
+//! grant) is refused (`team::grants`, which checks it in the change's transaction).
 
 use askama::Template;
 use axum::Form;
@@ -20,13 +21,12 @@ use super::Console;
 use super::form::Opt;
 use super::{Errors, Fields, LocalTime, Shell, local_time};
 use crate::campaigns::{Campaign, repo as campaigns_repo};
-use crate::db::{DbError, Tx};
 use crate::email::Email;
 use crate::http::{AppError, AppState};
 use crate::i18n::I18n;
-use crate::on_tx;
-use crate::team::audit;
-use crate::team::session;
+use crate::team::grants::{self, ChangeError};
+use crate::team::profile::{self, LanguageOpt, ZoneSelect, language_opts};
+use crate::team::signin::InviteOptions;
 use crate::team::{ALL_ROLES, Permission, Role, repo};
 
 pub struct GrantView {
@@ -56,6 +56,10 @@ pub struct InviteForm {
     pub name: String,
     pub role: String,
     pub scope: String,
+    /// IANA zone; empty: the inviter's.
+    pub time_zone: String,
+    /// A site language; empty: the inviter's.
+    pub language: String,
 }
 
 #[derive(Template)]
@@ -73,6 +77,11 @@ pub struct MembersPage {
     pub scope_opts: Vec<Opt>,
     pub invite: InviteForm,
     pub invite_errors: Errors,
+    pub invite_zones: ZoneSelect,
+    pub invite_languages: Vec<LanguageOpt>,
+    /// A fresh form: `static/zone.js` may suggest the browser's zone.
+    pub invite_suggest_zone: bool,
+    pub zone_js: String,
     pub notice: String,
     pub error: String,
 }
@@ -156,6 +165,7 @@ async fn render(
             });
         }
     }
+    let fresh = invite.is_none();
     let (invite, invite_errors) = invite.unwrap_or_else(|| {
         (
             InviteForm {
@@ -165,6 +175,8 @@ async fn render(
             Errors::default(),
         )
     });
+    let zone = profile::or_default(&invite.time_zone, &m.time_zone);
+    let language = profile::or_default(&invite.language, profile::primary_language(&m.languages));
     let page = MembersPage {
         shell: cx.shell("/admin/members"),
         members,
@@ -174,6 +186,10 @@ async fn render(
         require_2fa: require_2fa_setting(&cx.s).await?,
         role_opts,
         scope_opts,
+        invite_zones: ZoneSelect::new(tr, zone),
+        invite_languages: language_opts(language),
+        invite_suggest_zone: fresh,
+        zone_js: cx.s.assets.url("zone.js").to_string(),
         invite,
         invite_errors,
         notice,
@@ -236,23 +252,6 @@ fn scope_text(scope: Option<&str>, campaigns: &[Campaign]) -> String {
     }
 }
 
-/// The active members holding a site-wide owner grant, locked until `tx` ends (PostgreSQL;
-/// SQLite write transactions are serialised as a whole).
-async fn lock_owners(tx: &mut Tx) -> Result<Vec<String>, DbError> {
-    let lock = if tx.backend() == "postgres" {
-        " FOR UPDATE"
-    } else {
-        ""
-    };
-    let sql = format!(
-        "SELECT g.member_id FROM grants g JOIN members m ON m.id = g.member_id \
-         WHERE g.role = 'owner' AND g.scope = '' AND m.status = 'active'{lock}"
-    );
-    Ok(on_tx!(tx, |c| sqlx::query_scalar::<_, String>(&sql)
-        .fetch_all(&mut *c)
-        .await?))
-}
-
 /// `POST /admin/members/{id}/roles`: `op=add|remove`, `role`, `scope` (`""` = site).
 pub async fn roles(
     cx: Console,
@@ -286,54 +285,13 @@ pub async fn roles(
         role.as_str(),
         scope_text(scope, &campaigns)
     );
-    let mut tx = cx.s.db.begin().await?;
-    let owners = lock_owners(&mut tx).await?;
-    if !add && role == Role::Owner && scope.is_none() && owners.len() == 1 && owners[0] == target.id
-    {
-        drop(tx);
-        return refused(&cx, tr.t("console-error-last-owner")).await;
+    match grants::change(&cx.s.db, &target, role, scope, add, &by, &detail).await {
+        Ok(_) => {}
+        Err(ChangeError::LastOwner) => {
+            return refused(&cx, tr.t("console-error-last-owner")).await;
+        }
+        Err(ChangeError::Db(e)) => return Err(e.into()),
     }
-    let now = Utc::now();
-    let n = if add {
-        on_tx!(&mut tx, |c| sqlx::query(
-            "INSERT INTO grants (member_id, role, scope, created_at) VALUES ($1, $2, $3, $4) \
-             ON CONFLICT (member_id, role, scope) DO NOTHING"
-        )
-        .bind(&target.id)
-        .bind(role.as_str())
-        .bind(scope.unwrap_or(""))
-        .bind(now)
-        .execute(&mut *c)
-        .await
-        .map_err(DbError::from)?
-        .rows_affected())
-    } else {
-        on_tx!(&mut tx, |c| sqlx::query(
-            "DELETE FROM grants WHERE member_id = $1 AND role = $2 AND scope = $3"
-        )
-        .bind(&target.id)
-        .bind(role.as_str())
-        .bind(scope.unwrap_or(""))
-        .execute(&mut *c)
-        .await
-        .map_err(DbError::from)?
-        .rows_affected())
-    };
-    if n > 0 {
-        audit::record_in(
-            &mut tx,
-            &by,
-            if add {
-                "member.role_added"
-            } else {
-                "member.role_removed"
-            },
-            &target.email,
-            &detail,
-        )
-        .await?;
-    }
-    tx.commit().await?;
     Ok(Redirect::to("/admin/members?done=roles").into_response())
 }
 
@@ -353,23 +311,13 @@ pub async fn remove(
     if !cx.csrf_ok(f.csrf()) {
         return refused(&cx, tr.t("error-csrf")).await;
     }
-    let mut tx = cx.s.db.begin().await?;
-    let owners = lock_owners(&mut tx).await?;
-    if owners.len() == 1 && owners[0] == target.id {
-        drop(tx);
-        return refused(&cx, tr.t("console-error-last-owner")).await;
-    }
-    repo::remove_in(&mut tx, &target.id).await?;
-    audit::record_in(
-        &mut tx,
-        &cx.actor(),
-        "member.removed",
-        &target.email,
-        &format!("name={}", target.display_name),
-    )
-    .await?;
-    tx.commit().await?;
-    let ended = session::delete_all(&cx.s.db, &target.id).await?;
+    let ended = match grants::remove_member(&cx.s.db, &target, &cx.actor()).await {
+        Ok(n) => n,
+        Err(ChangeError::LastOwner) => {
+            return refused(&cx, tr.t("console-error-last-owner")).await;
+        }
+        Err(ChangeError::Db(e)) => return Err(e.into()),
+    };
     tracing::info!(member = %target.id, sessions = ended, "member removed");
     Ok(Redirect::to("/admin/members?done=removed").into_response())
 }
@@ -386,6 +334,8 @@ pub async fn invite(
         name: f.text("name", 200),
         role: f.text("role", 20),
         scope: f.text("scope", 64),
+        time_zone: f.text("time_zone", 64),
+        language: f.text("language", 16),
     };
     let campaigns = campaigns_repo::list(&cx.s.db).await?;
     let mut e = Errors::default();
@@ -425,7 +375,21 @@ pub async fn invite(
     if scope.is_none() {
         e.add("invite-scope", tr.t("console-error-choose"));
     }
-    let (Ok(email), Some(role), Some(scope)) = (email, role, scope) else {
+    let me = &cx.me.member;
+    let zone = profile::zone(profile::or_default(&form.time_zone, &me.time_zone));
+    if zone.is_none() {
+        e.add("invite-zone", tr.t("profile-zone-invalid"));
+    }
+    let language = profile::language(profile::or_default(
+        &form.language,
+        profile::primary_language(&me.languages),
+    ));
+    if language.is_none() {
+        e.add("invite-language", tr.t("console-error-choose"));
+    }
+    let (Ok(email), Some(role), Some(scope), Some(zone), Some(language)) =
+        (email, role, scope, zone, language)
+    else {
         return show(form, e, tr.t("error-form")).await;
     };
     if !e.is_empty() {
@@ -436,7 +400,13 @@ pub async fn invite(
         return show(form, e, tr.t("error-form")).await;
     }
     let roles = [(role, scope.map(str::to_string))];
-    match crate::team::signin::invite(&cx.s, &email, &name, &roles, &cx.actor()).await {
+    let options = InviteOptions {
+        languages: language.to_string(),
+        time_zone: zone.to_string(),
+    };
+    match crate::team::signin::invite_with(&cx.s, &email, &name, &roles, &cx.actor(), &options)
+        .await
+    {
         Ok(_) => Ok(Redirect::to("/admin/members?done=invited").into_response()),
         // Someone took the address in the meantime, or the name was refused.
         Err(AppError::Conflict(_)) => {

@@ -47,6 +47,7 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/admin/donations.csv", get(donations::export))
         .route("/admin/donations/{id}", get(donations::detail))
+        .route("/admin/donations/{id}/void", post(donations::void))
         .route("/admin/members", get(members::list).post(members::invite))
         .route("/admin/members/{id}/roles", post(members::roles))
         .route("/admin/members/{id}/remove", post(members::remove))
@@ -165,7 +166,7 @@ impl Shell {
             (
                 "/admin/posts",
                 "console-nav-posts",
-                m.can_somewhere(Permission::PostsWrite),
+                m.can_somewhere(Permission::WriteOwnDrafts),
             ),
             (
                 "/admin/members",
@@ -211,24 +212,79 @@ fn back_path(path: &str) -> &str {
     }
 }
 
+/// The part of a member's day, by the hour on their clock (decided for "who is around"):
+/// night 22:00–05:59, morning 06:00–11:59, afternoon 12:00–16:59, evening 17:00–21:59.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PartOfDay {
+    Night,
+    Morning,
+    Afternoon,
+    Evening,
+}
+
+impl PartOfDay {
+    pub fn of_hour(hour: u32) -> PartOfDay {
+        match hour {
+            6..=11 => PartOfDay::Morning,
+            12..=16 => PartOfDay::Afternoon,
+            17..=21 => PartOfDay::Evening,
+            _ => PartOfDay::Night,
+        }
+    }
+
+    /// `morning`, … (the CSS class `part-…`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PartOfDay::Night => "night",
+            PartOfDay::Morning => "morning",
+            PartOfDay::Afternoon => "afternoon",
+            PartOfDay::Evening => "evening",
+        }
+    }
+
+    /// The message key of its name.
+    pub fn key(self) -> &'static str {
+        match self {
+            PartOfDay::Night => "console-part-night",
+            PartOfDay::Morning => "console-part-morning",
+            PartOfDay::Afternoon => "console-part-afternoon",
+            PartOfDay::Evening => "console-part-evening",
+        }
+    }
+
+    /// A sun while it is light-ish, a moon in the evening and at night (shown beside the
+    /// name, hidden from screen readers).
+    pub fn icon(self) -> &'static str {
+        match self {
+            PartOfDay::Morning | PartOfDay::Afternoon => "☀",
+            PartOfDay::Evening | PartOfDay::Night => "☾",
+        }
+    }
+}
+
 /// A member's local time, for "who is around now".
 pub struct LocalTime {
     /// `14:05`.
     pub time: String,
+    /// The zone's abbreviation at that moment (`CET` in winter, `CEST` in summer), or its
+    /// offset where it has none (`+0545`).
+    pub abbr: String,
     /// The IANA zone as stored (or `UTC` when it is not a known zone).
     pub zone: String,
-    /// Between 07:00 and 21:59 local time.
-    pub day: bool,
+    pub part: PartOfDay,
 }
 
+/// The time on the clock of someone in `zone` at `now` (chrono-tz: daylight saving time
+/// included).
 pub fn local_time(zone: &str, now: chrono::DateTime<Utc>) -> LocalTime {
     use chrono::Timelike;
     let tz: chrono_tz::Tz = zone.parse().unwrap_or(chrono_tz::UTC);
     let t = now.with_timezone(&tz);
     LocalTime {
         time: t.format("%H:%M").to_string(),
+        abbr: t.format("%Z").to_string(),
         zone: tz.name().to_string(),
-        day: (7..22).contains(&t.hour()),
+        part: PartOfDay::of_hour(t.hour()),
     }
 }
 
@@ -237,6 +293,17 @@ mod tests {
     use super::*;
     use chrono::TimeZone;
 
+    fn at(rfc3339: &str) -> chrono::DateTime<Utc> {
+        chrono::DateTime::parse_from_rfc3339(rfc3339)
+            .expect("time")
+            .with_timezone(&Utc)
+    }
+
+    fn seen(zone: &str, utc: &str) -> (String, String, PartOfDay) {
+        let l = local_time(zone, at(utc));
+        (l.time, l.abbr, l.part)
+    }
+
     #[test]
     fn local_times() {
         let now = Utc
@@ -244,10 +311,83 @@ mod tests {
             .single()
             .expect("t");
         let cph = local_time("Europe/Copenhagen", now);
-        assert_eq!((cph.time.as_str(), cph.day), ("14:00", true));
+        assert_eq!(
+            (cph.time.as_str(), cph.part),
+            ("14:00", PartOfDay::Afternoon)
+        );
         let la = local_time("America/Los_Angeles", now);
-        assert_eq!((la.time.as_str(), la.day), ("05:00", false));
+        assert_eq!((la.time.as_str(), la.part), ("05:00", PartOfDay::Night));
         let bad = local_time("Mars/Olympus", now);
         assert_eq!((bad.zone.as_str(), bad.time.as_str()), ("UTC", "12:00"));
+    }
+
+    #[test]
+    fn twenty_hundred_is_evening_in_summer_and_winter() {
+        use PartOfDay::*;
+        let e = |t: &str, a: &str| (t.to_string(), a.to_string(), Evening);
+        // 18:00 UTC is 20:00 in Copenhagen in summer (UTC+2), 19:00 in winter (UTC+1).
+        assert_eq!(
+            seen("Europe/Copenhagen", "2024-07-01T18:00:00Z"),
+            e("20:00", "CEST")
+        );
+        assert_eq!(
+            seen("Europe/Copenhagen", "2024-01-15T19:00:00Z"),
+            e("20:00", "CET")
+        );
+        assert_eq!(
+            seen("America/New_York", "2024-07-02T00:00:00Z"),
+            e("20:00", "EDT")
+        );
+        assert_eq!(
+            seen("Asia/Kolkata", "2024-07-01T14:30:00Z"),
+            e("20:00", "IST")
+        );
+    }
+
+    #[test]
+    fn clocks_changing_move_the_local_time() {
+        use PartOfDay::*;
+        let s = |t: &str, a: &str, p| (t.to_string(), a.to_string(), p);
+        // Copenhagen springs forward at 01:00 UTC on 31 March 2024: 01:59 CET, then 03:00 CEST.
+        let cph = "Europe/Copenhagen";
+        assert_eq!(seen(cph, "2024-03-31T00:59:00Z"), s("01:59", "CET", Night));
+        assert_eq!(seen(cph, "2024-03-31T01:00:00Z"), s("03:00", "CEST", Night));
+        assert_eq!(
+            seen(cph, "2024-03-31T04:00:00Z"),
+            s("06:00", "CEST", Morning)
+        );
+        // … and falls back at 01:00 UTC on 27 October 2024: 02:59 CEST, then 02:00 CET.
+        assert_eq!(seen(cph, "2024-10-27T00:59:00Z"), s("02:59", "CEST", Night));
+        assert_eq!(seen(cph, "2024-10-27T01:00:00Z"), s("02:00", "CET", Night));
+        assert_eq!(
+            seen(cph, "2024-10-27T16:00:00Z"),
+            s("17:00", "CET", Evening)
+        );
+        // New York springs forward at 07:00 UTC on 10 March 2024 (a week before Europe):
+        // 16:00 UTC is noon on one side of it and 11:00 on the other.
+        let ny = "America/New_York";
+        assert_eq!(seen(ny, "2024-03-09T16:00:00Z"), s("11:00", "EST", Morning));
+        assert_eq!(
+            seen(ny, "2024-03-10T16:00:00Z"),
+            s("12:00", "EDT", Afternoon)
+        );
+        // A zone with no daylight saving time keeps its offset.
+        let ktm = "Asia/Kathmandu";
+        assert_eq!(
+            seen(ktm, "2024-01-15T06:15:00Z"),
+            s("12:00", "+0545", Afternoon)
+        );
+    }
+
+    #[test]
+    fn parts_of_the_day_by_the_hour() {
+        use PartOfDay::*;
+        let parts: Vec<PartOfDay> = (0..24).map(PartOfDay::of_hour).collect();
+        let mut want = vec![Night; 6];
+        want.extend([Morning; 6]);
+        want.extend([Afternoon; 5]);
+        want.extend([Evening; 5]);
+        want.extend([Night; 2]);
+        assert_eq!(parts, want);
     }
 }

@@ -13,6 +13,8 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{PgPool, SqlitePool};
 
+mod settings;
+
 /// A database error. Unique-constraint violations are told apart so callers can turn them
 /// into domain outcomes (idempotency), everything else is an internal failure.
 #[derive(Debug, thiserror::Error)]
@@ -181,40 +183,6 @@ impl Db {
 
     pub async fn close(&self) {
         on_db!(self, |p| p.close().await)
-    }
-
-    /// Reads a site setting.
-    pub async fn setting(&self, key: &str) -> DbResult<Option<String>> {
-        Ok(on_db!(self, |p| sqlx::query_scalar::<_, String>(
-            "SELECT value FROM settings WHERE key = $1"
-        )
-        .bind(key)
-        .fetch_optional(p)
-        .await?))
-    }
-
-    /// Returns the setting, creating it with `make()` first if absent. Safe when several
-    /// nodes race: the first insert wins and everyone reads the same value.
-    pub async fn setting_or_init(
-        &self,
-        key: &str,
-        make: impl FnOnce() -> String,
-    ) -> DbResult<String> {
-        if let Some(v) = self.setting(key).await? {
-            return Ok(v);
-        }
-        let value = make();
-        on_db!(self, |p| sqlx::query(
-            "INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING"
-        )
-        .bind(key)
-        .bind(&value)
-        .execute(p)
-        .await?
-        .rows_affected());
-        self.setting(key)
-            .await?
-            .ok_or_else(|| DbError::Corrupt(format!("setting {key} vanished")))
     }
 }
 

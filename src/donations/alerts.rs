@@ -98,8 +98,7 @@ pub async fn tell_treasurers(s: &AppState, c: &Campaign, alert: &Alert) {
 /// Claims the right to send the breaker alert for `campaign_id` now: true at most once per
 /// [`BREAKER_ALERT_EVERY`] across every node (a settings row holds the last time).
 pub async fn claim_breaker_alert(db: &Db, campaign_id: &str, now: DateTime<Utc>) -> DbResult<bool> {
-    super::repo::alerts::claim(
-        db,
+    db.claim_setting(
         &format!("checkout_breaker_alert:{campaign_id}"),
         now,
         now - BREAKER_ALERT_EVERY,

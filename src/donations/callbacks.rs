@@ -180,6 +180,7 @@ async fn captured(
         provider: provider.to_string(),
         provider_reference: payment_reference,
         received_on: None,
+        rate_on: None,
         note: None,
     };
     let rec = super::record_in(tx, &d).await?;

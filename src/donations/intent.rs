@@ -7,12 +7,13 @@
 use std::collections::HashMap;
 
 use rust_decimal::Decimal;
+use rust_decimal::prelude::ToPrimitive;
 
 use super::{MAX_MESSAGE_CHARS, MAX_NAME_CHARS, Visibility};
 use crate::campaigns::Campaign;
 use crate::email::Email;
 use crate::i18n::I18n;
-use crate::money::{CurrencyCode, Money, MoneyError};
+use crate::money::{CurrencyCode, Money};
 use crate::rates::RateTable;
 
 /// What the donor asked to give, for which campaign, under which name and visibility.
@@ -34,7 +35,10 @@ pub struct Intent {
 /// The raw form, as typed.
 #[derive(Debug, Clone, Default)]
 pub struct DonateInput {
+    /// The amount typed in the free field, in the page's language; it wins over a preset.
     pub amount: String,
+    /// The preset chosen, as its radio button's value: `<whole amount> <currency>` (`500 INR`).
+    pub preset: String,
     pub currency: String,
     pub name: String,
     pub email: String,
@@ -51,6 +55,78 @@ fn clean_text(s: &str) -> String {
         .collect::<String>()
         .trim()
         .to_string()
+}
+
+/// The amount asked for in `currency`: the typed one (read in the page's language), else
+/// the chosen preset, which must be in `currency` (without JavaScript the presets shown do
+/// not follow the currency select); or the localized message saying what is wrong.
+fn amount_of(tr: &I18n, input: &DonateInput, currency: CurrencyCode) -> Result<Money, String> {
+    let preset = input.preset.trim();
+    if !input.amount.trim().is_empty() || preset.is_empty() {
+        return Money::parse_localized(&input.amount, currency, tr.number_format())
+            .map_err(|e| tr.money_error(&e));
+    }
+    let (amount, code) = preset.split_once(' ').unwrap_or((preset, ""));
+    match CurrencyCode::parse(code) {
+        Ok(code) if code == currency => {
+            Money::parse_major(amount, currency).map_err(|e| tr.money_error(&e))
+        }
+        Ok(code) => Err(tr.ta(
+            "error-preset-currency",
+            &[
+                ("preset", code.to_string()),
+                ("currency", currency.to_string()),
+            ],
+        )),
+        Err(_) => Err(tr.t("error-amount-not-number")),
+    }
+}
+
+/// The donation limit, `max_major` whole units of the campaign currency `campaign`, in
+/// `currency` at `rate` (units of `campaign` per unit of `currency`): the largest whole
+/// amount the form accepts (converted and rounded as [`validate`] does, within the limit),
+/// so the amount shown is always accepted and one unit more never is. `None` when there is
+/// no such amount or it does not fit.
+pub fn max_in(
+    max_major: i64,
+    campaign: CurrencyCode,
+    currency: CurrencyCode,
+    rate: Decimal,
+) -> Option<Money> {
+    let scale = |c: CurrencyCode| 10_i64.checked_pow(u32::from(c.exponent()));
+    let limit = max_major.checked_mul(scale(campaign)?)?;
+    if currency == campaign {
+        return Some(Money::new(limit, campaign));
+    }
+    if rate <= Decimal::ZERO {
+        return None;
+    }
+    let unit = scale(currency)?;
+    let converted = |n: i64| -> Option<i64> {
+        let m = Money::new(n.checked_mul(unit)?, currency);
+        m.convert(rate, campaign).ok().map(|c| c.amount_minor)
+    };
+    // The exact quotient, with the half minor unit that rounding allows, is within a unit or
+    // two of the answer; step to it.
+    let room = Decimal::from(limit) + Decimal::new(5, 1);
+    let mut n = (room / Decimal::from(scale(campaign)?))
+        .checked_div(rate)?
+        .floor()
+        .to_i64()?;
+    for _ in 0..4 {
+        if n > 0 && converted(n)? > limit {
+            n -= 1;
+        }
+    }
+    for _ in 0..4 {
+        if converted(n + 1)? <= limit {
+            n += 1;
+        }
+    }
+    if n <= 0 || converted(n)? > limit {
+        return None;
+    }
+    Some(Money::new(n.checked_mul(unit)?, currency))
 }
 
 /// Parses and checks a donation request against the campaign, the rates and the limit.
@@ -81,19 +157,18 @@ pub fn validate(
     };
     let mut valid_amount = None;
     if let Some(code) = currency {
-        match Money::parse_major(&input.amount, code) {
+        match amount_of(tr, input, code) {
             Ok(m) => match rates.rate(code, c.currency()) {
                 Some(rate) => match m.convert(rate, c.currency()) {
                     Ok(conv) => {
                         let max_minor = max_major
                             .saturating_mul(10_i64.pow(u32::from(c.currency().exponent())));
                         if conv.amount_minor > max_minor {
+                            let max = max_in(max_major, c.currency(), code, rate)
+                                .unwrap_or(Money::new(max_minor, c.currency()));
                             errors.insert(
                                 "amount",
-                                tr.ta(
-                                    "error-amount-too-large",
-                                    &[("max", tr.money(Money::new(max_minor, c.currency())))],
-                                ),
+                                tr.ta("error-amount-too-large", &[("max", tr.money(max))]),
                             );
                         } else if conv.amount_minor <= 0 {
                             errors.insert("amount", tr.t("error-amount-too-small"));
@@ -112,20 +187,7 @@ pub fn validate(
                     );
                 }
             },
-            Err(e) => {
-                let msg = match e {
-                    MoneyError::Empty => tr.t("error-amount-empty"),
-                    MoneyError::NotPositive => tr.t("error-amount-not-positive"),
-                    MoneyError::TooManyDecimals { currency, exponent } => tr.ta(
-                        "error-amount-decimals",
-                        &[
-                            ("currency", currency.to_string()),
-                            ("places", exponent.to_string()),
-                        ],
-                    ),
-                    MoneyError::TooLarge => tr.t("error-amount-too-large-plain"),
-                    _ => tr.t("error-amount-not-number"),
-                };
+            Err(msg) => {
                 errors.insert("amount", msg);
             }
         }
@@ -173,5 +235,55 @@ pub fn validate(
             })
         }
         _ => Err(errors),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    fn c(s: &str) -> CurrencyCode {
+        CurrencyCode::parse(s).expect("known currency")
+    }
+
+    proptest! {
+        /// The limit shown in another currency is the largest whole amount the form accepts:
+        /// it converts to within the limit and one unit more does not.
+        #[test]
+        fn the_limit_in_another_currency_is_exact(
+            max_major in 1i64..10_000_000,
+            rate_units in 1i64..10_000_000_000,
+            to in prop::sample::select(vec!["INR", "JPY", "KWD", "IDR", "EUR"]),
+        ) {
+            let (gbp, to) = (c("GBP"), c(to));
+            // Units of GBP per unit of `to`, like a cross rate: 0.00000001 to 100.
+            let rate = Decimal::new(rate_units, 8);
+            let limit = max_major * 100;
+            let unit = 10_i64.pow(u32::from(to.exponent()));
+            let conv = |minor: i64| Money::new(minor, to).convert(rate, gbp).expect("fits").amount_minor;
+            match max_in(max_major, gbp, to, rate) {
+                Some(max) => {
+                    prop_assert!(conv(max.amount_minor) <= limit);
+                    prop_assert!(conv(max.amount_minor + unit) > limit);
+                }
+                // Only when one unit is already over the limit.
+                None => prop_assert!(conv(unit) > limit),
+            }
+        }
+    }
+
+    #[test]
+    fn the_limit_in_the_campaign_currency() {
+        assert_eq!(
+            max_in(500, c("GBP"), c("GBP"), Decimal::ONE),
+            Some(Money::new(50_000, c("GBP")))
+        );
+        // £500 at 0.00948330242746458 GBP per rupee.
+        let rate = Decimal::new(948_330_242_746_458, 17);
+        let max = max_in(500, c("GBP"), c("INR"), rate).expect("fits");
+        assert_eq!(max.amount_minor % 100, 0);
+        assert!(max.amount_minor > 5_000_000);
     }
 }

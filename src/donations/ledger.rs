@@ -3,7 +3,8 @@
 //! Invariants (checked by `shelfraiser ledger verify` and by the tests):
 //! * `campaign_totals.raised_minor` = Σ `ledger_entries.amount_minor` for the campaign;
 //!   `donor_count` = Σ `donor_delta`; `entry_count` = number of entries.
-//! * Every donation has exactly one `donation` entry, for its `campaign_amount_minor`.
+//! * Every donation has exactly one `donation` entry, for its `campaign_amount_minor`; a
+//!   voided one also has one `adjustment` entry taking it back exactly (`donations::voids`).
 //! * Nothing is updated or deleted: a database trigger refuses it on both backends.
 //! * One donation per (provider, provider reference): a replayed callback records nothing.
 //!
@@ -18,7 +19,7 @@ use super::repo::ledger as store;
 use crate::campaigns::Campaign;
 use crate::db::{Db, DbError, DbResult, Tx};
 
-pub use super::repo::ledger::DonationRow;
+pub use super::repo::ledger::{DonationRow, has_money, has_money_in};
 
 /// A donation to record: the donor's intent and where the money came from.
 #[derive(Debug, Clone)]
@@ -27,6 +28,9 @@ pub struct NewDonation {
     pub provider: String,
     pub provider_reference: String,
     pub received_on: Option<NaiveDate>,
+    /// The day of the ECB reference rate the amount was converted at (offline gifts: the rate
+    /// of the day received); `None` when no conversion was needed.
+    pub rate_on: Option<NaiveDate>,
     pub note: Option<String>,
 }
 
@@ -121,7 +125,8 @@ pub struct VerifyReport {
 }
 
 /// Recomputes every total from the ledger and compares it with the totals the pages and the
-/// API show; also checks that every donation has exactly one matching ledger entry.
+/// API show; also checks that every donation has exactly one matching ledger entry, and that
+/// every void's entry takes its donation back exactly.
 pub async fn verify(db: &Db) -> DbResult<VerifyReport> {
     let rows = store::totals_against_entries(db).await?;
     let mut report = VerifyReport {
@@ -151,6 +156,14 @@ pub async fn verify(db: &Db) -> DbResult<VerifyReport> {
             what: format!("donation {id}"),
             shown: amount,
             ledger: entered,
+        });
+    }
+    for (slug, id, amount, reversed) in super::repo::voids::not_reversing(db).await? {
+        report.mismatches.push(Mismatch {
+            campaign: slug,
+            what: format!("void of donation {id}"),
+            shown: -amount,
+            ledger: reversed,
         });
     }
     Ok(report)

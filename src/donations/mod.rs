@@ -16,9 +16,11 @@ pub mod offline;
 pub mod pages;
 pub mod recording;
 pub mod repo;
+pub mod voids;
 
 pub use intent::Intent;
 pub use recording::{record, record_in};
+pub use voids::void;
 
 use serde::{Deserialize, Serialize};
 
@@ -77,6 +79,48 @@ impl TryFrom<String> for Visibility {
     }
 }
 
+/// Where a recorded donation stands (the `donations.status` column). A donation row is
+/// written only once its payment is taken, so `succeeded` is the one value stored; a refund
+/// or a correction is a ledger entry, not a change of the row (the ledger is append-only).
+/// A stored text outside this list is refused where the row is read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DonationStatus {
+    /// Paid and recorded in the ledger.
+    Succeeded,
+}
+
+impl DonationStatus {
+    /// The stored text.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DonationStatus::Succeeded => "succeeded",
+        }
+    }
+    pub fn parse(s: &str) -> Option<DonationStatus> {
+        Some(match s {
+            "succeeded" => DonationStatus::Succeeded,
+            _ => return None,
+        })
+    }
+}
+
+impl std::fmt::Display for DonationStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The store's edge: a stored `donations.status` column.
+impl TryFrom<String> for DonationStatus {
+    type Error = UnknownValue;
+    fn try_from(value: String) -> Result<DonationStatus, UnknownValue> {
+        DonationStatus::parse(&value).ok_or(UnknownValue {
+            what: "donation status",
+            value,
+        })
+    }
+}
+
 /// Longest donor name and message accepted, in characters.
 pub const MAX_NAME_CHARS: usize = 80;
 pub const MAX_MESSAGE_CHARS: usize = 500;
@@ -84,7 +128,18 @@ pub const MAX_NOTE_CHARS: usize = 1000;
 
 #[cfg(test)]
 mod tests {
-    use super::Visibility;
+    use super::{DonationStatus, Visibility};
+
+    #[test]
+    fn donation_statuses_are_read_from_their_stored_text() {
+        let s = DonationStatus::Succeeded;
+        assert_eq!(s.as_str(), "succeeded");
+        assert_eq!(DonationStatus::try_from(s.to_string()).ok(), Some(s));
+        for bad in ["open", "refunded", "Succeeded", ""] {
+            let e = DonationStatus::try_from(bad.to_string()).expect_err("unknown");
+            assert_eq!(e.to_string(), format!("unknown donation status {bad:?}"));
+        }
+    }
 
     #[test]
     fn visibilities_are_read_from_their_stored_text() {

@@ -1,9 +1,14 @@
 //! Offline donations (cash, cheques, bank transfers): the one path that both
 //! `shelfraiser donation add` and the console's offline entry take.
 //!
-//! The amount is converted to the campaign currency at the newest ECB cross rate (the same
-//! rounding as online donations), recorded with provider `offline`, the date received and a
-//! treasurer's note, and written with its audit entry in one transaction. A reference makes
+//! The date received may not be after today in the treasurer's time zone. The amount is
+//! converted to the campaign currency at the ECB cross rate of the day it was received (for
+//! each currency the newest reference rate on or before that day, [`crate::rates::on`]; an
+//! entry older than every imported rate is refused rather than converted at today's rate),
+//! with the same rounding as online donations; the rate's day is stored with the donation and
+//! shown on the wall and in the console. It is recorded with provider `offline`, the date
+//! received and a treasurer's note, and written with its audit entry in one transaction. A
+//! reference makes
 //! re-entry idempotent: the same reference for the same campaign records one donation (the
 //! second entry answers "already recorded" with the first one's id).
 //!
@@ -14,6 +19,7 @@
 //! ([`shown_reference`]).
 
 use chrono::{NaiveDate, Utc};
+use chrono_tz::Tz;
 use rust_decimal::Decimal;
 
 use super::Intent;
@@ -22,7 +28,7 @@ use super::{MAX_MESSAGE_CHARS, MAX_NAME_CHARS, MAX_NOTE_CHARS, Visibility};
 use crate::campaigns::Campaign;
 use crate::db::{Db, DbError};
 use crate::email::Email;
-use crate::money::{CurrencyCode, Money, MoneyError};
+use crate::money::{CurrencyCode, Money, MoneyError, NumberFormat};
 use crate::rates::RateTable;
 use crate::team::audit::{self, Actor};
 
@@ -36,6 +42,10 @@ pub const MAX_REFERENCE_CHARS: usize = 200;
 #[derive(Debug, Clone, Default)]
 pub struct OfflineInput {
     pub amount: String,
+    /// How the amount is written: typed by a person in a language (the console: read with
+    /// `Money::parse_localized`), or `None` for the machine rule of the command line
+    /// (`Money::parse_major`: digits and a decimal point).
+    pub amount_style: Option<NumberFormat>,
     pub currency: String,
     pub donor: Option<String>,
     pub email: Option<String>,
@@ -47,6 +57,8 @@ pub struct OfflineInput {
     pub visibility: String,
     /// The treasurer's reference (receipt or bank reference); a random one when absent.
     pub reference: Option<String>,
+    /// Today in the treasurer's time zone ([`today_in`]); today in UTC when absent.
+    pub today: Option<NaiveDate>,
 }
 
 /// Why an entry was refused. [`OfflineError::field`] names the input at fault.
@@ -72,6 +84,17 @@ pub enum OfflineError {
     Visibility,
     #[error("must be YYYY-MM-DD")]
     Date,
+    #[error("{date} is after today ({today}): a donation cannot be received in the future")]
+    DateInFuture { date: NaiveDate, today: NaiveDate },
+    #[error(
+        "no ECB reference rate from {from} to {to} on or before {on}, the day received \
+         (import the ECB's 90-day or history file with `shelfraiser rates import`)"
+    )]
+    NoRateOn {
+        from: CurrencyCode,
+        to: CurrencyCode,
+        on: NaiveDate,
+    },
     #[error("{0}")]
     Email(String),
     #[error("is longer than {max} characters")]
@@ -87,10 +110,11 @@ impl OfflineError {
         match self {
             OfflineError::CurrencyUnknown(_)
             | OfflineError::CurrencyNotAccepted { .. }
-            | OfflineError::NoRate { .. } => "currency",
+            | OfflineError::NoRate { .. }
+            | OfflineError::NoRateOn { .. } => "currency",
             OfflineError::Amount(_) | OfflineError::ConvertedToZero(_) => "amount",
             OfflineError::Visibility => "visibility",
-            OfflineError::Date => "date",
+            OfflineError::Date | OfflineError::DateInFuture { .. } => "date",
             OfflineError::Email(_) => "email",
             OfflineError::TooLong { field, .. } => field,
             OfflineError::Db(_) => "",
@@ -101,7 +125,10 @@ impl OfflineError {
     pub fn cli_message(&self) -> String {
         match self {
             OfflineError::Amount(e) => format!("bad --amount: {e}"),
-            OfflineError::Visibility | OfflineError::Date | OfflineError::TooLong { .. } => {
+            OfflineError::Visibility
+            | OfflineError::Date
+            | OfflineError::DateInFuture { .. }
+            | OfflineError::TooLong { .. } => {
                 format!("--{} {self}", self.field())
             }
             _ => self.to_string(),
@@ -118,6 +145,8 @@ pub struct Offline {
     pub amount: Money,
     pub rate: Decimal,
     pub converted: Money,
+    /// The day of the ECB reference rate used (`None`: no conversion).
+    pub rate_on: Option<NaiveDate>,
 }
 
 /// The `provider_reference` stored for an offline reference of a campaign.
@@ -142,8 +171,8 @@ fn given(v: &Option<String>) -> Option<String> {
         .filter(|s| !s.is_empty())
 }
 
-/// Checks an entry against the campaign and the rates; every problem found, in input
-/// order (amount and currency first).
+/// Checks an entry against the campaign and the rates (those of the day received, see
+/// [`add`]); every problem found, in input order (amount and currency first).
 pub fn validate(
     c: &Campaign,
     rates: &RateTable,
@@ -159,12 +188,22 @@ pub fn validate(
                 currency,
             })
         }
-        Ok(currency) => match Money::parse_major(&input.amount, currency) {
+        Ok(currency) => match match input.amount_style {
+            Some(style) => Money::parse_localized(&input.amount, currency, style),
+            None => Money::parse_major(&input.amount, currency),
+        } {
             Err(e) => errors.push(OfflineError::Amount(e)),
             Ok(amount) => match rates.rate(currency, c.currency()) {
-                None => errors.push(OfflineError::NoRate {
-                    from: currency,
-                    to: c.currency(),
+                None => errors.push(match rates.on {
+                    Some(on) => OfflineError::NoRateOn {
+                        from: currency,
+                        to: c.currency(),
+                        on,
+                    },
+                    None => OfflineError::NoRate {
+                        from: currency,
+                        to: c.currency(),
+                    },
                 }),
                 Some(rate) => match amount.convert(rate, c.currency()) {
                     Err(e) => errors.push(OfflineError::Amount(e)),
@@ -180,15 +219,20 @@ pub fn validate(
     if visibility.is_none() {
         errors.push(OfflineError::Visibility);
     }
+    let today = input.today.unwrap_or_else(|| Utc::now().date_naive());
     let received_on = match given(&input.date) {
         Some(d) => match NaiveDate::parse_from_str(&d, "%Y-%m-%d") {
+            Ok(date) if date > today => {
+                errors.push(OfflineError::DateInFuture { date, today });
+                None
+            }
             Ok(d) => Some(d),
             Err(_) => {
                 errors.push(OfflineError::Date);
                 None
             }
         },
-        None => Some(Utc::now().date_naive()),
+        None => Some(today),
     };
     let email = match given(&input.email) {
         Some(e) => match Email::parse(&e) {
@@ -218,6 +262,7 @@ pub fn validate(
         (Some((amount, rate, campaign_amount)), Some(visibility), Some(received_on))
             if errors.is_empty() =>
         {
+            let rate_on = rates.rate_date(amount.currency, c.currency());
             Ok(NewDonation {
                 intent: Intent {
                     campaign_id: c.id.clone(),
@@ -235,6 +280,7 @@ pub fn validate(
                     &reference.unwrap_or_else(|| format!("offline-{}", uuid::Uuid::new_v4())),
                 ),
                 received_on: Some(received_on),
+                rate_on,
                 note,
             })
         }
@@ -250,7 +296,7 @@ pub async fn add(
     input: &OfflineInput,
     by: &Actor,
 ) -> Result<Offline, Vec<OfflineError>> {
-    let rates = crate::rates::latest(db)
+    let rates = crate::rates::on(db, rates_day(input))
         .await
         .map_err(|e| vec![OfflineError::Db(e)])?;
     let d = validate(c, &rates, input)?;
@@ -270,13 +316,16 @@ async fn record(db: &Db, c: &Campaign, d: &NewDonation, by: &Actor) -> Result<Of
             "donation.added",
             donation_id,
             &format!(
-                "campaign={} amount={} {} converted={} {} provider=offline reference={}",
+                "campaign={} amount={} {} converted={} {} provider=offline reference={}{}",
                 c.slug,
                 i.amount.major_string(),
                 i.amount.currency,
                 i.campaign_amount.major_string(),
                 i.campaign_amount.currency,
-                shown_reference(PROVIDER, &c.id, &d.provider_reference)
+                shown_reference(PROVIDER, &c.id, &d.provider_reference),
+                d.rate_on
+                    .map(|day| format!(" rate_of={day}"))
+                    .unwrap_or_default()
             ),
         )
         .await?;
@@ -287,5 +336,22 @@ async fn record(db: &Db, c: &Campaign, d: &NewDonation, by: &Actor) -> Result<Of
         amount: i.amount,
         rate: i.rate,
         converted: i.campaign_amount,
+        rate_on: d.rate_on,
     })
+}
+
+/// The day whose rates convert the entry: the date received, or today when it is absent,
+/// unreadable or after today (those are refused by [`validate`] anyway).
+fn rates_day(input: &OfflineInput) -> NaiveDate {
+    let today = input.today.unwrap_or_else(|| Utc::now().date_naive());
+    given(&input.date)
+        .and_then(|d| NaiveDate::parse_from_str(&d, "%Y-%m-%d").ok())
+        .map_or(today, |d| d.min(today))
+}
+
+/// Today in the time zone named `zone` (an IANA name such as `Europe/Copenhagen`; UTC when
+/// it is not one): the last day a donation may have been received.
+pub fn today_in(zone: &str) -> NaiveDate {
+    let tz: Tz = zone.trim().parse().unwrap_or(chrono_tz::UTC);
+    Utc::now().with_timezone(&tz).date_naive()
 }

@@ -29,6 +29,11 @@ const FILES: &[(&str, &str, &[u8])] = &[
         include_bytes!("../../static/passkeys.js"),
     ),
     (
+        "zone.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../../static/zone.js"),
+    ),
+    (
         "console.css",
         "text/css; charset=utf-8",
         include_bytes!("../../static/console.css"),

@@ -1,5 +1,10 @@
-//! A small cache of rendered public pages (campaign pages), per language, with their gzip
-//! and brotli encodings made once.
+//! A small cache of rendered public pages (campaign pages), per language and variant, with
+//! their gzip and brotli encodings made once.
+//!
+//! A page has a few variants (a campaign page: one per accepted currency, the donate form
+//! opening with it). The variants a page has are kept from its last render, so a request
+//! picks its variant without reading the database, and the entries stay bounded by what
+//! the pages really offer, whatever visitors send.
 //!
 //! An entry is valid while the campaign's version on this node's live hub equals the
 //! version it was rendered at, and for at most [`MAX_AGE`] (days left, rates and a rotated
@@ -73,30 +78,74 @@ pub fn html_response(enc: Encoding, body: Bytes) -> Response {
     res
 }
 
+/// A kept page's key: the page (a campaign's slug), the language and the variant.
+type Key = (String, &'static str, String);
+
+/// The variants a page offers, as of its last render (the first is its default).
+struct Variants {
+    campaign_id: String,
+    version: i64,
+    names: Arc<[String]>,
+}
+
 #[derive(Default)]
 pub struct PageCache {
-    entries: RwLock<HashMap<(String, &'static str), Arc<Rendered>>>,
+    entries: RwLock<HashMap<Key, Arc<Rendered>>>,
+    variants: RwLock<HashMap<String, Variants>>,
     /// Public blog pages, kept by the blog's version in the database (`blog::cache`).
     pub blog: super::versioned_pages::VersionedPages,
 }
 
 impl PageCache {
-    /// A still-valid entry for `key`, given a way to read a campaign's current version.
+    /// The variants the page `key` offers (the first is its default), while its campaign's
+    /// version is the one it was rendered at.
+    pub fn variants(
+        &self,
+        key: &str,
+        version_of: impl Fn(&str) -> Option<i64>,
+    ) -> Option<Arc<[String]>> {
+        let map = self.variants.read().ok()?;
+        let v = map.get(key)?;
+        (version_of(&v.campaign_id) == Some(v.version)).then(|| v.names.clone())
+    }
+
+    /// A still-valid entry for `key` in `lang` and `variant`, given a way to read a
+    /// campaign's current version.
     pub fn get(
         &self,
         key: &str,
         lang: &'static str,
+        variant: &str,
         version_of: impl Fn(&str) -> Option<i64>,
     ) -> Option<Arc<Rendered>> {
         let map = self.entries.read().ok()?;
-        let e = map.get(&(key.to_string(), lang))?;
+        let e = map.get(&(key.to_string(), lang, variant.to_string()))?;
         (version_of(&e.campaign_id) == Some(e.version) && e.built.elapsed() < MAX_AGE)
             .then(|| e.clone())
     }
 
-    pub fn put(&self, key: &str, lang: &'static str, r: Arc<Rendered>) {
+    /// Keeps `r`, the page `key` in `lang` and `variant`, one of the `variants` the page
+    /// offers (taken from what was rendered, never from the request).
+    pub fn put(
+        &self,
+        key: &str,
+        lang: &'static str,
+        variant: &str,
+        variants: &[String],
+        r: Arc<Rendered>,
+    ) {
+        if let Ok(mut m) = self.variants.write() {
+            m.insert(
+                key.to_string(),
+                Variants {
+                    campaign_id: r.campaign_id.clone(),
+                    version: r.version,
+                    names: variants.into(),
+                },
+            );
+        }
         if let Ok(mut m) = self.entries.write() {
-            m.insert((key.to_string(), lang), r);
+            m.insert((key.to_string(), lang, variant.to_string()), r);
         }
     }
 }

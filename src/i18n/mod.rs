@@ -1,19 +1,24 @@
 //! Languages: every user-facing string is a Project Fluent message in `locales/<lang>/*.ftl`.
 //!
 //! Adding a language is adding one folder of `.ftl` files and its name to [`SUPPORTED`]
-//! (plus a number style in `money::format` if its grouping differs from English).
+//! and to the formats crate's `money::LANGUAGES`, with its number style there
+//! (`money::NumberFormat::of`); a test checks that every language has one.
 //! The language is chosen from the `lang` cookie (set by the visible switcher), then from
 //! `Accept-Language`, then English.
 
 use std::borrow::Cow;
 use std::collections::HashMap;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use fluent_templates::fluent_bundle::FluentValue;
 use fluent_templates::{Loader, static_loader};
 use unic_langid::LanguageIdentifier;
 
-use crate::money::{Money, format_money};
+use rust_decimal::Decimal;
+
+use crate::money::{
+    Money, MoneyError, NumberFormat, format_decimal, format_money, format_money_full, format_number,
+};
 
 static_loader! {
     static LOCALES = {
@@ -60,28 +65,10 @@ impl I18n {
         {
             return I18n::new(c);
         }
-        if let Some(h) = accept_language {
-            let mut prefs: Vec<(f32, &str)> = h
-                .split(',')
-                .filter_map(|part| {
-                    let mut it = part.trim().split(';');
-                    let tag = it.next()?.trim();
-                    let q = it
-                        .find_map(|p| p.trim().strip_prefix("q="))
-                        .and_then(|q| q.parse::<f32>().ok())
-                        .unwrap_or(1.0);
-                    Some((q, tag))
-                })
-                .collect();
-            prefs.sort_by(|a, b| b.0.partial_cmp(&a.0).unwrap_or(std::cmp::Ordering::Equal));
-            for (q, tag) in prefs {
-                if q <= 0.0 {
-                    continue;
-                }
-                let primary = tag.split('-').next().unwrap_or("").to_ascii_lowercase();
-                if let Some((c, _)) = SUPPORTED.iter().find(|(s, _)| *s == primary) {
-                    return I18n::new(c);
-                }
+        for tag in preferences(accept_language.unwrap_or("")) {
+            let primary = tag.split('-').next().unwrap_or("").to_ascii_lowercase();
+            if let Some((c, _)) = SUPPORTED.iter().find(|(s, _)| *s == primary) {
+                return I18n::new(c);
             }
         }
         I18n::new("en")
@@ -113,8 +100,65 @@ impl I18n {
         format_money(m, self.lang)
     }
 
+    /// The amount as a number without a symbol, as a form field shows it (`1,000.50` /
+    /// `1.000,50`); it reads back as the same amount.
+    pub fn amount(&self, m: Money) -> String {
+        format_number(m, self.lang)
+    }
+
+    /// How this language writes numbers: what typed amounts are read with
+    /// (`Money::parse_localized`).
+    pub fn number_format(&self) -> NumberFormat {
+        NumberFormat::of(self.lang)
+    }
+
+    /// An exchange rate with five significant digits in the language's style
+    /// (`0.0094833` / `0,0094833`).
+    pub fn rate(&self, r: Decimal) -> String {
+        format_decimal(r, self.lang, 5)
+    }
+
+    /// The localized message for an amount that could not be read.
+    pub fn money_error(&self, e: &MoneyError) -> String {
+        match e {
+            MoneyError::Empty => self.t("error-amount-empty"),
+            MoneyError::NotPositive => self.t("error-amount-not-positive"),
+            MoneyError::TooManyDecimals { currency, exponent } if *exponent == 0 => self.ta(
+                "error-amount-no-decimals",
+                &[("currency", currency.to_string())],
+            ),
+            MoneyError::TooManyDecimals { currency, exponent } => self.ta(
+                "error-amount-decimals",
+                &[
+                    ("currency", currency.to_string()),
+                    ("places", exponent.to_string()),
+                ],
+            ),
+            MoneyError::Ambiguous { small, large } => {
+                let p = 10_i64.pow(u32::from(large.currency.exponent()));
+                self.ta(
+                    "error-amount-ambiguous",
+                    &[
+                        ("small", format_money_full(*small, self.lang)),
+                        ("large", self.money(*large)),
+                        ("small_typed", self.amount(*small)),
+                        ("large_typed", (large.amount_minor / p).to_string()),
+                    ],
+                )
+            }
+            MoneyError::TooLarge => self.t("error-amount-too-large-plain"),
+            MoneyError::UnknownCurrency(_) => self.t("error-currency-unknown"),
+            _ => self.t("error-amount-not-number"),
+        }
+    }
+
     /// A date in the language's usual form: `28 June 2024` / `28. juni 2024`.
     pub fn date(&self, d: DateTime<Utc>) -> String {
+        self.day(d.date_naive())
+    }
+
+    /// A calendar day in the language's usual form (as [`I18n::date`]).
+    pub fn day(&self, d: NaiveDate) -> String {
         use chrono::Datelike;
         let month = self.t(&format!("month-{}", d.month()));
         match self.lang {
@@ -125,7 +169,7 @@ impl I18n {
 
     /// A whole integer with the language's grouping (`1,234` / `1.234`).
     pub fn int(&self, n: i64) -> String {
-        let sep = if self.lang == "da" { '.' } else { ',' };
+        let sep = self.number_format().group;
         let digits = n.unsigned_abs().to_string();
         let mut out = String::new();
         if n < 0 {
@@ -139,6 +183,42 @@ impl I18n {
         }
         out
     }
+}
+
+/// The language tags of an `Accept-Language` header, most wanted first (`q=0` left out).
+fn preferences(header: &str) -> Vec<&str> {
+    let mut prefs: Vec<(f32, &str)> = header
+        .split(',')
+        .filter_map(|part| {
+            let mut it = part.trim().split(';');
+            let tag = it.next()?.trim();
+            let q = it
+                .find_map(|p| p.trim().strip_prefix("q="))
+                .and_then(|q| q.parse::<f32>().ok())
+                .unwrap_or(1.0);
+            (q > 0.0 && !tag.is_empty()).then_some((q, tag))
+        })
+        .collect();
+    // A stable sort: equal weights keep the header's order.
+    prefs.sort_by(|a, b| b.0.partial_cmp(&a.0).unwrap_or(std::cmp::Ordering::Equal));
+    prefs.into_iter().map(|(_, t)| t).collect()
+}
+
+/// The visitor's region: the two-letter region subtag of the most wanted language tag in
+/// an `Accept-Language` header (`en-IN` → `IN`, `zh-Hant-TW` → `TW`), upper-cased. `None`
+/// when that tag has none (`da`, `es-419`): later tags are fallbacks for reading, not where
+/// the visitor is.
+pub fn region(accept_language: Option<&str>) -> Option<String> {
+    let tag = *preferences(accept_language?).first()?;
+    let mut subtags = tag.split(['-', '_']);
+    let language = subtags.next()?;
+    if !(2..=3).contains(&language.len()) {
+        return None;
+    }
+    subtags
+        .take_while(|s| s.len() != 1)
+        .find(|s| s.len() == 2 && s.bytes().all(|b| b.is_ascii_alphabetic()))
+        .map(str::to_ascii_uppercase)
 }
 
 #[cfg(test)]
@@ -156,6 +236,29 @@ mod tests {
         assert_eq!(I18n::negotiate(Some("en"), Some("da")).lang, "en");
         assert_eq!(I18n::negotiate(Some("xx"), None).lang, "en");
         assert_eq!(I18n::negotiate(None, Some("da;q=0")).lang, "en");
+    }
+
+    #[test]
+    fn regions() {
+        assert_eq!(region(Some("en-IN,en;q=0.9")).as_deref(), Some("IN"));
+        assert_eq!(
+            region(Some("da-DK,da;q=0.9,en-US;q=0.8")).as_deref(),
+            Some("DK")
+        );
+        assert_eq!(region(Some("en;q=0.5, de-de")).as_deref(), Some("DE"));
+        assert_eq!(region(Some("zh-Hant-TW")).as_deref(), Some("TW"));
+        assert_eq!(region(Some("da, en-US;q=0.7")), None);
+        assert_eq!(region(Some("es-419")), None);
+        assert_eq!(region(Some("x-IN")), None);
+        assert_eq!(region(None), None);
+    }
+
+    /// Every interface language has its own number style in the formats crate.
+    #[test]
+    fn every_language_has_a_number_style() {
+        for (lang, _) in SUPPORTED {
+            assert!(crate::money::LANGUAGES.contains(lang), "{lang}");
+        }
     }
 
     /// Every message in English exists in every other language, and none is empty.

@@ -6,12 +6,12 @@
 use std::path::PathBuf;
 
 use askama::Template;
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use lettre::message::{Mailbox, MultiPart};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
 
 use crate::config::Settings;
-use crate::db::{Db, DbError};
+use crate::db::{Db, DbError, DbResult};
 use crate::email::Email;
 use crate::i18n::I18n;
 use crate::on_db;
@@ -191,4 +191,27 @@ impl Mailer {
         .rows_affected());
         result
     }
+}
+
+/// A kept message as the console's outbox page lists it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Kept {
+    pub to_addr: String,
+    pub subject: String,
+    pub created_at: DateTime<Utc>,
+    /// When it was delivered (SMTP or file); `None` while not, or when it failed.
+    pub sent_at: Option<DateTime<Utc>>,
+    pub error: Option<String>,
+}
+
+/// The kept messages, newest first: at most `limit` of them after skipping `offset`.
+pub async fn kept(db: &Db, limit: i64, offset: i64) -> DbResult<Vec<Kept>> {
+    Ok(on_db!(db, |p| sqlx::query_as::<_, Kept>(
+        "SELECT to_addr, subject, created_at, sent_at, error FROM outbox \
+         ORDER BY created_at DESC, id LIMIT $1 OFFSET $2"
+    )
+    .bind(limit)
+    .bind(offset)
+    .fetch_all(p)
+    .await?))
 }

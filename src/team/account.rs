@@ -1,5 +1,6 @@
-//! The member's own account page (`/account`): profile, two-factor status, password change,
-//! personal API tokens and "sign out everywhere". Every form carries a CSRF token bound to
+//! The member's own account page (`/account`): profile (time zone and language, saved by
+//! `team::profile`), two-factor status, password change, personal API tokens and "sign out
+//! everywhere". Every form carries a CSRF token bound to
 //! the session. The two-factor pages themselves live in `team::totp`.
 
 use askama::Template;
@@ -12,6 +13,7 @@ use http::{HeaderMap, HeaderValue, StatusCode, header};
 use serde::Deserialize;
 
 use super::audit::{self, Actor};
+use super::profile::{LanguageOpt, ProfileForm, ZoneSelect, language_opts, primary_language};
 use super::session::CurrentMember;
 use super::{Member, passkeys, repo, revocation, tokens, totp};
 use crate::db::DbResult;
@@ -89,7 +91,13 @@ pub struct AccountPage {
     pub csrf: String,
     pub display_name: String,
     pub email: String,
-    pub time_zone: String,
+    /// The time zone and language as stored, or as typed into a refused form.
+    pub profile: ProfileForm,
+    pub zones: ZoneSelect,
+    pub languages: Vec<LanguageOpt>,
+    /// Suggest the browser's zone (`static/zone.js`): the member still has the default one.
+    pub zone_suggest: bool,
+    pub zone_js: String,
     pub totp_enabled: bool,
     pub has_password: bool,
     pub tokens: Vec<KeyView>,
@@ -110,7 +118,7 @@ pub struct AccountPage {
 }
 
 impl AccountPage {
-    async fn new(s: &AppState, tr: &I18n, cur: &CurrentMember) -> DbResult<AccountPage> {
+    pub(super) async fn new(s: &AppState, tr: &I18n, cur: &CurrentMember) -> DbResult<AccountPage> {
         let m = &cur.member;
         let tokens = tokens::list_active(&s.db, &m.id)
             .await?
@@ -133,7 +141,11 @@ impl AccountPage {
             csrf: s.csrf.token_bound(&cur.session.id_hash, Utc::now()),
             display_name: m.display_name.clone(),
             email: m.email.clone(),
-            time_zone: m.time_zone.clone(),
+            profile: ProfileForm::of(m),
+            zones: ZoneSelect::new(tr, &m.time_zone),
+            languages: language_opts(primary_language(&m.languages)),
+            zone_suggest: m.time_zone == super::profile::DEFAULT_ZONE,
+            zone_js: s.assets.url("zone.js").to_string(),
             totp_enabled: m.totp_enabled,
             has_password: m.has_password,
             tokens,
@@ -154,7 +166,7 @@ impl AccountPage {
 
 impl AccountPage {
     /// The page again with `notice` as an error (422).
-    fn refused(mut self, notice: String) -> Result<Response, AppError> {
+    pub(super) fn refused(mut self, notice: String) -> Result<Response, AppError> {
         self.notice = notice;
         self.notice_is_error = true;
         Ok(private_page(
@@ -188,6 +200,7 @@ fn notice_text(tr: &I18n, key: Option<&str>) -> String {
         Some("2fa-disabled") => tr.t("twofactor-disabled"),
         Some("passkey-added") => tr.t("passkey-added"),
         Some("passkey-deleted") => tr.t("passkey-deleted"),
+        Some("profile-saved") => tr.t("profile-saved"),
         _ => String::new(),
     }
 }

@@ -7,9 +7,11 @@
 pub mod account;
 pub mod api;
 pub mod audit;
+pub mod grants;
 pub mod links;
 pub mod mailers;
 pub mod passkeys;
+pub mod profile;
 pub mod repo;
 pub mod revocation;
 pub mod session;
@@ -30,6 +32,7 @@ use crate::http::AppState;
 pub fn routes() -> Router<AppState> {
     Router::new()
         .merge(account::routes())
+        .merge(profile::routes())
         .merge(totp::routes())
         .merge(api::routes())
         .merge(signin::routes())
@@ -45,7 +48,8 @@ pub enum Role {
     Editor,
     /// Donations, offline entries, refunds, rates, exports.
     Treasurer,
-    /// Reads the console and takes part in team work.
+    /// Reads the console and writes posts of their own for review (as a contributor: drafts,
+    /// "Submit for review"; an editor publishes).
     Member,
 }
 
@@ -115,8 +119,12 @@ pub enum Permission {
     ConsoleRead,
     /// Edit a campaign's story, goal, dates, milestones, currencies, cover and state.
     CampaignEdit,
-    /// Write and publish posts and updates.
+    /// Write, publish and schedule any post or update (on the campaign, or the site).
     PostsWrite,
+    /// Write drafts of one's own and submit them for review (status `pending`); never
+    /// publish, schedule, or edit another's post or one that is no longer a draft
+    /// (`blog::write::access` holds the rules).
+    WriteOwnDrafts,
     /// Moderate comments.
     Moderate,
     /// See donations with donor details.
@@ -139,9 +147,12 @@ impl Role {
         use Permission::*;
         match self {
             Role::Owner => true,
-            Role::Editor => matches!(p, ConsoleRead | CampaignEdit | PostsWrite | Moderate),
+            Role::Editor => matches!(
+                p,
+                ConsoleRead | CampaignEdit | PostsWrite | WriteOwnDrafts | Moderate
+            ),
             Role::Treasurer => matches!(p, ConsoleRead | DonationsRead | DonationsWrite | Export),
-            Role::Member => matches!(p, ConsoleRead),
+            Role::Member => matches!(p, ConsoleRead | WriteOwnDrafts),
         }
     }
 }
@@ -241,5 +252,14 @@ mod tests {
         }]);
         removed.status = MemberStatus::Removed;
         assert!(!removed.can(Permission::ConsoleRead, None));
+    }
+
+    #[test]
+    fn members_write_own_drafts_and_editors_publish() {
+        use Permission::*;
+        assert!(Role::Member.allows(WriteOwnDrafts) && !Role::Member.allows(PostsWrite));
+        assert!(Role::Editor.allows(WriteOwnDrafts) && Role::Editor.allows(PostsWrite));
+        assert!(Role::Owner.allows(WriteOwnDrafts));
+        assert!(!Role::Treasurer.allows(WriteOwnDrafts));
     }
 }

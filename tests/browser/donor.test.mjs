@@ -252,9 +252,11 @@ describe('keyboard only', () => {
       visited.push(skip.desc);
 
       // Amount: the first preset (Tab enters the radio group), chosen with Space.
-      const preset = await tabTo(page, (f) => f.type === 'radio' && f.name === 'amount', 'an amount preset', visited);
+      const preset = await tabTo(page, (f) => f.type === 'radio' && f.name === 'preset', 'an amount preset', visited);
+      // A preset's value is its amount and currency (`10 GBP`).
+      const presetPounds = preset.value.replace(/ GBP$/, '');
       await page.keyboard.press('Space');
-      assert.equal(await page.locator(`input[type=radio][name=amount][value="${preset.value}"]`).isChecked(), true, 'Space chose the preset');
+      assert.equal(await page.locator(`input[type=radio][name=preset][value="${preset.value}"]`).isChecked(), true, 'Space chose the preset');
 
       // The name, typed.
       await tabTo(page, (f) => f.id === 'name', '#name', visited);
@@ -271,7 +273,7 @@ describe('keyboard only', () => {
       await Promise.all([page.waitForURL(/\/test-checkout\/[^/]+$/), page.keyboard.press('Enter')]);
       await page.getByText('TEST MODE', { exact: true }).first().waitFor();
       const checkout = await page.locator('main').innerText();
-      assert.match(checkout, new RegExp(`£${preset.value}\\b`), `checkout shows £${preset.value}: ${checkout}`);
+      assert.match(checkout, new RegExp(`£${presetPounds}\\b`), `checkout shows £${presetPounds}: ${checkout}`);
 
       // Pay with Space on the "succeed" button.
       const cvisited = [];
@@ -279,7 +281,7 @@ describe('keyboard only', () => {
       await Promise.all([page.waitForURL(new RegExp(`${CAMPAIGN}/thanks/[^/]+$`)), page.keyboard.press('Space')]);
       const thanks = await page.locator('main').innerText();
       assert.match(thanks, /Thank you/);
-      assert.match(thanks, new RegExp(`£${preset.value}\\b`));
+      assert.match(thanks, new RegExp(`£${presetPounds}\\b`));
       assert.match(thanks, /Typed without a mouse/);
 
       // And back to the campaign with Enter on the link.
@@ -359,10 +361,29 @@ describe('amount presets and the other-amount field (with JavaScript)', () => {
     try {
       const page = await context.newPage();
       await page.goto(CAMPAIGN);
-      await page.locator('input[type=radio][name=amount][value="25"]').check();
+      await page.locator('input[type=radio][name=preset][value="25 GBP"]').check();
       await page.locator('#amount').pressSequentially('40');
-      assert.equal(await page.locator('input[type=radio][name=amount]:checked').count(), 0, 'typing cleared the preset');
+      assert.equal(await page.locator('input[type=radio][name=preset]:checked').count(), 0, 'typing cleared the preset');
       assert.match(await checkoutAmount(page), /£40\b/);
+    } finally {
+      await context.close();
+    }
+  });
+
+  test("switching the currency shows that currency's presets and limit and clears the chosen preset", { timeout: 60_000 }, async () => {
+    const context = await newContext(browser, baseURL);
+    try {
+      const page = await context.newPage();
+      await page.goto(CAMPAIGN);
+      await page.locator('input[type=radio][name=preset][value="25 GBP"]').check();
+      await page.locator('select#currency').selectOption('INR');
+      assert.equal(await page.locator('.presets[data-currency=INR]').isVisible(), true, 'rupee presets shown');
+      assert.equal(await page.locator('.presets[data-currency=GBP]').isVisible(), false, 'pound presets hidden');
+      assert.equal(await page.locator('input[type=radio][name=preset]:checked').count(), 0, 'the pound preset was cleared');
+      assert.match(await page.locator('p.hint[data-currency=INR]').innerText(), /₹/);
+      assert.equal(await page.locator('p.hint[data-currency=GBP]').isVisible(), false, 'the pound limit hidden');
+      await page.locator('input[type=radio][name=preset][value="1000 INR"]').check();
+      assert.match(await checkoutAmount(page), /₹1,000\b/);
     } finally {
       await context.close();
     }
@@ -374,17 +395,17 @@ describe('amount presets and the other-amount field (with JavaScript)', () => {
       const page = await context.newPage();
       await page.goto(CAMPAIGN);
       await page.locator('#amount').pressSequentially('30');
-      await page.locator('input[type=radio][name=amount][value="50"]').check();
+      await page.locator('input[type=radio][name=preset][value="50 GBP"]').check();
       const typed = await page.locator('#amount').inputValue();
       const shown = await checkoutAmount(page);
       assert.match(
         shown,
         /£50\b/,
         `the donor chose the 50 preset last (the other-amount field still said "${typed}"), but the checkout says: ${shown}\n` +
-          'APP BUG (static/live.js): choosing a preset does not clear #amount, and both share name=amount; the ' +
-          'form then submits amount=50&amount=30 and the server takes the last value, the typed one, while the ' +
+          'APP BUG (static/live.js): choosing a preset does not clear #amount, and a typed amount wins; the ' +
+          'form then submits preset=50 GBP&amount=30 and the server takes the typed one, while the ' +
           'page shows the 50 preset as chosen. Suggested fix: in live.js, on `change` of ' +
-          'input[type=radio][name=amount], set #amount\'s value to "" (the mirror of the existing `input` ' +
+          'input[type=radio][name=preset], set #amount\'s value to "" (the mirror of the existing `input` ' +
           'handler on #amount).',
       );
     } finally {

@@ -4,10 +4,10 @@
 
 use http::Method;
 use shelfraiser::app::authz::{Access, RULES};
-use shelfraiser::email::Email;
-use shelfraiser::team::{ALL_ROLES, Role, repo as team_repo, session};
+use shelfraiser::team::{ALL_ROLES, Role};
 
 use crate::harness::*;
+use crate::team_harness::*;
 
 /// Fills `{slug}`-style placeholders with values that exist where that matters.
 fn concrete(path: &str) -> String {
@@ -22,24 +22,12 @@ fn concrete(path: &str) -> String {
 }
 
 async fn member_with(db: &shelfraiser::db::Db, role: Role) -> String {
-    let m = team_repo::create(
-        db,
-        &team_repo::NewMember {
-            email: Email::parse(&format!("{}@example.org", role.as_str())).expect("email"),
-            display_name: role.as_str().into(),
-            time_zone: "UTC".into(),
-            languages: "en".into(),
-            status: shelfraiser::team::MemberStatus::Active,
-        },
-    )
-    .await
-    .expect("member");
-    team_repo::add_grant(db, &m.id, role, None)
+    team_member(role.as_str())
+        .named(role.as_str())
+        .role(role)
+        .signed_in(db)
         .await
-        .expect("grant");
-    session::create(db, &m.id, false, None, None)
-        .await
-        .expect("session")
+        .token
 }
 
 #[tokio::test]

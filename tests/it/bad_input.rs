@@ -134,7 +134,7 @@ async fn field_errors_show_the_form_again_and_store_nothing() {
                 "decimals in JPY",
                 vec![("amount", "1.5"), ("currency", "JPY")],
                 "amount",
-                "JPY has at most 0 decimal places.",
+                "JPY has no decimal places; enter a whole amount.",
                 "<option selected>JPY</option>",
             ),
             (
@@ -145,11 +145,12 @@ async fn field_errors_show_the_form_again_and_store_nothing() {
                 "value=\"600\"",
             ),
             (
-                // 640 USD × 0.7906398879 = £506.01
+                // 640 USD × 0.7906398879 = £506.01; the limit is shown in dollars: $632 is
+                // £499.68, $633 would be £500.47.
                 "converts above the maximum",
                 vec![("amount", "640"), ("currency", "USD")],
                 "amount",
-                "The most we take in one donation is £500.",
+                "The most we take in one donation is $632.",
                 "<option selected>USD</option>",
             ),
             (

@@ -5,7 +5,7 @@
 //! on this node and on a second node over the same database.
 
 use chrono::{Duration, Utc};
-use shelfraiser::blog::comments::{self, NewComment};
+use shelfraiser::blog::comments::{self, Moderation, NewComment};
 use shelfraiser::blog::write::{self, NewPost, PostKind, PostStatus};
 use shelfraiser::team::audit::Actor;
 
@@ -94,7 +94,7 @@ async fn kept_pages_change_with_every_write_that_shows_on_them() {
             &NewComment {
                 post_id: post.clone(),
                 parent_id: None,
-                status: "pending",
+                status: Moderation::Pending,
                 author_name: "Reader".into(),
                 author_email: Some("reader@example.org".into()),
                 author_url: None,
@@ -109,7 +109,7 @@ async fn kept_pages_change_with_every_write_that_shows_on_them() {
         let (html, cached) = page(&app, POST).await;
         assert!(cached, "a held comment keeps the page");
         assert!(!html.contains("zanzibar"));
-        comments::set_status(db, &held, "approved")
+        comments::set_status(db, &held, Moderation::Approved)
             .await
             .expect("approve");
         let (html, cached) = page(&app, POST).await;
@@ -117,7 +117,9 @@ async fn kept_pages_change_with_every_write_that_shows_on_them() {
             !cached && html.contains("zanzibar"),
             "approved comment shows"
         );
-        comments::set_status(db, &held, "spam").await.expect("spam");
+        comments::set_status(db, &held, Moderation::Spam)
+            .await
+            .expect("spam");
         assert!(!page(&app, POST).await.0.contains("zanzibar"));
 
         // A like, through the public form.

@@ -8,38 +8,22 @@ use chrono::{DateTime, Duration, Utc};
 use shelfraiser::blog::permalink::Permalinks;
 use shelfraiser::blog::write::{self, NewPost, PostKind, PostStatus};
 use shelfraiser::db::Db;
-use shelfraiser::email::Email;
 use shelfraiser::jobs;
+use shelfraiser::team::Role;
 use shelfraiser::team::audit::{self, Actor};
-use shelfraiser::team::{Role, repo as team_repo, session};
 
 use crate::harness::*;
+use crate::team_harness::*;
 
-struct Who {
-    id: String,
-    token: String,
-}
-
+/// A member with one role (on one campaign, by slug, when `scope` is given) and a session.
 async fn member(db: &Db, name: &str, zone: &str, role: Role, scope: Option<&str>) -> Who {
-    let m = team_repo::create(
-        db,
-        &team_repo::NewMember {
-            email: Email::parse(&format!("{name}@example.org")).expect("email"),
-            display_name: format!("{name} tester"),
-            time_zone: zone.into(),
-            languages: "en".into(),
-            status: shelfraiser::team::MemberStatus::Active,
-        },
-    )
+    let m = team_member(name).zone(zone);
+    match scope {
+        Some(slug) => m.role_on(role, slug),
+        None => m.role(role),
+    }
+    .signed_in(db)
     .await
-    .expect("member");
-    team_repo::add_grant(db, &m.id, role, scope)
-        .await
-        .expect("grant");
-    let token = session::create(db, &m.id, false, None, None)
-        .await
-        .expect("session");
-    Who { id: m.id, token }
 }
 
 async fn page(app: &TestApp, who: &Who, path: &str) -> (u16, String) {
@@ -189,7 +173,7 @@ async fn console_creates_edits_and_publishes() {
             (p.slug.as_str(), p.status.as_str()),
             ("roof-raised", "draft")
         );
-        assert_eq!(p.author_id.as_deref(), Some(ed.id.as_str()));
+        assert_eq!(p.author_id.as_deref(), Some(ed.member.id.as_str()));
         let (cats, tags) = write::terms_of(db, &id).await.expect("terms");
         assert_eq!(
             (cats, tags),
@@ -512,10 +496,10 @@ async fn api_creates_with_a_token() {
     each_backend(|tdb| async move {
         let app = TestApp::start(settings(&tdb)).await;
         let db = &app.db;
-        let village = seed_campaign(db, "village").await;
+        seed_campaign(db, "village").await;
         let other = seed_campaign(db, "other").await;
-        let ed = member(db, "apiwriter", "Europe/Copenhagen", Role::Editor, Some(&village.id)).await;
-        let (_, token) = shelfraiser::team::tokens::create(db, &ed.id, "test", &Actor::cli())
+        let ed = member(db, "apiwriter", "Europe/Copenhagen", Role::Editor, Some("village")).await;
+        let (_, token) = shelfraiser::team::tokens::create(db, &ed.member.id, "test", &Actor::cli())
             .await
             .expect("token");
         let post = |body: serde_json::Value| {

@@ -69,6 +69,7 @@ fn help_works_for_every_command_and_unknown_ones_fail() {
         &["campaign", "show"],
         &["donation"],
         &["donation", "add"],
+        &["donation", "void"],
         &["rates"],
         &["rates", "import"],
         &["ledger"],
@@ -399,6 +400,12 @@ async fn offline_donations_and_the_ledger_check() {
             ),
             (
                 &["--campaign", "s", "--amount", "ten", "--currency", "GBP"],
+                "bad --amount",
+            ),
+            // The command line takes digits and a decimal point: a comma is never read as
+            // one (2,500 was once recorded as 2.50).
+            (
+                &["--campaign", "s", "--amount", "2,500", "--currency", "GBP"],
                 "bad --amount",
             ),
             (

@@ -7,45 +7,26 @@
 
 use chrono::{Duration, Utc};
 use shelfraiser::db::Db;
-use shelfraiser::email::Email;
 use shelfraiser::http::csrf::CsrfKey;
-use shelfraiser::team::{Member, Role, repo as team_repo, session};
+use shelfraiser::team::Role;
 
 use crate::harness::*;
+use crate::team_harness::*;
 
 /// (form age in seconds, fields, body, expected status)
 type SpamCase<'a> = (i64, Vec<(&'a str, &'a str)>, &'a str, &'a str);
 
 const BACK: &str = "/2024/06/28/hello/";
 
-struct Who {
-    member: Member,
-    token: String,
-}
-
+/// A member with one site-wide role (or none) and a session.
 async fn member(db: &Db, name: &str, role: Option<Role>) -> Who {
-    let m = team_repo::create(
-        db,
-        &team_repo::NewMember {
-            email: Email::parse(&format!("{name}@example.org")).expect("email"),
-            display_name: format!("{name} tester"),
-            time_zone: "UTC".into(),
-            languages: "en".into(),
-            status: shelfraiser::team::MemberStatus::Active,
-        },
-    )
-    .await
-    .expect("member");
-    if let Some(role) = role {
-        team_repo::add_grant(db, &m.id, role, None)
-            .await
-            .expect("grant");
+    let m = team_member(name);
+    match role {
+        Some(role) => m.role(role),
+        None => m,
     }
-    let token = session::create(db, &m.id, false, None, None)
-        .await
-        .expect("session");
-    let member = team_repo::by_id(db, &m.id).await.expect("db").expect("m");
-    Who { member, token }
+    .signed_in(db)
+    .await
 }
 
 /// A published article by `author_id`, inserted directly (the writing side may not exist).
@@ -186,34 +167,8 @@ async fn thread(app: &TestApp, post_id: &str) -> String {
     res.text().await.expect("body")
 }
 
-async fn console_get(app: &TestApp, who: &Who, path: &str) -> reqwest::Response {
-    app.client
-        .get(app.url(path))
-        .header("cookie", format!("sr_session={}", who.token))
-        .send()
-        .await
-        .expect("GET")
-}
-
-async fn console_post(
-    app: &TestApp,
-    who: &Who,
-    path: &str,
-    form: &[(&str, &str)],
-) -> reqwest::Response {
-    app.client
-        .post(app.url(path))
-        .header("cookie", format!("sr_session={}", who.token))
-        .form(form)
-        .send()
-        .await
-        .expect("POST")
-}
-
 async fn console_csrf(app: &TestApp, who: &Who) -> String {
-    let res = console_get(app, who, "/admin/comments").await;
-    assert_eq!(res.status().as_u16(), 200);
-    hidden_value(&res.text().await.expect("body"), "csrf").expect("csrf")
+    who.csrf(app, "/admin/comments").await
 }
 
 /// Marks a guest's address confirmed, as following the mailed link does.
@@ -266,13 +221,13 @@ async fn comments_held_approved_returning_threaded_and_escaped() {
         // The editor approves it from the console; then it is shown, escaped.
         let id = id_of(&app.db, "First <b>words</b>").await;
         let t = console_csrf(&app, &editor).await;
-        let res = console_post(
-            &app,
-            &editor,
-            &format!("/admin/comments/{id}/moderate"),
-            &[("csrf", &t), ("action", "approve"), ("from", "pending")],
-        )
-        .await;
+        let res = editor
+            .post(
+                &app,
+                &format!("/admin/comments/{id}/moderate"),
+                &[("csrf", &t), ("action", "approve"), ("from", "pending")],
+            )
+            .await;
         assert_eq!(res.status().as_u16(), 303);
         assert_eq!(status_of(&app.db, "First <b>words</b>").await, "approved");
         let html = thread(&app, &post).await;
@@ -403,11 +358,7 @@ async fn comments_held_approved_returning_threaded_and_escaped() {
         assert!(html.contains(&format!("action=\"/posts/{post}/like\"")));
 
         // The dashboard counts what waits.
-        let dash = console_get(&app, &editor, "/admin")
-            .await
-            .text()
-            .await
-            .expect("b");
+        let dash = editor.get(&app, "/admin").await.text().await.expect("b");
         assert!(dash.contains("1 item waits for moderation"), "{dash}");
         app.stop().await;
     })
@@ -423,13 +374,13 @@ async fn spam_defences_hold_or_hide_and_rate_limit() {
 
         // The editor sets the block list in the console.
         let t = console_csrf(&app, &editor).await;
-        let res = console_post(
-            &app,
-            &editor,
-            "/admin/comments/blocklist",
-            &[("csrf", &t), ("blocklist", "cheap pills\nspam.example\n")],
-        )
-        .await;
+        let res = editor
+            .post(
+                &app,
+                "/admin/comments/blocklist",
+                &[("csrf", &t), ("blocklist", "cheap pills\nspam.example\n")],
+            )
+            .await;
         assert_eq!(res.status().as_u16(), 303);
 
         let base = |body: &'static str| {
@@ -507,61 +458,60 @@ async fn moderation_needs_the_permission_and_replies_from_the_console() {
 
         for who in [&treasurer, &plain] {
             assert_eq!(
-                console_get(&app, who, "/admin/comments")
-                    .await
-                    .status()
-                    .as_u16(),
+                who.get(&app, "/admin/comments").await.status().as_u16(),
                 403
             );
-            let res = console_post(
-                &app,
-                who,
-                &format!("/admin/comments/{id}/moderate"),
-                &[("csrf", &t), ("action", "approve")],
-            )
-            .await;
+            let res = who
+                .post(
+                    &app,
+                    &format!("/admin/comments/{id}/moderate"),
+                    &[("csrf", &t), ("action", "approve")],
+                )
+                .await;
             assert_eq!(res.status().as_u16(), 403);
-            let res = console_post(
-                &app,
-                who,
-                &format!("/admin/comments/{id}/reply"),
-                &[("csrf", &t), ("body", "no")],
-            )
-            .await;
+            let res = who
+                .post(
+                    &app,
+                    &format!("/admin/comments/{id}/reply"),
+                    &[("csrf", &t), ("body", "no")],
+                )
+                .await;
             assert_eq!(res.status().as_u16(), 403);
         }
         assert_eq!(status_of(&app.db, "please moderate me").await, "pending");
 
         // The queue lists it; a stale token changes nothing.
-        let queue = console_get(&app, &editor, "/admin/comments")
+        let queue = editor
+            .get(&app, "/admin/comments")
             .await
             .text()
             .await
             .expect("b");
         assert!(queue.contains("please moderate me"));
-        let res = console_post(
-            &app,
-            &editor,
-            &format!("/admin/comments/{id}/moderate"),
-            &[("csrf", "1.00"), ("action", "spam")],
-        )
-        .await;
+        let res = editor
+            .post(
+                &app,
+                &format!("/admin/comments/{id}/moderate"),
+                &[("csrf", "1.00"), ("action", "spam")],
+            )
+            .await;
         assert_eq!(res.status().as_u16(), 422);
         assert_eq!(status_of(&app.db, "please moderate me").await, "pending");
 
         // spam → restore (pending) → trash, each audited.
         for (action, expect) in [("spam", "spam"), ("restore", "pending"), ("trash", "trash")] {
-            let res = console_post(
-                &app,
-                &editor,
-                &format!("/admin/comments/{id}/moderate"),
-                &[("csrf", &t), ("action", action), ("from", "pending")],
-            )
-            .await;
+            let res = editor
+                .post(
+                    &app,
+                    &format!("/admin/comments/{id}/moderate"),
+                    &[("csrf", &t), ("action", action), ("from", "pending")],
+                )
+                .await;
             assert_eq!(res.status().as_u16(), 303, "{action}");
             assert_eq!(status_of(&app.db, "please moderate me").await, expect);
         }
-        let trash = console_get(&app, &editor, "/admin/comments?status=trash")
+        let trash = editor
+            .get(&app, "/admin/comments?status=trash")
             .await
             .text()
             .await
@@ -580,13 +530,13 @@ async fn moderation_needs_the_permission_and_replies_from_the_console() {
         // A console reply to a held comment approves it and is published as a child.
         guest(&app, &post, "Bea", "a question").await;
         let q = id_of(&app.db, "a question").await;
-        let res = console_post(
-            &app,
-            &editor,
-            &format!("/admin/comments/{q}/reply"),
-            &[("csrf", &t), ("body", "an answer"), ("from", "pending")],
-        )
-        .await;
+        let res = editor
+            .post(
+                &app,
+                &format!("/admin/comments/{q}/reply"),
+                &[("csrf", &t), ("body", "an answer"), ("from", "pending")],
+            )
+            .await;
         assert_eq!(res.status().as_u16(), 303);
         assert_eq!(status_of(&app.db, "a question").await, "approved");
         assert_eq!(status_of(&app.db, "an answer").await, "approved");

@@ -11,83 +11,12 @@ use shelfraiser::campaigns::{CampaignState, NewCampaign, Slug, repo};
 use shelfraiser::db::Db;
 use shelfraiser::donations::ledger;
 use shelfraiser::donations::offline::{self, OfflineInput};
-use shelfraiser::email::Email;
 use shelfraiser::money::{CurrencyCode, Money};
 use shelfraiser::team::audit::{self, Actor};
-use shelfraiser::team::{Member, Role, repo as team_repo, session};
+use shelfraiser::team::{Role, repo as team_repo, session};
 
 use crate::harness::*;
-
-/// A signed-in member with the given grants (`Some(slug)` scopes a grant to a campaign).
-struct Who {
-    member: Member,
-    token: String,
-}
-
-async fn member(db: &Db, name: &str, zone: &str, grants: &[(Role, Option<&str>)]) -> Who {
-    let m = team_repo::create(
-        db,
-        &team_repo::NewMember {
-            email: Email::parse(&format!("{name}@example.org")).expect("email"),
-            display_name: format!("{name} tester"),
-            time_zone: zone.into(),
-            languages: "en".into(),
-            status: shelfraiser::team::MemberStatus::Active,
-        },
-    )
-    .await
-    .expect("member");
-    for (role, scope) in grants {
-        let scope_id = match scope {
-            Some(slug) => Some(
-                repo::by_slug(db, slug)
-                    .await
-                    .expect("db")
-                    .expect("campaign")
-                    .id,
-            ),
-            None => None,
-        };
-        team_repo::add_grant(db, &m.id, *role, scope_id.as_deref())
-            .await
-            .expect("grant");
-    }
-    let token = session::create(db, &m.id, false, None, None)
-        .await
-        .expect("session");
-    let member = team_repo::by_id(db, &m.id).await.expect("db").expect("m");
-    Who { member, token }
-}
-
-async fn get(app: &TestApp, who: &Who, path: &str) -> reqwest::Response {
-    app.client
-        .get(app.url(path))
-        .header("cookie", format!("sr_session={}", who.token))
-        .send()
-        .await
-        .expect("GET")
-}
-
-async fn page(app: &TestApp, who: &Who, path: &str) -> String {
-    let res = get(app, who, path).await;
-    assert_eq!(res.status().as_u16(), 200, "GET {path}");
-    res.text().await.expect("body")
-}
-
-async fn post(app: &TestApp, who: &Who, path: &str, form: &[(&str, &str)]) -> reqwest::Response {
-    app.client
-        .post(app.url(path))
-        .header("cookie", format!("sr_session={}", who.token))
-        .form(form)
-        .send()
-        .await
-        .expect("POST")
-}
-
-/// The bound CSRF token from a console page's forms.
-async fn csrf(app: &TestApp, who: &Who, path: &str) -> String {
-    hidden_value(&page(app, who, path).await, "csrf").expect("csrf field")
-}
+use crate::team_harness::*;
 
 /// Records an offline £5 private gift to `campaign` through the console form.
 async fn offline_gift(app: &TestApp, who: &Who, csrf: &str, campaign: &str) -> reqwest::Response {
@@ -98,7 +27,7 @@ async fn offline_gift(app: &TestApp, who: &Who, csrf: &str, campaign: &str) -> r
         ("currency", "GBP"),
         ("visibility", "private"),
     ];
-    post(app, who, "/admin/donations", &form).await
+    who.post(app, "/admin/donations", &form).await
 }
 
 /// Adds or removes a grant, `(op, role, scope)`, of `member` through the members page.
@@ -111,13 +40,13 @@ async fn change_role(
 ) -> reqwest::Response {
     let path = format!("/admin/members/{}/roles", member.member.id);
     let form = [("csrf", csrf), ("op", op), ("role", role), ("scope", scope)];
-    post(app, who, &path, &form).await
+    who.post(app, &path, &form).await
 }
 
 /// Removes `member` from the team through the members page.
 async fn remove_member(app: &TestApp, who: &Who, csrf: &str, member: &Who) -> reqwest::Response {
     let path = format!("/admin/members/{}/remove", member.member.id);
-    post(app, who, &path, &[("csrf", csrf)]).await
+    who.post(app, &path, &[("csrf", csrf)]).await
 }
 
 /// Invites `(email, name, role, scope)` through the members page.
@@ -134,14 +63,13 @@ async fn invite(
         ("role", role),
         ("scope", scope),
     ];
-    post(app, who, "/admin/members", &form).await
+    who.post(app, "/admin/members", &form).await
 }
 
 /// Turns on the site's two-factor requirement through the members page.
 async fn require_2fa(app: &TestApp, who: &Who, csrf: &str) -> reqwest::Response {
-    post(
+    who.post(
         app,
-        who,
         "/admin/settings/require-2fa",
         &[("csrf", csrf), ("on", "1")],
     )
@@ -149,7 +77,7 @@ async fn require_2fa(app: &TestApp, who: &Who, csrf: &str) -> reqwest::Response 
 }
 
 /// A `multipart/form-data` body; `file` is (field, file name, content type, bytes).
-fn multipart(
+pub(super) fn multipart(
     fields: &[(String, String)],
     file: Option<(&str, &str, &str, &[u8])>,
 ) -> (String, Vec<u8>) {
@@ -194,7 +122,7 @@ async fn post_editor(
 }
 
 /// The editor's fields for the seeded campaign, as the form would send them.
-fn editor_fields(csrf: &str, overrides: &[(&str, &str)]) -> Vec<(String, String)> {
+pub(super) fn editor_fields(csrf: &str, overrides: &[(&str, &str)]) -> Vec<(String, String)> {
     let starts = (Utc::now() - Duration::days(1)).date_naive().to_string();
     let ends = (Utc::now() + Duration::days(30)).date_naive().to_string();
     let mut v: Vec<(String, String)> = vec![
@@ -347,30 +275,35 @@ async fn each_role_sees_and_does_what_it_should() {
         let db = &tdb.db;
         seed_campaign(db, "test-library").await;
         second_campaign(db, "other-library").await;
-        let owner = member(db, "owner", "Europe/London", &[(Role::Owner, None)]).await;
-        let editor = member(db, "editor", "America/New_York", &[(Role::Editor, None)]).await;
-        let editor_a = member(
-            db,
-            "scoped-editor",
-            "America/Denver",
-            &[(Role::Editor, Some("test-library"))],
-        )
-        .await;
-        let treasurer = member(
-            db,
-            "treasurer",
-            "Europe/Copenhagen",
-            &[(Role::Treasurer, None)],
-        )
-        .await;
-        let treasurer_a = member(
-            db,
-            "scoped-treasurer",
-            "UTC",
-            &[(Role::Treasurer, Some("test-library"))],
-        )
-        .await;
-        let plain = member(db, "plain", "Asia/Kolkata", &[(Role::Member, None)]).await;
+        let owner = team_member("owner")
+            .zone("Europe/London")
+            .role(Role::Owner)
+            .signed_in(db)
+            .await;
+        let editor = team_member("editor")
+            .zone("America/New_York")
+            .role(Role::Editor)
+            .signed_in(db)
+            .await;
+        let editor_a = team_member("scoped-editor")
+            .zone("America/Denver")
+            .role_on(Role::Editor, "test-library")
+            .signed_in(db)
+            .await;
+        let treasurer = team_member("treasurer")
+            .zone("Europe/Copenhagen")
+            .role(Role::Treasurer)
+            .signed_in(db)
+            .await;
+        let treasurer_a = team_member("scoped-treasurer")
+            .role_on(Role::Treasurer, "test-library")
+            .signed_in(db)
+            .await;
+        let plain = team_member("plain")
+            .zone("Asia/Kolkata")
+            .role(Role::Member)
+            .signed_in(db)
+            .await;
         let private_gift = give(db, "test-library", "12", "Quiet Giver", "private", "P-1").await;
         let other_gift = give(db, "other-library", "7", "Other Giver", "public", "O-1").await;
         let app = TestApp::start(settings(&tdb)).await;
@@ -378,7 +311,7 @@ async fn each_role_sees_and_does_what_it_should() {
         // Everyone on the team reads the dashboard; donor names follow visibility unless the
         // member may read donations.
         for who in [&owner, &editor, &editor_a, &treasurer, &treasurer_a, &plain] {
-            let html = page(&app, who, "/admin").await;
+            let html = who.page(&app, "/admin").await;
             assert!(html.contains("Test library"), "{}", who.member.email);
             assert!(html.contains("Who is around now"));
             assert!(html.contains("Europe/Copenhagen"));
@@ -388,7 +321,7 @@ async fn each_role_sees_and_does_what_it_should() {
                 "console stylesheet linked"
             );
         }
-        let html = page(&app, &plain, "/admin").await;
+        let html = plain.page(&app, "/admin").await;
         assert!(
             !html.contains("Quiet Giver"),
             "a private donor's name is not shown to a member"
@@ -402,10 +335,10 @@ async fn each_role_sees_and_does_what_it_should() {
             !html.contains("href=\"/admin/donations\""),
             "no donations link for a member"
         );
-        let html = page(&app, &treasurer, "/admin").await;
+        let html = treasurer.page(&app, "/admin").await;
         assert!(html.contains("Quiet Giver"));
         // A campaign-scoped member sees only that campaign.
-        let html = page(&app, &editor_a, "/admin").await;
+        let html = editor_a.page(&app, "/admin").await;
         assert!(!html.contains("Other library"));
         assert!(!html.contains("Other Giver"));
 
@@ -418,7 +351,7 @@ async fn each_role_sees_and_does_what_it_should() {
             (&treasurer, "test-library", 403),
             (&plain, "test-library", 403),
         ] {
-            let res = get(&app, who, &format!("/admin/campaigns/{slug}")).await;
+            let res = who.get(&app, &format!("/admin/campaigns/{slug}")).await;
             assert_eq!(
                 res.status().as_u16(),
                 want,
@@ -427,7 +360,7 @@ async fn each_role_sees_and_does_what_it_should() {
             );
         }
         // Posting to another campaign with a valid token of one's own is still refused.
-        let token = csrf(&app, &editor_a, "/admin/campaigns/test-library").await;
+        let token = editor_a.csrf(&app, "/admin/campaigns/test-library").await;
         let res = post_editor(
             &app,
             &editor_a,
@@ -484,7 +417,7 @@ async fn each_role_sees_and_does_what_it_should() {
             (&treasurer, "/admin/outbox".to_string(), 403),
         ];
         for (who, path, want) in cases {
-            let res = get(&app, who, &path).await;
+            let res = who.get(&app, &path).await;
             assert_eq!(
                 res.status().as_u16(),
                 want,
@@ -492,13 +425,14 @@ async fn each_role_sees_and_does_what_it_should() {
                 who.member.email
             );
         }
-        let html = page(&app, &treasurer_a, "/admin/donations").await;
+        let html = treasurer_a.page(&app, "/admin/donations").await;
         assert!(html.contains("Quiet Giver"));
         assert!(
             !html.contains("Other Giver"),
             "a scoped treasurer sees only their campaign"
         );
-        let csv = get(&app, &treasurer_a, "/admin/donations.csv")
+        let csv = treasurer_a
+            .get(&app, "/admin/donations.csv")
             .await
             .text()
             .await
@@ -506,41 +440,41 @@ async fn each_role_sees_and_does_what_it_should() {
         assert!(csv.contains("Quiet Giver") && !csv.contains("Other Giver"));
 
         // Offline entry: writers only, and only on their campaigns.
-        let token = csrf(&app, &treasurer_a, "/admin/donations").await;
+        let token = treasurer_a.csrf(&app, "/admin/donations").await;
         let res = offline_gift(&app, &treasurer_a, &token, "other-library").await;
         assert_eq!(res.status().as_u16(), 403);
-        let token = csrf(&app, &owner, "/admin").await;
+        let token = owner.csrf(&app, "/admin").await;
         let res = offline_gift(&app, &editor, &token, "test-library").await;
         assert_eq!(res.status().as_u16(), 403);
         assert_eq!(count(db, "donations").await, 2);
 
         // Members: everyone reads the list, only owners manage.
-        let html = page(&app, &plain, "/admin/members").await;
+        let html = plain.page(&app, "/admin/members").await;
         assert!(html.contains("owner tester") && html.contains("Asia/Kolkata"));
         assert!(
             !html.contains("owner@example.org"),
             "e-mail addresses are for owners"
         );
         assert!(!html.contains("Invite someone"));
-        let html = page(&app, &owner, "/admin/members").await;
+        let html = owner.page(&app, "/admin/members").await;
         assert!(html.contains("owner@example.org") && html.contains("Invite someone"));
-        let token = csrf(&app, &editor, "/admin/members").await;
+        let token = editor.csrf(&app, "/admin/members").await;
         for path in [
             format!("/admin/members/{}/roles", plain.member.id),
             format!("/admin/members/{}/remove", plain.member.id),
         ] {
-            let res = post(
-                &app,
-                &editor,
-                &path,
-                &[
-                    ("csrf", &token),
-                    ("op", "add"),
-                    ("role", "owner"),
-                    ("scope", ""),
-                ],
-            )
-            .await;
+            let res = editor
+                .post(
+                    &app,
+                    &path,
+                    &[
+                        ("csrf", &token),
+                        ("op", "add"),
+                        ("role", "owner"),
+                        ("scope", ""),
+                    ],
+                )
+                .await;
             assert_eq!(res.status().as_u16(), 403, "{path}");
         }
         let res = require_2fa(&app, &treasurer, &token).await;
@@ -561,7 +495,10 @@ async fn campaign_edits_reach_the_public_page_and_the_api() {
     each_backend(|tdb| async move {
         let db = &tdb.db;
         let c = seed_campaign(db, "test-library").await;
-        let editor = member(db, "editor", "UTC", &[(Role::Editor, Some("test-library"))]).await;
+        let editor = team_member("editor")
+            .role_on(Role::Editor, "test-library")
+            .signed_in(db)
+            .await;
         let app = TestApp::start(settings(&tdb)).await;
         // Warm the public page cache first: the edit must replace the cached page.
         assert!(
@@ -570,9 +507,12 @@ async fn campaign_edits_reach_the_public_page_and_the_api() {
                 .contains("Test library")
         );
 
-        let form = page(&app, &editor, "/admin/campaigns/test-library").await;
+        let form = editor.page(&app, "/admin/campaigns/test-library").await;
         assert!(form.contains("enctype=\"multipart/form-data\""));
-        assert!(form.contains("250.00: Roof"));
+        assert!(
+            form.contains("250: Roof"),
+            "the editor shows amounts as the page reads them"
+        );
         let token = hidden_value(&form, "csrf").expect("csrf");
 
         // Preview renders the sanitised story and saves nothing.
@@ -693,7 +633,8 @@ async fn campaign_edits_reach_the_public_page_and_the_api() {
         assert_eq!(states.len(), 1);
         assert_eq!(states[0].detail, "live -> closed");
         assert!(
-            page(&app, &editor, "/admin/campaigns/test-library?saved=1")
+            editor
+                .page(&app, "/admin/campaigns/test-library?saved=1")
                 .await
                 .contains("Saved.")
         );
@@ -707,11 +648,11 @@ async fn bad_editor_input_is_refused_and_nothing_changes() {
     each_backend(|tdb| async move {
         let db = &tdb.db;
         let c = seed_campaign(db, "test-library").await;
-        let editor = member(db, "editor", "UTC", &[(Role::Editor, None)]).await;
-        let other = member(db, "other", "UTC", &[(Role::Editor, None)]).await;
+        let editor = team_member("editor").role(Role::Editor).signed_in(db).await;
+        let other = team_member("other").role(Role::Editor).signed_in(db).await;
         let app = TestApp::start(settings(&tdb)).await;
-        let token = csrf(&app, &editor, "/admin/campaigns/test-library").await;
-        let other_token = csrf(&app, &other, "/admin/campaigns/test-library").await;
+        let token = editor.csrf(&app, "/admin/campaigns/test-library").await;
+        let other_token = other.csrf(&app, "/admin/campaigns/test-library").await;
         let cases: Vec<(Vec<(String, String)>, &str)> = vec![
             (editor_fields(&token, &[("title", "   ")]), "title-err"),
             (
@@ -818,7 +759,8 @@ async fn bad_editor_input_is_refused_and_nothing_changes() {
         assert!(audit_actions(db, "campaign.updated").await.is_empty());
         // Unknown campaigns are 404 (after the role check).
         assert_eq!(
-            get(&app, &editor, "/admin/campaigns/nope")
+            editor
+                .get(&app, "/admin/campaigns/nope")
                 .await
                 .status()
                 .as_u16(),
@@ -867,9 +809,9 @@ async fn cover_uploads_are_checked_reencoded_and_served() {
     each_backend(|tdb| async move {
         let db = &tdb.db;
         let c = seed_campaign(db, "test-library").await;
-        let editor = member(db, "editor", "UTC", &[(Role::Editor, None)]).await;
+        let editor = team_member("editor").role(Role::Editor).signed_in(db).await;
         let app = TestApp::start(settings(&tdb)).await;
-        let token = csrf(&app, &editor, "/admin/campaigns/test-library").await;
+        let token = editor.csrf(&app, "/admin/campaigns/test-library").await;
         let fields = |alt: &str| editor_fields(&token, &[("cover_alt", alt)]);
 
         // A real PNG.
@@ -1027,7 +969,10 @@ async fn offline_donations_through_the_console() {
     each_backend(|tdb| async move {
         let db = &tdb.db;
         let c = seed_campaign(db, "test-library").await;
-        let treasurer = member(db, "treasurer", "UTC", &[(Role::Treasurer, None)]).await;
+        let treasurer = team_member("treasurer")
+            .role(Role::Treasurer)
+            .signed_in(db)
+            .await;
         let app = TestApp::start(settings(&tdb)).await;
         // Warm the public page (cached), then add money behind it.
         assert!(
@@ -1035,7 +980,7 @@ async fn offline_donations_through_the_console() {
                 .await
                 .contains("Test library")
         );
-        let form = page(&app, &treasurer, "/admin/donations").await;
+        let form = treasurer.page(&app, "/admin/donations").await;
         assert!(form.contains("Record an offline donation"));
         let token = hidden_value(&form, "csrf").expect("csrf");
         let fields = |amount: &'static str, currency: &'static str, reference: &'static str| {
@@ -1046,7 +991,7 @@ async fn offline_donations_through_the_console() {
                 ("currency", currency.to_string()),
                 ("donor", "Book club".to_string()),
                 ("email", "club@example.org".to_string()),
-                ("date", "2024-06-01".to_string()),
+                ("date", "2024-07-01".to_string()),
                 ("note", "Cash at the fair".to_string()),
                 ("message", "For the shelves".to_string()),
                 ("visibility", "public".to_string()),
@@ -1078,14 +1023,14 @@ async fn offline_donations_through_the_console() {
         // $10 at the bundled rate is 791p, as on the command line.
         let t = repo::totals(db, &c.id).await.expect("totals");
         assert_eq!((t.raised_minor, t.donor_count), (791, 1));
-        let detail = page(&app, &treasurer, &to).await;
+        let detail = treasurer.page(&app, &to).await;
         for want in [
             "Book club",
             "club@example.org",
             "R-1",
             "offline",
             "Cash at the fair",
-            "2024-06-01",
+            "2024-07-01",
             "£7.91",
             "0.7906398879",
             "The donation was recorded.",
@@ -1164,7 +1109,7 @@ async fn donation_list_filters_and_pages() {
         let db = &tdb.db;
         seed_campaign(db, "test-library").await;
         second_campaign(db, "other-library").await;
-        let owner = member(db, "owner", "UTC", &[(Role::Owner, None)]).await;
+        let owner = team_member("owner").role(Role::Owner).signed_in(db).await;
         for i in 0..53 {
             give(
                 db,
@@ -1196,60 +1141,60 @@ async fn donation_list_filters_and_pages() {
         .await;
         let app = TestApp::start(settings(&tdb)).await;
 
-        let html = page(&app, &owner, "/admin/donations").await;
+        let html = owner.page(&app, "/admin/donations").await;
         assert_eq!(total(&html), "55 donations");
         assert!(html.contains("rel=\"next\""));
-        let next = page(&app, &owner, "/admin/donations?page=2").await;
+        let next = owner.page(&app, "/admin/donations?page=2").await;
         assert!(next.contains("rel=\"prev\"") && !next.contains("rel=\"next\""));
-        let html = page(&app, &owner, "/admin/donations?campaign=other-library").await;
+        let html = owner
+            .page(&app, "/admin/donations?campaign=other-library")
+            .await;
         assert_eq!(total(&html), "1 donation");
         assert!(html.contains("Elsewhere Giver"));
-        let html = page(&app, &owner, "/admin/donations?q=reader%201").await;
+        let html = owner.page(&app, "/admin/donations?q=reader%201").await;
         assert_eq!(total(&html), "10 donations", "Reader 10–19");
-        let html = page(&app, &owner, "/admin/donations?q=100%25").await;
+        let html = owner.page(&app, "/admin/donations?q=100%25").await;
         assert_eq!(total(&html), "1 donation", "% is matched literally");
         assert!(html.contains("Percent_Person"));
-        let html = page(&app, &owner, "/admin/donations?q=%25").await;
+        let html = owner.page(&app, "/admin/donations?q=%25").await;
         assert_eq!(total(&html), "1 donation");
-        let html = page(&app, &owner, "/admin/donations?visibility=anonymous").await;
+        let html = owner
+            .page(&app, "/admin/donations?visibility=anonymous")
+            .await;
         assert_eq!(total(&html), "1 donation");
-        let html = page(
-            &app,
-            &owner,
-            "/admin/donations?provider=offline&visibility=private",
-        )
-        .await;
+        let html = owner
+            .page(&app, "/admin/donations?provider=offline&visibility=private")
+            .await;
         assert_eq!(total(&html), "1 donation");
         let today = Utc::now().date_naive();
-        let html = page(
-            &app,
-            &owner,
-            &format!("/admin/donations?from={today}&to={today}"),
-        )
-        .await;
+        let html = owner
+            .page(&app, &format!("/admin/donations?from={today}&to={today}"))
+            .await;
         assert_eq!(total(&html), "55 donations");
         let tomorrow = today + Duration::days(1);
-        let html = page(&app, &owner, &format!("/admin/donations?from={tomorrow}")).await;
+        let html = owner
+            .page(&app, &format!("/admin/donations?from={tomorrow}"))
+            .await;
         assert_eq!(total(&html), "0 donations");
         // Bad filters: marked, 422.
-        let res = get(
-            &app,
-            &owner,
-            "/admin/donations?from=someday&visibility=loud",
-        )
-        .await;
+        let res = owner
+            .get(&app, "/admin/donations?from=someday&visibility=loud")
+            .await;
         assert_eq!(res.status().as_u16(), 422);
         let html = res.text().await.expect("body");
         assert!(html.contains("id=\"f-from-err\"") && html.contains("id=\"f-visibility-err\""));
         assert_eq!(
-            get(&app, &owner, "/admin/donations?campaign=nope")
+            owner
+                .get(&app, "/admin/donations?campaign=nope")
                 .await
                 .status()
                 .as_u16(),
             404
         );
         // The export link keeps the filter.
-        let html = page(&app, &owner, "/admin/donations?campaign=other-library").await;
+        let html = owner
+            .page(&app, "/admin/donations?campaign=other-library")
+            .await;
         assert!(html.contains("/admin/donations.csv?campaign=other%2Dlibrary"));
         app.stop().await;
     })
@@ -1297,7 +1242,10 @@ async fn csv_export_for_accountants() {
     each_backend(|tdb| async move {
         let db = &tdb.db;
         seed_campaign(db, "test-library").await;
-        let treasurer = member(db, "treasurer", "UTC", &[(Role::Treasurer, None)]).await;
+        let treasurer = team_member("treasurer")
+            .role(Role::Treasurer)
+            .signed_in(db)
+            .await;
         let names = [
             "=HYPERLINK(\"http://evil.example\",\"click\")",
             "+cmd|' /C calc'!A0",
@@ -1311,7 +1259,7 @@ async fn csv_export_for_accountants() {
             give(db, "test-library", "5", n, "public", &format!("CSV-{i}")).await;
         }
         let app = TestApp::start(settings(&tdb)).await;
-        let res = get(&app, &treasurer, "/admin/donations.csv").await;
+        let res = treasurer.get(&app, "/admin/donations.csv").await;
         assert_eq!(res.status().as_u16(), 200);
         assert!(
             res.headers()["content-type"]
@@ -1391,10 +1339,18 @@ async fn owners_manage_the_team_and_the_audit_log_shows_it() {
     each_backend(|tdb| async move {
         let db = &tdb.db;
         let c = seed_campaign(db, "test-library").await;
-        let owner = member(db, "owner", "Europe/London", &[(Role::Owner, None)]).await;
-        let helper = member(db, "helper", "America/Chicago", &[(Role::Member, None)]).await;
+        let owner = team_member("owner")
+            .zone("Europe/London")
+            .role(Role::Owner)
+            .signed_in(db)
+            .await;
+        let helper = team_member("helper")
+            .zone("America/Chicago")
+            .role(Role::Member)
+            .signed_in(db)
+            .await;
         let app = TestApp::start(settings(&tdb)).await;
-        let token = csrf(&app, &owner, "/admin/members").await;
+        let token = owner.csrf(&app, "/admin/members").await;
         let roles = |id: &str| format!("/admin/members/{id}/roles");
 
         // Grant the helper the editor role on one campaign, then take it away.
@@ -1407,18 +1363,20 @@ async fn owners_manage_the_team_and_the_audit_log_shows_it() {
         assert!(h.can(shelfraiser::team::Permission::CampaignEdit, Some(&c.id)));
         assert!(!h.can(shelfraiser::team::Permission::CampaignEdit, None));
         assert_eq!(
-            get(&app, &helper, "/admin/campaigns/test-library")
+            helper
+                .get(&app, "/admin/campaigns/test-library")
                 .await
                 .status()
                 .as_u16(),
             200
         );
-        let html = page(&app, &owner, "/admin/members").await;
+        let html = owner.page(&app, "/admin/members").await;
         assert!(html.contains("Editor") && html.contains("Test library"));
         let res = change_role(&app, &owner, &token, &helper, ("remove", "editor", &c.id)).await;
         assert_eq!(res.status().as_u16(), 303);
         assert_eq!(
-            get(&app, &helper, "/admin/campaigns/test-library")
+            helper
+                .get(&app, "/admin/campaigns/test-library")
                 .await
                 .status()
                 .as_u16(),
@@ -1452,7 +1410,7 @@ async fn owners_manage_the_team_and_the_audit_log_shows_it() {
                 ("scope", ""),
             ],
         ] {
-            let res = post(&app, &owner, &roles(&helper.member.id), &form).await;
+            let res = owner.post(&app, &roles(&helper.member.id), &form).await;
             assert_eq!(res.status().as_u16(), 422, "{form:?}");
         }
         assert_eq!(
@@ -1489,13 +1447,13 @@ async fn owners_manage_the_team_and_the_audit_log_shows_it() {
         let res = change_role(&app, &owner, &token, &owner, ("remove", "owner", "")).await;
         assert_eq!(res.status().as_u16(), 303);
         assert_eq!(
-            get(&app, &owner, "/admin/members").await.status().as_u16(),
+            owner.get(&app, "/admin/members").await.status().as_u16(),
             403,
             "no grants left: not even the console"
         );
 
         // The new owner removes the old one: status removed, sessions ended.
-        let helper_token = csrf(&app, &helper, "/admin/members").await;
+        let helper_token = helper.csrf(&app, "/admin/members").await;
         let res = remove_member(&app, &helper, &helper_token, &owner).await;
         assert_eq!(res.status().as_u16(), 303);
         let gone = team_repo::by_id(db, &owner.member.id)
@@ -1509,9 +1467,10 @@ async fn owners_manage_the_team_and_the_audit_log_shows_it() {
                 .expect("db")
                 .is_none()
         );
-        assert_eq!(get(&app, &owner, "/admin").await.status().as_u16(), 303);
+        assert_eq!(owner.get(&app, "/admin").await.status().as_u16(), 303);
         assert!(
-            !page(&app, &helper, "/admin/members")
+            !helper
+                .page(&app, "/admin/members")
                 .await
                 .contains("owner tester")
         );
@@ -1530,11 +1489,15 @@ async fn owners_manage_the_team_and_the_audit_log_shows_it() {
         );
         assert_eq!(audit_actions(db, "member.role_removed").await.len(), 2);
         assert_eq!(audit_actions(db, "member.removed").await.len(), 1);
-        let html = page(&app, &helper, "/admin/audit?action=member.removed").await;
+        let html = helper
+            .page(&app, "/admin/audit?action=member.removed")
+            .await;
         assert!(html.contains("member.removed") && !html.contains("member.role_added</code>"));
-        let html = page(&app, &helper, "/admin/audit?actor=owner%40example").await;
+        let html = helper
+            .page(&app, "/admin/audit?actor=owner%40example")
+            .await;
         assert!(html.contains("member.role_added") && !html.contains("member.removed</code>"));
-        let html = page(&app, &helper, "/admin/audit").await;
+        let html = helper.page(&app, "/admin/audit").await;
         assert!(html.contains("role=editor scope=campaign:test-library"));
         app.stop().await;
     })
@@ -1546,7 +1509,11 @@ async fn console_pages_speak_danish() {
     each_backend(|tdb| async move {
         let db = &tdb.db;
         seed_campaign(db, "test-library").await;
-        let owner = member(db, "owner", "Europe/Copenhagen", &[(Role::Owner, None)]).await;
+        let owner = team_member("owner")
+            .zone("Europe/Copenhagen")
+            .role(Role::Owner)
+            .signed_in(db)
+            .await;
         let app = TestApp::start(settings(&tdb)).await;
         for (path, want) in [
             ("/admin", "Hvem er her nu"),
@@ -1595,11 +1562,14 @@ async fn invitations_and_the_two_factor_requirement() {
     each_backend(|tdb| async move {
         let db = &tdb.db;
         let c = seed_campaign(db, "test-library").await;
-        let owner = member(db, "owner", "UTC", &[(Role::Owner, None)]).await;
-        let treasurer = member(db, "treasurer", "UTC", &[(Role::Treasurer, None)]).await;
-        let editor = member(db, "editor", "UTC", &[(Role::Editor, None)]).await;
+        let owner = team_member("owner").role(Role::Owner).signed_in(db).await;
+        let treasurer = team_member("treasurer")
+            .role(Role::Treasurer)
+            .signed_in(db)
+            .await;
+        let editor = team_member("editor").role(Role::Editor).signed_in(db).await;
         let app = TestApp::start(settings(&tdb)).await;
-        let token = csrf(&app, &owner, "/admin/members").await;
+        let token = owner.csrf(&app, "/admin/members").await;
 
         // An invitation: the member exists as invited with the grant, the mail is in the
         // outbox (and on the outbox page), the audit log has it.
@@ -1621,9 +1591,9 @@ async fn invitations_and_the_two_factor_requirement() {
         assert_eq!(invited.grants[0].role, Role::Editor);
         assert_eq!(invited.grants[0].scope.as_deref(), Some(c.id.as_str()));
         assert_eq!(count(db, "outbox").await, 1);
-        let outbox = page(&app, &owner, "/admin/outbox").await;
+        let outbox = owner.page(&app, "/admin/outbox").await;
         assert!(outbox.contains("new.person@example.org"));
-        let html = page(&app, &owner, "/admin/members").await;
+        let html = owner.page(&app, "/admin/members").await;
         assert!(html.contains("New Person") && html.contains("invited"));
         assert_eq!(audit_actions(db, "member.invited").await.len(), 1);
 
@@ -1671,7 +1641,7 @@ async fn invitations_and_the_two_factor_requirement() {
         assert_eq!(entries[0].actor, "owner@example.org");
         for who in [&owner, &treasurer] {
             for path in ["/admin", "/admin/donations", "/admin/members"] {
-                let res = get(&app, who, path).await;
+                let res = who.get(&app, path).await;
                 assert_eq!(res.status().as_u16(), 303, "{path}");
                 assert!(location(&res).starts_with("/account/2fa"), "{path}");
             }
@@ -1679,11 +1649,11 @@ async fn invitations_and_the_two_factor_requirement() {
         let res = offline_gift(&app, &treasurer, &token, "test-library").await;
         assert_eq!(res.status().as_u16(), 303);
         assert_eq!(count(db, "donations").await, 0);
-        assert_eq!(get(&app, &editor, "/admin").await.status().as_u16(), 200);
+        assert_eq!(editor.get(&app, "/admin").await.status().as_u16(), 200);
         shelfraiser::team::totp::set_require_2fa(db, false, &Actor::cli())
             .await
             .expect("off");
-        let html = page(&app, &owner, "/admin/members").await;
+        let html = owner.page(&app, "/admin/members").await;
         assert!(html.contains("Two-factor sign-in is optional"));
         app.stop().await;
     })

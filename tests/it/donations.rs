@@ -15,6 +15,7 @@ use shelfraiser::payments::test::TestProvider;
 use shelfraiser::rates;
 
 use crate::harness::*;
+use crate::team_harness::*;
 
 const SLUG: &str = "test-library";
 
@@ -383,6 +384,7 @@ async fn concurrent_writers_keep_exact_totals() {
                     provider: "test".into(),
                     provider_reference: format!("conc_{w}_{i}"),
                     received_on: None,
+                    rate_on: None,
                     note: None,
                 });
             }
@@ -641,6 +643,62 @@ async fn danish_page_and_language_switch() {
             assert_eq!(res.status().as_u16(), 303);
             assert_eq!(location(&res), "/", "{next}");
         }
+        app.stop().await;
+    })
+    .await;
+}
+
+/// The console shows a donation's status as stored, and a stored status the code does not
+/// know is refused where the row is read, not shown.
+#[tokio::test]
+async fn the_console_shows_a_donations_status_and_refuses_an_unknown_one() {
+    use shelfraiser::donations::offline::{self, OfflineInput};
+    use shelfraiser::team::Role;
+    use shelfraiser::team::audit::Actor;
+    each_backend(|tdb| async move {
+        let db = &tdb.db;
+        let c = seed_campaign(db, SLUG).await;
+        let done = offline::add(
+            db,
+            &c,
+            &OfflineInput {
+                amount: "5".into(),
+                currency: "GBP".into(),
+                visibility: "public".into(),
+                ..Default::default()
+            },
+            &Actor::cli(),
+        )
+        .await
+        .expect("offline donation");
+        let id = done.recorded.donation_id().to_string();
+        let treasurer = team_member("t").role(Role::Treasurer).signed_in(db).await;
+        let token = treasurer.token;
+        let app = TestApp::start(settings(&tdb)).await;
+        let detail = page_as(&app, &format!("/admin/donations/{id}"), &token).await;
+        assert!(
+            detail.contains("<dt>Status</dt><dd>succeeded</dd>"),
+            "{detail}"
+        );
+        let csv = page_as(&app, "/admin/donations.csv", &token).await;
+        assert!(csv.contains(",succeeded,"), "{csv}");
+
+        // A row written behind the code's back with a status it does not know.
+        exec(
+            db,
+            &format!(
+                "INSERT INTO donations (id, campaign_id, amount_minor, currency, rate, \
+                 campaign_amount_minor, visibility, provider, provider_reference, status, \
+                 created_at) VALUES ('odd', '{}', 100, 'GBP', '1', 100, 'public', 'offline', \
+                 'odd', 'refunded', '2024-01-01T00:00:00Z')",
+                c.id
+            ),
+        )
+        .await
+        .expect("insert");
+        let res = get_as(&app, "/admin/donations/odd", &token).await;
+        assert_eq!(res.status().as_u16(), 500);
+        assert!(!res.text().await.expect("body").contains("refunded"));
         app.stop().await;
     })
     .await;

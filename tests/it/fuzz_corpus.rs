@@ -82,6 +82,19 @@ fn money_seeds_round_trip() {
                     p.display()
                 );
             }
+            for lang in shelfraiser::money::LANGUAGES {
+                let style = shelfraiser::money::NumberFormat::of(lang);
+                if let Ok(m) = Money::parse_localized(&s, c, style) {
+                    assert!(m.amount_minor > 0, "{} {lang}", p.display());
+                    let shown = shelfraiser::money::format_money(m, lang);
+                    assert_eq!(
+                        Money::parse_localized(&shown, c, style),
+                        Ok(m),
+                        "{} {lang}",
+                        p.display()
+                    );
+                }
+            }
         }
     }
 }

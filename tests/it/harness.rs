@@ -189,6 +189,8 @@ pub struct TestApp {
     pub base: String,
     pub client: reqwest::Client,
     pub db: Db,
+    /// The running server's state (to call what the console calls, e.g. `signin::invite`).
+    pub state: shelfraiser::http::AppState,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     handle: Option<tokio::task::JoinHandle<()>>,
 }
@@ -197,7 +199,8 @@ impl TestApp {
     pub async fn start(settings: Settings) -> TestApp {
         let app = Application::build(settings).await.expect("build app");
         let base = format!("http://{}", app.addr());
-        let db = app.state().db.clone();
+        let state = app.state().clone();
+        let db = state.db.clone();
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         let handle = tokio::spawn(async move {
             app.run_until(async move {
@@ -214,6 +217,7 @@ impl TestApp {
             base,
             client,
             db,
+            state,
             stop: Some(tx),
             handle: Some(handle),
         }

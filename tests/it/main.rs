@@ -3,6 +3,7 @@
 //! PostgreSQL too; each test gets its own database.
 
 mod harness;
+mod team_harness;
 
 mod authz;
 mod bad_input;
@@ -10,10 +11,12 @@ mod blog_cache;
 mod blog_images;
 mod blog_permalinks;
 mod blog_read;
+mod blog_review;
 mod blog_write;
 mod checkout_limits;
 mod cli;
 mod client_ip;
+mod comment_replies;
 mod comments;
 mod console;
 mod content_limits;
@@ -21,8 +24,10 @@ mod donations;
 mod durability;
 mod flow;
 mod fuzz_corpus;
+mod homes;
 mod jobs;
 mod live;
+mod money_typed;
 mod passkeys;
 mod security_account;
 mod security_auth;
@@ -31,5 +36,8 @@ mod security_money;
 mod sharing;
 mod team_2fa;
 mod team_signin;
+mod team_zones;
 mod tokens;
+mod treasurer;
+mod voids;
 mod wordpress;

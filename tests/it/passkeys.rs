@@ -19,7 +19,7 @@ use webauthn_authenticator_rs::prelude::{
 use webauthn_authenticator_rs::softpasskey::SoftPasskey;
 
 use crate::harness::*;
-use crate::team_2fa::{member, signed_in};
+use crate::team_harness::*;
 
 fn b64u(bytes: &[u8]) -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
@@ -62,11 +62,6 @@ async fn json_of(res: reqwest::Response) -> (u16, Value) {
 async fn account_csrf(app: &TestApp, token: &str) -> String {
     let html = page_as(app, "/account", token).await;
     hidden_value(&html, "csrf").expect("csrf on /account")
-}
-
-/// The public CSRF token from the sign-in page.
-async fn signin_csrf(app: &TestApp) -> String {
-    hidden_value(&app.text("/signin").await, "csrf").expect("csrf on /signin")
 }
 
 /// Starts a registration: (challenge handle, creation options).
@@ -205,7 +200,7 @@ async fn audit_actions(db: &shelfraiser::db::Db) -> Vec<String> {
 #[tokio::test]
 async fn add_a_passkey_and_sign_in_with_it() {
     each_backend(|tdb| async move {
-        let m = member(&tdb.db, "pk-owner@example.org", Role::Owner).await;
+        let m = password_member(&tdb.db, "pk-owner@example.org", Role::Owner).await;
         // Two-factor is on: a passkey still signs in completely (it is both factors).
         exec(
             &tdb.db,
@@ -215,7 +210,7 @@ async fn add_a_passkey_and_sign_in_with_it() {
             ),
         )
         .await;
-        let token = signed_in(&tdb.db, &m.id).await;
+        let token = session_for(&tdb.db, &m.id).await;
         let app = TestApp::start(settings(&tdb)).await;
         let origin = origin(&app);
         assert!(origin.as_str().starts_with("http://localhost:"), "{origin}");
@@ -262,7 +257,7 @@ async fn add_a_passkey_and_sign_in_with_it() {
         let credential_id = cred["rawId"].as_str().expect("rawId").to_string();
 
         // Sign in with it, from a browser without a session.
-        let csrf = signin_csrf(&app).await;
+        let csrf = app.signin_csrf().await;
         let (challenge, options) = signin_start(&app, &csrf).await;
         let assertion = assert_with(&mut auth, &origin, &options, &credential_id, &m.id);
         let body = json!({ "challenge": challenge, "credential": assertion, "next": "/admin/donations" });
@@ -329,7 +324,7 @@ async fn add_a_passkey_and_sign_in_with_it() {
         assert_eq!(v["redirect"], "/admin", "no next: the console");
 
         // The user handle must be the passkey owner's.
-        let other = member(&tdb.db, "pk-other@example.org", Role::Member).await;
+        let other = password_member(&tdb.db, "pk-other@example.org", Role::Member).await;
         let (challenge, options) = signin_start(&app, &csrf).await;
         let assertion = assert_with(&mut auth, &origin, &options, &credential_id, &other.id);
         let (status, _) = finish_json(&app, &csrf, &challenge, &assertion).await;
@@ -351,10 +346,10 @@ async fn add_a_passkey_and_sign_in_with_it() {
 #[tokio::test]
 async fn the_json_endpoints_need_their_csrf_token() {
     each_backend(|tdb| async move {
-        let m = member(&tdb.db, "pk-csrf@example.org", Role::Editor).await;
-        let token = signed_in(&tdb.db, &m.id).await;
+        let m = password_member(&tdb.db, "pk-csrf@example.org", Role::Editor).await;
+        let token = session_for(&tdb.db, &m.id).await;
         let app = TestApp::start(settings(&tdb)).await;
-        let public = signin_csrf(&app).await;
+        let public = app.signin_csrf().await;
         let bound = account_csrf(&app, &token).await;
 
         // Account: no token, the public token, another session's token.
@@ -363,7 +358,7 @@ async fn the_json_endpoints_need_their_csrf_token() {
             assert_eq!(status, 422, "{t:?}: {v}");
             assert_eq!(v["error"]["code"], "csrf");
         }
-        let other = signed_in(&tdb.db, &m.id).await;
+        let other = session_for(&tdb.db, &m.id).await;
         let (status, _) =
             json_of(post_register_start(&app, Some(&other), Some(&bound)).await).await;
         assert_eq!(status, 422, "a token bound to another session");
@@ -416,10 +411,10 @@ async fn the_json_endpoints_need_their_csrf_token() {
 #[tokio::test]
 async fn members_delete_their_own_passkeys_only() {
     each_backend(|tdb| async move {
-        let a = member(&tdb.db, "pk-a@example.org", Role::Treasurer).await;
-        let b = member(&tdb.db, "pk-b@example.org", Role::Owner).await;
-        let ta = signed_in(&tdb.db, &a.id).await;
-        let tb = signed_in(&tdb.db, &b.id).await;
+        let a = password_member(&tdb.db, "pk-a@example.org", Role::Treasurer).await;
+        let b = password_member(&tdb.db, "pk-b@example.org", Role::Owner).await;
+        let ta = session_for(&tdb.db, &a.id).await;
+        let tb = session_for(&tdb.db, &b.id).await;
         let app = TestApp::start(settings(&tdb)).await;
         let mut auth = SoftPasskey::new(true);
         let credential_id = add_passkey(&app, &mut auth, &ta, "Phone").await;
@@ -467,7 +462,7 @@ async fn members_delete_their_own_passkeys_only() {
         assert_eq!(res.status().as_u16(), 404);
 
         // It no longer signs in.
-        let csrf = signin_csrf(&app).await;
+        let csrf = app.signin_csrf().await;
         let (challenge, options) = signin_start(&app, &csrf).await;
         let assertion = assert_with(&mut auth, &origin(&app), &options, &credential_id, &a.id);
         let res = signin_finish(
@@ -487,7 +482,7 @@ async fn members_delete_their_own_passkeys_only() {
 async fn failed_passkey_sign_ins_are_throttled() {
     each_backend(|tdb| async move {
         let app = TestApp::start(settings(&tdb)).await;
-        let csrf = signin_csrf(&app).await;
+        let csrf = app.signin_csrf().await;
         let bogus = json!({
             "id": "AAAA", "rawId": "AAAA", "type": "public-key",
             "response": {

@@ -6,10 +6,10 @@
 use shelfraiser::db::Db;
 use shelfraiser::team::audit::{self, Actor};
 use shelfraiser::team::links::{self, Purpose};
-use shelfraiser::team::{Role, repo as team_repo, session, tokens, totp};
+use shelfraiser::team::{Role, repo as team_repo, tokens, totp};
 
 use crate::harness::*;
-use crate::team_2fa::{PASSWORD, member, signed_in};
+use crate::team_harness::*;
 
 /// A personal API token for the member (as `shelfraiser token create` makes one).
 async fn api_token(db: &Db, member_id: &str) -> String {
@@ -55,7 +55,7 @@ async fn reset_link_works(app: &TestApp, link: &str) -> bool {
 async fn reset_with(app: &TestApp, link: &str, new: &str) -> reqwest::Response {
     let path = format!("/reset/{link}");
     // The public form token of the "forgot your password" page (a dead link shows no form).
-    let csrf = hidden_value(&app.text("/reset").await, "csrf").expect("csrf on /reset");
+    let csrf = public_csrf(app, "/reset").await;
     app.post_form(
         &path,
         &[("csrf", &csrf), ("password", new), ("confirm", new)],
@@ -72,10 +72,6 @@ fn notice(html: &str) -> String {
         .to_string()
 }
 
-async fn live(db: &Db, cookie: &str) -> bool {
-    session::lookup(db, cookie).await.expect("lookup").is_some()
-}
-
 async fn audit_details(db: &Db, action: &str) -> Vec<String> {
     audit::list(db, Some(action), None, 100, 0)
         .await
@@ -90,8 +86,8 @@ async fn a_completed_reset_uses_up_the_members_other_links() {
     each_backend(|tdb| async move {
         let app = TestApp::start(settings(&tdb)).await;
         let db = &tdb.db;
-        let ana = member(db, "ana@example.org", Role::Editor).await;
-        let bob = member(db, "bob@example.org", Role::Editor).await;
+        let ana = password_member(db, "ana@example.org", Role::Editor).await;
+        let bob = password_member(db, "bob@example.org", Role::Editor).await;
         let first = links::create(db, &ana.id, Purpose::Reset)
             .await
             .expect("link");
@@ -105,7 +101,7 @@ async fn a_completed_reset_uses_up_the_members_other_links() {
             .await
             .expect("link");
         let token = api_token(db, &ana.id).await;
-        let other_session = signed_in(db, &ana.id).await;
+        let other_session = session_for(db, &ana.id).await;
         assert!(reset_link_works(&app, &second).await);
 
         let res = reset_with(&app, &first, "a brand new password").await;
@@ -135,10 +131,10 @@ async fn a_password_change_revokes_links_and_api_tokens() {
     each_backend(|tdb| async move {
         let app = TestApp::start(settings(&tdb)).await;
         let db = &tdb.db;
-        let ana = member(db, "ana@example.org", Role::Editor).await;
-        let bob = member(db, "bob@example.org", Role::Editor).await;
-        let cookie = signed_in(db, &ana.id).await;
-        let other_session = signed_in(db, &ana.id).await;
+        let ana = password_member(db, "ana@example.org", Role::Editor).await;
+        let bob = password_member(db, "bob@example.org", Role::Editor).await;
+        let cookie = session_for(db, &ana.id).await;
+        let other_session = session_for(db, &ana.id).await;
         let token = api_token(db, &ana.id).await;
         let bobs_token = api_token(db, &bob.id).await;
         let reset = links::create(db, &ana.id, Purpose::Reset)
@@ -200,8 +196,8 @@ async fn signing_out_everywhere_revokes_links_and_api_tokens() {
     each_backend(|tdb| async move {
         let app = TestApp::start(settings(&tdb)).await;
         let db = &tdb.db;
-        let ana = member(db, "ana@example.org", Role::Editor).await;
-        let cookie = signed_in(db, &ana.id).await;
+        let ana = password_member(db, "ana@example.org", Role::Editor).await;
+        let cookie = session_for(db, &ana.id).await;
         let token = api_token(db, &ana.id).await;
         let reset = links::create(db, &ana.id, Purpose::Reset)
             .await
@@ -262,9 +258,9 @@ async fn the_api_refuses_members_without_two_factor_when_the_site_requires_it() 
         let app = TestApp::start(settings(&tdb)).await;
         let db = &tdb.db;
         let origin = app.base.clone();
-        let owner = member(db, "owner@example.org", Role::Owner).await;
-        let editor = member(db, "editor@example.org", Role::Editor).await;
-        let owner_cookie = signed_in(db, &owner.id).await;
+        let owner = password_member(db, "owner@example.org", Role::Owner).await;
+        let editor = password_member(db, "editor@example.org", Role::Editor).await;
+        let owner_cookie = session_for(db, &owner.id).await;
         let owner_token = api_token(db, &owner.id).await;
         let editor_token = api_token(db, &editor.id).await;
         let as_cookie = vec![
@@ -352,8 +348,8 @@ async fn cookie_api_writes_need_a_same_origin_request() {
     each_backend(|tdb| async move {
         let app = TestApp::start(settings(&tdb)).await;
         let db = &tdb.db;
-        let editor = member(db, "editor@example.org", Role::Editor).await;
-        let cookie = format!("sr_session={}", signed_in(db, &editor.id).await);
+        let editor = password_member(db, "editor@example.org", Role::Editor).await;
+        let cookie = format!("sr_session={}", session_for(db, &editor.id).await);
         let token = format!("Bearer {}", api_token(db, &editor.id).await);
         let evil = "https://evil.example".to_string();
 

@@ -6,13 +6,12 @@
 use std::collections::BTreeMap;
 
 use shelfraiser::config::Settings;
-use shelfraiser::db::Db;
 use shelfraiser::passwords as password;
-use shelfraiser::team::{Role, audit, throttle, totp};
+use shelfraiser::team::{Role, throttle, totp};
 
 use crate::blog_read::{article, day, exec, insert};
 use crate::harness::*;
-use crate::team_2fa::{PASSWORD, member, pending};
+use crate::team_harness::*;
 
 /// Test settings with a hasher that never refuses (a busy test machine must not turn
 /// checks into 503s).
@@ -72,19 +71,12 @@ fn form(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
         .collect()
 }
 
-async fn audit_count(db: &Db, action: &str) -> usize {
-    audit::list(db, Some(action), None, 1000, 0)
-        .await
-        .expect("audit")
-        .len()
-}
-
 #[tokio::test]
 async fn a_burst_of_guesses_for_one_account_gets_only_the_allowed_checks() {
     each_backend(|tdb| async move {
         let app = TestApp::start(patient(&tdb)).await;
-        member(&app.db, "ana@example.org", Role::Treasurer).await;
-        let csrf = hidden_value(&app.text("/signin").await, "csrf").expect("csrf");
+        password_member(&app.db, "ana@example.org", Role::Treasurer).await;
+        let csrf = app.signin_csrf().await;
         // 49 wrong passwords and the right one last, all at once.
         let mut forms: Vec<_> = (0..49)
             .map(|i| {
@@ -149,7 +141,7 @@ async fn a_burst_split_over_two_nodes_gets_only_the_allowed_checks() {
     each_backend(|tdb| async move {
         let one = TestApp::start(patient(&tdb)).await;
         let two = TestApp::start(patient(&tdb)).await;
-        member(&one.db, "ana@example.org", Role::Treasurer).await;
+        password_member(&one.db, "ana@example.org", Role::Treasurer).await;
         let guesses = |app_csrf: String, from: usize| -> Vec<Vec<(String, String)>> {
             (from..from + 25)
                 .map(|i| {
@@ -161,8 +153,8 @@ async fn a_burst_split_over_two_nodes_gets_only_the_allowed_checks() {
                 })
                 .collect()
         };
-        let csrf_one = hidden_value(&one.text("/signin").await, "csrf").expect("csrf");
-        let csrf_two = hidden_value(&two.text("/signin").await, "csrf").expect("csrf");
+        let csrf_one = one.signin_csrf().await;
+        let csrf_two = two.signin_csrf().await;
         let (a, b) = tokio::join!(
             burst(&one, "/signin", None, guesses(csrf_one, 0)),
             burst(&two, "/signin", None, guesses(csrf_two, 25)),
@@ -183,7 +175,7 @@ async fn a_burst_split_over_two_nodes_gets_only_the_allowed_checks() {
 async fn a_burst_over_many_accounts_from_one_address_gets_only_the_address_limit() {
     each_backend(|tdb| async move {
         let app = TestApp::start(patient(&tdb)).await;
-        let csrf = hidden_value(&app.text("/signin").await, "csrf").expect("csrf");
+        let csrf = app.signin_csrf().await;
         let n = throttle::IP_LIMIT + 15;
         let forms: Vec<_> = (0..n)
             .map(|i| {
@@ -211,7 +203,7 @@ async fn a_burst_of_second_step_codes_gets_only_the_allowed_checks() {
     each_backend(|tdb| async move {
         let app = TestApp::start(patient(&tdb)).await;
         let db = &tdb.db;
-        let m = member(db, "owner@example.org", Role::Owner).await;
+        let m = password_member(db, "owner@example.org", Role::Owner).await;
         let secret = totp::new_secret();
         exec(
             db,
@@ -219,8 +211,8 @@ async fn a_burst_of_second_step_codes_gets_only_the_allowed_checks() {
             &[&secret, &m.id],
         )
         .await;
-        let pend = pending(db, &m.id).await;
-        let csrf = hidden_value(&page_as(&app, "/signin/2fa", &pend).await, "csrf").expect("csrf");
+        let pend = pending_session_for(db, &m.id).await;
+        let csrf = bound_csrf(&app, "/signin/2fa", &pend).await;
         // Wrong TOTP codes (none of the codes valid around now) and wrong recovery codes.
         let now = u64::try_from(chrono::Utc::now().timestamp()).expect("time");
         let valid: Vec<String> = [now - 60, now - 30, now, now + 30, now + 60]
@@ -262,7 +254,7 @@ async fn protected_post_guesses_are_throttled_per_post_and_address() {
         insert(db, other).await;
         let app = TestApp::start(patient(&tdb)).await;
         let path = "/2024/02/02/minutes/";
-        let csrf = hidden_value(&app.text(path).await, "csrf").expect("csrf");
+        let csrf = public_csrf(&app, path).await;
 
         // A burst of 4-digit guesses: at most the limit are checked, the rest 429.
         let forms = (0..40)

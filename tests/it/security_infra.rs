@@ -9,12 +9,12 @@ use std::io::Write;
 use std::time::{Duration, Instant};
 
 use shelfraiser::db::Db;
-use shelfraiser::email::Email;
-use shelfraiser::team::{Role, repo as team_repo, session};
+use shelfraiser::team::Role;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
 use crate::harness::*;
+use crate::team_harness::*;
 
 /// Targets seen in open-redirect reports (raw; the request encodes them).
 const HOSTILE: &[&str] = &[
@@ -290,24 +290,12 @@ fn png(w: u32, h: u32) -> Vec<u8> {
 }
 
 async fn editor_session(db: &Db) -> String {
-    let m = team_repo::create(
-        db,
-        &team_repo::NewMember {
-            email: Email::parse("bombs@example.org").expect("email"),
-            display_name: "Upload tester".into(),
-            time_zone: "UTC".into(),
-            languages: "en".into(),
-            status: shelfraiser::team::MemberStatus::Active,
-        },
-    )
-    .await
-    .expect("member");
-    team_repo::add_grant(db, &m.id, Role::Editor, None)
+    team_member("bombs")
+        .named("Upload tester")
+        .role(Role::Editor)
+        .signed_in(db)
         .await
-        .expect("grant");
-    session::create(db, &m.id, false, None, None)
-        .await
-        .expect("session")
+        .token
 }
 
 async fn post_with_image(app: &TestApp, token: &str, image: &[u8]) -> reqwest::Response {

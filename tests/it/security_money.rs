@@ -10,13 +10,13 @@ use shelfraiser::config::Settings;
 use shelfraiser::db::Db;
 use shelfraiser::donations::ledger::Recorded;
 use shelfraiser::donations::offline::{self, OfflineInput};
-use shelfraiser::email::Email;
 use shelfraiser::http::csrf::CsrfKey;
 use shelfraiser::on_db;
+use shelfraiser::team::Role;
 use shelfraiser::team::audit::Actor;
-use shelfraiser::team::{Role, repo as team_repo};
 
 use crate::harness::*;
+use crate::team_harness::*;
 
 const SLUG: &str = "money-library";
 
@@ -29,23 +29,7 @@ fn proxied(tdb: &TestDb) -> Settings {
 
 /// An active member with a site-wide role; returns their e-mail address.
 async fn member(db: &Db, name: &str, role: Role) -> String {
-    let email = format!("{name}@example.org");
-    let m = team_repo::create(
-        db,
-        &team_repo::NewMember {
-            email: Email::parse(&email).expect("email"),
-            display_name: format!("{name} tester"),
-            time_zone: "UTC".into(),
-            languages: "en".into(),
-            status: shelfraiser::team::MemberStatus::Active,
-        },
-    )
-    .await
-    .expect("member");
-    team_repo::add_grant(db, &m.id, role, None)
-        .await
-        .expect("grant");
-    email
+    team_member(name).role(role).create(db).await.email
 }
 
 async fn str_opt(db: &Db, sql: &str, bind: &str) -> Option<String> {

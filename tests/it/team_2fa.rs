@@ -6,55 +6,12 @@
 
 use chrono::Utc;
 use shelfraiser::db::Db;
-use shelfraiser::email::Email;
 use shelfraiser::passwords as password;
 use shelfraiser::team::audit::{self, Actor};
-use shelfraiser::team::{Member, Role, repo as team_repo, session, throttle, totp};
+use shelfraiser::team::{Role, repo as team_repo, session, throttle, totp};
 
 use crate::harness::*;
-
-pub const PASSWORD: &str = "correct horse battery";
-
-/// An active member with a password and one site-wide role.
-pub async fn member(db: &Db, email: &str, role: Role) -> Member {
-    let m = team_repo::create(
-        db,
-        &team_repo::NewMember {
-            email: Email::parse(email).expect("email"),
-            display_name: format!("Test {}", role.as_str()),
-            time_zone: "Europe/Copenhagen".into(),
-            languages: "en".into(),
-            status: shelfraiser::team::MemberStatus::Active,
-        },
-    )
-    .await
-    .expect("member");
-    team_repo::add_grant(db, &m.id, role, None)
-        .await
-        .expect("grant");
-    let hash = password::hash(PASSWORD).expect("hash");
-    team_repo::set_password_hash(db, &m.id, &hash)
-        .await
-        .expect("password");
-    team_repo::by_id(db, &m.id)
-        .await
-        .expect("load")
-        .expect("member")
-}
-
-/// A complete session's cookie token.
-pub async fn signed_in(db: &Db, member_id: &str) -> String {
-    session::create(db, member_id, false, Some("test"), Some("127.0.0.1"))
-        .await
-        .expect("session")
-}
-
-/// A session waiting for the second factor.
-pub async fn pending(db: &Db, member_id: &str) -> String {
-    session::create(db, member_id, true, Some("test"), Some("127.0.0.1"))
-        .await
-        .expect("pending session")
-}
+use crate::team_harness::*;
 
 /// The second sign-in step: posts `code` from the `/signin/2fa` form of the pending session.
 async fn second_step(app: &TestApp, pend: &str, code: &str) -> reqwest::Response {
@@ -152,13 +109,6 @@ pub async fn enrol(app: &TestApp, token: &str) -> (String, Vec<String>) {
     (secret, codes)
 }
 
-async fn audit_count(db: &Db, action: &str) -> usize {
-    audit::list(db, Some(action), None, 100, 0)
-        .await
-        .expect("audit")
-        .len()
-}
-
 async fn totp_enabled(db: &Db, member_id: &str) -> bool {
     team_repo::by_id(db, member_id)
         .await
@@ -172,8 +122,8 @@ async fn enrolling_shows_a_qr_code_and_the_second_step_takes_fresh_codes_only() 
     each_backend(|tdb| async move {
         let app = TestApp::start(settings(&tdb)).await;
         let db = &tdb.db;
-        let m = member(db, "owner@example.org", Role::Owner).await;
-        let token = signed_in(db, &m.id).await;
+        let m = password_member(db, "owner@example.org", Role::Owner).await;
+        let token = session_for(db, &m.id).await;
 
         // The set-up page: inline SVG QR code, the key, the otpauth URL; no script.
         away_from_step_boundary().await;
@@ -249,7 +199,7 @@ async fn enrolling_shows_a_qr_code_and_the_second_step_takes_fresh_codes_only() 
         assert!(html.contains("Two-factor sign-in is on"));
 
         // The second step of signing in.
-        let pend = pending(db, &m.id).await;
+        let pend = pending_session_for(db, &m.id).await;
         let res = get_as(&app, "/admin", &pend).await;
         assert_eq!(
             res.status().as_u16(),
@@ -285,7 +235,7 @@ async fn enrolling_shows_a_qr_code_and_the_second_step_takes_fresh_codes_only() 
         assert_eq!(audit_count(db, "2fa.failed").await, 2);
 
         // The same code, once more, on another pending session: refused.
-        let pend2 = pending(db, &m.id).await;
+        let pend2 = pending_session_for(db, &m.id).await;
         let res = second_step(&app, &pend2, &fresh).await;
         assert_eq!(res.status().as_u16(), 401);
 
@@ -302,13 +252,13 @@ async fn recovery_codes_work_once_and_can_be_replaced() {
     each_backend(|tdb| async move {
         let app = TestApp::start(settings(&tdb)).await;
         let db = &tdb.db;
-        let m = member(db, "treasurer@example.org", Role::Treasurer).await;
-        let token = signed_in(db, &m.id).await;
+        let m = password_member(db, "treasurer@example.org", Role::Treasurer).await;
+        let token = session_for(db, &m.id).await;
         let (secret, codes) = enrol(&app, &token).await;
 
         // Typed loosely (capitals, spaces): accepted once.
         let typed = codes[0].to_uppercase().replace('-', " - ");
-        let pend = pending(db, &m.id).await;
+        let pend = pending_session_for(db, &m.id).await;
         let res = submit(
             &app,
             "/signin/2fa?next=%2Faccount",
@@ -321,7 +271,7 @@ async fn recovery_codes_work_once_and_can_be_replaced() {
         assert_eq!(location(&res), "/account", "goes on to the page asked for");
         assert!(session_cookie(&res).is_some());
         assert_eq!(audit_count(db, "2fa.recovery_code_used").await, 1);
-        let pend = pending(db, &m.id).await;
+        let pend = pending_session_for(db, &m.id).await;
         let res = second_step(&app, &pend, &codes[0]).await;
         assert_eq!(res.status().as_u16(), 401, "a recovery code works once");
         let html = page_as(&app, "/account/2fa", &token).await;
@@ -338,7 +288,7 @@ async fn recovery_codes_work_once_and_can_be_replaced() {
         assert_eq!(new_codes.len(), 10);
         assert_eq!(audit_count(db, "recovery_codes.regenerated").await, 1);
         // The old codes stopped working; the new ones work.
-        let pend = pending(db, &m.id).await;
+        let pend = pending_session_for(db, &m.id).await;
         let res = second_step(&app, &pend, &codes[1]).await;
         assert_eq!(res.status().as_u16(), 401);
         let res = second_step(&app, &pend, &new_codes[5]).await;
@@ -353,10 +303,10 @@ async fn five_wrong_codes_end_the_pending_session() {
     each_backend(|tdb| async move {
         let app = TestApp::start(settings(&tdb)).await;
         let db = &tdb.db;
-        let m = member(db, "editor@example.org", Role::Editor).await;
-        let token = signed_in(db, &m.id).await;
+        let m = password_member(db, "editor@example.org", Role::Editor).await;
+        let token = session_for(db, &m.id).await;
         let (secret, _) = enrol(&app, &token).await;
-        let pend = pending(db, &m.id).await;
+        let pend = pending_session_for(db, &m.id).await;
         let html = page_as(&app, "/signin/2fa", &pend).await;
         let csrf = hidden_value(&html, "csrf").expect("csrf");
         for i in 1..=4 {
@@ -383,7 +333,7 @@ async fn five_wrong_codes_end_the_pending_session() {
         assert!(location(&res).starts_with("/signin"));
         assert!(session::lookup(db, &pend).await.expect("lookup").is_none());
         // A new pending session starts with a clean count.
-        let pend = pending(db, &m.id).await;
+        let pend = pending_session_for(db, &m.id).await;
         let res = second_step(&app, &pend, &code(&secret, 0)).await;
         assert_eq!(res.status().as_u16(), 303);
 
@@ -396,7 +346,7 @@ async fn five_wrong_codes_end_the_pending_session() {
                 .expect("record");
         }
         forget_used_step(db, &m.id).await;
-        let pend = pending(db, &m.id).await;
+        let pend = pending_session_for(db, &m.id).await;
         let res = second_step(&app, &pend, &code(&secret, 0)).await;
         assert_eq!(res.status().as_u16(), 429);
         assert!(
@@ -417,11 +367,11 @@ async fn the_site_can_require_two_factor_for_owners_and_treasurers() {
     each_backend(|tdb| async move {
         let app = TestApp::start(settings(&tdb)).await;
         let db = &tdb.db;
-        let owner = member(db, "owner@example.org", Role::Owner).await;
-        let treasurer = member(db, "treasurer@example.org", Role::Treasurer).await;
-        let editor = member(db, "editor@example.org", Role::Editor).await;
-        let owner_token = signed_in(db, &owner.id).await;
-        let editor_token = signed_in(db, &editor.id).await;
+        let owner = password_member(db, "owner@example.org", Role::Owner).await;
+        let treasurer = password_member(db, "treasurer@example.org", Role::Treasurer).await;
+        let editor = password_member(db, "editor@example.org", Role::Editor).await;
+        let owner_token = session_for(db, &owner.id).await;
+        let editor_token = session_for(db, &editor.id).await;
 
         assert!(!totp::require_2fa(db).await);
         assert!(!totp::must_enroll(&owner, db).await);
@@ -519,9 +469,9 @@ async fn account_page_and_password_change() {
     each_backend(|tdb| async move {
         let app = TestApp::start(settings(&tdb)).await;
         let db = &tdb.db;
-        let m = member(db, "member@example.org", Role::Member).await;
-        let token = signed_in(db, &m.id).await;
-        let other = signed_in(db, &m.id).await;
+        let m = password_member(db, "member@example.org", Role::Member).await;
+        let token = session_for(db, &m.id).await;
+        let other = session_for(db, &m.id).await;
 
         let res = get_as(&app, "/account", &token).await;
         assert_eq!(res.status().as_u16(), 200);
@@ -608,8 +558,8 @@ async fn password_then_code_signs_in() {
     each_backend(|tdb| async move {
         let app = TestApp::start(settings(&tdb)).await;
         let db = &tdb.db;
-        let m = member(db, "owner@example.org", Role::Owner).await;
-        let token = signed_in(db, &m.id).await;
+        let m = password_member(db, "owner@example.org", Role::Owner).await;
+        let token = session_for(db, &m.id).await;
         let (secret, _) = enrol(&app, &token).await;
 
         let html = app.text("/signin?next=%2Faccount").await;

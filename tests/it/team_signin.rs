@@ -10,130 +10,21 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
-use shelfraiser::config::{Secret, Settings};
+use shelfraiser::config::Secret;
 use shelfraiser::db::Db;
 use shelfraiser::email::Email;
-use shelfraiser::http::AppState;
 use shelfraiser::on_db;
-use shelfraiser::passwords as password;
-use shelfraiser::server::Application;
 use shelfraiser::team::audit::{self, Actor};
 use shelfraiser::team::links::{self, Purpose};
 use shelfraiser::team::signin::{self, InviteOptions};
 use shelfraiser::team::{Member, Role, repo as team_repo, session, throttle};
 
 use crate::harness::*;
-
-const PASSWORD: &str = "correct horse battery";
+use crate::team_harness::*;
 
 // ---------------------------------------------------------------------------------------
 // Helpers
 // ---------------------------------------------------------------------------------------
-
-/// The server in this process, keeping its state (to call `signin::invite` directly, as
-/// the console does).
-struct App {
-    base: String,
-    client: reqwest::Client,
-    db: Db,
-    state: AppState,
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
-    handle: Option<tokio::task::JoinHandle<()>>,
-}
-
-impl App {
-    async fn start(settings: Settings) -> App {
-        let app = Application::build(settings).await.expect("build app");
-        let base = format!("http://{}", app.addr());
-        let state = app.state().clone();
-        let db = state.db.clone();
-        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-        let handle = tokio::spawn(async move {
-            app.run_until(async move {
-                let _ = rx.await;
-            })
-            .await
-            .expect("server ran");
-        });
-        App {
-            base,
-            client: http_client(),
-            db,
-            state,
-            stop: Some(tx),
-            handle: Some(handle),
-        }
-    }
-
-    fn url(&self, path: &str) -> String {
-        format!("{}{path}", self.base)
-    }
-
-    async fn get(&self, path: &str, cookie: Option<&str>) -> reqwest::Response {
-        let mut req = self.client.get(self.url(path));
-        if let Some(c) = cookie {
-            req = req.header("cookie", format!("{}={c}", session::COOKIE));
-        }
-        req.send().await.expect("GET")
-    }
-
-    async fn post(
-        &self,
-        path: &str,
-        form: &[(&str, &str)],
-        cookie: Option<&str>,
-    ) -> reqwest::Response {
-        let mut req = self.client.post(self.url(path)).form(form);
-        if let Some(c) = cookie {
-            req = req.header("cookie", format!("{}={c}", session::COOKIE));
-        }
-        req.send().await.expect("POST")
-    }
-
-    /// A fresh public-form CSRF token from the sign-in page.
-    async fn csrf(&self) -> String {
-        let html = self.get("/signin", None).await.text().await.expect("body");
-        hidden_value(&html, "csrf").expect("csrf on the sign-in page")
-    }
-
-    async fn signin(&self, email: &str, pw: &str, cookie: Option<&str>) -> reqwest::Response {
-        let token = self.csrf().await;
-        self.post(
-            "/signin",
-            &[("email", email), ("password", pw), ("csrf", &token)],
-            cookie,
-        )
-        .await
-    }
-
-    /// Signs in and returns the new session cookie's token.
-    async fn signed_in(&self, email: &str, pw: &str) -> String {
-        let res = self.signin(email, pw, None).await;
-        assert_eq!(res.status().as_u16(), 303, "sign-in should succeed");
-        session_cookie(&res).expect("session cookie")
-    }
-
-    /// The sign-out forms' token (bound to the session) from the signed-in sign-in page.
-    async fn bound_csrf(&self, cookie: &str) -> String {
-        let html = self
-            .get("/signin", Some(cookie))
-            .await
-            .text()
-            .await
-            .expect("body");
-        assert!(html.contains("You are signed in as"), "{html}");
-        hidden_value(&html, "csrf").expect("csrf on the sign-out form")
-    }
-
-    async fn stop(mut self) {
-        if let Some(tx) = self.stop.take() {
-            let _ = tx.send(());
-        }
-        if let Some(h) = self.handle.take() {
-            let _ = h.await;
-        }
-    }
-}
 
 /// The session token a response sets, if any (not a clearing cookie).
 fn session_cookie(res: &reqwest::Response) -> Option<String> {
@@ -159,41 +50,19 @@ fn clears_session(res: &reqwest::Response) -> bool {
         .any(|c| c.starts_with(&format!("{}=;", session::COOKIE)) && c.contains("Max-Age=0"))
 }
 
-async fn live(db: &Db, cookie: &str) -> bool {
-    session::lookup(db, cookie).await.expect("lookup").is_some()
-}
-
+/// An active member with [`PASSWORD`] and one site-wide role, named after their address,
+/// in London.
 async fn member(db: &Db, email: &str, languages: &str, role: Role) -> Member {
-    let m = team_repo::create(
-        db,
-        &team_repo::NewMember {
-            email: Email::parse(email).expect("email"),
-            display_name: email.split('@').next().unwrap_or("x").to_string(),
-            time_zone: "Europe/London".into(),
-            languages: languages.into(),
-            status: shelfraiser::team::MemberStatus::Active,
-        },
-    )
-    .await
-    .expect("member");
-    team_repo::add_grant(db, &m.id, role, None)
+    let name = email.split('@').next().unwrap_or("x");
+    team_member(name)
+        .email(email)
+        .named(name)
+        .zone("Europe/London")
+        .languages(languages)
+        .role(role)
+        .with_password()
+        .create(db)
         .await
-        .expect("grant");
-    let hash = password::hash(PASSWORD).expect("hash");
-    team_repo::set_password_hash(db, &m.id, &hash)
-        .await
-        .expect("password");
-    team_repo::by_id(db, &m.id)
-        .await
-        .expect("load")
-        .expect("member")
-}
-
-async fn audit_count(db: &Db, action: &str) -> usize {
-    audit::list(db, Some(action), None, 1000, 0)
-        .await
-        .expect("audit")
-        .len()
 }
 
 /// The text of the first `class="notice"` paragraph.
@@ -396,11 +265,11 @@ type Case<'a> = (Vec<(&'a str, &'a str)>, Option<(&'a str, &'a str)>);
 #[tokio::test]
 async fn wrong_password_and_unknown_email_look_the_same_and_success_signs_in() {
     each_backend(|tdb| async move {
-        let app = App::start(settings(&tdb)).await;
+        let app = TestApp::start(settings(&tdb)).await;
         let ana = member(&app.db, "ana@example.org", "en", Role::Editor).await;
 
         // The page: labels on both fields, the reset link.
-        let page = app.get("/signin", None).await;
+        let page = app.get_with("/signin", None).await;
         assert_eq!(page.status().as_u16(), 200);
         assert_eq!(
             page.headers()
@@ -416,10 +285,10 @@ async fn wrong_password_and_unknown_email_look_the_same_and_success_signs_in() {
 
         // Wrong password and unknown e-mail: same status, same page, no cookie.
         let wrong = app
-            .signin("ana@example.org", "not the password", None)
+            .sign_in("ana@example.org", "not the password", None)
             .await;
         let unknown = app
-            .signin("nobody@example.org", "not the password", None)
+            .sign_in("nobody@example.org", "not the password", None)
             .await;
         assert_eq!(wrong.status().as_u16(), 401);
         assert_eq!(unknown.status().as_u16(), 401);
@@ -449,7 +318,9 @@ async fn wrong_password_and_unknown_email_look_the_same_and_success_signs_in() {
         )
         .await
         .expect("invited");
-        let res = app.signin("new@example.org", "anything at all", None).await;
+        let res = app
+            .sign_in("new@example.org", "anything at all", None)
+            .await;
         assert_eq!(res.status().as_u16(), 401);
 
         // Both failures were audited, labelled with the e-mail tried.
@@ -471,10 +342,10 @@ async fn wrong_password_and_unknown_email_look_the_same_and_success_signs_in() {
         let mut known = Duration::MAX;
         let mut unknown = Duration::MAX;
         for i in 0..2 {
-            let token = app.csrf().await;
+            let token = app.signin_csrf().await;
             let t = Instant::now();
             let r = app
-                .post(
+                .post_with(
                     "/signin",
                     &[
                         ("email", "ana@example.org"),
@@ -489,7 +360,7 @@ async fn wrong_password_and_unknown_email_look_the_same_and_success_signs_in() {
             let email = format!("ghost{i}@example.org");
             let t = Instant::now();
             let r = app
-                .post(
+                .post_with(
                     "/signin",
                     &[
                         ("email", &email),
@@ -509,7 +380,7 @@ async fn wrong_password_and_unknown_email_look_the_same_and_success_signs_in() {
 
         // The right password (the e-mail in any case): a session, HttpOnly, SameSite=Lax,
         // not Secure on http; 303 to /admin.
-        let ok = app.signin("ANA@Example.org", PASSWORD, None).await;
+        let ok = app.sign_in("ANA@Example.org", PASSWORD, None).await;
         assert_eq!(ok.status().as_u16(), 303);
         assert_eq!(location(&ok), "/admin");
         let cookie_line = set_cookies(&ok)
@@ -527,7 +398,7 @@ async fn wrong_password_and_unknown_email_look_the_same_and_success_signs_in() {
         assert!(!s.mfa_pending);
         // Signed in: the sign-in page says so and offers signing out.
         let html = app
-            .get("/signin", Some(&token))
+            .get_with("/signin", Some(&token))
             .await
             .text()
             .await
@@ -574,9 +445,9 @@ async fn wrong_password_and_unknown_email_look_the_same_and_success_signs_in() {
             ("//evil.example/x", "/admin"),
             ("https://evil.example/", "/admin"),
         ] {
-            let csrf = app.csrf().await;
+            let csrf = app.signin_csrf().await;
             let res = app
-                .post(
+                .post_with(
                     "/signin",
                     &[
                         ("email", "ana@example.org"),
@@ -592,7 +463,7 @@ async fn wrong_password_and_unknown_email_look_the_same_and_success_signs_in() {
         }
         // The sign-in form keeps a `next` from the query.
         let html = app
-            .get("/signin?next=%2Fadmin%2Fmembers", None)
+            .get_with("/signin?next=%2Fadmin%2Fmembers", None)
             .await
             .text()
             .await
@@ -604,9 +475,9 @@ async fn wrong_password_and_unknown_email_look_the_same_and_success_signs_in() {
 
         // Empty fields: marked, 422, nothing recorded.
         let before = audit_count(&app.db, "signin.failed").await;
-        let csrf = app.csrf().await;
+        let csrf = app.signin_csrf().await;
         let res = app
-            .post(
+            .post_with(
                 "/signin",
                 &[("email", ""), ("password", ""), ("csrf", &csrf)],
                 None,
@@ -632,9 +503,9 @@ async fn wrong_password_and_unknown_email_look_the_same_and_success_signs_in() {
 #[tokio::test]
 async fn signin_csrf_missing_forged_or_cross_site_is_refused() {
     each_backend(|tdb| async move {
-        let app = App::start(settings(&tdb)).await;
+        let app = TestApp::start(settings(&tdb)).await;
         member(&app.db, "ana@example.org", "en", Role::Owner).await;
-        let good = app.csrf().await;
+        let good = app.signin_csrf().await;
         let cases: Vec<Case> = vec![
             (vec![], None),
             (vec![("csrf", "")], None),
@@ -673,17 +544,17 @@ async fn signin_csrf_missing_forged_or_cross_site_is_refused() {
 #[tokio::test]
 async fn throttling_per_account_and_per_address() {
     each_backend(|tdb| async move {
-        let app = App::start(settings(&tdb)).await;
+        let app = TestApp::start(settings(&tdb)).await;
         let ana = member(&app.db, "ana@example.org", "en", Role::Treasurer).await;
         member(&app.db, "bob@example.org", "en", Role::Member).await;
 
         // Five failures: 401 each; the sixth attempt is refused, even with the right
         // password, with a clear message and Retry-After.
         for _ in 0..throttle::ACCOUNT_LIMIT {
-            let res = app.signin("ana@example.org", "wrong password", None).await;
+            let res = app.sign_in("ana@example.org", "wrong password", None).await;
             assert_eq!(res.status().as_u16(), 401);
         }
-        let res = app.signin("ana@example.org", PASSWORD, None).await;
+        let res = app.sign_in("ana@example.org", PASSWORD, None).await;
         assert_eq!(res.status().as_u16(), 429);
         assert!(session_cookie(&res).is_none());
         let retry: i64 = res
@@ -708,12 +579,12 @@ async fn throttling_per_account_and_per_address() {
         // one is e-mailed.
         for _ in 0..throttle::ACCOUNT_LIMIT {
             let res = app
-                .signin("ghost@example.org", "wrong password", None)
+                .sign_in("ghost@example.org", "wrong password", None)
                 .await;
             assert_eq!(res.status().as_u16(), 401);
         }
         let res = app
-            .signin("ghost@example.org", "wrong password", None)
+            .sign_in("ghost@example.org", "wrong password", None)
             .await;
         assert_eq!(res.status().as_u16(), 429);
         let ghost_html = res.text().await.expect("body");
@@ -733,7 +604,7 @@ async fn throttling_per_account_and_per_address() {
             chrono::Duration::minutes(20),
         )
         .await;
-        let res = app.signin("ana@example.org", PASSWORD, None).await;
+        let res = app.sign_in("ana@example.org", PASSWORD, None).await;
         assert_eq!(res.status().as_u16(), 303);
         let ana_key = throttle::account_key("ana@example.org");
         let left: i64 = on_db!(&app.db, |p| sqlx::query_scalar(
@@ -744,18 +615,18 @@ async fn throttling_per_account_and_per_address() {
         .await
         .expect("count"));
         assert_eq!(left, 0);
-        let res = app.signin("ana@example.org", "wrong again", None).await;
+        let res = app.sign_in("ana@example.org", "wrong again", None).await;
         assert_eq!(res.status().as_u16(), 401, "the count starts again");
 
         // Per address: 20 failures from 127.0.0.1 in 15 minutes (so far 5 + 5 + 1 = 11,
         // each of these other accounts under its own limit) lock every account from here.
         for i in 0..(throttle::IP_LIMIT - 11) {
             let res = app
-                .signin(&format!("u{i}@example.org"), "wrong password", None)
+                .sign_in(&format!("u{i}@example.org"), "wrong password", None)
                 .await;
             assert_eq!(res.status().as_u16(), 401, "attempt {i}");
         }
-        let res = app.signin("bob@example.org", PASSWORD, None).await;
+        let res = app.sign_in("bob@example.org", PASSWORD, None).await;
         assert_eq!(res.status().as_u16(), 429, "the address is locked");
         assert!(session_cookie(&res).is_none());
         // The audit log has every failure.
@@ -776,8 +647,8 @@ async fn throttling_per_account_and_per_address() {
 }
 
 /// The 429 page for an e-mail (the account must be locked).
-async fn html_429(app: &App, email: &str) -> String {
-    let res = app.signin(email, "whatever it is", None).await;
+async fn html_429(app: &TestApp, email: &str) -> String {
+    let res = app.sign_in(email, "whatever it is", None).await;
     assert_eq!(res.status().as_u16(), 429);
     res.text().await.expect("body")
 }
@@ -785,7 +656,7 @@ async fn html_429(app: &App, email: &str) -> String {
 #[tokio::test]
 async fn members_with_two_factor_get_a_pending_session() {
     each_backend(|tdb| async move {
-        let app = App::start(settings(&tdb)).await;
+        let app = TestApp::start(settings(&tdb)).await;
         let m = member(&app.db, "ana@example.org", "en", Role::Owner).await;
         exec(
             &app.db,
@@ -795,7 +666,7 @@ async fn members_with_two_factor_get_a_pending_session() {
             ),
         )
         .await;
-        let res = app.signin("ana@example.org", PASSWORD, None).await;
+        let res = app.sign_in("ana@example.org", PASSWORD, None).await;
         assert_eq!(res.status().as_u16(), 303);
         assert_eq!(location(&res), "/signin/2fa");
         let token = session_cookie(&res).expect("cookie");
@@ -806,7 +677,7 @@ async fn members_with_two_factor_get_a_pending_session() {
         assert!(s.mfa_pending);
         // A pending session is not signed in.
         let html = app
-            .get("/signin", Some(&token))
+            .get_with("/signin", Some(&token))
             .await
             .text()
             .await
@@ -816,7 +687,7 @@ async fn members_with_two_factor_get_a_pending_session() {
         let link = links::create(&app.db, &m.id, Purpose::SignIn)
             .await
             .expect("link");
-        let res = app.get(&format!("/signin/link/{link}"), None).await;
+        let res = app.get_with(&format!("/signin/link/{link}"), None).await;
         assert_eq!(res.status().as_u16(), 303);
         assert_eq!(location(&res), "/signin/2fa");
         let token = session_cookie(&res).expect("cookie");
@@ -839,12 +710,12 @@ async fn members_with_two_factor_get_a_pending_session() {
 #[tokio::test]
 async fn session_rotates_and_signing_out_ends_sessions() {
     each_backend(|tdb| async move {
-        let app = App::start(settings(&tdb)).await;
+        let app = TestApp::start(settings(&tdb)).await;
         let ana = member(&app.db, "ana@example.org", "en", Role::Owner).await;
 
         // Signing in with a session cookie: a new id, and the old session ends.
         let first = app.signed_in("ana@example.org", PASSWORD).await;
-        let res = app.signin("ana@example.org", PASSWORD, Some(&first)).await;
+        let res = app.sign_in("ana@example.org", PASSWORD, Some(&first)).await;
         assert_eq!(res.status().as_u16(), 303);
         let second = session_cookie(&res).expect("cookie");
         assert_ne!(first, second);
@@ -852,10 +723,10 @@ async fn session_rotates_and_signing_out_ends_sessions() {
         assert!(live(&app.db, &second).await);
 
         // Sign out: needs the token bound to this session, from this site.
-        let bound = app.bound_csrf(&second).await;
-        let public = app.csrf().await;
+        let bound = app.signout_csrf(&second).await;
+        let public = app.signin_csrf().await;
         let other_session = app.signed_in("ana@example.org", PASSWORD).await;
-        let other_bound = app.bound_csrf(&other_session).await;
+        let other_bound = app.signout_csrf(&other_session).await;
         for (token, header) in [
             ("", None),
             ("1700000000.00ff", None),
@@ -883,7 +754,7 @@ async fn session_rotates_and_signing_out_ends_sessions() {
             assert!(live(&app.db, &second).await, "nothing changed");
         }
         let res = app
-            .post("/signout", &[("csrf", &bound)], Some(&second))
+            .post_with("/signout", &[("csrf", &bound)], Some(&second))
             .await;
         assert_eq!(res.status().as_u16(), 303);
         assert_eq!(location(&res), "/");
@@ -891,7 +762,7 @@ async fn session_rotates_and_signing_out_ends_sessions() {
         assert!(!live(&app.db, &second).await);
         assert!(live(&app.db, &other_session).await, "other sessions stay");
         // Without a session, signing out leads to the sign-in page.
-        let res = app.post("/signout", &[("csrf", &bound)], None).await;
+        let res = app.post_with("/signout", &[("csrf", &bound)], None).await;
         assert_eq!(res.status().as_u16(), 303);
         assert!(location(&res).starts_with("/signin?next="));
 
@@ -901,13 +772,13 @@ async fn session_rotates_and_signing_out_ends_sessions() {
         let bob = member(&app.db, "bob@example.org", "en", Role::Member).await;
         let bobs = app.signed_in("bob@example.org", PASSWORD).await;
         let res = app
-            .post("/signout-everywhere", &[("csrf", &public)], Some(&a))
+            .post_with("/signout-everywhere", &[("csrf", &public)], Some(&a))
             .await;
         assert_eq!(res.status().as_u16(), 422);
         assert!(live(&app.db, &a).await);
-        let bound = app.bound_csrf(&a).await;
+        let bound = app.signout_csrf(&a).await;
         let res = app
-            .post("/signout-everywhere", &[("csrf", &bound)], Some(&a))
+            .post_with("/signout-everywhere", &[("csrf", &bound)], Some(&a))
             .await;
         assert_eq!(res.status().as_u16(), 303);
         assert!(clears_session(&res));
@@ -937,7 +808,7 @@ async fn invitation_arrives_by_smtp_and_sets_a_password() {
         let mut st = settings(&tdb);
         st.mail.smtp_url = Secret(sink.url());
         st.mail.from = "Library team <team@example.org>".into();
-        let app = App::start(st).await;
+        let app = TestApp::start(st).await;
         let c = seed_campaign(&app.db, "lib").await;
         let owner = member(&app.db, "owner@example.org", "en", Role::Owner).await;
         let by = Actor {
@@ -1019,7 +890,7 @@ async fn invitation_arrives_by_smtp_and_sets_a_password() {
             token,
             link_token(da["html"].as_str().expect("html"), &app.base, "/invite/")
         );
-        let page = app.get(&format!("/invite/{token}"), None).await;
+        let page = app.get_with(&format!("/invite/{token}"), None).await;
         assert_eq!(page.status().as_u16(), 200);
         let html = page.text().await.expect("body");
         assert!(html.contains("kirsten@example.org"));
@@ -1034,7 +905,7 @@ async fn invitation_arrives_by_smtp_and_sets_a_password() {
 
         // Bad choices are marked; the link still works afterwards.
         let res = app
-            .post(
+            .post_with(
                 &path,
                 &[("csrf", &csrf), ("password", "short"), ("confirm", "short")],
                 None,
@@ -1044,7 +915,7 @@ async fn invitation_arrives_by_smtp_and_sets_a_password() {
         let body = res.text().await.expect("body");
         assert!(body.contains("aria-invalid=\"true\"") && body.contains("at least 10 characters"));
         let res = app
-            .post(
+            .post_with(
                 &path,
                 &[
                     ("csrf", &csrf),
@@ -1062,7 +933,7 @@ async fn invitation_arrives_by_smtp_and_sets_a_password() {
                 .contains("The two passwords are not the same.")
         );
         let res = app
-            .post(
+            .post_with(
                 &path,
                 &[
                     ("password", "kirstens password"),
@@ -1081,7 +952,7 @@ async fn invitation_arrives_by_smtp_and_sets_a_password() {
 
         // A good one: signed in, active, the password works.
         let res = app
-            .post(
+            .post_with(
                 &path,
                 &[
                     ("csrf", &csrf),
@@ -1103,7 +974,7 @@ async fn invitation_arrives_by_smtp_and_sets_a_password() {
         assert!(k.has_password);
         assert_eq!(
             location(
-                &app.signin("kirsten@example.org", "kirstens password", None)
+                &app.sign_in("kirsten@example.org", "kirstens password", None)
                     .await
             ),
             "/admin"
@@ -1112,7 +983,7 @@ async fn invitation_arrives_by_smtp_and_sets_a_password() {
         assert_eq!(audit_count(&app.db, "member.joined").await, 1);
 
         // The link worked once.
-        let res = app.get(&path, None).await;
+        let res = app.get_with(&path, None).await;
         assert_eq!(res.status().as_u16(), 410);
         assert!(
             res.text()
@@ -1121,7 +992,7 @@ async fn invitation_arrives_by_smtp_and_sets_a_password() {
                 .contains("This invitation has expired or was already used.")
         );
         let res = app
-            .post(
+            .post_with(
                 &path,
                 &[
                     ("csrf", &csrf),
@@ -1137,14 +1008,17 @@ async fn invitation_arrives_by_smtp_and_sets_a_password() {
         let bea_token = link_token(en["text"].as_str().expect("text"), &app.base, "/invite/");
         expire_link(&app.db, &bea_token).await;
         assert_eq!(
-            app.get(&format!("/invite/{bea_token}"), None)
+            app.get_with(&format!("/invite/{bea_token}"), None)
                 .await
                 .status()
                 .as_u16(),
             410
         );
         assert_eq!(
-            app.get("/invite/not-a-token", None).await.status().as_u16(),
+            app.get_with("/invite/not-a-token", None)
+                .await
+                .status()
+                .as_u16(),
             410
         );
 
@@ -1179,7 +1053,7 @@ async fn invitation_arrives_by_smtp_and_sets_a_password() {
         );
         assert_ne!(new_token, bea_token);
         assert_eq!(
-            app.get(&format!("/invite/{new_token}"), None)
+            app.get_with(&format!("/invite/{new_token}"), None)
                 .await
                 .status()
                 .as_u16(),
@@ -1200,7 +1074,7 @@ async fn a_mail_server_that_is_down_does_not_break_inviting() {
         };
         let mut st = settings(&tdb);
         st.mail.smtp_url = Secret(format!("smtp://127.0.0.1:{port}"));
-        let app = App::start(st).await;
+        let app = TestApp::start(st).await;
         let m = signin::invite(
             &app.state,
             &Email::parse("bea@example.org").expect("email"),
@@ -1233,17 +1107,22 @@ async fn a_mail_server_that_is_down_does_not_break_inviting() {
 #[tokio::test]
 async fn password_reset_through_the_outbox() {
     each_backend(|tdb| async move {
-        let app = App::start(settings(&tdb)).await;
+        let app = TestApp::start(settings(&tdb)).await;
         let ana = member(&app.db, "ana@example.org", "da", Role::Editor).await;
         let s1 = app.signed_in("ana@example.org", PASSWORD).await;
         let s2 = app.signed_in("ana@example.org", PASSWORD).await;
 
         // The form; an invalid address is marked; any valid address gets the same answer.
-        let html = app.get("/reset", None).await.text().await.expect("body");
+        let html = app
+            .get_with("/reset", None)
+            .await
+            .text()
+            .await
+            .expect("body");
         assert!(html.contains("<label for=\"email\">"));
         let csrf = hidden_value(&html, "csrf").expect("csrf");
         let res = app
-            .post(
+            .post_with(
                 "/reset",
                 &[("csrf", &csrf), ("email", "not an address")],
                 None,
@@ -1257,7 +1136,7 @@ async fn password_reset_through_the_outbox() {
                 .contains("aria-invalid=\"true\"")
         );
         let res = app
-            .post("/reset", &[("email", "ana@example.org")], None)
+            .post_with("/reset", &[("email", "ana@example.org")], None)
             .await;
         assert_eq!(res.status().as_u16(), 422, "no CSRF token");
         assert!(
@@ -1267,14 +1146,14 @@ async fn password_reset_through_the_outbox() {
                 .contains("The form expired or did not come from this site.")
         );
         let known = app
-            .post(
+            .post_with(
                 "/reset",
                 &[("csrf", &csrf), ("email", "ana@example.org")],
                 None,
             )
             .await;
         let unknown = app
-            .post(
+            .post_with(
                 "/reset",
                 &[("csrf", &csrf), ("email", "nobody@example.org")],
                 None,
@@ -1309,11 +1188,11 @@ async fn password_reset_through_the_outbox() {
         // The link: a form; the new password must be valid and repeated.
         let token = link_token(&text, &app.base, "/reset/");
         let path = format!("/reset/{token}");
-        let page = app.get(&path, None).await;
+        let page = app.get_with(&path, None).await;
         assert_eq!(page.status().as_u16(), 200);
         let csrf = hidden_value(&page.text().await.expect("body"), "csrf").expect("csrf");
         let res = app
-            .post(
+            .post_with(
                 &path,
                 &[
                     ("csrf", &csrf),
@@ -1325,7 +1204,7 @@ async fn password_reset_through_the_outbox() {
             .await;
         assert_eq!(res.status().as_u16(), 422);
         let res = app
-            .post(
+            .post_with(
                 &path,
                 &[
                     ("csrf", &csrf),
@@ -1346,14 +1225,14 @@ async fn password_reset_through_the_outbox() {
         assert_eq!(audit_count(&app.db, "password.reset").await, 1);
         assert_eq!(audit_count(&app.db, "password.reset_requested").await, 1);
         assert_eq!(
-            app.signin("ana@example.org", PASSWORD, None)
+            app.sign_in("ana@example.org", PASSWORD, None)
                 .await
                 .status()
                 .as_u16(),
             401
         );
         assert_eq!(
-            app.signin("ana@example.org", "a new password", None)
+            app.sign_in("ana@example.org", "a new password", None)
                 .await
                 .status()
                 .as_u16(),
@@ -1361,11 +1240,11 @@ async fn password_reset_through_the_outbox() {
         );
 
         // Used, expired or unknown links: 410 with a way to ask again.
-        let res = app.get(&path, None).await;
+        let res = app.get_with(&path, None).await;
         assert_eq!(res.status().as_u16(), 410);
         assert!(res.text().await.expect("body").contains("href=\"/reset\""));
         let res = app
-            .post(
+            .post_with(
                 &path,
                 &[
                     ("csrf", &csrf),
@@ -1381,7 +1260,7 @@ async fn password_reset_through_the_outbox() {
             .expect("link");
         expire_link(&app.db, &expired).await;
         assert_eq!(
-            app.get(&format!("/reset/{expired}"), None)
+            app.get_with(&format!("/reset/{expired}"), None)
                 .await
                 .status()
                 .as_u16(),
@@ -1392,7 +1271,7 @@ async fn password_reset_through_the_outbox() {
             .await
             .expect("link");
         assert_eq!(
-            app.get(&format!("/reset/{invite}"), None)
+            app.get_with(&format!("/reset/{invite}"), None)
                 .await
                 .status()
                 .as_u16(),
@@ -1402,9 +1281,9 @@ async fn password_reset_through_the_outbox() {
         // At most three reset e-mails per address and hour.
         for _ in 0..4 {
             tokio::time::sleep(Duration::from_millis(150)).await;
-            let csrf = app.csrf().await;
+            let csrf = app.signin_csrf().await;
             let res = app
-                .post(
+                .post_with(
                     "/reset",
                     &[("csrf", &csrf), ("email", "ana@example.org")],
                     None,
@@ -1442,7 +1321,7 @@ async fn user_add(tdb: &TestDb, email: &str, name: &str, role: &str, more: &[&st
 #[tokio::test]
 async fn user_add_prints_a_working_one_time_link() {
     each_backend(|tdb| async move {
-        let app = App::start(settings(&tdb)).await;
+        let app = TestApp::start(settings(&tdb)).await;
         let c = seed_campaign(&app.db, "lib").await;
         let out = user_add(
             &tdb,
@@ -1490,7 +1369,7 @@ async fn user_add_prints_a_working_one_time_link() {
 
         // The link signs in, once.
         let path = &link[app.base.len()..];
-        let res = app.get(path, None).await;
+        let res = app.get_with(path, None).await;
         assert_eq!(res.status().as_u16(), 303);
         assert_eq!(location(&res), "/admin");
         let cookie = session_cookie(&res).expect("cookie");
@@ -1499,7 +1378,7 @@ async fn user_add_prints_a_working_one_time_link() {
             .expect("lookup")
             .expect("session");
         assert_eq!(s.member_id, m.id);
-        let res = app.get(path, None).await;
+        let res = app.get_with(path, None).await;
         assert_eq!(res.status().as_u16(), 410);
         assert!(session_cookie(&res).is_none());
         assert!(
@@ -1514,7 +1393,7 @@ async fn user_add_prints_a_working_one_time_link() {
             .expect("link");
         expire_link(&app.db, &expired).await;
         assert_eq!(
-            app.get(&format!("/signin/link/{expired}"), None)
+            app.get_with(&format!("/signin/link/{expired}"), None)
                 .await
                 .status()
                 .as_u16(),
@@ -1632,4 +1511,109 @@ async fn demo_prints_the_team_and_their_passwords_work() {
             .expect("post");
         assert_eq!(res.status().as_u16(), 303, "{email}");
     }
+}
+
+/// The sign-in, reset and "choose a password" forms mark the fields at fault: the field
+/// `aria-invalid` and described by its message, the message next to it, nothing else marked.
+#[tokio::test]
+async fn the_sign_in_and_password_forms_mark_the_fields_at_fault() {
+    each_backend(|tdb| async move {
+        let app = TestApp::start(settings(&tdb)).await;
+        let ana = member(&app.db, "ana@example.org", "en", Role::Editor).await;
+        let marked = |html: &str, field: &str, message: &str| {
+            assert!(
+                html.contains(&format!(
+                    " aria-invalid=\"true\" aria-describedby=\"{field}-err\""
+                )),
+                "{field} not marked: {html}"
+            );
+            assert!(
+                html.contains(&format!(
+                    "<span class=\"err\" id=\"{field}-err\">{message}</span>"
+                )),
+                "no message for {field}: {html}"
+            );
+        };
+
+        // Sign-in: both fields empty.
+        let res = app.sign_in("", "", None).await;
+        assert_eq!(res.status().as_u16(), 422);
+        let html = res.text().await.expect("body");
+        marked(&html, "email", "Enter your e-mail address.");
+        marked(&html, "password", "Enter your password.");
+        assert_eq!(html.matches("aria-invalid=\"true\"").count(), 2, "{html}");
+        // Only the empty one.
+        let res = app.sign_in("ana@example.org", "", None).await;
+        let html = res.text().await.expect("body");
+        marked(&html, "password", "Enter your password.");
+        assert!(!html.contains("email-err"), "{html}");
+
+        // Reset: no address, then not an address.
+        let csrf = app.signin_csrf().await;
+        for (typed, message) in [
+            ("", "Enter your e-mail address."),
+            ("not an address", "That does not look like an e-mail address"),
+        ] {
+            let res = app
+                .post_with("/reset", &[("csrf", &csrf), ("email", typed)], None)
+                .await;
+            assert_eq!(res.status().as_u16(), 422);
+            let html = res.text().await.expect("body");
+            assert!(
+                html.contains(" aria-invalid=\"true\" aria-describedby=\"email-err\""),
+                "{html}"
+            );
+            assert!(
+                html.contains(&format!("<span class=\"err\" id=\"email-err\">{message}")),
+                "{html}"
+            );
+        }
+
+        // Choosing a password through a reset link: too short, then not repeated.
+        let token = links::create(&app.db, &ana.id, Purpose::Reset)
+            .await
+            .expect("link");
+        let path = format!("/reset/{token}");
+        let page = app.get_with(&path, None).await.text().await.expect("body");
+        let csrf = hidden_value(&page, "csrf").expect("csrf");
+        let res = app
+            .post_with(
+                &path,
+                &[("csrf", &csrf), ("password", "short"), ("confirm", "short")],
+                None,
+            )
+            .await;
+        assert_eq!(res.status().as_u16(), 422);
+        let html = res.text().await.expect("body");
+        assert!(
+            html.contains(
+                " aria-describedby=\"password-hint password-err\" aria-invalid=\"true\""
+            ),
+            "{html}"
+        );
+        assert!(
+            html.contains(
+                "<span class=\"err\" id=\"password-err\">The password needs at least 10 characters.</span>"
+            ),
+            "{html}"
+        );
+        assert!(!html.contains("confirm-err"), "{html}");
+        let res = app
+            .post_with(
+                &path,
+                &[
+                    ("csrf", &csrf),
+                    ("password", "a new password"),
+                    ("confirm", "a new passwort"),
+                ],
+                None,
+            )
+            .await;
+        assert_eq!(res.status().as_u16(), 422);
+        let html = res.text().await.expect("body");
+        marked(&html, "confirm", "The two passwords are not the same.");
+        assert!(!html.contains("password-err"), "{html}");
+        app.stop().await;
+    })
+    .await;
 }

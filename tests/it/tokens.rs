@@ -9,7 +9,7 @@ use shelfraiser::team::audit;
 use shelfraiser::team::{Role, repo as team_repo, session::hash_token};
 
 use crate::harness::*;
-use crate::team_2fa::{member, signed_in};
+use crate::team_harness::*;
 
 async fn me(app: &TestApp, auth: Option<&str>) -> reqwest::Response {
     let mut req = app.client.get(app.url("/api/v1/me"));
@@ -103,11 +103,11 @@ async fn tokens_are_shown_once_act_as_their_member_and_can_be_revoked() {
         let c = seed_campaign(&tdb.db, "test-library").await;
         let app = TestApp::start(settings(&tdb)).await;
         let db = &tdb.db;
-        let m = member(db, "editor@example.org", Role::Member).await;
+        let m = password_member(db, "editor@example.org", Role::Member).await;
         team_repo::add_grant(db, &m.id, Role::Editor, Some(&c.id))
             .await
             .expect("grant");
-        let session = signed_in(db, &m.id).await;
+        let session = session_for(db, &m.id).await;
 
         // A label is needed.
         let res = create_token(&app, &session, "  ").await;
@@ -171,8 +171,8 @@ async fn tokens_are_shown_once_act_as_their_member_and_can_be_revoked() {
         assert_eq!(res.status().as_u16(), 200);
 
         // Another member cannot revoke it.
-        let other = member(db, "other@example.org", Role::Owner).await;
-        let other_session = signed_in(db, &other.id).await;
+        let other = password_member(db, "other@example.org", Role::Owner).await;
+        let other_session = session_for(db, &other.id).await;
         let res = revoke_token(&app, &other_session, &id).await;
         assert_eq!(res.status().as_u16(), 404);
         // Revoking needs the bound CSRF token.
@@ -227,8 +227,8 @@ async fn bad_tokens_answer_401_json() {
     each_backend(|tdb| async move {
         let app = TestApp::start(settings(&tdb)).await;
         let db = &tdb.db;
-        let m = member(db, "member@example.org", Role::Member).await;
-        let session = signed_in(db, &m.id).await;
+        let m = password_member(db, "member@example.org", Role::Member).await;
+        let session = session_for(db, &m.id).await;
 
         assert_401_json(me(&app, None).await, "no header").await;
         assert_401_json(me(&app, Some("Bearer nope")).await, "not a token").await;
@@ -311,7 +311,7 @@ async fn cli_token_create_prints_a_working_token() {
     each_backend(|tdb| async move {
         let app = TestApp::start(settings(&tdb)).await;
         let db = &tdb.db;
-        member(db, "treasurer@example.org", Role::Treasurer).await;
+        password_member(db, "treasurer@example.org", Role::Treasurer).await;
         let run = |args: Vec<&'static str>| {
             let mut all = storage_args(&tdb);
             all.extend(args.iter().map(|s| s.to_string()));

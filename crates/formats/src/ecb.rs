@@ -120,6 +120,36 @@ mod tests {
         assert!(s.per_eur.len() >= 29);
     }
 
+    /// The 90-day and history files: many `<Cube time>` days in one file, each with its own
+    /// rates, newest first.
+    #[test]
+    fn parses_every_day_of_a_history_file() {
+        let hist = include_str!("../../../fixtures/eurofxref-hist-sample.xml");
+        let sheets = parse_ecb(hist).expect("parses");
+        let days: Vec<String> = sheets.iter().map(|s| s.as_of.to_string()).collect();
+        assert_eq!(
+            days,
+            [
+                "2024-06-27",
+                "2024-06-26",
+                "2024-06-25",
+                "2024-06-24",
+                "2024-06-21"
+            ]
+        );
+        let usd = CurrencyCode::parse("USD").expect("usd");
+        let usd_of = |i: usize| {
+            sheets[i]
+                .per_eur
+                .iter()
+                .find(|(c, _)| *c == usd)
+                .map(|(_, r)| r.to_string())
+        };
+        assert_eq!(usd_of(0).as_deref(), Some("1.0700"));
+        assert_eq!(usd_of(4).as_deref(), Some("1.0650"));
+        assert!(sheets.iter().all(|s| s.per_eur.len() == 5));
+    }
+
     #[test]
     fn rejects_garbage() {
         assert!(parse_ecb("<nope").is_err());

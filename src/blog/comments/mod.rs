@@ -30,12 +30,15 @@ use axum::routing::{get, post};
 
 use crate::http::AppState;
 
+pub mod moderation;
 mod notify;
 mod render;
 mod submit;
 
 // The comments' storage lives in the blog's store; its names stay reachable here.
+pub use super::repo::Moderation;
 pub use super::repo::comments::*;
+pub use moderation::{blocklist, set_blocklist};
 pub use notify::comment_mail;
 pub use render::*;
 pub use submit::{CommentInput, MaybeMember, StandaloneQuery};

@@ -3,6 +3,7 @@
 
 use askama::Template;
 
+use crate::blog::repo::Moderation;
 use crate::blog::repo::comments::*;
 use crate::email::Email;
 use crate::http::AppState;
@@ -106,7 +107,7 @@ pub fn comment_mail(
 /// Tells the post's author about a comment (not their own), and the moderators about a held
 /// one. Failures are logged: the comment is stored either way.
 pub(super) async fn notify(s: &AppState, post: &PostRef, back: &str, id: &str, c: &NewComment) {
-    let held = c.status == "pending";
+    let held = c.status == Moderation::Pending;
     let base = s.base_url.trim_end_matches('/');
     let mut sent_to: Vec<String> = Vec::new();
     if let Some(author_id) = &post.author_id

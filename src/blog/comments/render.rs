@@ -135,6 +135,8 @@ pub struct CommentForm {
     pub url: String,
     pub body: String,
     pub errors: Errors,
+    /// "E-mail me replies" ticked (`blog::replies`).
+    pub notify_replies: bool,
 }
 
 impl CommentForm {
@@ -277,7 +279,7 @@ pub async fn render_section(
         count: rows.len() as i64,
         threads,
         likes: tr.tn("likes-count", likes),
-        open: post.comment_status == "open",
+        open: post.comment_status.is_open(),
         form,
         replying_to,
         viewer: viewer.map(|m| m.display_name.clone()),

@@ -22,7 +22,7 @@ use crate::web::request::Req;
 
 use super::notify::notify;
 use super::render::*;
-use super::{BODY_MAX, EMAIL_MAX, NAME_MAX, URL_MAX};
+use super::{BODY_MAX, EMAIL_MAX, Moderation, NAME_MAX, URL_MAX};
 
 #[derive(Template)]
 #[template(path = "blog/comment_page.html")]
@@ -133,6 +133,8 @@ pub struct CommentInput {
     /// The honeypot.
     pub website: String,
     pub csrf: String,
+    /// "E-mail me replies" (`blog::replies`): any value means ticked.
+    pub notify_replies: String,
 }
 
 /// Seconds since the (verified) CSRF token was made, i.e. since the form was rendered.
@@ -173,13 +175,14 @@ pub(super) async fn submit(
         url: input.url.trim().chars().take(URL_MAX * 2).collect(),
         body: input.body.trim().chars().take(BODY_MAX * 2).collect(),
         errors: Errors::default(),
+        notify_replies: !input.notify_replies.trim().is_empty(),
     };
     let unprocessable = StatusCode::UNPROCESSABLE_ENTITY;
     if !csrf::check(&s.csrf, &r.headers, Some(input.csrf.as_str()), now) {
         let msg = tr.t("error-csrf");
         return page_response(&at, form, msg, unprocessable).await;
     }
-    if post.comment_status != "open" {
+    if !post.comment_status.is_open() {
         let msg = tr.t("comments-closed");
         return page_response(&at, form, msg, unprocessable).await;
     }
@@ -223,7 +226,7 @@ pub(super) async fn submit(
             } else if valid_url(&form.url) {
                 Some(form.url.clone())
             } else {
-                form.errors.add("url", tr.t("comments-error-url"));
+                form.errors.add("url", url_error(tr, &form.url));
                 None
             };
             (form.name.clone(), email, url)
@@ -250,15 +253,10 @@ pub(super) async fn submit(
         return page_response(&at, form, msg, StatusCode::TOO_MANY_REQUESTS).await;
     }
     // Held, approved or spam.
-    let status: &'static str = match member {
-        Some(_) => "approved",
+    let status = match member {
+        Some(_) => Moderation::Approved,
         None => {
-            let list = spam::parse_blocklist(
-                &s.db
-                    .setting(spam::BLOCKLIST_SETTING)
-                    .await?
-                    .unwrap_or_default(),
-            );
+            let list = super::moderation::blocklist_entries(&s.db).await?;
             let verdict = spam::judge(
                 &spam::Signals {
                     honeypot: &input.website,
@@ -273,11 +271,11 @@ pub(super) async fn submit(
             match verdict {
                 Verdict::Spam(why) => {
                     tracing::info!(post = %post.id, reason = why, "comment marked as spam");
-                    "spam"
+                    Moderation::Spam
                 }
                 Verdict::Hold(why) => {
                     tracing::info!(post = %post.id, reason = why, "comment held");
-                    "pending"
+                    Moderation::Pending
                 }
                 Verdict::Clean => {
                     // Trusted only when the address has an approved comment AND its owner
@@ -286,14 +284,14 @@ pub(super) async fn submit(
                     // The answer is the same "held" either way.
                     let address = email.as_deref().unwrap_or("");
                     if !approved_before(&s.db, address).await? {
-                        "pending"
+                        Moderation::Pending
                     } else if crate::blog::commenters::confirmed(&s.db, address).await? {
-                        "approved"
+                        Moderation::Approved
                     } else {
                         if let Ok(e) = Email::parse(address) {
                             crate::blog::commenters::send_confirmation(&s, tr, &e, &name).await;
                         }
-                        "pending"
+                        Moderation::Pending
                     }
                 }
             }
@@ -312,13 +310,61 @@ pub(super) async fn submit(
         user_agent: r.user_agent.clone(),
     };
     let id = insert(&s.db, &new).await?;
-    if status != "spam" {
+    if status != Moderation::Spam {
         notify(&s, &post, &back, &id, &new).await;
     }
-    if status == "approved" {
+    after_insert(&s, tr, &id, &new, form.notify_replies).await;
+    if status == Moderation::Approved {
         return Ok(Redirect::to(&format!("{back}#comment-{id}")).into_response());
     }
     // Held and spam get the same answer.
     let notice = tr.t("comments-held");
     page_response(&at, CommentForm::default(), notice, StatusCode::OK).await
+}
+
+/// Why a guest's website was refused, saying exactly what is wrong: markup (HTML, Markdown
+/// or BBCode links) instead of an address, a scheme other than http(s), no scheme, too long,
+/// or else not a linkable address (spaces, quotes, no site name).
+pub fn url_error(tr: &I18n, url: &str) -> String {
+    let lower = url.to_ascii_lowercase();
+    if url.contains(['<', '>'])
+        || url.starts_with('[')
+        || url.contains("](")
+        || lower.contains("[url")
+        || lower.contains("&lt;")
+    {
+        return tr.t("comments-error-url-markup");
+    }
+    if !(lower.starts_with("http://") || lower.starts_with("https://")) {
+        let scheme = url.split_once(':').map(|(s, _)| s).filter(|s| {
+            !s.is_empty()
+                && s.len() <= 20
+                && s.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
+        });
+        return match scheme {
+            Some(s) => tr.ta("comments-error-url-scheme", [("scheme", format!("{s}:"))]),
+            None => tr.t("comments-error-url-no-scheme"),
+        };
+    }
+    if url.chars().count() > URL_MAX {
+        return tr.ta("comments-error-too-long", [("max", tr.int(URL_MAX as i64))]);
+    }
+    tr.t("comments-error-url")
+}
+
+/// After a comment is stored: the reply e-mails it asked for and the one it causes
+/// (`blog::replies`).
+async fn after_insert(s: &AppState, tr: &I18n, id: &str, new: &NewComment, notify_replies: bool) {
+    if notify_replies && new.status != Moderation::Spam {
+        let guest = match (&new.member_id, new.author_email.as_deref()) {
+            (None, Some(e)) => Email::parse(e).ok(),
+            _ => None,
+        };
+        let guest = guest.as_ref().map(|e| (e, new.author_name.as_str()));
+        crate::blog::replies::subscribe(s, tr, id, guest).await;
+    }
+    if new.status == Moderation::Approved && new.parent_id.is_some() {
+        crate::blog::replies::reply_approved(s, id).await;
+    }
 }

@@ -8,7 +8,7 @@ use http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
 use serde::Deserialize;
 
 use crate::blog::cache::{self, Rendered};
-use crate::blog::lookup::{Found, find, links, redirect_target};
+use crate::blog::lookup::{Found, find, links, query_link_target, redirect_target};
 use crate::blog::permalink::Permalinks;
 use crate::http::{AppError, AppState, ClientIp, Lang, csrf};
 use crate::i18n::I18n;
@@ -68,6 +68,10 @@ pub(super) async fn blog_home(
     uri: Uri,
     headers: HeaderMap,
 ) -> Result<Response, AppError> {
+    // A blog imported from a WordPress in `/blog/` has old links `/blog/?p=123`.
+    if let Some(to) = query_link_target(&s, &uri).await? {
+        return Ok(moved(&to));
+    }
     public(&s, tr, &uri, &headers, Public::Home).await
 }
 

@@ -1,11 +1,13 @@
-//! The `comments` table: comments as stored, what a comment needs of its post
-//! ([`PostRef`]), inserting and moderating, the per-address rate limit's count and where a
-//! reply attaches in a thread at most [`MAX_DEPTH`] deep.
+//! The `comments` table: comments as stored (their [`Moderation`] state parsed strictly),
+//! what a comment needs of its post ([`PostRef`]), inserting and moderating, the moderation
+//! queue and its counts, the per-address rate limit's count and where a reply attaches in a
+//! thread at most [`MAX_DEPTH`] deep.
 
 use chrono::{DateTime, Duration, Utc};
 
+use super::kinds::{CommentStatus, Moderation, PostKind, PostStatus};
 use crate::blog::permalink::Permalinks;
-use crate::db::{Db, DbResult};
+use crate::db::{Db, DbError, DbResult};
 use crate::i18n::I18n;
 use crate::on_db;
 
@@ -23,7 +25,8 @@ pub struct Comment {
     pub post_id: String,
     pub parent_id: Option<String>,
     pub kind: String,
-    pub status: String,
+    #[sqlx(try_from = "String")]
+    pub status: Moderation,
     pub author_name: String,
     pub author_email: Option<String>,
     pub author_url: Option<String>,
@@ -41,25 +44,28 @@ pub const COMMENT_COLUMNS: &str = "id, post_id, parent_id, kind, status, author_
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct PostRef {
     pub id: String,
-    pub kind: String,
-    pub status: String,
+    #[sqlx(try_from = "String")]
+    pub kind: PostKind,
+    #[sqlx(try_from = "String")]
+    pub status: PostStatus,
     pub slug: String,
     pub title: String,
     pub author_id: Option<String>,
     pub campaign_id: Option<String>,
-    pub comment_status: String,
+    #[sqlx(try_from = "String")]
+    pub comment_status: CommentStatus,
     pub published_at: Option<DateTime<Utc>>,
 }
 
 impl PostRef {
     pub fn is_public(&self) -> bool {
-        self.status == "published" && self.published_at.is_some_and(|t| t <= Utc::now())
+        self.status == PostStatus::Published && self.published_at.is_some_and(|t| t <= Utc::now())
     }
 
     /// The post's permalink under the configured pattern (pages `/{slug}/`); used when a
     /// form did not say where it came from, and by the console.
     pub fn permalink(&self, links: &Permalinks) -> String {
-        links.path(&self.kind, &self.slug, self.published_at)
+        links.path(self.kind.as_str(), &self.slug, self.published_at)
     }
 
     /// A title to show (notes have none).
@@ -72,16 +78,16 @@ impl PostRef {
     }
 }
 
+/// The columns of a [`PostRef`], from `posts`.
+const POST_REF_COLUMNS: &str =
+    "id, kind, status, slug, title, author_id, campaign_id, comment_status, published_at";
+
 pub async fn post_ref(db: &Db, id: &str) -> DbResult<Option<PostRef>> {
-    Ok(on_db!(db, |p| {
-        sqlx::query_as::<_, PostRef>(
-        "SELECT id, kind, status, slug, title, author_id, campaign_id, comment_status, published_at \
-         FROM posts WHERE id = $1"
-    )
-    .bind(id)
-    .fetch_optional(p)
-    .await?
-    }))
+    let sql = format!("SELECT {POST_REF_COLUMNS} FROM posts WHERE id = $1");
+    Ok(on_db!(db, |p| sqlx::query_as::<_, PostRef>(&sql)
+        .bind(id)
+        .fetch_optional(p)
+        .await?))
 }
 
 pub async fn by_id(db: &Db, id: &str) -> DbResult<Option<Comment>> {
@@ -107,7 +113,7 @@ pub async fn approved_for(db: &Db, post_id: &str) -> DbResult<Vec<Comment>> {
 pub struct NewComment {
     pub post_id: String,
     pub parent_id: Option<String>,
-    pub status: &'static str,
+    pub status: Moderation,
     pub author_name: String,
     pub author_email: Option<String>,
     pub author_url: Option<String>,
@@ -128,7 +134,7 @@ pub async fn insert(db: &Db, c: &NewComment) -> DbResult<String> {
     .bind(&id)
     .bind(&c.post_id)
     .bind(&c.parent_id)
-    .bind(c.status)
+    .bind(c.status.as_str())
     .bind(&c.author_name)
     .bind(&c.author_email)
     .bind(&c.author_url)
@@ -144,7 +150,7 @@ pub async fn insert(db: &Db, c: &NewComment) -> DbResult<String> {
 }
 
 /// Sets a comment's status; returns the previous one (`None`: no such comment).
-pub async fn set_status(db: &Db, id: &str, status: &str) -> DbResult<Option<String>> {
+pub async fn set_status(db: &Db, id: &str, status: Moderation) -> DbResult<Option<Moderation>> {
     let Some(c) = by_id(db, id).await? else {
         return Ok(None);
     };
@@ -152,7 +158,7 @@ pub async fn set_status(db: &Db, id: &str, status: &str) -> DbResult<Option<Stri
         "UPDATE comments SET status = $2 WHERE id = $1"
     )
     .bind(id)
-    .bind(status)
+    .bind(status.as_str())
     .execute(p)
     .await?
     .rows_affected());
@@ -179,12 +185,97 @@ pub async fn pending_count(db: &Db) -> DbResult<i64> {
     .await?))
 }
 
+/// A comment in the moderation queue, with its post.
+#[derive(Debug, Clone)]
+pub struct Queued {
+    pub comment: Comment,
+    pub post: PostRef,
+}
+
+/// A [`Queued`] as read: the comment's columns, then its post's prefixed `post_`.
+#[derive(sqlx::FromRow)]
+struct QueuedRow {
+    #[sqlx(flatten)]
+    comment: Comment,
+    #[sqlx(try_from = "String")]
+    post_kind: PostKind,
+    #[sqlx(try_from = "String")]
+    post_status: PostStatus,
+    post_slug: String,
+    post_title: String,
+    post_author_id: Option<String>,
+    post_campaign_id: Option<String>,
+    #[sqlx(try_from = "String")]
+    post_comment_status: CommentStatus,
+    post_published_at: Option<DateTime<Utc>>,
+}
+
+/// The comments in `status`, newest first: at most `limit` of them after skipping `offset`.
+pub async fn moderation_queue(
+    db: &Db,
+    status: Moderation,
+    limit: i64,
+    offset: i64,
+) -> DbResult<Vec<Queued>> {
+    let columns = COMMENT_COLUMNS
+        .split(',')
+        .map(|c| format!("c.{}", c.trim()))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let sql = format!(
+        "SELECT {columns}, p.kind AS post_kind, p.status AS post_status, p.slug AS post_slug, \
+         p.title AS post_title, p.author_id AS post_author_id, \
+         p.campaign_id AS post_campaign_id, p.comment_status AS post_comment_status, \
+         p.published_at AS post_published_at \
+         FROM comments c JOIN posts p ON p.id = c.post_id \
+         WHERE c.status = $1 ORDER BY c.created_at DESC, c.id LIMIT $2 OFFSET $3"
+    );
+    let rows: Vec<QueuedRow> = on_db!(db, |p| sqlx::query_as(&sql)
+        .bind(status.as_str())
+        .bind(limit)
+        .bind(offset)
+        .fetch_all(p)
+        .await?);
+    Ok(rows
+        .into_iter()
+        .map(|r| Queued {
+            post: PostRef {
+                id: r.comment.post_id.clone(),
+                kind: r.post_kind,
+                status: r.post_status,
+                slug: r.post_slug,
+                title: r.post_title,
+                author_id: r.post_author_id,
+                campaign_id: r.post_campaign_id,
+                comment_status: r.post_comment_status,
+                published_at: r.post_published_at,
+            },
+            comment: r.comment,
+        })
+        .collect())
+}
+
+/// How many comments are in each moderation state (states without any are left out).
+pub async fn moderation_counts(db: &Db) -> DbResult<Vec<(Moderation, i64)>> {
+    let rows: Vec<(String, i64)> = on_db!(db, |p| sqlx::query_as(
+        "SELECT status, COUNT(*) FROM comments GROUP BY status"
+    )
+    .fetch_all(p)
+    .await?);
+    rows.into_iter()
+        .map(|(status, n)| {
+            Moderation::try_from(status)
+                .map(|m| (m, n))
+                .map_err(|e| DbError::Corrupt(e.to_string()))
+        })
+        .collect()
+}
+
 /// Whether `ip` has stored as many comments as the site allows within [`RATE_WINDOW`].
 pub async fn rate_limited(db: &Db, ip: &str, now: DateTime<Utc>) -> DbResult<bool> {
     let limit = db
-        .setting(RATE_SETTING)
+        .setting_as::<i64>(RATE_SETTING)
         .await?
-        .and_then(|v| v.trim().parse::<i64>().ok())
         .unwrap_or(RATE_LIMIT_DEFAULT);
     let n: i64 = on_db!(db, |p| sqlx::query_scalar(
         "SELECT COUNT(*) FROM comments WHERE ip = $1 AND created_at > $2"
@@ -209,7 +300,7 @@ pub async fn attach_point(
     let Some(parent) = by_id(db, parent_id).await? else {
         return Ok(None);
     };
-    if parent.post_id != post_id || (approved_only && parent.status != "approved") {
+    if parent.post_id != post_id || (approved_only && parent.status != Moderation::Approved) {
         return Ok(None);
     }
     // The chain from the parent up to its root (bounded: imported data may be odd).
@@ -232,4 +323,55 @@ pub async fn attach_point(
     }
     // chain[len-1] is the root (level 1); the level-(MAX_DEPTH-1) ancestor is at len-(MAX_DEPTH-1).
     Ok(Some(chain[chain.len() - (MAX_DEPTH - 1)].clone()))
+}
+
+/// A comment brought in from another blog (the WordPress importer): its id (derived from its
+/// source), kind, status, address and time are kept as given.
+pub struct ImportedComment<'a> {
+    pub id: &'a str,
+    pub post_id: &'a str,
+    pub parent_id: Option<&'a str>,
+    /// `comment`, `pingback`, `trackback` or `webmention`.
+    pub kind: &'a str,
+    /// `approved`, `pending`, `spam` or `trash`.
+    pub status: &'a str,
+    pub author_name: &'a str,
+    pub author_email: Option<&'a str>,
+    pub author_url: Option<&'a str>,
+    pub member_id: Option<&'a str>,
+    pub body: &'a str,
+    pub ip: Option<&'a str>,
+    pub created_at: DateTime<Utc>,
+    /// Unique: a second import of the same comment finds it and writes nothing.
+    pub source_key: &'a str,
+}
+
+/// Stores an imported comment in the importer's transaction; false when one with the same
+/// source key exists.
+pub async fn insert_imported(tx: &mut crate::db::Tx, c: &ImportedComment<'_>) -> DbResult<bool> {
+    let n = crate::on_tx!(tx, |conn| {
+        sqlx::query(
+        "INSERT INTO comments (id, post_id, parent_id, kind, status, author_name, author_email, \
+         author_url, member_id, body, ip, created_at, source_key) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) \
+         ON CONFLICT (source_key) DO NOTHING"
+    )
+    .bind(c.id)
+    .bind(c.post_id)
+    .bind(c.parent_id)
+    .bind(c.kind)
+    .bind(c.status)
+    .bind(c.author_name)
+    .bind(c.author_email)
+    .bind(c.author_url)
+    .bind(c.member_id)
+    .bind(c.body)
+    .bind(c.ip)
+    .bind(c.created_at)
+    .bind(c.source_key)
+    .execute(&mut *conn)
+    .await?
+    .rows_affected()
+    });
+    Ok(n == 1)
 }

@@ -1,5 +1,5 @@
-//! The `likes` table (one row per post, visitor hash and UTC day) and the daily salts kept in
-//! the settings table (`like_salt:<yyyy-mm-dd>`); `blog::likes` has the rules.
+//! The `likes` table (one row per post, visitor hash and UTC day); `blog::likes` has the
+//! rules (and keeps the daily salts in the site settings, `like_salt:<yyyy-mm-dd>`).
 
 use chrono::{DateTime, NaiveDate, Utc};
 
@@ -13,21 +13,6 @@ pub async fn count(db: &Db, post_id: &str) -> DbResult<i64> {
     .bind(post_id)
     .fetch_one(p)
     .await?))
-}
-
-/// Deletes every day's salt but the two named settings keys.
-pub async fn forget_salts_except(db: &Db, keep: &str, keep_too: &str) -> DbResult<()> {
-    on_db!(db, |p| {
-        sqlx::query(
-        "DELETE FROM settings WHERE key LIKE 'like\\_salt:%' ESCAPE '\\' AND key <> $1 AND key <> $2"
-    )
-    .bind(keep)
-    .bind(keep_too)
-    .execute(p)
-    .await?
-    .rows_affected()
-    });
-    Ok(())
 }
 
 /// Stores a like; `false` when this visitor hash already liked the post that day.

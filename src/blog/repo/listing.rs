@@ -5,7 +5,8 @@
 
 use chrono::{DateTime, Utc};
 
-use super::posts::{COLUMNS, FROM, Post, PostKind, PostRow, parse_kind, posts};
+use super::kinds::PostKind;
+use super::posts::{COLUMNS, FROM, Post, PostRow, parse_kind, posts};
 use crate::blog::permalink::Permalinks;
 use crate::db::{Db, DbResult};
 use crate::on_db;

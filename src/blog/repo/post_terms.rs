@@ -4,7 +4,8 @@
 
 use shelfraiser_formats::slug::slugify;
 
-use super::posts::{COLUMNS, FROM, Post, PostRow, PostStatus, posts};
+use super::kinds::PostStatus;
+use super::posts::{COLUMNS, FROM, Post, PostRow, posts};
 use crate::db::{Db, DbResult, Tx};
 use crate::{on_db, on_tx};
 
@@ -137,33 +138,88 @@ pub async fn terms_of_in(tx: &mut Tx, post_id: &str) -> DbResult<(Vec<String>, V
     Ok((cats, tags))
 }
 
-/// Posts for the console list, newest change first; `status` filters when given;
-/// `campaigns` (when given) limits to posts of those campaigns (a campaign-scoped editor).
+/// Posts for the console list, newest change first; `status` filters when given; `keep`
+/// (when given) keeps only the posts it accepts (the member's, by the writers' rules).
 pub async fn list_for_console(
     db: &Db,
     status: Option<PostStatus>,
-    campaigns: Option<&[String]>,
+    keep: Option<&(dyn Fn(&Post) -> bool + Sync)>,
     limit: i64,
 ) -> DbResult<Vec<Post>> {
     let sql = format!(
         "SELECT {COLUMNS} {FROM} WHERE ($1 = '' OR p.status = $1) ORDER BY p.updated_at DESC, p.id LIMIT $2"
     );
     let st = status.map(|s| s.as_str()).unwrap_or("");
-    // A scoped editor sees few posts; the filter is applied here rather than in SQL so
-    // one query text serves both databases.
-    let limit_sql = if campaigns.is_some() { 10_000 } else { limit };
+    // A scoped editor or a contributor sees few posts; the writers' rule (`keep`) is applied
+    // here rather than in SQL so one query text serves both databases.
+    let limit_sql = if keep.is_some() { 10_000 } else { limit };
     let rows: Vec<PostRow> = on_db!(db, |p| sqlx::query_as(&sql)
         .bind(st)
         .bind(limit_sql)
         .fetch_all(p)
         .await?);
     let rows = posts(rows)?;
-    Ok(match campaigns {
+    Ok(match keep {
         None => rows,
-        Some(ids) => rows
+        Some(keep) => rows
             .into_iter()
-            .filter(|p| p.campaign_id.as_ref().is_some_and(|c| ids.contains(c)))
+            .filter(|p| keep(p))
             .take(usize::try_from(limit).unwrap_or(0))
             .collect(),
     })
+}
+
+/// A term as the WordPress importer brings it: with its own id (derived from its source) and
+/// description, and its parent already written.
+pub struct KeyedTerm<'a> {
+    pub id: &'a str,
+    /// `category` or `tag`.
+    pub taxonomy: &'a str,
+    pub slug: &'a str,
+    pub name: &'a str,
+    pub parent_id: Option<&'a str>,
+    pub description: &'a str,
+}
+
+/// Stores `t` unless a term with its taxonomy and slug exists (that one is kept as it is).
+/// Returns the term's id and whether it was created.
+pub async fn insert_keyed_term(tx: &mut Tx, t: &KeyedTerm<'_>) -> DbResult<(String, bool)> {
+    let n = on_tx!(tx, |c| sqlx::query(
+        "INSERT INTO terms (id, taxonomy, slug, name, parent_id, description) \
+         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (taxonomy, slug) DO NOTHING"
+    )
+    .bind(t.id)
+    .bind(t.taxonomy)
+    .bind(t.slug)
+    .bind(t.name)
+    .bind(t.parent_id)
+    .bind(t.description)
+    .execute(&mut *c)
+    .await?
+    .rows_affected());
+    if n == 1 {
+        return Ok((t.id.to_string(), true));
+    }
+    let existing: String = on_tx!(tx, |c| sqlx::query_scalar(
+        "SELECT id FROM terms WHERE taxonomy = $1 AND slug = $2"
+    )
+    .bind(t.taxonomy)
+    .bind(t.slug)
+    .fetch_one(&mut *c)
+    .await?);
+    Ok((existing, false))
+}
+
+/// Links a term to a post (kept when already linked). True when the link is new.
+pub async fn link_term(tx: &mut Tx, post_id: &str, term_id: &str) -> DbResult<bool> {
+    let n = on_tx!(tx, |c| sqlx::query(
+        "INSERT INTO post_terms (post_id, term_id) VALUES ($1, $2) \
+         ON CONFLICT (post_id, term_id) DO NOTHING"
+    )
+    .bind(post_id)
+    .bind(term_id)
+    .execute(&mut *c)
+    .await?
+    .rows_affected());
+    Ok(n == 1)
 }

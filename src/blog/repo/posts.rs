@@ -1,122 +1,15 @@
 //! The `posts` table's rows: [`Post`] with its [`PostKind`], [`PostStatus`] and
-//! [`CommentStatus`] parsed strictly at this edge (a row that does not parse is
+//! [`CommentStatus`] (`super::kinds`) parsed strictly at this edge (a row that does not parse is
 //! [`DbError::Corrupt`]), the one `INSERT INTO posts` ([`insert`], reached through
 //! `blog::write`), single posts by id and slug, and the short lists other capabilities read
 //! (the importer's [`sources`], campaign [`updates`]).
 
-use std::fmt;
-
 use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
 
+use super::kinds::{CommentStatus, PostKind, PostStatus};
 use crate::blog::permalink::Permalinks;
 use crate::db::{Db, DbError, DbResult, Tx};
 use crate::{on_db, on_tx};
-
-/// What a post is (`posts.kind`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum PostKind {
-    /// A title and a body.
-    Article,
-    /// Short, no title (live-blogging from a phone).
-    Note,
-    /// A standing page (About, Contact…), at `/{slug}/`.
-    Page,
-}
-
-impl PostKind {
-    pub const ALL: [PostKind; 3] = [PostKind::Article, PostKind::Note, PostKind::Page];
-    pub fn as_str(self) -> &'static str {
-        match self {
-            PostKind::Article => "article",
-            PostKind::Note => "note",
-            PostKind::Page => "page",
-        }
-    }
-    pub fn parse(s: &str) -> Option<PostKind> {
-        PostKind::ALL.into_iter().find(|k| k.as_str() == s.trim())
-    }
-}
-
-impl fmt::Display for PostKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-/// Where a post is in its life (`posts.status`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum PostStatus {
-    Draft,
-    /// Waiting for an editor's review.
-    Pending,
-    /// Published by a job at `published_at`.
-    Scheduled,
-    Published,
-    /// Visible to the team only.
-    Private,
-}
-
-impl PostStatus {
-    pub const ALL: [PostStatus; 5] = [
-        PostStatus::Draft,
-        PostStatus::Pending,
-        PostStatus::Scheduled,
-        PostStatus::Published,
-        PostStatus::Private,
-    ];
-    pub fn as_str(self) -> &'static str {
-        match self {
-            PostStatus::Draft => "draft",
-            PostStatus::Pending => "pending",
-            PostStatus::Scheduled => "scheduled",
-            PostStatus::Published => "published",
-            PostStatus::Private => "private",
-        }
-    }
-    pub fn parse(s: &str) -> Option<PostStatus> {
-        PostStatus::ALL.into_iter().find(|k| k.as_str() == s.trim())
-    }
-}
-
-impl fmt::Display for PostStatus {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-/// Whether a post takes comments (`posts.comment_status`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum CommentStatus {
-    Open,
-    Closed,
-}
-
-impl CommentStatus {
-    pub fn from_open(open: bool) -> CommentStatus {
-        if open {
-            CommentStatus::Open
-        } else {
-            CommentStatus::Closed
-        }
-    }
-    pub fn is_open(self) -> bool {
-        self == CommentStatus::Open
-    }
-    pub fn as_str(self) -> &'static str {
-        match self {
-            CommentStatus::Open => "open",
-            CommentStatus::Closed => "closed",
-        }
-    }
-    pub fn parse(s: &str) -> Option<CommentStatus> {
-        [CommentStatus::Open, CommentStatus::Closed]
-            .into_iter()
-            .find(|k| k.as_str() == s)
-    }
-}
 
 /// A row of the `posts` table (joined with its author's display name): what readers see
 /// and what the writers ([`crate::blog::write`]) return.
@@ -411,6 +304,22 @@ pub async fn by_id(db: &Db, id: &str) -> DbResult<Option<Post>> {
 /// connection can wait for a free connection that never comes under load).
 pub async fn by_id_in(tx: &mut Tx, id: &str) -> DbResult<Option<Post>> {
     let sql = format!("SELECT {COLUMNS} {FROM} WHERE p.id = $1");
+    post(on_tx!(tx, |c| sqlx::query_as(&sql)
+        .bind(id)
+        .fetch_optional(&mut *c)
+        .await?))
+}
+
+/// [`by_id_in`], the row held until `tx` ends (PostgreSQL `FOR UPDATE`; SQLite's write
+/// transactions are serialised as a whole), so what a writer checked on it still holds when
+/// it writes.
+pub async fn by_id_locked_in(tx: &mut Tx, id: &str) -> DbResult<Option<Post>> {
+    let lock = if tx.backend() == "postgres" {
+        " FOR UPDATE OF p"
+    } else {
+        ""
+    };
+    let sql = format!("SELECT {COLUMNS} {FROM} WHERE p.id = $1{lock}");
     post(on_tx!(tx, |c| sqlx::query_as(&sql)
         .bind(id)
         .fetch_optional(&mut *c)

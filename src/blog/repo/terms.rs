@@ -1,7 +1,6 @@
 //! What archives and old links look up besides posts: terms (categories and tags), authors,
-//! the `redirects` table (filled by the importer) and the sitemap's public campaigns.
+//! the `redirects` table (filled by the importer).
 
-use chrono::{DateTime, Utc};
 use shelfraiser_formats::slug::slugify;
 
 use crate::db::{Db, DbResult};
@@ -82,11 +81,28 @@ pub async fn author(db: &Db, id_or_slug: &str) -> DbResult<Option<Author>> {
         .cloned())
 }
 
-/// Public campaigns' slugs and last change, for the sitemap.
-pub async fn public_campaigns(db: &Db) -> DbResult<Vec<(String, DateTime<Utc>)>> {
-    Ok(on_db!(db, |p| sqlx::query_as(
-        "SELECT slug, updated_at FROM campaigns WHERE state <> 'draft' ORDER BY created_at"
+/// [`redirect_for`] inside a transaction (the importer's, which may have written it).
+pub async fn redirect_for_in(tx: &mut crate::db::Tx, path: &str) -> DbResult<Option<String>> {
+    Ok(crate::on_tx!(tx, |c| sqlx::query_scalar(
+        "SELECT to_path FROM redirects WHERE from_path = $1"
     )
-    .fetch_all(p)
+    .bind(path)
+    .fetch_optional(&mut *c)
     .await?))
+}
+
+/// Records that the old path `from` (path and query) now lives at `to`, unless `from`
+/// already has a target (the first one stays). True when a row was added.
+pub async fn add_redirect_in(tx: &mut crate::db::Tx, from: &str, to: &str) -> DbResult<bool> {
+    let n = crate::on_tx!(tx, |c| sqlx::query(
+        "INSERT INTO redirects (from_path, to_path, created_at) VALUES ($1, $2, $3) \
+         ON CONFLICT (from_path) DO NOTHING"
+    )
+    .bind(from)
+    .bind(to)
+    .bind(chrono::Utc::now())
+    .execute(&mut *c)
+    .await?
+    .rows_affected());
+    Ok(n == 1)
 }

@@ -10,6 +10,9 @@
 //!   tags ([`upsert_term`]), write the audit entries and, for a scheduled post, enqueue the
 //!   [`PUBLISH_POST`] job that publishes it — all in one
 //!   transaction.
+//! * [`create_as`] and [`update_as`] write for a member: [`access`] holds who may do what
+//!   to which post (editors everything, contributors their own drafts and submissions for
+//!   review), checked inside the writing transaction.
 //! * [`publish`], [`unpublish`] and [`schedule`] change only the status.
 //! * [`permalink`] is the post's public path under the configured pattern (by default
 //!   `/{yyyy}/{mm}/{dd}/{slug}/`; pages `/{slug}/`).
@@ -194,6 +197,9 @@ pub enum WriteError {
     /// A post with the same `source_key` exists.
     #[error("a post from that source exists")]
     Duplicate,
+    /// The member may not make this write ([`access`]).
+    #[error("refused: {}", .0.describe())]
+    Refused(access::Refusal),
     #[error(transparent)]
     Db(#[from] DbError),
 }
@@ -314,12 +320,17 @@ pub fn validate(p: &NewPost) -> Result<NewPost, Vec<(&'static str, &'static str)
     if e.is_empty() { Ok(out) } else { Err(e) }
 }
 
+pub mod access;
 mod ops;
 /// One post by id, whatever its status.
 pub use super::repo::by_id;
+/// The importer's terms (kept with their own ids, found again by taxonomy and slug) and
+/// links between posts and terms; [`import`] is its posts.
+pub use super::repo::{KeyedTerm, insert_keyed_term as import_term, link_term};
 pub use super::repo::{
     list_for_console as list, term_names_of as terms_of, unique_slug, upsert_term,
 };
+pub use access::{Refusal, Writer};
 pub use ops::*;
 
 #[cfg(test)]

@@ -1,17 +1,20 @@
-//! The writes themselves: [`create`], [`update`], the status changes ([`publish`],
+//! The writes themselves: [`create`], [`update`] (and [`create_as`], [`update_as`] for a
+//! member, checked by `access` inside the transaction), the status changes ([`publish`],
 //! [`unpublish`], [`schedule`]), the [`PUBLISH_POST`] job, and the rows stored as given
 //! ([`import`], [`add_campaign_update`]) — each in one transaction with its audit entries.
+//! A post that comes to wait for review is audited `post.submitted`.
 
 use chrono::{DateTime, Utc};
 
+use super::access::check_write;
 use super::{NewPost, UpdatePost, WriteError, effective_status, slug_base, validate};
 use crate::blog::repo::{
-    self, CommentStatus, NewRow, Post, PostKind, PostStatus, by_id, by_id_in, set_terms,
-    terms_of_in, unique_slug,
+    self, CommentStatus, NewRow, Post, PostKind, PostStatus, by_id, by_id_in, by_id_locked_in,
+    edits, set_terms, terms_of_in, unique_slug,
 };
-use crate::db::{Db, DbError, DbResult, Tx};
+use crate::db::{Db, DbResult, Tx};
 use crate::jobs::{self, Job};
-use crate::on_tx;
+use crate::team::Member;
 use crate::team::audit::{self, Actor};
 
 /// Enqueues the job that publishes a scheduled post at its time (de-duplicated per post and
@@ -31,8 +34,31 @@ async fn schedule_job(tx: &mut Tx, post_id: &str, at: DateTime<Utc>) -> DbResult
 }
 
 /// Creates a post (see the module notes). Audits `post.created` (and `post.published`
-/// when it is published at once).
+/// when it is published at once, `post.submitted` when it waits for review).
 pub async fn create(db: &Db, p: &NewPost, who: &Actor) -> Result<Post, WriteError> {
+    create_checked(db, p, who, None).await
+}
+
+/// [`create`] for a member, who must be allowed to ([`super::access::check_write`];
+/// [`WriteError::Refused`] otherwise).
+pub async fn create_as(
+    db: &Db,
+    p: &NewPost,
+    who: &Actor,
+    member: &Member,
+) -> Result<Post, WriteError> {
+    create_checked(db, p, who, Some(member)).await
+}
+
+async fn create_checked(
+    db: &Db,
+    p: &NewPost,
+    who: &Actor,
+    member: Option<&Member>,
+) -> Result<Post, WriteError> {
+    if let Some(m) = member {
+        check_write(m, None, p).map_err(WriteError::Refused)?;
+    }
     let p = validate(p).map_err(WriteError::Invalid)?;
     let now = Utc::now();
     let (status, at) = effective_status(p.status, p.published_at, now);
@@ -88,6 +114,9 @@ pub async fn create(db: &Db, p: &NewPost, who: &Actor) -> Result<Post, WriteErro
     if status == PostStatus::Published {
         audit::record_in(&mut tx, who, "post.published", &id, &slug).await?;
     }
+    if status == PostStatus::Pending {
+        audit::record_in(&mut tx, who, "post.submitted", &id, &slug).await?;
+    }
     let post = by_id_in(&mut tx, &id).await?.ok_or(WriteError::NotFound)?;
     tx.commit().await?;
     Ok(post)
@@ -139,37 +168,49 @@ pub async fn add_campaign_update(
 }
 
 /// Replaces a post's fields (see [`UpdatePost`]). Audits `post.updated` with the changed
-/// fields, and `post.published` when it becomes published.
+/// fields, `post.published` when it becomes published and `post.submitted` when it comes to
+/// wait for review.
 pub async fn update(db: &Db, id: &str, p: &UpdatePost, who: &Actor) -> Result<Post, WriteError> {
-    let p = validate(p).map_err(WriteError::Invalid)?;
+    update_checked(db, id, p, who, None).await
+}
+
+/// [`update`] for a member, who must be allowed to write over the post as it is when the
+/// transaction reads it ([`super::access::check_write`]; [`WriteError::Refused`] otherwise),
+/// so an editor publishing meanwhile is never undone by a contributor's save.
+pub async fn update_as(
+    db: &Db,
+    id: &str,
+    p: &UpdatePost,
+    who: &Actor,
+    member: &Member,
+) -> Result<Post, WriteError> {
+    update_checked(db, id, p, who, Some(member)).await
+}
+
+async fn update_checked(
+    db: &Db,
+    id: &str,
+    p: &UpdatePost,
+    who: &Actor,
+    member: Option<&Member>,
+) -> Result<Post, WriteError> {
     let now = Utc::now();
     let mut tx = db.begin().await?;
-    let old = by_id_in(&mut tx, id).await?.ok_or(WriteError::NotFound)?;
+    let old = by_id_locked_in(&mut tx, id)
+        .await?
+        .ok_or(WriteError::NotFound)?;
+    // Who may write comes before what is written: a refused member learns nothing more.
+    if let Some(m) = member {
+        check_write(m, Some(&old), p).map_err(WriteError::Refused)?;
+    }
+    let p = validate(p).map_err(WriteError::Invalid)?;
     let (status, at) = effective_status(p.status, p.published_at, now);
     let slug = match &p.slug {
         Some(s) if *s != old.slug => unique_slug(&mut tx, s, Some(id)).await?,
         _ => old.slug.clone(),
     };
     if slug != old.slug {
-        // The new slug may be one this post had before: it is no longer "old".
-        on_tx!(&mut tx, |c| sqlx::query(
-            "DELETE FROM post_slug_history WHERE old_slug = $1 AND post_id = $2"
-        )
-        .bind(&slug)
-        .bind(id)
-        .execute(&mut *c)
-        .await?
-        .rows_affected());
-        on_tx!(&mut tx, |c| sqlx::query(
-            "INSERT INTO post_slug_history (old_slug, post_id, changed_at) VALUES ($1, $2, $3) \
-             ON CONFLICT (old_slug) DO UPDATE SET post_id = $2, changed_at = $3"
-        )
-        .bind(&old.slug)
-        .bind(id)
-        .bind(now)
-        .execute(&mut *c)
-        .await?
-        .rows_affected());
+        edits::keep_old_slug_in(&mut tx, id, &old.slug, &slug, now).await?;
     }
     let comment_status = CommentStatus::from_open(p.comments_open);
     let (old_cats, old_tags) = terms_of_in(&mut tx, id).await?;
@@ -200,30 +241,21 @@ pub async fn update(db: &Db, id: &str, p: &UpdatePost, who: &Actor) -> Result<Po
     tags.sort();
     check("categories", old_cats != cats);
     check("tags", old_tags != tags);
-    on_tx!(&mut tx, |c| {
-        sqlx::query(
-        "UPDATE posts SET kind = $2, status = $3, slug = $4, title = $5, body_md = $6, excerpt = $7, \
-         author_id = $8, campaign_id = $9, sticky = $10, comment_status = $11, \
-         featured_image_url = $12, published_at = $13, updated_at = $14 WHERE id = $1"
-    )
-    .bind(id)
-    .bind(p.kind.as_str())
-    .bind(status.as_str())
-    .bind(&slug)
-    .bind(&p.title)
-    .bind(&p.body_md)
-    .bind(&p.excerpt)
-    .bind(&p.author_id)
-    .bind(&p.campaign_id)
-    .bind(p.sticky)
-    .bind(comment_status.as_str())
-    .bind(&p.featured_image_url)
-    .bind(at)
-    .bind(now)
-    .execute(&mut *c)
-    .await?
-    .rows_affected()
-    });
+    let fields = edits::Fields {
+        kind: p.kind,
+        status,
+        slug: &slug,
+        title: &p.title,
+        body_md: &p.body_md,
+        excerpt: &p.excerpt,
+        author_id: p.author_id.as_deref(),
+        campaign_id: p.campaign_id.as_deref(),
+        sticky: p.sticky,
+        comment_status,
+        featured_image_url: p.featured_image_url.as_deref(),
+        published_at: at,
+    };
+    edits::update_in(&mut tx, id, &fields, now).await?;
     set_terms(&mut tx, id, &p.categories, &p.tags).await?;
     if status == PostStatus::Scheduled
         && let Some(t) = at
@@ -235,6 +267,9 @@ pub async fn update(db: &Db, id: &str, p: &UpdatePost, who: &Actor) -> Result<Po
     }
     if status == PostStatus::Published && old.status != PostStatus::Published {
         audit::record_in(&mut tx, who, "post.published", id, &slug).await?;
+    }
+    if status == PostStatus::Pending && old.status != PostStatus::Pending {
+        audit::record_in(&mut tx, who, "post.submitted", id, &slug).await?;
     }
     let post = by_id_in(&mut tx, id).await?.ok_or(WriteError::NotFound)?;
     tx.commit().await?;
@@ -255,16 +290,7 @@ async fn set_status(
     let mut tx = db.begin().await?;
     let old = by_id_in(&mut tx, id).await?.ok_or(WriteError::NotFound)?;
     let (status, at) = effective_status(status, at, now);
-    on_tx!(&mut tx, |c| sqlx::query(
-        "UPDATE posts SET status = $2, published_at = $3, updated_at = $4 WHERE id = $1"
-    )
-    .bind(id)
-    .bind(status.as_str())
-    .bind(at)
-    .bind(now)
-    .execute(&mut *c)
-    .await?
-    .rows_affected());
+    edits::set_status_in(&mut tx, id, status, at, now).await?;
     if status == PostStatus::Scheduled
         && let Some(t) = at
     {
@@ -345,18 +371,8 @@ pub async fn run_publish_job(db: &Db, post_id: &str, now: DateTime<Utc>) -> anyh
     let Some(p) = by_id_in(&mut tx, post_id).await? else {
         anyhow::bail!("post {post_id} does not exist");
     };
-    let n = on_tx!(&mut tx, |c| sqlx::query(
-        "UPDATE posts SET status = 'published', updated_at = $3 \
-         WHERE id = $1 AND status = 'scheduled' AND published_at <= $2"
-    )
-    .bind(post_id)
-    .bind(now)
-    .bind(Utc::now())
-    .execute(&mut *c)
-    .await
-    .map_err(DbError::from)?
-    .rows_affected());
-    if n == 1 {
+    let published = edits::publish_due_in(&mut tx, post_id, now, Utc::now()).await?;
+    if published {
         let who = Actor {
             label: "system".into(),
             ..Default::default()
@@ -364,5 +380,5 @@ pub async fn run_publish_job(db: &Db, post_id: &str, now: DateTime<Utc>) -> anyh
         audit::record_in(&mut tx, &who, "post.published", post_id, &p.slug).await?;
     }
     tx.commit().await?;
-    Ok(n == 1)
+    Ok(published)
 }

@@ -1,14 +1,18 @@
 //! Editing a campaign (the console's editor): the row, its milestones and a new cover
-//! image, written inside the caller's transaction, which also bumps the campaign's live
-//! version so public pages (and their cache, on every node) refresh. The caller adds its
-//! audit entries to the same transaction and commits.
+//! image, written inside the caller's transaction in two steps. [`begin_edit_in`] bumps the
+//! campaign's live version (so public pages and their cache, on every node, refresh), which
+//! takes the totals row lock every ledger entry takes too: from then on no donation lands
+//! until the transaction ends. The caller then learns from the donations capability whether
+//! money was promised to the campaign (donations use campaigns, not the other way round) and
+//! hands that fact to [`update_in`], which refuses a currency change when it is so. The
+//! caller adds its audit entries to the same transaction and commits.
 
 use chrono::Utc;
 
 use crate::campaigns::CampaignUpdate;
-use crate::db::{Db, DbError, Tx};
+use crate::db::{DbError, Tx};
 use crate::media::{self, Processed};
-use crate::{on_db, on_tx};
+use crate::on_tx;
 
 #[derive(Debug, thiserror::Error)]
 pub enum UpdateError {
@@ -28,56 +32,67 @@ pub struct Updated {
     pub cover_image_url: Option<String>,
 }
 
-/// Donations plus checkout sessions of campaign `$1`. (The donations capability owns these
-/// tables, but its domain uses this one, so the count is read here rather than through it.)
-const MONEY_COUNT: &str = "SELECT (SELECT COUNT(*) FROM donations WHERE campaign_id = $1) \
-     + (SELECT COUNT(*) FROM checkout_sessions WHERE campaign_id = $1)";
-
-/// Whether money has been promised to the campaign in its current currency (a donation or
-/// a checkout session, whose amounts are locked in that currency).
-pub async fn has_money(db: &Db, campaign_id: &str) -> Result<bool, DbError> {
-    let n: i64 = on_db!(db, |p| sqlx::query_scalar(MONEY_COUNT)
-        .bind(campaign_id)
-        .fetch_one(p)
-        .await?);
-    Ok(n > 0)
+/// A campaign being edited inside a transaction: its version bumped (the totals row locked)
+/// and its stored currency read. Only [`begin_edit_in`] makes one.
+#[derive(Debug)]
+pub struct Editing {
+    campaign_id: String,
+    version: i64,
+    currency: String,
 }
 
-/// Writes the update inside `tx` (the slug stays). A new `cover` (stored as uploaded by
-/// `uploaded_by`) wins over `u.cover_image_url`.
-pub async fn update_in(
-    tx: &mut Tx,
-    campaign_id: &str,
-    u: &CampaignUpdate,
-    cover: Option<&Processed>,
-    uploaded_by: Option<&str>,
-) -> Result<Updated, UpdateError> {
-    let now = Utc::now();
-    // Bumping the version first takes the totals row lock, which every ledger entry takes
-    // too: no donation lands between the currency check and the write.
+impl Editing {
+    /// Whether the update asks for another currency (allowed only while no money was
+    /// promised to the campaign).
+    pub fn changes_currency(&self, u: &CampaignUpdate) -> bool {
+        self.currency != u.goal.currency.as_str()
+    }
+}
+
+/// Starts editing `campaign_id` inside `tx`: bumps its live version first, which takes the
+/// totals row lock every ledger entry takes too, so no donation lands between the caller's
+/// check of the donations and the write.
+pub async fn begin_edit_in(tx: &mut Tx, campaign_id: &str) -> Result<Editing, UpdateError> {
     let version = crate::live::bump_version(tx, campaign_id)
         .await
         .map_err(|e| match e {
             DbError::Sqlx(sqlx::Error::RowNotFound) => UpdateError::NotFound,
             e => UpdateError::Db(e),
         })?;
-    let current: Option<String> = on_tx!(tx, |c| sqlx::query_scalar(
+    let currency: Option<String> = on_tx!(tx, |c| sqlx::query_scalar(
         "SELECT currency FROM campaigns WHERE id = $1"
     )
     .bind(campaign_id)
     .fetch_optional(&mut *c)
     .await
     .map_err(DbError::from)?);
-    let current = current.ok_or(UpdateError::NotFound)?;
-    if current != u.goal.currency.as_str() {
-        let n: i64 = on_tx!(tx, |c| sqlx::query_scalar(MONEY_COUNT)
-            .bind(campaign_id)
-            .fetch_one(&mut *c)
-            .await
-            .map_err(DbError::from)?);
-        if n > 0 {
-            return Err(UpdateError::CurrencyLocked);
-        }
+    Ok(Editing {
+        campaign_id: campaign_id.to_string(),
+        version,
+        currency: currency.ok_or(UpdateError::NotFound)?,
+    })
+}
+
+/// Writes the update inside `tx` (the slug stays). `has_money`: whether donations or
+/// checkout sessions exist for the campaign, read in `tx` after [`begin_edit_in`] (needed
+/// only when the update [`Editing::changes_currency`]); a currency change is then refused.
+/// A new `cover` (stored as uploaded by `uploaded_by`) wins over `u.cover_image_url`.
+pub async fn update_in(
+    tx: &mut Tx,
+    editing: Editing,
+    has_money: bool,
+    u: &CampaignUpdate,
+    cover: Option<&Processed>,
+    uploaded_by: Option<&str>,
+) -> Result<Updated, UpdateError> {
+    let now = Utc::now();
+    let Editing {
+        campaign_id,
+        version,
+        ..
+    } = &editing;
+    if editing.changes_currency(u) && has_money {
+        return Err(UpdateError::CurrencyLocked);
     }
     let cover_url = match cover {
         Some(p) => Some(media::insert_in(tx, p, uploaded_by).await?),
@@ -134,7 +149,7 @@ pub async fn update_in(
         .rows_affected());
     }
     Ok(Updated {
-        version,
+        version: *version,
         cover_image_url: cover_url,
     })
 }

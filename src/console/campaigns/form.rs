@@ -8,8 +8,6 @@ use crate::i18n::I18n;
 use crate::money::{CurrencyCode, Money};
 use crate::web::form::{Errors, Fields};
 
-use crate::console::form::money_error;
-
 pub const MAX_TITLE: usize = 200;
 pub const MAX_SUMMARY: usize = 500;
 pub const MAX_STORY: usize = 50_000;
@@ -40,12 +38,13 @@ pub struct EditorForm {
 }
 
 impl EditorForm {
-    pub(super) fn of_campaign(c: &Campaign, milestones: &[Milestone]) -> EditorForm {
+    /// The campaign's values; amounts in the member's language, as they are read back.
+    pub(super) fn of_campaign(tr: &I18n, c: &Campaign, milestones: &[Milestone]) -> EditorForm {
         EditorForm {
             title: c.title.clone(),
             summary: c.summary.clone(),
             story: c.story_md.clone(),
-            goal: c.goal.major_string(),
+            goal: tr.amount(c.goal),
             currency: c.currency().to_string(),
             accepted: c.accepted.iter().map(|x| x.to_string()).collect(),
             starts: c.starts_at.date_naive().to_string(),
@@ -57,7 +56,7 @@ impl EditorForm {
             beneficiary_place: c.beneficiary_place.clone(),
             milestones: milestones
                 .iter()
-                .map(|m| format!("{}: {}", m.amount.major_string(), m.label))
+                .map(|m| format!("{}: {}", tr.amount(m.amount), m.label))
                 .collect::<Vec<_>>()
                 .join("\n"),
             keep_accepting: c.keep_accepting,
@@ -154,10 +153,10 @@ pub(super) fn validate(
             c.currency()
         }
     };
-    let goal = match Money::parse_major(&f.goal, currency) {
+    let goal = match Money::parse_localized(&f.goal, currency, tr.number_format()) {
         Ok(m) => Some(m),
         Err(err) => {
-            e.add("goal", money_error(tr, &err));
+            e.add("goal", tr.money_error(&err));
             None
         }
     };
@@ -237,14 +236,14 @@ pub(super) fn validate(
             );
             continue;
         }
-        match Money::parse_major(amount.trim(), currency) {
+        match Money::parse_localized(amount, currency, tr.number_format()) {
             Ok(amount) => milestones.push(Milestone { amount, label }),
             Err(err) => e.add(
                 "milestones",
                 format!(
                     "{} {}",
                     tr.ta("console-error-milestone-line", &[("line", line_no)]),
-                    money_error(tr, &err)
+                    tr.money_error(&err)
                 ),
             ),
         }

@@ -21,6 +21,7 @@ use super::form::Opt;
 use super::{Errors, Fields, Shell};
 use crate::campaigns::repo::{self, UpdateError, Updated};
 use crate::campaigns::{Campaign, CampaignState, CampaignUpdate};
+use crate::donations::ledger;
 use crate::http::AppError;
 use crate::media::{self, multipart_error};
 use crate::money::CurrencyCode;
@@ -58,7 +59,7 @@ async fn render(
     preview: bool,
 ) -> Result<String, AppError> {
     let tr = &cx.r.tr;
-    let locked = repo::has_money(&cx.s.db, &c.id).await?;
+    let locked = ledger::has_money(&cx.s.db, &c.id).await?;
     let currency_opts = CurrencyCode::all()
         .map(|code| Opt {
             value: code.to_string(),
@@ -141,7 +142,7 @@ pub async fn edit(
     let html = render(
         &cx,
         &c,
-        EditorForm::of_campaign(&c, &ms),
+        EditorForm::of_campaign(&cx.r.tr, &c, &ms),
         Errors::default(),
         notice,
         saved,
@@ -174,7 +175,9 @@ async fn read_multipart(mp: &mut Multipart) -> Result<(Fields, Option<Vec<u8>>, 
 }
 
 /// Writes the update (through the campaigns store) and its audit entries (`(action, detail)`
-/// pairs) in one transaction.
+/// pairs) in one transaction. Whether money was promised to the campaign (which fixes its
+/// currency) is asked of the donations capability inside that transaction, after the
+/// campaign's totals row is locked, so no donation can land in between.
 async fn write(
     db: &crate::db::Db,
     c: &Campaign,
@@ -184,7 +187,17 @@ async fn write(
     audits: &[(&str, String)],
 ) -> Result<Updated, UpdateError> {
     let mut tx = db.begin().await?;
-    let done = repo::update_in(&mut tx, &c.id, u, cover, by.member_id.as_deref()).await?;
+    let editing = repo::begin_edit_in(&mut tx, &c.id).await?;
+    let has_money = editing.changes_currency(u) && ledger::has_money_in(&mut tx, &c.id).await?;
+    let done = repo::update_in(
+        &mut tx,
+        editing,
+        has_money,
+        u,
+        cover,
+        by.member_id.as_deref(),
+    )
+    .await?;
     for (action, detail) in audits {
         audit::record_in(&mut tx, by, action, c.slug.as_str(), detail).await?;
     }
@@ -238,7 +251,7 @@ pub async fn save(
     if fields.get("action") == "preview" {
         return show(form, Errors::default(), String::new(), StatusCode::OK, true).await;
     }
-    let locked = repo::has_money(&cx.s.db, &c.id).await?;
+    let locked = ledger::has_money(&cx.s.db, &c.id).await?;
     let update = match validate(tr, &c, &form, locked, cover.is_some()) {
         Ok(u) => u,
         Err(e) => {

@@ -1,18 +1,34 @@
-//! One donation with every stored field (`GET /admin/donations/{id}`) and its ledger lines.
+//! One donation with every stored field (`GET /admin/donations/{id}`), its ledger lines,
+//! whether it was voided, and for treasurers the "Void" form of an offline gift.
 
 use askama::Template;
 use axum::extract::{Path, Query};
 use axum::response::{Html, IntoResponse, Response};
+use http::StatusCode;
 use serde::Deserialize;
 
 use crate::campaigns::repo;
-use crate::console::{Console, Shell};
+use crate::console::{Console, Errors, Shell};
 use crate::donations::offline::{self};
 use crate::http::AppError;
 use crate::team::Permission;
 
 use super::by_id;
 use super::list::money_text;
+
+/// A void as the page shows it.
+pub struct VoidView {
+    pub date: String,
+    pub by: String,
+    pub reason: String,
+}
+
+/// The "Void" form's values and errors (shown again when refused).
+#[derive(Debug, Default)]
+pub struct VoidForm {
+    pub reason: String,
+    pub errors: Errors,
+}
 
 pub struct LedgerLine {
     pub kind: String,
@@ -25,6 +41,8 @@ pub struct LedgerLine {
 pub struct DetailPage {
     pub shell: Shell,
     pub notice: String,
+    /// The notice tells of success (else of a refused form).
+    pub notice_ok: bool,
     pub id: String,
     pub campaign_slug: String,
     pub campaign_title: String,
@@ -42,12 +60,19 @@ pub struct DetailPage {
     pub status: String,
     pub note: String,
     pub ledger: Vec<LedgerLine>,
+    /// "ECB reference rate of 28 June 2024" for a converted offline gift, else empty.
+    pub rate_of: String,
+    pub voided: Option<VoidView>,
+    /// An offline gift, not voided, and the member may enter donations for its campaign.
+    pub can_void: bool,
+    pub void_form: VoidForm,
 }
 
 #[derive(Debug, Default, Deserialize)]
 pub struct DetailQuery {
     pub added: Option<String>,
     pub duplicate: Option<String>,
+    pub voided: Option<String>,
 }
 
 /// `GET /admin/donations/{id}`: every stored field.
@@ -57,7 +82,28 @@ pub async fn detail(
     Query(q): Query<DetailQuery>,
 ) -> Result<Response, AppError> {
     let tr = &cx.r.tr;
-    let d = by_id(&cx.s.db, &id).await?.ok_or(AppError::NotFound)?;
+    let notice = if q.added.is_some() {
+        tr.t("console-donation-added")
+    } else if q.duplicate.is_some() {
+        tr.t("console-donation-duplicate")
+    } else if q.voided.is_some() {
+        tr.t("console-void-done")
+    } else {
+        String::new()
+    };
+    render(&cx, &id, notice, VoidForm::default(), StatusCode::OK).await
+}
+
+/// The page, with a notice and the void form's state (a refused void shows it again, 422).
+pub(super) async fn render(
+    cx: &Console,
+    id: &str,
+    notice: String,
+    void_form: VoidForm,
+    code: StatusCode,
+) -> Result<Response, AppError> {
+    let tr = &cx.r.tr;
+    let d = by_id(&cx.s.db, id).await?.ok_or(AppError::NotFound)?;
     if !cx
         .me
         .member
@@ -69,16 +115,17 @@ pub async fn detail(
         .await?
         .ok_or(AppError::NotFound)?;
     let entries = crate::donations::repo::ledger::entries_of(&cx.s.db, &d.id).await?;
-    let notice = if q.added.is_some() {
-        tr.t("console-donation-added")
-    } else if q.duplicate.is_some() {
-        tr.t("console-donation-duplicate")
-    } else {
-        String::new()
-    };
+    let void = crate::donations::voids::of(&cx.s.db, &d.id).await?;
+    let can_void = void.is_none()
+        && d.provider == offline::PROVIDER
+        && cx
+            .me
+            .member
+            .can(Permission::DonationsWrite, Some(&d.campaign_id));
     let page = DetailPage {
         shell: cx.shell("/admin/donations"),
         notice,
+        notice_ok: code.is_success(),
         id: d.id.clone(),
         campaign_slug: c.slug.to_string(),
         campaign_title: c.title.clone(),
@@ -102,7 +149,7 @@ pub async fn detail(
             &d.provider_reference,
         )
         .to_string(),
-        status: d.status.clone(),
+        status: d.status.to_string(),
         note: d.note.clone().unwrap_or_default(),
         ledger: entries
             .into_iter()
@@ -112,6 +159,19 @@ pub async fn detail(
                 date: tr.date(at),
             })
             .collect(),
+        rate_of: match d.rate_on {
+            Some(day) if d.provider == offline::PROVIDER => {
+                tr.ta("console-rate-of", [("date", tr.day(day))])
+            }
+            _ => String::new(),
+        },
+        voided: void.map(|v| VoidView {
+            date: tr.date(v.created_at),
+            by: v.actor,
+            reason: v.reason,
+        }),
+        can_void,
+        void_form,
     };
-    Ok(Html(page.render()?).into_response())
+    Ok((code, Html(page.render()?)).into_response())
 }

@@ -1,10 +1,19 @@
 //! The CSV export for accountants (`GET /admin/donations.csv`): every field of the filtered
-//! donations, with a formula guard on each cell.
+//! donations (voided ones too, marked), with a formula guard on each cell.
+//!
+//! Two styles ([`CsvStyle`]): comma-separated with decimal points (RFC 4180), or the one a
+//! spreadsheet in a decimal-comma locale opens as columns (Danish Excel): `;` between cells,
+//! decimal commas in amounts and rates, and a UTF-8 byte-order mark so the letters come out
+//! right. `?format=comma` or `?format=semicolon` chooses; without it the console's language
+//! does (Danish: semicolon). The quoting is the `csv` crate's.
+
+use std::borrow::Cow;
 
 use axum::extract::Query;
 use axum::response::{IntoResponse, Response};
 use chrono::Utc;
 use http::{HeaderValue, header};
+use serde::Deserialize;
 
 use crate::campaigns::repo;
 use crate::console::{Console, query_string};
@@ -17,19 +26,82 @@ use crate::team::audit;
 use super::list::{ListQuery, campaigns_with, filter_form};
 use super::search;
 
-/// One CSV cell: a formula guard (a leading `=`, `+`, `-`, `@`, tab or carriage return gets
-/// a `'` in front, so a spreadsheet shows text instead of running it), then RFC 4180 quoting.
-pub fn csv_cell(v: &str) -> String {
-    let guarded = if v.starts_with(['=', '+', '-', '@', '\t', '\r']) {
-        format!("'{v}")
+/// The formula guard on one cell: a leading `=`, `+`, `-`, `@`, tab or carriage return gets a
+/// `'` in front, so a spreadsheet shows text instead of running it. (Quoting is the writer's.)
+pub fn formula_guard(v: &str) -> Cow<'_, str> {
+    if v.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        Cow::Owned(format!("'{v}"))
     } else {
-        v.to_string()
-    };
-    if guarded.contains([',', '"', '\r', '\n']) {
-        format!("\"{}\"", guarded.replace('"', "\"\""))
-    } else {
-        guarded
+        Cow::Borrowed(v)
     }
+}
+
+/// How the file is written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CsvStyle {
+    /// `,` between cells, decimal points, no byte-order mark (RFC 4180).
+    Comma,
+    /// `;` between cells, decimal commas, a UTF-8 byte-order mark: what a spreadsheet in a
+    /// decimal-comma locale (Danish Excel) opens as columns.
+    Semicolon,
+}
+
+impl CsvStyle {
+    /// The explicit choice (`comma`, `semicolon`), else the language's usual one.
+    pub fn choose(format: Option<&str>, lang: &str) -> CsvStyle {
+        match format.map(str::trim) {
+            Some("comma") => CsvStyle::Comma,
+            Some("semicolon") => CsvStyle::Semicolon,
+            _ if lang == "da" => CsvStyle::Semicolon,
+            _ => CsvStyle::Comma,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CsvStyle::Comma => "comma",
+            CsvStyle::Semicolon => "semicolon",
+        }
+    }
+
+    /// A decimal number (`25.50`, `0.79`) in this style.
+    fn number(self, v: &str) -> String {
+        match self {
+            CsvStyle::Comma => v.to_string(),
+            CsvStyle::Semicolon => v.replace('.', ","),
+        }
+    }
+}
+
+/// The whole file: the header and one line per row, every cell guarded, CRLF line ends.
+pub fn csv_text(rows: &[Vec<String>], style: CsvStyle) -> Result<String, AppError> {
+    let delimiter = match style {
+        CsvStyle::Comma => b',',
+        CsvStyle::Semicolon => b';',
+    };
+    let mut w = csv::WriterBuilder::new()
+        .delimiter(delimiter)
+        .terminator(csv::Terminator::CRLF)
+        .from_writer(Vec::with_capacity(256 + rows.len() * 200));
+    let internal = |e: csv::Error| AppError::Internal(anyhow::anyhow!("csv: {e}"));
+    w.write_record(CSV_HEADER).map_err(internal)?;
+    for row in rows {
+        w.write_record(row.iter().map(|c| formula_guard(c).into_owned()))
+            .map_err(internal)?;
+    }
+    let bytes = w
+        .into_inner()
+        .map_err(|e| AppError::Internal(anyhow::anyhow!("csv: {e}")))?;
+    let text = String::from_utf8(bytes).map_err(|e| AppError::Internal(e.into()))?;
+    Ok(match style {
+        CsvStyle::Comma => text,
+        CsvStyle::Semicolon => format!("\u{feff}{text}"),
+    })
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct FormatQuery {
+    pub format: Option<String>,
 }
 
 pub const CSV_HEADER: &[&str] = &[
@@ -52,10 +124,18 @@ pub const CSV_HEADER: &[&str] = &[
     "provider_reference",
     "status",
     "note",
+    "rate_date",
+    "voided_at",
+    "void_reason",
 ];
 
 /// `GET /admin/donations.csv`: every field of the filtered donations, for accountants.
-pub async fn export(cx: Console, Query(q): Query<ListQuery>) -> Result<Response, AppError> {
+pub async fn export(
+    cx: Console,
+    Query(q): Query<ListQuery>,
+    Query(fq): Query<FormatQuery>,
+) -> Result<Response, AppError> {
+    let style = CsvStyle::choose(fq.format.as_deref(), cx.r.tr.lang);
     let all = repo::list(&cx.s.db).await?;
     let exportable = campaigns_with(&all, &cx.me, Permission::Export);
     let form = filter_form(&cx.s, &q, &exportable).await?;
@@ -65,24 +145,23 @@ pub async fn export(cx: Console, Query(q): Query<ListQuery>) -> Result<Response,
         return Err(AppError::Unprocessable(msg.join(" ")));
     }
     let rows = search(&cx.s.db, &filter, 0, 0).await?;
-    let mut out = String::with_capacity(256 + rows.len() * 200);
-    out.push_str(&CSV_HEADER.join(","));
-    out.push_str("\r\n");
+    let voids = crate::donations::repo::voids::of_campaigns(&cx.s.db, &filter.campaign_ids).await?;
+    let mut lines: Vec<Vec<String>> = Vec::with_capacity(rows.len());
     for d in &rows {
         let c = exportable.iter().find(|c| c.id == d.campaign_id);
         let cur = CurrencyCode::parse(&d.currency).ok();
         let ccur = c.map(|c| c.currency());
-        let cells: Vec<String> = vec![
+        let mut cells: Vec<String> = vec![
             d.id.clone(),
             c.map(|c| c.slug.to_string()).unwrap_or_default(),
             d.created_at.to_rfc3339(),
             d.received_on.map(|x| x.to_string()).unwrap_or_default(),
-            cur.map(|c| Money::new(d.amount_minor, c).major_string())
+            cur.map(|c| style.number(&Money::new(d.amount_minor, c).major_string()))
                 .unwrap_or_default(),
             d.currency.clone(),
             d.amount_minor.to_string(),
-            d.rate.clone(),
-            ccur.map(|c| Money::new(d.campaign_amount_minor, c).major_string())
+            style.number(&d.rate),
+            ccur.map(|c| style.number(&Money::new(d.campaign_amount_minor, c).major_string()))
                 .unwrap_or_default(),
             ccur.map(|c| c.to_string()).unwrap_or_default(),
             d.campaign_amount_minor.to_string(),
@@ -93,21 +172,25 @@ pub async fn export(cx: Console, Query(q): Query<ListQuery>) -> Result<Response,
             d.provider.clone(),
             offline::shown_reference(&d.provider, &d.campaign_id, &d.provider_reference)
                 .to_string(),
-            d.status.clone(),
+            d.status.to_string(),
             d.note.clone().unwrap_or_default(),
+            d.rate_on.map(|x| x.to_string()).unwrap_or_default(),
         ];
-        let line: Vec<String> = cells.iter().map(|c| csv_cell(c)).collect();
-        out.push_str(&line.join(","));
-        out.push_str("\r\n");
+        let void = voids.get(&d.id);
+        cells.push(void.map(|v| v.created_at.to_rfc3339()).unwrap_or_default());
+        cells.push(void.map(|v| v.reason.clone()).unwrap_or_default());
+        lines.push(cells);
     }
+    let out = csv_text(&lines, style)?;
     audit::record(
         &cx.s.db,
         &cx.actor(),
         "export.downloaded",
         "donations.csv",
         &format!(
-            "rows={}{}",
+            "rows={} format={}{}",
             rows.len(),
+            style.as_str(),
             query_string(&form.pairs()).replacen('?', " filter=", 1)
         ),
     )
@@ -135,20 +218,52 @@ pub async fn export(cx: Console, Query(q): Query<ListQuery>) -> Result<Response,
 mod tests {
     use super::*;
 
+    /// The last line of a file with one row holding `cells` (the rest empty).
+    fn line(cells: &[&str], style: CsvStyle) -> String {
+        let mut row: Vec<String> = cells.iter().map(|c| c.to_string()).collect();
+        row.resize(CSV_HEADER.len(), String::new());
+        let text = csv_text(&[row], style).expect("csv");
+        let body = text.trim_end_matches("\r\n");
+        body.rsplit("\r\n").next().expect("line").to_string()
+    }
+
     #[test]
     fn csv_cells() {
-        assert_eq!(csv_cell("plain"), "plain");
-        assert_eq!(csv_cell("a,b"), "\"a,b\"");
-        assert_eq!(csv_cell("say \"hi\""), "\"say \"\"hi\"\"\"");
-        assert_eq!(csv_cell("two\nlines"), "\"two\nlines\"");
-        assert_eq!(csv_cell("=SUM(A1)"), "'=SUM(A1)");
-        assert_eq!(csv_cell("+1"), "'+1");
-        assert_eq!(csv_cell("-2"), "'-2");
-        assert_eq!(csv_cell("@cmd"), "'@cmd");
+        let empty = ",".repeat(CSV_HEADER.len() - 2);
+        let first = |c: &str| line(&[c, "x"], CsvStyle::Comma);
+        assert_eq!(first("plain"), format!("plain,x{empty}"));
+        assert_eq!(first("a,b"), format!("\"a,b\",x{empty}"));
+        assert_eq!(first("say \"hi\""), format!("\"say \"\"hi\"\"\",x{empty}"));
+        assert_eq!(first("two\nlines"), format!("\"two\nlines\",x{empty}"));
+        assert_eq!(first("=SUM(A1)"), format!("'=SUM(A1),x{empty}"));
+        assert_eq!(first("+1"), format!("'+1,x{empty}"));
+        assert_eq!(first("-2"), format!("'-2,x{empty}"));
+        assert_eq!(first("@cmd"), format!("'@cmd,x{empty}"));
         assert_eq!(
-            csv_cell("=HYPERLINK(\"x\",\"y\")"),
-            "\"'=HYPERLINK(\"\"x\"\",\"\"y\"\")\""
+            first("=HYPERLINK(\"x\",\"y\")"),
+            format!("\"'=HYPERLINK(\"\"x\"\",\"\"y\"\")\",x{empty}")
         );
-        assert_eq!(csv_cell(""), "");
+        // Semicolons: a cell with `;` is quoted, one with `,` is not.
+        let semi = ";".repeat(CSV_HEADER.len() - 2);
+        let row = line(&["a;b", "1,5"], CsvStyle::Semicolon);
+        assert_eq!(row, format!("\"a;b\";1,5{semi}"));
+    }
+
+    #[test]
+    fn styles() {
+        assert_eq!(CsvStyle::choose(None, "da"), CsvStyle::Semicolon);
+        assert_eq!(CsvStyle::choose(None, "en"), CsvStyle::Comma);
+        assert_eq!(CsvStyle::choose(Some("comma"), "da"), CsvStyle::Comma);
+        assert_eq!(
+            CsvStyle::choose(Some("semicolon"), "en"),
+            CsvStyle::Semicolon
+        );
+        assert_eq!(CsvStyle::choose(Some("tsv"), "en"), CsvStyle::Comma);
+        assert_eq!(CsvStyle::Semicolon.number("25.50"), "25,50");
+        assert_eq!(CsvStyle::Comma.number("25.50"), "25.50");
+        let text = csv_text(&[], CsvStyle::Semicolon).expect("csv");
+        assert!(text.starts_with("\u{feff}donation_id;campaign;"));
+        let text = csv_text(&[], CsvStyle::Comma).expect("csv");
+        assert!(text.starts_with("donation_id,campaign,"));
     }
 }

@@ -1,10 +1,11 @@
-//! The donations list (`GET /admin/donations`): the filter form, one page of matches and,
-//! for members who may enter them, the offline entry form.
+//! The donations list (`GET /admin/donations`): the filter form, one page of matches (voided
+//! ones marked), the matches' totals per month and currency, and, for members who may enter
+//! them, the offline entry form.
 
 use askama::Template;
 use axum::extract::Query;
 use axum::response::{Html, IntoResponse, Response};
-use chrono::{Duration, NaiveDate, Utc};
+use chrono::{Duration, NaiveDate};
 use http::StatusCode;
 use serde::Deserialize;
 
@@ -18,7 +19,8 @@ use crate::money::{CurrencyCode, Money};
 use crate::team::Permission;
 use crate::team::session::CurrentMember;
 
-use super::{Filter, PER_PAGE, count, providers, search};
+use super::export::CsvStyle;
+use super::{Filter, MonthTotal, PER_PAGE, count, monthly_totals, providers, search};
 
 /// The campaigns in `all` where the member holds `p`.
 pub(super) fn campaigns_with(all: &[Campaign], me: &CurrentMember, p: Permission) -> Vec<Campaign> {
@@ -170,6 +172,17 @@ pub struct DonationItem {
     pub converted: String,
     pub provider: String,
     pub visibility: String,
+    /// Voided (`donations::voids`): shown struck through with the word "voided".
+    pub voided: bool,
+}
+
+/// One line of the totals table: a month and currency, or (`month` empty) a currency's
+/// total over every month shown.
+pub struct TotalLine {
+    pub month: String,
+    pub currency: String,
+    pub gifts: String,
+    pub amount: String,
 }
 
 /// The offline entry form's values.
@@ -201,6 +214,10 @@ pub struct DonationsPage {
     pub prev: Option<String>,
     pub next: Option<String>,
     pub export_href: Option<String>,
+    /// The export in the other style (label, href): comma or semicolon (`export::CsvStyle`).
+    pub export_alt: Option<(String, String)>,
+    /// Totals of the matches per month received and currency given (voided ones left out).
+    pub totals: Vec<TotalLine>,
     /// The offline entry form, for members who may enter donations somewhere.
     pub can_add: bool,
     pub add_campaigns: Vec<Opt>,
@@ -249,14 +266,16 @@ pub(super) async fn render_list(
     let form = filter_form(&cx.s, q, &readable).await?;
     let (filter, filter_errors) = form.to_filter(tr, &readable);
     let page_no = crate::console::page_no(q.page.as_deref());
-    let (rows, total) = if filter_errors.is_empty() {
+    let (rows, total, months) = if filter_errors.is_empty() {
         (
             search(&cx.s.db, &filter, PER_PAGE, (page_no - 1) * PER_PAGE).await?,
             count(&cx.s.db, &filter).await?,
+            monthly_totals(&cx.s.db, &filter).await?,
         )
     } else {
-        (Vec::new(), 0)
+        (Vec::new(), 0, Vec::new())
     };
+    let voids = crate::donations::repo::voids::of_campaigns(&cx.s.db, &filter.campaign_ids).await?;
     let title_of = |id: &str| {
         readable
             .iter()
@@ -283,6 +302,7 @@ pub(super) async fn render_list(
                     .unwrap_or_default(),
                 provider: d.provider.clone(),
                 visibility: tr.t(&format!("console-visibility-{}", d.visibility)),
+                voided: voids.contains_key(&d.id),
             }
         })
         .collect();
@@ -300,6 +320,18 @@ pub(super) async fn render_list(
         .member
         .can_somewhere(Permission::Export)
         .then(|| format!("/admin/donations.csv{}", query_string(&pairs)));
+    let export_alt = export_href.as_ref().map(|_| {
+        let other = match CsvStyle::choose(None, tr.lang) {
+            CsvStyle::Comma => CsvStyle::Semicolon,
+            CsvStyle::Semicolon => CsvStyle::Comma,
+        };
+        let mut v = pairs.clone();
+        v.push(("format", other.as_str()));
+        (
+            tr.t(&format!("console-export-csv-{}", other.as_str())),
+            format!("/admin/donations.csv{}", query_string(&v)),
+        )
+    });
     let campaign_values: Vec<(String, String)> = readable
         .iter()
         .map(|c| (c.slug.to_string(), c.title.clone()))
@@ -322,7 +354,7 @@ pub(super) async fn render_list(
                     .map(|c| c.currency().to_string())
                     .unwrap_or_default(),
                 visibility: "private".into(),
-                date: Utc::now().date_naive().to_string(),
+                date: crate::donations::offline::today_in(&cx.me.member.time_zone).to_string(),
                 ..Default::default()
             },
             Errors::default(),
@@ -348,6 +380,8 @@ pub(super) async fn render_list(
         prev,
         next,
         export_href,
+        export_alt,
+        totals: total_lines(tr, &months),
         can_add: !writable.is_empty(),
         add_campaigns: opts(
             &writable
@@ -386,4 +420,34 @@ pub async fn list(cx: Console, Query(q): Query<ListQuery>) -> Result<Response, A
     };
     let (status, html) = render_list(&cx, &q, None, notice).await?;
     Ok((status, Html(html)).into_response())
+}
+
+/// The totals table: each month and currency, newest month first, then each currency's total
+/// over those months.
+fn total_lines(tr: &I18n, months: &[MonthTotal]) -> Vec<TotalLine> {
+    let mut sums: Vec<(String, i64, i64)> = Vec::new();
+    let mut lines: Vec<TotalLine> = Vec::new();
+    for m in months {
+        lines.push(TotalLine {
+            month: m.month.clone(),
+            currency: m.currency.clone(),
+            gifts: tr.int(m.gifts),
+            amount: money_text(tr, m.amount_minor, &m.currency),
+        });
+        match sums.iter_mut().find(|(c, _, _)| *c == m.currency) {
+            Some((_, n, sum)) => {
+                *n += m.gifts;
+                *sum = sum.saturating_add(m.amount_minor);
+            }
+            None => sums.push((m.currency.clone(), m.gifts, m.amount_minor)),
+        }
+    }
+    sums.sort();
+    lines.extend(sums.into_iter().map(|(currency, n, sum)| TotalLine {
+        month: String::new(),
+        amount: money_text(tr, sum, &currency),
+        currency,
+        gifts: tr.int(n),
+    }));
+    lines
 }

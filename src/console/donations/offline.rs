@@ -6,7 +6,6 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use http::StatusCode;
 
 use crate::campaigns::repo;
-use crate::console::form::money_error;
 use crate::console::{Console, Errors, Fields};
 use crate::donations::ledger::Recorded;
 use crate::donations::offline::{self, OfflineError, OfflineInput};
@@ -23,13 +22,20 @@ fn offline_message(tr: &I18n, e: &OfflineError) -> String {
             "error-currency-not-accepted",
             &[("currency", currency.to_string())],
         ),
-        OfflineError::Amount(m) => money_error(tr, m),
+        OfflineError::Amount(m) => tr.money_error(m),
         OfflineError::ConvertedToZero(_) => tr.t("error-amount-too-small"),
         OfflineError::NoRate { from, .. } => {
             tr.ta("error-no-rate", &[("currency", from.to_string())])
         }
         OfflineError::Visibility => tr.t("console-error-visibility"),
         OfflineError::Date => tr.t("console-error-date"),
+        OfflineError::DateInFuture { today, .. } => {
+            tr.ta("console-error-date-future", &[("today", tr.day(*today))])
+        }
+        OfflineError::NoRateOn { from, on, .. } => tr.ta(
+            "console-error-no-rate-on",
+            &[("currency", from.to_string()), ("date", tr.day(*on))],
+        ),
         OfflineError::Email(_) => tr.t("error-email"),
         OfflineError::TooLong { max, .. } => tr.ta("error-too-long", &[("max", max.to_string())]),
         OfflineError::Db(_) => tr.t("error-internal"),
@@ -80,6 +86,7 @@ pub async fn add_offline(
     let opt = |v: &str| (!v.trim().is_empty()).then(|| v.to_string());
     let input = OfflineInput {
         amount: form.amount.clone(),
+        amount_style: Some(tr.number_format()),
         currency: form.currency.clone(),
         donor: opt(f.get("donor")),
         email: opt(f.get("email")),
@@ -88,6 +95,7 @@ pub async fn add_offline(
         message: opt(f.get("message")),
         visibility: form.visibility.clone(),
         reference: opt(f.get("reference")),
+        today: Some(offline::today_in(&cx.me.member.time_zone)),
     };
     match offline::add(&cx.s.db, &c, &input, &cx.actor()).await {
         Ok(done) => {

@@ -4,7 +4,6 @@
 use crate::blog::write::{self, NewPost, Post, PostKind, PostStatus};
 use crate::console::{Errors, Fields};
 use crate::i18n::I18n;
-use crate::team::Permission;
 use crate::team::session::CurrentMember;
 
 /// The editor's fields as typed.
@@ -128,10 +127,7 @@ pub(super) fn to_new_post(
         }
     };
     let campaign_id = (!f.campaign.is_empty()).then(|| f.campaign.clone());
-    if !me
-        .member
-        .can(Permission::PostsWrite, campaign_id.as_deref())
-    {
+    if write::access::writer(&me.member, campaign_id.as_deref()).is_none() {
         e.add("campaign", tr.t("console-post-error-campaign"));
     }
     let p = NewPost {

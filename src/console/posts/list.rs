@@ -1,20 +1,25 @@
-//! `GET /admin/posts`: the posts the member may write, filtered by status.
+//! `GET /admin/posts`: the posts the member writes (every post of the campaigns they edit,
+//! their own where they contribute), filtered by status; posts waiting for review carry a
+//! "Pending review" tag, and editors see how many wait, linked to the filter.
 
 use askama::Template;
 use axum::extract::Query;
 use axum::response::{Html, IntoResponse, Response};
 use serde::Deserialize;
 
+use crate::blog::write::access::{self, Writer};
 use crate::blog::write::{self, PostStatus};
 use crate::console::form::Opt;
 use crate::console::{Console, Shell};
 use crate::http::AppError;
 use crate::markdown;
 
-use super::writable_campaigns;
-
 pub struct Row {
     pub id: String,
+    /// The member may open it in the editor.
+    pub editable: bool,
+    pub pending: bool,
+    pub author: String,
     pub title: String,
     pub kind: String,
     pub status: String,
@@ -29,6 +34,8 @@ pub struct ListPage {
     pub shell: Shell,
     pub rows: Vec<Row>,
     pub status_opts: Vec<Opt>,
+    /// Posts waiting for this member's review (an editor's).
+    pub pending_count: i64,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -40,13 +47,21 @@ pub struct ListQuery {
 pub async fn list(cx: Console, Query(q): Query<ListQuery>) -> Result<Response, AppError> {
     let tr = &cx.r.tr;
     let status = q.status.as_deref().and_then(PostStatus::parse);
-    let scope = writable_campaigns(&cx.me);
-    let posts = write::list(&cx.s.db, status, scope.as_deref(), 200).await?;
+    let m = &cx.me.member;
+    let listed = |p: &write::Post| access::listed_for(m, p);
+    let posts = write::list(&cx.s.db, status, Some(&listed), 200).await?;
+    let to_review = |p: &write::Post| access::may_open(m, p) == Ok(Writer::Editor);
+    let pending_count = write::list(&cx.s.db, Some(PostStatus::Pending), Some(&to_review), 200)
+        .await?
+        .len();
     let zone = cx.me.member.time_zone.clone();
     let rows = posts
         .iter()
         .map(|p| Row {
             id: p.id.clone(),
+            editable: access::may_open(m, p).is_ok(),
+            pending: p.status == PostStatus::Pending,
+            author: p.author_name.clone().unwrap_or_default(),
             title: if p.title.is_empty() {
                 markdown::excerpt(&p.body_md, 60)
             } else {
@@ -77,6 +92,7 @@ pub async fn list(cx: Console, Query(q): Query<ListQuery>) -> Result<Response, A
         shell: cx.shell("/admin/posts"),
         rows,
         status_opts,
+        pending_count: i64::try_from(pending_count).unwrap_or(i64::MAX),
     };
     Ok(Html(page.render()?).into_response())
 }

@@ -6,9 +6,14 @@
 //! [`blog::write`](crate::blog::write), which audits `post.created` / `post.updated` /
 //! `post.published`.
 //!
-//! The schedule time is typed in the author's time zone (`members.time_zone`) and stored in
-//! UTC. Editors and owners write posts; an editor scoped to one campaign writes only posts
-//! of that campaign.
+//! The schedule time is typed and shown in the signed-in member's time zone
+//! (`members.time_zone`, named beside the field) and stored in UTC. Who may do what follows
+//! [`blog::write::access`](crate::blog::write::access): editors and owners write and publish
+//! any post (an editor scoped to one campaign only that campaign's); members write their own
+//! drafts and submit them for review — their editor shows "Save draft" and "Submit for
+//! review" (`action` = `draft` / `submit`) instead of the status, time and sticky fields — and
+//! a refused write answers 403 with the reason. A submission e-mails the post's editors
+//! (`blog::review`).
 
 use askama::Template;
 use axum::extract::{Path, Query};
@@ -18,10 +23,11 @@ use serde::Deserialize;
 use super::Console;
 use super::form::Opt;
 use super::{Errors, Shell};
+use crate::blog::write::access::{self, Refusal, Writer};
 use crate::blog::write::{self, Post, PostKind, PostStatus};
 use crate::http::AppError;
-use crate::team::Permission;
-use crate::team::session::CurrentMember;
+use crate::i18n::I18n;
+use crate::team::Member;
 
 mod form;
 mod list;
@@ -31,19 +37,22 @@ pub use form::PostForm;
 pub use list::{ListPage, ListQuery, Row, list};
 pub use save::{create, save};
 
-/// The campaigns whose posts the member may write: `None` for all (a site-wide grant).
-fn writable_campaigns(me: &CurrentMember) -> Option<Vec<String>> {
-    if me.member.can(Permission::PostsWrite, None) {
-        return None;
+/// A refused write as the 403 page's reason, in the member's language.
+fn refused(tr: &I18n, r: Refusal) -> AppError {
+    AppError::Refused {
+        code: r.code(),
+        message: tr.t(r.message_key()),
     }
-    Some(
-        me.member
-            .grants
-            .iter()
-            .filter(|g| g.role.allows(Permission::PostsWrite))
-            .filter_map(|g| g.scope.clone())
-            .collect(),
-    )
+}
+
+/// Whether the member writes (only) as a contributor where `campaign` is: no publishing
+/// controls in the editor. For a new post, whether they edit posts nowhere.
+fn contributes_only(m: &Member, campaign: Option<&str>, is_new: bool) -> bool {
+    if is_new {
+        !m.can_somewhere(crate::team::Permission::PostsWrite)
+    } else {
+        access::writer(m, campaign) == Some(Writer::Contributor)
+    }
 }
 
 #[derive(Template)]
@@ -65,6 +74,10 @@ pub struct EditorPage {
     pub image_url: Option<String>,
     pub is_new: bool,
     pub published: bool,
+    /// The member writes this post as a contributor: "Save draft" and "Submit for review".
+    pub contributor: bool,
+    /// The post waits for an editor's review.
+    pub pending: bool,
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -95,8 +108,9 @@ async fn render(
             selected: form.status == st.as_str(),
         })
         .collect();
+    let m = &cx.me.member;
     let mut campaign_opts = Vec::new();
-    if cx.me.member.can(Permission::PostsWrite, None) {
+    if access::writer(m, None).is_some() {
         campaign_opts.push(Opt {
             value: String::new(),
             label: tr.t("console-post-no-campaign"),
@@ -104,7 +118,7 @@ async fn render(
         });
     }
     for c in crate::campaigns::repo::list(&cx.s.db).await? {
-        if cx.me.member.can(Permission::PostsWrite, Some(&c.id)) {
+        if access::writer(m, Some(&c.id)).is_some() {
             campaign_opts.push(Opt {
                 selected: form.campaign == c.id,
                 value: c.id,
@@ -142,34 +156,28 @@ async fn render(
         image_url: post.and_then(|p| p.featured_image_url.clone()),
         is_new: post.is_none(),
         published: post.is_some_and(|p| p.status == PostStatus::Published),
+        contributor: contributes_only(
+            m,
+            post.and_then(|p| p.campaign_id.as_deref()),
+            post.is_none(),
+        ),
+        pending: post.is_some_and(|p| p.status == PostStatus::Pending),
     };
     Ok(page.render()?)
 }
 
-/// The author's time zone: the post's author, or (for a new post, or an author who is
-/// gone) the member typing.
-async fn zone_of(cx: &Console, post: Option<&Post>) -> Result<String, AppError> {
-    if let Some(id) = post.and_then(|p| p.author_id.as_deref())
-        && id != cx.me.member.id
-        && let Some(a) = crate::team::repo::by_id(&cx.s.db, id).await?
-    {
-        return Ok(a.time_zone);
-    }
-    Ok(cx.me.member.time_zone.clone())
+/// The zone the editor reads and shows times in: the signed-in member's, whoever wrote the
+/// post (the field's hint names it), so the person typing a time types it in their own.
+fn zone_of(cx: &Console) -> String {
+    cx.me.member.time_zone.clone()
 }
 
-/// The post, if the member may write it (403 otherwise).
+/// The post, if the member may open it (403 with the reason otherwise).
 async fn editable(cx: &Console, id: &str) -> Result<Post, AppError> {
     let p = write::by_id(&cx.s.db, id)
         .await?
         .ok_or(AppError::NotFound)?;
-    if !cx
-        .me
-        .member
-        .can(Permission::PostsWrite, p.campaign_id.as_deref())
-    {
-        return Err(AppError::Forbidden);
-    }
+    access::may_open(&cx.me.member, &p).map_err(|r| refused(&cx.r.tr, r))?;
     Ok(p)
 }
 
@@ -180,12 +188,17 @@ pub struct EditQuery {
 
 /// `GET /admin/posts/new`.
 pub async fn new(cx: Console) -> Result<Response, AppError> {
-    let zone = zone_of(&cx, None).await?;
+    let zone = zone_of(&cx);
     let mut form = PostForm::blank();
-    if let Some(scope) = writable_campaigns(&cx.me)
-        && let Some(first) = scope.first()
+    // A member who writes no site-wide posts starts in the first campaign they write for.
+    let m = &cx.me.member;
+    if access::writer(m, None).is_none()
+        && let Some(first) = crate::campaigns::repo::list(&cx.s.db)
+            .await?
+            .into_iter()
+            .find(|c| access::writer(m, Some(&c.id)).is_some())
     {
-        form.campaign = first.clone();
+        form.campaign = first.id;
     }
     let html = render(
         &cx,
@@ -208,13 +221,13 @@ pub async fn edit(
     Query(q): Query<EditQuery>,
 ) -> Result<Response, AppError> {
     let p = editable(&cx, &id).await?;
-    let zone = zone_of(&cx, Some(&p)).await?;
+    let zone = zone_of(&cx);
     let (cats, tags) = write::terms_of(&cx.s.db, &p.id).await?;
     let saved = q.saved.is_some();
-    let notice = if saved {
-        cx.r.tr.t("console-saved")
-    } else {
-        String::new()
+    let notice = match q.saved.as_deref() {
+        Some("submitted") => cx.r.tr.t("console-post-submitted"),
+        Some(_) => cx.r.tr.t("console-saved"),
+        None => String::new(),
     };
     let form = PostForm::of_post(&p, &cats, &tags, &zone);
     let html = render(

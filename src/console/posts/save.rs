@@ -7,13 +7,14 @@ use axum::extract::multipart::Multipart;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use http::StatusCode;
 
+use crate::blog::write::access::{self, Writer};
 use crate::blog::write::{self, WriteError};
 use crate::console::{Console, Errors, Fields};
 use crate::http::AppError;
 use crate::media::{self, MediaError, multipart_error};
 
 use super::form::{PostForm, field_message, to_new_post};
-use super::{editable, render, zone_of};
+use super::{editable, refused, render, zone_of};
 
 /// `POST /admin/posts/new`.
 pub async fn create(cx: Console, mp: Multipart) -> Result<Response, AppError> {
@@ -114,7 +115,7 @@ async fn save_any(
         Some(id) => Some(editable(&cx, id).await?),
         None => None,
     };
-    let zone = zone_of(&cx, post.as_ref()).await?;
+    let zone = zone_of(&cx);
     let tr = &cx.r.tr;
     let Posted {
         fields,
@@ -129,7 +130,8 @@ async fn save_any(
     let action = fields.get("action").to_string();
     match action.as_str() {
         "publish" => form.status = "published".into(),
-        "unpublish" => form.status = "draft".into(),
+        "unpublish" | "draft" => form.status = "draft".into(),
+        "submit" => form.status = "pending".into(),
         _ => {}
     }
     let show =
@@ -234,13 +236,30 @@ async fn save_any(
             }
         }
     }
+    // A contributor's editor has no time or sticky fields: theirs stay as they were (the
+    // write refuses any change to them).
+    if access::writer(&cx.me.member, new.campaign_id.as_deref()) == Some(Writer::Contributor) {
+        new.published_at = post.as_ref().and_then(|p| p.published_at);
+        new.sticky = post.as_ref().is_some_and(|p| p.sticky);
+    }
     let actor = cx.actor();
+    let me = &cx.me.member;
     let result = match &post {
-        Some(p) => write::update(&cx.s.db, &p.id, &new, &actor).await,
-        None => write::create(&cx.s.db, &new, &actor).await,
+        Some(p) => write::update_as(&cx.s.db, &p.id, &new, &actor, me).await,
+        None => write::create_as(&cx.s.db, &new, &actor, me).await,
     };
     match result {
-        Ok(p) => Ok(Redirect::to(&format!("/admin/posts/{}?saved=1", p.id)).into_response()),
+        Ok(p) => {
+            let before = post.as_ref().map(|p| p.status);
+            let mut to = format!("/admin/posts/{}?saved=1", p.id);
+            if crate::blog::review::submitted(before, &p) {
+                to = format!("/admin/posts/{}?saved=submitted", p.id);
+                // The editors' e-mails go out in the background (the outbox keeps them).
+                let (s, me) = (cx.s.clone(), me.clone());
+                tokio::spawn(async move { crate::blog::review::tell_editors(&s, &p, &me).await });
+            }
+            Ok(Redirect::to(&to).into_response())
+        }
         Err(WriteError::Invalid(errs)) => {
             let mut e = Errors::default();
             for (field, code) in errs {
@@ -255,6 +274,7 @@ async fn save_any(
             )
             .await
         }
+        Err(WriteError::Refused(r)) => Err(refused(tr, r)),
         Err(WriteError::NotFound) => Err(AppError::NotFound),
         Err(WriteError::Duplicate) => Err(AppError::Conflict("duplicate".into())),
         Err(WriteError::Db(e)) => Err(e.into()),

@@ -41,8 +41,8 @@ pub fn routes() -> Router<AppState> {
         .layer(axum::extract::DefaultBodyLimit::max(64 * 1024))
 }
 
-/// Form fields; the last non-empty `amount` wins (preset radio buttons and the free amount
-/// field share the name).
+/// Form fields: the free amount field `amount` and the preset radio buttons `preset`
+/// (`500 INR`); a typed amount wins over a preset.
 pub(super) fn parse_form(
     tr: &I18n,
     body: &[u8],
@@ -58,6 +58,7 @@ pub(super) fn parse_form(
             "amount" if (!v.trim().is_empty() || input.amount.is_empty()) => {
                 input.amount = v;
             }
+            "preset" => input.preset = v,
             "currency" => input.currency = v,
             "name" => input.name = v,
             "email" => input.email = v,
@@ -117,6 +118,7 @@ async fn donate(
     let now = Utc::now();
     let mut form = FormState {
         amount: input.amount.chars().take(40).collect(),
+        preset: input.preset.chars().take(40).collect(),
         currency: input.currency.chars().take(8).collect(),
         name: input.name.chars().take(200).collect(),
         email: input.email.chars().take(300).collect(),
@@ -213,6 +215,34 @@ struct ThanksPage {
     funded: bool,
 }
 
+/// "1 INR = 0.0094833 GBP, the European Central Bank's reference rate of 28 June 2024": the
+/// locked rate in the page's language with five significant digits (the stored rate, which
+/// the conversion used, has up to fifteen), and the day of the sheet it came from.
+async fn rate_line(
+    s: &AppState,
+    tr: &I18n,
+    from: CurrencyCode,
+    to: CurrencyCode,
+    d: &ledger::DonationRow,
+) -> Result<String, AppError> {
+    let Ok(rate) = d.rate.parse::<rust_decimal::Decimal>() else {
+        return Ok(String::new());
+    };
+    let mut args = vec![
+        ("from", from.to_string()),
+        ("to", to.to_string()),
+        ("rate", tr.rate(rate)),
+    ];
+    let day = rates::sheet_date_of(&s.db, from, to, rate, d.created_at.date_naive()).await?;
+    Ok(match day {
+        Some(day) => {
+            args.push(("date", tr.day(day)));
+            tr.ta("thanks-rate-dated", &args)
+        }
+        None => tr.ta("thanks-rate", &args),
+    })
+}
+
 async fn thanks(
     State(s): State<AppState>,
     Path((slug, donation_id)): Path<(String, String)>,
@@ -236,14 +266,7 @@ async fn thanks(
     } else {
         (
             tr.money(converted),
-            tr.ta(
-                "thanks-rate",
-                &[
-                    ("from", cur.to_string()),
-                    ("to", c.currency().to_string()),
-                    ("rate", d.rate.clone()),
-                ],
-            ),
+            rate_line(&s, &tr, cur, c.currency(), &d).await?,
         )
     };
     let page = ThanksPage {

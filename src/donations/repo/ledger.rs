@@ -2,11 +2,11 @@
 //! wall's reads and the ledger check's sums. Append-only: the only update of a donation is
 //! its review flag (a database trigger refuses anything else).
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 
 use crate::db::{Db, DbResult, Tx};
-use crate::donations::Visibility;
 use crate::donations::ledger::NewDonation;
+use crate::donations::{DonationStatus, Visibility};
 use crate::{on_db, on_tx};
 
 /// Inserts the donation row `id` unless its (provider, reference) is taken; `true` when
@@ -22,8 +22,8 @@ pub async fn insert_donation_in(
         sqlx::query_scalar(
         "INSERT INTO donations (id, campaign_id, amount_minor, currency, rate, campaign_amount_minor, \
          donor_name, donor_email, message, visibility, provider, provider_reference, status, \
-         received_on, note, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 'succeeded', $13, $14, $15) \
+         received_on, note, created_at, rate_on) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17) \
          ON CONFLICT (provider, provider_reference) DO NOTHING RETURNING id"
     )
     .bind(id)
@@ -38,9 +38,11 @@ pub async fn insert_donation_in(
     .bind(i.visibility.as_str())
     .bind(&d.provider)
     .bind(&d.provider_reference)
+    .bind(DonationStatus::Succeeded.as_str())
     .bind(d.received_on)
     .bind(&d.note)
     .bind(now)
+    .bind(d.rate_on)
     .fetch_optional(&mut *c)
     .await?
     });
@@ -96,14 +98,38 @@ pub async fn add_to_totals_in(
     amount_minor: i64,
     now: DateTime<Utc>,
 ) -> DbResult<(i64, i64)> {
+    change_totals_in(tx, campaign_id, amount_minor, 1, now).await
+}
+
+/// Takes a donation of `amount_minor` out of the campaign's totals (a void: one entry more,
+/// one donor less); the new raised amount and version.
+pub async fn subtract_from_totals_in(
+    tx: &mut Tx,
+    campaign_id: &str,
+    amount_minor: i64,
+    now: DateTime<Utc>,
+) -> DbResult<(i64, i64)> {
+    change_totals_in(tx, campaign_id, -amount_minor, -1, now).await
+}
+
+/// The one update of `campaign_totals` by an entry: the amount and donor deltas of the entry,
+/// one entry more, the version bumped.
+async fn change_totals_in(
+    tx: &mut Tx,
+    campaign_id: &str,
+    amount_delta: i64,
+    donor_delta: i64,
+    now: DateTime<Utc>,
+) -> DbResult<(i64, i64)> {
     let (raised, version): (i64, i64) = on_tx!(tx, |c| {
         sqlx::query_as(
-        "UPDATE campaign_totals SET raised_minor = raised_minor + $2, donor_count = donor_count + 1, \
-         entry_count = entry_count + 1, version = version + 1, updated_at = $3 \
+        "UPDATE campaign_totals SET raised_minor = raised_minor + $2, donor_count = donor_count + $3, \
+         entry_count = entry_count + 1, version = version + 1, updated_at = $4 \
          WHERE campaign_id = $1 RETURNING raised_minor, version"
     )
     .bind(campaign_id)
-    .bind(amount_minor)
+    .bind(amount_delta)
+    .bind(donor_delta)
     .bind(now)
     .fetch_one(&mut *c)
     .await?
@@ -139,19 +165,24 @@ pub struct DonationRow {
     pub visibility: Visibility,
     pub provider: String,
     pub created_at: DateTime<Utc>,
+    /// The day of the ECB reference rate a converted gift used (offline gifts).
+    pub rate_on: Option<NaiveDate>,
 }
 
 pub async fn donation(db: &Db, id: &str) -> DbResult<Option<DonationRow>> {
-    Ok(on_db!(db, |p| sqlx::query_as(
+    Ok(on_db!(db, |p| {
+        sqlx::query_as(
         "SELECT id, campaign_id, amount_minor, currency, rate, campaign_amount_minor, \
-         donor_name, message, visibility, provider, created_at FROM donations WHERE id = $1"
+         donor_name, message, visibility, provider, created_at, rate_on FROM donations WHERE id = $1"
     )
     .bind(id)
     .fetch_optional(p)
-    .await?))
+    .await?
+    }))
 }
 
-/// Newest donations that appear on the donor wall (public and anonymous), `offset` for paging.
+/// Newest donations that appear on the donor wall (public and anonymous, not voided), `offset`
+/// for paging.
 pub async fn wall(
     db: &Db,
     campaign_id: &str,
@@ -160,8 +191,9 @@ pub async fn wall(
 ) -> DbResult<Vec<DonationRow>> {
     Ok(on_db!(db, |p| sqlx::query_as(
         "SELECT id, campaign_id, amount_minor, currency, rate, campaign_amount_minor, \
-         donor_name, message, visibility, provider, created_at FROM donations \
+         donor_name, message, visibility, provider, created_at, rate_on FROM donations \
          WHERE campaign_id = $1 AND visibility <> $2 \
+         AND NOT EXISTS (SELECT 1 FROM donation_voids v WHERE v.donation_id = donations.id) \
          ORDER BY created_at DESC, id LIMIT $3 OFFSET $4"
     )
     .bind(campaign_id)
@@ -174,7 +206,8 @@ pub async fn wall(
 
 pub async fn wall_count(db: &Db, campaign_id: &str) -> DbResult<i64> {
     Ok(on_db!(db, |p| sqlx::query_scalar(
-        "SELECT COUNT(*) FROM donations WHERE campaign_id = $1 AND visibility <> $2"
+        "SELECT COUNT(*) FROM donations WHERE campaign_id = $1 AND visibility <> $2 \
+         AND NOT EXISTS (SELECT 1 FROM donation_voids v WHERE v.donation_id = donations.id)"
     )
     .bind(campaign_id)
     .bind(Visibility::Private.as_str())
@@ -236,4 +269,27 @@ pub async fn donations_without_one_entry(db: &Db) -> DbResult<Vec<(String, Strin
     .fetch_all(p)
     .await?
     }))
+}
+
+/// Donations plus checkout sessions of campaign `$1`.
+const PROMISED: &str = "SELECT (SELECT COUNT(*) FROM donations WHERE campaign_id = $1) \
+     + (SELECT COUNT(*) FROM checkout_sessions WHERE campaign_id = $1)";
+
+/// Whether money has been promised to the campaign in its current currency: a donation or
+/// a checkout session, whose amounts are locked in that currency.
+pub async fn has_money(db: &Db, campaign_id: &str) -> DbResult<bool> {
+    let n: i64 = on_db!(db, |p| sqlx::query_scalar(PROMISED)
+        .bind(campaign_id)
+        .fetch_one(p)
+        .await?);
+    Ok(n > 0)
+}
+
+/// [`has_money`] inside `tx` (the campaign editor's, after it took the totals row lock).
+pub async fn has_money_in(tx: &mut Tx, campaign_id: &str) -> DbResult<bool> {
+    let n: i64 = on_tx!(tx, |c| sqlx::query_scalar(PROMISED)
+        .bind(campaign_id)
+        .fetch_one(&mut *c)
+        .await?);
+    Ok(n > 0)
 }

@@ -1,11 +1,12 @@
 //! The donations store: every SQL statement of the donations capability — on `donations`,
 //! `ledger_entries` and the ledger's side of `campaign_totals` ([`ledger`]),
-//! `checkout_sessions` ([`sessions`]), `provider_events` ([`events`]), the treasurer
-//! alerts' claim rows in `settings` ([`alerts`]) — and the donation search the console
-//! lists and exports ([`search`]).
+//! `checkout_sessions` ([`sessions`]), `provider_events` ([`events`]), `donation_voids` and
+//! the reversing entries ([`voids`]) — and the donation search the console lists and exports
+//! ([`search`]), with its totals per month and currency. (The treasurer alerts' claims are
+//! site settings, `db::Db::claim_setting`.)
 
-pub mod alerts;
 pub mod events;
 pub mod ledger;
 pub mod search;
 pub mod sessions;
+pub mod voids;

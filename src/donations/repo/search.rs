@@ -5,17 +5,16 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use sea_query::{
-    Asterisk, Cond, Condition, Expr, Func, Iden, LikeExpr, Order, PostgresQueryBuilder, Query,
-    SelectStatement, SqliteQueryBuilder,
+    Alias, Asterisk, Cond, Condition, Expr, Func, Iden, LikeExpr, Order, PostgresQueryBuilder,
+    Query, SelectStatement, SqliteQueryBuilder,
 };
 use sea_query_binder::{SqlxBinder, SqlxValues};
 
 use crate::db::{Db, DbResult};
-use crate::donations::Visibility;
+use crate::donations::{DonationStatus, Visibility};
 use crate::on_db;
 
-/// A donation with every stored field (`status` is always `succeeded` for now: the column
-/// has no constraint and nothing else is written).
+/// A donation with every stored field (its visibility and status decoded here, at the row).
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct DonationFull {
     pub id: String,
@@ -31,10 +30,13 @@ pub struct DonationFull {
     pub visibility: Visibility,
     pub provider: String,
     pub provider_reference: String,
-    pub status: String,
+    #[sqlx(try_from = "String")]
+    pub status: DonationStatus,
     pub received_on: Option<NaiveDate>,
     pub note: Option<String>,
     pub created_at: DateTime<Utc>,
+    /// The day of the ECB reference rate a converted offline gift used.
+    pub rate_on: Option<NaiveDate>,
 }
 
 /// Which donations to list. An empty `campaign_ids` matches nothing (no access).
@@ -71,6 +73,7 @@ enum Donations {
     ReceivedOn,
     Note,
     CreatedAt,
+    RateOn,
 }
 
 /// `SELECT` every column of [`DonationFull`] `FROM donations`.
@@ -94,6 +97,7 @@ fn select_full() -> SelectStatement {
             ReceivedOn,
             Note,
             CreatedAt,
+            RateOn,
         ])
         .from(Table)
         .to_owned()
@@ -192,6 +196,56 @@ pub async fn by_id(db: &Db, id: &str) -> DbResult<Option<DonationFull>> {
 pub async fn providers(db: &Db) -> DbResult<Vec<String>> {
     Ok(on_db!(db, |p| sqlx::query_scalar(
         "SELECT DISTINCT provider FROM donations ORDER BY provider"
+    )
+    .fetch_all(p)
+    .await?))
+}
+
+/// The totals of one month and currency (the donations page's table).
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct MonthTotal {
+    /// `YYYY-MM`: the month received (an offline gift's date received, else the day it was
+    /// recorded, UTC).
+    pub month: String,
+    /// The currency given (not converted).
+    pub currency: String,
+    pub gifts: i64,
+    pub amount_minor: i64,
+}
+
+/// Voided donations count in no total.
+const NOT_VOIDED: &str =
+    "NOT EXISTS (SELECT 1 FROM donation_voids v WHERE v.donation_id = donations.id)";
+
+/// The matching donations' totals per month received and currency given, newest month
+/// first; voided donations left out.
+pub async fn monthly_totals(db: &Db, f: &Filter) -> DbResult<Vec<MonthTotal>> {
+    if f.campaign_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let month = match db {
+        Db::Sqlite(_) => "substr(COALESCE(received_on, created_at), 1, 7)",
+        Db::Postgres(_) => {
+            "to_char(COALESCE(received_on, CAST(created_at AT TIME ZONE 'UTC' AS DATE)), 'YYYY-MM')"
+        }
+    };
+    let q = Query::select()
+        .expr_as(Expr::cust(month), Alias::new("month"))
+        .column(Donations::Currency)
+        .expr_as(Expr::col(Asterisk).count(), Alias::new("gifts"))
+        .expr_as(
+            Expr::cust("CAST(SUM(amount_minor) AS BIGINT)"),
+            Alias::new("amount_minor"),
+        )
+        .from(Donations::Table)
+        .cond_where(condition(f).add(Expr::cust(NOT_VOIDED)))
+        .add_group_by([Expr::cust(month), Expr::col(Donations::Currency).into()])
+        .order_by_expr(Expr::cust(month), Order::Desc)
+        .order_by(Donations::Currency, Order::Asc)
+        .to_owned();
+    let (sql, values) = build(db, &q);
+    Ok(on_db!(db, |p| sqlx::query_as_with::<_, MonthTotal, _>(
+        &sql, values
     )
     .fetch_all(p)
     .await?))

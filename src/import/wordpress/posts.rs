@@ -205,7 +205,7 @@ impl Writing<'_> {
         };
         let added = store::insert_comment(
             &mut self.w,
-            &store::NewComment {
+            &store::ImportedComment {
                 id: &id,
                 post_id,
                 parent_id: parent_id.as_deref(),

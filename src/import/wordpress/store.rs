@@ -1,16 +1,22 @@
 //! The importer's writes: members, terms, media, posts, comments and redirects, each keyed
 //! so that a second run finds what the first one wrote (`source_key`, `(taxonomy, slug)`,
-//! e-mail address, `redirects.from_path`). Ids of imported posts and comments are derived
-//! from their source keys, so a comment's parent id is known without a lookup. Posts are
-//! read and written through the blog (`blog::repo::sources`, `blog::write::import`), the home
-//! of the `posts` table.
+//! e-mail address, `redirects.from_path`). Ids of imported posts, terms and comments are
+//! derived from their source keys, so a comment's parent id is known without a lookup.
+//!
+//! The importer has no table of its own: this module holds the batched transaction
+//! ([`Writer`]) and counts the writes, and every row goes through the capability whose table
+//! it is — posts, terms and post–term links through `blog::write` (`import`, `import_term`,
+//! `link_term`), comments through `blog::comments::insert_imported`, redirects through
+//! `blog::lookup`, authors through `team::repo::ensure_imported_author_in`.
 
 use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};
 
-use crate::blog::write;
+pub use crate::blog::comments::ImportedComment;
+use crate::blog::{comments, lookup, write};
 use crate::db::{Db, DbError, DbResult, Tx};
-use crate::on_tx;
+use crate::email::Email;
+use crate::team;
 
 /// A UUID-shaped id derived from `key` (SHA-256; version nibble 8, "custom").
 pub fn stable_id(key: &str) -> String {
@@ -118,50 +124,21 @@ pub async fn existing_posts(
 }
 
 /// The member with this e-mail, or a new `invited` one without a password (role
-/// `member`). Returns (id, created).
+/// `member`), through the team's store. Returns (id, created).
 pub async fn ensure_member(
     w: &mut Writer,
-    email: &str,
+    email: &Email,
     display_name: &str,
 ) -> DbResult<(String, bool)> {
-    let id = uuid::Uuid::new_v4().to_string();
-    let now = Utc::now();
-    let n = on_tx!(w.tx(), |c| {
-        sqlx::query(
-        "INSERT INTO members (id, email, display_name, time_zone, languages, status, created_at, updated_at) \
-         VALUES ($1, $2, $3, 'UTC', 'en', 'invited', $4, $4) ON CONFLICT (email) DO NOTHING"
-    )
-    .bind(&id)
-    .bind(email)
-    .bind(display_name)
-    .bind(now)
-    .execute(&mut *c)
-    .await?
-    .rows_affected()
-    });
-    if n == 1 {
-        on_tx!(w.tx(), |c| sqlx::query(
-            "INSERT INTO grants (member_id, role, scope, created_at) VALUES ($1, 'member', '', $2) \
-             ON CONFLICT (member_id, role, scope) DO NOTHING"
-        )
-        .bind(&id)
-        .bind(now)
-        .execute(&mut *c)
-        .await?
-        .rows_affected());
+    let (id, created) = team::repo::ensure_imported_author_in(w.tx(), email, display_name).await?;
+    if created {
         w.wrote(2).await?;
-        return Ok((id, true));
     }
-    let existing: String = on_tx!(w.tx(), |c| sqlx::query_scalar(
-        "SELECT id FROM members WHERE email = $1"
-    )
-    .bind(email)
-    .fetch_one(&mut *c)
-    .await?);
-    Ok((existing, false))
+    Ok((id, created))
 }
 
-/// The term's id, creating it when missing. Returns (id, created).
+/// The term's id (derived from its taxonomy and slug when new), creating it when missing,
+/// through the blog's writer. Returns (id, created).
 pub async fn ensure_term(
     w: &mut Writer,
     taxonomy: &str,
@@ -171,57 +148,31 @@ pub async fn ensure_term(
     description: &str,
 ) -> DbResult<(String, bool)> {
     let id = stable_id(&format!("term:{taxonomy}:{slug}"));
-    let n = on_tx!(w.tx(), |c| sqlx::query(
-        "INSERT INTO terms (id, taxonomy, slug, name, parent_id, description) \
-         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (taxonomy, slug) DO NOTHING"
-    )
-    .bind(&id)
-    .bind(taxonomy)
-    .bind(slug)
-    .bind(name)
-    .bind(parent_id)
-    .bind(description)
-    .execute(&mut *c)
-    .await?
-    .rows_affected());
-    if n == 1 {
+    let term = write::KeyedTerm {
+        id: &id,
+        taxonomy,
+        slug,
+        name,
+        parent_id,
+        description,
+    };
+    let (id, created) = write::import_term(w.tx(), &term).await?;
+    if created {
         w.wrote(1).await?;
-        return Ok((id, true));
     }
-    let existing: String = on_tx!(w.tx(), |c| sqlx::query_scalar(
-        "SELECT id FROM terms WHERE taxonomy = $1 AND slug = $2"
-    )
-    .bind(taxonomy)
-    .bind(slug)
-    .fetch_one(&mut *c)
-    .await?);
-    Ok((existing, false))
+    Ok((id, created))
 }
 
 /// Where an old path already redirects to.
 pub async fn redirect_target(w: &mut Writer, from: &str) -> DbResult<Option<String>> {
-    Ok(on_tx!(w.tx(), |c| sqlx::query_scalar(
-        "SELECT to_path FROM redirects WHERE from_path = $1"
-    )
-    .bind(from)
-    .fetch_optional(&mut *c)
-    .await?))
+    lookup::redirect_for_in(w.tx(), from).await
 }
 
 /// Records `from → to` unless `from` is already taken. True when a row was added.
 pub async fn add_redirect(w: &mut Writer, from: &str, to: &str) -> DbResult<bool> {
-    let n = on_tx!(w.tx(), |c| sqlx::query(
-        "INSERT INTO redirects (from_path, to_path, created_at) VALUES ($1, $2, $3) \
-         ON CONFLICT (from_path) DO NOTHING"
-    )
-    .bind(from)
-    .bind(to)
-    .bind(Utc::now())
-    .execute(&mut *c)
-    .await?
-    .rows_affected());
-    w.wrote(n as usize).await?;
-    Ok(n == 1)
+    let added = lookup::add_redirect(w.tx(), from, to).await?;
+    w.wrote(usize::from(added)).await?;
+    Ok(added)
 }
 
 pub struct NewPost<'a> {
@@ -273,61 +224,15 @@ pub async fn insert_post(w: &mut Writer, p: &NewPost<'_>) -> DbResult<bool> {
 }
 
 pub async fn link_term(w: &mut Writer, post_id: &str, term_id: &str) -> DbResult<bool> {
-    let n = on_tx!(w.tx(), |c| sqlx::query(
-        "INSERT INTO post_terms (post_id, term_id) VALUES ($1, $2) \
-         ON CONFLICT (post_id, term_id) DO NOTHING"
-    )
-    .bind(post_id)
-    .bind(term_id)
-    .execute(&mut *c)
-    .await?
-    .rows_affected());
-    w.wrote(n as usize).await?;
-    Ok(n == 1)
+    let added = write::link_term(w.tx(), post_id, term_id).await?;
+    w.wrote(usize::from(added)).await?;
+    Ok(added)
 }
 
-pub struct NewComment<'a> {
-    pub id: &'a str,
-    pub post_id: &'a str,
-    pub parent_id: Option<&'a str>,
-    pub kind: &'a str,
-    pub status: &'a str,
-    pub author_name: &'a str,
-    pub author_email: Option<&'a str>,
-    pub author_url: Option<&'a str>,
-    pub member_id: Option<&'a str>,
-    pub body: &'a str,
-    pub ip: Option<&'a str>,
-    pub created_at: DateTime<Utc>,
-    pub source_key: &'a str,
-}
-
-/// Inserts a comment; false when one with the same source key exists.
-pub async fn insert_comment(w: &mut Writer, c: &NewComment<'_>) -> DbResult<bool> {
-    let n = on_tx!(w.tx(), |conn| {
-        sqlx::query(
-        "INSERT INTO comments (id, post_id, parent_id, kind, status, author_name, author_email, \
-         author_url, member_id, body, ip, created_at, source_key) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) \
-         ON CONFLICT (source_key) DO NOTHING"
-    )
-    .bind(c.id)
-    .bind(c.post_id)
-    .bind(c.parent_id)
-    .bind(c.kind)
-    .bind(c.status)
-    .bind(c.author_name)
-    .bind(c.author_email)
-    .bind(c.author_url)
-    .bind(c.member_id)
-    .bind(c.body)
-    .bind(c.ip)
-    .bind(c.created_at)
-    .bind(c.source_key)
-    .execute(&mut *conn)
-    .await?
-    .rows_affected()
-    });
-    w.wrote(n as usize).await?;
-    Ok(n == 1)
+/// Inserts a comment through the blog's comments, as given; false when one with the same
+/// source key exists.
+pub async fn insert_comment(w: &mut Writer, c: &ImportedComment<'_>) -> DbResult<bool> {
+    let added = comments::insert_imported(w.tx(), c).await?;
+    w.wrote(usize::from(added)).await?;
+    Ok(added)
 }

@@ -70,14 +70,13 @@ impl<'a> Writing<'a> {
                 );
                 continue;
             };
-            let email = email.as_str().to_lowercase();
             let name = if a.display_name.is_empty() {
                 a.login.clone()
             } else {
                 a.display_name.clone()
             };
             let (id, created) = store::ensure_member(&mut self.w, &email, &name).await?;
-            if seen_emails.insert(email) {
+            if seen_emails.insert(email.as_str().to_lowercase()) {
                 self.report.add("authors", created);
             }
             self.members_by_login.insert(a.login.clone(), id.clone());

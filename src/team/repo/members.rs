@@ -2,10 +2,10 @@
 
 use chrono::Utc;
 
-use crate::db::{Db, DbError, DbResult};
+use crate::db::{Db, DbError, DbResult, Tx};
 use crate::email::Email;
-use crate::on_db;
 use crate::team::{Grant, Member, MemberStatus, Role};
+use crate::{on_db, on_tx};
 
 #[derive(sqlx::FromRow)]
 struct MemberRow {
@@ -143,18 +143,19 @@ pub async fn create(db: &Db, m: &NewMember) -> Result<Member, CreateMemberError>
         .ok_or_else(|| CreateMemberError::Db(DbError::Corrupt("member vanished".into())))
 }
 
+const ADD_GRANT: &str = "INSERT INTO grants (member_id, role, scope, created_at) \
+     VALUES ($1, $2, $3, $4) ON CONFLICT (member_id, role, scope) DO NOTHING";
+const REMOVE_GRANT: &str = "DELETE FROM grants WHERE member_id = $1 AND role = $2 AND scope = $3";
+
 pub async fn add_grant(db: &Db, member_id: &str, role: Role, scope: Option<&str>) -> DbResult<()> {
-    on_db!(db, |p| sqlx::query(
-        "INSERT INTO grants (member_id, role, scope, created_at) VALUES ($1, $2, $3, $4) \
-         ON CONFLICT (member_id, role, scope) DO NOTHING"
-    )
-    .bind(member_id)
-    .bind(role.as_str())
-    .bind(scope.unwrap_or(""))
-    .bind(Utc::now())
-    .execute(p)
-    .await?
-    .rows_affected());
+    on_db!(db, |p| sqlx::query(ADD_GRANT)
+        .bind(member_id)
+        .bind(role.as_str())
+        .bind(scope.unwrap_or(""))
+        .bind(Utc::now())
+        .execute(p)
+        .await?
+        .rows_affected());
     Ok(())
 }
 
@@ -164,16 +165,75 @@ pub async fn remove_grant(
     role: Role,
     scope: Option<&str>,
 ) -> DbResult<()> {
-    on_db!(db, |p| sqlx::query(
-        "DELETE FROM grants WHERE member_id = $1 AND role = $2 AND scope = $3"
-    )
-    .bind(member_id)
-    .bind(role.as_str())
-    .bind(scope.unwrap_or(""))
-    .execute(p)
-    .await?
-    .rows_affected());
+    on_db!(db, |p| sqlx::query(REMOVE_GRANT)
+        .bind(member_id)
+        .bind(role.as_str())
+        .bind(scope.unwrap_or(""))
+        .execute(p)
+        .await?
+        .rows_affected());
     Ok(())
+}
+
+/// [`add_grant`] inside `tx`; false when the member already held it.
+pub async fn add_grant_in(
+    tx: &mut Tx,
+    member_id: &str,
+    role: Role,
+    scope: Option<&str>,
+) -> DbResult<bool> {
+    let n = on_tx!(tx, |c| sqlx::query(ADD_GRANT)
+        .bind(member_id)
+        .bind(role.as_str())
+        .bind(scope.unwrap_or(""))
+        .bind(Utc::now())
+        .execute(&mut *c)
+        .await?
+        .rows_affected());
+    Ok(n > 0)
+}
+
+/// [`remove_grant`] inside `tx`; false when the member did not hold it.
+pub async fn remove_grant_in(
+    tx: &mut Tx,
+    member_id: &str,
+    role: Role,
+    scope: Option<&str>,
+) -> DbResult<bool> {
+    let n = on_tx!(tx, |c| sqlx::query(REMOVE_GRANT)
+        .bind(member_id)
+        .bind(role.as_str())
+        .bind(scope.unwrap_or(""))
+        .execute(&mut *c)
+        .await?
+        .rows_affected());
+    Ok(n > 0)
+}
+
+/// The active members holding a site-wide owner grant, locked until `tx` ends (PostgreSQL;
+/// SQLite write transactions are serialised as a whole).
+pub async fn lock_site_owners_in(tx: &mut Tx) -> DbResult<Vec<String>> {
+    let lock = if tx.backend() == "postgres" {
+        " FOR UPDATE"
+    } else {
+        ""
+    };
+    let sql = format!(
+        "SELECT g.member_id FROM grants g JOIN members m ON m.id = g.member_id \
+         WHERE g.role = 'owner' AND g.scope = '' AND m.status = 'active'{lock}"
+    );
+    Ok(on_tx!(tx, |c| sqlx::query_scalar::<_, String>(&sql)
+        .fetch_all(&mut *c)
+        .await?))
+}
+
+/// How many members there are, whatever their status (the demo seeds only an empty team).
+pub async fn count(db: &Db) -> DbResult<i64> {
+    Ok(on_db!(db, |p| sqlx::query_scalar::<_, i64>(
+        "SELECT COUNT(*) FROM members"
+    )
+    .fetch_one(p)
+    .await?))
 }
 
 /// The stored argon2 hash, if the member has a password.
@@ -217,11 +277,31 @@ pub async fn set_status(db: &Db, member_id: &str, status: MemberStatus) -> DbRes
     Ok(())
 }
 
+/// Sets a member's time zone (an IANA name, checked by the caller) and languages.
+pub async fn set_profile(
+    db: &Db,
+    member_id: &str,
+    time_zone: &str,
+    languages: &str,
+) -> DbResult<()> {
+    on_db!(db, |p| sqlx::query(
+        "UPDATE members SET time_zone = $2, languages = $3, updated_at = $4 WHERE id = $1"
+    )
+    .bind(member_id)
+    .bind(time_zone)
+    .bind(languages)
+    .bind(Utc::now())
+    .execute(p)
+    .await?
+    .rows_affected());
+    Ok(())
+}
+
 /// Removes a member inside `tx`: status `removed`, their unused sign-in and invitation links
 /// deleted and their API tokens revoked (what they wrote stays, attributed to them).
-pub async fn remove_in(tx: &mut crate::db::Tx, member_id: &str) -> DbResult<()> {
+pub async fn remove_in(tx: &mut Tx, member_id: &str) -> DbResult<()> {
     let now = Utc::now();
-    crate::on_tx!(tx, |c| sqlx::query(
+    on_tx!(tx, |c| sqlx::query(
         "UPDATE members SET status = 'removed', updated_at = $2 WHERE id = $1"
     )
     .bind(member_id)
@@ -229,14 +309,14 @@ pub async fn remove_in(tx: &mut crate::db::Tx, member_id: &str) -> DbResult<()> 
     .execute(&mut *c)
     .await?
     .rows_affected());
-    crate::on_tx!(tx, |c| sqlx::query(
+    on_tx!(tx, |c| sqlx::query(
         "DELETE FROM login_tokens WHERE member_id = $1 AND used_at IS NULL"
     )
     .bind(member_id)
     .execute(&mut *c)
     .await?
     .rows_affected());
-    crate::on_tx!(tx, |c| sqlx::query(
+    on_tx!(tx, |c| sqlx::query(
         "UPDATE api_tokens SET revoked_at = $2 WHERE member_id = $1 AND revoked_at IS NULL"
     )
     .bind(member_id)
@@ -245,4 +325,52 @@ pub async fn remove_in(tx: &mut crate::db::Tx, member_id: &str) -> DbResult<()> 
     .await?
     .rows_affected());
     Ok(())
+}
+
+/// The member with this e-mail address, or — when there is none — a new one as the WordPress
+/// importer brings in a post's author: `invited`, without a password (they choose one
+/// through an invitation or a reset), time zone UTC, language `en`, role `member` site-wide.
+/// Runs in the importer's transaction. Returns the member's id and whether it was created.
+pub async fn ensure_imported_author_in(
+    tx: &mut crate::db::Tx,
+    email: &Email,
+    display_name: &str,
+) -> DbResult<(String, bool)> {
+    let id = uuid::Uuid::new_v4().to_string();
+    let email = email.as_str().to_lowercase();
+    let now = Utc::now();
+    let n = crate::on_tx!(tx, |c| {
+        sqlx::query(
+        "INSERT INTO members (id, email, display_name, time_zone, languages, status, created_at, updated_at) \
+         VALUES ($1, $2, $3, 'UTC', 'en', $4, $5, $5) ON CONFLICT (email) DO NOTHING"
+    )
+    .bind(&id)
+    .bind(&email)
+    .bind(display_name)
+    .bind(MemberStatus::Invited.as_str())
+    .bind(now)
+    .execute(&mut *c)
+    .await?
+    .rows_affected()
+    });
+    if n == 1 {
+        crate::on_tx!(tx, |c| sqlx::query(
+            "INSERT INTO grants (member_id, role, scope, created_at) VALUES ($1, $2, '', $3) \
+             ON CONFLICT (member_id, role, scope) DO NOTHING"
+        )
+        .bind(&id)
+        .bind(Role::Member.as_str())
+        .bind(now)
+        .execute(&mut *c)
+        .await?
+        .rows_affected());
+        return Ok((id, true));
+    }
+    let existing: String = crate::on_tx!(tx, |c| sqlx::query_scalar(
+        "SELECT id FROM members WHERE email = $1"
+    )
+    .bind(&email)
+    .fetch_one(&mut *c)
+    .await?);
+    Ok((existing, false))
 }

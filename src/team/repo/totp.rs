@@ -150,18 +150,3 @@ pub async fn recovery_codes_left(db: &Db, member_id: &str) -> DbResult<i64> {
     .fetch_one(p)
     .await?))
 }
-
-/// Sets a site setting inside `tx` (the two-factor requirement).
-pub async fn put_setting_in(tx: &mut Tx, key: &str, value: &str) -> DbResult<()> {
-    on_tx!(tx, |c| {
-        sqlx::query(
-        "INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value"
-    )
-    .bind(key)
-    .bind(value)
-    .execute(&mut *c)
-    .await?
-    .rows_affected()
-    });
-    Ok(())
-}

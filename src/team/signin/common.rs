@@ -1,7 +1,7 @@
-//! What the sign-in pages share: the client's address and user agent, form field errors,
-//! page answers, mail delivery, and starting a session (with the check for a new device).
+//! What the sign-in pages share: the client's address and user agent, page answers, mail
+//! delivery, and starting a session (with the check for a new device). Their forms' field
+//! errors are the site's one kind, [`crate::web::form::Errors`].
 
-use std::collections::HashMap;
 use std::convert::Infallible;
 use std::net::IpAddr;
 
@@ -52,25 +52,6 @@ impl Client {
             ip: self.ip.clone(),
             user_agent: self.user_agent.clone(),
         }
-    }
-}
-
-/// Field errors of a form, for showing it again (`aria-invalid` + message).
-#[derive(Debug, Default, Clone)]
-pub struct FieldErrors(HashMap<&'static str, String>);
-
-impl FieldErrors {
-    pub fn has(&self, field: &str) -> bool {
-        self.0.contains_key(field)
-    }
-    pub fn get(&self, field: &str) -> &str {
-        self.0.get(field).map(String::as_str).unwrap_or("")
-    }
-    pub(super) fn set(&mut self, field: &'static str, message: String) {
-        self.0.insert(field, message);
-    }
-    pub(super) fn is_empty(&self) -> bool {
-        self.0.is_empty()
     }
 }
 

@@ -11,9 +11,7 @@ use http::{HeaderMap, HeaderValue, StatusCode, header};
 use serde::Deserialize;
 
 use super::DEFAULT_NEXT;
-use super::common::{
-    Client, FieldErrors, deliver, page_response, safe_next, signed_in, start_session,
-};
+use super::common::{Client, deliver, page_response, safe_next, signed_in, start_session};
 use crate::email::Email;
 use crate::http::{AppError, AppState, Lang, csrf};
 use crate::i18n::I18n;
@@ -21,6 +19,7 @@ use crate::passwords as password;
 use crate::team::links::{self, Purpose};
 use crate::team::{Member, audit, mailers, repo, throttle};
 use crate::web::PageCtx;
+use crate::web::form::Errors;
 
 pub(super) fn routes() -> Router<AppState> {
     Router::new()
@@ -45,7 +44,7 @@ struct SignInPage {
     notice: String,
     /// The e-mail and password did not match: both fields are marked.
     failed: bool,
-    errors: FieldErrors,
+    errors: Errors,
     signed_in: Option<SignedInView>,
     /// Passkeys work on this site (see `team::passkeys`).
     passkeys_available: bool,
@@ -61,7 +60,7 @@ impl SignInPage {
             email: String::new(),
             notice: String::new(),
             failed: false,
-            errors: FieldErrors::default(),
+            errors: Errors::default(),
             signed_in: None,
             passkeys_available: crate::team::passkeys::available(s),
             passkeys_js: s.assets.url("passkeys.js").to_string(),
@@ -131,10 +130,10 @@ async fn signin_submit(
         return page.respond(StatusCode::UNPROCESSABLE_ENTITY);
     }
     if tried.is_empty() {
-        page.errors.set("email", tr.t("signin-email-missing"));
+        page.errors.add("email", tr.t("signin-email-missing"));
     }
     if f.password.is_empty() {
-        page.errors.set("password", tr.t("signin-password-missing"));
+        page.errors.add("password", tr.t("signin-password-missing"));
     }
     if !page.errors.is_empty() {
         page.notice = tr.t("error-form");

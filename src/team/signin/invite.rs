@@ -9,7 +9,7 @@ use axum::{Form, Router};
 use chrono::Utc;
 use http::HeaderMap;
 
-use super::common::{Client, FieldErrors, deliver, start_session};
+use super::common::{Client, deliver, start_session};
 use super::link_form::{NewPasswordForm, PasswordLinkPage, link_page, password_from_link};
 use super::{DEFAULT_NEXT, MAX_NAME_CHARS};
 use crate::db::{Db, DbResult};
@@ -21,6 +21,7 @@ use crate::team::links::{self, Purpose};
 use crate::team::repo::{self, CreateMemberError, NewMember};
 use crate::team::{Member, MemberStatus, Role, mailers};
 use crate::web::PageCtx;
+use crate::web::form::Errors;
 
 pub(super) fn routes() -> Router<AppState> {
     Router::new().route("/invite/{token}", get(invite_page).post(invite_submit))
@@ -193,7 +194,7 @@ struct InvitePage {
     name: String,
     email: String,
     notice: String,
-    errors: FieldErrors,
+    errors: Errors,
     gone: bool,
 }
 
@@ -205,13 +206,13 @@ fn invite_view(s: &AppState, tr: &I18n, token: &str, m: Option<&Member>) -> Invi
         name: m.map(|m| m.display_name.clone()).unwrap_or_default(),
         email: m.map(|m| m.email.clone()).unwrap_or_default(),
         notice: String::new(),
-        errors: FieldErrors::default(),
+        errors: Errors::default(),
         gone: m.is_none(),
     }
 }
 
 impl PasswordLinkPage for InvitePage {
-    fn feedback(&mut self) -> (&mut String, &mut FieldErrors) {
+    fn feedback(&mut self) -> (&mut String, &mut Errors) {
         (&mut self.notice, &mut self.errors)
     }
 }

@@ -7,13 +7,14 @@ use chrono::Utc;
 use http::{HeaderMap, StatusCode};
 use serde::Deserialize;
 
-use super::common::{FieldErrors, page_response};
+use super::common::page_response;
 use crate::db::{Db, DbResult};
 use crate::http::{AppError, AppState, csrf};
 use crate::i18n::I18n;
 use crate::passwords as password;
 use crate::team::links::{self, Purpose};
 use crate::team::{Member, MemberStatus, repo};
+use crate::web::form::Errors;
 
 #[derive(Deserialize, Default)]
 #[serde(default)]
@@ -23,12 +24,12 @@ pub(super) struct NewPasswordForm {
     confirm: String,
 }
 
-fn check_new_password(tr: &I18n, f: &NewPasswordForm) -> FieldErrors {
-    let mut errors = FieldErrors::default();
+fn check_new_password(tr: &I18n, f: &NewPasswordForm) -> Errors {
+    let mut errors = Errors::default();
     if let Err(e) = password::validate(&f.password) {
-        errors.set("password", tr.t(e.message_key()));
+        errors.add("password", tr.t(e.message_key()));
     } else if f.password != f.confirm {
-        errors.set("confirm", tr.t("signin-password-mismatch"));
+        errors.add("confirm", tr.t("signin-password-mismatch"));
     }
     errors
 }
@@ -71,7 +72,7 @@ pub(super) async fn link_page<P: Template>(
 
 /// A page with a "choose a password" form reached from a single-use link.
 pub(super) trait PasswordLinkPage: Template {
-    fn feedback(&mut self) -> (&mut String, &mut FieldErrors);
+    fn feedback(&mut self) -> (&mut String, &mut Errors);
 }
 
 /// The steps the invitation and the reset forms share: the link must still be valid for a
@@ -93,7 +94,7 @@ pub(super) async fn password_from_link<P: PasswordLinkPage>(
         return Ok(Err(page_response(StatusCode::GONE, page.render()?)));
     };
     let refused = if !csrf::check(&s.csrf, headers, Some(&f.csrf), Utc::now()) {
-        Some((tr.t("error-csrf"), FieldErrors::default()))
+        Some((tr.t("error-csrf"), Errors::default()))
     } else {
         let errors = check_new_password(tr, f);
         (!errors.is_empty()).then(|| (tr.t("error-form"), errors))

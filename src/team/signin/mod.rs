@@ -29,7 +29,7 @@ use crate::http::AppState;
 use crate::passwords as password;
 
 pub(in crate::team) use common::open_session;
-pub use common::{Client, FieldErrors, device_hash, safe_next};
+pub use common::{Client, device_hash, safe_next};
 pub use form::SignedInView;
 pub use invite::{InviteOptions, invite, invite_with, resend_invite};
 pub use user_add::{AddedMember, add_member_with_link};

@@ -12,7 +12,7 @@ use http::{HeaderMap, StatusCode};
 use serde::Deserialize;
 
 use super::DEFAULT_NEXT;
-use super::common::{Client, FieldErrors, deliver, page_response, start_session};
+use super::common::{Client, deliver, page_response, start_session};
 use super::link_form::{NewPasswordForm, PasswordLinkPage, link_page, password_from_link};
 use crate::email::Email;
 use crate::http::{AppError, AppState, Lang, csrf};
@@ -20,6 +20,7 @@ use crate::i18n::I18n;
 use crate::team::links::{self, Purpose};
 use crate::team::{Member, audit, mailers, repo, throttle};
 use crate::web::PageCtx;
+use crate::web::form::Errors;
 
 pub(super) fn routes() -> Router<AppState> {
     Router::new()
@@ -40,7 +41,7 @@ struct ResetPage {
     csrf: String,
     email: String,
     notice: String,
-    errors: FieldErrors,
+    errors: Errors,
     sent: bool,
 }
 
@@ -51,7 +52,7 @@ impl ResetPage {
             csrf: s.csrf.token(Utc::now()),
             email: String::new(),
             notice: String::new(),
-            errors: FieldErrors::default(),
+            errors: Errors::default(),
             sent: false,
         }
     }
@@ -95,7 +96,7 @@ async fn reset_submit(
             } else {
                 "error-email"
             };
-            page.errors.set("email", tr.t(key));
+            page.errors.add("email", tr.t(key));
             page.notice = tr.t("error-form");
             return Ok(page_response(
                 StatusCode::UNPROCESSABLE_ENTITY,
@@ -154,7 +155,7 @@ struct ResetPasswordPage {
     token: String,
     email: String,
     notice: String,
-    errors: FieldErrors,
+    errors: Errors,
     gone: bool,
 }
 
@@ -165,7 +166,7 @@ fn reset_view(s: &AppState, tr: &I18n, token: &str, m: Option<&Member>) -> Reset
         token: token.to_string(),
         email: m.map(|m| m.email.clone()).unwrap_or_default(),
         notice: String::new(),
-        errors: FieldErrors::default(),
+        errors: Errors::default(),
         gone: m.is_none(),
     }
 }
@@ -201,7 +202,7 @@ async fn reset_token_submit(
     start_session(&s, &headers, &client, &m, "password reset", DEFAULT_NEXT).await
 }
 impl PasswordLinkPage for ResetPasswordPage {
-    fn feedback(&mut self) -> (&mut String, &mut FieldErrors) {
+    fn feedback(&mut self) -> (&mut String, &mut Errors) {
         (&mut self.notice, &mut self.errors)
     }
 }

@@ -5,13 +5,13 @@ use axum::response::{IntoResponse, Redirect, Response};
 use super::REQUIRE_SETTING;
 use crate::db::{Db, DbResult};
 use crate::team::audit::{self, Actor};
-use crate::team::{Member, Role, repo};
+use crate::team::{Member, Role};
 
 /// Whether the site requires two-factor for owners and treasurers. Fails closed: when the
 /// setting cannot be read it counts as required.
 pub async fn require_2fa(db: &Db) -> bool {
-    match db.setting(REQUIRE_SETTING).await {
-        Ok(v) => v.as_deref() == Some("true"),
+    match db.setting_as::<bool>(REQUIRE_SETTING).await {
+        Ok(v) => v == Some(true),
         Err(e) => {
             tracing::error!(error = %e, "cannot read the require_2fa setting; treating it as on");
             true
@@ -22,7 +22,7 @@ pub async fn require_2fa(db: &Db) -> bool {
 /// Turns the requirement on or off and records `settings.require_2fa` (detail `on`/`off`).
 pub async fn set_require_2fa(db: &Db, on: bool, by: &Actor) -> DbResult<()> {
     let mut tx = db.begin().await?;
-    repo::totp::put_setting_in(&mut tx, REQUIRE_SETTING, if on { "true" } else { "false" }).await?;
+    tx.set_setting(REQUIRE_SETTING, on).await?;
     audit::record_in(
         &mut tx,
         by,

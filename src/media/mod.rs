@@ -6,7 +6,8 @@
 //!
 //! Post images ([`process_with_variants`]) also keep narrower copies at
 //! [`VARIANT_WIDTHS`] (only those narrower than the stored original), rows linked to the
-//! original by `parent_id`, served at `/media/<id>-<width>.<ext>` (see `blog::images`).
+//! original by `parent_id`, served at `/media/<id>-<width>.<ext>` (see `blog::images`,
+//! which reads their sizes through [`dimensions`]). The `media` table's SQL is in `store`.
 
 use std::io::Cursor;
 
@@ -14,13 +15,14 @@ use axum::body::Body;
 use axum::extract::multipart::{Field, MultipartError};
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
-use chrono::Utc;
 use http::{HeaderMap, HeaderValue, StatusCode, header};
 use image::{DynamicImage, ImageDecoder, ImageFormat, ImageReader, Limits};
 
-use crate::db::{DbResult, Tx};
 use crate::http::{AppError, AppState};
-use crate::{on_db, on_tx};
+
+mod store;
+
+pub use store::{Dimensions, dimensions, insert_in, insert_with_variants_in};
 
 /// Largest upload accepted (413 above).
 pub const MAX_UPLOAD_BYTES: usize = 5 * 1024 * 1024;
@@ -271,57 +273,6 @@ pub async fn process_with_variants_blocking(
     decode_blocking(move || process_with_variants(&bytes)).await
 }
 
-/// Stores a processed image inside `tx`; returns its public path (`/media/<id>.<ext>`).
-pub async fn insert_in(tx: &mut Tx, p: &Processed, created_by: Option<&str>) -> DbResult<String> {
-    let id = uuid::Uuid::new_v4().simple().to_string();
-    insert_row(tx, &id, p, created_by, None).await?;
-    Ok(format!("/media/{id}.{}", p.ext))
-}
-
-/// Stores an image and its narrower copies inside `tx`; returns the original's public path.
-pub async fn insert_with_variants_in(
-    tx: &mut Tx,
-    p: &Processed,
-    variants: &[Processed],
-    created_by: Option<&str>,
-) -> DbResult<String> {
-    let id = uuid::Uuid::new_v4().simple().to_string();
-    insert_row(tx, &id, p, created_by, None).await?;
-    for v in variants {
-        let vid = uuid::Uuid::new_v4().simple().to_string();
-        insert_row(tx, &vid, v, created_by, Some((&id, v.width))).await?;
-    }
-    Ok(format!("/media/{id}.{}", p.ext))
-}
-
-async fn insert_row(
-    tx: &mut Tx,
-    id: &str,
-    p: &Processed,
-    created_by: Option<&str>,
-    parent: Option<(&str, u32)>,
-) -> DbResult<()> {
-    let parent_id = parent.map(|(id, _)| id);
-    let variant_width = parent.map(|(_, w)| i64::from(w));
-    on_tx!(tx, |c| sqlx::query(
-        "INSERT INTO media (id, content_type, bytes, width, height, created_by, created_at, \
-         parent_id, variant_width) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
-    )
-    .bind(id)
-    .bind(p.content_type)
-    .bind(&p.bytes)
-    .bind(i64::from(p.width))
-    .bind(i64::from(p.height))
-    .bind(created_by)
-    .bind(Utc::now())
-    .bind(parent_id)
-    .bind(variant_width)
-    .execute(&mut *c)
-    .await?
-    .rows_affected());
-    Ok(())
-}
-
 /// `GET /media/{id}.{ext}` (the original) and `GET /media/{id}-{width}.{ext}` (a narrower
 /// copy): public, immutable.
 pub async fn serve(
@@ -343,23 +294,7 @@ pub async fn serve(
     if id.len() != 32 || !id.bytes().all(|b| b.is_ascii_hexdigit()) {
         return Err(AppError::NotFound);
     }
-    let row: Option<(String, Vec<u8>)> = match width {
-        None => on_db!(&s.db, |p| sqlx::query_as(
-            "SELECT content_type, bytes FROM media WHERE id = $1 AND parent_id IS NULL"
-        )
-        .bind(id)
-        .fetch_optional(p)
-        .await
-        .map_err(crate::db::DbError::from)?),
-        Some(w) => on_db!(&s.db, |p| sqlx::query_as(
-            "SELECT content_type, bytes FROM media WHERE parent_id = $1 AND variant_width = $2"
-        )
-        .bind(id)
-        .bind(i64::from(w))
-        .fetch_optional(p)
-        .await
-        .map_err(crate::db::DbError::from)?),
-    };
+    let row = store::file(&s.db, id, width).await?;
     let (content_type, bytes) = row.ok_or(AppError::NotFound)?;
     let want = match ext {
         "jpg" => "image/jpeg",

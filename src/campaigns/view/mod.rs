@@ -1,5 +1,5 @@
-//! The campaign page as a view: its template data, the donate form's state and the progress
-//! bar. Shared by the campaign's own pages, the donate handler (which shows the page again
+//! The campaign page as a view: its template data, the donate form's state ([`donate`]) and
+//! the progress bar. Shared by the campaign's own pages, the donate handler (which shows the page again
 //! with the form's errors) and the console's dashboard. A view, not a handler: other
 //! capabilities' pages may use it (`tests/layers.rs`). [`head`]: the page's share preview
 //! and feed links; [`card`]: the campaign in a box on a post linked to it.
@@ -8,9 +8,13 @@
 //! milestones, donor wall, donate form), the full donor list and the live progress stream.
 
 pub mod card;
+mod donate;
 pub mod head;
 
-use std::collections::HashMap;
+pub use donate::{
+    CurrencyGroup, CurrencyOption, FormState, PresetView, currency_groups, presets,
+    visitor_currency,
+};
 
 use askama::Template;
 use chrono::Utc;
@@ -39,6 +43,9 @@ pub struct WallItem {
     pub amount: String,
     pub message: String,
     pub date: String,
+    /// "rate of 28 June 2024" for a converted offline gift (the day of the rate used), else
+    /// empty.
+    pub rate_note: String,
 }
 
 pub struct UpdateView {
@@ -47,32 +54,6 @@ pub struct UpdateView {
     pub title: String,
     pub date: String,
     pub excerpt: String,
-}
-
-/// Values and errors of the donate form, for showing it again.
-#[derive(Default, Clone)]
-pub struct FormState {
-    pub amount: String,
-    pub currency: String,
-    pub name: String,
-    pub email: String,
-    pub message: String,
-    pub visibility: String,
-    pub errors: HashMap<&'static str, String>,
-}
-
-impl FormState {
-    pub fn error(&self, field: &str) -> &str {
-        self.errors.get(field).map(String::as_str).unwrap_or("")
-    }
-    pub fn has_error(&self, field: &str) -> bool {
-        self.errors.contains_key(field)
-    }
-}
-
-pub struct CurrencyOption {
-    pub code: String,
-    pub selected: bool,
 }
 
 pub struct ProgressView {
@@ -124,24 +105,13 @@ pub struct CampaignPage {
     pub wall: Vec<WallItem>,
     pub wall_more: bool,
     pub currencies: Vec<CurrencyOption>,
-    pub presets: Vec<String>,
+    /// Presets and limit per accepted currency; the chosen one's shown.
+    pub currency_groups: Vec<CurrencyGroup>,
     pub updates: Vec<UpdateView>,
     pub csrf: String,
     pub form: FormState,
     pub notice: String,
     pub test_mode: bool,
-    pub max_amount: String,
-}
-
-impl CampaignPage {
-    /// The free-amount field's value: what was typed, unless it was one of the presets.
-    pub fn custom_amount(&self) -> &str {
-        if self.presets.contains(&self.form.amount) {
-            ""
-        } else {
-            &self.form.amount
-        }
-    }
 }
 
 /// An update in a list, linked to its permalink (a note's title is its first words).
@@ -177,10 +147,18 @@ pub fn wall_item(tr: &I18n, d: &DonationRow) -> WallItem {
         amount,
         message: d.message.clone().unwrap_or_default(),
         date: tr.date(d.created_at),
+        rate_note: match d.rate_on {
+            Some(day) if d.provider == crate::donations::offline::PROVIDER => {
+                tr.ta("wall-rate-of", [("date", tr.day(day))])
+            }
+            _ => String::new(),
+        },
     }
 }
 
-/// Renders the campaign page (with the form's values and errors when it is shown again).
+/// Renders the campaign page. `form` is a fresh form opening with the visitor's currency
+/// ([`FormState::fresh`], [`visitor_currency`]) or the values and errors of one shown again;
+/// `None` opens with the campaign's currency.
 pub async fn render_campaign(
     s: &AppState,
     tr: &I18n,
@@ -195,14 +173,16 @@ pub async fn render_campaign(
     let wall = ledger::wall(&s.db, c, 20, 0).await?;
     let wall_count = ledger::wall_count(&s.db, c).await?;
     let updates = blog::repo::updates(&s.db, Some(&c.id), 3).await?;
+    let rates = crate::rates::latest(&s.db).await?;
     let goal = c.goal.amount_minor.max(1);
-    let form = form.unwrap_or_else(|| FormState {
-        currency: c.currency().to_string(),
-        visibility: "public".into(),
-        ..Default::default()
-    });
-    let mut currencies: Vec<CurrencyCode> = vec![c.currency()];
-    currencies.extend(c.accepted.iter().copied().filter(|x| *x != c.currency()));
+    let form = form.unwrap_or_else(|| FormState::fresh(c.currency()));
+    let currencies = c.currencies();
+    // The presets shown: the form's currency, or the campaign's if it offers no such one.
+    let shown = currencies
+        .iter()
+        .copied()
+        .find(|x| x.as_str() == form.currency)
+        .unwrap_or(c.currency());
     let page = CampaignPage {
         page: PageCtx::new(s, tr, &format!("/campaigns/{}", c.slug)),
         meta: head::meta(s, tr, c),
@@ -236,25 +216,21 @@ pub async fn render_campaign(
             .iter()
             .map(|code| CurrencyOption {
                 code: code.to_string(),
-                selected: form.currency == code.as_str(),
+                selected: *code == shown,
             })
             .collect(),
-        presets: ["10", "25", "50", "100"]
-            .iter()
-            .map(|p| p.to_string())
-            .collect(),
+        currency_groups: currency_groups(
+            tr,
+            c,
+            &rates,
+            s.settings.donations.max_amount_major,
+            shown,
+        ),
         updates: updates.iter().map(|u| update_view(s, tr, u)).collect(),
         csrf: s.csrf.token(now),
         form,
         notice,
         test_mode: s.providers.test().is_some(),
-        max_amount: tr.money(Money::new(
-            s.settings
-                .donations
-                .max_amount_major
-                .saturating_mul(10_i64.pow(u32::from(c.currency().exponent()))),
-            c.currency(),
-        )),
     };
     Ok(page.render()?)
 }
