@@ -19,11 +19,11 @@
 use askama::Template;
 use axum::Router;
 use axum::extract::{Query, State};
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::Response;
 use axum::routing::get;
 use chrono::{DateTime, Duration, Utc};
 use hmac::{Hmac, Mac};
-use http::{HeaderValue, StatusCode, header};
+use http::StatusCode;
 use serde::Deserialize;
 
 use super::repo::commenters as store;
@@ -177,14 +177,7 @@ fn page(
         token,
         csrf: s.csrf.token(Utc::now()),
     };
-    let mut res = (status, Html(p.render()?)).into_response();
-    res.headers_mut()
-        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    res.headers_mut().insert(
-        header::REFERRER_POLICY,
-        HeaderValue::from_static("no-referrer"),
-    );
-    Ok(res)
+    Ok(crate::web::page::secret_link_page(status, p.render()?))
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -19,11 +19,11 @@
 use askama::Template;
 use axum::Router;
 use axum::extract::{Query, State};
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::Response;
 use axum::routing::get;
 use chrono::Utc;
 use hmac::{Hmac, Mac};
-use http::{HeaderValue, StatusCode, header};
+use http::StatusCode;
 use serde::Deserialize;
 
 use super::repo::Moderation;
@@ -298,14 +298,7 @@ fn page(
         token,
         csrf: s.csrf.token(Utc::now()),
     };
-    let mut res = (status, Html(p.render()?)).into_response();
-    let h = res.headers_mut();
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    h.insert(
-        header::REFERRER_POLICY,
-        HeaderValue::from_static("no-referrer"),
-    );
-    Ok(res)
+    Ok(crate::web::page::secret_link_page(status, p.render()?))
 }
 
 #[derive(Debug, Default, Deserialize)]

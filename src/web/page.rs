@@ -52,3 +52,18 @@ pub struct ErrorPage {
     pub message: String,
     pub request_id: String,
 }
+
+/// A page reached through a secret link (a token in its address, as the e-mailed confirm and
+/// unsubscribe links are): never cached, and its address never sent on as a `Referer`.
+pub fn secret_link_page(status: http::StatusCode, html: String) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    use http::{HeaderValue, header};
+    let mut res = (status, axum::response::Html(html)).into_response();
+    let h = res.headers_mut();
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    res
+}
