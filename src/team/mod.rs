@@ -119,6 +119,9 @@ pub enum Permission {
     PostsWrite,
     /// Moderate comments.
     Moderate,
+    /// Hide or show a donor's name or message on the public donor wall; approve held
+    /// messages (the donation and its amount stay).
+    WallModerate,
     /// See donations with donor details.
     DonationsRead,
     /// Enter offline donations, refund, adjust; import rates.
@@ -139,8 +142,14 @@ impl Role {
         use Permission::*;
         match self {
             Role::Owner => true,
-            Role::Editor => matches!(p, ConsoleRead | CampaignEdit | PostsWrite | Moderate),
-            Role::Treasurer => matches!(p, ConsoleRead | DonationsRead | DonationsWrite | Export),
+            Role::Editor => matches!(
+                p,
+                ConsoleRead | CampaignEdit | PostsWrite | Moderate | WallModerate
+            ),
+            Role::Treasurer => matches!(
+                p,
+                ConsoleRead | DonationsRead | DonationsWrite | Export | WallModerate
+            ),
             Role::Member => matches!(p, ConsoleRead),
         }
     }
@@ -241,5 +250,20 @@ mod tests {
         }]);
         removed.status = MemberStatus::Removed;
         assert!(!removed.can(Permission::ConsoleRead, None));
+    }
+
+    #[test]
+    fn editors_and_treasurers_moderate_the_donor_wall() {
+        for role in ALL_ROLES {
+            assert_eq!(
+                role.allows(Permission::WallModerate),
+                role != Role::Member,
+                "{role}"
+            );
+            // The donation page opens for wall moderators; whoever reads donations is one.
+            if role.allows(Permission::DonationsRead) {
+                assert!(role.allows(Permission::WallModerate), "{role}");
+            }
+        }
     }
 }

@@ -1,12 +1,17 @@
-//! One donation with every stored field (`GET /admin/donations/{id}`) and its ledger lines.
+//! One donation with every stored field (`GET /admin/donations/{id}`) and its ledger lines,
+//! and the donor wall's moderation form (`POST /admin/donations/{id}/wall`, [`super::wall`]).
+//! Members who may read donations see everything; wall moderators who may not (editors) see
+//! what the wall could show — no e-mail address, provider reference or note.
 
 use askama::Template;
 use axum::extract::{Path, Query};
 use axum::response::{Html, IntoResponse, Response};
+use http::StatusCode;
 use serde::Deserialize;
 
 use crate::campaigns::repo;
-use crate::console::{Console, Shell};
+use crate::console::{Console, Errors, Shell};
+use crate::donations::moderation::{self, MessageState};
 use crate::donations::offline::{self};
 use crate::http::AppError;
 use crate::team::Permission;
@@ -42,39 +47,95 @@ pub struct DetailPage {
     pub status: String,
     pub note: String,
     pub ledger: Vec<LedgerLine>,
+    /// The member may read donations here (else only the wall's fields are shown).
+    pub full: bool,
+    pub wall: WallForm,
+}
+
+/// The wall moderation form: the current decision, or what was posted when it is shown
+/// again with its errors.
+pub struct WallForm {
+    pub name_hidden: bool,
+    /// `shown`, `held` or `hidden`.
+    pub message_state: &'static str,
+    /// What the public wall shows now, in words.
+    pub status: String,
+    pub reason: String,
+    pub errors: Errors,
 }
 
 #[derive(Debug, Default, Deserialize)]
 pub struct DetailQuery {
     pub added: Option<String>,
     pub duplicate: Option<String>,
+    /// The wall moderation was saved.
+    pub wall: Option<String>,
 }
 
-/// `GET /admin/donations/{id}`: every stored field.
+/// `GET /admin/donations/{id}`: every stored field (for wall moderators who may not read
+/// donations, the wall's fields only).
 pub async fn detail(
     cx: Console,
     Path(id): Path<String>,
     Query(q): Query<DetailQuery>,
 ) -> Result<Response, AppError> {
     let tr = &cx.r.tr;
-    let d = by_id(&cx.s.db, &id).await?.ok_or(AppError::NotFound)?;
-    if !cx
-        .me
-        .member
-        .can(Permission::DonationsRead, Some(&d.campaign_id))
-    {
+    let notice = if q.added.is_some() {
+        tr.t("console-donation-added")
+    } else if q.duplicate.is_some() {
+        tr.t("console-donation-duplicate")
+    } else if q.wall.is_some() {
+        tr.t("console-wall-saved")
+    } else {
+        String::new()
+    };
+    let (status, html) = render_detail(&cx, &id, notice, None).await?;
+    Ok((status, Html(html)).into_response())
+}
+
+/// Renders the donation page; `posted` is a refused wall form (its values and errors),
+/// shown again with 422.
+pub(super) async fn render_detail(
+    cx: &Console,
+    id: &str,
+    notice: String,
+    posted: Option<WallForm>,
+) -> Result<(StatusCode, String), AppError> {
+    let tr = &cx.r.tr;
+    let d = by_id(&cx.s.db, id).await?.ok_or(AppError::NotFound)?;
+    let m = &cx.me.member;
+    let full = m.can(Permission::DonationsRead, Some(&d.campaign_id));
+    if !full && !m.can(Permission::WallModerate, Some(&d.campaign_id)) {
         return Err(AppError::Forbidden);
     }
     let c = repo::by_id(&cx.s.db, &d.campaign_id)
         .await?
         .ok_or(AppError::NotFound)?;
     let entries = crate::donations::repo::ledger::entries_of(&cx.s.db, &d.id).await?;
-    let notice = if q.added.is_some() {
-        tr.t("console-donation-added")
-    } else if q.duplicate.is_some() {
-        tr.t("console-donation-duplicate")
+    let now = moderation::wall_of(&cx.s.db, &d.id).await?;
+    let status_key = match (d.visibility, now.name_hidden, now.message) {
+        (crate::donations::Visibility::Private, _, _) => "console-wall-status-private",
+        (_, _, MessageState::Held) => "console-wall-status-held",
+        (_, true, MessageState::Hidden) => "console-wall-status-both-hidden",
+        (_, true, _) => "console-wall-status-name-hidden",
+        (_, false, MessageState::Hidden) => "console-wall-status-message-hidden",
+        _ => "console-wall-status-shown",
+    };
+    let status = if posted.is_some() {
+        StatusCode::UNPROCESSABLE_ENTITY
     } else {
-        String::new()
+        StatusCode::OK
+    };
+    let wall = posted.unwrap_or_else(|| WallForm {
+        name_hidden: now.name_hidden,
+        message_state: now.message.as_str(),
+        status: String::new(),
+        reason: String::new(),
+        errors: Errors::default(),
+    });
+    let wall = WallForm {
+        status: tr.t(status_key),
+        ..wall
     };
     let page = DetailPage {
         shell: cx.shell("/admin/donations"),
@@ -92,18 +153,27 @@ pub async fn detail(
         rate: format!("1 {} = {} {}", d.currency, d.rate, c.currency()),
         converted: money_text(tr, d.campaign_amount_minor, c.currency().as_str()),
         donor_name: d.donor_name.clone().unwrap_or_default(),
-        donor_email: d.donor_email.clone().unwrap_or_default(),
+        donor_email: if full {
+            d.donor_email.clone().unwrap_or_default()
+        } else {
+            String::new()
+        },
         message: d.message.clone().unwrap_or_default(),
         visibility: tr.t(&format!("console-visibility-{}", d.visibility)),
         provider: d.provider.clone(),
-        provider_reference: offline::shown_reference(
-            &d.provider,
-            &d.campaign_id,
-            &d.provider_reference,
-        )
-        .to_string(),
+        provider_reference: if full {
+            offline::shown_reference(&d.provider, &d.campaign_id, &d.provider_reference).to_string()
+        } else {
+            String::new()
+        },
         status: d.status.clone(),
-        note: d.note.clone().unwrap_or_default(),
+        note: if full {
+            d.note.clone().unwrap_or_default()
+        } else {
+            String::new()
+        },
+        full,
+        wall,
         ledger: entries
             .into_iter()
             .map(|(kind, amount, at)| LedgerLine {
@@ -113,5 +183,5 @@ pub async fn detail(
             })
             .collect(),
     };
-    Ok(Html(page.render()?).into_response())
+    Ok((status, page.render()?))
 }
