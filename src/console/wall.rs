@@ -13,6 +13,7 @@ use serde::Deserialize;
 use super::form::Opt;
 use super::{Console, Fields, Shell, query_string};
 use crate::campaigns::{Campaign, repo};
+use crate::donations::Visibility;
 use crate::donations::ledger::{self, DonationRow};
 use crate::donations::moderation::{self, MessageState};
 use crate::http::AppError;
@@ -55,7 +56,9 @@ pub struct WallPage {
     pub holds_links: bool,
 }
 
-fn row(tr: &crate::i18n::I18n, d: &DonationRow) -> WallRow {
+/// `full`: the member may read the campaign's donations (else an anonymous donor's name is
+/// not shown, as on the public wall).
+fn row(tr: &crate::i18n::I18n, d: &DonationRow, full: bool) -> WallRow {
     let mut state = Vec::new();
     if d.name_hidden {
         state.push(tr.t("console-wall-tag-name-hidden"));
@@ -68,11 +71,14 @@ fn row(tr: &crate::i18n::I18n, d: &DonationRow) -> WallRow {
     WallRow {
         id: d.id.clone(),
         date: tr.date(d.created_at),
-        name: d
-            .donor_name
-            .clone()
-            .filter(|n| !n.trim().is_empty())
-            .unwrap_or_else(|| tr.t("console-no-name")),
+        name: if full || d.visibility == Visibility::Public {
+            d.donor_name
+                .clone()
+                .filter(|n| !n.trim().is_empty())
+                .unwrap_or_else(|| tr.t("console-no-name"))
+        } else {
+            tr.t("donor-anonymous")
+        },
         amount: CurrencyCode::parse(&d.currency)
             .map(|c| tr.money(Money::new(d.amount_minor, c)))
             .unwrap_or_default(),
@@ -128,6 +134,7 @@ async fn render(
     let held_more = held.len() as i64 > HELD_SHOWN;
     held.truncate(HELD_SHOWN as usize);
     let slug = c.map(|c| c.slug.to_string()).unwrap_or_default();
+    let full = c.is_some_and(|c| cx.me.member.can(Permission::DonationsRead, Some(&c.id)));
     let link = |n: i64| {
         let p = n.to_string();
         format!(
@@ -147,9 +154,9 @@ async fn render(
                 selected: m.slug.as_str() == slug,
             })
             .collect(),
-        held: held.iter().map(|d| row(tr, d)).collect(),
+        held: held.iter().map(|d| row(tr, d, full)).collect(),
         held_more,
-        rows: rows.iter().map(|d| row(tr, d)).collect(),
+        rows: rows.iter().map(|d| row(tr, d, full)).collect(),
         prev: (page_no > 1).then(|| link(page_no - 1)),
         next: (page_no * PER_PAGE < total).then(|| link(page_no + 1)),
         can_settings,

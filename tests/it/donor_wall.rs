@@ -41,8 +41,20 @@ async fn member(db: &Db, name: &str, role: Role, scope: Option<&str>) -> String 
         .expect("session")
 }
 
-/// A donation through the form and the test checkout; its id.
+/// A public donation through the form and the test checkout; its id.
 async fn give(app: &TestApp, slug: &str, amount: &str, name: &str, message: &str) -> String {
+    give_as(app, slug, amount, name, message, "public").await
+}
+
+/// A donation with `visibility` through the form and the test checkout; its id.
+async fn give_as(
+    app: &TestApp,
+    slug: &str,
+    amount: &str,
+    name: &str,
+    message: &str,
+    visibility: &str,
+) -> String {
     let res = app
         .donate(
             slug,
@@ -52,7 +64,7 @@ async fn give(app: &TestApp, slug: &str, amount: &str, name: &str, message: &str
                 ("name", name),
                 ("email", "giver@example.org"),
                 ("message", message),
-                ("visibility", "public"),
+                ("visibility", visibility),
             ],
         )
         .await;
@@ -261,6 +273,11 @@ async fn editors_and_treasurers_hide_names_and_messages_and_the_ledger_stays() {
             !detail.contains("giver@example.org"),
             "no e-mail for an editor"
         );
+        assert!(
+            detail.contains("<a href=\"/admin/wall\">")
+                && !detail.contains("href=\"/admin/donations\""),
+            "an editor's way back is the wall, not the donations they may not list"
+        );
         let res = moderate(&app, &editor, &id, "hidden", "hidden", "Name is an ad").await;
         assert_eq!(res.status().as_u16(), 303);
         let html = app.text("/campaigns/moderated").await;
@@ -295,6 +312,32 @@ async fn editors_and_treasurers_hide_names_and_messages_and_the_ledger_stays() {
         // Saving the same again records nothing.
         moderate(&app, &treasurer, &id, "shown", "shown", "").await;
         assert_eq!(audit_of(db, "wall.message_shown").await.len(), 1);
+
+        // An editor sees an anonymous donor as the wall does, and nothing of a private one.
+        let anon = give_as(&app, "moderated", "4", "Secret Sue", "Hi", "anonymous").await;
+        let private = give_as(&app, "moderated", "6", "Quiet Quinn", "", "private").await;
+        let detail = page_as(&app, &format!("/admin/donations/{anon}"), &editor).await;
+        assert!(!detail.contains("Secret Sue") && detail.contains("Anonymous"));
+        let wall = "/admin/wall?campaign=moderated";
+        assert!(!page_as(&app, wall, &editor).await.contains("Secret Sue"));
+        assert!(page_as(&app, wall, &treasurer).await.contains("Secret Sue"));
+        let res = get_as(&app, &format!("/admin/donations/{private}"), &editor).await;
+        assert_eq!(res.status().as_u16(), 403);
+        let res = moderate(&app, &editor, &anon, "shown", "hidden", "x").await;
+        assert_eq!(
+            res.status().as_u16(),
+            303,
+            "an anonymous donation's message is moderated"
+        );
+        let res = post_as(
+            &app,
+            &format!("/admin/donations/{private}/wall"),
+            &editor,
+            &[("name", "hidden"), ("message", "hidden"), ("reason", "x")],
+        )
+        .await;
+        assert_eq!(res.status().as_u16(), 403);
+
         app.stop().await;
     })
     .await;

@@ -11,6 +11,7 @@ use serde::Deserialize;
 
 use crate::campaigns::repo;
 use crate::console::{Console, Errors, Shell};
+use crate::donations::Visibility;
 use crate::donations::moderation::{self, MessageState};
 use crate::donations::offline::{self};
 use crate::http::AppError;
@@ -105,7 +106,12 @@ pub(super) async fn render_detail(
     let d = by_id(&cx.s.db, id).await?.ok_or(AppError::NotFound)?;
     let m = &cx.me.member;
     let full = m.can(Permission::DonationsRead, Some(&d.campaign_id));
-    if !full && !m.can(Permission::WallModerate, Some(&d.campaign_id)) {
+    // Wall moderators who may not read donations see what the wall could show: nothing of a
+    // private donation, no name of an anonymous one.
+    if !full
+        && (!m.can(Permission::WallModerate, Some(&d.campaign_id))
+            || d.visibility == Visibility::Private)
+    {
         return Err(AppError::Forbidden);
     }
     let c = repo::by_id(&cx.s.db, &d.campaign_id)
@@ -114,7 +120,7 @@ pub(super) async fn render_detail(
     let entries = crate::donations::repo::ledger::entries_of(&cx.s.db, &d.id).await?;
     let now = moderation::wall_of(&cx.s.db, &d.id).await?;
     let status_key = match (d.visibility, now.name_hidden, now.message) {
-        (crate::donations::Visibility::Private, _, _) => "console-wall-status-private",
+        (Visibility::Private, _, _) => "console-wall-status-private",
         (_, _, MessageState::Held) => "console-wall-status-held",
         (_, true, MessageState::Hidden) => "console-wall-status-both-hidden",
         (_, true, _) => "console-wall-status-name-hidden",
@@ -138,7 +144,11 @@ pub(super) async fn render_detail(
         ..wall
     };
     let page = DetailPage {
-        shell: cx.shell("/admin/donations"),
+        shell: cx.shell(if full {
+            "/admin/donations"
+        } else {
+            "/admin/wall"
+        }),
         notice,
         id: d.id.clone(),
         campaign_slug: c.slug.to_string(),
@@ -152,7 +162,11 @@ pub(super) async fn render_detail(
         amount: money_text(tr, d.amount_minor, &d.currency),
         rate: format!("1 {} = {} {}", d.currency, d.rate, c.currency()),
         converted: money_text(tr, d.campaign_amount_minor, c.currency().as_str()),
-        donor_name: d.donor_name.clone().unwrap_or_default(),
+        donor_name: if full || d.visibility == Visibility::Public {
+            d.donor_name.clone().unwrap_or_default()
+        } else {
+            tr.t("donor-anonymous")
+        },
         donor_email: if full {
             d.donor_email.clone().unwrap_or_default()
         } else {

@@ -7,6 +7,7 @@ use axum::extract::Path;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 
 use crate::console::{Console, Errors, Fields};
+use crate::donations::Visibility;
 use crate::donations::moderation::{self, MAX_REASON_CHARS, MessageState, Wall};
 use crate::http::AppError;
 use crate::team::Permission;
@@ -22,10 +23,12 @@ pub async fn moderate(
     let f = Fields(fields);
     let tr = &cx.r.tr;
     let d = by_id(&cx.s.db, &id).await?.ok_or(AppError::NotFound)?;
-    if !cx
-        .me
-        .member
-        .can(Permission::WallModerate, Some(&d.campaign_id))
+    let m = &cx.me.member;
+    // As on the donation's page: a private donation is not on the wall, and only those who
+    // read donations see it.
+    if !m.can(Permission::WallModerate, Some(&d.campaign_id))
+        || (d.visibility == Visibility::Private
+            && !m.can(Permission::DonationsRead, Some(&d.campaign_id)))
     {
         return Err(AppError::Forbidden);
     }
