@@ -1,5 +1,4 @@
-// Live progress and the donate form's presets: progressive enhancements. Without them the
-// page is complete.
+// The donate form's presets: a progressive enhancement. Without it the page is complete.
 (function () {
   // Presets and the free amount field: typing clears the preset, picking a preset clears the
   // typed amount (without JavaScript a typed amount wins).
@@ -26,6 +25,9 @@
     });
   }
 })();
+
+// Live progress: a progressive enhancement. Without it the page is complete. Each event
+// carries the totals, the milestones' reached flags and the donor wall's newest entries.
 (function () {
   var root = document.querySelector("[data-live]");
   if (!root || !window.EventSource) return;
@@ -34,6 +36,39 @@
   function set(sel, text) {
     var el = root.querySelector(sel);
     if (el && text != null) el.textContent = text;
+  }
+  // A milestone's "reached" marks: the bar's line and the list item's tick.
+  function milestone(m) {
+    document.querySelectorAll('[data-milestone="' + Number(m.amount_minor) + '"]').forEach(function (el) {
+      el.classList.toggle("reached", !!m.reached);
+      var ok = el.querySelector(".ok");
+      if (ok) ok.hidden = !m.reached;
+    });
+  }
+  function text(tag, cls, value) {
+    var el = document.createElement(tag);
+    if (cls) el.className = cls;
+    el.textContent = value;
+    return el;
+  }
+  // The donor wall, rebuilt from the event's entries (names and messages as the wall shows
+  // them after moderation). Donor text is only ever set as text.
+  function wall(items, more) {
+    var list = document.querySelector("[data-wall]");
+    if (!list) return;
+    var out = document.createDocumentFragment();
+    items.forEach(function (w) {
+      var li = document.createElement("li");
+      li.append(text("strong", "", w.name), " ", text("span", "amt", w.amount), " ", text("span", "meta", w.date));
+      if (w.rate_note) li.append(" ", text("span", "meta", "(" + w.rate_note + ")"));
+      if (w.message) li.append(document.createElement("br"), text("q", "", w.message));
+      out.appendChild(li);
+    });
+    list.replaceChildren(out);
+    var empty = document.querySelector("[data-wall-empty]");
+    if (empty) empty.hidden = items.length > 0;
+    var all = document.querySelector("[data-wall-more]");
+    if (all) all.hidden = !more;
   }
   es.addEventListener("progress", function (e) {
     var d = JSON.parse(e.data);
@@ -44,6 +79,8 @@
     if (bar) bar.setAttribute("width", String(d.bar));
     var svg = root.querySelector("[data-bar-label]");
     if (svg) svg.setAttribute("aria-label", d.percent_text);
+    if (d.milestones) d.milestones.forEach(milestone);
+    if (d.wall) wall(d.wall, d.wall_more);
     root.setAttribute("data-version", String(d.version));
     // Reaching the goal changes the page's call to action: show the new page.
     if (state && state !== d.state && d.state === "funded") location.reload();

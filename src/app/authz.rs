@@ -103,11 +103,20 @@ pub static RULES: &[Rule] = &[
     rule(Method::GET, "/admin/donations", M(DonationsRead)),
     rule(Method::POST, "/admin/donations", M(DonationsWrite)),
     rule(Method::GET, "/admin/donations.csv", M(Export)),
-    rule(Method::GET, "/admin/donations/{id}", M(DonationsRead)),
+    // A donation's page: in full for DonationsRead, the wall's fields for wall moderators
+    // (editors); every role that reads donations also moderates the wall.
+    rule(Method::GET, "/admin/donations/{id}", M(WallModerate)),
     rule(
         Method::POST,
         "/admin/donations/{id}/void",
         M(DonationsWrite),
+    ),
+    rule(Method::POST, "/admin/donations/{id}/wall", M(WallModerate)),
+    rule(Method::GET, "/admin/wall", M(WallModerate)),
+    rule(
+        Method::POST,
+        "/admin/settings/hold-links",
+        M(SettingsManage),
     ),
     rule(Method::GET, "/admin/members", M(ConsoleRead)),
     rule(Method::POST, "/admin/members", M(MembersManage)),

@@ -18,12 +18,13 @@ use http::HeaderMap;
 use serde::Deserialize;
 
 use super::view::{
-    FormState, ProgressView, UpdateView, WallItem, head, render_campaign, update_view,
-    visitor_currency, wall_item,
+    FormState, ProgressView, UpdateView, WallItem, head, milestone_views, render_campaign,
+    update_view, visitor_currency, wall_item, wall_view,
 };
 use super::{CampaignState, Progress, repo};
+use crate::donations::checkout;
 use crate::donations::ledger::{self};
-use crate::http::page_cache::Rendered;
+use crate::http::page_cache::{LiveEvent, Rendered};
 use crate::http::{AppError, AppState, Lang};
 use crate::i18n::{self, I18n};
 use crate::money::currency_of_region;
@@ -41,6 +42,9 @@ pub fn routes() -> Router<AppState> {
 #[derive(Deserialize)]
 pub struct CampaignQuery {
     checkout: Option<String>,
+    /// The declined or canceled checkout the donor comes back from: its form is filled in
+    /// again (`donations::checkout::retry_input`).
+    from: Option<String>,
 }
 
 async fn campaign_page(
@@ -86,14 +90,35 @@ async fn campaign_page(
     }
     let totals = repo::totals(&s.db, &c.id).await?;
     let currency = visitor_currency(&c, region.as_deref());
-    let form = Some(FormState::fresh(currency));
+    let fresh = FormState::fresh(currency);
     if !notice.is_empty() {
-        let html = render_campaign(&s, &tr, &c, &totals, form, notice).await?;
-        return Ok(Html(html).into_response());
+        // Back from a failed payment: the form as the donor typed it (not the e-mail address,
+        // which a shared link must not show), on a page that is neither cached nor stored.
+        let form = match q.from.as_deref() {
+            Some(from) => checkout::retry_input(&s.db, from, &c.id, Utc::now())
+                .await?
+                .map(|i| FormState {
+                    amount: i.amount,
+                    currency: i.currency,
+                    name: i.name,
+                    message: i.message,
+                    visibility: i.visibility,
+                    ..Default::default()
+                }),
+            None => None,
+        }
+        .unwrap_or(fresh);
+        let html = render_campaign(&s, &tr, &c, &totals, Some(form), notice).await?;
+        let mut res = Html(html).into_response();
+        res.headers_mut().insert(
+            http::header::CACHE_CONTROL,
+            http::HeaderValue::from_static("private, no-store"),
+        );
+        return Ok(res);
     }
     s.metrics.page_cache_misses.fetch_add(1, Ordering::Relaxed);
     s.hub.observe(&c.id, totals.version);
-    let html = render_campaign(&s, &tr, &c, &totals, form, String::new()).await?;
+    let html = render_campaign(&s, &tr, &c, &totals, Some(fresh), String::new()).await?;
     let rendered = Arc::new(Rendered::new(&c.id, totals.version, html));
     let variants: Vec<String> = c.currencies().iter().map(|x| x.to_string()).collect();
     s.pages.put(
@@ -221,7 +246,9 @@ async fn donors_page(
     Ok(Html(page.render()?).into_response())
 }
 
-/// The JSON each live event carries.
+/// The JSON each live event carries: the totals (as numbers and as shown), the campaign's
+/// state, the donor wall's newest entries as the page shows them (after the wall's
+/// moderation; plain text) and whether there are more, and each milestone's reached flag.
 pub async fn live_payload(
     s: &AppState,
     tr: &I18n,
@@ -237,6 +264,12 @@ pub async fn live_payload(
     let t = repo::totals(&s.db, &c.id).await?;
     let p = Progress::of(&c, &t, Utc::now());
     let v = ProgressView::new(tr, &p);
+    let milestones: Vec<serde_json::Value> = milestone_views(s, tr, &c, t.raised_minor)
+        .await?
+        .iter()
+        .map(|m| serde_json::json!({ "amount_minor": m.amount_minor, "reached": m.reached }))
+        .collect();
+    let (wall, wall_more) = wall_view(s, tr, &c).await?;
     Ok(serde_json::json!({
         "version": t.version,
         "raised_minor": p.raised.amount_minor,
@@ -249,7 +282,30 @@ pub async fn live_payload(
         "percent_text": v.percent_text,
         "bar": v.bar,
         "state": c.state.as_str(),
+        "milestones": milestones,
+        "wall": wall,
+        "wall_more": wall_more,
     }))
+}
+
+/// The campaign's live event in `tr`'s language at version `at_least` or newer: the one this
+/// node keeps (`http::page_cache::LiveEvents`), or built now.
+async fn live_event(
+    s: &AppState,
+    tr: &I18n,
+    campaign_id: &str,
+    at_least: i64,
+) -> Result<Arc<LiveEvent>, AppError> {
+    s.pages
+        .live
+        .get_or_build(campaign_id, tr.lang, at_least, || async {
+            let p = live_payload(s, tr, campaign_id).await?;
+            Ok::<_, AppError>(LiveEvent {
+                version: p["version"].as_i64().unwrap_or(-1),
+                data: p.to_string(),
+            })
+        })
+        .await
 }
 
 /// Server-Sent Events: one `progress` event now and one after every change. A draft
@@ -263,40 +319,52 @@ async fn live_stream(
     let c = repo::by_slug(&s.db, &slug)
         .await?
         .ok_or(AppError::NotFound)?;
-    // Subscribe before reading the first payload, so no change falls in between.
+    // Subscribe before reading the first payload, so no change falls in between. The first
+    // event is read for this stream (a campaign gone back to draft answers 404 now); the
+    // ones after each change are shared by the node's streams.
     let mut rx = s.hub.subscribe();
     let first = live_payload(&s, &tr, &c.id).await?;
+    let first = LiveEvent {
+        version: first["version"].as_i64().unwrap_or(-1),
+        data: first.to_string(),
+    };
     let mut shutdown = s.shutdown.clone();
     let state = s.clone();
     let id = c.id.clone();
     let (tx, out) = tokio::sync::mpsc::channel::<Event>(16);
     tokio::spawn(async move {
         state.metrics.live_streams.fetch_add(1, Ordering::Relaxed);
-        let mut last = first["version"].as_i64().unwrap_or(-1);
+        let mut last = first.version;
         let mut ok = tx
-            .send(Event::default().event("progress").data(first.to_string()))
+            .send(Event::default().event("progress").data(first.data.as_str()))
             .await
             .is_ok();
         while ok {
-            tokio::select! {
+            let at_least = tokio::select! {
                 _ = shutdown.changed() => break,
                 _ = tx.closed() => break,
                 msg = rx.recv() => match msg {
                     Ok(ch) if ch.campaign_id != id => continue,
-                    Ok(_) | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {
-                        match live_payload(&state, &tr, &id).await {
-                            Ok(p) => {
-                                let v = p["version"].as_i64().unwrap_or(-1);
-                                if v != last {
-                                    last = v;
-                                    ok = tx.send(Event::default().event("progress").data(p.to_string())).await.is_ok();
-                                }
-                            }
-                            Err(_) => break,
-                        }
+                    Ok(ch) => ch.version,
+                    Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {
+                        state.hub.version(&id).unwrap_or(i64::MAX)
                     }
                     Err(_) => break,
                 }
+            };
+            if at_least <= last {
+                continue;
+            }
+            match live_event(&state, &tr, &id, at_least).await {
+                Ok(e) if e.version > last => {
+                    last = e.version;
+                    ok = tx
+                        .send(Event::default().event("progress").data(e.data.as_str()))
+                        .await
+                        .is_ok();
+                }
+                Ok(_) => {}
+                Err(_) => break,
             }
         }
         state.metrics.live_streams.fetch_sub(1, Ordering::Relaxed);

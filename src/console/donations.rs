@@ -1,23 +1,28 @@
 //! Donations in the console: the filterable, paginated list (`GET /admin/donations`), the
-//! detail view, offline entry (`POST /admin/donations`, the same path as `shelfraiser
-//! donation add`), voiding a mistaken offline entry (`POST /admin/donations/{id}/void`,
-//! the same path as `shelfraiser donation void`) and the CSV export for accountants.
+//! detail view with the donor wall's moderation form, offline entry (`POST /admin/donations`,
+//! the same path as `shelfraiser donation add`), voiding a mistaken offline entry
+//! (`POST /admin/donations/{id}/void`, the same path as `shelfraiser donation void`) and the
+//! CSV export for accountants.
 //!
 //! A member sees the donations of the campaigns where their roles allow `DonationsRead`,
 //! enters offline donations where they allow `DonationsWrite` and exports where they allow
-//! `Export`. The search itself is the donations store's (`donations::repo::search`).
+//! `Export`. Wall moderators (`WallModerate`: editors too) open a donation's page to hide or
+//! show its name or message on the wall; those who may not read donations see no contact
+//! details there. The search itself is the donations store's (`donations::repo::search`).
 
 mod detail;
 mod export;
 mod list;
 mod offline;
 mod void;
+mod wall;
 
-pub use detail::{DetailPage, DetailQuery, LedgerLine, detail};
+pub use detail::{DetailPage, DetailQuery, LedgerLine, WallForm, detail};
 pub use export::{CSV_HEADER, CsvStyle, csv_text, export, formula_guard};
 pub use list::{DonationItem, DonationsPage, FilterForm, ListQuery, OfflineForm, list};
 pub use offline::add_offline;
 pub use void::void;
+pub use wall::moderate as moderate_wall;
 
 pub use crate::donations::repo::search::{
     DonationFull, Filter, MonthTotal, by_id, count, monthly_totals, providers, search,

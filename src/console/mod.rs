@@ -1,6 +1,6 @@
 //! The team console under `/admin`: dashboard, campaign editor, donations (list, detail,
-//! offline entry, CSV export), members, the audit log and the mail outbox; plus the public
-//! `/media/{file}` route that serves uploaded images.
+//! offline entry, CSV export), the donor wall's moderation, members, the audit log and the
+//! mail outbox; plus the public `/media/{file}` route that serves uploaded images.
 //!
 //! Every route also has its rule in `app::authz::RULES` (the layer checks that the member
 //! holds the permission somewhere); each handler takes a [`Console`] (signed in, two-factor
@@ -17,6 +17,7 @@ pub mod donations;
 pub mod form;
 pub mod members;
 pub mod posts;
+pub mod wall;
 
 pub use crate::web::form::{Errors, Fields, page_no, query_string};
 pub use crate::web::request::Req;
@@ -48,6 +49,9 @@ pub fn routes() -> Router<AppState> {
         .route("/admin/donations.csv", get(donations::export))
         .route("/admin/donations/{id}", get(donations::detail))
         .route("/admin/donations/{id}/void", post(donations::void))
+        .route("/admin/donations/{id}/wall", post(donations::moderate_wall))
+        .route("/admin/wall", get(wall::show))
+        .route("/admin/settings/hold-links", post(wall::hold_links))
         .route("/admin/members", get(members::list).post(members::invite))
         .route("/admin/members/{id}/roles", post(members::roles))
         .route("/admin/members/{id}/remove", post(members::remove))
@@ -159,6 +163,11 @@ impl Shell {
                 m.can_somewhere(Permission::DonationsRead),
             ),
             (
+                "/admin/wall",
+                "console-nav-wall",
+                m.can_somewhere(Permission::WallModerate),
+            ),
+            (
                 "/admin/comments",
                 "console-nav-comments",
                 m.can_somewhere(Permission::Moderate),
@@ -202,10 +211,17 @@ impl Shell {
     }
 }
 
-/// Where the language switcher returns to: the page itself, or for the member actions
-/// (which answer only POST) the members page.
+/// Where the language switcher returns to: the page itself, or for the actions that answer
+/// only POST the page they belong to (a donation's wall form: the donation; the hold-links
+/// setting: the wall; the member actions and other settings: the members page).
 fn back_path(path: &str) -> &str {
-    if path.starts_with("/admin/members/") || path.starts_with("/admin/settings/") {
+    if path.starts_with("/admin/donations/")
+        && let Some(donation) = path.strip_suffix("/wall")
+    {
+        donation
+    } else if path == "/admin/settings/hold-links" {
+        "/admin/wall"
+    } else if path.starts_with("/admin/members/") || path.starts_with("/admin/settings/") {
         "/admin/members"
     } else {
         path
@@ -389,5 +405,14 @@ mod tests {
         want.extend([Evening; 5]);
         want.extend([Night; 2]);
         assert_eq!(parts, want);
+    }
+
+    #[test]
+    fn the_language_switcher_returns_to_a_page_that_answers_get() {
+        assert_eq!(back_path("/admin/donations/d1/wall"), "/admin/donations/d1");
+        assert_eq!(back_path("/admin/donations/d1"), "/admin/donations/d1");
+        assert_eq!(back_path("/admin/settings/hold-links"), "/admin/wall");
+        assert_eq!(back_path("/admin/settings/require-2fa"), "/admin/members");
+        assert_eq!(back_path("/admin/members/m1/roles"), "/admin/members");
     }
 }

@@ -116,6 +116,16 @@ impl Db {
 }
 
 impl Tx {
+    /// [`Db::setting`] inside the transaction (a decision taken with it).
+    pub async fn setting(&mut self, key: &str) -> DbResult<Option<String>> {
+        Ok(on_tx!(self, |c| sqlx::query_scalar(
+            "SELECT value FROM settings WHERE key = $1"
+        )
+        .bind(key)
+        .fetch_optional(&mut *c)
+        .await?))
+    }
+
     /// [`Db::set_setting`] inside the transaction (with the audit entry that describes it).
     pub async fn set_setting(&mut self, key: &str, value: impl Display) -> DbResult<()> {
         on_tx!(self, |c| sqlx::query(UPSERT)

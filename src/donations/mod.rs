@@ -5,13 +5,16 @@
 //! hosted checkout → the provider's signed callback → [`callbacks`] verifies it →
 //! [`record_in`] writes the donation, its ledger entry and the campaign totals
 //! ([`ledger`]), lets the campaign decide whether it is now funded, in one transaction → the
-//! live hub tells open pages. Every SQL statement is in the store, [`repo`].
+//! live hub tells open pages. What the public donor wall shows of a donor's name and
+//! message is [`moderation`]'s decision, kept apart from the ledger. Every SQL statement is
+//! in the store, [`repo`].
 
 pub mod alerts;
 pub mod callbacks;
 pub mod checkout;
 pub mod intent;
 pub mod ledger;
+pub mod moderation;
 pub mod offline;
 pub mod pages;
 pub mod recording;

@@ -1,17 +1,26 @@
 //! Recording a donation, the one flow every source takes (provider callbacks, offline entry,
-//! the demo): in one transaction the ledger appends it ([`ledger::append_in`]), the
-//! campaign decides whether it is now funded (`campaigns::repo::mark_funded_if_reached_in`)
+//! the demo): in one transaction the ledger appends it ([`ledger::append_in`]), a message
+//! with a link is held for review when the site says so ([`moderation::hold_if_linked_in`]),
+//! the campaign decides whether it is now funded (`campaigns::repo::mark_funded_if_reached_in`)
 //! and the live hub is told (delivered on commit).
 
 use super::ledger::{self, NewDonation, Recorded};
+use super::moderation;
 use crate::db::{Db, DbResult, Tx};
 
 /// Records a donation inside `tx`: the ledger entry and totals, the automatic
 /// `live → funded` step and the live notification. Idempotent on the provider reference.
 pub async fn record_in(tx: &mut Tx, d: &NewDonation) -> DbResult<Recorded> {
     let recorded = ledger::append_in(tx, d).await?;
-    if let Recorded::New { raised_minor, .. } = recorded {
+    if let Recorded::New {
+        raised_minor,
+        ref donation_id,
+        ..
+    } = recorded
+    {
         let campaign_id = &d.intent.campaign_id;
+        moderation::hold_if_linked_in(tx, donation_id, campaign_id, d.intent.message.as_deref())
+            .await?;
         crate::campaigns::repo::mark_funded_if_reached_in(tx, campaign_id, raised_minor).await?;
         crate::live::notify(tx, campaign_id).await?;
     }

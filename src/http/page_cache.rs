@@ -94,6 +94,70 @@ pub struct PageCache {
     variants: RwLock<HashMap<String, Variants>>,
     /// Public blog pages, kept by the blog's version in the database (`blog::cache`).
     pub blog: super::versioned_pages::VersionedPages,
+    /// The newest live event per campaign and language, shared by this node's open streams.
+    pub live: LiveEvents,
+}
+
+/// One live event's data, built at a campaign's `version`.
+pub struct LiveEvent {
+    pub version: i64,
+    pub data: String,
+}
+
+/// The newest live event per (campaign, language) on this node. When a campaign changes,
+/// every open stream of it wants the same event: the first builds it (one at a time, under
+/// a lock) and the others take it, so a node reads the database once per change and
+/// language, not once per open page.
+#[derive(Default)]
+pub struct LiveEvents {
+    latest: RwLock<HashMap<(String, &'static str), Arc<LiveEvent>>>,
+    build: tokio::sync::Mutex<()>,
+}
+
+impl LiveEvents {
+    /// The kept event for the campaign in `lang`, if it was built at `at_least` or later.
+    pub fn get(
+        &self,
+        campaign_id: &str,
+        lang: &'static str,
+        at_least: i64,
+    ) -> Option<Arc<LiveEvent>> {
+        let map = self.latest.read().ok()?;
+        map.get(&(campaign_id.to_string(), lang))
+            .filter(|e| e.version >= at_least)
+            .cloned()
+    }
+
+    /// The kept event if it is at `at_least` or later, else one built now by `build` (and
+    /// kept unless a newer one was kept meanwhile).
+    pub async fn get_or_build<E, F>(
+        &self,
+        campaign_id: &str,
+        lang: &'static str,
+        at_least: i64,
+        build: impl FnOnce() -> F,
+    ) -> Result<Arc<LiveEvent>, E>
+    where
+        F: std::future::Future<Output = Result<LiveEvent, E>>,
+    {
+        if let Some(e) = self.get(campaign_id, lang, at_least) {
+            return Ok(e);
+        }
+        let _one_at_a_time = self.build.lock().await;
+        if let Some(e) = self.get(campaign_id, lang, at_least) {
+            return Ok(e);
+        }
+        let e = Arc::new(build().await?);
+        if let Ok(mut map) = self.latest.write() {
+            let slot = map
+                .entry((campaign_id.to_string(), lang))
+                .or_insert_with(|| e.clone());
+            if slot.version < e.version {
+                *slot = e.clone();
+            }
+        }
+        Ok(e)
+    }
 }
 
 impl PageCache {
@@ -147,5 +211,44 @@ impl PageCache {
         if let Ok(mut m) = self.entries.write() {
             m.insert((key.to_string(), lang, variant.to_string()), r);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use super::*;
+
+    #[tokio::test]
+    async fn streams_waiting_for_one_version_share_one_build() {
+        let events = Arc::new(LiveEvents::default());
+        let builds = Arc::new(AtomicUsize::new(0));
+        let mut tasks = Vec::new();
+        for _ in 0..20 {
+            let (events, builds) = (events.clone(), builds.clone());
+            tasks.push(tokio::spawn(async move {
+                events
+                    .get_or_build::<(), _>("c1", "en", 7, || async move {
+                        builds.fetch_add(1, Ordering::SeqCst);
+                        tokio::time::sleep(Duration::from_millis(20)).await;
+                        Ok(LiveEvent {
+                            version: 7,
+                            data: "seven".into(),
+                        })
+                    })
+                    .await
+                    .map(|e| e.data.clone())
+            }));
+        }
+        for t in tasks {
+            assert_eq!(t.await.expect("task").as_deref(), Ok("seven"));
+        }
+        assert_eq!(builds.load(Ordering::SeqCst), 1);
+        // An older version is served from what is kept; a newer one is built; another
+        // language has its own event.
+        assert!(events.get("c1", "en", 6).is_some());
+        assert!(events.get("c1", "en", 8).is_none());
+        assert!(events.get("c1", "da", 7).is_none());
     }
 }

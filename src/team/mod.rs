@@ -127,6 +127,9 @@ pub enum Permission {
     WriteOwnDrafts,
     /// Moderate comments.
     Moderate,
+    /// Hide or show a donor's name or message on the public donor wall; approve held
+    /// messages (the donation and its amount stay).
+    WallModerate,
     /// See donations with donor details.
     DonationsRead,
     /// Enter offline donations, refund, adjust; import rates.
@@ -149,9 +152,12 @@ impl Role {
             Role::Owner => true,
             Role::Editor => matches!(
                 p,
-                ConsoleRead | CampaignEdit | PostsWrite | WriteOwnDrafts | Moderate
+                ConsoleRead | CampaignEdit | PostsWrite | WriteOwnDrafts | Moderate | WallModerate
             ),
-            Role::Treasurer => matches!(p, ConsoleRead | DonationsRead | DonationsWrite | Export),
+            Role::Treasurer => matches!(
+                p,
+                ConsoleRead | DonationsRead | DonationsWrite | Export | WallModerate
+            ),
             Role::Member => matches!(p, ConsoleRead | WriteOwnDrafts),
         }
     }
@@ -261,5 +267,20 @@ mod tests {
         assert!(Role::Editor.allows(WriteOwnDrafts) && Role::Editor.allows(PostsWrite));
         assert!(Role::Owner.allows(WriteOwnDrafts));
         assert!(!Role::Treasurer.allows(WriteOwnDrafts));
+    }
+
+    #[test]
+    fn editors_and_treasurers_moderate_the_donor_wall() {
+        for role in ALL_ROLES {
+            assert_eq!(
+                role.allows(Permission::WallModerate),
+                role != Role::Member,
+                "{role}"
+            );
+            // The donation page opens for wall moderators; whoever reads donations is one.
+            if role.allows(Permission::DonationsRead) {
+                assert!(role.allows(Permission::WallModerate), "{role}");
+            }
+        }
     }
 }

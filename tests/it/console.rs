@@ -399,7 +399,13 @@ async fn each_role_sees_and_does_what_it_should() {
                 200,
             ),
             (&treasurer_a, format!("/admin/donations/{other_gift}"), 403),
+            // Editors moderate the donor wall: the page of a listed donation opens for
+            // them, without the donor's contact details (tests/it/donor_wall.rs); a private
+            // one does not.
             (&editor, format!("/admin/donations/{private_gift}"), 403),
+            (&editor, format!("/admin/donations/{other_gift}"), 200),
+            (&editor_a, format!("/admin/donations/{other_gift}"), 403),
+            (&plain, format!("/admin/donations/{other_gift}"), 403),
             (&treasurer, "/admin/donations.csv".to_string(), 200),
             (&editor, "/admin/donations.csv".to_string(), 403),
             (&plain, "/admin/donations.csv".to_string(), 403),

@@ -9,16 +9,16 @@ use serde_json::Value;
 use crate::harness::*;
 
 /// How long a change may take to reach a stream or a page.
-const WAIT: Duration = Duration::from_secs(10);
+pub(crate) const WAIT: Duration = Duration::from_secs(10);
 
-/// A reader for a `text/event-stream` response.
-struct Sse {
+/// A reader for a `text/event-stream` response (also used by the donor-wall tests).
+pub(crate) struct Sse {
     res: reqwest::Response,
     buf: Vec<u8>,
 }
 
 impl Sse {
-    async fn open(client: &reqwest::Client, url: &str) -> Sse {
+    pub(crate) async fn open(client: &reqwest::Client, url: &str) -> Sse {
         let res = client
             .get(url)
             .header("accept", "text/event-stream")
@@ -79,7 +79,7 @@ impl Sse {
     }
 
     /// The next event, which must be a `progress` event; its JSON.
-    async fn next_progress(&mut self, timeout: Duration) -> Value {
+    pub(crate) async fn next_progress(&mut self, timeout: Duration) -> Value {
         let (name, data) = self.next_event(timeout).await;
         assert_eq!(name, "progress", "unexpected event {name}: {data}");
         serde_json::from_str(&data).expect("progress JSON")
@@ -98,7 +98,7 @@ fn version(p: &Value) -> i64 {
 }
 
 /// A counter from the node's `/metrics`.
-async fn metric(app: &TestApp, name: &str) -> u64 {
+pub(crate) async fn metric(app: &TestApp, name: &str) -> u64 {
     let text = app.text("/metrics").await;
     text.lines()
         .find_map(|l| l.strip_prefix(name)?.trim().parse().ok())

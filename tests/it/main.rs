@@ -21,6 +21,8 @@ mod comments;
 mod console;
 mod content_limits;
 mod donations;
+mod donor_path;
+mod donor_wall;
 mod durability;
 mod flow;
 mod fuzz_corpus;

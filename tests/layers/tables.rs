@@ -32,6 +32,7 @@ pub const HOMES: &[(&str, &[&str])] = &[
     ("comment_reply_subscriptions", &["blog::repo"]),
     ("commenter_emails", &["blog::repo"]),
     ("comments", &["blog::repo"]),
+    ("donation_moderation", &["donations::repo"]),
     ("donation_voids", &["donations::repo"]),
     ("donations", &["donations::repo"]),
     ("exchange_rates", &["rates"]),

@@ -21,7 +21,6 @@ use chrono::Utc;
 
 use super::{Campaign, CampaignState, Progress, Totals, repo};
 use crate::blog;
-use crate::donations::Visibility;
 use crate::donations::ledger::{self, DonationRow};
 use crate::http::{AppError, AppState};
 use crate::i18n::I18n;
@@ -33,11 +32,17 @@ use crate::web::meta::Meta;
 pub struct MilestoneView {
     pub label: String,
     pub amount: String,
+    /// The amount in the campaign currency's minor units (names the milestone on the page
+    /// for the live script).
+    pub amount_minor: i64,
     /// Position on the bar, 0–100.
     pub pos: i64,
     pub reached: bool,
 }
 
+/// A donor-wall entry as shown (also the live event's `wall` items): plain text, which the
+/// templates escape and the live script sets as text; donor text is never made a link.
+#[derive(serde::Serialize)]
 pub struct WallItem {
     pub name: String,
     pub amount: String,
@@ -133,19 +138,20 @@ pub fn update_view(s: &AppState, tr: &I18n, u: &blog::repo::Update) -> UpdateVie
     }
 }
 
-/// Donor-wall entry for display.
+/// Donor-wall entry for display: the name and message as the wall's moderation allows
+/// (`donations::moderation`: anonymous or hidden names show as "Anonymous", held or hidden
+/// messages not at all).
 pub fn wall_item(tr: &I18n, d: &DonationRow) -> WallItem {
     let amount = CurrencyCode::parse(&d.currency)
         .map(|c| tr.money(Money::new(d.amount_minor, c)))
         .unwrap_or_default();
-    let name = match (d.visibility, &d.donor_name) {
-        (Visibility::Public, Some(n)) if !n.trim().is_empty() => n.clone(),
-        _ => tr.t("donor-anonymous"),
-    };
     WallItem {
-        name,
+        name: d
+            .wall_name()
+            .map(str::to_string)
+            .unwrap_or_else(|| tr.t("donor-anonymous")),
         amount,
-        message: d.message.clone().unwrap_or_default(),
+        message: d.wall_message().unwrap_or_default().to_string(),
         date: tr.date(d.created_at),
         rate_note: match d.rate_on {
             Some(day) if d.provider == crate::donations::offline::PROVIDER => {
@@ -154,6 +160,45 @@ pub fn wall_item(tr: &I18n, d: &DonationRow) -> WallItem {
             _ => String::new(),
         },
     }
+}
+
+/// How many entries the campaign page's wall shows (and the live event carries).
+pub const WALL_ON_PAGE: i64 = 20;
+
+/// The campaign page's wall: its newest entries, and whether there are more.
+pub async fn wall_view(
+    s: &AppState,
+    tr: &I18n,
+    c: &Campaign,
+) -> Result<(Vec<WallItem>, bool), AppError> {
+    let wall = ledger::wall(&s.db, c, WALL_ON_PAGE, 0).await?;
+    let more = if (wall.len() as i64) < WALL_ON_PAGE {
+        false
+    } else {
+        ledger::wall_count(&s.db, c).await? > WALL_ON_PAGE
+    };
+    Ok((wall.iter().map(|d| wall_item(tr, d)).collect(), more))
+}
+
+/// The campaign's milestones as shown, reached or not at `raised_minor`.
+pub async fn milestone_views(
+    s: &AppState,
+    tr: &I18n,
+    c: &Campaign,
+    raised_minor: i64,
+) -> Result<Vec<MilestoneView>, AppError> {
+    let goal = c.goal.amount_minor.max(1);
+    Ok(repo::milestones(&s.db, c)
+        .await?
+        .iter()
+        .map(|m| MilestoneView {
+            label: m.label.clone(),
+            amount: tr.money(m.amount),
+            amount_minor: m.amount.amount_minor,
+            pos: (i128::from(m.amount.amount_minor) * 100 / i128::from(goal)).clamp(0, 100) as i64,
+            reached: raised_minor >= m.amount.amount_minor,
+        })
+        .collect())
 }
 
 /// Renders the campaign page. `form` is a fresh form opening with the visitor's currency
@@ -169,12 +214,10 @@ pub async fn render_campaign(
 ) -> Result<String, AppError> {
     let now = Utc::now();
     let progress = Progress::of(c, totals, now);
-    let milestones = repo::milestones(&s.db, c).await?;
-    let wall = ledger::wall(&s.db, c, 20, 0).await?;
-    let wall_count = ledger::wall_count(&s.db, c).await?;
+    let milestones = milestone_views(s, tr, c, totals.raised_minor).await?;
+    let (wall, wall_more) = wall_view(s, tr, c).await?;
     let updates = blog::repo::updates(&s.db, Some(&c.id), 3).await?;
     let rates = crate::rates::latest(&s.db).await?;
-    let goal = c.goal.amount_minor.max(1);
     let form = form.unwrap_or_else(|| FormState::fresh(c.currency()));
     let currencies = c.currencies();
     // The presets shown: the form's currency, or the campaign's if it offers no such one.
@@ -200,18 +243,9 @@ pub async fn render_campaign(
         funded: c.state == CampaignState::Funded,
         closed: c.state == CampaignState::Closed,
         accepting: c.accepting(now).is_ok() && s.providers.default_online().is_some(),
-        milestones: milestones
-            .iter()
-            .map(|m| MilestoneView {
-                label: m.label.clone(),
-                amount: tr.money(m.amount),
-                pos: (i128::from(m.amount.amount_minor) * 100 / i128::from(goal)).clamp(0, 100)
-                    as i64,
-                reached: totals.raised_minor >= m.amount.amount_minor,
-            })
-            .collect(),
-        wall: wall.iter().map(|d| wall_item(tr, d)).collect(),
-        wall_more: wall_count > 20,
+        milestones,
+        wall,
+        wall_more,
         currencies: currencies
             .iter()
             .map(|code| CurrencyOption {

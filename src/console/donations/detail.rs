@@ -1,5 +1,8 @@
 //! One donation with every stored field (`GET /admin/donations/{id}`), its ledger lines,
-//! whether it was voided, and for treasurers the "Void" form of an offline gift.
+//! whether it was voided, for treasurers the "Void" form of an offline gift, and the donor
+//! wall's moderation form (`POST /admin/donations/{id}/wall`, [`super::wall`]).
+//! Members who may read donations see everything; wall moderators who may not (editors) see
+//! what the wall could show — no e-mail address, provider reference or note.
 
 use askama::Template;
 use axum::extract::{Path, Query};
@@ -9,6 +12,8 @@ use serde::Deserialize;
 
 use crate::campaigns::repo;
 use crate::console::{Console, Errors, Shell};
+use crate::donations::Visibility;
+use crate::donations::moderation::{self, MessageState};
 use crate::donations::offline::{self};
 use crate::http::AppError;
 use crate::team::Permission;
@@ -66,6 +71,21 @@ pub struct DetailPage {
     /// An offline gift, not voided, and the member may enter donations for its campaign.
     pub can_void: bool,
     pub void_form: VoidForm,
+    /// The member may read donations here (else only the wall's fields are shown).
+    pub full: bool,
+    pub wall: WallForm,
+}
+
+/// The wall moderation form: the current decision, or what was posted when it is shown
+/// again with its errors.
+pub struct WallForm {
+    pub name_hidden: bool,
+    /// `shown`, `held` or `hidden`.
+    pub message_state: &'static str,
+    /// What the public wall shows now, in words.
+    pub status: String,
+    pub reason: String,
+    pub errors: Errors,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -73,9 +93,12 @@ pub struct DetailQuery {
     pub added: Option<String>,
     pub duplicate: Option<String>,
     pub voided: Option<String>,
+    /// The wall moderation was saved.
+    pub wall: Option<String>,
 }
 
-/// `GET /admin/donations/{id}`: every stored field.
+/// `GET /admin/donations/{id}`: every stored field (for wall moderators who may not read
+/// donations, the wall's fields only).
 pub async fn detail(
     cx: Console,
     Path(id): Path<String>,
@@ -88,26 +111,33 @@ pub async fn detail(
         tr.t("console-donation-duplicate")
     } else if q.voided.is_some() {
         tr.t("console-void-done")
+    } else if q.wall.is_some() {
+        tr.t("console-wall-saved")
     } else {
         String::new()
     };
-    render(&cx, &id, notice, VoidForm::default(), StatusCode::OK).await
+    render(&cx, &id, notice, VoidForm::default(), None, StatusCode::OK).await
 }
 
-/// The page, with a notice and the void form's state (a refused void shows it again, 422).
+/// The page, with a notice and the forms' state: a refused void or wall form is shown again
+/// with its values and errors (`code` 422).
 pub(super) async fn render(
     cx: &Console,
     id: &str,
     notice: String,
     void_form: VoidForm,
+    posted: Option<WallForm>,
     code: StatusCode,
 ) -> Result<Response, AppError> {
     let tr = &cx.r.tr;
     let d = by_id(&cx.s.db, id).await?.ok_or(AppError::NotFound)?;
-    if !cx
-        .me
-        .member
-        .can(Permission::DonationsRead, Some(&d.campaign_id))
+    let m = &cx.me.member;
+    let full = m.can(Permission::DonationsRead, Some(&d.campaign_id));
+    // Wall moderators who may not read donations see what the wall could show: nothing of a
+    // private donation, no name of an anonymous one.
+    if !full
+        && (!m.can(Permission::WallModerate, Some(&d.campaign_id))
+            || d.visibility == Visibility::Private)
     {
         return Err(AppError::Forbidden);
     }
@@ -122,8 +152,32 @@ pub(super) async fn render(
             .me
             .member
             .can(Permission::DonationsWrite, Some(&d.campaign_id));
+    let now = moderation::wall_of(&cx.s.db, &d.id).await?;
+    let status_key = match (d.visibility, now.name_hidden, now.message) {
+        (Visibility::Private, _, _) => "console-wall-status-private",
+        (_, _, MessageState::Held) => "console-wall-status-held",
+        (_, true, MessageState::Hidden) => "console-wall-status-both-hidden",
+        (_, true, _) => "console-wall-status-name-hidden",
+        (_, false, MessageState::Hidden) => "console-wall-status-message-hidden",
+        _ => "console-wall-status-shown",
+    };
+    let wall = posted.unwrap_or_else(|| WallForm {
+        name_hidden: now.name_hidden,
+        message_state: now.message.as_str(),
+        status: String::new(),
+        reason: String::new(),
+        errors: Errors::default(),
+    });
+    let wall = WallForm {
+        status: tr.t(status_key),
+        ..wall
+    };
     let page = DetailPage {
-        shell: cx.shell("/admin/donations"),
+        shell: cx.shell(if full {
+            "/admin/donations"
+        } else {
+            "/admin/wall"
+        }),
         notice,
         notice_ok: code.is_success(),
         id: d.id.clone(),
@@ -138,19 +192,32 @@ pub(super) async fn render(
         amount: money_text(tr, d.amount_minor, &d.currency),
         rate: format!("1 {} = {} {}", d.currency, d.rate, c.currency()),
         converted: money_text(tr, d.campaign_amount_minor, c.currency().as_str()),
-        donor_name: d.donor_name.clone().unwrap_or_default(),
-        donor_email: d.donor_email.clone().unwrap_or_default(),
+        donor_name: if full || d.visibility == Visibility::Public {
+            d.donor_name.clone().unwrap_or_default()
+        } else {
+            tr.t("donor-anonymous")
+        },
+        donor_email: if full {
+            d.donor_email.clone().unwrap_or_default()
+        } else {
+            String::new()
+        },
         message: d.message.clone().unwrap_or_default(),
         visibility: tr.t(&format!("console-visibility-{}", d.visibility)),
         provider: d.provider.clone(),
-        provider_reference: offline::shown_reference(
-            &d.provider,
-            &d.campaign_id,
-            &d.provider_reference,
-        )
-        .to_string(),
+        provider_reference: if full {
+            offline::shown_reference(&d.provider, &d.campaign_id, &d.provider_reference).to_string()
+        } else {
+            String::new()
+        },
         status: d.status.to_string(),
-        note: d.note.clone().unwrap_or_default(),
+        note: if full {
+            d.note.clone().unwrap_or_default()
+        } else {
+            String::new()
+        },
+        full,
+        wall,
         ledger: entries
             .into_iter()
             .map(|(kind, amount, at)| LedgerLine {

@@ -40,7 +40,7 @@ pub async fn void(
     let refused = |form: VoidForm, notice: String| {
         let cx = &cx;
         let id = &d.id;
-        async move { render(cx, id, notice, form, StatusCode::UNPROCESSABLE_ENTITY).await }
+        async move { render(cx, id, notice, form, None, StatusCode::UNPROCESSABLE_ENTITY).await }
     };
     if !cx.csrf_ok(f.csrf()) {
         return refused(form, tr.t("error-csrf")).await;

@@ -23,6 +23,7 @@ pub use limits::{
 use chrono::{DateTime, Duration, Utc};
 
 use super::Intent;
+use super::intent::DonateInput;
 use super::repo::sessions;
 use crate::campaigns::Campaign;
 use crate::db::{Db, DbResult};
@@ -161,9 +162,83 @@ pub async fn get(db: &Db, id: &str) -> DbResult<Option<CheckoutSession>> {
     sessions::get(db, id).await
 }
 
+/// The donate form as the donor filled it in for the checkout `id`, to show it again when
+/// they come back from a declined or canceled payment: only for a session of `campaign_id`
+/// that was declined or canceled, until it would have expired. The e-mail address is left
+/// out (the address of the page may be shared; it shows only what the wall would).
+pub async fn retry_input(
+    db: &Db,
+    id: &str,
+    campaign_id: &str,
+    now: DateTime<Utc>,
+) -> DbResult<Option<DonateInput>> {
+    if id.len() > 64 {
+        return Ok(None);
+    }
+    let Some(s) = sessions::get(db, id).await? else {
+        return Ok(None);
+    };
+    let failed = matches!(s.status, SessionStatus::Declined | SessionStatus::Canceled);
+    if !failed || s.campaign_id() != campaign_id || now >= s.expires_at {
+        return Ok(None);
+    }
+    Ok(Some(typed(&s.intent)))
+}
+
+/// The donate form that gives `i`, as a donor would type it: a whole amount without
+/// decimals (so its preset button is chosen again), the e-mail address left empty.
+fn typed(i: &Intent) -> DonateInput {
+    let unit = 10_i64.pow(u32::from(i.amount.currency.exponent()));
+    let amount = if i.amount.amount_minor % unit == 0 {
+        (i.amount.amount_minor / unit).to_string()
+    } else {
+        i.amount.major_string()
+    };
+    DonateInput {
+        amount,
+        preset: String::new(),
+        currency: i.amount.currency.to_string(),
+        name: i.donor_name.clone().unwrap_or_default(),
+        email: String::new(),
+        message: i.message.clone().unwrap_or_default(),
+        visibility: i.visibility.as_str().to_string(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::SessionStatus;
+
+    #[test]
+    fn a_failed_checkout_gives_back_the_form_as_typed() {
+        use crate::donations::{Intent, Visibility};
+        use crate::email::Email;
+        use crate::money::{CurrencyCode, Money};
+        let code = |c: &str| CurrencyCode::parse(c).expect("currency");
+        let intent = |minor: i64, cur: &str| Intent {
+            campaign_id: "c".into(),
+            amount: Money::new(minor, code(cur)),
+            rate: rust_decimal::Decimal::ONE,
+            campaign_amount: Money::new(minor, code(cur)),
+            donor_name: Some("Ada".into()),
+            donor_email: Email::parse("ada@example.org").ok(),
+            message: Some("For the books".into()),
+            visibility: Visibility::Anonymous,
+        };
+        let f = super::typed(&intent(2500, "GBP"));
+        assert_eq!(
+            (f.amount.as_str(), f.currency.as_str(), f.name.as_str()),
+            ("25", "GBP", "Ada")
+        );
+        assert_eq!(
+            (f.message.as_str(), f.visibility.as_str()),
+            ("For the books", "anonymous")
+        );
+        assert_eq!(f.email, "", "the e-mail address is not given back");
+        assert_eq!(super::typed(&intent(1234, "EUR")).amount, "12.34");
+        assert_eq!(super::typed(&intent(1205, "EUR")).amount, "12.05");
+        assert_eq!(super::typed(&intent(5000, "JPY")).amount, "5000");
+    }
 
     #[test]
     fn session_statuses_round_trip_their_stored_text() {

@@ -15,6 +15,7 @@ use http::{HeaderMap, HeaderValue, StatusCode, header};
 use super::checkout;
 use super::intent::{self, DonateInput};
 use super::ledger;
+use super::moderation::MessageState;
 use crate::campaigns::view::{FormState, render_campaign};
 use crate::campaigns::{CampaignState, NotAccepting, repo};
 use crate::http::{AppError, AppState, ClientIp, Lang, csrf};
@@ -211,7 +212,10 @@ struct ThanksPage {
     amount: String,
     converted: String,
     rate_line: String,
+    /// The donor's message as the wall shows it (none while held or when hidden).
     message: String,
+    /// The message waits for review before the wall shows it.
+    message_held: bool,
     funded: bool,
 }
 
@@ -276,7 +280,8 @@ async fn thanks(
         amount: tr.money(amount),
         converted: converted_text,
         rate_line,
-        message: d.message.unwrap_or_default(),
+        message: d.wall_message().unwrap_or_default().to_string(),
+        message_held: d.message_state == MessageState::Held,
         funded: c.state == CampaignState::Funded,
     };
     let mut res = Html(page.render()?).into_response();

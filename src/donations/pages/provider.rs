@@ -31,6 +31,40 @@ struct TestCheckoutPage {
     open: bool,
     /// Why it cannot be paid (shown instead of the buttons).
     closed_reason: String,
+    /// Where a finished checkout leads on ([`next_step`]), and the link's text.
+    next_href: String,
+    next_label: String,
+}
+
+/// Where the page of a checkout that can no longer be paid sends the donor: a paid one to
+/// its donation's thank-you page, a declined or canceled one back to the donate form filled
+/// in as before, any other to the campaign page. (href, message key of the link text)
+fn next_step(
+    session: &checkout::CheckoutSession,
+    slug: &str,
+    why: checkout::Unpayable,
+) -> (String, &'static str) {
+    match (why, &session.donation_id) {
+        (checkout::Unpayable::Succeeded, Some(d)) => (
+            format!("/campaigns/{slug}/thanks/{d}"),
+            "checkout-see-thanks",
+        ),
+        (checkout::Unpayable::Declined, _) => (
+            format!(
+                "/campaigns/{slug}?checkout=declined&from={}#donate",
+                session.id
+            ),
+            "checkout-try-again",
+        ),
+        (checkout::Unpayable::Canceled, _) => (
+            format!(
+                "/campaigns/{slug}?checkout=canceled&from={}#donate",
+                session.id
+            ),
+            "checkout-try-again",
+        ),
+        _ => (format!("/campaigns/{slug}"), "back-to-campaign"),
+    }
 }
 
 /// The hosted test page's sentence for a session that cannot be paid.
@@ -71,6 +105,9 @@ fn test_checkout_page(
     why: Option<checkout::Unpayable>,
     status: StatusCode,
 ) -> Result<Response, AppError> {
+    let (next_href, next_key) = why
+        .map(|w| next_step(session, c.slug.as_str(), w))
+        .unwrap_or_default();
     let page = TestCheckoutPage {
         page: PageCtx::new(s, tr, &format!("/test-checkout/{}", session.id)),
         session_id: session.id.clone(),
@@ -79,6 +116,12 @@ fn test_checkout_page(
         csrf: s.csrf.token(Utc::now()),
         open: why.is_none(),
         closed_reason: why.map(|w| unpayable_message(tr, w)).unwrap_or_default(),
+        next_href,
+        next_label: if next_key.is_empty() {
+            String::new()
+        } else {
+            tr.t(next_key)
+        },
     };
     let mut res = (status, Html(page.render()?)).into_response();
     res.headers_mut()
@@ -131,10 +174,18 @@ pub(super) async fn test_checkout_submit(
         HeaderValue::from_str(&sig).map_err(|e| AppError::Internal(e.into()))?,
     );
     let out = run_callback(&s, "test", &cb_headers, &raw).await?;
+    // A declined or canceled payment goes back to the donate form, filled in again from
+    // the session (`from`).
     let to = match (outcome, out.donation_id) {
         (Outcome::Succeed, Some(d)) => format!("/campaigns/{}/thanks/{d}", c.slug),
-        (Outcome::Decline, _) => format!("/campaigns/{}?checkout=declined#donate", c.slug),
-        _ => format!("/campaigns/{}?checkout=canceled#donate", c.slug),
+        (Outcome::Decline, _) => format!(
+            "/campaigns/{}?checkout=declined&from={}#donate",
+            c.slug, session.id
+        ),
+        _ => format!(
+            "/campaigns/{}?checkout=canceled&from={}#donate",
+            c.slug, session.id
+        ),
     };
     Ok(Redirect::to(&to).into_response())
 }

@@ -1,11 +1,13 @@
 //! The `donations`, `ledger_entries` and `campaign_totals` writes of the ledger, the donor
-//! wall's reads and the ledger check's sums. Append-only: the only update of a donation is
-//! its review flag (a database trigger refuses anything else).
+//! wall's reads (joined with their moderation, `donation_moderation`) and the ledger check's
+//! sums. The ledger entries are append-only (a database trigger refuses changes); the only
+//! update of a donation is its review flag.
 
 use chrono::{DateTime, NaiveDate, Utc};
 
 use crate::db::{Db, DbResult, Tx};
 use crate::donations::ledger::NewDonation;
+use crate::donations::moderation::MessageState;
 use crate::donations::{DonationStatus, Visibility};
 use crate::{on_db, on_tx};
 
@@ -150,7 +152,8 @@ pub async fn set_review_reason_in(tx: &mut Tx, donation_id: &str, reason: &str) 
     Ok(())
 }
 
-/// A donation as the public pages see it.
+/// A donation as the public pages see it, with what the wall's moderation decided
+/// (`donations::moderation`: [`DonationRow::wall_name`], [`DonationRow::wall_message`]).
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct DonationRow {
     pub id: String,
@@ -167,18 +170,25 @@ pub struct DonationRow {
     pub created_at: DateTime<Utc>,
     /// The day of the ECB reference rate a converted gift used (offline gifts).
     pub rate_on: Option<NaiveDate>,
+    /// The team hid the donor's name on the wall.
+    pub name_hidden: bool,
+    #[sqlx(try_from = "String")]
+    pub message_state: MessageState,
 }
 
+/// The columns of [`DonationRow`], from `donations d` joined with its moderation `m`.
+const ROW_SELECT: &str = "SELECT d.id, d.campaign_id, d.amount_minor, d.currency, d.rate, \
+     d.campaign_amount_minor, d.donor_name, d.message, d.visibility, d.provider, d.created_at, \
+     d.rate_on, COALESCE(m.name_hidden, FALSE) AS name_hidden, \
+     COALESCE(m.message_state, 'shown') AS message_state \
+     FROM donations d LEFT JOIN donation_moderation m ON m.donation_id = d.id";
+
 pub async fn donation(db: &Db, id: &str) -> DbResult<Option<DonationRow>> {
-    Ok(on_db!(db, |p| {
-        sqlx::query_as(
-        "SELECT id, campaign_id, amount_minor, currency, rate, campaign_amount_minor, \
-         donor_name, message, visibility, provider, created_at, rate_on FROM donations WHERE id = $1"
-    )
-    .bind(id)
-    .fetch_optional(p)
-    .await?
-    }))
+    let sql = format!("{ROW_SELECT} WHERE d.id = $1");
+    Ok(on_db!(db, |p| sqlx::query_as(&sql)
+        .bind(id)
+        .fetch_optional(p)
+        .await?))
 }
 
 /// Newest donations that appear on the donor wall (public and anonymous, not voided), `offset`
@@ -189,19 +199,31 @@ pub async fn wall(
     limit: i64,
     offset: i64,
 ) -> DbResult<Vec<DonationRow>> {
-    Ok(on_db!(db, |p| sqlx::query_as(
-        "SELECT id, campaign_id, amount_minor, currency, rate, campaign_amount_minor, \
-         donor_name, message, visibility, provider, created_at, rate_on FROM donations \
-         WHERE campaign_id = $1 AND visibility <> $2 \
-         AND NOT EXISTS (SELECT 1 FROM donation_voids v WHERE v.donation_id = donations.id) \
-         ORDER BY created_at DESC, id LIMIT $3 OFFSET $4"
-    )
-    .bind(campaign_id)
-    .bind(Visibility::Private.as_str())
-    .bind(limit)
-    .bind(offset)
-    .fetch_all(p)
-    .await?))
+    let sql = format!(
+        "{ROW_SELECT} WHERE d.campaign_id = $1 AND d.visibility <> $2 \
+         AND NOT EXISTS (SELECT 1 FROM donation_voids v WHERE v.donation_id = d.id) \
+         ORDER BY d.created_at DESC, d.id LIMIT $3 OFFSET $4"
+    );
+    Ok(on_db!(db, |p| sqlx::query_as(&sql)
+        .bind(campaign_id)
+        .bind(Visibility::Private.as_str())
+        .bind(limit)
+        .bind(offset)
+        .fetch_all(p)
+        .await?))
+}
+
+/// The campaign's donations whose message waits for review, oldest first.
+pub async fn held(db: &Db, campaign_id: &str, limit: i64) -> DbResult<Vec<DonationRow>> {
+    let sql = format!(
+        "{ROW_SELECT} WHERE m.campaign_id = $1 AND m.message_state = 'held' \
+         ORDER BY d.created_at, d.id LIMIT $2"
+    );
+    Ok(on_db!(db, |p| sqlx::query_as(&sql)
+        .bind(campaign_id)
+        .bind(limit)
+        .fetch_all(p)
+        .await?))
 }
 
 pub async fn wall_count(db: &Db, campaign_id: &str) -> DbResult<i64> {
