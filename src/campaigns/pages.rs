@@ -97,13 +97,8 @@ async fn campaign_page(
         let form = match q.from.as_deref() {
             Some(from) => checkout::retry_input(&s.db, from, &c.id, Utc::now())
                 .await?
-                .map(|i| FormState {
-                    amount: i.amount,
-                    currency: i.currency,
-                    name: i.name,
-                    message: i.message,
-                    visibility: i.visibility,
-                    ..Default::default()
+                .map(|i| {
+                    FormState::given_back(i.amount, i.currency, i.name, i.message, i.visibility)
                 }),
             None => None,
         }

@@ -130,7 +130,7 @@ async fn a_declined_or_canceled_payment_returns_the_form_as_typed() {
         assert!(to.contains("checkout=canceled&from="), "{to}");
         let html = app.text(&to).await;
         assert!(
-            html.contains("value=\"25\" checked"),
+            html.contains("value=\"25 GBP\" checked"),
             "the preset is chosen again"
         );
         assert!(input_tag(&html, "name").contains("value=\"Grace\""));

@@ -39,6 +39,34 @@ impl FormState {
             ..Default::default()
         }
     }
+    /// The form a failed checkout gives back: a whole amount that is one of the currency's
+    /// presets chooses that preset again, any other fills the free field.
+    pub fn given_back(
+        amount: String,
+        currency: String,
+        name: String,
+        message: String,
+        visibility: String,
+    ) -> FormState {
+        let preset = CurrencyCode::parse(&currency)
+            .ok()
+            .zip(amount.parse::<i64>().ok())
+            .filter(|(c, a)| presets(*c).contains(a))
+            .map(|(c, a)| format!("{a} {c}"));
+        FormState {
+            amount: if preset.is_some() {
+                String::new()
+            } else {
+                amount
+            },
+            preset: preset.unwrap_or_default(),
+            currency,
+            name,
+            message,
+            visibility,
+            ..Default::default()
+        }
+    }
     pub fn error(&self, field: &str) -> &str {
         self.errors.get(field).map(String::as_str).unwrap_or("")
     }
