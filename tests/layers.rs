@@ -33,6 +33,7 @@ const LAYERS: &[(&str, &[&str])] = &[
             "import",
             "rates",
             "media",
+            "revisions",
         ],
     ),
     ("shared web", &["web"]),

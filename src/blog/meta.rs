@@ -35,6 +35,8 @@ pub struct Meta {
     /// `article` or `website`.
     pub og_type: &'static str,
     pub image: Option<String>,
+    /// What the image shows (`og:image:alt`); `None` when it only decorates.
+    pub image_alt: Option<String>,
     pub published: Option<String>,
     pub modified: Option<String>,
     pub site_name: String,

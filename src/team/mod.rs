@@ -115,6 +115,8 @@ pub enum Permission {
     ConsoleRead,
     /// Edit a campaign's story, goal, dates, milestones, currencies, cover and state.
     CampaignEdit,
+    /// Create campaigns (owners: a campaign is a new cause to raise money for).
+    CampaignCreate,
     /// Write and publish posts and updates.
     PostsWrite,
     /// Moderate comments.

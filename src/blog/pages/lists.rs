@@ -128,6 +128,7 @@ pub(super) async fn render_list(
             canonical,
             og_type: "website",
             image: None,
+            image_alt: None,
             published: None,
             modified: None,
             site_name: site,

@@ -1,6 +1,7 @@
 //! The writes themselves: [`create`], [`update`], the status changes ([`publish`],
 //! [`unpublish`], [`schedule`]), the [`PUBLISH_POST`] job, and the rows stored as given
-//! ([`import`], [`add_campaign_update`]) — each in one transaction with its audit entries.
+//! ([`import`], [`add_campaign_update`]) — each in one transaction with its audit entries
+//! and, when the title or text changed, a revision (`crate::revisions`).
 
 use chrono::{DateTime, Utc};
 
@@ -12,7 +13,16 @@ use crate::blog::repo::{
 use crate::db::{Db, DbError, DbResult, Tx};
 use crate::jobs::{self, Job};
 use crate::on_tx;
+use crate::revisions::{self, Author, Before, Kind, Snapshot, Target};
 use crate::team::audit::{self, Actor};
+
+/// The revisions' "who" for an audit actor.
+fn author(who: &Actor) -> Author<'_> {
+    Author {
+        member_id: who.member_id.as_deref(),
+        label: &who.label,
+    }
+}
 
 /// Enqueues the job that publishes a scheduled post at its time (de-duplicated per post and
 /// time, so saving twice stores one job; a moved time stores a new one, and the old job
@@ -57,6 +67,7 @@ pub async fn create(db: &Db, p: &NewPost, who: &Actor) -> Result<Post, WriteErro
         password_hash: None,
         comment_status: CommentStatus::from_open(p.comments_open),
         featured_image_url: p.featured_image_url.as_deref(),
+        featured_image_alt: p.featured_image_alt.as_deref(),
         published_at: at,
         created_at: p.created_at.unwrap_or(now),
         updated_at: now,
@@ -77,6 +88,13 @@ pub async fn create(db: &Db, p: &NewPost, who: &Actor) -> Result<Post, WriteErro
     {
         schedule_job(&mut tx, &id, t).await?;
     }
+    let first = Snapshot {
+        kind: Kind::Save,
+        title: &p.title,
+        body: &p.body_md,
+        restored_from: None,
+    };
+    revisions::record_in(&mut tx, &Target::Post(id.clone()), author(who), first, None).await?;
     audit::record_in(
         &mut tx,
         who,
@@ -128,6 +146,7 @@ pub async fn add_campaign_update(
             password_hash: None,
             comment_status: CommentStatus::Open,
             featured_image_url: None,
+            featured_image_alt: None,
             published_at: Some(published_at),
             created_at: published_at,
             updated_at: published_at,
@@ -139,8 +158,21 @@ pub async fn add_campaign_update(
 }
 
 /// Replaces a post's fields (see [`UpdatePost`]). Audits `post.updated` with the changed
-/// fields, and `post.published` when it becomes published.
+/// fields, and `post.published` when it becomes published; keeps a revision when the title
+/// or text changed.
 pub async fn update(db: &Db, id: &str, p: &UpdatePost, who: &Actor) -> Result<Post, WriteError> {
+    update_noted(db, id, p, who, None).await
+}
+
+/// [`update`]; with `restored`, the write puts back that revision (kept as a `restore`
+/// revision and audited `post.restored`).
+pub(super) async fn update_noted(
+    db: &Db,
+    id: &str,
+    p: &UpdatePost,
+    who: &Actor,
+    restored: Option<&str>,
+) -> Result<Post, WriteError> {
     let p = validate(p).map_err(WriteError::Invalid)?;
     let now = Utc::now();
     let mut tx = db.begin().await?;
@@ -194,6 +226,10 @@ pub async fn update(db: &Db, id: &str, p: &UpdatePost, who: &Actor) -> Result<Po
         "featured_image",
         old.featured_image_url != p.featured_image_url,
     );
+    check(
+        "featured_image_alt",
+        old.featured_image_alt != p.featured_image_alt,
+    );
     let mut cats = p.categories.clone();
     cats.sort();
     let mut tags = p.tags.clone();
@@ -204,7 +240,8 @@ pub async fn update(db: &Db, id: &str, p: &UpdatePost, who: &Actor) -> Result<Po
         sqlx::query(
         "UPDATE posts SET kind = $2, status = $3, slug = $4, title = $5, body_md = $6, excerpt = $7, \
          author_id = $8, campaign_id = $9, sticky = $10, comment_status = $11, \
-         featured_image_url = $12, published_at = $13, updated_at = $14 WHERE id = $1"
+         featured_image_url = $12, published_at = $13, updated_at = $14, \
+         featured_image_alt = $15 WHERE id = $1"
     )
     .bind(id)
     .bind(p.kind.as_str())
@@ -220,6 +257,7 @@ pub async fn update(db: &Db, id: &str, p: &UpdatePost, who: &Actor) -> Result<Po
     .bind(&p.featured_image_url)
     .bind(at)
     .bind(now)
+    .bind(&p.featured_image_alt)
     .execute(&mut *c)
     .await?
     .rows_affected()
@@ -229,6 +267,29 @@ pub async fn update(db: &Db, id: &str, p: &UpdatePost, who: &Actor) -> Result<Po
         && let Some(t) = at
     {
         schedule_job(&mut tx, id, t).await?;
+    }
+    if restored.is_some() || old.title != p.title || old.body_md != p.body_md {
+        let snap = Snapshot {
+            kind: if restored.is_some() {
+                Kind::Restore
+            } else {
+                Kind::Save
+            },
+            title: &p.title,
+            body: &p.body_md,
+            restored_from: restored,
+        };
+        let before = Before {
+            title: &old.title,
+            body: &old.body_md,
+            member_id: old.author_id.as_deref(),
+            at: old.updated_at,
+        };
+        let target = Target::Post(id.to_string());
+        revisions::record_in(&mut tx, &target, author(who), snap, Some(before)).await?;
+    }
+    if let Some(r) = restored {
+        audit::record_in(&mut tx, who, "post.restored", id, r).await?;
     }
     if !changed.is_empty() {
         audit::record_in(&mut tx, who, "post.updated", id, &changed.join(",")).await?;
