@@ -167,6 +167,20 @@ impl I18n {
         }
     }
 
+    /// A moment as the clock in time zone `zone` (an IANA name; UTC when unknown) shows it:
+    /// `3 July 2030, 09:00` / `3. juli 2030 kl. 09:00`.
+    pub fn date_time_in(&self, t: DateTime<Utc>, zone: &str) -> String {
+        let tz: chrono_tz::Tz = zone.parse().unwrap_or(chrono_tz::UTC);
+        let local = t.with_timezone(&tz);
+        self.ta(
+            "date-time",
+            [
+                ("date", self.date(local.naive_local().and_utc())),
+                ("time", local.format("%H:%M").to_string()),
+            ],
+        )
+    }
+
     /// A whole integer with the language's grouping (`1,234` / `1.234`).
     pub fn int(&self, n: i64) -> String {
         let sep = self.number_format().group;
@@ -259,6 +273,25 @@ mod tests {
         for (lang, _) in SUPPORTED {
             assert!(crate::money::LANGUAGES.contains(lang), "{lang}");
         }
+    }
+
+    #[test]
+    fn moments_in_a_zone() {
+        let t = DateTime::parse_from_rfc3339("2030-07-03T07:00:00Z")
+            .expect("t")
+            .with_timezone(&Utc);
+        assert_eq!(
+            I18n::new("en").date_time_in(t, "Europe/Copenhagen"),
+            "3 July 2030, 09:00"
+        );
+        assert_eq!(
+            I18n::new("da").date_time_in(t, "America/New_York"),
+            "3. juli 2030 kl. 03:00"
+        );
+        assert_eq!(
+            I18n::new("en").date_time_in(t, "Nowhere/Else"),
+            "3 July 2030, 07:00"
+        );
     }
 
     /// Every message in English exists in every other language, and none is empty.

@@ -54,6 +54,7 @@ pub const HOMES: &[(&str, &[&str])] = &[
     ("posts", &["blog::repo"]),
     ("provider_events", &["donations::repo"]),
     ("recovery_codes", &["team::repo"]),
+    ("revisions", &["revisions::repo"]),
     ("redirects", &["blog::repo"]),
     ("sessions", &["team::repo"]),
     ("settings", &["db"]),
@@ -97,6 +98,11 @@ pub const EXCEPTIONS: &[(&str, &str, &str)] = &[
         "members",
         "blog::repo::terms",
         "read join: author archives list the members who wrote posts",
+    ),
+    (
+        "members",
+        "revisions::repo",
+        "read join: a revision names the member who saved it",
     ),
 ];
 

@@ -52,7 +52,9 @@ pub(super) async fn render_post(
         e.body_html = crate::blog::images::responsive(&s.db, &e.body_html).await?;
     }
     let featured_html = match p.featured_image_url.as_deref() {
-        Some(url) if !locked => crate::blog::images::featured(&s.db, url).await?,
+        Some(url) if !locked => {
+            crate::blog::images::featured(&s.db, url, p.featured_image_alt.as_deref()).await?
+        }
         _ => String::new(),
     };
     let terms: Vec<Term> = repo::terms_of(&s.db, &p.id).await?;
@@ -113,7 +115,7 @@ pub(super) async fn render_post(
             canonical: e.url.clone(),
             og_type: if p.is_page() { "website" } else { "article" },
             image,
-            image_alt: String::new(),
+            image_alt: p.featured_image_alt.clone().unwrap_or_default(),
             published: p.published_at.map(meta::rfc3339),
             modified: Some(meta::rfc3339(p.updated_at)),
             site_name: site,
