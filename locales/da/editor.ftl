@@ -9,7 +9,6 @@ console-post-saved-draft = Gemt som kladde. Kun holdet kan se den.
 console-post-saved-private = Gemt. Kun holdet kan se det.
 console-post-saved-pending = Gemt. Det venter på en redaktørs gennemsyn.
 console-post-saved-plain = Gemt.
-console-post-save-draft = Gem kladde
 console-post-publish-hint = Udgiv gør indlægget offentligt på sit tidspunkt (nu eller tidspunktet ovenfor); Gem kladde beholder det til holdet.
 console-post-field-image-alt = Billedbeskrivelse
 console-post-image-alt-hint = Hvad billedet viser, for læsere der ikke kan se det, og til forhåndsvisninger af links. Lad kun feltet stå tomt, hvis billedet er pynt.

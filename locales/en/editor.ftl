@@ -9,7 +9,6 @@ console-post-saved-draft = Saved as a draft. Only the team can see it.
 console-post-saved-private = Saved. Only the team can see it.
 console-post-saved-pending = Saved. It waits for an editor's review.
 console-post-saved-plain = Saved.
-console-post-save-draft = Save draft
 console-post-publish-hint = Publish makes the post public at its time (now, or the time given above); Save draft keeps it for the team.
 console-post-field-image-alt = Image description
 console-post-image-alt-hint = What the image shows, for readers who cannot see it and for link previews. Leave empty only if it is decoration.

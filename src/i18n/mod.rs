@@ -218,10 +218,29 @@ fn preferences(header: &str) -> Vec<&str> {
     prefs.into_iter().map(|(_, t)| t).collect()
 }
 
+/// Languages spoken mainly in one country that has its own currency: a tag without a
+/// region (`da`, which many browsers in Denmark send) stands for that country. Languages of
+/// many countries (`en`, `es`, `fr`, `de`, `pt`, `ar`…) stand for none.
+const LANGUAGE_REGIONS: &[(&str, &str)] = &[
+    ("cs", "CZ"),
+    ("da", "DK"),
+    ("hu", "HU"),
+    ("is", "IS"),
+    ("ja", "JP"),
+    ("ko", "KR"),
+    ("nb", "NO"),
+    ("nn", "NO"),
+    ("no", "NO"),
+    ("pl", "PL"),
+    ("sv", "SE"),
+    ("th", "TH"),
+];
+
 /// The visitor's region: the two-letter region subtag of the most wanted language tag in
-/// an `Accept-Language` header (`en-IN` → `IN`, `zh-Hant-TW` → `TW`), upper-cased. `None`
-/// when that tag has none (`da`, `es-419`): later tags are fallbacks for reading, not where
-/// the visitor is.
+/// an `Accept-Language` header (`en-IN` → `IN`, `zh-Hant-TW` → `TW`), upper-cased; for a tag
+/// without one, the country of a language spoken mainly there (`da` → `DK`, see
+/// `LANGUAGE_REGIONS`). `None` otherwise (`en`, `es-419`): later tags are fallbacks for
+/// reading, not where the visitor is.
 pub fn region(accept_language: Option<&str>) -> Option<String> {
     let tag = *preferences(accept_language?).first()?;
     let mut subtags = tag.split(['-', '_']);
@@ -229,9 +248,15 @@ pub fn region(accept_language: Option<&str>) -> Option<String> {
     if !(2..=3).contains(&language.len()) {
         return None;
     }
-    subtags
-        .take_while(|s| s.len() != 1)
-        .find(|s| s.len() == 2 && s.bytes().all(|b| b.is_ascii_alphabetic()))
+    let mut rest = subtags.take_while(|s| s.len() != 1).peekable();
+    if rest.peek().is_none() {
+        let language = language.to_ascii_lowercase();
+        return LANGUAGE_REGIONS
+            .iter()
+            .find(|(l, _)| *l == language)
+            .map(|(_, r)| (*r).to_string());
+    }
+    rest.find(|s| s.len() == 2 && s.bytes().all(|b| b.is_ascii_alphabetic()))
         .map(str::to_ascii_uppercase)
 }
 
@@ -261,7 +286,10 @@ mod tests {
         );
         assert_eq!(region(Some("en;q=0.5, de-de")).as_deref(), Some("DE"));
         assert_eq!(region(Some("zh-Hant-TW")).as_deref(), Some("TW"));
-        assert_eq!(region(Some("da, en-US;q=0.7")), None);
+        assert_eq!(region(Some("da, en-US;q=0.7")).as_deref(), Some("DK"));
+        assert_eq!(region(Some("SV")).as_deref(), Some("SE"));
+        assert_eq!(region(Some("en, en-IN;q=0.7")), None);
+        assert_eq!(region(Some("es")), None);
         assert_eq!(region(Some("es-419")), None);
         assert_eq!(region(Some("x-IN")), None);
         assert_eq!(region(None), None);

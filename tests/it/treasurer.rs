@@ -183,6 +183,21 @@ async fn offline_gifts_use_the_rate_of_the_day_received_and_never_a_future_day()
             detail.contains("ECB reference rate of 25 June 2024"),
             "{detail}"
         );
+        // The rate reads as people write it (five significant digits at most), the stored
+        // one beside it for checking sums.
+        let at = detail.find("1 USD = ").expect("rate line") + "1 USD = ".len();
+        let shown: String = detail[at..]
+            .chars()
+            .take_while(|c| c.is_ascii_digit() || *c == '.' || *c == ',')
+            .collect();
+        let digits = shown
+            .trim_start_matches(['0', '.', ','])
+            .replace([',', '.'], "");
+        assert!(
+            !digits.is_empty() && digits.len() <= 5,
+            "{shown} in {detail}"
+        );
+        assert!(detail.contains("Stored rate used:"), "{detail}");
         app.stop().await;
     })
     .await;

@@ -78,8 +78,14 @@ pub(super) async fn render_post(
         .author_name
         .as_ref()
         .map(|n| (n.as_str(), e.author_url.as_str()));
-    // Shared previews and feed readers fetch the image from elsewhere: absolute.
-    let image = p.featured_image_url.as_deref().map(|u| s.absolute(u));
+    // Shared previews and feed readers fetch the image from elsewhere: absolute. Without a
+    // featured image, a post shares its campaign's image (the cover, or the site's default),
+    // and a post of no campaign the site's default: a link preview always has a picture.
+    let image = Some(match (p.featured_image_url.as_deref(), &linked) {
+        (Some(u), _) => s.absolute(u),
+        (None, Some(c)) => crate::campaigns::view::head::share_image(s, c),
+        (None, None) => s.absolute(s.assets.url("share.png")),
+    });
     let json_ld = meta::blog_posting(
         &e.title,
         &e.url,
