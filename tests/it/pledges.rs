@@ -1,0 +1,617 @@
+//! Pledges and matching gifts on both backends: a pledge shows apart from what was raised
+//! (converted at the newest rate), fulfilling it moves it into "raised" in one step with a
+//! clean ledger, cancelling takes it off; the forms keep their values and show errors; only
+//! members who enter donations for the campaign may change them (403). Matching gifts accrue
+//! from the donations in their window, never past the cap, show a banner in the page's
+//! language, and are settled into a donation from the sponsor.
+
+use chrono::{Duration, Utc};
+use shelfraiser::campaigns::{Campaign, repo};
+use shelfraiser::db::Db;
+use shelfraiser::donations::ledger;
+use shelfraiser::donations::matching::{self, MatchInput};
+use shelfraiser::donations::pledges::{self, PledgeError};
+use shelfraiser::i18n::I18n;
+use shelfraiser::money::{CurrencyCode, Money};
+use shelfraiser::rates;
+use shelfraiser::team::audit::{self, Actor};
+use shelfraiser::team::{Role, repo as team_repo};
+
+use crate::harness::*;
+use crate::treasurer::{add, entry, signed_in};
+
+fn money(lang: &str, minor: i64, code: &str) -> String {
+    I18n::new(lang).money(Money::new(minor, CurrencyCode::parse(code).expect("code")))
+}
+
+/// The pledged text the English page shows for `minor` pence.
+fn pledged_text(minor: i64) -> String {
+    format!("{} pledged", money("en", minor, "GBP"))
+}
+
+async fn verify_clean(db: &Db) {
+    let report = ledger::verify(db).await.expect("verify");
+    assert!(report.mismatches.is_empty(), "{:?}", report.mismatches);
+}
+
+async fn ids(db: &Db, c: &Campaign) -> Vec<(String, String)> {
+    pledges::list(db, std::slice::from_ref(&c.id))
+        .await
+        .expect("list")
+        .into_iter()
+        .map(|p| (p.pledger, p.id))
+        .collect()
+}
+
+#[tokio::test]
+async fn a_pledge_shows_apart_and_becomes_a_donation_in_one_step() {
+    each_backend(|tdb| async move {
+        let db = &tdb.db;
+        let c = seed_campaign(db, "test-library").await;
+        let treasurer = signed_in(db, "treasurer", "UTC", Role::Treasurer).await;
+        let app = TestApp::start(settings(&tdb)).await;
+        let page = "/admin/pledges";
+        let res = submit(
+            &app,
+            page,
+            page,
+            &treasurer,
+            &[
+                ("campaign", "test-library"),
+                ("pledger", "Northbank Books"),
+                ("amount", "500"),
+                ("currency", "GBP"),
+                ("expected", "2026-12-24"),
+                ("visibility", "public"),
+                ("note", "promised at the fair"),
+            ],
+        )
+        .await;
+        assert_eq!(res.status().as_u16(), 303);
+        assert_eq!(location(&res), "/admin/pledges?done=added");
+        let res = submit(
+            &app,
+            page,
+            page,
+            &treasurer,
+            &[
+                ("campaign", "test-library"),
+                ("pledger", "A cousin"),
+                ("amount", "100"),
+                ("currency", "USD"),
+                ("visibility", "private"),
+            ],
+        )
+        .await;
+        assert_eq!(res.status().as_u16(), 303);
+        // The dollars count at the newest rate, converted like a donation.
+        let latest = rates::latest(db).await.expect("rates");
+        let usd = CurrencyCode::parse("USD").expect("usd");
+        let dollars = Money::new(10_000, usd)
+            .convert(latest.rate(usd, gbp()).expect("rate"), gbp())
+            .expect("convert")
+            .amount_minor;
+        assert!(dollars > 0 && dollars != 10_000);
+
+        let html = app.text("/campaigns/test-library").await;
+        assert!(html.contains(&pledged_text(50_000 + dollars)), "{html}");
+        let raised = repo::totals(db, &c.id).await.expect("totals");
+        assert_eq!(raised.raised_minor, 0, "a pledge is never raised");
+        assert!(html.contains(&format!(
+            "<strong class=\"raised\" data-raised>{}</strong>",
+            money("en", 0, "GBP")
+        )));
+        // The lighter segment after the raised one: (500 + dollars) of 1,000 pounds.
+        let width = (50_000 + dollars) * 100 / 100_000;
+        assert!(
+            html.contains(&format!(
+                "class=\"pledged\" x=\"0\" y=\"0\" width=\"{width}\""
+            )),
+            "{html}"
+        );
+        let list = page_as(&app, page, &treasurer).await;
+        assert!(list.contains("Northbank Books") && list.contains("promised at the fair"));
+
+        // Fulfilled: an offline donation of the pledge, raised grows, pledged shrinks.
+        let all = ids(db, &c).await;
+        let books = &all
+            .iter()
+            .find(|(n, _)| n == "Northbank Books")
+            .expect("p")
+            .1;
+        let cousin = &all.iter().find(|(n, _)| n == "A cousin").expect("p").1;
+        let fulfil = format!("/admin/pledges/{books}/fulfil");
+        let res = submit(&app, page, &fulfil, &treasurer, &[("date", "")]).await;
+        assert_eq!(res.status().as_u16(), 303);
+        assert_eq!(location(&res), "/admin/pledges?done=fulfilled");
+        let t = repo::totals(db, &c.id).await.expect("totals");
+        assert_eq!((t.raised_minor, t.donor_count), (50_000, 1));
+        let html = app.text("/campaigns/test-library").await;
+        assert!(html.contains(&pledged_text(dollars)), "{html}");
+        assert!(html.contains("Northbank Books"), "on the wall, as public");
+        verify_clean(db).await;
+        let p = pledges::get(db, books).await.expect("db").expect("pledge");
+        assert_eq!(p.status, "fulfilled");
+        let d = ledger::donation(db, p.donation_id.as_deref().expect("linked"))
+            .await
+            .expect("db")
+            .expect("donation");
+        assert_eq!(
+            (d.provider.as_str(), d.campaign_amount_minor),
+            ("offline", 50_000)
+        );
+        // Again: refused, nothing recorded twice.
+        let res = submit(&app, page, &fulfil, &treasurer, &[("date", "")]).await;
+        assert_eq!(res.status().as_u16(), 422);
+        assert!(res.text().await.expect("b").contains("already fulfilled"));
+        assert_eq!(
+            repo::totals(db, &c.id).await.expect("t").raised_minor,
+            50_000
+        );
+
+        // Cancelled: a reason is needed (the form says so), then pledged is empty.
+        let cancel = format!("/admin/pledges/{cousin}/cancel");
+        let res = submit(&app, page, &cancel, &treasurer, &[("reason", " ")]).await;
+        assert_eq!(res.status().as_u16(), 422);
+        assert!(
+            res.text()
+                .await
+                .expect("b")
+                .contains(&format!("id=\"c-reason-{cousin}-err\""))
+        );
+        let res = submit(&app, page, &cancel, &treasurer, &[("reason", "moved away")]).await;
+        assert_eq!(res.status().as_u16(), 303);
+        let html = app.text("/campaigns/test-library").await;
+        assert!(html.contains("data-pledged-wrap hidden"), "{html}");
+        assert!(html.contains("class=\"pledged\" x=\"50\" y=\"0\" width=\"0\""));
+        assert_eq!(
+            repo::totals(db, &c.id).await.expect("t").raised_minor,
+            50_000
+        );
+        verify_clean(db).await;
+        for (action, n) in [
+            ("pledge.added", 2),
+            ("pledge.fulfilled", 1),
+            ("pledge.cancelled", 1),
+        ] {
+            let got = audit::list(db, Some(action), None, 10, 0)
+                .await
+                .expect("audit");
+            assert_eq!(got.len(), n, "{action}");
+        }
+        app.stop().await;
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn pledge_forms_keep_their_values_and_only_treasurers_of_the_campaign_change_them() {
+    each_backend(|tdb| async move {
+        let db = &tdb.db;
+        let c = seed_campaign(db, "test-library").await;
+        let treasurer = signed_in(db, "treasurer", "UTC", Role::Treasurer).await;
+        let editor = signed_in(db, "editor", "UTC", Role::Editor).await;
+        // A treasurer of another campaign only.
+        let other = seed_campaign(db, "other-library").await;
+        let elsewhere = signed_in(db, "elsewhere", "UTC", Role::Member).await;
+        let m = team_repo::by_email(db, "elsewhere@example.org")
+            .await
+            .expect("db")
+            .expect("member");
+        team_repo::add_grant(db, &m.id, Role::Treasurer, Some(&other.id))
+            .await
+            .expect("grant");
+        let app = TestApp::start(settings(&tdb)).await;
+        let page = "/admin/pledges";
+
+        let res = submit(
+            &app,
+            page,
+            page,
+            &treasurer,
+            &[
+                ("campaign", "test-library"),
+                ("pledger", "Kept Name"),
+                ("amount", "lots"),
+                ("currency", "GBP"),
+                ("expected", "soon"),
+                ("visibility", "public"),
+            ],
+        )
+        .await;
+        assert_eq!(res.status().as_u16(), 422);
+        let html = res.text().await.expect("body");
+        assert!(html.contains("value=\"Kept Name\""), "{html}");
+        assert!(html.contains("value=\"lots\"") && html.contains("id=\"p-amount-err\""));
+        assert!(html.contains("id=\"p-expected-err\""));
+        // A currency the campaign does not take, and a nameless pledge.
+        let res = submit(
+            &app,
+            page,
+            page,
+            &treasurer,
+            &[
+                ("campaign", "test-library"),
+                ("pledger", ""),
+                ("amount", "5"),
+                ("currency", "CHF"),
+                ("visibility", "public"),
+            ],
+        )
+        .await;
+        assert_eq!(res.status().as_u16(), 422);
+        let html = res.text().await.expect("body");
+        assert!(html.contains("id=\"p-pledger-err\"") && html.contains("id=\"p-currency-err\""));
+        // A forged token changes nothing.
+        let forged = [
+            ("csrf", "forged"),
+            ("campaign", "test-library"),
+            ("pledger", "Forged"),
+            ("amount", "5"),
+            ("currency", "GBP"),
+            ("visibility", "public"),
+        ];
+        assert_eq!(
+            post_as(&app, page, &treasurer, &forged)
+                .await
+                .status()
+                .as_u16(),
+            422
+        );
+        assert!(ids(db, &c).await.is_empty());
+
+        // Without DonationsWrite: 403 (an editor); on another campaign's pledges: 403.
+        assert_eq!(get_as(&app, page, &editor).await.status().as_u16(), 403);
+        let ok = [
+            ("campaign", "test-library"),
+            ("pledger", "X"),
+            ("amount", "5"),
+            ("currency", "GBP"),
+            ("visibility", "public"),
+        ];
+        assert_eq!(
+            post_as(&app, page, &editor, &ok).await.status().as_u16(),
+            403
+        );
+        let res = submit(&app, page, page, &elsewhere, &ok).await;
+        assert_eq!(res.status().as_u16(), 403);
+        let (p, _) = pledges::add(
+            db,
+            &c,
+            &pledges::PledgeInput {
+                pledger: "Someone".into(),
+                amount: "5".into(),
+                currency: "GBP".into(),
+                visibility: "public".into(),
+                ..Default::default()
+            },
+            &Actor::cli(),
+        )
+        .await
+        .expect("pledge");
+        let listed = page_as(&app, page, &elsewhere).await;
+        assert!(!listed.contains("Someone"), "not their campaign");
+        for action in ["fulfil", "cancel"] {
+            let path = format!("/admin/pledges/{}/{action}", p.id);
+            let res = submit(&app, page, &path, &elsewhere, &[("reason", "x")]).await;
+            assert_eq!(res.status().as_u16(), 403, "{action}");
+        }
+        assert_eq!(
+            pledges::get(db, &p.id)
+                .await
+                .expect("db")
+                .expect("p")
+                .status,
+            "open"
+        );
+        app.stop().await;
+    })
+    .await;
+}
+
+fn local(t: chrono::DateTime<Utc>) -> String {
+    t.format("%Y-%m-%dT%H:%M").to_string()
+}
+
+fn window(sponsor: &str, ratio: &str, cap: &str, from: Duration, to: Duration) -> MatchInput {
+    let now = Utc::now();
+    MatchInput {
+        sponsor: sponsor.into(),
+        ratio: ratio.into(),
+        cap: cap.into(),
+        starts: local(now + from),
+        ends: local(now + to),
+        time_zone: "UTC".into(),
+        ..Default::default()
+    }
+}
+
+#[tokio::test]
+async fn matching_gifts_accrue_in_their_window_up_to_the_cap() {
+    each_backend(|tdb| async move {
+        let db = &tdb.db;
+        let c = seed_campaign(db, "test-library").await;
+        let by = Actor::cli();
+        let app = TestApp::start(settings(&tdb)).await;
+        let observe = |v: i64| app.state.hub.observe(&c.id, v);
+        // Over before today's gifts, running now (1:1 up to £30), and not yet begun.
+        let (past, _) = matching::add(
+            db,
+            &c,
+            &window(
+                "Past Ltd",
+                "100",
+                "1000",
+                Duration::days(-3),
+                Duration::days(-2),
+            ),
+            &by,
+        )
+        .await
+        .expect("past");
+        let (now_match, _) = matching::add(
+            db,
+            &c,
+            &window(
+                "Northbank Books",
+                "",
+                "30",
+                Duration::hours(-1),
+                Duration::days(3),
+            ),
+            &by,
+        )
+        .await
+        .expect("running");
+        let (_, v) = matching::add(
+            db,
+            &c,
+            &window(
+                "Later plc",
+                "50",
+                "100",
+                Duration::days(1),
+                Duration::days(2),
+            ),
+            &by,
+        )
+        .await
+        .expect("later");
+        observe(v);
+        add(db, &c, &entry("5", "GBP", "", "A")).await;
+        add(db, &c, &entry("10", "GBP", "", "B")).await;
+        let at = Utc::now();
+        let st = matching::state(db, &c, &now_match, at)
+            .await
+            .expect("state");
+        assert_eq!(
+            (st.matched.amount_minor, st.left.amount_minor),
+            (1_500, 1_500)
+        );
+        assert!(st.running);
+        let st = matching::state(db, &c, &past, at).await.expect("state");
+        assert_eq!((st.matched.amount_minor, st.running), (0, false));
+
+        let html = app.text("/campaigns/test-library").await;
+        let until = shelfraiser::campaigns::view::pledged::weekday_day(
+            &I18n::new("en"),
+            now_match.ends_at,
+            "UTC",
+        );
+        let banner = format!(
+            "Every {} is doubled until {until} — {} of {} left",
+            money("en", 100, "GBP"),
+            money("en", 1_500, "GBP"),
+            money("en", 3_000, "GBP")
+        );
+        assert!(html.contains(&banner), "{banner} in {html}");
+        assert!(
+            !html.contains("Later plc") && !html.contains("brings"),
+            "one banner"
+        );
+        assert!(html.contains(&pledged_text(1_500)));
+        // The Danish page says the same in Danish.
+        let da = app
+            .client
+            .get(app.url("/campaigns/test-library"))
+            .header("accept-language", "da")
+            .send()
+            .await
+            .expect("GET")
+            .text()
+            .await
+            .expect("body");
+        let until_da = shelfraiser::campaigns::view::pledged::weekday_day(
+            &I18n::new("da"),
+            now_match.ends_at,
+            "UTC",
+        );
+        assert!(
+            da.contains(&format!("fordobles til og med {until_da}")),
+            "{da}"
+        );
+
+        // The cap is reached: £35 given, £30 matched, none left.
+        let last = add(db, &c, &entry("20", "GBP", "", "C")).await;
+        if let ledger::Recorded::New { version, .. } = last.recorded {
+            observe(version);
+        }
+        let html = app.text("/campaigns/test-library").await;
+        assert!(html.contains(&format!(
+            "Northbank Books has matched {}",
+            money("en", 3_000, "GBP")
+        )));
+        assert!(html.contains(&pledged_text(3_000)));
+        // The live event carries the pledged amount and the banner too.
+        let tr = I18n::new("en");
+        let live = shelfraiser::campaigns::pages::live_payload(&app.state, &tr, &c.id)
+            .await
+            .expect("payload");
+        assert_eq!(live["pledged_minor"].as_i64(), Some(3_000));
+        assert_eq!(live["pledged"].as_str(), Some(pledged_text(3_000).as_str()));
+        assert_eq!(live["matches"].as_array().map(Vec::len), Some(1));
+
+        // Settled: the sponsor's donation of what was matched; raised grows, pledged is gone,
+        // and the settlement is not matched by another running match.
+        let (overlap, _) = matching::add(
+            db,
+            &c,
+            &window(
+                "Overlap Co",
+                "100",
+                "1000",
+                Duration::hours(-1),
+                Duration::days(3),
+            ),
+            &by,
+        )
+        .await
+        .expect("overlap");
+        let before = matching::state(db, &c, &overlap, Utc::now())
+            .await
+            .expect("s");
+        assert_eq!(before.matched.amount_minor, 3_500);
+        let today = Utc::now().date_naive();
+        let done = matching::settle(db, &c, &now_match.id, "", today, &by)
+            .await
+            .expect("settle");
+        observe(done.version);
+        assert_eq!(done.converted.amount_minor, 3_000);
+        let t = repo::totals(db, &c.id).await.expect("totals");
+        assert_eq!(t.raised_minor, 3_500 + 3_000);
+        let after = matching::state(db, &c, &overlap, Utc::now())
+            .await
+            .expect("s");
+        assert_eq!(
+            after.matched.amount_minor, 3_500,
+            "a settlement is not matched"
+        );
+        let html = app.text("/campaigns/test-library").await;
+        assert!(
+            html.contains(&pledged_text(3_500)),
+            "only the overlapping match is pledged"
+        );
+        verify_clean(db).await;
+        let err = matching::settle(db, &c, &now_match.id, "", today, &by)
+            .await
+            .expect_err("twice");
+        assert!(matches!(err, PledgeError::Closed), "{err}");
+        // Nothing matched yet cannot be settled; a match can be cancelled with a reason.
+        let later = matching::list(db, std::slice::from_ref(&c.id))
+            .await
+            .expect("list")
+            .into_iter()
+            .find(|m| m.sponsor == "Later plc")
+            .expect("later");
+        let err = matching::settle(db, &c, &later.id, "", today, &by)
+            .await
+            .expect_err("nothing");
+        assert!(matches!(err, PledgeError::NothingMatched), "{err}");
+        let table = shelfraiser::donations::repo::pledges::Table::MatchingGifts;
+        let err = pledges::cancel(db, &c, table, &later.id, "", &by)
+            .await
+            .expect_err("reason");
+        assert!(matches!(err, PledgeError::NoReason));
+        pledges::cancel(db, &c, table, &later.id, "sponsor withdrew", &by)
+            .await
+            .expect("cancel");
+        assert_eq!(
+            matching::get(db, &later.id)
+                .await
+                .expect("db")
+                .expect("m")
+                .status,
+            "cancelled"
+        );
+        for (action, n) in [
+            ("match.added", 4),
+            ("match.settled", 1),
+            ("match.cancelled", 1),
+        ] {
+            let got = audit::list(db, Some(action), None, 10, 0)
+                .await
+                .expect("audit");
+            assert_eq!(got.len(), n, "{action}");
+        }
+        app.stop().await;
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn the_console_records_a_matching_gift_and_keeps_a_refused_form() {
+    each_backend(|tdb| async move {
+        let db = &tdb.db;
+        let c = seed_campaign(db, "test-library").await;
+        let treasurer = signed_in(db, "treasurer", "Europe/Copenhagen", Role::Treasurer).await;
+        let app = TestApp::start(settings(&tdb)).await;
+        let page = "/admin/pledges";
+        let now = Utc::now();
+        let mut form = vec![
+            ("campaign", "test-library"),
+            ("sponsor", "Kept Sponsor"),
+            ("ratio", "half"),
+            ("cap", "1,000"),
+            ("starts", "2026-12-01T09:00"),
+            ("ends", "2026-11-01T09:00"),
+        ];
+        let res = submit(&app, page, "/admin/matches", &treasurer, &form).await;
+        assert_eq!(res.status().as_u16(), 422);
+        let html = res.text().await.expect("body");
+        assert!(html.contains("value=\"Kept Sponsor\"") && html.contains("value=\"half\""));
+        assert!(html.contains("id=\"m-ratio-err\"") && html.contains("id=\"m-ends-err\""));
+        let starts = (now - Duration::hours(2)).with_timezone(&chrono_tz::Europe::Copenhagen);
+        let ends = (now + Duration::days(2)).with_timezone(&chrono_tz::Europe::Copenhagen);
+        let (s, e) = (
+            starts.format("%Y-%m-%dT%H:%M").to_string(),
+            ends.format("%Y-%m-%dT%H:%M").to_string(),
+        );
+        form[2] = ("ratio", "50");
+        form[4] = ("starts", &s);
+        form[5] = ("ends", &e);
+        let res = submit(&app, page, "/admin/matches", &treasurer, &form).await;
+        assert_eq!(res.status().as_u16(), 303);
+        let m = matching::list(db, std::slice::from_ref(&c.id))
+            .await
+            .expect("list")
+            .pop()
+            .expect("match");
+        assert_eq!((m.ratio_percent, m.cap_minor), (50, 100_000));
+        assert_eq!(m.time_zone, "Europe/Copenhagen");
+        // The times were read in the member's zone (to the minute).
+        assert!(
+            (m.starts_at - (now - Duration::hours(2)))
+                .num_seconds()
+                .abs()
+                < 60
+        );
+        add(db, &c, &entry("3.01", "GBP", "", "A")).await;
+        let html = app.text("/campaigns/test-library").await;
+        // 50p per pound: 301p → 150.5p → 150p (half to even).
+        assert!(
+            html.contains(&format!(
+                "Every {} given brings {} more",
+                money("en", 100, "GBP"),
+                money("en", 50, "GBP")
+            )),
+            "{html}"
+        );
+        assert!(html.contains(&pledged_text(150)));
+        let res = submit(
+            &app,
+            page,
+            &format!("/admin/matches/{}/settle", m.id),
+            &treasurer,
+            &[("date", "")],
+        )
+        .await;
+        assert_eq!(res.status().as_u16(), 303);
+        assert_eq!(
+            repo::totals(db, &c.id).await.expect("t").raised_minor,
+            301 + 150
+        );
+        verify_clean(db).await;
+        app.stop().await;
+    })
+    .await;
+}
