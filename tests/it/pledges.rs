@@ -615,3 +615,85 @@ async fn the_console_records_a_matching_gift_and_keeps_a_refused_form() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn the_command_line_adds_lists_fulfils_and_cancels_pledges() {
+    each_backend(|tdb| async move {
+        let cli = |args: &[&str]| {
+            let mut all = storage_args(&tdb);
+            all.extend(args.iter().map(|s| s.to_string()));
+            let dir = tdb.dir.clone();
+            async move {
+                let all: Vec<&str> = all.iter().map(String::as_str).collect();
+                run_cli_async(dir.path(), &all, &[]).await
+            }
+        };
+        let c = seed_campaign(&tdb.db, "s").await;
+        let add = |pledger: &'static str, amount: &'static str| {
+            let cli = &cli;
+            async move {
+                cli(&[
+                    "pledge",
+                    "add",
+                    "--campaign",
+                    "s",
+                    "--pledger",
+                    pledger,
+                    "--amount",
+                    amount,
+                    "--currency",
+                    "GBP",
+                ])
+                .await
+            }
+        };
+        let out = add("Town council", "25,000").await;
+        assert!(!out.ok());
+        assert!(out.one_line_error().contains("--amount"), "{out:?}");
+        let out = add("Town council", "250").await;
+        assert!(out.ok(), "{out:?}");
+        let first = out
+            .stdout
+            .split_whitespace()
+            .nth(2)
+            .expect("id")
+            .trim_end_matches(':')
+            .to_string();
+        let out = add("A neighbour", "20").await;
+        assert!(out.ok(), "{out:?}");
+        let second = out
+            .stdout
+            .split_whitespace()
+            .nth(2)
+            .expect("id")
+            .trim_end_matches(':')
+            .to_string();
+        let out = cli(&["pledge", "list", "--campaign", "s"]).await;
+        assert!(out.stdout.contains(&format!("{first}\topen\t")), "{out:?}");
+
+        let out = cli(&["pledge", "fulfil", &first, "--time-zone", "UTC"]).await;
+        assert!(out.ok(), "{out:?}");
+        assert_eq!(
+            repo::totals(&tdb.db, &c.id).await.expect("t").raised_minor,
+            25_000
+        );
+        let out = cli(&["pledge", "cancel", &second, "--reason", " "]).await;
+        assert!(
+            !out.ok() && out.one_line_error().contains("--reason"),
+            "{out:?}"
+        );
+        let out = cli(&["pledge", "cancel", &second, "--reason", "moved"]).await;
+        assert!(out.ok(), "{out:?}");
+        let out = cli(&["pledge", "list", "--campaign", "s"]).await;
+        assert!(
+            out.stdout.contains(&format!("{first}\tfulfilled\t")),
+            "{out:?}"
+        );
+        assert!(
+            out.stdout.contains(&format!("{second}\tcancelled\t")),
+            "{out:?}"
+        );
+        verify_clean(&tdb.db).await;
+    })
+    .await;
+}
