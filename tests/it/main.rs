@@ -29,6 +29,7 @@ mod fuzz_corpus;
 mod homes;
 mod jobs;
 mod live;
+mod matching;
 mod money_typed;
 mod passkeys;
 mod pledges;
