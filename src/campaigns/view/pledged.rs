@@ -94,3 +94,27 @@ pub fn weekday_day(tr: &I18n, end: DateTime<Utc>, zone: &str) -> String {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use chrono::{TimeZone, Utc};
+
+    use super::weekday_day;
+    use crate::i18n::I18n;
+
+    #[test]
+    fn a_window_ending_at_midnight_names_the_day_before_in_its_zone() {
+        // Midnight in Copenhagen is 23:00 UTC the day before.
+        let end = Utc.with_ymd_and_hms(2026, 12, 12, 23, 0, 0).unwrap();
+        let en = weekday_day(&I18n::new("en"), end, "Europe/Copenhagen");
+        assert!(en.starts_with("Saturday 12 December"), "{en}");
+        let da = weekday_day(&I18n::new("da"), end, "Europe/Copenhagen");
+        assert!(da.starts_with("lørdag d. 12. december"), "{da}");
+        // In UTC the same instant is still the 12th, an hour before its end.
+        let utc = weekday_day(&I18n::new("en"), end, "UTC");
+        assert!(utc.starts_with("Saturday 12 December"), "{utc}");
+        let next = Utc.with_ymd_and_hms(2026, 12, 13, 0, 0, 1).unwrap();
+        let utc = weekday_day(&I18n::new("en"), next, "UTC");
+        assert!(utc.starts_with("Sunday 13 December"), "{utc}");
+    }
+}
