@@ -137,6 +137,30 @@ pub static RULES: &[Rule] = &[
         M(DonationsWrite),
     ),
     rule(Method::POST, "/admin/donations/{id}/wall", M(WallModerate)),
+    // Pledges and matching gifts: read with the donations, changed by who enters them.
+    rule(Method::GET, "/admin/pledges", M(DonationsRead)),
+    rule(Method::POST, "/admin/pledges", M(DonationsWrite)),
+    rule(
+        Method::POST,
+        "/admin/pledges/{id}/fulfil",
+        M(DonationsWrite),
+    ),
+    rule(
+        Method::POST,
+        "/admin/pledges/{id}/cancel",
+        M(DonationsWrite),
+    ),
+    rule(Method::POST, "/admin/matches", M(DonationsWrite)),
+    rule(
+        Method::POST,
+        "/admin/matches/{id}/settle",
+        M(DonationsWrite),
+    ),
+    rule(
+        Method::POST,
+        "/admin/matches/{id}/cancel",
+        M(DonationsWrite),
+    ),
     rule(Method::GET, "/admin/wall", M(WallModerate)),
     rule(
         Method::POST,

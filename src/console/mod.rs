@@ -23,6 +23,7 @@ pub mod donations;
 pub mod form;
 pub mod keep;
 pub mod members;
+pub mod pledges;
 pub mod posts;
 pub mod revisions;
 pub mod upload;
@@ -104,6 +105,15 @@ pub fn routes() -> Router<AppState> {
         .route("/admin/donations/{id}", get(donations::detail))
         .route("/admin/donations/{id}/void", post(donations::void))
         .route("/admin/donations/{id}/wall", post(donations::moderate_wall))
+        .route(
+            "/admin/pledges",
+            get(pledges::list).post(pledges::add_pledge),
+        )
+        .route("/admin/pledges/{id}/fulfil", post(pledges::fulfil))
+        .route("/admin/pledges/{id}/cancel", post(pledges::cancel_pledge))
+        .route("/admin/matches", post(pledges::add_match))
+        .route("/admin/matches/{id}/settle", post(pledges::settle))
+        .route("/admin/matches/{id}/cancel", post(pledges::cancel_match))
         .route("/admin/wall", get(wall::show))
         .route("/admin/settings/hold-links", post(wall::hold_links))
         .route("/admin/members", get(members::list).post(members::invite))
