@@ -167,6 +167,11 @@ impl I18n {
         }
     }
 
+    /// A month of a year: `June 2024` / `juni 2024`.
+    pub fn month_of(&self, year: i32, month: u32) -> String {
+        format!("{} {year}", self.t(&format!("month-{month}")))
+    }
+
     /// A moment as the clock in time zone `zone` (an IANA name; UTC when unknown) shows it:
     /// `3 July 2030, 09:00` / `3. juli 2030 kl. 09:00`.
     pub fn date_time_in(&self, t: DateTime<Utc>, zone: &str) -> String {

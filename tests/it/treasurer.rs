@@ -330,15 +330,15 @@ async fn danish_csv_and_totals_per_month_and_currency() {
         );
         let totals = &html[html.find("class=\"totals\"").expect("totals table")..];
         for want in [
-            "<td>2024-08</td><td>GBP</td><td class=\"num\">2</td><td class=\"num\">£4</td>",
-            "<td>2024-07</td><td>GBP</td><td class=\"num\">2</td><td class=\"num\">£19.75</td>",
-            "<td>2024-07</td><td>USD</td><td class=\"num\">1</td><td class=\"num\">$10</td>",
+            "<td>August 2024</td><td>GBP</td><td class=\"num\">2</td><td class=\"num\">£4</td>",
+            "<td>July 2024</td><td>GBP</td><td class=\"num\">2</td><td class=\"num\">£19.75</td>",
+            "<td>July 2024</td><td>USD</td><td class=\"num\">1</td><td class=\"num\">$10</td>",
             "<td>GBP</td><td class=\"num\">4</td><td class=\"num\">£23.75</td>",
         ] {
             assert!(totals.contains(want), "{want} in {totals}");
         }
         assert!(
-            totals.find("2024-08").expect("aug") < totals.find("2024-07").expect("jul"),
+            totals.find("August 2024").expect("aug") < totals.find("July 2024").expect("jul"),
             "newest month first"
         );
         app.stop().await;
