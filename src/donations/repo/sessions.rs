@@ -162,6 +162,23 @@ pub async fn close_open_in(tx: &mut Tx, id: &str, status: SessionStatus) -> DbRe
     Ok(())
 }
 
+/// Closes an `open` session whose provider could not start the checkout: canceled, its
+/// client hash cleared and `failed_at` set, so no checkout limit counts it.
+pub async fn mark_failed(db: &Db, id: &str, now: DateTime<Utc>) -> DbResult<()> {
+    on_db!(db, |p| sqlx::query(
+        "UPDATE checkout_sessions SET status = $2, client_hash = NULL, failed_at = $3 \
+         WHERE id = $1 AND status = $4"
+    )
+    .bind(id)
+    .bind(SessionStatus::Canceled.as_str())
+    .bind(now)
+    .bind(SessionStatus::Open.as_str())
+    .execute(p)
+    .await?
+    .rows_affected());
+    Ok(())
+}
+
 /// Which column a checkout limit counts sessions by.
 #[derive(Clone, Copy)]
 pub enum Keyed {
@@ -192,6 +209,7 @@ pub async fn nth_newest_since(
         Keyed::Campaign => {
             "SELECT MAX(created_at) AS last FROM checkout_sessions \
              WHERE campaign_id = $1 AND created_at > $2 AND status <> 'succeeded' \
+             AND failed_at IS NULL \
              AND (client_hash IS NULL OR client_hash <> $4) \
              GROUP BY COALESCE(client_hash, id) ORDER BY last DESC LIMIT 1 OFFSET $3"
         }
