@@ -38,6 +38,7 @@ mod security_infra;
 mod security_money;
 mod sharing;
 mod stripe;
+mod stripe_interop;
 mod team_2fa;
 mod team_signin;
 mod team_zones;

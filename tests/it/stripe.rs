@@ -636,3 +636,94 @@ async fn outbox_subjects(db: &Db, to: &str) -> Vec<String> {
             .expect("outbox"),
     }
 }
+
+/// The keys come from `SHELFRAISER_PROVIDERS__STRIPE__*` (nested with `__`), reach Stripe as
+/// the Bearer token, and never appear in the log, even at debug level.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn configured_from_the_environment_and_never_logged() {
+    each_backend(|tdb| async move {
+        let fake = FakeStripe::start().await;
+        let mut args = storage_args(&tdb);
+        args.push("--demo".into());
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let server = ServerProcess::start(
+            &args,
+            &[
+                ("SHELFRAISER_PROVIDERS__STRIPE__SECRET_KEY", SECRET_KEY),
+                (
+                    "SHELFRAISER_PROVIDERS__STRIPE__WEBHOOK_SECRET",
+                    WEBHOOK_SECRET,
+                ),
+                (
+                    "SHELFRAISER_PROVIDERS__STRIPE__API_BASE",
+                    fake.base.as_str(),
+                ),
+                ("SHELFRAISER_LOG", "debug"),
+            ],
+        );
+        let client = http_client();
+        server
+            .wait_ok(&client, "/readyz", std::time::Duration::from_secs(30))
+            .await;
+        let slug = shelfraiser::app::demo::SLUG;
+        let page = client
+            .get(server.url(&format!("/campaigns/{slug}")))
+            .send()
+            .await
+            .expect("page");
+        let csp = page.headers()["content-security-policy"]
+            .to_str()
+            .expect("csp")
+            .to_string();
+        assert!(csp.contains("https://checkout.stripe.com"), "{csp}");
+        let html = page.text().await.expect("html");
+        assert!(html.contains(r#"value="stripe""#), "stripe offered");
+        let token = hidden_value(&html, "csrf").expect("csrf");
+        let res = client
+            .post(server.url(&format!("/campaigns/{slug}/donate")))
+            .form(&[
+                ("amount", "25"),
+                ("currency", "GBP"),
+                ("visibility", "public"),
+                ("provider", "stripe"),
+                ("csrf", token.as_str()),
+            ])
+            .send()
+            .await
+            .expect("donate");
+        assert_eq!(res.status().as_u16(), 303);
+        assert_eq!(
+            fake.calls()[0].authorization,
+            format!("Bearer {SECRET_KEY}")
+        );
+        // A webhook signed with the configured secret is taken.
+        let id = fake.calls()[0]
+            .field("client_reference_id")
+            .expect("id")
+            .to_string();
+        let body = session_event(
+            "evt_env",
+            "checkout.session.completed",
+            &id,
+            "paid",
+            2500,
+            "gbp",
+        );
+        let res = client
+            .post(server.url("/providers/stripe/callback"))
+            .header("stripe-signature", stripe_signature(WEBHOOK_SECRET, &body))
+            .body(body)
+            .send()
+            .await
+            .expect("webhook");
+        assert_eq!(res.status().as_u16(), 200);
+        let log = server.log_text();
+        assert!(log.contains("request"), "the log is written: {log}");
+        assert!(
+            !log.contains(SECRET_KEY) && !log.contains(WEBHOOK_SECRET),
+            "{log}"
+        );
+        fake.stop();
+    })
+    .await;
+}

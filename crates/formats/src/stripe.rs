@@ -108,10 +108,11 @@ pub fn to_stripe_amount(m: Money) -> Result<i64, AmountError> {
     Ok(stripe)
 }
 
-/// Stripe's integer amount in `currency` as our `Money`; `None` when it is not a whole
-/// number of our minor units or out of range.
+/// Stripe's integer amount in `currency` as our `Money`; `None` when it is not one Stripe
+/// makes (off its step: a KWD amount not ending in 0), not a whole number of our minor
+/// units, or out of range. What this gives goes back through [`to_stripe_amount`] as itself.
 pub fn from_stripe_amount(amount: i64, currency: CurrencyCode) -> Option<Money> {
-    if amount < 0 {
+    if amount < 0 || amount % stripe_step(currency) != 0 {
         return None;
     }
     let ours = i32::from(currency.exponent());
@@ -368,6 +369,7 @@ mod tests {
             }
         }
         assert_eq!(from_stripe_amount(50_050, c("ISK")), None);
+        assert_eq!(from_stripe_amount(12_345, c("KWD")), None);
         assert_eq!(from_stripe_amount(-5, c("GBP")), None);
     }
 
