@@ -23,6 +23,10 @@ use crate::db::{Db, DbError, Tx};
 use crate::payments::{CallbackEvent, ProviderError, Providers};
 use crate::team::audit::{self, Actor};
 
+/// How long a checkout completed with its payment under way (an asynchronous method such as
+/// a bank debit) stays payable: longer than such payments take to settle.
+pub const PAYMENT_UNDER_WAY: chrono::Duration = chrono::Duration::days(14);
+
 /// What a callback did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -158,16 +162,24 @@ pub async fn handle(
         CallbackEvent::Pending
         | CallbackEvent::Refunded { .. }
         | CallbackEvent::Disputed { .. }
-        | CallbackEvent::Ignored { .. } => Handled {
-            outcome: CallbackOutcome {
-                status: CallbackStatus::Pending,
-                donation_id: session.donation_id.clone(),
-                campaign_id: session.campaign_id().to_string(),
-                review: None,
-            },
-            flagged: None,
-            disputed: None,
-        },
+        | CallbackEvent::Ignored { .. } => {
+            // The donor finished the checkout in time and the payment is under way (a bank
+            // debit takes days): the session stays payable for as long as that may take, so
+            // its success is not flagged as late.
+            if cb.kind == CallbackEvent::Pending {
+                sessions::extend_open_in(&mut tx, &session.id, now + PAYMENT_UNDER_WAY).await?;
+            }
+            Handled {
+                outcome: CallbackOutcome {
+                    status: CallbackStatus::Pending,
+                    donation_id: session.donation_id.clone(),
+                    campaign_id: session.campaign_id().to_string(),
+                    review: None,
+                },
+                flagged: None,
+                disputed: None,
+            }
+        }
         CallbackEvent::Declined | CallbackEvent::Canceled => {
             let (new_status, label) = if cb.kind == CallbackEvent::Declined {
                 (SessionStatus::Declined, CallbackStatus::Declined)

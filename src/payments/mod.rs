@@ -36,6 +36,8 @@ pub struct PaymentRequest {
     pub cancel_path: String,
     /// What the donor sees they pay for (the campaign's title).
     pub item_name: String,
+    /// When our checkout session expires: the provider's page should not take money after.
+    pub expires_at: DateTime<Utc>,
 }
 
 /// What the provider says happened to a checkout: succeeded (with the provider's payment

@@ -104,6 +104,9 @@ impl StripeProvider {
             ("success_url".into(), format!("{base}{}", r.return_path)),
             ("cancel_url".into(), format!("{base}{}", r.cancel_path)),
             ("client_reference_id".into(), r.checkout_id.clone()),
+            // Stripe's page stops taking payment when our session expires (Stripe accepts
+            // 30 minutes to 24 hours from now; ours are an hour).
+            ("expires_at".into(), r.expires_at.timestamp().to_string()),
             ("metadata[checkout_id]".into(), r.checkout_id.clone()),
         ];
         if let Some(e) = &r.donor_email {

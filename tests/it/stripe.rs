@@ -127,6 +127,11 @@ async fn a_donation_through_stripe_checkout() {
         assert_eq!(f("line_items[0][quantity]"), "1");
         assert_eq!(f("customer_email"), "ada@example.org");
         assert_eq!(f("metadata[checkout_id]"), id);
+        let session = shelfraiser::donations::checkout::get(&tdb.db, &id)
+            .await
+            .expect("db")
+            .expect("session");
+        assert_eq!(f("expires_at"), session.expires_at.timestamp().to_string());
         let ret = format!("/campaigns/{SLUG}/checkout/{id}/return");
         assert_eq!(f("success_url"), app.url(&ret));
         assert_eq!(f("cancel_url"), app.url(&format!("{ret}?canceled=1")));
@@ -193,6 +198,17 @@ async fn asynchronous_payments_and_events_out_of_order() {
         )
         .await;
         assert_eq!((s, out["status"].as_str()), (200, Some("pending")), "{out}");
+        // The payment is under way: the session stays payable while a bank debit settles,
+        // so its success is not flagged as late.
+        let session = shelfraiser::donations::checkout::get(&tdb.db, &a)
+            .await
+            .expect("db")
+            .expect("session");
+        assert!(
+            session.expires_at > Utc::now() + Duration::days(13),
+            "{:?}",
+            session.expires_at
+        );
         assert_eq!(count(&tdb.db, "donations").await, 0);
         assert!(
             app.text(&format!("/campaigns/{SLUG}/checkout/{a}/return"))
@@ -210,6 +226,7 @@ async fn asynchronous_payments_and_events_out_of_order() {
         )
         .await;
         assert_eq!(out["status"], "recorded");
+        assert!(out.get("review").is_none(), "{out}");
 
         // Unpaid, then the debit fails: declined, and the return page gives the form back.
         let b = start(&app, &fake, "11", "GBP").await;

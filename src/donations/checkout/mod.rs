@@ -86,6 +86,7 @@ impl CheckoutSession {
             return_path: String::new(),
             cancel_path: String::new(),
             item_name: String::new(),
+            expires_at: self.expires_at,
         }
     }
 }

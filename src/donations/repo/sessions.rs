@@ -126,6 +126,21 @@ pub async fn claim_in(tx: &mut Tx, id: &str) -> DbResult<Option<CheckoutSession>
     row.map(CheckoutSession::try_from).transpose()
 }
 
+/// Moves an `open` session's expiry to `until` when that is later (a payment under way).
+pub async fn extend_open_in(tx: &mut Tx, id: &str, until: DateTime<Utc>) -> DbResult<()> {
+    on_tx!(tx, |c| sqlx::query(
+        "UPDATE checkout_sessions SET expires_at = $2 \
+         WHERE id = $1 AND status = $3 AND expires_at < $2"
+    )
+    .bind(id)
+    .bind(until)
+    .bind(SessionStatus::Open.as_str())
+    .execute(&mut *c)
+    .await?
+    .rows_affected());
+    Ok(())
+}
+
 /// Sets the session's status and, unless it has one, its donation.
 pub async fn settle_in(
     tx: &mut Tx,
