@@ -207,6 +207,39 @@ pub struct DonationSettings {
 #[serde(default, deny_unknown_fields)]
 pub struct ProviderSettings {
     pub test: TestProviderSettings,
+    pub stripe: StripeProviderSettings,
+}
+
+/// Stripe Checkout (`payments::stripe`): enabled when both keys are set.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(default, deny_unknown_fields)]
+pub struct StripeProviderSettings {
+    /// The secret API key (`sk_…`), sent as the Bearer token of every call.
+    pub secret_key: Secret,
+    /// The webhook endpoint's signing secret (`whsec_…`).
+    pub webhook_secret: Secret,
+    /// Where Stripe's API answers; a test points it at a local server.
+    pub api_base: String,
+    /// How long a call to Stripe may take before the donor is shown the form again, in
+    /// seconds.
+    pub timeout_secs: u64,
+}
+
+impl Default for StripeProviderSettings {
+    fn default() -> Self {
+        Self {
+            secret_key: Secret::default(),
+            webhook_secret: Secret::default(),
+            api_base: "https://api.stripe.com".into(),
+            timeout_secs: 10,
+        }
+    }
+}
+
+impl StripeProviderSettings {
+    pub fn enabled(&self) -> bool {
+        self.secret_key.is_set() && self.webhook_secret.is_set()
+    }
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]

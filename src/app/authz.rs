@@ -55,6 +55,11 @@ pub static RULES: &[Rule] = &[
     rule(Method::GET, "/campaigns/{slug}/live", P),
     rule(Method::POST, "/campaigns/{slug}/donate", P),
     rule(Method::GET, "/campaigns/{slug}/thanks/{donation_id}", P),
+    rule(
+        Method::GET,
+        "/campaigns/{slug}/checkout/{checkout_id}/return",
+        P,
+    ),
     rule(Method::GET, "/test-checkout/{session_id}", P),
     rule(Method::POST, "/test-checkout/{session_id}", P),
     rule(Method::POST, "/providers/{provider}/callback", P),

@@ -53,6 +53,12 @@ impl Application {
         let addr = listener.local_addr()?;
         let csrf_key = db.setting_or_init("csrf_key", random_secret).await?;
         let mut providers = Providers::default();
+        if settings.providers.stripe.enabled() {
+            providers = providers.with_stripe(
+                crate::payments::stripe::StripeProvider::new(&settings.providers.stripe)
+                    .context("cannot set up the Stripe client")?,
+            );
+        }
         if settings.providers.test.enabled {
             let secret = if settings.providers.test.secret.is_set() {
                 settings.providers.test.secret.clone()

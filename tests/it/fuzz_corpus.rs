@@ -342,6 +342,52 @@ fn http_signature_seeds_never_panic() {
     assert!(parsed >= 5, "only {parsed} seeds parse");
 }
 
+/// The `stripe_event` target's invariants, through the Stripe provider's own check (each seed
+/// signed as Stripe would sign it).
+#[test]
+fn stripe_event_seeds_keep_the_targets_invariants() {
+    use shelfraiser::payments::CallbackEvent;
+    use shelfraiser::payments::stripe::{SIGNATURE_HEADER as STRIPE_HEADER, StripeProvider};
+    use shelfraiser_formats::stripe::{from_stripe_amount, to_stripe_amount};
+    let settings = shelfraiser::config::StripeProviderSettings {
+        secret_key: Secret("sk_test".into()),
+        webhook_secret: Secret("whsec_fuzz".into()),
+        ..Default::default()
+    };
+    let provider = StripeProvider::new(&settings).expect("provider");
+    let mut accepted = 0;
+    for (p, body) in corpus("stripe_event") {
+        let sig = shelfraiser_formats::webhook::sign(b"whsec_fuzz", &body, now().timestamp());
+        let mut h = HeaderMap::new();
+        h.insert(STRIPE_HEADER, HeaderValue::from_str(&sig).expect("ascii"));
+        let Ok(ev) = provider.verify_callback(&h, &body, now()) else {
+            continue;
+        };
+        accepted += 1;
+        assert!(
+            !ev.event_id.is_empty() && ev.event_id.len() <= 255,
+            "{}",
+            p.display()
+        );
+        assert!(ev.session_id.len() <= 64, "{}", p.display());
+        let names_session = !ev.session_id.is_empty();
+        match &ev.kind {
+            CallbackEvent::Succeeded { amount, .. } => {
+                assert!(names_session && amount.amount_minor > 0, "{}", p.display());
+                let s = to_stripe_amount(*amount).expect("back to Stripe");
+                assert_eq!(from_stripe_amount(s, amount.currency), Some(*amount));
+            }
+            CallbackEvent::Declined | CallbackEvent::Canceled | CallbackEvent::Pending => {
+                assert!(names_session, "{}", p.display());
+            }
+            CallbackEvent::Refunded { .. }
+            | CallbackEvent::Disputed { .. }
+            | CallbackEvent::Ignored { .. } => assert!(!names_session, "{}", p.display()),
+        }
+    }
+    assert!(accepted >= 8, "only {accepted} seeds are accepted");
+}
+
 /// A new fuzz target's corpus gets replayed here too.
 #[test]
 fn every_corpus_is_replayed() {
@@ -356,6 +402,7 @@ fn every_corpus_is_replayed() {
         // Binary `arbitrary` input: covered by the property tests in `money` instead.
         "money_convert",
         "money_parse",
+        "stripe_event",
         "webhook",
         "wordpress",
     ];

@@ -16,6 +16,7 @@ pub use donate::{
     CurrencyGroup, CurrencyOption, FormState, PresetView, currency_groups, presets,
     visitor_currency,
 };
+pub use donate::{ProviderOption, provider_options};
 
 use askama::Template;
 use chrono::Utc;
@@ -131,6 +132,8 @@ pub struct CampaignPage {
     pub test_mode: bool,
     /// The running matching gifts' banners (`pledged::match_banner`).
     pub matches: Vec<String>,
+    /// The payment providers to choose from (shown when there are several).
+    pub providers: Vec<donate::ProviderOption>,
 }
 
 /// An update in a list, linked to its permalink (a note's title is its first words).
@@ -243,6 +246,7 @@ pub async fn render_campaign(
         .copied()
         .find(|x| x.as_str() == form.currency)
         .unwrap_or(c.currency());
+    let form_provider = form.provider.clone();
     let page = CampaignPage {
         page: PageCtx::new(s, tr, &format!("/campaigns/{}", c.slug)),
         meta: head::meta(s, tr, c),
@@ -283,6 +287,7 @@ pub async fn render_campaign(
         notice,
         test_mode: s.providers.test().is_some(),
         matches,
+        providers: donate::provider_options(tr, &s.providers.names(), &form_provider),
     };
     Ok(page.render()?)
 }

@@ -239,6 +239,13 @@ async fn run_callback(
         };
         crate::donations::alerts::tell_treasurers(s, c, &alert).await;
     }
+    if let (Some((c, reason)), Some(id)) = (&handled.disputed, &outcome.donation_id) {
+        let alert = crate::donations::alerts::Alert::Disputed {
+            donation_id: id.clone(),
+            reason: reason.clone(),
+        };
+        crate::donations::alerts::tell_treasurers(s, c, &alert).await;
+    }
     match outcome.status {
         CallbackStatus::Recorded => {
             s.metrics.donations_recorded.fetch_add(1, Ordering::Relaxed);
@@ -252,7 +259,12 @@ async fn run_callback(
                 .callbacks_duplicate
                 .fetch_add(1, Ordering::Relaxed);
         }
-        CallbackStatus::Declined | CallbackStatus::Canceled => {}
+        CallbackStatus::Declined
+        | CallbackStatus::Canceled
+        | CallbackStatus::Pending
+        | CallbackStatus::Refunded
+        | CallbackStatus::Disputed
+        | CallbackStatus::Ignored => {}
     }
     Ok(outcome)
 }
