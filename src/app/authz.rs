@@ -52,6 +52,8 @@ pub static RULES: &[Rule] = &[
     rule(Method::GET, "/campaigns/{slug}/live", P),
     rule(Method::POST, "/campaigns/{slug}/donate", P),
     rule(Method::GET, "/campaigns/{slug}/thanks/{donation_id}", P),
+    // A receipt's PDF: public, but only with its signed link (donations/pages/receipt.rs).
+    rule(Method::GET, "/receipts/{donation_id}", P),
     rule(Method::GET, "/test-checkout/{session_id}", P),
     rule(Method::POST, "/test-checkout/{session_id}", P),
     rule(Method::POST, "/providers/{provider}/callback", P),
@@ -112,6 +114,11 @@ pub static RULES: &[Rule] = &[
         M(DonationsWrite),
     ),
     rule(Method::POST, "/admin/donations/{id}/wall", M(WallModerate)),
+    rule(
+        Method::POST,
+        "/admin/donations/{id}/receipt",
+        M(DonationsWrite),
+    ),
     rule(Method::GET, "/admin/wall", M(WallModerate)),
     rule(
         Method::POST,

@@ -50,6 +50,10 @@ pub fn routes() -> Router<AppState> {
         .route("/admin/donations/{id}", get(donations::detail))
         .route("/admin/donations/{id}/void", post(donations::void))
         .route("/admin/donations/{id}/wall", post(donations::moderate_wall))
+        .route(
+            "/admin/donations/{id}/receipt",
+            post(donations::resend_receipt),
+        )
         .route("/admin/wall", get(wall::show))
         .route("/admin/settings/hold-links", post(wall::hold_links))
         .route("/admin/members", get(members::list).post(members::invite))

@@ -17,6 +17,7 @@ pub mod ledger;
 pub mod moderation;
 pub mod offline;
 pub mod pages;
+pub mod receipts;
 pub mod recording;
 pub mod repo;
 pub mod voids;

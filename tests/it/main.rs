@@ -31,6 +31,7 @@ mod jobs;
 mod live;
 mod money_typed;
 mod passkeys;
+mod receipts;
 mod security_account;
 mod security_auth;
 mod security_infra;

@@ -2,6 +2,7 @@
 //! hosted checkout and the provider callback endpoint in [`provider`].
 
 mod provider;
+mod receipt;
 
 use askama::Template;
 use axum::Router;
@@ -31,6 +32,7 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/campaigns/{slug}/donate", post(donate))
         .route("/campaigns/{slug}/thanks/{donation_id}", get(thanks))
+        .route("/receipts/{donation_id}", get(receipt::download))
         .route(
             "/test-checkout/{session_id}",
             get(provider::test_checkout).post(provider::test_checkout_submit),
@@ -196,6 +198,7 @@ async fn donate(
         return Ok(res);
     }
     let session = checkout::create(&s.db, provider.name(), valid, client_hash.as_deref()).await?;
+    super::repo::receipts::set_session_lang(&s.db, &session.id, tr.lang).await?;
     let to = provider
         .start_checkout(&session.payment_request(), &s.base_url)
         .await
@@ -217,6 +220,8 @@ struct ThanksPage {
     /// The message waits for review before the wall shows it.
     message_held: bool,
     funded: bool,
+    /// The signed link to download the receipt.
+    receipt_url: String,
 }
 
 /// "1 INR = 0.0094833 GBP, the European Central Bank's reference rate of 28 June 2024": the
@@ -283,6 +288,7 @@ async fn thanks(
         message: d.wall_message().unwrap_or_default().to_string(),
         message_held: d.message_state == MessageState::Held,
         funded: c.state == CampaignState::Funded,
+        receipt_url: super::receipts::link_path(&s.db, &d.id).await?,
     };
     let mut res = Html(page.render()?).into_response();
     res.headers_mut().insert(
