@@ -201,6 +201,9 @@ pub struct DonationSettings {
     /// addresses at their own limit can never fill it. 0 turns it off.
     pub checkouts_per_campaign: i64,
     pub checkouts_per_campaign_window_secs: i64,
+    /// The organisation's name printed on receipts and signing their e-mails. Empty: the
+    /// site's name.
+    pub organisation: String,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
@@ -260,6 +263,7 @@ impl Default for DonationSettings {
             checkouts_per_ip_window_secs: 600,
             checkouts_per_campaign: 60,
             checkouts_per_campaign_window_secs: 60,
+            organisation: String::new(),
         }
     }
 }

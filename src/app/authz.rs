@@ -60,6 +60,8 @@ pub static RULES: &[Rule] = &[
         "/campaigns/{slug}/checkout/{checkout_id}/return",
         P,
     ),
+    // A receipt's PDF: public, but only with its signed link (donations/pages/receipt.rs).
+    rule(Method::GET, "/receipts/{donation_id}", P),
     rule(Method::GET, "/test-checkout/{session_id}", P),
     rule(Method::POST, "/test-checkout/{session_id}", P),
     rule(Method::POST, "/providers/{provider}/callback", P),
@@ -164,6 +166,11 @@ pub static RULES: &[Rule] = &[
     rule(
         Method::POST,
         "/admin/matches/{id}/cancel",
+        M(DonationsWrite),
+    ),
+    rule(
+        Method::POST,
+        "/admin/donations/{id}/receipt",
         M(DonationsWrite),
     ),
     rule(Method::GET, "/admin/wall", M(WallModerate)),

@@ -78,3 +78,13 @@ pub fn job_handlers() -> crate::jobs::Handlers {
         run_publish_job(&db, &p.post_id, now).await.map(|_| ())
     })
 }
+
+/// [`job_handlers`] and the jobs that send e-mail (receipts), which need the node's mailer
+/// and address: what the node's worker and `shelfraiser jobs run` run.
+pub fn job_handlers_with(receipts: crate::donations::receipts::Receipts) -> crate::jobs::Handlers {
+    use crate::donations::receipts::{SEND_RECEIPT, SendReceipt, run_job};
+    job_handlers().on(SEND_RECEIPT, move |_db, p: SendReceipt, now| {
+        let rc = receipts.clone();
+        async move { run_job(&rc, &p, now).await }
+    })
+}

@@ -73,9 +73,15 @@ impl Application {
         let hub = Hub::new();
         tokio::spawn(hub.clone().watch(db.clone()));
         let (tx, rx) = tokio::sync::watch::channel(false);
-        // The node's background-job worker; stops when the shutdown signal fires.
-        crate::jobs::spawn_worker(db.clone(), super::job_handlers(), rx.clone());
         let mailer = crate::mail::Mailer::new(&settings, db.clone())?;
+        // The node's background-job worker; stops when the shutdown signal fires.
+        let receipts = crate::donations::receipts::Receipts::new(
+            &settings,
+            db.clone(),
+            mailer.clone(),
+            &settings.effective_base_url(addr),
+        );
+        crate::jobs::spawn_worker(db.clone(), super::job_handlers_with(receipts), rx.clone());
         let proxies =
             http::client_ip::Proxies::parse(&settings.trusted_proxies, &settings.client_ip_header)
                 .map_err(|e| anyhow::anyhow!("trusted_proxies: {e}"))?;

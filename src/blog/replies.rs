@@ -272,6 +272,7 @@ pub fn reply_mail(
         subject,
         text,
         html,
+        attachments: Vec::new(),
     })
 }
 

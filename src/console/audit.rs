@@ -124,6 +124,8 @@ pub struct OutboxView {
     pub created: String,
     pub sent: String,
     pub error: String,
+    /// `name (type, N bytes)` per line; empty when none.
+    pub attachments: String,
 }
 
 #[derive(Template)]
@@ -159,6 +161,7 @@ pub async fn outbox(cx: Console, Query(q): Query<OutboxQuery>) -> Result<Respons
                 created: when(m.created_at),
                 sent: m.sent_at.map(when).unwrap_or_default(),
                 error: m.error.unwrap_or_default(),
+                attachments: m.attachments,
             })
             .collect(),
         prev: (page > 1).then(|| format!("/admin/outbox?page={}", page - 1)),

@@ -2,7 +2,8 @@
 //! detail view with the donor wall's moderation form, offline entry (`POST /admin/donations`,
 //! the same path as `shelfraiser donation add`), voiding a mistaken offline entry
 //! (`POST /admin/donations/{id}/void`, the same path as `shelfraiser donation void`) and the
-//! CSV export for accountants.
+//! CSV export for accountants; the "Resend receipt" button
+//! (`POST /admin/donations/{id}/receipt`).
 //!
 //! A member sees the donations of the campaigns where their roles allow `DonationsRead`,
 //! enters offline donations where they allow `DonationsWrite` and exports where they allow
@@ -14,6 +15,7 @@ mod detail;
 mod export;
 mod list;
 mod offline;
+mod receipt;
 mod void;
 mod wall;
 
@@ -21,6 +23,7 @@ pub use detail::{DetailPage, DetailQuery, LedgerLine, WallForm, detail};
 pub use export::{CSV_HEADER, CsvStyle, csv_text, export, formula_guard};
 pub use list::{DonationItem, DonationsPage, FilterForm, ListQuery, OfflineForm, list};
 pub use offline::{add_offline, offline_message};
+pub use receipt::resend as resend_receipt;
 pub use void::void;
 pub use wall::moderate as moderate_wall;
 

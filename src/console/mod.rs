@@ -114,6 +114,10 @@ pub fn routes() -> Router<AppState> {
         .route("/admin/matches", post(pledges::add_match))
         .route("/admin/matches/{id}/settle", post(pledges::settle))
         .route("/admin/matches/{id}/cancel", post(pledges::cancel_match))
+        .route(
+            "/admin/donations/{id}/receipt",
+            post(donations::resend_receipt),
+        )
         .route("/admin/wall", get(wall::show))
         .route("/admin/settings/hold-links", post(wall::hold_links))
         .route("/admin/members", get(members::list).post(members::invite))

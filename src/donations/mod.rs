@@ -19,6 +19,7 @@ pub mod moderation;
 pub mod offline;
 pub mod pages;
 pub mod pledges;
+pub mod receipts;
 pub mod recording;
 pub mod repo;
 pub mod voids;

@@ -1,11 +1,14 @@
 //! Recording a donation, the one flow every source takes (provider callbacks, offline entry,
 //! the demo): in one transaction the ledger appends it ([`ledger::append_in`]), a message
 //! with a link is held for review when the site says so ([`moderation::hold_if_linked_in`]),
-//! the campaign decides whether it is now funded (`campaigns::repo::mark_funded_if_reached_in`)
-//! and the live hub is told (delivered on commit).
+//! the campaign decides whether it is now funded (`campaigns::repo::mark_funded_if_reached_in`),
+//! the donation gets its receipt number and, when the donor gave an address, the job that
+//! e-mails the receipt ([`receipts::on_recorded_in`]), and the live hub is told (delivered on
+//! commit).
 
 use super::ledger::{self, NewDonation, Recorded};
 use super::moderation;
+use super::receipts;
 use crate::db::{Db, DbResult, Tx};
 
 /// Records a donation inside `tx`: the ledger entry and totals, the automatic
@@ -22,6 +25,8 @@ pub async fn record_in(tx: &mut Tx, d: &NewDonation) -> DbResult<Recorded> {
         moderation::hold_if_linked_in(tx, donation_id, campaign_id, d.intent.message.as_deref())
             .await?;
         crate::campaigns::repo::mark_funded_if_reached_in(tx, campaign_id, raised_minor).await?;
+        receipts::on_recorded_in(tx, donation_id, campaign_id, d.intent.donor_email.as_ref())
+            .await?;
         crate::live::notify(tx, campaign_id).await?;
     }
     Ok(recorded)

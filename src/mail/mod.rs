@@ -1,4 +1,5 @@
-//! Outgoing e-mail. Every message has a plain-text and an HTML part, is kept in the
+//! Outgoing e-mail. Every message has a plain-text and an HTML part (and may carry
+//! attachments, e.g. a receipt's PDF), is kept in the
 //! `outbox` table (the console shows it) and is then sent through SMTP (lettre) when
 //! `mail.smtp_url` is set, or written as an `.eml` file under `<data_dir>/outbox/` when not
 //! (and in `--demo`).
@@ -7,7 +8,8 @@ use std::path::PathBuf;
 
 use askama::Template;
 use chrono::{DateTime, Utc};
-use lettre::message::{Mailbox, MultiPart};
+use lettre::message::header::ContentType;
+use lettre::message::{Mailbox, MultiPart, SinglePart};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
 
 use crate::config::Settings;
@@ -23,6 +25,58 @@ pub struct Message {
     pub subject: String,
     pub text: String,
     pub html: String,
+    /// Files sent with the message (none for most).
+    pub attachments: Vec<Attachment>,
+}
+
+/// A file sent with a message.
+#[derive(Clone)]
+pub struct Attachment {
+    /// The file name the recipient sees, e.g. `receipt-LIB-000042.pdf`.
+    pub name: String,
+    /// Its MIME type, e.g. `application/pdf`.
+    pub content_type: String,
+    pub bytes: Vec<u8>,
+}
+
+impl std::fmt::Debug for Attachment {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Attachment")
+            .field("name", &self.name)
+            .field("content_type", &self.content_type)
+            .field("bytes", &self.bytes.len())
+            .finish()
+    }
+}
+
+impl Attachment {
+    /// How the console's outbox lists it: `name (type, N bytes)`.
+    fn summary(&self) -> String {
+        format!(
+            "{} ({}, {} bytes)",
+            self.name,
+            self.content_type,
+            self.bytes.len()
+        )
+    }
+}
+
+/// The message's body: the text and HTML alternatives, inside a `multipart/mixed` with the
+/// attachments when it has any.
+fn body_of(m: &Message) -> Result<MultiPart, MailError> {
+    let alternative = MultiPart::alternative_plain_html(m.text.clone(), m.html.clone());
+    if m.attachments.is_empty() {
+        return Ok(alternative);
+    }
+    let mut mixed = MultiPart::mixed().multipart(alternative);
+    for a in &m.attachments {
+        let ct = ContentType::parse(&a.content_type)
+            .map_err(|e| MailError::Build(format!("attachment type: {e}")))?;
+        let part: SinglePart =
+            lettre::message::Attachment::new(a.name.clone()).body(a.bytes.clone(), ct);
+        mixed = mixed.singlepart(part);
+    }
+    Ok(mixed)
 }
 
 #[derive(Template)]
@@ -83,6 +137,7 @@ pub fn notice(
         subject,
         text,
         html,
+        attachments: Vec::new(),
     })
 }
 
@@ -100,6 +155,7 @@ pub enum MailError {
     Io(#[from] std::io::Error),
 }
 
+#[derive(Clone)]
 pub struct Mailer {
     db: Db,
     from: Mailbox,
@@ -134,9 +190,16 @@ impl Mailer {
     /// Keeps the message in the outbox, then delivers it (SMTP or `.eml` file).
     pub async fn send(&self, m: &Message) -> Result<(), MailError> {
         let id = uuid::Uuid::new_v4().to_string();
+        let attachments = m
+            .attachments
+            .iter()
+            .map(Attachment::summary)
+            .collect::<Vec<_>>()
+            .join("\n");
         on_db!(&self.db, |p| {
             sqlx::query(
-            "INSERT INTO outbox (id, to_addr, subject, text_body, html_body, created_at) VALUES ($1, $2, $3, $4, $5, $6)"
+            "INSERT INTO outbox (id, to_addr, subject, text_body, html_body, created_at, attachments) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7)"
         )
         .bind(&id)
         .bind(m.to.as_str())
@@ -144,6 +207,7 @@ impl Mailer {
         .bind(&m.text)
         .bind(&m.html)
         .bind(Utc::now())
+        .bind(&attachments)
         .execute(p)
         .await
         .map_err(DbError::from)?
@@ -157,10 +221,7 @@ impl Mailer {
             .from(self.from.clone())
             .to(to)
             .subject(&m.subject)
-            .multipart(MultiPart::alternative_plain_html(
-                m.text.clone(),
-                m.html.clone(),
-            ))
+            .multipart(body_of(m)?)
             .map_err(|e| MailError::Build(e.to_string()))?;
         let result = match &self.smtp {
             Some(t) => t
@@ -202,12 +263,14 @@ pub struct Kept {
     /// When it was delivered (SMTP or file); `None` while not, or when it failed.
     pub sent_at: Option<DateTime<Utc>>,
     pub error: Option<String>,
+    /// Its attachments, `name (type, N bytes)` per line; empty when none.
+    pub attachments: String,
 }
 
 /// The kept messages, newest first: at most `limit` of them after skipping `offset`.
 pub async fn kept(db: &Db, limit: i64, offset: i64) -> DbResult<Vec<Kept>> {
     Ok(on_db!(db, |p| sqlx::query_as::<_, Kept>(
-        "SELECT to_addr, subject, created_at, sent_at, error FROM outbox \
+        "SELECT to_addr, subject, created_at, sent_at, error, attachments FROM outbox \
          ORDER BY created_at DESC, id LIMIT $1 OFFSET $2"
     )
     .bind(limit)

@@ -44,6 +44,7 @@ fn message(
         subject,
         text,
         html,
+        attachments: Vec::new(),
     })
 }
 

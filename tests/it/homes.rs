@@ -315,6 +315,15 @@ async fn the_outbox_lists_kept_mail_newest_first() {
                     subject: subject.into(),
                     text: "Hello".into(),
                     html: "<p>Hello</p>".into(),
+                    attachments: if subject == "Second" {
+                        vec![mail::Attachment {
+                            name: "note.txt".into(),
+                            content_type: "text/plain".into(),
+                            bytes: b"hello".to_vec(),
+                        }]
+                    } else {
+                        Vec::new()
+                    },
                 })
                 .await
                 .expect("send");
@@ -323,6 +332,19 @@ async fn the_outbox_lists_kept_mail_newest_first() {
         let subjects: Vec<&str> = all.iter().map(|m| m.subject.as_str()).collect();
         assert_eq!(subjects, ["Second", "First"]);
         assert!(all.iter().all(|m| m.sent_at.is_some() && m.error.is_none()));
+        // An attachment is listed in the outbox and sent in the message (here its .eml file).
+        assert_eq!(all[0].attachments, "note.txt (text/plain, 5 bytes)");
+        assert_eq!(all[1].attachments, "");
+        let emls: Vec<String> = std::fs::read_dir(tdb.data_dir().join("outbox"))
+            .expect("outbox folder")
+            .map(|e| std::fs::read_to_string(e.expect("entry").path()).expect("eml"))
+            .collect();
+        assert_eq!(
+            emls.iter()
+                .filter(|e| e.contains("Content-Disposition: attachment; filename=\"note.txt\""))
+                .count(),
+            1
+        );
         assert_eq!(all[0].to_addr, "reader@example.org");
         let second_page = mail::kept(db, 1, 1).await.expect("kept");
         assert_eq!(second_page.len(), 1);

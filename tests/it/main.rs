@@ -35,6 +35,7 @@ mod matching;
 mod money_typed;
 mod passkeys;
 mod pledges;
+mod receipts;
 mod security_account;
 mod security_auth;
 mod security_infra;

@@ -55,6 +55,7 @@ pub const HOMES: &[(&str, &[&str])] = &[
     ("post_terms", &["blog::repo"]),
     ("posts", &["blog::repo"]),
     ("provider_events", &["donations::repo"]),
+    ("receipts", &["donations::repo"]),
     ("recovery_codes", &["team::repo"]),
     ("revisions", &["revisions::repo"]),
     ("redirects", &["blog::repo"]),

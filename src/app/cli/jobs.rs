@@ -18,7 +18,11 @@ pub(super) async fn run(storage: &StorageArgs, cmd: JobsCmd) -> anyhow::Result<E
         JobsCmd::Run => {
             let s = settings(storage, None)?;
             let db = open(&s).await?;
-            let n = crate::jobs::run_due(&db, &crate::app::job_handlers(), Utc::now()).await?;
+            let mailer = crate::mail::Mailer::new(&s, db.clone())?;
+            let base = s.effective_base_url(s.listen);
+            let receipts = crate::donations::receipts::Receipts::new(&s, db.clone(), mailer, &base);
+            let handlers = crate::app::job_handlers_with(receipts);
+            let n = crate::jobs::run_due(&db, &handlers, Utc::now()).await?;
             println!("{n} jobs run");
             Ok(ExitCode::SUCCESS)
         }

@@ -101,6 +101,7 @@ pub fn comment_mail(
         subject,
         text,
         html,
+        attachments: Vec::new(),
     })
 }
 

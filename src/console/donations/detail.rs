@@ -79,6 +79,10 @@ pub struct DetailPage {
     /// The member may read donations here (else only the wall's fields are shown).
     pub full: bool,
     pub wall: WallForm,
+    /// `SLUG-000042`, or empty.
+    pub receipt_number: String,
+    /// The member may send the receipt again (`DonationsWrite`, and the donor gave an address).
+    pub can_resend: bool,
 }
 
 /// The wall moderation form: the current decision, or what was posted when it is shown
@@ -100,6 +104,8 @@ pub struct DetailQuery {
     pub voided: Option<String>,
     /// The wall moderation was saved.
     pub wall: Option<String>,
+    /// The receipt was queued to be sent again.
+    pub receipt: Option<String>,
 }
 
 /// `GET /admin/donations/{id}`: every stored field (for wall moderators who may not read
@@ -118,6 +124,8 @@ pub async fn detail(
         tr.t("console-void-done")
     } else if q.wall.is_some() {
         tr.t("console-wall-saved")
+    } else if q.receipt.is_some() {
+        tr.t("console-receipt-resent")
     } else {
         String::new()
     };
@@ -249,6 +257,11 @@ pub(super) async fn render(
         }),
         can_void,
         void_form,
+        receipt_number: crate::donations::receipts::number_text(&cx.s.db, &d.id, c.slug.as_str())
+            .await?
+            .unwrap_or_default(),
+        can_resend: d.donor_email.as_deref().is_some_and(|e| !e.is_empty())
+            && m.can(Permission::DonationsWrite, Some(&d.campaign_id)),
     };
     Ok((code, Html(page.render()?)).into_response())
 }

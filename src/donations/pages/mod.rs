@@ -2,6 +2,7 @@
 //! hosted checkout and the provider callback endpoint in [`provider`].
 
 mod provider;
+mod receipt;
 mod returning;
 
 use askama::Template;
@@ -32,6 +33,7 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/campaigns/{slug}/donate", post(donate))
         .route("/campaigns/{slug}/thanks/{donation_id}", get(thanks))
+        .route("/receipts/{donation_id}", get(receipt::download))
         .route(
             "/campaigns/{slug}/checkout/{checkout_id}/return",
             get(returning::checkout_return),
@@ -226,6 +228,7 @@ async fn donate(
         return Ok(res);
     }
     let session = checkout::create(&s.db, provider.name(), valid, client_hash.as_deref()).await?;
+    super::repo::receipts::set_session_lang(&s.db, &session.id, tr.lang).await?;
     let mut request = session.payment_request();
     request.return_path = returning::return_path(c.slug.as_str(), &session.id);
     request.cancel_path = returning::cancel_path(c.slug.as_str(), &session.id);
@@ -273,6 +276,8 @@ struct ThanksPage {
     /// The message waits for review before the wall shows it.
     message_held: bool,
     funded: bool,
+    /// The signed link to download the receipt.
+    receipt_url: String,
 }
 
 /// "1 INR = 0.0094833 GBP, the European Central Bank's reference rate of 28 June 2024": the
@@ -339,6 +344,7 @@ async fn thanks(
         message: d.wall_message().unwrap_or_default().to_string(),
         message_held: d.message_state == MessageState::Held,
         funded: c.state == CampaignState::Funded,
+        receipt_url: super::receipts::link_path(&s.db, &d.id).await?,
     };
     let mut res = Html(page.render()?).into_response();
     res.headers_mut().insert(

@@ -1,0 +1,26 @@
+# Kvitteringer (src/donations/receipts/): PDF'en, takke-e-mailen, linket til at hente den.
+receipt-title = Kvittering for donation
+receipt-thanks = Tak for din gave. Gem denne kvittering.
+receipt-number = Kvitteringsnummer
+receipt-campaign = Indsamling
+receipt-date = Dato
+receipt-donor = Giver
+receipt-amount = Betalt beløb
+receipt-rate = Vekselkurs (låst da du gav)
+receipt-converted = I indsamlingens valuta
+receipt-provider = Betalt via
+receipt-provider-test = Testbetaling
+receipt-provider-offline = Offline (modtaget af holdet)
+receipt-provider-stripe = Kort (Stripe)
+receipt-provider-paypal = PayPal
+receipt-mail-subject = Din kvittering { $number } for { $campaign }
+receipt-mail-greeting = Kære { $name },
+receipt-mail-intro = tak fordi du gav { $amount } til { $campaign }. Her er din kvittering.
+receipt-mail-attached = Kvitteringen er vedhæftet som PDF.
+receipt-mail-download = Hent kvitteringen igen
+thanks-receipt = Hent din kvittering (PDF)
+console-receipt-number = Kvitteringsnummer
+console-receipt-resend = Send kvittering igen
+console-receipt-resent = Kvitteringen bliver sendt til giveren igen.
+console-receipt-no-address = Giveren opgav ingen e-mailadresse, så der er ingen kvittering at sende.
+console-outbox-attachments = Vedhæftede filer

@@ -1,0 +1,26 @@
+# Receipts (src/donations/receipts/): the PDF, the thank-you e-mail, the download link.
+receipt-title = Donation receipt
+receipt-thanks = Thank you for your gift. Keep this receipt for your records.
+receipt-number = Receipt number
+receipt-campaign = Campaign
+receipt-date = Date
+receipt-donor = Donor
+receipt-amount = Amount paid
+receipt-rate = Exchange rate (locked when you gave)
+receipt-converted = In the campaign's currency
+receipt-provider = Paid through
+receipt-provider-test = Test payment
+receipt-provider-offline = Offline (received by the team)
+receipt-provider-stripe = Card (Stripe)
+receipt-provider-paypal = PayPal
+receipt-mail-subject = Your receipt { $number } for { $campaign }
+receipt-mail-greeting = Dear { $name },
+receipt-mail-intro = thank you for giving { $amount } to { $campaign }. Here is your receipt.
+receipt-mail-attached = The receipt is attached as a PDF.
+receipt-mail-download = Download the receipt again
+thanks-receipt = Download your receipt (PDF)
+console-receipt-number = Receipt number
+console-receipt-resend = Resend receipt
+console-receipt-resent = The receipt will be e-mailed to the donor again.
+console-receipt-no-address = The donor gave no e-mail address, so there is no receipt to send.
+console-outbox-attachments = Attachments
