@@ -342,6 +342,44 @@ fn http_signature_seeds_never_panic() {
     assert!(parsed >= 5, "only {parsed} seeds parse");
 }
 
+#[test]
+fn paypal_seeds_keep_the_targets_invariants() {
+    use shelfraiser_formats::paypal::{
+        amount_value, parse_amount, parse_capture, parse_created_order, parse_webhook,
+    };
+    let mut read = 0;
+    for (p, data) in corpus("paypal") {
+        if let Ok(ev) = parse_webhook(&data) {
+            read += 1;
+            assert!(!ev.id.is_empty() && ev.id.len() <= 255, "{}", p.display());
+            if let Some(e) = ev.to_parsed() {
+                assert!(
+                    !e.session_id.is_empty() && e.session_id.len() <= 64,
+                    "{}",
+                    p.display()
+                );
+            }
+        }
+        if let Ok(o) = parse_created_order(&data) {
+            read += 1;
+            assert!(o.approve_url.starts_with("https://"), "{}", p.display());
+        }
+        if let Ok(c) = parse_capture(&data) {
+            read += 1;
+            assert!(c.amount.amount_minor > 0, "{}", p.display());
+            if let Ok(v) = amount_value(c.amount) {
+                assert_eq!(
+                    parse_amount(c.amount.currency.as_str(), &v),
+                    Ok(c.amount),
+                    "{}",
+                    p.display()
+                );
+            }
+        }
+    }
+    assert!(read >= 6, "only {read} seeds read");
+}
+
 /// A new fuzz target's corpus gets replayed here too.
 #[test]
 fn every_corpus_is_replayed() {
@@ -356,6 +394,7 @@ fn every_corpus_is_replayed() {
         // Binary `arbitrary` input: covered by the property tests in `money` instead.
         "money_convert",
         "money_parse",
+        "paypal",
         "webhook",
         "wordpress",
     ];
