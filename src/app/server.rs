@@ -64,6 +64,11 @@ impl Application {
             };
             providers = providers.with_test(TestProvider::new(secret));
         }
+        if settings.providers.paypal.enabled() {
+            providers = providers.with_paypal(crate::payments::paypal::PaypalProvider::new(
+                &settings.providers.paypal,
+            )?);
+        }
         let hub = Hub::new();
         tokio::spawn(hub.clone().watch(db.clone()));
         let (tx, rx) = tokio::sync::watch::channel(false);

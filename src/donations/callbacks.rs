@@ -20,7 +20,7 @@ use super::ledger::{NewDonation, Recorded};
 use super::repo::{events, ledger as ledger_store, sessions};
 use crate::campaigns::Campaign;
 use crate::db::{Db, DbError, Tx};
-use crate::payments::{CallbackEvent, ProviderError, Providers};
+use crate::payments::{CallbackEvent, ProviderError, Providers, VerifiedCallback};
 use crate::team::audit::{self, Actor};
 
 /// What a callback did.
@@ -33,6 +33,8 @@ pub enum CallbackStatus {
     Duplicate,
     Declined,
     Canceled,
+    /// A genuine callback about nothing the site records (`ProviderError::Ignored`).
+    Ignored,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -96,13 +98,35 @@ pub async fn handle(
     let p = providers
         .get(provider)
         .ok_or(CallbackError::UnknownProvider)?;
-    let cb = match p.verify_callback(headers, body, Utc::now()) {
+    let cb = match p.verify_callback_async(headers, body, Utc::now()).await {
         Ok(cb) => cb,
+        Err(ProviderError::Ignored(what)) => {
+            tracing::info!(provider, what, "callback not acted on");
+            return Ok(Handled {
+                outcome: CallbackOutcome {
+                    status: CallbackStatus::Ignored,
+                    donation_id: None,
+                    campaign_id: String::new(),
+                    review: None,
+                },
+                flagged: None,
+            });
+        }
         Err(e) => {
             tracing::warn!(provider, error = %e, "callback refused");
             return Err(e.into());
         }
     };
+    apply(db, provider, cb).await
+}
+
+/// Applies a verified callback in one transaction: what a webhook does once verified, and
+/// what a provider's return route does with the capture it made itself (PayPal).
+pub async fn apply(
+    db: &Db,
+    provider: &str,
+    cb: VerifiedCallback,
+) -> Result<Handled, CallbackError> {
     let now = Utc::now();
     let mut tx = db.begin().await?;
     events::note_in(&mut tx, provider, &cb.event_id, now).await?;

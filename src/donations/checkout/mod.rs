@@ -157,6 +157,12 @@ pub async fn create(
     Ok(s)
 }
 
+/// Removes the open session `id` that never reached its provider (starting the checkout
+/// failed): nothing of it stays, and it does not count against the donor's limit.
+pub async fn discard(db: &Db, id: &str) -> DbResult<()> {
+    sessions::discard(db, id).await
+}
+
 /// The session with `id`, if any.
 pub async fn get(db: &Db, id: &str) -> DbResult<Option<CheckoutSession>> {
     sessions::get(db, id).await

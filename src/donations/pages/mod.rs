@@ -1,6 +1,7 @@
 //! Donation routes: the donate form post and the thank-you page here; the test provider's
 //! hosted checkout and the provider callback endpoint in [`provider`].
 
+mod paypal;
 mod provider;
 
 use askama::Template;
@@ -35,6 +36,8 @@ pub fn routes() -> Router<AppState> {
             "/test-checkout/{session_id}",
             get(provider::test_checkout).post(provider::test_checkout_submit),
         )
+        .route("/providers/paypal/return", get(paypal::paypal_return))
+        .route("/providers/paypal/cancel", get(paypal::paypal_cancel))
         .route(
             "/providers/{provider}/callback",
             post(provider::provider_callback),
@@ -196,10 +199,32 @@ async fn donate(
         return Ok(res);
     }
     let session = checkout::create(&s.db, provider.name(), valid, client_hash.as_deref()).await?;
-    let to = provider
+    let to = match provider
         .start_checkout(&session.payment_request(), &s.base_url)
         .await
-        .map_err(|e| AppError::Internal(anyhow::anyhow!(e)))?;
+    {
+        Ok(to) => to,
+        Err(e) => {
+            // Nothing half-recorded: the session goes (it never reached the provider, and
+            // must not count against the donor's checkout limit).
+            tracing::warn!(provider = provider.name(), error = %e, "checkout not started");
+            checkout::discard(&s.db, &session.id).await?;
+            let (key, status) = match e {
+                crate::payments::ProviderError::Unsupported(_) => (
+                    "error-provider-unsupported",
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                ),
+                _ => (
+                    "error-provider-unavailable",
+                    StatusCode::SERVICE_UNAVAILABLE,
+                ),
+            };
+            let mut res = show_with(form, tr.t(key), status).await?;
+            res.headers_mut()
+                .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+            return Ok(res);
+        }
+    };
     Ok(Redirect::to(&to).into_response())
 }
 

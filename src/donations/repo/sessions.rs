@@ -148,6 +148,20 @@ pub async fn settle_in(
     Ok(())
 }
 
+/// Deletes the session `id` while it is `open` and has no donation (its checkout never
+/// started).
+pub async fn discard(db: &Db, id: &str) -> DbResult<()> {
+    on_db!(db, |p| sqlx::query(
+        "DELETE FROM checkout_sessions WHERE id = $1 AND status = $2 AND donation_id IS NULL"
+    )
+    .bind(id)
+    .bind(SessionStatus::Open.as_str())
+    .execute(p)
+    .await?
+    .rows_affected());
+    Ok(())
+}
+
 /// Moves an `open` session to `status` (a decline or cancel); any other session is left.
 pub async fn close_open_in(tx: &mut Tx, id: &str, status: SessionStatus) -> DbResult<()> {
     on_tx!(tx, |c| sqlx::query(
