@@ -521,5 +521,8 @@ mod tests {
     fn secrets_do_not_print() {
         let s = Secret("hunter2".into());
         assert!(!format!("{s:?}").contains("hunter2"));
+        let mut all = Settings::default();
+        all.providers.paypal.client_secret = Secret("pp-hunter2".into());
+        assert!(!format!("{all:?}").contains("pp-hunter2"));
     }
 }

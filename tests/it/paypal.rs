@@ -356,3 +356,39 @@ async fn leaving_paypal_without_paying_gives_the_form_back() {
     })
     .await;
 }
+
+/// `[providers.paypal]` from the environment (nested with `__`): half a configuration is
+/// refused by name, and the API base must be a URL.
+#[test]
+fn paypal_is_configured_from_the_environment() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let run = |env: &[(&str, &str)]| run_cli(dir.path(), &["campaign", "list"], env);
+    let half = run(&[("SHELFRAISER_PROVIDERS__PAYPAL__CLIENT_ID", "cid")]).one_line_error();
+    assert!(
+        half.contains("providers.paypal needs client_id, client_secret and webhook_id"),
+        "{half}"
+    );
+    let mut full = vec![
+        ("SHELFRAISER_PROVIDERS__PAYPAL__CLIENT_ID", "cid"),
+        (
+            "SHELFRAISER_PROVIDERS__PAYPAL__CLIENT_SECRET",
+            "s3cret-value",
+        ),
+        ("SHELFRAISER_PROVIDERS__PAYPAL__WEBHOOK_ID", "WH-1"),
+    ];
+    let no_hook = run(&full[..2]).one_line_error();
+    assert!(no_hook.contains("providers.paypal needs"), "{no_hook}");
+    let ok = run(&full);
+    assert!(ok.ok(), "{ok:?}");
+    full.push((
+        "SHELFRAISER_PROVIDERS__PAYPAL__API_BASE",
+        "ftp://paypal.example",
+    ));
+    let bad = run(&full);
+    let line = bad.one_line_error();
+    assert!(line.contains("providers.paypal.api_base"), "{line}");
+    assert!(
+        !format!("{bad:?}").contains("s3cret-value"),
+        "the secret never prints"
+    );
+}
