@@ -54,6 +54,8 @@ pub struct Fake {
     pub capture_value: Option<String>,
     /// The verification answer (`SUCCESS` unless set).
     pub verification: Option<&'static str>,
+    /// Bumped to revoke every token handed out so far (PayPal then answers 401).
+    pub token_generation: usize,
     next: usize,
 }
 
@@ -75,10 +77,10 @@ fn json_answer(status: u16, v: &Value) -> Response {
         .into_response()
 }
 
-fn authorized(h: &HeaderMap) -> bool {
+fn authorized(h: &HeaderMap, f: &Fake) -> bool {
     h.get("authorization")
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v == format!("Bearer {TOKEN}"))
+        .is_some_and(|v| v == format!("Bearer {TOKEN}{}", f.token_generation))
 }
 
 fn error(status: u16, name: &str, issue: &str) -> Response {
@@ -100,11 +102,12 @@ async fn token(State(s): State<S>, h: HeaderMap, body: Bytes) -> Response {
     {
         return error(401, "invalid_client", "Client Authentication failed");
     }
-    s.lock().expect("fake").token_calls += 1;
+    let mut f = s.lock().expect("fake");
+    f.token_calls += 1;
     json_answer(
         200,
         &json!({"scope": "https://uri.paypal.com/services/payments/payment",
-                "access_token": TOKEN, "token_type": "Bearer",
+                "access_token": format!("{TOKEN}{}", f.token_generation), "token_type": "Bearer",
                 "app_id": "APP-FAKE", "expires_in": 32400, "nonce": "fake"}),
     )
 }
@@ -139,10 +142,10 @@ fn order_json(id: &str, o: &Order) -> Value {
 }
 
 async fn create_order(State(s): State<S>, h: HeaderMap, body: Bytes) -> Response {
-    if !authorized(&h) {
+    let mut f = s.lock().expect("fake");
+    if !authorized(&h, &f) {
         return error(401, "AUTHENTICATION_FAILURE", "AUTHENTICATION_FAILURE");
     }
-    let mut f = s.lock().expect("fake");
     f.create_calls += 1;
     if f.down {
         return error(503, "SERVICE_UNAVAILABLE", "SERVICE_UNAVAILABLE");
@@ -202,10 +205,10 @@ impl Fake {
 }
 
 async fn capture(State(s): State<S>, Path(id): Path<String>, h: HeaderMap) -> Response {
-    if !authorized(&h) {
+    let mut f = s.lock().expect("fake");
+    if !authorized(&h, &f) {
         return error(401, "AUTHENTICATION_FAILURE", "AUTHENTICATION_FAILURE");
     }
-    let mut f = s.lock().expect("fake");
     f.capture_calls += 1;
     if f.down {
         return error(503, "SERVICE_UNAVAILABLE", "SERVICE_UNAVAILABLE");
@@ -232,10 +235,10 @@ async fn capture(State(s): State<S>, Path(id): Path<String>, h: HeaderMap) -> Re
 }
 
 async fn show_order(State(s): State<S>, Path(id): Path<String>, h: HeaderMap) -> Response {
-    if !authorized(&h) {
+    let f = s.lock().expect("fake");
+    if !authorized(&h, &f) {
         return error(401, "AUTHENTICATION_FAILURE", "AUTHENTICATION_FAILURE");
     }
-    let f = s.lock().expect("fake");
     match f.orders.get(&id) {
         Some(o) => json_answer(200, &order_json(&id, o)),
         None => error(404, "RESOURCE_NOT_FOUND", "INVALID_RESOURCE_ID"),
@@ -243,10 +246,10 @@ async fn show_order(State(s): State<S>, Path(id): Path<String>, h: HeaderMap) ->
 }
 
 async fn verify(State(s): State<S>, h: HeaderMap, body: Bytes) -> Response {
-    if !authorized(&h) {
+    let mut f = s.lock().expect("fake");
+    if !authorized(&h, &f) {
         return error(401, "AUTHENTICATION_FAILURE", "AUTHENTICATION_FAILURE");
     }
-    let mut f = s.lock().expect("fake");
     f.verify_requests
         .push(String::from_utf8_lossy(&body).into_owned());
     let v: Value = match serde_json::from_slice(&body) {

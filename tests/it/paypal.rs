@@ -322,6 +322,10 @@ async fn paypal_down_gives_the_form_back_with_nothing_stored() {
         fake.with(|f| f.down = false);
         to_paypal(&app, &fake, "25", "GBP").await;
         assert_eq!(count(&app.db, "checkout_sessions").await, 1);
+        // PayPal revokes the kept token: it is fetched again once and the call goes through.
+        fake.with(|f| f.token_generation += 1);
+        to_paypal(&app, &fake, "30", "GBP").await;
+        assert_eq!(fake.with(|f| f.token_calls), 2);
         assert_ledger_clean(&app.db).await;
         app.stop().await;
     })
@@ -343,8 +347,23 @@ async fn leaving_paypal_without_paying_gives_the_form_back() {
             location(&res),
             format!("/campaigns/{SLUG}?checkout=canceled&from={checkout}#donate")
         );
-        let status = one(&app.db, "SELECT status FROM checkout_sessions").await;
+        let status = one(
+            &app.db,
+            &format!("SELECT status FROM checkout_sessions WHERE id = '{checkout}'"),
+        )
+        .await;
         assert_eq!(status, "canceled");
+        // A checkout that can no longer be paid takes no money on the return.
+        let (late, order) = to_paypal(&app, &fake, "30", "GBP").await;
+        exec(
+            &app.db,
+            &format!("UPDATE checkout_sessions SET expires_at = created_at WHERE id = '{late}'"),
+        )
+        .await;
+        let res = back_from_paypal(&app, &late, &order).await;
+        assert_eq!(res.status().as_u16(), 409);
+        assert!(res.text().await.expect("page").contains("has expired"));
+        assert_eq!(fake.with(|f| f.capture_calls), 0, "nothing captured");
         // A return for an unknown checkout or with a foreign order is nothing.
         let res = app
             .get("/providers/paypal/return?checkout=nope&token=ABC")

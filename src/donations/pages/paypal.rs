@@ -1,7 +1,8 @@
 //! The donor's way back from PayPal: `GET /providers/paypal/return?checkout=…&token=…`
 //! (PayPal adds `token`, the order id, and `PayerID`) and `GET /providers/paypal/cancel`.
 //!
-//! The return captures the approved order (`payments::paypal::PaypalProvider::capture`,
+//! The return captures the approved order, if the checkout can still be paid
+//! (`checkout::payable`; otherwise nothing is taken and the donor is told), (`payments::paypal::PaypalProvider::capture`,
 //! idempotent on our checkout id) and applies the capture through the one callback path
 //! (`callbacks::apply`, then `provider::settle`): a success names the capture id as the
 //! payment reference, the same reference PayPal's `PAYMENT.CAPTURE.COMPLETED` webhook
@@ -13,6 +14,7 @@
 use askama::Template;
 use axum::extract::{Query, State};
 use axum::response::{Html, IntoResponse, Redirect, Response};
+use chrono::Utc;
 use http::{HeaderValue, StatusCode, header};
 use serde::Deserialize;
 
@@ -126,6 +128,15 @@ pub(super) async fn paypal_return(
     let Some(paypal) = s.providers.paypal().cloned() else {
         return Err(AppError::NotFound);
     };
+    // No money is taken for a checkout that can no longer be paid (expired, or the
+    // campaign stopped accepting): the approved order is left to lapse at PayPal.
+    if let Err(why) = checkout::payable(&session, &c, Utc::now()) {
+        let key = match why {
+            checkout::Unpayable::CampaignNotAccepting => "checkout-unpayable-campaign",
+            _ => "checkout-unpayable-expired",
+        };
+        return message_page(&s, &tr, StatusCode::CONFLICT, key);
+    }
     let capture = match paypal.capture(order, &session.id).await {
         Ok(CaptureOutcome::Captured(cap)) => cap,
         Ok(CaptureOutcome::Refused(issue)) => {

@@ -7,9 +7,10 @@
 //!   order-{checkout}` so a retried call makes no second order. The donor is sent to the
 //!   order's `payer-action` link.
 //! * **Return** ([`PaypalProvider::capture`], called by `donations::pages::paypal`):
-//!   `POST /v2/checkout/orders/{order}/capture` with `PayPal-Request-Id: capture-{checkout}`
-//!   (a reload or a second tab gets PayPal's first answer, never a second capture); an order
-//!   already captured is read back with `GET /v2/checkout/orders/{order}`.
+//!   `POST /v2/checkout/orders/{order}/capture` with `PayPal-Request-Id:
+//!   capture-{checkout}-{order}` (a reload or a second tab gets PayPal's first answer, never
+//!   a second capture); an order already captured is read back with
+//!   `GET /v2/checkout/orders/{order}`.
 //! * **Webhook** ([`PaymentProvider::verify_callback_async`]): the body is read first
 //!   (`shelfraiser_formats::paypal`; garbage never costs a call), then PayPal is asked
 //!   (`POST /v1/notifications/verify-webhook-signature` with the five `PAYPAL-*` headers,
@@ -101,7 +102,7 @@ impl PaypalProvider {
             .post(
                 &format!("/v2/checkout/orders/{order_id}/capture"),
                 "{}".into(),
-                Some(&format!("capture-{checkout_id}")),
+                Some(&format!("capture-{checkout_id}-{order_id}")),
             )
             .await?;
         if a.status.is_success() {
