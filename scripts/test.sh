@@ -14,6 +14,9 @@
 # one backend never hides the other's result; the script fails if either did.
 #
 # If SHELFRAISER_TEST_PG_URL is already set, that server is used and no cluster is started.
+# Stripe's Python library is installed first (scripts/interop-venv.sh) and its virtualenv
+# exported as SHELFRAISER_INTEROP_VENV, unless that is already set.
+#
 # If no PostgreSQL server binaries are installed, the PostgreSQL tests cannot run: with CI=true
 # this is an error; otherwise the suite runs without them (the tests say they were skipped).
 set -euo pipefail
@@ -54,6 +57,19 @@ else
     else
         echo "test.sh: could not start the throwaway PostgreSQL cluster" >&2
         exit 1
+    fi
+fi
+
+# Stripe's own Python library, for the webhook interoperability test (tests/interop/).
+if [[ -z "${SHELFRAISER_INTEROP_VENV:-}" ]]; then
+    if venv=$(bash "$ROOT/scripts/interop-venv.sh"); then
+        export SHELFRAISER_INTEROP_VENV="$venv"
+    elif [[ "${CI:-}" == "true" ]]; then
+        echo "test.sh: CI=true requires the interop virtualenv (scripts/interop-venv.sh); failing" >&2
+        exit 1
+    else
+        echo "test.sh: WARNING: could not install the interop virtualenv; the Stripe" \
+            "interoperability test will be skipped" >&2
     fi
 fi
 

@@ -208,6 +208,7 @@ pub struct DonationSettings {
 pub struct ProviderSettings {
     pub test: TestProviderSettings,
     pub paypal: PaypalSettings,
+    pub stripe: StripeProviderSettings,
 }
 
 /// PayPal Checkout (`payments::paypal`). On when `client_id` and `client_secret` are set.
@@ -237,6 +238,38 @@ impl Default for PaypalSettings {
 impl PaypalSettings {
     pub fn enabled(&self) -> bool {
         !self.client_id.is_empty() && self.client_secret.is_set()
+    }
+}
+
+/// Stripe Checkout (`payments::stripe`): enabled when both keys are set.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(default, deny_unknown_fields)]
+pub struct StripeProviderSettings {
+    /// The secret API key (`sk_…`), sent as the Bearer token of every call.
+    pub secret_key: Secret,
+    /// The webhook endpoint's signing secret (`whsec_…`).
+    pub webhook_secret: Secret,
+    /// Where Stripe's API answers; a test points it at a local server.
+    pub api_base: String,
+    /// How long a call to Stripe may take before the donor is shown the form again, in
+    /// seconds.
+    pub timeout_secs: u64,
+}
+
+impl Default for StripeProviderSettings {
+    fn default() -> Self {
+        Self {
+            secret_key: Secret::default(),
+            webhook_secret: Secret::default(),
+            api_base: "https://api.stripe.com".into(),
+            timeout_secs: 10,
+        }
+    }
+}
+
+impl StripeProviderSettings {
+    pub fn enabled(&self) -> bool {
+        self.secret_key.is_set() && self.webhook_secret.is_set()
     }
 }
 

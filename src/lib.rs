@@ -5,7 +5,7 @@
 //!
 //! * the application (`app`): router, access table, server, command line, demo;
 //! * the capabilities (`campaigns`, `donations`, `blog`, `team`, `console`, `import`,
-//!   `rates`, `media`), each with its domain types and functions, its store and its handlers;
+//!   `rates`, `media`, `revisions`), each with its domain types and functions, its store and its handlers;
 //! * the shared web layer (`web`): page chrome, forms, error pages, request extractors;
 //! * the infrastructure (`db`, `http`, `jobs`, `mail`, `live`, `i18n`, `config`, `render`,
 //!   `blocking`, `payments`, `passwords`).
@@ -29,6 +29,7 @@ pub mod passwords;
 pub mod payments;
 pub mod rates;
 pub mod render;
+pub mod revisions;
 pub mod team;
 pub mod web;
 

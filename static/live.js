@@ -77,8 +77,23 @@
     set("[data-percent]", d.percent_text);
     var bar = root.querySelector("[data-bar]");
     if (bar) bar.setAttribute("width", String(d.bar));
+    // Pledges and accrued matches: a lighter segment after the raised one, and its text.
+    var pledgedBar = root.querySelector("[data-pledged-bar]");
+    if (pledgedBar) {
+      pledgedBar.setAttribute("x", String(d.bar));
+      pledgedBar.setAttribute("width", String(d.pledged_bar || 0));
+    }
+    set("[data-pledged]", d.pledged);
+    var pledgedWrap = root.querySelector("[data-pledged-wrap]");
+    if (pledgedWrap) pledgedWrap.hidden = !d.pledged;
     var svg = root.querySelector("[data-bar-label]");
-    if (svg) svg.setAttribute("aria-label", d.percent_text);
+    if (svg) svg.setAttribute("aria-label", d.bar_label || d.percent_text);
+    var banners = document.querySelector("[data-matches]");
+    if (banners && d.matches) {
+      var out = document.createDocumentFragment();
+      d.matches.forEach(function (m) { out.appendChild(text("p", "match", m)); });
+      banners.replaceChildren(out);
+    }
     if (d.milestones) d.milestones.forEach(milestone);
     if (d.wall) wall(d.wall, d.wall_more);
     root.setAttribute("data-version", String(d.version));

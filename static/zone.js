@@ -11,6 +11,15 @@
     return;
   }
   if (!zone) return;
+  // Browsers still report some zones by their old names (ICU's): suggest today's name.
+  var renamed = {
+    "Asia/Calcutta": "Asia/Kolkata", "Asia/Katmandu": "Asia/Kathmandu",
+    "Asia/Saigon": "Asia/Ho_Chi_Minh", "Asia/Rangoon": "Asia/Yangon",
+    "Europe/Kiev": "Europe/Kyiv", "Atlantic/Faeroe": "Atlantic/Faroe",
+    "America/Godthab": "America/Nuuk", "Pacific/Enderbury": "Pacific/Kanton",
+    "Pacific/Truk": "Pacific/Chuuk", "Pacific/Ponape": "Pacific/Pohnpei"
+  };
+  if (renamed[zone]) zone = renamed[zone];
   document.querySelectorAll("select[data-zone-suggest]").forEach(function (sel) {
     var opts = Array.prototype.slice.call(sel.options);
     var initial = opts.filter(function (o) { return o.defaultSelected; })[0] || opts[0];

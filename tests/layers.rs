@@ -39,6 +39,7 @@ const LAYERS: &[(&str, &[&str])] = &[
             "import",
             "rates",
             "media",
+            "revisions",
         ],
     ),
     ("shared web", &["web"]),

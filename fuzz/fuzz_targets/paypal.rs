@@ -11,6 +11,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
+use shelfraiser_formats::webhook::EventKind;
 use shelfraiser_formats::paypal::{
     amount_value, parse_amount, parse_capture, parse_created_order, parse_webhook,
 };
@@ -18,9 +19,10 @@ use shelfraiser_formats::paypal::{
 fuzz_target!(|data: &[u8]| {
     if let Ok(ev) = parse_webhook(data) {
         assert!(!ev.id.is_empty() && ev.id.len() <= 255);
-        if let Some(p) = ev.to_parsed() {
-            assert!(!p.session_id.is_empty() && p.session_id.len() <= 64);
-        }
+        let p = ev.to_parsed();
+        let names_session = matches!(p.kind, EventKind::Succeeded { .. } | EventKind::Declined);
+        assert_eq!(names_session, !p.session_id.is_empty());
+        assert!(p.session_id.len() <= 64);
     }
     if let Ok(o) = parse_created_order(data) {
         assert!(o.approve_url.starts_with("https://") || o.approve_url.starts_with("http://"));

@@ -1,6 +1,5 @@
 # Betaling gennem PayPal (payments::paypal, donations::pages::paypal), og en betalingstjeneste
 # der ikke kan starte en betaling.
-error-provider-unavailable = Vi kunne ikke få fat i betalingstjenesten lige nu. Intet er trukket og intet er gemt; prøv igen om et øjeblik.
 error-provider-unsupported = Betalingstjenesten kan ikke tage imod dette beløb i denne valuta. Vælg et andet beløb eller en anden valuta.
 checkout-pending = Din betaling bliver bekræftet af betalingstjenesten. Din donation vises, når den er gennemført.
 paypal-capture-unavailable = Vi kunne ikke få fat i PayPal for at gennemføre din betaling. Intet er trukket endnu; genindlæs siden om et øjeblik for at prøve igen.

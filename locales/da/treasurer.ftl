@@ -7,6 +7,7 @@ wall-rate-of = kurs fra { $date }
 console-error-date-future = Modtagelsesdatoen kan ikke ligge efter i dag ({ $today }).
 console-error-no-rate-on = Der er ingen ECB-referencekurs for { $currency } på eller før { $date }, dagen for modtagelsen. Importér først ECB's 90-dages- eller historikfil (shelfraiser rates import).
 console-rate-of = ECB-referencekurs fra { $date }
+console-rate-exact = Gemt kurs, der blev brugt:
 
 ## Annullering af en fejlregistreret offline donation
 console-voided = annulleret

@@ -1,6 +1,5 @@
 # Paying through PayPal (payments::paypal, donations::pages::paypal), and a provider that
 # cannot start a checkout.
-error-provider-unavailable = We could not reach the payment service just now. Nothing was charged and nothing was saved; please try again in a moment.
 error-provider-unsupported = This payment service cannot take this amount in this currency. Please choose another amount or currency.
 checkout-pending = Your payment is being confirmed by the payment service. Your donation will appear once it is complete.
 paypal-capture-unavailable = We could not reach PayPal to complete your payment. Nothing has been taken yet; please reload this page in a moment to try again.

@@ -7,6 +7,7 @@ wall-rate-of = rate of { $date }
 console-error-date-future = The date received cannot be after today ({ $today }).
 console-error-no-rate-on = There is no ECB reference rate for { $currency } on or before { $date }, the day received. Import the ECB's 90-day or full history file first (shelfraiser rates import).
 console-rate-of = ECB reference rate of { $date }
+console-rate-exact = Stored rate used:
 
 ## Voiding a mistaken offline entry
 console-voided = voided

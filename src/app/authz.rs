@@ -6,6 +6,9 @@
 //! (somewhere — handlers then check the campaign scope with `Member::can`), and a route
 //! with no rule is refused (fail closed, logged). `tests/it/authz.rs` walks this table for
 //! every role.
+//!
+//! A form posted to an editor without a live session is not lost: before the way to sign in
+//! is answered, `console::keep::signed_out` keeps its text for the member it was made for.
 
 use axum::extract::{FromRequestParts, MatchedPath, Request, State};
 use axum::middleware::Next;
@@ -14,7 +17,7 @@ use http::Method;
 
 use crate::http::{AppError, AppState};
 use crate::team::Permission;
-use crate::team::session::CurrentMember;
+use crate::team::session::{CurrentMember, NoSession};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Access {
@@ -52,6 +55,11 @@ pub static RULES: &[Rule] = &[
     rule(Method::GET, "/campaigns/{slug}/live", P),
     rule(Method::POST, "/campaigns/{slug}/donate", P),
     rule(Method::GET, "/campaigns/{slug}/thanks/{donation_id}", P),
+    rule(
+        Method::GET,
+        "/campaigns/{slug}/checkout/{checkout_id}/return",
+        P,
+    ),
     rule(Method::GET, "/test-checkout/{session_id}", P),
     rule(Method::POST, "/test-checkout/{session_id}", P),
     rule(Method::POST, "/providers/{provider}/callback", P),
@@ -100,8 +108,30 @@ pub static RULES: &[Rule] = &[
     rule(Method::GET, "/api/v1/me", S),
     // Console (console/)
     rule(Method::GET, "/admin", M(ConsoleRead)),
+    rule(Method::GET, "/admin/campaigns/new", M(CampaignCreate)),
+    rule(Method::POST, "/admin/campaigns/new", M(CampaignCreate)),
     rule(Method::GET, "/admin/campaigns/{slug}", M(CampaignEdit)),
     rule(Method::POST, "/admin/campaigns/{slug}", M(CampaignEdit)),
+    rule(
+        Method::POST,
+        "/admin/campaigns/{slug}/autosave",
+        M(CampaignEdit),
+    ),
+    rule(
+        Method::GET,
+        "/admin/campaigns/{slug}/revisions",
+        M(CampaignEdit),
+    ),
+    rule(
+        Method::GET,
+        "/admin/campaigns/{slug}/revisions/{rev}",
+        M(CampaignEdit),
+    ),
+    rule(
+        Method::POST,
+        "/admin/campaigns/{slug}/revisions/{rev}/restore",
+        M(CampaignEdit),
+    ),
     rule(Method::GET, "/admin/donations", M(DonationsRead)),
     rule(Method::POST, "/admin/donations", M(DonationsWrite)),
     rule(Method::GET, "/admin/donations.csv", M(Export)),
@@ -114,6 +144,30 @@ pub static RULES: &[Rule] = &[
         M(DonationsWrite),
     ),
     rule(Method::POST, "/admin/donations/{id}/wall", M(WallModerate)),
+    // Pledges and matching gifts: read with the donations, changed by who enters them.
+    rule(Method::GET, "/admin/pledges", M(DonationsRead)),
+    rule(Method::POST, "/admin/pledges", M(DonationsWrite)),
+    rule(
+        Method::POST,
+        "/admin/pledges/{id}/fulfil",
+        M(DonationsWrite),
+    ),
+    rule(
+        Method::POST,
+        "/admin/pledges/{id}/cancel",
+        M(DonationsWrite),
+    ),
+    rule(Method::POST, "/admin/matches", M(DonationsWrite)),
+    rule(
+        Method::POST,
+        "/admin/matches/{id}/settle",
+        M(DonationsWrite),
+    ),
+    rule(
+        Method::POST,
+        "/admin/matches/{id}/cancel",
+        M(DonationsWrite),
+    ),
     rule(Method::GET, "/admin/wall", M(WallModerate)),
     rule(
         Method::POST,
@@ -177,12 +231,30 @@ pub static RULES: &[Rule] = &[
     rule(Method::GET, "/robots.txt", P),
     // Blog: writing (console/posts/, blog/api.rs). Editors and members (contributors) alike;
     // handlers apply `blog::write::access` (campaign scope, author, status: members write
-    // their own drafts and submit them for review, editors publish).
+    // their own drafts and submit them for review, editors publish). Revisions are the
+    // editors' (PostsWrite on the post's campaign).
     rule(Method::GET, "/admin/posts", M(WriteOwnDrafts)),
     rule(Method::GET, "/admin/posts/new", M(WriteOwnDrafts)),
     rule(Method::POST, "/admin/posts/new", M(WriteOwnDrafts)),
     rule(Method::GET, "/admin/posts/{id}", M(WriteOwnDrafts)),
     rule(Method::POST, "/admin/posts/{id}", M(WriteOwnDrafts)),
+    rule(Method::POST, "/admin/posts/new/autosave", M(WriteOwnDrafts)),
+    rule(
+        Method::POST,
+        "/admin/posts/{id}/autosave",
+        M(WriteOwnDrafts),
+    ),
+    rule(Method::GET, "/admin/posts/{id}/revisions", M(PostsWrite)),
+    rule(
+        Method::GET,
+        "/admin/posts/{id}/revisions/{rev}",
+        M(PostsWrite),
+    ),
+    rule(
+        Method::POST,
+        "/admin/posts/{id}/revisions/{rev}/restore",
+        M(PostsWrite),
+    ),
     rule(Method::POST, "/api/v1/posts", M(WriteOwnDrafts)),
     rule(Method::GET, "/api/v1/posts/{id}", M(WriteOwnDrafts)),
 ];
@@ -220,6 +292,11 @@ pub async fn enforce(State(s): State<AppState>, req: Request, next: Next) -> Res
             let (mut parts, body) = req.into_parts();
             let current = match CurrentMember::from_request_parts(&mut parts, &s).await {
                 Ok(c) => c,
+                Err(NoSession::SignIn(_))
+                    if parts.method == Method::POST && crate::console::keep::keeps(&path) =>
+                {
+                    return crate::console::keep::signed_out(&s, &path, parts, body).await;
+                }
                 Err(rejection) => return rejection.into_response(),
             };
             if let Access::Member(p) = rule.access

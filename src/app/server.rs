@@ -53,6 +53,18 @@ impl Application {
         let addr = listener.local_addr()?;
         let csrf_key = db.setting_or_init("csrf_key", random_secret).await?;
         let mut providers = Providers::default();
+        if settings.providers.stripe.enabled() {
+            providers = providers.with_stripe(
+                crate::payments::stripe::StripeProvider::new(&settings.providers.stripe)
+                    .context("cannot set up the Stripe client")?,
+            );
+        }
+        if settings.providers.paypal.enabled() {
+            providers = providers.with_paypal(
+                crate::payments::paypal::PaypalProvider::new(&settings.providers.paypal)
+                    .context("cannot set up the PayPal client")?,
+            );
+        }
         if settings.providers.test.enabled {
             let secret = if settings.providers.test.secret.is_set() {
                 settings.providers.test.secret.clone()
@@ -63,11 +75,6 @@ impl Application {
                 )
             };
             providers = providers.with_test(TestProvider::new(secret));
-        }
-        if settings.providers.paypal.enabled() {
-            providers = providers.with_paypal(crate::payments::paypal::PaypalProvider::new(
-                &settings.providers.paypal,
-            )?);
         }
         let hub = Hub::new();
         tokio::spawn(hub.clone().watch(db.clone()));

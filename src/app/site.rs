@@ -121,9 +121,16 @@ pub async fn observe(State(s): State<AppState>, req: Request, next: Next) -> Res
 pub async fn security_headers(State(s): State<AppState>, req: Request, next: Next) -> Response {
     let mut res = next.run(req).await;
     let h = res.headers_mut();
+    // form-action: browsers apply it to the 303 after the donate form too, so the enabled
+    // providers' hosted checkouts are allowed.
+    let mut form_action = String::from("'self'");
+    for host in s.providers.checkout_hosts() {
+        form_action.push(' ');
+        form_action.push_str(host);
+    }
     let csp = format!(
         "default-src 'self'; script-src 'self'; style-src 'self' {}; img-src 'self' data:; \
-         connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'",
+         connect-src 'self'; form-action {form_action}; frame-ancestors 'none'; base-uri 'none'; object-src 'none'",
         s.assets.css_hash
     );
     if let Ok(v) = HeaderValue::from_str(&csp) {

@@ -262,6 +262,7 @@ async fn create(
         categories: b.categories,
         tags: b.tags,
         featured_image_url: None,
+        featured_image_alt: None,
         source_key: None,
         created_at: None,
     };

@@ -133,7 +133,7 @@ pub async fn responsive(db: &Db, html: &str) -> DbResult<String> {
 /// The featured image as a responsive `<img>` (not lazy: it is at the top of the page), when
 /// it is a stored upload; empty otherwise (an imported or external featured image stays
 /// out of the page, as before, and only reaches the metadata).
-pub async fn featured(db: &Db, url: &str) -> DbResult<String> {
+pub async fn featured(db: &Db, url: &str, alt: Option<&str>) -> DbResult<String> {
     let Some((id, ext)) = media_id(url) else {
         return Ok(String::new());
     };
@@ -141,7 +141,8 @@ pub async fn featured(db: &Db, url: &str) -> DbResult<String> {
     if !known.contains_key(id) {
         return Ok(String::new());
     }
-    let tag = format!("<img class=\"featured\" src=\"/media/{id}.{ext}\" alt=\"\">");
+    let alt = shelfraiser_formats::html::escape(alt.unwrap_or(""));
+    let tag = format!("<img class=\"featured\" src=\"/media/{id}.{ext}\" alt=\"{alt}\">");
     Ok(rewrite(&tag, &known, false))
 }
 

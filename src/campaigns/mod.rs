@@ -3,9 +3,12 @@
 //! * `draft → live → funded → closed`; `funded` is entered automatically, in the same
 //!   transaction as the ledger entry that reaches the goal (`repo::mark_funded_if_reached_in`,
 //!   called by the donation flow).
+//! * A new campaign as typed is checked by [`create`] (the command line and the console's
+//!   "New campaign" form share it).
 //! * Pages and the JSON API for campaigns live in [`pages`] and [`api`].
 
 pub mod api;
+pub mod create;
 pub mod pages;
 pub mod repo;
 pub mod view;

@@ -17,6 +17,7 @@ use futures_util::Stream;
 use http::HeaderMap;
 use serde::Deserialize;
 
+use super::view::pledged::pledged_parts;
 use super::view::{
     FormState, ProgressView, UpdateView, WallItem, head, milestone_views, render_campaign,
     update_view, visitor_currency, wall_item, wall_view,
@@ -259,7 +260,8 @@ pub async fn live_payload(
     }
     let t = repo::totals(&s.db, &c.id).await?;
     let p = Progress::of(&c, &t, Utc::now());
-    let v = ProgressView::new(tr, &p);
+    let pledged = crate::donations::pledges::pledged(&s.db, &c, Utc::now()).await?;
+    let (v, matches) = pledged_parts(tr, ProgressView::new(tr, &p), c.goal, &pledged);
     let milestones: Vec<serde_json::Value> = milestone_views(s, tr, &c, t.raised_minor)
         .await?
         .iter()
@@ -277,6 +279,11 @@ pub async fn live_payload(
         "percent": p.percent,
         "percent_text": v.percent_text,
         "bar": v.bar,
+        "pledged_minor": v.pledged_minor,
+        "pledged": v.pledged,
+        "pledged_bar": v.pledged_bar,
+        "bar_label": v.bar_label,
+        "matches": matches,
         "state": c.state.as_str(),
         "milestones": milestones,
         "wall": wall,

@@ -80,11 +80,19 @@ pub enum CreateError {
 
 /// Creates a campaign with its milestones and zeroed totals, in one transaction.
 pub async fn create(db: &Db, n: &NewCampaign) -> Result<Campaign, CreateError> {
+    let mut tx = db.begin().await.map_err(CreateError::Db)?;
+    let id = create_in(&mut tx, n).await?;
+    tx.commit().await?;
+    by_id(db, &id)
+        .await?
+        .ok_or_else(|| CreateError::Db(DbError::Corrupt("created campaign vanished".into())))
+}
+
+/// [`create`] inside the caller's transaction (which adds its audit entry); the new id.
+pub async fn create_in(tx: &mut Tx, n: &NewCampaign) -> Result<String, CreateError> {
     let id = uuid::Uuid::new_v4().to_string();
     let now = Utc::now();
     let accepted: Vec<&str> = n.accepted.iter().map(|c| c.as_str()).collect();
-    let mut txo = db.begin().await.map_err(CreateError::Db)?;
-    let tx = &mut txo;
     let inserted = on_tx!(tx, |c| {
         sqlx::query(
         "INSERT INTO campaigns (id, slug, title, summary, story_md, goal_minor, currency, \
@@ -143,10 +151,7 @@ pub async fn create(db: &Db, n: &NewCampaign) -> Result<Campaign, CreateError> {
     .await
     .map_err(DbError::from)?.rows_affected()
     });
-    txo.commit().await?;
-    by_id(db, &id)
-        .await?
-        .ok_or_else(|| CreateError::Db(DbError::Corrupt("created campaign vanished".into())))
+    Ok(id)
 }
 
 pub async fn by_id(db: &Db, id: &str) -> DbResult<Option<Campaign>> {

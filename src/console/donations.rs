@@ -20,7 +20,7 @@ mod wall;
 pub use detail::{DetailPage, DetailQuery, LedgerLine, WallForm, detail};
 pub use export::{CSV_HEADER, CsvStyle, csv_text, export, formula_guard};
 pub use list::{DonationItem, DonationsPage, FilterForm, ListQuery, OfflineForm, list};
-pub use offline::add_offline;
+pub use offline::{add_offline, offline_message};
 pub use void::void;
 pub use wall::moderate as moderate_wall;
 

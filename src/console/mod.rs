@@ -1,6 +1,12 @@
-//! The team console under `/admin`: dashboard, campaign editor, donations (list, detail,
-//! offline entry, CSV export), the donor wall's moderation, members, the audit log and the
-//! mail outbox; plus the public `/media/{file}` route that serves uploaded images.
+//! The team console under `/admin`: dashboard, campaign editor and "New campaign", posts,
+//! revisions, donations (list, detail, offline entry, void, CSV export), the donor wall's
+//! moderation, members, the audit log and the mail outbox; plus the public `/media/{file}`
+//! route that serves uploaded images.
+//!
+//! Body limits: the editors (multipart, with image uploads) take up to
+//! [`upload::EDITOR_BODY_MAX`]; a bigger body is read to its end and the form shown again with
+//! what was typed and why (`http::limits::soft_cap`). Their autosave endpoints take
+//! [`AUTOSAVE_BODY_MAX`], every other console form [`FORM_BODY_MAX`].
 //!
 //! Every route also has its rule in `app::authz::RULES` (the layer checks that the member
 //! holds the permission somewhere); each handler takes a [`Console`] (signed in, two-factor
@@ -15,8 +21,12 @@ pub mod comments;
 pub mod dashboard;
 pub mod donations;
 pub mod form;
+pub mod keep;
 pub mod members;
+pub mod pledges;
 pub mod posts;
+pub mod revisions;
+pub mod upload;
 pub mod wall;
 
 pub use crate::web::form::{Errors, Fields, page_no, query_string};
@@ -24,23 +34,68 @@ pub use crate::web::request::Req;
 
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, FromRequestParts};
+use axum::middleware;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use chrono::Utc;
 use http::request::Parts;
 
-use crate::http::AppState;
+use crate::http::{AppState, limits};
 use crate::team::Permission;
 use crate::team::audit::Actor;
 use crate::team::session::CurrentMember;
 use crate::web::PageCtx;
 
+/// The largest body of an editor's autosave (text only: the longest post body is 200,000
+/// characters).
+pub const AUTOSAVE_BODY_MAX: usize = 2 * 1024 * 1024;
+/// The largest body of any other console form.
+pub const FORM_BODY_MAX: usize = 1024 * 1024;
+
 pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/admin", get(dashboard::show))
+    let editors = Router::new()
         .route(
             "/admin/campaigns/{slug}",
             get(campaigns::edit).post(campaigns::save),
+        )
+        .route("/admin/posts/new", get(posts::new).post(posts::create))
+        .route("/admin/posts/{id}", get(posts::edit).post(posts::save))
+        .layer(middleware::from_fn_with_state(
+            upload::EDITOR_BODY_MAX,
+            limits::soft_cap,
+        ))
+        .layer(DefaultBodyLimit::disable());
+    let autosaves = Router::new()
+        .route("/admin/posts/new/autosave", post(keep::new_post))
+        .route("/admin/posts/{id}/autosave", post(keep::post))
+        .route("/admin/campaigns/{slug}/autosave", post(keep::campaign))
+        .layer(DefaultBodyLimit::max(AUTOSAVE_BODY_MAX));
+    Router::new()
+        .route("/admin", get(dashboard::show))
+        .route(
+            "/admin/campaigns/new",
+            get(campaigns::new::form).post(campaigns::new::create),
+        )
+        .route(
+            "/admin/campaigns/{slug}/revisions",
+            get(revisions::campaign_list),
+        )
+        .route(
+            "/admin/campaigns/{slug}/revisions/{rev}",
+            get(revisions::campaign_show),
+        )
+        .route(
+            "/admin/campaigns/{slug}/revisions/{rev}/restore",
+            post(revisions::campaign_restore),
+        )
+        .route("/admin/posts/{id}/revisions", get(revisions::post_list))
+        .route(
+            "/admin/posts/{id}/revisions/{rev}",
+            get(revisions::post_show),
+        )
+        .route(
+            "/admin/posts/{id}/revisions/{rev}/restore",
+            post(revisions::post_restore),
         )
         .route(
             "/admin/donations",
@@ -50,6 +105,15 @@ pub fn routes() -> Router<AppState> {
         .route("/admin/donations/{id}", get(donations::detail))
         .route("/admin/donations/{id}/void", post(donations::void))
         .route("/admin/donations/{id}/wall", post(donations::moderate_wall))
+        .route(
+            "/admin/pledges",
+            get(pledges::list).post(pledges::add_pledge),
+        )
+        .route("/admin/pledges/{id}/fulfil", post(pledges::fulfil))
+        .route("/admin/pledges/{id}/cancel", post(pledges::cancel_pledge))
+        .route("/admin/matches", post(pledges::add_match))
+        .route("/admin/matches/{id}/settle", post(pledges::settle))
+        .route("/admin/matches/{id}/cancel", post(pledges::cancel_match))
         .route("/admin/wall", get(wall::show))
         .route("/admin/settings/hold-links", post(wall::hold_links))
         .route("/admin/members", get(members::list).post(members::invite))
@@ -63,14 +127,10 @@ pub fn routes() -> Router<AppState> {
         .route("/admin/audit", get(audit::list))
         .route("/admin/outbox", get(audit::outbox))
         .route("/admin/posts", get(posts::list))
-        .route("/admin/posts/new", get(posts::new).post(posts::create))
-        .route("/admin/posts/{id}", get(posts::edit).post(posts::save))
         .route("/media/{file}", get(crate::media::serve))
-        // Room for one cover image plus the editor's text fields; the image itself is
-        // checked against `media::MAX_UPLOAD_BYTES` (413) when it is read.
-        .layer(DefaultBodyLimit::max(
-            crate::media::MAX_UPLOAD_BYTES + 512 * 1024,
-        ))
+        .layer(DefaultBodyLimit::max(FORM_BODY_MAX))
+        .merge(editors)
+        .merge(autosaves)
 }
 
 /// What every console handler starts from: a signed-in member (else the sign-in redirect)
@@ -140,6 +200,8 @@ pub struct NavLink {
 pub struct Shell {
     pub page: PageCtx,
     pub console_css: String,
+    /// "New campaign" in the dashboard (owners).
+    pub can_create_campaigns: bool,
     pub nav: Vec<NavLink>,
     pub member_name: String,
     /// A fresh token bound to the session, for every form on the page.
@@ -196,6 +258,7 @@ impl Shell {
         Shell {
             page: PageCtx::new(s, tr, back_path(&r.path)),
             console_css: s.assets.url("console.css").to_string(),
+            can_create_campaigns: m.can(Permission::CampaignCreate, None),
             nav: nav
                 .into_iter()
                 .filter(|(_, _, shown)| *shown)

@@ -4,6 +4,7 @@
 //!
 //! * a donation captured for a checkout that could no longer be paid, recorded and flagged
 //!   for review (`donations.review_reason`, see `checkout::payable`);
+//! * a dispute (chargeback) opened at the payment provider on a donation;
 //! * the per-campaign checkout circuit breaker tripping — at most once per campaign per
 //!   [`BREAKER_ALERT_EVERY`], claimed in the database so a cluster sends one.
 
@@ -39,6 +40,8 @@ pub enum Alert {
         expected: crate::money::Money,
         captured: crate::money::Money,
     },
+    /// The payer opened a dispute (a chargeback) on a donation at the provider.
+    Disputed { donation_id: String, reason: String },
 }
 
 /// The e-mail of `alert` about `c` to one member.
@@ -60,6 +63,21 @@ pub fn alert_mail(to: &Member, c: &Campaign, alert: &Alert, base: &str) -> anyho
                     ("campaign", campaign),
                     ("reason", tr.t(&format!("money-review-reason-{reason}"))),
                 ],
+            ),
+            tr.t("money-review-mail-action"),
+            format!("{base}/admin/donations/{donation_id}"),
+        ),
+        Alert::Disputed {
+            donation_id,
+            reason,
+        } => (
+            tr.ta(
+                "money-dispute-mail-subject",
+                [("campaign", campaign.clone())],
+            ),
+            tr.ta(
+                "money-dispute-mail-intro",
+                [("campaign", campaign), ("reason", reason.clone())],
             ),
             tr.t("money-review-mail-action"),
             format!("{base}/admin/donations/{donation_id}"),

@@ -23,6 +23,10 @@ use crate::db::{Db, DbError, Tx};
 use crate::payments::{CallbackEvent, ProviderError, Providers, VerifiedCallback};
 use crate::team::audit::{self, Actor};
 
+/// How long a checkout completed with its payment under way (an asynchronous method such as
+/// a bank debit) stays payable: longer than such payments take to settle.
+pub const PAYMENT_UNDER_WAY: chrono::Duration = chrono::Duration::days(14);
+
 /// What a callback did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -33,7 +37,13 @@ pub enum CallbackStatus {
     Duplicate,
     Declined,
     Canceled,
-    /// A genuine callback about nothing the site records (`ProviderError::Ignored`).
+    /// The checkout is complete, its payment not yet (an asynchronous method).
+    Pending,
+    /// A refund made at the provider (noted; no ledger entry yet).
+    Refunded,
+    /// A dispute (chargeback) opened at the provider; the treasurers are told.
+    Disputed,
+    /// An event type this site does not act on.
     Ignored,
 }
 
@@ -56,6 +66,8 @@ pub struct CallbackOutcome {
 pub struct Handled {
     pub outcome: CallbackOutcome,
     pub flagged: Option<Campaign>,
+    /// A dispute opened on a donation of this campaign, first heard of now (its reason).
+    pub disputed: Option<(Campaign, String)>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -100,18 +112,6 @@ pub async fn handle(
         .ok_or(CallbackError::UnknownProvider)?;
     let cb = match p.verify_callback_async(headers, body, Utc::now()).await {
         Ok(cb) => cb,
-        Err(ProviderError::Ignored(what)) => {
-            tracing::info!(provider, what, "callback not acted on");
-            return Ok(Handled {
-                outcome: CallbackOutcome {
-                    status: CallbackStatus::Ignored,
-                    donation_id: None,
-                    campaign_id: String::new(),
-                    review: None,
-                },
-                flagged: None,
-            });
-        }
         Err(e) => {
             tracing::warn!(provider, error = %e, "callback refused");
             return Err(e.into());
@@ -129,7 +129,12 @@ pub async fn apply(
 ) -> Result<Handled, CallbackError> {
     let now = Utc::now();
     let mut tx = db.begin().await?;
-    events::note_in(&mut tx, provider, &cb.event_id, now).await?;
+    let first = events::note_in(&mut tx, provider, &cb.event_id, now).await?;
+    if let Some(status) = without_session(&cb.kind) {
+        let handled = about_payment(&mut tx, provider, &cb.kind, status, first).await?;
+        tx.commit().await?;
+        return Ok(handled);
+    }
     let session = sessions::claim_in(&mut tx, &cb.session_id)
         .await?
         .ok_or_else(|| CallbackError::UnknownSession(cb.session_id.clone()))?;
@@ -158,9 +163,31 @@ pub async fn apply(
                         review: None,
                     },
                     flagged: None,
+                    disputed: None,
                 }
             } else {
                 captured(&mut tx, provider, session, payment_reference, now).await?
+            }
+        }
+        CallbackEvent::Pending
+        | CallbackEvent::Refunded { .. }
+        | CallbackEvent::Disputed { .. }
+        | CallbackEvent::Ignored { .. } => {
+            // The donor finished the checkout in time and the payment is under way (a bank
+            // debit takes days): the session stays payable for as long as that may take, so
+            // its success is not flagged as late.
+            if cb.kind == CallbackEvent::Pending {
+                sessions::extend_open_in(&mut tx, &session.id, now + PAYMENT_UNDER_WAY).await?;
+            }
+            Handled {
+                outcome: CallbackOutcome {
+                    status: CallbackStatus::Pending,
+                    donation_id: session.donation_id.clone(),
+                    campaign_id: session.campaign_id().to_string(),
+                    review: None,
+                },
+                flagged: None,
+                disputed: None,
             }
         }
         CallbackEvent::Declined | CallbackEvent::Canceled => {
@@ -178,6 +205,7 @@ pub async fn apply(
                     review: None,
                 },
                 flagged: None,
+                disputed: None,
             }
         }
     };
@@ -250,5 +278,83 @@ async fn captured(
             review: review.map(Unpayable::as_str),
         },
         flagged,
+        disputed: None,
     })
+}
+
+/// The events that name no checkout session of ours, and what they are answered as.
+fn without_session(kind: &CallbackEvent) -> Option<CallbackStatus> {
+    match kind {
+        CallbackEvent::Refunded { .. } => Some(CallbackStatus::Refunded),
+        CallbackEvent::Disputed { .. } => Some(CallbackStatus::Disputed),
+        CallbackEvent::Ignored { .. } => Some(CallbackStatus::Ignored),
+        _ => None,
+    }
+}
+
+/// A refund, a dispute or an ignored event: nothing is recorded in the ledger. A refund or
+/// dispute is matched to its donation by the payment reference and logged; a dispute heard
+/// of for the first time (`first`) names its campaign, whose treasurers are to be told. An
+/// event about a payment this site never recorded is logged and answered all the same (it
+/// may be another use of the same provider account).
+async fn about_payment(
+    tx: &mut Tx,
+    provider: &str,
+    kind: &CallbackEvent,
+    status: CallbackStatus,
+    first: bool,
+) -> Result<Handled, CallbackError> {
+    let mut handled = Handled {
+        outcome: CallbackOutcome {
+            status,
+            donation_id: None,
+            campaign_id: String::new(),
+            review: None,
+        },
+        flagged: None,
+        disputed: None,
+    };
+    let (reference, amount, reason) = match kind {
+        CallbackEvent::Refunded {
+            payment_reference,
+            amount,
+            ..
+        } => (payment_reference, amount, None),
+        CallbackEvent::Disputed {
+            payment_reference,
+            amount,
+            reason,
+        } => (payment_reference, amount, Some(reason.as_str())),
+        CallbackEvent::Ignored { kind } => {
+            tracing::info!(provider, kind = %kind, "provider event ignored");
+            return Ok(handled);
+        }
+        _ => return Ok(handled),
+    };
+    let Some((donation_id, campaign_id)) =
+        ledger_store::find_by_reference_in(tx, provider, reference).await?
+    else {
+        tracing::warn!(
+            provider,
+            ?status,
+            "provider event about a payment not recorded here"
+        );
+        return Ok(handled);
+    };
+    tracing::warn!(
+        provider,
+        ?status,
+        donation = %donation_id,
+        amount_minor = amount.amount_minor,
+        currency = %amount.currency,
+        "provider reports a refund or dispute"
+    );
+    handled.outcome.donation_id = Some(donation_id);
+    handled.outcome.campaign_id = campaign_id.clone();
+    if let (Some(reason), true) = (reason, first)
+        && let Some(c) = crate::campaigns::repo::by_id_in(tx, &campaign_id).await?
+    {
+        handled.disputed = Some((c, reason.to_string()));
+    }
+    Ok(handled)
 }

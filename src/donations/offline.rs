@@ -26,7 +26,7 @@ use super::Intent;
 use super::ledger::{NewDonation, Recorded};
 use super::{MAX_MESSAGE_CHARS, MAX_NAME_CHARS, MAX_NOTE_CHARS, Visibility};
 use crate::campaigns::Campaign;
-use crate::db::{Db, DbError};
+use crate::db::{Db, DbError, Tx};
 use crate::email::Email;
 use crate::money::{CurrencyCode, Money, MoneyError, NumberFormat};
 use crate::rates::RateTable;
@@ -306,12 +306,26 @@ pub async fn add(
 }
 
 async fn record(db: &Db, c: &Campaign, d: &NewDonation, by: &Actor) -> Result<Offline, DbError> {
-    let i = &d.intent;
     let mut tx = db.begin().await?;
-    let recorded = super::record_in(&mut tx, d).await?;
+    let done = record_in(&mut tx, c, d, by).await?;
+    tx.commit().await?;
+    Ok(done)
+}
+
+/// Records a validated offline donation ([`validate`]) with its `donation.added` audit entry
+/// inside `tx`: what a pledge's fulfilment and a matching gift's settlement take, so the
+/// donation and the end of the promise are one transaction.
+pub async fn record_in(
+    tx: &mut Tx,
+    c: &Campaign,
+    d: &NewDonation,
+    by: &Actor,
+) -> Result<Offline, DbError> {
+    let i = &d.intent;
+    let recorded = super::record_in(tx, d).await?;
     if let Recorded::New { donation_id, .. } = &recorded {
         audit::record_in(
-            &mut tx,
+            tx,
             by,
             "donation.added",
             donation_id,
@@ -330,7 +344,6 @@ async fn record(db: &Db, c: &Campaign, d: &NewDonation, by: &Actor) -> Result<Of
         )
         .await?;
     }
-    tx.commit().await?;
     Ok(Offline {
         recorded,
         amount: i.amount,

@@ -34,6 +34,11 @@ const FILES: &[(&str, &str, &[u8])] = &[
         include_bytes!("../../static/zone.js"),
     ),
     (
+        "editor.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../../static/editor.js"),
+    ),
+    (
         "console.css",
         "text/css; charset=utf-8",
         include_bytes!("../../static/console.css"),

@@ -167,6 +167,25 @@ impl I18n {
         }
     }
 
+    /// A month of a year: `June 2024` / `juni 2024`.
+    pub fn month_of(&self, year: i32, month: u32) -> String {
+        format!("{} {year}", self.t(&format!("month-{month}")))
+    }
+
+    /// A moment as the clock in time zone `zone` (an IANA name; UTC when unknown) shows it:
+    /// `3 July 2030, 09:00` / `3. juli 2030 kl. 09:00`.
+    pub fn date_time_in(&self, t: DateTime<Utc>, zone: &str) -> String {
+        let tz: chrono_tz::Tz = zone.parse().unwrap_or(chrono_tz::UTC);
+        let local = t.with_timezone(&tz);
+        self.ta(
+            "date-time",
+            [
+                ("date", self.date(local.naive_local().and_utc())),
+                ("time", local.format("%H:%M").to_string()),
+            ],
+        )
+    }
+
     /// A whole integer with the language's grouping (`1,234` / `1.234`).
     pub fn int(&self, n: i64) -> String {
         let sep = self.number_format().group;
@@ -204,10 +223,29 @@ fn preferences(header: &str) -> Vec<&str> {
     prefs.into_iter().map(|(_, t)| t).collect()
 }
 
+/// Languages spoken mainly in one country that has its own currency: a tag without a
+/// region (`da`, which many browsers in Denmark send) stands for that country. Languages of
+/// many countries (`en`, `es`, `fr`, `de`, `pt`, `ar`…) stand for none.
+const LANGUAGE_REGIONS: &[(&str, &str)] = &[
+    ("cs", "CZ"),
+    ("da", "DK"),
+    ("hu", "HU"),
+    ("is", "IS"),
+    ("ja", "JP"),
+    ("ko", "KR"),
+    ("nb", "NO"),
+    ("nn", "NO"),
+    ("no", "NO"),
+    ("pl", "PL"),
+    ("sv", "SE"),
+    ("th", "TH"),
+];
+
 /// The visitor's region: the two-letter region subtag of the most wanted language tag in
-/// an `Accept-Language` header (`en-IN` → `IN`, `zh-Hant-TW` → `TW`), upper-cased. `None`
-/// when that tag has none (`da`, `es-419`): later tags are fallbacks for reading, not where
-/// the visitor is.
+/// an `Accept-Language` header (`en-IN` → `IN`, `zh-Hant-TW` → `TW`), upper-cased; for a tag
+/// without one, the country of a language spoken mainly there (`da` → `DK`, see
+/// `LANGUAGE_REGIONS`). `None` otherwise (`en`, `es-419`): later tags are fallbacks for
+/// reading, not where the visitor is.
 pub fn region(accept_language: Option<&str>) -> Option<String> {
     let tag = *preferences(accept_language?).first()?;
     let mut subtags = tag.split(['-', '_']);
@@ -215,9 +253,15 @@ pub fn region(accept_language: Option<&str>) -> Option<String> {
     if !(2..=3).contains(&language.len()) {
         return None;
     }
-    subtags
-        .take_while(|s| s.len() != 1)
-        .find(|s| s.len() == 2 && s.bytes().all(|b| b.is_ascii_alphabetic()))
+    let mut rest = subtags.take_while(|s| s.len() != 1).peekable();
+    if rest.peek().is_none() {
+        let language = language.to_ascii_lowercase();
+        return LANGUAGE_REGIONS
+            .iter()
+            .find(|(l, _)| *l == language)
+            .map(|(_, r)| (*r).to_string());
+    }
+    rest.find(|s| s.len() == 2 && s.bytes().all(|b| b.is_ascii_alphabetic()))
         .map(str::to_ascii_uppercase)
 }
 
@@ -247,7 +291,10 @@ mod tests {
         );
         assert_eq!(region(Some("en;q=0.5, de-de")).as_deref(), Some("DE"));
         assert_eq!(region(Some("zh-Hant-TW")).as_deref(), Some("TW"));
-        assert_eq!(region(Some("da, en-US;q=0.7")), None);
+        assert_eq!(region(Some("da, en-US;q=0.7")).as_deref(), Some("DK"));
+        assert_eq!(region(Some("SV")).as_deref(), Some("SE"));
+        assert_eq!(region(Some("en, en-IN;q=0.7")), None);
+        assert_eq!(region(Some("es")), None);
         assert_eq!(region(Some("es-419")), None);
         assert_eq!(region(Some("x-IN")), None);
         assert_eq!(region(None), None);
@@ -259,6 +306,25 @@ mod tests {
         for (lang, _) in SUPPORTED {
             assert!(crate::money::LANGUAGES.contains(lang), "{lang}");
         }
+    }
+
+    #[test]
+    fn moments_in_a_zone() {
+        let t = DateTime::parse_from_rfc3339("2030-07-03T07:00:00Z")
+            .expect("t")
+            .with_timezone(&Utc);
+        assert_eq!(
+            I18n::new("en").date_time_in(t, "Europe/Copenhagen"),
+            "3 July 2030, 09:00"
+        );
+        assert_eq!(
+            I18n::new("da").date_time_in(t, "America/New_York"),
+            "3. juli 2030 kl. 03:00"
+        );
+        assert_eq!(
+            I18n::new("en").date_time_in(t, "Nowhere/Else"),
+            "3 July 2030, 07:00"
+        );
     }
 
     /// Every message in English exists in every other language, and none is empty.

@@ -1,7 +1,7 @@
 //! Uploaded images: checked by their first bytes (JPEG, PNG or WebP only), at most
-//! [`MAX_UPLOAD_BYTES`], decoded with limits, turned upright, scaled to at most
-//! [`MAX_WIDTH`] pixels wide and re-encoded (which drops EXIF, GPS and every other
-//! metadata block). The result is stored in the `media` table, so every app node serves it,
+//! [`MAX_UPLOAD_BYTES`] (room for what phone cameras save), decoded with limits, turned
+//! upright, scaled down to fit [`MAX_WIDTH`] × [`MAX_HEIGHT`] pixels and re-encoded (which
+//! drops EXIF, GPS and every other metadata block). The result is stored in the `media` table, so every app node serves it,
 //! at `/media/<id>.<ext>` with a year-long immutable cache (the id never gets new bytes).
 //!
 //! Post images ([`process_with_variants`]) also keep narrower copies at
@@ -12,7 +12,6 @@
 use std::io::Cursor;
 
 use axum::body::Body;
-use axum::extract::multipart::{Field, MultipartError};
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
 use http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -24,10 +23,16 @@ mod store;
 
 pub use store::{Dimensions, dimensions, insert_in, insert_with_variants_in};
 
-/// Largest upload accepted (413 above).
-pub const MAX_UPLOAD_BYTES: usize = 5 * 1024 * 1024;
+/// Largest upload accepted: a phone's full-size photo (commonly 3–12 MB) with room to spare.
+/// Bigger files are refused with the form shown again (see `console::upload`).
+pub const MAX_UPLOAD_BYTES: usize = 20 * 1024 * 1024;
+/// [`MAX_UPLOAD_BYTES`] in whole megabytes, for messages.
+pub const MAX_UPLOAD_MB: usize = MAX_UPLOAD_BYTES / (1024 * 1024);
 /// Wider images are scaled down to this width.
 pub const MAX_WIDTH: u32 = 1600;
+/// Taller images are scaled down to this height (so the longest side of what is stored is at
+/// most 2400 pixels: a portrait phone photo keeps its shape without a 3,000-pixel column).
+pub const MAX_HEIGHT: u32 = 2400;
 /// Widths of the narrower copies kept for post images.
 pub const VARIANT_WIDTHS: [u32; 2] = [480, 960];
 /// Wider or taller sources are refused before decoding (decompression bombs: a few KB of
@@ -62,7 +67,7 @@ pub fn sniff(bytes: &[u8]) -> Option<Kind> {
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum MediaError {
-    #[error("the file is larger than 5 MB")]
+    #[error("the file is larger than 20 MB")]
     TooLarge,
     #[error("the file is not a JPEG, PNG or WebP image")]
     NotAnImage,
@@ -93,33 +98,6 @@ impl MediaError {
             ),
         }
     }
-}
-
-/// The answer to a multipart body that could not be read: 413 when over the body limit,
-/// else 400.
-pub fn multipart_error(e: MultipartError) -> Response {
-    if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-        StatusCode::PAYLOAD_TOO_LARGE.into_response()
-    } else {
-        AppError::BadRequest(e.body_text()).into_response()
-    }
-}
-
-/// Reads an uploaded file field: its bytes (empty when no file was chosen), and whether it
-/// was over [`MAX_UPLOAD_BYTES`] (then the bytes are dropped, but the field is still read
-/// to its end, so the answer arrives).
-pub async fn read_upload(field: &mut Field<'_>) -> Result<(Vec<u8>, bool), Response> {
-    let mut buf = Vec::new();
-    let mut over = false;
-    while let Some(chunk) = field.chunk().await.map_err(multipart_error)? {
-        if buf.len() + chunk.len() > MAX_UPLOAD_BYTES {
-            over = true;
-            buf.clear();
-        } else if !over {
-            buf.extend_from_slice(&chunk);
-        }
-    }
-    Ok((buf, over))
 }
 
 /// A re-encoded image, ready to store.
@@ -153,6 +131,17 @@ pub fn process_with_variants(bytes: &[u8]) -> Result<(Processed, Vec<Processed>)
     Ok((original, variants))
 }
 
+/// The width to scale a `w` × `h` image to so that it fits [`MAX_WIDTH`] × [`MAX_HEIGHT`]
+/// (its shape kept); `None` when it fits already.
+fn fitted_width(w: u32, h: u32) -> Option<u32> {
+    if w <= MAX_WIDTH && h <= MAX_HEIGHT {
+        return None;
+    }
+    let by_height = u64::from(w) * u64::from(MAX_HEIGHT) / u64::from(h.max(1));
+    let width = u64::from(MAX_WIDTH).min(by_height).max(1);
+    Some(u32::try_from(width).unwrap_or(MAX_WIDTH))
+}
+
 fn scale_to(img: &DynamicImage, width: u32) -> DynamicImage {
     let h = (u64::from(img.height()) * u64::from(width) / u64::from(img.width())).max(1);
     img.resize_exact(
@@ -162,7 +151,8 @@ fn scale_to(img: &DynamicImage, width: u32) -> DynamicImage {
     )
 }
 
-/// Checks and decodes an upload, turned upright and at most [`MAX_WIDTH`] wide.
+/// Checks and decodes an upload, turned upright and scaled down to fit [`MAX_WIDTH`] ×
+/// [`MAX_HEIGHT`].
 fn decode(bytes: &[u8]) -> Result<(Kind, DynamicImage), MediaError> {
     if bytes.len() > MAX_UPLOAD_BYTES {
         return Err(MediaError::TooLarge);
@@ -199,8 +189,8 @@ fn decode(bytes: &[u8]) -> Result<(Kind, DynamicImage), MediaError> {
         _ => MediaError::Undecodable,
     })?;
     img.apply_orientation(orientation);
-    if img.width() > MAX_WIDTH {
-        img = scale_to(&img, MAX_WIDTH);
+    if let Some(width) = fitted_width(img.width(), img.height()) {
+        img = scale_to(&img, width);
     }
     Ok((kind, img))
 }
@@ -370,6 +360,13 @@ mod tests {
         assert_eq!(variants.len(), 1);
         let (_, variants) = process_with_variants(&png(300, 100)).expect("processed");
         assert!(variants.is_empty());
+        // A tall (portrait) image fits 2400 pixels high.
+        let p = process(&png(1200, 3000)).expect("processed");
+        assert_eq!((p.width, p.height), (960, 2400));
+        assert_eq!(fitted_width(1600, 2400), None);
+        assert_eq!(fitted_width(4032, 3024), Some(1600));
+        assert_eq!(fitted_width(3024, 4032), Some(1600));
+        assert_eq!(fitted_width(1000, 4800), Some(500));
         let mut broken = png(4, 4);
         broken.truncate(20);
         assert!(matches!(process(&broken), Err(MediaError::Undecodable)));

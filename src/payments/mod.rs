@@ -8,6 +8,7 @@
 //! treasurer and never pass through a provider. Stripe and PayPal implement the same trait.
 
 pub mod paypal;
+pub mod stripe;
 pub mod test;
 
 use std::sync::Arc;
@@ -29,6 +30,15 @@ pub struct PaymentRequest {
     /// What the donor pays, in the currency they chose.
     pub amount: Money,
     pub donor_email: Option<Email>,
+    /// Where the donor comes back to after paying (site-relative; a provider with a hosted
+    /// page makes it absolute with the base URL). Empty: the provider's own choice.
+    pub return_path: String,
+    /// Where the donor comes back to after leaving the payment page unpaid.
+    pub cancel_path: String,
+    /// What the donor sees they pay for (the campaign's title).
+    pub item_name: String,
+    /// When our checkout session expires: the provider's page should not take money after.
+    pub expires_at: DateTime<Utc>,
 }
 
 /// What the provider says happened to a checkout: succeeded (with the provider's payment
@@ -53,10 +63,6 @@ pub enum ProviderError {
     /// The provider cannot take this payment (its currency, or decimals it does not take).
     #[error("the payment provider cannot take this payment: {0}")]
     Unsupported(String),
-    /// A genuine callback about nothing the site records (another event type, a refund
-    /// left to the treasurer): answered 2xx so the provider stops sending it.
-    #[error("the callback is not acted on: {0}")]
-    Ignored(String),
 }
 
 /// A signed callback refused by the formats crate's check (`shelfraiser_formats::webhook`).
@@ -81,6 +87,18 @@ pub trait PaymentProvider: Send + Sync {
         request: &'a PaymentRequest,
         base_url: &'a str,
     ) -> BoxFuture<'a, Result<String, ProviderError>>;
+
+    /// The hosts of its hosted checkout (`https://checkout.stripe.com`), which the site's
+    /// `form-action` CSP must allow: browsers apply it to the 303 after the donate form.
+    fn checkout_hosts(&self) -> &[&'static str] {
+        &[]
+    }
+
+    /// When the provider cannot charge `amount` exactly, the step it takes amounts of in
+    /// that currency (Stripe: KWD in steps of 10 fils); the donate form refuses the amount.
+    fn amount_step(&self, _amount: Money) -> Option<Money> {
+        None
+    }
 
     /// Verifies a callback's signature over the raw body and parses it.
     fn verify_callback(
@@ -128,6 +146,27 @@ impl Providers {
     /// PayPal, when configured (its return route captures through the concrete type).
     pub fn paypal(&self) -> Option<&Arc<paypal::PaypalProvider>> {
         self.paypal.as_ref()
+    }
+
+    pub fn with_stripe(mut self, p: stripe::StripeProvider) -> Self {
+        self.list.push(Arc::new(p));
+        self
+    }
+
+    /// The enabled providers' names, in the order the donate form offers them.
+    pub fn names(&self) -> Vec<&'static str> {
+        self.list.iter().map(|p| p.name()).collect()
+    }
+
+    /// Every enabled provider's checkout hosts (for the `form-action` CSP).
+    pub fn checkout_hosts(&self) -> Vec<&'static str> {
+        let mut hosts: Vec<&'static str> = Vec::new();
+        for h in self.list.iter().flat_map(|p| p.checkout_hosts().iter()) {
+            if !hosts.contains(h) {
+                hosts.push(h);
+            }
+        }
+        hosts
     }
 
     pub fn get(&self, name: &str) -> Option<&Arc<dyn PaymentProvider>> {

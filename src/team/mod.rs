@@ -119,6 +119,8 @@ pub enum Permission {
     ConsoleRead,
     /// Edit a campaign's story, goal, dates, milestones, currencies, cover and state.
     CampaignEdit,
+    /// Create campaigns (owners: a campaign is a new cause to raise money for).
+    CampaignCreate,
     /// Write, publish and schedule any post or update (on the campaign, or the site).
     PostsWrite,
     /// Write drafts of one's own and submit them for review (status `pending`); never

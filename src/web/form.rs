@@ -22,6 +22,7 @@ impl Errors {
 }
 
 /// A posted form's fields, in order (repeated names kept, for checkboxes).
+#[derive(Debug, Clone, Default)]
 pub struct Fields(pub Vec<(String, String)>);
 
 impl Fields {

@@ -118,7 +118,7 @@ describe('the team week on a phone (390 px)', () => {
       await page.getByRole('link', { name: post.title, exact: true }).click();
       assert.equal(new URL(page.url()).pathname, post.editorPath);
       // "Publish" is the first (primary) button on a post waiting for review.
-      const first = page.locator('p.buttons button').first();
+      const first = page.locator('p.buttons button:not([hidden])').first();
       assert.equal((await first.innerText()).trim(), 'Publish');
       await Promise.all([page.waitForURL(/\?saved=1$/), first.click()]);
       assert.ok(await page.getByRole('button', { name: 'Unpublish', exact: true }).isVisible(), 'published');

@@ -58,6 +58,23 @@ let ownServer = null;
 export async function startApp() {
   if (process.env.SHELFRAISER_URL) return process.env.SHELFRAISER_URL.replace(/\/+$/, '');
   if (ownServer) return ownServer.url;
+  ownServer = await startPrivateApp();
+  return ownServer.url;
+}
+
+export async function stopApp() {
+  if (!ownServer) return;
+  const server = ownServer;
+  ownServer = null;
+  await stopPrivateApp(server);
+}
+
+/**
+ * A demo server of the caller's own, always started here (even with SHELFRAISER_URL set), on
+ * a temporary data dir it can read (`dataDir`: e.g. the e-mails under `outbox/`). Returns
+ * { child, dataDir, url }; stop it with stopPrivateApp().
+ */
+export async function startPrivateApp() {
   const bin = process.env.SHELFRAISER_BIN || join(ROOT, 'target', 'debug', 'shelfraiser');
   if (!existsSync(bin)) {
     throw new Error(`no server: set SHELFRAISER_URL, or build ${bin} (cargo build) or set SHELFRAISER_BIN`);
@@ -86,14 +103,12 @@ export async function startApp() {
       fail(new Error(`server exited (${code}) before listening:\n${log}`));
     });
   });
-  ownServer = { child, dataDir, url };
-  return url;
+  return { child, dataDir, url };
 }
 
-export async function stopApp() {
-  if (!ownServer) return;
-  const { child, dataDir } = ownServer;
-  ownServer = null;
+export async function stopPrivateApp(server) {
+  if (!server) return;
+  const { child, dataDir } = server;
   if (child.exitCode === null) {
     const exited = new Promise((r) => child.once('exit', r));
     child.kill('SIGTERM');

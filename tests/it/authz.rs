@@ -19,6 +19,7 @@ fn concrete(path: &str) -> String {
         .replace("{donation_id}", "00000000-0000-0000-0000-000000000000")
         .replace("{session_id}", "00000000-0000-0000-0000-000000000000")
         .replace("{token}", "not-a-real-token")
+        .replace("{rev}", "00000000000000000000000000000000")
 }
 
 async fn member_with(db: &shelfraiser::db::Db, role: Role) -> String {

@@ -165,8 +165,15 @@ async fn members_write_drafts_submit_them_and_editors_publish() {
         let (st, html) = page(&app, &wren, "/admin/posts/new").await;
         assert_eq!(st, 200);
         assert!(html.contains("name=\"action\" value=\"draft\"") && html.contains("Save draft"));
-        assert!(html.contains("name=\"action\" value=\"submit\"") && html.contains("Submit for review"));
-        for absent in ["value=\"publish\"", "id=\"status\"", "id=\"publish_at\"", "name=\"sticky\""] {
+        assert!(
+            html.contains("name=\"action\" value=\"submit\"") && html.contains("Submit for review")
+        );
+        for absent in [
+            "value=\"publish\"",
+            "id=\"status\"",
+            "id=\"publish_at\"",
+            "name=\"sticky\"",
+        ] {
             assert!(!html.contains(absent), "{absent} in a member's editor");
         }
         assert!(html.contains("href=\"/admin/posts\""));
@@ -174,11 +181,20 @@ async fn members_write_drafts_submit_them_and_editors_publish() {
 
         // A draft.
         let token = csrf(&app, &wren, "/admin/posts/new").await;
-        let res = send_editor(&app, &wren, "/admin/posts/new", &with(&DRAFT, &[("csrf", &token), ("action", "draft")])).await;
+        let res = send_editor(
+            &app,
+            &wren,
+            "/admin/posts/new",
+            &with(&DRAFT, &[("csrf", &token), ("action", "draft")]),
+        )
+        .await;
         assert_eq!(res.status().as_u16(), 303);
         let id = post_id(&res);
         let p = write::by_id(db, &id).await.expect("db").expect("post");
-        assert_eq!((p.status, p.author_id.as_deref()), (PostStatus::Draft, Some(wren.id.as_str())));
+        assert_eq!(
+            (p.status, p.author_id.as_deref()),
+            (PostStatus::Draft, Some(wren.id.as_str()))
+        );
         let path = format!("/admin/posts/{id}");
 
         // Publishing, scheduling or pinning is an editor's: 403 with the reason, unchanged.
@@ -186,25 +202,56 @@ async fn members_write_drafts_submit_them_and_editors_publish() {
             &[("action", "publish")],
             &[("action", "save"), ("status", "published")],
             &[("action", "save"), ("status", "private")],
-            &[("action", "save"), ("status", "scheduled"), ("publish_at", "2031-01-15T09:00")],
+            &[
+                ("action", "save"),
+                ("status", "scheduled"),
+                ("publish_at", "2031-01-15T09:00"),
+            ],
         ];
         for extra in refusals {
-            let res = send_editor(&app, &wren, &path, &with(&with(&DRAFT, &[("csrf", &token)]), extra)).await;
+            let res = send_editor(
+                &app,
+                &wren,
+                &path,
+                &with(&with(&DRAFT, &[("csrf", &token)]), extra),
+            )
+            .await;
             assert_refused(res, "Only an editor may publish", &format!("{extra:?}")).await;
             assert_eq!(status_of(db, &id).await, PostStatus::Draft, "{extra:?}");
         }
-        let res = send_editor(&app, &wren, "/admin/posts/new", &with(&DRAFT, &[("csrf", &token), ("action", "publish")])).await;
+        let res = send_editor(
+            &app,
+            &wren,
+            "/admin/posts/new",
+            &with(&DRAFT, &[("csrf", &token), ("action", "publish")]),
+        )
+        .await;
         assert_refused(res, "Only an editor may publish", "a new post published").await;
         assert_eq!(count(db, "posts").await, 1);
 
         // Another member's draft is not theirs to open or change.
         let (st, html) = page(&app, &other, &path).await;
         assert_eq!(st, 403);
-        assert!(html.contains("author or an editor may change this post"), "{html}");
+        assert!(
+            html.contains("author or an editor may change this post"),
+            "{html}"
+        );
         let t2 = csrf(&app, &other, "/admin/posts/new").await;
-        let res = send_editor(&app, &other, &path, &with(&DRAFT, &[("csrf", &t2), ("action", "draft"), ("title", "Mine now")])).await;
+        let res = send_editor(
+            &app,
+            &other,
+            &path,
+            &with(
+                &DRAFT,
+                &[("csrf", &t2), ("action", "draft"), ("title", "Mine now")],
+            ),
+        )
+        .await;
         assert_eq!(res.status().as_u16(), 403);
-        assert_eq!(write::by_id(db, &id).await.expect("db").expect("p").title, "Reading corner");
+        assert_eq!(
+            write::by_id(db, &id).await.expect("db").expect("p").title,
+            "Reading corner"
+        );
         // Their list shows their own posts only; an editor's shows everyone's.
         let (_, list) = page(&app, &other, "/admin/posts").await;
         assert!(!list.contains("Reading corner"));
@@ -213,17 +260,38 @@ async fn members_write_drafts_submit_them_and_editors_publish() {
 
         // Submit for review: pending, audited, the editors (not the member, not the
         // treasurer) e-mailed with a link to the post.
-        let res = send_editor(&app, &wren, &path, &with(&DRAFT, &[("csrf", &token), ("action", "submit")])).await;
+        let res = send_editor(
+            &app,
+            &wren,
+            &path,
+            &with(&DRAFT, &[("csrf", &token), ("action", "submit")]),
+        )
+        .await;
         assert_eq!(res.status().as_u16(), 303);
         assert_eq!(location(&res), format!("{path}?saved=submitted"));
         assert_eq!(status_of(db, &id).await, PostStatus::Pending);
-        let submitted = audit::list(db, Some("post.submitted"), None, 10, 0).await.expect("audit");
+        let submitted = audit::list(db, Some("post.submitted"), None, 10, 0)
+            .await
+            .expect("audit");
         assert_eq!(submitted.len(), 1);
-        assert_eq!((submitted[0].actor.as_str(), submitted[0].target.as_str()), ("wren@example.org", id.as_str()));
+        assert_eq!(
+            (submitted[0].actor.as_str(), submitted[0].target.as_str()),
+            ("wren@example.org", id.as_str())
+        );
         for to in ["ed@example.org", "owner@example.org"] {
             let mails = wait_mails(db, to, 1).await;
-            assert!(mails[0].0.contains("wren tester submitted a post for review: Reading corner"), "{mails:?}");
-            assert!(mails[0].1.contains(&format!("{}/admin/posts/{id}", app.base)), "{mails:?}");
+            assert!(
+                mails[0]
+                    .0
+                    .contains("wren tester submitted a post for review: Reading corner"),
+                "{mails:?}"
+            );
+            assert!(
+                mails[0]
+                    .1
+                    .contains(&format!("{}/admin/posts/{id}", app.base)),
+                "{mails:?}"
+            );
         }
         tokio::time::sleep(Duration::from_millis(200)).await;
         assert!(mails_to(db, "wren@example.org").await.is_empty());
@@ -231,28 +299,75 @@ async fn members_write_drafts_submit_them_and_editors_publish() {
         let (_, html) = page(&app, &wren, &format!("{path}?saved=submitted")).await;
         assert!(html.contains("Submitted for review") && html.contains("waits for an editor"));
         // Still theirs to change while it waits; saving it again is no new submission.
-        let res = send_editor(&app, &wren, &path, &with(&DRAFT, &[("csrf", &token), ("action", "submit"), ("body", "A reading corner, with cushions.")])).await;
+        let res = send_editor(
+            &app,
+            &wren,
+            &path,
+            &with(
+                &DRAFT,
+                &[
+                    ("csrf", &token),
+                    ("action", "submit"),
+                    ("body", "A reading corner, with cushions."),
+                ],
+            ),
+        )
+        .await;
         assert_eq!(res.status().as_u16(), 303);
-        assert_eq!(audit::list(db, Some("post.submitted"), None, 10, 0).await.expect("audit").len(), 1);
+        assert_eq!(
+            audit::list(db, Some("post.submitted"), None, 10, 0)
+                .await
+                .expect("audit")
+                .len(),
+            1
+        );
 
         // The editor sees what waits, tagged, and publishes it ("Publish" is the first
         // button on a post that is not published).
         let (_, list) = page(&app, &ed, "/admin/posts").await;
-        assert!(list.contains("1 post waits for review.") && list.contains("href=\"/admin/posts?status=pending\""));
+        assert!(
+            list.contains("1 post waits for review.")
+                && list.contains("href=\"/admin/posts?status=pending\"")
+        );
         assert!(list.contains("<span class=\"tag pending\">Pending review</span>"));
         assert!(list.contains("wren tester"));
         let (_, pending) = page(&app, &ed, "/admin/posts?status=pending").await;
         assert!(pending.contains("Reading corner"));
         let (st, html) = page(&app, &ed, &path).await;
         assert_eq!(st, 200);
+        // (A hidden "Save draft" comes first, so that Enter in a field saves a draft.)
         let buttons = &html[html.find("class=\"buttons\"").expect("buttons")..];
-        assert!(buttons.starts_with("class=\"buttons\"><button type=\"submit\" name=\"action\" value=\"publish\" class=\"cta\">Publish"), "{buttons}");
+        let shown = buttons
+            .split("</button>")
+            .find(|b| !b.contains(" hidden"))
+            .expect("a shown button");
+        assert!(
+            shown.contains("value=\"publish\" class=\"cta\">Publish"),
+            "{buttons}"
+        );
         assert!(html.contains("waits for review: publish it"));
         let et = hidden_value(&html, "csrf").expect("csrf");
-        let res = send_editor(&app, &ed, &path, &with(&DRAFT, &[("csrf", &et), ("action", "publish"), ("status", "pending"), ("body", "A reading corner, with cushions.")])).await;
+        let res = send_editor(
+            &app,
+            &ed,
+            &path,
+            &with(
+                &DRAFT,
+                &[
+                    ("csrf", &et),
+                    ("action", "publish"),
+                    ("status", "pending"),
+                    ("body", "A reading corner, with cushions."),
+                ],
+            ),
+        )
+        .await;
         assert_eq!(res.status().as_u16(), 303);
         let p = write::by_id(db, &id).await.expect("db").expect("p");
-        assert_eq!((p.status, p.author_id.as_deref()), (PostStatus::Published, Some(wren.id.as_str())));
+        assert_eq!(
+            (p.status, p.author_id.as_deref()),
+            (PostStatus::Published, Some(wren.id.as_str()))
+        );
         let (_, list) = page(&app, &ed, "/admin/posts").await;
         assert!(!list.contains("waits for review"));
 
@@ -261,10 +376,22 @@ async fn members_write_drafts_submit_them_and_editors_publish() {
         let (st, html) = page(&app, &wren, &path).await;
         assert_eq!(st, 403);
         assert!(html.contains("no longer a draft"), "{html}");
-        let res = send_editor(&app, &wren, &path, &with(&DRAFT, &[("csrf", &token), ("action", "draft"), ("title", "Changed")])).await;
+        let res = send_editor(
+            &app,
+            &wren,
+            &path,
+            &with(
+                &DRAFT,
+                &[("csrf", &token), ("action", "draft"), ("title", "Changed")],
+            ),
+        )
+        .await;
         assert_refused(res, "no longer a draft", "editing a published post").await;
         let p = write::by_id(db, &id).await.expect("db").expect("p");
-        assert_eq!((p.status, p.title.as_str()), (PostStatus::Published, "Reading corner"));
+        assert_eq!(
+            (p.status, p.title.as_str()),
+            (PostStatus::Published, "Reading corner")
+        );
         let (_, list) = page(&app, &wren, "/admin/posts").await;
         assert!(list.contains("Reading corner") && !list.contains(&format!("href=\"{path}\"")));
         app.stop().await;

@@ -918,9 +918,9 @@ async fn cover_uploads_are_checked_reencoded_and_served() {
         )
         .await;
         assert_eq!(res.status().as_u16(), 422);
-        // More than 5 MB: 413.
+        // More than 20 MB: 413, with the form and the reason.
         let mut big = png_bytes(4, 4);
-        big.resize(5 * 1024 * 1024 + 10, 0);
+        big.resize(20 * 1024 * 1024 + 10, 0);
         let res = post_editor(
             &app,
             &editor,
@@ -930,6 +930,8 @@ async fn cover_uploads_are_checked_reencoded_and_served() {
         )
         .await;
         assert_eq!(res.status().as_u16(), 413);
+        let html = res.text().await.expect("body");
+        assert!(html.contains("id=\"cover-err\"") && html.contains("value=\"Too big\""));
         // A cover needs a description.
         let res = post_editor(
             &app,

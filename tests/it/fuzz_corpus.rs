@@ -352,13 +352,14 @@ fn paypal_seeds_keep_the_targets_invariants() {
         if let Ok(ev) = parse_webhook(&data) {
             read += 1;
             assert!(!ev.id.is_empty() && ev.id.len() <= 255, "{}", p.display());
-            if let Some(e) = ev.to_parsed() {
-                assert!(
-                    !e.session_id.is_empty() && e.session_id.len() <= 64,
-                    "{}",
-                    p.display()
-                );
-            }
+            let e = ev.to_parsed();
+            let names_session = matches!(
+                e.kind,
+                shelfraiser::payments::CallbackEvent::Succeeded { .. }
+                    | shelfraiser::payments::CallbackEvent::Declined
+            );
+            assert_eq!(names_session, !e.session_id.is_empty(), "{}", p.display());
+            assert!(e.session_id.len() <= 64, "{}", p.display());
         }
         if let Ok(o) = parse_created_order(&data) {
             read += 1;
@@ -380,6 +381,52 @@ fn paypal_seeds_keep_the_targets_invariants() {
     assert!(read >= 6, "only {read} seeds read");
 }
 
+/// The `stripe_event` target's invariants, through the Stripe provider's own check (each seed
+/// signed as Stripe would sign it).
+#[test]
+fn stripe_event_seeds_keep_the_targets_invariants() {
+    use shelfraiser::payments::CallbackEvent;
+    use shelfraiser::payments::stripe::{SIGNATURE_HEADER as STRIPE_HEADER, StripeProvider};
+    use shelfraiser_formats::stripe::{from_stripe_amount, to_stripe_amount};
+    let settings = shelfraiser::config::StripeProviderSettings {
+        secret_key: Secret("sk_test".into()),
+        webhook_secret: Secret("whsec_fuzz".into()),
+        ..Default::default()
+    };
+    let provider = StripeProvider::new(&settings).expect("provider");
+    let mut accepted = 0;
+    for (p, body) in corpus("stripe_event") {
+        let sig = shelfraiser_formats::webhook::sign(b"whsec_fuzz", &body, now().timestamp());
+        let mut h = HeaderMap::new();
+        h.insert(STRIPE_HEADER, HeaderValue::from_str(&sig).expect("ascii"));
+        let Ok(ev) = provider.verify_callback(&h, &body, now()) else {
+            continue;
+        };
+        accepted += 1;
+        assert!(
+            !ev.event_id.is_empty() && ev.event_id.len() <= 255,
+            "{}",
+            p.display()
+        );
+        assert!(ev.session_id.len() <= 64, "{}", p.display());
+        let names_session = !ev.session_id.is_empty();
+        match &ev.kind {
+            CallbackEvent::Succeeded { amount, .. } => {
+                assert!(names_session && amount.amount_minor > 0, "{}", p.display());
+                let s = to_stripe_amount(*amount).expect("back to Stripe");
+                assert_eq!(from_stripe_amount(s, amount.currency), Some(*amount));
+            }
+            CallbackEvent::Declined | CallbackEvent::Canceled | CallbackEvent::Pending => {
+                assert!(names_session, "{}", p.display());
+            }
+            CallbackEvent::Refunded { .. }
+            | CallbackEvent::Disputed { .. }
+            | CallbackEvent::Ignored { .. } => assert!(!names_session, "{}", p.display()),
+        }
+    }
+    assert!(accepted >= 8, "only {accepted} seeds are accepted");
+}
+
 /// A new fuzz target's corpus gets replayed here too.
 #[test]
 fn every_corpus_is_replayed() {
@@ -395,6 +442,7 @@ fn every_corpus_is_replayed() {
         "money_convert",
         "money_parse",
         "paypal",
+        "stripe_event",
         "webhook",
         "wordpress",
     ];

@@ -197,8 +197,12 @@ async fn the_form_opens_in_the_visitors_currency() {
                 ["¥1,000", "¥3,000", "¥5,000", "¥10,000"]
             );
 
-            // Not accepted (CAD), or no region: the campaign's own currency.
-            for al in ["en-CA", "en", "da"] {
+            // A Danish browser that sends only "da" is in Denmark too.
+            let danish = page_in(&app, &path, "da").await;
+            assert_eq!(selected_currency(&danish), "DKK");
+
+            // Not accepted (CAD), or a language of many countries: the campaign's own currency.
+            for al in ["en-CA", "en", "es"] {
                 let html = page_in(&app, &path, al).await;
                 assert_eq!(selected_currency(&html), "GBP", "{al}");
             }

@@ -3,8 +3,9 @@
 //! one donation, and the webhook afterwards changes nothing; the webhook alone records it
 //! when the donor never comes back; a delivery PayPal does not vouch for is refused; a
 //! capture of another amount is not recorded and the treasurers are told; PayPal down when
-//! the checkout starts gives the form back with nothing stored; the ledger verifies after
-//! each.
+//! the checkout starts gives the form back with nothing charged (the session closed with
+//! `failed_at`, as for Stripe); with Stripe configured too, the form offers both; the ledger
+//! verifies after each.
 
 use shelfraiser::config::{Secret, Settings};
 use shelfraiser::db::Db;
@@ -73,7 +74,8 @@ async fn to_paypal(
         .to_string();
     let checkout = one(
         &app.db,
-        "SELECT id FROM checkout_sessions WHERE provider = 'paypal' ORDER BY created_at DESC",
+        "SELECT id FROM checkout_sessions WHERE provider = 'paypal' AND failed_at IS NULL \
+         ORDER BY created_at DESC",
     )
     .await;
     assert_eq!(fake.order_of(&checkout).0, order);
@@ -242,12 +244,19 @@ async fn a_delivery_paypal_does_not_vouch_for_is_refused() {
         // Events the site does not act on are answered 200 once genuine.
         fake.with(|f| f.verification = None);
         let other = r#"{"id":"WH-9","event_type":"CHECKOUT.ORDER.APPROVED","resource":{"id":"X"}}"#;
-        assert_eq!(webhook(&app, other).await.status().as_u16(), 200);
+        let res = webhook(&app, other).await;
+        assert_eq!(res.status().as_u16(), 200);
+        let out: serde_json::Value = res.json().await.expect("json");
+        assert_eq!(out["status"], "ignored");
         let refund = format!(
             r#"{{"id":"WH-10","event_type":"PAYMENT.CAPTURE.REFUNDED","resource":{{"id":"R1","status":"COMPLETED","amount":{{"currency_code":"GBP","value":"5.00"}},"links":[{{"rel":"up","href":"https://api.sandbox.paypal.com/v2/payments/captures/{}"}}]}}}}"#,
             capture.id
         );
-        assert_eq!(webhook(&app, &refund).await.status().as_u16(), 200);
+        // A refund takes the shared refund branch (logged against its donation, as Stripe's).
+        let res = webhook(&app, &refund).await;
+        assert_eq!(res.status().as_u16(), 200);
+        let out: serde_json::Value = res.json().await.expect("json");
+        assert_eq!(out["status"], "refunded");
         assert_eq!(donations(&app.db).await, 0);
         assert_ledger_clean(&app.db).await;
         app.stop().await;
@@ -298,7 +307,7 @@ async fn a_capture_of_another_amount_is_not_recorded_and_the_treasurers_are_told
 }
 
 #[tokio::test]
-async fn paypal_down_gives_the_form_back_with_nothing_stored() {
+async fn paypal_down_gives_the_form_back_with_nothing_charged() {
     each_backend(|tdb| async move {
         let (app, fake) = start(&tdb).await;
         fake.with(|f| f.down = true);
@@ -306,22 +315,30 @@ async fn paypal_down_gives_the_form_back_with_nothing_stored() {
         assert_eq!(res.status().as_u16(), 503);
         let page = res.text().await.expect("page");
         assert!(
-            page.contains("could not reach the payment service"),
+            page.contains("The payment service could not be reached"),
             "{page}"
         );
         assert!(
             page.contains("For the books"),
             "the form is filled in again"
         );
+        // The one provider-down mechanism (shared with Stripe): the session is closed as
+        // canceled with `failed_at` set, so it counts against no checkout limit.
         assert_eq!(
-            count(&app.db, "checkout_sessions").await,
-            0,
+            one(
+                &app.db,
+                "SELECT status FROM checkout_sessions WHERE provider = 'paypal' \
+                 AND failed_at IS NOT NULL AND donation_id IS NULL"
+            )
+            .await,
+            "canceled",
             "nothing half-recorded"
         );
+        assert_eq!(count(&app.db, "checkout_sessions").await, 1);
         // Back up: the donor tries again and gets to PayPal.
         fake.with(|f| f.down = false);
         to_paypal(&app, &fake, "25", "GBP").await;
-        assert_eq!(count(&app.db, "checkout_sessions").await, 1);
+        assert_eq!(count(&app.db, "checkout_sessions").await, 2);
         // PayPal revokes the kept token: it is fetched again once and the call goes through.
         fake.with(|f| f.token_generation += 1);
         to_paypal(&app, &fake, "30", "GBP").await;
@@ -410,4 +427,95 @@ fn paypal_is_configured_from_the_environment() {
         !format!("{bad:?}").contains("s3cret-value"),
         "the secret never prints"
     );
+}
+
+/// Stripe and PayPal both configured (and the test checkout, as in demo mode): the donate form
+/// offers all three, each choice goes to its own provider's page, and the CSP's form-action
+/// names both hosted checkouts.
+#[tokio::test]
+async fn with_stripe_and_paypal_the_form_offers_both() {
+    each_backend(|tdb| async move {
+        let fake = FakePaypal::start().await;
+        let stripe = crate::fake_stripe::FakeStripe::start().await;
+        seed_campaign(&tdb.db, SLUG).await;
+        let mut s = crate::fake_stripe::with_stripe(paypal_settings(&tdb, &fake), &stripe.base);
+        s.providers.test.enabled = true;
+        let app = TestApp::start(s).await;
+
+        let res = app.get(&format!("/campaigns/{SLUG}")).await;
+        let csp = res.headers()["content-security-policy"]
+            .to_str()
+            .expect("csp")
+            .to_string();
+        assert!(
+            csp.contains("form-action 'self' https://checkout.stripe.com https://www.paypal.com;"),
+            "{csp}"
+        );
+        let page = res.text().await.expect("page");
+        assert!(page.contains("Pay with"), "{page}");
+        assert!(
+            page.contains(r#"name="provider" value="stripe" checked"#),
+            "{page}"
+        );
+        assert!(page.contains(r#"name="provider" value="paypal""#), "{page}");
+        assert!(page.contains(r#"name="provider" value="test""#), "{page}");
+
+        let choose = |provider: &'static str| {
+            let app = &app;
+            async move {
+                app.donate(
+                    SLUG,
+                    &[
+                        ("amount", "25"),
+                        ("currency", "GBP"),
+                        ("name", "Ada"),
+                        ("email", "ada@example.org"),
+                        ("message", "For the books"),
+                        ("visibility", "public"),
+                        ("provider", provider),
+                    ],
+                )
+                .await
+            }
+        };
+        let res = choose("paypal").await;
+        assert_eq!(res.status().as_u16(), 303);
+        let to = location(&res);
+        assert!(
+            to.starts_with("https://www.sandbox.paypal.com/checkoutnow?token="),
+            "PayPal's approval link, not {to}"
+        );
+        let checkout = one(
+            &app.db,
+            "SELECT id FROM checkout_sessions WHERE provider = 'paypal'",
+        )
+        .await;
+        assert!(to.ends_with(&fake.order_of(&checkout).0), "{to}");
+        assert!(stripe.calls().is_empty(), "Stripe is not asked");
+
+        let res = choose("stripe").await;
+        assert_eq!(res.status().as_u16(), 303);
+        let to = location(&res);
+        assert!(
+            to.starts_with("https://checkout.stripe.com/c/pay/cs_test_"),
+            "Stripe's checkout URL, not {to}"
+        );
+        assert_eq!(stripe.calls().len(), 1);
+        assert_eq!(
+            count(&app.db, "checkout_sessions").await,
+            2,
+            "one checkout per provider chosen"
+        );
+        assert_eq!(
+            one(
+                &app.db,
+                "SELECT provider FROM checkout_sessions WHERE provider <> 'paypal'"
+            )
+            .await,
+            "stripe"
+        );
+        app.stop().await;
+        stripe.stop();
+    })
+    .await;
 }

@@ -243,6 +243,28 @@ async fn share_tags_hold_absolute_urls_from_the_base_url() {
         let h = head(&app.text("/campaigns/test-library").await);
         assert_eq!(meta(&h, "og:image"), Some(image.as_str()));
         app.stop().await;
+
+        // A post without a featured image shares its campaign's image, or the site's default.
+        exec(&tdb.db, "UPDATE posts SET featured_image_url = NULL", &[]).await;
+        exec(&tdb.db, "UPDATE posts SET campaign_id = NULL", &[]).await;
+        let app = TestApp::start(shared_settings(&tdb)).await;
+        let h = head(&app.text(POST).await);
+        assert_eq!(meta(&h, "og:image"), Some(share), "the site's default");
+        app.stop().await;
+        exec(
+            &tdb.db,
+            "UPDATE posts SET campaign_id = (SELECT id FROM campaigns WHERE slug = 'test-library')",
+            &[],
+        )
+        .await;
+        let app = TestApp::start(shared_settings(&tdb)).await;
+        let h = head(&app.text(POST).await);
+        assert_eq!(
+            meta(&h, "og:image"),
+            Some(image.as_str()),
+            "the campaign's cover"
+        );
+        app.stop().await;
     })
     .await;
 }

@@ -209,6 +209,47 @@ async fn the_invited_member_gets_the_zone_chosen_and_schedules_in_it() {
             assert!(html.contains(&format!("value=\"{local}\"")), "{local}");
             assert!(html.contains("Europe/Copenhagen"));
         }
+
+        // Gus's invitation page offers the zone chosen for him, and he confirms his own.
+        let token = invite_token(db, &app.base, "gus@example.org").await;
+        let path = format!("/invite/{token}");
+        let html = app.text(&path).await;
+        assert!(
+            html.contains("<option selected>Europe/London</option>"),
+            "{html}"
+        );
+        assert!(
+            html.contains("data-zone-suggest="),
+            "the browser's zone is suggested"
+        );
+        let form_csrf = hidden_value(&html, "csrf").expect("csrf");
+        let join = |zone: &'static str| {
+            let (app, path, form_csrf) = (&app, path.clone(), form_csrf.clone());
+            async move {
+                app.post_form(
+                    &path,
+                    &[
+                        ("csrf", form_csrf.as_str()),
+                        ("password", "guss password!"),
+                        ("confirm", "guss password!"),
+                        ("time_zone", zone),
+                    ],
+                )
+                .await
+            }
+        };
+        let res = join("Mars/Olympus").await;
+        assert_eq!(res.status().as_u16(), 422);
+        let html = res.text().await.expect("body");
+        assert!(html.contains("Choose a time zone from the list."), "{html}");
+        assert!(!html.contains("data-zone-suggest="), "what was sent stays");
+        let res = join("Asia/Kolkata").await;
+        assert_eq!(res.status().as_u16(), 303, "the link still works");
+        let gus = team_repo::by_id(db, &gus.id).await.expect("db").expect("m");
+        assert_eq!(
+            (gus.status, gus.time_zone.as_str()),
+            (MemberStatus::Active, "Asia/Kolkata")
+        );
         app.stop().await;
     })
     .await;

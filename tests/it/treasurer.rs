@@ -183,6 +183,21 @@ async fn offline_gifts_use_the_rate_of_the_day_received_and_never_a_future_day()
             detail.contains("ECB reference rate of 25 June 2024"),
             "{detail}"
         );
+        // The rate reads as people write it (five significant digits at most), the stored
+        // one beside it for checking sums.
+        let at = detail.find("1 USD = ").expect("rate line") + "1 USD = ".len();
+        let shown: String = detail[at..]
+            .chars()
+            .take_while(|c| c.is_ascii_digit() || *c == '.' || *c == ',')
+            .collect();
+        let digits = shown
+            .trim_start_matches(['0', '.', ','])
+            .replace([',', '.'], "");
+        assert!(
+            !digits.is_empty() && digits.len() <= 5,
+            "{shown} in {detail}"
+        );
+        assert!(detail.contains("Stored rate used:"), "{detail}");
         app.stop().await;
     })
     .await;
@@ -315,15 +330,15 @@ async fn danish_csv_and_totals_per_month_and_currency() {
         );
         let totals = &html[html.find("class=\"totals\"").expect("totals table")..];
         for want in [
-            "<td>2024-08</td><td>GBP</td><td class=\"num\">2</td><td class=\"num\">£4</td>",
-            "<td>2024-07</td><td>GBP</td><td class=\"num\">2</td><td class=\"num\">£19.75</td>",
-            "<td>2024-07</td><td>USD</td><td class=\"num\">1</td><td class=\"num\">$10</td>",
+            "<td>August 2024</td><td>GBP</td><td class=\"num\">2</td><td class=\"num\">£4</td>",
+            "<td>July 2024</td><td>GBP</td><td class=\"num\">2</td><td class=\"num\">£19.75</td>",
+            "<td>July 2024</td><td>USD</td><td class=\"num\">1</td><td class=\"num\">$10</td>",
             "<td>GBP</td><td class=\"num\">4</td><td class=\"num\">£23.75</td>",
         ] {
             assert!(totals.contains(want), "{want} in {totals}");
         }
         assert!(
-            totals.find("2024-08").expect("aug") < totals.find("2024-07").expect("jul"),
+            totals.find("August 2024").expect("aug") < totals.find("July 2024").expect("jul"),
             "newest month first"
         );
         app.stop().await;

@@ -40,6 +40,7 @@ pub const HOMES: &[(&str, &[&str])] = &[
     ("jobs", &["jobs"]),
     ("known_devices", &["team::repo"]),
     ("ledger_entries", &["donations::repo"]),
+    ("matching_gifts", &["donations::repo"]),
     ("likes", &["blog::repo"]),
     ("login_failures", &["team::throttle"]),
     ("login_tokens", &["team::repo"]),
@@ -49,11 +50,13 @@ pub const HOMES: &[(&str, &[&str])] = &[
     ("outbox", &["mail"]),
     ("passkey_challenges", &["team::repo"]),
     ("passkeys", &["team::repo"]),
+    ("pledges", &["donations::repo"]),
     ("post_slug_history", &["blog::repo"]),
     ("post_terms", &["blog::repo"]),
     ("posts", &["blog::repo"]),
     ("provider_events", &["donations::repo"]),
     ("recovery_codes", &["team::repo"]),
+    ("revisions", &["revisions::repo"]),
     ("redirects", &["blog::repo"]),
     ("sessions", &["team::repo"]),
     ("settings", &["db"]),
@@ -97,6 +100,11 @@ pub const EXCEPTIONS: &[(&str, &str, &str)] = &[
         "members",
         "blog::repo::terms",
         "read join: author archives list the members who wrote posts",
+    ),
+    (
+        "members",
+        "revisions::repo",
+        "read join: a revision names the member who saved it",
     ),
 ];
 

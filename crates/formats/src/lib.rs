@@ -16,6 +16,7 @@
 //! | [`ecb`] | the ECB reference-rate XML |
 //! | [`csrf`] | signed form tokens |
 //! | [`webhook`] | payment-provider callbacks: signature header and body |
+//! | [`stripe`] | Stripe's webhook events and its amounts per currency |
 //! | [`wordpress`] | WordPress exports (WXR) and their post bodies |
 //! | [`slug`] | URL slugs |
 //! | [`http_signature`] | `Signature` and `Digest` headers of ActivityPub requests |
@@ -32,5 +33,6 @@ pub mod money;
 pub mod paypal;
 pub mod permalink;
 pub mod slug;
+pub mod stripe;
 pub mod webhook;
 pub mod wordpress;

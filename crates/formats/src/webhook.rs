@@ -138,6 +138,26 @@ pub enum EventKind {
     },
     Declined,
     Canceled,
+    /// The checkout is complete but its payment is not yet (an asynchronous method): its
+    /// outcome comes in a later event. Nothing changes.
+    Pending,
+    /// A payment was refunded at the provider (`amount`: the total refunded so far). No
+    /// checkout session is named.
+    Refunded {
+        payment_reference: String,
+        charge: String,
+        amount: Money,
+    },
+    /// The payer disputed a payment (a chargeback). No checkout session is named.
+    Disputed {
+        payment_reference: String,
+        amount: Money,
+        reason: String,
+    },
+    /// An event of a type this site does not act on; answered 2xx so it is not sent again.
+    Ignored {
+        kind: String,
+    },
 }
 
 /// A checked callback body.
@@ -145,7 +165,8 @@ pub enum EventKind {
 pub struct ParsedEvent {
     /// The provider's id for this event (the same on every retry), 1–255 bytes.
     pub event_id: String,
-    /// Our checkout session's id, 1–64 bytes.
+    /// Our checkout session's id, 1–64 bytes; empty for events that name none
+    /// ([`EventKind::Refunded`], [`EventKind::Disputed`], [`EventKind::Ignored`]).
     pub session_id: String,
     pub kind: EventKind,
 }

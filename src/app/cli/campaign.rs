@@ -4,14 +4,15 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::{Context, anyhow, bail};
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::Utc;
 use clap::{Args, Subcommand};
 
 use super::{StorageArgs, open, settings};
-use crate::campaigns::{CampaignState, Milestone, NewCampaign, Progress, Slug, repo};
+use crate::campaigns::create::{CampaignInput, Fault, MAX_MILESTONES, Problem};
+use crate::campaigns::{CampaignState, Progress, SlugError, repo};
 use crate::db::Db;
 use crate::i18n::I18n;
-use crate::money::{CurrencyCode, Money};
+use crate::money::MoneyError;
 
 #[derive(Subcommand, Debug)]
 pub enum CampaignCmd {
@@ -84,76 +85,68 @@ pub(super) async fn run(storage: &StorageArgs, cmd: CampaignCmd) -> anyhow::Resu
     campaign(&db, cmd).await
 }
 
-fn parse_time(s: &str) -> anyhow::Result<DateTime<Utc>> {
-    if let Ok(t) = DateTime::parse_from_rfc3339(s) {
-        return Ok(t.with_timezone(&Utc));
+/// What the command line says about a field at fault, naming its option.
+fn problem_text(input: &CampaignInput, p: &Problem) -> String {
+    let flag = match p.field {
+        "accept" => "--accept".to_string(),
+        "milestones" => "--milestone".to_string(),
+        other => format!("--{}", other.replace('_', "-")),
+    };
+    match &p.fault {
+        Fault::Slug => SlugError(input.slug.clone()).to_string(),
+        Fault::SlugReserved => format!("the slug {:?} is reserved; choose another", input.slug),
+        Fault::Required => format!("{flag} must not be empty"),
+        Fault::TooLong(max) => format!("{flag} is longer than {max} characters"),
+        Fault::Currency(code) => MoneyError::UnknownCurrency(code.clone()).to_string(),
+        Fault::Amount(e) if p.field == "goal" => format!("bad --goal: {e}"),
+        Fault::Amount(e) => format!("bad {flag} {}: {e}", p.line.unwrap_or(0)),
+        Fault::Date(s) => format!("{s:?} is not a date (use YYYY-MM-DD or RFC 3339)"),
+        Fault::DateOrder => "--ends must be after --starts".into(),
+        Fault::MilestoneShape => {
+            "--milestone must look like 2500:Label (a label of at most 120 characters)".into()
+        }
+        Fault::TooManyMilestones => format!("at most {MAX_MILESTONES} milestones"),
+        Fault::State(s) => format!("--state must be draft or live, not {s:?}"),
+        Fault::Markdown(e) => format!("--story-file: {e}"),
     }
-    let d = NaiveDate::parse_from_str(s, "%Y-%m-%d")
-        .map_err(|_| anyhow!("{s:?} is not a date (use YYYY-MM-DD or RFC 3339)"))?;
-    d.and_hms_opt(0, 0, 0)
-        .map(|t| t.and_utc())
-        .ok_or_else(|| anyhow!("bad date {s}"))
 }
 
 async fn campaign(db: &Db, cmd: CampaignCmd) -> anyhow::Result<ExitCode> {
     let tr = I18n::new("en");
     match cmd {
         CampaignCmd::Create(a) => {
-            let currency = CurrencyCode::parse(&a.currency)?;
-            let goal = Money::parse_major(&a.goal, currency).context("bad --goal")?;
-            let mut accepted = vec![currency];
-            for c in &a.accept {
-                let c = CurrencyCode::parse(c)?;
-                if !accepted.contains(&c) {
-                    accepted.push(c);
-                }
-            }
-            let mut milestones = Vec::new();
-            for m in &a.milestones {
-                let (amt, label) = m
-                    .split_once(':')
-                    .ok_or_else(|| anyhow!("--milestone must look like 2500:Label"))?;
-                milestones.push(Milestone {
-                    amount: Money::parse_major(amt, currency)?,
-                    label: label.trim().to_string(),
-                });
-            }
-            let state = match a.state.as_str() {
-                "draft" => CampaignState::Draft,
-                "live" => CampaignState::Live,
-                other => bail!("--state must be draft or live, not {other:?}"),
-            };
             let story = match &a.story_file {
                 Some(p) => std::fs::read_to_string(p)
                     .with_context(|| format!("cannot read {}", p.display()))?,
                 None => String::new(),
             };
-            let n = NewCampaign {
-                slug: Slug::parse(&a.slug)?,
-                title: a.title.trim().to_string(),
+            let input = CampaignInput {
+                slug: a.slug,
+                title: a.title,
                 summary: a.summary,
-                story_md: story,
-                goal,
-                accepted,
-                starts_at: a
-                    .starts
-                    .as_deref()
-                    .map(parse_time)
-                    .transpose()?
-                    .unwrap_or_else(Utc::now),
-                ends_at: a.ends.as_deref().map(parse_time).transpose()?,
+                story,
+                goal: a.goal,
+                currency: a.currency,
+                accept: a.accept,
+                starts: a.starts.unwrap_or_default(),
+                ends: a.ends.unwrap_or_default(),
                 beneficiary_name: a.beneficiary_name,
                 beneficiary_place: a.beneficiary_place,
-                cover_image_url: None,
-                cover_image_alt: None,
-                state,
+                milestones: a.milestones,
+                state: a.state,
                 keep_accepting: !a.stop_when_funded,
                 featured: a.featured,
-                milestones,
             };
-            if n.title.is_empty() {
-                bail!("--title must not be empty");
-            }
+            let n = match input.check(Utc::now()) {
+                Ok(n) => n,
+                Err(problems) => {
+                    let first = problems
+                        .first()
+                        .map(|p| problem_text(&input, p))
+                        .unwrap_or_default();
+                    bail!("{first}");
+                }
+            };
             let c = repo::create(db, &n).await?;
             println!(
                 "created campaign {} ({}), goal {}",

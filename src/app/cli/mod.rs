@@ -9,6 +9,7 @@ mod campaign;
 mod donation;
 mod import;
 mod jobs;
+mod pledge;
 mod post;
 mod rates;
 mod serve;
@@ -73,6 +74,9 @@ pub enum Command {
     /// Record donations.
     #[command(subcommand)]
     Donation(DonationCmd),
+    /// Pledges: money promised but not yet received.
+    #[command(subcommand)]
+    Pledge(pledge::PledgeCmd),
     /// Exchange rates.
     #[command(subcommand)]
     Rates(RatesCmd),
@@ -171,6 +175,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Config(cmd) => Ok(serve::config(cmd)),
         Command::Campaign(cmd) => campaign::run(storage, cmd).await,
         Command::Donation(cmd) => donation::run(storage, cmd).await,
+        Command::Pledge(cmd) => pledge::run(storage, cmd).await,
         Command::Rates(cmd) => rates::run(storage, cmd).await,
         Command::Token(cmd) => team::token(storage, cmd).await,
         Command::User(cmd) => team::user(storage, cmd).await,

@@ -132,6 +132,7 @@ async fn post_create(
         categories: a.categories,
         tags: a.tags,
         featured_image_url: None,
+        featured_image_alt: None,
         source_key: None,
         created_at: None,
     };

@@ -13,6 +13,10 @@
 //! * **Bodies** are plain text: escaped, paragraphs and line breaks kept, `http(s)://` URLs
 //!   turned into links with `rel="nofollow ugc noopener"` ([`body_html`]). No Markdown, no
 //!   HTML: what someone types is what everyone sees.
+//! * **Too long**: a comment over [`BODY_MAX`] characters comes back in the form, whole, with
+//!   the reason (422); the form takes bodies up to [`FORM_BODY_MAX`], and past that the
+//!   comment page says why nothing was received (413, the post known from the form's
+//!   `?post=` address) — never a bare error page.
 //! * **Rate limit**: at most `comment_rate_limit` (site setting, default
 //!   [`RATE_LIMIT_DEFAULT`]) stored comments per address in [`RATE_WINDOW`]; beyond that the
 //!   form answers 429 and stores nothing.
@@ -26,9 +30,10 @@
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
+use axum::middleware;
 use axum::routing::{get, post};
 
-use crate::http::AppState;
+use crate::http::{AppState, limits};
 
 pub mod moderation;
 mod notify;
@@ -47,12 +52,19 @@ pub const NAME_MAX: usize = 80;
 pub const EMAIL_MAX: usize = 254;
 pub const URL_MAX: usize = 200;
 pub const BODY_MAX: usize = 5_000;
+/// The largest comment form received (far more than [`BODY_MAX`] characters, so a comment
+/// that is too long comes back whole with the reason).
+pub const FORM_BODY_MAX: usize = 1024 * 1024;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/comments", post(submit::submit))
+        .layer(middleware::from_fn_with_state(
+            FORM_BODY_MAX,
+            limits::soft_cap,
+        ))
+        .layer(DefaultBodyLimit::disable())
         .route("/posts/{id}/comments", get(submit::standalone))
-        .layer(DefaultBodyLimit::max(64 * 1024))
 }
 
 #[cfg(test)]

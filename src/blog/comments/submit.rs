@@ -2,6 +2,8 @@
 //! or approved) and `GET /posts/{id}/comments` (the section on a page of its own).
 
 use askama::Template;
+use axum::Extension;
+use axum::extract::rejection::FormRejection;
 use axum::extract::{FromRequestParts, Path, Query, State};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use chrono::{DateTime, Utc};
@@ -12,6 +14,7 @@ use serde::Deserialize;
 use crate::blog::repo::comments::*;
 use crate::blog::spam::{self, Verdict};
 use crate::email::Email;
+use crate::http::limits::OverLimit;
 use crate::http::{AppError, AppState, csrf};
 use crate::i18n::I18n;
 use crate::team::Member;
@@ -143,15 +146,63 @@ fn token_age(token: &str, now: DateTime<Utc>) -> Option<i64> {
     now.timestamp().checked_sub(t)
 }
 
+/// The form's address names its post (`/comments?post=<id>`), so a body too large to read
+/// can still be answered with that post's comment page.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub(super) struct PostHint {
+    post: String,
+}
+
+/// A comment form over [`super::FORM_BODY_MAX`]: the post's comment page saying why
+/// nothing was received (413); a bare 413 only when the post is unknown.
+async fn too_large(
+    s: &AppState,
+    me: Option<&CurrentMember>,
+    tr: &I18n,
+    hint: &PostHint,
+) -> Result<Response, AppError> {
+    let post = match post_ref(&s.db, hint.post.trim()).await? {
+        Some(p) if p.is_public() => p,
+        _ => return Ok(StatusCode::PAYLOAD_TOO_LARGE.into_response()),
+    };
+    let back = post.permalink(&s.settings.blog.permalink);
+    let at = PageFor {
+        s,
+        tr,
+        post: &post,
+        back: &back,
+        viewer: me.map(|m| &m.member),
+    };
+    let notice = tr.ta(
+        "comments-error-too-large",
+        [("max", tr.int(super::BODY_MAX as i64))],
+    );
+    page_response(
+        &at,
+        CommentForm::default(),
+        notice,
+        StatusCode::PAYLOAD_TOO_LARGE,
+    )
+    .await
+}
+
 /// `POST /comments`.
 pub(super) async fn submit(
     State(s): State<AppState>,
     MaybeMember(me): MaybeMember,
     r: Req,
-    axum::Form(input): axum::Form<CommentInput>,
+    Query(hint): Query<PostHint>,
+    Extension(over): Extension<OverLimit>,
+    form: Result<axum::Form<CommentInput>, FormRejection>,
 ) -> Result<Response, AppError> {
     let tr = &r.tr;
     let now = Utc::now();
+    let input = match form {
+        Ok(axum::Form(input)) => input,
+        Err(_) if over.hit() => return too_large(&s, me.as_ref(), tr, &hint).await,
+        Err(rejection) => return Ok(rejection.into_response()),
+    };
     let post = post_ref(&s.db, input.post_id.trim())
         .await?
         .ok_or(AppError::NotFound)?;
@@ -173,7 +224,8 @@ pub(super) async fn submit(
         name: input.name.trim().chars().take(NAME_MAX * 2).collect(),
         email: input.email.trim().chars().take(EMAIL_MAX + 1).collect(),
         url: input.url.trim().chars().take(URL_MAX * 2).collect(),
-        body: input.body.trim().chars().take(BODY_MAX * 2).collect(),
+        // Whole, however long: a comment that is too long comes back as it was typed.
+        body: input.body.trim().to_string(),
         errors: Errors::default(),
         notify_replies: !input.notify_replies.trim().is_empty(),
     };

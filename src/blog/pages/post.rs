@@ -52,7 +52,9 @@ pub(super) async fn render_post(
         e.body_html = crate::blog::images::responsive(&s.db, &e.body_html).await?;
     }
     let featured_html = match p.featured_image_url.as_deref() {
-        Some(url) if !locked => crate::blog::images::featured(&s.db, url).await?,
+        Some(url) if !locked => {
+            crate::blog::images::featured(&s.db, url, p.featured_image_alt.as_deref()).await?
+        }
         _ => String::new(),
     };
     let terms: Vec<Term> = repo::terms_of(&s.db, &p.id).await?;
@@ -76,8 +78,14 @@ pub(super) async fn render_post(
         .author_name
         .as_ref()
         .map(|n| (n.as_str(), e.author_url.as_str()));
-    // Shared previews and feed readers fetch the image from elsewhere: absolute.
-    let image = p.featured_image_url.as_deref().map(|u| s.absolute(u));
+    // Shared previews and feed readers fetch the image from elsewhere: absolute. Without a
+    // featured image, a post shares its campaign's image (the cover, or the site's default),
+    // and a post of no campaign the site's default: a link preview always has a picture.
+    let image = Some(match (p.featured_image_url.as_deref(), &linked) {
+        (Some(u), _) => s.absolute(u),
+        (None, Some(c)) => crate::campaigns::view::head::share_image(s, c),
+        (None, None) => s.absolute(s.assets.url("share.png")),
+    });
     let json_ld = meta::blog_posting(
         &e.title,
         &e.url,
@@ -113,7 +121,7 @@ pub(super) async fn render_post(
             canonical: e.url.clone(),
             og_type: if p.is_page() { "website" } else { "article" },
             image,
-            image_alt: String::new(),
+            image_alt: p.featured_image_alt.clone().unwrap_or_default(),
             published: p.published_at.map(meta::rfc3339),
             modified: Some(meta::rfc3339(p.updated_at)),
             site_name: site,

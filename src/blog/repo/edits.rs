@@ -23,6 +23,7 @@ pub struct Fields<'a> {
     pub sticky: bool,
     pub comment_status: CommentStatus,
     pub featured_image_url: Option<&'a str>,
+    pub featured_image_alt: Option<&'a str>,
     pub published_at: Option<DateTime<Utc>>,
 }
 
@@ -32,7 +33,8 @@ pub async fn update_in(tx: &mut Tx, id: &str, f: &Fields<'_>, now: DateTime<Utc>
         sqlx::query(
         "UPDATE posts SET kind = $2, status = $3, slug = $4, title = $5, body_md = $6, excerpt = $7, \
          author_id = $8, campaign_id = $9, sticky = $10, comment_status = $11, \
-         featured_image_url = $12, published_at = $13, updated_at = $14 WHERE id = $1"
+         featured_image_url = $12, published_at = $13, updated_at = $14, \
+         featured_image_alt = $15 WHERE id = $1"
     )
     .bind(id)
     .bind(f.kind.as_str())
@@ -48,6 +50,7 @@ pub async fn update_in(tx: &mut Tx, id: &str, f: &Fields<'_>, now: DateTime<Utc>
     .bind(f.featured_image_url)
     .bind(f.published_at)
     .bind(now)
+    .bind(f.featured_image_alt)
     .execute(&mut *c)
     .await?
     .rows_affected()

@@ -30,6 +30,8 @@ pub struct Post {
     pub password_hash: Option<String>,
     pub comment_status: CommentStatus,
     pub featured_image_url: Option<String>,
+    /// What the featured image shows; `None`: decorative (`alt=""`).
+    pub featured_image_alt: Option<String>,
     pub published_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -54,6 +56,7 @@ pub(crate) struct PostRow {
     password_hash: Option<String>,
     comment_status: String,
     featured_image_url: Option<String>,
+    featured_image_alt: Option<String>,
     published_at: Option<DateTime<Utc>>,
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
@@ -81,6 +84,7 @@ impl TryFrom<PostRow> for Post {
             sticky: r.sticky,
             password_hash: r.password_hash,
             featured_image_url: r.featured_image_url,
+            featured_image_alt: r.featured_image_alt,
             published_at: r.published_at,
             created_at: r.created_at,
             updated_at: r.updated_at,
@@ -102,7 +106,8 @@ pub(crate) fn post(row: Option<PostRow>) -> DbResult<Option<Post>> {
 /// Every column of a [`PostRow`], on `posts p` joined as in [`FROM`].
 pub(crate) const COLUMNS: &str = "p.id, p.kind, p.status, p.slug, p.title, p.body_md, p.excerpt, p.author_id, \
     m.display_name AS author_name, p.campaign_id, p.sticky, p.password_hash, p.comment_status, \
-    p.featured_image_url, p.published_at, p.created_at, p.updated_at, p.source_key";
+    p.featured_image_url, p.featured_image_alt, p.published_at, p.created_at, p.updated_at, \
+    p.source_key";
 
 pub(crate) const FROM: &str = "FROM posts p LEFT JOIN members m ON m.id = p.author_id";
 
@@ -151,6 +156,7 @@ pub struct NewRow<'a> {
     pub password_hash: Option<&'a str>,
     pub comment_status: CommentStatus,
     pub featured_image_url: Option<&'a str>,
+    pub featured_image_alt: Option<&'a str>,
     pub published_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -165,8 +171,8 @@ pub(crate) async fn insert(tx: &mut Tx, r: &NewRow<'_>) -> DbResult<bool> {
         sqlx::query(
         "INSERT INTO posts (id, kind, status, slug, title, body_md, excerpt, author_id, campaign_id, \
          sticky, password_hash, comment_status, featured_image_url, published_at, created_at, \
-         updated_at, source_key) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17) \
+         updated_at, source_key, featured_image_alt) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18) \
          ON CONFLICT (source_key) DO NOTHING"
     )
     .bind(r.id)
@@ -186,6 +192,7 @@ pub(crate) async fn insert(tx: &mut Tx, r: &NewRow<'_>) -> DbResult<bool> {
     .bind(r.created_at)
     .bind(r.updated_at)
     .bind(r.source_key)
+    .bind(r.featured_image_alt)
     .execute(&mut *c)
     .await?
     .rows_affected()
@@ -370,6 +377,7 @@ mod tests {
             password_hash: None,
             comment_status: comments.into(),
             featured_image_url: None,
+            featured_image_alt: None,
             published_at: None,
             created_at: now,
             updated_at: now,

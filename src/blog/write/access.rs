@@ -183,6 +183,7 @@ mod tests {
             password_hash: None,
             comment_status: CommentStatus::Open,
             featured_image_url: None,
+            featured_image_alt: None,
             published_at: (status == PostStatus::Published).then_some(now),
             created_at: now,
             updated_at: now,

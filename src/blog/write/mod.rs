@@ -14,6 +14,8 @@
 //!   to which post (editors everything, contributors their own drafts and submissions for
 //!   review), checked inside the writing transaction.
 //! * [`publish`], [`unpublish`] and [`schedule`] change only the status.
+//! * Every create, and every update that changes the title or text, keeps a revision
+//!   (`crate::revisions`); [`restore`] puts an older one back as a new revision.
 //! * [`permalink`] is the post's public path under the configured pattern (by default
 //!   `/{yyyy}/{mm}/{dd}/{slug}/`; pages `/{slug}/`).
 //! * [`local_to_utc`] reads a time typed in the author's time zone.
@@ -35,6 +37,8 @@ pub const MAX_EXCERPT: usize = 1_000;
 pub use shelfraiser_formats::slug::{MAX_SLUG, slugify};
 pub const MAX_TERMS: usize = 30;
 pub const MAX_TERM_NAME: usize = 100;
+/// The longest featured-image description.
+pub const MAX_IMAGE_ALT: usize = 300;
 
 pub use super::repo::{CommentStatus, NewRow, Post, PostKind, PostStatus};
 
@@ -151,6 +155,8 @@ pub struct NewPost {
     pub categories: Vec<String>,
     pub tags: Vec<String>,
     pub featured_image_url: Option<String>,
+    /// What the featured image shows (`alt`, `og:image:alt`); `None`: decorative.
+    pub featured_image_alt: Option<String>,
     /// Where an imported post came from; a second create with the same key is refused
     /// ([`WriteError::Duplicate`]).
     pub source_key: Option<String>,
@@ -176,6 +182,7 @@ impl NewPost {
             categories: Vec::new(),
             tags: Vec::new(),
             featured_image_url: None,
+            featured_image_alt: None,
             source_key: None,
             created_at: None,
         }
@@ -243,6 +250,18 @@ pub fn validate(p: &NewPost) -> Result<NewPost, Vec<(&'static str, &'static str)
     let mut e = Vec::new();
     let mut out = p.clone();
     out.title = clean_line(&p.title);
+    out.featured_image_alt = p
+        .featured_image_alt
+        .as_deref()
+        .map(clean_line)
+        .filter(|a| !a.is_empty() && out.featured_image_url.is_some());
+    if out
+        .featured_image_alt
+        .as_ref()
+        .is_some_and(|a| a.chars().count() > MAX_IMAGE_ALT)
+    {
+        e.push(("image_alt", "too_long"));
+    }
     // NUL is no text (PostgreSQL refuses it): dropped at the edge.
     out.body_md = p.body_md.replace("\r\n", "\n").replace('\0', "");
     out.excerpt = p
@@ -322,6 +341,7 @@ pub fn validate(p: &NewPost) -> Result<NewPost, Vec<(&'static str, &'static str)
 
 pub mod access;
 mod ops;
+mod restore;
 /// One post by id, whatever its status.
 pub use super::repo::by_id;
 /// The importer's terms (kept with their own ids, found again by taxonomy and slug) and
@@ -332,6 +352,7 @@ pub use super::repo::{
 };
 pub use access::{Refusal, Writer};
 pub use ops::*;
+pub use restore::restore;
 
 #[cfg(test)]
 mod tests {

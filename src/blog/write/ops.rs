@@ -1,8 +1,9 @@
 //! The writes themselves: [`create`], [`update`] (and [`create_as`], [`update_as`] for a
 //! member, checked by `access` inside the transaction), the status changes ([`publish`],
 //! [`unpublish`], [`schedule`]), the [`PUBLISH_POST`] job, and the rows stored as given
-//! ([`import`], [`add_campaign_update`]) — each in one transaction with its audit entries.
-//! A post that comes to wait for review is audited `post.submitted`.
+//! ([`import`], [`add_campaign_update`]) — each in one transaction with its audit entries
+//! and, when the title or text changed, a revision (`crate::revisions`). A post that comes to
+//! wait for review is audited `post.submitted`.
 
 use chrono::{DateTime, Utc};
 
@@ -14,8 +15,17 @@ use crate::blog::repo::{
 };
 use crate::db::{Db, DbResult, Tx};
 use crate::jobs::{self, Job};
+use crate::revisions::{self, Author, Before, Kind, Snapshot, Target};
 use crate::team::Member;
 use crate::team::audit::{self, Actor};
+
+/// The revisions' "who" for an audit actor.
+fn author(who: &Actor) -> Author<'_> {
+    Author {
+        member_id: who.member_id.as_deref(),
+        label: &who.label,
+    }
+}
 
 /// Enqueues the job that publishes a scheduled post at its time (de-duplicated per post and
 /// time, so saving twice stores one job; a moved time stores a new one, and the old job
@@ -83,6 +93,7 @@ async fn create_checked(
         password_hash: None,
         comment_status: CommentStatus::from_open(p.comments_open),
         featured_image_url: p.featured_image_url.as_deref(),
+        featured_image_alt: p.featured_image_alt.as_deref(),
         published_at: at,
         created_at: p.created_at.unwrap_or(now),
         updated_at: now,
@@ -103,6 +114,13 @@ async fn create_checked(
     {
         schedule_job(&mut tx, &id, t).await?;
     }
+    let first = Snapshot {
+        kind: Kind::Save,
+        title: &p.title,
+        body: &p.body_md,
+        restored_from: None,
+    };
+    revisions::record_in(&mut tx, &Target::Post(id.clone()), author(who), first, None).await?;
     audit::record_in(
         &mut tx,
         who,
@@ -157,6 +175,7 @@ pub async fn add_campaign_update(
             password_hash: None,
             comment_status: CommentStatus::Open,
             featured_image_url: None,
+            featured_image_alt: None,
             published_at: Some(published_at),
             created_at: published_at,
             updated_at: published_at,
@@ -169,9 +188,21 @@ pub async fn add_campaign_update(
 
 /// Replaces a post's fields (see [`UpdatePost`]). Audits `post.updated` with the changed
 /// fields, `post.published` when it becomes published and `post.submitted` when it comes to
-/// wait for review.
+/// wait for review; keeps a revision when the title or text changed.
 pub async fn update(db: &Db, id: &str, p: &UpdatePost, who: &Actor) -> Result<Post, WriteError> {
-    update_checked(db, id, p, who, None).await
+    update_checked(db, id, p, who, None, None).await
+}
+
+/// [`update`]; with `restored`, the write puts back that revision (kept as a `restore`
+/// revision and audited `post.restored`).
+pub(super) async fn update_noted(
+    db: &Db,
+    id: &str,
+    p: &UpdatePost,
+    who: &Actor,
+    restored: Option<&str>,
+) -> Result<Post, WriteError> {
+    update_checked(db, id, p, who, None, restored).await
 }
 
 /// [`update`] for a member, who must be allowed to write over the post as it is when the
@@ -184,7 +215,7 @@ pub async fn update_as(
     who: &Actor,
     member: &Member,
 ) -> Result<Post, WriteError> {
-    update_checked(db, id, p, who, Some(member)).await
+    update_checked(db, id, p, who, Some(member), None).await
 }
 
 async fn update_checked(
@@ -193,6 +224,7 @@ async fn update_checked(
     p: &UpdatePost,
     who: &Actor,
     member: Option<&Member>,
+    restored: Option<&str>,
 ) -> Result<Post, WriteError> {
     let now = Utc::now();
     let mut tx = db.begin().await?;
@@ -235,6 +267,10 @@ async fn update_checked(
         "featured_image",
         old.featured_image_url != p.featured_image_url,
     );
+    check(
+        "featured_image_alt",
+        old.featured_image_alt != p.featured_image_alt,
+    );
     let mut cats = p.categories.clone();
     cats.sort();
     let mut tags = p.tags.clone();
@@ -253,6 +289,7 @@ async fn update_checked(
         sticky: p.sticky,
         comment_status,
         featured_image_url: p.featured_image_url.as_deref(),
+        featured_image_alt: p.featured_image_alt.as_deref(),
         published_at: at,
     };
     edits::update_in(&mut tx, id, &fields, now).await?;
@@ -261,6 +298,29 @@ async fn update_checked(
         && let Some(t) = at
     {
         schedule_job(&mut tx, id, t).await?;
+    }
+    if restored.is_some() || old.title != p.title || old.body_md != p.body_md {
+        let snap = Snapshot {
+            kind: if restored.is_some() {
+                Kind::Restore
+            } else {
+                Kind::Save
+            },
+            title: &p.title,
+            body: &p.body_md,
+            restored_from: restored,
+        };
+        let before = Before {
+            title: &old.title,
+            body: &old.body_md,
+            member_id: old.author_id.as_deref(),
+            at: old.updated_at,
+        };
+        let target = Target::Post(id.to_string());
+        revisions::record_in(&mut tx, &target, author(who), snap, Some(before)).await?;
+    }
+    if let Some(r) = restored {
+        audit::record_in(&mut tx, who, "post.restored", id, r).await?;
     }
     if !changed.is_empty() {
         audit::record_in(&mut tx, who, "post.updated", id, &changed.join(",")).await?;

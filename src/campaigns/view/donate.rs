@@ -27,6 +27,8 @@ pub struct FormState {
     pub email: String,
     pub message: String,
     pub visibility: String,
+    /// The payment provider chosen (`stripe`, `paypal`, `test`); empty: the first offered.
+    pub provider: String,
     pub errors: HashMap<&'static str, String>,
 }
 
@@ -73,6 +75,30 @@ impl FormState {
     pub fn has_error(&self, field: &str) -> bool {
         self.errors.contains_key(field)
     }
+}
+
+/// A payment provider offered on the donate form (a radio button when there are several).
+pub struct ProviderOption {
+    pub value: &'static str,
+    pub label: String,
+    pub checked: bool,
+}
+
+/// The enabled providers as the form offers them, `chosen` (or the first) checked.
+pub fn provider_options(tr: &I18n, names: &[&'static str], chosen: &str) -> Vec<ProviderOption> {
+    let chosen = if names.contains(&chosen) {
+        chosen
+    } else {
+        names.first().copied().unwrap_or("")
+    };
+    names
+        .iter()
+        .map(|n| ProviderOption {
+            value: n,
+            label: tr.t(&format!("provider-{n}")),
+            checked: *n == chosen,
+        })
+        .collect()
 }
 
 pub struct CurrencyOption {

@@ -10,11 +10,13 @@
 pub mod card;
 mod donate;
 pub mod head;
+pub mod pledged;
 
 pub use donate::{
     CurrencyGroup, CurrencyOption, FormState, PresetView, currency_groups, presets,
     visitor_currency,
 };
+pub use donate::{ProviderOption, provider_options};
 
 use askama::Template;
 use chrono::Utc;
@@ -69,6 +71,13 @@ pub struct ProgressView {
     pub bar: i64,
     pub percent_text: String,
     pub days_left: String,
+    /// "£500 pledged" (open pledges and accrued matches, apart from raised); empty for none.
+    pub pledged: String,
+    pub pledged_minor: i64,
+    /// The pledged segment's width after the raised one, 0–100 (`pledged::with_pledged`).
+    pub pledged_bar: i64,
+    /// The bar's accessible label: the percentage, and the pledged amount when there is one.
+    pub bar_label: String,
 }
 
 impl ProgressView {
@@ -85,6 +94,10 @@ impl ProgressView {
                 Some(d) => tr.tn("days-left", d),
                 None => String::new(),
             },
+            pledged: String::new(),
+            pledged_minor: 0,
+            pledged_bar: 0,
+            bar_label: tr.ta("percent-of-goal", &[("percent", tr.int(p.percent))]),
         }
     }
 }
@@ -117,6 +130,10 @@ pub struct CampaignPage {
     pub form: FormState,
     pub notice: String,
     pub test_mode: bool,
+    /// The running matching gifts' banners (`pledged::match_banner`).
+    pub matches: Vec<String>,
+    /// The payment providers to choose from (shown when there are several).
+    pub providers: Vec<donate::ProviderOption>,
 }
 
 /// An update in a list, linked to its permalink (a note's title is its first words).
@@ -214,6 +231,9 @@ pub async fn render_campaign(
 ) -> Result<String, AppError> {
     let now = Utc::now();
     let progress = Progress::of(c, totals, now);
+    let pledged = crate::donations::pledges::pledged(&s.db, c, now).await?;
+    let (progress_view, matches) =
+        pledged::pledged_parts(tr, ProgressView::new(tr, &progress), c.goal, &pledged);
     let milestones = milestone_views(s, tr, c, totals.raised_minor).await?;
     let (wall, wall_more) = wall_view(s, tr, c).await?;
     let updates = blog::repo::updates(&s.db, Some(&c.id), 3).await?;
@@ -226,6 +246,7 @@ pub async fn render_campaign(
         .copied()
         .find(|x| x.as_str() == form.currency)
         .unwrap_or(c.currency());
+    let form_provider = form.provider.clone();
     let page = CampaignPage {
         page: PageCtx::new(s, tr, &format!("/campaigns/{}", c.slug)),
         meta: head::meta(s, tr, c),
@@ -239,7 +260,7 @@ pub async fn render_campaign(
             .clone()
             .unwrap_or_else(|| s.assets.url("cover.svg").to_string()),
         cover_alt: c.cover_image_alt.clone().unwrap_or_default(),
-        progress: ProgressView::new(tr, &progress),
+        progress: progress_view,
         funded: c.state == CampaignState::Funded,
         closed: c.state == CampaignState::Closed,
         accepting: c.accepting(now).is_ok() && s.providers.default_online().is_some(),
@@ -265,6 +286,8 @@ pub async fn render_campaign(
         form,
         notice,
         test_mode: s.providers.test().is_some(),
+        matches,
+        providers: donate::provider_options(tr, &s.providers.names(), &form_provider),
     };
     Ok(page.render()?)
 }

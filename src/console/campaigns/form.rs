@@ -8,16 +8,13 @@ use crate::i18n::I18n;
 use crate::money::{CurrencyCode, Money};
 use crate::web::form::{Errors, Fields};
 
-pub const MAX_TITLE: usize = 200;
-pub const MAX_SUMMARY: usize = 500;
-pub const MAX_STORY: usize = 50_000;
-pub const MAX_BENEFICIARY: usize = 200;
-pub const MAX_ALT: usize = 300;
-pub const MAX_MILESTONES: usize = 20;
-pub const MAX_MILESTONE_LABEL: usize = 120;
+pub use crate::campaigns::create::{
+    MAX_ALT, MAX_BENEFICIARY, MAX_MILESTONE_LABEL, MAX_MILESTONES, MAX_STORY, MAX_SUMMARY,
+    MAX_TITLE,
+};
 
 /// The editor's fields as typed.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct EditorForm {
     pub title: String,
     pub summary: String,

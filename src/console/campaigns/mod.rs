@@ -1,8 +1,11 @@
 //! The campaign editor: `GET /admin/campaigns/{slug}` shows the form, `POST` previews the
 //! story (server-side, no script needed) or saves. Saving validates every field (422 with
 //! the fields marked, nothing changed), re-encodes an uploaded cover, writes the row, its
-//! milestones and the audit entries in one transaction and bumps the live version so the
-//! public page and API show the change at once.
+//! milestones, the audit entries and (when the title or story changed) a revision in one
+//! transaction and bumps the live version so the public page and API show the change at
+//! once. A body over the editors' limit shows the form again with what was read of it
+//! (`console::upload`); the text is autosaved and kept over a sign-in (`console::keep`).
+//! `new` holds the "New campaign" form.
 
 use askama::Template;
 use axum::extract::multipart::Multipart;
@@ -12,19 +15,25 @@ use http::StatusCode;
 use serde::Deserialize;
 
 mod form;
+pub mod new;
 
+use axum::Extension;
+use chrono::{DateTime, Utc};
 pub use form::EditorForm;
 use form::{changed_fields, validate};
 
-use super::Console;
 use super::form::Opt;
-use super::{Errors, Fields, Shell};
+use super::keep::{self, EditorKeep};
+use super::upload;
+use super::{Console, Errors, Shell};
 use crate::campaigns::repo::{self, UpdateError, Updated};
 use crate::campaigns::{Campaign, CampaignState, CampaignUpdate};
 use crate::donations::ledger;
 use crate::http::AppError;
-use crate::media::{self, multipart_error};
+use crate::http::limits::OverLimit;
+use crate::media;
 use crate::money::CurrencyCode;
+use crate::revisions::{self, Author, Before, Kind, Revision, Snapshot, Target};
 use crate::team::Permission;
 use crate::team::audit::{self, Actor};
 
@@ -46,6 +55,8 @@ pub struct EditorPage {
     pub currency_locked: bool,
     pub cover_url: Option<String>,
     pub cover_alt: String,
+    pub keep: EditorKeep,
+    pub revisions_href: String,
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -57,6 +68,7 @@ async fn render(
     notice: String,
     saved: bool,
     preview: bool,
+    restored_at: Option<DateTime<Utc>>,
 ) -> Result<String, AppError> {
     let tr = &cx.r.tr;
     let locked = ledger::has_money(&cx.s.db, &c.id).await?;
@@ -105,12 +117,19 @@ async fn render(
         currency_locked: locked,
         cover_url: c.cover_image_url.clone(),
         cover_alt: c.cover_image_alt.clone().unwrap_or_default(),
+        keep: EditorKeep::new(
+            cx,
+            &Target::Campaign(c.id.clone()),
+            &format!("/admin/campaigns/{}", c.slug),
+            restored_at,
+        ),
+        revisions_href: format!("/admin/campaigns/{}/revisions", c.slug),
     };
     Ok(page.render()?)
 }
 
 /// The campaign, if the member may edit it (403 otherwise).
-async fn editable(cx: &Console, slug: &str) -> Result<Campaign, AppError> {
+pub(in crate::console) async fn editable(cx: &Console, slug: &str) -> Result<Campaign, AppError> {
     let c = repo::by_slug(&cx.s.db, slug)
         .await?
         .ok_or(AppError::NotFound)?;
@@ -123,6 +142,13 @@ async fn editable(cx: &Console, slug: &str) -> Result<Campaign, AppError> {
 #[derive(Debug, Default, Deserialize)]
 pub struct EditQuery {
     pub saved: Option<String>,
+    pub restored: Option<String>,
+    pub created: Option<String>,
+}
+
+/// Whether an autosave holds nothing that is not stored: the same title, summary and story.
+fn same_text(a: &EditorForm, b: &EditorForm) -> bool {
+    (&a.title, &a.summary, &a.story) == (&b.title, &b.summary, &b.story)
 }
 
 /// `GET /admin/campaigns/{slug}`.
@@ -133,49 +159,37 @@ pub async fn edit(
 ) -> Result<Response, AppError> {
     let c = editable(&cx, &slug).await?;
     let ms = repo::milestones(&cx.s.db, &c).await?;
-    let saved = q.saved.is_some();
-    let notice = if saved {
-        cx.r.tr.t("console-saved")
+    let target = Target::Campaign(c.id.clone());
+    let stored = EditorForm::of_campaign(&cx.r.tr, &c, &ms);
+    let (form, restored_at) =
+        keep::restored(&cx, &target, stored, EditorForm::of_fields, same_text).await?;
+    let tr = &cx.r.tr;
+    let (saved, notice) = if q.created.is_some() {
+        (true, tr.t("console-campaign-created"))
+    } else if q.restored.is_some() {
+        (true, tr.t("console-revision-restored"))
+    } else if q.saved.is_some() {
+        (true, tr.t("console-saved"))
     } else {
-        String::new()
+        (false, String::new())
     };
     let html = render(
         &cx,
         &c,
-        EditorForm::of_campaign(&cx.r.tr, &c, &ms),
+        form,
         Errors::default(),
         notice,
         saved,
         false,
+        restored_at,
     )
     .await?;
     Ok(Html(html).into_response())
 }
 
-/// The posted fields and the cover file (`None` when no file was chosen); `Err(true)` when
-/// the file is over the limit (the rest of the body is still read, so the answer arrives).
-async fn read_multipart(mp: &mut Multipart) -> Result<(Fields, Option<Vec<u8>>, bool), Response> {
-    let mut fields = Vec::new();
-    let mut cover: Option<Vec<u8>> = None;
-    let mut too_large = false;
-    while let Some(mut field) = mp.next_field().await.map_err(multipart_error)? {
-        let name = field.name().unwrap_or("").to_string();
-        if name == "cover" {
-            let (buf, over) = media::read_upload(&mut field).await?;
-            too_large |= over;
-            if !buf.is_empty() && !too_large {
-                cover = Some(buf);
-            }
-        } else if fields.len() < 500 {
-            let text = field.text().await.map_err(multipart_error)?;
-            fields.push((name, text));
-        }
-    }
-    Ok((Fields(fields), cover, too_large))
-}
-
-/// Writes the update (through the campaigns store) and its audit entries (`(action, detail)`
-/// pairs) in one transaction. Whether money was promised to the campaign (which fixes its
+/// Writes the update (through the campaigns store), its audit entries (`(action, detail)`
+/// pairs) and, when the title or story changed or `restored` names the revision put back, a
+/// revision, in one transaction. Whether money was promised to the campaign (which fixes its
 /// currency) is asked of the donations capability inside that transaction, after the
 /// campaign's totals row is locked, so no donation can land in between.
 async fn write(
@@ -185,6 +199,7 @@ async fn write(
     cover: Option<&media::Processed>,
     by: &Actor,
     audits: &[(&str, String)],
+    restored: Option<&str>,
 ) -> Result<Updated, UpdateError> {
     let mut tx = db.begin().await?;
     let editing = repo::begin_edit_in(&mut tx, &c.id).await?;
@@ -198,6 +213,31 @@ async fn write(
         by.member_id.as_deref(),
     )
     .await?;
+    if restored.is_some() || c.title != u.title || c.story_md != u.story_md {
+        let who = Author {
+            member_id: by.member_id.as_deref(),
+            label: &by.label,
+        };
+        let snap = Snapshot {
+            kind: if restored.is_some() {
+                Kind::Restore
+            } else {
+                Kind::Save
+            },
+            title: &u.title,
+            body: &u.story_md,
+            restored_from: restored,
+        };
+        // A story written before revisions were kept: its text as it was, just before.
+        let before = Before {
+            title: &c.title,
+            body: &c.story_md,
+            member_id: None,
+            at: Utc::now() - chrono::Duration::milliseconds(1),
+        };
+        let target = Target::Campaign(c.id.clone());
+        revisions::record_in(&mut tx, &target, who, snap, Some(before)).await?;
+    }
     for (action, detail) in audits {
         audit::record_in(&mut tx, by, action, c.slug.as_str(), detail).await?;
     }
@@ -209,20 +249,23 @@ async fn write(
 pub async fn save(
     cx: Console,
     Path(slug): Path<String>,
+    Extension(over): Extension<OverLimit>,
     mut mp: Multipart,
 ) -> Result<Response, AppError> {
     let c = editable(&cx, &slug).await?;
     let tr = &cx.r.tr;
-    let (fields, cover, too_large) = match read_multipart(&mut mp).await {
+    let mut posted = match upload::read(&mut mp, &["cover"], &over).await {
         Ok(x) => x,
         Err(res) => return Ok(res),
     };
+    let cover = posted.take_file("cover");
+    let (fields, too_large, cut) = (posted.fields, posted.too_large, posted.cut);
     let form = EditorForm::of_fields(&fields);
     let show =
         |form: EditorForm, errors: Errors, notice: String, status: StatusCode, preview: bool| {
             let (cx, c) = (&cx, &c);
             async move {
-                let html = render(cx, c, form, errors, notice, false, preview).await?;
+                let html = render(cx, c, form, errors, notice, false, preview, None).await?;
                 Ok::<Response, AppError>((status, Html(html)).into_response())
             }
         };
@@ -236,9 +279,15 @@ pub async fn save(
         )
         .await;
     }
-    if too_large {
+    if cut.is_some() || too_large.is_some() {
+        // Over the limit: what was read is shown again, with the reason.
         let mut e = Errors::default();
-        e.add("cover", tr.t("console-error-image-too-large"));
+        let why = if cut.is_some() {
+            upload::cut_message(tr)
+        } else {
+            upload::too_large_message(tr)
+        };
+        e.add("cover", why);
         return show(
             form,
             e,
@@ -270,8 +319,8 @@ pub async fn save(
             Ok(p) => Some(p),
             Err(err) => {
                 let mut e = Errors::default();
-                let (key, status) = err.refusal();
-                e.add("cover", tr.t(key));
+                let (message, status) = upload::refusal(tr, &err);
+                e.add("cover", message);
                 return show(form, e, tr.t("error-form"), status, false).await;
             }
         },
@@ -296,11 +345,14 @@ pub async fn save(
         processed.as_ref(),
         &cx.actor(),
         &audits,
+        None,
     )
     .await
     {
         Ok(done) => {
             cx.s.hub.observe(&c.id, done.version);
+            let target = Target::Campaign(c.id.clone());
+            revisions::drop_autosave(&cx.s.db, &target, &cx.me.member.id).await?;
             Ok(Redirect::to(&format!("/admin/campaigns/{}?saved=1", c.slug)).into_response())
         }
         Err(UpdateError::CurrencyLocked) => {
@@ -317,5 +369,59 @@ pub async fn save(
         }
         Err(UpdateError::NotFound) => Err(AppError::NotFound),
         Err(UpdateError::Db(e)) => Err(e.into()),
+    }
+}
+
+/// Puts revision `r` of the campaign's title and story back (every other field stays), as a
+/// new revision, audited `campaign.restored`; the public page shows it at once.
+pub(in crate::console) async fn restore(
+    cx: &Console,
+    slug: &str,
+    r: &Revision,
+) -> Result<(), AppError> {
+    let c = editable(cx, slug).await?;
+    let milestones = repo::milestones(&cx.s.db, &c).await?;
+    let u = CampaignUpdate {
+        title: r.title.clone(),
+        story_md: r.body.clone(),
+        milestones,
+        ..campaign_as_update(&c)
+    };
+    let old_ms = u.milestones.clone();
+    let changed = changed_fields(&c, &old_ms, &u, false);
+    let mut audits: Vec<(&str, String)> = vec![("campaign.restored", r.id.clone())];
+    if !changed.is_empty() {
+        audits.push(("campaign.updated", changed.join(",")));
+    }
+    match write(&cx.s.db, &c, &u, None, &cx.actor(), &audits, Some(&r.id)).await {
+        Ok(done) => {
+            cx.s.hub.observe(&c.id, done.version);
+            Ok(())
+        }
+        Err(UpdateError::NotFound) => Err(AppError::NotFound),
+        Err(UpdateError::CurrencyLocked) => Err(AppError::Conflict("currency".into())),
+        Err(UpdateError::Db(e)) => Err(e.into()),
+    }
+}
+
+/// A campaign's current fields as an update that changes nothing (no milestones).
+fn campaign_as_update(c: &Campaign) -> CampaignUpdate {
+    CampaignUpdate {
+        slug: c.slug.clone(),
+        title: c.title.clone(),
+        summary: c.summary.clone(),
+        story_md: c.story_md.clone(),
+        goal: c.goal,
+        accepted: c.accepted.clone(),
+        starts_at: c.starts_at,
+        ends_at: c.ends_at,
+        beneficiary_name: c.beneficiary_name.clone(),
+        beneficiary_place: c.beneficiary_place.clone(),
+        cover_image_url: c.cover_image_url.clone(),
+        cover_image_alt: c.cover_image_alt.clone(),
+        state: c.state,
+        keep_accepting: c.keep_accepting,
+        featured: c.featured,
+        milestones: Vec::new(),
     }
 }

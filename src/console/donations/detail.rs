@@ -54,7 +54,12 @@ pub struct DetailPage {
     pub created: String,
     pub received_on: String,
     pub amount: String,
+    /// "1 INR = 0.0094833 GBP" in the console's language (five significant digits), "—" when
+    /// no conversion took place.
     pub rate: String,
+    /// The stored rate the conversion used (up to fifteen significant digits), for the
+    /// treasurer who checks a sum; empty without a conversion.
+    pub rate_exact: String,
     pub converted: String,
     pub donor_name: String,
     pub donor_email: String,
@@ -190,7 +195,12 @@ pub(super) async fn render(
         ),
         received_on: d.received_on.map(|x| x.to_string()).unwrap_or_default(),
         amount: money_text(tr, d.amount_minor, &d.currency),
-        rate: format!("1 {} = {} {}", d.currency, d.rate, c.currency()),
+        rate: rate_text(tr, &d.currency, &d.rate, c.currency().as_str()),
+        rate_exact: if d.currency == c.currency().as_str() {
+            String::new()
+        } else {
+            d.rate.clone()
+        },
         converted: money_text(tr, d.campaign_amount_minor, c.currency().as_str()),
         donor_name: if full || d.visibility == Visibility::Public {
             d.donor_name.clone().unwrap_or_default()
@@ -241,4 +251,15 @@ pub(super) async fn render(
         void_form,
     };
     Ok((code, Html(page.render()?)).into_response())
+}
+
+/// The rate line a treasurer reads: localized, or "—" without a conversion.
+fn rate_text(tr: &crate::i18n::I18n, from: &str, rate: &str, to: &str) -> String {
+    if from == to {
+        return "—".into();
+    }
+    match rate.parse::<rust_decimal::Decimal>() {
+        Ok(r) => format!("1 {from} = {} {to}", tr.rate(r)),
+        Err(_) => format!("1 {from} = {rate} {to}"),
+    }
 }

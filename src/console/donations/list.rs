@@ -422,6 +422,18 @@ pub async fn list(cx: Console, Query(q): Query<ListQuery>) -> Result<Response, A
     Ok((status, Html(html)).into_response())
 }
 
+/// `2024-06` as the console's language names it (`June 2024`); anything else as it is.
+fn month_label(tr: &I18n, ym: &str) -> String {
+    let parsed = ym
+        .split_once('-')
+        .and_then(|(y, m)| Some((y.parse::<i32>().ok()?, m.parse::<u32>().ok()?)))
+        .filter(|(_, m)| (1..=12).contains(m));
+    match parsed {
+        Some((y, m)) => tr.month_of(y, m),
+        None => ym.to_string(),
+    }
+}
+
 /// The totals table: each month and currency, newest month first, then each currency's total
 /// over those months.
 fn total_lines(tr: &I18n, months: &[MonthTotal]) -> Vec<TotalLine> {
@@ -429,7 +441,7 @@ fn total_lines(tr: &I18n, months: &[MonthTotal]) -> Vec<TotalLine> {
     let mut lines: Vec<TotalLine> = Vec::new();
     for m in months {
         lines.push(TotalLine {
-            month: m.month.clone(),
+            month: month_label(tr, &m.month),
             currency: m.currency.clone(),
             gifts: tr.int(m.gifts),
             amount: money_text(tr, m.amount_minor, &m.currency),

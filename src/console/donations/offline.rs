@@ -15,7 +15,7 @@ use crate::team::Permission;
 
 use super::list::{ListQuery, OfflineForm, render_list};
 
-fn offline_message(tr: &I18n, e: &OfflineError) -> String {
+pub fn offline_message(tr: &I18n, e: &OfflineError) -> String {
     match e {
         OfflineError::CurrencyUnknown(_) => tr.t("error-currency-unknown"),
         OfflineError::CurrencyNotAccepted { currency, .. } => tr.ta(

@@ -7,7 +7,7 @@ use crate::i18n::I18n;
 use crate::team::session::CurrentMember;
 
 /// The editor's fields as typed.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct PostForm {
     pub kind: String,
     pub title: String,
@@ -23,8 +23,13 @@ pub struct PostForm {
     pub campaign: String,
     pub slug: String,
     pub remove_image: bool,
+    /// What the featured image shows.
+    pub image_alt: String,
     /// Alt text for the "insert image" upload.
     pub insert_alt: String,
+    /// Where the cursor was in the body (a textarea's `selectionStart`, sent by the editor's
+    /// script): the inserted image goes there. Empty: at the end.
+    pub insert_at: String,
 }
 
 impl PostForm {
@@ -55,7 +60,9 @@ impl PostForm {
             campaign: p.campaign_id.clone().unwrap_or_default(),
             slug: p.slug.clone(),
             remove_image: false,
+            image_alt: p.featured_image_alt.clone().unwrap_or_default(),
             insert_alt: String::new(),
+            insert_at: String::new(),
         }
     }
 
@@ -74,7 +81,9 @@ impl PostForm {
             campaign: f.text("campaign", 100),
             slug: f.text("slug", write::MAX_SLUG + 50),
             remove_image: f.checked("remove_image"),
+            image_alt: f.text("image_alt", write::MAX_IMAGE_ALT + 50),
             insert_alt: f.text("insert_alt", 500),
+            insert_at: f.text("insert_at", 12),
         }
     }
 }
@@ -144,6 +153,7 @@ pub(super) fn to_new_post(
         slug: (!f.slug.trim().is_empty()).then(|| f.slug.clone()),
         categories: split_terms(&f.categories),
         tags: split_terms(&f.tags),
+        featured_image_alt: (!f.image_alt.trim().is_empty()).then(|| f.image_alt.clone()),
         featured_image_url: image,
         source_key: None,
         created_at: None,

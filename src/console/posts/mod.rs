@@ -1,10 +1,14 @@
 //! Writing the blog in the console: `/admin/posts` lists posts (filter by status),
 //! `/admin/posts/new` and `/admin/posts/{id}` show the editor. The editor posts multipart
-//! (a featured image, and an "insert image" upload whose Markdown is appended to the body,
-//! may come along; both are stored with narrower copies for responsive pages) with `action` = `preview` (server-side, nothing
-//! stored), `save`, `publish` or `unpublish`; every save goes through
-//! [`blog::write`](crate::blog::write), which audits `post.created` / `post.updated` /
-//! `post.published`.
+//! (a featured image with its description, and an "insert image" upload whose Markdown goes
+//! where the cursor was in the body — at the end without the editor's script; both stored
+//! with narrower copies for responsive pages) with `action` = `preview` (server-side,
+//! nothing stored), `save`, `publish` (the primary button on a post not yet published) or
+//! `unpublish`; every save goes through [`blog::write`](crate::blog::write), which audits
+//! `post.created` / `post.updated` / `post.published` and keeps a revision
+//! (`console::revisions`). After a save the editor says where the post stands: public now,
+//! a draft, or when a scheduled post will appear (in the member's zone). The text is
+//! autosaved and kept over a sign-in (`console::keep`).
 //!
 //! The schedule time is typed and shown in the signed-in member's time zone
 //! (`members.time_zone`, named beside the field) and stored in UTC. Who may do what follows
@@ -18,15 +22,18 @@
 use askama::Template;
 use axum::extract::{Path, Query};
 use axum::response::{Html, IntoResponse, Response};
+use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
 use super::Console;
 use super::form::Opt;
+use super::keep::{self, EditorKeep};
 use super::{Errors, Shell};
 use crate::blog::write::access::{self, Refusal, Writer};
 use crate::blog::write::{self, Post, PostKind, PostStatus};
 use crate::http::AppError;
 use crate::i18n::I18n;
+use crate::revisions::Target;
 use crate::team::Member;
 
 mod form;
@@ -78,6 +85,8 @@ pub struct EditorPage {
     pub contributor: bool,
     /// The post waits for an editor's review.
     pub pending: bool,
+    pub keep: EditorKeep,
+    pub revisions_href: Option<String>,
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -90,6 +99,7 @@ async fn render(
     saved: bool,
     preview: bool,
     zone: &str,
+    restored_at: Option<DateTime<Utc>>,
 ) -> Result<String, AppError> {
     let tr = &cx.r.tr;
     let kind_opts = PostKind::ALL
@@ -131,11 +141,15 @@ async fn render(
     } else {
         None
     };
+    let action = post
+        .map(|p| format!("/admin/posts/{}", p.id))
+        .unwrap_or_else(|| "/admin/posts/new".into());
+    let target = post.map_or(Target::NewPost, |p| Target::Post(p.id.clone()));
     let page = EditorPage {
         shell: cx.shell("/admin/posts"),
-        action: post
-            .map(|p| format!("/admin/posts/{}", p.id))
-            .unwrap_or_else(|| "/admin/posts/new".into()),
+        keep: EditorKeep::new(cx, &target, &action, restored_at),
+        revisions_href: post.map(|p| format!("/admin/posts/{}/revisions", p.id)),
+        action,
         heading: match post {
             Some(p) if !p.title.is_empty() => p.title.clone(),
             Some(p) => p.slug.clone(),
@@ -173,7 +187,7 @@ fn zone_of(cx: &Console) -> String {
 }
 
 /// The post, if the member may open it (403 with the reason otherwise).
-async fn editable(cx: &Console, id: &str) -> Result<Post, AppError> {
+pub(in crate::console) async fn editable(cx: &Console, id: &str) -> Result<Post, AppError> {
     let p = write::by_id(&cx.s.db, id)
         .await?
         .ok_or(AppError::NotFound)?;
@@ -184,6 +198,39 @@ async fn editable(cx: &Console, id: &str) -> Result<Post, AppError> {
 #[derive(Debug, Default, Deserialize)]
 pub struct EditQuery {
     pub saved: Option<String>,
+    pub restored: Option<String>,
+}
+
+/// Whether an autosave holds nothing that is not stored (the upload helpers aside).
+fn same_post(a: &PostForm, b: &PostForm) -> bool {
+    let bare = |f: &PostForm| PostForm {
+        insert_alt: String::new(),
+        insert_at: String::new(),
+        remove_image: false,
+        ..f.clone()
+    };
+    bare(a) == bare(b)
+}
+
+/// What the editor says after a save: where the post stands now. A scheduled post says when
+/// it will appear, in the member's own time zone.
+fn saved_notice(cx: &Console, p: &Post) -> String {
+    let tr = &cx.r.tr;
+    let zone = &cx.me.member.time_zone;
+    match (p.status, p.published_at) {
+        (PostStatus::Scheduled, Some(t)) => tr.ta(
+            "console-post-saved-scheduled",
+            [
+                ("when", tr.date_time_in(t, zone)),
+                ("zone", super::local_time(zone, t).zone),
+            ],
+        ),
+        (PostStatus::Published, Some(t)) if t <= Utc::now() => tr.t("console-saved"),
+        (PostStatus::Draft, _) => tr.t("console-post-saved-draft"),
+        (PostStatus::Private, _) => tr.t("console-post-saved-private"),
+        (PostStatus::Pending, _) => tr.t("console-post-saved-pending"),
+        _ => tr.t("console-post-saved-plain"),
+    }
 }
 
 /// `GET /admin/posts/new`.
@@ -200,6 +247,8 @@ pub async fn new(cx: Console) -> Result<Response, AppError> {
     {
         form.campaign = first.id;
     }
+    let (form, restored_at) =
+        keep::restored(&cx, &Target::NewPost, form, PostForm::of_fields, same_post).await?;
     let html = render(
         &cx,
         None,
@@ -209,6 +258,7 @@ pub async fn new(cx: Console) -> Result<Response, AppError> {
         false,
         false,
         &zone,
+        restored_at,
     )
     .await?;
     Ok(Html(html).into_response())
@@ -223,13 +273,19 @@ pub async fn edit(
     let p = editable(&cx, &id).await?;
     let zone = zone_of(&cx);
     let (cats, tags) = write::terms_of(&cx.s.db, &p.id).await?;
-    let saved = q.saved.is_some();
-    let notice = match q.saved.as_deref() {
-        Some("submitted") => cx.r.tr.t("console-post-submitted"),
-        Some(_) => cx.r.tr.t("console-saved"),
-        None => String::new(),
+    let (saved, notice) = if q.restored.is_some() {
+        (true, cx.r.tr.t("console-revision-restored"))
+    } else if q.saved.as_deref() == Some("submitted") {
+        (true, cx.r.tr.t("console-post-submitted"))
+    } else if q.saved.is_some() {
+        (true, saved_notice(&cx, &p))
+    } else {
+        (false, String::new())
     };
-    let form = PostForm::of_post(&p, &cats, &tags, &zone);
+    let stored = PostForm::of_post(&p, &cats, &tags, &zone);
+    let target = Target::Post(p.id.clone());
+    let (form, restored_at) =
+        keep::restored(&cx, &target, stored, PostForm::of_fields, same_post).await?;
     let html = render(
         &cx,
         Some(&p),
@@ -239,6 +295,7 @@ pub async fn edit(
         saved,
         false,
         &zone,
+        restored_at,
     )
     .await?;
     Ok(Html(html).into_response())

@@ -2,6 +2,7 @@
 //! multipart body, image uploads (featured and inserted, stored with narrower copies),
 //! preview, and the write through `blog::write`.
 
+use axum::Extension;
 use axum::extract::Path;
 use axum::extract::multipart::Multipart;
 use axum::response::{Html, IntoResponse, Redirect, Response};
@@ -9,74 +10,37 @@ use http::StatusCode;
 
 use crate::blog::write::access::{self, Writer};
 use crate::blog::write::{self, WriteError};
-use crate::console::{Console, Errors, Fields};
+use crate::console::upload::{self, Posted};
+use crate::console::{Console, Errors};
 use crate::http::AppError;
-use crate::media::{self, MediaError, multipart_error};
+use crate::http::limits::OverLimit;
+use crate::media::{self, MediaError};
+use crate::revisions::{self, Target};
 
 use super::form::{PostForm, field_message, to_new_post};
 use super::{editable, refused, render, zone_of};
 
 /// `POST /admin/posts/new`.
-pub async fn create(cx: Console, mp: Multipart) -> Result<Response, AppError> {
-    save_any(cx, None, mp).await
+pub async fn create(
+    cx: Console,
+    Extension(over): Extension<OverLimit>,
+    mp: Multipart,
+) -> Result<Response, AppError> {
+    save_any(cx, None, mp, over).await
 }
 
 /// `POST /admin/posts/{id}`.
 pub async fn save(
     cx: Console,
     Path(id): Path<String>,
+    Extension(over): Extension<OverLimit>,
     mp: Multipart,
 ) -> Result<Response, AppError> {
-    save_any(cx, Some(id), mp).await
+    save_any(cx, Some(id), mp, over).await
 }
 
-/// What the editor posted.
-struct Posted {
-    fields: Fields,
-    /// The featured `image` file (`None` when none was chosen).
-    image: Option<Vec<u8>>,
-    /// The `insert_image` file, to add to the body.
-    insert: Option<Vec<u8>>,
-    /// The file field that was over [`media::MAX_UPLOAD_BYTES`] (the rest of the body is still
-    /// read).
-    too_large: Option<&'static str>,
-}
-
-async fn read_multipart(mp: &mut Multipart) -> Result<Posted, Response> {
-    let mut fields = Vec::new();
-    let mut image: Option<Vec<u8>> = None;
-    let mut insert: Option<Vec<u8>> = None;
-    let mut too_large = None;
-    while let Some(mut field) = mp.next_field().await.map_err(multipart_error)? {
-        let name = field.name().unwrap_or("").to_string();
-        let file_field = match name.as_str() {
-            "image" => Some("image"),
-            "insert_image" => Some("insert_image"),
-            _ => None,
-        };
-        if let Some(which) = file_field {
-            let (buf, over) = media::read_upload(&mut field).await?;
-            if over {
-                too_large.get_or_insert(which);
-            } else if !buf.is_empty() {
-                if which == "image" {
-                    image = Some(buf);
-                } else {
-                    insert = Some(buf);
-                }
-            }
-        } else if fields.len() < 500 {
-            let text = field.text().await.map_err(multipart_error)?;
-            fields.push((name, text));
-        }
-    }
-    Ok(Posted {
-        fields: Fields(fields),
-        image,
-        insert,
-        too_large,
-    })
-}
+/// The editor's file inputs.
+const FILE_FIELDS: [&str; 2] = ["image", "insert_image"];
 
 /// Stores an uploaded post image with its narrower copies; its public path, or why the
 /// file was refused.
@@ -106,10 +70,58 @@ fn markdown_alt(alt: &str) -> String {
         .join(" ")
 }
 
+/// The byte offset in `text` of a browser's cursor position `units`: a textarea counts UTF-16
+/// code units, with each line break (`\r\n` as posted) as one. `None` past the end.
+fn byte_offset(text: &str, units: usize) -> Option<usize> {
+    let mut seen = 0;
+    let mut chars = text.char_indices().peekable();
+    while let Some((i, c)) = chars.next() {
+        if seen >= units {
+            return Some(i);
+        }
+        if c == '\r' && chars.peek().is_some_and(|(_, n)| *n == '\n') {
+            chars.next();
+        }
+        seen += c.len_utf16();
+    }
+    (seen >= units).then_some(text.len())
+}
+
+/// `body` with `block` as a paragraph of its own at the cursor position `at` (see
+/// [`byte_offset`]; a line that the cursor is in is split there), or at the end when `at`
+/// is `None` or past the end.
+fn insert_paragraph(body: &str, at: Option<usize>, block: &str) -> String {
+    let at = at.and_then(|u| byte_offset(body, u)).unwrap_or(body.len());
+    let (before, after) = body.split_at(at);
+    let before = before.trim_end_matches([' ', '\t']);
+    let lead =
+        if before.trim().is_empty() || before.ends_with("\n\n") || before.ends_with("\r\n\r\n") {
+            ""
+        } else if before.ends_with('\n') {
+            "\n"
+        } else {
+            "\n\n"
+        };
+    let after = after.trim_start_matches([' ', '\t']);
+    let trail = if after.trim().is_empty() {
+        "\n"
+    } else if after.starts_with("\n\n") || after.starts_with("\r\n\r\n") {
+        ""
+    } else if after.starts_with('\n') || after.starts_with("\r\n") {
+        "\n"
+    } else {
+        "\n\n"
+    };
+    let before = if before.trim().is_empty() { "" } else { before };
+    let after = if after.trim().is_empty() { "" } else { after };
+    format!("{before}{lead}{block}{trail}{after}")
+}
+
 async fn save_any(
     cx: Console,
     id: Option<String>,
     mut mp: Multipart,
+    over: OverLimit,
 ) -> Result<Response, AppError> {
     let post = match &id {
         Some(id) => Some(editable(&cx, id).await?),
@@ -117,15 +129,17 @@ async fn save_any(
     };
     let zone = zone_of(&cx);
     let tr = &cx.r.tr;
-    let Posted {
-        fields,
-        image,
-        insert,
-        too_large,
-    } = match read_multipart(&mut mp).await {
+    let mut posted = match upload::read(&mut mp, &FILE_FIELDS, &over).await {
         Ok(x) => x,
         Err(res) => return Ok(res),
     };
+    let (image, insert) = (posted.take_file("image"), posted.take_file("insert_image"));
+    let Posted {
+        fields,
+        too_large,
+        cut,
+        ..
+    } = posted;
     let mut form = PostForm::of_fields(&fields);
     let action = fields.get("action").to_string();
     match action.as_str() {
@@ -138,7 +152,8 @@ async fn save_any(
         |form: PostForm, errors: Errors, notice: String, status: StatusCode, preview: bool| {
             let (cx, post, zone) = (&cx, post.as_ref(), zone.as_str());
             async move {
-                let html = render(cx, post, form, errors, notice, false, preview, zone).await?;
+                let html =
+                    render(cx, post, form, errors, notice, false, preview, zone, None).await?;
                 Ok::<Response, AppError>((status, Html(html)).into_response())
             }
         };
@@ -152,9 +167,22 @@ async fn save_any(
         )
         .await;
     }
+    if let Some(which) = cut {
+        // The body went over the limit: what was read is shown again, with the reason.
+        let mut e = Errors::default();
+        e.add(which, upload::cut_message(tr));
+        return show(
+            form,
+            e,
+            tr.t("error-form"),
+            StatusCode::PAYLOAD_TOO_LARGE,
+            false,
+        )
+        .await;
+    }
     if let Some(which) = too_large {
         let mut e = Errors::default();
-        e.add(which, tr.t("console-error-image-too-large"));
+        e.add(which, upload::too_large_message(tr));
         return show(
             form,
             e,
@@ -167,8 +195,9 @@ async fn save_any(
     if action == "preview" {
         return show(form, Errors::default(), String::new(), StatusCode::OK, true).await;
     }
-    // "Insert image": stored (with its narrower copies) and appended to the body as
-    // Markdown; the alt text is required.
+    // "Insert image": stored (with its narrower copies) and put into the body as Markdown
+    // where the cursor was (the editor's script sends it), else at the end; the alt text is
+    // required.
     if let Some(bytes) = insert {
         let alt = markdown_alt(&form.insert_alt);
         if alt.is_empty() {
@@ -185,15 +214,15 @@ async fn save_any(
         }
         match store_image(&cx, bytes).await? {
             Ok(url) => {
-                let body = form.body.trim_end();
-                let sep = if body.is_empty() { "" } else { "\n\n" };
-                form.body = format!("{body}{sep}![{alt}]({url})\n");
+                let at = form.insert_at.trim().parse::<usize>().ok();
+                form.body = insert_paragraph(&form.body, at, &format!("![{alt}]({url})"));
                 form.insert_alt.clear();
+                form.insert_at.clear();
             }
             Err(err) => {
-                let (key, status) = err.refusal();
+                let (message, status) = upload::refusal(tr, &err);
                 let mut e = Errors::default();
-                e.add("insert_image", tr.t(key));
+                e.add("insert_image", message);
                 return show(form, e, tr.t("error-form"), status, false).await;
             }
         }
@@ -229,9 +258,9 @@ async fn save_any(
                 new.featured_image_url = Some(url);
             }
             Err(err) => {
-                let (key, status) = err.refusal();
+                let (message, status) = upload::refusal(tr, &err);
                 let mut e = Errors::default();
-                e.add("image", tr.t(key));
+                e.add("image", message);
                 return show(form, e, tr.t("error-form"), status, false).await;
             }
         }
@@ -250,6 +279,12 @@ async fn save_any(
     };
     match result {
         Ok(p) => {
+            // What was autosaved is in the post now.
+            let target = match &post {
+                Some(_) => Target::Post(p.id.clone()),
+                None => Target::NewPost,
+            };
+            revisions::drop_autosave(&cx.s.db, &target, &cx.me.member.id).await?;
             let before = post.as_ref().map(|p| p.status);
             let mut to = format!("/admin/posts/{}?saved=1", p.id);
             if crate::blog::review::submitted(before, &p) {
@@ -278,5 +313,52 @@ async fn save_any(
         Err(WriteError::NotFound) => Err(AppError::NotFound),
         Err(WriteError::Duplicate) => Err(AppError::Conflict("duplicate".into())),
         Err(WriteError::Db(e)) => Err(e.into()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cursor_positions_count_like_a_textarea() {
+        assert_eq!(byte_offset("abc", 0), Some(0));
+        assert_eq!(byte_offset("abc", 3), Some(3));
+        assert_eq!(byte_offset("abc", 4), None);
+        // "é" is one unit, "😀" two; "\r\n" one.
+        assert_eq!(byte_offset("é😀x", 3), Some(6));
+        assert_eq!(byte_offset("a\r\nb", 2), Some(3));
+        // A position inside a surrogate pair moves on to the next character.
+        assert_eq!(byte_offset("😀x", 1), Some(4));
+    }
+
+    #[test]
+    fn images_go_in_at_the_cursor_as_their_own_paragraph() {
+        let img = "![A](/media/x.jpg)";
+        assert_eq!(
+            insert_paragraph("One.\n\nTwo.", None, img),
+            "One.\n\nTwo.\n\n![A](/media/x.jpg)\n"
+        );
+        assert_eq!(
+            insert_paragraph("One.\n\nTwo.", Some(4), img),
+            "One.\n\n![A](/media/x.jpg)\n\nTwo."
+        );
+        assert_eq!(
+            insert_paragraph("One.\n\nTwo.", Some(6), img),
+            "One.\n\n![A](/media/x.jpg)\n\nTwo."
+        );
+        assert_eq!(
+            insert_paragraph("Half way", Some(4), img),
+            "Half\n\n![A](/media/x.jpg)\n\nway"
+        );
+        assert_eq!(insert_paragraph("", Some(0), img), "![A](/media/x.jpg)\n");
+        assert_eq!(
+            insert_paragraph("Text", Some(0), img),
+            "![A](/media/x.jpg)\n\nText"
+        );
+        assert_eq!(
+            insert_paragraph("Text", Some(99), img),
+            "Text\n\n![A](/media/x.jpg)\n"
+        );
     }
 }

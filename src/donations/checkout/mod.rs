@@ -83,6 +83,10 @@ impl CheckoutSession {
             checkout_id: self.id.clone(),
             amount: self.intent.amount,
             donor_email: self.intent.donor_email.clone(),
+            return_path: String::new(),
+            cancel_path: String::new(),
+            item_name: String::new(),
+            expires_at: self.expires_at,
         }
     }
 }
@@ -157,10 +161,19 @@ pub async fn create(
     Ok(s)
 }
 
-/// Removes the open session `id` that never reached its provider (starting the checkout
-/// failed): nothing of it stays, and it does not count against the donor's limit.
-pub async fn discard(db: &Db, id: &str) -> DbResult<()> {
-    sessions::discard(db, id).await
+/// The provider could not start the checkout of session `id`: it is closed (canceled) and
+/// counts against no checkout limit (`failed_at`); the donor sees the form again.
+pub async fn mark_failed(db: &Db, id: &str) -> DbResult<()> {
+    sessions::mark_failed(db, id, Utc::now()).await
+}
+
+/// The donor left the provider's payment page unpaid: an `open` session `id` is closed as
+/// canceled (any other is left as it is).
+pub async fn cancel_open(db: &Db, id: &str) -> DbResult<()> {
+    let mut tx = db.begin().await?;
+    sessions::close_open_in(&mut tx, id, SessionStatus::Canceled).await?;
+    tx.commit().await?;
+    Ok(())
 }
 
 /// The session with `id`, if any.

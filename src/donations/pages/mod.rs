@@ -3,6 +3,7 @@
 
 mod paypal;
 mod provider;
+mod returning;
 
 use askama::Template;
 use axum::Router;
@@ -32,6 +33,10 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/campaigns/{slug}/donate", post(donate))
         .route("/campaigns/{slug}/thanks/{donation_id}", get(thanks))
+        .route(
+            "/campaigns/{slug}/checkout/{checkout_id}/return",
+            get(returning::checkout_return),
+        )
         .route(
             "/test-checkout/{session_id}",
             get(provider::test_checkout).post(provider::test_checkout_submit),
@@ -128,6 +133,7 @@ async fn donate(
         email: input.email.chars().take(300).collect(),
         message: input.message.chars().take(1000).collect(),
         visibility: input.visibility.chars().take(20).collect(),
+        provider: chosen_provider(&body),
         errors: Default::default(),
     };
     let show_with = |form: FormState, notice: String, status: StatusCode| {
@@ -151,6 +157,16 @@ async fn donate(
     let Some(provider) = s.providers.default_online().cloned() else {
         return show_again(form, tr.t("error-no-provider")).await;
     };
+    // The provider chosen on the form (offered when there are several); none: the first.
+    let provider = if form.provider.is_empty() {
+        provider
+    } else if let Some(p) = s.providers.get(&form.provider) {
+        p.clone()
+    } else {
+        form.errors.insert("provider", tr.t("error-provider"));
+        form.provider.clear();
+        return show_again(form, tr.t("error-form")).await;
+    };
     let table = rates::latest(&s.db).await?;
     let valid = match intent::validate(
         &tr,
@@ -165,6 +181,20 @@ async fn donate(
             return show_again(form, tr.t("error-form")).await;
         }
     };
+    // An amount the provider cannot charge exactly (Stripe: KWD in steps of 10 fils) is
+    // refused, never rounded.
+    if let Some(step) = provider.amount_step(valid.amount) {
+        let msg = tr.ta(
+            "error-amount-step",
+            [
+                ("provider", tr.t(&format!("provider-{}", provider.name()))),
+                ("currency", step.currency.to_string()),
+                ("step", tr.money(step)),
+            ],
+        );
+        form.errors.insert("amount", msg);
+        return show_again(form, tr.t("error-form")).await;
+    }
     // Card-testing defence: per client address and per campaign (nothing is stored when
     // refused; the log line and metric carry no address).
     let limits = checkout::Limits::new(&s.checkout_key.0, &s.settings.donations);
@@ -199,16 +229,18 @@ async fn donate(
         return Ok(res);
     }
     let session = checkout::create(&s.db, provider.name(), valid, client_hash.as_deref()).await?;
-    let to = match provider
-        .start_checkout(&session.payment_request(), &s.base_url)
-        .await
-    {
-        Ok(to) => to,
+    let mut request = session.payment_request();
+    request.return_path = returning::return_path(c.slug.as_str(), &session.id);
+    request.cancel_path = returning::cancel_path(c.slug.as_str(), &session.id);
+    request.item_name = c.title.clone();
+    match provider.start_checkout(&request, &s.base_url).await {
+        Ok(to) => Ok(Redirect::to(&to).into_response()),
         Err(e) => {
-            // Nothing half-recorded: the session goes (it never reached the provider, and
-            // must not count against the donor's checkout limit).
-            tracing::warn!(provider = provider.name(), error = %e, "checkout not started");
-            checkout::discard(&s.db, &session.id).await?;
+            // Provider down, slow or refusing (or unable to take this payment: PayPal's
+            // currencies): the session is closed and counts against no limit; the donor
+            // sees the form again as typed.
+            tracing::warn!(provider = provider.name(), campaign = %c.slug, error = %e, "checkout not started");
+            checkout::mark_failed(&s.db, &session.id).await?;
             let (key, status) = match e {
                 crate::payments::ProviderError::Unsupported(_) => (
                     "error-provider-unsupported",
@@ -222,10 +254,18 @@ async fn donate(
             let mut res = show_with(form, tr.t(key), status).await?;
             res.headers_mut()
                 .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-            return Ok(res);
+            Ok(res)
         }
-    };
-    Ok(Redirect::to(&to).into_response())
+    }
+}
+
+/// The `provider` field of the donate form (empty when the form had none), bounded.
+fn chosen_provider(body: &[u8]) -> String {
+    form_urlencoded(body)
+        .into_iter()
+        .find(|(k, _)| k == "provider")
+        .map(|(_, v)| v.chars().take(20).collect())
+        .unwrap_or_default()
 }
 
 #[derive(Template)]

@@ -256,6 +256,13 @@ pub(super) async fn settle(
         };
         crate::donations::alerts::tell_treasurers(s, c, &alert).await;
     }
+    if let (Some((c, reason)), Some(id)) = (&handled.disputed, &outcome.donation_id) {
+        let alert = crate::donations::alerts::Alert::Disputed {
+            donation_id: id.clone(),
+            reason: reason.clone(),
+        };
+        crate::donations::alerts::tell_treasurers(s, c, &alert).await;
+    }
     match outcome.status {
         CallbackStatus::Recorded => {
             s.metrics.donations_recorded.fetch_add(1, Ordering::Relaxed);
@@ -269,7 +276,12 @@ pub(super) async fn settle(
                 .callbacks_duplicate
                 .fetch_add(1, Ordering::Relaxed);
         }
-        CallbackStatus::Declined | CallbackStatus::Canceled | CallbackStatus::Ignored => {}
+        CallbackStatus::Declined
+        | CallbackStatus::Canceled
+        | CallbackStatus::Pending
+        | CallbackStatus::Refunded
+        | CallbackStatus::Disputed
+        | CallbackStatus::Ignored => {}
     }
     Ok(outcome)
 }

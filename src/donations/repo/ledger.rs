@@ -68,6 +68,23 @@ pub async fn by_reference_in(
     }))
 }
 
+/// The (donation id, campaign id) recorded for a provider's reference, if any.
+pub async fn find_by_reference_in(
+    tx: &mut Tx,
+    provider: &str,
+    reference: &str,
+) -> DbResult<Option<(String, String)>> {
+    Ok(on_tx!(tx, |c| {
+        sqlx::query_as(
+            "SELECT id, campaign_id FROM donations WHERE provider = $1 AND provider_reference = $2",
+        )
+        .bind(provider)
+        .bind(reference)
+        .fetch_optional(&mut *c)
+        .await?
+    }))
+}
+
 /// Appends the `donation` entry of a new donation.
 pub async fn insert_entry_in(
     tx: &mut Tx,

@@ -9,6 +9,7 @@
 pub mod events;
 pub mod ledger;
 pub mod moderation;
+pub mod pledges;
 pub mod search;
 pub mod sessions;
 pub mod voids;

@@ -126,6 +126,21 @@ pub async fn claim_in(tx: &mut Tx, id: &str) -> DbResult<Option<CheckoutSession>
     row.map(CheckoutSession::try_from).transpose()
 }
 
+/// Moves an `open` session's expiry to `until` when that is later (a payment under way).
+pub async fn extend_open_in(tx: &mut Tx, id: &str, until: DateTime<Utc>) -> DbResult<()> {
+    on_tx!(tx, |c| sqlx::query(
+        "UPDATE checkout_sessions SET expires_at = $2 \
+         WHERE id = $1 AND status = $3 AND expires_at < $2"
+    )
+    .bind(id)
+    .bind(until)
+    .bind(SessionStatus::Open.as_str())
+    .execute(&mut *c)
+    .await?
+    .rows_affected());
+    Ok(())
+}
+
 /// Sets the session's status and, unless it has one, its donation.
 pub async fn settle_in(
     tx: &mut Tx,
@@ -148,20 +163,6 @@ pub async fn settle_in(
     Ok(())
 }
 
-/// Deletes the session `id` while it is `open` and has no donation (its checkout never
-/// started).
-pub async fn discard(db: &Db, id: &str) -> DbResult<()> {
-    on_db!(db, |p| sqlx::query(
-        "DELETE FROM checkout_sessions WHERE id = $1 AND status = $2 AND donation_id IS NULL"
-    )
-    .bind(id)
-    .bind(SessionStatus::Open.as_str())
-    .execute(p)
-    .await?
-    .rows_affected());
-    Ok(())
-}
-
 /// Moves an `open` session to `status` (a decline or cancel); any other session is left.
 pub async fn close_open_in(tx: &mut Tx, id: &str, status: SessionStatus) -> DbResult<()> {
     on_tx!(tx, |c| sqlx::query(
@@ -171,6 +172,23 @@ pub async fn close_open_in(tx: &mut Tx, id: &str, status: SessionStatus) -> DbRe
     .bind(status.as_str())
     .bind(SessionStatus::Open.as_str())
     .execute(&mut *c)
+    .await?
+    .rows_affected());
+    Ok(())
+}
+
+/// Closes an `open` session whose provider could not start the checkout: canceled, its
+/// client hash cleared and `failed_at` set, so no checkout limit counts it.
+pub async fn mark_failed(db: &Db, id: &str, now: DateTime<Utc>) -> DbResult<()> {
+    on_db!(db, |p| sqlx::query(
+        "UPDATE checkout_sessions SET status = $2, client_hash = NULL, failed_at = $3 \
+         WHERE id = $1 AND status = $4"
+    )
+    .bind(id)
+    .bind(SessionStatus::Canceled.as_str())
+    .bind(now)
+    .bind(SessionStatus::Open.as_str())
+    .execute(p)
     .await?
     .rows_affected());
     Ok(())
@@ -206,6 +224,7 @@ pub async fn nth_newest_since(
         Keyed::Campaign => {
             "SELECT MAX(created_at) AS last FROM checkout_sessions \
              WHERE campaign_id = $1 AND created_at > $2 AND status <> 'succeeded' \
+             AND failed_at IS NULL \
              AND (client_hash IS NULL OR client_hash <> $4) \
              GROUP BY COALESCE(client_hash, id) ORDER BY last DESC LIMIT 1 OFFSET $3"
         }

@@ -213,6 +213,7 @@ pub async fn insert_post(w: &mut Writer, p: &NewPost<'_>) -> DbResult<bool> {
         comment_status: write::CommentStatus::parse(p.comment_status)
             .ok_or_else(|| bad("comment status", p.comment_status))?,
         featured_image_url: p.featured_image_url,
+        featured_image_alt: None,
         published_at: p.published_at,
         created_at: p.created_at,
         updated_at: p.updated_at,

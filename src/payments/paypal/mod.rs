@@ -17,8 +17,9 @@
 //!   our `webhook_id` and the event exactly as received) and must answer `SUCCESS`.
 //!   `PAYMENT.CAPTURE.COMPLETED` is a success for the checkout in `custom_id` (the capture
 //!   id is the payment reference, as on the return, so the donation is recorded once
-//!   whichever comes first); `PAYMENT.CAPTURE.DENIED` a decline; a refund is logged and
-//!   answered 200 ([`ProviderError::Ignored`]), as is every other event type.
+//!   whichever comes first); `PAYMENT.CAPTURE.DENIED` a decline; a refund is a
+//!   `CallbackEvent::Refunded` of the capture (logged against its donation, answered 200, no
+//!   ledger entry, as for Stripe); every other event type is `CallbackEvent::Ignored` (200).
 
 mod api;
 
@@ -26,7 +27,7 @@ use chrono::{DateTime, Utc};
 use futures_util::future::BoxFuture;
 use http::{HeaderMap, StatusCode};
 use serde_json::json;
-use shelfraiser_formats::paypal::{self as format, Capture, PaypalEventKind};
+use shelfraiser_formats::paypal::{self as format, Capture};
 
 use super::{PaymentProvider, PaymentRequest, ProviderError, VerifiedCallback};
 use crate::config::PaypalSettings;
@@ -76,16 +77,6 @@ impl PaypalProvider {
             webhook_id: s.webhook_id.clone(),
             sandbox: s.api_base.contains("sandbox.paypal.com"),
         })
-    }
-
-    /// Where PayPal's approval pages live (the site's CSP must let the donate form's
-    /// redirect go there).
-    pub fn checkout_host(&self) -> &'static str {
-        if self.sandbox {
-            "https://www.sandbox.paypal.com"
-        } else {
-            "https://www.paypal.com"
-        }
     }
 
     /// Captures the approved order `order_id` of our checkout `checkout_id`.
@@ -187,6 +178,16 @@ impl PaymentProvider for PaypalProvider {
         "paypal"
     }
 
+    /// Where PayPal's approval pages live: the live site, or the sandbox's when the API is
+    /// the sandbox (the donate form's 303 goes there, so the `form-action` CSP names it).
+    fn checkout_hosts(&self) -> &[&'static str] {
+        if self.sandbox {
+            &["https://www.sandbox.paypal.com"]
+        } else {
+            &["https://www.paypal.com"]
+        }
+    }
+
     fn start_checkout<'a>(
         &'a self,
         request: &'a PaymentRequest,
@@ -256,29 +257,7 @@ impl PaymentProvider for PaypalProvider {
         Box::pin(async move {
             let event = format::parse_webhook(body)?;
             self.verify_signature(headers, body).await?;
-            if let Some(cb) = event.to_parsed() {
-                return Ok(cb);
-            }
-            Err(ProviderError::Ignored(match event.kind {
-                PaypalEventKind::CaptureRefunded {
-                    refund_id,
-                    capture_id,
-                    amount,
-                    ..
-                } => {
-                    let capture = capture_id.unwrap_or_default();
-                    tracing::warn!(
-                        refund = %refund_id,
-                        capture = %capture,
-                        amount = %amount.major_string(),
-                        currency = %amount.currency,
-                        "PayPal refund: not in the ledger; a treasurer records it"
-                    );
-                    format!("PAYMENT.CAPTURE.REFUNDED {refund_id}")
-                }
-                PaypalEventKind::Other { event_type } => event_type,
-                _ => "event".into(),
-            }))
+            Ok(event.to_parsed())
         })
     }
 }

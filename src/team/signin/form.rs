@@ -75,6 +75,9 @@ impl SignInPage {
 #[serde(default)]
 struct NextQuery {
     next: String,
+    /// Set when an editor's text posted after the session ended was kept
+    /// (`console::keep`): the page says so.
+    kept: String,
 }
 
 async fn signin_page(
@@ -84,6 +87,9 @@ async fn signin_page(
     Query(q): Query<NextQuery>,
 ) -> Result<Response, AppError> {
     let mut page = SignInPage::new(&s, &tr, safe_next(&q.next));
+    if !q.kept.is_empty() {
+        page.notice = tr.t("signin-kept");
+    }
     if let Some((m, sess)) = signed_in(&s, &headers).await? {
         page.signed_in = Some(SignedInView {
             name: m.display_name,

@@ -18,6 +18,7 @@ use crate::http::{AppError, AppState, Lang};
 use crate::i18n::I18n;
 use crate::team::audit::{self, Actor};
 use crate::team::links::{self, Purpose};
+use crate::team::profile::{self, DEFAULT_ZONE, ZoneSelect};
 use crate::team::repo::{self, CreateMemberError, NewMember};
 use crate::team::{Member, MemberStatus, Role, mailers};
 use crate::web::PageCtx;
@@ -196,9 +197,23 @@ struct InvitePage {
     notice: String,
     errors: Errors,
     gone: bool,
+    /// The zone the owner chose when inviting (or the one typed into a refused form); the
+    /// browser's own is suggested over it with JavaScript (`static/zone.js`).
+    zones: ZoneSelect,
+    zone_suggest: bool,
+    zone_js: String,
 }
 
-fn invite_view(s: &AppState, tr: &I18n, token: &str, m: Option<&Member>) -> InvitePage {
+fn invite_view(
+    s: &AppState,
+    tr: &I18n,
+    token: &str,
+    m: Option<&Member>,
+    typed_zone: Option<&str>,
+) -> InvitePage {
+    let zone = typed_zone
+        .or(m.map(|m| m.time_zone.as_str()))
+        .unwrap_or(DEFAULT_ZONE);
     InvitePage {
         page: PageCtx::new(s, tr, &format!("/invite/{token}")),
         csrf: s.csrf.token(Utc::now()),
@@ -208,6 +223,9 @@ fn invite_view(s: &AppState, tr: &I18n, token: &str, m: Option<&Member>) -> Invi
         notice: String::new(),
         errors: Errors::default(),
         gone: m.is_none(),
+        zones: ZoneSelect::new(tr, zone),
+        zone_suggest: typed_zone.is_none(),
+        zone_js: s.assets.url("zone.js").to_string(),
     }
 }
 
@@ -223,7 +241,7 @@ async fn invite_page(
     Path(token): Path<String>,
 ) -> Result<Response, AppError> {
     link_page(&s, &token, Purpose::Invite, |m| {
-        invite_view(&s, &tr, &token, m)
+        invite_view(&s, &tr, &token, m, None)
     })
     .await
 }
@@ -236,7 +254,11 @@ async fn invite_submit(
     headers: HeaderMap,
     Form(f): Form<NewPasswordForm>,
 ) -> Result<Response, AppError> {
-    let view = |m: Option<&Member>| invite_view(&s, &tr, &token, m);
+    let typed = f
+        .time_zone
+        .as_deref()
+        .map(|z| z.chars().take(64).collect::<String>());
+    let view = |m: Option<&Member>| invite_view(&s, &tr, &token, m, typed.as_deref());
     let mut m =
         match password_from_link(&s, &tr, &token, Purpose::Invite, &headers, &f, view).await? {
             Ok(m) => m,
@@ -250,6 +272,13 @@ async fn invite_submit(
         "accepted the invitation",
     )
     .await?;
+    // The zone the new member confirmed (the owner's choice or the browser's).
+    if let Some(zone) = f.time_zone.as_deref().and_then(profile::zone)
+        && zone != m.time_zone
+    {
+        repo::set_profile(&s.db, &m.id, zone, &m.languages).await?;
+        m.time_zone = zone.to_string();
+    }
     // What `set_password_hash` just stored: no need to read the member again.
     m.status = MemberStatus::Active;
     m.has_password = true;

@@ -22,6 +22,8 @@ pub(super) struct NewPasswordForm {
     csrf: String,
     password: String,
     confirm: String,
+    /// The invitation form's time-zone choice (the reset form has none).
+    pub(super) time_zone: Option<String>,
 }
 
 fn check_new_password(tr: &I18n, f: &NewPasswordForm) -> Errors {
@@ -30,6 +32,11 @@ fn check_new_password(tr: &I18n, f: &NewPasswordForm) -> Errors {
         errors.add("password", tr.t(e.message_key()));
     } else if f.password != f.confirm {
         errors.add("confirm", tr.t("signin-password-mismatch"));
+    }
+    if let Some(z) = &f.time_zone
+        && crate::team::profile::zone(z).is_none()
+    {
+        errors.add("time_zone", tr.t("profile-zone-invalid"));
     }
     errors
 }

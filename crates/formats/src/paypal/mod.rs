@@ -150,31 +150,56 @@ pub enum PaypalEventKind {
 
 impl PaypalEvent {
     /// The event as the shared callback path takes it: a completed capture is a success
-    /// (the capture id is the payment reference), a denied one a decline; other events
-    /// are not about a checkout (`None`).
-    pub fn to_parsed(&self) -> Option<ParsedEvent> {
+    /// (the capture id is the payment reference), a denied one a decline, a refund of a
+    /// capture [`EventKind::Refunded`] (the capture id the payment reference, the refund id
+    /// the charge); every other event is [`EventKind::Ignored`] (names no checkout).
+    pub fn to_parsed(&self) -> ParsedEvent {
         let (session_id, kind) = match &self.kind {
             PaypalEventKind::CaptureCompleted {
                 capture_id,
                 checkout_id,
                 amount,
             } => (
-                checkout_id,
+                checkout_id.clone(),
                 EventKind::Succeeded {
                     payment_reference: capture_id.clone(),
                     amount: *amount,
                 },
             ),
             PaypalEventKind::CaptureDenied { checkout_id, .. } => {
-                (checkout_id, EventKind::Declined)
+                (checkout_id.clone(), EventKind::Declined)
             }
-            _ => return None,
+            PaypalEventKind::CaptureRefunded {
+                refund_id,
+                capture_id: Some(capture_id),
+                amount,
+                ..
+            } => (
+                String::new(),
+                EventKind::Refunded {
+                    payment_reference: capture_id.clone(),
+                    charge: refund_id.clone(),
+                    amount: *amount,
+                },
+            ),
+            PaypalEventKind::CaptureRefunded { .. } => (
+                String::new(),
+                EventKind::Ignored {
+                    kind: "PAYMENT.CAPTURE.REFUNDED".into(),
+                },
+            ),
+            PaypalEventKind::Other { event_type } => (
+                String::new(),
+                EventKind::Ignored {
+                    kind: event_type.clone(),
+                },
+            ),
         };
-        Some(ParsedEvent {
+        ParsedEvent {
             event_id: self.id.clone(),
-            session_id: session_id.clone(),
+            session_id,
             kind,
-        })
+        }
     }
 }
 

@@ -1,0 +1,219 @@
+//! Stripe Checkout: the hosted payment page, created server-side, and Stripe's signed
+//! webhooks.
+//!
+//! `start_checkout` sends `POST {api_base}/v1/checkout/sessions` (form-encoded, as Stripe's
+//! API takes it) with one line item of `price_data` (the amount in Stripe's units:
+//! `shelfraiser_formats::stripe::to_stripe_amount`), our checkout id as
+//! `client_reference_id` and `metadata[checkout_id]`, and an `Idempotency-Key` made from our
+//! checkout id, so a retried call returns the same Stripe session. The donor is sent to the
+//! session's `url`. A refused connection, a time-out (`timeout_secs`), a 4xx or 5xx or an
+//! answer without `url` is [`ProviderError::Unavailable`]; the donate form shows it.
+//!
+//! Webhooks: `Stripe-Signature` is checked by `shelfraiser_formats::webhook::verify` (the
+//! same `t=…,v1=…` HMAC-SHA256 scheme, 300 s tolerance) with the endpoint's signing secret,
+//! and the body read by `shelfraiser_formats::stripe::parse_event`.
+//!
+//! The secret key is only ever put in the `Authorization` header; this type has no `Debug`
+//! and errors never carry a request.
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use futures_util::future::BoxFuture;
+use http::HeaderMap;
+use serde::Deserialize;
+use shelfraiser_formats::{stripe as format, webhook};
+
+use super::{PaymentProvider, PaymentRequest, ProviderError, VerifiedCallback};
+use crate::config::{Secret, StripeProviderSettings};
+use crate::money::Money;
+
+pub use shelfraiser_formats::stripe::SIGNATURE_HEADER;
+
+/// The host of Stripe's hosted checkout page.
+pub const CHECKOUT_HOSTS: &[&str] = &["https://checkout.stripe.com"];
+
+pub struct StripeProvider {
+    secret_key: Secret,
+    webhook_secret: Secret,
+    api_base: String,
+    client: reqwest::Client,
+}
+
+#[derive(Deserialize)]
+struct CreatedSession {
+    #[serde(default)]
+    url: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct ErrorBody {
+    error: ErrorDetail,
+}
+
+#[derive(Deserialize)]
+struct ErrorDetail {
+    #[serde(rename = "type", default)]
+    kind: String,
+    #[serde(default)]
+    code: Option<String>,
+}
+
+impl StripeProvider {
+    pub fn new(s: &StripeProviderSettings) -> anyhow::Result<StripeProvider> {
+        let timeout = Duration::from_secs(s.timeout_secs.max(1));
+        let client = reqwest::Client::builder()
+            .timeout(timeout)
+            .connect_timeout(timeout)
+            .redirect(reqwest::redirect::Policy::none())
+            .user_agent(concat!("Shelfraiser/", env!("CARGO_PKG_VERSION")))
+            .build()?;
+        Ok(StripeProvider {
+            secret_key: s.secret_key.clone(),
+            webhook_secret: s.webhook_secret.clone(),
+            api_base: s.api_base.trim_end_matches('/').to_string(),
+            client,
+        })
+    }
+
+    /// The form fields of the Checkout Session for `r` (public for the tests' sake).
+    pub fn session_form(
+        r: &PaymentRequest,
+        base_url: &str,
+    ) -> Result<Vec<(String, String)>, ProviderError> {
+        let amount = format::to_stripe_amount(r.amount)
+            .map_err(|e| ProviderError::Malformed(e.to_string()))?;
+        let base = base_url.trim_end_matches('/');
+        let name = if r.item_name.trim().is_empty() {
+            "Donation".to_string()
+        } else {
+            r.item_name.chars().take(250).collect()
+        };
+        let mut f: Vec<(String, String)> = vec![
+            ("mode".into(), "payment".into()),
+            (
+                "line_items[0][price_data][currency]".into(),
+                r.amount.currency.as_str().to_ascii_lowercase(),
+            ),
+            (
+                "line_items[0][price_data][unit_amount]".into(),
+                amount.to_string(),
+            ),
+            ("line_items[0][price_data][product_data][name]".into(), name),
+            ("line_items[0][quantity]".into(), "1".into()),
+            ("success_url".into(), format!("{base}{}", r.return_path)),
+            ("cancel_url".into(), format!("{base}{}", r.cancel_path)),
+            ("client_reference_id".into(), r.checkout_id.clone()),
+            // Stripe's page stops taking payment when our session expires (Stripe accepts
+            // 30 minutes to 24 hours from now; ours are an hour).
+            ("expires_at".into(), r.expires_at.timestamp().to_string()),
+            ("metadata[checkout_id]".into(), r.checkout_id.clone()),
+        ];
+        if let Some(e) = &r.donor_email {
+            f.push(("customer_email".into(), e.as_str().to_string()));
+        }
+        Ok(f)
+    }
+
+    /// The `Idempotency-Key` of the call that creates the session for our checkout `id`.
+    pub fn idempotency_key(checkout_id: &str) -> String {
+        format!("shelfraiser-checkout-{checkout_id}")
+    }
+
+    async fn create_session(
+        &self,
+        r: &PaymentRequest,
+        base_url: &str,
+    ) -> Result<String, ProviderError> {
+        let form = Self::session_form(r, base_url)?;
+        let body = url::form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(form.iter())
+            .finish();
+        let res = self
+            .client
+            .post(format!("{}/v1/checkout/sessions", self.api_base))
+            .bearer_auth(&self.secret_key.0)
+            .header("Idempotency-Key", Self::idempotency_key(&r.checkout_id))
+            .header(
+                http::header::CONTENT_TYPE,
+                "application/x-www-form-urlencoded",
+            )
+            .body(body)
+            .send()
+            .await
+            .map_err(|e| ProviderError::Unavailable(describe(e)))?;
+        let status = res.status();
+        let bytes = res
+            .bytes()
+            .await
+            .map_err(|e| ProviderError::Unavailable(describe(e)))?;
+        if !status.is_success() {
+            let detail = serde_json::from_slice::<ErrorBody>(&bytes)
+                .map(|b| format!("{} {}", b.error.kind, b.error.code.unwrap_or_default()))
+                .unwrap_or_default();
+            return Err(ProviderError::Unavailable(format!(
+                "Stripe answered {status} {}",
+                detail.trim()
+            )));
+        }
+        let created: CreatedSession = serde_json::from_slice(&bytes)
+            .map_err(|e| ProviderError::Unavailable(format!("Stripe's answer: {e}")))?;
+        created
+            .url
+            .filter(|u| u.starts_with("https://") || u.starts_with("http://"))
+            .ok_or_else(|| ProviderError::Unavailable("Stripe's answer has no url".into()))
+    }
+}
+
+/// A transport error without its URL (which holds nothing secret, but is noise).
+fn describe(e: reqwest::Error) -> String {
+    if e.is_timeout() {
+        "Stripe did not answer in time".into()
+    } else if e.is_connect() {
+        "cannot connect to Stripe".into()
+    } else {
+        format!("calling Stripe failed: {}", e.without_url())
+    }
+}
+
+impl PaymentProvider for StripeProvider {
+    fn name(&self) -> &'static str {
+        "stripe"
+    }
+
+    fn start_checkout<'a>(
+        &'a self,
+        request: &'a PaymentRequest,
+        base_url: &'a str,
+    ) -> BoxFuture<'a, Result<String, ProviderError>> {
+        Box::pin(self.create_session(request, base_url))
+    }
+
+    fn checkout_hosts(&self) -> &[&'static str] {
+        CHECKOUT_HOSTS
+    }
+
+    fn amount_step(&self, amount: Money) -> Option<Money> {
+        match format::to_stripe_amount(amount) {
+            Err(format::AmountError::Step { currency, step }) => Some(Money::new(step, currency)),
+            _ => None,
+        }
+    }
+
+    fn verify_callback(
+        &self,
+        headers: &HeaderMap,
+        body: &[u8],
+        now: DateTime<Utc>,
+    ) -> Result<VerifiedCallback, ProviderError> {
+        let header = headers.get(SIGNATURE_HEADER).and_then(|v| v.to_str().ok());
+        webhook::verify(
+            self.webhook_secret.0.as_bytes(),
+            header,
+            body,
+            now.timestamp(),
+            webhook::TOLERANCE_SECS,
+        )?;
+        Ok(format::parse_event(body)?)
+    }
+}

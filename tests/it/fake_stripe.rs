@@ -1,0 +1,217 @@
+//! A local server that speaks the part of Stripe's HTTP API the site calls
+//! (`POST /v1/checkout/sessions`, form-encoded, Bearer key, `Idempotency-Key`), shaped after
+//! Stripe's public API reference, on an ephemeral loopback port. It records every request
+//! and answers as told ([`Mode`]); a repeated `Idempotency-Key` gets the first answer again,
+//! as Stripe does. Also: signing webhook bodies the way Stripe does, and building events.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use chrono::Utc;
+use shelfraiser::config::{Secret, Settings};
+
+pub const SECRET_KEY: &str = "sk_test_fake_123";
+pub const WEBHOOK_SECRET: &str = "whsec_fake_456";
+
+/// How the fake answers.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Mode {
+    Ok,
+    /// 500 with Stripe's error body.
+    ServerError,
+    /// Answers after this long.
+    Slow(Duration),
+}
+
+/// One call the site made.
+#[derive(Clone, Debug)]
+pub struct Call {
+    pub path: String,
+    pub authorization: String,
+    pub idempotency_key: String,
+    pub content_type: String,
+    pub form: Vec<(String, String)>,
+}
+
+impl Call {
+    pub fn field(&self, name: &str) -> Option<&str> {
+        self.form
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+#[derive(Default)]
+struct Inner {
+    calls: Vec<Call>,
+    by_key: HashMap<String, String>,
+}
+
+#[derive(Clone)]
+struct Shared {
+    inner: Arc<Mutex<Inner>>,
+    mode: Arc<Mutex<Mode>>,
+}
+
+pub struct FakeStripe {
+    pub base: String,
+    shared: Shared,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+}
+
+impl FakeStripe {
+    pub async fn start() -> FakeStripe {
+        let shared = Shared {
+            inner: Arc::default(),
+            mode: Arc::new(Mutex::new(Mode::Ok)),
+        };
+        let app = Router::new()
+            .route("/v1/checkout/sessions", post(create_session))
+            .with_state(shared.clone());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind fake stripe");
+        let base = format!("http://{}", listener.local_addr().expect("addr"));
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        tokio::spawn(async move {
+            let _ = axum::serve(listener, app)
+                .with_graceful_shutdown(async move {
+                    let _ = rx.await;
+                })
+                .await;
+        });
+        FakeStripe {
+            base,
+            shared,
+            stop: Some(tx),
+        }
+    }
+
+    pub fn set_mode(&self, m: Mode) {
+        *self.shared.mode.lock().expect("mode") = m;
+    }
+
+    pub fn calls(&self) -> Vec<Call> {
+        self.shared.inner.lock().expect("calls").calls.clone()
+    }
+
+    pub fn stop(mut self) {
+        if let Some(tx) = self.stop.take() {
+            let _ = tx.send(());
+        }
+    }
+}
+
+async fn create_session(State(s): State<Shared>, headers: HeaderMap, body: Bytes) -> Response {
+    let h = |n: &str| {
+        headers
+            .get(n)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_string()
+    };
+    let call = Call {
+        path: "/v1/checkout/sessions".into(),
+        authorization: h("authorization"),
+        idempotency_key: h("idempotency-key"),
+        content_type: h("content-type"),
+        form: url::form_urlencoded::parse(&body).into_owned().collect(),
+    };
+    let key = call.idempotency_key.clone();
+    s.inner.lock().expect("calls").calls.push(call);
+    let mode = *s.mode.lock().expect("mode");
+    match mode {
+        Mode::ServerError => {
+            return (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                r#"{"error":{"type":"api_error","message":"Something went wrong"}}"#,
+            )
+                .into_response();
+        }
+        Mode::Slow(d) => tokio::time::sleep(d).await,
+        Mode::Ok => {}
+    }
+    if headers.get("authorization").and_then(|v| v.to_str().ok())
+        != Some(&format!("Bearer {SECRET_KEY}"))
+    {
+        return (
+            StatusCode::UNAUTHORIZED,
+            r#"{"error":{"type":"invalid_request_error","message":"Invalid API Key provided"}}"#,
+        )
+            .into_response();
+    }
+    let id = {
+        let mut inner = s.inner.lock().expect("calls");
+        inner
+            .by_key
+            .entry(key)
+            .or_insert_with(|| format!("cs_test_{}", uuid::Uuid::new_v4().simple()))
+            .clone()
+    };
+    let body = serde_json::json!({
+        "id": id,
+        "object": "checkout.session",
+        "mode": "payment",
+        "status": "open",
+        "payment_status": "unpaid",
+        "url": format!("https://checkout.stripe.com/c/pay/{id}"),
+    });
+    (StatusCode::OK, axum::Json(body)).into_response()
+}
+
+/// The site's settings with Stripe enabled against `api_base` (the test provider stays on,
+/// so the form offers both).
+pub fn with_stripe(mut s: Settings, api_base: &str) -> Settings {
+    s.providers.stripe.secret_key = Secret(SECRET_KEY.into());
+    s.providers.stripe.webhook_secret = Secret(WEBHOOK_SECRET.into());
+    s.providers.stripe.api_base = api_base.into();
+    s.providers.stripe.timeout_secs = 2;
+    s
+}
+
+/// `Stripe-Signature` for `body`, signed now with `secret`.
+pub fn stripe_signature(secret: &str, body: &str) -> String {
+    shelfraiser_formats::webhook::sign(secret.as_bytes(), body.as_bytes(), Utc::now().timestamp())
+}
+
+/// A Checkout Session event as Stripe sends it (the fields the site reads, and some others).
+pub fn session_event(
+    event_id: &str,
+    kind: &str,
+    checkout_id: &str,
+    payment_status: &str,
+    amount_total: i64,
+    currency: &str,
+) -> String {
+    serde_json::json!({
+        "id": event_id,
+        "object": "event",
+        "api_version": "2024-06-20",
+        "created": Utc::now().timestamp(),
+        "livemode": false,
+        "pending_webhooks": 1,
+        "type": kind,
+        "data": {"object": {
+            "id": format!("cs_test_{checkout_id}"),
+            "object": "checkout.session",
+            "client_reference_id": checkout_id,
+            "metadata": {"checkout_id": checkout_id},
+            "mode": "payment",
+            "status": if kind == "checkout.session.expired" { "expired" } else { "complete" },
+            "payment_status": payment_status,
+            "amount_total": amount_total,
+            "currency": currency,
+            "payment_intent": format!("pi_{checkout_id}"),
+            "customer_details": {"email": "ada@example.org"},
+        }},
+    })
+    .to_string()
+}
