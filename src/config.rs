@@ -210,7 +210,38 @@ pub struct DonationSettings {
 #[serde(default, deny_unknown_fields)]
 pub struct ProviderSettings {
     pub test: TestProviderSettings,
+    pub paypal: PaypalSettings,
     pub stripe: StripeProviderSettings,
+}
+
+/// PayPal Checkout (`payments::paypal`). On when `client_id` and `client_secret` are set.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(default, deny_unknown_fields)]
+pub struct PaypalSettings {
+    /// The REST app's client id (not secret: it is in PayPal's buttons on every page).
+    pub client_id: String,
+    pub client_secret: Secret,
+    /// The id of the webhook pointing at `/providers/paypal/callback` (verification).
+    pub webhook_id: String,
+    /// `https://api-m.paypal.com`, `https://api-m.sandbox.paypal.com`, or a test server.
+    pub api_base: String,
+}
+
+impl Default for PaypalSettings {
+    fn default() -> Self {
+        Self {
+            client_id: String::new(),
+            client_secret: Secret::default(),
+            webhook_id: String::new(),
+            api_base: "https://api-m.paypal.com".into(),
+        }
+    }
+}
+
+impl PaypalSettings {
+    pub fn enabled(&self) -> bool {
+        !self.client_id.is_empty() && self.client_secret.is_set()
+    }
 }
 
 /// Stripe Checkout (`payments::stripe`): enabled when both keys are set.
@@ -396,6 +427,21 @@ impl Settings {
                     .into(),
             ));
         }
+        let pp = &s.providers.paypal;
+        if (pp.enabled() && pp.webhook_id.is_empty())
+            || (pp.client_id.is_empty() != pp.client_secret.0.is_empty())
+        {
+            return Err(ConfigError(
+                "providers.paypal needs client_id, client_secret and webhook_id together".into(),
+            ));
+        }
+        if pp.enabled()
+            && !(pp.api_base.starts_with("https://") || pp.api_base.starts_with("http://"))
+        {
+            return Err(ConfigError(
+                "providers.paypal.api_base must be an http(s) URL".into(),
+            ));
+        }
         if s.passwords.hash_wait_ms > 60_000 {
             return Err(ConfigError(
                 "passwords.hash_wait_ms can be at most 60000".into(),
@@ -512,5 +558,8 @@ mod tests {
     fn secrets_do_not_print() {
         let s = Secret("hunter2".into());
         assert!(!format!("{s:?}").contains("hunter2"));
+        let mut all = Settings::default();
+        all.providers.paypal.client_secret = Secret("pp-hunter2".into());
+        assert!(!format!("{all:?}").contains("pp-hunter2"));
     }
 }

@@ -65,6 +65,8 @@ pub static RULES: &[Rule] = &[
     rule(Method::GET, "/test-checkout/{session_id}", P),
     rule(Method::POST, "/test-checkout/{session_id}", P),
     rule(Method::POST, "/providers/{provider}/callback", P),
+    rule(Method::GET, "/providers/paypal/return", P),
+    rule(Method::GET, "/providers/paypal/cancel", P),
     rule(Method::GET, "/api/v1/campaigns", P),
     rule(Method::GET, "/api/v1/campaigns/{slug}", P),
     rule(Method::GET, "/api/openapi.json", P),

@@ -59,6 +59,12 @@ impl Application {
                     .context("cannot set up the Stripe client")?,
             );
         }
+        if settings.providers.paypal.enabled() {
+            providers = providers.with_paypal(
+                crate::payments::paypal::PaypalProvider::new(&settings.providers.paypal)
+                    .context("cannot set up the PayPal client")?,
+            );
+        }
         if settings.providers.test.enabled {
             let secret = if settings.providers.test.secret.is_set() {
                 settings.providers.test.secret.clone()

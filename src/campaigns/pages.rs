@@ -58,6 +58,7 @@ async fn campaign_page(
     let notice = match q.checkout.as_deref() {
         Some("declined") => tr.t("checkout-declined"),
         Some("canceled") => tr.t("checkout-canceled"),
+        Some("pending") => tr.t("checkout-pending"),
         _ => String::new(),
     };
     // The donate form opens with the visitor's currency when the campaign accepts it; the

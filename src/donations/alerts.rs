@@ -31,6 +31,15 @@ pub enum Alert {
     },
     /// The per-campaign checkout circuit breaker refused donors.
     CheckoutBreaker,
+    /// A provider captured another amount or currency than the checkout asked for: not
+    /// recorded (the ledger keeps no wrong total); the treasurer settles it at the provider.
+    CaptureMismatch {
+        /// The provider's name as people know it (`PayPal`).
+        provider: &'static str,
+        reference: String,
+        expected: crate::money::Money,
+        captured: crate::money::Money,
+    },
     /// The payer opened a dispute (a chargeback) on a donation at the provider.
     Disputed { donation_id: String, reason: String },
 }
@@ -79,6 +88,29 @@ pub fn alert_mail(to: &Member, c: &Campaign, alert: &Alert, base: &str) -> anyho
                 [("campaign", campaign.clone())],
             ),
             tr.ta("money-breaker-mail-intro", [("campaign", campaign)]),
+            tr.t("money-breaker-mail-action"),
+            format!("{base}/admin/donations"),
+        ),
+        Alert::CaptureMismatch {
+            provider,
+            reference,
+            expected,
+            captured,
+        } => (
+            tr.ta(
+                "money-mismatch-mail-subject",
+                [("campaign", campaign.clone())],
+            ),
+            tr.ta(
+                "money-mismatch-mail-intro",
+                [
+                    ("campaign", campaign),
+                    ("provider", (*provider).to_string()),
+                    ("reference", reference.clone()),
+                    ("expected", tr.money(*expected)),
+                    ("captured", tr.money(*captured)),
+                ],
+            ),
             tr.t("money-breaker-mail-action"),
             format!("{base}/admin/donations"),
         ),

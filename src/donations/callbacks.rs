@@ -20,7 +20,7 @@ use super::ledger::{NewDonation, Recorded};
 use super::repo::{events, ledger as ledger_store, sessions};
 use crate::campaigns::Campaign;
 use crate::db::{Db, DbError, Tx};
-use crate::payments::{CallbackEvent, ProviderError, Providers};
+use crate::payments::{CallbackEvent, ProviderError, Providers, VerifiedCallback};
 use crate::team::audit::{self, Actor};
 
 /// How long a checkout completed with its payment under way (an asynchronous method such as
@@ -110,13 +110,23 @@ pub async fn handle(
     let p = providers
         .get(provider)
         .ok_or(CallbackError::UnknownProvider)?;
-    let cb = match p.verify_callback(headers, body, Utc::now()) {
+    let cb = match p.verify_callback_async(headers, body, Utc::now()).await {
         Ok(cb) => cb,
         Err(e) => {
             tracing::warn!(provider, error = %e, "callback refused");
             return Err(e.into());
         }
     };
+    apply(db, provider, cb).await
+}
+
+/// Applies a verified callback in one transaction: what a webhook does once verified, and
+/// what a provider's return route does with the capture it made itself (PayPal).
+pub async fn apply(
+    db: &Db,
+    provider: &str,
+    cb: VerifiedCallback,
+) -> Result<Handled, CallbackError> {
     let now = Utc::now();
     let mut tx = db.begin().await?;
     let first = events::note_in(&mut tx, provider, &cb.event_id, now).await?;

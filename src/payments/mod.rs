@@ -7,6 +7,7 @@
 //! updates — is shared (see `donations::callbacks`). `offline` donations are entered by a
 //! treasurer and never pass through a provider. Stripe and PayPal implement the same trait.
 
+pub mod paypal;
 pub mod stripe;
 pub mod test;
 
@@ -59,6 +60,9 @@ pub enum ProviderError {
     Malformed(String),
     #[error("the payment provider is unavailable: {0}")]
     Unavailable(String),
+    /// The provider cannot take this payment (its currency, or decimals it does not take).
+    #[error("the payment provider cannot take this payment: {0}")]
+    Unsupported(String),
 }
 
 /// A signed callback refused by the formats crate's check (`shelfraiser_formats::webhook`).
@@ -103,6 +107,17 @@ pub trait PaymentProvider: Send + Sync {
         body: &[u8],
         now: DateTime<Utc>,
     ) -> Result<VerifiedCallback, ProviderError>;
+
+    /// The check `donations::callbacks` runs: [`Self::verify_callback`] unless the
+    /// provider must ask its own service (PayPal's verify-webhook-signature call).
+    fn verify_callback_async<'a>(
+        &'a self,
+        headers: &'a HeaderMap,
+        body: &'a [u8],
+        now: DateTime<Utc>,
+    ) -> BoxFuture<'a, Result<VerifiedCallback, ProviderError>> {
+        Box::pin(std::future::ready(self.verify_callback(headers, body, now)))
+    }
 }
 
 /// The providers this site has enabled, in the order the donate form offers them.
@@ -110,6 +125,7 @@ pub trait PaymentProvider: Send + Sync {
 pub struct Providers {
     list: Vec<Arc<dyn PaymentProvider>>,
     test: Option<Arc<test::TestProvider>>,
+    paypal: Option<Arc<paypal::PaypalProvider>>,
 }
 
 impl Providers {
@@ -118,6 +134,18 @@ impl Providers {
         self.list.push(p.clone());
         self.test = Some(p);
         self
+    }
+
+    pub fn with_paypal(mut self, p: paypal::PaypalProvider) -> Self {
+        let p = Arc::new(p);
+        self.list.push(p.clone());
+        self.paypal = Some(p);
+        self
+    }
+
+    /// PayPal, when configured (its return route captures through the concrete type).
+    pub fn paypal(&self) -> Option<&Arc<paypal::PaypalProvider>> {
+        self.paypal.as_ref()
     }
 
     pub fn with_stripe(mut self, p: stripe::StripeProvider) -> Self {

@@ -342,6 +342,45 @@ fn http_signature_seeds_never_panic() {
     assert!(parsed >= 5, "only {parsed} seeds parse");
 }
 
+#[test]
+fn paypal_seeds_keep_the_targets_invariants() {
+    use shelfraiser_formats::paypal::{
+        amount_value, parse_amount, parse_capture, parse_created_order, parse_webhook,
+    };
+    let mut read = 0;
+    for (p, data) in corpus("paypal") {
+        if let Ok(ev) = parse_webhook(&data) {
+            read += 1;
+            assert!(!ev.id.is_empty() && ev.id.len() <= 255, "{}", p.display());
+            let e = ev.to_parsed();
+            let names_session = matches!(
+                e.kind,
+                shelfraiser::payments::CallbackEvent::Succeeded { .. }
+                    | shelfraiser::payments::CallbackEvent::Declined
+            );
+            assert_eq!(names_session, !e.session_id.is_empty(), "{}", p.display());
+            assert!(e.session_id.len() <= 64, "{}", p.display());
+        }
+        if let Ok(o) = parse_created_order(&data) {
+            read += 1;
+            assert!(o.approve_url.starts_with("https://"), "{}", p.display());
+        }
+        if let Ok(c) = parse_capture(&data) {
+            read += 1;
+            assert!(c.amount.amount_minor > 0, "{}", p.display());
+            if let Ok(v) = amount_value(c.amount) {
+                assert_eq!(
+                    parse_amount(c.amount.currency.as_str(), &v),
+                    Ok(c.amount),
+                    "{}",
+                    p.display()
+                );
+            }
+        }
+    }
+    assert!(read >= 6, "only {read} seeds read");
+}
+
 /// The `stripe_event` target's invariants, through the Stripe provider's own check (each seed
 /// signed as Stripe would sign it).
 #[test]
@@ -402,6 +441,7 @@ fn every_corpus_is_replayed() {
         // Binary `arbitrary` input: covered by the property tests in `money` instead.
         "money_convert",
         "money_parse",
+        "paypal",
         "stripe_event",
         "webhook",
         "wordpress",

@@ -30,6 +30,7 @@ pub mod html;
 pub mod http_signature;
 pub mod markdown;
 pub mod money;
+pub mod paypal;
 pub mod permalink;
 pub mod slug;
 pub mod stripe;

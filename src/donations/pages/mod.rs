@@ -1,6 +1,7 @@
 //! Donation routes: the donate form post and the thank-you page here; the test provider's
 //! hosted checkout and the provider callback endpoint in [`provider`].
 
+mod paypal;
 mod provider;
 mod receipt;
 mod returning;
@@ -42,6 +43,8 @@ pub fn routes() -> Router<AppState> {
             "/test-checkout/{session_id}",
             get(provider::test_checkout).post(provider::test_checkout_submit),
         )
+        .route("/providers/paypal/return", get(paypal::paypal_return))
+        .route("/providers/paypal/cancel", get(paypal::paypal_cancel))
         .route(
             "/providers/{provider}/callback",
             post(provider::provider_callback),
@@ -236,16 +239,22 @@ async fn donate(
     match provider.start_checkout(&request, &s.base_url).await {
         Ok(to) => Ok(Redirect::to(&to).into_response()),
         Err(e) => {
-            // Provider down, slow or refusing: the session is closed and counts against no
-            // limit; the donor sees the form again as typed.
+            // Provider down, slow or refusing (or unable to take this payment: PayPal's
+            // currencies): the session is closed and counts against no limit; the donor
+            // sees the form again as typed.
             tracing::warn!(provider = provider.name(), campaign = %c.slug, error = %e, "checkout not started");
             checkout::mark_failed(&s.db, &session.id).await?;
-            let mut res = show_with(
-                form,
-                tr.t("error-provider-unavailable"),
-                StatusCode::SERVICE_UNAVAILABLE,
-            )
-            .await?;
+            let (key, status) = match e {
+                crate::payments::ProviderError::Unsupported(_) => (
+                    "error-provider-unsupported",
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                ),
+                _ => (
+                    "error-provider-unavailable",
+                    StatusCode::SERVICE_UNAVAILABLE,
+                ),
+            };
+            let mut res = show_with(form, tr.t(key), status).await?;
             res.headers_mut()
                 .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
             Ok(res)

@@ -17,6 +17,7 @@ use crate::donations::callbacks::{self, CallbackError, CallbackOutcome, Callback
 use crate::donations::checkout::{self, SessionStatus};
 use crate::http::{AppError, AppState, Lang, csrf};
 use crate::i18n::I18n;
+use crate::payments::ProviderError;
 use crate::payments::test::{Outcome, SIGNATURE_HEADER};
 use crate::web::PageCtx;
 
@@ -193,6 +194,11 @@ pub(super) async fn test_checkout_submit(
 fn callback_error(e: CallbackError) -> AppError {
     match e {
         CallbackError::UnknownProvider => AppError::NotFound,
+        // The provider's own service did not answer (PayPal's verification call): it sends
+        // the event again later.
+        CallbackError::Provider(p @ ProviderError::Unavailable(_)) => {
+            AppError::Internal(anyhow::anyhow!(p))
+        }
         CallbackError::Provider(p) => AppError::BadRequest(p.to_string()),
         CallbackError::UnknownSession(_) => AppError::BadRequest("unknown checkout session".into()),
         CallbackError::Mismatch(m) | CallbackError::AmountMismatch(m) => AppError::Conflict(m),
@@ -213,13 +219,24 @@ pub(super) async fn provider_callback(
 
 /// Runs a callback, then what follows its commit: the metrics, the treasurers' e-mail about
 /// a donation flagged for review, and this node's live hub.
-async fn run_callback(
+pub(super) async fn run_callback(
     s: &AppState,
     provider: &str,
     headers: &HeaderMap,
     body: &[u8],
 ) -> Result<CallbackOutcome, AppError> {
-    let handled = match callbacks::handle(&s.db, &s.providers, provider, headers, body).await {
+    let r = callbacks::handle(&s.db, &s.providers, provider, headers, body).await;
+    settle(s, r).await
+}
+
+/// What follows a callback applied (or refused): the metrics, the treasurers' e-mail about a
+/// donation flagged for review, and this node's live hub. The provider return routes
+/// (`super::paypal`) end here too.
+pub(super) async fn settle(
+    s: &AppState,
+    r: Result<callbacks::Handled, CallbackError>,
+) -> Result<CallbackOutcome, AppError> {
+    let handled = match r {
         Ok(h) => h,
         Err(e) => {
             if e.is_rejection() {

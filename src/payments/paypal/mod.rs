@@ -1,0 +1,263 @@
+//! PayPal Checkout through the Orders v2 API (`[providers.paypal]`).
+//!
+//! * **Start** ([`PaymentProvider::start_checkout`]): `POST /v2/checkout/orders` with intent
+//!   `CAPTURE`, one purchase unit whose `custom_id` and `invoice_id` are our checkout id and
+//!   whose amount is written in PayPal's decimals (HUF, JPY, TWD whole), the return and
+//!   cancel URLs in `payment_source.paypal.experience_context`, and `PayPal-Request-Id:
+//!   order-{checkout}` so a retried call makes no second order. The donor is sent to the
+//!   order's `payer-action` link.
+//! * **Return** ([`PaypalProvider::capture`], called by `donations::pages::paypal`):
+//!   `POST /v2/checkout/orders/{order}/capture` with `PayPal-Request-Id:
+//!   capture-{checkout}-{order}` (a reload or a second tab gets PayPal's first answer, never
+//!   a second capture); an order already captured is read back with
+//!   `GET /v2/checkout/orders/{order}`.
+//! * **Webhook** ([`PaymentProvider::verify_callback_async`]): the body is read first
+//!   (`shelfraiser_formats::paypal`; garbage never costs a call), then PayPal is asked
+//!   (`POST /v1/notifications/verify-webhook-signature` with the five `PAYPAL-*` headers,
+//!   our `webhook_id` and the event exactly as received) and must answer `SUCCESS`.
+//!   `PAYMENT.CAPTURE.COMPLETED` is a success for the checkout in `custom_id` (the capture
+//!   id is the payment reference, as on the return, so the donation is recorded once
+//!   whichever comes first); `PAYMENT.CAPTURE.DENIED` a decline; a refund is a
+//!   `CallbackEvent::Refunded` of the capture (logged against its donation, answered 200, no
+//!   ledger entry, as for Stripe); every other event type is `CallbackEvent::Ignored` (200).
+
+mod api;
+
+use chrono::{DateTime, Utc};
+use futures_util::future::BoxFuture;
+use http::{HeaderMap, StatusCode};
+use serde_json::json;
+use shelfraiser_formats::paypal::{self as format, Capture};
+
+use super::{PaymentProvider, PaymentRequest, ProviderError, VerifiedCallback};
+use crate::config::PaypalSettings;
+
+/// The webhook headers PayPal signs with, all required.
+pub const WEBHOOK_HEADERS: [(&str, &str); 5] = [
+    ("paypal-auth-algo", "auth_algo"),
+    ("paypal-cert-url", "cert_url"),
+    ("paypal-transmission-id", "transmission_id"),
+    ("paypal-transmission-sig", "transmission_sig"),
+    ("paypal-transmission-time", "transmission_time"),
+];
+
+pub struct PaypalProvider {
+    api: api::Api,
+    webhook_id: String,
+    sandbox: bool,
+}
+
+/// What the capture call says about an approved order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CaptureOutcome {
+    /// A capture exists; its `status` says whether the money is taken (`COMPLETED`), on its
+    /// way (`PENDING`: the webhook will tell) or refused (`DECLINED`, `FAILED`).
+    Captured(Capture),
+    /// PayPal refused to capture (the payer's funding source was declined, the order was
+    /// not approved): PayPal's error name.
+    Refused(String),
+}
+
+/// Whether `s` can be an order id in a URL path (PayPal's are 17 letters and digits).
+pub fn valid_order_id(s: &str) -> bool {
+    (1..=64).contains(&s.len())
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
+fn failed(what: &str, a: &api::Answer) -> ProviderError {
+    let text: String = String::from_utf8_lossy(&a.body).chars().take(300).collect();
+    ProviderError::Unavailable(format!("{what}: {} {text}", a.status))
+}
+
+impl PaypalProvider {
+    pub fn new(s: &PaypalSettings) -> anyhow::Result<PaypalProvider> {
+        Ok(PaypalProvider {
+            api: api::Api::new(&s.api_base, &s.client_id, s.client_secret.clone())?,
+            webhook_id: s.webhook_id.clone(),
+            sandbox: s.api_base.contains("sandbox.paypal.com"),
+        })
+    }
+
+    /// Captures the approved order `order_id` of our checkout `checkout_id`.
+    pub async fn capture(
+        &self,
+        order_id: &str,
+        checkout_id: &str,
+    ) -> Result<CaptureOutcome, ProviderError> {
+        if !valid_order_id(order_id) {
+            return Err(ProviderError::Malformed("not an order id".into()));
+        }
+        let a = self
+            .api
+            .post(
+                &format!("/v2/checkout/orders/{order_id}/capture"),
+                "{}".into(),
+                Some(&format!("capture-{checkout_id}-{order_id}")),
+            )
+            .await?;
+        if a.status.is_success() {
+            return format::parse_capture(&a.body)
+                .map(CaptureOutcome::Captured)
+                .map_err(|e| ProviderError::Unavailable(format!("capture: {e}")));
+        }
+        if a.status.is_server_error() || a.status == StatusCode::TOO_MANY_REQUESTS {
+            return Err(failed("capture", &a));
+        }
+        let issue = error_issue(&a.body);
+        if issue == "ORDER_ALREADY_CAPTURED" {
+            let o = self
+                .api
+                .get(&format!("/v2/checkout/orders/{order_id}"))
+                .await?;
+            if !o.status.is_success() {
+                return Err(failed("order", &o));
+            }
+            return format::parse_capture(&o.body)
+                .map(CaptureOutcome::Captured)
+                .map_err(|e| ProviderError::Unavailable(format!("order: {e}")));
+        }
+        tracing::info!(status = %a.status, issue, "PayPal refused the capture");
+        Ok(CaptureOutcome::Refused(issue))
+    }
+
+    /// Asks PayPal whether the webhook delivery is genuine.
+    async fn verify_signature(
+        &self,
+        headers: &HeaderMap,
+        body: &[u8],
+    ) -> Result<(), ProviderError> {
+        let mut fields = serde_json::Map::new();
+        for (header, field) in WEBHOOK_HEADERS {
+            let v = headers
+                .get(header)
+                .and_then(|v| v.to_str().ok())
+                .filter(|v| !v.is_empty() && v.len() <= 2048)
+                .ok_or(ProviderError::BadSignature)?;
+            fields.insert(field.into(), v.into());
+        }
+        fields.insert("webhook_id".into(), self.webhook_id.clone().into());
+        // The event goes back exactly as it came (PayPal checks a CRC32 of it).
+        let event = std::str::from_utf8(body)
+            .map_err(|_| ProviderError::Malformed("the body is not UTF-8".into()))?;
+        let mut request = serde_json::Value::Object(fields).to_string();
+        request.pop();
+        request.push_str(",\"webhook_event\":");
+        request.push_str(event);
+        request.push('}');
+        let a = self
+            .api
+            .post("/v1/notifications/verify-webhook-signature", request, None)
+            .await?;
+        if a.status.is_server_error() || a.status == StatusCode::TOO_MANY_REQUESTS {
+            return Err(failed("verify-webhook-signature", &a));
+        }
+        if a.status.is_success() && format::verification_succeeded(&a.body) {
+            Ok(())
+        } else {
+            Err(ProviderError::BadSignature)
+        }
+    }
+}
+
+/// The `name` of a PayPal error answer (`{"name":"UNPROCESSABLE_ENTITY","details":[{"issue":
+/// "ORDER_ALREADY_CAPTURED"}]}`): the first detail's issue, else the name.
+fn error_issue(body: &[u8]) -> String {
+    let v: serde_json::Value = serde_json::from_slice(body).unwrap_or_default();
+    v.pointer("/details/0/issue")
+        .or_else(|| v.get("name"))
+        .and_then(serde_json::Value::as_str)
+        .unwrap_or("UNKNOWN")
+        .chars()
+        .take(64)
+        .collect()
+}
+
+impl PaymentProvider for PaypalProvider {
+    fn name(&self) -> &'static str {
+        "paypal"
+    }
+
+    /// Where PayPal's approval pages live: the live site, or the sandbox's when the API is
+    /// the sandbox (the donate form's 303 goes there, so the `form-action` CSP names it).
+    fn checkout_hosts(&self) -> &[&'static str] {
+        if self.sandbox {
+            &["https://www.sandbox.paypal.com"]
+        } else {
+            &["https://www.paypal.com"]
+        }
+    }
+
+    fn start_checkout<'a>(
+        &'a self,
+        request: &'a PaymentRequest,
+        base_url: &'a str,
+    ) -> BoxFuture<'a, Result<String, ProviderError>> {
+        Box::pin(async move {
+            let value = format::amount_value(request.amount)
+                .map_err(|e| ProviderError::Unsupported(e.to_string()))?;
+            let id = &request.checkout_id;
+            let base = base_url.trim_end_matches('/');
+            let mut paypal = json!({
+                "experience_context": {
+                    "return_url": format!("{base}/providers/paypal/return?checkout={id}"),
+                    "cancel_url": format!("{base}/providers/paypal/cancel?checkout={id}"),
+                    "user_action": "PAY_NOW",
+                    "shipping_preference": "NO_SHIPPING",
+                }
+            });
+            if let Some(e) = &request.donor_email {
+                paypal["email_address"] = e.as_str().into();
+            }
+            let body = json!({
+                "intent": "CAPTURE",
+                "purchase_units": [{
+                    "custom_id": id,
+                    "invoice_id": id,
+                    "amount": {
+                        "currency_code": request.amount.currency.as_str(),
+                        "value": value,
+                    },
+                }],
+                "payment_source": { "paypal": paypal },
+            });
+            let a = self
+                .api
+                .post(
+                    "/v2/checkout/orders",
+                    body.to_string(),
+                    Some(&format!("order-{id}")),
+                )
+                .await?;
+            if !a.status.is_success() {
+                return Err(failed("create order", &a));
+            }
+            let order = format::parse_created_order(&a.body)
+                .map_err(|e| ProviderError::Unavailable(format!("create order: {e}")))?;
+            Ok(order.approve_url)
+        })
+    }
+
+    fn verify_callback(
+        &self,
+        _headers: &HeaderMap,
+        _body: &[u8],
+        _now: DateTime<Utc>,
+    ) -> Result<VerifiedCallback, ProviderError> {
+        // PayPal's signature is checked by PayPal: see verify_callback_async.
+        Err(ProviderError::BadSignature)
+    }
+
+    fn verify_callback_async<'a>(
+        &'a self,
+        headers: &'a HeaderMap,
+        body: &'a [u8],
+        _now: DateTime<Utc>,
+    ) -> BoxFuture<'a, Result<VerifiedCallback, ProviderError>> {
+        Box::pin(async move {
+            let event = format::parse_webhook(body)?;
+            self.verify_signature(headers, body).await?;
+            Ok(event.to_parsed())
+        })
+    }
+}
