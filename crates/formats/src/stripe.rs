@@ -308,10 +308,16 @@ fn checkout(kind: &str, object: serde_json::Value) -> Result<(String, EventKind)
             Some("paid") => paid()?,
             // `unpaid`: an asynchronous method (a bank debit); its outcome comes later.
             Some("unpaid") => EventKind::Pending,
-            // `no_payment_required` never happens for a donation; the session is done.
-            _ => EventKind::Ignored {
-                kind: "checkout.session.completed".into(),
-            },
+            // `no_payment_required` never happens for a donation, and a status Stripe may
+            // add later is not a payment: ignored, naming no checkout (as every ignored event).
+            _ => {
+                return Ok((
+                    String::new(),
+                    EventKind::Ignored {
+                        kind: "checkout.session.completed".into(),
+                    },
+                ));
+            }
         },
         "checkout.session.async_payment_succeeded" => paid()?,
         "checkout.session.async_payment_failed" => EventKind::Declined,
