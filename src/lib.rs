@@ -30,6 +30,7 @@ pub mod payments;
 pub mod rates;
 pub mod render;
 pub mod revisions;
+pub mod signing;
 pub mod team;
 pub mod web;
 

@@ -57,6 +57,7 @@ const LAYERS: &[(&str, &[&str])] = &[
             "blocking",
             "payments",
             "passwords",
+            "signing",
         ],
     ),
 ];

@@ -16,13 +16,13 @@
 //!   comment id with an HMAC-SHA256 under the commenter key (`commenter_email_key`); it does
 //!   not expire, as an unsubscribe link must keep working.
 
+use crate::signing;
 use askama::Template;
 use axum::Router;
 use axum::extract::{Query, State};
 use axum::response::Response;
 use axum::routing::get;
 use chrono::Utc;
-use hmac::{Hmac, Mac};
 use http::StatusCode;
 use serde::Deserialize;
 
@@ -48,17 +48,11 @@ async fn key(db: &Db) -> DbResult<String> {
         .await
 }
 
-fn mac(key: &str, comment_id: &str) -> Hmac<sha2::Sha256> {
-    let mut m = <Hmac<sha2::Sha256> as Mac>::new_from_slice(key.as_bytes())
-        .unwrap_or_else(|_| unreachable!("HMAC takes any key length"));
-    m.update(b"comment-replies-off|");
-    m.update(comment_id.as_bytes());
-    m
-}
+const LABEL: &[u8] = b"comment-replies-off|";
 
 /// The unsubscribe token of the replies to `comment_id`: `<comment id>.<mac>`.
 pub fn unsubscribe_token(key: &str, comment_id: &str) -> String {
-    let sig = hex::encode(mac(key, comment_id).finalize().into_bytes());
+    let sig = signing::sign(key, &[LABEL, comment_id.as_bytes()]);
     format!("{comment_id}.{sig}")
 }
 
@@ -68,9 +62,7 @@ pub fn check_unsubscribe_token(key: &str, token: &str) -> Option<String> {
     if id.is_empty() || id.len() > 64 {
         return None;
     }
-    let sig = hex::decode(sig).ok()?;
-    mac(key, id).verify_slice(&sig).ok()?;
-    Some(id.to_string())
+    signing::verify(key, &[LABEL, id.as_bytes()], sig).then(|| id.to_string())
 }
 
 /// Records that the author of the new comment `comment_id` asked for replies (in `tr`'s
