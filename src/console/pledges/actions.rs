@@ -48,11 +48,16 @@ fn message(tr: &I18n, e: &PledgeError) -> String {
     }
 }
 
-fn internal(errors: &[PledgeError]) -> Option<AppError> {
-    errors.iter().find_map(|e| match e {
-        PledgeError::Db(db) => Some(AppError::Internal(anyhow::anyhow!("{db}"))),
-        _ => None,
-    })
+/// A refused form's errors by field (a database error is the caller's 500 instead).
+fn field_errors(tr: &I18n, errors: &[PledgeError]) -> Result<Errors, AppError> {
+    if let Some(PledgeError::Db(db)) = errors.iter().find(|e| matches!(e, PledgeError::Db(_))) {
+        return Err(AppError::Internal(anyhow::anyhow!("{db}")));
+    }
+    let mut e = Errors::default();
+    for err in errors {
+        e.add(err.field(), message(tr, err));
+    }
+    Ok(e)
 }
 
 /// The campaign a form names, checked: 403 without `DonationsWrite` on it; `None` when no
@@ -121,16 +126,7 @@ pub async fn add_pledge(
             cx.s.hub.observe(&c.id, version);
             Ok(done("added"))
         }
-        Err(errors) => {
-            if let Some(e) = internal(&errors) {
-                return Err(e);
-            }
-            let mut e = Errors::default();
-            for err in &errors {
-                e.add(err.field(), message(tr, err));
-            }
-            refuse(form, e, tr.t("error-form")).await
-        }
+        Err(errors) => refuse(form, field_errors(tr, &errors)?, tr.t("error-form")).await,
     }
 }
 
@@ -185,16 +181,7 @@ pub async fn add_match(
             cx.s.hub.observe(&c.id, version);
             Ok(done("match-added"))
         }
-        Err(errors) => {
-            if let Some(e) = internal(&errors) {
-                return Err(e);
-            }
-            let mut e = Errors::default();
-            for err in &errors {
-                e.add(err.field(), message(tr, err));
-            }
-            refuse(form, e, tr.t("error-form")).await
-        }
+        Err(errors) => refuse(form, field_errors(tr, &errors)?, tr.t("error-form")).await,
     }
 }
 
