@@ -18,6 +18,7 @@
 #                    256 KiB from its bytes, so quadratic parsing shows up here)
 #   FUZZ_RSS_MB      libFuzzer -rss_limit_mb (default 2048)
 #   FUZZ_KEEP=1      keep the temporary corpora (new inputs found) for a look
+#   FUZZ_PARALLEL    targets run at once (default: the number of cores)
 #
 # The toolchain is the pinned stable one (rust-toolchain.toml): RUSTC_BOOTSTRAP=1 lets the -Z
 # flags cargo-fuzz passes (-Zsanitizer) work on it. Targets are built with debug assertions
@@ -99,25 +100,16 @@ trap 'exit 130' INT TERM
 # ASan: leaks are not what we hunt here (and the runtime's leak checker needs ptrace).
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=0:allocator_may_return_null=1}
 
-failed=()
-summary=()
-run_start=$(date +%s)
-for t in "${targets[@]}"; do
-    bin="$BIN_DIR/$t"
-    [[ -x "$bin" ]] || {
-        echo "fuzz: no binary for target '$t' at $bin" >&2
-        exit 2
-    }
-    corpus="$TMP/corpus/$t"
+# One target: runs it, then prints its report in one piece (targets run side by side, so
+# their reports must not interleave) and leaves its summary line in $TMP/$t.summary.
+run_target() {
+    local t=$1 bin="$BIN_DIR/$1" corpus="$TMP/corpus/$1" log="$TMP/$1.log" rc execs cov seeds
+    local -a dict=()
     mkdir -p "$corpus" "$ROOT/fuzz/artifacts/$t"
     if [[ -d "fuzz/corpus/$t" ]]; then
         find "fuzz/corpus/$t" -maxdepth 1 -type f ! -name '.*' -exec cp {} "$corpus/" \;
     fi
     seeds=$(find "$corpus" -type f | wc -l)
-    echo
-    echo "== $t: ${SECS}s from $seeds seed(s)"
-    log="$TMP/$t.log"
-    dict=()
     [[ -f "fuzz/dicts/$t.dict" ]] && dict=(-dict="$ROOT/fuzz/dicts/$t.dict")
     touch "$TMP/$t.start"
     set +e
@@ -133,24 +125,60 @@ for t in "${targets[@]}"; do
     set -e
     execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n 1 || true)
     cov=$(grep -o 'cov: [0-9]*' "$log" | tail -n 1 | cut -d' ' -f2 || true)
+    {
+        echo
+        echo "== $t: ${SECS}s from $seeds seed(s)"
+        if [[ $rc -eq 0 ]]; then
+            tail -n 3 "$log" | sed 's/^/  /'
+        else
+            echo "fuzz: $t FAILED (exit $rc); the end of its log:"
+            grep -v '^#[0-9]' "$log" | tail -n 60 || true
+            # This run's findings only (earlier runs' inputs may still lie there).
+            find "$ROOT/fuzz/artifacts/$t" -type f -newer "$TMP/$t.start" | while read -r a; do
+                echo "  input: ${a#"$ROOT"/} (replay: RUSTC_BOOTSTRAP=1 cargo fuzz run --fuzz-dir fuzz -a --sanitizer $SANITIZER $t ${a#"$ROOT"/})"
+            done
+        fi
+    } >&2
     if [[ $rc -eq 0 ]]; then
-        summary+=("$(printf '%-14s ok      %10s execs  cov %s' "$t" "${execs:-?}" "${cov:-?}")")
-        tail -n 3 "$log" | sed 's/^/  /'
+        printf '%-14s ok      %10s execs  cov %s\n' "$t" "${execs:-?}" "${cov:-?}" >"$TMP/$t.summary"
     else
-        failed+=("$t")
-        summary+=("$(printf '%-14s FAILED  %10s execs  (exit %s)' "$t" "${execs:-?}" "$rc")")
-        echo "fuzz: $t FAILED (exit $rc); the end of its log:" >&2
-        grep -v '^#[0-9]' "$log" | tail -n 60 >&2 || true
-        # This run's findings only (earlier runs' inputs may still lie there).
-        find "$ROOT/fuzz/artifacts/$t" -type f -newer "$TMP/$t.start" | while read -r a; do
-            echo "  input: ${a#"$ROOT"/} (replay: RUSTC_BOOTSTRAP=1 cargo fuzz run --fuzz-dir fuzz -a --sanitizer $SANITIZER $t ${a#"$ROOT"/})" >&2
-        done
+        printf '%-14s FAILED  %10s execs  (exit %s)\n' "$t" "${execs:-?}" "$rc" >"$TMP/$t.summary"
     fi
+    return "$rc"
+}
+
+# Targets run side by side, one per core (FUZZ_PARALLEL overrides): each still gets its full
+# SECS, and on a 2-core machine the whole run takes half as long.
+PARALLEL=${FUZZ_PARALLEL:-$(nproc)}
+[[ "$PARALLEL" =~ ^[0-9]+$ && "$PARALLEL" -ge 1 ]] || PARALLEL=1
+for t in "${targets[@]}"; do
+    [[ -x "$BIN_DIR/$t" ]] || {
+        echo "fuzz: no binary for target '$t' at $BIN_DIR/$t" >&2
+        exit 2
+    }
+done
+failed=()
+summary=()
+run_start=$(date +%s)
+running=0
+for t in "${targets[@]}"; do
+    if ((running >= PARALLEL)); then
+        wait -n || true
+        running=$((running - 1))
+    fi
+    run_target "$t" &
+    running=$((running + 1))
+done
+wait || true
+for t in "${targets[@]}"; do
+    line=$(cat "$TMP/$t.summary" 2>/dev/null || printf '%-14s FAILED  (no result)' "$t")
+    summary+=("$line")
+    [[ "$line" == *" ok "* ]] || failed+=("$t")
 done
 run_secs=$(($(date +%s) - run_start))
 
 echo
-echo "Fuzzing: ${#targets[@]} target(s), ${SECS}s each; build ${build_secs}s, runs ${run_secs}s"
+echo "Fuzzing: ${#targets[@]} target(s), ${SECS}s each, $PARALLEL at a time; build ${build_secs}s, runs ${run_secs}s"
 printf '  %s\n' "${summary[@]}"
 if ((${#failed[@]})); then
     echo "fuzz: FAILED: ${failed[*]}" >&2
