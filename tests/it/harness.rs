@@ -63,22 +63,19 @@ impl TestDb {
         let url = match b {
             Backend::Sqlite => format!("sqlite://{}", dir.path().join("shelfraiser.db").display()),
             Backend::Postgres(admin) => {
+                let template = pg_template(admin).await;
                 let name = format!("t_{}", uuid::Uuid::new_v4().simple());
                 let admin_db = Db::connect(admin)
                     .await
                     .expect("connect to PostgreSQL admin URL");
                 if let Db::Postgres(p) = &admin_db {
-                    sqlx::query(&format!("CREATE DATABASE {name}"))
+                    sqlx::query(&format!("CREATE DATABASE {name} TEMPLATE {template}"))
                         .execute(p)
                         .await
                         .expect("create database");
                 }
                 admin_db.close().await;
-                let base = admin
-                    .rsplit_once('/')
-                    .map(|(b, _)| b)
-                    .expect("URL with a database");
-                format!("{base}/{name}")
+                pg_url(admin, &name)
             }
         };
         let db = Db::connect(&url).await.expect("connect");
@@ -95,6 +92,80 @@ impl TestDb {
     pub fn data_dir(&self) -> PathBuf {
         self.dir.path().to_path_buf()
     }
+}
+
+fn pg_url(admin: &str, name: &str) -> String {
+    let base = admin
+        .rsplit_once('/')
+        .map(|(b, _)| b)
+        .expect("URL with a database");
+    format!("{base}/{name}")
+}
+
+/// The migrated database every PostgreSQL test database is cloned from: `CREATE DATABASE …
+/// TEMPLATE` copies it in a fraction of the time the migrations take to run, and each test
+/// still checks with `migrate()` that nothing is left to apply. Named by a hash of the
+/// migration files, so runs against one server share it until a migration changes; built
+/// under another name and renamed when complete (a run killed halfway leaves no half-made
+/// template), under an advisory lock (test processes running at once build it once).
+static PG_TEMPLATE: tokio::sync::OnceCell<String> = tokio::sync::OnceCell::const_new();
+
+async fn pg_template(admin: &str) -> &'static str {
+    PG_TEMPLATE
+        .get_or_init(|| async {
+            use sha2::{Digest, Sha256};
+            let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/migrations/postgres");
+            let mut files: Vec<_> = std::fs::read_dir(dir)
+                .expect("migrations folder")
+                .map(|e| e.expect("migration file").path())
+                .collect();
+            files.sort();
+            let mut h = Sha256::new();
+            for f in &files {
+                h.update(f.file_name().expect("name").as_encoded_bytes());
+                h.update(std::fs::read(f).expect("migration"));
+            }
+            let hash = h.finalize();
+            let name = format!("tmpl_{}", hex::encode(&hash[..8]));
+            let Db::Postgres(admin_pool) = Db::connect(admin).await.expect("admin URL") else {
+                panic!("not a PostgreSQL URL: {admin}")
+            };
+            let mut conn = admin_pool.acquire().await.expect("admin connection");
+            sqlx::query("SELECT pg_advisory_lock(7426001)")
+                .execute(&mut *conn)
+                .await
+                .expect("lock");
+            let exists: Option<i32> =
+                sqlx::query_scalar("SELECT 1 FROM pg_database WHERE datname = $1")
+                    .bind(&name)
+                    .fetch_optional(&mut *conn)
+                    .await
+                    .expect("look for the template");
+            if exists.is_none() {
+                let building = format!("{name}_b{}", uuid::Uuid::new_v4().simple());
+                sqlx::query(&format!("CREATE DATABASE {building}"))
+                    .execute(&mut *conn)
+                    .await
+                    .expect("create the template");
+                let db = Db::connect(&pg_url(admin, &building))
+                    .await
+                    .expect("connect to the template");
+                db.migrate().await.expect("migrate the template");
+                db.close().await;
+                sqlx::query(&format!("ALTER DATABASE {building} RENAME TO {name}"))
+                    .execute(&mut *conn)
+                    .await
+                    .expect("name the template");
+            }
+            sqlx::query("SELECT pg_advisory_unlock(7426001)")
+                .execute(&mut *conn)
+                .await
+                .expect("unlock");
+            drop(conn);
+            admin_pool.close().await;
+            name
+        })
+        .await
 }
 
 /// Runs `f` once per backend, each with a fresh database.
