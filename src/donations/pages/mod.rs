@@ -136,6 +136,9 @@ async fn donate(
         message: input.message.chars().take(1000).collect(),
         visibility: input.visibility.chars().take(20).collect(),
         provider: chosen_provider(&body),
+        news: form_urlencoded(&body)
+            .iter()
+            .any(|(k, v)| k == "news" && v == "yes"),
         errors: Default::default(),
     };
     let show_with = |form: FormState, notice: String, status: StatusCode| {
@@ -232,6 +235,9 @@ async fn donate(
     }
     let session = checkout::create(&s.db, provider.name(), valid, client_hash.as_deref()).await?;
     super::repo::receipts::set_session_lang(&s.db, &session.id, tr.lang).await?;
+    if form.news {
+        super::consents::wish(&s.db, &session.id).await?;
+    }
     let mut request = session.payment_request();
     request.return_path = returning::return_path(c.slug.as_str(), &session.id);
     request.cancel_path = returning::cancel_path(c.slug.as_str(), &session.id);
