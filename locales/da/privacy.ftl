@@ -1,5 +1,6 @@
 # Donorers privatliv: egne data, sletning, samtykke til nyheder (privacy/, donations/consents.rs)
 footer-privacy = Dine data
+donate-news-needs-email = For at få nyheder skal du give din e-mailadresse (vi sender bekræftelsen dertil).
 donate-news = Send mig nyheder om denne indsamling (vi beder dig bekræfte på e-mail først)
 privacy-mail-name = der
 privacy-mail-subject = Dine data hos os

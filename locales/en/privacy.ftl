@@ -1,5 +1,6 @@
 # Donor privacy: one's own data, erasure, marketing consent (privacy/, donations/consents.rs)
 footer-privacy = Your data
+donate-news-needs-email = To receive news, give your e-mail address (we send the confirmation there).
 donate-news = Send me news about this campaign (we e-mail you to confirm first)
 privacy-mail-name = there
 privacy-mail-subject = Your data with us

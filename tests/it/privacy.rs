@@ -459,6 +459,31 @@ async fn news_consent_is_unticked_confirmed_by_mail_exported_and_withdrawn() {
         let tag_end = page[at..].find('>').expect("tag") + at;
         assert!(!page[at..tag_end].contains("checked"), "unticked");
 
+        // Ticked without an address: the form comes back, ticked, with the reason.
+        let token = app.csrf("lib").await;
+        let res = app
+            .donate(
+                "lib",
+                &[
+                    ("amount", "5"),
+                    ("currency", "GBP"),
+                    ("visibility", "public"),
+                    ("news", "yes"),
+                    ("csrf", &token),
+                ],
+            )
+            .await;
+        assert_eq!(res.status().as_u16(), 422);
+        let body = res.text().await.expect("body");
+        assert!(
+            body.contains("To receive news, give your e-mail address"),
+            "{body}"
+        );
+        assert!(
+            body.contains("name=\"news\" value=\"yes\" checked"),
+            "kept ticked"
+        );
+
         give(&app, "Plain", "plain@example.org", false, "pay_1").await;
         give(&app, "News", "+news@example.org", true, "pay_2").await;
         run_jobs(&app).await;

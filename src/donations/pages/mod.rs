@@ -186,6 +186,11 @@ async fn donate(
             return show_again(form, tr.t("error-form")).await;
         }
     };
+    // News are confirmed by e-mail: the box needs an address to send the confirmation to.
+    if form.news && valid.donor_email.is_none() {
+        form.errors.insert("email", tr.t("donate-news-needs-email"));
+        return show_again(form, tr.t("error-form")).await;
+    }
     // An amount the provider cannot charge exactly (Stripe: KWD in steps of 10 fils) is
     // refused, never rounded.
     if let Some(step) = provider.amount_step(valid.amount) {
