@@ -27,6 +27,7 @@ pub mod mail;
 pub mod media;
 pub mod passwords;
 pub mod payments;
+pub mod privacy;
 pub mod rates;
 pub mod render;
 pub mod revisions;

@@ -40,6 +40,7 @@ const LAYERS: &[(&str, &[&str])] = &[
             "rates",
             "media",
             "revisions",
+            "privacy",
         ],
     ),
     ("shared web", &["web"]),

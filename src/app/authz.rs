@@ -62,6 +62,16 @@ pub static RULES: &[Rule] = &[
     ),
     // A receipt's PDF: public, but only with its signed link (donations/pages/receipt.rs).
     rule(Method::GET, "/receipts/{donation_id}", P),
+    // Donor privacy (privacy/pages.rs): the data and consent pages need their signed links.
+    rule(Method::GET, "/privacy/request", P),
+    rule(Method::POST, "/privacy/request", P),
+    rule(Method::GET, "/privacy/data", P),
+    rule(Method::GET, "/privacy/data.json", P),
+    rule(Method::POST, "/privacy/erase", P),
+    rule(Method::GET, "/privacy/consent/confirm", P),
+    rule(Method::POST, "/privacy/consent/confirm", P),
+    rule(Method::GET, "/privacy/consent/withdraw", P),
+    rule(Method::POST, "/privacy/consent/withdraw", P),
     rule(Method::GET, "/test-checkout/{session_id}", P),
     rule(Method::POST, "/test-checkout/{session_id}", P),
     rule(Method::POST, "/providers/{provider}/callback", P),
@@ -175,6 +185,12 @@ pub static RULES: &[Rule] = &[
         "/admin/donations/{id}/receipt",
         M(DonationsWrite),
     ),
+    rule(
+        Method::POST,
+        "/admin/donations/{id}/erase",
+        M(DonationsWrite),
+    ),
+    rule(Method::GET, "/admin/consents.csv", M(Export)),
     rule(Method::GET, "/admin/wall", M(WallModerate)),
     rule(
         Method::POST,

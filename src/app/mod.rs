@@ -26,6 +26,7 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::campaigns::pages::routes())
         .merge(crate::campaigns::api::routes())
         .merge(crate::donations::pages::routes())
+        .merge(crate::privacy::pages::routes())
         .route("/static/{file}", get(assets::serve))
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(site::readyz))
@@ -83,8 +84,24 @@ pub fn job_handlers() -> crate::jobs::Handlers {
 /// and address: what the node's worker and `shelfraiser jobs run` run.
 pub fn job_handlers_with(receipts: crate::donations::receipts::Receipts) -> crate::jobs::Handlers {
     use crate::donations::receipts::{SEND_RECEIPT, SendReceipt, run_job};
-    job_handlers().on(SEND_RECEIPT, move |_db, p: SendReceipt, now| {
-        let rc = receipts.clone();
-        async move { run_job(&rc, &p, now).await }
-    })
+    let (consent_rc, privacy_rc) = (receipts.clone(), receipts.clone());
+    job_handlers()
+        .on(SEND_RECEIPT, move |_db, p: SendReceipt, now| {
+            let rc = receipts.clone();
+            async move { run_job(&rc, &p, now).await }
+        })
+        .on(
+            crate::donations::consents::ASK_CONSENT,
+            move |_db, p: crate::donations::consents::AskConsent, now| {
+                let rc = consent_rc.clone();
+                async move { crate::donations::consents::run_job(&rc, &p, now).await }
+            },
+        )
+        .on(
+            crate::privacy::SEND_LINK,
+            move |_db, p: crate::privacy::SendLink, now| {
+                let rc = privacy_rc.clone();
+                async move { crate::privacy::run_job(&rc, &p, now).await }
+            },
+        )
 }

@@ -12,6 +12,7 @@
 //! details there. The search itself is the donations store's (`donations::repo::search`).
 
 mod detail;
+mod erase;
 mod export;
 mod list;
 mod offline;
@@ -20,6 +21,7 @@ mod void;
 mod wall;
 
 pub use detail::{DetailPage, DetailQuery, LedgerLine, WallForm, detail};
+pub use erase::erase as erase_donor;
 pub use export::{CSV_HEADER, CsvStyle, csv_text, export, formula_guard};
 pub use list::{DonationItem, DonationsPage, FilterForm, ListQuery, OfflineForm, list};
 pub use offline::{add_offline, offline_message};

@@ -18,6 +18,7 @@
 pub mod audit;
 pub mod campaigns;
 pub mod comments;
+pub mod consents;
 pub mod dashboard;
 pub mod donations;
 pub mod form;
@@ -118,6 +119,8 @@ pub fn routes() -> Router<AppState> {
             "/admin/donations/{id}/receipt",
             post(donations::resend_receipt),
         )
+        .route("/admin/donations/{id}/erase", post(donations::erase_donor))
+        .route("/admin/consents.csv", get(consents::export))
         .route("/admin/wall", get(wall::show))
         .route("/admin/settings/hold-links", post(wall::hold_links))
         .route("/admin/members", get(members::list).post(members::invite))

@@ -243,6 +243,9 @@ async fn captured(
     };
     sessions::settle_in(tx, &session.id, new_status, rec.donation_id()).await?;
     let is_new = matches!(rec, Recorded::New { .. });
+    if is_new {
+        super::consents::on_captured_in(tx, &session.id, now).await?;
+    }
     let review = review.filter(|_| is_new);
     let mut flagged = None;
     if let Some(why) = review {
@@ -341,6 +344,9 @@ async fn about_payment(
         );
         return Ok(handled);
     };
+    if super::repo::privacy::is_erased_in(tx, &donation_id).await? {
+        tracing::info!(provider, donation = %donation_id, "provider event about an erased donation");
+    }
     tracing::warn!(
         provider,
         ?status,

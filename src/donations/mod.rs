@@ -12,6 +12,7 @@
 pub mod alerts;
 pub mod callbacks;
 pub mod checkout;
+pub mod consents;
 pub mod intent;
 pub mod ledger;
 pub mod matching;
@@ -19,6 +20,7 @@ pub mod moderation;
 pub mod offline;
 pub mod pages;
 pub mod pledges;
+pub mod privacy;
 pub mod receipts;
 pub mod recording;
 pub mod repo;

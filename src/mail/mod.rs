@@ -254,6 +254,46 @@ impl Mailer {
     }
 }
 
+impl Mailer {
+    /// Erasure: every kept message to `address` (any case) is addressed to `pseudonym` from
+    /// now on and loses its subject, bodies and attachment list; its `.eml` file, if there is
+    /// one, is overwritten with a stub naming only the pseudonym. The number of messages.
+    pub async fn erase(&self, address: &str, pseudonym: &str) -> Result<u64, MailError> {
+        let ids: Vec<String> = on_db!(&self.db, |p| sqlx::query_scalar(
+            "SELECT id FROM outbox WHERE LOWER(to_addr) = LOWER($1)"
+        )
+        .bind(address)
+        .fetch_all(p)
+        .await
+        .map_err(DbError::from)?);
+        for id in &ids {
+            on_db!(&self.db, |p| sqlx::query(
+                "UPDATE outbox SET to_addr = $2, subject = $3, text_body = '', html_body = '', \
+                 attachments = '' WHERE id = $1"
+            )
+            .bind(id)
+            .bind(pseudonym)
+            .bind(ERASED_SUBJECT)
+            .execute(p)
+            .await
+            .map_err(DbError::from)?
+            .rows_affected());
+            let file = self.outbox_dir.join(format!("{id}.eml"));
+            if tokio::fs::try_exists(&file).await.unwrap_or(false) {
+                let stub = format!(
+                    "To: {pseudonym}\r\nSubject: {ERASED_SUBJECT}\r\n\r\n\
+                     This message was erased at its recipient's request.\r\n"
+                );
+                tokio::fs::write(&file, stub).await?;
+            }
+        }
+        Ok(ids.len() as u64)
+    }
+}
+
+/// The subject an erased message keeps.
+pub const ERASED_SUBJECT: &str = "(erased)";
+
 /// A kept message as the console's outbox page lists it.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Kept {

@@ -37,6 +37,7 @@ mod money_typed;
 mod passkeys;
 mod paypal;
 mod pledges;
+mod privacy;
 mod receipts;
 mod security_account;
 mod security_auth;

@@ -33,6 +33,7 @@ const RESERVED: &[&str] = &[
     "lang",
     "media",
     "posts",
+    "privacy",
     "providers",
     "reset",
     "search",

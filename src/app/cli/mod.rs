@@ -7,6 +7,7 @@
 
 mod campaign;
 mod donation;
+mod donor;
 mod import;
 mod jobs;
 mod pledge;
@@ -74,6 +75,9 @@ pub enum Command {
     /// Record donations.
     #[command(subcommand)]
     Donation(DonationCmd),
+    /// Donors' personal data (erasure).
+    #[command(subcommand)]
+    Donor(donor::DonorCmd),
     /// Pledges: money promised but not yet received.
     #[command(subcommand)]
     Pledge(pledge::PledgeCmd),
@@ -183,5 +187,6 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Post(cmd) => post::run(storage, cmd).await,
         Command::Jobs(cmd) => jobs::run(storage, cmd).await,
         Command::Ledger(cmd) => donation::ledger(storage, cmd).await,
+        Command::Donor(cmd) => donor::run(storage, cmd).await,
     }
 }

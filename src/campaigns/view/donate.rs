@@ -29,6 +29,8 @@ pub struct FormState {
     pub visibility: String,
     /// The payment provider chosen (`stripe`, `paypal`, `test`); empty: the first offered.
     pub provider: String,
+    /// "Send me news about this campaign" was ticked (never ticked for a fresh form).
+    pub news: bool,
     pub errors: HashMap<&'static str, String>,
 }
 

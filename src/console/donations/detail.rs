@@ -83,6 +83,8 @@ pub struct DetailPage {
     pub receipt_number: String,
     /// The member may send the receipt again (`DonationsWrite`, and the donor gave an address).
     pub can_resend: bool,
+    /// The member may erase the donor's personal data (`DonationsWrite`, and an address).
+    pub can_erase: bool,
 }
 
 /// The wall moderation form: the current decision, or what was posted when it is shown
@@ -106,6 +108,8 @@ pub struct DetailQuery {
     pub wall: Option<String>,
     /// The receipt was queued to be sent again.
     pub receipt: Option<String>,
+    /// The donor's personal data was erased.
+    pub erased: Option<String>,
 }
 
 /// `GET /admin/donations/{id}`: every stored field (for wall moderators who may not read
@@ -126,6 +130,11 @@ pub async fn detail(
         tr.t("console-wall-saved")
     } else if q.receipt.is_some() {
         tr.t("console-receipt-resent")
+    } else if let Some(p) = &q.erased {
+        tr.ta(
+            "console-erased",
+            [("pseudonym", p.chars().take(40).collect::<String>())],
+        )
     } else {
         String::new()
     };
@@ -261,6 +270,8 @@ pub(super) async fn render(
             .await?
             .unwrap_or_default(),
         can_resend: d.donor_email.as_deref().is_some_and(|e| !e.is_empty())
+            && m.can(Permission::DonationsWrite, Some(&d.campaign_id)),
+        can_erase: d.donor_email.as_deref().is_some_and(|e| !e.is_empty())
             && m.can(Permission::DonationsWrite, Some(&d.campaign_id)),
     };
     Ok((code, Html(page.render()?)).into_response())

@@ -136,6 +136,9 @@ async fn donate(
         message: input.message.chars().take(1000).collect(),
         visibility: input.visibility.chars().take(20).collect(),
         provider: chosen_provider(&body),
+        news: form_urlencoded(&body)
+            .iter()
+            .any(|(k, v)| k == "news" && v == "yes"),
         errors: Default::default(),
     };
     let show_with = |form: FormState, notice: String, status: StatusCode| {
@@ -183,6 +186,11 @@ async fn donate(
             return show_again(form, tr.t("error-form")).await;
         }
     };
+    // News are confirmed by e-mail: the box needs an address to send the confirmation to.
+    if form.news && valid.donor_email.is_none() {
+        form.errors.insert("email", tr.t("donate-news-needs-email"));
+        return show_again(form, tr.t("error-form")).await;
+    }
     // An amount the provider cannot charge exactly (Stripe: KWD in steps of 10 fils) is
     // refused, never rounded.
     if let Some(step) = provider.amount_step(valid.amount) {
@@ -232,6 +240,9 @@ async fn donate(
     }
     let session = checkout::create(&s.db, provider.name(), valid, client_hash.as_deref()).await?;
     super::repo::receipts::set_session_lang(&s.db, &session.id, tr.lang).await?;
+    if form.news {
+        super::consents::wish(&s.db, &session.id).await?;
+    }
     let mut request = session.payment_request();
     request.return_path = returning::return_path(c.slug.as_str(), &session.id);
     request.cancel_path = returning::cancel_path(c.slug.as_str(), &session.id);

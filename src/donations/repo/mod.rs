@@ -6,10 +6,12 @@
 //! ([`search`]), with its totals per month and currency. (The treasurer alerts' claims are
 //! site settings, `db::Db::claim_setting`.)
 
+pub mod consents;
 pub mod events;
 pub mod ledger;
 pub mod moderation;
 pub mod pledges;
+pub mod privacy;
 pub mod receipts;
 pub mod search;
 pub mod sessions;

@@ -106,6 +106,7 @@ const RESERVED_SLUGS: &[&str] = &[
     "author",
     "search",
     "page",
+    "privacy",
     "providers",
     "test-checkout",
     "healthz",

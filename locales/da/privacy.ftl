@@ -1,0 +1,56 @@
+# Donorers privatliv: egne data, sletning, samtykke til nyheder (privacy/, donations/consents.rs)
+footer-privacy = Dine data
+donate-news-needs-email = For at få nyheder skal du give din e-mailadresse (vi sender bekræftelsen dertil).
+donate-news = Send mig nyheder om denne indsamling (vi beder dig bekræfte på e-mail først)
+privacy-mail-name = der
+privacy-mail-subject = Dine data hos os
+privacy-mail-intro = Nogen (forhåbentlig dig) har spurgt, hvilke data vi har om denne e-mailadresse. Linket herunder viser dem de næste 24 timer; der kan du også hente dem eller bede os slette dem. Har du ikke spurgt, så se bort fra denne e-mail.
+privacy-mail-action = Se dine data
+consent-mail-subject = Bekræft nyheder om { $campaign }
+consent-mail-intro = Tak for din gave til { $campaign }. Du har bedt om nyheder om indsamlingen: bekræft venligst med linket herunder. Indtil da sender vi dig ikke mere.
+consent-mail-action = Ja, send mig nyheder
+consent-mail-withdraw = Ingen flere nyheder (kan trækkes tilbage når som helst)
+privacy-request-title = Dine data
+privacy-request-intro = Skriv den e-mailadresse, du gav ved en donation. Har vi data om den, sender vi et link dertil, der viser alt, vi gemmer, lader dig hente det og lader dig bede os slette det.
+privacy-request-email = Din e-mailadresse
+privacy-request-button = Send mig linket
+privacy-request-sent = Har vi data om denne adresse, har vi sendt et link til den. Linket virker i 24 timer.
+privacy-request-limited = { $count ->
+    [one] For mange forespørgsler. Vent et minut, før du prøver igen.
+   *[other] For mange forespørgsler. Vent { $count } minutter, før du prøver igen.
+}
+privacy-data-title = Dine data hos os
+privacy-data-intro = Alt, hvad vi gemmer, der nævner { $email }:
+privacy-none = Intet.
+privacy-download = Hent det hele (JSON)
+privacy-donations = Donationer
+privacy-checkouts = Påbegyndte betalinger
+privacy-receipts = Kvitteringer
+privacy-pledges = Tilsagn
+privacy-consents = Samtykker til nyheder
+privacy-consent-asked = spurgt, ikke bekræftet
+privacy-consent-confirmed = bekræftet
+privacy-consent-withdrawn = trukket tilbage
+privacy-erase-title = Slet mine data
+privacy-erase-intro = Vi erstatter dit navn, din e-mailadresse og dine beskeder overalt med et pseudonym og trækker dine samtykker tilbage. Beløbene bliver i indsamlingens regnskab (det skal stemme), uden dit navn; på donorvæggen vises dine gaver som anonyme. Det kan ikke fortrydes.
+privacy-erase-confirm = Ja, slet mine personlige data
+privacy-erase-button = Slet
+privacy-erase-confirm-missing = Sæt kryds for at bekræfte.
+privacy-erased = Færdig: dine personlige data er slettet. Beløbene står i regnskabet uden dit navn.
+privacy-consent-confirm-title = Bekræft nyheder
+privacy-consent-confirm-ask = Tryk på knappen for at få nyheder om denne indsamling.
+privacy-consent-confirm-button = Ja, send mig nyheder
+privacy-consent-confirmed-done = Tak: du får nyheder om denne indsamling. Hver e-mail har et link til at stoppe dem.
+privacy-consent-gone = Dette samtykke er trukket tilbage; der er intet at bekræfte.
+privacy-consent-withdraw-title = Ingen flere nyheder
+privacy-consent-withdraw-ask = Tryk på knappen, så sender vi dig ikke flere nyheder om denne indsamling.
+privacy-consent-withdraw-button = Ingen flere nyheder
+privacy-consent-withdrawn-done = Færdig: ingen flere nyheder om denne indsamling.
+console-erase-title = Slet donorens data
+console-erase-intro = Erstatter donorens navn, e-mailadresse og beskeder i alle donationer, betalinger og e-mails med et pseudonym og trækker samtykker tilbage. Beløb og regnskab bliver. Kan ikke fortrydes.
+console-erase-confirm = Ja, slet donorens personlige data
+console-erase-button = Slet donordata
+console-erase-no-address = Donationen har ingen e-mailadresse: der er ingen donor at slette efter adresse.
+console-erase-confirm-missing = Sæt kryds for at bekræfte.
+console-erased = Donorens data er slettet (pseudonym { $pseudonym }).
+console-consents-export = Eksportér samtykker til nyheder (CSV)

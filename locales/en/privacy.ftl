@@ -1,0 +1,56 @@
+# Donor privacy: one's own data, erasure, marketing consent (privacy/, donations/consents.rs)
+footer-privacy = Your data
+donate-news-needs-email = To receive news, give your e-mail address (we send the confirmation there).
+donate-news = Send me news about this campaign (we e-mail you to confirm first)
+privacy-mail-name = there
+privacy-mail-subject = Your data with us
+privacy-mail-intro = Someone (we hope you) asked which data we hold for this e-mail address. The link below shows it for the next 24 hours; there you can also download it or ask us to erase it. If you did not ask, ignore this e-mail.
+privacy-mail-action = See your data
+consent-mail-subject = Confirm news about { $campaign }
+consent-mail-intro = Thank you for your gift to { $campaign }. You asked for news about this campaign: please confirm with the link below. Until you do, we send you nothing more.
+consent-mail-action = Yes, send me news
+consent-mail-withdraw = No more news (withdraw at any time)
+privacy-request-title = Your data
+privacy-request-intro = Type the e-mail address you gave with a donation. If we hold data for it, we e-mail a link there that shows everything we keep, lets you download it and lets you ask us to erase it.
+privacy-request-email = Your e-mail address
+privacy-request-button = E-mail me the link
+privacy-request-sent = If we hold data for this address, we have e-mailed a link to it. The link works for 24 hours.
+privacy-request-limited = { $count ->
+    [one] Too many requests. Please wait a minute before trying again.
+   *[other] Too many requests. Please wait { $count } minutes before trying again.
+}
+privacy-data-title = Your data with us
+privacy-data-intro = Everything we keep that names { $email }:
+privacy-none = Nothing.
+privacy-download = Download it all (JSON)
+privacy-donations = Donations
+privacy-checkouts = Checkouts started
+privacy-receipts = Receipts
+privacy-pledges = Pledges
+privacy-consents = News consents
+privacy-consent-asked = asked, not confirmed
+privacy-consent-confirmed = confirmed
+privacy-consent-withdrawn = withdrawn
+privacy-erase-title = Erase my data
+privacy-erase-intro = We replace your name, e-mail address and messages everywhere by a pseudonym and withdraw your consents. The amounts stay in the campaign's accounts (the ledger must add up), without your name; on the donor wall your gifts show as anonymous. This cannot be undone.
+privacy-erase-confirm = Yes, erase my personal data
+privacy-erase-button = Erase
+privacy-erase-confirm-missing = Tick the box to confirm.
+privacy-erased = Done: your personal data has been erased. The amounts remain in the accounts without your name.
+privacy-consent-confirm-title = Confirm news
+privacy-consent-confirm-ask = Press the button to receive news about this campaign.
+privacy-consent-confirm-button = Yes, send me news
+privacy-consent-confirmed-done = Thank you: you will receive news about this campaign. Every e-mail has a link to stop them.
+privacy-consent-gone = This consent was withdrawn; nothing to confirm.
+privacy-consent-withdraw-title = No more news
+privacy-consent-withdraw-ask = Press the button and we send you no more news about this campaign.
+privacy-consent-withdraw-button = No more news
+privacy-consent-withdrawn-done = Done: no more news about this campaign.
+console-erase-title = Erase the donor's data
+console-erase-intro = Replaces this donor's name, e-mail address and messages in every donation, checkout and e-mail by a pseudonym and withdraws their consents. Amounts and the ledger stay. Cannot be undone.
+console-erase-confirm = Yes, erase this donor's personal data
+console-erase-button = Erase donor data
+console-erase-no-address = This donation has no e-mail address: there is no donor to erase by address.
+console-erase-confirm-missing = Tick the box to confirm.
+console-erased = The donor's data was erased (pseudonym { $pseudonym }).
+console-consents-export = Export news consents (CSV)
