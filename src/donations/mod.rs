@@ -21,6 +21,7 @@ pub mod pages;
 pub mod pledges;
 pub mod receipts;
 pub mod recording;
+pub mod refunds;
 pub mod repo;
 pub mod voids;
 

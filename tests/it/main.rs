@@ -38,6 +38,7 @@ mod passkeys;
 mod paypal;
 mod pledges;
 mod receipts;
+mod refunds;
 mod security_account;
 mod security_auth;
 mod security_infra;

@@ -33,6 +33,7 @@ pub const HOMES: &[(&str, &[&str])] = &[
     ("commenter_emails", &["blog::repo"]),
     ("comments", &["blog::repo"]),
     ("donation_moderation", &["donations::repo"]),
+    ("donation_refunds", &["donations::repo"]),
     ("donation_voids", &["donations::repo"]),
     ("donations", &["donations::repo"]),
     ("exchange_rates", &["rates"]),
