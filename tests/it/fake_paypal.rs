@@ -29,6 +29,8 @@ pub struct Order {
     pub return_url: String,
     pub cancel_url: String,
     pub capture: Option<Capture>,
+    /// The purchase unit's `description`.
+    pub description: String,
 }
 
 #[derive(Clone, Debug)]
@@ -178,6 +180,7 @@ async fn create_order(State(s): State<S>, h: HeaderMap, body: Bytes) -> Response
         return_url: ctx["return_url"].as_str().unwrap_or("").into(),
         cancel_url: ctx["cancel_url"].as_str().unwrap_or("").into(),
         capture: None,
+        description: unit["description"].as_str().unwrap_or("").into(),
     };
     let answer = order_json(&id, &o);
     let answer = json!({"id": id, "status": "PAYER_ACTION_REQUIRED",

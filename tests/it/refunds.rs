@@ -211,7 +211,10 @@ async fn paypal_refunds_from_the_console_and_its_webhook_make_one_entry() {
         let treasurer = crate::treasurer::signed_in(db, "treasurer", "UTC", Role::Treasurer).await;
         let (checkout, order) = crate::paypal::to_paypal(&app, &fake, "25", "GBP").await;
         let (_, o) = fake.order_of(&checkout);
-        assert!(!o.custom_id.is_empty());
+        assert_eq!(
+            o.description, "Test library",
+            "the order names what is paid for"
+        );
         let res = crate::paypal::back_from_paypal(&app, &checkout, &order).await;
         assert_eq!(res.status().as_u16(), 303);
         let id = on_db!(db, |p| sqlx::query_scalar::<_, String>(
