@@ -30,7 +30,17 @@ fuzz_target!(|data: &[u8]| {
         EventKind::Declined | EventKind::Canceled | EventKind::Pending => {
             assert!(!ev.session_id.is_empty());
         }
-        EventKind::Refunded { amount, .. } | EventKind::Disputed { amount, .. } => {
+        EventKind::Refunded {
+            amount, refunds, ..
+        } => {
+            assert!(ev.session_id.is_empty());
+            assert!(amount.amount_minor >= 0);
+            for r in refunds {
+                assert!(!r.id.is_empty() && r.id.len() <= 255);
+                assert!(r.amount.amount_minor > 0);
+            }
+        }
+        EventKind::Disputed { amount, .. } => {
             assert!(ev.session_id.is_empty());
             assert!(amount.amount_minor >= 0);
         }

@@ -155,6 +155,11 @@ pub static RULES: &[Rule] = &[
         "/admin/donations/{id}/void",
         M(DonationsWrite),
     ),
+    rule(
+        Method::POST,
+        "/admin/donations/{id}/refund",
+        M(DonationsWrite),
+    ),
     rule(Method::POST, "/admin/donations/{id}/wall", M(WallModerate)),
     // Pledges and matching gifts: read with the donations, changed by who enters them.
     rule(Method::GET, "/admin/pledges", M(DonationsRead)),

@@ -3,7 +3,8 @@
 //! the same path as `shelfraiser donation add`), voiding a mistaken offline entry
 //! (`POST /admin/donations/{id}/void`, the same path as `shelfraiser donation void`) and the
 //! CSV export for accountants; the "Resend receipt" button
-//! (`POST /admin/donations/{id}/receipt`).
+//! (`POST /admin/donations/{id}/receipt`); refunds (`POST /admin/donations/{id}/refund`:
+//! through the provider, or recorded for an offline gift; `donations::refunds`).
 //!
 //! A member sees the donations of the campaigns where their roles allow `DonationsRead`,
 //! enters offline donations where they allow `DonationsWrite` and exports where they allow
@@ -17,6 +18,7 @@ mod export;
 mod list;
 mod offline;
 mod receipt;
+mod refund;
 mod void;
 mod wall;
 
@@ -26,6 +28,7 @@ pub use export::{CSV_HEADER, CsvStyle, csv_text, export, formula_guard};
 pub use list::{DonationItem, DonationsPage, FilterForm, ListQuery, OfflineForm, list};
 pub use offline::{add_offline, offline_message};
 pub use receipt::resend as resend_receipt;
+pub use refund::refund;
 pub use void::void;
 pub use wall::moderate as moderate_wall;
 

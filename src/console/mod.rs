@@ -105,6 +105,7 @@ pub fn routes() -> Router<AppState> {
         .route("/admin/donations.csv", get(donations::export))
         .route("/admin/donations/{id}", get(donations::detail))
         .route("/admin/donations/{id}/void", post(donations::void))
+        .route("/admin/donations/{id}/refund", post(donations::refund))
         .route("/admin/donations/{id}/wall", post(donations::moderate_wall))
         .route(
             "/admin/pledges",
@@ -287,6 +288,10 @@ impl Shell {
 fn back_path(path: &str) -> &str {
     if path.starts_with("/admin/donations/")
         && let Some(donation) = path.strip_suffix("/wall")
+    {
+        donation
+    } else if path.starts_with("/admin/donations/")
+        && let Some(donation) = path.strip_suffix("/refund")
     {
         donation
     } else if path == "/admin/settings/hold-links" {

@@ -5,6 +5,8 @@
 //! * a donation captured for a checkout that could no longer be paid, recorded and flagged
 //!   for review (`donations.review_reason`, see `checkout::payable`);
 //! * a dispute (chargeback) opened at the payment provider on a donation;
+//! * a refund the ledger could not take (another currency than its donation), and a refund
+//!   of a payment not recorded here (yet), told to the site's treasurers ([`unknown_refund`]);
 //! * the per-campaign checkout circuit breaker tripping — at most once per campaign per
 //!   [`BREAKER_ALERT_EVERY`], claimed in the database so a cluster sends one.
 
@@ -135,6 +137,50 @@ pub async fn tell_treasurers(s: &AppState, c: &Campaign, alert: &Alert) {
         .filter(|m| m.can(Permission::DonationsWrite, Some(c.id.as_str())))
     {
         match alert_mail(m, c, alert, base) {
+            Ok(msg) => {
+                if let Err(e) = s.mailer.send(&msg).await {
+                    tracing::warn!(error = %e, "treasurer alert not sent");
+                }
+            }
+            Err(e) => tracing::warn!(error = %e, "treasurer alert not built"),
+        }
+    }
+}
+
+/// A refund at `provider` of a payment this site has not recorded (yet): the refund waits for
+/// the payment (`donations::refunds::park_in`); every active member who may enter donations
+/// for the whole site is told, since no campaign is known.
+pub async fn unknown_refund(s: &AppState, provider: &str) {
+    let base = s.base_url.trim_end_matches('/');
+    let members = match crate::team::repo::list(&s.db).await {
+        Ok(m) => m,
+        Err(e) => {
+            tracing::warn!(error = %e, "treasurer lookup failed");
+            return;
+        }
+    };
+    for m in members
+        .iter()
+        .filter(|m| m.can(Permission::DonationsWrite, None))
+    {
+        let tr = crate::team::mailers::language_of(m);
+        let built = Email::parse(&m.email)
+            .map_err(|e| anyhow::anyhow!("member e-mail: {e}"))
+            .and_then(|email| {
+                crate::mail::notice(
+                    &tr,
+                    email,
+                    &m.display_name,
+                    tr.t("money-unknown-refund-mail-subject"),
+                    tr.ta(
+                        "money-unknown-refund-mail-intro",
+                        [("provider", provider.to_string())],
+                    ),
+                    tr.t("money-breaker-mail-action"),
+                    &format!("{base}/admin/donations"),
+                )
+            });
+        match built {
             Ok(msg) => {
                 if let Err(e) = s.mailer.send(&msg).await {
                     tracing::warn!(error = %e, "treasurer alert not sent");

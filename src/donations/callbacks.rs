@@ -39,7 +39,8 @@ pub enum CallbackStatus {
     Canceled,
     /// The checkout is complete, its payment not yet (an asynchronous method).
     Pending,
-    /// A refund made at the provider (noted; no ledger entry yet).
+    /// A refund made at the provider: each refund it names recorded once as a `refund`
+    /// ledger entry (`donations::refunds`), or parked until its payment is recorded.
     Refunded,
     /// A dispute (chargeback) opened at the provider; the treasurers are told.
     Disputed,
@@ -236,6 +237,12 @@ async fn captured(
         note: None,
     };
     let rec = super::record_in(tx, &d).await?;
+    if let Recorded::New { donation_id, .. } = &rec {
+        // Refunds of this payment heard of before it (webhooks come in any order).
+        super::refunds::claim_parked_in(tx, provider, &d.provider_reference, donation_id)
+            .await
+            .map_err(refund_error)?;
+    }
     let new_status = if session.status == SessionStatus::Open {
         SessionStatus::Succeeded
     } else {
@@ -285,6 +292,20 @@ async fn captured(
     })
 }
 
+/// The review reason of a refund of a payment not recorded here: the refund is parked until
+/// the payment is, and the site's treasurers are told.
+pub const UNKNOWN_PAYMENT: &str = "refund-unknown-payment";
+/// The review reason of a refund in another currency than its donation: not recorded.
+pub const REFUND_CURRENCY: &str = "refund-currency";
+
+/// A refund's store error as the callback's (its other refusals cannot happen here).
+fn refund_error(e: super::refunds::RefundError) -> CallbackError {
+    match e {
+        super::refunds::RefundError::Db(e) => CallbackError::Db(e),
+        other => CallbackError::Db(DbError::Corrupt(other.to_string())),
+    }
+}
+
 /// The events that name no checkout session of ours, and what they are answered as.
 fn without_session(kind: &CallbackEvent) -> Option<CallbackStatus> {
     match kind {
@@ -295,8 +316,9 @@ fn without_session(kind: &CallbackEvent) -> Option<CallbackStatus> {
     }
 }
 
-/// A refund, a dispute or an ignored event: nothing is recorded in the ledger. A refund or
-/// dispute is matched to its donation by the payment reference and logged; a dispute heard
+/// A refund, a dispute or an ignored event. A refund or dispute is matched to its donation
+/// by the payment reference and logged; each refund the event names is entered once
+/// (`refunds::confirm_in`), or parked when the payment is not recorded (yet); a dispute heard
 /// of for the first time (`first`) names its campaign, whose treasurers are to be told. An
 /// event about a payment this site never recorded is logged and answered all the same (it
 /// may be another use of the same provider account).
@@ -342,10 +364,39 @@ async fn about_payment(
             ?status,
             "provider event about a payment not recorded here"
         );
+        if let CallbackEvent::Refunded { refunds, .. } = kind {
+            // Parked until the payment is recorded (its event may come later); the
+            // treasurers hear of it once (`settle`: a refund without a donation).
+            let mut new = false;
+            for r in refunds {
+                new |= super::refunds::park_in(tx, provider, reference, &r.id, r.amount)
+                    .await
+                    .map_err(refund_error)?;
+            }
+            if new && first {
+                handled.outcome.review = Some(UNKNOWN_PAYMENT);
+            }
+        }
         return Ok(handled);
     };
     if super::repo::privacy::is_erased_in(tx, &donation_id).await? {
         tracing::info!(provider, donation = %donation_id, "provider event about an erased donation");
+    }
+    if let CallbackEvent::Refunded { refunds, .. } = kind {
+        let by = Actor {
+            label: format!("provider:{provider}"),
+            ..Default::default()
+        };
+        for r in refunds {
+            let done = super::refunds::confirm_in(tx, provider, &donation_id, &r.id, r.amount, &by)
+                .await
+                .map_err(refund_error)?;
+            if let super::refunds::Confirmed::Refused(why) = done {
+                tracing::warn!(provider, donation = %donation_id, why, "refund not recorded");
+                handled.outcome.review = Some(REFUND_CURRENCY);
+                handled.flagged = crate::campaigns::repo::by_id_in(tx, &campaign_id).await?;
+            }
+        }
     }
     tracing::warn!(
         provider,

@@ -4,7 +4,9 @@
 //! * `campaign_totals.raised_minor` = Σ `ledger_entries.amount_minor` for the campaign;
 //!   `donor_count` = Σ `donor_delta`; `entry_count` = number of entries.
 //! * Every donation has exactly one `donation` entry, for its `campaign_amount_minor`; a
-//!   voided one also has one `adjustment` entry taking it back exactly (`donations::voids`).
+//!   voided one also has one `adjustment` entry taking it back exactly (`donations::voids`);
+//!   its `refund` entries (`donations::refunds`) never take back more than it, and each
+//!   succeeded refund has its entry of its amount.
 //! * Nothing is updated or deleted: a database trigger refuses it on both backends.
 //! * One donation per (provider, provider reference): a replayed callback records nothing.
 //!
@@ -164,6 +166,14 @@ pub async fn verify(db: &Db) -> DbResult<VerifyReport> {
             what: format!("void of donation {id}"),
             shown: -amount,
             ledger: reversed,
+        });
+    }
+    for (campaign, id, amount, refunded) in super::repo::refunds::not_matching(db).await? {
+        report.mismatches.push(Mismatch {
+            campaign,
+            what: format!("refunds of donation {id}"),
+            shown: amount,
+            ledger: refunded,
         });
     }
     Ok(report)

@@ -23,6 +23,7 @@ pub mod pledges;
 pub mod privacy;
 pub mod receipts;
 pub mod recording;
+pub mod refunds;
 pub mod repo;
 pub mod voids;
 

@@ -35,6 +35,9 @@ pub enum VoidError {
     NotOffline { provider: String },
     #[error("give a reason")]
     NoReason,
+    /// Money of it was refunded: the gift was real (refunds are its record).
+    #[error("the donation has refunds: it was given, so it cannot be voided")]
+    Refunded,
     #[error("the reason is longer than {0} characters")]
     ReasonTooLong(usize),
     #[error(transparent)]
@@ -80,6 +83,13 @@ pub async fn void(
             at: v.created_at,
             reason: v.reason,
         });
+    }
+    if !super::repo::refunds::of_donation_in(&mut tx, &d.id)
+        .await?
+        .is_empty()
+    {
+        // Money went back: the gift was real; a void would take it back twice.
+        return Err(VoidError::Refunded);
     }
     let amount = d.campaign_amount_minor;
     let entry_id =

@@ -41,6 +41,34 @@ pub struct PaymentRequest {
     pub expires_at: DateTime<Utc>,
 }
 
+/// A refund to ask a provider for (started from the console): our refund's id (the call's
+/// idempotency key, and the provider's metadata where it takes some), the payment as we
+/// stored it (`donations.provider_reference`) and the amount, in the payment's currency.
+#[derive(Debug, Clone)]
+pub struct RefundRequest {
+    pub refund_id: String,
+    pub payment_reference: String,
+    pub amount: Money,
+}
+
+/// Where a refund stands at the provider.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RefundState {
+    /// The money went back.
+    Succeeded,
+    /// Under way: the webhook will say when it is done.
+    Pending,
+    /// The provider could not return the money.
+    Failed,
+}
+
+/// The provider's answer to a refund: its id for it (the same in its webhooks) and state.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProviderRefund {
+    pub id: String,
+    pub state: RefundState,
+}
+
 /// What the provider says happened to a checkout: succeeded (with the provider's payment
 /// reference and the amount), declined or canceled. One type for every provider, defined
 /// beside the callback parsers in `shelfraiser_formats::webhook`.
@@ -117,6 +145,19 @@ pub trait PaymentProvider: Send + Sync {
         now: DateTime<Utc>,
     ) -> BoxFuture<'a, Result<VerifiedCallback, ProviderError>> {
         Box::pin(std::future::ready(self.verify_callback(headers, body, now)))
+    }
+
+    /// Refunds `request` (all or part of a payment). A provider that cannot refund answers
+    /// [`ProviderError::Unsupported`]; a refusal (the payment already refunded, too much)
+    /// is `Unsupported` with the provider's reason; a provider down or slow `Unavailable`,
+    /// and the same call may be made again (the refund id is its idempotency key).
+    fn refund<'a>(
+        &'a self,
+        _request: &'a RefundRequest,
+    ) -> BoxFuture<'a, Result<ProviderRefund, ProviderError>> {
+        Box::pin(std::future::ready(Err(ProviderError::Unsupported(
+            format!("{} payments cannot be refunded here", self.name()),
+        ))))
     }
 }
 

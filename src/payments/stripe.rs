@@ -9,6 +9,12 @@
 //! session's `url`. A refused connection, a time-out (`timeout_secs`), a 4xx or 5xx or an
 //! answer without `url` is [`ProviderError::Unavailable`]; the donate form shows it.
 //!
+//! Refunds (`refund`): `POST {api_base}/v1/refunds` with the payment intent (or charge) we
+//! stored as the donation's reference, the amount in Stripe's units, `metadata[refund_id]`
+//! and `Idempotency-Key: shelfraiser-refund-{our refund id}`, so a repeated call makes no
+//! second refund. A 4xx is Stripe's refusal (`Unsupported`, with its message), a 5xx, 429
+//! or no answer `Unavailable`.
+//!
 //! Webhooks: `Stripe-Signature` is checked by `shelfraiser_formats::webhook::verify` (the
 //! same `t=…,v1=…` HMAC-SHA256 scheme, 300 s tolerance) with the endpoint's signing secret,
 //! and the body read by `shelfraiser_formats::stripe::parse_event`.
@@ -24,7 +30,10 @@ use http::HeaderMap;
 use serde::Deserialize;
 use shelfraiser_formats::{stripe as format, webhook};
 
-use super::{PaymentProvider, PaymentRequest, ProviderError, VerifiedCallback};
+use super::{
+    PaymentProvider, PaymentRequest, ProviderError, ProviderRefund, RefundRequest, RefundState,
+    VerifiedCallback,
+};
 use crate::config::{Secret, StripeProviderSettings};
 use crate::money::Money;
 
@@ -47,6 +56,13 @@ struct CreatedSession {
 }
 
 #[derive(Deserialize)]
+struct CreatedRefund {
+    id: String,
+    #[serde(default)]
+    status: Option<String>,
+}
+
+#[derive(Deserialize)]
 struct ErrorBody {
     error: ErrorDetail,
 }
@@ -57,6 +73,8 @@ struct ErrorDetail {
     kind: String,
     #[serde(default)]
     code: Option<String>,
+    #[serde(default)]
+    message: Option<String>,
 }
 
 impl StripeProvider {
@@ -165,6 +183,98 @@ impl StripeProvider {
     }
 }
 
+impl StripeProvider {
+    /// The form fields of the refund of `r`: the payment intent (`pi_…`) or charge (`ch_…`)
+    /// we stored, the amount in Stripe's units, our refund id as metadata.
+    pub fn refund_form(r: &RefundRequest) -> Result<Vec<(String, String)>, ProviderError> {
+        let amount = format::to_stripe_amount(r.amount)
+            .map_err(|e| ProviderError::Unsupported(e.to_string()))?;
+        let what = if r.payment_reference.starts_with("pi_") {
+            "payment_intent"
+        } else if r.payment_reference.starts_with("ch_") {
+            "charge"
+        } else {
+            return Err(ProviderError::Unsupported(
+                "the payment has no payment intent or charge to refund".into(),
+            ));
+        };
+        Ok(vec![
+            (what.into(), r.payment_reference.clone()),
+            ("amount".into(), amount.to_string()),
+            ("metadata[refund_id]".into(), r.refund_id.clone()),
+        ])
+    }
+
+    /// `POST /v1/refunds` with `Idempotency-Key: shelfraiser-refund-{ours}`.
+    async fn create_refund(&self, r: &RefundRequest) -> Result<ProviderRefund, ProviderError> {
+        let form = Self::refund_form(r)?;
+        let body = url::form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(form.iter())
+            .finish();
+        let res = self
+            .client
+            .post(format!("{}/v1/refunds", self.api_base))
+            .bearer_auth(&self.secret_key.0)
+            .header(
+                "Idempotency-Key",
+                format!("shelfraiser-refund-{}", r.refund_id),
+            )
+            .header(
+                http::header::CONTENT_TYPE,
+                "application/x-www-form-urlencoded",
+            )
+            .body(body)
+            .send()
+            .await
+            .map_err(|e| ProviderError::Unavailable(describe(e)))?;
+        let status = res.status();
+        let bytes = res
+            .bytes()
+            .await
+            .map_err(|e| ProviderError::Unavailable(describe(e)))?;
+        if status.is_server_error() || status == http::StatusCode::TOO_MANY_REQUESTS {
+            return Err(ProviderError::Unavailable(format!(
+                "Stripe answered {status}"
+            )));
+        }
+        if !status.is_success() {
+            // A refusal: already refunded, more than is left, … (Stripe's message says which).
+            let detail = serde_json::from_slice::<ErrorBody>(&bytes)
+                .map(|b| {
+                    let m: String = b
+                        .error
+                        .message
+                        .unwrap_or_default()
+                        .chars()
+                        .take(200)
+                        .collect();
+                    format!("{} {}", b.error.code.unwrap_or(b.error.kind), m)
+                })
+                .unwrap_or_default();
+            return Err(ProviderError::Unsupported(format!(
+                "Stripe refused the refund: {}",
+                detail.trim()
+            )));
+        }
+        let created: CreatedRefund = serde_json::from_slice(&bytes)
+            .map_err(|e| ProviderError::Unavailable(format!("Stripe's answer: {e}")))?;
+        if created.id.is_empty() || created.id.len() > 255 {
+            return Err(ProviderError::Unavailable(
+                "Stripe's answer has no id".into(),
+            ));
+        }
+        let state = match created.status.as_deref() {
+            Some("succeeded") => RefundState::Succeeded,
+            Some("failed") | Some("canceled") => RefundState::Failed,
+            _ => RefundState::Pending,
+        };
+        Ok(ProviderRefund {
+            id: created.id,
+            state,
+        })
+    }
+}
+
 /// A transport error without its URL (which holds nothing secret, but is noise).
 fn describe(e: reqwest::Error) -> String {
     if e.is_timeout() {
@@ -191,6 +301,13 @@ impl PaymentProvider for StripeProvider {
 
     fn checkout_hosts(&self) -> &[&'static str] {
         CHECKOUT_HOSTS
+    }
+
+    fn refund<'a>(
+        &'a self,
+        request: &'a RefundRequest,
+    ) -> BoxFuture<'a, Result<ProviderRefund, ProviderError>> {
+        Box::pin(self.create_refund(request))
     }
 
     fn amount_step(&self, amount: Money) -> Option<Money> {

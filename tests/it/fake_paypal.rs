@@ -29,6 +29,8 @@ pub struct Order {
     pub return_url: String,
     pub cancel_url: String,
     pub capture: Option<Capture>,
+    /// The purchase unit's `description`.
+    pub description: String,
 }
 
 #[derive(Clone, Debug)]
@@ -56,6 +58,8 @@ pub struct Fake {
     pub verification: Option<&'static str>,
     /// Bumped to revoke every token handed out so far (PayPal then answers 401).
     pub token_generation: usize,
+    /// Every capture refund asked for: (capture id, `PayPal-Request-Id`, the body).
+    pub refund_calls: Vec<(String, String, Value)>,
     next: usize,
 }
 
@@ -176,6 +180,7 @@ async fn create_order(State(s): State<S>, h: HeaderMap, body: Bytes) -> Response
         return_url: ctx["return_url"].as_str().unwrap_or("").into(),
         cancel_url: ctx["cancel_url"].as_str().unwrap_or("").into(),
         capture: None,
+        description: unit["description"].as_str().unwrap_or("").into(),
     };
     let answer = order_json(&id, &o);
     let answer = json!({"id": id, "status": "PAYER_ACTION_REQUIRED",
@@ -234,6 +239,66 @@ async fn capture(State(s): State<S>, Path(id): Path<String>, h: HeaderMap) -> Re
     json_answer(201, &answer)
 }
 
+/// `POST /v2/payments/captures/{id}/refund`: a completed refund of the capture (the
+/// `PayPal-Request-Id` answered once, as PayPal does).
+async fn refund(State(s): State<S>, Path(id): Path<String>, h: HeaderMap, body: Bytes) -> Response {
+    let mut f = s.lock().expect("fake");
+    if !authorized(&h, &f) {
+        return error(401, "AUTHENTICATION_FAILURE", "AUTHENTICATION_FAILURE");
+    }
+    let rid = h
+        .get("paypal-request-id")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_string();
+    let v: Value = serde_json::from_slice(&body).unwrap_or_default();
+    f.refund_calls.push((id.clone(), rid.clone(), v.clone()));
+    if f.down {
+        return error(503, "SERVICE_UNAVAILABLE", "SERVICE_UNAVAILABLE");
+    }
+    if let Some((st, a)) = f.answered.get(&rid) {
+        return json_answer(*st, a);
+    }
+    if !f
+        .orders
+        .values()
+        .any(|o| o.capture.as_ref().is_some_and(|c| c.id == id))
+    {
+        return error(404, "RESOURCE_NOT_FOUND", "INVALID_RESOURCE_ID");
+    }
+    f.next += 1;
+    let answer = json!({"id": format!("1JU08902{:09}", f.next), "status": "COMPLETED",
+        "amount": v["amount"].clone(),
+        "links": [{"rel": "up", "href": format!("https://api.sandbox.paypal.com/v2/payments/captures/{id}")}]});
+    f.answered.insert(rid, (201, answer.clone()));
+    json_answer(201, &answer)
+}
+
+/// A `PAYMENT.CAPTURE.REFUNDED` event body as PayPal sends it.
+pub fn refunded_event(
+    event_id: &str,
+    refund_id: &str,
+    capture_id: &str,
+    currency: &str,
+    value: &str,
+) -> String {
+    json!({
+        "id": event_id,
+        "event_type": "PAYMENT.CAPTURE.REFUNDED",
+        "resource_type": "refund",
+        "resource": {
+            "id": refund_id,
+            "status": "COMPLETED",
+            "amount": {"currency_code": currency, "value": value},
+            "links": [
+                {"rel": "self", "href": format!("https://api.sandbox.paypal.com/v2/payments/refunds/{refund_id}")},
+                {"rel": "up", "href": format!("https://api.sandbox.paypal.com/v2/payments/captures/{capture_id}")},
+            ],
+        },
+    })
+    .to_string()
+}
+
 async fn show_order(State(s): State<S>, Path(id): Path<String>, h: HeaderMap) -> Response {
     let f = s.lock().expect("fake");
     if !authorized(&h, &f) {
@@ -280,6 +345,7 @@ impl FakePaypal {
             .route("/v2/checkout/orders", post(create_order))
             .route("/v2/checkout/orders/{id}", get(show_order))
             .route("/v2/checkout/orders/{id}/capture", post(capture))
+            .route("/v2/payments/captures/{id}/refund", post(refund))
             .route("/v1/notifications/verify-webhook-signature", post(verify))
             .with_state(state.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")

@@ -75,6 +75,7 @@ impl FakeStripe {
         };
         let app = Router::new()
             .route("/v1/checkout/sessions", post(create_session))
+            .route("/v1/refunds", post(create_refund))
             .with_state(shared.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
@@ -165,6 +166,85 @@ async fn create_session(State(s): State<Shared>, headers: HeaderMap, body: Bytes
         "url": format!("https://checkout.stripe.com/c/pay/{id}"),
     });
     (StatusCode::OK, axum::Json(body)).into_response()
+}
+
+/// `POST /v1/refunds`: a succeeded refund (the same one again for a repeated
+/// `Idempotency-Key`), shaped after Stripe's Refund object.
+async fn create_refund(State(s): State<Shared>, headers: HeaderMap, body: Bytes) -> Response {
+    let h = |n: &str| {
+        headers
+            .get(n)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_string()
+    };
+    let call = Call {
+        path: "/v1/refunds".into(),
+        authorization: h("authorization"),
+        idempotency_key: h("idempotency-key"),
+        content_type: h("content-type"),
+        form: url::form_urlencoded::parse(&body).into_owned().collect(),
+    };
+    let (key, amount, pi) = (
+        call.idempotency_key.clone(),
+        call.field("amount").unwrap_or("0").to_string(),
+        call.field("payment_intent").unwrap_or("").to_string(),
+    );
+    s.inner.lock().expect("calls").calls.push(call);
+    let mode = *s.mode.lock().expect("mode");
+    match mode {
+        Mode::ServerError => {
+            return (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                r#"{"error":{"type":"api_error","message":"Something went wrong"}}"#,
+            )
+                .into_response();
+        }
+        Mode::Slow(d) => tokio::time::sleep(d).await,
+        Mode::Ok => {}
+    }
+    let id = {
+        let mut inner = s.inner.lock().expect("calls");
+        inner
+            .by_key
+            .entry(key)
+            .or_insert_with(|| format!("re_{}", uuid::Uuid::new_v4().simple()))
+            .clone()
+    };
+    let body = serde_json::json!({
+        "id": id, "object": "refund", "amount": amount.parse::<i64>().unwrap_or(0),
+        "currency": "gbp", "payment_intent": pi, "status": "succeeded",
+    });
+    (StatusCode::OK, axum::Json(body)).into_response()
+}
+
+/// A `charge.refunded` event: the charge of `payment_intent` with its cumulative
+/// `amount_refunded` and its refunds (id, amount), all succeeded.
+pub fn charge_refunded_event(
+    event_id: &str,
+    payment_intent: &str,
+    amount: i64,
+    refunds: &[(&str, i64)],
+    currency: &str,
+) -> String {
+    let list: Vec<serde_json::Value> = refunds
+        .iter()
+        .map(|(id, a)| {
+            serde_json::json!({"id": id, "object": "refund", "amount": a,
+            "currency": currency, "status": "succeeded"})
+        })
+        .collect();
+    serde_json::json!({
+        "id": event_id, "object": "event", "api_version": "2024-06-20",
+        "type": "charge.refunded",
+        "data": {"object": {
+            "id": format!("ch_{payment_intent}"), "object": "charge", "amount": amount,
+            "amount_refunded": refunds.iter().map(|(_, a)| a).sum::<i64>(),
+            "currency": currency, "payment_intent": payment_intent,
+            "refunds": {"object": "list", "data": list},
+        }},
+    })
+    .to_string()
 }
 
 /// The site's settings with Stripe enabled against `api_base` (the test provider stays on,

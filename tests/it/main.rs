@@ -39,6 +39,7 @@ mod paypal;
 mod pledges;
 mod privacy;
 mod receipts;
+mod refunds;
 mod security_account;
 mod security_auth;
 mod security_infra;

@@ -30,7 +30,7 @@ fn paypal_settings(tdb: &TestDb, fake: &FakePaypal) -> Settings {
     s
 }
 
-async fn start(tdb: &TestDb) -> (TestApp, FakePaypal) {
+pub(crate) async fn start(tdb: &TestDb) -> (TestApp, FakePaypal) {
     let fake = FakePaypal::start().await;
     seed_campaign(&tdb.db, SLUG).await;
     let app = TestApp::start(paypal_settings(tdb, &fake)).await;
@@ -59,7 +59,7 @@ async fn donate(app: &TestApp, amount: &str, currency: &str) -> reqwest::Respons
 }
 
 /// Donates and follows the redirect to PayPal: (our checkout id, PayPal's order id).
-async fn to_paypal(
+pub(crate) async fn to_paypal(
     app: &TestApp,
     fake: &FakePaypal,
     amount: &str,
@@ -110,7 +110,7 @@ fn signed(req: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
         .header("paypal-transmission-time", "2026-12-06T14:00:00Z")
 }
 
-async fn webhook(app: &TestApp, body: &str) -> reqwest::Response {
+pub(crate) async fn webhook(app: &TestApp, body: &str) -> reqwest::Response {
     signed(app.client.post(app.url("/providers/paypal/callback")))
         .header("content-type", "application/json")
         .body(body.to_string())
@@ -119,7 +119,11 @@ async fn webhook(app: &TestApp, body: &str) -> reqwest::Response {
         .expect("webhook")
 }
 
-async fn back_from_paypal(app: &TestApp, checkout: &str, order: &str) -> reqwest::Response {
+pub(crate) async fn back_from_paypal(
+    app: &TestApp,
+    checkout: &str,
+    order: &str,
+) -> reqwest::Response {
     app.get(&format!(
         "/providers/paypal/return?checkout={checkout}&token={order}&PayerID=FAKEPAYER"
     ))

@@ -34,6 +34,7 @@ pub const HOMES: &[(&str, &[&str])] = &[
     ("comments", &["blog::repo"]),
     ("consents", &["donations::repo"]),
     ("donation_moderation", &["donations::repo"]),
+    ("donation_refunds", &["donations::repo"]),
     ("donation_voids", &["donations::repo"]),
     ("donations", &["donations::repo"]),
     ("erasures", &["privacy::repo"]),

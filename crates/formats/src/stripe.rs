@@ -12,14 +12,16 @@
 //! **Events.** The signature is the `Stripe-Signature` header, checked by
 //! [`crate::webhook::verify`] (the same `t=…,v1=…` scheme). [`parse_event`] reads the event
 //! body into a [`ParsedEvent`]: a checkout session's outcome (`checkout.session.*`), a
-//! refund (`charge.refunded`), a dispute (`charge.dispute.created`), and any other type as
+//! refund (`charge.refunded` with the charge's `refunds` list; `refund.created`,
+//! `refund.updated` and `charge.refund.updated` with one refund: only refunds whose
+//! `status` is `succeeded` are itemised), a dispute (`charge.dispute.created`), and any other type as
 //! [`EventKind::Ignored`] (answered 200, as Stripe expects). Unknown fields are ignored
 //! (Stripe adds fields without notice); what is read is bounded.
 
 use serde::Deserialize;
 
 use crate::money::{CurrencyCode, Money};
-use crate::webhook::{EventKind, ParsedEvent, WebhookError};
+use crate::webhook::{EventKind, ParsedEvent, RefundItem, WebhookError};
 
 /// The header Stripe signs its webhooks in (lower case).
 pub const SIGNATURE_HEADER: &str = "stripe-signature";
@@ -176,6 +178,52 @@ struct ChargeLike {
     currency: Option<String>,
     #[serde(default)]
     reason: Option<String>,
+    /// A charge's refunds (`charge.refunded`; an expandable list Stripe sends with the
+    /// charge).
+    #[serde(default)]
+    refunds: Option<RefundList>,
+    /// A refund's own status (`refund.*` events: the object is the refund).
+    #[serde(default)]
+    status: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct RefundList {
+    #[serde(default)]
+    data: Vec<StripeRefund>,
+}
+
+#[derive(Deserialize)]
+struct StripeRefund {
+    id: String,
+    #[serde(default)]
+    amount: Option<i64>,
+    #[serde(default)]
+    currency: Option<String>,
+    #[serde(default)]
+    status: Option<String>,
+}
+
+/// At most this many refunds of one charge are read (a charge is refunded a few times).
+const MAX_REFUNDS: usize = 100;
+
+/// A refund that has gone through (`succeeded`), as a [`RefundItem`]; a pending, failed or
+/// canceled one is `None` (a later event brings it when it succeeds).
+fn succeeded_refund(
+    id: &str,
+    amount: Option<i64>,
+    currency: Option<&str>,
+    status: Option<&str>,
+) -> Result<Option<RefundItem>, WebhookError> {
+    if status != Some("succeeded") {
+        return Ok(None);
+    }
+    let id = bounded(id, 255).ok_or_else(|| malformed("the refund id is required"))?;
+    let amount = money(amount, currency)?;
+    if amount.amount_minor <= 0 {
+        return Err(malformed("a refund's amount must be positive"));
+    }
+    Ok(Some(RefundItem { id, amount }))
 }
 
 fn malformed(m: &str) -> WebhookError {
@@ -225,12 +273,48 @@ pub fn parse_event(body: &[u8]) -> Result<ParsedEvent, WebhookError> {
                 .or_else(|| bounded(&c.id, 255))
                 .ok_or_else(|| malformed("the charge id is required"))?;
             let refunded = money(c.amount_refunded, c.currency.as_deref())?;
+            let mut refunds = Vec::new();
+            for r in c
+                .refunds
+                .iter()
+                .flat_map(|l| l.data.iter())
+                .take(MAX_REFUNDS)
+            {
+                let currency = r.currency.as_deref().or(c.currency.as_deref());
+                if let Some(item) =
+                    succeeded_refund(&r.id, r.amount, currency, r.status.as_deref())?
+                {
+                    refunds.push(item);
+                }
+            }
             (
                 String::new(),
                 EventKind::Refunded {
                     payment_reference,
                     charge: bounded(&c.id, 255).unwrap_or_default(),
                     amount: refunded,
+                    refunds,
+                },
+            )
+        }
+        "refund.created" | "refund.updated" | "charge.refund.updated" => {
+            let r: ChargeLike = serde_json::from_value(ev.data.object)
+                .map_err(|e| WebhookError::Malformed(e.to_string()))?;
+            let payment_reference = id_of(&r.payment_intent)
+                .or_else(|| id_of(&r.charge))
+                .ok_or_else(|| malformed("the refunded payment is required"))?;
+            let amount = money(r.amount, r.currency.as_deref())?;
+            let refunds =
+                succeeded_refund(&r.id, r.amount, r.currency.as_deref(), r.status.as_deref())?
+                    .into_iter()
+                    .collect();
+            (
+                String::new(),
+                EventKind::Refunded {
+                    payment_reference,
+                    charge: id_of(&r.charge).unwrap_or_default(),
+                    amount,
+                    refunds,
                 },
             )
         }
@@ -430,7 +514,28 @@ mod tests {
             Ok(EventKind::Refunded {
                 payment_reference: "pi_1".into(),
                 charge: "ch_1".into(),
-                amount: Money::new(1000, c("GBP"))
+                amount: Money::new(1000, c("GBP")),
+                refunds: vec![],
+            })
+        );
+        // The charge's refunds, each by its id; a pending one is not itemised yet.
+        let listed = r#"{"id":"ch_1","object":"charge","amount":2500,"amount_refunded":1500,"currency":"gbp","payment_intent":"pi_1","refunds":{"object":"list","data":[{"id":"re_2","amount":500,"currency":"gbp","status":"pending"},{"id":"re_1","amount":1000,"currency":"gbp","status":"succeeded"}]}}"#;
+        let item = |id: &str, minor| RefundItem {
+            id: id.into(),
+            amount: Money::new(minor, c("GBP")),
+        };
+        assert!(matches!(
+            parse_event(event("charge.refunded", listed).as_bytes()).map(|e| e.kind),
+            Ok(EventKind::Refunded { refunds, .. }) if refunds == vec![item("re_1", 1000)]
+        ));
+        let one = r#"{"id":"re_3","object":"refund","amount":700,"currency":"gbp","charge":"ch_1","payment_intent":"pi_1","status":"succeeded"}"#;
+        assert_eq!(
+            parse_event(event("refund.created", one).as_bytes()).map(|e| e.kind),
+            Ok(EventKind::Refunded {
+                payment_reference: "pi_1".into(),
+                charge: "ch_1".into(),
+                amount: Money::new(700, c("GBP")),
+                refunds: vec![item("re_3", 700)],
             })
         );
         let dispute = r#"{"id":"dp_1","object":"dispute","amount":2500,"currency":"jpy","charge":"ch_1","payment_intent":null,"reason":"fraudulent"}"#;
@@ -471,6 +576,14 @@ mod tests {
             event("checkout.session.completed", &zero),
             event("checkout.session.completed", "[]"),
             event("charge.refunded", r#"{"id":"ch_1"}"#),
+            event(
+                "refund.created",
+                r#"{"id":"re_1","amount":0,"currency":"gbp","charge":"ch_1","status":"succeeded"}"#,
+            ),
+            event(
+                "refund.updated",
+                r#"{"id":"re_1","amount":100,"currency":"gbp"}"#,
+            ),
         ] {
             assert!(
                 matches!(

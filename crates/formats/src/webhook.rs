@@ -147,6 +147,10 @@ pub enum EventKind {
         payment_reference: String,
         charge: String,
         amount: Money,
+        /// The provider's refunds the event names, each once with its own id (a Stripe
+        /// charge lists every refund so far; a PayPal event is one refund). Empty when the
+        /// event itemises none (the ledger records refunds by these ids).
+        refunds: Vec<RefundItem>,
     },
     /// The payer disputed a payment (a chargeback). No checkout session is named.
     Disputed {
@@ -158,6 +162,14 @@ pub enum EventKind {
     Ignored {
         kind: String,
     },
+}
+
+/// One refund at the provider: its id (the same in the refund call's answer and in every
+/// event about it) and the amount that went back, in the payment's currency.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RefundItem {
+    pub id: String,
+    pub amount: Money,
 }
 
 /// A checked callback body.

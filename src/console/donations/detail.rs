@@ -20,6 +20,29 @@ use crate::team::Permission;
 
 use super::by_id;
 use super::list::money_text;
+use super::refund::RefundForm;
+
+/// A refund as the page lists it.
+pub struct RefundView {
+    pub date: String,
+    pub amount: String,
+    /// What the campaign's total lost (campaign currency), or empty while under way.
+    pub converted: String,
+    /// `requested`, `pending`, `succeeded` or `failed`, in words.
+    pub status: String,
+    pub by: String,
+    pub reason: String,
+    pub reference: String,
+    pub error: String,
+}
+
+/// The page's forms as posted (a refused one is shown again with its values and errors).
+#[derive(Default)]
+pub struct Forms {
+    pub void: VoidForm,
+    pub wall: Option<WallForm>,
+    pub refund: Option<RefundForm>,
+}
 
 /// A void as the page shows it.
 pub struct VoidView {
@@ -85,6 +108,18 @@ pub struct DetailPage {
     pub can_resend: bool,
     /// The member may erase the donor's personal data (`DonationsWrite`, and an address).
     pub can_erase: bool,
+    /// "Refunded" / "Partly refunded", or empty.
+    pub refund_state: String,
+    /// What the campaign keeps (campaign currency) when something was refunded, else empty.
+    pub net: String,
+    pub refunds: Vec<RefundView>,
+    /// The member may refund (`DonationsWrite`), something is left and it is not voided.
+    pub can_refund: bool,
+    /// An offline gift: the refund is recorded with a memo (else made at the provider).
+    pub refund_offline: bool,
+    /// What is left to refund, in words (the form's hint).
+    pub refund_left: String,
+    pub refund_form: RefundForm,
 }
 
 /// The wall moderation form: the current decision, or what was posted when it is shown
@@ -110,6 +145,9 @@ pub struct DetailQuery {
     pub receipt: Option<String>,
     /// The donor's personal data was erased.
     pub erased: Option<String>,
+    /// A refund went through / was taken by the provider and waits for its confirmation.
+    pub refunded: Option<String>,
+    pub refund_pending: Option<String>,
 }
 
 /// `GET /admin/donations/{id}`: every stored field (for wall moderators who may not read
@@ -135,6 +173,10 @@ pub async fn detail(
             "console-erased",
             [("pseudonym", p.chars().take(40).collect::<String>())],
         )
+    } else if q.refunded.is_some() {
+        tr.t("console-refund-done")
+    } else if q.refund_pending.is_some() {
+        tr.t("console-refund-pending")
     } else {
         String::new()
     };
@@ -151,6 +193,27 @@ pub(super) async fn render(
     posted: Option<WallForm>,
     code: StatusCode,
 ) -> Result<Response, AppError> {
+    let forms = Forms {
+        void: void_form,
+        wall: posted,
+        refund: None,
+    };
+    render_with(cx, id, notice, forms, code).await
+}
+
+/// [`render`] with every form's posted state.
+pub(super) async fn render_with(
+    cx: &Console,
+    id: &str,
+    notice: String,
+    forms: Forms,
+    code: StatusCode,
+) -> Result<Response, AppError> {
+    let Forms {
+        void: void_form,
+        wall: posted,
+        refund: refund_form,
+    } = forms;
     let tr = &cx.r.tr;
     let d = by_id(&cx.s.db, id).await?.ok_or(AppError::NotFound)?;
     let m = &cx.me.member;
@@ -168,7 +231,20 @@ pub(super) async fn render(
         .ok_or(AppError::NotFound)?;
     let entries = crate::donations::repo::ledger::entries_of(&cx.s.db, &d.id).await?;
     let void = crate::donations::voids::of(&cx.s.db, &d.id).await?;
+    let refunds = crate::donations::refunds::summary(&cx.s.db, &d.id)
+        .await
+        .map_err(|e| AppError::Internal(anyhow::anyhow!("{e}")))?;
+    let can_refund = void.is_none()
+        && refunds.left.amount_minor > 0
+        && m.can(Permission::DonationsWrite, Some(&d.campaign_id));
+    let refunded_converted: i64 = refunds
+        .refunds
+        .iter()
+        .filter(|r| r.status == "succeeded")
+        .filter_map(|r| r.campaign_amount_minor)
+        .sum();
     let can_void = void.is_none()
+        && refunds.refunds.is_empty()
         && d.provider == offline::PROVIDER
         && cx
             .me
@@ -273,6 +349,50 @@ pub(super) async fn render(
             && m.can(Permission::DonationsWrite, Some(&d.campaign_id)),
         can_erase: d.donor_email.as_deref().is_some_and(|e| !e.is_empty())
             && m.can(Permission::DonationsWrite, Some(&d.campaign_id)),
+        refund_state: if refunds.fully_refunded() {
+            tr.t("console-refunded")
+        } else if refunds.partly_refunded() {
+            tr.t("console-partly-refunded")
+        } else {
+            String::new()
+        },
+        net: if refunds.refunded.amount_minor > 0 {
+            money_text(
+                tr,
+                d.campaign_amount_minor - refunded_converted,
+                c.currency().as_str(),
+            )
+        } else {
+            String::new()
+        },
+        refund_offline: d.provider == offline::PROVIDER,
+        refund_left: tr.money(refunds.left),
+        refund_form: refund_form.unwrap_or_else(|| RefundForm {
+            amount: tr.amount(refunds.left),
+            ..RefundForm::default()
+        }),
+        can_refund,
+        refunds: if full {
+            refunds
+                .refunds
+                .iter()
+                .map(|r| RefundView {
+                    date: tr.date(r.created_at),
+                    amount: money_text(tr, r.amount_minor, &r.currency),
+                    converted: r
+                        .campaign_amount_minor
+                        .map(|a| money_text(tr, a, c.currency().as_str()))
+                        .unwrap_or_default(),
+                    status: tr.t(&format!("console-refund-status-{}", r.status)),
+                    by: r.requested_by.clone().unwrap_or_else(|| d.provider.clone()),
+                    reason: r.reason.clone().unwrap_or_default(),
+                    reference: r.provider_refund_id.clone().unwrap_or_default(),
+                    error: r.error.clone().unwrap_or_default(),
+                })
+                .collect()
+        } else {
+            Vec::new()
+        },
     };
     Ok((code, Html(page.render()?)).into_response())
 }

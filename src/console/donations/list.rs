@@ -174,6 +174,10 @@ pub struct DonationItem {
     pub visibility: String,
     /// Voided (`donations::voids`): shown struck through with the word "voided".
     pub voided: bool,
+    /// "Refunded" / "Partly refunded" (`donations::refunds`), or empty.
+    pub refund_state: String,
+    /// What the campaign keeps after refunds (campaign currency), or empty.
+    pub net: String,
 }
 
 /// One line of the totals table: a month and currency, or (`month` empty) a currency's
@@ -283,10 +287,13 @@ pub(super) async fn render_list(
             .map(|c| c.title.clone())
             .unwrap_or_default()
     };
+    let ids: Vec<String> = rows.iter().map(|d| d.id.clone()).collect();
+    let refunded = crate::donations::repo::refunds::refunded_of(&cx.s.db, &ids).await?;
     let items = rows
         .iter()
         .map(|d| {
             let c = readable.iter().find(|c| c.id == d.campaign_id);
+            let back = refunded.get(&d.id);
             DonationItem {
                 id: d.id.clone(),
                 date: tr.date(d.created_at),
@@ -303,6 +310,17 @@ pub(super) async fn render_list(
                 provider: d.provider.clone(),
                 visibility: tr.t(&format!("console-visibility-{}", d.visibility)),
                 voided: voids.contains_key(&d.id),
+                refund_state: match back {
+                    Some((_, true)) => tr.t("console-refunded"),
+                    Some(_) => tr.t("console-partly-refunded"),
+                    None => String::new(),
+                },
+                net: match (back, c) {
+                    (Some((minor, _)), Some(c)) => {
+                        money_text(tr, d.campaign_amount_minor - minor, c.currency().as_str())
+                    }
+                    _ => String::new(),
+                },
             }
         })
         .collect();

@@ -74,6 +74,7 @@ pub async fn void(
                     tr.t("error-form")
                 }
                 VoidError::AlreadyVoided { .. } => tr.t("console-void-error-twice"),
+                VoidError::Refunded => tr.t("console-void-error-refunded"),
                 _ => tr.t("console-void-error-not-offline"),
             };
             refused(form, notice).await

@@ -226,7 +226,11 @@ pub(super) async fn run_callback(
     body: &[u8],
 ) -> Result<CallbackOutcome, AppError> {
     let r = callbacks::handle(&s.db, &s.providers, provider, headers, body).await;
-    settle(s, r).await
+    let out = settle(s, r).await?;
+    if out.status == CallbackStatus::Refunded && out.review == Some(callbacks::UNKNOWN_PAYMENT) {
+        crate::donations::alerts::unknown_refund(s, provider).await;
+    }
+    Ok(out)
 }
 
 /// What follows a callback applied (or refused): the metrics, the treasurers' e-mail about a
@@ -276,10 +280,16 @@ pub(super) async fn settle(
                 .callbacks_duplicate
                 .fetch_add(1, Ordering::Relaxed);
         }
+        CallbackStatus::Refunded => {
+            if !outcome.campaign_id.is_empty()
+                && let Ok(t) = repo::totals(&s.db, &outcome.campaign_id).await
+            {
+                s.hub.observe(&outcome.campaign_id, t.version);
+            }
+        }
         CallbackStatus::Declined
         | CallbackStatus::Canceled
         | CallbackStatus::Pending
-        | CallbackStatus::Refunded
         | CallbackStatus::Disputed
         | CallbackStatus::Ignored => {}
     }

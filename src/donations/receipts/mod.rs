@@ -180,6 +180,7 @@ pub struct Labels {
     rate: String,
     converted: String,
     provider: String,
+    refunds: String,
 }
 
 impl Labels {
@@ -195,6 +196,7 @@ impl Labels {
             rate: tr.t("receipt-rate"),
             converted: tr.t("receipt-converted"),
             provider: tr.t("receipt-provider"),
+            refunds: tr.t("console-refund-state"),
         }
     }
 }
@@ -216,6 +218,8 @@ pub struct Receipt {
     pub rate: Option<String>,
     pub converted: Option<String>,
     pub provider: String,
+    /// "Refunded", or "Partly refunded: £5 went back to the donor" (`donations::refunds`).
+    pub refunded: Option<String>,
 }
 
 impl Receipt {
@@ -234,6 +238,9 @@ impl Receipt {
             rows.push((l.converted.as_str(), converted.as_str()));
         }
         rows.push((l.provider.as_str(), self.provider.as_str()));
+        if let Some(r) = &self.refunded {
+            rows.push((l.refunds.as_str(), r.as_str()));
+        }
         rows
     }
 
@@ -273,6 +280,19 @@ pub async fn load(db: &Db, organisation: &str, donation_id: &str) -> DbResult<Op
             Some(tr.money(Money::new(d.campaign_amount_minor, c.currency()))),
         )
     };
+    let back = crate::donations::refunds::summary(db, &d.id)
+        .await
+        .map_err(|e| corrupt(e.to_string()))?;
+    let refunded = if back.fully_refunded() {
+        Some(tr.t("receipt-refunded"))
+    } else if back.partly_refunded() {
+        Some(tr.ta(
+            "receipt-partly-refunded",
+            [("amount", tr.money(back.refunded))],
+        ))
+    } else {
+        None
+    };
     let date = match d.received_on {
         Some(day) => tr.day(day),
         None => tr.date(d.created_at),
@@ -294,6 +314,7 @@ pub async fn load(db: &Db, organisation: &str, donation_id: &str) -> DbResult<Op
         rate,
         converted,
         provider: provider_label(&tr, &d.provider),
+        refunded,
         labels: Labels::of(&tr),
     }))
 }

@@ -131,6 +131,33 @@ pub async fn subtract_from_totals_in(
     change_totals_in(tx, campaign_id, -amount_minor, -1, now).await
 }
 
+/// Takes a refund of `amount_minor` out of the campaign's totals (`donor_delta` -1 when it
+/// completes the donation's refund, else 0; one entry more); the new raised amount and
+/// version.
+pub async fn refund_from_totals_in(
+    tx: &mut Tx,
+    campaign_id: &str,
+    amount_minor: i64,
+    donor_delta: i64,
+    now: DateTime<Utc>,
+) -> DbResult<(i64, i64)> {
+    change_totals_in(tx, campaign_id, -amount_minor, donor_delta, now).await
+}
+
+/// Takes the campaign's totals row lock (PostgreSQL; SQLite's write transaction already
+/// serialises) before a refund reads what its donation has given back, so two refunds of
+/// one donation never both take "the rest".
+pub async fn lock_totals_in(tx: &mut Tx, campaign_id: &str) -> DbResult<()> {
+    on_tx!(tx, |c| sqlx::query(
+        "UPDATE campaign_totals SET version = version WHERE campaign_id = $1"
+    )
+    .bind(campaign_id)
+    .execute(&mut *c)
+    .await?
+    .rows_affected());
+    Ok(())
+}
+
 /// The one update of `campaign_totals` by an entry: the amount and donor deltas of the entry,
 /// one entry more, the version bumped.
 async fn change_totals_in(
@@ -200,6 +227,11 @@ const ROW_SELECT: &str = "SELECT d.id, d.campaign_id, d.amount_minor, d.currency
      COALESCE(m.message_state, 'shown') AS message_state \
      FROM donations d LEFT JOIN donation_moderation m ON m.donation_id = d.id";
 
+/// The start of a subquery finding a donation's completing refund entry (`… = d.id`): a fully
+/// refunded donation leaves the wall, like a voided one.
+const FULLY_REFUNDED: &str = "SELECT 1 FROM ledger_entries l WHERE l.kind = 'refund' \
+     AND l.donor_delta = -1 AND l.donation_id";
+
 pub async fn donation(db: &Db, id: &str) -> DbResult<Option<DonationRow>> {
     let sql = format!("{ROW_SELECT} WHERE d.id = $1");
     Ok(on_db!(db, |p| sqlx::query_as(&sql)
@@ -219,6 +251,7 @@ pub async fn wall(
     let sql = format!(
         "{ROW_SELECT} WHERE d.campaign_id = $1 AND d.visibility <> $2 \
          AND NOT EXISTS (SELECT 1 FROM donation_voids v WHERE v.donation_id = d.id) \
+         AND NOT EXISTS ({FULLY_REFUNDED} = d.id) \
          ORDER BY d.created_at DESC, d.id LIMIT $3 OFFSET $4"
     );
     Ok(on_db!(db, |p| sqlx::query_as(&sql)
@@ -246,7 +279,9 @@ pub async fn held(db: &Db, campaign_id: &str, limit: i64) -> DbResult<Vec<Donati
 pub async fn wall_count(db: &Db, campaign_id: &str) -> DbResult<i64> {
     Ok(on_db!(db, |p| sqlx::query_scalar(
         "SELECT COUNT(*) FROM donations WHERE campaign_id = $1 AND visibility <> $2 \
-         AND NOT EXISTS (SELECT 1 FROM donation_voids v WHERE v.donation_id = donations.id)"
+         AND NOT EXISTS (SELECT 1 FROM donation_voids v WHERE v.donation_id = donations.id) \
+         AND NOT EXISTS (SELECT 1 FROM ledger_entries l WHERE l.kind = 'refund' \
+           AND l.donor_delta = -1 AND l.donation_id = donations.id)"
     )
     .bind(campaign_id)
     .bind(Visibility::Private.as_str())

@@ -1,7 +1,8 @@
 //! The donations store: every SQL statement of the donations capability — on `donations`,
 //! `ledger_entries` and the ledger's side of `campaign_totals` ([`ledger`]),
 //! `checkout_sessions` ([`sessions`]), `provider_events` ([`events`]), `donation_voids` and
-//! the reversing entries ([`voids`]), the donor wall's moderation (`donation_moderation` and
+//! the reversing entries ([`voids`]), `donation_refunds` and the refund entries
+//! ([`refunds`]), the donor wall's moderation (`donation_moderation` and
 //! its setting, [`moderation`]) — and the donation search the console lists and exports
 //! ([`search`]), with its totals per month and currency. (The treasurer alerts' claims are
 //! site settings, `db::Db::claim_setting`.)
@@ -13,6 +14,7 @@ pub mod moderation;
 pub mod pledges;
 pub mod privacy;
 pub mod receipts;
+pub mod refunds;
 pub mod search;
 pub mod sessions;
 pub mod voids;

@@ -18,8 +18,11 @@
 //!   `PAYMENT.CAPTURE.COMPLETED` is a success for the checkout in `custom_id` (the capture
 //!   id is the payment reference, as on the return, so the donation is recorded once
 //!   whichever comes first); `PAYMENT.CAPTURE.DENIED` a decline; a refund is a
-//!   `CallbackEvent::Refunded` of the capture (logged against its donation, answered 200, no
-//!   ledger entry, as for Stripe); every other event type is `CallbackEvent::Ignored` (200).
+//!   `CallbackEvent::Refunded` of the capture with the one refund it names (recorded into
+//!   the ledger once per refund id, `donations::refunds`); every other event type is
+//!   `CallbackEvent::Ignored` (200).
+//! * **Refund** ([`PaymentProvider::refund`]): `POST /v2/payments/captures/{capture}/refund`
+//!   (see there). The order carries the campaign's title as its `description`.
 
 mod api;
 
@@ -29,7 +32,10 @@ use http::{HeaderMap, StatusCode};
 use serde_json::json;
 use shelfraiser_formats::paypal::{self as format, Capture};
 
-use super::{PaymentProvider, PaymentRequest, ProviderError, VerifiedCallback};
+use super::{
+    PaymentProvider, PaymentRequest, ProviderError, ProviderRefund, RefundRequest, RefundState,
+    VerifiedCallback,
+};
 use crate::config::PaypalSettings;
 
 /// The webhook headers PayPal signs with, all required.
@@ -209,11 +215,20 @@ impl PaymentProvider for PaypalProvider {
             if let Some(e) = &request.donor_email {
                 paypal["email_address"] = e.as_str().into();
             }
+            // What the donor sees they pay for (PayPal takes 127 characters). Orders v2 has
+            // no expiry of its own: the return captures only while our session is payable
+            // (`checkout::payable`), so an order approved after it expired takes nothing.
+            let description: String = if request.item_name.trim().is_empty() {
+                "Donation".into()
+            } else {
+                request.item_name.chars().take(127).collect()
+            };
             let body = json!({
                 "intent": "CAPTURE",
                 "purchase_units": [{
                     "custom_id": id,
                     "invoice_id": id,
+                    "description": description,
                     "amount": {
                         "currency_code": request.amount.currency.as_str(),
                         "value": value,
@@ -235,6 +250,62 @@ impl PaymentProvider for PaypalProvider {
             let order = format::parse_created_order(&a.body)
                 .map_err(|e| ProviderError::Unavailable(format!("create order: {e}")))?;
             Ok(order.approve_url)
+        })
+    }
+
+    /// `POST /v2/payments/captures/{capture}/refund` with the amount in PayPal's decimals,
+    /// our refund id as `custom_id` and `PayPal-Request-Id: refund-{ours}` (a repeated call
+    /// gets PayPal's first answer, never a second refund).
+    fn refund<'a>(
+        &'a self,
+        request: &'a RefundRequest,
+    ) -> BoxFuture<'a, Result<ProviderRefund, ProviderError>> {
+        Box::pin(async move {
+            let capture = &request.payment_reference;
+            if !valid_order_id(capture) {
+                return Err(ProviderError::Unsupported("not a PayPal capture".into()));
+            }
+            let value = format::amount_value(request.amount)
+                .map_err(|e| ProviderError::Unsupported(e.to_string()))?;
+            let body = json!({
+                "amount": {
+                    "currency_code": request.amount.currency.as_str(),
+                    "value": value,
+                },
+                "custom_id": request.refund_id,
+            });
+            let a = self
+                .api
+                .post(
+                    &format!("/v2/payments/captures/{capture}/refund"),
+                    body.to_string(),
+                    Some(&format!("refund-{}", request.refund_id)),
+                )
+                .await?;
+            if a.status.is_server_error() || a.status == StatusCode::TOO_MANY_REQUESTS {
+                return Err(failed("refund", &a));
+            }
+            if !a.status.is_success() {
+                return Err(ProviderError::Unsupported(format!(
+                    "PayPal refused the refund: {}",
+                    error_issue(&a.body)
+                )));
+            }
+            let v: serde_json::Value = serde_json::from_slice(&a.body).unwrap_or_default();
+            let id = v
+                .get("id")
+                .and_then(serde_json::Value::as_str)
+                .filter(|id| valid_order_id(id))
+                .ok_or_else(|| ProviderError::Unavailable("refund: no id in the answer".into()))?;
+            let state = match v.get("status").and_then(serde_json::Value::as_str) {
+                Some("COMPLETED") => RefundState::Succeeded,
+                Some("CANCELLED") | Some("FAILED") => RefundState::Failed,
+                _ => RefundState::Pending,
+            };
+            Ok(ProviderRefund {
+                id: id.to_string(),
+                state,
+            })
         })
     }
 

@@ -20,7 +20,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use crate::money::{CurrencyCode, Money};
-use crate::webhook::{EventKind, ParsedEvent, WebhookError};
+use crate::webhook::{EventKind, ParsedEvent, RefundItem, WebhookError};
 
 /// The currencies PayPal takes payments in (its REST API's currency codes).
 pub const SUPPORTED: &[&str] = &[
@@ -180,6 +180,10 @@ impl PaypalEvent {
                     payment_reference: capture_id.clone(),
                     charge: refund_id.clone(),
                     amount: *amount,
+                    refunds: vec![RefundItem {
+                        id: refund_id.clone(),
+                        amount: *amount,
+                    }],
                 },
             ),
             PaypalEventKind::CaptureRefunded { .. } => (

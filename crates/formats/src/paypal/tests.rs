@@ -90,7 +90,11 @@ fn reads_the_events_acted_on() {
         EventKind::Refunded {
             payment_reference: "CAP1".into(),
             charge: "R1".into(),
-            amount: money(500, "GBP")
+            amount: money(500, "GBP"),
+            refunds: vec![crate::webhook::RefundItem {
+                id: "R1".into(),
+                amount: money(500, "GBP")
+            }],
         }
     );
     let other = r#"{"id":"WH-3","event_type":"CHECKOUT.ORDER.APPROVED","resource":{}}"#;
