@@ -30,6 +30,9 @@ pub struct FormState {
     /// The payment provider chosen (`stripe`, `paypal`, `test`); empty: the first offered.
     pub provider: String,
     pub errors: HashMap<&'static str, String>,
+    /// A proof-of-work challenge the form must carry back solved (card testing suspected,
+    /// `donations::challenge`); empty: none asked.
+    pub challenge: String,
 }
 
 impl FormState {
