@@ -190,6 +190,25 @@ pub struct DonationSettings {
     /// Largest single donation accepted through the public form, in major units of the
     /// campaign currency (converted at the current rate).
     pub max_amount_major: i64,
+    /// Smallest single donation accepted through the public form, in whole major units of
+    /// the campaign currency (converted at the current rate, like the largest). 0: any
+    /// amount above zero.
+    pub min_amount_major: i64,
+    /// Card-testing defence: checkouts with one donor e-mail address (lower-cased, trimmed)
+    /// within `checkouts_per_email_window_secs`. 0 turns the limit off.
+    pub checkouts_per_email: i64,
+    pub checkouts_per_email_window_secs: i64,
+    /// Card declines (reported by the provider with the card's fingerprint) for one campaign
+    /// within `challenge_window_secs` after which its donate form asks for a proof of work;
+    /// 0 turns it off.
+    pub challenge_after_declines: i64,
+    /// Declines of one card (fingerprint) for one campaign within the window that do the
+    /// same; 0 turns it off.
+    pub challenge_after_card_declines: i64,
+    pub challenge_window_secs: i64,
+    /// The proof of work's difficulty: leading zero bits of SHA-256 (18 ≈ 262,000 hashes,
+    /// one to two seconds on a phone).
+    pub challenge_bits: u8,
     /// Card-testing defence: checkouts one client address (IPv6: its /64) may start within
     /// `checkouts_per_ip_window_secs`. 0 turns the limit off.
     pub checkouts_per_ip: i64,
@@ -290,6 +309,13 @@ impl Default for DonationSettings {
     fn default() -> Self {
         Self {
             max_amount_major: 100_000,
+            min_amount_major: 1,
+            checkouts_per_email: 5,
+            checkouts_per_email_window_secs: 3600,
+            challenge_after_declines: 10,
+            challenge_after_card_declines: 3,
+            challenge_window_secs: 3600,
+            challenge_bits: 18,
             checkouts_per_ip: 10,
             checkouts_per_ip_window_secs: 600,
             checkouts_per_campaign: 60,
@@ -415,6 +441,24 @@ impl Settings {
             ));
         }
         let d = &s.donations;
+        if d.min_amount_major < 0 || d.min_amount_major > d.max_amount_major {
+            return Err(ConfigError(
+                "donations.min_amount_major must be between 0 and max_amount_major".into(),
+            ));
+        }
+        if d.checkouts_per_email < 0
+            || d.checkouts_per_email_window_secs <= 0
+            || d.challenge_after_declines < 0
+            || d.challenge_after_card_declines < 0
+            || !(1..=86_400).contains(&d.challenge_window_secs)
+            || !(1..=32).contains(&d.challenge_bits)
+        {
+            return Err(ConfigError(
+                "donations: checkouts_per_email and challenge_after_* must be 0 or more, \
+                 their windows positive (the challenge's at most 86400), challenge_bits 1 to 32"
+                    .into(),
+            ));
+        }
         if d.checkouts_per_ip < 0
             || d.checkouts_per_campaign < 0
             || d.checkouts_per_ip_window_secs <= 0

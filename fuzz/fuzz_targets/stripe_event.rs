@@ -6,6 +6,7 @@
 //!
 //! Invariants: never a panic; an accepted event has an id of 1–255 bytes; a checkout's
 //! outcome names our checkout id (1–64 bytes), a refund, dispute or ignored event none; a
+//! declined card its fingerprint (1–64 bytes) and attempt (1–255 bytes); a
 //! success is a positive amount that Stripe's units give back exactly.
 #![no_main]
 
@@ -43,6 +44,10 @@ fuzz_target!(|data: &[u8]| {
         EventKind::Disputed { amount, .. } => {
             assert!(ev.session_id.is_empty());
             assert!(amount.amount_minor >= 0);
+        }
+        EventKind::CardDeclined { fingerprint, attempt } => {
+            assert!(!fingerprint.is_empty() && fingerprint.len() <= 64);
+            assert!(!attempt.is_empty() && attempt.len() <= 255);
         }
         EventKind::Ignored { kind } => {
             assert!(ev.session_id.is_empty());

@@ -7,6 +7,8 @@
 //! * a dispute (chargeback) opened at the payment provider on a donation;
 //! * a refund the ledger could not take (another currency than its donation), and a refund
 //!   of a payment not recorded here (yet), told to the site's treasurers ([`unknown_refund`]);
+//! * many declined cards putting a campaign's donate form behind a proof of work
+//!   (`card_testing`), once per window;
 //! * the per-campaign checkout circuit breaker tripping — at most once per campaign per
 //!   [`BREAKER_ALERT_EVERY`], claimed in the database so a cluster sends one.
 
@@ -44,6 +46,9 @@ pub enum Alert {
     },
     /// The payer opened a dispute (a chargeback) on a donation at the provider.
     Disputed { donation_id: String, reason: String },
+    /// Many declined cards: the donate form asks for a proof of work for `minutes` after
+    /// the latest decline (`card_testing`).
+    CardTesting { minutes: i64 },
 }
 
 /// The e-mail of `alert` about `c` to one member.
@@ -90,6 +95,18 @@ pub fn alert_mail(to: &Member, c: &Campaign, alert: &Alert, base: &str) -> anyho
                 [("campaign", campaign.clone())],
             ),
             tr.ta("money-breaker-mail-intro", [("campaign", campaign)]),
+            tr.t("money-breaker-mail-action"),
+            format!("{base}/admin/donations"),
+        ),
+        Alert::CardTesting { minutes } => (
+            tr.ta(
+                "money-card-testing-mail-subject",
+                [("campaign", campaign.clone())],
+            ),
+            tr.ta(
+                "money-card-testing-mail-intro",
+                [("campaign", campaign), ("minutes", minutes.to_string())],
+            ),
             tr.t("money-breaker-mail-action"),
             format!("{base}/admin/donations"),
         ),

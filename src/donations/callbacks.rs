@@ -46,6 +46,10 @@ pub enum CallbackStatus {
     Disputed,
     /// An event type this site does not act on.
     Ignored,
+    /// A card attempt declined (its fingerprint noted for the card-testing defence); the
+    /// checkout stays open.
+    #[serde(rename = "card_declined")]
+    CardDeclined,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -131,6 +135,16 @@ pub async fn apply(
     let now = Utc::now();
     let mut tx = db.begin().await?;
     let first = events::note_in(&mut tx, provider, &cb.event_id, now).await?;
+    if let CallbackEvent::CardDeclined {
+        fingerprint,
+        attempt,
+    } = &cb.kind
+    {
+        let handled =
+            card_declined(&mut tx, provider, &cb.session_id, fingerprint, attempt, now).await?;
+        tx.commit().await?;
+        return Ok(handled);
+    }
     if let Some(status) = without_session(&cb.kind) {
         let handled = about_payment(&mut tx, provider, &cb.kind, status, first).await?;
         tx.commit().await?;
@@ -173,6 +187,7 @@ pub async fn apply(
         CallbackEvent::Pending
         | CallbackEvent::Refunded { .. }
         | CallbackEvent::Disputed { .. }
+        | CallbackEvent::CardDeclined { .. }
         | CallbackEvent::Ignored { .. } => {
             // The donor finished the checkout in time and the payment is under way (a bank
             // debit takes days): the session stays payable for as long as that may take, so
@@ -304,6 +319,47 @@ fn refund_error(e: super::refunds::RefundError) -> CallbackError {
         super::refunds::RefundError::Db(e) => CallbackError::Db(e),
         other => CallbackError::Db(DbError::Corrupt(other.to_string())),
     }
+}
+
+/// A declined card attempt: noted with its fingerprint and, when it names a checkout of
+/// this provider, that checkout's campaign (`card_testing`); the checkout stays open (the
+/// donor may try another card). Answered `card_declined` naming the campaign (or none).
+async fn card_declined(
+    tx: &mut Tx,
+    provider: &str,
+    session_id: &str,
+    fingerprint: &str,
+    attempt: &str,
+    now: DateTime<Utc>,
+) -> Result<Handled, CallbackError> {
+    let session = if session_id.is_empty() {
+        None
+    } else {
+        sessions::claim_in(tx, session_id)
+            .await?
+            .filter(|s| s.provider == provider)
+    };
+    let campaign_id = session.as_ref().map(|s| s.campaign_id().to_string());
+    let new = super::card_testing::note_decline_in(
+        tx,
+        provider,
+        attempt,
+        campaign_id.as_deref(),
+        fingerprint,
+        now,
+    )
+    .await?;
+    tracing::info!(provider, new, "card declined");
+    Ok(Handled {
+        outcome: CallbackOutcome {
+            status: CallbackStatus::CardDeclined,
+            donation_id: None,
+            campaign_id: campaign_id.filter(|_| new).unwrap_or_default(),
+            review: None,
+        },
+        flagged: None,
+        disputed: None,
+    })
 }
 
 /// The events that name no checkout session of ours, and what they are answered as.

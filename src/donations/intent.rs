@@ -129,6 +129,91 @@ pub fn max_in(
     Some(Money::new(n.checked_mul(unit)?, currency))
 }
 
+/// The smallest amount of `currency` in steps of `step` minor units whose conversion to
+/// `target` at `rate` (units of `target` per unit of `currency`) is at least `limit_minor`
+/// minor units of `target`, converted and rounded as [`validate`] does. `None` when it does
+/// not fit.
+pub fn least_in(
+    limit_minor: i64,
+    target: CurrencyCode,
+    currency: CurrencyCode,
+    rate: Decimal,
+    step: i64,
+) -> Option<Money> {
+    if limit_minor <= 0 || step <= 0 {
+        return Some(Money::new(step.max(1), currency));
+    }
+    if currency == target {
+        let n = limit_minor.div_euclid(step) + i64::from(limit_minor % step != 0);
+        return Some(Money::new(n.checked_mul(step)?, currency));
+    }
+    if rate <= Decimal::ZERO {
+        return None;
+    }
+    let scale = |c: CurrencyCode| 10_i64.checked_pow(u32::from(c.exponent()));
+    let converted = |n: i64| -> Option<i64> {
+        let m = Money::new(n.checked_mul(step)?, currency);
+        m.convert(rate, target).ok().map(|c| c.amount_minor)
+    };
+    // The exact quotient (less the half minor unit rounding allows) is within a step or two
+    // of the answer; step to it.
+    let room = Decimal::from(limit_minor) - Decimal::new(5, 1);
+    let step_major = Decimal::from(step) / Decimal::from(scale(currency)?);
+    let mut n = (room / Decimal::from(scale(target)?))
+        .checked_div(rate)?
+        .checked_div(step_major)?
+        .ceil()
+        .to_i64()?
+        .max(1);
+    for _ in 0..4 {
+        if n > 1 && converted(n - 1)? >= limit_minor {
+            n -= 1;
+        }
+    }
+    for _ in 0..4 {
+        if converted(n)? < limit_minor {
+            n += 1;
+        }
+    }
+    if converted(n)? < limit_minor {
+        return None;
+    }
+    Some(Money::new(n.checked_mul(step)?, currency))
+}
+
+/// The donation minimum, `min_major` whole units of the campaign currency, in the
+/// currency the donor chose: the smallest whole amount that converts to at least it.
+pub fn min_in(
+    min_major: i64,
+    campaign: CurrencyCode,
+    currency: CurrencyCode,
+    rate: Decimal,
+) -> Option<Money> {
+    let limit = min_major.checked_mul(10_i64.checked_pow(u32::from(campaign.exponent()))?)?;
+    let unit = 10_i64.checked_pow(u32::from(currency.exponent()))?;
+    least_in(limit, campaign, currency, rate, unit)
+}
+
+/// The site's minimum (`donations.min_amount_major`, whole units of the campaign currency)
+/// for a checked intent: `Err` with the form's message naming the minimum in the donor's
+/// currency when the converted amount is below it.
+pub fn check_minimum(
+    tr: &I18n,
+    campaign: CurrencyCode,
+    min_major: i64,
+    intent: &Intent,
+) -> Result<(), String> {
+    let limit = min_major
+        .saturating_mul(10_i64.pow(u32::from(campaign.exponent())))
+        .max(0);
+    if intent.campaign_amount.amount_minor >= limit {
+        return Ok(());
+    }
+    let min = min_in(min_major, campaign, intent.amount.currency, intent.rate)
+        .unwrap_or(Money::new(limit, campaign));
+    Err(tr.ta("error-amount-below-minimum", &[("min", tr.money(min))]))
+}
+
 /// Parses and checks a donation request against the campaign, the rates and the limit.
 pub fn validate(
     tr: &I18n,
@@ -272,6 +357,46 @@ mod tests {
                 None => prop_assert!(conv(unit) > limit),
             }
         }
+    }
+
+    proptest! {
+        /// The minimum shown in another currency is the smallest whole amount the form
+        /// accepts: it converts to at least the minimum and one unit less does not.
+        #[test]
+        fn the_minimum_in_another_currency_is_exact(
+            min_major in 1i64..10_000,
+            rate_units in 1i64..10_000_000_000,
+            to in prop::sample::select(vec!["INR", "JPY", "KWD", "IDR", "EUR"]),
+        ) {
+            let (gbp, to) = (c("GBP"), c(to));
+            let rate = Decimal::new(rate_units, 8);
+            let limit = min_major * 100;
+            let unit = 10_i64.pow(u32::from(to.exponent()));
+            let conv = |minor: i64| Money::new(minor, to).convert(rate, gbp).expect("fits").amount_minor;
+            let min = min_in(min_major, gbp, to, rate).expect("fits");
+            prop_assert_eq!(min.amount_minor % unit, 0);
+            prop_assert!(conv(min.amount_minor) >= limit);
+            if min.amount_minor > unit {
+                prop_assert!(conv(min.amount_minor - unit) < limit);
+            }
+        }
+    }
+
+    #[test]
+    fn the_minimum_in_the_campaign_currency_and_in_steps() {
+        assert_eq!(
+            min_in(1, c("GBP"), c("GBP"), Decimal::ONE),
+            Some(Money::new(100, c("GBP")))
+        );
+        // 30 pence in DKK at 8.6 kroner a pound: 2.54 kr. is 29.53p, rounded to 30p; 2.53
+        // kr. is 29.42p.
+        let rate = Decimal::new(1, 0) / Decimal::new(86, 1);
+        let m = least_in(30, c("GBP"), c("DKK"), rate, 1).expect("fits");
+        assert_eq!(m, Money::new(254, c("DKK")));
+        assert_eq!(
+            least_in(250, c("DKK"), c("DKK"), Decimal::ONE, 1),
+            Some(Money::new(250, c("DKK")))
+        );
     }
 
     #[test]

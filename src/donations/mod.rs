@@ -11,6 +11,8 @@
 
 pub mod alerts;
 pub mod callbacks;
+pub mod card_testing;
+pub mod challenge;
 pub mod checkout;
 pub mod consents;
 pub mod intent;

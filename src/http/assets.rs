@@ -24,6 +24,11 @@ const FILES: &[(&str, &str, &[u8])] = &[
         include_bytes!("../../static/live.js"),
     ),
     (
+        "pow.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../../static/pow.js"),
+    ),
+    (
         "passkeys.js",
         "text/javascript; charset=utf-8",
         include_bytes!("../../static/passkeys.js"),

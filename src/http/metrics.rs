@@ -25,6 +25,10 @@ pub struct Metrics {
     pub checkouts_limited_address: AtomicU64,
     /// Donate-form checkouts refused by the per-campaign limit.
     pub checkouts_limited_campaign: AtomicU64,
+    /// Donate-form checkouts refused by the per-e-mail limit.
+    pub checkouts_limited_email: AtomicU64,
+    /// Donate forms answered with a proof-of-work challenge (card testing suspected).
+    pub checkouts_challenged: AtomicU64,
     /// Connections open now (src/app/server.rs).
     pub connections_open: AtomicI64,
     /// Connections that had to wait because `http.max_connections` were open.
@@ -150,6 +154,8 @@ impl Metrics {
         for (limit, c) in [
             ("address", &self.checkouts_limited_address),
             ("campaign", &self.checkouts_limited_campaign),
+            ("email", &self.checkouts_limited_email),
+            ("challenge", &self.checkouts_challenged),
         ] {
             let _ = writeln!(
                 s,

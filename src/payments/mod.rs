@@ -128,6 +128,13 @@ pub trait PaymentProvider: Send + Sync {
         None
     }
 
+    /// The smallest amount the provider charges in `currency`, possibly named in another
+    /// currency (Stripe: 0.50 USD where its table lists none), for the donate form to refuse
+    /// smaller amounts before any call. `None`: no minimum of its own.
+    fn min_amount(&self, _currency: crate::money::CurrencyCode) -> Option<Money> {
+        None
+    }
+
     /// Verifies a callback's signature over the raw body and parses it.
     fn verify_callback(
         &self,

@@ -126,6 +126,12 @@ impl StripeProvider {
             // 30 minutes to 24 hours from now; ours are an hour).
             ("expires_at".into(), r.expires_at.timestamp().to_string()),
             ("metadata[checkout_id]".into(), r.checkout_id.clone()),
+            // On the payment intent too, so a declined card's event names the checkout
+            // (`donations::card_testing`).
+            (
+                "payment_intent_data[metadata][checkout_id]".into(),
+                r.checkout_id.clone(),
+            ),
         ];
         if let Some(e) = &r.donor_email {
             f.push(("customer_email".into(), e.as_str().to_string()));
@@ -315,6 +321,10 @@ impl PaymentProvider for StripeProvider {
             Err(format::AmountError::Step { currency, step }) => Some(Money::new(step, currency)),
             _ => None,
         }
+    }
+
+    fn min_amount(&self, currency: crate::money::CurrencyCode) -> Option<Money> {
+        Some(format::min_charge(currency))
     }
 
     fn verify_callback(

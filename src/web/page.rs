@@ -11,6 +11,8 @@ pub struct PageCtx {
     pub lang: &'static str,
     pub css: &'static str,
     pub live_js: String,
+    /// The donate form's proof-of-work solver (loaded only when a challenge is asked).
+    pub pow_js: String,
     pub langs: Vec<LangLink>,
     pub tr: I18n,
 }
@@ -30,6 +32,7 @@ impl PageCtx {
             lang: i18n.lang,
             css: crate::http::assets::CSS,
             live_js: s.assets.url("live.js").to_string(),
+            pow_js: s.assets.url("pow.js").to_string(),
             langs: SUPPORTED
                 .iter()
                 .map(|(code, name)| LangLink {

@@ -422,6 +422,14 @@ fn stripe_event_seeds_keep_the_targets_invariants() {
             CallbackEvent::Refunded { .. }
             | CallbackEvent::Disputed { .. }
             | CallbackEvent::Ignored { .. } => assert!(!names_session, "{}", p.display()),
+            CallbackEvent::CardDeclined {
+                fingerprint,
+                attempt,
+            } => assert!(
+                !fingerprint.is_empty() && fingerprint.len() <= 64 && !attempt.is_empty(),
+                "{}",
+                p.display()
+            ),
         }
     }
     assert!(accepted >= 8, "only {accepted} seeds are accepted");

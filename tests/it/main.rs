@@ -13,6 +13,7 @@ mod blog_permalinks;
 mod blog_read;
 mod blog_review;
 mod blog_write;
+mod card_testing;
 mod checkout_limits;
 mod cli;
 mod client_ip;

@@ -14,7 +14,8 @@
 //! body into a [`ParsedEvent`]: a checkout session's outcome (`checkout.session.*`), a
 //! refund (`charge.refunded` with the charge's `refunds` list; `refund.created`,
 //! `refund.updated` and `charge.refund.updated` with one refund: only refunds whose
-//! `status` is `succeeded` are itemised), a dispute (`charge.dispute.created`), and any other type as
+//! `status` is `succeeded` are itemised), a dispute (`charge.dispute.created`), a declined card
+//! (`payment_intent.payment_failed`, `charge.failed`: the card's fingerprint), and any other type as
 //! [`EventKind::Ignored`] (answered 200, as Stripe expects). Unknown fields are ignored
 //! (Stripe adds fields without notice); what is read is bounded.
 
@@ -129,6 +130,55 @@ pub fn from_stripe_amount(amount: i64, currency: CurrencyCode) -> Option<Money> 
         amount.checked_mul(10_i64.pow((ours - theirs).unsigned_abs()))?
     };
     Some(Money::new(minor, currency))
+}
+
+/// Stripe's minimum charge per presentment currency, in our minor units (Stripe's
+/// published table, "Minimum and maximum charge amounts"); other currencies: the
+/// equivalent of [`MIN_CHARGE_ELSEWHERE`].
+const MIN_CHARGE: &[(&str, i64)] = &[
+    ("USD", 50),
+    ("AED", 200),
+    ("AUD", 50),
+    ("BGN", 100),
+    ("BRL", 50),
+    ("CAD", 50),
+    ("CHF", 50),
+    ("CZK", 1500),
+    ("DKK", 250),
+    ("EUR", 50),
+    ("GBP", 30),
+    ("HKD", 400),
+    ("HUF", 17500),
+    ("INR", 50),
+    ("JPY", 50),
+    ("MXN", 1000),
+    ("MYR", 200),
+    ("NOK", 300),
+    ("NZD", 50),
+    ("PLN", 200),
+    ("RON", 200),
+    ("SEK", 300),
+    ("SGD", 50),
+    ("THB", 1000),
+];
+
+/// What Stripe asks at least in a currency its table does not list: 0.50 USD, converted.
+pub const MIN_CHARGE_ELSEWHERE: (&str, i64) = ("USD", 50);
+
+/// The smallest amount Stripe charges in `c`: in `c` itself when Stripe lists it, else
+/// 0.50 USD (to be converted by the caller at the day's rate).
+pub fn min_charge(c: CurrencyCode) -> Money {
+    let listed = MIN_CHARGE.iter().find(|(code, _)| *code == c.as_str());
+    match listed {
+        Some((_, minor)) => Money::new(*minor, c),
+        None => {
+            let (code, minor) = MIN_CHARGE_ELSEWHERE;
+            Money::new(
+                minor,
+                CurrencyCode::parse(code).unwrap_or_else(|_| unreachable!("USD is known")),
+            )
+        }
+    }
 }
 
 #[derive(Deserialize)]
@@ -335,6 +385,7 @@ pub fn parse_event(body: &[u8]) -> Result<ParsedEvent, WebhookError> {
                 },
             )
         }
+        "payment_intent.payment_failed" | "charge.failed" => declined(&ev.kind, &ev.data.object),
         other => (
             String::new(),
             EventKind::Ignored {
@@ -347,6 +398,46 @@ pub fn parse_event(body: &[u8]) -> Result<ParsedEvent, WebhookError> {
         session_id,
         kind,
     })
+}
+
+/// A declined card attempt (`payment_intent.payment_failed`: the fingerprint under
+/// `last_payment_error.payment_method.card`; `charge.failed`: under
+/// `payment_method_details.card`), with our checkout id from `metadata.checkout_id` when
+/// the object carries it. Without a card fingerprint (another method, or a failure that is
+/// not a decline) it is ignored.
+fn declined(kind: &str, object: &serde_json::Value) -> (String, EventKind) {
+    let text = |v: Option<&serde_json::Value>, max: usize| {
+        v.and_then(|v| v.as_str()).and_then(|s| bounded(s, max))
+    };
+    let (fingerprint, attempt) = if kind == "charge.failed" {
+        (
+            object.pointer("/payment_method_details/card/fingerprint"),
+            object.get("id"),
+        )
+    } else {
+        (
+            object.pointer("/last_payment_error/payment_method/card/fingerprint"),
+            object
+                .pointer("/last_payment_error/charge")
+                .or_else(|| object.get("latest_charge")),
+        )
+    };
+    let ours = text(object.pointer("/metadata/checkout_id"), 64).unwrap_or_default();
+    match (text(fingerprint, 64), text(attempt, 255)) {
+        (Some(fingerprint), Some(attempt)) => (
+            ours,
+            EventKind::CardDeclined {
+                fingerprint,
+                attempt,
+            },
+        ),
+        _ => (
+            String::new(),
+            EventKind::Ignored {
+                kind: kind.to_string(),
+            },
+        ),
+    }
 }
 
 /// A `checkout.session.*` event: our checkout id (`client_reference_id`, else
@@ -446,6 +537,22 @@ mod tests {
             to_stripe_amount(m(i64::MAX, "ISK")),
             Err(AmountError::Range)
         );
+    }
+
+    #[test]
+    fn minimum_charges_per_currency() {
+        let m = |minor, cur| Money::new(minor, c(cur));
+        assert_eq!(min_charge(c("USD")), m(50, "USD"));
+        assert_eq!(min_charge(c("GBP")), m(30, "GBP"));
+        assert_eq!(min_charge(c("DKK")), m(250, "DKK"));
+        assert_eq!(min_charge(c("JPY")), m(50, "JPY"));
+        assert_eq!(min_charge(c("HUF")), m(17_500, "HUF"));
+        // Not in the table: 0.50 USD, for the caller to convert.
+        assert_eq!(min_charge(c("KWD")), m(50, "USD"));
+        // Every listed minimum is an amount Stripe can take.
+        for (code, _) in MIN_CHARGE {
+            assert!(to_stripe_amount(min_charge(c(code))).is_ok(), "{code}");
+        }
     }
 
     #[test]
@@ -553,6 +660,42 @@ mod tests {
                 kind: "customer.created".into()
             })
         );
+    }
+
+    #[test]
+    fn declined_cards_carry_their_fingerprint() {
+        let pi = r#"{"id":"pi_1","object":"payment_intent","metadata":{"checkout_id":"ours-1"},"latest_charge":"ch_2","last_payment_error":{"type":"card_error","code":"card_declined","charge":"ch_1","payment_method":{"id":"pm_1","type":"card","card":{"brand":"visa","fingerprint":"Xt5EWLLDS7FJjR1c","last4":"0002"}}}}"#;
+        let e = parse_event(event("payment_intent.payment_failed", pi).as_bytes()).expect("ok");
+        assert_eq!(e.session_id, "ours-1");
+        assert_eq!(
+            e.kind,
+            EventKind::CardDeclined {
+                fingerprint: "Xt5EWLLDS7FJjR1c".into(),
+                attempt: "ch_1".into()
+            }
+        );
+        let charge = r#"{"id":"ch_1","object":"charge","status":"failed","payment_intent":"pi_1","payment_method_details":{"type":"card","card":{"fingerprint":"Xt5EWLLDS7FJjR1c"}}}"#;
+        let e = parse_event(event("charge.failed", charge).as_bytes()).expect("ok");
+        assert_eq!(e.session_id, "", "no metadata: no checkout named");
+        assert_eq!(
+            e.kind,
+            EventKind::CardDeclined {
+                fingerprint: "Xt5EWLLDS7FJjR1c".into(),
+                attempt: "ch_1".into()
+            }
+        );
+        // Not a card (or no fingerprint): ignored; an over-long fingerprint is not read.
+        let no_card = r#"{"id":"pi_2","object":"payment_intent","last_payment_error":{"type":"invalid_request_error"}}"#;
+        let long = charge.replace("Xt5EWLLDS7FJjR1c", &"x".repeat(65));
+        for (kind, body) in [
+            ("payment_intent.payment_failed", no_card),
+            ("charge.failed", &long),
+        ] {
+            assert_eq!(
+                parse_event(event(kind, body).as_bytes()).map(|e| e.kind),
+                Ok(EventKind::Ignored { kind: kind.into() })
+            );
+        }
     }
 
     #[test]

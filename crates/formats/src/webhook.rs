@@ -158,6 +158,16 @@ pub enum EventKind {
         amount: Money,
         reason: String,
     },
+    /// A card payment attempt was declined (Stripe's `payment_intent.payment_failed`,
+    /// `charge.failed`): many of them, from many cards, are what card testing looks like.
+    /// `fingerprint` is the provider's fingerprint of the card (the same card, the same
+    /// value); `attempt` names the attempt (the charge), so the two events of one decline
+    /// count once. The checkout it was for (`session_id`) may be empty; the session itself
+    /// stays open (the donor may try another card).
+    CardDeclined {
+        fingerprint: String,
+        attempt: String,
+    },
     /// An event of a type this site does not act on; answered 2xx so it is not sent again.
     Ignored {
         kind: String,

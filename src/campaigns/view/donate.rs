@@ -32,6 +32,9 @@ pub struct FormState {
     /// "Send me news about this campaign" was ticked (never ticked for a fresh form).
     pub news: bool,
     pub errors: HashMap<&'static str, String>,
+    /// A proof-of-work challenge the form must carry back solved (card testing suspected,
+    /// `donations::challenge`); empty: none asked.
+    pub challenge: String,
 }
 
 impl FormState {

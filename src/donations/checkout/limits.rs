@@ -26,6 +26,10 @@ pub struct Limits {
     /// succeeded for one campaign within `campaign_window`; 0 = off.
     pub per_campaign: i64,
     pub campaign_window: Duration,
+    /// Checkouts per donor e-mail address (lower-cased, trimmed) within `email_window`;
+    /// 0 = no limit.
+    pub per_email: i64,
+    pub email_window: Duration,
 }
 
 impl std::fmt::Debug for Limits {
@@ -36,6 +40,8 @@ impl std::fmt::Debug for Limits {
             .field("ip_window", &self.ip_window)
             .field("per_campaign", &self.per_campaign)
             .field("campaign_window", &self.campaign_window)
+            .field("per_email", &self.per_email)
+            .field("email_window", &self.email_window)
             .finish()
     }
 }
@@ -48,6 +54,8 @@ pub enum Limit {
     /// Too many distinct addresses with unfinished or failed checkouts for the campaign
     /// (the circuit breaker).
     Campaign,
+    /// Too many checkouts with one donor e-mail address.
+    Email,
 }
 
 impl Limit {
@@ -55,6 +63,7 @@ impl Limit {
         match self {
             Limit::Address => "address",
             Limit::Campaign => "campaign",
+            Limit::Email => "email",
         }
     }
 }
@@ -74,6 +83,8 @@ impl Limits {
             ip_window: Duration::seconds(d.checkouts_per_ip_window_secs.max(1)),
             per_campaign: d.checkouts_per_campaign.max(0),
             campaign_window: Duration::seconds(d.checkouts_per_campaign_window_secs.max(1)),
+            per_email: d.checkouts_per_email.max(0),
+            email_window: Duration::seconds(d.checkouts_per_email_window_secs.max(1)),
         }
     }
 
@@ -150,6 +161,42 @@ pub async fn refusal(
     Ok(refusal)
 }
 
+/// Whether one more checkout with the donor e-mail `email` is over the per-address limit
+/// now (the same address in any case, with spaces around it, is one donor); `None` allows
+/// it, as does no address. Counted like [`refusal`], across nodes.
+pub async fn email_refusal(
+    db: &Db,
+    limits: &Limits,
+    email: Option<&crate::email::Email>,
+    now: DateTime<Utc>,
+) -> DbResult<Option<Refusal>> {
+    let Some(email) = email else {
+        return Ok(None);
+    };
+    if limits.per_email == 0 {
+        return Ok(None);
+    }
+    let key = normalised_email(email.as_str());
+    let since = now - limits.email_window;
+    let nth = crate::donations::repo::card_testing::nth_newest_with_email(
+        db,
+        &key,
+        since,
+        limits.per_email,
+    )
+    .await?;
+    Ok(nth.map(|t| Refusal {
+        limit: Limit::Email,
+        retry_after_secs: ((t + limits.email_window) - now).num_seconds().max(1),
+    }))
+}
+
+/// The form of a donor e-mail address the per-address limit compares: trimmed, ASCII
+/// letters lower-cased (as the database's `LOWER` does on both backends).
+pub fn normalised_email(email: &str) -> String {
+    email.trim().to_ascii_lowercase()
+}
+
 /// Clears the client hashes of sessions created before `before` (they count for no limit
 /// any more). Returns how many were cleared.
 pub async fn forget_client_hashes(db: &Db, before: DateTime<Utc>) -> DbResult<u64> {
@@ -171,6 +218,9 @@ pub fn spawn_forgetter(
         async move {
             if let Err(e) = forget_client_hashes(&db, Utc::now() - lifetime).await {
                 tracing::warn!(error = %e, "cannot clear old checkout client hashes");
+            }
+            if let Err(e) = crate::donations::card_testing::forget(&db, Utc::now()).await {
+                tracing::warn!(error = %e, "cannot clear old card declines and challenges");
             }
         }
     })

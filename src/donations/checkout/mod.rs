@@ -17,7 +17,8 @@
 mod limits;
 
 pub use limits::{
-    FORGET_EVERY, Limit, Limits, Refusal, forget_client_hashes, refusal, spawn_forgetter,
+    FORGET_EVERY, Limit, Limits, Refusal, email_refusal, forget_client_hashes, normalised_email,
+    refusal, spawn_forgetter,
 };
 
 use chrono::{DateTime, Duration, Utc};

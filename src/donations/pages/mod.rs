@@ -1,6 +1,7 @@
 //! Donation routes: the donate form post and the thank-you page here; the test provider's
 //! hosted checkout and the provider callback endpoint in [`provider`].
 
+mod guard;
 mod paypal;
 mod provider;
 mod receipt;
@@ -140,6 +141,7 @@ async fn donate(
             .iter()
             .any(|(k, v)| k == "news" && v == "yes"),
         errors: Default::default(),
+        challenge: String::new(),
     };
     let show_with = |form: FormState, notice: String, status: StatusCode| {
         let s = s.clone();
@@ -191,6 +193,11 @@ async fn donate(
         form.errors.insert("email", tr.t("donate-news-needs-email"));
         return show_again(form, tr.t("error-form")).await;
     }
+    // Below the site's minimum or the provider's own: refused before any call to it.
+    if let Some(msg) = guard::below_minimum(&s, &tr, &c, &table, provider.as_ref(), &valid) {
+        form.errors.insert("amount", msg);
+        return show_again(form, tr.t("error-form")).await;
+    }
     // An amount the provider cannot charge exactly (Stripe: KWD in steps of 10 fils) is
     // refused, never rounded.
     if let Some(step) = provider.amount_step(valid.amount) {
@@ -205,11 +212,17 @@ async fn donate(
         form.errors.insert("amount", msg);
         return show_again(form, tr.t("error-form")).await;
     }
-    // Card-testing defence: per client address and per campaign (nothing is stored when
+    // Card-testing defence: per client address, per campaign and per donor e-mail (nothing is stored when
     // refused; the log line and metric carry no address).
     let limits = checkout::Limits::new(&s.checkout_key.0, &s.settings.donations);
     let client_hash = limits.client_hash(client.0);
-    if let Some(r) = checkout::refusal(&s.db, &limits, &c.id, client_hash.as_deref(), now).await? {
+    let refused = match checkout::refusal(&s.db, &limits, &c.id, client_hash.as_deref(), now)
+        .await?
+    {
+        Some(r) => Some(r),
+        None => checkout::email_refusal(&s.db, &limits, valid.donor_email.as_ref(), now).await?,
+    };
+    if let Some(r) = refused {
         let minutes = (r.retry_after_secs + 59) / 60;
         let (counter, key) = match r.limit {
             checkout::Limit::Address => (
@@ -219,6 +232,10 @@ async fn donate(
             checkout::Limit::Campaign => (
                 &s.metrics.checkouts_limited_campaign,
                 "donate-rate-limited-campaign",
+            ),
+            checkout::Limit::Email => (
+                &s.metrics.checkouts_limited_email,
+                "donate-rate-limited-email",
             ),
         };
         if r.limit == checkout::Limit::Campaign {
@@ -234,6 +251,19 @@ async fn donate(
         let mut res = show_with(form, tr.tn(key, minutes), StatusCode::TOO_MANY_REQUESTS).await?;
         res.headers_mut()
             .insert(header::RETRY_AFTER, HeaderValue::from(r.retry_after_secs));
+        res.headers_mut()
+            .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        return Ok(res);
+    }
+    // Many declined cards for this campaign: a solved proof of work first.
+    if let Some(ch) = guard::challenge_gate(&s, &tr, &c, &body, now).await? {
+        s.metrics
+            .checkouts_challenged
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        form.challenge = ch.challenge;
+        let mut res = show_with(form, ch.notice, StatusCode::TOO_MANY_REQUESTS).await?;
+        res.headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(ch.retry_after_secs));
         res.headers_mut()
             .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
         return Ok(res);

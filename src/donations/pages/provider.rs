@@ -292,6 +292,11 @@ pub(super) async fn settle(
         | CallbackStatus::Pending
         | CallbackStatus::Disputed
         | CallbackStatus::Ignored => {}
+        CallbackStatus::CardDeclined => {
+            if !outcome.campaign_id.is_empty() {
+                crate::donations::card_testing::after_decline(s, &outcome.campaign_id).await;
+            }
+        }
     }
     Ok(outcome)
 }

@@ -5,8 +5,10 @@
 //! ([`refunds`]), the donor wall's moderation (`donation_moderation` and
 //! its setting, [`moderation`]) — and the donation search the console lists and exports
 //! ([`search`]), with its totals per month and currency. (The treasurer alerts' claims are
-//! site settings, `db::Db::claim_setting`.)
+//! site settings, `db::Db::claim_setting`.) The card-testing defence's `card_declines` and
+//! `pow_spent`, and its count of checkouts per donor e-mail, are [`card_testing`]'s.
 
+pub mod card_testing;
 pub mod consents;
 pub mod events;
 pub mod ledger;
