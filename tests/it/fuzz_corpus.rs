@@ -422,6 +422,15 @@ fn stripe_event_seeds_keep_the_targets_invariants() {
             CallbackEvent::Refunded { .. }
             | CallbackEvent::Disputed { .. }
             | CallbackEvent::Ignored { .. } => assert!(!names_session, "{}", p.display()),
+            CallbackEvent::Monthly(m) => assert_eq!(
+                names_session,
+                matches!(
+                    m,
+                    shelfraiser_formats::webhook::MonthlyEvent::Started { .. }
+                ),
+                "{}",
+                p.display()
+            ),
         }
     }
     assert!(accepted >= 8, "only {accepted} seeds are accepted");

@@ -29,6 +29,8 @@ pub struct FormState {
     pub visibility: String,
     /// The payment provider chosen (`stripe`, `paypal`, `test`); empty: the first offered.
     pub provider: String,
+    /// `monthly` for a monthly gift (Stripe); anything else gives once.
+    pub frequency: String,
     pub errors: HashMap<&'static str, String>,
 }
 

@@ -9,6 +9,7 @@
 pub mod events;
 pub mod ledger;
 pub mod moderation;
+pub mod monthly;
 pub mod pledges;
 pub mod receipts;
 pub mod search;

@@ -108,6 +108,7 @@ const RESERVED_SLUGS: &[&str] = &[
     "page",
     "providers",
     "test-checkout",
+    "monthly",
     "healthz",
     "metrics",
     "blog",
