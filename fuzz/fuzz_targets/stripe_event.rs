@@ -12,7 +12,7 @@
 
 use libfuzzer_sys::fuzz_target;
 use shelfraiser_formats::stripe::{from_stripe_amount, parse_event, to_stripe_amount};
-use shelfraiser_formats::webhook::EventKind;
+use shelfraiser_formats::webhook::{EventKind, MonthlyEvent};
 
 fuzz_target!(|data: &[u8]| {
     let Ok(ev) = parse_event(data) else {
@@ -52,6 +52,22 @@ fuzz_target!(|data: &[u8]| {
         EventKind::Ignored { kind } => {
             assert!(ev.session_id.is_empty());
             assert!(kind.chars().count() <= 64);
+        }
+        // A monthly gift's start names our checkout; its later events do not.
+        EventKind::Monthly(MonthlyEvent::Started { amount, invoice, .. }) => {
+            assert!(!ev.session_id.is_empty());
+            assert!(amount.amount_minor > 0 && !invoice.is_empty() && invoice.len() <= 255);
+        }
+        EventKind::Monthly(MonthlyEvent::Paid { amount, invoice, .. }) => {
+            assert!(ev.session_id.is_empty());
+            assert!(amount.amount_minor > 0 && !invoice.is_empty() && invoice.len() <= 255);
+        }
+        EventKind::Monthly(MonthlyEvent::Status { status, .. }) => {
+            assert!(ev.session_id.is_empty());
+            assert!(!status.is_empty() && status.len() <= 32);
+        }
+        EventKind::Monthly(MonthlyEvent::PaymentFailed { .. }) => {
+            assert!(ev.session_id.is_empty());
         }
     }
 });

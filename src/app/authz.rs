@@ -72,6 +72,10 @@ pub static RULES: &[Rule] = &[
     rule(Method::POST, "/privacy/consent/confirm", P),
     rule(Method::GET, "/privacy/consent/withdraw", P),
     rule(Method::POST, "/privacy/consent/withdraw", P),
+    // A monthly gift's page and its cancel button: public, but only with its signed link
+    // (donations/pages/monthly.rs).
+    rule(Method::GET, "/monthly/{gift_id}", P),
+    rule(Method::POST, "/monthly/{gift_id}", P),
     rule(Method::GET, "/test-checkout/{session_id}", P),
     rule(Method::POST, "/test-checkout/{session_id}", P),
     rule(Method::POST, "/providers/{provider}/callback", P),
@@ -172,6 +176,13 @@ pub static RULES: &[Rule] = &[
     rule(
         Method::POST,
         "/admin/pledges/{id}/cancel",
+        M(DonationsWrite),
+    ),
+    // Monthly gifts: read with the donations, cancelled by who enters them.
+    rule(Method::GET, "/admin/monthly", M(DonationsRead)),
+    rule(
+        Method::POST,
+        "/admin/monthly/{id}/cancel",
         M(DonationsWrite),
     ),
     rule(Method::POST, "/admin/matches", M(DonationsWrite)),

@@ -24,6 +24,7 @@ pub mod donations;
 pub mod form;
 pub mod keep;
 pub mod members;
+pub mod monthly;
 pub mod pledges;
 pub mod posts;
 pub mod revisions;
@@ -116,6 +117,8 @@ pub fn routes() -> Router<AppState> {
         .route("/admin/matches", post(pledges::add_match))
         .route("/admin/matches/{id}/settle", post(pledges::settle))
         .route("/admin/matches/{id}/cancel", post(pledges::cancel_match))
+        .route("/admin/monthly", get(monthly::list))
+        .route("/admin/monthly/{id}/cancel", post(monthly::cancel))
         .route(
             "/admin/donations/{id}/receipt",
             post(donations::resend_receipt),

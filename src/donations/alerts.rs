@@ -49,6 +49,8 @@ pub enum Alert {
     /// Many declined cards: the donate form asks for a proof of work for `minutes` after
     /// the latest decline (`card_testing`).
     CardTesting { minutes: i64 },
+    /// A monthly gift's payment failed at the provider (which retries it).
+    MonthlyPaymentFailed,
 }
 
 /// The e-mail of `alert` about `c` to one member.
@@ -132,6 +134,15 @@ pub fn alert_mail(to: &Member, c: &Campaign, alert: &Alert, base: &str) -> anyho
             ),
             tr.t("money-breaker-mail-action"),
             format!("{base}/admin/donations"),
+        ),
+        Alert::MonthlyPaymentFailed => (
+            tr.ta(
+                "monthly-failed-mail-subject",
+                [("campaign", campaign.clone())],
+            ),
+            tr.ta("monthly-failed-mail-intro", [("campaign", campaign)]),
+            tr.t("monthly-failed-mail-action"),
+            format!("{base}/admin/monthly"),
         ),
     };
     let email = Email::parse(&to.email).map_err(|e| anyhow::anyhow!("member e-mail: {e}"))?;

@@ -17,6 +17,7 @@ use serde::Serialize;
 
 use super::checkout::{self, SessionStatus, Unpayable};
 use super::ledger::{NewDonation, Recorded};
+use super::monthly::events::{self as monthly_events, MonthlyEvent};
 use super::repo::{events, ledger as ledger_store, sessions};
 use crate::campaigns::Campaign;
 use crate::db::{Db, DbError, Tx};
@@ -50,6 +51,10 @@ pub enum CallbackStatus {
     /// checkout stays open.
     #[serde(rename = "card_declined")]
     CardDeclined,
+    /// A monthly gift's payment failed (first heard of now); the treasurers are told.
+    PastDue,
+    /// A monthly gift's status followed the provider's.
+    Changed,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -91,6 +96,10 @@ pub enum CallbackError {
     AmountMismatch(String),
     #[error(transparent)]
     Db(#[from] DbError),
+    /// The event can be applied only after one still to come (a monthly gift's completion):
+    /// answered so that the provider sends it again later.
+    #[error("not yet: {0}")]
+    NotYet(String),
 }
 
 impl CallbackError {
@@ -133,6 +142,13 @@ pub async fn apply(
     cb: VerifiedCallback,
 ) -> Result<Handled, CallbackError> {
     let now = Utc::now();
+    // A monthly renewal is converted at the newest rates (read before the transaction).
+    let rates = match &cb.kind {
+        CallbackEvent::Monthly(MonthlyEvent::Paid { first: false, .. }) => {
+            Some(crate::rates::latest(db).await?)
+        }
+        _ => None,
+    };
     let mut tx = db.begin().await?;
     let first = events::note_in(&mut tx, provider, &cb.event_id, now).await?;
     if let CallbackEvent::CardDeclined {
@@ -145,6 +161,31 @@ pub async fn apply(
         tx.commit().await?;
         return Ok(handled);
     }
+    if let CallbackEvent::Monthly(m) = &cb.kind
+        && !matches!(m, MonthlyEvent::Started { .. })
+    {
+        let handled =
+            monthly_events::apply_in(&mut tx, provider, m, rates.as_ref(), first, now).await?;
+        tx.commit().await?;
+        return Ok(handled);
+    }
+    // A monthly gift's start is its checkout's success, with the subscription beside it.
+    let (kind, start) = match cb.kind {
+        CallbackEvent::Monthly(MonthlyEvent::Started {
+            subscription,
+            customer,
+            invoice,
+            amount,
+        }) => (
+            CallbackEvent::Succeeded {
+                payment_reference: invoice.clone(),
+                amount,
+            },
+            Some((subscription, customer, invoice)),
+        ),
+        k => (k, None),
+    };
+    let cb = VerifiedCallback { kind, ..cb };
     if let Some(status) = without_session(&cb.kind) {
         let handled = about_payment(&mut tx, provider, &cb.kind, status, first).await?;
         tx.commit().await?;
@@ -180,6 +221,17 @@ pub async fn apply(
                     flagged: None,
                     disputed: None,
                 }
+            } else if let Some((subscription, customer, invoice)) = start {
+                monthly_events::started_in(
+                    &mut tx,
+                    provider,
+                    session,
+                    &subscription,
+                    &customer,
+                    &invoice,
+                    now,
+                )
+                .await?
             } else {
                 captured(&mut tx, provider, session, payment_reference, now).await?
             }
@@ -188,7 +240,8 @@ pub async fn apply(
         | CallbackEvent::Refunded { .. }
         | CallbackEvent::Disputed { .. }
         | CallbackEvent::CardDeclined { .. }
-        | CallbackEvent::Ignored { .. } => {
+        | CallbackEvent::Ignored { .. }
+        | CallbackEvent::Monthly(_) => {
             // The donor finished the checkout in time and the payment is under way (a bank
             // debit takes days): the session stays payable for as long as that may take, so
             // its success is not flagged as late.
@@ -232,7 +285,7 @@ pub async fn apply(
 /// The money was captured: record it whatever the session's state, but a session that could
 /// not be paid any more is flagged for the treasurer and a declined or canceled one keeps
 /// its status.
-async fn captured(
+pub(super) async fn captured(
     tx: &mut Tx,
     provider: &str,
     session: checkout::CheckoutSession,

@@ -19,6 +19,7 @@ pub mod intent;
 pub mod ledger;
 pub mod matching;
 pub mod moderation;
+pub mod monthly;
 pub mod offline;
 pub mod pages;
 pub mod pledges;

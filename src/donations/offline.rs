@@ -305,9 +305,25 @@ pub async fn add(
         .map_err(|e| vec![OfflineError::Db(e)])
 }
 
+/// The language of an offline gift's receipt: the recording treasurer's own (the first of
+/// their profile's languages); the command line, which has no member: English, the site's
+/// default.
+async fn receipt_lang(db: &Db, by: &Actor) -> Result<&'static str, DbError> {
+    let Some(id) = &by.member_id else {
+        return Ok("en");
+    };
+    Ok(crate::team::repo::by_id(db, id)
+        .await?
+        .map_or("en", |m| crate::team::mailers::language_of(&m).lang))
+}
+
 async fn record(db: &Db, c: &Campaign, d: &NewDonation, by: &Actor) -> Result<Offline, DbError> {
+    let lang = receipt_lang(db, by).await?;
     let mut tx = db.begin().await?;
     let done = record_in(&mut tx, c, d, by).await?;
+    if let Recorded::New { donation_id, .. } = &done.recorded {
+        super::repo::receipts::set_lang_in(&mut tx, donation_id, lang).await?;
+    }
     tx.commit().await?;
     Ok(done)
 }

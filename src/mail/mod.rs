@@ -189,17 +189,65 @@ impl Mailer {
 
     /// Keeps the message in the outbox, then delivers it (SMTP or `.eml` file).
     pub async fn send(&self, m: &Message) -> Result<(), MailError> {
-        let id = uuid::Uuid::new_v4().to_string();
+        self.send_keyed(m, None).await
+    }
+
+    /// [`Self::send`] for a job that may be retried: with a `key`, the message keeps one
+    /// outbox row whatever the number of attempts — a retry delivers that row again (as
+    /// built now), and once it was delivered a retry sends nothing.
+    pub async fn send_keyed(&self, m: &Message, key: Option<&str>) -> Result<(), MailError> {
         let attachments = m
             .attachments
             .iter()
             .map(Attachment::summary)
             .collect::<Vec<_>>()
             .join("\n");
+        let kept: Option<(String, Option<DateTime<Utc>>)> = match key {
+            Some(k) => on_db!(&self.db, |p| sqlx::query_as(
+                "SELECT id, sent_at FROM outbox WHERE dedupe_key = $1"
+            )
+            .bind(k)
+            .fetch_optional(p)
+            .await
+            .map_err(DbError::from)?),
+            None => None,
+        };
+        let id = match kept {
+            Some((_, Some(_))) => return Ok(()),
+            Some((id, None)) => {
+                on_db!(&self.db, |p| sqlx::query(
+                    "UPDATE outbox SET to_addr = $2, subject = $3, text_body = $4, \
+                     html_body = $5, attachments = $6, error = NULL WHERE id = $1"
+                )
+                .bind(&id)
+                .bind(m.to.as_str())
+                .bind(&m.subject)
+                .bind(&m.text)
+                .bind(&m.html)
+                .bind(&attachments)
+                .execute(p)
+                .await
+                .map_err(DbError::from)?
+                .rows_affected());
+                id
+            }
+            None => self.keep(m, &attachments, key).await?,
+        };
+        self.deliver(m, &id).await
+    }
+
+    /// A new outbox row for `m`; its id.
+    async fn keep(
+        &self,
+        m: &Message,
+        attachments: &str,
+        key: Option<&str>,
+    ) -> Result<String, MailError> {
+        let id = uuid::Uuid::new_v4().to_string();
         on_db!(&self.db, |p| {
             sqlx::query(
-            "INSERT INTO outbox (id, to_addr, subject, text_body, html_body, created_at, attachments) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7)"
+            "INSERT INTO outbox (id, to_addr, subject, text_body, html_body, created_at, attachments, dedupe_key) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
         )
         .bind(&id)
         .bind(m.to.as_str())
@@ -207,12 +255,18 @@ impl Mailer {
         .bind(&m.text)
         .bind(&m.html)
         .bind(Utc::now())
-        .bind(&attachments)
+        .bind(attachments)
+        .bind(key)
         .execute(p)
         .await
         .map_err(DbError::from)?
         .rows_affected()
         });
+        Ok(id)
+    }
+
+    /// Delivers `m`, kept as outbox row `id`, and notes the outcome on the row.
+    async fn deliver(&self, m: &Message, id: &str) -> Result<(), MailError> {
         let to: Mailbox =
             m.to.as_str()
                 .parse()
@@ -243,7 +297,7 @@ impl Mailer {
         on_db!(&self.db, |p| sqlx::query(
             "UPDATE outbox SET sent_at = $2, error = $3 WHERE id = $1"
         )
-        .bind(&id)
+        .bind(id)
         .bind(sent_at)
         .bind(error)
         .execute(p)

@@ -39,6 +39,9 @@ pub struct PaymentRequest {
     pub item_name: String,
     /// When our checkout session expires: the provider's page should not take money after.
     pub expires_at: DateTime<Utc>,
+    /// A monthly gift (Stripe only: a subscription); `None` for a one-off donation. The
+    /// value is our monthly gift's id, kept in the subscription's metadata.
+    pub monthly: Option<String>,
 }
 
 /// A refund to ask a provider for (started from the console): our refund's id (the call's
@@ -174,6 +177,7 @@ pub struct Providers {
     list: Vec<Arc<dyn PaymentProvider>>,
     test: Option<Arc<test::TestProvider>>,
     paypal: Option<Arc<paypal::PaypalProvider>>,
+    stripe: Option<Arc<stripe::StripeProvider>>,
 }
 
 impl Providers {
@@ -197,8 +201,15 @@ impl Providers {
     }
 
     pub fn with_stripe(mut self, p: stripe::StripeProvider) -> Self {
-        self.list.push(Arc::new(p));
+        let p = Arc::new(p);
+        self.list.push(p.clone());
+        self.stripe = Some(p);
         self
+    }
+
+    /// Stripe, when configured (monthly gifts are cancelled through the concrete type).
+    pub fn stripe(&self) -> Option<&Arc<stripe::StripeProvider>> {
+        self.stripe.as_ref()
     }
 
     /// The enabled providers' names, in the order the donate form offers them.

@@ -136,7 +136,48 @@ impl StripeProvider {
         if let Some(e) = &r.donor_email {
             f.push(("customer_email".into(), e.as_str().to_string()));
         }
+        if let Some(gift) = &r.monthly {
+            // A subscription: the same line item, charged every month; our ids ride on the
+            // subscription (its invoices and events carry them back).
+            f[0].1 = "subscription".into();
+            f.push((
+                "line_items[0][price_data][recurring][interval]".into(),
+                "month".into(),
+            ));
+            f.push((
+                "subscription_data[metadata][checkout_id]".into(),
+                r.checkout_id.clone(),
+            ));
+            f.push((
+                "subscription_data[metadata][monthly_gift]".into(),
+                gift.clone(),
+            ));
+        }
         Ok(f)
+    }
+
+    /// Cancels the subscription `id` at once (`DELETE /v1/subscriptions/{id}`); Stripe's
+    /// `customer.subscription.deleted` webhook then confirms it. An unknown subscription
+    /// (already gone) is not an error.
+    pub async fn cancel_subscription(&self, id: &str) -> Result<(), ProviderError> {
+        if id.is_empty() || !id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
+            return Err(ProviderError::Malformed("not a subscription id".into()));
+        }
+        let res = self
+            .client
+            .delete(format!("{}/v1/subscriptions/{id}", self.api_base))
+            .bearer_auth(&self.secret_key.0)
+            .send()
+            .await
+            .map_err(|e| ProviderError::Unavailable(describe(e)))?;
+        let status = res.status();
+        if status.is_success() || status == reqwest::StatusCode::NOT_FOUND {
+            Ok(())
+        } else {
+            Err(ProviderError::Unavailable(format!(
+                "Stripe answered {status}"
+            )))
+        }
     }
 
     /// The `Idempotency-Key` of the call that creates the session for our checkout `id`.

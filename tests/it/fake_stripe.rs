@@ -10,10 +10,11 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::body::Bytes;
+use axum::extract::Path;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::post;
+use axum::routing::{delete, post};
 use chrono::Utc;
 use shelfraiser::config::{Secret, Settings};
 
@@ -76,6 +77,7 @@ impl FakeStripe {
         let app = Router::new()
             .route("/v1/checkout/sessions", post(create_session))
             .route("/v1/refunds", post(create_refund))
+            .route("/v1/subscriptions/{id}", delete(cancel_subscription))
             .with_state(shared.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
@@ -157,10 +159,14 @@ async fn create_session(State(s): State<Shared>, headers: HeaderMap, body: Bytes
             .or_insert_with(|| format!("cs_test_{}", uuid::Uuid::new_v4().simple()))
             .clone()
     };
+    let mode = url::form_urlencoded::parse(&body)
+        .find(|(k, _)| k == "mode")
+        .map(|(_, v)| v.into_owned())
+        .unwrap_or_else(|| "payment".into());
     let body = serde_json::json!({
         "id": id,
         "object": "checkout.session",
-        "mode": "payment",
+        "mode": mode,
         "status": "open",
         "payment_status": "unpaid",
         "url": format!("https://checkout.stripe.com/c/pay/{id}"),
@@ -242,6 +248,125 @@ pub fn charge_refunded_event(
             "amount_refunded": refunds.iter().map(|(_, a)| a).sum::<i64>(),
             "currency": currency, "payment_intent": payment_intent,
             "refunds": {"object": "list", "data": list},
+        }},
+    })
+    .to_string()
+}
+
+/// `DELETE /v1/subscriptions/{id}`: cancels it (recorded as a call with an empty form);
+/// answers the subscription, `canceled`, or 500 with Stripe's error body when told to fail.
+async fn cancel_subscription(
+    State(s): State<Shared>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    let h = |n: &str| {
+        headers
+            .get(n)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_string()
+    };
+    s.inner.lock().expect("calls").calls.push(Call {
+        path: format!("/v1/subscriptions/{id}"),
+        authorization: h("authorization"),
+        idempotency_key: h("idempotency-key"),
+        content_type: h("content-type"),
+        form: Vec::new(),
+    });
+    if *s.mode.lock().expect("mode") == Mode::ServerError {
+        return (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            r#"{"error":{"type":"api_error","message":"Something went wrong"}}"#,
+        )
+            .into_response();
+    }
+    let body = serde_json::json!({"id": id, "object": "subscription", "status": "canceled"});
+    (StatusCode::OK, axum::Json(body)).into_response()
+}
+
+/// A subscription-mode Checkout Session completed and paid (a monthly gift's first month).
+pub fn subscription_session_event(
+    event_id: &str,
+    checkout_id: &str,
+    subscription: &str,
+    invoice: &str,
+    amount_total: i64,
+    currency: &str,
+) -> String {
+    serde_json::json!({
+        "id": event_id,
+        "object": "event",
+        "api_version": "2024-06-20",
+        "created": Utc::now().timestamp(),
+        "type": "checkout.session.completed",
+        "data": {"object": {
+            "id": format!("cs_test_{checkout_id}"),
+            "object": "checkout.session",
+            "client_reference_id": checkout_id,
+            "metadata": {"checkout_id": checkout_id},
+            "mode": "subscription",
+            "status": "complete",
+            "payment_status": "paid",
+            "amount_total": amount_total,
+            "currency": currency,
+            "payment_intent": null,
+            "subscription": subscription,
+            "customer": "cus_test_1",
+            "invoice": invoice,
+        }},
+    })
+    .to_string()
+}
+
+/// An `invoice.paid` / `invoice.payment_failed` of `subscription` (metadata naming our
+/// checkout); `reason` is Stripe's `billing_reason`, `paid` the amount paid and currency.
+pub fn invoice_event(
+    event_id: &str,
+    kind: &str,
+    subscription: &str,
+    invoice: &str,
+    reason: &str,
+    (amount_paid, currency): (i64, &str),
+    checkout_id: &str,
+) -> String {
+    serde_json::json!({
+        "id": event_id,
+        "object": "event",
+        "api_version": "2024-06-20",
+        "created": Utc::now().timestamp(),
+        "type": kind,
+        "data": {"object": {
+            "id": invoice,
+            "object": "invoice",
+            "subscription": subscription,
+            "billing_reason": reason,
+            "amount_paid": amount_paid,
+            "currency": currency,
+            "subscription_details": {"metadata": {"checkout_id": checkout_id}},
+        }},
+    })
+    .to_string()
+}
+
+/// A `customer.subscription.updated` / `.deleted` event.
+pub fn subscription_event(
+    event_id: &str,
+    kind: &str,
+    subscription: &str,
+    status: &str,
+    checkout_id: &str,
+) -> String {
+    serde_json::json!({
+        "id": event_id,
+        "object": "event",
+        "type": kind,
+        "data": {"object": {
+            "id": subscription,
+            "object": "subscription",
+            "status": status,
+            "current_period_end": 1_893_456_000_i64,
+            "metadata": {"checkout_id": checkout_id},
         }},
     })
     .to_string()

@@ -427,6 +427,12 @@ fn stripe_event_seeds_keep_the_targets_invariants() {
                 attempt,
             } => assert!(
                 !fingerprint.is_empty() && fingerprint.len() <= 64 && !attempt.is_empty(),
+            CallbackEvent::Monthly(m) => assert_eq!(
+                names_session,
+                matches!(
+                    m,
+                    shelfraiser_formats::webhook::MonthlyEvent::Started { .. }
+                ),
                 "{}",
                 p.display()
             ),

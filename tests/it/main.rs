@@ -35,6 +35,7 @@ mod jobs;
 mod live;
 mod matching;
 mod money_typed;
+mod monthly;
 mod passkeys;
 mod paypal;
 mod pledges;

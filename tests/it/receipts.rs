@@ -354,3 +354,127 @@ async fn an_offline_gift_gets_a_receipt_and_a_treasurer_can_resend_it() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn an_offline_receipt_is_in_the_treasurers_language() {
+    each_backend(|tdb| async move {
+        let c = seed_campaign(&tdb.db, "lib").await;
+        let app = TestApp::start(settings(&tdb)).await;
+        // Without Stripe the donate form offers no monthly gifts.
+        let page = app.text("/campaigns/lib").await;
+        assert!(!page.contains(r#"name="frequency""#));
+        let danish = team_member("da")
+            .role(Role::Treasurer)
+            .languages("da, en")
+            .signed_in(&app.db)
+            .await;
+        let input = shelfraiser::donations::offline::OfflineInput {
+            amount: "40".into(),
+            currency: "GBP".into(),
+            donor: Some("Grete".into()),
+            email: Some("grete@example.org".into()),
+            visibility: "public".into(),
+            ..Default::default()
+        };
+        let who = shelfraiser::team::audit::Actor {
+            member_id: Some(danish.member.id.clone()),
+            label: danish.member.email.clone(),
+            ..Default::default()
+        };
+        shelfraiser::donations::offline::add(&app.db, &c, &input, &who)
+            .await
+            .expect("offline gift");
+        // From the command line (no member): English, the site's default.
+        let cli = shelfraiser::donations::offline::OfflineInput {
+            email: Some("ed@example.org".into()),
+            ..input
+        };
+        shelfraiser::donations::offline::add(&app.db, &c, &cli, &Default::default())
+            .await
+            .expect("offline gift");
+        run_jobs(&app).await;
+        let subjects: Vec<(String, String)> = outbox(&app.db)
+            .await
+            .into_iter()
+            .map(|(to, subject, _, _)| (to, subject))
+            .collect();
+        assert!(
+            subjects.contains(&(
+                "grete@example.org".into(),
+                "Din kvittering LIB-000001 for Test library".into()
+            )),
+            "{subjects:?}"
+        );
+        assert!(
+            subjects.contains(&(
+                "ed@example.org".into(),
+                "Your receipt LIB-000002 for Test library".into()
+            )),
+            "{subjects:?}"
+        );
+        app.stop().await;
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_retried_receipt_job_keeps_one_outbox_row() {
+    each_backend(|tdb| async move {
+        let c = seed_campaign(&tdb.db, "lib").await;
+        let app = TestApp::start(settings(&tdb)).await;
+        // The outbox folder cannot be made: the first attempt fails after keeping its row.
+        let dir = app.state.settings.data_dir.join("outbox");
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::write(&dir, b"in the way").expect("block the outbox folder");
+        let input = shelfraiser::donations::offline::OfflineInput {
+            amount: "40".into(),
+            currency: "GBP".into(),
+            email: Some("grace@example.org".into()),
+            visibility: "public".into(),
+            ..Default::default()
+        };
+        shelfraiser::donations::offline::add(&app.db, &c, &input, &Default::default())
+            .await
+            .expect("offline gift");
+        run_jobs(&app).await;
+        let failed = jobs::list(&app.db).await.expect("jobs");
+        assert!(
+            failed.iter().any(|j| j.last_error.is_some()),
+            "the job failed"
+        );
+        assert_eq!(outbox(&app.db).await.len(), 1);
+        // The retry (past its backoff) delivers the same row; a further run sends nothing.
+        std::fs::remove_file(&dir).expect("unblock");
+        let s = &app.state;
+        let rc = Receipts::new(&s.settings, app.db.clone(), s.mailer.clone(), &app.base);
+        let handlers = shelfraiser::app::job_handlers_with(rc);
+        let later = Utc::now() + chrono::Duration::hours(6);
+        jobs::run_due(&app.db, &handlers, later)
+            .await
+            .expect("retry");
+        assert!(
+            jobs::list(&app.db).await.expect("jobs")[0]
+                .done_at
+                .is_some(),
+            "the retry succeeded"
+        );
+        assert_eq!(outbox(&app.db).await.len(), 1, "one row per receipt");
+        assert_eq!(attached_pdfs(&app).len(), 1);
+        let sent: i64 = match &app.db {
+            Db::Sqlite(p) => {
+                sqlx::query_scalar("SELECT COUNT(*) FROM outbox WHERE sent_at IS NOT NULL")
+                    .fetch_one(p)
+                    .await
+            }
+            Db::Postgres(p) => {
+                sqlx::query_scalar("SELECT COUNT(*) FROM outbox WHERE sent_at IS NOT NULL")
+                    .fetch_one(p)
+                    .await
+            }
+        }
+        .expect("sent");
+        assert_eq!(sent, 1);
+        app.stop().await;
+    })
+    .await;
+}

@@ -45,6 +45,8 @@ pub const HOMES: &[(&str, &[&str])] = &[
     ("known_devices", &["team::repo"]),
     ("ledger_entries", &["donations::repo"]),
     ("matching_gifts", &["donations::repo"]),
+    ("monthly_gifts", &["donations::repo"]),
+    ("monthly_payments", &["donations::repo"]),
     ("likes", &["blog::repo"]),
     ("login_failures", &["team::throttle"]),
     ("login_tokens", &["team::repo"]),

@@ -32,6 +32,7 @@ const RESERVED: &[&str] = &[
     "invite",
     "lang",
     "media",
+    "monthly",
     "posts",
     "privacy",
     "providers",

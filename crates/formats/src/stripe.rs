@@ -24,6 +24,9 @@ use serde::Deserialize;
 use crate::money::{CurrencyCode, Money};
 use crate::webhook::{EventKind, ParsedEvent, RefundItem, WebhookError};
 
+mod monthly;
+use monthly::{invoice, started, subscription};
+
 /// The header Stripe signs its webhooks in (lower case).
 pub const SIGNATURE_HEADER: &str = "stripe-signature";
 /// A longer body is refused unread (Stripe's events are a few KiB).
@@ -210,6 +213,14 @@ struct Session {
     currency: Option<String>,
     #[serde(default)]
     payment_intent: Option<serde_json::Value>,
+    #[serde(default)]
+    mode: Option<String>,
+    #[serde(default)]
+    subscription: Option<serde_json::Value>,
+    #[serde(default)]
+    customer: Option<serde_json::Value>,
+    #[serde(default)]
+    invoice: Option<serde_json::Value>,
 }
 
 /// The fields of a Charge or a Dispute that matter.
@@ -386,6 +397,12 @@ pub fn parse_event(body: &[u8]) -> Result<ParsedEvent, WebhookError> {
             )
         }
         "payment_intent.payment_failed" | "charge.failed" => declined(&ev.kind, &ev.data.object),
+        "invoice.paid" | "invoice.payment_failed" => {
+            (String::new(), invoice(&ev.kind, ev.data.object)?)
+        }
+        "customer.subscription.updated" | "customer.subscription.deleted" => {
+            (String::new(), subscription(&ev.kind, ev.data.object)?)
+        }
         other => (
             String::new(),
             EventKind::Ignored {
@@ -479,6 +496,20 @@ fn checkout(kind: &str, object: serde_json::Value) -> Result<(String, EventKind)
         })
     };
     let k = match kind {
+        "checkout.session.completed" if s.mode.as_deref() == Some("subscription") => {
+            match s.payment_status.as_deref() {
+                Some("paid") => started(&s)?,
+                Some("unpaid") => EventKind::Pending,
+                _ => {
+                    return Ok((
+                        String::new(),
+                        EventKind::Ignored {
+                            kind: "checkout.session.completed".into(),
+                        },
+                    ));
+                }
+            }
+        }
         "checkout.session.completed" => match s.payment_status.as_deref() {
             Some("paid") => paid()?,
             // `unpaid`: an asynchronous method (a bank debit); its outcome comes later.

@@ -172,6 +172,48 @@ pub enum EventKind {
     Ignored {
         kind: String,
     },
+    /// A monthly gift's event (Stripe subscriptions). Only [`MonthlyEvent::Started`] names a
+    /// checkout session of ours.
+    Monthly(MonthlyEvent),
+}
+
+/// What a subscription event says (Stripe: `checkout.session.completed` in subscription
+/// mode, `invoice.paid`, `invoice.payment_failed`, `customer.subscription.updated|deleted`).
+/// Ids are 1–255 bytes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MonthlyEvent {
+    /// The checkout of a monthly gift is complete and its first payment made: the
+    /// subscription exists; `invoice` is its first invoice (the first donation's reference).
+    Started {
+        subscription: String,
+        customer: String,
+        invoice: String,
+        amount: Money,
+    },
+    /// An invoice of the subscription was paid; `first`: the subscription's first invoice
+    /// (already recorded from [`MonthlyEvent::Started`]).
+    Paid {
+        subscription: String,
+        invoice: String,
+        amount: Money,
+        first: bool,
+        /// Our checkout id from the subscription's metadata, when the invoice carries it.
+        checkout_id: Option<String>,
+    },
+    /// A payment of the subscription failed (the provider retries it).
+    PaymentFailed {
+        subscription: String,
+        invoice: String,
+        checkout_id: Option<String>,
+    },
+    /// The subscription's status changed (`active`, `past_due`, `canceled`, `unpaid`, …,
+    /// at most 32 bytes); `next_payment`: the end of the current period (Unix seconds).
+    Status {
+        subscription: String,
+        status: String,
+        next_payment: Option<i64>,
+        checkout_id: Option<String>,
+    },
 }
 
 /// One refund at the provider: its id (the same in the refund call's answer and in every

@@ -31,6 +31,8 @@ pub struct FormState {
     pub provider: String,
     /// "Send me news about this campaign" was ticked (never ticked for a fresh form).
     pub news: bool,
+    /// `monthly` for a monthly gift (Stripe); anything else gives once.
+    pub frequency: String,
     pub errors: HashMap<&'static str, String>,
     /// A proof-of-work challenge the form must carry back solved (card testing suspected,
     /// `donations::challenge`); empty: none asked.

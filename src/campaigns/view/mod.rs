@@ -134,6 +134,8 @@ pub struct CampaignPage {
     pub matches: Vec<String>,
     /// The payment providers to choose from (shown when there are several).
     pub providers: Vec<donate::ProviderOption>,
+    /// "Give once / Give monthly" is offered (monthly gifts need Stripe).
+    pub monthly_offered: bool,
 }
 
 /// An update in a list, linked to its permalink (a note's title is its first words).
@@ -288,6 +290,7 @@ pub async fn render_campaign(
         test_mode: s.providers.test().is_some(),
         matches,
         providers: donate::provider_options(tr, &s.providers.names(), &form_provider),
+        monthly_offered: s.providers.stripe().is_some(),
     };
     Ok(page.render()?)
 }

@@ -88,6 +88,7 @@ impl CheckoutSession {
             cancel_path: String::new(),
             item_name: String::new(),
             expires_at: self.expires_at,
+            monthly: None,
         }
     }
 }

@@ -2,6 +2,7 @@
 //! hosted checkout and the provider callback endpoint in [`provider`].
 
 mod guard;
+mod monthly;
 mod paypal;
 mod provider;
 mod receipt;
@@ -36,6 +37,10 @@ pub fn routes() -> Router<AppState> {
         .route("/campaigns/{slug}/donate", post(donate))
         .route("/campaigns/{slug}/thanks/{donation_id}", get(thanks))
         .route("/receipts/{donation_id}", get(receipt::download))
+        .route(
+            "/monthly/{gift_id}",
+            get(monthly::manage).post(monthly::cancel),
+        )
         .route(
             "/campaigns/{slug}/checkout/{checkout_id}/return",
             get(returning::checkout_return),
@@ -140,6 +145,7 @@ async fn donate(
         news: form_urlencoded(&body)
             .iter()
             .any(|(k, v)| k == "news" && v == "yes"),
+        frequency: monthly::chosen_frequency(&body),
         errors: Default::default(),
         challenge: String::new(),
     };
@@ -174,6 +180,13 @@ async fn donate(
         form.provider.clear();
         return show_again(form, tr.t("error-form")).await;
     };
+    // Monthly gifts are Stripe subscriptions: refused with any other provider.
+    let monthly = form.frequency == "monthly";
+    if monthly && (s.providers.stripe().is_none() || provider.name() != "stripe") {
+        form.errors
+            .insert("frequency", tr.t("error-monthly-stripe-only"));
+        return show_again(form, tr.t("error-form")).await;
+    }
     let table = rates::latest(&s.db).await?;
     let valid = match intent::validate(
         &tr,
@@ -274,6 +287,9 @@ async fn donate(
         super::consents::wish(&s.db, &session.id).await?;
     }
     let mut request = session.payment_request();
+    if monthly {
+        request.monthly = Some(super::monthly::open(&s.db, &session, tr.lang).await?.id);
+    }
     request.return_path = returning::return_path(c.slug.as_str(), &session.id);
     request.cancel_path = returning::cancel_path(c.slug.as_str(), &session.id);
     request.item_name = c.title.clone();
@@ -328,6 +344,8 @@ struct ThanksPage {
     funded: bool,
     /// The signed link to download the receipt.
     receipt_url: String,
+    /// A monthly gift's signed manage link (empty for a one-off gift).
+    monthly_url: String,
 }
 
 /// "1 INR = 0.0094833 GBP, the European Central Bank's reference rate of 28 June 2024": the
@@ -395,6 +413,10 @@ async fn thanks(
         message_held: d.message_state == MessageState::Held,
         funded: c.state == CampaignState::Funded,
         receipt_url: super::receipts::link_path(&s.db, &d.id).await?,
+        monthly_url: match super::monthly::of_donation(&s.db, &d.id).await? {
+            Some(g) => super::monthly::link_path(&s.db, &g.id).await?,
+            None => String::new(),
+        },
     };
     let mut res = Html(page.render()?).into_response();
     res.headers_mut().insert(

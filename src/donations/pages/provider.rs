@@ -203,6 +203,11 @@ fn callback_error(e: CallbackError) -> AppError {
         CallbackError::UnknownSession(_) => AppError::BadRequest("unknown checkout session".into()),
         CallbackError::Mismatch(m) | CallbackError::AmountMismatch(m) => AppError::Conflict(m),
         CallbackError::Db(d) => AppError::Internal(d.into()),
+        // 503 with Retry-After: the provider sends it again later.
+        CallbackError::NotYet(why) => {
+            tracing::info!(why = %why, "callback answered 503: to be sent again");
+            AppError::Busy
+        }
     }
 }
 
@@ -291,10 +296,18 @@ pub(super) async fn settle(
         | CallbackStatus::Canceled
         | CallbackStatus::Pending
         | CallbackStatus::Disputed
-        | CallbackStatus::Ignored => {}
+        | CallbackStatus::Ignored
+        | CallbackStatus::Changed => {}
         CallbackStatus::CardDeclined => {
             if !outcome.campaign_id.is_empty() {
                 crate::donations::card_testing::after_decline(s, &outcome.campaign_id).await;
+            }
+        }
+        CallbackStatus::PastDue => {
+            if let Ok(Some(c)) = repo::by_id(&s.db, &outcome.campaign_id).await {
+                tracing::warn!(campaign = %c.slug, "a monthly gift's payment failed");
+                let alert = crate::donations::alerts::Alert::MonthlyPaymentFailed;
+                crate::donations::alerts::tell_treasurers(s, &c, &alert).await;
             }
         }
     }

@@ -4,7 +4,12 @@
 //! receipt as a PDF ([`pdf`]) by the [`SEND_RECEIPT`] job, enqueued with the donation (dedupe
 //! key `receipt:<donation id>`, so a replayed callback sends nothing more). The mail and the
 //! PDF are in the donor's page language at checkout (kept on the checkout session); an
-//! offline gift, which has no checkout, gets English, the site's default language.
+//! offline gift, which has no checkout, in the language of the treasurer who recorded it
+//! (their profile's first language; English from the command line), and a monthly renewal
+//! in its gift's (both kept on the receipt row, `receipts.lang`). The job's e-mail keeps one
+//! outbox row however often the job is retried (`mail::Mailer::send_keyed`, keyed
+//! `receipt:<donation id>`, a resend with its own key); once delivered, a retry sends
+//! nothing. A monthly gift's receipt carries the signed link to manage or cancel the gift.
 //!
 //! The e-mail and the thank-you page link to `GET /receipts/{donation id}?t=<HMAC>`, where
 //! the receipt can be downloaded again without an account ([`link_token`], under the site's
@@ -35,6 +40,20 @@ pub const SEND_RECEIPT: &str = "send_receipt";
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct SendReceipt {
     pub donation_id: String,
+    /// A treasurer's resend (a fresh value each time); absent for the first sending. With
+    /// the donation it keys the e-mail's one outbox row, so a retried job adds no second.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resend: Option<String>,
+}
+
+impl SendReceipt {
+    /// The outbox key of this sending.
+    pub fn outbox_key(&self) -> String {
+        match &self.resend {
+            Some(n) => format!("receipt:{}:{n}", self.donation_id),
+            None => format!("receipt:{}", self.donation_id),
+        }
+    }
 }
 
 /// What sending receipts needs beyond the database: the node's mailer, the site's address
@@ -86,17 +105,18 @@ pub async fn on_recorded_in(
     let now = Utc::now();
     store::assign_in(tx, donation_id, campaign_id, now).await?;
     if email.is_some() {
-        let job = job_of(donation_id)?;
+        let job = job_of(donation_id, None)?;
         jobs::enqueue_in(tx, &job, now, Some(&format!("receipt:{donation_id}"))).await?;
     }
     Ok(())
 }
 
-fn job_of(donation_id: &str) -> DbResult<Job> {
+fn job_of(donation_id: &str, resend: Option<String>) -> DbResult<Job> {
     Job::new(
         SEND_RECEIPT,
         &SendReceipt {
             donation_id: donation_id.to_string(),
+            resend,
         },
     )
     .map_err(|e| DbError::Corrupt(format!("receipt job: {e}")))
@@ -132,7 +152,8 @@ pub async fn resend(db: &Db, donation_id: &str, who: &Actor) -> Result<(), Resen
         &format!("number={number}"),
     )
     .await?;
-    jobs::enqueue_in(&mut tx, &job_of(&d.id)?, Utc::now(), None).await?;
+    let nonce = uuid::Uuid::new_v4().simple().to_string();
+    jobs::enqueue_in(&mut tx, &job_of(&d.id, Some(nonce))?, Utc::now(), None).await?;
     tx.commit().await?;
     Ok(())
 }
@@ -220,6 +241,8 @@ pub struct Receipt {
     pub provider: String,
     /// "Refunded", or "Partly refunded: £5 went back to the donor" (`donations::refunds`).
     pub refunded: Option<String>,
+    /// A monthly gift's payment: the signed link where the donor manages or cancels it.
+    pub manage_url: Option<String>,
 }
 
 impl Receipt {
@@ -316,6 +339,7 @@ pub async fn load(db: &Db, organisation: &str, donation_id: &str) -> DbResult<Op
         provider: provider_label(&tr, &d.provider),
         refunded,
         labels: Labels::of(&tr),
+        manage_url: None,
     }))
 }
 
@@ -379,7 +403,7 @@ pub fn receipt_mail(r: &Receipt, to: Email, url: &str, pdf: Vec<u8>) -> anyhow::
 /// Runs a [`SEND_RECEIPT`] job: e-mails the receipt when the donor gave an address. A mail
 /// server's refusal fails the job, which the queue retries with backoff.
 pub async fn run_job(rc: &Receipts, p: &SendReceipt, _now: DateTime<Utc>) -> anyhow::Result<()> {
-    let Some(r) = load(&rc.db, &rc.organisation, &p.donation_id).await? else {
+    let Some(mut r) = load(&rc.db, &rc.organisation, &p.donation_id).await? else {
         anyhow::bail!("no donation {}", p.donation_id);
     };
     let Some(addr) = r.email.clone() else {
@@ -391,9 +415,13 @@ pub async fn run_job(rc: &Receipts, p: &SendReceipt, _now: DateTime<Utc>) -> any
         rc.base_url,
         link_path(&rc.db, &p.donation_id).await?
     );
+    if let Some(g) = super::monthly::of_donation(&rc.db, &p.donation_id).await? {
+        let path = super::monthly::link_path(&rc.db, &g.id).await?;
+        r.manage_url = Some(format!("{}{path}", rc.base_url));
+    }
     let (r, bytes) = pdf_of(r).await?;
     let msg = receipt_mail(&r, to, &url, bytes)?;
-    rc.mailer.send(&msg).await?;
+    rc.mailer.send_keyed(&msg, Some(&p.outbox_key())).await?;
     Ok(())
 }
 

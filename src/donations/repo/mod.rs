@@ -13,6 +13,7 @@ pub mod consents;
 pub mod events;
 pub mod ledger;
 pub mod moderation;
+pub mod monthly;
 pub mod pledges;
 pub mod privacy;
 pub mod receipts;

@@ -52,11 +52,28 @@ pub async fn set_session_lang(db: &Db, session_id: &str, lang: &str) -> DbResult
     Ok(())
 }
 
-/// The page language of the checkout that paid for the donation (`None`: no checkout, e.g.
-/// an offline gift, or one from before languages were kept).
+/// The language of a receipt that has no checkout to take it from (an offline gift: the
+/// recording treasurer's; a monthly renewal: the gift's), inside the recording transaction.
+pub async fn set_lang_in(tx: &mut Tx, donation_id: &str, lang: &str) -> DbResult<()> {
+    on_tx!(tx, |c| sqlx::query(
+        "UPDATE receipts SET lang = $2 WHERE donation_id = $1"
+    )
+    .bind(donation_id)
+    .bind(lang)
+    .execute(&mut *c)
+    .await?
+    .rows_affected());
+    Ok(())
+}
+
+/// The receipt's language: the one kept on the receipt, else the page language of the
+/// checkout that paid for the donation (`None`: neither, e.g. a gift from before languages
+/// were kept).
 pub async fn lang_of(db: &Db, donation_id: &str) -> DbResult<Option<String>> {
     let l: Option<Option<String>> = on_db!(db, |p| sqlx::query_scalar(
-        "SELECT lang FROM checkout_sessions WHERE donation_id = $1 ORDER BY created_at LIMIT 1"
+        "SELECT COALESCE((SELECT r.lang FROM receipts r WHERE r.donation_id = $1), \
+         (SELECT s.lang FROM checkout_sessions s WHERE s.donation_id = $1 \
+          ORDER BY s.created_at LIMIT 1))"
     )
     .bind(donation_id)
     .fetch_optional(p)

@@ -109,6 +109,7 @@ const RESERVED_SLUGS: &[&str] = &[
     "privacy",
     "providers",
     "test-checkout",
+    "monthly",
     "healthz",
     "metrics",
     "blog",
