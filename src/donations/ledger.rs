@@ -5,6 +5,9 @@
 //!   `donor_count` = Σ `donor_delta`; `entry_count` = number of entries.
 //! * Every donation has exactly one `donation` entry, for its `campaign_amount_minor`; a
 //!   voided one also has one `adjustment` entry taking it back exactly (`donations::voids`).
+//! * Fee entries (kind `fee`, `donations::fees`) are summed apart: raised = Σ of the
+//!   `donation`, `refund` and `adjustment` entries (gross), `entry_count` counts those; each
+//!   fee names a donation of its own campaign, is not positive, and is its donation's only one.
 //! * Nothing is updated or deleted: a database trigger refuses it on both backends.
 //! * One donation per (provider, provider reference): a replayed callback records nothing.
 //!
@@ -164,6 +167,14 @@ pub async fn verify(db: &Db) -> DbResult<VerifyReport> {
             what: format!("void of donation {id}"),
             shown: -amount,
             ledger: reversed,
+        });
+    }
+    for (id, campaign, why) in super::repo::fees::broken(db).await? {
+        report.mismatches.push(Mismatch {
+            campaign,
+            what: format!("fee entry {id} {why}"),
+            shown: 0,
+            ledger: 0,
         });
     }
     Ok(report)

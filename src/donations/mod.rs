@@ -12,6 +12,7 @@
 pub mod alerts;
 pub mod callbacks;
 pub mod checkout;
+pub mod fees;
 pub mod intent;
 pub mod ledger;
 pub mod matching;
@@ -20,6 +21,7 @@ pub mod offline;
 pub mod pages;
 pub mod pledges;
 pub mod receipts;
+pub mod reconcile;
 pub mod recording;
 pub mod repo;
 pub mod voids;

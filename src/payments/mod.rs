@@ -21,6 +21,10 @@ use shelfraiser_formats::webhook::WebhookError;
 use crate::email::Email;
 use crate::money::Money;
 
+/// A provider's fee rule, the fee it took and its transactions as a reconciliation lists
+/// them (`shelfraiser_formats::fees`).
+pub use shelfraiser_formats::fees::{FeeRule, ProviderFee, ProviderTxn, TxnKind};
+
 /// What a provider is asked to collect: one of our checkout sessions
 /// (`donations::checkout::CheckoutSession::payment_request`).
 #[derive(Debug, Clone)]
@@ -117,6 +121,32 @@ pub trait PaymentProvider: Send + Sync {
         now: DateTime<Utc>,
     ) -> BoxFuture<'a, Result<VerifiedCallback, ProviderError>> {
         Box::pin(std::future::ready(self.verify_callback(headers, body, now)))
+    }
+
+    /// The fee rule configured for it (`fee_percent_bp`, `fee_fixed_minor`): the estimate
+    /// behind the donate form's "cover the fees" box.
+    fn fee_rule(&self) -> FeeRule {
+        FeeRule::default()
+    }
+
+    /// The fee the provider took on the payment `reference` (which charged `amount`):
+    /// `None` when it takes none; `Unavailable` when it cannot say yet (ask again later).
+    fn fee<'a>(
+        &'a self,
+        _reference: &'a str,
+        _amount: Money,
+    ) -> BoxFuture<'a, Result<Option<ProviderFee>, ProviderError>> {
+        Box::pin(std::future::ready(Ok(None)))
+    }
+
+    /// Its own record of the payments and refunds made in `[from, to)`, for
+    /// `shelfraiser ledger reconcile`; `None` when it keeps none to compare with.
+    fn transactions<'a>(
+        &'a self,
+        _from: DateTime<Utc>,
+        _to: DateTime<Utc>,
+    ) -> BoxFuture<'a, Result<Option<Vec<ProviderTxn>>, ProviderError>> {
+        Box::pin(std::future::ready(Ok(None)))
     }
 }
 

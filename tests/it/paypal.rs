@@ -20,7 +20,7 @@ use crate::team_harness::*;
 const SLUG: &str = "paypal-library";
 
 /// PayPal as the site's only online provider, talking to `fake`.
-fn paypal_settings(tdb: &TestDb, fake: &FakePaypal) -> Settings {
+pub(crate) fn paypal_settings(tdb: &TestDb, fake: &FakePaypal) -> Settings {
     let mut s = settings(tdb);
     s.providers.test.enabled = false;
     s.providers.paypal.client_id = fake_paypal::CLIENT_ID.into();
@@ -59,7 +59,7 @@ async fn donate(app: &TestApp, amount: &str, currency: &str) -> reqwest::Respons
 }
 
 /// Donates and follows the redirect to PayPal: (our checkout id, PayPal's order id).
-async fn to_paypal(
+pub(crate) async fn to_paypal(
     app: &TestApp,
     fake: &FakePaypal,
     amount: &str,
@@ -119,7 +119,11 @@ async fn webhook(app: &TestApp, body: &str) -> reqwest::Response {
         .expect("webhook")
 }
 
-async fn back_from_paypal(app: &TestApp, checkout: &str, order: &str) -> reqwest::Response {
+pub(crate) async fn back_from_paypal(
+    app: &TestApp,
+    checkout: &str,
+    order: &str,
+) -> reqwest::Response {
     app.get(&format!(
         "/providers/paypal/return?checkout={checkout}&token={order}&PayerID=FAKEPAYER"
     ))

@@ -33,7 +33,7 @@ async fn webhook(app: &TestApp, body: &str, signature: &str) -> reqwest::Respons
 }
 
 /// Sends a correctly signed event; returns (status, JSON answer).
-async fn send(app: &TestApp, body: &str) -> (u16, serde_json::Value) {
+pub(crate) async fn send(app: &TestApp, body: &str) -> (u16, serde_json::Value) {
     let res = webhook(app, body, &stripe_signature(WEBHOOK_SECRET, body)).await;
     let status = res.status().as_u16();
     (status, res.json().await.unwrap_or(serde_json::Value::Null))
@@ -66,7 +66,12 @@ async fn donate_stripe_to(
 }
 
 /// Starts a Stripe checkout; returns our checkout id (from the call the fake received).
-async fn start(app: &TestApp, fake: &FakeStripe, amount: &str, currency: &str) -> String {
+pub(crate) async fn start(
+    app: &TestApp,
+    fake: &FakeStripe,
+    amount: &str,
+    currency: &str,
+) -> String {
     let res = donate_stripe(app, amount, currency).await;
     assert_eq!(
         res.status().as_u16(),

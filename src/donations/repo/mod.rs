@@ -7,6 +7,7 @@
 //! site settings, `db::Db::claim_setting`.)
 
 pub mod events;
+pub mod fees;
 pub mod ledger;
 pub mod moderation;
 pub mod pledges;

@@ -22,6 +22,7 @@
 //!   ledger entry, as for Stripe); every other event type is `CallbackEvent::Ignored` (200).
 
 mod api;
+mod fees;
 
 use chrono::{DateTime, Utc};
 use futures_util::future::BoxFuture;
@@ -29,8 +30,12 @@ use http::{HeaderMap, StatusCode};
 use serde_json::json;
 use shelfraiser_formats::paypal::{self as format, Capture};
 
-use super::{PaymentProvider, PaymentRequest, ProviderError, VerifiedCallback};
+use super::{
+    FeeRule, PaymentProvider, PaymentRequest, ProviderError, ProviderFee, ProviderTxn,
+    VerifiedCallback,
+};
 use crate::config::PaypalSettings;
+use crate::money::Money;
 
 /// The webhook headers PayPal signs with, all required.
 pub const WEBHOOK_HEADERS: [(&str, &str); 5] = [
@@ -45,6 +50,7 @@ pub struct PaypalProvider {
     api: api::Api,
     webhook_id: String,
     sandbox: bool,
+    fee_rule: FeeRule,
 }
 
 /// What the capture call says about an approved order.
@@ -76,6 +82,10 @@ impl PaypalProvider {
             api: api::Api::new(&s.api_base, &s.client_id, s.client_secret.clone())?,
             webhook_id: s.webhook_id.clone(),
             sandbox: s.api_base.contains("sandbox.paypal.com"),
+            fee_rule: FeeRule {
+                percent_bp: s.fee_percent_bp,
+                fixed_minor: s.fee_fixed_minor,
+            },
         })
     }
 
@@ -259,5 +269,25 @@ impl PaymentProvider for PaypalProvider {
             self.verify_signature(headers, body).await?;
             Ok(event.to_parsed())
         })
+    }
+
+    fn fee_rule(&self) -> FeeRule {
+        self.fee_rule
+    }
+
+    fn fee<'a>(
+        &'a self,
+        reference: &'a str,
+        _amount: Money,
+    ) -> BoxFuture<'a, Result<Option<ProviderFee>, ProviderError>> {
+        Box::pin(fees::capture_fee(self, reference))
+    }
+
+    fn transactions<'a>(
+        &'a self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> BoxFuture<'a, Result<Option<Vec<ProviderTxn>>, ProviderError>> {
+        Box::pin(async move { fees::transactions(self, from, to).await.map(Some) })
     }
 }
