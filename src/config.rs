@@ -225,11 +225,6 @@ pub struct PaypalSettings {
     pub webhook_id: String,
     /// `https://api-m.paypal.com`, `https://api-m.sandbox.paypal.com`, or a test server.
     pub api_base: String,
-    /// The fee rule (basis points of the amount, 150 = 1.5 %, plus a fixed part in the
-    /// charged currency's minor units): the estimate the donate form's "cover the fees" box
-    /// adds; the test provider also charges it, so demos show fees.
-    pub fee_percent_bp: u32,
-    pub fee_fixed_minor: i64,
 }
 
 impl Default for PaypalSettings {
@@ -239,8 +234,6 @@ impl Default for PaypalSettings {
             client_secret: Secret::default(),
             webhook_id: String::new(),
             api_base: "https://api-m.paypal.com".into(),
-            fee_percent_bp: 0,
-            fee_fixed_minor: 0,
         }
     }
 }
@@ -264,11 +257,6 @@ pub struct StripeProviderSettings {
     /// How long a call to Stripe may take before the donor is shown the form again, in
     /// seconds.
     pub timeout_secs: u64,
-    /// The fee rule (basis points of the amount, 150 = 1.5 %, plus a fixed part in the
-    /// charged currency's minor units): the estimate the donate form's "cover the fees" box
-    /// adds; the test provider also charges it, so demos show fees.
-    pub fee_percent_bp: u32,
-    pub fee_fixed_minor: i64,
 }
 
 impl Default for StripeProviderSettings {
@@ -278,8 +266,6 @@ impl Default for StripeProviderSettings {
             webhook_secret: Secret::default(),
             api_base: "https://api.stripe.com".into(),
             timeout_secs: 10,
-            fee_percent_bp: 0,
-            fee_fixed_minor: 0,
         }
     }
 }
@@ -298,9 +284,8 @@ pub struct TestProviderSettings {
     /// Signing secret for test-provider callbacks. Empty: one is generated and kept in the
     /// database, so every node of a cluster shares it.
     pub secret: Secret,
-    /// The fee rule (basis points of the amount, 150 = 1.5 %, plus a fixed part in the
-    /// charged currency's minor units): the estimate the donate form's "cover the fees" box
-    /// adds; the test provider also charges it, so demos show fees.
+    /// A fee the test provider charges on every payment, so demos show fees: basis points
+    /// of the amount (150 = 1.5 %) plus a fixed part in the charged currency's minor units.
     pub fee_percent_bp: u32,
     pub fee_fixed_minor: i64,
 }

@@ -123,8 +123,8 @@ pub trait PaymentProvider: Send + Sync {
         Box::pin(std::future::ready(self.verify_callback(headers, body, now)))
     }
 
-    /// The fee rule configured for it (`fee_percent_bp`, `fee_fixed_minor`): the estimate
-    /// behind the donate form's "cover the fees" box.
+    /// The fee rule it charges by, when it has one of ours (the test provider's
+    /// `fee_percent_bp`, `fee_fixed_minor`); real providers report their fees instead.
     fn fee_rule(&self) -> FeeRule {
         FeeRule::default()
     }

@@ -25,8 +25,7 @@ use serde::Deserialize;
 use shelfraiser_formats::{stripe as format, webhook};
 
 use super::{
-    FeeRule, PaymentProvider, PaymentRequest, ProviderError, ProviderFee, ProviderTxn,
-    VerifiedCallback,
+    PaymentProvider, PaymentRequest, ProviderError, ProviderFee, ProviderTxn, VerifiedCallback,
 };
 use crate::config::{Secret, StripeProviderSettings};
 use crate::money::Money;
@@ -41,7 +40,6 @@ pub struct StripeProvider {
     webhook_secret: Secret,
     api_base: String,
     client: reqwest::Client,
-    fee_rule: FeeRule,
 }
 
 #[derive(Deserialize)]
@@ -77,10 +75,6 @@ impl StripeProvider {
             webhook_secret: s.webhook_secret.clone(),
             api_base: s.api_base.trim_end_matches('/').to_string(),
             client,
-            fee_rule: FeeRule {
-                percent_bp: s.fee_percent_bp,
-                fixed_minor: s.fee_fixed_minor,
-            },
         })
     }
 
@@ -223,10 +217,6 @@ impl PaymentProvider for StripeProvider {
             webhook::TOLERANCE_SECS,
         )?;
         Ok(format::parse_event(body)?)
-    }
-
-    fn fee_rule(&self) -> FeeRule {
-        self.fee_rule
     }
 
     fn fee<'a>(

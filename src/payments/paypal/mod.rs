@@ -31,8 +31,7 @@ use serde_json::json;
 use shelfraiser_formats::paypal::{self as format, Capture};
 
 use super::{
-    FeeRule, PaymentProvider, PaymentRequest, ProviderError, ProviderFee, ProviderTxn,
-    VerifiedCallback,
+    PaymentProvider, PaymentRequest, ProviderError, ProviderFee, ProviderTxn, VerifiedCallback,
 };
 use crate::config::PaypalSettings;
 use crate::money::Money;
@@ -50,7 +49,6 @@ pub struct PaypalProvider {
     api: api::Api,
     webhook_id: String,
     sandbox: bool,
-    fee_rule: FeeRule,
 }
 
 /// What the capture call says about an approved order.
@@ -82,10 +80,6 @@ impl PaypalProvider {
             api: api::Api::new(&s.api_base, &s.client_id, s.client_secret.clone())?,
             webhook_id: s.webhook_id.clone(),
             sandbox: s.api_base.contains("sandbox.paypal.com"),
-            fee_rule: FeeRule {
-                percent_bp: s.fee_percent_bp,
-                fixed_minor: s.fee_fixed_minor,
-            },
         })
     }
 
@@ -269,10 +263,6 @@ impl PaymentProvider for PaypalProvider {
             self.verify_signature(headers, body).await?;
             Ok(event.to_parsed())
         })
-    }
-
-    fn fee_rule(&self) -> FeeRule {
-        self.fee_rule
     }
 
     fn fee<'a>(
