@@ -303,6 +303,10 @@ pub struct TestProviderSettings {
     /// Signing secret for test-provider callbacks. Empty: one is generated and kept in the
     /// database, so every node of a cluster shares it.
     pub secret: Secret,
+    /// A fee the test provider charges on every payment, so demos show fees: basis points
+    /// of the amount (150 = 1.5 %) plus a fixed part in the charged currency's minor units.
+    pub fee_percent_bp: u32,
+    pub fee_fixed_minor: i64,
 }
 
 impl Default for DonationSettings {

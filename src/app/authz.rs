@@ -151,6 +151,7 @@ pub static RULES: &[Rule] = &[
     rule(Method::GET, "/admin/donations", M(DonationsRead)),
     rule(Method::POST, "/admin/donations", M(DonationsWrite)),
     rule(Method::GET, "/admin/donations.csv", M(Export)),
+    rule(Method::GET, "/admin/ledger.csv", M(Export)),
     // A donation's page: in full for DonationsRead, the wall's fields for wall moderators
     // (editors); every role that reads donations also moderates the wall.
     rule(Method::GET, "/admin/donations/{id}", M(WallModerate)),

@@ -80,6 +80,19 @@ pub fn job_handlers() -> crate::jobs::Handlers {
     })
 }
 
+/// [`job_handlers_with`] and the job that asks providers for their fees
+/// (`donations::fees::RECORD_FEE`), which needs the node's providers.
+pub fn job_handlers_full(
+    receipts: crate::donations::receipts::Receipts,
+    providers: crate::payments::Providers,
+) -> crate::jobs::Handlers {
+    use crate::donations::fees::{RECORD_FEE, RecordFee, run_job};
+    job_handlers_with(receipts).on(RECORD_FEE, move |db, p: RecordFee, now| {
+        let providers = providers.clone();
+        async move { run_job(&db, &providers, &p, now).await.map(|_| ()) }
+    })
+}
+
 /// [`job_handlers`] and the jobs that send e-mail (receipts), which need the node's mailer
 /// and address: what the node's worker and `shelfraiser jobs run` run.
 pub fn job_handlers_with(receipts: crate::donations::receipts::Receipts) -> crate::jobs::Handlers {

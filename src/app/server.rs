@@ -52,30 +52,7 @@ impl Application {
             .with_context(|| format!("cannot listen on {}", settings.listen))?;
         let addr = listener.local_addr()?;
         let csrf_key = db.setting_or_init("csrf_key", random_secret).await?;
-        let mut providers = Providers::default();
-        if settings.providers.stripe.enabled() {
-            providers = providers.with_stripe(
-                crate::payments::stripe::StripeProvider::new(&settings.providers.stripe)
-                    .context("cannot set up the Stripe client")?,
-            );
-        }
-        if settings.providers.paypal.enabled() {
-            providers = providers.with_paypal(
-                crate::payments::paypal::PaypalProvider::new(&settings.providers.paypal)
-                    .context("cannot set up the PayPal client")?,
-            );
-        }
-        if settings.providers.test.enabled {
-            let secret = if settings.providers.test.secret.is_set() {
-                settings.providers.test.secret.clone()
-            } else {
-                Secret(
-                    db.setting_or_init("test_provider_secret", random_secret)
-                        .await?,
-                )
-            };
-            providers = providers.with_test(TestProvider::new(secret));
-        }
+        let providers = providers(&settings, &db).await?;
         let hub = Hub::new();
         tokio::spawn(hub.clone().watch(db.clone()));
         let (tx, rx) = tokio::sync::watch::channel(false);
@@ -87,7 +64,11 @@ impl Application {
             mailer.clone(),
             &settings.effective_base_url(addr),
         );
-        crate::jobs::spawn_worker(db.clone(), super::job_handlers_with(receipts), rx.clone());
+        crate::jobs::spawn_worker(
+            db.clone(),
+            super::job_handlers_full(receipts, providers.clone()),
+            rx.clone(),
+        );
         let proxies =
             http::client_ip::Proxies::parse(&settings.trusted_proxies, &settings.client_ip_header)
                 .map_err(|e| anyhow::anyhow!("trusted_proxies: {e}"))?;
@@ -305,6 +286,42 @@ pub async fn shutdown_signal() {
         _ = ctrl_c => {},
         _ = term => {},
     }
+}
+
+/// The payment providers the settings enable, in the order the donate form offers them
+/// (Stripe, PayPal, then the test checkout, whose secret is kept in the database when not
+/// configured). The server and `shelfraiser jobs run` (fee jobs) build them alike.
+pub async fn providers(settings: &Settings, db: &Db) -> anyhow::Result<Providers> {
+    let mut providers = Providers::default();
+    if settings.providers.stripe.enabled() {
+        providers = providers.with_stripe(
+            crate::payments::stripe::StripeProvider::new(&settings.providers.stripe)
+                .context("cannot set up the Stripe client")?,
+        );
+    }
+    if settings.providers.paypal.enabled() {
+        providers = providers.with_paypal(
+            crate::payments::paypal::PaypalProvider::new(&settings.providers.paypal)
+                .context("cannot set up the PayPal client")?,
+        );
+    }
+    if settings.providers.test.enabled {
+        let secret = if settings.providers.test.secret.is_set() {
+            settings.providers.test.secret.clone()
+        } else {
+            Secret(
+                db.setting_or_init("test_provider_secret", random_secret)
+                    .await?,
+            )
+        };
+        providers = providers.with_test(TestProvider::new(secret).with_fee_rule(
+            crate::payments::FeeRule {
+                percent_bp: settings.providers.test.fee_percent_bp,
+                fixed_minor: settings.providers.test.fee_fixed_minor,
+            },
+        ));
+    }
+    Ok(providers)
 }
 
 #[cfg(test)]

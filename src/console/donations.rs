@@ -2,7 +2,8 @@
 //! detail view with the donor wall's moderation form, offline entry (`POST /admin/donations`,
 //! the same path as `shelfraiser donation add`), voiding a mistaken offline entry
 //! (`POST /admin/donations/{id}/void`, the same path as `shelfraiser donation void`) and the
-//! CSV export for accountants; the "Resend receipt" button
+//! CSV export for accountants, with each campaign's gross, fees and net and the export of
+//! every ledger entry (`GET /admin/ledger.csv`); the "Resend receipt" button
 //! (`POST /admin/donations/{id}/receipt`); refunds (`POST /admin/donations/{id}/refund`:
 //! through the provider, or recorded for an offline gift; `donations::refunds`).
 //!
@@ -15,6 +16,7 @@
 mod detail;
 mod erase;
 mod export;
+mod ledger;
 mod list;
 mod offline;
 mod receipt;
@@ -25,6 +27,7 @@ mod wall;
 pub use detail::{DetailPage, DetailQuery, LedgerLine, WallForm, detail};
 pub use erase::erase as erase_donor;
 pub use export::{CSV_HEADER, CsvStyle, csv_text, export, formula_guard};
+pub use ledger::{GrossNetLine, LEDGER_CSV_HEADER, export_ledger, gross_net_lines};
 pub use list::{DonationItem, DonationsPage, FilterForm, ListQuery, OfflineForm, list};
 pub use offline::{add_offline, offline_message};
 pub use receipt::resend as resend_receipt;

@@ -104,6 +104,7 @@ pub fn routes() -> Router<AppState> {
             get(donations::list).post(donations::add_offline),
         )
         .route("/admin/donations.csv", get(donations::export))
+        .route("/admin/ledger.csv", get(donations::export_ledger))
         .route("/admin/donations/{id}", get(donations::detail))
         .route("/admin/donations/{id}/void", post(donations::void))
         .route("/admin/donations/{id}/refund", post(donations::refund))

@@ -7,6 +7,9 @@
 //!   voided one also has one `adjustment` entry taking it back exactly (`donations::voids`);
 //!   its `refund` entries (`donations::refunds`) never take back more than it, and each
 //!   succeeded refund has its entry of its amount.
+//! * Fee entries (kind `fee`, `donations::fees`) are summed apart: raised = Σ of the
+//!   `donation`, `refund` and `adjustment` entries (gross), `entry_count` counts those; each
+//!   fee names a donation of its own campaign, is not positive, and is its donation's only one.
 //! * Nothing is updated or deleted: a database trigger refuses it on both backends.
 //! * One donation per (provider, provider reference): a replayed callback records nothing.
 //!
@@ -174,6 +177,14 @@ pub async fn verify(db: &Db) -> DbResult<VerifyReport> {
             what: format!("refunds of donation {id}"),
             shown: amount,
             ledger: refunded,
+        });
+    }
+    for (id, campaign, why) in super::repo::fees::broken(db).await? {
+        report.mismatches.push(Mismatch {
+            campaign,
+            what: format!("fee entry {id} {why}"),
+            shown: 0,
+            ledger: 0,
         });
     }
     Ok(report)

@@ -27,6 +27,7 @@ pub async fn record_in(tx: &mut Tx, d: &NewDonation) -> DbResult<Recorded> {
         crate::campaigns::repo::mark_funded_if_reached_in(tx, campaign_id, raised_minor).await?;
         receipts::on_recorded_in(tx, donation_id, campaign_id, d.intent.donor_email.as_ref())
             .await?;
+        super::fees::on_recorded_in(tx, donation_id, &d.provider).await?;
         crate::live::notify(tx, campaign_id).await?;
     }
     Ok(recorded)

@@ -21,6 +21,10 @@ use shelfraiser_formats::webhook::WebhookError;
 use crate::email::Email;
 use crate::money::Money;
 
+/// A provider's fee rule, the fee it took and its transactions as a reconciliation lists
+/// them (`shelfraiser_formats::fees`).
+pub use shelfraiser_formats::fees::{FeeRule, ProviderFee, ProviderTxn, TxnKind};
+
 /// What a provider is asked to collect: one of our checkout sessions
 /// (`donations::checkout::CheckoutSession::payment_request`).
 #[derive(Debug, Clone)]
@@ -168,6 +172,32 @@ pub trait PaymentProvider: Send + Sync {
         Box::pin(std::future::ready(Err(ProviderError::Unsupported(
             format!("{} payments cannot be refunded here", self.name()),
         ))))
+    }
+
+    /// The fee rule it charges by, when it has one of ours (the test provider's
+    /// `fee_percent_bp`, `fee_fixed_minor`); real providers report their fees instead.
+    fn fee_rule(&self) -> FeeRule {
+        FeeRule::default()
+    }
+
+    /// The fee the provider took on the payment `reference` (which charged `amount`):
+    /// `None` when it takes none; `Unavailable` when it cannot say yet (ask again later).
+    fn fee<'a>(
+        &'a self,
+        _reference: &'a str,
+        _amount: Money,
+    ) -> BoxFuture<'a, Result<Option<ProviderFee>, ProviderError>> {
+        Box::pin(std::future::ready(Ok(None)))
+    }
+
+    /// Its own record of the payments and refunds made in `[from, to)`, for
+    /// `shelfraiser ledger reconcile`; `None` when it keeps none to compare with.
+    fn transactions<'a>(
+        &'a self,
+        _from: DateTime<Utc>,
+        _to: DateTime<Utc>,
+    ) -> BoxFuture<'a, Result<Option<Vec<ProviderTxn>>, ProviderError>> {
+        Box::pin(std::future::ready(Ok(None)))
     }
 }
 

@@ -31,8 +31,8 @@ use serde::Deserialize;
 use shelfraiser_formats::{stripe as format, webhook};
 
 use super::{
-    PaymentProvider, PaymentRequest, ProviderError, ProviderRefund, RefundRequest, RefundState,
-    VerifiedCallback,
+    PaymentProvider, PaymentRequest, ProviderError, ProviderFee, ProviderRefund, ProviderTxn,
+    RefundRequest, RefundState, VerifiedCallback,
 };
 use crate::config::{Secret, StripeProviderSettings};
 use crate::money::Money;
@@ -383,5 +383,104 @@ impl PaymentProvider for StripeProvider {
             webhook::TOLERANCE_SECS,
         )?;
         Ok(format::parse_event(body)?)
+    }
+
+    fn fee<'a>(
+        &'a self,
+        reference: &'a str,
+        _amount: Money,
+    ) -> BoxFuture<'a, Result<Option<ProviderFee>, ProviderError>> {
+        Box::pin(self.intent_fee(reference))
+    }
+
+    fn transactions<'a>(
+        &'a self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> BoxFuture<'a, Result<Option<Vec<ProviderTxn>>, ProviderError>> {
+        Box::pin(async move { self.balance_transactions(from, to).await.map(Some) })
+    }
+}
+
+/// Balance transactions asked for per page (Stripe's most).
+pub const BALANCE_PAGE: usize = 100;
+/// Pages read at most in one reconciliation.
+const MAX_BALANCE_PAGES: usize = 10_000;
+
+fn unreadable(what: &str, e: shelfraiser_formats::fees::FeeError) -> ProviderError {
+    ProviderError::Unavailable(format!("{what}: {e}"))
+}
+
+impl StripeProvider {
+    /// A GET of Stripe's API (`path` with its query), its body when the answer is 2xx.
+    async fn get(&self, path: &str) -> Result<Vec<u8>, ProviderError> {
+        let res = self
+            .client
+            .get(format!("{}{path}", self.api_base))
+            .bearer_auth(&self.secret_key.0)
+            .send()
+            .await
+            .map_err(|e| ProviderError::Unavailable(describe(e)))?;
+        let status = res.status();
+        let bytes = res
+            .bytes()
+            .await
+            .map_err(|e| ProviderError::Unavailable(describe(e)))?;
+        if !status.is_success() {
+            return Err(ProviderError::Unavailable(format!(
+                "Stripe answered {status}"
+            )));
+        }
+        Ok(bytes.to_vec())
+    }
+
+    /// The fee of the payment intent `reference` from its charge's balance transaction
+    /// (`fee`, in the balance currency). A donation recorded under its Checkout Session's
+    /// id (no payment intent) has no fee to ask for.
+    async fn intent_fee(&self, reference: &str) -> Result<Option<ProviderFee>, ProviderError> {
+        if !reference.starts_with("pi_")
+            || !reference
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+        {
+            return Ok(None);
+        }
+        let body = self
+            .get(&format!(
+                "/v1/payment_intents/{reference}?expand%5B%5D=latest_charge.balance_transaction"
+            ))
+            .await?;
+        shelfraiser_formats::fees::stripe_intent_fee(&body)
+            .map(Some)
+            .map_err(|e| unreadable("payment intent", e))
+    }
+
+    /// Every balance transaction created in `[from, to)`, page after page
+    /// (`has_more`, `starting_after`), each with its source (charge or refund) expanded.
+    async fn balance_transactions(
+        &self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Vec<ProviderTxn>, ProviderError> {
+        let mut out: Vec<ProviderTxn> = Vec::new();
+        for _ in 0..MAX_BALANCE_PAGES {
+            let mut path = format!(
+                "/v1/balance_transactions?created%5Bgte%5D={}&created%5Blt%5D={}&limit={BALANCE_PAGE}&expand%5B%5D=data.source",
+                from.timestamp(),
+                to.timestamp()
+            );
+            if let Some(last) = out.last() {
+                path.push_str(&format!("&starting_after={}", last.id));
+            }
+            let body = self.get(&path).await?;
+            let (txns, more) = shelfraiser_formats::fees::stripe_balance_page(&body)
+                .map_err(|e| unreadable("balance transactions", e))?;
+            let empty = txns.is_empty();
+            out.extend(txns);
+            if !more || empty {
+                break;
+            }
+        }
+        Ok(out)
     }
 }

@@ -17,20 +17,32 @@ use http::HeaderMap;
 use shelfraiser_formats::webhook;
 
 use super::{
-    PaymentProvider, PaymentRequest, ProviderError, ProviderRefund, RefundRequest, RefundState,
-    VerifiedCallback,
+    FeeRule, PaymentProvider, PaymentRequest, ProviderError, ProviderFee, ProviderRefund,
+    RefundRequest, RefundState, VerifiedCallback,
 };
 use crate::config::Secret;
+use crate::money::Money;
 
 pub use shelfraiser_formats::webhook::{SIGNATURE_HEADER, TOLERANCE_SECS, TestEvent};
 
 pub struct TestProvider {
     secret: Secret,
+    fee_rule: FeeRule,
 }
 
 impl TestProvider {
     pub fn new(secret: Secret) -> TestProvider {
-        TestProvider { secret }
+        TestProvider {
+            secret,
+            fee_rule: FeeRule::default(),
+        }
+    }
+
+    /// Charges `rule` on every payment (`[providers.test] fee_percent_bp`,
+    /// `fee_fixed_minor`), so demos show fees; none by default.
+    pub fn with_fee_rule(mut self, rule: FeeRule) -> TestProvider {
+        self.fee_rule = rule;
+        self
     }
 
     /// The signature header value for `body` at time `t`.
@@ -116,6 +128,21 @@ impl PaymentProvider for TestProvider {
             body,
             now.timestamp(),
         )?)
+    }
+
+    fn fee_rule(&self) -> FeeRule {
+        self.fee_rule
+    }
+
+    fn fee<'a>(
+        &'a self,
+        _reference: &'a str,
+        amount: Money,
+    ) -> BoxFuture<'a, Result<Option<ProviderFee>, ProviderError>> {
+        let fee = (!self.fee_rule.is_zero()).then(|| ProviderFee {
+            fee: self.fee_rule.fee_on(amount),
+        });
+        Box::pin(std::future::ready(Ok(fee)))
     }
 }
 

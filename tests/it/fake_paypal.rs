@@ -2,7 +2,11 @@
 //! reference (OAuth2 client-credentials token, Orders v2 create / capture / show,
 //! verify-webhook-signature), on a loopback port. It keeps orders and captures in memory,
 //! answers a repeated `PayPal-Request-Id` with its first answer, and has switches for the
-//! failures the tests need (down, another captured amount, a failed verification).
+//! failures the tests need (down, another captured amount, a failed verification). For fees
+//! and reconciliation: a fee on every capture (`fee_value`: the capture's
+//! `seller_receivable_breakdown`), `GET /v2/payments/captures/{id}`, and the transaction
+//! search `GET /v1/reporting/transactions` (dates, `page_size`, `page`) listing the
+//! captures and whatever a test adds (`extra_transactions`).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -38,6 +42,9 @@ pub struct Capture {
     pub id: String,
     pub currency: String,
     pub value: String,
+    /// PayPal's fee on it (`fee_value` when captured).
+    pub fee: Option<String>,
+    pub created: chrono::DateTime<chrono::Utc>,
 }
 
 #[derive(Default)]
@@ -60,6 +67,12 @@ pub struct Fake {
     pub token_generation: usize,
     /// Every capture refund asked for: (capture id, `PayPal-Request-Id`, the body).
     pub refund_calls: Vec<(String, String, Value)>,
+    /// The fee PayPal takes on each capture (`"0.64"`); none when unset.
+    pub fee_value: Option<String>,
+    /// More `transaction_details` entries for the transaction search.
+    pub extra_transactions: Vec<Value>,
+    /// Every transaction search query, as received.
+    pub search_queries: Vec<HashMap<String, String>>,
     next: usize,
 }
 
@@ -124,11 +137,7 @@ fn order_json(id: &str, o: &Order) -> Value {
         "amount": {"currency_code": o.currency, "value": o.value},
     });
     let status = if let Some(c) = &o.capture {
-        unit["payments"] = json!({"captures": [{
-            "id": c.id, "status": "COMPLETED",
-            "amount": {"currency_code": c.currency, "value": c.value},
-            "final_capture": true, "custom_id": o.custom_id, "invoice_id": o.invoice_id,
-        }]});
+        unit["payments"] = json!({"captures": [capture_json(c, o)]});
         "COMPLETED"
     } else {
         "PAYER_ACTION_REQUIRED"
@@ -203,6 +212,8 @@ impl Fake {
             id: format!("3C6793{n:011}"),
             currency: o.currency.clone(),
             value: value.unwrap_or_else(|| o.value.clone()),
+            fee: self.fee_value.clone(),
+            created: chrono::Utc::now(),
         };
         o.capture = Some(c.clone());
         Some(c)
@@ -337,6 +348,111 @@ async fn verify(State(s): State<S>, h: HeaderMap, body: Bytes) -> Response {
     json_answer(200, &json!({"verification_status": status}))
 }
 
+/// A capture as PayPal shows it, with the breakdown when it took a fee.
+fn capture_json(c: &Capture, o: &Order) -> Value {
+    let mut v = json!({
+        "id": c.id, "status": "COMPLETED",
+        "amount": {"currency_code": c.currency, "value": c.value},
+        "final_capture": true, "custom_id": o.custom_id, "invoice_id": o.invoice_id,
+    });
+    if let Some(fee) = &c.fee {
+        let (gross, f) = (minor(&c.value), minor(fee));
+        v["seller_receivable_breakdown"] = json!({
+            "gross_amount": {"currency_code": c.currency, "value": c.value},
+            "paypal_fee": {"currency_code": c.currency, "value": fee},
+            "net_amount": {"currency_code": c.currency, "value": major(gross - f)},
+        });
+    }
+    v
+}
+
+/// `"10.50"` as 1050 (two decimals; what the tests use).
+fn minor(v: &str) -> i64 {
+    let (i, f) = v.split_once('.').unwrap_or((v, "00"));
+    i.parse::<i64>().unwrap_or(0) * 100 + format!("{f:0<2}").parse::<i64>().unwrap_or(0)
+}
+
+fn major(m: i64) -> String {
+    format!(
+        "{}{}.{:02}",
+        if m < 0 { "-" } else { "" },
+        m.abs() / 100,
+        m.abs() % 100
+    )
+}
+
+async fn show_capture(State(s): State<S>, Path(id): Path<String>, h: HeaderMap) -> Response {
+    let f = s.lock().expect("fake");
+    if !authorized(&h, &f) {
+        return error(401, "AUTHENTICATION_FAILURE", "AUTHENTICATION_FAILURE");
+    }
+    for o in f.orders.values() {
+        if let Some(c) = o.capture.as_ref().filter(|c| c.id == id) {
+            return json_answer(200, &capture_json(c, o));
+        }
+    }
+    error(404, "RESOURCE_NOT_FOUND", "INVALID_RESOURCE_ID")
+}
+
+async fn search_transactions(
+    State(s): State<S>,
+    axum::extract::Query(q): axum::extract::Query<HashMap<String, String>>,
+    h: HeaderMap,
+) -> Response {
+    let mut f = s.lock().expect("fake");
+    if !authorized(&h, &f) {
+        return error(401, "AUTHENTICATION_FAILURE", "AUTHENTICATION_FAILURE");
+    }
+    f.search_queries.push(q.clone());
+    let at = |k: &str| {
+        q.get(k)
+            .and_then(|v| chrono::DateTime::parse_from_rfc3339(v).ok())
+            .map(|t| t.with_timezone(&chrono::Utc))
+    };
+    let (Some(start), Some(end)) = (at("start_date"), at("end_date")) else {
+        return error(400, "INVALID_REQUEST", "INVALID_REQUEST");
+    };
+    let mut all: Vec<Value> = Vec::new();
+    let mut caps: Vec<&Capture> = f
+        .orders
+        .values()
+        .filter_map(|o| o.capture.as_ref())
+        .collect();
+    caps.sort_by_key(|c| c.created);
+    for c in caps
+        .into_iter()
+        .filter(|c| c.created >= start && c.created < end)
+    {
+        let fee = c.fee.as_deref().map_or(0, minor);
+        all.push(json!({"transaction_info": {
+            "transaction_id": c.id, "transaction_event_code": "T0006",
+            "transaction_initiation_date": c.created.format("%Y-%m-%dT%H:%M:%S%z").to_string(),
+            "transaction_amount": {"currency_code": c.currency, "value": c.value},
+            "fee_amount": {"currency_code": c.currency, "value": major(-fee)},
+            "transaction_status": "S",
+        }}));
+    }
+    all.extend(f.extra_transactions.iter().cloned());
+    let size = q
+        .get("page_size")
+        .and_then(|v| v.parse::<usize>().ok())
+        .unwrap_or(100)
+        .max(1);
+    let page = q
+        .get("page")
+        .and_then(|v| v.parse::<usize>().ok())
+        .unwrap_or(1)
+        .max(1);
+    let pages = all.len().div_ceil(size).max(1);
+    let details: Vec<Value> = all.into_iter().skip((page - 1) * size).take(size).collect();
+    json_answer(
+        200,
+        &json!({"transaction_details": details, "account_number": "FAKE",
+                "start_date": q["start_date"], "end_date": q["end_date"],
+                "page": page, "total_items": details.len(), "total_pages": pages}),
+    )
+}
+
 impl FakePaypal {
     pub async fn start() -> FakePaypal {
         let state: S = Arc::default();
@@ -347,6 +463,8 @@ impl FakePaypal {
             .route("/v2/checkout/orders/{id}/capture", post(capture))
             .route("/v2/payments/captures/{id}/refund", post(refund))
             .route("/v1/notifications/verify-webhook-signature", post(verify))
+            .route("/v2/payments/captures/{id}", get(show_capture))
+            .route("/v1/reporting/transactions", get(search_transactions))
             .with_state(state.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await

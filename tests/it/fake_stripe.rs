@@ -3,6 +3,11 @@
 //! Stripe's public API reference, on an ephemeral loopback port. It records every request
 //! and answers as told ([`Mode`]); a repeated `Idempotency-Key` gets the first answer again,
 //! as Stripe does. Also: signing webhook bodies the way Stripe does, and building events.
+//! For fees and reconciliation it keeps the payments a test tells it of
+//! ([`FakeStripe::add_payment`], [`FakeStripe::add_refund`]) and answers
+//! `GET /v1/payment_intents/{id}?expand[]=latest_charge.balance_transaction` and
+//! `GET /v1/balance_transactions` (created range, `limit`, `starting_after`, `has_more`,
+//! `expand[]=data.source`) from them.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -10,11 +15,10 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::Path;
-use axum::extract::State;
+use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{delete, post};
+use axum::routing::{delete, get, post};
 use chrono::Utc;
 use shelfraiser::config::{Secret, Settings};
 
@@ -54,6 +58,28 @@ impl Call {
 struct Inner {
     calls: Vec<Call>,
     by_key: HashMap<String, String>,
+    /// Balance transactions, oldest first.
+    balance: Vec<Balance>,
+    /// At most this many per list page, whatever `limit` asks (0: no cap).
+    page_cap: usize,
+}
+
+/// One balance transaction: a charge of a payment intent, or a refund of one.
+#[derive(Clone, Debug)]
+pub struct Balance {
+    pub id: String,
+    pub payment_intent: String,
+    /// `charge` or `refund`.
+    pub kind: &'static str,
+    /// In the charge's currency (negative for a refund).
+    pub amount: i64,
+    pub currency: String,
+    /// In the balance currency.
+    pub fee: i64,
+    pub balance_currency: String,
+    pub created: i64,
+    /// Not yet settled: the charge has no balance transaction yet.
+    pub pending: bool,
 }
 
 #[derive(Clone)]
@@ -78,6 +104,8 @@ impl FakeStripe {
             .route("/v1/checkout/sessions", post(create_session))
             .route("/v1/refunds", post(create_refund))
             .route("/v1/subscriptions/{id}", delete(cancel_subscription))
+            .route("/v1/payment_intents/{id}", get(payment_intent))
+            .route("/v1/balance_transactions", get(balance_transactions))
             .with_state(shared.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
@@ -104,6 +132,58 @@ impl FakeStripe {
 
     pub fn calls(&self) -> Vec<Call> {
         self.shared.inner.lock().expect("calls").calls.clone()
+    }
+
+    /// A charge of `payment_intent` for `amount` (Stripe units) with `fee`, both in
+    /// `currency`, created now; `pending`: not settled yet.
+    pub fn add_payment(&self, payment_intent: &str, amount: i64, currency: &str, fee: i64) {
+        self.push(Balance {
+            id: format!("txn_{}", uuid::Uuid::new_v4().simple()),
+            payment_intent: payment_intent.into(),
+            kind: "charge",
+            amount,
+            currency: currency.into(),
+            fee,
+            balance_currency: currency.into(),
+            created: Utc::now().timestamp(),
+            pending: false,
+        });
+    }
+
+    /// A refund of `amount` of `payment_intent`, created now.
+    pub fn add_refund(&self, payment_intent: &str, amount: i64, currency: &str) {
+        self.push(Balance {
+            id: format!("txn_{}", uuid::Uuid::new_v4().simple()),
+            payment_intent: payment_intent.into(),
+            kind: "refund",
+            amount: -amount,
+            currency: currency.into(),
+            fee: 0,
+            balance_currency: currency.into(),
+            created: Utc::now().timestamp(),
+            pending: false,
+        });
+    }
+
+    /// Lists at most `n` balance transactions a page (to see the site page through them).
+    pub fn set_page_cap(&self, n: usize) {
+        self.shared.inner.lock().expect("fake").page_cap = n;
+    }
+
+    pub fn push(&self, b: Balance) {
+        self.shared.inner.lock().expect("fake").balance.push(b);
+    }
+
+    /// Changes the balance transactions of `payment_intent`.
+    pub fn change(&self, payment_intent: &str, f: impl Fn(&mut Balance)) {
+        let mut inner = self.shared.inner.lock().expect("fake");
+        for b in inner
+            .balance
+            .iter_mut()
+            .filter(|b| b.payment_intent == payment_intent)
+        {
+            f(b);
+        }
     }
 
     pub fn stop(mut self) {
@@ -419,4 +499,131 @@ pub fn session_event(
         }},
     })
     .to_string()
+}
+
+fn authorized(headers: &HeaderMap) -> bool {
+    headers.get("authorization").and_then(|v| v.to_str().ok())
+        == Some(&format!("Bearer {SECRET_KEY}"))
+}
+
+fn balance_json(b: &Balance) -> serde_json::Value {
+    let source = if b.kind == "charge" {
+        serde_json::json!({"id": format!("ch_{}", b.payment_intent), "object": "charge",
+            "amount": b.amount, "currency": b.currency, "payment_intent": b.payment_intent})
+    } else {
+        serde_json::json!({"id": format!("re_{}", b.id), "object": "refund",
+            "amount": -b.amount, "currency": b.currency, "payment_intent": b.payment_intent})
+    };
+    serde_json::json!({
+        "id": b.id, "object": "balance_transaction", "amount": b.amount,
+        "currency": b.balance_currency, "fee": b.fee, "net": b.amount - b.fee,
+        "fee_details": [{"amount": b.fee, "currency": b.balance_currency, "type": "stripe_fee"}],
+        "type": b.kind, "created": b.created, "status": "available", "source": source,
+    })
+}
+
+fn record_get(s: &Shared, path: String, headers: &HeaderMap, query: &HashMap<String, String>) {
+    let call = Call {
+        path,
+        authorization: headers
+            .get("authorization")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_string(),
+        idempotency_key: String::new(),
+        content_type: String::new(),
+        form: query.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+    };
+    s.inner.lock().expect("calls").calls.push(call);
+}
+
+async fn payment_intent(
+    State(s): State<Shared>,
+    Path(id): Path<String>,
+    Query(q): Query<HashMap<String, String>>,
+    headers: HeaderMap,
+) -> Response {
+    record_get(&s, format!("/v1/payment_intents/{id}"), &headers, &q);
+    if !authorized(&headers) {
+        return StatusCode::UNAUTHORIZED.into_response();
+    }
+    let inner = s.inner.lock().expect("fake");
+    let Some(b) = inner
+        .balance
+        .iter()
+        .find(|b| b.payment_intent == id && b.kind == "charge")
+    else {
+        return (
+            StatusCode::NOT_FOUND,
+            r#"{"error":{"type":"invalid_request_error","code":"resource_missing"}}"#,
+        )
+            .into_response();
+    };
+    let expanded =
+        q.get("expand[]").map(String::as_str) == Some("latest_charge.balance_transaction");
+    let bt = if b.pending {
+        serde_json::Value::Null
+    } else if expanded {
+        balance_json(b)
+    } else {
+        serde_json::Value::String(b.id.clone())
+    };
+    let body = serde_json::json!({
+        "id": id, "object": "payment_intent", "amount": b.amount, "currency": b.currency,
+        "status": "succeeded",
+        "latest_charge": {"id": format!("ch_{id}"), "object": "charge", "amount": b.amount,
+            "currency": b.currency, "payment_intent": id, "balance_transaction": bt},
+    });
+    (StatusCode::OK, axum::Json(body)).into_response()
+}
+
+async fn balance_transactions(
+    State(s): State<Shared>,
+    Query(q): Query<HashMap<String, String>>,
+    headers: HeaderMap,
+) -> Response {
+    record_get(&s, "/v1/balance_transactions".into(), &headers, &q);
+    if !authorized(&headers) {
+        return StatusCode::UNAUTHORIZED.into_response();
+    }
+    let n = |k: &str| q.get(k).and_then(|v| v.parse::<i64>().ok());
+    let (gte, lt) = (
+        n("created[gte]").unwrap_or(0),
+        n("created[lt]").unwrap_or(i64::MAX),
+    );
+    let mut limit = n("limit").unwrap_or(10).clamp(1, 100) as usize;
+    let inner = s.inner.lock().expect("fake");
+    if inner.page_cap > 0 {
+        limit = limit.min(inner.page_cap);
+    }
+    // Stripe lists newest first; `starting_after` continues after the given id.
+    let all: Vec<&Balance> = inner
+        .balance
+        .iter()
+        .rev()
+        .filter(|b| !b.pending && b.created >= gte && b.created < lt)
+        .collect();
+    let start = match q.get("starting_after") {
+        Some(id) => all
+            .iter()
+            .position(|b| &b.id == id)
+            .map_or(all.len(), |i| i + 1),
+        None => 0,
+    };
+    let page: Vec<serde_json::Value> = all[start..]
+        .iter()
+        .take(limit)
+        .map(|b| {
+            let mut v = balance_json(b);
+            if q.get("expand[]").map(String::as_str) != Some("data.source") {
+                v["source"] = v["source"]["id"].clone();
+            }
+            v
+        })
+        .collect();
+    let body = serde_json::json!({
+        "object": "list", "url": "/v1/balance_transactions",
+        "has_more": start + page.len() < all.len(), "data": page,
+    });
+    (StatusCode::OK, axum::Json(body)).into_response()
 }

@@ -441,6 +441,43 @@ fn stripe_event_seeds_keep_the_targets_invariants() {
     assert!(accepted >= 8, "only {accepted} seeds are accepted");
 }
 
+#[test]
+fn provider_fees_seeds_keep_the_targets_invariants() {
+    use shelfraiser_formats::fees::{
+        paypal_capture_fee, paypal_transactions_page, stripe_balance_page, stripe_intent_fee,
+    };
+    let mut read = 0;
+    for (p, data) in corpus("provider_fees") {
+        let fees: Vec<i64> = [
+            stripe_intent_fee(&data)
+                .ok()
+                .map(|f| vec![f.fee.amount_minor]),
+            paypal_capture_fee(&data)
+                .ok()
+                .map(|f| vec![f.fee.amount_minor]),
+            stripe_balance_page(&data).ok().map(|(t, _)| {
+                t.iter()
+                    .filter_map(|t| t.fee)
+                    .map(|f| f.amount_minor)
+                    .collect()
+            }),
+            paypal_transactions_page(&data).ok().map(|(t, _)| {
+                t.iter()
+                    .filter_map(|t| t.fee)
+                    .map(|f| f.amount_minor)
+                    .collect()
+            }),
+        ]
+        .into_iter()
+        .flatten()
+        .inspect(|_| read += 1)
+        .flatten()
+        .collect();
+        assert!(fees.iter().all(|f| *f >= 0), "{}", p.display());
+    }
+    assert!(read >= 5, "only {read} seeds read");
+}
+
 /// A new fuzz target's corpus gets replayed here too.
 #[test]
 fn every_corpus_is_replayed() {
@@ -456,6 +493,7 @@ fn every_corpus_is_replayed() {
         "money_convert",
         "money_parse",
         "paypal",
+        "provider_fees",
         "stripe_event",
         "webhook",
         "wordpress",

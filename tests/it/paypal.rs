@@ -20,7 +20,7 @@ use crate::team_harness::*;
 const SLUG: &str = "paypal-library";
 
 /// PayPal as the site's only online provider, talking to `fake`.
-fn paypal_settings(tdb: &TestDb, fake: &FakePaypal) -> Settings {
+pub(crate) fn paypal_settings(tdb: &TestDb, fake: &FakePaypal) -> Settings {
     let mut s = settings(tdb);
     s.providers.test.enabled = false;
     s.providers.paypal.client_id = fake_paypal::CLIENT_ID.into();

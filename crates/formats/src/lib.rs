@@ -17,6 +17,7 @@
 //! | [`csrf`] | signed form tokens |
 //! | [`webhook`] | payment-provider callbacks: signature header and body |
 //! | [`stripe`] | Stripe's webhook events and its amounts per currency |
+//! | [`fees`] | fee rules, providers' fees and transaction lists (reconciliation) |
 //! | [`wordpress`] | WordPress exports (WXR) and their post bodies |
 //! | [`slug`] | URL slugs |
 //! | [`http_signature`] | `Signature` and `Digest` headers of ActivityPub requests |
@@ -26,6 +27,7 @@ pub mod activitypub;
 pub mod csrf;
 pub mod ecb;
 pub mod email;
+pub mod fees;
 pub mod html;
 pub mod http_signature;
 pub mod markdown;

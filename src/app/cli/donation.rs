@@ -1,5 +1,5 @@
 //! `donation add` (an offline donation), `donation void` (taking a mistaken one back) and
-//! `ledger verify`.
+//! `ledger verify` and `ledger reconcile`.
 
 use std::process::ExitCode;
 
@@ -78,6 +78,26 @@ pub struct DonationAdd {
 pub enum LedgerCmd {
     /// Recompute every total from the ledger and compare with what pages show.
     Verify,
+    /// Compare the ledger with a provider's own records of a period (Stripe's balance
+    /// transactions, PayPal's transaction search) and list every difference; exits with
+    /// failure when there is one.
+    Reconcile(Reconcile),
+}
+
+#[derive(Args, Debug)]
+pub struct Reconcile {
+    /// `stripe` or `paypal`.
+    #[arg(long)]
+    pub provider: String,
+    /// The first day (UTC), YYYY-MM-DD.
+    #[arg(long)]
+    pub from: chrono::NaiveDate,
+    /// The last day (UTC, included), YYYY-MM-DD.
+    #[arg(long)]
+    pub to: chrono::NaiveDate,
+    /// Print the report as JSON.
+    #[arg(long)]
+    pub json: bool,
 }
 
 pub(super) async fn run(storage: &StorageArgs, cmd: DonationCmd) -> anyhow::Result<ExitCode> {
@@ -119,7 +139,55 @@ pub(super) async fn ledger(storage: &StorageArgs, cmd: LedgerCmd) -> anyhow::Res
                 Ok(ExitCode::FAILURE)
             }
         }
+        LedgerCmd::Reconcile(r) => {
+            let s = settings(storage, None)?;
+            let db = open(&s).await?;
+            reconcile(&s, &db, r).await
+        }
     }
+}
+
+/// `ledger reconcile`: the report, readable or JSON; failure when anything differs.
+async fn reconcile(s: &crate::config::Settings, db: &Db, r: Reconcile) -> anyhow::Result<ExitCode> {
+    if r.to < r.from {
+        anyhow::bail!("--to is before --from");
+    }
+    let providers = crate::app::server::providers(s, db).await?;
+    let provider = providers
+        .get(&r.provider)
+        .filter(|p| ["stripe", "paypal"].contains(&p.name()))
+        .ok_or_else(|| {
+            anyhow!(
+                "{:?} is not an enabled provider with records (stripe, paypal)",
+                r.provider
+            )
+        })?;
+    let from = r.from.and_time(chrono::NaiveTime::MIN).and_utc();
+    let to = (r.to + chrono::Days::new(1))
+        .and_time(chrono::NaiveTime::MIN)
+        .and_utc();
+    let report = crate::donations::reconcile::reconcile(db, provider.as_ref(), from, to).await?;
+    if r.json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        println!(
+            "{} from {} to {} (included): {} payments in our ledger, {} payments and refunds at {}",
+            report.provider, r.from, r.to, report.ours, report.theirs, report.provider
+        );
+        for d in &report.differences {
+            println!("difference: {d}");
+        }
+        if report.differences.is_empty() {
+            println!("reconciled: no differences");
+        } else {
+            eprintln!("error: {} differences", report.differences.len());
+        }
+    }
+    Ok(if report.differences.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
 }
 
 async fn donation_add(db: &Db, a: DonationAdd) -> anyhow::Result<ExitCode> {

@@ -21,7 +21,8 @@ pub(super) async fn run(storage: &StorageArgs, cmd: JobsCmd) -> anyhow::Result<E
             let mailer = crate::mail::Mailer::new(&s, db.clone())?;
             let base = s.effective_base_url(s.listen);
             let receipts = crate::donations::receipts::Receipts::new(&s, db.clone(), mailer, &base);
-            let handlers = crate::app::job_handlers_with(receipts);
+            let providers = crate::app::server::providers(&s, &db).await?;
+            let handlers = crate::app::job_handlers_full(receipts, providers);
             let n = crate::jobs::run_due(&db, &handlers, Utc::now()).await?;
             println!("{n} jobs run");
             Ok(ExitCode::SUCCESS)

@@ -65,7 +65,7 @@ impl CsvStyle {
     }
 
     /// A decimal number (`25.50`, `0.79`) in this style.
-    fn number(self, v: &str) -> String {
+    pub(super) fn number(self, v: &str) -> String {
         match self {
             CsvStyle::Comma => v.to_string(),
             CsvStyle::Semicolon => v.replace('.', ","),
@@ -75,6 +75,30 @@ impl CsvStyle {
 
 /// The whole file: the header and one line per row, every cell guarded, CRLF line ends.
 pub fn csv_text(rows: &[Vec<String>], style: CsvStyle) -> Result<String, AppError> {
+    csv_text_with(CSV_HEADER, rows, style, false)
+}
+
+/// Whether `v` is a plain signed decimal (`-0.59`, `-1,50`): a number a spreadsheet reads as
+/// one, never a formula, so an amount of money out keeps its sign unguarded.
+fn plain_number(v: &str) -> bool {
+    let digits = v.strip_prefix('-').unwrap_or(v);
+    let (int, frac) = match digits.split_once(['.', ',']) {
+        Some((i, f)) => (i, Some(f)),
+        None => (digits, None),
+    };
+    !int.is_empty()
+        && int.bytes().all(|b| b.is_ascii_digit())
+        && frac.is_none_or(|f| !f.is_empty() && f.bytes().all(|b| b.is_ascii_digit()))
+}
+
+/// [`csv_text`] with another header (the ledger export's); `numbers`: plain signed decimals
+/// pass the formula guard as they are (every other cell is guarded).
+pub fn csv_text_with(
+    header: &[&str],
+    rows: &[Vec<String>],
+    style: CsvStyle,
+    numbers: bool,
+) -> Result<String, AppError> {
     let delimiter = match style {
         CsvStyle::Comma => b',',
         CsvStyle::Semicolon => b';',
@@ -84,10 +108,16 @@ pub fn csv_text(rows: &[Vec<String>], style: CsvStyle) -> Result<String, AppErro
         .terminator(csv::Terminator::CRLF)
         .from_writer(Vec::with_capacity(256 + rows.len() * 200));
     let internal = |e: csv::Error| AppError::Internal(anyhow::anyhow!("csv: {e}"));
-    w.write_record(CSV_HEADER).map_err(internal)?;
+    w.write_record(header).map_err(internal)?;
     for row in rows {
-        w.write_record(row.iter().map(|c| formula_guard(c).into_owned()))
-            .map_err(internal)?;
+        w.write_record(row.iter().map(|c| {
+            if numbers && plain_number(c) {
+                c.clone()
+            } else {
+                formula_guard(c).into_owned()
+            }
+        }))
+        .map_err(internal)?;
     }
     let bytes = w
         .into_inner()
@@ -247,6 +277,19 @@ mod tests {
         let semi = ";".repeat(CSV_HEADER.len() - 2);
         let row = line(&["a;b", "1,5"], CsvStyle::Semicolon);
         assert_eq!(row, format!("\"a;b\";1,5{semi}"));
+    }
+
+    #[test]
+    fn only_plain_numbers_pass_the_guard_unchanged() {
+        for n in ["-0.59", "-1,50", "10", "0.00"] {
+            assert!(plain_number(n), "{n}");
+        }
+        for t in ["-", "-2+3", "-1.", "=1", "-1e5", "", "-0.5.9", "- 1"] {
+            assert!(!plain_number(t), "{t}");
+        }
+        let row = vec!["-0.59".to_string(), "-2+3".to_string()];
+        let text = csv_text_with(&["a", "b"], &[row], CsvStyle::Comma, true).expect("csv");
+        assert_eq!(text, "a,b\r\n-0.59,'-2+3\r\n");
     }
 
     #[test]

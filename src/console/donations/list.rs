@@ -222,6 +222,10 @@ pub struct DonationsPage {
     pub export_alt: Option<(String, String)>,
     /// Totals of the matches per month received and currency given (voided ones left out).
     pub totals: Vec<TotalLine>,
+    /// Each filtered campaign's gross raised, processor fees and net (`ledger.rs`).
+    pub gross_net: Vec<super::ledger::GrossNetLine>,
+    /// The export of every ledger entry, with the same filter.
+    pub ledger_export_href: Option<String>,
     /// The offline entry form, for members who may enter donations somewhere.
     pub can_add: bool,
     pub add_campaigns: Vec<Opt>,
@@ -387,6 +391,11 @@ pub(super) async fn render_list(
         }
     }
     currencies.sort();
+    let gross_net =
+        super::ledger::gross_net_lines(&cx.s.db, tr, &readable, &filter.campaign_ids).await?;
+    let ledger_export_href = export_href
+        .as_ref()
+        .map(|_| format!("/admin/ledger.csv{}", query_string(&pairs)));
     let page = DonationsPage {
         shell: cx.shell("/admin/donations"),
         campaign_opts: opts(&campaign_values, &form.campaign),
@@ -400,6 +409,8 @@ pub(super) async fn render_list(
         export_href,
         export_alt,
         totals: total_lines(tr, &months),
+        gross_net,
+        ledger_export_href,
         can_add: !writable.is_empty(),
         add_campaigns: opts(
             &writable

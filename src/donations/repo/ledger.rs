@@ -313,14 +313,15 @@ pub struct TotalsCheck {
     pub l_entries: i64,
 }
 
-/// Every campaign's totals against the sums of its ledger entries, by slug.
+/// Every campaign's totals against the sums of its ledger entries, by slug. Fee entries are
+/// summed apart (raised is gross): they count in neither the raised amount nor the entries.
 pub async fn totals_against_entries(db: &Db) -> DbResult<Vec<TotalsCheck>> {
     Ok(on_db!(db, |p| {
         sqlx::query_as(
         "SELECT c.slug, t.raised_minor, t.donor_count, t.entry_count, \
-           CAST(COALESCE((SELECT SUM(l.amount_minor) FROM ledger_entries l WHERE l.campaign_id = c.id), 0) AS BIGINT) AS l_raised, \
+           CAST(COALESCE((SELECT SUM(l.amount_minor) FROM ledger_entries l WHERE l.campaign_id = c.id AND l.kind <> 'fee'), 0) AS BIGINT) AS l_raised, \
            CAST(COALESCE((SELECT SUM(l.donor_delta) FROM ledger_entries l WHERE l.campaign_id = c.id), 0) AS BIGINT) AS l_donors, \
-           (SELECT COUNT(*) FROM ledger_entries l WHERE l.campaign_id = c.id) AS l_entries \
+           (SELECT COUNT(*) FROM ledger_entries l WHERE l.campaign_id = c.id AND l.kind <> 'fee') AS l_entries \
          FROM campaigns c JOIN campaign_totals t ON t.campaign_id = c.id ORDER BY c.slug"
     )
     .fetch_all(p)

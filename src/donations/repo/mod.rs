@@ -11,6 +11,7 @@
 pub mod card_testing;
 pub mod consents;
 pub mod events;
+pub mod fees;
 pub mod ledger;
 pub mod moderation;
 pub mod monthly;

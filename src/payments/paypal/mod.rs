@@ -25,6 +25,7 @@
 //!   (see there). The order carries the campaign's title as its `description`.
 
 mod api;
+mod fees;
 
 use chrono::{DateTime, Utc};
 use futures_util::future::BoxFuture;
@@ -33,10 +34,11 @@ use serde_json::json;
 use shelfraiser_formats::paypal::{self as format, Capture};
 
 use super::{
-    PaymentProvider, PaymentRequest, ProviderError, ProviderRefund, RefundRequest, RefundState,
-    VerifiedCallback,
+    PaymentProvider, PaymentRequest, ProviderError, ProviderFee, ProviderRefund, ProviderTxn,
+    RefundRequest, RefundState, VerifiedCallback,
 };
 use crate::config::PaypalSettings;
+use crate::money::Money;
 
 /// The webhook headers PayPal signs with, all required.
 pub const WEBHOOK_HEADERS: [(&str, &str); 5] = [
@@ -330,5 +332,21 @@ impl PaymentProvider for PaypalProvider {
             self.verify_signature(headers, body).await?;
             Ok(event.to_parsed())
         })
+    }
+
+    fn fee<'a>(
+        &'a self,
+        reference: &'a str,
+        _amount: Money,
+    ) -> BoxFuture<'a, Result<Option<ProviderFee>, ProviderError>> {
+        Box::pin(fees::capture_fee(self, reference))
+    }
+
+    fn transactions<'a>(
+        &'a self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> BoxFuture<'a, Result<Option<Vec<ProviderTxn>>, ProviderError>> {
+        Box::pin(async move { fees::transactions(self, from, to).await.map(Some) })
     }
 }
