@@ -238,7 +238,9 @@ async fn verify_names_a_fee_of_another_campaign() {
 
 /// SQLite rebuilds `ledger_entries` to widen its CHECK: a database with entries and a void
 /// from before migration 0021 keeps every row with its seq, the void still names its entry,
-/// new entries continue the sequence, and the table is still append-only.
+/// new entries continue the sequence, and the table is still append-only. Every other
+/// migration is applied first (the entries are made by today's code, which needs the later
+/// columns); 0021 then runs on the filled table.
 #[tokio::test]
 async fn the_sqlite_rebuild_keeps_every_entry_its_seq_and_the_voids() {
     if !backends().iter().any(|b| matches!(b, Backend::Sqlite)) {
@@ -252,14 +254,14 @@ async fn the_sqlite_rebuild_keeps_every_entry_its_seq_and_the_voids() {
         before
             .migrations
             .iter()
-            .filter(|m| m.version < 21)
+            .filter(|m| m.version != 21)
             .cloned()
             .collect(),
     );
     let Db::Sqlite(pool) = &db else {
         panic!("sqlite")
     };
-    before.run(pool).await.expect("migrations before 0021");
+    before.run(pool).await.expect("every migration but 0021");
     let c = seed_campaign(&db, SLUG).await;
     for (amount, r) in [("5", "A"), ("20", "B"), ("7", "C")] {
         crate::treasurer::add(&db, &c, &crate::treasurer::entry(amount, "GBP", "", r)).await;

@@ -427,6 +427,9 @@ fn stripe_event_seeds_keep_the_targets_invariants() {
                 attempt,
             } => assert!(
                 !fingerprint.is_empty() && fingerprint.len() <= 64 && !attempt.is_empty(),
+                "{}",
+                p.display()
+            ),
             CallbackEvent::Monthly(m) => assert_eq!(
                 names_session,
                 matches!(
