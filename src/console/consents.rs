@@ -3,12 +3,10 @@
 //! the donations export's formula guard; the download is audited.
 
 use axum::extract::Query;
-use axum::response::{IntoResponse, Response};
-use chrono::Utc;
-use http::{HeaderValue, header};
+use axum::response::Response;
 
 use crate::console::Console;
-use crate::console::donations::{CsvStyle, formula_guard};
+use crate::console::donations::{CsvStyle, csv_attachment, formula_guard};
 use crate::donations::consents;
 use crate::http::AppError;
 use crate::team::{Permission, audit};
@@ -68,21 +66,5 @@ pub async fn export(cx: Console, Query(q): Query<FormatQuery>) -> Result<Respons
         &format!("rows={} format={}", rows.len(), style.as_str()),
     )
     .await?;
-    let mut res = text.into_response();
-    let h = res.headers_mut();
-    h.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/csv; charset=utf-8; header=present"),
-    );
-    if let Ok(v) = HeaderValue::from_str(&format!(
-        "attachment; filename=\"consents-{}.csv\"",
-        Utc::now().format("%Y-%m-%d")
-    )) {
-        h.insert(header::CONTENT_DISPOSITION, v);
-    }
-    h.insert(
-        header::CACHE_CONTROL,
-        HeaderValue::from_static("private, no-store"),
-    );
-    Ok(res)
+    Ok(csv_attachment(text, "consents"))
 }

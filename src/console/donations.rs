@@ -26,7 +26,7 @@ mod wall;
 
 pub use detail::{DetailPage, DetailQuery, LedgerLine, WallForm, detail};
 pub use erase::erase as erase_donor;
-pub use export::{CSV_HEADER, CsvStyle, csv_text, export, formula_guard};
+pub use export::{CSV_HEADER, CsvStyle, csv_attachment, csv_text, export, formula_guard};
 pub use ledger::{GrossNetLine, LEDGER_CSV_HEADER, export_ledger, gross_net_lines};
 pub use list::{DonationItem, DonationsPage, FilterForm, ListQuery, OfflineForm, list};
 pub use offline::{add_offline, offline_message};

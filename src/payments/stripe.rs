@@ -180,25 +180,22 @@ impl StripeProvider {
         }
     }
 
-    /// The `Idempotency-Key` of the call that creates the session for our checkout `id`.
-    pub fn idempotency_key(checkout_id: &str) -> String {
-        format!("shelfraiser-checkout-{checkout_id}")
-    }
-
-    async fn create_session(
+    /// A form POST to Stripe's API (`path`) under `idempotency_key`: the answer's status and
+    /// body; a call that does not get an answer is `Unavailable`.
+    async fn post_form(
         &self,
-        r: &PaymentRequest,
-        base_url: &str,
-    ) -> Result<String, ProviderError> {
-        let form = Self::session_form(r, base_url)?;
+        path: &str,
+        idempotency_key: &str,
+        form: &[(String, String)],
+    ) -> Result<(reqwest::StatusCode, Vec<u8>), ProviderError> {
         let body = url::form_urlencoded::Serializer::new(String::new())
             .extend_pairs(form.iter())
             .finish();
         let res = self
             .client
-            .post(format!("{}/v1/checkout/sessions", self.api_base))
+            .post(format!("{}{path}", self.api_base))
             .bearer_auth(&self.secret_key.0)
-            .header("Idempotency-Key", Self::idempotency_key(&r.checkout_id))
+            .header("Idempotency-Key", idempotency_key)
             .header(
                 http::header::CONTENT_TYPE,
                 "application/x-www-form-urlencoded",
@@ -212,6 +209,27 @@ impl StripeProvider {
             .bytes()
             .await
             .map_err(|e| ProviderError::Unavailable(describe(e)))?;
+        Ok((status, bytes.to_vec()))
+    }
+
+    /// The `Idempotency-Key` of the call that creates the session for our checkout `id`.
+    pub fn idempotency_key(checkout_id: &str) -> String {
+        format!("shelfraiser-checkout-{checkout_id}")
+    }
+
+    async fn create_session(
+        &self,
+        r: &PaymentRequest,
+        base_url: &str,
+    ) -> Result<String, ProviderError> {
+        let form = Self::session_form(r, base_url)?;
+        let (status, bytes) = self
+            .post_form(
+                "/v1/checkout/sessions",
+                &Self::idempotency_key(&r.checkout_id),
+                &form,
+            )
+            .await?;
         if !status.is_success() {
             let detail = serde_json::from_slice::<ErrorBody>(&bytes)
                 .map(|b| format!("{} {}", b.error.kind, b.error.code.unwrap_or_default()))
@@ -255,30 +273,8 @@ impl StripeProvider {
     /// `POST /v1/refunds` with `Idempotency-Key: shelfraiser-refund-{ours}`.
     async fn create_refund(&self, r: &RefundRequest) -> Result<ProviderRefund, ProviderError> {
         let form = Self::refund_form(r)?;
-        let body = url::form_urlencoded::Serializer::new(String::new())
-            .extend_pairs(form.iter())
-            .finish();
-        let res = self
-            .client
-            .post(format!("{}/v1/refunds", self.api_base))
-            .bearer_auth(&self.secret_key.0)
-            .header(
-                "Idempotency-Key",
-                format!("shelfraiser-refund-{}", r.refund_id),
-            )
-            .header(
-                http::header::CONTENT_TYPE,
-                "application/x-www-form-urlencoded",
-            )
-            .body(body)
-            .send()
-            .await
-            .map_err(|e| ProviderError::Unavailable(describe(e)))?;
-        let status = res.status();
-        let bytes = res
-            .bytes()
-            .await
-            .map_err(|e| ProviderError::Unavailable(describe(e)))?;
+        let key = format!("shelfraiser-refund-{}", r.refund_id);
+        let (status, bytes) = self.post_form("/v1/refunds", &key, &form).await?;
         if status.is_server_error() || status == http::StatusCode::TOO_MANY_REQUESTS {
             return Err(ProviderError::Unavailable(format!(
                 "Stripe answered {status}"

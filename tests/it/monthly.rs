@@ -5,15 +5,13 @@
 //! payment tells the treasurers → the donor cancels from the signed link (a bad token is
 //! 404) → Stripe's deletion confirms; the console lists the gift; `ledger verify` after each.
 
-use chrono::Utc;
 use shelfraiser::db::Db;
 use shelfraiser::donations::ledger;
-use shelfraiser::donations::receipts::Receipts;
-use shelfraiser::jobs;
 use shelfraiser::team::Role;
 
 use crate::fake_stripe::*;
 use crate::harness::*;
+use crate::receipts::run_jobs;
 use crate::team_harness::team_member;
 
 const SLUG: &str = "test-library";
@@ -43,29 +41,6 @@ async fn scalar(db: &Db, sql: &str) -> String {
         Db::Sqlite(p) => sqlx::query_scalar(sql).fetch_one(p).await.expect("scalar"),
         Db::Postgres(p) => sqlx::query_scalar(sql).fetch_one(p).await.expect("scalar"),
     }
-}
-
-/// Runs every due job with the receipt handler, as the node's worker does.
-async fn run_jobs(app: &TestApp) {
-    let s = &app.state;
-    let rc = Receipts::new(&s.settings, app.db.clone(), s.mailer.clone(), &app.base);
-    let handlers = shelfraiser::app::job_handlers_with(rc);
-    for _ in 0..100 {
-        jobs::run_due(&app.db, &handlers, Utc::now())
-            .await
-            .expect("jobs");
-        let left = jobs::list(&app.db)
-            .await
-            .expect("jobs")
-            .iter()
-            .filter(|j| j.done_at.is_none() && j.last_error.is_none())
-            .count();
-        if left == 0 {
-            return;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
-    panic!("jobs still running after 10 s");
 }
 
 /// The `/monthly/…?t=…` link in a text.

@@ -9,38 +9,14 @@
 use chrono::{Duration, Utc};
 use shelfraiser::db::Db;
 use shelfraiser::donations::ledger;
-use shelfraiser::donations::receipts::Receipts;
-use shelfraiser::jobs;
 use shelfraiser::team::Role;
 
 use crate::harness::{
     TestApp, each_backend, hidden_value, location, post_callback, run_cli, seed_campaign, settings,
     sign, storage_args, succeeded_body,
 };
+use crate::receipts::run_jobs;
 use crate::team_harness::{audit_count, public_csrf, team_member};
-
-/// Runs every due job with the mail handlers, as the node's worker does.
-async fn run_jobs(app: &TestApp) {
-    let s = &app.state;
-    let rc = Receipts::new(&s.settings, app.db.clone(), s.mailer.clone(), &app.base);
-    let handlers = shelfraiser::app::job_handlers_with(rc);
-    for _ in 0..100 {
-        jobs::run_due(&app.db, &handlers, Utc::now())
-            .await
-            .expect("run jobs");
-        let left = jobs::list(&app.db)
-            .await
-            .expect("jobs")
-            .iter()
-            .filter(|j| j.done_at.is_none() && j.last_error.is_none())
-            .count();
-        if left == 0 {
-            return;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
-    panic!("jobs still running after 10 s");
-}
 
 /// Donates through the donate form and the signed callback; returns (session, donation id).
 async fn give(

@@ -22,7 +22,7 @@ use crate::team_harness::{audit_count, team_member};
 
 /// Runs every due job with the receipt handler (as the node's worker does) and waits until
 /// none is left undone: the node's own worker may have claimed one first.
-async fn run_jobs(app: &TestApp) {
+pub(crate) async fn run_jobs(app: &TestApp) {
     let s = &app.state;
     let rc = Receipts::new(&s.settings, app.db.clone(), s.mailer.clone(), &app.base);
     let handlers = shelfraiser::app::job_handlers_with(rc);

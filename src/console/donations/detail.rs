@@ -407,3 +407,29 @@ fn rate_text(tr: &crate::i18n::I18n, from: &str, rate: &str, to: &str) -> String
         Err(_) => format!("1 {from} = {rate} {to}"),
     }
 }
+
+/// The donation `id` for a form that changes it: 404 when unknown, 403 without
+/// `DonationsWrite` on its campaign.
+pub(super) async fn writable(cx: &Console, id: &str) -> Result<super::DonationFull, AppError> {
+    let d = super::by_id(&cx.s.db, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if !cx
+        .me
+        .member
+        .can(Permission::DonationsWrite, Some(&d.campaign_id))
+    {
+        return Err(AppError::Forbidden);
+    }
+    Ok(d)
+}
+
+/// The donation's page again, 422, with `notice` saying why a one-button form was refused.
+pub(super) async fn refused_notice(
+    cx: &Console,
+    id: &str,
+    notice: String,
+) -> Result<Response, AppError> {
+    let code = StatusCode::UNPROCESSABLE_ENTITY;
+    render(cx, id, notice, VoidForm::default(), None, code).await
+}

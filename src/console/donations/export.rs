@@ -74,6 +74,27 @@ impl CsvStyle {
 }
 
 /// The whole file: the header and one line per row, every cell guarded, CRLF line ends.
+/// A CSV download: `text` as `STEM-YYYY-MM-DD.csv`, never cached.
+pub fn csv_attachment(text: String, stem: &str) -> Response {
+    let mut res = text.into_response();
+    let h = res.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/csv; charset=utf-8; header=present"),
+    );
+    if let Ok(v) = HeaderValue::from_str(&format!(
+        "attachment; filename=\"{stem}-{}.csv\"",
+        Utc::now().format("%Y-%m-%d")
+    )) {
+        h.insert(header::CONTENT_DISPOSITION, v);
+    }
+    h.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("private, no-store"),
+    );
+    res
+}
+
 pub fn csv_text(rows: &[Vec<String>], style: CsvStyle) -> Result<String, AppError> {
     csv_text_with(CSV_HEADER, rows, style, false)
 }
@@ -225,23 +246,7 @@ pub async fn export(
         ),
     )
     .await?;
-    let mut res = out.into_response();
-    let h = res.headers_mut();
-    h.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/csv; charset=utf-8; header=present"),
-    );
-    if let Ok(v) = HeaderValue::from_str(&format!(
-        "attachment; filename=\"donations-{}.csv\"",
-        Utc::now().format("%Y-%m-%d")
-    )) {
-        h.insert(header::CONTENT_DISPOSITION, v);
-    }
-    h.insert(
-        header::CACHE_CONTROL,
-        HeaderValue::from_static("private, no-store"),
-    );
-    Ok(res)
+    Ok(csv_attachment(out, "donations"))
 }
 
 #[cfg(test)]

@@ -9,10 +9,10 @@
 //! rate where known (a donation's: what the donor paid and the locked rate; a fee's: the fee
 //! as the provider took it and the rate it was converted at), memo.
 
+use super::export::csv_attachment;
 use axum::extract::Query;
-use axum::response::{IntoResponse, Response};
-use chrono::{SecondsFormat, Utc};
-use http::{HeaderValue, header};
+use axum::response::Response;
+use chrono::SecondsFormat;
 
 use crate::campaigns::{Campaign, repo};
 use crate::console::{Console, query_string};
@@ -135,23 +135,7 @@ pub async fn export_ledger(
         ),
     )
     .await?;
-    let mut res = out.into_response();
-    let h = res.headers_mut();
-    h.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/csv; charset=utf-8; header=present"),
-    );
-    if let Ok(v) = HeaderValue::from_str(&format!(
-        "attachment; filename=\"ledger-{}.csv\"",
-        Utc::now().format("%Y-%m-%d")
-    )) {
-        h.insert(header::CONTENT_DISPOSITION, v);
-    }
-    h.insert(
-        header::CACHE_CONTROL,
-        HeaderValue::from_static("private, no-store"),
-    );
-    Ok(res)
+    Ok(csv_attachment(out, "ledger"))
 }
 
 #[cfg(test)]

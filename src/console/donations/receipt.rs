@@ -5,15 +5,12 @@
 use axum::Form;
 use axum::extract::Path;
 use axum::response::{IntoResponse, Redirect, Response};
-use http::StatusCode;
 
 use crate::console::{Console, Fields};
 use crate::donations::receipts::{self, ResendError};
 use crate::http::AppError;
-use crate::team::Permission;
 
-use super::by_id;
-use super::detail::{VoidForm, render};
+use super::detail::{refused_notice, writable};
 
 /// `POST /admin/donations/{id}/receipt` (only the CSRF token).
 pub async fn resend(
@@ -23,22 +20,8 @@ pub async fn resend(
 ) -> Result<Response, AppError> {
     let f = Fields(fields);
     let tr = &cx.r.tr;
-    let d = by_id(&cx.s.db, &id).await?.ok_or(AppError::NotFound)?;
-    if !cx
-        .me
-        .member
-        .can(Permission::DonationsWrite, Some(&d.campaign_id))
-    {
-        return Err(AppError::Forbidden);
-    }
-    let refused = |notice: String| {
-        let cx = &cx;
-        let id = &d.id;
-        async move {
-            let code = StatusCode::UNPROCESSABLE_ENTITY;
-            render(cx, id, notice, VoidForm::default(), None, code).await
-        }
-    };
+    let d = writable(&cx, &id).await?;
+    let refused = |notice: String| refused_notice(&cx, &d.id, notice);
     if !cx.csrf_ok(f.csrf()) {
         return refused(tr.t("error-csrf")).await;
     }

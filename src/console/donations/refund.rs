@@ -18,10 +18,8 @@ use crate::donations::refunds::{self, MAX_REASON_CHARS, RefundError, Requested};
 use crate::http::AppError;
 use crate::money::{CurrencyCode, Money};
 use crate::payments::ProviderError;
-use crate::team::Permission;
 
-use super::by_id;
-use super::detail::{Forms, render_with};
+use super::detail::{Forms, render_with, writable};
 
 /// The "Refund" form's values and errors (shown again when refused).
 #[derive(Debug, Default)]
@@ -39,14 +37,7 @@ pub async fn refund(
 ) -> Result<Response, AppError> {
     let f = Fields(fields);
     let tr = &cx.r.tr;
-    let d = by_id(&cx.s.db, &id).await?.ok_or(AppError::NotFound)?;
-    if !cx
-        .me
-        .member
-        .can(Permission::DonationsWrite, Some(&d.campaign_id))
-    {
-        return Err(AppError::Forbidden);
-    }
+    let d = writable(&cx, &id).await?;
     let mut form = RefundForm {
         amount: f.text("amount", 40),
         reason: f.text("reason", MAX_REASON_CHARS * 2),

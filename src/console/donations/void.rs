@@ -12,10 +12,8 @@ use http::StatusCode;
 use crate::console::{Console, Errors, Fields};
 use crate::donations::voids::{MAX_REASON_CHARS, VoidError};
 use crate::http::AppError;
-use crate::team::Permission;
 
-use super::by_id;
-use super::detail::{VoidForm, render};
+use super::detail::{VoidForm, render, writable};
 
 /// `POST /admin/donations/{id}/void`: `reason`, `confirm=yes`.
 pub async fn void(
@@ -25,14 +23,7 @@ pub async fn void(
 ) -> Result<Response, AppError> {
     let f = Fields(fields);
     let tr = &cx.r.tr;
-    let d = by_id(&cx.s.db, &id).await?.ok_or(AppError::NotFound)?;
-    if !cx
-        .me
-        .member
-        .can(Permission::DonationsWrite, Some(&d.campaign_id))
-    {
-        return Err(AppError::Forbidden);
-    }
+    let d = writable(&cx, &id).await?;
     let mut form = VoidForm {
         reason: f.text("reason", MAX_REASON_CHARS * 2),
         errors: Errors::default(),
