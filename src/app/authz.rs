@@ -348,3 +348,37 @@ pub async fn enforce(State(s): State<AppState>, req: Request, next: Next) -> Res
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::RULES;
+
+    /// Every first path segment a route uses is kept from imported pages' slugs and from the
+    /// blog's permalink patterns (the blog's own `/blog` excepted: posts may live under it),
+    /// so neither can shadow a page of the application. Files (`robots.txt`) and the
+    /// permalinks' own `{p1}` are not segments a slug or pattern can take.
+    #[test]
+    fn every_first_segment_is_reserved_for_imports_and_permalinks() {
+        let mut missing = Vec::new();
+        for r in RULES {
+            let first = r
+                .path
+                .trim_start_matches('/')
+                .split('/')
+                .next()
+                .unwrap_or("");
+            if first.is_empty() || first.contains('.') || first.starts_with('{') {
+                continue;
+            }
+            if !crate::import::wordpress::is_reserved_slug(first) {
+                missing.push(format!("importer: {first}"));
+            }
+            if first != "blog" && !shelfraiser_formats::permalink::is_reserved(first) {
+                missing.push(format!("permalinks: {first}"));
+            }
+        }
+        missing.sort();
+        missing.dedup();
+        assert!(missing.is_empty(), "not reserved: {missing:?}");
+    }
+}

@@ -29,21 +29,32 @@ const RESERVED: &[&str] = &[
     "campaigns",
     "category",
     "comments",
+    "healthz",
     "invite",
     "lang",
     "media",
+    "metrics",
     "monthly",
     "posts",
     "privacy",
     "providers",
+    "readyz",
+    "receipts",
     "reset",
     "search",
     "signin",
     "signout",
+    "signout-everywhere",
     "static",
     "tag",
     "test-checkout",
 ];
+
+/// Whether `segment` is a first path segment the site itself uses (any case). The blog's
+/// own `/blog` and `/blog/` are exact paths, so a pattern may start with `blog/`.
+pub fn is_reserved(segment: &str) -> bool {
+    RESERVED.contains(&segment.to_ascii_lowercase().as_str())
+}
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Part {
@@ -197,7 +208,7 @@ impl Permalinks {
         }
         if let Some(Part::Lit(first)) = segments.first().and_then(|s| s.first())
             && segments[0].len() == 1
-            && RESERVED.contains(&first.to_ascii_lowercase().as_str())
+            && is_reserved(first)
         {
             return err(format!("/{first}/ is one of the site's own paths"));
         }

@@ -32,6 +32,7 @@
 mod attachments;
 pub mod parser;
 mod plan;
+pub use plan::is_reserved_slug;
 mod posts;
 mod report;
 pub mod store;

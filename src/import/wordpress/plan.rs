@@ -116,7 +116,21 @@ const RESERVED_SLUGS: &[&str] = &[
     "wp-admin",
     "wp-content",
     "wp-login-php",
+    "admin",
+    "comments",
+    "invite",
+    "lang",
+    "posts",
+    "readyz",
+    "receipts",
+    "reset",
+    "signout-everywhere",
 ];
+
+/// Whether an imported page may not take `slug`: a path the application answers itself.
+pub fn is_reserved_slug(slug: &str) -> bool {
+    RESERVED_SLUGS.contains(&slug)
+}
 
 pub(super) fn parse_wp_date(s: &str) -> Option<DateTime<Utc>> {
     let s = s.trim();
