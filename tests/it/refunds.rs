@@ -331,3 +331,39 @@ async fn offline_refunds_and_who_may_refund() {
     })
     .await;
 }
+
+/// The test provider refunds at once (demos and the browser walk use it): a part, then the
+/// rest, each one entry; nothing is left to refund after that.
+#[tokio::test]
+async fn the_test_provider_refunds_at_once() {
+    each_backend(|tdb| async move {
+        let db = &tdb.db;
+        let c = seed_campaign(db, "test-library").await;
+        let treasurer = crate::treasurer::signed_in(db, "treasurer", "UTC", Role::Treasurer).await;
+        let app = TestApp::start(settings(&tdb)).await;
+        app.donate_through_checkout("test-library", "20", "GBP", "succeed")
+            .await;
+        let id = on_db!(db, |p| sqlx::query_scalar::<_, String>(
+            "SELECT id FROM donations WHERE provider = 'test'"
+        )
+        .fetch_one(p)
+        .await
+        .expect("donation"));
+        assert_eq!(totals(db, &c.id).await, (2000, 1));
+        let res = refund(&app, &treasurer, &id, "5", "asked by the donor").await;
+        assert_eq!(res.status().as_u16(), 303);
+        assert_eq!(totals(db, &c.id).await, (1500, 1));
+        let res = refund(&app, &treasurer, &id, "15", "the rest").await;
+        assert_eq!(res.status().as_u16(), 303);
+        assert_eq!(totals(db, &c.id).await, (0, 0));
+        assert_eq!(refund_entries(db).await, vec![-500, -1500]);
+        let res = refund(&app, &treasurer, &id, "1", "one more").await;
+        assert_eq!(res.status().as_u16(), 422);
+        assert_eq!(refund_entries(db).await.len(), 2);
+        let html = page_as(&app, &format!("/admin/donations/{id}"), &treasurer).await;
+        assert!(html.contains("Refunded"), "{html}");
+        clean(db).await;
+        app.stop().await;
+    })
+    .await;
+}
