@@ -15,7 +15,7 @@ use chrono::Utc;
 use http::{HeaderValue, header};
 use serde::Deserialize;
 
-use crate::campaigns::repo;
+use crate::campaigns::{Campaign, repo};
 use crate::console::{Console, query_string};
 use crate::donations::offline::{self};
 use crate::http::AppError;
@@ -23,7 +23,8 @@ use crate::money::{CurrencyCode, Money};
 use crate::team::Permission;
 use crate::team::audit;
 
-use super::list::{ListQuery, campaigns_with, filter_form};
+use super::Filter;
+use super::list::{FilterForm, ListQuery, campaigns_with, filter_form};
 use super::search;
 
 /// The formula guard on one cell: a leading `=`, `+`, `-`, `@`, tab or carriage return gets a
@@ -180,6 +181,48 @@ pub const CSV_HEADER: &[&str] = &[
     "void_reason",
 ];
 
+/// What an export covers: the campaigns the member may export, the filter form as asked
+/// and the filter it makes (one that does not parse is 422 with its messages).
+pub(super) async fn scope(
+    cx: &Console,
+    q: &ListQuery,
+) -> Result<(Vec<Campaign>, FilterForm, Filter), AppError> {
+    let all = repo::list(&cx.s.db).await?;
+    let exportable = campaigns_with(&all, &cx.me, Permission::Export);
+    let form = filter_form(&cx.s, q, &exportable).await?;
+    let (filter, errors) = form.to_filter(&cx.r.tr, &exportable);
+    if !errors.is_empty() {
+        let msg: Vec<&str> = errors.0.values().map(String::as_str).collect();
+        return Err(AppError::Unprocessable(msg.join(" ")));
+    }
+    Ok((exportable, form, filter))
+}
+
+/// Sends an export as `STEM-YYYY-MM-DD.csv`, audited (`export.downloaded`: the file, its
+/// rows, the CSV style and the filter).
+pub(super) async fn download(
+    cx: &Console,
+    stem: &str,
+    rows: usize,
+    style: CsvStyle,
+    form: &FilterForm,
+    text: String,
+) -> Result<Response, AppError> {
+    audit::record(
+        &cx.s.db,
+        &cx.actor(),
+        "export.downloaded",
+        &format!("{stem}.csv"),
+        &format!(
+            "rows={rows} format={}{}",
+            style.as_str(),
+            query_string(&form.pairs()).replacen('?', " filter=", 1)
+        ),
+    )
+    .await?;
+    Ok(csv_attachment(text, stem))
+}
+
 /// `GET /admin/donations.csv`: every field of the filtered donations, for accountants.
 pub async fn export(
     cx: Console,
@@ -187,14 +230,7 @@ pub async fn export(
     Query(fq): Query<FormatQuery>,
 ) -> Result<Response, AppError> {
     let style = CsvStyle::choose(fq.format.as_deref(), cx.r.tr.lang);
-    let all = repo::list(&cx.s.db).await?;
-    let exportable = campaigns_with(&all, &cx.me, Permission::Export);
-    let form = filter_form(&cx.s, &q, &exportable).await?;
-    let (filter, errors) = form.to_filter(&cx.r.tr, &exportable);
-    if !errors.is_empty() {
-        let msg: Vec<&str> = errors.0.values().map(String::as_str).collect();
-        return Err(AppError::Unprocessable(msg.join(" ")));
-    }
+    let (exportable, form, filter) = scope(&cx, &q).await?;
     let rows = search(&cx.s.db, &filter, 0, 0).await?;
     let voids = crate::donations::repo::voids::of_campaigns(&cx.s.db, &filter.campaign_ids).await?;
     let mut lines: Vec<Vec<String>> = Vec::with_capacity(rows.len());
@@ -233,20 +269,7 @@ pub async fn export(
         lines.push(cells);
     }
     let out = csv_text(&lines, style)?;
-    audit::record(
-        &cx.s.db,
-        &cx.actor(),
-        "export.downloaded",
-        "donations.csv",
-        &format!(
-            "rows={} format={}{}",
-            rows.len(),
-            style.as_str(),
-            query_string(&form.pairs()).replacen('?', " filter=", 1)
-        ),
-    )
-    .await?;
-    Ok(csv_attachment(out, "donations"))
+    download(&cx, "donations", rows.len(), style, &form, out).await
 }
 
 #[cfg(test)]

@@ -9,22 +9,19 @@
 //! rate where known (a donation's: what the donor paid and the locked rate; a fee's: the fee
 //! as the provider took it and the rate it was converted at), memo.
 
-use super::export::csv_attachment;
 use axum::extract::Query;
 use axum::response::Response;
 use chrono::SecondsFormat;
 
 use crate::campaigns::{Campaign, repo};
-use crate::console::{Console, query_string};
+use crate::console::Console;
 use crate::donations::fees;
 use crate::http::AppError;
 use crate::i18n::I18n;
 use crate::money::{CurrencyCode, Money};
-use crate::team::Permission;
-use crate::team::audit;
 
-use super::export::{CsvStyle, FormatQuery, csv_text_with};
-use super::list::{ListQuery, campaigns_with, filter_form};
+use super::export::{CsvStyle, FormatQuery, csv_text_with, download, scope};
+use super::list::ListQuery;
 
 /// One campaign's line of the gross / fees / net table.
 pub struct GrossNetLine {
@@ -83,14 +80,7 @@ pub async fn export_ledger(
     Query(fq): Query<FormatQuery>,
 ) -> Result<Response, AppError> {
     let style = CsvStyle::choose(fq.format.as_deref(), cx.r.tr.lang);
-    let all = repo::list(&cx.s.db).await?;
-    let exportable = campaigns_with(&all, &cx.me, Permission::Export);
-    let form = filter_form(&cx.s, &q, &exportable).await?;
-    let (filter, errors) = form.to_filter(&cx.r.tr, &exportable);
-    if !errors.is_empty() {
-        let msg: Vec<&str> = errors.0.values().map(String::as_str).collect();
-        return Err(AppError::Unprocessable(msg.join(" ")));
-    }
+    let (exportable, form, filter) = scope(&cx, &q).await?;
     let rows = fees::entries(&cx.s.db, &filter.campaign_ids, filter.from, filter.until).await?;
     let mut lines: Vec<Vec<String>> = Vec::with_capacity(rows.len());
     for r in &rows {
@@ -122,20 +112,7 @@ pub async fn export_ledger(
         ]);
     }
     let out = csv_text_with(LEDGER_CSV_HEADER, &lines, style, true)?;
-    audit::record(
-        &cx.s.db,
-        &cx.actor(),
-        "export.downloaded",
-        "ledger.csv",
-        &format!(
-            "rows={} format={}{}",
-            rows.len(),
-            style.as_str(),
-            query_string(&form.pairs()).replacen('?', " filter=", 1)
-        ),
-    )
-    .await?;
-    Ok(csv_attachment(out, "ledger"))
+    download(&cx, "ledger", rows.len(), style, &form, out).await
 }
 
 #[cfg(test)]
