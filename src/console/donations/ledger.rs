@@ -69,8 +69,7 @@ pub const LEDGER_CSV_HEADER: &[&str] = &[
 
 /// `minor` in `currency` as a decimal string with the currency's exponent (`-0.59`).
 fn decimal(minor: i64, currency: CurrencyCode) -> String {
-    let m = Money::new(minor.abs(), currency).major_string();
-    if minor < 0 { format!("-{m}") } else { m }
+    Money::new(minor, currency).major_string()
 }
 
 /// `GET /admin/ledger.csv`: every ledger entry of the filtered campaigns and dates.
