@@ -36,10 +36,14 @@ pub enum RemoteError {
     Sign(String),
 }
 
+/// One client for the process. It keeps no idle connections: a pooled connection belongs
+/// to the runtime that opened it, and the tests run many runtimes one after another (a
+/// connection kept from a finished one fails the next request).
 fn client() -> &'static reqwest::Client {
     static CLIENT: OnceLock<reqwest::Client> = OnceLock::new();
     CLIENT.get_or_init(|| {
         reqwest::Client::builder()
+            .pool_max_idle_per_host(0)
             .timeout(TIMEOUT)
             .connect_timeout(Duration::from_secs(5))
             .redirect(reqwest::redirect::Policy::none())

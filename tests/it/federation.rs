@@ -50,6 +50,24 @@ fn authority(app: &TestApp) -> String {
     app.url("").trim_start_matches("http://").to_string()
 }
 
+/// The delivery whose payload holds `needle`, once it has been tried and is not running:
+/// the test runs due jobs itself, but the server's own worker may have claimed it first.
+async fn tried(db: &shelfraiser::db::Db, needle: &str) -> jobs::JobRow {
+    for _ in 0..150 {
+        if let Some(j) = deliveries(db)
+            .await
+            .into_iter()
+            .find(|j| j.payload.contains(needle))
+            && j.attempts >= 1
+            && j.locked_until.is_none()
+        {
+            return j;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("the delivery of {needle} was not tried");
+}
+
 async fn deliveries(db: &shelfraiser::db::Db) -> Vec<jobs::JobRow> {
     jobs::list(db)
         .await
@@ -279,10 +297,10 @@ async fn a_signed_follow_is_stored_once_and_accepted_with_a_signed_delivery() {
         assert_eq!(deliveries(&app.db).await.len(), 1);
 
         // The Accept goes out, signed with the campaign's key.
-        let ran = jobs::run_due(&app.db, &shelfraiser::app::job_handlers(), Utc::now())
+        jobs::run_due(&app.db, &shelfraiser::app::job_handlers(), Utc::now())
             .await
             .expect("run");
-        assert_eq!(ran, 1);
+        assert!(tried(&app.db, "follow-1").await.done_at.is_some());
         let got = remote.received();
         assert_eq!(got.len(), 1);
         assert_eq!(got[0].header("content-type"), Some(AP));
@@ -408,31 +426,27 @@ async fn deliveries_retry_server_errors_and_give_up_on_refusals() {
             assert_eq!(post_signed(&app, inbox, &body, &signed).await, 202);
             let now = Utc::now();
             jobs::run_due(&app.db, &handlers, now).await.expect("run");
-            let job = deliveries(&app.db)
-                .await
-                .into_iter()
-                .find(|j| j.payload.contains(&format!("f-{n}")))
-                .expect("the delivery");
+            let job = tried(&app.db, &format!("f-{n}")).await;
             assert!(job.done_at.is_none());
             assert_eq!(job.max_attempts, 17);
             assert!(
                 job.last_error
                     .as_deref()
                     .unwrap_or("")
-                    .contains(&status.to_string())
+                    .contains(&status.to_string()),
+                "{status}: {job:?}"
             );
             if final_failure {
                 assert_eq!(job.attempts, job.max_attempts, "{status} is final");
             } else {
                 assert_eq!(job.attempts, 1, "{status} is retried");
-                assert!(job.run_at > now);
+                assert!(job.run_at > Utc::now());
             }
         }
         // The retried ones run again later and succeed once the inbox takes them.
         remote.answer_with(202);
         let later = Utc::now() + chrono::Duration::minutes(5);
-        let ran = jobs::run_due(&app.db, &handlers, later).await.expect("run");
-        assert_eq!(ran, 2);
+        jobs::run_due(&app.db, &handlers, later).await.expect("run");
         let done = deliveries(&app.db)
             .await
             .into_iter()
