@@ -244,6 +244,11 @@ pub struct PaypalSettings {
     pub webhook_id: String,
     /// `https://api-m.paypal.com`, `https://api-m.sandbox.paypal.com`, or a test server.
     pub api_base: String,
+    /// The fee PayPal charges the site, as an estimate for the donate form's "cover the
+    /// fees" box: basis points of the amount plus a fixed part in the charged currency's
+    /// minor units. 0 and 0: no box for PayPal. (The fee recorded is the one PayPal reports.)
+    pub fee_percent_bp: u32,
+    pub fee_fixed_minor: i64,
 }
 
 impl Default for PaypalSettings {
@@ -253,6 +258,8 @@ impl Default for PaypalSettings {
             client_secret: Secret::default(),
             webhook_id: String::new(),
             api_base: "https://api-m.paypal.com".into(),
+            fee_percent_bp: 0,
+            fee_fixed_minor: 0,
         }
     }
 }
@@ -276,6 +283,11 @@ pub struct StripeProviderSettings {
     /// How long a call to Stripe may take before the donor is shown the form again, in
     /// seconds.
     pub timeout_secs: u64,
+    /// The fee Stripe charges the site, as an estimate for the donate form's "cover the
+    /// fees" box: basis points of the amount plus a fixed part in the charged currency's
+    /// minor units. 0 and 0: no box for Stripe. (The fee recorded is the one Stripe reports.)
+    pub fee_percent_bp: u32,
+    pub fee_fixed_minor: i64,
 }
 
 impl Default for StripeProviderSettings {
@@ -285,6 +297,8 @@ impl Default for StripeProviderSettings {
             webhook_secret: Secret::default(),
             api_base: "https://api.stripe.com".into(),
             timeout_secs: 10,
+            fee_percent_bp: 0,
+            fee_fixed_minor: 0,
         }
     }
 }
@@ -489,6 +503,20 @@ impl Settings {
             return Err(ConfigError(
                 "providers.paypal.api_base must be an http(s) URL".into(),
             ));
+        }
+        let p = &s.providers;
+        for (name, bp, fixed) in [
+            ("test", p.test.fee_percent_bp, p.test.fee_fixed_minor),
+            ("stripe", p.stripe.fee_percent_bp, p.stripe.fee_fixed_minor),
+            ("paypal", p.paypal.fee_percent_bp, p.paypal.fee_fixed_minor),
+        ] {
+            if bp > shelfraiser_formats::fees::MAX_PERCENT_BP || !(0..=1_000_000).contains(&fixed) {
+                return Err(ConfigError(format!(
+                    "providers.{name}: fee_percent_bp must be 0 to {} (basis points: 150 = 1.5 %) \
+                     and fee_fixed_minor 0 to 1000000",
+                    shelfraiser_formats::fees::MAX_PERCENT_BP
+                )));
+            }
         }
         if s.passwords.hash_wait_ms > 60_000 {
             return Err(ConfigError(

@@ -335,6 +335,19 @@ pub fn spawn_worker(
     })
 }
 
+/// Whether a job with `dedupe_key` is stored and still to run: `None` when there is none,
+/// `Some(true)` while it waits or runs (not done, attempts left), `Some(false)` once it is
+/// done or has used its attempts.
+pub async fn waiting_with_key(db: &Db, dedupe_key: &str) -> DbResult<Option<bool>> {
+    let row: Option<(Option<DateTime<Utc>>, i64, i64)> = on_db!(db, |p| sqlx::query_as(
+        "SELECT done_at, attempts, max_attempts FROM jobs WHERE dedupe_key = $1"
+    )
+    .bind(dedupe_key)
+    .fetch_optional(p)
+    .await?);
+    Ok(row.map(|(done, attempts, max)| done.is_none() && attempts < max))
+}
+
 /// A stored job's state, for the CLI and tests.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct JobRow {

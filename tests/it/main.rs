@@ -28,6 +28,7 @@ mod durability;
 mod editors;
 mod fake_paypal;
 mod fake_stripe;
+mod fee_cover;
 mod fees;
 mod flow;
 mod fuzz_corpus;

@@ -136,6 +136,9 @@ pub struct CampaignPage {
     pub providers: Vec<donate::ProviderOption>,
     /// "Give once / Give monthly" is offered (monthly gifts need Stripe).
     pub monthly_offered: bool,
+    /// The label of the "cover the processing fees" box; empty: no box (no provider the
+    /// donor may use has a fee rule).
+    pub fee_cover: String,
 }
 
 /// An update in a list, linked to its permalink (a note's title is its first words).
@@ -291,6 +294,7 @@ pub async fn render_campaign(
         matches,
         providers: donate::provider_options(tr, &s.providers.names(), &form_provider),
         monthly_offered: s.providers.stripe().is_some(),
+        fee_cover: donate::fee_cover_label(tr, &s.providers.fee_rules(), s.providers.names().len()),
     };
     Ok(page.render()?)
 }

@@ -113,6 +113,13 @@ pub(crate) async fn apply_in(
                     amount: *amount,
                     rate,
                     campaign_amount: converted,
+                    // The gift's cover when the invoice charges the gift's amount (a changed
+                    // subscription no longer says what part of it covers fees).
+                    cover_minor: if *amount == gift.amount {
+                        gift.cover_minor
+                    } else {
+                        0
+                    },
                     donor_name: gift.donor_name.clone(),
                     donor_email: gift
                         .donor_email

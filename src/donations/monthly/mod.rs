@@ -94,6 +94,8 @@ pub struct MonthlyGift {
     pub subscription_ref: Option<String>,
     /// What is given each month, in the donor's currency.
     pub amount: Money,
+    /// The part of `amount` the donor added to cover the fees (minor units), 0 when none.
+    pub cover_minor: i64,
     pub donor_name: Option<String>,
     pub donor_email: Option<String>,
     pub visibility: Visibility,
@@ -115,6 +117,7 @@ pub async fn open(db: &Db, session: &CheckoutSession, lang: &str) -> DbResult<Mo
         campaign_id: i.campaign_id.clone(),
         subscription_ref: None,
         amount: i.amount,
+        cover_minor: i.cover_minor,
         donor_name: i.donor_name.clone(),
         donor_email: i.donor_email.as_ref().map(|e| e.as_str().to_string()),
         visibility: i.visibility,

@@ -48,6 +48,28 @@ pub async fn insert(db: &Db, f: &NewFee<'_>, now: DateTime<Utc>) -> DbResult<boo
     Ok(n > 0)
 }
 
+/// The donations made through a provider that reports fees (`stripe`, `paypal`, `test`)
+/// without a fee entry, of one campaign or all, oldest first.
+pub async fn without_fee(db: &Db, campaign_id: Option<&str>) -> DbResult<Vec<String>> {
+    const SQL: &str = "SELECT d.id FROM donations d \
+         WHERE d.provider IN ('stripe', 'paypal', 'test') \
+         AND NOT EXISTS (SELECT 1 FROM ledger_entries l \
+                         WHERE l.donation_id = d.id AND l.kind = 'fee')";
+    Ok(match campaign_id {
+        Some(c) => {
+            let sql = format!("{SQL} AND d.campaign_id = $1 ORDER BY d.created_at, d.id");
+            on_db!(db, |p| sqlx::query_scalar(&sql)
+                .bind(c)
+                .fetch_all(p)
+                .await?)
+        }
+        None => {
+            let sql = format!("{SQL} ORDER BY d.created_at, d.id");
+            on_db!(db, |p| sqlx::query_scalar(&sql).fetch_all(p).await?)
+        }
+    })
+}
+
 /// Whether the donation has its fee entry.
 pub async fn has_fee(db: &Db, donation_id: &str) -> DbResult<bool> {
     let n: i64 = on_db!(db, |p| sqlx::query_scalar(

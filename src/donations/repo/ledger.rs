@@ -24,8 +24,8 @@ pub async fn insert_donation_in(
         sqlx::query_scalar(
         "INSERT INTO donations (id, campaign_id, amount_minor, currency, rate, campaign_amount_minor, \
          donor_name, donor_email, message, visibility, provider, provider_reference, status, \
-         received_on, note, created_at, rate_on) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17) \
+         received_on, note, created_at, rate_on, cover_minor) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18) \
          ON CONFLICT (provider, provider_reference) DO NOTHING RETURNING id"
     )
     .bind(id)
@@ -45,6 +45,7 @@ pub async fn insert_donation_in(
     .bind(&d.note)
     .bind(now)
     .bind(d.rate_on)
+    .bind(i.cover_minor)
     .fetch_optional(&mut *c)
     .await?
     });
@@ -206,6 +207,8 @@ pub struct DonationRow {
     pub currency: String,
     pub rate: String,
     pub campaign_amount_minor: i64,
+    /// What the donor added to cover the fees (part of `amount_minor`), 0 when nothing.
+    pub cover_minor: i64,
     pub donor_name: Option<String>,
     pub message: Option<String>,
     #[sqlx(try_from = "String")]
@@ -222,7 +225,7 @@ pub struct DonationRow {
 
 /// The columns of [`DonationRow`], from `donations d` joined with its moderation `m`.
 const ROW_SELECT: &str = "SELECT d.id, d.campaign_id, d.amount_minor, d.currency, d.rate, \
-     d.campaign_amount_minor, d.donor_name, d.message, d.visibility, d.provider, d.created_at, \
+     d.campaign_amount_minor, d.cover_minor, d.donor_name, d.message, d.visibility, d.provider, d.created_at, \
      d.rate_on, COALESCE(m.name_hidden, FALSE) AS name_hidden, \
      COALESCE(m.message_state, 'shown') AS message_state \
      FROM donations d LEFT JOIN donation_moderation m ON m.donation_id = d.id";
