@@ -37,6 +37,7 @@ mod live;
 mod matching;
 mod money_typed;
 mod monthly;
+mod outbound;
 mod passkeys;
 mod paypal;
 mod pledges;
