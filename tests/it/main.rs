@@ -34,6 +34,7 @@ mod fuzz_corpus;
 mod homes;
 mod jobs;
 mod live;
+mod load;
 mod matching;
 mod money_typed;
 mod monthly;
