@@ -57,6 +57,13 @@ pub struct Settings {
     /// The header trusted proxies write the client's address into: `x-forwarded-for` or
     /// `forwarded` (RFC 7239). Only this one is read.
     pub client_ip_header: String,
+    /// Hosts the outbound client (`outbound`: federation, Webmention, link previews) may
+    /// reach although they are not on the public internet: `host` (any port) or `host:port`
+    /// entries (that port only), names or addresses (`[::1]:8080`). Empty: public addresses
+    /// only. For tests on loopback and intranets; the environment takes a comma-separated
+    /// list: `SHELFRAISER_OUTBOUND_ALLOW=127.0.0.1:8081,intranet.example`.
+    #[serde(deserialize_with = "list_or_commas")]
+    pub outbound_allow: Vec<String>,
     pub donations: DonationSettings,
     pub providers: ProviderSettings,
     pub mail: MailSettings,
@@ -400,6 +407,7 @@ impl Default for Settings {
             log_format: "text".into(),
             trusted_proxies: Vec::new(),
             client_ip_header: "x-forwarded-for".into(),
+            outbound_allow: Vec::new(),
             donations: DonationSettings::default(),
             providers: ProviderSettings::default(),
             mail: MailSettings::default(),
@@ -426,6 +434,7 @@ const TOP_LEVEL_KEYS: &[&str] = &[
     "log_format",
     "trusted_proxies",
     "client_ip_header",
+    "outbound_allow",
     "donations",
     "providers",
     "mail",
@@ -583,6 +592,8 @@ impl Settings {
         }
         // `client_ip_header` and `trusted_proxies` are checked by their parser in `http`
         // (`app::cli` runs it right after loading, before anything starts).
+        crate::outbound::AllowList::parse(&s.outbound_allow)
+            .map_err(|e| ConfigError(format!("outbound_allow: {e}")))?;
         Ok(s)
     }
 
@@ -662,6 +673,30 @@ mod tests {
         .expect("text");
         assert_eq!(from_env.trusted_proxies, ["127.0.0.1", "::1", "10.0.0.0/8"]);
         assert!(Settings::default().trusted_proxies.is_empty());
+    }
+
+    #[test]
+    fn outbound_allow_from_a_list_or_comma_separated_text() {
+        let from_toml: Settings = Figment::from(Toml::string(
+            "outbound_allow = [\"127.0.0.1:8081\", \"intranet.example\"]",
+        ))
+        .extract()
+        .expect("list");
+        assert_eq!(
+            from_toml.outbound_allow,
+            ["127.0.0.1:8081", "intranet.example"]
+        );
+        let from_env: Settings = Figment::from(Serialized::default(
+            "outbound_allow",
+            "127.0.0.1:8081, [::1]:9000 intranet.example",
+        ))
+        .extract()
+        .expect("text");
+        assert_eq!(
+            from_env.outbound_allow,
+            ["127.0.0.1:8081", "[::1]:9000", "intranet.example"]
+        );
+        assert!(Settings::default().outbound_allow.is_empty());
     }
 
     #[test]

@@ -59,6 +59,7 @@ const LAYERS: &[(&str, &[&str])] = &[
             "payments",
             "passwords",
             "signing",
+            "outbound",
         ],
     ),
 ];

@@ -89,6 +89,11 @@ impl Application {
             checkout_limits.clone(),
             rx.clone(),
         );
+        let outbound = crate::outbound::Outbound::new(
+            &settings.outbound_allow,
+            &settings.effective_base_url(addr),
+        )
+        .map_err(|e| anyhow::anyhow!("outbound_allow: {e}"))?;
         let settings_passwords = settings.passwords.clone();
         let state = AppState::new(Inner {
             mailer,
@@ -105,6 +110,7 @@ impl Application {
             proxies,
             checkout_key,
             hasher: crate::passwords::Hasher::from_settings(&settings_passwords),
+            outbound,
         });
         Ok(Application {
             listener,

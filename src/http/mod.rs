@@ -55,6 +55,9 @@ pub struct Inner {
     pub checkout_key: crate::config::Secret,
     /// The bounded password hasher (argon2 memory and CPU per node).
     pub hasher: crate::passwords::Hasher,
+    /// The guarded outbound HTTP client (`outbound_allow`; federation, Webmention, link
+    /// previews).
+    pub outbound: crate::outbound::Outbound,
 }
 
 impl std::ops::Deref for AppState {

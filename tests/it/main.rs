@@ -38,6 +38,7 @@ mod load;
 mod matching;
 mod money_typed;
 mod monthly;
+mod outbound;
 mod passkeys;
 mod paypal;
 mod pledges;
