@@ -36,7 +36,7 @@ pub const DRAIN_TIMEOUT: Duration = Duration::from_secs(20);
 impl Application {
     pub async fn build(settings: Settings) -> anyhow::Result<Application> {
         let url = settings.effective_database_url();
-        let db = Db::connect(&url)
+        let db = Db::connect_with(&url, &settings.pool)
             .await
             .with_context(|| "cannot open the database")?;
         db.migrate().await?;

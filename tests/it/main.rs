@@ -35,6 +35,7 @@ mod fuzz_corpus;
 mod homes;
 mod jobs;
 mod live;
+mod load;
 mod matching;
 mod money_typed;
 mod monthly;
