@@ -89,6 +89,17 @@ impl Application {
             checkout_limits.clone(),
             rx.clone(),
         );
+        // Every few minutes: the monthly gifts of campaigns that closed or ended are queued
+        // to be cancelled (`donations::monthly::closing`).
+        let sweep_db = db.clone();
+        crate::jobs::spawn_every(crate::donations::SWEEP_EVERY, rx.clone(), move || {
+            let db = sweep_db.clone();
+            async move {
+                if let Err(e) = crate::donations::sweep(&db, chrono::Utc::now()).await {
+                    tracing::warn!(error = %e, "donations sweep failed");
+                }
+            }
+        });
         let settings_passwords = settings.passwords.clone();
         let state = AppState::new(Inner {
             mailer,
