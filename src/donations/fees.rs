@@ -132,8 +132,12 @@ pub async fn run_job(
     };
     let currency = CurrencyCode::parse(&d.currency)?;
     let charged = Money::new(d.amount_minor, currency);
+    let reference = match store::payment_of(db, &d.id).await? {
+        Some(paid_by) => paid_by,
+        None => d.provider_reference.clone(),
+    };
     let Some(fee) = provider
-        .fee(&d.provider_reference, charged)
+        .fee(&reference, charged)
         .await
         .map_err(|e| anyhow::anyhow!("{} fee of donation {}: {e}", d.provider, d.id))?
     else {

@@ -160,12 +160,15 @@ pub fn update_view(s: &AppState, tr: &I18n, u: &blog::repo::Update) -> UpdateVie
     }
 }
 
-/// Donor-wall entry for display: the name and message as the wall's moderation allows
+/// Donor-wall entry for display (the page, the donor list and the live event): the amount
+/// net of succeeded refunds, the name and message as the wall's moderation allows
 /// (`donations::moderation`: anonymous or hidden names show as "Anonymous", held or hidden
 /// messages not at all).
 pub fn wall_item(tr: &I18n, d: &DonationRow) -> WallItem {
+    // A partly refunded gift shows what the donor's gift came to after its refunds.
+    let net = (d.amount_minor - d.refunded_minor).max(0);
     let amount = CurrencyCode::parse(&d.currency)
-        .map(|c| tr.money(Money::new(d.amount_minor, c)))
+        .map(|c| tr.money(Money::new(net, c)))
         .unwrap_or_default();
     WallItem {
         name: d

@@ -26,7 +26,15 @@
 //! `/monthly/{id}?t=<HMAC under the site's monthly_link_key of "monthly|<id>">`) on the
 //! thank-you page and in every receipt e-mail of the gift; cancelling calls Stripe
 //! (`DELETE /v1/subscriptions/{id}`) and marks the gift canceled, which the webhook confirms.
+//! A campaign that closes or ends cancels its running gifts ([`closing`]).
+//!
+//! A monthly donor counts once in the campaign's donors: the first month's entry has
+//! `donor_delta` 1, every renewal's 0 (`ledger::Donor::AlreadyCounted`), and a renewal's
+//! complete refund takes no donor back. Each payment's payment intent (from `invoice.paid`)
+//! is kept beside its invoice (`monthly_payments.payment_ref`), so Stripe's refunds and
+//! disputes, the console's refund and the fee job find the payment.
 
+pub mod closing;
 pub mod events;
 
 use chrono::{DateTime, Utc};

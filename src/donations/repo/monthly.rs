@@ -127,6 +127,13 @@ pub async fn of_campaign(db: &Db, campaign_id: &str) -> DbResult<Vec<MonthlyGift
     rows.into_iter().map(MonthlyGift::try_from).collect()
 }
 
+/// Every gift still running (`active` or `past_due`), oldest first.
+pub async fn running(db: &Db) -> DbResult<Vec<MonthlyGift>> {
+    let sql = format!("{SELECT} WHERE status IN ('active', 'past_due') ORDER BY created_at, id");
+    let rows: Vec<GiftRow> = on_db!(db, |p| sqlx::query_as(&sql).fetch_all(p).await?);
+    rows.into_iter().map(MonthlyGift::try_from).collect()
+}
+
 /// The gift a donation paid a month of.
 pub async fn of_donation(db: &Db, donation_id: &str) -> DbResult<Option<MonthlyGift>> {
     let sql = format!(
@@ -219,6 +226,22 @@ pub async fn add_payment_in(
     .await?
     .rows_affected());
     Ok(())
+}
+
+/// Keeps the payment intent (or charge) `payment` that paid the gift's invoice `invoice`:
+/// the donation it paid, if that invoice is recorded (`None`: not yet).
+pub async fn set_payment_ref_in(
+    tx: &mut Tx,
+    invoice: &str,
+    payment: &str,
+) -> DbResult<Option<String>> {
+    Ok(on_tx!(tx, |c| sqlx::query_scalar(
+        "UPDATE monthly_payments SET payment_ref = $2 WHERE invoice_ref = $1 RETURNING donation_id"
+    )
+    .bind(invoice)
+    .bind(payment)
+    .fetch_optional(&mut *c)
+    .await?))
 }
 
 /// How many months a gift has paid.
