@@ -34,7 +34,6 @@ use crate::web::meta::{Meta, feed_links};
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/", get(front_page))
-        .route("/campaigns/{slug}", get(campaign_page))
         .route("/campaigns/{slug}/donors", get(donors_page))
         .route("/campaigns/{slug}/live", get(live_stream))
 }
@@ -47,7 +46,9 @@ pub struct CampaignQuery {
     from: Option<String>,
 }
 
-async fn campaign_page(
+/// `GET /campaigns/{slug}` as a page (the application's router sends requests for the
+/// campaign's ActivityPub document elsewhere, by `Accept`, before this page's cache).
+pub async fn campaign_page(
     State(s): State<AppState>,
     Path(slug): Path<String>,
     Query(q): Query<CampaignQuery>,

@@ -16,7 +16,10 @@
 //!   which another worker retries the job.
 //! * Success sets `done_at`. Failure stores the message in `last_error` and moves `run_at`
 //!   forward by [`backoff`]; after `max_attempts` attempts the job is no longer claimed (it
-//!   stays in the table with its last error, for people to look at).
+//!   stays in the table with its last error, for people to look at). A job stores its own
+//!   `max_attempts` ([`Job::with_max_attempts`]; [`DEFAULT_MAX_ATTEMPTS`] otherwise), and a
+//!   handler that knows a retry cannot help returns a [`Final`] error: the job is failed for
+//!   good at once (a delivery answered 404, say).
 
 use std::time::Duration as StdDuration;
 
@@ -45,7 +48,15 @@ pub const DEFAULT_MAX_ATTEMPTS: i64 = 10;
 pub struct Job {
     kind: &'static str,
     payload: serde_json::Map<String, serde_json::Value>,
+    max_attempts: i64,
 }
+
+/// A handler's error after which retrying is pointless: the job is given up at once (its
+/// attempts are spent; the message is kept in `last_error`). Return it as
+/// `Err(Final(..).into())`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct Final(pub String);
 
 impl Job {
     /// A job of `kind` with `payload` (a struct: its fields become the payload's).
@@ -58,7 +69,21 @@ impl Job {
                 m
             }
         };
-        Ok(Job { kind, payload })
+        Ok(Job {
+            kind,
+            payload,
+            max_attempts: DEFAULT_MAX_ATTEMPTS,
+        })
+    }
+
+    /// The same job, given `n` attempts (at least one) instead of [`DEFAULT_MAX_ATTEMPTS`].
+    pub fn with_max_attempts(mut self, n: i64) -> Job {
+        self.max_attempts = n.max(1);
+        self
+    }
+
+    pub fn max_attempts(&self) -> i64 {
+        self.max_attempts
     }
 
     pub fn kind(&self) -> &'static str {
@@ -175,7 +200,7 @@ pub async fn enqueue(
         .bind(&payload)
         .bind(dedupe_key)
         .bind(run_at)
-        .bind(DEFAULT_MAX_ATTEMPTS)
+        .bind(job.max_attempts)
         .bind(Utc::now())
         .execute(p)
         .await?
@@ -197,7 +222,7 @@ pub async fn enqueue_in(
         .bind(&payload)
         .bind(dedupe_key)
         .bind(run_at)
-        .bind(DEFAULT_MAX_ATTEMPTS)
+        .bind(job.max_attempts)
         .bind(Utc::now())
         .execute(&mut *c)
         .await?
@@ -285,6 +310,21 @@ async fn finish_err(
     Ok(())
 }
 
+/// Gives a job up after a [`Final`] error: no attempts left, the message kept.
+async fn finish_final(db: &Db, job: &Claimed, error: &str) -> DbResult<()> {
+    let error: String = error.chars().take(2000).collect();
+    on_db!(db, |p| sqlx::query(
+        "UPDATE jobs SET locked_until = NULL, last_error = $2, attempts = max_attempts \
+         WHERE id = $1"
+    )
+    .bind(&job.id)
+    .bind(&error)
+    .execute(p)
+    .await?
+    .rows_affected());
+    Ok(())
+}
+
 /// Runs one claimed job and records the outcome. `true` when it succeeded.
 async fn run_claimed(
     db: &Db,
@@ -300,6 +340,11 @@ async fn run_claimed(
         }
         Err(e) => {
             let msg = format!("{e:#}");
+            if e.downcast_ref::<Final>().is_some() {
+                tracing::warn!(job = %c.id, kind = %c.kind, attempts = c.attempts, error = %msg, "job failed for good");
+                finish_final(db, c, &msg).await?;
+                return Ok(false);
+            }
             if c.attempts >= c.max_attempts {
                 tracing::error!(job = %c.id, kind = %c.kind, attempts = c.attempts, error = %msg, "job failed for the last time");
             } else {
