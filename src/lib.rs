@@ -5,7 +5,7 @@
 //!
 //! * the application (`app`): router, access table, server, command line, demo;
 //! * the capabilities (`campaigns`, `donations`, `blog`, `team`, `console`, `import`,
-//!   `rates`, `media`, `revisions`), each with its domain types and functions, its store and its handlers;
+//!   `rates`, `media`, `revisions`, `privacy`, `federation`), each with its domain types and functions, its store and its handlers;
 //! * the shared web layer (`web`): page chrome, forms, error pages, request extractors;
 //! * the infrastructure (`db`, `http`, `jobs`, `mail`, `live`, `i18n`, `config`, `render`,
 //!   `blocking`, `payments`, `passwords`, `outbound`).
@@ -18,6 +18,7 @@ pub mod config;
 pub mod console;
 pub mod db;
 pub mod donations;
+pub mod federation;
 pub mod http;
 pub mod i18n;
 pub mod import;

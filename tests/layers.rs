@@ -41,6 +41,7 @@ const LAYERS: &[(&str, &[&str])] = &[
             "media",
             "revisions",
             "privacy",
+            "federation",
         ],
     ),
     ("shared web", &["web"]),

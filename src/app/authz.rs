@@ -53,6 +53,16 @@ pub static RULES: &[Rule] = &[
     rule(Method::GET, "/campaigns/{slug}", P),
     rule(Method::GET, "/campaigns/{slug}/donors", P),
     rule(Method::GET, "/campaigns/{slug}/live", P),
+    // Federation (federation/pages.rs): discovery, actors, collections; inboxes check the
+    // request's HTTP signature themselves.
+    rule(Method::GET, "/.well-known/webfinger", P),
+    rule(Method::GET, "/actor", P),
+    rule(Method::GET, "/actor/outbox", P),
+    rule(Method::GET, "/actor/followers", P),
+    rule(Method::GET, "/campaigns/{slug}/outbox", P),
+    rule(Method::GET, "/campaigns/{slug}/followers", P),
+    rule(Method::POST, "/campaigns/{slug}/inbox", P),
+    rule(Method::POST, "/inbox", P),
     rule(Method::POST, "/campaigns/{slug}/donate", P),
     rule(Method::GET, "/campaigns/{slug}/thanks/{donation_id}", P),
     rule(

@@ -23,7 +23,9 @@ pub fn router(state: AppState) -> Router {
             "/api/openapi.json",
             get(|| async { axum::Json(api_document()) }),
         )
+        .route("/campaigns/{slug}", get(campaign_by_accept))
         .merge(crate::campaigns::pages::routes())
+        .merge(crate::federation::pages::routes())
         .merge(crate::campaigns::api::routes())
         .merge(crate::donations::pages::routes())
         .merge(crate::privacy::pages::routes())
@@ -64,6 +66,30 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
+/// A campaign's URL is both its page and its ActivityPub actor: the representation is
+/// chosen by `Accept` before the page cache is looked at (the cache keeps pages only), and
+/// both answers say `Vary: Accept`.
+async fn campaign_by_accept(
+    state: axum::extract::State<crate::http::AppState>,
+    slug: axum::extract::Path<String>,
+    query: axum::extract::Query<crate::campaigns::pages::CampaignQuery>,
+    lang: crate::http::Lang,
+    headers: http::HeaderMap,
+) -> Result<axum::response::Response, crate::http::AppError> {
+    if crate::federation::pages::wants_activity(&headers) {
+        return crate::federation::pages::campaign_actor(&state, &lang.0, &slug).await;
+    }
+    let mut res = crate::campaigns::pages::campaign_page(state, slug, query, lang, headers).await?;
+    let vary = match res.headers().get(http::header::VARY) {
+        Some(v) => format!("{}, Accept", v.to_str().unwrap_or("")),
+        None => "Accept".to_string(),
+    };
+    if let Ok(v) = http::HeaderValue::from_str(vary.trim_start_matches(", ")) {
+        res.headers_mut().insert(http::header::VARY, v);
+    }
+    Ok(res)
+}
+
 /// The whole API document: campaigns, the team's parts (and its bearer scheme) and the blog.
 pub fn api_document() -> utoipa::openapi::OpenApi {
     use utoipa::OpenApi;
@@ -75,22 +101,42 @@ pub fn api_document() -> utoipa::openapi::OpenApi {
 /// Every capability's background jobs, by kind: what the worker on each node runs.
 pub fn job_handlers() -> crate::jobs::Handlers {
     use crate::blog::write::{PUBLISH_POST, PublishPost, run_publish_job};
-    crate::jobs::Handlers::default().on(PUBLISH_POST, |db, p: PublishPost, now| async move {
-        run_publish_job(&db, &p.post_id, now).await.map(|_| ())
-    })
+    use crate::federation::deliver::{DELIVER, Deliver};
+    crate::jobs::Handlers::default()
+        .on(PUBLISH_POST, |db, p: PublishPost, now| async move {
+            run_publish_job(&db, &p.post_id, now).await.map(|_| ())
+        })
+        .on(DELIVER, |db, p: Deliver, now| async move {
+            crate::federation::deliver::run_job(&db, &p, now).await
+        })
 }
 
-/// [`job_handlers_with`] and the job that asks providers for their fees
-/// (`donations::fees::RECORD_FEE`), which needs the node's providers.
+/// [`job_handlers_with`] and the jobs that need the node's providers: the one that asks for
+/// fees (`donations::fees::RECORD_FEE`) and the one that ends a closed campaign's monthly
+/// gifts (`donations::monthly::closing::END_GIFT`).
 pub fn job_handlers_full(
     receipts: crate::donations::receipts::Receipts,
     providers: crate::payments::Providers,
 ) -> crate::jobs::Handlers {
     use crate::donations::fees::{RECORD_FEE, RecordFee, run_job};
-    job_handlers_with(receipts).on(RECORD_FEE, move |db, p: RecordFee, now| {
-        let providers = providers.clone();
-        async move { run_job(&db, &providers, &p, now).await.map(|_| ()) }
-    })
+    use crate::donations::monthly::closing::{END_GIFT, EndGift};
+    let (rc, ending, checking) = (receipts.clone(), providers.clone(), providers.clone());
+    job_handlers_with(receipts)
+        .on(RECORD_FEE, move |db, p: RecordFee, now| {
+            let providers = providers.clone();
+            async move { run_job(&db, &providers, &p, now).await.map(|_| ()) }
+        })
+        .on(
+            crate::donations::refunds::CHECK_REFUND,
+            move |db, p: crate::donations::refunds::CheckRefund, now| {
+                let providers = checking.clone();
+                async move { crate::donations::refunds::run_check(&db, &providers, &p, now).await }
+            },
+        )
+        .on(END_GIFT, move |_db, p: EndGift, now| {
+            let (rc, providers) = (rc.clone(), ending.clone());
+            async move { crate::donations::monthly::closing::run_job(&rc, &providers, &p, now).await }
+        })
 }
 
 /// [`job_handlers`] and the jobs that send e-mail (receipts), which need the node's mailer
@@ -110,7 +156,7 @@ pub fn job_handlers_with(receipts: crate::donations::receipts::Receipts) -> crat
                 async move { crate::donations::consents::run_job(&rc, &p, now).await }
             },
         )
-        .on(
+        .on_private(
             crate::privacy::SEND_LINK,
             move |_db, p: crate::privacy::SendLink, now| {
                 let rc = privacy_rc.clone();

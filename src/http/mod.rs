@@ -7,8 +7,10 @@
 pub mod absolute;
 pub mod assets;
 pub mod client_ip;
+pub mod compress;
 pub mod csrf;
 pub mod error;
+pub mod flight;
 pub mod limits;
 pub mod metrics;
 pub mod page_cache;

@@ -16,11 +16,14 @@
 //!   which another worker retries the job.
 //! * Success sets `done_at`. Failure stores the message in `last_error` and moves `run_at`
 //!   forward by [`backoff`]; after `max_attempts` attempts the job is no longer claimed (it
-//!   stays in the table with its last error, for people to look at).
+//!   stays in the table with its last error, for people to look at). A job stores its own
+//!   `max_attempts` ([`Job::with_max_attempts`]; [`DEFAULT_MAX_ATTEMPTS`] otherwise), and a
+//!   handler that knows a retry cannot help returns a [`Final`] error: the job is failed for
+//!   good at once (a delivery answered 404, say).
 
 use std::time::Duration as StdDuration;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::future::Future;
 use std::sync::Arc;
 
@@ -45,7 +48,15 @@ pub const DEFAULT_MAX_ATTEMPTS: i64 = 10;
 pub struct Job {
     kind: &'static str,
     payload: serde_json::Map<String, serde_json::Value>,
+    max_attempts: i64,
 }
+
+/// A handler's error after which retrying is pointless: the job is given up at once (its
+/// attempts are spent; the message is kept in `last_error`). Return it as
+/// `Err(Final(..).into())`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct Final(pub String);
 
 impl Job {
     /// A job of `kind` with `payload` (a struct: its fields become the payload's).
@@ -58,7 +69,21 @@ impl Job {
                 m
             }
         };
-        Ok(Job { kind, payload })
+        Ok(Job {
+            kind,
+            payload,
+            max_attempts: DEFAULT_MAX_ATTEMPTS,
+        })
+    }
+
+    /// The same job, given `n` attempts (at least one) instead of [`DEFAULT_MAX_ATTEMPTS`].
+    pub fn with_max_attempts(mut self, n: i64) -> Job {
+        self.max_attempts = n.max(1);
+        self
+    }
+
+    pub fn max_attempts(&self) -> i64 {
+        self.max_attempts
     }
 
     pub fn kind(&self) -> &'static str {
@@ -77,7 +102,7 @@ pub type Handler = Arc<
 /// The handlers by kind. Capabilities own their jobs; the application registers their
 /// handlers (`app::job_handlers`), so this queue knows none of them.
 #[derive(Clone, Default)]
-pub struct Handlers(HashMap<&'static str, Handler>);
+pub struct Handlers(HashMap<&'static str, Handler>, HashSet<&'static str>);
 
 impl Handlers {
     /// Runs jobs of `kind` with `run`, their payload read as `P`.
@@ -100,6 +125,23 @@ impl Handlers {
             }),
         );
         self
+    }
+
+    /// Like [`Handlers::on`] for a job whose payload holds personal data (an e-mail
+    /// address): the payload is emptied once the job is done or given up, so the table
+    /// keeps it only while it may still run.
+    pub fn on_private<P, F, Fut>(mut self, kind: &'static str, run: F) -> Handlers
+    where
+        P: DeserializeOwned + Send + 'static,
+        F: Fn(Db, P, DateTime<Utc>) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = anyhow::Result<()>> + Send + 'static,
+    {
+        self.1.insert(kind);
+        self.on(kind, run)
+    }
+
+    fn is_private(&self, kind: &str) -> bool {
+        self.1.contains(kind)
     }
 
     async fn run(&self, db: &Db, c: &Claimed, now: DateTime<Utc>) -> anyhow::Result<()> {
@@ -158,7 +200,7 @@ pub async fn enqueue(
         .bind(&payload)
         .bind(dedupe_key)
         .bind(run_at)
-        .bind(DEFAULT_MAX_ATTEMPTS)
+        .bind(job.max_attempts)
         .bind(Utc::now())
         .execute(p)
         .await?
@@ -180,7 +222,7 @@ pub async fn enqueue_in(
         .bind(&payload)
         .bind(dedupe_key)
         .bind(run_at)
-        .bind(DEFAULT_MAX_ATTEMPTS)
+        .bind(job.max_attempts)
         .bind(Utc::now())
         .execute(&mut *c)
         .await?
@@ -225,26 +267,58 @@ pub async fn claim(db: &Db, now: DateTime<Utc>) -> DbResult<Option<Claimed>> {
     }
 }
 
-async fn finish_ok(db: &Db, id: &str, now: DateTime<Utc>) -> DbResult<()> {
+/// The payload a private job keeps once it will not run again.
+const EMPTIED: &str = "{}";
+
+async fn finish_ok(db: &Db, id: &str, private: bool, now: DateTime<Utc>) -> DbResult<()> {
     on_db!(db, |p| sqlx::query(
-        "UPDATE jobs SET done_at = $2, locked_until = NULL, last_error = NULL WHERE id = $1"
+        "UPDATE jobs SET done_at = $2, locked_until = NULL, last_error = NULL, \
+         payload = CASE WHEN $3 THEN $4 ELSE payload END WHERE id = $1"
     )
     .bind(id)
     .bind(now)
+    .bind(private)
+    .bind(EMPTIED)
     .execute(p)
     .await?
     .rows_affected());
     Ok(())
 }
 
-async fn finish_err(db: &Db, job: &Claimed, error: &str, now: DateTime<Utc>) -> DbResult<()> {
+async fn finish_err(
+    db: &Db,
+    job: &Claimed,
+    error: &str,
+    private: bool,
+    now: DateTime<Utc>,
+) -> DbResult<()> {
     let error: String = error.chars().take(2000).collect();
+    // A private job given up keeps no payload (it is never claimed again).
+    let forget = private && job.attempts >= job.max_attempts;
     on_db!(db, |p| sqlx::query(
-        "UPDATE jobs SET locked_until = NULL, last_error = $2, run_at = $3 WHERE id = $1"
+        "UPDATE jobs SET locked_until = NULL, last_error = $2, run_at = $3, \
+         payload = CASE WHEN $4 THEN $5 ELSE payload END WHERE id = $1"
     )
     .bind(&job.id)
     .bind(&error)
     .bind(now + backoff(job.attempts))
+    .bind(forget)
+    .bind(EMPTIED)
+    .execute(p)
+    .await?
+    .rows_affected());
+    Ok(())
+}
+
+/// Gives a job up after a [`Final`] error: no attempts left, the message kept.
+async fn finish_final(db: &Db, job: &Claimed, error: &str) -> DbResult<()> {
+    let error: String = error.chars().take(2000).collect();
+    on_db!(db, |p| sqlx::query(
+        "UPDATE jobs SET locked_until = NULL, last_error = $2, attempts = max_attempts \
+         WHERE id = $1"
+    )
+    .bind(&job.id)
+    .bind(&error)
     .execute(p)
     .await?
     .rows_affected());
@@ -261,17 +335,22 @@ async fn run_claimed(
     let result = handlers.run(db, c, now).await;
     match result {
         Ok(()) => {
-            finish_ok(db, &c.id, now).await?;
+            finish_ok(db, &c.id, handlers.is_private(&c.kind), now).await?;
             Ok(true)
         }
         Err(e) => {
             let msg = format!("{e:#}");
+            if e.downcast_ref::<Final>().is_some() {
+                tracing::warn!(job = %c.id, kind = %c.kind, attempts = c.attempts, error = %msg, "job failed for good");
+                finish_final(db, c, &msg).await?;
+                return Ok(false);
+            }
             if c.attempts >= c.max_attempts {
                 tracing::error!(job = %c.id, kind = %c.kind, attempts = c.attempts, error = %msg, "job failed for the last time");
             } else {
                 tracing::warn!(job = %c.id, kind = %c.kind, attempts = c.attempts, error = %msg, "job failed; will retry");
             }
-            finish_err(db, c, &msg, now).await?;
+            finish_err(db, c, &msg, handlers.is_private(&c.kind), now).await?;
             Ok(false)
         }
     }
@@ -287,6 +366,42 @@ pub async fn run_due(db: &Db, handlers: &Handlers, now: DateTime<Utc>) -> DbResu
         ran += 1;
     }
     Ok(ran)
+}
+
+/// Empties the payload of every job of `kind` that `names` picks (an erasure: the jobs that
+/// hold an address), run or not; one not yet run is ended as done, never to run without its
+/// payload. The number changed.
+pub async fn forget_payloads(
+    db: &Db,
+    kind: &str,
+    names: impl Fn(&serde_json::Value) -> bool,
+    now: DateTime<Utc>,
+) -> DbResult<u64> {
+    let rows: Vec<(String, String)> = on_db!(db, |p| sqlx::query_as(
+        "SELECT id, payload FROM jobs WHERE kind = $1 AND payload <> $2"
+    )
+    .bind(kind)
+    .bind(EMPTIED)
+    .fetch_all(p)
+    .await?);
+    let mut n = 0;
+    for (id, payload) in rows {
+        let v: serde_json::Value = serde_json::from_str(&payload).unwrap_or_default();
+        if !names(&v) {
+            continue;
+        }
+        n += on_db!(db, |p| sqlx::query(
+            "UPDATE jobs SET payload = $2, done_at = COALESCE(done_at, $3), \
+             locked_until = NULL WHERE id = $1"
+        )
+        .bind(&id)
+        .bind(EMPTIED)
+        .bind(now)
+        .execute(p)
+        .await?
+        .rows_affected());
+    }
+    Ok(n)
 }
 
 /// Runs `tick` now and then every `period` until `shutdown` turns true (or its sender is
@@ -333,6 +448,19 @@ pub fn spawn_worker(
             }
         }
     })
+}
+
+/// Whether a job with `dedupe_key` is stored and still to run: `None` when there is none,
+/// `Some(true)` while it waits or runs (not done, attempts left), `Some(false)` once it is
+/// done or has used its attempts.
+pub async fn waiting_with_key(db: &Db, dedupe_key: &str) -> DbResult<Option<bool>> {
+    let row: Option<(Option<DateTime<Utc>>, i64, i64)> = on_db!(db, |p| sqlx::query_as(
+        "SELECT done_at, attempts, max_attempts FROM jobs WHERE dedupe_key = $1"
+    )
+    .bind(dedupe_key)
+    .fetch_optional(p)
+    .await?);
+    Ok(row.map(|(done, attempts, max)| done.is_none() && attempts < max))
 }
 
 /// A stored job's state, for the CLI and tests.

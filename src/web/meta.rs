@@ -54,6 +54,9 @@ pub struct Meta {
     pub json_ld: String,
     /// Ask search engines not to index (search results, password forms).
     pub noindex: bool,
+    /// The page's ActivityPub document (a campaign's actor), linked as
+    /// `<link rel="alternate" type="application/activity+json">`; absolute.
+    pub activity: Option<String>,
 }
 
 impl Meta {
@@ -79,6 +82,7 @@ impl Meta {
             feeds: Vec::new(),
             json_ld: String::new(),
             noindex: false,
+            activity: None,
         }
     }
 }

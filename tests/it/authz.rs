@@ -9,6 +9,10 @@ use shelfraiser::team::{ALL_ROLES, Role};
 use crate::harness::*;
 use crate::team_harness::*;
 
+/// Public routes that authenticate each request by its HTTP signature (federation's
+/// inboxes): without one they answer 401, whoever is signed in.
+const SIGNED: &[&str] = &["/inbox", "/campaigns/{slug}/inbox"];
+
 /// Fills `{slug}`-style placeholders with values that exist where that matters.
 fn concrete(path: &str) -> String {
     path.replace("{slug}", "test-library")
@@ -61,6 +65,12 @@ async fn every_route_has_a_rule_and_every_role_gets_what_it_should() {
             let anon = send(None).await;
             assert_ne!(anon, 500, "{} {} anonymous", rule.method, rule.path);
             match rule.access {
+                // The inboxes are public but take only requests with a valid HTTP signature.
+                Access::Public if SIGNED.contains(&rule.path) => assert_eq!(
+                    anon, 401,
+                    "{} {} answers an unsigned request",
+                    rule.method, rule.path
+                ),
                 Access::Public => assert!(
                     ![401, 403].contains(&anon),
                     "{} {} is public but answered {anon}",
@@ -83,7 +93,9 @@ async fn every_route_has_a_rule_and_every_role_gets_what_it_should() {
                     Access::Public | Access::SignedIn => true,
                     Access::Member(p) => role.allows(p),
                 };
-                if allowed {
+                if SIGNED.contains(&rule.path) {
+                    assert_eq!(status, 401, "{} {} as {role}", rule.method, rule.path);
+                } else if allowed {
                     assert!(
                         ![401, 403].contains(&status),
                         "{} {} as {role}: allowed but got {status}",

@@ -185,3 +185,75 @@ async fn two_workers_never_run_the_same_job() {
     })
     .await;
 }
+
+/// A job keeps the attempts it was given, and a handler's `Final` error ends it at once
+/// (no attempts left, the message kept), while any other error is retried.
+#[tokio::test]
+async fn a_final_error_ends_a_job_and_attempts_are_per_job() {
+    each_backend(|tdb| async move {
+        let db = &tdb.db;
+        #[derive(serde::Serialize, serde::Deserialize)]
+        struct P {
+            fail_for_good: bool,
+        }
+        let handlers = jobs::Handlers::default().on("probe", |_db, p: P, _now| async move {
+            if p.fail_for_good {
+                Err(jobs::Final("refused for good".into()).into())
+            } else {
+                anyhow::bail!("try again")
+            }
+        });
+        let t0 = Utc::now().trunc_subsecs(0);
+        let once = Job::new(
+            "probe",
+            &P {
+                fail_for_good: true,
+            },
+        )
+        .expect("job")
+        .with_max_attempts(5);
+        let again = Job::new(
+            "probe",
+            &P {
+                fail_for_good: false,
+            },
+        )
+        .expect("job")
+        .with_max_attempts(3);
+        jobs::enqueue(db, &once, t0, Some("once"))
+            .await
+            .expect("enqueue");
+        jobs::enqueue(db, &again, t0, Some("again"))
+            .await
+            .expect("enqueue");
+        assert_eq!(jobs::run_due(db, &handlers, t0).await.expect("run"), 2);
+        let later = t0 + Duration::days(1);
+        // The retried one runs its two other attempts; the final one never again.
+        assert_eq!(jobs::run_due(db, &handlers, later).await.expect("run"), 1);
+        assert_eq!(
+            jobs::run_due(db, &handlers, later + Duration::days(1))
+                .await
+                .expect("run"),
+            1
+        );
+        assert_eq!(
+            jobs::run_due(db, &handlers, later + Duration::days(2))
+                .await
+                .expect("run"),
+            0
+        );
+        let all = jobs::list(db).await.expect("list");
+        let by = |k: &str| {
+            all.iter()
+                .find(|j| j.dedupe_key.as_deref() == Some(k))
+                .expect("job")
+                .clone()
+        };
+        let (o, a) = (by("once"), by("again"));
+        assert_eq!((o.attempts, o.max_attempts), (5, 5));
+        assert_eq!(o.last_error.as_deref(), Some("refused for good"));
+        assert_eq!((a.attempts, a.max_attempts), (3, 3));
+        assert!(o.done_at.is_none() && a.done_at.is_none());
+    })
+    .await;
+}

@@ -22,7 +22,9 @@ pub const DEFAULT: &str = "/%year%/%monthnum%/%day%/%postname%/";
 
 /// First path segments the site itself uses: a pattern may not start with one of them.
 const RESERVED: &[&str] = &[
+    ".well-known",
     "account",
+    "actor",
     "admin",
     "api",
     "author",
@@ -30,6 +32,7 @@ const RESERVED: &[&str] = &[
     "category",
     "comments",
     "healthz",
+    "inbox",
     "invite",
     "lang",
     "media",

@@ -136,6 +136,7 @@ pub(super) async fn render_list(
             feeds: spec.feeds,
             json_ld: String::new(),
             noindex: spec.search_form,
+            activity: None,
         },
         heading: spec.heading,
         intro: spec.intro,

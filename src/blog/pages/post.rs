@@ -129,6 +129,7 @@ pub(super) async fn render_post(
             feeds,
             json_ld,
             noindex: false,
+            activity: None,
         },
         terms: terms
             .iter()

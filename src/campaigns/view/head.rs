@@ -28,5 +28,7 @@ pub fn meta(s: &AppState, tr: &I18n, c: &Campaign) -> Meta {
     m.image = Some(share_image(s, c));
     m.image_alt = c.cover_image_alt.clone().unwrap_or_default();
     m.feeds = feed_links(s.base_url.trim_end_matches('/'), &path, &c.title);
+    // The campaign's actor is its page, served as JSON for `Accept: application/activity+json`.
+    m.activity = Some(s.absolute(&path));
     m
 }

@@ -125,6 +125,9 @@ const RESERVED_SLUGS: &[&str] = &[
     "receipts",
     "reset",
     "signout-everywhere",
+    "actor",
+    "inbox",
+    ".well-known",
 ];
 
 /// Whether an imported page may not take `slug`: a path the application answers itself.

@@ -1,0 +1,230 @@
+//! Federation: the site and every campaign as ActivityPub actors that people on Mastodon and
+//! other fediverse servers can find (WebFinger), read (the actor document at the campaign
+//! page's own URL, chosen by `Accept`) and follow (a signed `Follow` to the inbox, answered
+//! with a signed `Accept` delivered by a background job).
+//!
+//! * [`keys`]: each actor's RSA-2048 key pair (OpenSSL), the private key never printed.
+//! * [`signatures`]: draft-cavage HTTP signatures made for our requests and checked on
+//!   incoming ones (the header and the signing string come from `shelfraiser_formats`).
+//! * [`remote`]: every request to another server (actor and key fetches, deliveries), in one
+//!   place; [`actors`] reads and caches remote actors and their keys.
+//! * [`inbox`]: what an incoming activity does (Follow, Undo of a Follow; others ignored),
+//!   once per activity id.
+//! * [`deliver`]: the `deliver` job, one signed POST per target inbox.
+//! * [`documents`]: the JSON we serve (actor, WebFinger, collections, Accept).
+//! * [`pages`]: the routes. `repo`: the store.
+//!
+//! Ids: a campaign's actor is its page, `{base}/campaigns/{slug}` (a campaign's slug never
+//! changes), the site's `{base}/actor`; the key is `{actor}#main-key`; every actor's shared
+//! inbox is `{base}/inbox`.
+
+pub mod actors;
+pub mod deliver;
+pub mod documents;
+pub mod inbox;
+pub mod keys;
+pub mod pages;
+pub mod remote;
+pub mod repo;
+pub mod signatures;
+
+use chrono::{DateTime, Utc};
+use shelfraiser_formats::activitypub::{Iri, ParseOptions};
+
+use crate::campaigns::{Campaign, CampaignState};
+use crate::db::{Db, DbError};
+
+/// The media type of ActivityPub documents.
+pub const ACTIVITY_JSON: &str = "application/activity+json";
+/// The stored id of the site's actor.
+pub const SITE: &str = "site";
+
+/// One of our actors.
+#[derive(Debug, Clone)]
+pub enum Local {
+    /// The site (the library's team).
+    Site,
+    /// A campaign (not a draft).
+    Campaign(Box<Campaign>),
+}
+
+impl Local {
+    /// The id of its row in `federation_actors`.
+    pub fn row_id(&self) -> &str {
+        match self {
+            Local::Site => SITE,
+            Local::Campaign(c) => &c.id,
+        }
+    }
+
+    /// The actor's id (an absolute URL under `base`).
+    pub fn id(&self, base: &str) -> String {
+        match self {
+            Local::Site => format!("{base}/actor"),
+            Local::Campaign(c) => format!("{base}/campaigns/{}", c.slug),
+        }
+    }
+
+    pub fn key_id(&self, base: &str) -> String {
+        format!("{}#main-key", self.id(base))
+    }
+
+    pub fn inbox(&self, base: &str) -> String {
+        match self {
+            Local::Site => shared_inbox(base),
+            Local::Campaign(_) => format!("{}/inbox", self.id(base)),
+        }
+    }
+
+    pub fn outbox(&self, base: &str) -> String {
+        format!("{}/outbox", self.id(base))
+    }
+
+    pub fn followers(&self, base: &str) -> String {
+        format!("{}/followers", self.id(base))
+    }
+
+    /// The name in `@name@host`: the campaign's slug, or the host for the site.
+    pub fn username(&self, base: &str) -> String {
+        match self {
+            Local::Site => authority(base).to_string(),
+            Local::Campaign(c) => c.slug.to_string(),
+        }
+    }
+}
+
+pub fn shared_inbox(base: &str) -> String {
+    format!("{base}/inbox")
+}
+
+/// The host (and port, if any) of a base URL: what follows `@` in our accounts' names.
+pub fn authority(base: &str) -> &str {
+    let rest = base.split_once("://").map(|(_, r)| r).unwrap_or(base);
+    rest.split('/').next().unwrap_or(rest)
+}
+
+/// How strictly IRIs from other servers are read: `http://` to loopback hosts only when our
+/// own base URL is plain HTTP (a test or a machine of one's own), never in production.
+pub fn parse_options(base: &str) -> ParseOptions {
+    ParseOptions {
+        allow_loopback_http: base.starts_with("http://"),
+        ..ParseOptions::default()
+    }
+}
+
+/// Reads an IRI the way [`parse_options`] allows.
+pub fn iri(base: &str, s: &str) -> Option<Iri> {
+    Iri::parse(s, parse_options(base).allow_loopback_http).ok()
+}
+
+/// The campaign's actor, if the campaign is public.
+pub fn campaign(c: Campaign) -> Option<Local> {
+    (c.state != CampaignState::Draft).then(|| Local::Campaign(Box::new(c)))
+}
+
+/// Which of our actors an IRI names (`None`: not ours, or a draft or unknown campaign).
+pub async fn resolve(db: &Db, base: &str, iri: &str) -> Result<Option<Local>, DbError> {
+    if iri == format!("{base}/actor") {
+        return Ok(Some(Local::Site));
+    }
+    let Some(slug) = iri.strip_prefix(&format!("{base}/campaigns/")) else {
+        return Ok(None);
+    };
+    if slug.is_empty() || slug.contains(['/', '?', '#']) {
+        return Ok(None);
+    }
+    by_slug(db, slug).await
+}
+
+/// The actor of the campaign `slug`, if it is public.
+pub async fn by_slug(db: &Db, slug: &str) -> Result<Option<Local>, DbError> {
+    Ok(crate::campaigns::repo::by_slug(db, slug)
+        .await?
+        .and_then(campaign))
+}
+
+/// The actor's stored row, made (with a new key pair) when it is first needed: for the
+/// site, for a new campaign, and for campaigns that existed before federation.
+pub async fn ensure(db: &Db, local: &Local, now: DateTime<Utc>) -> anyhow::Result<repo::ActorRow> {
+    if let Some(row) = repo::actor(db, local.row_id()).await? {
+        return Ok(row);
+    }
+    let pair = tokio::task::spawn_blocking(keys::generate).await??;
+    let row = repo::ActorRow {
+        id: local.row_id().to_string(),
+        campaign_id: match local {
+            Local::Site => None,
+            Local::Campaign(c) => Some(c.id.clone()),
+        },
+        public_key_pem: pair.public_pem,
+        private_key_pem: pair.private_pem,
+        key_created_at: now,
+        manually_approves: false,
+    };
+    repo::insert_actor(db, &row, now).await?;
+    // Another request may have stored its key first: everyone uses the stored one.
+    repo::actor(db, local.row_id())
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("the actor {} was not stored", local.row_id()))
+}
+
+/// Replaces an actor's key pair (the old key stops verifying at once; remote servers
+/// re-fetch the actor when a signature fails). Sending an `Update` of the actor to its
+/// followers is left to the outbox.
+pub async fn rotate_key(db: &Db, local: &Local, now: DateTime<Utc>) -> anyhow::Result<()> {
+    ensure(db, local, now).await?;
+    let pair = tokio::task::spawn_blocking(keys::generate).await??;
+    repo::replace_key(db, local.row_id(), &pair.public_pem, &pair.private_pem, now).await?;
+    Ok(())
+}
+
+/// Whether follow requests to this actor wait for a member's approval.
+pub async fn set_manually_approves(
+    db: &Db,
+    local: &Local,
+    on: bool,
+    now: DateTime<Utc>,
+) -> anyhow::Result<()> {
+    ensure(db, local, now).await?;
+    repo::set_manually_approves(db, local.row_id(), on).await?;
+    Ok(())
+}
+
+/// The signer for requests made as `local`.
+pub async fn signer(
+    db: &Db,
+    base: &str,
+    local: &Local,
+    now: DateTime<Utc>,
+) -> anyhow::Result<signatures::Signer> {
+    let row = ensure(db, local, now).await?;
+    Ok(signatures::Signer {
+        key_id: local.key_id(base),
+        key: row.private_key_pem,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn authority_keeps_the_port() {
+        assert_eq!(authority("http://127.0.0.1:8080"), "127.0.0.1:8080");
+        assert_eq!(authority("https://library.example"), "library.example");
+        assert_eq!(
+            Local::Site.id("https://l.example"),
+            "https://l.example/actor"
+        );
+        assert_eq!(
+            Local::Site.inbox("https://l.example"),
+            "https://l.example/inbox"
+        );
+    }
+
+    #[test]
+    fn loopback_http_only_for_a_plain_http_base() {
+        assert!(parse_options("http://127.0.0.1:1").allow_loopback_http);
+        assert!(!parse_options("https://library.example").allow_loopback_http);
+    }
+}

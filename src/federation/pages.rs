@@ -1,0 +1,334 @@
+//! Federation's routes: WebFinger, the actors' documents and collections, and the inboxes.
+//! A campaign's actor document shares the campaign page's URL; the application's router
+//! picks it by `Accept` ([`wants_activity`]) before the page cache is consulted.
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{OriginalUri, Path, Query, State};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use chrono::Utc;
+use http::{HeaderMap, HeaderValue, StatusCode, header};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use shelfraiser_formats::activitypub::{self, parse_activity};
+
+use super::signatures::Incoming;
+use super::{Local, actors, documents, inbox};
+use crate::http::{AppError, AppState, Lang};
+use crate::i18n::I18n;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/.well-known/webfinger", get(webfinger))
+        .route("/actor", get(site_actor))
+        .route("/actor/outbox", get(site_outbox))
+        .route("/actor/followers", get(site_followers))
+        .route("/campaigns/{slug}/outbox", get(campaign_outbox))
+        .route("/campaigns/{slug}/followers", get(campaign_followers))
+        .route("/campaigns/{slug}/inbox", post(campaign_inbox))
+        .route("/inbox", post(shared_inbox))
+}
+
+/// Whether a request asks for ActivityPub JSON (`application/activity+json`, or
+/// `application/ld+json` with any profile) rather than a page.
+pub fn wants_activity(headers: &HeaderMap) -> bool {
+    headers
+        .get_all(header::ACCEPT)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|range| {
+            let media = range.split(';').next().unwrap_or("").trim();
+            media.eq_ignore_ascii_case(super::ACTIVITY_JSON)
+                || media.eq_ignore_ascii_case("application/ld+json")
+        })
+}
+
+fn json_response(content_type: &'static str, doc: &Value) -> Response {
+    let mut res = (StatusCode::OK, doc.to_string()).into_response();
+    let h = res.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    h.insert(header::VARY, HeaderValue::from_static("Accept"));
+    h.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("public, max-age=60"),
+    );
+    res
+}
+
+fn activity_json(doc: &Value) -> Response {
+    json_response("application/activity+json; charset=utf-8", doc)
+}
+
+fn base(s: &AppState) -> &str {
+    s.base_url.trim_end_matches('/')
+}
+
+async fn profile(s: &AppState, tr: &I18n, local: &Local) -> Result<Value, AppError> {
+    let base = base(s);
+    let row = super::ensure(&s.db, local, Utc::now()).await?;
+    let profile = match local {
+        Local::Site => documents::Profile {
+            name: tr.t("site-name"),
+            summary: tr.t("blog-description"),
+            url: format!("{base}/"),
+            image: None,
+            manually_approves: row.manually_approves,
+        },
+        Local::Campaign(c) => documents::Profile {
+            name: c.title.clone(),
+            summary: c.summary.clone(),
+            url: local.id(base),
+            image: c.cover_image_url.as_deref().map(|u| s.absolute(u)),
+            manually_approves: row.manually_approves,
+        },
+    };
+    Ok(documents::actor(
+        base,
+        tr,
+        local,
+        &profile,
+        &row.public_key_pem,
+    ))
+}
+
+/// The actor document of the campaign `slug` (404 for drafts and unknown campaigns).
+pub async fn campaign_actor(s: &AppState, tr: &I18n, slug: &str) -> Result<Response, AppError> {
+    let local = super::by_slug(&s.db, slug)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    Ok(activity_json(&profile(s, tr, &local).await?))
+}
+
+async fn site_actor(State(s): State<AppState>, Lang(tr): Lang) -> Result<Response, AppError> {
+    Ok(activity_json(&profile(&s, &tr, &Local::Site).await?))
+}
+
+async fn outbox_of(s: &AppState, local: &Local) -> Response {
+    activity_json(&documents::collection(&local.outbox(base(s)), 0, true))
+}
+
+async fn followers_of(s: &AppState, local: &Local) -> Result<Response, AppError> {
+    let n = super::repo::follower_count(&s.db, local.row_id()).await?;
+    Ok(activity_json(&documents::collection(
+        &local.followers(base(s)),
+        n,
+        false,
+    )))
+}
+
+async fn site_outbox(State(s): State<AppState>) -> Response {
+    outbox_of(&s, &Local::Site).await
+}
+
+async fn site_followers(State(s): State<AppState>) -> Result<Response, AppError> {
+    followers_of(&s, &Local::Site).await
+}
+
+async fn campaign_outbox(
+    State(s): State<AppState>,
+    Path(slug): Path<String>,
+) -> Result<Response, AppError> {
+    let local = super::by_slug(&s.db, &slug)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    Ok(outbox_of(&s, &local).await)
+}
+
+async fn campaign_followers(
+    State(s): State<AppState>,
+    Path(slug): Path<String>,
+) -> Result<Response, AppError> {
+    let local = super::by_slug(&s.db, &slug)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    followers_of(&s, &local).await
+}
+
+#[derive(Deserialize)]
+struct WebfingerQuery {
+    resource: Option<String>,
+}
+
+/// `GET /.well-known/webfinger?resource=acct:{slug}@{host}` (or the actor's URL): the JRD
+/// naming the actor; 400 without a usable resource, 404 for an account we do not have.
+async fn webfinger(
+    State(s): State<AppState>,
+    Query(q): Query<WebfingerQuery>,
+) -> Result<Response, AppError> {
+    let base = base(&s);
+    let resource = q.resource.unwrap_or_default();
+    let resource = resource.trim();
+    let local = if let Some(acct) = resource
+        .get(..5)
+        .filter(|p| p.eq_ignore_ascii_case("acct:"))
+        .map(|_| &resource[5..])
+    {
+        let Some((name, host)) = acct.rsplit_once('@') else {
+            return Err(AppError::BadRequest("resource: acct:name@host".into()));
+        };
+        let name = name.trim_start_matches('@');
+        if name.is_empty() || host.is_empty() {
+            return Err(AppError::BadRequest("resource: acct:name@host".into()));
+        }
+        if !host.eq_ignore_ascii_case(super::authority(base)) {
+            return Err(AppError::NotFound);
+        }
+        if name.eq_ignore_ascii_case(super::authority(base)) {
+            Some(Local::Site)
+        } else {
+            super::by_slug(&s.db, &name.to_ascii_lowercase()).await?
+        }
+    } else if resource.starts_with("https://") || resource.starts_with("http://") {
+        super::resolve(&s.db, base, resource).await?
+    } else {
+        return Err(AppError::BadRequest("resource: acct:name@host".into()));
+    };
+    let local = local.ok_or(AppError::NotFound)?;
+    let page = match &local {
+        Local::Site => format!("{base}/"),
+        Local::Campaign(_) => local.id(base),
+    };
+    let mut res = json_response(
+        "application/jrd+json; charset=utf-8",
+        &documents::webfinger(base, &local, &page),
+    );
+    res.headers_mut().insert(
+        header::ACCESS_CONTROL_ALLOW_ORIGIN,
+        HeaderValue::from_static("*"),
+    );
+    Ok(res)
+}
+
+async fn campaign_inbox(
+    State(s): State<AppState>,
+    Path(slug): Path<String>,
+    OriginalUri(uri): OriginalUri,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, AppError> {
+    if super::by_slug(&s.db, &slug).await?.is_none() {
+        return Err(AppError::NotFound);
+    }
+    receive(&s, &uri, &headers, body).await
+}
+
+async fn shared_inbox(
+    State(s): State<AppState>,
+    OriginalUri(uri): OriginalUri,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, AppError> {
+    receive(&s, &uri, &headers, body).await
+}
+
+/// A short JSON answer (left as it is by the error pages).
+fn answer(status: StatusCode, error: &str) -> Response {
+    let mut res = (status, json!({ "error": error }).to_string()).into_response();
+    res.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    res
+}
+
+/// An inbox POST: the body capped (413), the signature checked (401), the activity read
+/// (400) and its actor required to be the signer (401), then handled (202).
+async fn receive(
+    s: &AppState,
+    uri: &http::Uri,
+    headers: &HeaderMap,
+    body: Body,
+) -> Result<Response, AppError> {
+    let limit = activitypub::MAX_BODY;
+    if headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok())
+        .is_some_and(|n| n > limit as u64)
+    {
+        return Ok(answer(StatusCode::PAYLOAD_TOO_LARGE, "too large"));
+    }
+    let Ok(bytes) = axum::body::to_bytes(body, limit).await else {
+        return Ok(answer(StatusCode::PAYLOAD_TOO_LARGE, "too large"));
+    };
+    let now = Utc::now();
+    let target = uri
+        .path_and_query()
+        .map(|p| p.as_str())
+        .unwrap_or(uri.path());
+    let incoming = match Incoming::check("POST", target, headers, &bytes, now) {
+        Ok(i) => i,
+        Err(e) => {
+            tracing::debug!(error = %e, "inbox: signature refused");
+            return Ok(answer(StatusCode::UNAUTHORIZED, "signature"));
+        }
+    };
+    let base = base(s);
+    let signer = super::signer(&s.db, base, &Local::Site, now).await?;
+    let key_id = incoming.header.key_id.clone();
+    let mut sender = match actors::by_key(&s.db, base, &key_id, false, &signer, now).await {
+        Ok(a) => a,
+        Err(e) => {
+            tracing::info!(key = %key_id, error = %e, "inbox: the signing key cannot be fetched");
+            return Ok(answer(StatusCode::UNAUTHORIZED, "key"));
+        }
+    };
+    if incoming.verify(&sender.public_key_pem).is_err() {
+        // The actor may have a new key: fetch it once more (unless it was fetched just now).
+        let fresh = sender.fetched_at >= now;
+        let refetched = if fresh {
+            None
+        } else {
+            actors::by_key(&s.db, base, &key_id, true, &signer, now)
+                .await
+                .ok()
+        };
+        match refetched {
+            Some(a) if incoming.verify(&a.public_key_pem).is_ok() => sender = a,
+            _ => {
+                tracing::info!(key = %key_id, "inbox: bad signature");
+                return Ok(answer(StatusCode::UNAUTHORIZED, "signature"));
+            }
+        }
+    }
+    let activity = match parse_activity(&bytes, &super::parse_options(base)) {
+        Ok(a) => a,
+        Err(e) => {
+            tracing::debug!(error = %e, "inbox: unreadable activity");
+            return Ok(answer(StatusCode::BAD_REQUEST, "activity"));
+        }
+    };
+    if activity.actor.as_str() != sender.id {
+        return Ok(answer(StatusCode::UNAUTHORIZED, "actor is not the signer"));
+    }
+    let outcome = inbox::handle(&s.db, base, &activity, &sender, now).await?;
+    tracing::debug!(activity = %activity.id, outcome = ?outcome, "inbox: received");
+    Ok(StatusCode::ACCEPTED.into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn activity_json_and_ld_json_are_asked_for_html_is_not() {
+        let h = |v: &str| {
+            let mut m = HeaderMap::new();
+            m.insert(header::ACCEPT, v.parse().expect("value"));
+            m
+        };
+        assert!(wants_activity(&h("application/activity+json")));
+        assert!(wants_activity(&h(
+            "application/ld+json; profile=\"https://www.w3.org/ns/activitystreams\""
+        )));
+        assert!(wants_activity(&h(
+            "text/html, application/activity+json;q=0.9"
+        )));
+        assert!(!wants_activity(&h(
+            "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
+        )));
+        assert!(!wants_activity(&HeaderMap::new()));
+    }
+}
