@@ -57,13 +57,80 @@ pub struct Settings {
     /// The header trusted proxies write the client's address into: `x-forwarded-for` or
     /// `forwarded` (RFC 7239). Only this one is read.
     pub client_ip_header: String,
+    /// Hosts the outbound client (`outbound`: federation, Webmention, link previews) may
+    /// reach although they are not on the public internet: `host` (any port) or `host:port`
+    /// entries (that port only), names or addresses (`[::1]:8080`). Empty: public addresses
+    /// only. For tests on loopback and intranets; the environment takes a comma-separated
+    /// list: `SHELFRAISER_OUTBOUND_ALLOW=127.0.0.1:8081,intranet.example`.
+    #[serde(deserialize_with = "list_or_commas")]
+    pub outbound_allow: Vec<String>,
     pub donations: DonationSettings,
     pub providers: ProviderSettings,
     pub mail: MailSettings,
     pub blog: BlogSettings,
     pub passwords: PasswordSettings,
     pub http: HttpSettings,
+    pub live: LiveSettings,
+    pub pool: PoolSettings,
     pub metrics: MetricsSettings,
+}
+
+/// Live progress streams (`/campaigns/{slug}/live`, Server-Sent Events).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(default, deny_unknown_fields)]
+pub struct LiveSettings {
+    /// Streams open at once on this node; more are answered 503 with `Retry-After` (the
+    /// page still shows the total it was rendered with). 0: half of the connections
+    /// `http.max_connections` allows, leaving the rest for pages.
+    pub max_streams: usize,
+    /// Seconds between comment lines on an idle stream, so proxies and phones keep it
+    /// open. 1 to 3600.
+    pub heartbeat_secs: u64,
+    /// What a stream tells the browser to wait before reconnecting, in milliseconds; each
+    /// stream gets a value between this and twice this, so the streams of a node that went
+    /// away do not all come back at once. 100 to 600000.
+    pub retry_ms: u64,
+}
+
+impl Default for LiveSettings {
+    fn default() -> Self {
+        Self {
+            max_streams: 0,
+            heartbeat_secs: 20,
+            retry_ms: 3000,
+        }
+    }
+}
+
+impl LiveSettings {
+    /// `max_streams`, with 0 worked out from the connection cap.
+    pub fn effective_max_streams(&self, http: &HttpSettings) -> usize {
+        if self.max_streams > 0 {
+            return self.max_streams;
+        }
+        (http.effective_max_connections() / 2).max(1)
+    }
+}
+
+/// The database connection pool of this node (src/db).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(default, deny_unknown_fields)]
+pub struct PoolSettings {
+    /// Connections in the pool. 0: 8 on SQLite, 16 on PostgreSQL.
+    pub max_connections: u32,
+    /// How long a request waits for a free connection before it is answered 503 with
+    /// `Retry-After` (a database that is slow or a pool that is used up fails fast instead
+    /// of piling up requests), in milliseconds. 100 to 60000.
+    pub acquire_timeout_ms: u64,
+}
+
+impl Default for PoolSettings {
+    fn default() -> Self {
+        Self {
+            max_connections: 0,
+            acquire_timeout_ms: 3000,
+        }
+    }
 }
 
 /// Password hashing (src/passwords.rs): argon2id takes 19 MiB and tens of milliseconds
@@ -244,6 +311,11 @@ pub struct PaypalSettings {
     pub webhook_id: String,
     /// `https://api-m.paypal.com`, `https://api-m.sandbox.paypal.com`, or a test server.
     pub api_base: String,
+    /// The fee PayPal charges the site, as an estimate for the donate form's "cover the
+    /// fees" box: basis points of the amount plus a fixed part in the charged currency's
+    /// minor units. 0 and 0: no box for PayPal. (The fee recorded is the one PayPal reports.)
+    pub fee_percent_bp: u32,
+    pub fee_fixed_minor: i64,
 }
 
 impl Default for PaypalSettings {
@@ -253,6 +325,8 @@ impl Default for PaypalSettings {
             client_secret: Secret::default(),
             webhook_id: String::new(),
             api_base: "https://api-m.paypal.com".into(),
+            fee_percent_bp: 0,
+            fee_fixed_minor: 0,
         }
     }
 }
@@ -276,6 +350,11 @@ pub struct StripeProviderSettings {
     /// How long a call to Stripe may take before the donor is shown the form again, in
     /// seconds.
     pub timeout_secs: u64,
+    /// The fee Stripe charges the site, as an estimate for the donate form's "cover the
+    /// fees" box: basis points of the amount plus a fixed part in the charged currency's
+    /// minor units. 0 and 0: no box for Stripe. (The fee recorded is the one Stripe reports.)
+    pub fee_percent_bp: u32,
+    pub fee_fixed_minor: i64,
 }
 
 impl Default for StripeProviderSettings {
@@ -285,6 +364,8 @@ impl Default for StripeProviderSettings {
             webhook_secret: Secret::default(),
             api_base: "https://api.stripe.com".into(),
             timeout_secs: 10,
+            fee_percent_bp: 0,
+            fee_fixed_minor: 0,
         }
     }
 }
@@ -340,12 +421,15 @@ impl Default for Settings {
             log_format: "text".into(),
             trusted_proxies: Vec::new(),
             client_ip_header: "x-forwarded-for".into(),
+            outbound_allow: Vec::new(),
             donations: DonationSettings::default(),
             providers: ProviderSettings::default(),
             mail: MailSettings::default(),
             blog: BlogSettings::default(),
             passwords: PasswordSettings::default(),
             http: HttpSettings::default(),
+            live: LiveSettings::default(),
+            pool: PoolSettings::default(),
             metrics: MetricsSettings::default(),
         }
     }
@@ -364,12 +448,15 @@ const TOP_LEVEL_KEYS: &[&str] = &[
     "log_format",
     "trusted_proxies",
     "client_ip_header",
+    "outbound_allow",
     "donations",
     "providers",
     "mail",
     "blog",
     "passwords",
     "http",
+    "live",
+    "pool",
     "metrics",
 ];
 
@@ -490,6 +577,20 @@ impl Settings {
                 "providers.paypal.api_base must be an http(s) URL".into(),
             ));
         }
+        let p = &s.providers;
+        for (name, bp, fixed) in [
+            ("test", p.test.fee_percent_bp, p.test.fee_fixed_minor),
+            ("stripe", p.stripe.fee_percent_bp, p.stripe.fee_fixed_minor),
+            ("paypal", p.paypal.fee_percent_bp, p.paypal.fee_fixed_minor),
+        ] {
+            if bp > shelfraiser_formats::fees::MAX_PERCENT_BP || !(0..=1_000_000).contains(&fixed) {
+                return Err(ConfigError(format!(
+                    "providers.{name}: fee_percent_bp must be 0 to {} (basis points: 150 = 1.5 %) \
+                     and fee_fixed_minor 0 to 1000000",
+                    shelfraiser_formats::fees::MAX_PERCENT_BP
+                )));
+            }
+        }
         if s.passwords.hash_wait_ms > 60_000 {
             return Err(ConfigError(
                 "passwords.hash_wait_ms can be at most 60000".into(),
@@ -505,8 +606,22 @@ impl Settings {
                     .into(),
             ));
         }
+        if !(1..=3600).contains(&s.live.heartbeat_secs)
+            || !(100..=600_000).contains(&s.live.retry_ms)
+        {
+            return Err(ConfigError(
+                "live.heartbeat_secs must be 1 to 3600 seconds, live.retry_ms 100 to 600000".into(),
+            ));
+        }
+        if !(100..=60_000).contains(&s.pool.acquire_timeout_ms) {
+            return Err(ConfigError(
+                "pool.acquire_timeout_ms must be 100 to 60000".into(),
+            ));
+        }
         // `client_ip_header` and `trusted_proxies` are checked by their parser in `http`
         // (`app::cli` runs it right after loading, before anything starts).
+        crate::outbound::AllowList::parse(&s.outbound_allow)
+            .map_err(|e| ConfigError(format!("outbound_allow: {e}")))?;
         Ok(s)
     }
 
@@ -586,6 +701,30 @@ mod tests {
         .expect("text");
         assert_eq!(from_env.trusted_proxies, ["127.0.0.1", "::1", "10.0.0.0/8"]);
         assert!(Settings::default().trusted_proxies.is_empty());
+    }
+
+    #[test]
+    fn outbound_allow_from_a_list_or_comma_separated_text() {
+        let from_toml: Settings = Figment::from(Toml::string(
+            "outbound_allow = [\"127.0.0.1:8081\", \"intranet.example\"]",
+        ))
+        .extract()
+        .expect("list");
+        assert_eq!(
+            from_toml.outbound_allow,
+            ["127.0.0.1:8081", "intranet.example"]
+        );
+        let from_env: Settings = Figment::from(Serialized::default(
+            "outbound_allow",
+            "127.0.0.1:8081, [::1]:9000 intranet.example",
+        ))
+        .extract()
+        .expect("text");
+        assert_eq!(
+            from_env.outbound_allow,
+            ["127.0.0.1:8081", "[::1]:9000", "intranet.example"]
+        );
+        assert!(Settings::default().outbound_allow.is_empty());
     }
 
     #[test]

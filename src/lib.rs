@@ -8,7 +8,7 @@
 //!   `rates`, `media`, `revisions`, `privacy`, `federation`), each with its domain types and functions, its store and its handlers;
 //! * the shared web layer (`web`): page chrome, forms, error pages, request extractors;
 //! * the infrastructure (`db`, `http`, `jobs`, `mail`, `live`, `i18n`, `config`, `render`,
-//!   `blocking`, `payments`, `passwords`).
+//!   `blocking`, `payments`, `passwords`, `outbound`).
 
 pub mod app;
 pub mod blocking;
@@ -26,6 +26,7 @@ pub mod jobs;
 pub mod live;
 pub mod mail;
 pub mod media;
+pub mod outbound;
 pub mod passwords;
 pub mod payments;
 pub mod privacy;

@@ -60,6 +60,7 @@ const LAYERS: &[(&str, &[&str])] = &[
             "payments",
             "passwords",
             "signing",
+            "outbound",
         ],
     ),
 ];

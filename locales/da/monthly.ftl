@@ -31,3 +31,6 @@ console-monthly-none = Ingen månedlige gaver endnu.
 console-monthly-donor = Giver
 console-monthly-amount = Om måneden
 console-monthly-canceled = Den månedlige gave er opsagt.
+monthly-ended-mail-subject = Din månedlige gave til { $campaign } er stoppet
+monthly-ended-mail-intro = { $campaign } er lukket, så din månedlige gave på { $amount } er opsagt, og du bliver ikke trukket igen. Tak for alt, hvad du har givet.
+monthly-ended-mail-action = Se indsamlingen

@@ -31,3 +31,6 @@ console-monthly-none = No monthly gifts yet.
 console-monthly-donor = Donor
 console-monthly-amount = A month
 console-monthly-canceled = The monthly gift is cancelled.
+monthly-ended-mail-subject = Your monthly gift to { $campaign } has ended
+monthly-ended-mail-intro = { $campaign } has closed, so your monthly gift of { $amount } is cancelled and you will not be charged again. Thank you for everything you gave.
+monthly-ended-mail-action = See the campaign

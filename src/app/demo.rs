@@ -309,6 +309,7 @@ pub async fn seed_if_empty(db: &Db) -> anyhow::Result<()> {
                     amount,
                     rate,
                     campaign_amount: converted,
+                    cover_minor: 0,
                     donor_name: (!name.is_empty()).then(|| name.to_string()),
                     donor_email: None,
                     message: (!msg.is_empty()).then(|| msg.to_string()),

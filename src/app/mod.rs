@@ -111,17 +111,32 @@ pub fn job_handlers() -> crate::jobs::Handlers {
         })
 }
 
-/// [`job_handlers_with`] and the job that asks providers for their fees
-/// (`donations::fees::RECORD_FEE`), which needs the node's providers.
+/// [`job_handlers_with`] and the jobs that need the node's providers: the one that asks for
+/// fees (`donations::fees::RECORD_FEE`) and the one that ends a closed campaign's monthly
+/// gifts (`donations::monthly::closing::END_GIFT`).
 pub fn job_handlers_full(
     receipts: crate::donations::receipts::Receipts,
     providers: crate::payments::Providers,
 ) -> crate::jobs::Handlers {
     use crate::donations::fees::{RECORD_FEE, RecordFee, run_job};
-    job_handlers_with(receipts).on(RECORD_FEE, move |db, p: RecordFee, now| {
-        let providers = providers.clone();
-        async move { run_job(&db, &providers, &p, now).await.map(|_| ()) }
-    })
+    use crate::donations::monthly::closing::{END_GIFT, EndGift};
+    let (rc, ending, checking) = (receipts.clone(), providers.clone(), providers.clone());
+    job_handlers_with(receipts)
+        .on(RECORD_FEE, move |db, p: RecordFee, now| {
+            let providers = providers.clone();
+            async move { run_job(&db, &providers, &p, now).await.map(|_| ()) }
+        })
+        .on(
+            crate::donations::refunds::CHECK_REFUND,
+            move |db, p: crate::donations::refunds::CheckRefund, now| {
+                let providers = checking.clone();
+                async move { crate::donations::refunds::run_check(&db, &providers, &p, now).await }
+            },
+        )
+        .on(END_GIFT, move |_db, p: EndGift, now| {
+            let (rc, providers) = (rc.clone(), ending.clone());
+            async move { crate::donations::monthly::closing::run_job(&rc, &providers, &p, now).await }
+        })
 }
 
 /// [`job_handlers`] and the jobs that send e-mail (receipts), which need the node's mailer
@@ -141,7 +156,7 @@ pub fn job_handlers_with(receipts: crate::donations::receipts::Receipts) -> crat
                 async move { crate::donations::consents::run_job(&rc, &p, now).await }
             },
         )
-        .on(
+        .on_private(
             crate::privacy::SEND_LINK,
             move |_db, p: crate::privacy::SendLink, now| {
                 let rc = privacy_rc.clone();

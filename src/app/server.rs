@@ -36,7 +36,7 @@ pub const DRAIN_TIMEOUT: Duration = Duration::from_secs(20);
 impl Application {
     pub async fn build(settings: Settings) -> anyhow::Result<Application> {
         let url = settings.effective_database_url();
-        let db = Db::connect(&url)
+        let db = Db::connect_with(&url, &settings.pool)
             .await
             .with_context(|| "cannot open the database")?;
         db.migrate().await?;
@@ -89,6 +89,22 @@ impl Application {
             checkout_limits.clone(),
             rx.clone(),
         );
+        let outbound = crate::outbound::Outbound::new(
+            &settings.outbound_allow,
+            &settings.effective_base_url(addr),
+        )
+        .map_err(|e| anyhow::anyhow!("outbound_allow: {e}"))?;
+        // Every few minutes: the monthly gifts of campaigns that closed or ended are queued
+        // to be cancelled (`donations::monthly::closing`).
+        let sweep_db = db.clone();
+        crate::jobs::spawn_every(crate::donations::SWEEP_EVERY, rx.clone(), move || {
+            let db = sweep_db.clone();
+            async move {
+                if let Err(e) = crate::donations::sweep(&db, chrono::Utc::now()).await {
+                    tracing::warn!(error = %e, "donations sweep failed");
+                }
+            }
+        });
         let settings_passwords = settings.passwords.clone();
         let state = AppState::new(Inner {
             mailer,
@@ -105,6 +121,7 @@ impl Application {
             proxies,
             checkout_key,
             hasher: crate::passwords::Hasher::from_settings(&settings_passwords),
+            outbound,
         });
         Ok(Application {
             listener,

@@ -13,7 +13,6 @@ use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use chrono::Utc;
-use futures_util::Stream;
 use http::HeaderMap;
 use serde::Deserialize;
 
@@ -25,7 +24,7 @@ use super::view::{
 use super::{CampaignState, Progress, repo};
 use crate::donations::checkout;
 use crate::donations::ledger::{self};
-use crate::http::page_cache::{LiveEvent, Rendered};
+use crate::http::page_cache::{Key as PageKey, LiveEvent, Lookup, Rendered};
 use crate::http::{AppError, AppState, Lang};
 use crate::i18n::{self, I18n};
 use crate::money::currency_of_region;
@@ -69,21 +68,8 @@ pub async fn campaign_page(
             .get(http::header::ACCEPT_LANGUAGE)
             .and_then(|v| v.to_str().ok()),
     );
-    let version_of = |id: &str| s.hub.version(id);
-    if notice.is_empty()
-        && let Some(variants) = s.pages.variants(&slug, version_of)
-        && let Some(default) = variants.first()
-    {
-        let wanted = region
-            .as_deref()
-            .and_then(currency_of_region)
-            .map(|c| c.to_string())
-            .filter(|c| variants.contains(c));
-        let variant = wanted.as_ref().unwrap_or(default);
-        if let Some(hit) = s.pages.get(&slug, tr.lang, variant, version_of) {
-            s.metrics.page_cache_hits.fetch_add(1, Ordering::Relaxed);
-            return Ok(hit.response(&headers));
-        }
+    if notice.is_empty() {
+        return cached_page(&s, &tr, &slug, region.as_deref(), &headers).await;
     }
     let c = repo::by_slug(&s.db, &slug)
         .await?
@@ -91,42 +77,118 @@ pub async fn campaign_page(
     if c.state == CampaignState::Draft {
         return Err(AppError::NotFound);
     }
+    // Back from a failed payment: the form as the donor typed it (not the e-mail address,
+    // which a shared link must not show), on a page that is neither cached nor stored.
     let totals = repo::totals(&s.db, &c.id).await?;
-    let currency = visitor_currency(&c, region.as_deref());
-    let fresh = FormState::fresh(currency);
-    if !notice.is_empty() {
-        // Back from a failed payment: the form as the donor typed it (not the e-mail address,
-        // which a shared link must not show), on a page that is neither cached nor stored.
-        let form = match q.from.as_deref() {
-            Some(from) => checkout::retry_input(&s.db, from, &c.id, Utc::now())
-                .await?
-                .map(|i| {
-                    FormState::given_back(i.amount, i.currency, i.name, i.message, i.visibility)
-                }),
-            None => None,
-        }
-        .unwrap_or(fresh);
-        let html = render_campaign(&s, &tr, &c, &totals, Some(form), notice).await?;
-        let mut res = Html(html).into_response();
-        res.headers_mut().insert(
-            http::header::CACHE_CONTROL,
-            http::HeaderValue::from_static("private, no-store"),
+    let fresh = FormState::fresh(visitor_currency(&c, region.as_deref()));
+    let form = match q.from.as_deref() {
+        Some(from) => checkout::retry_input(&s.db, from, &c.id, Utc::now())
+            .await?
+            .map(|i| FormState::given_back(i.amount, i.currency, i.name, i.message, i.visibility)),
+        None => None,
+    }
+    .unwrap_or(fresh);
+    let html = render_campaign(&s, &tr, &c, &totals, Some(form), notice).await?;
+    let mut res = Html(html).into_response();
+    res.headers_mut().insert(
+        http::header::CACHE_CONTROL,
+        http::HeaderValue::from_static("private, no-store"),
+    );
+    Ok(res)
+}
+
+/// The campaign page from the node's page cache (`http::page_cache`): fresh, or — while
+/// another request renders its replacement — the page being replaced; else rendered here,
+/// one render per (page, language, currency) at a time (`http::flight`).
+async fn cached_page(
+    s: &AppState,
+    tr: &I18n,
+    slug: &str,
+    region: Option<&str>,
+    headers: &HeaderMap,
+) -> Result<Response, AppError> {
+    let version_of = |id: &str| s.hub.version(id);
+    let mut leading = None;
+    if let Some(variants) = s.pages.variants(slug)
+        && let Some(default) = variants.first()
+    {
+        let wanted = region
+            .and_then(currency_of_region)
+            .map(|c| c.to_string())
+            .filter(|c| variants.contains(c));
+        let key: PageKey = (
+            slug.to_string(),
+            tr.lang,
+            wanted.unwrap_or_else(|| default.clone()),
         );
-        return Ok(res);
+        match s.pages.lookup(&key, version_of) {
+            Lookup::Fresh(hit) => {
+                s.metrics.page_cache_hits.fetch_add(1, Ordering::Relaxed);
+                return Ok(hit.response(headers));
+            }
+            Lookup::Stale(old) => match s.pages.flights.try_lead(key) {
+                None => {
+                    s.metrics.page_cache_stale.fetch_add(1, Ordering::Relaxed);
+                    return Ok(old.response(headers));
+                }
+                Some(flight) => leading = Some(flight),
+            },
+            Lookup::Missing => {}
+        }
+    }
+    let c = match repo::by_slug(&s.db, slug).await? {
+        Some(c) if c.state != CampaignState::Draft => c,
+        _ => {
+            s.pages.forget(slug);
+            return Err(AppError::NotFound);
+        }
+    };
+    let currency = visitor_currency(&c, region);
+    let key: PageKey = (slug.to_string(), tr.lang, currency.to_string());
+    let _flight = match leading {
+        Some(f) if f.key() == &key => f,
+        other => {
+            // No entry (or the variants changed): wait for the render under way, if any,
+            // then look again.
+            drop(other);
+            let f = s.pages.flights.lead(key.clone()).await;
+            if let Some(hit) = s.pages.get(&key, version_of) {
+                s.metrics.page_cache_hits.fetch_add(1, Ordering::Relaxed);
+                return Ok(hit.response(headers));
+            }
+            f
+        }
+    };
+    // Leading: a request that saw the stale page may arrive after the last render was kept.
+    if let Some(hit) = s.pages.get(&key, version_of) {
+        s.metrics.page_cache_hits.fetch_add(1, Ordering::Relaxed);
+        return Ok(hit.response(headers));
     }
     s.metrics.page_cache_misses.fetch_add(1, Ordering::Relaxed);
+    s.metrics
+        .page_renders_campaign
+        .fetch_add(1, Ordering::Relaxed);
+    let totals = repo::totals(&s.db, &c.id).await?;
     s.hub.observe(&c.id, totals.version);
-    let html = render_campaign(&s, &tr, &c, &totals, Some(fresh), String::new()).await?;
-    let rendered = Arc::new(Rendered::new(&c.id, totals.version, html));
+    let html = render_campaign(
+        s,
+        tr,
+        &c,
+        &totals,
+        Some(FormState::fresh(currency)),
+        String::new(),
+    )
+    .await?;
+    let rendered = Arc::new(Rendered::build(&c.id, totals.version, html).await);
     let variants: Vec<String> = c.currencies().iter().map(|x| x.to_string()).collect();
     s.pages.put(
-        &slug,
+        slug,
         tr.lang,
         currency.as_str(),
         &variants,
         rendered.clone(),
     );
-    Ok(rendered.response(&headers))
+    Ok(rendered.response(headers))
 }
 
 #[derive(Template)]
@@ -312,17 +374,65 @@ async fn live_event(
         .await
 }
 
+/// One of the node's live stream slots (`live.max_streams`), counted by the
+/// `shelfraiser_live_streams` gauge; given back when the stream ends.
+struct StreamSlot(AppState);
+
+impl StreamSlot {
+    fn take(s: &AppState) -> Option<StreamSlot> {
+        let cap = s.settings.live.effective_max_streams(&s.settings.http) as i64;
+        let open = s.metrics.live_streams.fetch_add(1, Ordering::SeqCst) + 1;
+        if open > cap {
+            s.metrics.live_streams.fetch_sub(1, Ordering::SeqCst);
+            s.metrics
+                .live_streams_refused
+                .fetch_add(1, Ordering::Relaxed);
+            return None;
+        }
+        Some(StreamSlot(s.clone()))
+    }
+}
+
+impl Drop for StreamSlot {
+    fn drop(&mut self) {
+        self.0.metrics.live_streams.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+/// What a stream over the cap is told to wait before trying again, in seconds.
+const STREAMS_FULL_RETRY_AFTER_SECS: u32 = 30;
+
 /// Server-Sent Events: one `progress` event now and one after every change. A draft
 /// campaign answers 404 like its page; a stream open when its campaign goes back to draft
 /// ends at the next change.
+///
+/// * Each event's `id` is the campaign's version (`campaign_totals.version`), and each
+///   event carries the whole state, so one event makes up for any number missed.
+///   **Resumption**: a browser that reconnects sends `Last-Event-ID`; when it is the
+///   current version the client is up to date and the first event is not sent again (the
+///   stream waits for the next change); otherwise (older, unknown, absent) the current
+///   state is sent at once.
+/// * `retry:` (from `live.retry_ms`, between it and twice it per stream) comes first; a
+///   comment line every `live.heartbeat_secs` keeps idle streams open through proxies.
+/// * `X-Accel-Buffering: no` and `Cache-Control: no-cache` keep proxies from holding events.
+/// * At most `live.max_streams` are open on a node: more get 503 with `Retry-After`, and
+///   their page keeps the total it was rendered with.
 async fn live_stream(
     State(s): State<AppState>,
     Path(slug): Path<String>,
     Lang(tr): Lang,
-) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, AppError> {
+    headers: HeaderMap,
+) -> Result<Response, AppError> {
+    let slot = StreamSlot::take(&s).ok_or(AppError::Overloaded {
+        retry_after_secs: STREAMS_FULL_RETRY_AFTER_SECS,
+    })?;
     let c = repo::by_slug(&s.db, &slug)
         .await?
         .ok_or(AppError::NotFound)?;
+    let resume_from = headers
+        .get("last-event-id")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<i64>().ok());
     // Subscribe before reading the first payload, so no change falls in between. The first
     // event is read for this stream (a campaign gone back to draft answers 404 now); the
     // ones after each change are shared by the node's streams.
@@ -332,17 +442,30 @@ async fn live_stream(
         version: first["version"].as_i64().unwrap_or(-1),
         data: first.to_string(),
     };
+    let live = &s.settings.live;
+    let retry = {
+        use rand::Rng;
+        let base = live.retry_ms;
+        Duration::from_millis(rand::thread_rng().gen_range(base..=base * 2))
+    };
+    let heartbeat = Duration::from_secs(live.heartbeat_secs);
     let mut shutdown = s.shutdown.clone();
     let state = s.clone();
     let id = c.id.clone();
     let (tx, out) = tokio::sync::mpsc::channel::<Event>(16);
     tokio::spawn(async move {
-        state.metrics.live_streams.fetch_add(1, Ordering::Relaxed);
+        let _slot = slot;
+        let progress = |e: &LiveEvent| {
+            Event::default()
+                .event("progress")
+                .id(e.version.to_string())
+                .data(e.data.as_str())
+        };
         let mut last = first.version;
-        let mut ok = tx
-            .send(Event::default().event("progress").data(first.data.as_str()))
-            .await
-            .is_ok();
+        let mut ok = tx.send(Event::default().retry(retry)).await.is_ok();
+        if ok && resume_from != Some(first.version) {
+            ok = tx.send(progress(&first)).await.is_ok();
+        }
         while ok {
             let at_least = tokio::select! {
                 _ = shutdown.changed() => break,
@@ -362,20 +485,25 @@ async fn live_stream(
             match live_event(&state, &tr, &id, at_least).await {
                 Ok(e) if e.version > last => {
                     last = e.version;
-                    ok = tx
-                        .send(Event::default().event("progress").data(e.data.as_str()))
-                        .await
-                        .is_ok();
+                    ok = tx.send(progress(&e)).await.is_ok();
                 }
                 Ok(_) => {}
                 Err(_) => break,
             }
         }
-        state.metrics.live_streams.fetch_sub(1, Ordering::Relaxed);
     });
     let stream = futures_util::StreamExt::map(
         tokio_stream::wrappers::ReceiverStream::new(out),
         Ok::<Event, Infallible>,
     );
-    Ok(Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))))
+    let mut res = Sse::new(stream)
+        .keep_alive(KeepAlive::new().interval(heartbeat))
+        .into_response();
+    let h = res.headers_mut();
+    h.insert(
+        http::header::CACHE_CONTROL,
+        http::HeaderValue::from_static("no-cache"),
+    );
+    h.insert("x-accel-buffering", http::HeaderValue::from_static("no"));
+    Ok(res)
 }

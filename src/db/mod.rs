@@ -40,6 +40,12 @@ impl DbError {
         None
     }
 
+    /// Whether no pool connection came free within the acquire time-out (the database is
+    /// slow or every connection is busy): answered 503 with `Retry-After`, not 500.
+    pub fn is_pool_timeout(&self) -> bool {
+        matches!(self, DbError::Sqlx(sqlx::Error::PoolTimedOut))
+    }
+
     /// Whether the database refused a text value it cannot store: PostgreSQL answers a NUL
     /// character (U+0000) in text with SQLSTATE 22021 (`character_not_in_repertoire`). That
     /// is the client's input, not a fault of the server.
@@ -116,9 +122,26 @@ static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations
 static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
 
 impl Db {
+    /// Opens a pool for the URL with the default pool settings.
+    pub async fn connect(url: &str) -> DbResult<Db> {
+        Db::connect_with(url, &crate::config::PoolSettings::default()).await
+    }
+
     /// Opens a pool for the URL. SQLite files are created when missing, in WAL mode with
     /// `synchronous=FULL` (a committed donation survives power loss).
-    pub async fn connect(url: &str) -> DbResult<Db> {
+    ///
+    /// A request waits at most `pool.acquire_timeout_ms` for a connection (3 s by default):
+    /// when the database is slow or every connection is busy, requests fail fast with 503
+    /// and `Retry-After` (`AppError::from(DbError)`) instead of piling up behind the pool.
+    pub async fn connect_with(url: &str, pool: &crate::config::PoolSettings) -> DbResult<Db> {
+        let acquire = Duration::from_millis(pool.acquire_timeout_ms);
+        let max = |default: u32| {
+            if pool.max_connections > 0 {
+                pool.max_connections
+            } else {
+                default
+            }
+        };
         if let Some(rest) = url.strip_prefix("sqlite:") {
             let path = rest.trim_start_matches("//");
             if let Some(parent) = std::path::Path::new(path).parent()
@@ -135,16 +158,16 @@ impl Db {
                 .foreign_keys(true)
                 .busy_timeout(Duration::from_secs(10));
             let pool = SqlitePoolOptions::new()
-                .max_connections(8)
-                .acquire_timeout(Duration::from_secs(15))
+                .max_connections(max(8))
+                .acquire_timeout(acquire)
                 .connect_with(opts)
                 .await?;
             Ok(Db::Sqlite(pool))
         } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             let opts = PgConnectOptions::from_str(url)?;
             let pool = PgPoolOptions::new()
-                .max_connections(16)
-                .acquire_timeout(Duration::from_secs(15))
+                .max_connections(max(16))
+                .acquire_timeout(acquire)
                 .connect_with(opts)
                 .await?;
             Ok(Db::Postgres(pool))

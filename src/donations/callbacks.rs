@@ -367,7 +367,7 @@ pub const UNKNOWN_PAYMENT: &str = "refund-unknown-payment";
 pub const REFUND_CURRENCY: &str = "refund-currency";
 
 /// A refund's store error as the callback's (its other refusals cannot happen here).
-fn refund_error(e: super::refunds::RefundError) -> CallbackError {
+pub(crate) fn refund_error(e: super::refunds::RefundError) -> CallbackError {
     match e {
         super::refunds::RefundError::Db(e) => CallbackError::Db(e),
         other => CallbackError::Db(DbError::Corrupt(other.to_string())),

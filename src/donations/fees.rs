@@ -56,6 +56,51 @@ pub async fn on_recorded_in(tx: &mut Tx, donation_id: &str, provider: &str) -> D
     Ok(())
 }
 
+/// What `shelfraiser ledger backfill-fees` did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Backfill {
+    /// Provider donations without a fee entry.
+    pub missing: usize,
+    /// Fee jobs queued now.
+    pub queued: usize,
+    /// Donations whose fee job is already waiting (or was queued by an earlier backfill).
+    pub already: usize,
+}
+
+/// Queues the [`RECORD_FEE`] job for every donation through `stripe`, `paypal` or `test`
+/// (of `campaign_id`, or all) that has no fee entry: donations recorded before fees were,
+/// or whose job ran while its provider was not configured or gave up. A donation whose own
+/// `fee:<id>` job still waits is left to it; any other gets one job keyed
+/// `fee-backfill:<id>`, at most once ever, so running the backfill again queues nothing
+/// twice.
+pub async fn backfill(db: &Db, campaign_id: Option<&str>) -> DbResult<Backfill> {
+    let ids = store::without_fee(db, campaign_id).await?;
+    let mut out = Backfill {
+        missing: ids.len(),
+        ..Default::default()
+    };
+    let now = Utc::now();
+    for id in ids {
+        if jobs::waiting_with_key(db, &format!("fee:{id}")).await? == Some(true) {
+            out.already += 1;
+            continue;
+        }
+        let job = Job::new(
+            RECORD_FEE,
+            &RecordFee {
+                donation_id: id.clone(),
+            },
+        )
+        .map_err(|e| DbError::Corrupt(format!("fee job: {e}")))?;
+        if jobs::enqueue(db, &job, now, Some(&format!("fee-backfill:{id}"))).await? {
+            out.queued += 1;
+        } else {
+            out.already += 1;
+        }
+    }
+    Ok(out)
+}
+
 /// What a run of the job did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum FeeOutcome {
@@ -87,8 +132,12 @@ pub async fn run_job(
     };
     let currency = CurrencyCode::parse(&d.currency)?;
     let charged = Money::new(d.amount_minor, currency);
+    let reference = match store::payment_of(db, &d.id).await? {
+        Some(paid_by) => paid_by,
+        None => d.provider_reference.clone(),
+    };
     let Some(fee) = provider
-        .fee(&d.provider_reference, charged)
+        .fee(&reference, charged)
         .await
         .map_err(|e| anyhow::anyhow!("{} fee of donation {}: {e}", d.provider, d.id))?
     else {

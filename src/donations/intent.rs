@@ -14,6 +14,7 @@ use crate::campaigns::Campaign;
 use crate::email::Email;
 use crate::i18n::I18n;
 use crate::money::{CurrencyCode, Money};
+use crate::payments::FeeRule;
 use crate::rates::RateTable;
 
 /// What the donor asked to give, for which campaign, under which name and visibility.
@@ -26,6 +27,9 @@ pub struct Intent {
     pub rate: Decimal,
     /// `amount` converted at `rate`: what the campaign's totals count.
     pub campaign_amount: Money,
+    /// What the donor added to cover the processing fees, in minor units of
+    /// `amount.currency`: part of `amount` (and so of `campaign_amount`), 0 when nothing.
+    pub cover_minor: i64,
     pub donor_name: Option<String>,
     pub donor_email: Option<Email>,
     pub message: Option<String>,
@@ -214,6 +218,36 @@ pub fn check_minimum(
     Err(tr.ta("error-amount-below-minimum", &[("min", tr.money(min))]))
 }
 
+/// `i` with what covers the fee of `rule` added on top ("Add N to cover the processing
+/// fees"): the smallest sum after which the gift arrives whole ([`FeeRule::cover`]), raised
+/// to the provider's step (`step_of`: Stripe charges KWD in steps of 10 fils) so that the
+/// total can be charged exactly; the total converted again at the locked rate. Computed
+/// here from the gift alone: the form sends only whether the box was ticked. A zero rule
+/// adds nothing; `None` when the total does not fit.
+pub fn with_cover(
+    mut i: Intent,
+    rule: FeeRule,
+    step_of: impl Fn(Money) -> Option<Money>,
+) -> Option<Intent> {
+    if rule.is_zero() {
+        return Some(i);
+    }
+    let currency = i.amount.currency;
+    let mut cover = rule.cover(i.amount).amount_minor;
+    let mut total = i.amount.amount_minor.checked_add(cover)?;
+    if let Some(step) = step_of(Money::new(total, currency)) {
+        let step = step.amount_minor.max(1);
+        let up = (step - total.rem_euclid(step)) % step;
+        cover = cover.checked_add(up)?;
+        total = total.checked_add(up)?;
+    }
+    let total = Money::new(total, currency);
+    i.campaign_amount = total.convert(i.rate, i.campaign_amount.currency).ok()?;
+    i.amount = total;
+    i.cover_minor = cover;
+    Some(i)
+}
+
 /// Parses and checks a donation request against the campaign, the rates and the limit.
 pub fn validate(
     tr: &I18n,
@@ -313,6 +347,7 @@ pub fn validate(
                 amount,
                 rate,
                 campaign_amount,
+                cover_minor: 0,
                 donor_name: (!name.is_empty()).then_some(name),
                 donor_email: email,
                 message: (!message.is_empty()).then_some(message),
@@ -397,6 +432,53 @@ mod tests {
             least_in(250, c("DKK"), c("DKK"), Decimal::ONE, 1),
             Some(Money::new(250, c("DKK")))
         );
+    }
+
+    #[test]
+    fn the_cover_is_added_on_top_converted_and_raised_to_the_step() {
+        let intent = |minor: i64, cur: &str, rate: Decimal| Intent {
+            campaign_id: "c".into(),
+            amount: Money::new(minor, c(cur)),
+            rate,
+            campaign_amount: Money::new(minor, c(cur))
+                .convert(rate, c("GBP"))
+                .expect("fits"),
+            cover_minor: 0,
+            donor_name: None,
+            donor_email: None,
+            message: None,
+            visibility: super::Visibility::Public,
+        };
+        let rule = FeeRule {
+            percent_bp: 140,
+            fixed_minor: 20,
+        };
+        // £25 at 1.4 % + 20p: 56p more, and £25.56 less its fee (36p + 20p) is £25.
+        let i = with_cover(intent(2500, "GBP", Decimal::ONE), rule, |_| None).expect("fits");
+        assert_eq!((i.amount.amount_minor, i.cover_minor), (2556, 56));
+        assert_eq!(i.campaign_amount, Money::new(2556, c("GBP")));
+        assert!(i.amount.amount_minor - rule.fee_on(i.amount).amount_minor >= 2500);
+        // No rule: nothing added.
+        let same = with_cover(
+            intent(2500, "GBP", Decimal::ONE),
+            FeeRule::default(),
+            |_| None,
+        )
+        .expect("fits");
+        assert_eq!((same.amount.amount_minor, same.cover_minor), (2500, 0));
+        // Another currency: the total converted at the locked rate.
+        let rate = Decimal::new(1, 0) / Decimal::new(86, 1);
+        let dkk = with_cover(intent(10_000, "DKK", rate), rule, |_| None).expect("fits");
+        assert_eq!(dkk.amount.amount_minor, 10_000 + dkk.cover_minor);
+        assert_eq!(
+            dkk.campaign_amount,
+            dkk.amount.convert(rate, c("GBP")).expect("fits")
+        );
+        // A provider that charges in steps of 10 minor units: the cover rounds up to one.
+        let step = |m: Money| (m.amount_minor % 10 != 0).then(|| Money::new(10, m.currency));
+        let kwd = with_cover(intent(5_000, "KWD", Decimal::ONE), rule, step).expect("fits");
+        assert_eq!(kwd.amount.amount_minor % 10, 0);
+        assert!(kwd.cover_minor >= rule.cover(Money::new(5_000, c("KWD"))).amount_minor);
     }
 
     #[test]

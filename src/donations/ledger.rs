@@ -60,9 +60,31 @@ impl Recorded {
     }
 }
 
+/// Whether a donation counts a donor (`donor_delta` of its entry): every gift does but a
+/// monthly gift's renewal, whose donor was counted by the first month.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Donor {
+    New,
+    AlreadyCounted,
+}
+
+impl Donor {
+    pub fn delta(self) -> i64 {
+        match self {
+            Donor::New => 1,
+            Donor::AlreadyCounted => 0,
+        }
+    }
+}
+
 /// Appends a donation inside `tx`: the donation row, its ledger entry and the totals.
 /// Idempotent on the provider reference.
 pub async fn append_in(tx: &mut Tx, d: &NewDonation) -> DbResult<Recorded> {
+    append_counted_in(tx, d, Donor::New).await
+}
+
+/// [`append_in`], the entry counting the donor or not (`donor`).
+pub async fn append_counted_in(tx: &mut Tx, d: &NewDonation, donor: Donor) -> DbResult<Recorded> {
     let now = Utc::now();
     let id = uuid::Uuid::new_v4().to_string();
     let campaign_id = &d.intent.campaign_id;
@@ -81,8 +103,9 @@ pub async fn append_in(tx: &mut Tx, d: &NewDonation) -> DbResult<Recorded> {
         });
     }
     let amount = d.intent.campaign_amount.amount_minor;
-    store::insert_entry_in(tx, campaign_id, &id, amount, now).await?;
-    let (raised_minor, version) = store::add_to_totals_in(tx, campaign_id, amount, now).await?;
+    store::insert_entry_in(tx, campaign_id, &id, amount, donor.delta(), now).await?;
+    let (raised_minor, version) =
+        store::add_to_totals_in(tx, campaign_id, amount, donor.delta(), now).await?;
     Ok(Recorded::New {
         donation_id: id,
         version,

@@ -33,7 +33,22 @@ pub mod repo;
 pub mod voids;
 
 pub use intent::Intent;
-pub use recording::{record, record_in};
+pub use recording::{record, record_counted_in, record_in};
+
+/// How often each node runs [`sweep`].
+pub const SWEEP_EVERY: std::time::Duration = std::time::Duration::from_secs(300);
+
+/// The donations' periodic chore (each node, every [`SWEEP_EVERY`]; tests call it with a
+/// chosen time): queues the end of the monthly gifts of campaigns that closed or ended
+/// (`monthly::closing`) and the check of refunds stuck as requested (`refunds::sweep`).
+pub async fn sweep(
+    db: &crate::db::Db,
+    now: chrono::DateTime<chrono::Utc>,
+) -> crate::db::DbResult<()> {
+    monthly::closing::sweep(db, now).await?;
+    refunds::sweep(db, now).await?;
+    Ok(())
+}
 pub use voids::void;
 
 use serde::{Deserialize, Serialize};

@@ -269,6 +269,7 @@ pub fn validate(
                     amount,
                     rate,
                     campaign_amount,
+                    cover_minor: 0,
                     donor_name: donor,
                     donor_email: email,
                     message,

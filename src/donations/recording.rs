@@ -14,7 +14,17 @@ use crate::db::{Db, DbResult, Tx};
 /// Records a donation inside `tx`: the ledger entry and totals, the automatic
 /// `live → funded` step and the live notification. Idempotent on the provider reference.
 pub async fn record_in(tx: &mut Tx, d: &NewDonation) -> DbResult<Recorded> {
-    let recorded = ledger::append_in(tx, d).await?;
+    record_counted_in(tx, d, ledger::Donor::New).await
+}
+
+/// [`record_in`] for a payment whose donor may already be counted (a monthly renewal:
+/// [`ledger::Donor::AlreadyCounted`], so a monthly donor counts once, with the first month).
+pub async fn record_counted_in(
+    tx: &mut Tx,
+    d: &NewDonation,
+    donor: ledger::Donor,
+) -> DbResult<Recorded> {
+    let recorded = ledger::append_counted_in(tx, d, donor).await?;
     if let Recorded::New {
         raised_minor,
         ref donation_id,

@@ -21,7 +21,9 @@
 //! converted at the donation's locked rate, rounded half-even like a donation; the refund
 //! that brings the donation's refunds to its whole amount takes the remainder of its
 //! campaign-currency amount, so a fully refunded donation counts exactly zero, and only that
-//! one takes the donor from the count (`donor_delta` -1). Every entry takes the same out of
+//! one takes the donor from the count (`donor_delta` -1; 0 for a monthly renewal, which never
+//! counted one). A donation is fully refunded when its succeeded refunds reach its amount in
+//! its own currency (`donation_refunds`), which is what the wall and the lists read. Every entry takes the same out of
 //! `campaign_totals` in its transaction and bumps the live version; `ledger verify` checks
 //! that refund entries never take back more than their donation and that each succeeded
 //! refund has its entry.
@@ -270,7 +272,13 @@ async fn enter_in(
         Money::new(row.amount_minor, currency),
     )
     .map_err(|e| corrupt(&format!("refund conversion: {e}")))?;
-    let donor_delta = if full { -1 } else { 0 };
+    // The refund that completes takes back the donor its donation counted (none for a
+    // monthly renewal, whose donor the first month counted).
+    let donor_delta = if full {
+        -ledger_store::donor_delta_of_in(tx, &d.id).await?
+    } else {
+        0
+    };
     let memo = match (&row.provider_refund_id, &row.reason) {
         (Some(p), Some(r)) => format!("refund {p}: {r}"),
         (Some(p), None) => format!("refund {p}"),
@@ -477,22 +485,34 @@ pub async fn request(
         amount,
     };
     let answer = provider.refund(&asked).await;
+    settle_answer(db, &d, &row.id, answer, by).await
+}
+
+/// What follows the provider's answer to refund request `row_id` (the console's, or the
+/// sweep's check of a request left `requested`): transaction two of [`request`].
+async fn settle_answer(
+    db: &Db,
+    d: &store::Target,
+    row_id: &str,
+    answer: Result<crate::payments::ProviderRefund, ProviderError>,
+    by: &Actor,
+) -> Result<Requested, RefundError> {
     let mut tx = db.begin().await?;
     ledger_store::lock_totals_in(&mut tx, &d.campaign_id).await?;
     let done = match answer {
         Err(e) => {
-            tracing::warn!(provider = %d.provider, refund = %row.id, error = %e, "refund not made");
-            store::failed_in(&mut tx, &row.id, &e.to_string(), Utc::now()).await?;
+            tracing::warn!(provider = %d.provider, refund = %row_id, error = %e, "refund not made");
+            store::failed_in(&mut tx, row_id, &e.to_string(), Utc::now()).await?;
             tx.commit().await?;
             return Err(RefundError::Provider(e));
         }
         Ok(p) => p,
     };
     if let Some(other) = store::by_provider_id_in(&mut tx, &d.provider, &done.id).await?
-        && other.id != row.id
+        && other.id != row_id
     {
         // The webhook came first and recorded it: one row, one entry.
-        store::merge_request_in(&mut tx, &row.id, &other.id).await?;
+        store::merge_request_in(&mut tx, row_id, &other.id).await?;
         tx.commit().await?;
         return Ok(Requested::UnderWay);
     }
@@ -500,13 +520,13 @@ pub async fn request(
         RefundState::Succeeded | RefundState::Pending => "pending",
         RefundState::Failed => "failed",
     };
-    store::set_provider_id_in(&mut tx, &row.id, &done.id, status, Utc::now()).await?;
+    store::set_provider_id_in(&mut tx, row_id, &done.id, status, Utc::now()).await?;
     let out = match done.state {
         RefundState::Succeeded => {
-            let row = store::by_id_in(&mut tx, &row.id)
+            let row = store::by_id_in(&mut tx, row_id)
                 .await?
-                .ok_or_else(|| RefundError::NotFound(row.id.clone()))?;
-            Requested::Entered(enter_in(&mut tx, &d, &row, by, Utc::now()).await?)
+                .ok_or_else(|| RefundError::NotFound(row_id.to_string()))?;
+            Requested::Entered(enter_in(&mut tx, d, &row, by, Utc::now()).await?)
         }
         RefundState::Pending => Requested::UnderWay,
         RefundState::Failed => {
@@ -518,6 +538,103 @@ pub async fn request(
     };
     tx.commit().await?;
     Ok(out)
+}
+
+/// A refund request still `requested` this long after it was stored had its provider call
+/// cut short (the node stopped or crashed between the two transactions): [`sweep`] checks it.
+pub const STUCK_AFTER: chrono::Duration = chrono::Duration::minutes(10);
+/// Past this age a stuck request is no longer sent again (the provider keeps an idempotency
+/// key for 24 hours, so a repeat could then make a second refund): it is marked failed, and
+/// the treasurer checks the provider's dashboard (a refund made there still arrives by
+/// webhook) before asking again.
+pub const GIVE_UP_AFTER: chrono::Duration = chrono::Duration::hours(12);
+/// The reason a stuck request is given when it is marked failed.
+pub const GAVE_UP: &str = "no answer from the provider within 12 hours: check its dashboard \
+     before asking again (a refund made there is recorded when its webhook arrives)";
+
+/// The job that asks the provider about one stuck refund request.
+pub const CHECK_REFUND: &str = "check_refund";
+
+/// The [`CHECK_REFUND`] job's payload.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct CheckRefund {
+    pub refund_id: String,
+}
+
+/// Requests stuck as `requested` (see [`STUCK_AFTER`]): one [`CHECK_REFUND`] job each (dedupe
+/// key `refund-check:<id>`), or, past [`GIVE_UP_AFTER`], marked failed with [`GAVE_UP`] so the
+/// treasurer may ask again. The number of stuck requests found.
+pub async fn sweep(db: &Db, now: DateTime<Utc>) -> Result<usize, DbError> {
+    let stuck = store::stuck(db, now - STUCK_AFTER).await?;
+    for r in &stuck {
+        if r.created_at <= now - GIVE_UP_AFTER {
+            let mut tx = db.begin().await?;
+            store::failed_in(&mut tx, &r.id, GAVE_UP, now).await?;
+            tx.commit().await?;
+            tracing::warn!(refund = %r.id, "refund request without an answer marked failed");
+            continue;
+        }
+        let job = crate::jobs::Job::new(
+            CHECK_REFUND,
+            &CheckRefund {
+                refund_id: r.id.clone(),
+            },
+        )
+        .map_err(|e| DbError::Corrupt(e.to_string()))?;
+        crate::jobs::enqueue(db, &job, now, Some(&format!("refund-check:{}", r.id))).await?;
+    }
+    Ok(stuck.len())
+}
+
+/// Runs a [`CHECK_REFUND`] job: sends the stuck request again with the same idempotency key
+/// (our refund id), so the provider answers with the refund it made, or makes it now, as the
+/// treasurer asked; the answer is settled like the console's. A provider that cannot be
+/// reached fails the job (retried with backoff until the sweep gives up on the request).
+pub async fn run_check(
+    db: &Db,
+    providers: &Providers,
+    p: &CheckRefund,
+    now: DateTime<Utc>,
+) -> anyhow::Result<()> {
+    let mut tx = db.begin().await?;
+    let row = store::by_id_in(&mut tx, &p.refund_id).await?;
+    let d = match &row {
+        Some(r) if r.status == "requested" && !r.donation_id.is_empty() => {
+            store::target_in(&mut tx, &r.donation_id).await?
+        }
+        _ => None,
+    };
+    tx.commit().await?;
+    let (Some(row), Some(d)) = (row, d) else {
+        return Ok(());
+    };
+    if row.created_at <= now - GIVE_UP_AFTER {
+        return Ok(()); // the sweep marks it failed
+    }
+    let by = Actor {
+        label: "system:refund-check".into(),
+        ..Default::default()
+    };
+    let Some(provider) = providers.get(&d.provider) else {
+        let mut tx = db.begin().await?;
+        store::failed_in(&mut tx, &row.id, "the provider is not enabled", now).await?;
+        tx.commit().await?;
+        return Ok(());
+    };
+    let currency = CurrencyCode::parse(&row.currency)?;
+    let asked = RefundRequest {
+        refund_id: row.id.clone(),
+        payment_reference: d.provider_reference.clone(),
+        amount: Money::new(row.amount_minor, currency),
+    };
+    let answer = provider.refund(&asked).await;
+    if let Err(ProviderError::Unavailable(e)) = &answer {
+        anyhow::bail!("refund {} still without an answer: {e}", row.id);
+    }
+    match settle_answer(db, &d, &row.id, answer, &by).await {
+        Ok(_) | Err(RefundError::Provider(_)) => Ok(()),
+        Err(e) => Err(e.into()),
+    }
 }
 
 /// Records money sent back for an offline gift (`memo`: how and why), in one transaction.

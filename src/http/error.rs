@@ -35,6 +35,10 @@ pub enum AppError {
     /// Too much expensive work (password hashing) at once: 503 with `Retry-After`.
     #[error("busy")]
     Busy,
+    /// The node is at a limit (no database connection came free in time, every live
+    /// stream slot taken): 503 with `Retry-After` in seconds.
+    #[error("overloaded")]
+    Overloaded { retry_after_secs: u32 },
     #[error("internal error: {0}")]
     Internal(#[from] anyhow::Error),
 }
@@ -46,9 +50,18 @@ impl From<DbError> for AppError {
         if e.is_unstorable_text() {
             return AppError::BadRequest(String::new());
         }
+        // Every pool connection busy past the acquire time-out: fail fast with 503.
+        if e.is_pool_timeout() {
+            return AppError::Overloaded {
+                retry_after_secs: POOL_RETRY_AFTER_SECS,
+            };
+        }
         AppError::Internal(e.into())
     }
 }
+
+/// What a request that found no free database connection is told to wait, in seconds.
+pub const POOL_RETRY_AFTER_SECS: u32 = 2;
 
 impl From<crate::passwords::HashError> for AppError {
     fn from(e: crate::passwords::HashError) -> Self {
@@ -98,7 +111,8 @@ impl AppError {
             AppError::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
             AppError::Refused { .. } => StatusCode::FORBIDDEN,
-            AppError::Busy => StatusCode::SERVICE_UNAVAILABLE,
+            AppError::Busy | AppError::Overloaded { .. } => StatusCode::SERVICE_UNAVAILABLE,
+            AppError::Internal(e) if pool_timed_out(e) => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -141,10 +155,17 @@ impl IntoResponse for AppError {
                 code,
                 message: Some(message.clone()),
             },
-            AppError::Busy => ErrorInfo {
+            AppError::Busy | AppError::Overloaded { .. } => ErrorInfo {
                 code: "busy",
                 message: None,
             },
+            AppError::Internal(e) if pool_timed_out(e) => {
+                tracing::warn!(error = %e, "no database connection came free in time");
+                ErrorInfo {
+                    code: "busy",
+                    message: None,
+                }
+            }
             AppError::Internal(e) => {
                 tracing::error!(error = ?e, "internal error");
                 ErrorInfo {
@@ -154,13 +175,30 @@ impl IntoResponse for AppError {
             }
         };
         let mut res = status.into_response();
-        if matches!(self, AppError::Busy) {
-            res.headers_mut().insert(
-                http::header::RETRY_AFTER,
-                http::HeaderValue::from(crate::passwords::BUSY_RETRY_AFTER_SECS),
-            );
+        let retry_after = match &self {
+            AppError::Busy => Some(u64::from(crate::passwords::BUSY_RETRY_AFTER_SECS)),
+            AppError::Overloaded { retry_after_secs } => Some(u64::from(*retry_after_secs)),
+            AppError::Internal(e) if pool_timed_out(e) => Some(u64::from(POOL_RETRY_AFTER_SECS)),
+            _ => None,
+        };
+        if let Some(secs) = retry_after {
+            res.headers_mut()
+                .insert(http::header::RETRY_AFTER, http::HeaderValue::from(secs));
         }
         res.extensions_mut().insert(info);
         res
     }
+}
+
+/// Whether an unexpected error is, underneath, a pool time-out (a `DbError` that reached
+/// `anyhow` without passing `From<DbError>`).
+fn pool_timed_out(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        c.downcast_ref::<DbError>()
+            .is_some_and(DbError::is_pool_timeout)
+            || matches!(
+                c.downcast_ref::<sqlx::Error>(),
+                Some(sqlx::Error::PoolTimedOut)
+            )
+    })
 }

@@ -20,7 +20,16 @@ pub struct Metrics {
     pub callbacks_rejected: AtomicU64,
     pub page_cache_hits: AtomicU64,
     pub page_cache_misses: AtomicU64,
+    /// Pages answered with the entry being replaced while another request rendered it.
+    pub page_cache_stale: AtomicU64,
+    /// Campaign pages rendered (one per key at a time: `http::flight`).
+    pub page_renders_campaign: AtomicU64,
+    /// Blog pages and feeds rendered for the blog's page cache.
+    pub page_renders_blog: AtomicU64,
+    /// Live streams open now (also the count `live.max_streams` caps).
     pub live_streams: AtomicI64,
+    /// Live streams refused because `live.max_streams` were open.
+    pub live_streams_refused: AtomicU64,
     /// Donate-form checkouts refused by the per-address limit.
     pub checkouts_limited_address: AtomicU64,
     /// Donate-form checkouts refused by the per-campaign limit.
@@ -130,6 +139,16 @@ impl Metrics {
                 g(&self.page_cache_misses),
             ),
             (
+                "shelfraiser_page_cache_stale_total",
+                "Pages answered with the kept page while its replacement was rendered.",
+                g(&self.page_cache_stale),
+            ),
+            (
+                "shelfraiser_live_streams_refused_total",
+                "Live streams answered 503 because live.max_streams were open.",
+                g(&self.live_streams_refused),
+            ),
+            (
                 "shelfraiser_connections_waited_total",
                 "Connections that waited because http.max_connections were open.",
                 g(&self.connections_waited),
@@ -142,6 +161,12 @@ impl Metrics {
         ] {
             let _ = writeln!(s, "# HELP {name} {help}\n# TYPE {name} counter\n{name} {v}");
         }
+        let _ = writeln!(
+            s,
+            "# HELP shelfraiser_page_renders_total Pages rendered for a page cache.\n# TYPE shelfraiser_page_renders_total counter\nshelfraiser_page_renders_total{{cache=\"campaign\"}} {}\nshelfraiser_page_renders_total{{cache=\"blog\"}} {}",
+            g(&self.page_renders_campaign),
+            g(&self.page_renders_blog)
+        );
         let _ = writeln!(
             s,
             "# HELP shelfraiser_connections_open HTTP connections open now.\n# TYPE shelfraiser_connections_open gauge\nshelfraiser_connections_open {}",

@@ -7,8 +7,10 @@
 pub mod absolute;
 pub mod assets;
 pub mod client_ip;
+pub mod compress;
 pub mod csrf;
 pub mod error;
+pub mod flight;
 pub mod limits;
 pub mod metrics;
 pub mod page_cache;
@@ -53,6 +55,9 @@ pub struct Inner {
     pub checkout_key: crate::config::Secret,
     /// The bounded password hasher (argon2 memory and CPU per node).
     pub hasher: crate::passwords::Hasher,
+    /// The guarded outbound HTTP client (`outbound_allow`; federation, Webmention, link
+    /// previews).
+    pub outbound: crate::outbound::Outbound,
 }
 
 impl std::ops::Deref for AppState {

@@ -6,11 +6,17 @@
 //! picks its variant without reading the database, and the entries stay bounded by what
 //! the pages really offer, whatever visitors send.
 //!
-//! An entry is valid while the campaign's version on this node's live hub equals the
+//! An entry is fresh while the campaign's version on this node's live hub equals the
 //! version it was rendered at, and for at most [`MAX_AGE`] (days left, rates and a rotated
 //! form token change without a version bump). Every node keeps its own entries; the
 //! version comes from the database through the hub, so two nodes never disagree for longer
 //! than a notification takes.
+//!
+//! **Single flight** (`http::flight`): one render per (page, language, variant) at a time.
+//! While it is made, the other requests get the entry being replaced, stale by at most one
+//! render's time and never older than [`MAX_AGE`] + [`STALE_FOR`] since it was built; only a
+//! request that finds no usable entry waits, and then for the one render under way. The
+//! encodings are made on the blocking pool at fast levels (`http::compress`).
 
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
@@ -20,9 +26,15 @@ use axum::body::{Body, Bytes};
 use axum::response::Response;
 use http::{HeaderMap, HeaderValue, header};
 
-use super::assets::{Encoding, brotli, gzip};
+use super::assets::Encoding;
+use super::compress;
+use super::flight::Flights;
 
 pub const MAX_AGE: Duration = Duration::from_secs(10);
+/// How long past [`MAX_AGE`] an entry may still be served while its replacement is being
+/// rendered. A render takes milliseconds; this bounds what a visitor sees when one is slow
+/// (a busy database): past it, requests wait for the render instead.
+pub const STALE_FOR: Duration = Duration::from_secs(5);
 
 pub struct Rendered {
     /// The campaign this page shows; its version on the hub decides freshness.
@@ -35,15 +47,17 @@ pub struct Rendered {
 }
 
 impl Rendered {
-    pub fn new(campaign_id: &str, version: i64, html: String) -> Rendered {
-        let identity = html.into_bytes();
+    /// The page and its encodings, compressed on the blocking pool.
+    pub async fn build(campaign_id: &str, version: i64, html: String) -> Rendered {
+        let identity = Bytes::from(html);
+        let (gzip, br) = compress::both(identity.clone()).await;
         Rendered {
             campaign_id: campaign_id.to_string(),
             version,
             built: Instant::now(),
-            gzip: Bytes::from(gzip(&identity)),
-            br: Bytes::from(brotli(&identity)),
-            identity: Bytes::from(identity),
+            gzip,
+            br,
+            identity,
         }
     }
 
@@ -79,11 +93,20 @@ pub fn html_response(enc: Encoding, body: Bytes) -> Response {
 }
 
 /// A kept page's key: the page (a campaign's slug), the language and the variant.
-type Key = (String, &'static str, String);
+pub type Key = (String, &'static str, String);
+
+/// What the cache holds for a key.
+pub enum Lookup {
+    /// Rendered at the campaign's current version, less than [`MAX_AGE`] ago.
+    Fresh(Arc<Rendered>),
+    /// Out of date, but young enough to answer with while its replacement is rendered.
+    Stale(Arc<Rendered>),
+    /// Nothing usable: render (or wait for the render under way).
+    Missing,
+}
 
 /// The variants a page offers, as of its last render (the first is its default).
 struct Variants {
-    campaign_id: String,
     version: i64,
     names: Arc<[String]>,
 }
@@ -92,6 +115,8 @@ struct Variants {
 pub struct PageCache {
     entries: RwLock<HashMap<Key, Arc<Rendered>>>,
     variants: RwLock<HashMap<String, Variants>>,
+    /// The renders under way, one per key.
+    pub flights: Flights<Key>,
     /// Public blog pages, kept by the blog's version in the database (`blog::cache`).
     pub blog: super::versioned_pages::VersionedPages,
     /// The newest live event per campaign and language, shared by this node's open streams.
@@ -161,35 +186,45 @@ impl LiveEvents {
 }
 
 impl PageCache {
-    /// The variants the page `key` offers (the first is its default), while its campaign's
-    /// version is the one it was rendered at.
-    pub fn variants(
-        &self,
-        key: &str,
-        version_of: impl Fn(&str) -> Option<i64>,
-    ) -> Option<Arc<[String]>> {
+    /// The variants the page `key` offers (the first is its default), as of its last
+    /// render. They may be out of date by one render, like the entries themselves: a render
+    /// keeps the variants it found.
+    pub fn variants(&self, key: &str) -> Option<Arc<[String]>> {
         let map = self.variants.read().ok()?;
-        let v = map.get(key)?;
-        (version_of(&v.campaign_id) == Some(v.version)).then(|| v.names.clone())
+        map.get(key).map(|v| v.names.clone())
     }
 
-    /// A still-valid entry for `key` in `lang` and `variant`, given a way to read a
-    /// campaign's current version.
+    /// What is kept for `key`, given a way to read a campaign's current version.
+    pub fn lookup(&self, key: &Key, version_of: impl Fn(&str) -> Option<i64>) -> Lookup {
+        let Ok(map) = self.entries.read() else {
+            return Lookup::Missing;
+        };
+        let Some(e) = map.get(key) else {
+            return Lookup::Missing;
+        };
+        let age = e.built.elapsed();
+        match version_of(&e.campaign_id) {
+            Some(v) if v == e.version && age < MAX_AGE => Lookup::Fresh(e.clone()),
+            _ if age < MAX_AGE + STALE_FOR => Lookup::Stale(e.clone()),
+            _ => Lookup::Missing,
+        }
+    }
+
+    /// A fresh entry for `key`, if there is one.
     pub fn get(
         &self,
-        key: &str,
-        lang: &'static str,
-        variant: &str,
+        key: &Key,
         version_of: impl Fn(&str) -> Option<i64>,
     ) -> Option<Arc<Rendered>> {
-        let map = self.entries.read().ok()?;
-        let e = map.get(&(key.to_string(), lang, variant.to_string()))?;
-        (version_of(&e.campaign_id) == Some(e.version) && e.built.elapsed() < MAX_AGE)
-            .then(|| e.clone())
+        match self.lookup(key, version_of) {
+            Lookup::Fresh(e) => Some(e),
+            _ => None,
+        }
     }
 
     /// Keeps `r`, the page `key` in `lang` and `variant`, one of the `variants` the page
-    /// offers (taken from what was rendered, never from the request).
+    /// offers (taken from what was rendered, never from the request). A render older than
+    /// what is kept (two renders that crossed) is not kept.
     pub fn put(
         &self,
         key: &str,
@@ -198,18 +233,32 @@ impl PageCache {
         variants: &[String],
         r: Arc<Rendered>,
     ) {
-        if let Ok(mut m) = self.variants.write() {
+        if let Ok(mut m) = self.variants.write()
+            && m.get(key).is_none_or(|v| v.version <= r.version)
+        {
             m.insert(
                 key.to_string(),
                 Variants {
-                    campaign_id: r.campaign_id.clone(),
                     version: r.version,
                     names: variants.into(),
                 },
             );
         }
         if let Ok(mut m) = self.entries.write() {
-            m.insert((key.to_string(), lang, variant.to_string()), r);
+            let k = (key.to_string(), lang, variant.to_string());
+            if m.get(&k).is_none_or(|old| old.version <= r.version) {
+                m.insert(k, r);
+            }
+        }
+    }
+
+    /// Drops every entry of the page `key` (a campaign gone back to draft or renamed).
+    pub fn forget(&self, key: &str) {
+        if let Ok(mut m) = self.variants.write() {
+            m.remove(key);
+        }
+        if let Ok(mut m) = self.entries.write() {
+            m.retain(|k, _| k.0 != key);
         }
     }
 }
@@ -219,6 +268,50 @@ mod tests {
     use std::sync::atomic::{AtomicUsize, Ordering};
 
     use super::*;
+
+    fn page(version: i64, age: Duration) -> Arc<Rendered> {
+        Arc::new(Rendered {
+            campaign_id: "c1".into(),
+            version,
+            built: Instant::now().checked_sub(age).expect("a past instant"),
+            identity: Bytes::from_static(b"<p>page</p>"),
+            gzip: Bytes::new(),
+            br: Bytes::new(),
+        })
+    }
+
+    #[test]
+    fn an_entry_is_fresh_then_stale_for_a_bounded_time_then_gone() {
+        let c = PageCache::default();
+        let key: Key = ("lib".into(), "en", "GBP".into());
+        let at = |v: i64| move |_: &str| Some(v);
+        let names = vec!["GBP".to_string(), "USD".to_string()];
+        assert!(matches!(c.lookup(&key, at(3)), Lookup::Missing));
+        c.put("lib", "en", "GBP", &names, page(3, Duration::ZERO));
+        assert!(matches!(c.lookup(&key, at(3)), Lookup::Fresh(_)));
+        assert_eq!(c.variants("lib").as_deref(), Some(&names[..]));
+        // A newer version on the hub: the kept page is stale (served while one render runs).
+        assert!(matches!(c.lookup(&key, at(4)), Lookup::Stale(_)));
+        assert!(c.get(&key, at(4)).is_none());
+        // Past MAX_AGE at the same version: stale; past MAX_AGE + STALE_FOR: gone.
+        c.put(
+            "lib",
+            "en",
+            "GBP",
+            &names,
+            page(3, MAX_AGE + Duration::from_secs(1)),
+        );
+        assert!(matches!(c.lookup(&key, at(3)), Lookup::Stale(_)));
+        c.put("lib", "en", "GBP", &names, page(3, MAX_AGE + STALE_FOR));
+        assert!(matches!(c.lookup(&key, at(3)), Lookup::Missing));
+        // A render older than what is kept does not replace it.
+        c.put("lib", "en", "GBP", &names, page(5, Duration::ZERO));
+        c.put("lib", "en", "GBP", &names, page(4, Duration::ZERO));
+        assert!(matches!(c.lookup(&key, at(5)), Lookup::Fresh(_)));
+        c.forget("lib");
+        assert!(matches!(c.lookup(&key, at(5)), Lookup::Missing));
+        assert!(c.variants("lib").is_none());
+    }
 
     #[tokio::test]
     async fn streams_waiting_for_one_version_share_one_build() {

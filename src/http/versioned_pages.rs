@@ -19,14 +19,20 @@
 //!   a future time by hand, the form token's age).
 //! * **Bounded**: at most [`MAX_BYTES`] of pages; the oldest go first. Only 200 HTML pages
 //!   are kept; redirects and errors are computed each time.
-//! * **One render at a time per key**: requests that miss together wait for the first one
-//!   instead of rendering the same page in parallel (a like invalidates every page at once).
-//! * gzip and brotli encodings are made the first time a client asks for them.
+//! * **One render at a time per key** (`http::flight`): when a page has only expired (the
+//!   version is unchanged, it is past [`MAX_AGE`] by less than [`STALE_FOR`]), the requests
+//!   for it answer with it at once while one of them renders the new one. After a version
+//!   change nothing older is served (a writer reads its own writes): the requests that find
+//!   no current page wait, and then for the one render (a like invalidates every page at
+//!   once), never behind a queue of renders.
+//! * gzip and brotli encodings are made the first time a client asks for them, once per
+//!   entry (the others asking meanwhile wait for that one), on the blocking pool at fast
+//!   levels (`http::compress`).
 
 use std::collections::HashMap;
 use std::future::Future;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, OnceLock, RwLock};
+use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
 use axum::body::Bytes;
@@ -35,7 +41,11 @@ use http::{HeaderMap, HeaderValue, header};
 
 use crate::db::DbResult;
 use crate::http::assets::Encoding;
+use crate::http::compress::{self, Codec};
+use crate::http::flight::Flights;
 use crate::http::{AppError, AppState};
+
+pub use crate::http::page_cache::STALE_FOR;
 
 pub const MAX_AGE: Duration = Duration::from_secs(10);
 /// Memory for kept pages (their uncompressed size counts twice, for the encodings).
@@ -83,26 +93,29 @@ pub struct Key {
 
 /// One rendered page and its encodings.
 pub struct Entry {
+    /// The version it was rendered at.
+    version: i64,
     built: Instant,
     /// `None` for an HTML page; a feed's media type and `Cache-Control` otherwise.
     doc: Option<(&'static str, &'static str)>,
     identity: Bytes,
-    gzip: OnceLock<Bytes>,
-    br: OnceLock<Bytes>,
+    gzip: tokio::sync::OnceCell<Bytes>,
+    br: tokio::sync::OnceCell<Bytes>,
 }
 
 impl Entry {
-    pub fn new(html: String) -> Entry {
-        Entry::typed(html, None)
+    pub fn new(version: i64, html: String) -> Entry {
+        Entry::typed(version, html, None)
     }
 
-    fn typed(body: String, doc: Option<(&'static str, &'static str)>) -> Entry {
+    fn typed(version: i64, body: String, doc: Option<(&'static str, &'static str)>) -> Entry {
         Entry {
+            version,
             built: Instant::now(),
             doc,
             identity: Bytes::from(body),
-            gzip: OnceLock::new(),
-            br: OnceLock::new(),
+            gzip: tokio::sync::OnceCell::new(),
+            br: tokio::sync::OnceCell::new(),
         }
     }
 
@@ -110,11 +123,20 @@ impl Entry {
         self.identity.len() * 2 + 256
     }
 
-    pub fn response(&self, headers: &HeaderMap) -> Response {
+    pub async fn response(&self, headers: &HeaderMap) -> Response {
         let enc = Encoding::negotiate(headers);
+        let id = &self.identity;
         let body = match enc {
-            Encoding::Br => self.br.get_or_init(|| brotli(&self.identity)).clone(),
-            Encoding::Gzip => self.gzip.get_or_init(|| gzip(&self.identity)).clone(),
+            Encoding::Br => self
+                .br
+                .get_or_init(|| compress::off_thread(id.clone(), Codec::Brotli))
+                .await
+                .clone(),
+            Encoding::Gzip => self
+                .gzip
+                .get_or_init(|| compress::off_thread(id.clone(), Codec::Gzip))
+                .await
+                .clone(),
             Encoding::Identity => self.identity.clone(),
         };
         let mut res = crate::http::page_cache::html_response(enc, body);
@@ -134,25 +156,6 @@ impl Entry {
     }
 }
 
-/// Fast settings: pages are compressed while a visitor waits (the static assets, made once
-/// at start-up, use the slow, small ones).
-fn gzip(data: &[u8]) -> Bytes {
-    use std::io::Write;
-    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::new(6));
-    let _ = e.write_all(data);
-    Bytes::from(e.finish().unwrap_or_default())
-}
-
-fn brotli(data: &[u8]) -> Bytes {
-    let mut out = Vec::new();
-    let params = brotli::enc::BrotliEncoderParams {
-        quality: 5,
-        ..Default::default()
-    };
-    let _ = brotli::BrotliCompress(&mut &data[..], &mut out, &params);
-    Bytes::from(out)
-}
-
 /// What rendering a request gave: a page to keep, or a response to send as it is.
 pub enum Rendered {
     Page(String),
@@ -167,42 +170,74 @@ pub enum Rendered {
 
 #[derive(Default)]
 struct State {
-    /// The version every kept entry was rendered at.
+    /// The newest version a kept entry was rendered at.
     version: i64,
     entries: HashMap<Key, Arc<Entry>>,
     bytes: usize,
+}
+
+/// What is kept for a key at the version a request read.
+enum Lookup {
+    Fresh(Arc<Entry>),
+    /// Rendered at the current version but past [`MAX_AGE`]: answered with while the one
+    /// render of its replacement runs.
+    Stale(Arc<Entry>),
+    Missing,
 }
 
 #[derive(Default)]
 pub struct VersionedPages {
     versions: VersionReads,
     state: RwLock<State>,
-    inflight: Mutex<HashMap<Key, Arc<tokio::sync::Mutex<()>>>>,
+    flights: Flights<Key>,
 }
 
 impl VersionedPages {
-    fn get(&self, key: &Key, version: i64) -> Option<Arc<Entry>> {
-        let st = self.state.read().ok()?;
-        if st.version != version {
-            return None;
+    fn lookup(&self, key: &Key, version: i64) -> Lookup {
+        let Ok(st) = self.state.read() else {
+            return Lookup::Missing;
+        };
+        let Some(e) = st.entries.get(key) else {
+            return Lookup::Missing;
+        };
+        let age = e.built.elapsed();
+        if e.version != version {
+            Lookup::Missing
+        } else if age < MAX_AGE {
+            Lookup::Fresh(e.clone())
+        } else if age < MAX_AGE + STALE_FOR {
+            Lookup::Stale(e.clone())
+        } else {
+            Lookup::Missing
         }
-        st.entries
-            .get(key)
-            .filter(|e| e.built.elapsed() < MAX_AGE)
-            .cloned()
     }
 
-    fn put(&self, key: Key, version: i64, e: Arc<Entry>) {
+    fn get(&self, key: &Key, version: i64) -> Option<Arc<Entry>> {
+        match self.lookup(key, version) {
+            Lookup::Fresh(e) => Some(e),
+            _ => None,
+        }
+    }
+
+    fn put(&self, key: Key, e: Arc<Entry>) {
         let Ok(mut st) = self.state.write() else {
             return;
         };
-        if version < st.version {
+        if st
+            .entries
+            .get(&key)
+            .is_some_and(|old| old.version > e.version)
+        {
             return; // rendered from data older than what is already kept
         }
-        if version > st.version {
+        if e.version < st.version {
+            return; // rendered from data older than what is already kept
+        }
+        if e.version > st.version {
+            // A new version: nothing older is served again.
             st.entries.clear();
             st.bytes = 0;
-            st.version = version;
+            st.version = e.version;
         }
         let cost = e.cost();
         if cost > MAX_BYTES / 4 {
@@ -216,7 +251,7 @@ impl VersionedPages {
             let oldest = st
                 .entries
                 .iter()
-                .min_by_key(|(_, e)| e.built)
+                .min_by_key(|(_, e)| (e.version, e.built))
                 .map(|(k, _)| k.clone());
             match oldest.and_then(|k| st.entries.remove(&k)) {
                 Some(gone) => st.bytes -= gone.cost(),
@@ -234,21 +269,9 @@ impl VersionedPages {
         self.len() == 0
     }
 
-    fn lock_for(&self, key: &Key) -> Arc<tokio::sync::Mutex<()>> {
-        match self.inflight.lock() {
-            Ok(mut m) => m.entry(key.clone()).or_default().clone(),
-            Err(_) => Arc::default(),
-        }
-    }
-
-    fn release(&self, key: &Key) {
-        if let Ok(mut m) = self.inflight.lock() {
-            m.remove(key);
-        }
-    }
-
-    /// Answers from the cache when the kept page is current, otherwise renders (one
-    /// request per key at a time), keeps a [`Rendered::Page`] and answers.
+    /// Answers from the cache when the kept page is current; otherwise renders (one
+    /// request per key at a time, the others answered with the page being replaced while
+    /// there is one), keeps a [`Rendered::Page`] and answers.
     pub async fn serve<V, VFut, F, Fut>(
         &self,
         s: &AppState,
@@ -264,39 +287,43 @@ impl VersionedPages {
         Fut: Future<Output = Result<Rendered, AppError>>,
     {
         let v = self.versions.current(read_version).await?;
+        let _flight = match self.lookup(&key, v) {
+            Lookup::Fresh(hit) => {
+                s.metrics.page_cache_hits.fetch_add(1, Ordering::Relaxed);
+                return Ok(hit.response(headers).await);
+            }
+            Lookup::Stale(old) => match self.flights.try_lead(key.clone()) {
+                Some(f) => f,
+                None => {
+                    s.metrics.page_cache_stale.fetch_add(1, Ordering::Relaxed);
+                    return Ok(old.response(headers).await);
+                }
+            },
+            Lookup::Missing => self.flights.lead(key.clone()).await,
+        };
         if let Some(hit) = self.get(&key, v) {
             s.metrics.page_cache_hits.fetch_add(1, Ordering::Relaxed);
-            return Ok(hit.response(headers));
-        }
-        let lock = self.lock_for(&key);
-        let guard = lock.lock().await;
-        if let Some(hit) = self.get(&key, v) {
-            s.metrics.page_cache_hits.fetch_add(1, Ordering::Relaxed);
-            return Ok(hit.response(headers));
+            return Ok(hit.response(headers).await);
         }
         s.metrics.page_cache_misses.fetch_add(1, Ordering::Relaxed);
-        let out = render().await;
-        let res = match out {
-            Ok(Rendered::Page(html)) => {
-                let e = Arc::new(Entry::new(html));
-                self.put(key.clone(), v, e.clone());
-                Ok(e.response(headers))
+        s.metrics.page_renders_blog.fetch_add(1, Ordering::Relaxed);
+        match render().await? {
+            Rendered::Page(html) => {
+                let e = Arc::new(Entry::new(v, html));
+                self.put(key, e.clone());
+                Ok(e.response(headers).await)
             }
-            Ok(Rendered::Doc {
+            Rendered::Doc {
                 body,
                 content_type,
                 cache_control,
-            }) => {
-                let e = Arc::new(Entry::typed(body, Some((content_type, cache_control))));
-                self.put(key.clone(), v, e.clone());
-                Ok(e.response(headers))
+            } => {
+                let e = Arc::new(Entry::typed(v, body, Some((content_type, cache_control))));
+                self.put(key, e.clone());
+                Ok(e.response(headers).await)
             }
-            Ok(Rendered::Other(r)) => Ok(r),
-            Err(e) => Err(e),
-        };
-        drop(guard);
-        self.release(&key);
-        res
+            Rendered::Other(r) => Ok(r),
+        }
     }
 }
 
@@ -312,20 +339,34 @@ mod tests {
         }
     }
 
+    fn aged(version: i64, age: Duration) -> Arc<Entry> {
+        let mut e = Entry::new(version, "p".into());
+        e.built = Instant::now().checked_sub(age).expect("a past instant");
+        Arc::new(e)
+    }
+
     #[test]
-    fn entries_hold_only_for_their_version() {
+    fn entries_are_fresh_at_their_version_and_stale_for_a_bounded_time() {
         let c = VersionedPages::default();
-        c.put(key("/a/"), 5, Arc::new(Entry::new("a".into())));
+        c.put(key("/a/"), Arc::new(Entry::new(5, "a".into())));
         assert!(c.get(&key("/a/"), 5).is_some());
-        assert!(c.get(&key("/a/"), 6).is_none());
+        // Another version: nothing is served from before it (a writer sees its write).
+        assert!(matches!(c.lookup(&key("/a/"), 6), Lookup::Missing));
         assert!(c.get(&key("/b/"), 5).is_none());
-        // A page rendered at an older version than what is kept is not stored.
-        c.put(key("/b/"), 4, Arc::new(Entry::new("b".into())));
-        assert!(c.get(&key("/b/"), 5).is_none());
+        // A page rendered at an older version than what is kept for its key is not stored.
+        c.put(key("/a/"), Arc::new(Entry::new(4, "a".into())));
+        assert!(c.get(&key("/a/"), 5).is_some());
+        // Past MAX_AGE: stale; past MAX_AGE + STALE_FOR: nothing.
+        c.put(key("/b/"), aged(5, MAX_AGE));
+        assert!(matches!(c.lookup(&key("/b/"), 5), Lookup::Stale(_)));
+        c.put(key("/c/"), aged(5, MAX_AGE + STALE_FOR));
+        assert!(matches!(c.lookup(&key("/c/"), 5), Lookup::Missing));
         // A newer version drops everything older.
-        c.put(key("/b/"), 7, Arc::new(Entry::new("b".into())));
+        c.put(key("/d/"), Arc::new(Entry::new(7, "d".into())));
         assert_eq!(c.len(), 1);
-        assert!(c.get(&key("/a/"), 5).is_none());
+        assert!(matches!(c.lookup(&key("/a/"), 7), Lookup::Missing));
+        c.put(key("/a/"), Arc::new(Entry::new(6, "a".into())));
+        assert!(matches!(c.lookup(&key("/a/"), 7), Lookup::Missing));
     }
 
     #[test]
@@ -335,8 +376,7 @@ mod tests {
         for i in 0..20 {
             c.put(
                 key(&format!("/{i}/")),
-                1,
-                Arc::new(Entry::new(page.clone())),
+                Arc::new(Entry::new(1, page.clone())),
             );
         }
         let st = c.state.read().expect("lock");
@@ -346,15 +386,15 @@ mod tests {
         assert!(st.entries.contains_key(&key("/19/")));
     }
 
-    #[test]
-    fn encodings_are_made_on_demand() {
-        let e = Entry::new("<p>hello hello hello hello</p>".repeat(50));
+    #[tokio::test]
+    async fn encodings_are_made_on_demand() {
+        let e = Entry::new(1, "<p>hello hello hello hello</p>".repeat(50));
         let mut h = HeaderMap::new();
         h.insert(header::ACCEPT_ENCODING, HeaderValue::from_static("gzip"));
-        let r = e.response(&h);
+        let r = e.response(&h).await;
         assert_eq!(r.headers()[header::CONTENT_ENCODING], "gzip");
         assert!(e.gzip.get().is_some() && e.br.get().is_none());
-        let r = e.response(&HeaderMap::new());
+        let r = e.response(&HeaderMap::new()).await;
         assert!(r.headers().get(header::CONTENT_ENCODING).is_none());
     }
 }

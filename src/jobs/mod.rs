@@ -23,7 +23,7 @@
 
 use std::time::Duration as StdDuration;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::future::Future;
 use std::sync::Arc;
 
@@ -102,7 +102,7 @@ pub type Handler = Arc<
 /// The handlers by kind. Capabilities own their jobs; the application registers their
 /// handlers (`app::job_handlers`), so this queue knows none of them.
 #[derive(Clone, Default)]
-pub struct Handlers(HashMap<&'static str, Handler>);
+pub struct Handlers(HashMap<&'static str, Handler>, HashSet<&'static str>);
 
 impl Handlers {
     /// Runs jobs of `kind` with `run`, their payload read as `P`.
@@ -125,6 +125,23 @@ impl Handlers {
             }),
         );
         self
+    }
+
+    /// Like [`Handlers::on`] for a job whose payload holds personal data (an e-mail
+    /// address): the payload is emptied once the job is done or given up, so the table
+    /// keeps it only while it may still run.
+    pub fn on_private<P, F, Fut>(mut self, kind: &'static str, run: F) -> Handlers
+    where
+        P: DeserializeOwned + Send + 'static,
+        F: Fn(Db, P, DateTime<Utc>) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = anyhow::Result<()>> + Send + 'static,
+    {
+        self.1.insert(kind);
+        self.on(kind, run)
+    }
+
+    fn is_private(&self, kind: &str) -> bool {
+        self.1.contains(kind)
     }
 
     async fn run(&self, db: &Db, c: &Claimed, now: DateTime<Utc>) -> anyhow::Result<()> {
@@ -250,26 +267,43 @@ pub async fn claim(db: &Db, now: DateTime<Utc>) -> DbResult<Option<Claimed>> {
     }
 }
 
-async fn finish_ok(db: &Db, id: &str, now: DateTime<Utc>) -> DbResult<()> {
+/// The payload a private job keeps once it will not run again.
+const EMPTIED: &str = "{}";
+
+async fn finish_ok(db: &Db, id: &str, private: bool, now: DateTime<Utc>) -> DbResult<()> {
     on_db!(db, |p| sqlx::query(
-        "UPDATE jobs SET done_at = $2, locked_until = NULL, last_error = NULL WHERE id = $1"
+        "UPDATE jobs SET done_at = $2, locked_until = NULL, last_error = NULL, \
+         payload = CASE WHEN $3 THEN $4 ELSE payload END WHERE id = $1"
     )
     .bind(id)
     .bind(now)
+    .bind(private)
+    .bind(EMPTIED)
     .execute(p)
     .await?
     .rows_affected());
     Ok(())
 }
 
-async fn finish_err(db: &Db, job: &Claimed, error: &str, now: DateTime<Utc>) -> DbResult<()> {
+async fn finish_err(
+    db: &Db,
+    job: &Claimed,
+    error: &str,
+    private: bool,
+    now: DateTime<Utc>,
+) -> DbResult<()> {
     let error: String = error.chars().take(2000).collect();
+    // A private job given up keeps no payload (it is never claimed again).
+    let forget = private && job.attempts >= job.max_attempts;
     on_db!(db, |p| sqlx::query(
-        "UPDATE jobs SET locked_until = NULL, last_error = $2, run_at = $3 WHERE id = $1"
+        "UPDATE jobs SET locked_until = NULL, last_error = $2, run_at = $3, \
+         payload = CASE WHEN $4 THEN $5 ELSE payload END WHERE id = $1"
     )
     .bind(&job.id)
     .bind(&error)
     .bind(now + backoff(job.attempts))
+    .bind(forget)
+    .bind(EMPTIED)
     .execute(p)
     .await?
     .rows_affected());
@@ -301,7 +335,7 @@ async fn run_claimed(
     let result = handlers.run(db, c, now).await;
     match result {
         Ok(()) => {
-            finish_ok(db, &c.id, now).await?;
+            finish_ok(db, &c.id, handlers.is_private(&c.kind), now).await?;
             Ok(true)
         }
         Err(e) => {
@@ -316,7 +350,7 @@ async fn run_claimed(
             } else {
                 tracing::warn!(job = %c.id, kind = %c.kind, attempts = c.attempts, error = %msg, "job failed; will retry");
             }
-            finish_err(db, c, &msg, now).await?;
+            finish_err(db, c, &msg, handlers.is_private(&c.kind), now).await?;
             Ok(false)
         }
     }
@@ -332,6 +366,42 @@ pub async fn run_due(db: &Db, handlers: &Handlers, now: DateTime<Utc>) -> DbResu
         ran += 1;
     }
     Ok(ran)
+}
+
+/// Empties the payload of every job of `kind` that `names` picks (an erasure: the jobs that
+/// hold an address), run or not; one not yet run is ended as done, never to run without its
+/// payload. The number changed.
+pub async fn forget_payloads(
+    db: &Db,
+    kind: &str,
+    names: impl Fn(&serde_json::Value) -> bool,
+    now: DateTime<Utc>,
+) -> DbResult<u64> {
+    let rows: Vec<(String, String)> = on_db!(db, |p| sqlx::query_as(
+        "SELECT id, payload FROM jobs WHERE kind = $1 AND payload <> $2"
+    )
+    .bind(kind)
+    .bind(EMPTIED)
+    .fetch_all(p)
+    .await?);
+    let mut n = 0;
+    for (id, payload) in rows {
+        let v: serde_json::Value = serde_json::from_str(&payload).unwrap_or_default();
+        if !names(&v) {
+            continue;
+        }
+        n += on_db!(db, |p| sqlx::query(
+            "UPDATE jobs SET payload = $2, done_at = COALESCE(done_at, $3), \
+             locked_until = NULL WHERE id = $1"
+        )
+        .bind(&id)
+        .bind(EMPTIED)
+        .bind(now)
+        .execute(p)
+        .await?
+        .rows_affected());
+    }
+    Ok(n)
 }
 
 /// Runs `tick` now and then every `period` until `shutdown` turns true (or its sender is
@@ -378,6 +448,19 @@ pub fn spawn_worker(
             }
         }
     })
+}
+
+/// Whether a job with `dedupe_key` is stored and still to run: `None` when there is none,
+/// `Some(true)` while it waits or runs (not done, attempts left), `Some(false)` once it is
+/// done or has used its attempts.
+pub async fn waiting_with_key(db: &Db, dedupe_key: &str) -> DbResult<Option<bool>> {
+    let row: Option<(Option<DateTime<Utc>>, i64, i64)> = on_db!(db, |p| sqlx::query_as(
+        "SELECT done_at, attempts, max_attempts FROM jobs WHERE dedupe_key = $1"
+    )
+    .bind(dedupe_key)
+    .fetch_optional(p)
+    .await?);
+    Ok(row.map(|(done, attempts, max)| done.is_none() && attempts < max))
 }
 
 /// A stored job's state, for the CLI and tests.

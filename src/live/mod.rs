@@ -146,9 +146,18 @@ impl Hub {
             let hub = self.clone();
             let db2 = db.clone();
             let pool = pool.clone();
+            // The listener gets a connection of its own, outside the request pool: it holds
+            // it for as long as it listens, and the pool's `max_connections` are all for
+            // requests and jobs.
+            let opts = (*pool.connect_options()).clone();
             tokio::spawn(async move {
                 loop {
-                    match sqlx::postgres::PgListener::connect_with(&pool).await {
+                    let own = sqlx::postgres::PgPoolOptions::new()
+                        .max_connections(1)
+                        .max_lifetime(None)
+                        .idle_timeout(None)
+                        .connect_lazy_with(opts.clone());
+                    match sqlx::postgres::PgListener::connect_with(&own).await {
                         Ok(mut l) => {
                             if let Err(e) = l.listen(CHANNEL).await {
                                 tracing::warn!(error = %e, "live: LISTEN failed");
@@ -156,7 +165,12 @@ impl Hub {
                                 // Catch up on anything missed while not listening.
                                 let _ = hub.refresh(&db2).await;
                                 loop {
-                                    match l.recv().await {
+                                    // The node's pool closing ends the listener too.
+                                    let got = tokio::select! {
+                                        _ = pool.close_event() => break,
+                                        got = l.recv() => got,
+                                    };
+                                    match got {
                                         Ok(_) => {
                                             if let Err(e) = hub.refresh(&db2).await {
                                                 tracing::warn!(error = %e, "live: refresh failed");
@@ -172,6 +186,7 @@ impl Hub {
                         }
                         Err(e) => tracing::warn!(error = %e, "live: cannot listen"),
                     }
+                    own.close().await;
                     if pool.is_closed() {
                         return;
                     }

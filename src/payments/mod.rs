@@ -174,8 +174,10 @@ pub trait PaymentProvider: Send + Sync {
         ))))
     }
 
-    /// The fee rule it charges by, when it has one of ours (the test provider's
-    /// `fee_percent_bp`, `fee_fixed_minor`); real providers report their fees instead.
+    /// Its configured fee rule (`[providers.*] fee_percent_bp`, `fee_fixed_minor`): what the
+    /// test provider charges, and for every provider the estimate the donate form's "cover
+    /// the fees" box adds (none: no box). Stripe and PayPal report the fee they took, which
+    /// is what the ledger records.
     fn fee_rule(&self) -> FeeRule {
         FeeRule::default()
     }
@@ -240,6 +242,16 @@ impl Providers {
     /// Stripe, when configured (monthly gifts are cancelled through the concrete type).
     pub fn stripe(&self) -> Option<&Arc<stripe::StripeProvider>> {
         self.stripe.as_ref()
+    }
+
+    /// The fee rules of the enabled providers that have one (the donate form offers its
+    /// "cover the fees" box when there is any).
+    pub fn fee_rules(&self) -> Vec<(&'static str, FeeRule)> {
+        self.list
+            .iter()
+            .map(|p| (p.name(), p.fee_rule()))
+            .filter(|(_, r)| !r.is_zero())
+            .collect()
     }
 
     /// The enabled providers' names, in the order the donate form offers them.

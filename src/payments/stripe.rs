@@ -47,6 +47,9 @@ pub struct StripeProvider {
     webhook_secret: Secret,
     api_base: String,
     client: reqwest::Client,
+    /// `[providers.stripe] fee_percent_bp`, `fee_fixed_minor`: the estimate the donate
+    /// form's "cover the fees" box adds.
+    fee_rule: super::FeeRule,
 }
 
 #[derive(Deserialize)]
@@ -91,6 +94,10 @@ impl StripeProvider {
             webhook_secret: s.webhook_secret.clone(),
             api_base: s.api_base.trim_end_matches('/').to_string(),
             client,
+            fee_rule: super::FeeRule {
+                percent_bp: s.fee_percent_bp,
+                fixed_minor: s.fee_fixed_minor,
+            },
         })
     }
 
@@ -332,6 +339,10 @@ fn describe(e: reqwest::Error) -> String {
 impl PaymentProvider for StripeProvider {
     fn name(&self) -> &'static str {
         "stripe"
+    }
+
+    fn fee_rule(&self) -> super::FeeRule {
+        self.fee_rule
     }
 
     fn start_checkout<'a>(

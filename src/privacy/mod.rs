@@ -11,7 +11,10 @@
 //!   console page, or by `shelfraiser donor erase --email …`. Each owner replaces the personal
 //!   data in its own tables by one stable pseudonym (`erased-<12 hex>`, a keyed hash of the
 //!   address): the donations capability its donations, checkouts, fulfilled pledges and
-//!   consents (`donations::privacy::erase_in`), the mailer its outbox rows and `.eml` files.
+//!   consents (`donations::privacy::erase_in`), the mailer its outbox rows and `.eml` files,
+//!   the blog the address on comments written with it (`blog::comments::erase_author_email_in`),
+//!   the job queue the [`SEND_LINK`] payloads that held it (`jobs::forget_payloads`; a data-link
+//!   job's payload is also emptied as soon as it has run: `Handlers::on_private`).
 //!   Every amount, ledger entry and total stays: the ledger never named the donor. An
 //!   `erasures` row (no personal data) and an audit entry record it.
 
@@ -111,6 +114,10 @@ pub struct Erased {
     pub messages: u64,
     pub consents: u64,
     pub pledges: u64,
+    /// Blog comments written with the address (it is taken off them).
+    pub comments: u64,
+    /// Data-link jobs that held the address (their payload emptied).
+    pub jobs: u64,
 }
 
 /// Erases the address's personal data everywhere (see the module). `requested_by` is kept on
@@ -128,8 +135,23 @@ pub async fn erase(
     // The mail first: it is no transaction, and a retry after a failure below finds the
     // rest still to do.
     let messages = mailer.erase(email, &pseudonym).await?;
+    // The data-link jobs that named the address (run or not: their payloads held it).
+    let addr = email.trim().to_lowercase();
+    let jobs = crate::jobs::forget_payloads(
+        db,
+        SEND_LINK,
+        |p| {
+            p.get("email")
+                .and_then(|e| e.as_str())
+                .map(|e| e.trim().to_lowercase())
+                == Some(addr.clone())
+        },
+        now,
+    )
+    .await?;
     let mut tx = db.begin().await?;
     let d = donor_data::erase_in(&mut tx, email, &pseudonym, now).await?;
+    let comments = crate::blog::comments::erase_author_email_in(&mut tx, email).await?;
     let out = Erased {
         pseudonym: pseudonym.clone(),
         donations: d.rows.donations,
@@ -137,6 +159,8 @@ pub async fn erase(
         messages,
         consents: d.consents,
         pledges: d.rows.pledges,
+        comments,
+        jobs,
     };
     let id = uuid::Uuid::new_v4().to_string();
     let n = |v: u64| i64::try_from(v).unwrap_or(i64::MAX);
@@ -162,8 +186,15 @@ pub async fn erase(
         "donor.erased",
         &id,
         &format!(
-            "pseudonym={pseudonym} donations={} sessions={} messages={} consents={} pledges={}",
-            out.donations, out.sessions, out.messages, out.consents, out.pledges
+            "pseudonym={pseudonym} donations={} sessions={} messages={} consents={} pledges={} \
+             comments={} jobs={}",
+            out.donations,
+            out.sessions,
+            out.messages,
+            out.consents,
+            out.pledges,
+            out.comments,
+            out.jobs
         ),
     )
     .await?;

@@ -53,6 +53,8 @@ pub async fn render_errors(State(s): State<AppState>, req: Request, next: Next) 
         .unwrap_or("")
         .to_string();
     let status = res.status();
+    // 503 and 429 say when to come back; the rewritten response keeps it.
+    let retry_after = res.headers().get(header::RETRY_AFTER).cloned();
     let message = info.message.clone().unwrap_or_else(|| match status {
         StatusCode::NOT_FOUND => i18n.t("error-not-found"),
         StatusCode::UNAUTHORIZED => i18n.t("error-unauthorized"),
@@ -60,6 +62,7 @@ pub async fn render_errors(State(s): State<AppState>, req: Request, next: Next) 
         StatusCode::TOO_MANY_REQUESTS => i18n.t("error-rate-limited"),
         StatusCode::PAYLOAD_TOO_LARGE => i18n.t("error-too-large"),
         StatusCode::REQUEST_TIMEOUT => i18n.t("error-request-timeout"),
+        StatusCode::SERVICE_UNAVAILABLE => i18n.t("error-busy"),
         s if s.is_client_error() => i18n.t("error-bad-request"),
         _ => i18n.t("error-internal"),
     });
@@ -71,6 +74,9 @@ pub async fn render_errors(State(s): State<AppState>, req: Request, next: Next) 
         if status == StatusCode::UNAUTHORIZED {
             res.headers_mut()
                 .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        if let Some(v) = retry_after {
+            res.headers_mut().insert(header::RETRY_AFTER, v);
         }
         return res;
     }
@@ -84,8 +90,12 @@ pub async fn render_errors(State(s): State<AppState>, req: Request, next: Next) 
             String::new()
         },
     };
-    match askama::Template::render(&page) {
+    let mut res = match askama::Template::render(&page) {
         Ok(html) => (status, Html(html)).into_response(),
         Err(_) => (status, Body::from("error")).into_response(),
+    };
+    if let Some(v) = retry_after {
+        res.headers_mut().insert(header::RETRY_AFTER, v);
     }
+    res
 }

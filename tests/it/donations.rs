@@ -376,6 +376,7 @@ async fn concurrent_writers_keep_exact_totals() {
                         amount,
                         rate,
                         campaign_amount,
+                        cover_minor: 0,
                         donor_name: Some(format!("Writer {w} #{i}")),
                         donor_email: None,
                         message: None,

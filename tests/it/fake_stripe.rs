@@ -429,6 +429,59 @@ pub fn invoice_event(
     .to_string()
 }
 
+/// An `invoice.paid` of `subscription` paid by the payment intent `payment_intent`: in the
+/// older shape (`subscription`, `payment_intent` on the invoice) or, `newer`, the shape of
+/// API versions from 2025 (`parent.subscription_details`, the `payments` list).
+#[allow(clippy::too_many_arguments)]
+pub fn invoice_paid_by(
+    event_id: &str,
+    subscription: &str,
+    invoice: &str,
+    reason: &str,
+    (amount_paid, currency): (i64, &str),
+    checkout_id: &str,
+    payment_intent: &str,
+    newer: bool,
+) -> String {
+    let object = if newer {
+        serde_json::json!({
+            "id": invoice, "object": "invoice", "billing_reason": reason,
+            "amount_paid": amount_paid, "currency": currency,
+            "parent": {"type": "subscription_details", "subscription_details": {
+                "subscription": subscription, "metadata": {"checkout_id": checkout_id}}},
+            "payments": {"object": "list", "data": [{"object": "invoice_payment",
+                "status": "paid", "payment": {"type": "payment_intent",
+                "payment_intent": payment_intent}}]},
+        })
+    } else {
+        serde_json::json!({
+            "id": invoice, "object": "invoice", "subscription": subscription,
+            "billing_reason": reason, "amount_paid": amount_paid, "currency": currency,
+            "payment_intent": payment_intent, "charge": format!("ch_{payment_intent}"),
+            "subscription_details": {"metadata": {"checkout_id": checkout_id}},
+        })
+    };
+    serde_json::json!({
+        "id": event_id, "object": "event",
+        "api_version": if newer { "2025-03-31.basil" } else { "2024-06-20" },
+        "created": Utc::now().timestamp(), "type": "invoice.paid",
+        "data": {"object": object},
+    })
+    .to_string()
+}
+
+/// A `charge.dispute.created` about the charge of `payment_intent`.
+pub fn dispute_event(event_id: &str, payment_intent: &str, amount: i64, currency: &str) -> String {
+    serde_json::json!({
+        "id": event_id, "object": "event", "api_version": "2024-06-20",
+        "type": "charge.dispute.created",
+        "data": {"object": {"id": format!("dp_{payment_intent}"), "object": "dispute",
+            "amount": amount, "currency": currency, "charge": format!("ch_{payment_intent}"),
+            "payment_intent": payment_intent, "reason": "fraudulent", "status": "needs_response"}},
+    })
+    .to_string()
+}
+
 /// A `customer.subscription.updated` / `.deleted` event.
 pub fn subscription_event(
     event_id: &str,

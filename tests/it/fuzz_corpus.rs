@@ -18,6 +18,7 @@ use shelfraiser::payments::PaymentProvider;
 use shelfraiser::payments::test::{SIGNATURE_HEADER, TestProvider};
 use shelfraiser_formats::activitypub::{ActivityKind, ParseOptions, parse_activity};
 use shelfraiser_formats::http_signature::{SignatureHeader, check_date, check_digest};
+use shelfraiser_formats::message_signature;
 
 fn corpus(target: &str) -> Vec<(PathBuf, Vec<u8>)> {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -343,6 +344,57 @@ fn http_signature_seeds_never_panic() {
 }
 
 #[test]
+fn message_signature_seeds_build_bases_line_by_line() {
+    let now = now().timestamp();
+    let (mut parsed, mut bases) = (0, 0);
+    for (p, b) in corpus("message_signature") {
+        let text = String::from_utf8_lossy(&b);
+        let (head, body) = text.split_once("\n\n").unwrap_or((&text, ""));
+        let mut lines = head.split('\n');
+        let input = lines.next().unwrap_or("");
+        let sig = lines.next().unwrap_or("");
+        let (method, target) = lines
+            .next()
+            .and_then(|l| l.split_once(' '))
+            .unwrap_or(("POST", "/inbox"));
+        let headers: Vec<(&str, &str)> = lines.filter_map(|l| l.split_once(": ")).collect();
+        for (name, value) in &headers {
+            if name.eq_ignore_ascii_case("content-digest") {
+                let _ = message_signature::check_content_digest(value, body.as_bytes());
+            }
+        }
+        let Ok(all) = message_signature::parse(input, sig) else {
+            continue;
+        };
+        parsed += 1;
+        for s in all {
+            let _ = s.check_time(now, 3900, 300);
+            let req = message_signature::Request {
+                method,
+                scheme: "https",
+                authority: "give.example.org",
+                target,
+                headers: &headers,
+            };
+            if let Ok(base) = s.signature_base(&req) {
+                bases += 1;
+                assert_eq!(
+                    base.split('\n').count(),
+                    s.components.len() + 1,
+                    "{}",
+                    p.display()
+                );
+                assert!(!base.contains('\r'), "{}", p.display());
+            }
+        }
+    }
+    assert!(
+        parsed >= 5 && bases >= 4,
+        "only {parsed} seeds parse, {bases} bases"
+    );
+}
+
+#[test]
 fn paypal_seeds_keep_the_targets_invariants() {
     use shelfraiser_formats::paypal::{
         amount_value, parse_amount, parse_capture, parse_created_order, parse_webhook,
@@ -492,6 +544,7 @@ fn every_corpus_is_replayed() {
         "http_signature",
         "markdown",
         "markdown_nesting",
+        "message_signature",
         // Binary `arbitrary` input: covered by the property tests in `money` instead.
         "money_convert",
         "money_parse",

@@ -194,3 +194,276 @@ async fn a_monthly_gift_from_checkout_to_renewals_and_cancel() {
     })
     .await;
 }
+
+/// (raised, donors) of the campaign.
+async fn totals(db: &Db, campaign_id: &str) -> (i64, i64) {
+    let t = shelfraiser::campaigns::repo::totals(db, campaign_id)
+        .await
+        .expect("totals");
+    (t.raised_minor, t.donor_count)
+}
+
+/// Starts a monthly gift of £5 through the donate form; the checkout's id.
+async fn start_monthly(app: &TestApp, fake: &FakeStripe) -> String {
+    let fields = [
+        ("amount", "5"),
+        ("currency", "GBP"),
+        ("name", "Ada"),
+        ("email", "ada@example.org"),
+        ("message", "Every month"),
+        ("visibility", "public"),
+        ("provider", "stripe"),
+        ("frequency", "monthly"),
+    ];
+    let res = app.donate(SLUG, &fields).await;
+    assert_eq!(res.status().as_u16(), 303);
+    let call = fake.calls().last().cloned().expect("a call");
+    call.field("client_reference_id").expect("id").to_string()
+}
+
+#[tokio::test]
+async fn renewals_are_refunded_and_disputed_by_their_payment_and_count_one_donor() {
+    each_backend(|tdb| async move {
+        let db = &tdb.db;
+        let c = seed_campaign(db, SLUG).await;
+        let treasurer = crate::treasurer::signed_in(db, "treasurer", "UTC", Role::Treasurer).await;
+        let fake = FakeStripe::start().await;
+        let app = TestApp::start(with_stripe(settings(&tdb), &fake.base)).await;
+        let id = start_monthly(&app, &fake).await;
+
+        // The first month: one donor. Its invoice.paid (older shape) names the payment intent.
+        let done = subscription_session_event("evt_c1", &id, "sub_1", "in_1", 500, "gbp");
+        let first = send(&app, &done).await.1["donation_id"]
+            .as_str()
+            .expect("first")
+            .to_string();
+        let paid1 = invoice_paid_by(
+            "evt_i1",
+            "sub_1",
+            "in_1",
+            "subscription_create",
+            (500, "gbp"),
+            &id,
+            "pi_1",
+            false,
+        );
+        let (status, out) = send(&app, &paid1).await;
+        assert_eq!(
+            (status, out["donation_id"].as_str()),
+            (200, Some(first.as_str())),
+            "{out}"
+        );
+        assert_eq!(totals(db, &c.id).await, (500, 1));
+
+        // Two renewals (the newer shape): money, but no new donor.
+        let paid2 = invoice_paid_by(
+            "evt_i2",
+            "sub_1",
+            "in_2",
+            "subscription_cycle",
+            (500, "gbp"),
+            &id,
+            "pi_2",
+            true,
+        );
+        let out = send(&app, &paid2).await.1;
+        assert_eq!(out["status"], "recorded", "{out}");
+        let second = out["donation_id"].as_str().expect("second").to_string();
+        assert_eq!(
+            totals(db, &c.id).await,
+            (1000, 1),
+            "a monthly donor counts once"
+        );
+        ledger_clean(db).await;
+
+        // Stripe's refund of the renewal names its payment intent: the renewal is found.
+        let ev = charge_refunded_event("evt_r1", "pi_2", 500, &[("re_dash", 200)], "gbp");
+        let out = send(&app, &ev).await.1;
+        assert_eq!(
+            (out["status"].as_str(), out["donation_id"].as_str()),
+            (Some("refunded"), Some(second.as_str())),
+            "{out}"
+        );
+        assert_eq!(totals(db, &c.id).await, (800, 1));
+        ledger_clean(db).await;
+
+        // The wall (page, donor list, live event) shows the partly refunded gift net: £3.
+        let page = app.text(&format!("/campaigns/{SLUG}")).await;
+        let wall = &page[page.find("class=\"wall\"").expect("the wall")..];
+        assert!(wall.contains(">£3<") && wall.contains(">£5<"), "{wall}");
+        let donors = app.text(&format!("/campaigns/{SLUG}/donors")).await;
+        assert!(
+            donors.contains(">£3<") && !donors.contains(">£2<"),
+            "{donors}"
+        );
+        let ev = live_event(&app).await;
+        let amounts: Vec<&str> = ev["wall"]
+            .as_array()
+            .expect("wall")
+            .iter()
+            .filter_map(|w| w["amount"].as_str())
+            .collect();
+        assert!(amounts.contains(&"£3") && amounts.contains(&"£5"), "{ev}");
+
+        // The treasurer refunds the rest from the console: Stripe is asked with the payment
+        // intent, not the invoice; the renewal leaves the wall, the donor stays counted.
+        let res = crate::refunds::refund(&app, &treasurer, &second, "3", "asked").await;
+        assert_eq!(
+            res.status().as_u16(),
+            303,
+            "{}",
+            res.text().await.unwrap_or_default()
+        );
+        let call = fake
+            .calls()
+            .into_iter()
+            .rfind(|c| c.path == "/v1/refunds")
+            .expect("refund call");
+        assert_eq!(call.field("payment_intent"), Some("pi_2"));
+        assert_eq!(
+            totals(db, &c.id).await,
+            (500, 1),
+            "the first month's donor stays"
+        );
+        let ev = live_event(&app).await;
+        assert_eq!(ev["wall"].as_array().map(Vec::len), Some(1), "{ev}");
+        ledger_clean(db).await;
+
+        // The first month refunded in full from the console: Stripe is asked with pi_1; the
+        // donor leaves the count.
+        let res = crate::refunds::refund(&app, &treasurer, &first, "5", "").await;
+        assert_eq!(res.status().as_u16(), 303);
+        let call = fake
+            .calls()
+            .into_iter()
+            .rfind(|c| c.path == "/v1/refunds")
+            .expect("refund call");
+        assert_eq!(call.field("payment_intent"), Some("pi_1"));
+        assert_eq!(totals(db, &c.id).await, (0, 0));
+        ledger_clean(db).await;
+
+        // A dispute about a renewal names it too (the treasurers are told).
+        let paid3 = invoice_paid_by(
+            "evt_i3",
+            "sub_1",
+            "in_3",
+            "subscription_cycle",
+            (500, "gbp"),
+            &id,
+            "pi_3",
+            false,
+        );
+        let third = send(&app, &paid3).await.1["donation_id"]
+            .as_str()
+            .expect("third")
+            .to_string();
+        let out = send(&app, &dispute_event("evt_d1", "pi_3", 500, "gbp"))
+            .await
+            .1;
+        assert_eq!(
+            (out["status"].as_str(), out["donation_id"].as_str()),
+            (Some("disputed"), Some(third.as_str())),
+            "{out}"
+        );
+
+        // A refund heard before its renewal waits for it and is entered with it.
+        let early = charge_refunded_event("evt_r9", "pi_4", 500, &[("re_early", 500)], "gbp");
+        assert_eq!(
+            send(&app, &early).await.1["donation_id"],
+            serde_json::Value::Null
+        );
+        let paid4 = invoice_paid_by(
+            "evt_i4",
+            "sub_1",
+            "in_4",
+            "subscription_cycle",
+            (500, "gbp"),
+            &id,
+            "pi_4",
+            true,
+        );
+        assert_eq!(send(&app, &paid4).await.1["status"], "recorded");
+        assert_eq!(
+            totals(db, &c.id).await,
+            (500, 0),
+            "the early refund entered; renewals add no donor"
+        );
+        ledger_clean(db).await;
+        app.stop().await;
+        fake.stop();
+    })
+    .await;
+}
+
+/// The first event of the campaign's live stream.
+async fn live_event(app: &TestApp) -> serde_json::Value {
+    let url = app.url(&format!("/campaigns/{SLUG}/live"));
+    let mut sse = crate::live::Sse::open(&app.client, &url).await;
+    sse.next_progress(std::time::Duration::from_secs(10)).await
+}
+
+/// Runs every job due at `at` with the node's handlers (providers and mailer included).
+pub(crate) async fn run_all(app: &TestApp, at: chrono::DateTime<chrono::Utc>) {
+    let s = &app.state;
+    let rc = shelfraiser::donations::receipts::Receipts::new(
+        &s.settings,
+        app.db.clone(),
+        s.mailer.clone(),
+        &app.base,
+    );
+    let handlers = shelfraiser::app::job_handlers_full(rc, s.providers.clone());
+    shelfraiser::jobs::run_due(&app.db, &handlers, at)
+        .await
+        .expect("run jobs");
+}
+
+#[tokio::test]
+async fn a_closed_campaign_ends_its_monthly_gifts_at_stripe_and_tells_the_donor() {
+    each_backend(|tdb| async move {
+        let db = &tdb.db;
+        let c = seed_campaign(db, SLUG).await;
+        let fake = FakeStripe::start().await;
+        let app = TestApp::start(with_stripe(settings(&tdb), &fake.base)).await;
+        let id = start_monthly(&app, &fake).await;
+        let done = subscription_session_event("evt_c1", &id, "sub_1", "in_1", 500, "gbp");
+        assert_eq!(send(&app, &done).await.1["status"], "recorded");
+        run_jobs(&app).await; // the receipt
+        let now = chrono::Utc::now();
+        let ended = "SELECT CAST(COUNT(*) AS TEXT) FROM outbox WHERE to_addr = 'ada@example.org' AND subject LIKE '%has ended%'";
+
+        // A live campaign keeps its gifts.
+        shelfraiser::donations::sweep(db, now).await.expect("sweep");
+        assert_eq!(scalar(db, "SELECT CAST(COUNT(*) AS TEXT) FROM jobs WHERE kind = 'end_monthly_gift'").await, "0");
+
+        // Closed: one job however many sweeps; Stripe down fails it and nothing changes.
+        shelfraiser::campaigns::repo::set_state(db, &c.id, shelfraiser::campaigns::CampaignState::Closed)
+            .await
+            .expect("close");
+        shelfraiser::donations::sweep(db, now).await.expect("sweep");
+        shelfraiser::donations::sweep(db, now).await.expect("sweep again");
+        assert_eq!(scalar(db, "SELECT CAST(COUNT(*) AS TEXT) FROM jobs WHERE kind = 'end_monthly_gift'").await, "1");
+        fake.set_mode(Mode::ServerError);
+        run_all(&app, now).await;
+        assert_eq!(scalar(db, "SELECT status FROM monthly_gifts").await, "active");
+        assert_eq!(scalar(db, ended).await, "0");
+        assert!(!scalar(db, "SELECT COALESCE(last_error, '') FROM jobs WHERE kind = 'end_monthly_gift'").await.is_empty());
+
+        // Retried once Stripe answers: the subscription is cancelled, audited, the donor told once.
+        fake.set_mode(Mode::Ok);
+        run_all(&app, now + chrono::Duration::hours(1)).await;
+        let calls: Vec<_> = fake.calls().into_iter().filter(|c| c.path == "/v1/subscriptions/sub_1").collect();
+        assert_eq!(calls.len(), 2, "the failed call and the retry");
+        assert_eq!(scalar(db, "SELECT status FROM monthly_gifts").await, "canceled");
+        assert_eq!(crate::team_harness::audit_count(db, "monthly.canceled").await, 1);
+        assert_eq!(scalar(db, ended).await, "1");
+        let body = scalar(db, "SELECT text_body FROM outbox WHERE subject LIKE '%has ended%'").await;
+        assert!(body.contains("gift of £5 is cancelled") && body.contains(&format!("/campaigns/{SLUG}")), "{body}");
+        shelfraiser::donations::sweep(db, now + chrono::Duration::hours(2)).await.expect("sweep");
+        run_all(&app, now + chrono::Duration::hours(3)).await;
+        assert_eq!(scalar(db, ended).await, "1", "told once");
+        ledger_clean(db).await;
+        app.stop().await;
+        fake.stop();
+    })
+    .await;
+}

@@ -531,3 +531,89 @@ async fn news_consent_is_unticked_confirmed_by_mail_exported_and_withdrawn() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn the_data_link_job_forgets_the_address_and_erasure_reaches_old_jobs_and_comments() {
+    each_backend(|tdb| async move {
+        seed_campaign(&tdb.db, "lib").await;
+        let app = TestApp::start(settings(&tdb)).await;
+        give(&app, "Ada Lovelace", "ada@example.org", false, "pay_1").await;
+        run_jobs(&app).await;
+
+        // The data link's job holds the address only until it has run.
+        assert_eq!(request(&app, "Ada@Example.org").await.status().as_u16(), 200);
+        let held = texts(&app.db, "SELECT payload FROM jobs WHERE kind = 'privacy_link'").await;
+        assert!(held.iter().any(|p| p.contains("@example.org")), "{held:?}");
+        run_jobs(&app).await;
+        let after = texts(&app.db, "SELECT payload FROM jobs WHERE kind = 'privacy_link'").await;
+        assert_eq!(after, vec!["{}".to_string()], "emptied once done");
+        assert!(outbox(&app.db).await.iter().any(|(_, s, _)| s == "Your data with us"));
+
+        // A job that ran before payloads were emptied, one not yet run, and another
+        // address's: erasure empties the first two only.
+        let now = Utc::now();
+        for (email, done) in [("ADA@example.org", true), ("ada@example.org", false), ("bob@example.org", false)] {
+            let job = shelfraiser::jobs::Job::new(
+                shelfraiser::privacy::SEND_LINK,
+                &shelfraiser::privacy::SendLink { email: email.into(), lang: "en".into() },
+            )
+            .expect("job");
+            shelfraiser::jobs::enqueue(&app.db, &job, now + Duration::hours(1), None)
+                .await
+                .expect("enqueue");
+            if done {
+                let sql = "UPDATE jobs SET done_at = run_at WHERE payload LIKE '%ADA@%'";
+                match &app.db {
+                    Db::Sqlite(p) => sqlx::query(sql).execute(p).await.map(|_| ()),
+                    Db::Postgres(p) => sqlx::query(sql).execute(p).await.map(|_| ()),
+                }
+                .expect("done");
+            }
+        }
+
+        // A blog comment written with the same address (and one with another).
+        let post = uuid::Uuid::new_v4().to_string();
+        let insert_post = "INSERT INTO posts (id, kind, status, slug, title, body_md, excerpt, \
+            comment_status, published_at, created_at, updated_at) \
+            VALUES ($1, 'article', 'published', 'p', 'P', 'Body', '', 'open', $2, $2, $2)";
+        let insert_comment = "INSERT INTO comments (id, post_id, status, author_name, author_email, \
+            body, ip, user_agent, created_at) VALUES ($1, $2, 'approved', $3, $4, 'Nice', '192.0.2.1', 'Agent/1', $5)";
+        match &app.db {
+            Db::Sqlite(p) => {
+                sqlx::query(insert_post).bind(&post).bind(now).execute(p).await.expect("post");
+                for (id, name, email) in [("c1", "Ada", "Ada@Example.ORG"), ("c2", "Bob", "bob@example.org")] {
+                    sqlx::query(insert_comment).bind(id).bind(&post).bind(name).bind(email).bind(now)
+                        .execute(p).await.expect("comment");
+                }
+            }
+            Db::Postgres(p) => {
+                sqlx::query(insert_post).bind(&post).bind(now).execute(p).await.expect("post");
+                for (id, name, email) in [("c1", "Ada", "Ada@Example.ORG"), ("c2", "Bob", "bob@example.org")] {
+                    sqlx::query(insert_comment).bind(id).bind(&post).bind(name).bind(email).bind(now)
+                        .execute(p).await.expect("comment");
+                }
+            }
+        }
+
+        let erased = shelfraiser::privacy::erase(
+            &app.db,
+            &app.state.mailer,
+            "ada@example.org",
+            "cli",
+            &shelfraiser::team::audit::Actor { label: "cli".into(), ..Default::default() },
+        )
+        .await
+        .expect("erase");
+        assert_eq!((erased.comments, erased.jobs), (1, 2));
+        let payloads = texts(&app.db, "SELECT payload FROM jobs WHERE kind = 'privacy_link' ORDER BY payload").await;
+        assert!(!payloads.iter().any(|p| p.to_lowercase().contains("ada@")), "{payloads:?}");
+        assert!(payloads.iter().any(|p| p.contains("bob@example.org")), "another's job stays");
+        let left = texts(&app.db, "SELECT CAST(COUNT(*) AS TEXT) FROM jobs WHERE kind = 'privacy_link' AND done_at IS NULL").await;
+        assert_eq!(left, vec!["1".to_string()], "the erased address's pending job will not run");
+        let rows = texts(&app.db, "SELECT COALESCE(author_email, 'NULL') || '|' || COALESCE(ip, 'NULL') || '|' || author_name FROM comments ORDER BY id").await;
+        assert_eq!(rows, vec!["NULL|NULL|Ada".to_string(), "bob@example.org|192.0.2.1|Bob".to_string()]);
+        assert_eq!(audit_count(&app.db, "donor.erased").await, 1);
+        app.stop().await;
+    })
+    .await;
+}

@@ -93,7 +93,7 @@ async fn pay(app: &TestApp, session: &str, reference: &str, minor: i64, currency
 }
 
 /// (to, subject, text body, attachments) of every kept message, oldest first.
-async fn outbox(db: &Db) -> Vec<(String, String, String, String)> {
+pub(crate) async fn outbox(db: &Db) -> Vec<(String, String, String, String)> {
     let sql = "SELECT to_addr, subject, text_body, attachments FROM outbox ORDER BY created_at";
     match db {
         Db::Sqlite(p) => sqlx::query_as(sql).fetch_all(p).await.expect("outbox"),
@@ -113,7 +113,7 @@ async fn numbers(db: &Db, campaign_id: &str) -> Vec<i64> {
 
 /// The PDFs attached to the `.eml` files of the outbox folder (base64 parts after an
 /// `application/pdf` header).
-fn attached_pdfs(app: &TestApp) -> Vec<Vec<u8>> {
+pub(crate) fn attached_pdfs(app: &TestApp) -> Vec<Vec<u8>> {
     let dir = app.state.settings.data_dir.join("outbox");
     let mut out = Vec::new();
     for entry in std::fs::read_dir(dir).expect("outbox folder") {
@@ -136,7 +136,7 @@ fn attached_pdfs(app: &TestApp) -> Vec<Vec<u8>> {
 }
 
 /// The text of a PDF's pages.
-fn pdf_text(bytes: &[u8]) -> String {
+pub(crate) fn pdf_text(bytes: &[u8]) -> String {
     assert!(bytes.starts_with(b"%PDF-"), "a PDF");
     let doc = lopdf::Document::load_mem(bytes).expect("PDF parses");
     let pages: Vec<u32> = doc.get_pages().keys().copied().collect();

@@ -35,7 +35,7 @@ async fn totals(db: &Db, campaign_id: &str) -> (i64, i64) {
     (t.raised_minor, t.donor_count)
 }
 
-async fn refund(
+pub(crate) async fn refund(
     app: &TestApp,
     token: &str,
     id: &str,
@@ -364,6 +364,109 @@ async fn the_test_provider_refunds_at_once() {
         assert!(html.contains("Refunded"), "{html}");
         clean(db).await;
         app.stop().await;
+    })
+    .await;
+}
+
+/// Adds a refund request left `requested` (its node stopped during the provider call),
+/// stored `age` ago.
+async fn stuck_request(
+    db: &Db,
+    donation_id: &str,
+    campaign_id: &str,
+    minor: i64,
+    age: chrono::Duration,
+) -> String {
+    let id = uuid::Uuid::new_v4().to_string();
+    let at = chrono::Utc::now() - age;
+    on_db!(db, |p| {
+        sqlx::query(
+        "INSERT INTO donation_refunds (id, donation_id, campaign_id, provider, amount_minor, currency, \
+         status, reason, requested_by, created_at, updated_at) \
+         VALUES ($1, $2, $3, 'stripe', $4, 'GBP', 'requested', 'asked', 'member:x', $5, $5)")
+        .bind(&id).bind(donation_id).bind(campaign_id).bind(minor).bind(at)
+        .execute(p).await.expect("stuck request").rows_affected()
+    });
+    id
+}
+
+#[tokio::test]
+async fn a_refund_left_requested_is_checked_with_the_provider_or_given_up() {
+    each_backend(|tdb| async move {
+        let db = &tdb.db;
+        let c = seed_campaign(db, "test-library").await;
+        let treasurer = crate::treasurer::signed_in(db, "treasurer", "UTC", Role::Treasurer).await;
+        let fake = FakeStripe::start().await;
+        let app = TestApp::start(with_stripe(settings(&tdb), &fake.base)).await;
+        let checkout = crate::stripe::start(&app, &fake, "25", "GBP").await;
+        let paid = session_event(
+            "evt_p",
+            "checkout.session.completed",
+            &checkout,
+            "paid",
+            2500,
+            "gbp",
+        );
+        let id = crate::stripe::send(&app, &paid).await.1["donation_id"]
+            .as_str()
+            .expect("donation")
+            .to_string();
+        let now = chrono::Utc::now();
+
+        // A request just made is left alone; one stuck for 20 minutes is asked about again
+        // with the same idempotency key, and entered when the provider says it is done.
+        let young = stuck_request(db, &id, &c.id, 100, chrono::Duration::minutes(1)).await;
+        let stuck = stuck_request(db, &id, &c.id, 500, chrono::Duration::minutes(20)).await;
+        shelfraiser::donations::sweep(db, now).await.expect("sweep");
+        fake.set_mode(Mode::ServerError);
+        crate::monthly::run_all(&app, now).await;
+        assert_eq!(
+            totals(db, &c.id).await,
+            (2500, 1),
+            "Stripe down: still asked for"
+        );
+        fake.set_mode(Mode::Ok);
+        crate::monthly::run_all(&app, now + chrono::Duration::minutes(5)).await;
+        let calls = refund_calls(&fake);
+        assert_eq!(calls.len(), 2, "the failed check and its retry");
+        let call = calls.last().expect("call");
+        assert_eq!(call.idempotency_key, format!("shelfraiser-refund-{stuck}"));
+        assert_eq!(
+            call.field("payment_intent"),
+            Some(format!("pi_{checkout}").as_str())
+        );
+        assert_eq!(call.field("amount"), Some("500"));
+        assert_eq!(totals(db, &c.id).await, (2000, 1));
+        assert_eq!(refund_entries(db).await, vec![-500]);
+        let status = |rid: String| async move {
+            on_db!(db, |p| sqlx::query_scalar::<_, String>(
+                "SELECT status FROM donation_refunds WHERE id = $1"
+            )
+            .bind(&rid)
+            .fetch_one(p)
+            .await
+            .expect("status"))
+        };
+        assert_eq!(status(stuck.clone()).await, "succeeded");
+        assert_eq!(status(young.clone()).await, "requested");
+        clean(db).await;
+
+        // Past twelve hours without an answer: marked failed, never sent again; the console
+        // says so and the treasurer may ask again.
+        let old = stuck_request(db, &id, &c.id, 300, chrono::Duration::hours(13)).await;
+        shelfraiser::donations::sweep(db, now).await.expect("sweep");
+        crate::monthly::run_all(&app, now + chrono::Duration::minutes(10)).await;
+        assert_eq!(status(old.clone()).await, "failed");
+        assert_eq!(refund_calls(&fake).len(), 2, "not sent again");
+        let html = page_as(&app, &format!("/admin/donations/{id}"), &treasurer).await;
+        assert!(
+            html.contains("not made")
+                && html.contains("no answer from the provider within 12 hours"),
+            "{html}"
+        );
+        clean(db).await;
+        app.stop().await;
+        fake.stop();
     })
     .await;
 }

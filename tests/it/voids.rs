@@ -30,6 +30,7 @@ async fn a_void_reverses_the_gift_in_the_ledger_and_hides_it() {
                     amount: Money::new(300, gbp()),
                     rate: rust_decimal::Decimal::ONE,
                     campaign_amount: Money::new(300, gbp()),
+                    cover_minor: 0,
                     donor_name: Some("Card giver".into()),
                     donor_email: None,
                     message: None,

@@ -21,6 +21,7 @@
 //! | [`wordpress`] | WordPress exports (WXR) and their post bodies |
 //! | [`slug`] | URL slugs |
 //! | [`http_signature`] | `Signature` and `Digest` headers of ActivityPub requests |
+//! | [`message_signature`] | RFC 9421 `Signature-Input`, `Signature` and `Content-Digest` |
 //! | [`activitypub`] | activities posted to an inbox |
 
 pub mod activitypub;
@@ -31,6 +32,7 @@ pub mod fees;
 pub mod html;
 pub mod http_signature;
 pub mod markdown;
+pub mod message_signature;
 pub mod money;
 pub mod paypal;
 pub mod permalink;

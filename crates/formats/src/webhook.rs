@@ -199,6 +199,9 @@ pub enum MonthlyEvent {
         first: bool,
         /// Our checkout id from the subscription's metadata, when the invoice carries it.
         checkout_id: Option<String>,
+        /// The payment intent (`pi_…`, else the charge `ch_…`) that paid the invoice, when
+        /// the event names it: what the payment's refunds and disputes name.
+        payment: Option<String>,
     },
     /// A payment of the subscription failed (the provider retries it).
     PaymentFailed {

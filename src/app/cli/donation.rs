@@ -82,6 +82,18 @@ pub enum LedgerCmd {
     /// transactions, PayPal's transaction search) and list every difference; exits with
     /// failure when there is one.
     Reconcile(Reconcile),
+    /// Queue the fee job for every Stripe, PayPal and test donation without a fee entry
+    /// (recorded before fees were, or whose provider was not configured when its job ran);
+    /// the server's worker or `shelfraiser jobs run` records them. Running it again queues
+    /// nothing twice.
+    BackfillFees(BackfillFees),
+}
+
+#[derive(Args, Debug)]
+pub struct BackfillFees {
+    /// Only this campaign's donations (its slug).
+    #[arg(long)]
+    pub campaign: Option<String>,
 }
 
 #[derive(Args, Debug)]
@@ -143,6 +155,25 @@ pub(super) async fn ledger(storage: &StorageArgs, cmd: LedgerCmd) -> anyhow::Res
             let s = settings(storage, None)?;
             let db = open(&s).await?;
             reconcile(&s, &db, r).await
+        }
+        LedgerCmd::BackfillFees(b) => {
+            let s = settings(storage, None)?;
+            let db = open(&s).await?;
+            let campaign = match &b.campaign {
+                Some(slug) => Some(
+                    repo::by_slug(&db, slug)
+                        .await?
+                        .ok_or_else(|| anyhow!("no campaign with the slug {slug:?}"))?
+                        .id,
+                ),
+                None => None,
+            };
+            let r = crate::donations::fees::backfill(&db, campaign.as_deref()).await?;
+            println!(
+                "queued {} fee jobs ({} provider donations without a fee entry, {} already queued)",
+                r.queued, r.missing, r.already
+            );
+            Ok(ExitCode::SUCCESS)
         }
     }
 }

@@ -7,9 +7,9 @@ use chrono::{DateTime, Duration, Utc};
 
 use super::kinds::{CommentStatus, Moderation, PostKind, PostStatus};
 use crate::blog::permalink::Permalinks;
-use crate::db::{Db, DbError, DbResult};
+use crate::db::{Db, DbError, DbResult, Tx};
 use crate::i18n::I18n;
-use crate::on_db;
+use crate::{on_db, on_tx};
 
 /// Threads are at most this deep.
 pub const MAX_DEPTH: usize = 3;
@@ -174,6 +174,21 @@ pub async fn approved_before(db: &Db, email: &str) -> DbResult<bool> {
     .fetch_one(p)
     .await?);
     Ok(n > 0)
+}
+
+/// A guest's erasure (donor privacy, `privacy::erase`): the comments written with `email`
+/// keep their name and text but lose the address, and with it the client address and browser
+/// kept for moderation; no reply e-mail can go to it any more. Matched like the donations'
+/// addresses (`LOWER` on both sides). The number of comments changed.
+pub async fn erase_author_email_in(tx: &mut Tx, email: &str) -> DbResult<u64> {
+    Ok(on_tx!(tx, |c| sqlx::query(
+        "UPDATE comments SET author_email = NULL, ip = NULL, user_agent = NULL \
+         WHERE author_email IS NOT NULL AND LOWER(author_email) = LOWER($1)"
+    )
+    .bind(email.trim())
+    .execute(&mut *c)
+    .await?
+    .rows_affected()))
 }
 
 /// Comments waiting for moderation (the console dashboard's count).

@@ -13,6 +13,7 @@ use crate::campaigns::Campaign;
 use crate::donations::intent::max_in;
 use crate::i18n::I18n;
 use crate::money::{CurrencyCode, Money, currency_of_region};
+use crate::payments::FeeRule;
 use crate::rates::RateTable;
 
 /// Values and errors of the donate form, for showing it again.
@@ -33,6 +34,8 @@ pub struct FormState {
     pub news: bool,
     /// `monthly` for a monthly gift (Stripe); anything else gives once.
     pub frequency: String,
+    /// "Add N to cover the processing fees" was ticked (never ticked for a fresh form).
+    pub fee_cover: bool,
     pub errors: HashMap<&'static str, String>,
     /// A proof-of-work challenge the form must carry back solved (card testing suspected,
     /// `donations::challenge`); empty: none asked.
@@ -106,6 +109,27 @@ pub fn provider_options(tr: &I18n, names: &[&'static str], chosen: &str) -> Vec<
             checked: *n == chosen,
         })
         .collect()
+}
+
+/// The label of the donate form's "cover the processing fees" box, from the fee rules of the
+/// enabled providers that have one (`Providers::fee_rules`) out of `offered` providers:
+/// empty when none has (no box); "about 1.4 %" (and "plus a small fixed amount") when every
+/// provider charges alike; else the largest percentage, "depending on how you pay". The sum
+/// itself is worked out when the form is sent, from the amount and the provider chosen.
+pub fn fee_cover_label(tr: &I18n, rules: &[(&'static str, FeeRule)], offered: usize) -> String {
+    let Some(max_bp) = rules.iter().map(|(_, r)| r.percent_bp).max() else {
+        return String::new();
+    };
+    let percent = tr.rate(rust_decimal::Decimal::new(i64::from(max_bp), 2));
+    let alike = rules.len() == offered && rules.windows(2).all(|w| w[0].1 == w[1].1);
+    let fee = if !alike {
+        tr.ta("donate-cover-fee-varies", [("percent", percent)])
+    } else if rules.iter().any(|(_, r)| r.fixed_minor > 0) {
+        tr.ta("donate-cover-fee-fixed", [("percent", percent)])
+    } else {
+        tr.ta("donate-cover-fee", [("percent", percent)])
+    };
+    tr.ta("donate-cover", [("fee", fee)])
 }
 
 pub struct CurrencyOption {

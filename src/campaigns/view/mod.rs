@@ -136,6 +136,9 @@ pub struct CampaignPage {
     pub providers: Vec<donate::ProviderOption>,
     /// "Give once / Give monthly" is offered (monthly gifts need Stripe).
     pub monthly_offered: bool,
+    /// The label of the "cover the processing fees" box; empty: no box (no provider the
+    /// donor may use has a fee rule).
+    pub fee_cover: String,
 }
 
 /// An update in a list, linked to its permalink (a note's title is its first words).
@@ -157,12 +160,15 @@ pub fn update_view(s: &AppState, tr: &I18n, u: &blog::repo::Update) -> UpdateVie
     }
 }
 
-/// Donor-wall entry for display: the name and message as the wall's moderation allows
+/// Donor-wall entry for display (the page, the donor list and the live event): the amount
+/// net of succeeded refunds, the name and message as the wall's moderation allows
 /// (`donations::moderation`: anonymous or hidden names show as "Anonymous", held or hidden
 /// messages not at all).
 pub fn wall_item(tr: &I18n, d: &DonationRow) -> WallItem {
+    // A partly refunded gift shows what the donor's gift came to after its refunds.
+    let net = (d.amount_minor - d.refunded_minor).max(0);
     let amount = CurrencyCode::parse(&d.currency)
-        .map(|c| tr.money(Money::new(d.amount_minor, c)))
+        .map(|c| tr.money(Money::new(net, c)))
         .unwrap_or_default();
     WallItem {
         name: d
@@ -291,6 +297,7 @@ pub async fn render_campaign(
         matches,
         providers: donate::provider_options(tr, &s.providers.names(), &form_provider),
         monthly_offered: s.providers.stripe().is_some(),
+        fee_cover: donate::fee_cover_label(tr, &s.providers.fee_rules(), s.providers.names().len()),
     };
     Ok(page.render()?)
 }

@@ -241,6 +241,7 @@ mod tests {
             amount: Money::new(minor, code(cur)),
             rate: rust_decimal::Decimal::ONE,
             campaign_amount: Money::new(minor, code(cur)),
+            cover_minor: 0,
             donor_name: Some("Ada".into()),
             donor_email: Email::parse("ada@example.org").ok(),
             message: Some("For the books".into()),

@@ -8,7 +8,7 @@ use crate::db::Tx;
 use crate::donations::Intent;
 use crate::donations::callbacks::{CallbackError, CallbackOutcome, CallbackStatus, Handled};
 use crate::donations::checkout::CheckoutSession;
-use crate::donations::ledger::{NewDonation, Recorded};
+use crate::donations::ledger::{Donor, NewDonation, Recorded};
 use crate::donations::repo::{ledger as ledger_store, monthly as store, receipts as receipt_store};
 use crate::email::Email;
 use crate::rates::RateTable;
@@ -82,15 +82,37 @@ pub(crate) async fn apply_in(
         MonthlyEvent::Started { .. } => Err(CallbackError::Mismatch(
             "a monthly gift's start names its checkout".into(),
         )),
-        MonthlyEvent::Paid { first: true, .. } => {
-            // The first invoice is recorded from the checkout's completion.
-            Ok(answer(CallbackStatus::Ignored, ""))
+        MonthlyEvent::Paid {
+            first: true,
+            subscription,
+            invoice,
+            checkout_id,
+            payment,
+            ..
+        } => {
+            // The first invoice is recorded from the checkout's completion; its payment
+            // intent (what refunds and disputes name) comes with this event only.
+            let Some(payment) = payment else {
+                return Ok(answer(CallbackStatus::Ignored, ""));
+            };
+            if store::by_subscription_in(tx, subscription).await?.is_none() {
+                return unknown("invoice.paid", checkout_id.as_ref());
+            }
+            let mut h = answer(CallbackStatus::Ignored, "");
+            if let Some(donation) = store::set_payment_ref_in(tx, invoice, payment).await? {
+                crate::donations::refunds::claim_parked_in(tx, provider, payment, &donation)
+                    .await
+                    .map_err(crate::donations::callbacks::refund_error)?;
+                h.outcome.donation_id = Some(donation);
+            }
+            Ok(h)
         }
         MonthlyEvent::Paid {
             subscription,
             invoice,
             amount,
             checkout_id,
+            payment,
             ..
         } => {
             let Some(gift) = store::by_subscription_in(tx, subscription).await? else {
@@ -113,6 +135,13 @@ pub(crate) async fn apply_in(
                     amount: *amount,
                     rate,
                     campaign_amount: converted,
+                    // The gift's cover when the invoice charges the gift's amount (a changed
+                    // subscription no longer says what part of it covers fees).
+                    cover_minor: if *amount == gift.amount {
+                        gift.cover_minor
+                    } else {
+                        0
+                    },
                     donor_name: gift.donor_name.clone(),
                     donor_email: gift
                         .donor_email
@@ -127,8 +156,22 @@ pub(crate) async fn apply_in(
                 rate_on: None,
                 note: None,
             };
-            let rec = crate::donations::record_in(tx, &d).await?;
+            // The donor was counted with the first month: a renewal adds money, not a donor.
+            let rec = crate::donations::record_counted_in(tx, &d, Donor::AlreadyCounted).await?;
             store::add_payment_in(tx, &gift.id, rec.donation_id(), invoice, now).await?;
+            if let Some(payment) = payment {
+                store::set_payment_ref_in(tx, invoice, payment).await?;
+                // Refunds of this payment heard of before it (parked by its intent).
+                let donation = rec.donation_id().to_string();
+                crate::donations::refunds::claim_parked_in(tx, provider, payment, &donation)
+                    .await
+                    .map_err(crate::donations::callbacks::refund_error)?;
+            } else {
+                tracing::warn!(
+                    provider,
+                    "a renewal's invoice.paid names no payment: its refunds will not find it"
+                );
+            }
             let mut h = answer(CallbackStatus::Duplicate, &gift.campaign_id);
             h.outcome.donation_id = Some(rec.donation_id().to_string());
             if let Recorded::New { donation_id, .. } = &rec {

@@ -26,7 +26,15 @@
 //! `/monthly/{id}?t=<HMAC under the site's monthly_link_key of "monthly|<id>">`) on the
 //! thank-you page and in every receipt e-mail of the gift; cancelling calls Stripe
 //! (`DELETE /v1/subscriptions/{id}`) and marks the gift canceled, which the webhook confirms.
+//! A campaign that closes or ends cancels its running gifts ([`closing`]).
+//!
+//! A monthly donor counts once in the campaign's donors: the first month's entry has
+//! `donor_delta` 1, every renewal's 0 (`ledger::Donor::AlreadyCounted`), and a renewal's
+//! complete refund takes no donor back. Each payment's payment intent (from `invoice.paid`)
+//! is kept beside its invoice (`monthly_payments.payment_ref`), so Stripe's refunds and
+//! disputes, the console's refund and the fee job find the payment.
 
+pub mod closing;
 pub mod events;
 
 use chrono::{DateTime, Utc};
@@ -94,6 +102,8 @@ pub struct MonthlyGift {
     pub subscription_ref: Option<String>,
     /// What is given each month, in the donor's currency.
     pub amount: Money,
+    /// The part of `amount` the donor added to cover the fees (minor units), 0 when none.
+    pub cover_minor: i64,
     pub donor_name: Option<String>,
     pub donor_email: Option<String>,
     pub visibility: Visibility,
@@ -115,6 +125,7 @@ pub async fn open(db: &Db, session: &CheckoutSession, lang: &str) -> DbResult<Mo
         campaign_id: i.campaign_id.clone(),
         subscription_ref: None,
         amount: i.amount,
+        cover_minor: i.cover_minor,
         donor_name: i.donor_name.clone(),
         donor_email: i.donor_email.as_ref().map(|e| e.as_str().to_string()),
         visibility: i.visibility,

@@ -146,6 +146,9 @@ async fn donate(
             .iter()
             .any(|(k, v)| k == "news" && v == "yes"),
         frequency: monthly::chosen_frequency(&body),
+        fee_cover: form_urlencoded(&body)
+            .iter()
+            .any(|(k, v)| k == "cover_fees" && v == "yes"),
         errors: Default::default(),
         challenge: String::new(),
     };
@@ -225,6 +228,20 @@ async fn donate(
         form.errors.insert("amount", msg);
         return show_again(form, tr.t("error-form")).await;
     }
+    // "Add N to cover the processing fees": the sum is the server's, from the gift and the
+    // chosen provider's fee rule; the form says only whether the box was ticked.
+    let valid = if form.fee_cover {
+        match intent::with_cover(valid, provider.fee_rule(), |m| provider.amount_step(m)) {
+            Some(v) => v,
+            None => {
+                form.errors
+                    .insert("amount", tr.t("error-amount-too-large-plain"));
+                return show_again(form, tr.t("error-form")).await;
+            }
+        }
+    } else {
+        valid
+    };
     // Card-testing defence: per client address, per campaign and per donor e-mail (nothing is stored when
     // refused; the log line and metric carry no address).
     let limits = checkout::Limits::new(&s.checkout_key.0, &s.settings.donations);
@@ -335,6 +352,8 @@ struct ThanksPage {
     slug: String,
     title: String,
     amount: String,
+    /// "That includes £0.56 you added to cover the processing fees." (empty: none added)
+    covered: String,
     converted: String,
     rate_line: String,
     /// The donor's message as the wall shows it (none while held or when hidden).
@@ -407,6 +426,14 @@ async fn thanks(
         slug: c.slug.to_string(),
         title: c.title.clone(),
         amount: tr.money(amount),
+        covered: if d.cover_minor > 0 {
+            tr.ta(
+                "thanks-covered",
+                [("amount", tr.money(Money::new(d.cover_minor, cur)))],
+            )
+        } else {
+            String::new()
+        },
         converted: converted_text,
         rate_line,
         message: d.wall_message().unwrap_or_default().to_string(),

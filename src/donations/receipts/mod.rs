@@ -198,6 +198,7 @@ pub struct Labels {
     date: String,
     donor: String,
     amount: String,
+    covered: String,
     rate: String,
     converted: String,
     provider: String,
@@ -214,6 +215,7 @@ impl Labels {
             date: tr.t("receipt-date"),
             donor: tr.t("receipt-donor"),
             amount: tr.t("receipt-amount"),
+            covered: tr.t("receipt-covered"),
             rate: tr.t("receipt-rate"),
             converted: tr.t("receipt-converted"),
             provider: tr.t("receipt-provider"),
@@ -235,6 +237,8 @@ pub struct Receipt {
     /// Where to send it (none: the donor gave no address).
     pub email: Option<String>,
     pub amount: String,
+    /// "including £0.56 you added to cover the processing fees" (part of `amount`).
+    pub covered: Option<String>,
     /// The locked rate and the amount in the campaign's currency, when it differs.
     pub rate: Option<String>,
     pub converted: Option<String>,
@@ -256,6 +260,9 @@ impl Receipt {
             (l.donor.as_str(), self.donor.as_str()),
             (l.amount.as_str(), self.amount.as_str()),
         ];
+        if let Some(covered) = &self.covered {
+            rows.push((l.covered.as_str(), covered.as_str()));
+        }
         if let (Some(rate), Some(converted)) = (&self.rate, &self.converted) {
             rows.push((l.rate.as_str(), rate.as_str()));
             rows.push((l.converted.as_str(), converted.as_str()));
@@ -334,6 +341,12 @@ pub async fn load(db: &Db, organisation: &str, donation_id: &str) -> DbResult<Op
             .unwrap_or_else(|| tr.t("donor-anonymous")),
         email: d.donor_email.clone().filter(|e| !e.is_empty()),
         amount: tr.money(Money::new(d.amount_minor, cur)),
+        covered: (d.cover_minor > 0).then(|| {
+            tr.ta(
+                "receipt-covered-value",
+                [("amount", tr.money(Money::new(d.cover_minor, cur)))],
+            )
+        }),
         rate,
         converted,
         provider: provider_label(&tr, &d.provider),

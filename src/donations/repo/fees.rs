@@ -48,6 +48,28 @@ pub async fn insert(db: &Db, f: &NewFee<'_>, now: DateTime<Utc>) -> DbResult<boo
     Ok(n > 0)
 }
 
+/// The donations made through a provider that reports fees (`stripe`, `paypal`, `test`)
+/// without a fee entry, of one campaign or all, oldest first.
+pub async fn without_fee(db: &Db, campaign_id: Option<&str>) -> DbResult<Vec<String>> {
+    const SQL: &str = "SELECT d.id FROM donations d \
+         WHERE d.provider IN ('stripe', 'paypal', 'test') \
+         AND NOT EXISTS (SELECT 1 FROM ledger_entries l \
+                         WHERE l.donation_id = d.id AND l.kind = 'fee')";
+    Ok(match campaign_id {
+        Some(c) => {
+            let sql = format!("{SQL} AND d.campaign_id = $1 ORDER BY d.created_at, d.id");
+            on_db!(db, |p| sqlx::query_scalar(&sql)
+                .bind(c)
+                .fetch_all(p)
+                .await?)
+        }
+        None => {
+            let sql = format!("{SQL} ORDER BY d.created_at, d.id");
+            on_db!(db, |p| sqlx::query_scalar(&sql).fetch_all(p).await?)
+        }
+    })
+}
+
 /// Whether the donation has its fee entry.
 pub async fn has_fee(db: &Db, donation_id: &str) -> DbResult<bool> {
     let n: i64 = on_db!(db, |p| sqlx::query_scalar(
@@ -173,9 +195,10 @@ pub async fn payments_between(
 ) -> DbResult<Vec<(String, String, i64, String, Option<i64>, Option<String>)>> {
     Ok(on_db!(db, |p| {
         sqlx::query_as(
-            "SELECT d.provider_reference, d.id, d.amount_minor, d.currency, \
+            "SELECT COALESCE(m.payment_ref, d.provider_reference), d.id, d.amount_minor, d.currency, \
                f.original_amount_minor, f.original_currency \
              FROM donations d LEFT JOIN ledger_entries f ON f.donation_id = d.id AND f.kind = 'fee' \
+             LEFT JOIN monthly_payments m ON m.donation_id = d.id \
              WHERE d.provider = $1 AND d.created_at >= $2 AND d.created_at < $3 \
              ORDER BY d.created_at, d.id",
         )
@@ -187,19 +210,34 @@ pub async fn payments_between(
     }))
 }
 
-/// Whether a donation of `provider` has the reference (recorded at any time).
+/// Whether a donation of `provider` has the reference (recorded at any time): its own, or
+/// the payment that paid a monthly gift's invoice.
 pub async fn donation_by_reference(
     db: &Db,
     provider: &str,
     reference: &str,
 ) -> DbResult<Option<String>> {
     Ok(on_db!(db, |p| sqlx::query_scalar(
-        "SELECT id FROM donations WHERE provider = $1 AND provider_reference = $2"
+        "SELECT id FROM donations WHERE provider = $1 AND provider_reference = $2 \
+         UNION ALL SELECT d.id FROM monthly_payments m JOIN donations d ON d.id = m.donation_id \
+         WHERE d.provider = $1 AND m.payment_ref = $2 LIMIT 1"
     )
     .bind(provider)
     .bind(reference)
     .fetch_optional(p)
     .await?))
+}
+
+/// The payment a provider knows a donation by, when it is not the donation's reference: a
+/// monthly payment's payment intent (or charge); the invoice is what the donation is keyed on.
+pub async fn payment_of(db: &Db, donation_id: &str) -> DbResult<Option<String>> {
+    let r: Option<Option<String>> = on_db!(db, |p| sqlx::query_scalar(
+        "SELECT payment_ref FROM monthly_payments WHERE donation_id = $1"
+    )
+    .bind(donation_id)
+    .fetch_optional(p)
+    .await?);
+    Ok(r.flatten())
 }
 
 /// Σ of the refund entries (negative) of a donation.

@@ -24,8 +24,8 @@ pub async fn insert_donation_in(
         sqlx::query_scalar(
         "INSERT INTO donations (id, campaign_id, amount_minor, currency, rate, campaign_amount_minor, \
          donor_name, donor_email, message, visibility, provider, provider_reference, status, \
-         received_on, note, created_at, rate_on) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17) \
+         received_on, note, created_at, rate_on, cover_minor) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18) \
          ON CONFLICT (provider, provider_reference) DO NOTHING RETURNING id"
     )
     .bind(id)
@@ -45,6 +45,7 @@ pub async fn insert_donation_in(
     .bind(&d.note)
     .bind(now)
     .bind(d.rate_on)
+    .bind(i.cover_minor)
     .fetch_optional(&mut *c)
     .await?
     });
@@ -68,7 +69,9 @@ pub async fn by_reference_in(
     }))
 }
 
-/// The (donation id, campaign id) recorded for a provider's reference, if any.
+/// The (donation id, campaign id) recorded for a provider's reference, if any: the
+/// donation's own reference, or the payment that paid a monthly gift's invoice (a renewal is
+/// keyed on the invoice; its refunds and disputes name the payment intent or charge).
 pub async fn find_by_reference_in(
     tx: &mut Tx,
     provider: &str,
@@ -76,7 +79,10 @@ pub async fn find_by_reference_in(
 ) -> DbResult<Option<(String, String)>> {
     Ok(on_tx!(tx, |c| {
         sqlx::query_as(
-            "SELECT id, campaign_id FROM donations WHERE provider = $1 AND provider_reference = $2",
+            "SELECT id, campaign_id FROM donations WHERE provider = $1 AND provider_reference = $2 \
+             UNION ALL SELECT d.id, d.campaign_id FROM monthly_payments m \
+             JOIN donations d ON d.id = m.donation_id \
+             WHERE d.provider = $1 AND m.payment_ref = $2 LIMIT 1",
         )
         .bind(provider)
         .bind(reference)
@@ -85,23 +91,26 @@ pub async fn find_by_reference_in(
     }))
 }
 
-/// Appends the `donation` entry of a new donation.
+/// Appends the `donation` entry of a new donation (`donor_delta`: 1, or 0 for a monthly
+/// renewal, whose donor is counted once).
 pub async fn insert_entry_in(
     tx: &mut Tx,
     campaign_id: &str,
     donation_id: &str,
     amount_minor: i64,
+    donor_delta: i64,
     now: DateTime<Utc>,
 ) -> DbResult<()> {
     on_tx!(tx, |c| {
         sqlx::query(
         "INSERT INTO ledger_entries (id, campaign_id, donation_id, kind, amount_minor, donor_delta, memo, created_at) \
-         VALUES ($1, $2, $3, 'donation', $4, 1, NULL, $5)"
+         VALUES ($1, $2, $3, 'donation', $4, $5, NULL, $6)"
     )
     .bind(uuid::Uuid::new_v4().to_string())
     .bind(campaign_id)
     .bind(donation_id)
     .bind(amount_minor)
+    .bind(donor_delta)
     .bind(now)
     .execute(&mut *c)
     .await?.rows_affected()
@@ -109,15 +118,27 @@ pub async fn insert_entry_in(
     Ok(())
 }
 
-/// Adds one donation of `amount_minor` to the campaign's totals; the new raised amount and
-/// version.
+/// Adds one donation of `amount_minor` to the campaign's totals (`donor_delta` donors more);
+/// the new raised amount and version.
 pub async fn add_to_totals_in(
     tx: &mut Tx,
     campaign_id: &str,
     amount_minor: i64,
+    donor_delta: i64,
     now: DateTime<Utc>,
 ) -> DbResult<(i64, i64)> {
-    change_totals_in(tx, campaign_id, amount_minor, 1, now).await
+    change_totals_in(tx, campaign_id, amount_minor, donor_delta, now).await
+}
+
+/// The `donor_delta` of a donation's `donation` entry (0 for a monthly renewal).
+pub async fn donor_delta_of_in(tx: &mut Tx, donation_id: &str) -> DbResult<i64> {
+    let d: Option<i64> = on_tx!(tx, |c| sqlx::query_scalar(
+        "SELECT donor_delta FROM ledger_entries WHERE donation_id = $1 AND kind = 'donation'"
+    )
+    .bind(donation_id)
+    .fetch_optional(&mut *c)
+    .await?);
+    Ok(d.unwrap_or(1))
 }
 
 /// Takes a donation of `amount_minor` out of the campaign's totals (a void: one entry more,
@@ -206,6 +227,8 @@ pub struct DonationRow {
     pub currency: String,
     pub rate: String,
     pub campaign_amount_minor: i64,
+    /// What the donor added to cover the fees (part of `amount_minor`), 0 when nothing.
+    pub cover_minor: i64,
     pub donor_name: Option<String>,
     pub message: Option<String>,
     #[sqlx(try_from = "String")]
@@ -214,6 +237,9 @@ pub struct DonationRow {
     pub created_at: DateTime<Utc>,
     /// The day of the ECB reference rate a converted gift used (offline gifts).
     pub rate_on: Option<NaiveDate>,
+    /// What succeeded refunds gave back, in the donation's currency (the wall shows the
+    /// amount net of it).
+    pub refunded_minor: i64,
     /// The team hid the donor's name on the wall.
     pub name_hidden: bool,
     #[sqlx(try_from = "String")]
@@ -222,15 +248,18 @@ pub struct DonationRow {
 
 /// The columns of [`DonationRow`], from `donations d` joined with its moderation `m`.
 const ROW_SELECT: &str = "SELECT d.id, d.campaign_id, d.amount_minor, d.currency, d.rate, \
-     d.campaign_amount_minor, d.donor_name, d.message, d.visibility, d.provider, d.created_at, \
-     d.rate_on, COALESCE(m.name_hidden, FALSE) AS name_hidden, \
+     d.campaign_amount_minor, d.cover_minor, d.donor_name, d.message, d.visibility, d.provider, d.created_at, \
+     d.rate_on, CAST(COALESCE((SELECT SUM(r.amount_minor) FROM donation_refunds r \
+       WHERE r.donation_id = d.id AND r.status = 'succeeded'), 0) AS BIGINT) AS refunded_minor, \
+     COALESCE(m.name_hidden, FALSE) AS name_hidden, \
      COALESCE(m.message_state, 'shown') AS message_state \
      FROM donations d LEFT JOIN donation_moderation m ON m.donation_id = d.id";
 
-/// The start of a subquery finding a donation's completing refund entry (`… = d.id`): a fully
-/// refunded donation leaves the wall, like a voided one.
-const FULLY_REFUNDED: &str = "SELECT 1 FROM ledger_entries l WHERE l.kind = 'refund' \
-     AND l.donor_delta = -1 AND l.donation_id";
+/// A condition true while donation `d`'s succeeded refunds have not given all of it back: a
+/// fully refunded donation leaves the wall, like a voided one (a monthly renewal's complete
+/// refund takes no donor from the count, so the amounts decide, not the entries' donors).
+const NOT_FULLY_REFUNDED: &str = "COALESCE((SELECT SUM(r.amount_minor) FROM donation_refunds r \
+     WHERE r.donation_id = d.id AND r.status = 'succeeded'), 0) < d.amount_minor";
 
 pub async fn donation(db: &Db, id: &str) -> DbResult<Option<DonationRow>> {
     let sql = format!("{ROW_SELECT} WHERE d.id = $1");
@@ -251,7 +280,7 @@ pub async fn wall(
     let sql = format!(
         "{ROW_SELECT} WHERE d.campaign_id = $1 AND d.visibility <> $2 \
          AND NOT EXISTS (SELECT 1 FROM donation_voids v WHERE v.donation_id = d.id) \
-         AND NOT EXISTS ({FULLY_REFUNDED} = d.id) \
+         AND {NOT_FULLY_REFUNDED} \
          ORDER BY d.created_at DESC, d.id LIMIT $3 OFFSET $4"
     );
     Ok(on_db!(db, |p| sqlx::query_as(&sql)
@@ -277,16 +306,16 @@ pub async fn held(db: &Db, campaign_id: &str, limit: i64) -> DbResult<Vec<Donati
 }
 
 pub async fn wall_count(db: &Db, campaign_id: &str) -> DbResult<i64> {
-    Ok(on_db!(db, |p| sqlx::query_scalar(
-        "SELECT COUNT(*) FROM donations WHERE campaign_id = $1 AND visibility <> $2 \
-         AND NOT EXISTS (SELECT 1 FROM donation_voids v WHERE v.donation_id = donations.id) \
-         AND NOT EXISTS (SELECT 1 FROM ledger_entries l WHERE l.kind = 'refund' \
-           AND l.donor_delta = -1 AND l.donation_id = donations.id)"
-    )
-    .bind(campaign_id)
-    .bind(Visibility::Private.as_str())
-    .fetch_one(p)
-    .await?))
+    let sql = format!(
+        "SELECT COUNT(*) FROM donations d WHERE d.campaign_id = $1 AND d.visibility <> $2 \
+         AND NOT EXISTS (SELECT 1 FROM donation_voids v WHERE v.donation_id = d.id) \
+         AND {NOT_FULLY_REFUNDED}"
+    );
+    Ok(on_db!(db, |p| sqlx::query_scalar(&sql)
+        .bind(campaign_id)
+        .bind(Visibility::Private.as_str())
+        .fetch_one(p)
+        .await?))
 }
 
 /// A donation's ledger entries in order: (kind, amount in minor units, when).

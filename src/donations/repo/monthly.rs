@@ -16,6 +16,7 @@ struct GiftRow {
     campaign_id: String,
     subscription_ref: Option<String>,
     amount_minor: i64,
+    cover_minor: i64,
     currency: String,
     donor_name: Option<String>,
     donor_email: Option<String>,
@@ -28,7 +29,7 @@ struct GiftRow {
     next_payment_at: Option<DateTime<Utc>>,
 }
 
-const SELECT: &str = "SELECT id, checkout_id, campaign_id, subscription_ref, amount_minor, \
+const SELECT: &str = "SELECT id, checkout_id, campaign_id, subscription_ref, amount_minor, cover_minor, \
     currency, donor_name, donor_email, visibility, lang, status, created_at, started_at, \
     canceled_at, next_payment_at FROM monthly_gifts";
 
@@ -41,6 +42,7 @@ impl TryFrom<GiftRow> for MonthlyGift {
                 r.amount_minor,
                 CurrencyCode::parse(&r.currency).map_err(|_| bad("currency"))?,
             ),
+            cover_minor: r.cover_minor,
             visibility: Visibility::parse(&r.visibility).ok_or_else(|| bad("visibility"))?,
             status: MonthlyStatus::parse(&r.status).ok_or_else(|| bad("status"))?,
             id: r.id,
@@ -62,8 +64,8 @@ impl TryFrom<GiftRow> for MonthlyGift {
 pub async fn insert(db: &Db, g: &MonthlyGift) -> DbResult<()> {
     on_db!(db, |p| sqlx::query(
         "INSERT INTO monthly_gifts (id, checkout_id, campaign_id, amount_minor, currency, \
-         donor_name, donor_email, visibility, lang, status, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
+         donor_name, donor_email, visibility, lang, status, created_at, cover_minor) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
     )
     .bind(&g.id)
     .bind(&g.checkout_id)
@@ -76,6 +78,7 @@ pub async fn insert(db: &Db, g: &MonthlyGift) -> DbResult<()> {
     .bind(&g.lang)
     .bind(g.status.as_str())
     .bind(g.created_at)
+    .bind(g.cover_minor)
     .execute(p)
     .await?
     .rows_affected());
@@ -121,6 +124,13 @@ pub async fn of_campaign(db: &Db, campaign_id: &str) -> DbResult<Vec<MonthlyGift
         .bind(campaign_id)
         .fetch_all(p)
         .await?);
+    rows.into_iter().map(MonthlyGift::try_from).collect()
+}
+
+/// Every gift still running (`active` or `past_due`), oldest first.
+pub async fn running(db: &Db) -> DbResult<Vec<MonthlyGift>> {
+    let sql = format!("{SELECT} WHERE status IN ('active', 'past_due') ORDER BY created_at, id");
+    let rows: Vec<GiftRow> = on_db!(db, |p| sqlx::query_as(&sql).fetch_all(p).await?);
     rows.into_iter().map(MonthlyGift::try_from).collect()
 }
 
@@ -216,6 +226,22 @@ pub async fn add_payment_in(
     .await?
     .rows_affected());
     Ok(())
+}
+
+/// Keeps the payment intent (or charge) `payment` that paid the gift's invoice `invoice`:
+/// the donation it paid, if that invoice is recorded (`None`: not yet).
+pub async fn set_payment_ref_in(
+    tx: &mut Tx,
+    invoice: &str,
+    payment: &str,
+) -> DbResult<Option<String>> {
+    Ok(on_tx!(tx, |c| sqlx::query_scalar(
+        "UPDATE monthly_payments SET payment_ref = $2 WHERE invoice_ref = $1 RETURNING donation_id"
+    )
+    .bind(invoice)
+    .bind(payment)
+    .fetch_optional(&mut *c)
+    .await?))
 }
 
 /// How many months a gift has paid.

@@ -24,15 +24,17 @@ pub async fn holds(db: &Db, email: &str) -> DbResult<bool> {
 
 /// The donations that name the address, oldest first.
 pub async fn donations_of(db: &Db, email: &str) -> DbResult<Vec<DonationFull>> {
-    Ok(on_db!(db, |p| sqlx::query_as::<_, DonationFull>(
-        "SELECT id, campaign_id, amount_minor, currency, rate, campaign_amount_minor, donor_name, \
+    Ok(on_db!(db, |p| {
+        sqlx::query_as::<_, DonationFull>(
+        "SELECT id, campaign_id, amount_minor, currency, rate, campaign_amount_minor, cover_minor, donor_name, \
          donor_email, message, visibility, provider, provider_reference, status, received_on, \
          note, created_at, rate_on FROM donations WHERE LOWER(donor_email) = LOWER($1) \
          ORDER BY created_at, id"
     )
     .bind(email)
     .fetch_all(p)
-    .await?))
+    .await?
+    }))
 }
 
 /// A checkout as a data request lists it.

@@ -50,10 +50,14 @@ pub struct Target {
     pub campaign_amount_minor: i64,
 }
 
+/// A donation as a refund sees it; `provider_reference` is the payment to refund: a monthly
+/// payment's payment intent (or charge) when known, else the donation's own reference.
 pub async fn target_in(tx: &mut Tx, donation_id: &str) -> DbResult<Option<Target>> {
     Ok(on_tx!(tx, |c| sqlx::query_as(
-        "SELECT id, campaign_id, provider, provider_reference, amount_minor, currency, rate, \
-         campaign_amount_minor FROM donations WHERE id = $1"
+        "SELECT d.id, d.campaign_id, d.provider, \
+         COALESCE(m.payment_ref, d.provider_reference) AS provider_reference, d.amount_minor, \
+         d.currency, d.rate, d.campaign_amount_minor FROM donations d \
+         LEFT JOIN monthly_payments m ON m.donation_id = d.id WHERE d.id = $1"
     )
     .bind(donation_id)
     .fetch_optional(&mut *c)
@@ -109,6 +113,18 @@ pub async fn by_provider_id_in(
         .bind(provider)
         .bind(provider_refund_id)
         .fetch_optional(&mut *c)
+        .await?))
+}
+
+/// Provider refunds still `requested` (no answer kept) last changed before `before`.
+pub async fn stuck(db: &Db, before: DateTime<Utc>) -> DbResult<Vec<RefundRow>> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM donation_refunds WHERE status = 'requested' \
+         AND donation_id IS NOT NULL AND updated_at < $1 ORDER BY created_at, id"
+    );
+    Ok(on_db!(db, |p| sqlx::query_as(&sql)
+        .bind(before)
+        .fetch_all(p)
         .await?))
 }
 
@@ -320,10 +336,14 @@ pub async fn refunded_of(
         return Ok(Default::default());
     }
     let marks: Vec<String> = (1..=donation_ids.len()).map(|i| format!("${i}")).collect();
+    // Fully refunded: the succeeded refunds reach the amount in the donation's currency.
     let sql = format!(
-        "SELECT donation_id, CAST(SUM(-amount_minor) AS BIGINT) AS refunded, \
-           CAST(MIN(donor_delta) AS BIGINT) AS least \
-         FROM ledger_entries WHERE kind = 'refund' AND donation_id IN ({}) GROUP BY donation_id",
+        "SELECT l.donation_id, CAST(SUM(-l.amount_minor) AS BIGINT) AS refunded, \
+           CAST(CASE WHEN COALESCE((SELECT SUM(r.amount_minor) FROM donation_refunds r \
+             WHERE r.donation_id = l.donation_id AND r.status = 'succeeded'), 0) \
+             >= MAX(d.amount_minor) THEN -1 ELSE 0 END AS BIGINT) AS least \
+         FROM ledger_entries l JOIN donations d ON d.id = l.donation_id \
+         WHERE l.kind = 'refund' AND l.donation_id IN ({}) GROUP BY l.donation_id",
         marks.join(", ")
     );
     let rows: Vec<(String, i64, i64)> = on_db!(db, |p| {

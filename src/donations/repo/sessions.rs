@@ -23,8 +23,8 @@ pub async fn insert(
         sqlx::query(
         "INSERT INTO checkout_sessions (id, campaign_id, provider, amount_minor, currency, rate, \
          campaign_amount_minor, donor_name, donor_email, message, visibility, status, donation_id, \
-         created_at, expires_at, client_hash) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, NULL, $13, $14, $15)"
+         created_at, expires_at, client_hash, cover_minor) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, NULL, $13, $14, $15, $16)"
     )
     .bind(&s.id)
     .bind(&d.campaign_id)
@@ -41,6 +41,7 @@ pub async fn insert(
     .bind(now)
     .bind(s.expires_at)
     .bind(client_hash)
+    .bind(d.cover_minor)
     .execute(p)
     .await?.rows_affected()
     });
@@ -56,6 +57,7 @@ struct SessionRow {
     currency: String,
     rate: String,
     campaign_amount_minor: i64,
+    cover_minor: i64,
     campaign_currency: String,
     donor_name: Option<String>,
     donor_email: Option<String>,
@@ -67,7 +69,7 @@ struct SessionRow {
 }
 
 const SESSION_SELECT: &str = "SELECT s.id, s.campaign_id, s.provider, s.amount_minor, s.currency, s.rate, \
-    s.campaign_amount_minor, c.currency AS campaign_currency, s.donor_name, s.donor_email, s.message, \
+    s.campaign_amount_minor, s.cover_minor, c.currency AS campaign_currency, s.donor_name, s.donor_email, s.message, \
     s.visibility, s.status, s.donation_id, s.expires_at \
     FROM checkout_sessions s JOIN campaigns c ON c.id = s.campaign_id WHERE s.id = $1";
 
@@ -84,6 +86,7 @@ impl TryFrom<SessionRow> for CheckoutSession {
                 amount: Money::new(r.amount_minor, cur),
                 rate: r.rate.parse().map_err(|_| bad("rate"))?,
                 campaign_amount: Money::new(r.campaign_amount_minor, ccur),
+                cover_minor: r.cover_minor,
                 donor_name: r.donor_name,
                 donor_email: r.donor_email.as_deref().and_then(|e| Email::parse(e).ok()),
                 message: r.message,

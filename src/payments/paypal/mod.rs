@@ -53,6 +53,9 @@ pub struct PaypalProvider {
     api: api::Api,
     webhook_id: String,
     sandbox: bool,
+    /// `[providers.paypal] fee_percent_bp`, `fee_fixed_minor`: the estimate the donate
+    /// form's "cover the fees" box adds.
+    fee_rule: super::FeeRule,
 }
 
 /// What the capture call says about an approved order.
@@ -84,6 +87,10 @@ impl PaypalProvider {
             api: api::Api::new(&s.api_base, &s.client_id, s.client_secret.clone())?,
             webhook_id: s.webhook_id.clone(),
             sandbox: s.api_base.contains("sandbox.paypal.com"),
+            fee_rule: super::FeeRule {
+                percent_bp: s.fee_percent_bp,
+                fixed_minor: s.fee_fixed_minor,
+            },
         })
     }
 
@@ -184,6 +191,10 @@ fn error_issue(body: &[u8]) -> String {
 impl PaymentProvider for PaypalProvider {
     fn name(&self) -> &'static str {
         "paypal"
+    }
+
+    fn fee_rule(&self) -> super::FeeRule {
+        self.fee_rule
     }
 
     /// Where PayPal's approval pages live: the live site, or the sandbox's when the API is

@@ -26,6 +26,45 @@ struct Invoice {
     amount_paid: Option<i64>,
     #[serde(default)]
     currency: Option<String>,
+    /// Older API versions: the payment intent and the charge that paid it.
+    #[serde(default)]
+    payment_intent: Option<serde_json::Value>,
+    #[serde(default)]
+    charge: Option<serde_json::Value>,
+    /// Newer API versions: the invoice's payments (`payments.data[].payment`), when the
+    /// event includes them.
+    #[serde(default)]
+    payments: Option<serde_json::Value>,
+}
+
+impl Invoice {
+    /// The payment intent that paid the invoice, else its charge, in either shape: at most
+    /// the first 16 payments are looked at, a paid one first.
+    fn payment(&self) -> Option<String> {
+        let listed: Vec<&serde_json::Value> = self
+            .payments
+            .as_ref()
+            .and_then(|p| p.get("data"))
+            .and_then(|d| d.as_array())
+            .map(|a| a.iter().take(16).collect())
+            .unwrap_or_default();
+        let paid = listed
+            .iter()
+            .filter(|p| p.get("status").and_then(|s| s.as_str()) == Some("paid"))
+            .chain(listed.iter());
+        let mut intent = None;
+        let mut charge = None;
+        for p in paid {
+            let payment = p.get("payment");
+            let field = |k: &str| id_of(&payment.and_then(|v| v.get(k)).cloned());
+            intent = intent.or_else(|| field("payment_intent"));
+            charge = charge.or_else(|| field("charge"));
+        }
+        id_of(&self.payment_intent)
+            .or(intent)
+            .or_else(|| id_of(&self.charge))
+            .or(charge)
+    }
 }
 
 /// The fields of a Subscription that matter.
@@ -105,6 +144,7 @@ pub(super) fn invoice(kind: &str, object: serde_json::Value) -> Result<EventKind
         amount,
         first: i.billing_reason.as_deref() == Some("subscription_create"),
         checkout_id,
+        payment: i.payment(),
     }))
 }
 
@@ -189,9 +229,35 @@ mod tests {
                     amount: gbp(500),
                     first: false,
                     checkout_id: Some("ours-1".into()),
+                    payment: None,
                 })
             );
         }
+        // The payment that paid it: the older `payment_intent` (or `charge`), the newer
+        // `payments` list (a paid one first), an expanded object or an id.
+        let paid_by = |body: &str| match parse_event(event("invoice.paid", body).as_bytes())
+            .map(|e| e.kind)
+        {
+            Ok(EventKind::Monthly(MonthlyEvent::Paid { payment, .. })) => payment,
+            other => panic!("{other:?}"),
+        };
+        let with_pi = old.replace(
+            r#""id":"in_2","#,
+            r#""id":"in_2","payment_intent":"pi_9","charge":"ch_9","#,
+        );
+        assert_eq!(paid_by(&with_pi).as_deref(), Some("pi_9"));
+        let expanded = old.replace(
+            r#""id":"in_2","#,
+            r#""id":"in_2","payment_intent":{"id":"pi_8"},"#,
+        );
+        assert_eq!(paid_by(&expanded).as_deref(), Some("pi_8"));
+        let charge_only = old.replace(r#""id":"in_2","#, r#""id":"in_2","charge":"ch_7","#);
+        assert_eq!(paid_by(&charge_only).as_deref(), Some("ch_7"));
+        let listed = new.replace(
+            r#""id":"in_2","#,
+            r#""id":"in_2","payments":{"object":"list","data":[{"status":"open","payment":{"type":"payment_intent","payment_intent":"pi_open"}},{"status":"paid","payment":{"type":"payment_intent","payment_intent":{"id":"pi_6"}}}]},"#,
+        );
+        assert_eq!(paid_by(&listed).as_deref(), Some("pi_6"));
         let first = old.replace("subscription_cycle", "subscription_create");
         assert!(matches!(
             parse_event(event("invoice.paid", &first).as_bytes()).map(|e| e.kind),
