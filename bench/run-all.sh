@@ -91,7 +91,8 @@ page_rc = read("campaign-page.rc").strip()
 kv = {}
 for line in page.splitlines():
     m = re.match(r"^  (page HTML|app gzip response|nginx \.gz \(gzip -9\)|app req/s|nginx req/s|"
-                 r"ratio app/nginx|app p99|nginx p99|errors \(non-2xx, socket\)|verdict)\s{2,}(.*)$", line)
+                 r"ratio app/nginx|app p50 / p99 / max|nginx p50 / p99 / max|donations during app runs|"
+                 r"campaign page renders|errors \(non-2xx, socket\)|verdict)\s{2,}(.*)$", line)
     if m:
         kv[m.group(1)] = m.group(2).strip()
 def num(s):
@@ -101,19 +102,22 @@ dur = re.search(r"best of (\d+) round\(s\) of (\d+)s", page)
 page_setup = f"{dur.group(1)} round(s) x {dur.group(2)} s, wrk -t2 -c64" if dur else "?"
 if kv:
     app_rps, ngx_rps = num(kv.get("app req/s")), num(kv.get("nginx req/s"))
-    ratio, p99 = num(kv.get("ratio app/nginx")), num(kv.get("app p99"))
-    ngx_p99, gz = num(kv.get("nginx p99")), num(kv.get("app gzip response"))
+    lat = lambda k: [num(x) for x in (kv.get(k) or "? / ? / ?").split(" ms")[0].split(" / ")]
+    (p50, p99, pmax), (ngx_p50, ngx_p99, ngx_max) = lat("app p50 / p99 / max"), lat("nginx p50 / p99 / max")
+    ratio, gz = num(kv.get("ratio app/nginx")), num(kv.get("app gzip response"))
     errs = num(kv.get("errors (non-2xx, socket)"))
     ok = lambda c: "PASS" if c else "FAIL"
     rows += [
         ("Campaign page: app req/s", f"{app_rps:,.0f}" if app_rps is not None else "?", "-", "-"),
         ("Campaign page: nginx req/s (same HTML, gzip_static)", f"{ngx_rps:,.0f}" if ngx_rps is not None else "?", "-", "-"),
-        ("Campaign page: req/s ratio app/nginx", f"{ratio:.3f}" if ratio is not None else "?", ">= 0.5",
-         ok(ratio is not None and ratio >= 0.5)),
-        ("Campaign page: app p99 latency", f"{p99:.2f} ms" if p99 is not None else "?", "<= 20 ms",
-         ok(p99 is not None and p99 <= 20)),
-        ("Campaign page: nginx p99 latency", f"{ngx_p99:.2f} ms" if ngx_p99 is not None else "?", "-",
-         f"app/nginx {p99 / ngx_p99:.2f}x" if p99 and ngx_p99 else "-"),
+        ("Campaign page: req/s ratio app/nginx", f"{ratio:.3f}" if ratio is not None else "?", ">= 0.8",
+         ok(ratio is not None and ratio >= 0.8)),
+        ("Campaign page: app p50 / p99 / max (crossing expiries, a donation a second)",
+         f"{p50} / {p99} / {pmax} ms", "p99 <= 20 ms", ok(p99 is not None and p99 <= 20)),
+        ("Campaign page: nginx p50 / p99 / max", f"{ngx_p50} / {ngx_p99} / {ngx_max} ms", "-",
+         f"app/nginx p99 {p99 / ngx_p99:.2f}x" if p99 and ngx_p99 else "-"),
+        ("Campaign page: donations during the app runs", kv.get("donations during app runs", "?"), "0 failed", "-"),
+        ("Campaign page: renders (answered stale meanwhile)", kv.get("campaign page renders", "?"), "-", "-"),
         ("Campaign page: gzip'd response", f"{gz:,.0f} B" if gz is not None else "?", "<= 14,336 B",
          ok(gz is not None and gz <= 14336)),
         ("Campaign page: page HTML (uncompressed)", kv.get("page HTML", "?"), "-", "-"),

@@ -462,10 +462,13 @@ async fn live_stream(
                 .data(e.data.as_str())
         };
         let mut last = first.version;
-        let mut ok = tx.send(Event::default().retry(retry)).await.is_ok();
-        if ok && resume_from != Some(first.version) {
-            ok = tx.send(progress(&first)).await.is_ok();
-        }
+        // `retry:` goes with the first event, or alone when the client is up to date.
+        let opening = if resume_from == Some(first.version) {
+            Event::default().retry(retry)
+        } else {
+            progress(&first).retry(retry)
+        };
+        let mut ok = tx.send(opening).await.is_ok();
         while ok {
             let at_least = tokio::select! {
                 _ = shutdown.changed() => break,

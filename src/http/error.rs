@@ -176,7 +176,7 @@ impl IntoResponse for AppError {
         };
         let mut res = status.into_response();
         let retry_after = match &self {
-            AppError::Busy => Some(u64::from(crate::passwords::BUSY_RETRY_AFTER_SECS)),
+            AppError::Busy => Some(crate::passwords::BUSY_RETRY_AFTER_SECS),
             AppError::Overloaded { retry_after_secs } => Some(u64::from(*retry_after_secs)),
             AppError::Internal(e) if pool_timed_out(e) => Some(u64::from(POOL_RETRY_AFTER_SECS)),
             _ => None,

@@ -152,18 +152,23 @@ impl RawSse {
         let block = self
             .block_where(timeout, |b| b.lines().any(|l| l == "event: progress"))
             .await;
-        let field = |name: &str| {
-            block
-                .lines()
-                .find_map(|l| l.strip_prefix(name))
-                .unwrap_or_else(|| panic!("no {name} in {block:?}"))
-                .to_string()
-        };
-        (
-            field("id: ").parse().expect("numeric id"),
-            serde_json::from_str(&field("data: ")).expect("JSON data"),
-        )
+        progress_of(&block)
     }
+}
+
+/// A `progress` event block's (id, data).
+fn progress_of(block: &str) -> (i64, serde_json::Value) {
+    let field = |name: &str| {
+        block
+            .lines()
+            .find_map(|l| l.strip_prefix(name))
+            .unwrap_or_else(|| panic!("no {name} in {block:?}"))
+            .to_string()
+    };
+    (
+        field("id: ").parse().expect("numeric id"),
+        serde_json::from_str(&field("data: ")).expect("JSON data"),
+    )
 }
 
 async fn open(app: &TestApp, path: &str, last_event_id: Option<i64>) -> reqwest::Response {
@@ -199,7 +204,7 @@ async fn streams_send_retry_ids_and_heartbeats_and_resume_from_last_event_id() {
             res,
             buf: String::new(),
         };
-        // retry: between retry_ms and twice it.
+        // The first event, with retry: between retry_ms and twice it.
         let retry = sse
             .block_where(WAIT, |b| b.lines().any(|l| l.starts_with("retry:")))
             .await;
@@ -211,7 +216,7 @@ async fn streams_send_retry_ids_and_heartbeats_and_resume_from_last_event_id() {
             .parse()
             .expect("milliseconds");
         assert!((1500..=3000).contains(&ms), "retry {ms}");
-        let (first, data) = sse.progress(WAIT).await;
+        let (first, data) = progress_of(&retry);
         assert_eq!(data["version"], first, "the id is the campaign's version");
         // An idle stream gets comment lines (the heartbeat is 1 s here).
         sse.block_where(Duration::from_secs(5), |b| b.starts_with(':'))
