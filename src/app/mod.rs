@@ -101,27 +101,37 @@ pub fn api_document() -> utoipa::openapi::OpenApi {
 /// Every capability's background jobs, by kind: what the worker on each node runs.
 pub fn job_handlers() -> crate::jobs::Handlers {
     use crate::blog::write::{PUBLISH_POST, PublishPost, run_publish_job};
-    use crate::federation::deliver::{DELIVER, Deliver};
-    crate::jobs::Handlers::default()
-        .on(PUBLISH_POST, |db, p: PublishPost, now| async move {
-            run_publish_job(&db, &p.post_id, now).await.map(|_| ())
-        })
-        .on(DELIVER, |db, p: Deliver, now| async move {
-            crate::federation::deliver::run_job(&db, &p, now).await
-        })
+    crate::jobs::Handlers::default().on(PUBLISH_POST, |db, p: PublishPost, now| async move {
+        run_publish_job(&db, &p.post_id, now).await.map(|_| ())
+    })
 }
 
-/// [`job_handlers_with`] and the jobs that need the node's providers: the one that asks for
+/// `handlers` and the jobs that reach other servers (federation's deliveries), through the
+/// node's guarded outbound client.
+pub fn job_handlers_outbound(
+    handlers: crate::jobs::Handlers,
+    outbound: crate::outbound::Outbound,
+) -> crate::jobs::Handlers {
+    use crate::federation::deliver::{DELIVER, Deliver, run_job};
+    handlers.on(DELIVER, move |db, p: Deliver, now| {
+        let out = outbound.clone();
+        async move { run_job(&db, &out, &p, now).await }
+    })
+}
+
+/// [`job_handlers_with`], the outbound jobs ([`job_handlers_outbound`]) and the jobs that
+/// need the node's providers: the one that asks for
 /// fees (`donations::fees::RECORD_FEE`) and the one that ends a closed campaign's monthly
 /// gifts (`donations::monthly::closing::END_GIFT`).
 pub fn job_handlers_full(
     receipts: crate::donations::receipts::Receipts,
     providers: crate::payments::Providers,
+    outbound: crate::outbound::Outbound,
 ) -> crate::jobs::Handlers {
     use crate::donations::fees::{RECORD_FEE, RecordFee, run_job};
     use crate::donations::monthly::closing::{END_GIFT, EndGift};
     let (rc, ending, checking) = (receipts.clone(), providers.clone(), providers.clone());
-    job_handlers_with(receipts)
+    job_handlers_outbound(job_handlers_with(receipts), outbound)
         .on(RECORD_FEE, move |db, p: RecordFee, now| {
             let providers = providers.clone();
             async move { run_job(&db, &providers, &p, now).await.map(|_| ()) }

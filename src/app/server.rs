@@ -64,9 +64,14 @@ impl Application {
             mailer.clone(),
             &settings.effective_base_url(addr),
         );
+        let outbound = crate::outbound::Outbound::new(
+            &settings.outbound_allow,
+            &settings.effective_base_url(addr),
+        )
+        .map_err(|e| anyhow::anyhow!("outbound_allow: {e}"))?;
         crate::jobs::spawn_worker(
             db.clone(),
-            super::job_handlers_full(receipts, providers.clone()),
+            super::job_handlers_full(receipts, providers.clone(), outbound.clone()),
             rx.clone(),
         );
         let proxies =
@@ -89,11 +94,6 @@ impl Application {
             checkout_limits.clone(),
             rx.clone(),
         );
-        let outbound = crate::outbound::Outbound::new(
-            &settings.outbound_allow,
-            &settings.effective_base_url(addr),
-        )
-        .map_err(|e| anyhow::anyhow!("outbound_allow: {e}"))?;
         // Every few minutes: the monthly gifts of campaigns that closed or ended are queued
         // to be cancelled (`donations::monthly::closing`).
         let sweep_db = db.clone();

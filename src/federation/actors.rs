@@ -9,6 +9,7 @@ use super::remote::{self, RemoteError};
 use super::repo::{self, RemoteActor};
 use super::signatures::Signer;
 use crate::db::Db;
+use crate::outbound::Outbound;
 
 /// Why a remote actor or key could not be used.
 #[derive(Debug, thiserror::Error)]
@@ -97,13 +98,14 @@ fn host(iri: &str) -> &str {
 /// way the actor's own document must list this key.
 pub async fn fetch_by_key(
     db: &Db,
+    out: &Outbound,
     base: &str,
     key_id: &str,
     signer: &Signer,
     now: DateTime<Utc>,
 ) -> Result<RemoteActor, ActorError> {
     let url = key_id.split('#').next().unwrap_or(key_id);
-    let doc = remote::fetch_json(url, signer, now).await?;
+    let doc = remote::fetch_json(out, url, signer, now).await?;
     let actor = if doc.get("inbox").is_some() {
         read_actor(base, url, &doc, now)?
     } else {
@@ -111,7 +113,7 @@ pub async fn fetch_by_key(
         if host(&owner) != host(url) {
             return Err(ActorError::Document("owner"));
         }
-        let doc = remote::fetch_json(&owner, signer, now).await?;
+        let doc = remote::fetch_json(out, &owner, signer, now).await?;
         read_actor(base, &owner, &doc, now)?
     };
     if actor.key_id != key_id {
@@ -125,6 +127,7 @@ pub async fn fetch_by_key(
 /// (the stored key failed: the actor may have a new one).
 pub async fn by_key(
     db: &Db,
+    out: &Outbound,
     base: &str,
     key_id: &str,
     refresh: bool,
@@ -134,12 +137,13 @@ pub async fn by_key(
     if !refresh && let Some(a) = repo::remote_by_key(db, key_id).await? {
         return Ok(a);
     }
-    fetch_by_key(db, base, key_id, signer, now).await
+    fetch_by_key(db, out, base, key_id, signer, now).await
 }
 
 /// The actor `id`, from the store or fetched.
 pub async fn by_id(
     db: &Db,
+    out: &Outbound,
     base: &str,
     id: &str,
     signer: &Signer,
@@ -148,7 +152,7 @@ pub async fn by_id(
     if let Some(a) = repo::remote(db, id).await? {
         return Ok(a);
     }
-    let doc = remote::fetch_json(id, signer, now).await?;
+    let doc = remote::fetch_json(out, id, signer, now).await?;
     let actor = read_actor(base, id, &doc, now)?;
     repo::save_remote(db, &actor).await?;
     Ok(actor)

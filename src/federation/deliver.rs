@@ -37,7 +37,12 @@ pub async fn enqueue_in(tx: &mut Tx, d: &Deliver, now: DateTime<Utc>) -> anyhow:
 
 /// Runs one delivery: success on 2xx; a 4xx other than 408 and 429 fails for good; anything
 /// else (5xx, 429, a connection failure) is retried.
-pub async fn run_job(db: &Db, d: &Deliver, now: DateTime<Utc>) -> anyhow::Result<()> {
+pub async fn run_job(
+    db: &Db,
+    out: &crate::outbound::Outbound,
+    d: &Deliver,
+    now: DateTime<Utc>,
+) -> anyhow::Result<()> {
     let Some(row) = super::repo::actor(db, &d.actor).await? else {
         return Err(Final(format!("the actor {} is gone", d.actor)).into());
     };
@@ -45,10 +50,13 @@ pub async fn run_job(db: &Db, d: &Deliver, now: DateTime<Utc>) -> anyhow::Result
         key_id: d.key_id.clone(),
         key: row.private_key_pem,
     };
-    let status = match remote::post_activity(&d.inbox, d.body.as_bytes(), &signer, now).await {
+    let status = match remote::post_activity(out, &d.inbox, d.body.as_bytes(), &signer, now).await {
         Ok(s) => s,
         Err(remote::RemoteError::BadUrl(u)) => {
             return Err(Final(format!("not an inbox URL: {u}")).into());
+        }
+        Err(remote::RemoteError::Refused(why)) => {
+            return Err(Final(format!("the inbox's address is refused: {why}")).into());
         }
         Err(e) => return Err(e.into()),
     };

@@ -268,7 +268,9 @@ async fn receive(
     let base = base(s);
     let signer = super::signer(&s.db, base, &Local::Site, now).await?;
     let key_id = incoming.header.key_id.clone();
-    let mut sender = match actors::by_key(&s.db, base, &key_id, false, &signer, now).await {
+    let mut sender = match actors::by_key(&s.db, &s.outbound, base, &key_id, false, &signer, now)
+        .await
+    {
         Ok(a) => a,
         Err(e) => {
             tracing::info!(key = %key_id, error = %e, "inbox: the signing key cannot be fetched");
@@ -281,7 +283,7 @@ async fn receive(
         let refetched = if fresh {
             None
         } else {
-            actors::by_key(&s.db, base, &key_id, true, &signer, now)
+            actors::by_key(&s.db, &s.outbound, base, &key_id, true, &signer, now)
                 .await
                 .ok()
         };

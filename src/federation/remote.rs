@@ -1,18 +1,17 @@
 //! Every request federation makes to another server goes through this module: a signed GET
 //! of a JSON document ([`fetch_json`]) and a signed POST of an activity ([`post_activity`]).
-//! Answers are capped in size and time, and redirects are not followed.
-//!
-//! The guarded outbound client (loopback, private and metadata addresses refused after DNS,
-//! an allow list for tests) replaces the plain client here once it exists; nothing else in
-//! federation makes a request.
+//! Both go through the node's guarded outbound client (`outbound`): loopback, private,
+//! link-local and metadata addresses are refused after DNS and on every redirect (tests and
+//! intranets list theirs in `outbound_allow`); answers are capped in size and time. A POST
+//! follows no redirect; a GET follows a few, each hop checked.
 
-use std::sync::OnceLock;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use http::StatusCode;
 
 use super::signatures::{self, Signer};
+use crate::outbound::{Outbound, OutboundError};
 
 /// The largest document read from another server.
 pub const MAX_RESPONSE: usize = 1024 * 1024;
@@ -24,6 +23,10 @@ pub const TIMEOUT: Duration = Duration::from_secs(10);
 pub enum RemoteError {
     #[error("not an http(s) URL with a host: {0}")]
     BadUrl(String),
+    /// The guarded client would not go there (a private address, a downgrade…): as final
+    /// as a bad URL.
+    #[error("refused: {0}")]
+    Refused(String),
     #[error("request failed: {0}")]
     Request(String),
     #[error("answered {0}")]
@@ -36,21 +39,18 @@ pub enum RemoteError {
     Sign(String),
 }
 
-/// One client for the process. It keeps no idle connections: a pooled connection belongs
-/// to the runtime that opened it, and the tests run many runtimes one after another (a
-/// connection kept from a finished one fails the next request).
-fn client() -> &'static reqwest::Client {
-    static CLIENT: OnceLock<reqwest::Client> = OnceLock::new();
-    CLIENT.get_or_init(|| {
-        reqwest::Client::builder()
-            .pool_max_idle_per_host(0)
-            .timeout(TIMEOUT)
-            .connect_timeout(Duration::from_secs(5))
-            .redirect(reqwest::redirect::Policy::none())
-            .user_agent(concat!("Shelfraiser/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .unwrap_or_else(|_| reqwest::Client::new())
-    })
+impl From<OutboundError> for RemoteError {
+    fn from(e: OutboundError) -> RemoteError {
+        match e {
+            OutboundError::Refused { reason } => RemoteError::Refused(reason.to_string()),
+            OutboundError::TooLarge { .. } => RemoteError::TooLarge,
+            OutboundError::Status { status } => RemoteError::Status(status),
+            OutboundError::Url(u) => RemoteError::BadUrl(u),
+            e @ (OutboundError::Timeout | OutboundError::Http(_)) => {
+                RemoteError::Request(e.to_string())
+            }
+        }
+    }
 }
 
 /// The host header and the request target (path and query) of a URL.
@@ -74,84 +74,80 @@ fn host_and_target(url: &str) -> Result<(String, String), RemoteError> {
     Ok((host, target))
 }
 
-async fn read_capped(mut res: reqwest::Response) -> Result<Vec<u8>, RemoteError> {
-    if res
-        .content_length()
-        .is_some_and(|n| n > MAX_RESPONSE as u64)
-    {
-        return Err(RemoteError::TooLarge);
-    }
-    let mut out = Vec::new();
-    while let Some(chunk) = res
-        .chunk()
-        .await
-        .map_err(|e| RemoteError::Request(e.to_string()))?
-    {
-        if out.len() + chunk.len() > MAX_RESPONSE {
-            return Err(RemoteError::TooLarge);
-        }
-        out.extend_from_slice(&chunk);
-    }
-    Ok(out)
+/// The draft-cavage headers of one request (each redirect hop is signed for its own URL).
+fn signing(
+    signer: &Signer,
+    method: &'static str,
+    now: DateTime<Utc>,
+) -> std::sync::Arc<crate::outbound::Signer> {
+    let signer = signer.clone();
+    std::sync::Arc::new(
+        move |_m: &http::Method, url: &url::Url, body: &[u8], headers: &mut http::HeaderMap| {
+            let (host, target) = host_and_target(url.as_str()).map_err(|e| e.to_string())?;
+            let body = (method == "POST").then_some(body);
+            for (n, v) in signatures::sign(&signer, method, &target, &host, body, now)
+                .map_err(|e| e.to_string())?
+            {
+                let name = http::HeaderName::from_bytes(n.as_bytes()).map_err(|e| e.to_string())?;
+                let value = http::HeaderValue::from_str(&v).map_err(|e| e.to_string())?;
+                headers.insert(name, value);
+            }
+            Ok(())
+        },
+    )
 }
 
 /// GETs an ActivityPub document (`Accept: application/activity+json`), signed by `signer`
 /// (servers in authorized-fetch mode refuse unsigned fetches). The URL's fragment is
 /// dropped.
 pub async fn fetch_json(
+    out: &Outbound,
     url: &str,
     signer: &Signer,
     now: DateTime<Utc>,
 ) -> Result<serde_json::Value, RemoteError> {
     let url = url.split('#').next().unwrap_or(url);
-    let (host, target) = host_and_target(url)?;
-    let mut req = client().get(url).header(
-        http::header::ACCEPT,
-        "application/activity+json, application/ld+json; profile=\"https://www.w3.org/ns/activitystreams\"",
-    );
-    for (n, v) in signatures::sign(signer, "GET", &target, &host, None, now)
-        .map_err(|e| RemoteError::Sign(e.to_string()))?
-    {
-        req = req.header(n, v);
-    }
-    let res = req
+    host_and_target(url)?;
+    let res = out
+        .get(url)
+        .header(
+            http::header::ACCEPT,
+            "application/activity+json, application/ld+json; profile=\"https://www.w3.org/ns/activitystreams\"",
+        )
+        .max_bytes(MAX_RESPONSE)
+        .timeout(TIMEOUT)
+        .signer(signing(signer, "GET", now))
         .send()
-        .await
-        .map_err(|e| RemoteError::Request(e.without_url().to_string()))?;
-    if !res.status().is_success() {
-        return Err(RemoteError::Status(res.status()));
-    }
-    let body = read_capped(res).await?;
-    serde_json::from_slice(&body).map_err(|e| RemoteError::Json(e.to_string()))
+        .await?
+        .error_for_status()?;
+    serde_json::from_slice(&res.body).map_err(|e| RemoteError::Json(e.to_string()))
 }
 
 /// POSTs an activity to an inbox, signed by `signer`; the answer's status (any: the
 /// caller decides what a refusal means).
 pub async fn post_activity(
+    out: &Outbound,
     inbox: &str,
     body: &[u8],
     signer: &Signer,
     now: DateTime<Utc>,
 ) -> Result<StatusCode, RemoteError> {
-    let (host, target) = host_and_target(inbox)?;
-    let mut req = client()
+    host_and_target(inbox)?;
+    let res = out
         .post(inbox)
         .header(http::header::CONTENT_TYPE, super::ACTIVITY_JSON)
         .header(http::header::ACCEPT, super::ACTIVITY_JSON)
-        .body(body.to_vec());
-    for (n, v) in signatures::sign(signer, "POST", &target, &host, Some(body), now)
-        .map_err(|e| RemoteError::Sign(e.to_string()))?
-    {
-        req = req.header(n, v);
-    }
-    let res = req
+        .body(body.to_vec())
+        .max_bytes(64 * 1024)
+        .timeout(TIMEOUT)
+        .signer(signing(signer, "POST", now))
         .send()
-        .await
-        .map_err(|e| RemoteError::Request(e.without_url().to_string()))?;
-    let status = res.status();
-    // Read (a little of) the answer so the connection can be reused.
-    let _ = read_capped(res).await;
-    Ok(status)
+        .await;
+    match res {
+        Ok(r) => Ok(r.status),
+        // An answer larger than we read is still an answer; its status is unknown: retry.
+        Err(e) => Err(e.into()),
+    }
 }
 
 #[cfg(test)]

@@ -77,6 +77,23 @@ async fn deliveries(db: &shelfraiser::db::Db) -> Vec<jobs::JobRow> {
         .collect()
 }
 
+/// The test's settings with the fake server's address let through the guarded outbound
+/// client (loopback is refused otherwise).
+fn allowing(tdb: &TestDb, remote: &FakeFediverse) -> shelfraiser::config::Settings {
+    let mut s = settings(tdb);
+    s.outbound_allow = vec![remote.base.trim_start_matches("http://").to_string()];
+    s
+}
+
+/// A guarded outbound client that lets through only the fake server.
+fn outbound(remote: &FakeFediverse) -> shelfraiser::outbound::Outbound {
+    shelfraiser::outbound::Outbound::new(
+        &[remote.base.trim_start_matches("http://")],
+        "http://localhost",
+    )
+    .expect("outbound")
+}
+
 #[tokio::test]
 async fn webfinger_names_the_campaign_actor() {
     each_backend(|tdb| async move {
@@ -240,8 +257,8 @@ fn follow(remote: &FakeFediverse, id: &str, object: &str) -> String {
 async fn a_signed_follow_is_stored_once_and_accepted_with_a_signed_delivery() {
     each_backend(|tdb| async move {
         seed_campaign(&tdb.db, "test-library").await;
-        let app = TestApp::start(settings(&tdb)).await;
         let remote = FakeFediverse::start().await;
+        let app = TestApp::start(allowing(&tdb, &remote)).await;
         let actor = app.url("/campaigns/test-library");
         let inbox = "/campaigns/test-library/inbox";
         let follow_id = format!("{}/activities/follow-1", remote.base);
@@ -406,11 +423,14 @@ async fn seeded_id(app: &TestApp) -> String {
 async fn deliveries_retry_server_errors_and_give_up_on_refusals() {
     each_backend(|tdb| async move {
         seed_campaign(&tdb.db, "test-library").await;
-        let app = TestApp::start(settings(&tdb)).await;
         let remote = FakeFediverse::start().await;
+        let app = TestApp::start(allowing(&tdb, &remote)).await;
         let actor = app.url("/campaigns/test-library");
         let inbox = "/campaigns/test-library/inbox";
-        let handlers = shelfraiser::app::job_handlers();
+        let handlers = shelfraiser::app::job_handlers_outbound(
+            shelfraiser::app::job_handlers(),
+            outbound(&remote),
+        );
         for (n, (status, final_failure)) in
             [(500u16, false), (429, false), (404, true), (410, true)]
                 .into_iter()
@@ -454,6 +474,39 @@ async fn deliveries_retry_server_errors_and_give_up_on_refusals() {
             .count();
         assert_eq!(done, 2);
         app.stop().await;
+    })
+    .await;
+}
+
+/// Without the fake server in `outbound_allow`, its loopback address is refused by the
+/// guarded client: the key cannot be fetched, so a properly signed Follow is refused and
+/// nothing is stored (an inbox never makes the server fetch from its own network).
+#[tokio::test]
+async fn an_inbox_never_fetches_a_key_from_a_private_address() {
+    each_backend(|tdb| async move {
+        seed_campaign(&tdb.db, "test-library").await;
+        let remote = FakeFediverse::start().await;
+        let app = TestApp::start(settings(&tdb)).await;
+        let actor = app.url("/campaigns/test-library");
+        let inbox = "/campaigns/test-library/inbox";
+        let body = follow(
+            &remote,
+            &format!("{}/activities/follow-private", remote.base),
+            &actor,
+        );
+        let signed = remote.sign_post(&app.url(inbox), body.as_bytes(), None);
+        assert_eq!(post_signed(&app, inbox, &body, &signed).await, 401);
+        assert!(
+            repo::followers(&app.db, &seeded_id(&app).await)
+                .await
+                .expect("followers")
+                .is_empty()
+        );
+        // The same request with the fake server allowed is accepted: the refusal above was
+        // the address, not the signature.
+        let allowed = TestApp::start(allowing(&tdb, &remote)).await;
+        let signed = remote.sign_post(&allowed.url(inbox), body.as_bytes(), None);
+        assert_eq!(post_signed(&allowed, inbox, &body, &signed).await, 202);
     })
     .await;
 }

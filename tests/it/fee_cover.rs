@@ -80,7 +80,11 @@ async fn pay(app: &TestApp, session: &str) -> String {
 async fn settle_jobs(app: &TestApp) {
     let s = &app.state;
     let rc = Receipts::new(&s.settings, app.db.clone(), s.mailer.clone(), &app.base);
-    let handlers = shelfraiser::app::job_handlers_full(rc, s.providers.clone());
+    let handlers = shelfraiser::app::job_handlers_full(
+        rc,
+        s.providers.clone(),
+        shelfraiser::outbound::Outbound::new(&[] as &[&str], "http://localhost").expect("outbound"),
+    );
     for _ in 0..100 {
         jobs::run_due(&app.db, &handlers, Utc::now())
             .await

@@ -411,7 +411,11 @@ pub(crate) async fn run_all(app: &TestApp, at: chrono::DateTime<chrono::Utc>) {
         s.mailer.clone(),
         &app.base,
     );
-    let handlers = shelfraiser::app::job_handlers_full(rc, s.providers.clone());
+    let handlers = shelfraiser::app::job_handlers_full(
+        rc,
+        s.providers.clone(),
+        shelfraiser::outbound::Outbound::new(&[] as &[&str], "http://localhost").expect("outbound"),
+    );
     shelfraiser::jobs::run_due(&app.db, &handlers, at)
         .await
         .expect("run jobs");

@@ -22,7 +22,9 @@ pub(super) async fn run(storage: &StorageArgs, cmd: JobsCmd) -> anyhow::Result<E
             let base = s.effective_base_url(s.listen);
             let receipts = crate::donations::receipts::Receipts::new(&s, db.clone(), mailer, &base);
             let providers = crate::app::server::providers(&s, &db).await?;
-            let handlers = crate::app::job_handlers_full(receipts, providers);
+            let outbound = crate::outbound::Outbound::new(&s.outbound_allow, &base)
+                .map_err(|e| anyhow::anyhow!("outbound_allow: {e}"))?;
+            let handlers = crate::app::job_handlers_full(receipts, providers, outbound);
             let n = crate::jobs::run_due(&db, &handlers, Utc::now()).await?;
             println!("{n} jobs run");
             Ok(ExitCode::SUCCESS)
