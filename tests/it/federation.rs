@@ -314,7 +314,11 @@ async fn a_signed_follow_is_stored_once_and_accepted_with_a_signed_delivery() {
         assert_eq!(deliveries(&app.db).await.len(), 1);
 
         // The Accept goes out, signed with the campaign's key.
-        jobs::run_due(&app.db, &shelfraiser::app::job_handlers(), Utc::now())
+        let handlers = shelfraiser::app::job_handlers_outbound(
+            shelfraiser::app::job_handlers(),
+            outbound(&remote),
+        );
+        jobs::run_due(&app.db, &handlers, Utc::now())
             .await
             .expect("run");
         assert!(tried(&app.db, "follow-1").await.done_at.is_some());
