@@ -75,7 +75,7 @@ pub fn read_actor(
         .filter(|p| p.len() < 16 * 1024)
         .ok_or(ActorError::Document("publicKeyPem"))?;
     for (what, iri) in [("inbox", &inbox), ("publicKey.id", &key_id)] {
-        if host(iri) != host(&id) {
+        if super::authority(iri) != super::authority(&id) {
             return Err(ActorError::Document(what));
         }
     }
@@ -87,10 +87,6 @@ pub fn read_actor(
         public_key_pem: pem.to_string(),
         fetched_at: now,
     })
-}
-
-fn host(iri: &str) -> &str {
-    super::authority(iri)
 }
 
 /// Fetches the actor behind `key_id` and stores it. The key id's document is either the
@@ -110,7 +106,7 @@ pub async fn fetch_by_key(
         read_actor(base, url, &doc, now)?
     } else {
         let owner = checked(base, string(&doc, "owner"), "owner")?;
-        if host(&owner) != host(url) {
+        if super::authority(&owner) != super::authority(url) {
             return Err(ActorError::Document("owner"));
         }
         let doc = remote::fetch_json(out, &owner, signer, now).await?;

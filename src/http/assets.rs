@@ -3,7 +3,6 @@
 //! inlined into every page instead; its hash goes into the Content-Security-Policy.
 
 use std::collections::HashMap;
-use std::io::Write;
 
 use axum::body::Body;
 use axum::extract::{Path, State};
@@ -78,21 +77,13 @@ pub struct Assets {
     pub css_hash: String,
 }
 
+/// Fingerprinted assets are compressed once, at start-up: the strongest levels.
 pub fn gzip(data: &[u8]) -> Vec<u8> {
-    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
-    // Writing to a Vec cannot fail.
-    let _ = e.write_all(data);
-    e.finish().unwrap_or_default()
+    super::compress::gzip_at(data, 9)
 }
 
 pub fn brotli(data: &[u8]) -> Vec<u8> {
-    let mut out = Vec::new();
-    let params = brotli::enc::BrotliEncoderParams {
-        quality: 11,
-        ..Default::default()
-    };
-    let _ = brotli::BrotliCompress(&mut &data[..], &mut out, &params);
-    out
+    super::compress::brotli_at(data, 11)
 }
 
 impl Assets {

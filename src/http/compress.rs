@@ -35,21 +35,31 @@ pub const BROTLI_QUALITY: i32 = 5;
 
 static COMPRESS: LazyLock<Lane> = LazyLock::new(Lane::per_core);
 
-pub fn gzip(data: &[u8]) -> Bytes {
-    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::new(GZIP_LEVEL));
+/// `data` gzipped at `level` (0-9). The one gzip encoder: pages here, assets at the best level.
+pub fn gzip_at(data: &[u8], level: u32) -> Vec<u8> {
+    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::new(level));
     // Writing to a Vec cannot fail.
     let _ = e.write_all(data);
-    Bytes::from(e.finish().unwrap_or_default())
+    e.finish().unwrap_or_default()
 }
 
-pub fn brotli(data: &[u8]) -> Bytes {
+/// `data` in brotli at `quality` (0-11). The one brotli encoder: pages here, assets at 11.
+pub fn brotli_at(data: &[u8], quality: i32) -> Vec<u8> {
     let mut out = Vec::new();
     let params = brotli::enc::BrotliEncoderParams {
-        quality: BROTLI_QUALITY,
+        quality,
         ..Default::default()
     };
     let _ = brotli::BrotliCompress(&mut &data[..], &mut out, &params);
-    Bytes::from(out)
+    out
+}
+
+pub fn gzip(data: &[u8]) -> Bytes {
+    Bytes::from(gzip_at(data, GZIP_LEVEL))
+}
+
+pub fn brotli(data: &[u8]) -> Bytes {
+    Bytes::from(brotli_at(data, BROTLI_QUALITY))
 }
 
 /// Which encoding to make.
@@ -62,21 +72,16 @@ pub enum Codec {
 /// `data` compressed with `codec` on the blocking pool. Should the lane fail (a panic in
 /// the encoder), the compression runs here instead, so a page is never lost to it.
 pub async fn off_thread(data: Bytes, codec: Codec) -> Bytes {
-    let work = {
-        let data = data.clone();
-        move || match codec {
-            Codec::Gzip => gzip(&data),
-            Codec::Brotli => brotli(&data),
-        }
+    let encode = move |data: &[u8]| match codec {
+        Codec::Gzip => gzip(data),
+        Codec::Brotli => brotli(data),
     };
-    match COMPRESS.run(work).await {
+    let d = data.clone();
+    match COMPRESS.run(move || encode(&d)).await {
         Ok(b) => b,
         Err(e) => {
             tracing::warn!(error = %e, "compression off the async workers failed");
-            match codec {
-                Codec::Gzip => gzip(&data),
-                Codec::Brotli => brotli(&data),
-            }
+            encode(&data)
         }
     }
 }

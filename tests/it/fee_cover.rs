@@ -6,12 +6,10 @@
 //! amount; `ledger backfill-fees` queues the fee job of provider donations without a fee
 //! entry once, however often it runs.
 
-use chrono::Utc;
 use shelfraiser::campaigns::repo;
 use shelfraiser::config::Settings;
 use shelfraiser::donations::fees;
 use shelfraiser::donations::receipts::Receipts;
-use shelfraiser::jobs;
 
 use crate::fake_stripe::*;
 use crate::fees::ledger_clean;
@@ -85,22 +83,7 @@ async fn settle_jobs(app: &TestApp) {
         s.providers.clone(),
         shelfraiser::outbound::Outbound::new(&[] as &[&str], "http://localhost").expect("outbound"),
     );
-    for _ in 0..100 {
-        jobs::run_due(&app.db, &handlers, Utc::now())
-            .await
-            .expect("run jobs");
-        let left = jobs::list(&app.db)
-            .await
-            .expect("jobs")
-            .iter()
-            .filter(|j| j.done_at.is_none() && j.last_error.is_none())
-            .count();
-        if left == 0 {
-            return;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
-    panic!("jobs still running after 10 s");
+    crate::receipts::settle_with(app, &handlers).await;
 }
 
 async fn cover_of(db: &shelfraiser::db::Db, table: &str, id: &str) -> (i64, i64) {
