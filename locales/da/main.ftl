@@ -518,6 +518,13 @@ likes-count = { $count ->
     [one] { $count } person synes godt om dette
    *[other] { $count } personer synes godt om dette
 }
+comments-via-fediverse = fra fediverset
+comments-via-webmention = via Webmention
+reposts-count = { $count ->
+    [one] Delt én gang på fediverset
+   *[other] Delt { $count } gange på fediverset
+}
+reactions-people = Synes godt om eller delt af
 console-nav-comments = Kommentarer
 console-comments-statuses = Kommentarstatus
 console-comments-status-pending = Afventer

@@ -518,6 +518,13 @@ likes-count = { $count ->
     [one] { $count } person likes this
    *[other] { $count } people like this
 }
+comments-via-fediverse = from the fediverse
+comments-via-webmention = via Webmention
+reposts-count = { $count ->
+    [one] Boosted once on the fediverse
+   *[other] Boosted { $count } times on the fediverse
+}
+reactions-people = Liked or boosted by
 console-nav-comments = Comments
 console-comments-statuses = Comment status
 console-comments-status-pending = Pending

@@ -63,6 +63,8 @@ pub static RULES: &[Rule] = &[
     rule(Method::GET, "/campaigns/{slug}/followers", P),
     rule(Method::POST, "/campaigns/{slug}/inbox", P),
     rule(Method::POST, "/inbox", P),
+    // A post's ActivityPub object (or a redirect to its page).
+    rule(Method::GET, "/posts/{id}", P),
     rule(Method::POST, "/campaigns/{slug}/donate", P),
     rule(Method::GET, "/campaigns/{slug}/thanks/{donation_id}", P),
     rule(
