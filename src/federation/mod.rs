@@ -23,6 +23,7 @@ pub mod deliver;
 pub mod documents;
 pub mod inbox;
 pub mod keys;
+pub mod milestones;
 pub mod moderation;
 pub mod outbox;
 pub mod pages;
