@@ -41,7 +41,7 @@ started=$(date -u +%Y-%m-%dT%H:%MZ)
 # The machine may be shared: its load before and after the runs goes into the results.
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 failed=()
-for bench in campaign-page donations blog abuse; do
+for bench in campaign-page donations blog abuse fanout; do
     echo
     if [[ "$SMOKE" == 1 ]]; then echo "--- bench/$bench.sh (SMOKE=1)"; else echo "--- bench/$bench.sh"; fi
     set +e
@@ -180,6 +180,22 @@ if bhead:
                          "p99 <= 20 ms, 0 errors", ("PASS" if good else "FAIL") + f" ({errs} errors)"))
 else:
     rows.append(("Blog", "no result", "-", f"bench failed (exit {blog_rc or '?'})"))
+
+# fanout: its one table row.
+fan = read("fanout.log")
+fan_rc = read("fanout.rc").strip()
+m = re.search(r"^\| (\d+) \| (\d+) \| (\d+) \((\d+)\) \| ([\d.]+) \| (\d+) \| (\d+) \| (\d+) \| (\d+) \| (\w+) \|$", fan, re.M)
+if m:
+    fol, inb, got, distinct, drain, rate, left, rss0, hwm, verdict = m.groups()
+    rows += [
+        (f"Fan-out: one post to {int(fol):,} followers over {int(inb):,} shared inboxes",
+         f"{int(got):,} deliveries ({int(distinct):,} inboxes), drained in {drain} s",
+         "each inbox once, <= 60 s, 0 failed", f"{verdict} ({left} not done)"),
+        ("Fan-out: deliveries/s (signed, through the job queue)", f"{int(rate):,}", "-", "-"),
+        ("Fan-out: server memory (RSS before, peak)", f"{int(rss0):,} kB, {int(hwm):,} kB", "-", "-"),
+    ]
+else:
+    rows.append(("Fan-out", "no result", "-", f"bench failed (exit {fan_rc or '?'})"))
 
 mode = "SMOKE (tiny runs; figures mean nothing)" if smoke else "full"
 lines = [

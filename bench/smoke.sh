@@ -23,7 +23,7 @@ if [[ -z "${SHELFRAISER_BIN:-}" ]]; then
 fi
 
 failed=()
-for bench in campaign-page donations blog abuse; do
+for bench in campaign-page donations blog abuse fanout; do
     echo
     echo "--- bench/$bench.sh (SMOKE=1)"
     if ! bash "bench/$bench.sh"; then

@@ -67,6 +67,7 @@ pub static RULES: &[Rule] = &[
     rule(Method::GET, "/posts/{id}", P),
     // Webmention (webmention/pages.rs): anyone may send one; rate-limited per address.
     rule(Method::POST, "/webmention", P),
+    rule(Method::GET, "/campaigns/{slug}/follow", P),
     rule(Method::POST, "/campaigns/{slug}/donate", P),
     rule(Method::GET, "/campaigns/{slug}/thanks/{donation_id}", P),
     rule(
@@ -255,6 +256,10 @@ pub static RULES: &[Rule] = &[
         "/admin/webmentions/{id}/moderate",
         M(Moderate),
     ),
+    rule(Method::GET, "/admin/fediverse", M(Moderate)),
+    rule(Method::POST, "/admin/fediverse/approval", M(Moderate)),
+    rule(Method::POST, "/admin/fediverse/requests", M(Moderate)),
+    rule(Method::POST, "/admin/fediverse/blocks", M(Moderate)),
     rule(Method::GET, "/admin/audit", M(AuditRead)),
     rule(Method::GET, "/admin/outbox", M(SettingsManage)),
     rule(Method::GET, "/media/{file}", P),

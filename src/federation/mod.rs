@@ -23,6 +23,7 @@ pub mod deliver;
 pub mod documents;
 pub mod inbox;
 pub mod keys;
+pub mod moderation;
 pub mod outbox;
 pub mod pages;
 pub mod remote;
@@ -100,8 +101,7 @@ pub fn shared_inbox(base: &str) -> String {
 
 /// The host (and port, if any) of a base URL: what follows `@` in our accounts' names.
 pub fn authority(base: &str) -> &str {
-    let rest = base.split_once("://").map(|(_, r)| r).unwrap_or(base);
-    rest.split('/').next().unwrap_or(rest)
+    crate::web::meta::authority(base)
 }
 
 /// How strictly IRIs from other servers are read: `http://` to loopback hosts only when our

@@ -17,6 +17,7 @@ use super::signatures::Incoming;
 use super::{Local, actors, documents, inbox};
 use crate::http::{AppError, AppState, Lang};
 use crate::i18n::I18n;
+use crate::web::page::PageCtx;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -29,6 +30,7 @@ pub fn routes() -> Router<AppState> {
         .route("/campaigns/{slug}/inbox", post(campaign_inbox))
         .route("/inbox", post(shared_inbox))
         .route("/posts/{id}", get(post_object))
+        .route("/campaigns/{slug}/follow", get(follow_page))
 }
 
 /// Whether a request asks for ActivityPub JSON (`application/activity+json`, or
@@ -307,6 +309,112 @@ async fn shared_inbox(
 /// The ActivityStreams actor types.
 const ACTOR_TYPES: &[&str] = &["Person", "Service", "Organization", "Group", "Application"];
 
+/// The "Follow on Mastodon" page: the campaign's address to copy, and — once the visitor
+/// gave the name of their server (`?server=`) — a link to that server's page for following
+/// a remote account (`/authorize_interaction`, which Mastodon and most servers read). A
+/// link rather than a redirect: the campaign page's form posts nowhere else (CSP
+/// `form-action 'self'`), and the visitor sees where they are going.
+#[derive(askama::Template)]
+#[template(path = "follow.html")]
+pub struct FollowPage {
+    pub page: PageCtx,
+    pub slug: String,
+    pub title: String,
+    pub handle: String,
+    pub server: String,
+    pub error: String,
+    /// The server's follow page, once a usable server name was given.
+    pub go: Option<String>,
+    pub go_host: String,
+}
+
+/// Reads what a visitor typed as their server: `mastodon.social`, `https://mastodon.social/`,
+/// `@me@mastodon.social` or `me@mastodon.social` all give `mastodon.social`.
+pub fn server_name(typed: &str) -> Option<String> {
+    let t = typed.trim();
+    let t = t
+        .strip_prefix("https://")
+        .or_else(|| t.strip_prefix("http://"))
+        .unwrap_or(t);
+    let t = t.split(['/', '?', '#']).next().unwrap_or("");
+    let t = t.rsplit_once('@').map(|(_, h)| h).unwrap_or(t);
+    let host = t.trim_end_matches('.').to_ascii_lowercase();
+    let (name, port) = match host.rsplit_once(':') {
+        Some((n, p)) if !p.is_empty() && p.chars().all(|c| c.is_ascii_digit()) => (n, Some(p)),
+        Some(_) => return None,
+        None => (host.as_str(), None),
+    };
+    let labels_ok = name.split('.').all(|l| {
+        !l.is_empty()
+            && l.len() <= 63
+            && !l.starts_with('-')
+            && !l.ends_with('-')
+            && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+    });
+    if name.len() > 253 || !name.contains('.') || !labels_ok || port.is_some_and(|p| p.len() > 5) {
+        return None;
+    }
+    Some(host)
+}
+
+#[derive(Deserialize)]
+struct FollowQuery {
+    server: Option<String>,
+}
+
+async fn follow_page(
+    State(s): State<AppState>,
+    Path(slug): Path<String>,
+    Query(q): Query<FollowQuery>,
+    Lang(tr): Lang,
+) -> Result<Response, AppError> {
+    let Some(Local::Campaign(c)) = super::by_slug(&s.db, &slug).await? else {
+        return Err(AppError::NotFound);
+    };
+    let base = base(&s);
+    let handle = crate::web::meta::fediverse_handle(base, Some(c.slug.as_str()));
+    let typed = q.server.unwrap_or_default();
+    let (go, error, status) = if typed.trim().is_empty() {
+        (None, String::new(), StatusCode::OK)
+    } else {
+        match server_name(&typed) {
+            Some(host) => {
+                let acct = format!("acct:{}", handle.trim_start_matches('@'));
+                let uri = percent_encoding::utf8_percent_encode(
+                    &acct,
+                    percent_encoding::NON_ALPHANUMERIC,
+                );
+                (
+                    Some((
+                        format!("https://{host}/authorize_interaction?uri={uri}"),
+                        host,
+                    )),
+                    String::new(),
+                    StatusCode::OK,
+                )
+            }
+            None => (None, tr.t("follow-error-server"), StatusCode::BAD_REQUEST),
+        }
+    };
+    let page = FollowPage {
+        page: PageCtx::new(&s, &tr, &format!("/campaigns/{}/follow", c.slug)),
+        slug: c.slug.to_string(),
+        title: c.title.clone(),
+        handle,
+        server: typed.chars().take(300).collect(),
+        error,
+        go_host: go.as_ref().map(|(_, h)| h.clone()).unwrap_or_default(),
+        go: go.map(|(u, _)| u),
+    };
+    use askama::Template as _;
+    let mut res = (status, axum::response::Html(page.render()?)).into_response();
+    res.headers_mut().insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("private, no-store"),
+    );
+    Ok(res)
+}
+
 /// A short JSON answer (left as it is by the error pages).
 fn answer(status: StatusCode, error: &str) -> Response {
     let mut res = (status, json!({ "error": error }).to_string()).into_response();
@@ -424,6 +532,37 @@ async fn receive(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn server_names_are_read_from_what_people_type() {
+        for typed in [
+            "mastodon.social",
+            " https://Mastodon.Social/ ",
+            "@me@mastodon.social",
+            "me@mastodon.social",
+            "mastodon.social/@me",
+        ] {
+            assert_eq!(
+                server_name(typed).as_deref(),
+                Some("mastodon.social"),
+                "{typed}"
+            );
+        }
+        assert_eq!(
+            server_name("social.example:8443").as_deref(),
+            Some("social.example:8443")
+        );
+        for bad in [
+            "",
+            "localhost",
+            "a b.example",
+            "-x.example",
+            "x.example:port",
+            "\"><script>",
+        ] {
+            assert_eq!(server_name(bad), None, "{bad}");
+        }
+    }
 
     #[test]
     fn activity_json_and_ld_json_are_asked_for_html_is_not() {

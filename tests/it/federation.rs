@@ -936,3 +936,170 @@ async fn a_failing_server_trips_its_breaker_and_one_success_closes_it() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn the_console_holds_follow_requests_for_approval_and_keeps_the_block_list() {
+    each_backend(|tdb| async move {
+        seed_campaign(&tdb.db, "test-library").await;
+        let remote = FakeFediverse::start().await;
+        let app = TestApp::start(allowing(&tdb, &remote)).await;
+        let owner = crate::blog_review::member(
+            &app.db,
+            "fedi-owner",
+            "UTC",
+            shelfraiser::team::Role::Owner,
+            None,
+        )
+        .await;
+        let writer = crate::blog_review::member(
+            &app.db,
+            "fedi-writer",
+            "UTC",
+            shelfraiser::team::Role::Member,
+            None,
+        )
+        .await;
+        assert_eq!(
+            get_as(&app, "/admin/fediverse", &writer.token)
+                .await
+                .status(),
+            403
+        );
+        let html = page_as(&app, "/admin/fediverse", &owner.token).await;
+        assert!(
+            html.contains(&format!("@test-library@{}", authority(&app))),
+            "{html}"
+        );
+        let campaign = seeded_id(&app).await;
+
+        // Hold requests for the campaign; a follow then waits.
+        let res = submit(
+            &app,
+            "/admin/fediverse",
+            "/admin/fediverse/approval",
+            &owner.token,
+            &[("actor", campaign.as_str()), ("action", "on")],
+        )
+        .await;
+        assert_eq!(res.status(), 303);
+        let actor = app.url("/campaigns/test-library");
+        follow_from(&app, &remote, "/campaigns/test-library/inbox", &actor, 7).await;
+        let f = repo::followers(&app.db, &campaign).await.expect("f");
+        assert_eq!(f[0].state, repo::FollowState::Pending);
+        assert!(
+            page_as(&app, "/admin/fediverse", &owner.token)
+                .await
+                .contains(&remote.actor())
+        );
+
+        // Approved: in effect, and an Accept goes to the follower.
+        let res = submit(
+            &app,
+            "/admin/fediverse",
+            "/admin/fediverse/requests",
+            &owner.token,
+            &[
+                ("actor", campaign.as_str()),
+                ("follower", remote.actor().as_str()),
+                ("action", "approve"),
+            ],
+        )
+        .await;
+        assert_eq!(location(&res), "/admin/fediverse?done=approved");
+        let f = repo::followers(&app.db, &campaign).await.expect("f");
+        assert_eq!(f[0].state, repo::FollowState::Accepted);
+        let handlers = shelfraiser::app::job_handlers_outbound(
+            shelfraiser::app::job_handlers(),
+            outbound(&remote),
+            &app.base,
+        );
+        let got = until_received(&app, &handlers, &remote, 1).await;
+        assert_eq!(got[0].json()["type"], "Accept");
+        assert_eq!(
+            got[0].json()["object"]["id"],
+            format!("{}#follow-7", remote.actor())
+        );
+
+        // A bad block list line is shown back; a good list ends the server's follows.
+        let res = submit(
+            &app,
+            "/admin/fediverse",
+            "/admin/fediverse/blocks",
+            &owner.token,
+            &[("blocks", "fine.example\nnot a server")],
+        )
+        .await;
+        assert_eq!(res.status(), 422);
+        assert!(res.text().await.expect("body").contains("Line 2"));
+        let res = submit(
+            &app,
+            "/admin/fediverse",
+            "/admin/fediverse/blocks",
+            &owner.token,
+            &[("blocks", &format!("# a test\n{}", remote.actor()))],
+        )
+        .await;
+        assert_eq!(res.status(), 303);
+        assert!(
+            repo::followers(&app.db, &campaign)
+                .await
+                .expect("f")
+                .is_empty()
+        );
+        assert_eq!(
+            repo::blocks(&app.db).await.expect("blocks"),
+            [remote.actor()]
+        );
+        assert_eq!(
+            crate::team_harness::audit_count(&app.db, "settings.fediverse_blocks").await,
+            1
+        );
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn the_follow_box_sends_visitors_to_their_server_with_a_link() {
+    each_backend(|tdb| async move {
+        seed_campaign(&tdb.db, "test-library").await;
+        let app = TestApp::start(settings(&tdb)).await;
+        let host = authority(&app);
+        let page = app
+            .get("/campaigns/test-library")
+            .await
+            .text()
+            .await
+            .expect("page");
+        assert!(page.contains("action=\"/campaigns/test-library/follow\""));
+        assert!(page.contains(&format!(
+            "<meta name=\"fediverse:creator\" content=\"@test-library@{host}\">"
+        )));
+        let res = app
+            .get("/campaigns/test-library/follow?server=%40me%40Mastodon.Social")
+            .await;
+        assert_eq!(res.status(), 200);
+        assert_eq!(header(&res, "cache-control"), "private, no-store");
+        let html = res.text().await.expect("html");
+        assert!(html.contains(&format!(
+            "href=\"https://mastodon.social/authorize_interaction?uri=acct%3Atest%2Dlibrary%40{}\"",
+            host.replace(':', "%3A").replace('.', "%2E")
+        )), "{html}");
+        let res = app
+            .get("/campaigns/test-library/follow?server=%22%3E%3Cscript%3E")
+            .await;
+        assert_eq!(res.status(), 400);
+        let html = res.text().await.expect("html");
+        assert!(html.contains("Type your server"));
+        assert!(!html.contains("<script>"));
+        assert_eq!(app.get("/campaigns/nope/follow").await.status(), 404);
+        // A post links its object and names the site's account.
+        let id = published(&app, PostKind::Note, "", None).await;
+        let page = post_page(&app, &id).await;
+        assert!(page.contains(&format!(
+            "<link rel=\"alternate\" type=\"application/activity+json\" href=\"{}\">",
+            app.url(&format!("/posts/{id}"))
+        )));
+        assert!(page.contains(&format!("content=\"@{host}@{host}\"")));
+    })
+    .await;
+}

@@ -229,3 +229,23 @@ pub async fn follow_by_id(db: &Db, follower: &str, follow_id: &str) -> DbResult<
     .await?);
     Ok(n > 0)
 }
+
+/// Everyone who follows any of our actors (each once).
+pub async fn all_followers(db: &Db) -> DbResult<Vec<String>> {
+    Ok(on_db!(db, |p| sqlx::query_scalar(
+        "SELECT DISTINCT follower FROM federation_followers ORDER BY follower"
+    )
+    .fetch_all(p)
+    .await?))
+}
+
+/// The hosts whose deliveries wait now, with their failures and last error.
+pub async fn open_breakers(db: &Db, now: DateTime<Utc>) -> DbResult<Vec<Breaker>> {
+    Ok(on_db!(db, |p| sqlx::query_as::<_, Breaker>(
+        "SELECT host, failures, open_until, last_error FROM federation_breakers \
+         WHERE open_until > $1 ORDER BY host"
+    )
+    .bind(now)
+    .fetch_all(p)
+    .await?))
+}
