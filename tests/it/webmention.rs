@@ -4,9 +4,10 @@
 //! `outbound_allow`), held, approved in the console and shown under "What people are
 //! writing"; a source that does not link shown nowhere; a source answering 410 taken down;
 //! a source on a private address refused by the guard when nothing allows it; a post's reply
-//! through the blog (held, approved, shown on the post page); sending: endpoints discovered
-//! from a `Link` header and from HTML, notified with the post's permalink; and our own post
-//! page read back as microformats2.
+//! through the blog (held, approved, shown on the post page) and a like as a reaction;
+//! sending: endpoints discovered from a `Link` header and from HTML, notified with the
+//! post's stable address, and told again after an edit that drops the link; and our own post
+//! page read back as microformats2, by our reader and by mf2py.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -568,6 +569,40 @@ async fn sending_discovers_endpoints_from_a_link_header_and_from_html() {
                 ("hook/one".to_string(), form(&site.url("/by-header"))),
                 ("hook/two".to_string(), form(&site.url("/by-html"))),
             ]
+        );
+
+        // An edit that keeps only the link to /by-header tells it again, and tells /by-html,
+        // no longer linked, too (so it can take the mention down); those no longer linked are
+        // then forgotten.
+        let mut edit = NewPost::draft(
+            PostKind::Article,
+            "Links",
+            &format!("Only [one]({}) now.", site.url("/by-header")),
+        );
+        edit.status = PostStatus::Published;
+        edit.published_at = post.published_at;
+        write::update(&app.db, &post.id, &edit, &Actor::cli())
+            .await
+            .expect("update");
+        settle(&app, &[site.authority()]).await;
+        let mut posted = site.posted();
+        posted.sort();
+        assert_eq!(posted.len(), 4, "{posted:?}");
+        assert_eq!(
+            posted[1],
+            ("hook/one".to_string(), form(&site.url("/by-header")))
+        );
+        assert_eq!(
+            posted[3],
+            ("hook/two".to_string(), form(&site.url("/by-html")))
+        );
+        let told = wm::repo::sent_targets(&app.db, &post.id)
+            .await
+            .expect("sends");
+        assert_eq!(
+            told,
+            vec![site.url("/by-header")],
+            "the pages no longer linked are forgotten once told"
         );
         app.stop().await;
     })
