@@ -131,17 +131,17 @@ pub async fn writing_views(
                 .ok()
                 .and_then(|u| u.host_str().map(str::to_string))
                 .unwrap_or_default();
-            let title = if !w.title.trim().is_empty() {
-                excerpt(&w.title, 120)
+            // A note has no title: its start is the link, and no excerpt repeats it.
+            let (title, text) = if !w.title.trim().is_empty() {
+                (excerpt(&w.title, 120), excerpt(&w.content, 240))
             } else if !w.content.trim().is_empty() {
-                excerpt(&w.content, 80)
+                (excerpt(&w.content, 120), String::new())
             } else {
-                tr.ta("writing-untitled", &[("host", host)])
+                (tr.ta("writing-untitled", &[("host", host)]), String::new())
             };
-            let text = excerpt(&w.content, 240);
             WritingView {
                 author: w.author_name,
-                excerpt: if text == title { String::new() } else { text },
+                excerpt: text,
                 title,
                 url: w.url,
                 date: tr.date(at),
