@@ -62,3 +62,14 @@ ALTER TABLE federation_remote_actors ADD COLUMN name TEXT NOT NULL DEFAULT '';
 ALTER TABLE federation_remote_actors ADD COLUMN username TEXT NOT NULL DEFAULT '';
 ALTER TABLE federation_remote_actors ADD COLUMN url TEXT;
 ALTER TABLE federation_remote_actors ADD COLUMN icon TEXT;
+
+-- The milestones and goals each campaign's actor has announced ("We are halfway!"), by
+-- amount in the campaign's currency (the goal too); `announced` is false for those already
+-- reached when the campaign was first looked at, which are recorded without a note.
+CREATE TABLE federation_milestones (
+    campaign_id  TEXT NOT NULL REFERENCES campaigns (id),
+    amount_minor INTEGER NOT NULL,
+    announced    BOOLEAN NOT NULL,
+    created_at   TEXT NOT NULL,
+    PRIMARY KEY (campaign_id, amount_minor)
+);

@@ -1103,3 +1103,53 @@ async fn the_follow_box_sends_visitors_to_their_server_with_a_link() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn passing_a_milestone_and_the_goal_is_announced_to_followers_once() {
+    each_backend(|tdb| async move {
+        seed_campaign(&tdb.db, "test-library").await;
+        let remote = FakeFediverse::start().await;
+        let app = TestApp::start(allowing(&tdb, &remote)).await;
+        let base = app.base.trim_end_matches('/').to_string();
+        let campaign = seeded_id(&app).await;
+        let sweep = |t| shelfraiser::federation::milestones::sweep(&app.db, &base, "en", t);
+        // £100 given before the first look: recorded, not announced.
+        app.donate_through_checkout("test-library", "100", "GBP", "succeed")
+            .await;
+        // (The node's own sweep may look first, at start: the same outcome.)
+        sweep(Utc::now()).await.expect("sweep");
+        let actor = app.url("/campaigns/test-library");
+        follow_from(&app, &remote, "/campaigns/test-library/inbox", &actor, 11).await;
+        // £200 more passes the £250 "Roof" milestone: one note.
+        app.donate_through_checkout("test-library", "200", "GBP", "succeed")
+            .await;
+        sweep(Utc::now()).await.expect("sweep");
+        assert_eq!(sweep(Utc::now()).await.expect("sweep"), 0);
+        let notes: Vec<Value> = deliveries(&app.db)
+            .await
+            .into_iter()
+            .map(|j| {
+                let d: Value = serde_json::from_str(&j.payload).expect("payload");
+                serde_json::from_str(d["body"].as_str().expect("body")).expect("activity")
+            })
+            .filter(|a: &Value| a["type"] == "Create")
+            .collect();
+        assert_eq!(notes.len(), 1, "{notes:?}");
+        let content = notes[0]["object"]["content"].as_str().expect("content");
+        assert!(
+            content.contains("Test library reached “Roof”: £300 of £1,000 raised."),
+            "{content}"
+        );
+        assert_eq!(notes[0]["object"]["type"], "Note");
+        assert_eq!(notes[0]["actor"], actor);
+        // The goal: "funded".
+        app.donate_through_checkout("test-library", "800", "GBP", "succeed")
+            .await;
+        sweep(Utc::now()).await.expect("sweep");
+        let marked = repo::milestones_marked(&app.db, &campaign)
+            .await
+            .expect("marks");
+        assert_eq!(marked, [-1, 25_000, 100_000]);
+    })
+    .await;
+}

@@ -46,6 +46,7 @@ pub const HOMES: &[(&str, &[&str])] = &[
     ("federation_outbox", &["federation::repo"]),
     ("federation_blocks", &["federation::repo"]),
     ("federation_breakers", &["federation::repo"]),
+    ("federation_milestones", &["federation::repo"]),
     ("exchange_rates", &["rates"]),
     ("grants", &["team::repo"]),
     ("jobs", &["jobs"]),

@@ -249,3 +249,36 @@ pub async fn open_breakers(db: &Db, now: DateTime<Utc>) -> DbResult<Vec<Breaker>
     .fetch_all(p)
     .await?))
 }
+
+/// The amounts (milestones, goal) of a campaign already recorded as reached.
+pub async fn milestones_marked(db: &Db, campaign_id: &str) -> DbResult<Vec<i64>> {
+    Ok(on_db!(db, |p| sqlx::query_scalar(
+        "SELECT amount_minor FROM federation_milestones WHERE campaign_id = $1 \
+         ORDER BY amount_minor"
+    )
+    .bind(campaign_id)
+    .fetch_all(p)
+    .await?))
+}
+
+/// Records an amount as reached; `false` when it was recorded before (another node).
+pub async fn mark_milestone_in(
+    tx: &mut Tx,
+    campaign_id: &str,
+    amount_minor: i64,
+    announced: bool,
+    now: DateTime<Utc>,
+) -> DbResult<bool> {
+    let n = on_tx!(tx, |c| sqlx::query(
+        "INSERT INTO federation_milestones (campaign_id, amount_minor, announced, created_at) \
+         VALUES ($1, $2, $3, $4) ON CONFLICT (campaign_id, amount_minor) DO NOTHING"
+    )
+    .bind(campaign_id)
+    .bind(amount_minor)
+    .bind(announced)
+    .bind(now)
+    .execute(&mut *c)
+    .await?
+    .rows_affected());
+    Ok(n == 1)
+}
