@@ -260,6 +260,7 @@ pub static RULES: &[Rule] = &[
     rule(Method::POST, "/admin/fediverse/approval", M(Moderate)),
     rule(Method::POST, "/admin/fediverse/requests", M(Moderate)),
     rule(Method::POST, "/admin/fediverse/blocks", M(Moderate)),
+    rule(Method::POST, "/admin/fediverse/key", M(Moderate)),
     rule(Method::GET, "/admin/audit", M(AuditRead)),
     rule(Method::GET, "/admin/outbox", M(SettingsManage)),
     rule(Method::GET, "/media/{file}", P),

@@ -139,6 +139,7 @@ pub fn routes() -> Router<AppState> {
         .route("/admin/fediverse/approval", post(fediverse::approval))
         .route("/admin/fediverse/requests", post(fediverse::request))
         .route("/admin/fediverse/blocks", post(fediverse::blocks))
+        .route("/admin/fediverse/key", post(fediverse::key))
         .route("/admin/comments/blocklist", post(comments::blocklist))
         .route("/admin/comments/{id}/moderate", post(comments::moderate))
         .route("/admin/comments/{id}/reply", post(comments::reply))
