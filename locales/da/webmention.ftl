@@ -25,3 +25,6 @@ console-webmentions-bad-action = Det kan ikke gøres ved denne omtale.
 console-webmentions-done-approve = Godkendt: omtalen vises på kampagnesiden.
 console-webmentions-done-spam = Markeret som spam.
 console-webmentions-done-delete = Slettet.
+webmention-about-title = Webmention
+webmention-about-text = Denne adresse modtager Webmentions. Når du skriver om en kampagne eller et indlæg her på din egen side og linker til det, kan din side give os besked: omtalen bliver tjekket, og når holdet har godkendt den, vises den under indlægget eller på kampagnesiden.
+webmention-about-how = Sider der sender Webmentions (WordPress med Webmention-udvidelsen, de fleste IndieWeb-værktøjer) finder selv denne adresse. Afsendere sender formularfelterne source og target med POST.

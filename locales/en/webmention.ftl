@@ -25,3 +25,6 @@ console-webmentions-bad-action = That cannot be done to this mention.
 console-webmentions-done-approve = Approved: the mention is shown on the campaign page.
 console-webmentions-done-spam = Marked as spam.
 console-webmentions-done-delete = Deleted.
+webmention-about-title = Webmention
+webmention-about-text = This address receives Webmentions. When you write about a campaign or a post here on your own site and link to it, your site can tell us: the mention is checked, and once the team approves it, it appears under the post or on the campaign page.
+webmention-about-how = Sites that send Webmentions (WordPress with its Webmention plugin, most IndieWeb tools) find this address by themselves. Senders POST the form fields source and target.

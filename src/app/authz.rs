@@ -67,6 +67,7 @@ pub static RULES: &[Rule] = &[
     rule(Method::GET, "/posts/{id}", P),
     // Webmention (webmention/pages.rs): anyone may send one; rate-limited per address.
     rule(Method::POST, "/webmention", P),
+    rule(Method::GET, "/webmention", P),
     rule(Method::GET, "/campaigns/{slug}/follow", P),
     rule(Method::POST, "/campaigns/{slug}/donate", P),
     rule(Method::GET, "/campaigns/{slug}/thanks/{donation_id}", P),

@@ -1,12 +1,14 @@
 //! `POST /webmention`: the receiving endpoint. Answers are JSON (the senders are programs):
 //! 202 `{"status":"accepted"}` once queued, 400 `{"error":{"code","message"}}` for a bad
-//! source or target, 429 with `Retry-After` past the rate limit.
+//! source or target, 429 with `Retry-After` past the rate limit. `GET /webmention` (a person
+//! who followed the page's `<link rel="webmention">`) answers a short page saying what the
+//! address is for.
 
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, State};
 use axum::response::{IntoResponse, Response};
-use axum::routing::post;
+use axum::routing::get;
 use chrono::Utc;
 use http::{StatusCode, header};
 use serde_json::json;
@@ -20,8 +22,29 @@ const MAX_BODY: usize = 16 * 1024;
 pub fn routes() -> Router<AppState> {
     Router::new().route(
         "/webmention",
-        post(receive).layer(DefaultBodyLimit::max(MAX_BODY)),
+        get(about)
+            .post(receive)
+            .layer(DefaultBodyLimit::max(MAX_BODY)),
     )
+}
+
+#[derive(askama::Template)]
+#[template(path = "webmention.html")]
+struct AboutPage {
+    page: crate::web::page::PageCtx,
+    endpoint: String,
+}
+
+async fn about(
+    State(s): State<AppState>,
+    crate::http::Lang(tr): crate::http::Lang,
+) -> Result<Response, AppError> {
+    use askama::Template as _;
+    let page = AboutPage {
+        page: crate::web::page::PageCtx::new(&s, &tr, "/webmention"),
+        endpoint: s.absolute("/webmention"),
+    };
+    Ok(axum::response::Html(page.render()?).into_response())
 }
 
 fn answer(status: StatusCode, body: serde_json::Value) -> Response {
