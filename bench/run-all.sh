@@ -8,8 +8,8 @@
 #   SMOKE=1 bench/run-all.sh    # tiny runs (passed through to each bench): checks they still work
 #
 # Runs bench/campaign-page.sh, bench/donations.sh, bench/live-streams.sh, bench/cluster.sh,
-# bench/blog.sh and bench/abuse.sh (each also appends its rows to bench/out/*.md) on one shared
-# release build, then writes bench/RESULTS.md (or $RESULTS). SHELFRAISER_BIN /
+# bench/blog.sh, bench/abuse.sh and bench/fanout.sh (each also appends its rows to bench/out/*.md)
+# on one shared release build, then writes bench/RESULTS.md (or $RESULTS). SHELFRAISER_BIN /
 # DONATION_LOAD_BIN / LIVE_STREAMS_BIN and every other variable of the benches pass through.
 # BENCHES="live-streams cluster" runs only those (RESULTS.md then has only their figures).
 #
@@ -39,7 +39,7 @@ if [[ -z "${SHELFRAISER_BIN:-}" || -z "${DONATION_LOAD_BIN:-}" || -z "${LIVE_STR
     export DONATION_LOAD_BIN=${DONATION_LOAD_BIN:-$ROOT/target/release/examples/donation_load}
     export LIVE_STREAMS_BIN=${LIVE_STREAMS_BIN:-$ROOT/target/release/examples/live_streams}
 fi
-BENCHES=${BENCHES:-campaign-page donations live-streams cluster blog abuse}
+BENCHES=${BENCHES:-campaign-page donations live-streams cluster blog abuse fanout}
 
 started=$(date -u +%Y-%m-%dT%H:%MZ)
 # The machine may be shared: its load before and after the runs goes into the results.
@@ -232,6 +232,22 @@ if bhead:
                          "p99 <= 20 ms, 0 errors", ("PASS" if good else "FAIL") + f" ({errs} errors)"))
 elif "blog" in "$BENCHES".split():
     rows.append(("Blog", "no result", "-", f"bench failed (exit {blog_rc or '?'})"))
+
+# fanout: its one table row.
+fan = read("fanout.log")
+fan_rc = read("fanout.rc").strip()
+m = re.search(r"^\| (\d+) \| (\d+) \| (\d+) \((\d+)\) \| ([\d.]+) \| (\d+) \| (\d+) \| (\d+) \| (\d+) \| (\w+) \|$", fan, re.M)
+if m:
+    fol, inb, got, distinct, drain, rate, left, rss0, hwm, verdict = m.groups()
+    rows += [
+        (f"Fan-out: one post to {int(fol):,} followers over {int(inb):,} shared inboxes",
+         f"{int(got):,} deliveries ({int(distinct):,} inboxes), drained in {drain} s",
+         "each inbox once, <= 60 s, 0 failed", f"{verdict} ({left} not done)"),
+        ("Fan-out: deliveries/s (signed, through the job queue)", f"{int(rate):,}", "-", "-"),
+        ("Fan-out: server memory (RSS before, peak)", f"{int(rss0):,} kB, {int(hwm):,} kB", "-", "-"),
+    ]
+elif "fanout" in "$BENCHES".split():
+    rows.append(("Fan-out", "no result", "-", f"bench failed (exit {fan_rc or '?'})"))
 
 mode = "SMOKE (tiny runs; figures mean nothing)" if smoke else "full"
 lines = [

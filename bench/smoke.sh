@@ -26,7 +26,7 @@ if [[ -z "${SHELFRAISER_BIN:-}" ]]; then
 fi
 
 failed=()
-for bench in campaign-page donations live-streams cluster blog abuse; do
+for bench in campaign-page donations live-streams cluster blog abuse fanout; do
     echo
     echo "--- bench/$bench.sh (SMOKE=1)"
     if ! bash "bench/$bench.sh"; then

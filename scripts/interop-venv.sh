@@ -3,7 +3,9 @@
 #
 # The Python packages the interoperability tests use (tests/interop/), pinned, installed into
 # the project's virtualenv (the one scripts/schemathesis.sh uses): Stripe's own library, which
-# signs and checks webhooks independently of our code (tests/it/stripe_interop.rs).
+# signs and checks webhooks independently of our code (tests/it/stripe_interop.rs), and two
+# HTTP signature libraries, `http-message-signatures` (RFC 9421) and `httpsig` (draft-cavage),
+# which sign and check federation's requests (tests/it/signature_interop.rs).
 #
 #   scripts/interop-venv.sh     installs what is missing, then prints the virtualenv's path
 #
@@ -12,14 +14,26 @@
 set -euo pipefail
 
 STRIPE_VERSION=15.6.2
+HMS_VERSION=3.0.0
+HTTPSIG_VERSION=1.3.0
 VENV=${SHELFRAISER_VENV:-$HOME/.cache/shelfraiser-venv}
 
-have() { "$VENV/bin/python" -c "import stripe, sys; sys.exit(stripe.VERSION != '$STRIPE_VERSION')" 2>/dev/null; }
+have() {
+    "$VENV/bin/python" - <<PY 2>/dev/null
+import sys
+from importlib.metadata import version
+import stripe, http_message_signatures, httpsig
+sys.exit(not (stripe.VERSION == "$STRIPE_VERSION"
+              and version("http-message-signatures") == "$HMS_VERSION"
+              and version("httpsig") == "$HTTPSIG_VERSION"))
+PY
+}
 
 if ! have; then
-    echo "interop-venv: installing stripe $STRIPE_VERSION into $VENV" >&2
+    echo "interop-venv: installing stripe $STRIPE_VERSION, http-message-signatures $HMS_VERSION, httpsig $HTTPSIG_VERSION into $VENV" >&2
     [[ -x "$VENV/bin/python" ]] || python3 -m venv "$VENV" >&2
-    "$VENV/bin/pip" install --quiet --disable-pip-version-check "stripe==$STRIPE_VERSION" >&2
+    "$VENV/bin/pip" install --quiet --disable-pip-version-check "stripe==$STRIPE_VERSION" \
+        "http-message-signatures==$HMS_VERSION" "httpsig==$HTTPSIG_VERSION" >&2
     have
 fi
 echo "$VENV"

@@ -518,6 +518,49 @@ likes-count = { $count ->
     [one] { $count } person synes godt om dette
    *[other] { $count } personer synes godt om dette
 }
+comments-via-fediverse = fra fediverset
+comments-via-webmention = via Webmention
+reposts-count = { $count ->
+    [one] Delt én gang på fediverset
+   *[other] Delt { $count } gange på fediverset
+}
+reactions-people = Synes godt om eller delt af
+console-nav-fediverse = Fediverset
+console-fediverse-intro = Alle på Mastodon eller en anden fediverse-server kan følge siden og hver kampagne via dens adresse; nye indlæg når ud til deres følgere.
+console-fediverse-site = Hele siden
+console-fediverse-followers = { $count ->
+    [one] { $count } følger
+   *[other] { $count } følgere
+}
+console-fediverse-manual-on = Anmodninger om at følge venter på godkendelse.
+console-fediverse-manual-off = Anmodninger om at følge godkendes med det samme.
+console-fediverse-manual-turn-on = Godkend følgere manuelt
+console-fediverse-manual-turn-off = Godkend følgere med det samme
+console-fediverse-requests = Venter på godkendelse
+console-fediverse-approve = Godkend
+console-fediverse-refuse = Afvis
+console-fediverse-blocks = Blokerede servere og konti
+console-fediverse-blocks-help = Én pr. linje: et servernavn (spam.example, som også dækker underdomæner) eller en kontos adresse (https://server.example/users/navn). Deres følgerskaber ophører, deres synes-godt-om, delinger og svar ignoreres, og intet sendes til dem.
+console-fediverse-blocks-bad-line = Linje { $line } er hverken et servernavn eller en kontos adresse.
+console-fediverse-blocks-too-many = Højst { $max } linjer.
+console-fediverse-waiting = Servere der ikke svarer
+console-fediverse-waiting-item = { $failures } mislykkede leveringer i træk; prøver igen efter { $until }
+console-fediverse-done-approved = Følgeren blev godkendt.
+console-fediverse-done-refused = Anmodningen blev afvist.
+console-fediverse-done-approval = Gemt.
+console-fediverse-done-blocks = Bloklisten blev gemt.
+follow-heading = Følg på Mastodon
+follow-page-heading = Følg “{ $title }” fra fediverset
+follow-intro = Opdateringer vises i din tidslinje på Mastodon eller en anden fediverse-server. Kampagnens adresse:
+follow-address = Kampagnens adresse på fediverset:
+follow-server = Din server (for eksempel mastodon.social)
+follow-button = Følg
+follow-continue = Fortsæt til { $server } for at følge
+follow-continue-help = Din server beder dig logge ind (hvis du ikke er det) og viser kampagnen med en Følg-knap.
+follow-search-help = Eller kopiér adressen ind i din apps søgefelt og følg derfra.
+follow-error-server = Skriv navnet på din server, fx mastodon.social.
+federation-milestone-note = { $title } nåede “{ $milestone }”: { $raised } af { $goal } indsamlet. Tak!
+federation-funded-note = { $title } er fuldt finansieret: { $raised } indsamlet. Tak til alle!
 console-nav-comments = Kommentarer
 console-comments-statuses = Kommentarstatus
 console-comments-status-pending = Afventer

@@ -518,6 +518,49 @@ likes-count = { $count ->
     [one] { $count } person likes this
    *[other] { $count } people like this
 }
+comments-via-fediverse = from the fediverse
+comments-via-webmention = via Webmention
+reposts-count = { $count ->
+    [one] Boosted once on the fediverse
+   *[other] Boosted { $count } times on the fediverse
+}
+reactions-people = Liked or boosted by
+console-nav-fediverse = Fediverse
+console-fediverse-intro = Anyone on Mastodon or another fediverse server can follow the site and each campaign by its address; new posts reach their followers.
+console-fediverse-site = The whole site
+console-fediverse-followers = { $count ->
+    [one] { $count } follower
+   *[other] { $count } followers
+}
+console-fediverse-manual-on = Follow requests wait for approval.
+console-fediverse-manual-off = Follow requests are accepted at once.
+console-fediverse-manual-turn-on = Approve followers by hand
+console-fediverse-manual-turn-off = Accept followers at once
+console-fediverse-requests = Waiting for approval
+console-fediverse-approve = Approve
+console-fediverse-refuse = Refuse
+console-fediverse-blocks = Blocked servers and accounts
+console-fediverse-blocks-help = One a line: a server name (spam.example, which covers its subdomains) or an account's address (https://server.example/users/name). Their follows end, their likes, boosts and replies are ignored and nothing is sent to them.
+console-fediverse-blocks-bad-line = Line { $line } is neither a server name nor an account's address.
+console-fediverse-blocks-too-many = At most { $max } entries.
+console-fediverse-waiting = Servers that are not answering
+console-fediverse-waiting-item = { $failures } failed deliveries in a row; trying again after { $until }
+console-fediverse-done-approved = The follower was approved.
+console-fediverse-done-refused = The follow request was refused.
+console-fediverse-done-approval = Saved.
+console-fediverse-done-blocks = The block list was saved.
+follow-heading = Follow on Mastodon
+follow-page-heading = Follow “{ $title }” from the fediverse
+follow-intro = Updates appear in your timeline on Mastodon or any fediverse server. The campaign's address:
+follow-address = The campaign's address on the fediverse:
+follow-server = Your server (for example mastodon.social)
+follow-button = Follow
+follow-continue = Continue to { $server } to follow
+follow-continue-help = Your server asks you to sign in (if you are not) and shows the campaign with a Follow button.
+follow-search-help = Or copy the address into your app's search box and follow from there.
+follow-error-server = Type your server's name, such as mastodon.social.
+federation-milestone-note = { $title } reached “{ $milestone }”: { $raised } of { $goal } raised. Thank you!
+federation-funded-note = { $title } is funded: { $raised } raised. Thank you, everyone!
 console-nav-comments = Comments
 console-comments-statuses = Comment status
 console-comments-status-pending = Pending

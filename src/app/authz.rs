@@ -63,6 +63,9 @@ pub static RULES: &[Rule] = &[
     rule(Method::GET, "/campaigns/{slug}/followers", P),
     rule(Method::POST, "/campaigns/{slug}/inbox", P),
     rule(Method::POST, "/inbox", P),
+    // A post's ActivityPub object (or a redirect to its page).
+    rule(Method::GET, "/posts/{id}", P),
+    rule(Method::GET, "/campaigns/{slug}/follow", P),
     rule(Method::POST, "/campaigns/{slug}/donate", P),
     rule(Method::GET, "/campaigns/{slug}/thanks/{donation_id}", P),
     rule(
@@ -245,6 +248,10 @@ pub static RULES: &[Rule] = &[
     rule(Method::POST, "/admin/comments/blocklist", M(Moderate)),
     rule(Method::POST, "/admin/comments/{id}/moderate", M(Moderate)),
     rule(Method::POST, "/admin/comments/{id}/reply", M(Moderate)),
+    rule(Method::GET, "/admin/fediverse", M(Moderate)),
+    rule(Method::POST, "/admin/fediverse/approval", M(Moderate)),
+    rule(Method::POST, "/admin/fediverse/requests", M(Moderate)),
+    rule(Method::POST, "/admin/fediverse/blocks", M(Moderate)),
     rule(Method::GET, "/admin/audit", M(AuditRead)),
     rule(Method::GET, "/admin/outbox", M(SettingsManage)),
     rule(Method::GET, "/media/{file}", P),

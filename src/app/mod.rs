@@ -107,17 +107,30 @@ pub fn job_handlers() -> crate::jobs::Handlers {
     })
 }
 
-/// `handlers` and the jobs that reach other servers (federation's deliveries), through the
-/// node's guarded outbound client.
+/// `handlers` and the jobs that reach other servers, through the node's guarded outbound
+/// client: federation's deliveries, and what a changed public post sets off
+/// (`blog::write::POST_CHANGED`: federation publishes it to the followers). `base` is the
+/// site's base URL (ids and links in what is sent).
 pub fn job_handlers_outbound(
     handlers: crate::jobs::Handlers,
     outbound: crate::outbound::Outbound,
+    base: &str,
 ) -> crate::jobs::Handlers {
+    use crate::blog::write::{POST_CHANGED, PostChanged};
     use crate::federation::deliver::{DELIVER, Deliver, run_job};
-    handlers.on(DELIVER, move |db, p: Deliver, now| {
-        let out = outbound.clone();
-        async move { run_job(&db, &out, &p, now).await }
-    })
+    let base = base.trim_end_matches('/').to_string();
+    handlers
+        .on(DELIVER, move |db, p: Deliver, now| {
+            let out = outbound.clone();
+            async move { run_job(&db, &out, &p, now).await }
+        })
+        .on(POST_CHANGED, move |db, p: PostChanged, now| {
+            let base = base.clone();
+            async move {
+                crate::federation::outbox::on_post_changed(&db, &base, &p, now).await?;
+                Ok(())
+            }
+        })
 }
 
 /// [`job_handlers_with`], the outbound jobs ([`job_handlers_outbound`]) and the jobs that
@@ -132,7 +145,8 @@ pub fn job_handlers_full(
     use crate::donations::fees::{RECORD_FEE, RecordFee, run_job};
     use crate::donations::monthly::closing::{END_GIFT, EndGift};
     let (rc, ending, checking) = (receipts.clone(), providers.clone(), providers.clone());
-    job_handlers_outbound(job_handlers_with(receipts), outbound)
+    let base = receipts.base_url.clone();
+    job_handlers_outbound(job_handlers_with(receipts), outbound, &base)
         .on(RECORD_FEE, move |db, p: RecordFee, now| {
             let providers = providers.clone();
             async move { run_job(&db, &providers, &p, now).await.map(|_| ()) }

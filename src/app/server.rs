@@ -105,6 +105,25 @@ impl Application {
                 }
             }
         });
+        // Every minute: milestones and goals a campaign passed are announced to its
+        // followers (`federation::milestones`).
+        let (milestones_db, milestones_base) = (db.clone(), settings.effective_base_url(addr));
+        crate::jobs::spawn_every(
+            crate::federation::milestones::EVERY,
+            rx.clone(),
+            move || {
+                let (db, base) = (milestones_db.clone(), milestones_base.clone());
+                async move {
+                    let base = base.trim_end_matches('/');
+                    if let Err(e) =
+                        crate::federation::milestones::sweep(&db, base, "en", chrono::Utc::now())
+                            .await
+                    {
+                        tracing::warn!(error = %e, "milestone announcements failed");
+                    }
+                }
+            },
+        );
         let settings_passwords = settings.passwords.clone();
         let state = AppState::new(Inner {
             mailer,

@@ -12,6 +12,7 @@ pub mod likes;
 pub mod lookup;
 pub mod meta;
 pub mod pages;
+pub mod remote;
 pub mod replies;
 // The permalink pattern is parsed where the configuration is (the formats crate).
 pub use shelfraiser_formats::permalink;

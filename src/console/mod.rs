@@ -21,6 +21,7 @@ pub mod comments;
 pub mod consents;
 pub mod dashboard;
 pub mod donations;
+pub mod fediverse;
 pub mod form;
 pub mod keep;
 pub mod members;
@@ -133,6 +134,10 @@ pub fn routes() -> Router<AppState> {
         .route("/admin/members/{id}/remove", post(members::remove))
         .route("/admin/settings/require-2fa", post(members::require_2fa))
         .route("/admin/comments", get(comments::list))
+        .route("/admin/fediverse", get(fediverse::show))
+        .route("/admin/fediverse/approval", post(fediverse::approval))
+        .route("/admin/fediverse/requests", post(fediverse::request))
+        .route("/admin/fediverse/blocks", post(fediverse::blocks))
         .route("/admin/comments/blocklist", post(comments::blocklist))
         .route("/admin/comments/{id}/moderate", post(comments::moderate))
         .route("/admin/comments/{id}/reply", post(comments::reply))
@@ -245,6 +250,11 @@ impl Shell {
                 "/admin/comments",
                 "console-nav-comments",
                 m.can_somewhere(Permission::Moderate),
+            ),
+            (
+                "/admin/fediverse",
+                "console-nav-fediverse",
+                m.can(Permission::Moderate, None),
             ),
             (
                 "/admin/posts",

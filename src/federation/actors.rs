@@ -79,6 +79,32 @@ pub fn read_actor(
             return Err(ActorError::Document(what));
         }
     }
+    let text = |field: &str, max: usize| -> String {
+        doc.get(field)
+            .and_then(Value::as_str)
+            .map(|s| s.trim().chars().take(max).collect())
+            .unwrap_or_default()
+    };
+    let url = match doc.get("url") {
+        Some(Value::String(s)) => Some(s.as_str()),
+        Some(Value::Object(o)) => o.get("href").and_then(Value::as_str),
+        Some(Value::Array(a)) => a.iter().find_map(|v| match v {
+            Value::String(s) => Some(s.as_str()),
+            Value::Object(o) => o.get("href").and_then(Value::as_str),
+            _ => None,
+        }),
+        _ => None,
+    }
+    .and_then(|u| super::iri(base, u))
+    .map(|i| i.as_str().to_string());
+    let icon = match doc.get("icon") {
+        Some(Value::Object(o)) => o.get("url").and_then(Value::as_str),
+        Some(Value::String(s)) => Some(s.as_str()),
+        Some(Value::Array(a)) => a.first().and_then(|v| v.get("url")).and_then(Value::as_str),
+        _ => None,
+    }
+    .and_then(|u| super::iri(base, u))
+    .map(|i| i.as_str().to_string());
     Ok(RemoteActor {
         id,
         inbox,
@@ -86,6 +112,10 @@ pub fn read_actor(
         key_id,
         public_key_pem: pem.to_string(),
         fetched_at: now,
+        name: text("name", 100),
+        username: text("preferredUsername", 100),
+        url,
+        icon,
     })
 }
 
@@ -148,6 +178,21 @@ pub async fn by_id(
     if let Some(a) = repo::remote(db, id).await? {
         return Ok(a);
     }
+    let doc = remote::fetch_json(out, id, signer, now).await?;
+    let actor = read_actor(base, id, &doc, now)?;
+    repo::save_remote(db, &actor).await?;
+    Ok(actor)
+}
+
+/// Reads the actor `id` again and stores it (its `Update` arrived).
+pub async fn refresh(
+    db: &Db,
+    out: &Outbound,
+    base: &str,
+    id: &str,
+    signer: &Signer,
+    now: DateTime<Utc>,
+) -> Result<RemoteActor, ActorError> {
     let doc = remote::fetch_json(out, id, signer, now).await?;
     let actor = read_actor(base, id, &doc, now)?;
     repo::save_remote(db, &actor).await?;

@@ -1,6 +1,13 @@
 //! The `deliver` job: one activity POSTed, signed, to one inbox. Deliveries are retried
 //! with the queue's backoff (30 s doubling to 6 h) for [`DELIVERY_ATTEMPTS`] attempts,
 //! about two days; an answer of 4xx other than 429 (gone, refused, unknown) is final.
+//!
+//! Each remote host has a circuit breaker (`federation_breakers`): after
+//! [`BREAKER_THRESHOLD`] failed deliveries in a row (no answer, 5xx, 429) its deliveries
+//! stop trying — each fails at once, to be retried later — for a while that doubles from
+//! one minute up to six hours with every further failure; one delivery that goes through
+//! closes it. A thousand deliveries to a server that is down thus cost a thousand quick
+//! checks rather than a thousand time-outs. Deliveries to a blocked server or actor end.
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -14,6 +21,15 @@ pub const DELIVER: &str = "deliver";
 /// Attempts of a delivery: with the queue's backoff the last comes about two days after
 /// the first.
 pub const DELIVERY_ATTEMPTS: i64 = 17;
+/// Failures in a row after which a host's breaker opens.
+pub const BREAKER_THRESHOLD: i64 = 5;
+
+/// How long a breaker stays open after `failures` failures in a row.
+pub fn breaker_wait(failures: i64) -> chrono::Duration {
+    let over = (failures - BREAKER_THRESHOLD).clamp(0, 20);
+    let minutes = (1i64 << over).min(6 * 60);
+    chrono::Duration::minutes(minutes)
+}
 
 /// One activity to one inbox, signed as one of our actors.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -46,6 +62,20 @@ pub async fn run_job(
     let Some(row) = super::repo::actor(db, &d.actor).await? else {
         return Err(Final(format!("the actor {} is gone", d.actor)).into());
     };
+    if super::outbox::is_blocked(&super::repo::blocks(db).await?, &d.inbox) {
+        return Err(Final(format!("{} is blocked", super::authority(&d.inbox))).into());
+    }
+    let host = super::authority(&d.inbox).to_ascii_lowercase();
+    let breaker = super::repo::breaker(db, &host).await?;
+    if let Some(b) = &breaker
+        && let Some(until) = b.open_until.filter(|t| *t > now)
+    {
+        anyhow::bail!(
+            "deliveries to {host} wait until {until} after {} failures in a row ({})",
+            b.failures,
+            b.last_error
+        );
+    }
     let signer = Signer {
         key_id: d.key_id.clone(),
         key: row.private_key_pem,
@@ -58,21 +88,47 @@ pub async fn run_job(
         Err(remote::RemoteError::Refused(why)) => {
             return Err(Final(format!("the inbox's address is refused: {why}")).into());
         }
-        Err(e) => return Err(e.into()),
+        Err(e) => {
+            let e = anyhow::Error::from(e);
+            failed(db, &host, &e.to_string(), now).await?;
+            return Err(e);
+        }
     };
     if status.is_success() {
+        if breaker.is_some() {
+            super::repo::breaker_succeeded(db, &host).await?;
+        }
         return Ok(());
     }
     let code = status.as_u16();
     if status.is_client_error() && code != 429 && code != 408 {
         return Err(Final(format!("the inbox answered {status}")).into());
     }
-    anyhow::bail!("the inbox answered {status}")
+    let why = format!("the inbox answered {status}");
+    failed(db, &host, &why, now).await?;
+    anyhow::bail!(why)
+}
+
+/// Counts a failed delivery against `host`'s breaker, opening it past the threshold.
+async fn failed(db: &Db, host: &str, why: &str, now: DateTime<Utc>) -> anyhow::Result<()> {
+    let n = super::repo::breaker_failed(db, host, None, why, now).await?;
+    if n >= BREAKER_THRESHOLD {
+        super::repo::breaker_open(db, host, now + breaker_wait(n)).await?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn breakers_wait_longer_with_each_failure_up_to_six_hours() {
+        assert_eq!(breaker_wait(5), chrono::Duration::minutes(1));
+        assert_eq!(breaker_wait(6), chrono::Duration::minutes(2));
+        assert_eq!(breaker_wait(10), chrono::Duration::minutes(32));
+        assert_eq!(breaker_wait(40), chrono::Duration::hours(6));
+    }
 
     #[test]
     fn deliveries_are_tried_for_about_two_days() {

@@ -104,24 +104,15 @@ pub fn webfinger(base: &str, local: &Local, page: &str) -> Value {
     })
 }
 
-/// An ordered collection with its size and, for the outbox, a first (empty) page; the
-/// followers collection shows its size only (who follows is not public).
-pub fn collection(id: &str, total: i64, first_page: bool) -> Value {
-    let mut doc = json!({
+/// An ordered collection with its size (the outbox adds its first page; the followers
+/// collection shows its size only: who follows is not public).
+pub fn collection(id: &str, total: i64) -> Value {
+    json!({
         "@context": AS,
         "id": id,
         "type": "OrderedCollection",
         "totalItems": total,
-    });
-    if first_page {
-        doc["first"] = json!({
-            "id": format!("{id}?page=1"),
-            "type": "OrderedCollectionPage",
-            "partOf": id,
-            "orderedItems": [],
-        });
-    }
-    doc
+    })
 }
 
 /// The `Accept` of a follow: the Follow embedded (its id, actor and object), as Mastodon
@@ -139,4 +130,113 @@ pub fn accept(actor: &str, accept_id: &str, follow_id: &str, follower: &str) -> 
             "object": actor,
         },
     })
+}
+
+/// A post as an ActivityPub object. Notes go out as `Note`s, shown in full in Mastodon's
+/// timelines; articles as `Article`s with their title (`name`), excerpt (`summary`) and
+/// whole text (`content`): Mastodon shows an Article's title and a link to it, other
+/// servers (Friendica, Misskey's forks, WordPress) the whole text.
+pub struct PostObject<'a> {
+    /// `{base}/posts/{id}`: stable across slug and permalink changes.
+    pub id: &'a str,
+    pub note: bool,
+    pub attributed_to: &'a str,
+    pub followers: &'a str,
+    pub title: &'a str,
+    pub summary: &'a str,
+    /// Sanitised HTML, URLs absolute.
+    pub content_html: &'a str,
+    /// The human-readable page.
+    pub url: &'a str,
+    pub published: chrono::DateTime<chrono::Utc>,
+    pub updated: Option<chrono::DateTime<chrono::Utc>>,
+    pub image: Option<(&'a str, &'a str)>,
+    /// Hashtags: the name (without `#`) and the tag's page.
+    pub tags: &'a [(String, String)],
+}
+
+pub const PUBLIC: &str = "https://www.w3.org/ns/activitystreams#Public";
+
+pub fn post_object(o: &PostObject<'_>) -> Value {
+    let mut doc = json!({
+        "id": o.id,
+        "type": if o.note { "Note" } else { "Article" },
+        "attributedTo": o.attributed_to,
+        "to": [PUBLIC],
+        "cc": [o.followers],
+        "content": o.content_html,
+        "url": o.url,
+        "published": o.published.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        "sensitive": false,
+    });
+    if !o.note {
+        doc["name"] = json!(o.title);
+        if !o.summary.trim().is_empty() {
+            doc["summary"] = json!(o.summary);
+        }
+    }
+    if let Some(t) = o.updated {
+        doc["updated"] = json!(t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true));
+    }
+    if let Some((url, alt)) = o.image {
+        doc["attachment"] = json!([{ "type": "Image", "url": url, "name": alt }]);
+    }
+    if !o.tags.is_empty() {
+        doc["tag"] = o
+            .tags
+            .iter()
+            .map(|(name, href)| json!({ "type": "Hashtag", "name": format!("#{name}"), "href": href }))
+            .collect();
+    }
+    doc
+}
+
+/// `Create`, `Update` (with the object embedded) or `Delete` (with a `Tombstone`) by
+/// `actor`, addressed like the object.
+pub fn activity(kind: &str, id: &str, actor: &str, followers: &str, object: Value) -> Value {
+    json!({
+        "@context": AS,
+        "id": id,
+        "type": kind,
+        "actor": actor,
+        "to": [PUBLIC],
+        "cc": [followers],
+        "object": object,
+    })
+}
+
+pub fn tombstone(object_id: &str) -> Value {
+    json!({ "id": object_id, "type": "Tombstone" })
+}
+
+/// The site's boost of a campaign's post, for the site's followers.
+pub fn announce(id: &str, actor: &str, followers: &str, author: &str, object_id: &str) -> Value {
+    json!({
+        "@context": AS,
+        "id": id,
+        "type": "Announce",
+        "actor": actor,
+        "to": [PUBLIC],
+        "cc": [followers, author],
+        "object": object_id,
+    })
+}
+
+/// One page of an outbox: `items` are the activities as published.
+pub fn outbox_page(id: &str, total: i64, items: Vec<Value>, page: i64, next: bool) -> Value {
+    let mut doc = json!({
+        "@context": AS,
+        "id": format!("{id}?page={page}"),
+        "type": "OrderedCollectionPage",
+        "partOf": id,
+        "totalItems": total,
+        "orderedItems": items,
+    });
+    if next {
+        doc["next"] = json!(format!("{id}?page={}", page + 1));
+    }
+    if page > 1 {
+        doc["prev"] = json!(format!("{id}?page={}", page - 1));
+    }
+    doc
 }

@@ -1,14 +1,25 @@
-//! What an incoming activity does, once its signature is verified: `Follow` of one of our
-//! actors stores the follower and (unless the actor approves followers by hand) enqueues a
-//! signed `Accept`; `Undo` of a Follow removes it. Other activities are received and
-//! ignored for now. Each activity id is acted on once (`federation_seen_activities`).
+//! What an incoming activity does, once its signature is verified:
+//!
+//! * `Follow` of one of our actors stores the follower and (unless the actor approves
+//!   followers by hand) enqueues a signed `Accept`; `Undo` of a Follow removes it;
+//! * `Like` and `Announce` of one of our posts (`{base}/posts/{id}`) become the post's
+//!   likes and boosts (`blog::remote`), `Undo` takes them back;
+//! * `Create` of a Note replying to one of our posts (or to a reply we keep) becomes a
+//!   comment of kind `fediverse`, moderated like any comment; `Update` of that Note
+//!   replaces its text, `Delete` of it takes it down;
+//! * `Delete` of the actor itself removes its follows, reactions and replies.
+//!
+//! Anything else is received and ignored. Each activity id is acted on once
+//! (`federation_seen_activities`): follows in the same transaction as the mark, the rest
+//! (idempotent by their source keys) before it.
 
 use chrono::{DateTime, Utc};
-use shelfraiser_formats::activitypub::{Activity, ActivityKind, Undo};
+use shelfraiser_formats::activitypub::{Activity, ActivityKind, Note, Undo};
 
 use super::deliver::{self, Deliver};
 use super::documents;
 use super::repo::{self, FollowState, Follower, RemoteActor};
+use crate::blog::remote::{self, NewReaction, ReactionKind, Reply, Source};
 use crate::db::Db;
 
 /// What became of an activity.
@@ -20,6 +31,14 @@ pub enum Outcome {
     FollowPending,
     /// A follow removed.
     Unfollowed,
+    /// A like or boost recorded.
+    Reacted,
+    /// A like or boost taken back.
+    Unreacted,
+    /// A reply stored (new or edited).
+    Replied,
+    /// A reply, or an account's traces, taken down.
+    Removed,
     /// Received before: nothing done again.
     Duplicate,
     /// Nothing we act on (yet), or about none of our actors.
@@ -35,6 +54,21 @@ pub async fn handle(
     sender: &RemoteActor,
     now: DateTime<Utc>,
 ) -> anyhow::Result<Outcome> {
+    let follows = matches!(
+        &activity.kind,
+        ActivityKind::Follow { .. } | ActivityKind::Undo(Undo::Follow { .. })
+    ) || matches!(&activity.kind, ActivityKind::Undo(Undo::ById(id))
+        if repo::follow_by_id(db, &sender.id, id.as_str()).await?);
+    if !follows {
+        if repo::seen(db, activity.id.as_str()).await? {
+            return Ok(Outcome::Duplicate);
+        }
+        let outcome = react(db, base, activity, sender, now).await?;
+        let mut tx = db.begin().await?;
+        repo::mark_seen_in(&mut tx, activity.id.as_str(), activity.actor.as_str(), now).await?;
+        tx.commit().await?;
+        return Ok(outcome);
+    }
     // Reads and key making first: a write transaction on SQLite holds the one write lock.
     let target = match &activity.kind {
         ActivityKind::Follow { object } => match super::resolve(db, base, object.as_str()).await? {
@@ -117,4 +151,129 @@ pub async fn handle(
     };
     tx.commit().await?;
     Ok(outcome)
+}
+
+/// The post an object id names: `{base}/posts/{id}` of a public post.
+async fn our_post(db: &Db, base: &str, iri: &str) -> anyhow::Result<Option<String>> {
+    let Some(id) = iri.strip_prefix(&format!("{base}/posts/")) else {
+        return Ok(None);
+    };
+    if id.is_empty() || id.contains(['/', '?', '#']) {
+        return Ok(None);
+    }
+    Ok(remote::public_post(db, id).await?.map(|p| p.id))
+}
+
+/// The post a Note replies to: one of ours, or the post under a reply we keep.
+async fn replied_post(db: &Db, base: &str, note: &Note) -> anyhow::Result<Option<String>> {
+    let Some(parent) = &note.in_reply_to else {
+        return Ok(None);
+    };
+    if let Some(p) = our_post(db, base, parent.as_str()).await? {
+        return Ok(Some(p));
+    }
+    Ok(remote::post_of_reply(db, parent.as_str()).await?)
+}
+
+/// Likes, boosts, replies and deletions (see the module notes).
+async fn react(
+    db: &Db,
+    base: &str,
+    activity: &Activity,
+    sender: &RemoteActor,
+    now: DateTime<Utc>,
+) -> anyhow::Result<Outcome> {
+    let name = sender.label();
+    Ok(match &activity.kind {
+        ActivityKind::Like { object } | ActivityKind::Announce { object } => {
+            let kind = if matches!(activity.kind, ActivityKind::Like { .. }) {
+                ReactionKind::Like
+            } else {
+                ReactionKind::Repost
+            };
+            let Some(post) = our_post(db, base, object.as_str()).await? else {
+                return Ok(Outcome::Ignored);
+            };
+            remote::add_reaction(
+                db,
+                &NewReaction {
+                    post_id: &post,
+                    kind,
+                    source: Source::Fediverse,
+                    source_key: activity.id.as_str(),
+                    actor_url: &sender.id,
+                    actor_name: &name,
+                    at: now,
+                },
+            )
+            .await?;
+            Outcome::Reacted
+        }
+        ActivityKind::Undo(undo @ (Undo::Like { id, object } | Undo::Announce { id, object })) => {
+            let kind = if matches!(undo, Undo::Like { .. }) {
+                ReactionKind::Like
+            } else {
+                ReactionKind::Repost
+            };
+            let post = our_post(db, base, object.as_str()).await?;
+            let fallback = post.as_deref().map(|p| (p, kind));
+            if remote::remove_reaction(db, id.as_str(), &sender.id, fallback).await? {
+                Outcome::Unreacted
+            } else {
+                Outcome::Ignored
+            }
+        }
+        ActivityKind::Undo(Undo::ById(id)) => {
+            if remote::remove_reaction(db, id.as_str(), &sender.id, None).await? {
+                Outcome::Unreacted
+            } else {
+                Outcome::Ignored
+            }
+        }
+        ActivityKind::Create(note) | ActivityKind::Update(note) => {
+            let creating = matches!(activity.kind, ActivityKind::Create(_));
+            // An Update of a reply we never kept (or took down) is not a new reply.
+            if !creating && !remote::has_reply(db, note.id.as_str()).await? {
+                return Ok(Outcome::Ignored);
+            }
+            let Some(post) = replied_post(db, base, note).await? else {
+                return Ok(Outcome::Ignored);
+            };
+            let text = remote::text_from_html(&note.content);
+            let text = match note.summary.as_deref().map(str::trim) {
+                Some(cw) if !cw.is_empty() => format!("[{cw}]\n\n{text}"),
+                _ => text,
+            };
+            if text.trim().is_empty() {
+                return Ok(Outcome::Ignored);
+            }
+            remote::save_reply(
+                db,
+                &Reply {
+                    post_id: &post,
+                    source: Source::Fediverse,
+                    source_key: note.id.as_str(),
+                    author_name: &name,
+                    author_url: &sender.id,
+                    text: &text,
+                    published: note.published.unwrap_or(now),
+                },
+            )
+            .await?;
+            Outcome::Replied
+        }
+        ActivityKind::Delete { object } if object.as_str() == sender.id => {
+            repo::remove_follows_by(db, &sender.id).await?;
+            remote::remove_author(db, Source::Fediverse, &sender.id).await?;
+            Outcome::Removed
+        }
+        ActivityKind::Delete { object } => {
+            if remote::remove_reply(db, object.as_str(), &sender.id).await? {
+                Outcome::Removed
+            } else {
+                Outcome::Ignored
+            }
+        }
+        _ => Outcome::Ignored,
+    })
 }

@@ -23,6 +23,9 @@ pub mod deliver;
 pub mod documents;
 pub mod inbox;
 pub mod keys;
+pub mod milestones;
+pub mod moderation;
+pub mod outbox;
 pub mod pages;
 pub mod remote;
 pub mod repo;
@@ -99,8 +102,7 @@ pub fn shared_inbox(base: &str) -> String {
 
 /// The host (and port, if any) of a base URL: what follows `@` in our accounts' names.
 pub fn authority(base: &str) -> &str {
-    let rest = base.split_once("://").map(|(_, r)| r).unwrap_or(base);
-    rest.split('/').next().unwrap_or(rest)
+    crate::web::meta::authority(base)
 }
 
 /// How strictly IRIs from other servers are read: `http://` to loopback hosts only when our
@@ -166,6 +168,22 @@ pub async fn ensure(db: &Db, local: &Local, now: DateTime<Utc>) -> anyhow::Resul
     repo::actor(db, local.row_id())
         .await?
         .ok_or_else(|| anyhow::anyhow!("the actor {} was not stored", local.row_id()))
+}
+
+/// Makes a new campaign's actor row and key pair right away (the console and the CLI call it
+/// after creating a campaign), so the key exists before anyone asks for it. A failure is only
+/// logged: [`ensure`] makes the key on first need anyway.
+pub async fn ensure_for_new_campaign(db: &Db, campaign_id: &str) {
+    let made = async {
+        let c = crate::campaigns::repo::by_id(db, campaign_id)
+            .await?
+            .ok_or_else(|| anyhow::anyhow!("no campaign {campaign_id}"))?;
+        ensure(db, &Local::Campaign(Box::new(c)), chrono::Utc::now()).await
+    }
+    .await;
+    if let Err(e) = made {
+        tracing::warn!(campaign = campaign_id, error = %e, "the campaign's key pair was not made yet");
+    }
 }
 
 /// Replaces an actor's key pair (the old key stops verifying at once; remote servers

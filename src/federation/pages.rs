@@ -17,6 +17,7 @@ use super::signatures::Incoming;
 use super::{Local, actors, documents, inbox};
 use crate::http::{AppError, AppState, Lang};
 use crate::i18n::I18n;
+use crate::web::page::PageCtx;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -28,6 +29,8 @@ pub fn routes() -> Router<AppState> {
         .route("/campaigns/{slug}/followers", get(campaign_followers))
         .route("/campaigns/{slug}/inbox", post(campaign_inbox))
         .route("/inbox", post(shared_inbox))
+        .route("/posts/{id}", get(post_object))
+        .route("/campaigns/{slug}/follow", get(follow_page))
 }
 
 /// Whether a request asks for ActivityPub JSON (`application/activity+json`, or
@@ -105,8 +108,85 @@ async fn site_actor(State(s): State<AppState>, Lang(tr): Lang) -> Result<Respons
     Ok(activity_json(&profile(&s, &tr, &Local::Site).await?))
 }
 
-async fn outbox_of(s: &AppState, local: &Local) -> Response {
-    activity_json(&documents::collection(&local.outbox(base(s)), 0, true))
+/// Items on an outbox page.
+const OUTBOX_PAGE: i64 = 20;
+
+#[derive(Deserialize)]
+struct PageQuery {
+    page: Option<i64>,
+}
+
+/// The outbox: its size with its first page embedded, or (with `?page=N`) page N of
+/// what the actor published, newest first.
+async fn outbox_of(s: &AppState, local: &Local, page: Option<i64>) -> Result<Response, AppError> {
+    let id = local.outbox(base(s));
+    let n = page.unwrap_or(1);
+    if !(1..=10_000).contains(&n) {
+        return Err(AppError::NotFound);
+    }
+    let (rows, total) =
+        super::repo::outbox_page(&s.db, local.row_id(), OUTBOX_PAGE, (n - 1) * OUTBOX_PAGE).await?;
+    let items = rows
+        .iter()
+        .filter_map(|r| serde_json::from_str::<Value>(&r.body).ok())
+        .map(|mut v| {
+            if let Some(o) = v.as_object_mut() {
+                o.remove("@context");
+            }
+            v
+        })
+        .collect();
+    let next = n * OUTBOX_PAGE < total;
+    let page_doc = documents::outbox_page(&id, total, items, n, next);
+    if page.is_some() {
+        return Ok(activity_json(&page_doc));
+    }
+    let mut doc = documents::collection(&id, total);
+    let mut first = page_doc;
+    if let Some(o) = first.as_object_mut() {
+        o.remove("@context");
+    }
+    doc["first"] = first;
+    Ok(activity_json(&doc))
+}
+
+/// `GET /posts/{id}`: the post's object for ActivityPub clients, a redirect to its page for
+/// everyone else; 404 unless the post is published to the fediverse.
+async fn post_object(
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, AppError> {
+    let post = crate::blog::remote::public_post(&s.db, &id)
+        .await?
+        .filter(|p| !p.is_protected() && !p.is_page())
+        .ok_or(AppError::NotFound)?;
+    if !wants_activity(&headers) {
+        let to = post.path(&s.settings.blog.permalink);
+        let mut res = StatusCode::MOVED_PERMANENTLY.into_response();
+        res.headers_mut().insert(
+            header::LOCATION,
+            HeaderValue::from_str(&to).map_err(|_| AppError::NotFound)?,
+        );
+        res.headers_mut()
+            .insert(header::VARY, HeaderValue::from_static("Accept"));
+        return Ok(res);
+    }
+    let base = base(&s);
+    let object = super::outbox::object_id(base, &post.id);
+    // The author it was published as (a campaign's post published before its campaign
+    // was set keeps the site), else who would publish it now.
+    let author = match super::repo::last_about(&s.db, &object).await? {
+        Some(l) if l.kind != "Delete" => super::outbox::local_of_row(&s.db, &l.actor_id).await?,
+        _ => None,
+    };
+    let author = match author {
+        Some(a) => a,
+        None => super::outbox::author_of(&s.db, &post).await?,
+    };
+    let mut doc = super::outbox::post_document(&s.db, base, &post, &author, None).await?;
+    doc["@context"] = json!(documents::AS);
+    Ok(activity_json(&doc))
 }
 
 async fn followers_of(s: &AppState, local: &Local) -> Result<Response, AppError> {
@@ -114,12 +194,14 @@ async fn followers_of(s: &AppState, local: &Local) -> Result<Response, AppError>
     Ok(activity_json(&documents::collection(
         &local.followers(base(s)),
         n,
-        false,
     )))
 }
 
-async fn site_outbox(State(s): State<AppState>) -> Response {
-    outbox_of(&s, &Local::Site).await
+async fn site_outbox(
+    State(s): State<AppState>,
+    Query(q): Query<PageQuery>,
+) -> Result<Response, AppError> {
+    outbox_of(&s, &Local::Site, q.page).await
 }
 
 async fn site_followers(State(s): State<AppState>) -> Result<Response, AppError> {
@@ -129,11 +211,12 @@ async fn site_followers(State(s): State<AppState>) -> Result<Response, AppError>
 async fn campaign_outbox(
     State(s): State<AppState>,
     Path(slug): Path<String>,
+    Query(q): Query<PageQuery>,
 ) -> Result<Response, AppError> {
     let local = super::by_slug(&s.db, &slug)
         .await?
         .ok_or(AppError::NotFound)?;
-    Ok(outbox_of(&s, &local).await)
+    outbox_of(&s, &local, q.page).await
 }
 
 async fn campaign_followers(
@@ -223,6 +306,115 @@ async fn shared_inbox(
     receive(&s, &uri, &headers, body).await
 }
 
+/// The ActivityStreams actor types.
+const ACTOR_TYPES: &[&str] = &["Person", "Service", "Organization", "Group", "Application"];
+
+/// The "Follow on Mastodon" page: the campaign's address to copy, and — once the visitor
+/// gave the name of their server (`?server=`) — a link to that server's page for following
+/// a remote account (`/authorize_interaction`, which Mastodon and most servers read). A
+/// link rather than a redirect: the campaign page's form posts nowhere else (CSP
+/// `form-action 'self'`), and the visitor sees where they are going.
+#[derive(askama::Template)]
+#[template(path = "follow.html")]
+pub struct FollowPage {
+    pub page: PageCtx,
+    pub slug: String,
+    pub title: String,
+    pub handle: String,
+    pub server: String,
+    pub error: String,
+    /// The server's follow page, once a usable server name was given.
+    pub go: Option<String>,
+    pub go_host: String,
+}
+
+/// Reads what a visitor typed as their server: `mastodon.social`, `https://mastodon.social/`,
+/// `@me@mastodon.social` or `me@mastodon.social` all give `mastodon.social`.
+pub fn server_name(typed: &str) -> Option<String> {
+    let t = typed.trim();
+    let t = t
+        .strip_prefix("https://")
+        .or_else(|| t.strip_prefix("http://"))
+        .unwrap_or(t);
+    let t = t.split(['/', '?', '#']).next().unwrap_or("");
+    let t = t.rsplit_once('@').map(|(_, h)| h).unwrap_or(t);
+    let host = t.trim_end_matches('.').to_ascii_lowercase();
+    let (name, port) = match host.rsplit_once(':') {
+        Some((n, p)) if !p.is_empty() && p.chars().all(|c| c.is_ascii_digit()) => (n, Some(p)),
+        Some(_) => return None,
+        None => (host.as_str(), None),
+    };
+    let labels_ok = name.split('.').all(|l| {
+        !l.is_empty()
+            && l.len() <= 63
+            && !l.starts_with('-')
+            && !l.ends_with('-')
+            && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+    });
+    if name.len() > 253 || !name.contains('.') || !labels_ok || port.is_some_and(|p| p.len() > 5) {
+        return None;
+    }
+    Some(host)
+}
+
+#[derive(Deserialize)]
+struct FollowQuery {
+    server: Option<String>,
+}
+
+async fn follow_page(
+    State(s): State<AppState>,
+    Path(slug): Path<String>,
+    Query(q): Query<FollowQuery>,
+    Lang(tr): Lang,
+) -> Result<Response, AppError> {
+    let Some(Local::Campaign(c)) = super::by_slug(&s.db, &slug).await? else {
+        return Err(AppError::NotFound);
+    };
+    let base = base(&s);
+    let handle = crate::web::meta::fediverse_handle(base, Some(c.slug.as_str()));
+    let typed = q.server.unwrap_or_default();
+    let (go, error, status) = if typed.trim().is_empty() {
+        (None, String::new(), StatusCode::OK)
+    } else {
+        match server_name(&typed) {
+            Some(host) => {
+                let acct = format!("acct:{}", handle.trim_start_matches('@'));
+                let uri = percent_encoding::utf8_percent_encode(
+                    &acct,
+                    percent_encoding::NON_ALPHANUMERIC,
+                );
+                (
+                    Some((
+                        format!("https://{host}/authorize_interaction?uri={uri}"),
+                        host,
+                    )),
+                    String::new(),
+                    StatusCode::OK,
+                )
+            }
+            None => (None, tr.t("follow-error-server"), StatusCode::BAD_REQUEST),
+        }
+    };
+    let page = FollowPage {
+        page: PageCtx::new(&s, &tr, &format!("/campaigns/{}/follow", c.slug)),
+        slug: c.slug.to_string(),
+        title: c.title.clone(),
+        handle,
+        server: typed.chars().take(300).collect(),
+        error,
+        go_host: go.as_ref().map(|(_, h)| h.clone()).unwrap_or_default(),
+        go: go.map(|(u, _)| u),
+    };
+    use askama::Template as _;
+    let mut res = (status, axum::response::Html(page.render()?)).into_response();
+    res.headers_mut().insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("private, no-store"),
+    );
+    Ok(res)
+}
+
 /// A short JSON answer (left as it is by the error pages).
 fn answer(status: StatusCode, error: &str) -> Response {
     let mut res = (status, json!({ "error": error }).to_string()).into_response();
@@ -258,7 +450,12 @@ async fn receive(
         .path_and_query()
         .map(|p| p.as_str())
         .unwrap_or(uri.path());
-    let incoming = match Incoming::check("POST", target, headers, &bytes, now) {
+    let scheme = if s.base_url.starts_with("http://") {
+        "http"
+    } else {
+        "https"
+    };
+    let incoming = match Incoming::check("POST", scheme, target, headers, &bytes, now) {
         Ok(i) => i,
         Err(e) => {
             tracing::debug!(error = %e, "inbox: signature refused");
@@ -266,8 +463,16 @@ async fn receive(
         }
     };
     let base = base(s);
+    let key_id = incoming.key_id.clone();
+    // Blocked servers and actors are not even asked for their keys; they learn nothing.
+    let blocks = super::repo::blocks(&s.db).await?;
+    if super::outbox::is_blocked(&blocks, &key_id)
+        || super::outbox::is_blocked(&blocks, key_id.split('#').next().unwrap_or(&key_id))
+    {
+        tracing::debug!(key = %key_id, "inbox: blocked sender ignored");
+        return Ok(StatusCode::ACCEPTED.into_response());
+    }
     let signer = super::signer(&s.db, base, &Local::Site, now).await?;
-    let key_id = incoming.header.key_id.clone();
     let mut sender = match actors::by_key(&s.db, &s.outbound, base, &key_id, false, &signer, now)
         .await
     {
@@ -305,6 +510,20 @@ async fn receive(
     if activity.actor.as_str() != sender.id {
         return Ok(answer(StatusCode::UNAUTHORIZED, "actor is not the signer"));
     }
+    if super::outbox::is_blocked(&blocks, &sender.id) {
+        return Ok(StatusCode::ACCEPTED.into_response());
+    }
+    // An actor's Update (a new name, avatar or key): read the actor again.
+    if let activitypub::ActivityKind::Unsupported {
+        activity: kind,
+        object: Some(object),
+    } = &activity.kind
+        && kind == "Update"
+        && ACTOR_TYPES.contains(&object.as_str())
+        && let Err(e) = actors::refresh(&s.db, &s.outbound, base, &sender.id, &signer, now).await
+    {
+        tracing::info!(actor = %sender.id, error = %e, "inbox: the updated actor cannot be read");
+    }
     let outcome = inbox::handle(&s.db, base, &activity, &sender, now).await?;
     tracing::debug!(activity = %activity.id, outcome = ?outcome, "inbox: received");
     Ok(StatusCode::ACCEPTED.into_response())
@@ -313,6 +532,37 @@ async fn receive(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn server_names_are_read_from_what_people_type() {
+        for typed in [
+            "mastodon.social",
+            " https://Mastodon.Social/ ",
+            "@me@mastodon.social",
+            "me@mastodon.social",
+            "mastodon.social/@me",
+        ] {
+            assert_eq!(
+                server_name(typed).as_deref(),
+                Some("mastodon.social"),
+                "{typed}"
+            );
+        }
+        assert_eq!(
+            server_name("social.example:8443").as_deref(),
+            Some("social.example:8443")
+        );
+        for bad in [
+            "",
+            "localhost",
+            "a b.example",
+            "-x.example",
+            "x.example:port",
+            "\"><script>",
+        ] {
+            assert_eq!(server_name(bad), None, "{bad}");
+        }
+    }
 
     #[test]
     fn activity_json_and_ld_json_are_asked_for_html_is_not() {

@@ -2,11 +2,19 @@
 //! `(request-target) host date digest` with a `Digest: SHA-256=…`, GET signs
 //! `(request-target) host date`, `algorithm="rsa-sha256"`, `keyId="<actor>#main-key"`), and
 //! checked on incoming ones ([`Incoming::check`], then [`Incoming::verify`] with the key).
+//! Incoming requests may instead carry an HTTP Message Signature (RFC 9421:
+//! `Signature-Input`, `Signature`, `Content-Digest`), as newer Mastodon sends: it must cover
+//! the method, the target URI (or authority and path) and, with a body, `content-digest`
+//! (which must match); `created` within the same window; RSA PKCS#1 v1.5 with SHA-256. A
+//! request with both kinds is checked by its RFC 9421 signature.
 
 use chrono::{DateTime, Utc};
 use http::HeaderMap;
 use shelfraiser_formats::http_signature::{
     Algorithm, SignatureError, SignatureHeader, check_date, check_digest, digest_header,
+};
+use shelfraiser_formats::message_signature::{
+    self as rfc9421, Alg, MessageSignature, MessageSignatureError,
 };
 
 use super::keys::{self, PrivateKeyPem};
@@ -85,13 +93,68 @@ pub enum Refused {
     Key(String),
     #[error("the signature does not match the key")]
     Mismatch,
+    #[error(transparent)]
+    Message(#[from] MessageSignatureError),
+}
+
+/// An RFC 9421 signature of a request as `signer`: the `Signature-Input`, `Signature` and
+/// (with a body) `Content-Digest` headers to add. Covers `@method`, `@target-uri` and
+/// `content-digest`, with `created`, `keyid` and `alg="rsa-v1_5-sha256"`. (Our deliveries
+/// sign with draft-cavage, which every fediverse server reads; this is for servers and
+/// tests that want the newer kind.)
+pub fn sign_rfc9421(
+    signer: &Signer,
+    method: &str,
+    scheme: &str,
+    authority: &str,
+    target: &str,
+    body: Option<&[u8]>,
+    now: DateTime<Utc>,
+) -> anyhow::Result<Vec<(&'static str, String)>> {
+    let mut out = Vec::new();
+    let mut components = String::from("\"@method\" \"@target-uri\"");
+    if let Some(b) = body {
+        out.push(("content-digest", rfc9421::content_digest_header(b)));
+        components.push_str(" \"content-digest\"");
+    }
+    let key_id = signer.key_id.replace(['\\', '"'], "");
+    let input = format!(
+        "sig1=({components});created={};keyid=\"{key_id}\";alg=\"rsa-v1_5-sha256\"",
+        now.timestamp()
+    );
+    // The base, as the verifier will build it: parsed back with a placeholder signature.
+    let parsed = rfc9421::parse(&input, "sig1=:AA==:")?;
+    let first = parsed
+        .first()
+        .ok_or_else(|| anyhow::anyhow!("no signature parsed"))?;
+    let mut headers: Vec<(&str, &str)> = vec![("host", authority)];
+    for (n, v) in &out {
+        headers.push((n, v));
+    }
+    let base = first.signature_base(&rfc9421::Request {
+        method,
+        scheme,
+        authority,
+        target,
+        headers: &headers,
+    })?;
+    let sig = keys::sign(&signer.key, base.as_bytes())?;
+    use base64::Engine as _;
+    let b64 = base64::engine::general_purpose::STANDARD.encode(sig);
+    out.push(("signature-input", input));
+    out.push(("signature", format!("sig1=:{b64}:")));
+    Ok(out)
 }
 
 /// A signed request whose header, date and digest are in order, waiting for its key.
 #[derive(Debug)]
 pub struct Incoming {
-    pub header: SignatureHeader,
+    /// The key that signed it (`keyId`, or RFC 9421's `keyid`).
+    pub key_id: String,
+    /// Which kind of signature it was.
+    pub rfc9421: bool,
     signing_string: String,
+    signature: Vec<u8>,
 }
 
 impl Incoming {
@@ -99,13 +162,19 @@ impl Incoming {
     /// it must cover `(request-target)`, `host` and `date` (and `digest` when there is a
     /// body, whose `Digest` must match), the `Date` must be within the window, and the
     /// algorithm RSA with SHA-256 (`rsa-sha256`, `hs2019` or none given).
+    ///
+    /// `scheme` is the public scheme of our base URL (a proxy may have ended TLS).
     pub fn check(
         method: &str,
+        scheme: &str,
         target: &str,
         headers: &HeaderMap,
         body: &[u8],
         now: DateTime<Utc>,
     ) -> Result<Incoming, Refused> {
+        if headers.contains_key("signature-input") {
+            return Self::check_rfc9421(method, scheme, target, headers, body, now);
+        }
         let header = if let Some(v) = headers.get("signature") {
             SignatureHeader::parse(v.to_str().map_err(|_| Refused::Unsigned)?)?
         } else if let Some(v) = headers.get(http::header::AUTHORIZATION) {
@@ -154,15 +223,85 @@ impl Incoming {
         }
         let signing_string = header.signing_string(method, target, &pairs)?;
         Ok(Incoming {
-            header,
+            key_id: header.key_id,
+            rfc9421: false,
             signing_string,
+            signature: header.signature,
+        })
+    }
+
+    /// The RFC 9421 path of [`Incoming::check`]: the first signature that covers what we
+    /// require is the one checked.
+    fn check_rfc9421(
+        method: &str,
+        scheme: &str,
+        target: &str,
+        headers: &HeaderMap,
+        body: &[u8],
+        now: DateTime<Utc>,
+    ) -> Result<Incoming, Refused> {
+        let text = |name: &str| -> Result<Option<&str>, Refused> {
+            match headers.get(name) {
+                None => Ok(None),
+                Some(v) => v
+                    .to_str()
+                    .map(Some)
+                    .map_err(|_| Refused::Message(MessageSignatureError::Syntax("header"))),
+            }
+        };
+        let input = text("signature-input")?.ok_or(Refused::Unsigned)?;
+        let sig = text("signature")?.ok_or(Refused::Unsigned)?;
+        let all = rfc9421::parse(input, sig)?;
+        let has_body = !body.is_empty();
+        let usable = |m: &MessageSignature| {
+            m.covers("@method")
+                && (m.covers("@target-uri")
+                    || (m.covers("@authority")
+                        && (m.covers("@path") || m.covers("@request-target"))))
+                && (!has_body || m.covers("content-digest"))
+                && m.params.keyid.is_some()
+        };
+        let chosen = all.into_iter().find(usable).ok_or(Refused::NotCovered(
+            "@method, @target-uri and content-digest",
+        ))?;
+        match &chosen.params.alg {
+            None | Some(Alg::RsaV15Sha256) => {}
+            Some(other) => return Err(Refused::Algorithm(other.as_str().to_string())),
+        }
+        chosen.check_time(now.timestamp(), MAX_AGE_SECS, MAX_AHEAD_SECS)?;
+        if has_body || headers.contains_key("content-digest") {
+            let digest = text("content-digest")?.ok_or(Refused::Message(
+                MessageSignatureError::Syntax("Content-Digest"),
+            ))?;
+            rfc9421::check_content_digest(digest, body)?;
+        }
+        let authority = text("host")?.unwrap_or_default();
+        let mut pairs = Vec::new();
+        for (name, value) in headers {
+            let v = value
+                .to_str()
+                .map_err(|_| Refused::Message(MessageSignatureError::Syntax("header")))?;
+            pairs.push((name.as_str(), v));
+        }
+        let base = chosen.signature_base(&rfc9421::Request {
+            method,
+            scheme,
+            authority,
+            target,
+            headers: &pairs,
+        })?;
+        Ok(Incoming {
+            key_id: chosen.params.keyid.clone().unwrap_or_default(),
+            rfc9421: true,
+            signing_string: base,
+            signature: chosen.signature,
         })
     }
 
     /// Whether the signature was made with the key in `public_pem`.
     pub fn verify(&self, public_pem: &str) -> Result<(), Refused> {
         let key = keys::public_key(public_pem).map_err(|e| Refused::Key(e.to_string()))?;
-        if keys::verify(&key, self.signing_string.as_bytes(), &self.header.signature) {
+        if keys::verify(&key, self.signing_string.as_bytes(), &self.signature) {
             Ok(())
         } else {
             Err(Refused::Mismatch)
@@ -194,28 +333,108 @@ mod tests {
         };
         let now = Utc::now();
         let h = request(&signer, b"{\"a\":1}", now);
-        let inc = Incoming::check("POST", "/inbox", &h, b"{\"a\":1}", now).expect("check");
-        assert_eq!(inc.header.key_id, signer.key_id);
+        let inc = Incoming::check("POST", "https", "/inbox", &h, b"{\"a\":1}", now).expect("check");
+        assert_eq!(inc.key_id, signer.key_id);
+        assert!(!inc.rfc9421);
         inc.verify(&pair.public_pem).expect("verifies");
         assert!(matches!(
-            Incoming::check("POST", "/inbox", &h, b"{\"a\":2}", now),
+            Incoming::check("POST", "https", "/inbox", &h, b"{\"a\":2}", now),
             Err(Refused::Header(SignatureError::DigestMismatch))
         ));
         // Another path: the signing string differs.
-        let other =
-            Incoming::check("POST", "/campaigns/x/inbox", &h, b"{\"a\":1}", now).expect("check");
+        let other = Incoming::check("POST", "https", "/campaigns/x/inbox", &h, b"{\"a\":1}", now)
+            .expect("check");
         assert!(matches!(
             other.verify(&pair.public_pem),
             Err(Refused::Mismatch)
         ));
         // Too old, and from too far ahead.
         let later = now + chrono::Duration::minutes(66);
-        assert!(Incoming::check("POST", "/inbox", &h, b"{\"a\":1}", later).is_err());
+        assert!(Incoming::check("POST", "https", "/inbox", &h, b"{\"a\":1}", later).is_err());
         let earlier = now - chrono::Duration::minutes(61);
-        assert!(Incoming::check("POST", "/inbox", &h, b"{\"a\":1}", earlier).is_err());
+        assert!(Incoming::check("POST", "https", "/inbox", &h, b"{\"a\":1}", earlier).is_err());
         assert!(matches!(
-            Incoming::check("POST", "/inbox", &HeaderMap::new(), b"", now),
+            Incoming::check("POST", "https", "/inbox", &HeaderMap::new(), b"", now),
             Err(Refused::Unsigned)
+        ));
+    }
+
+    fn rfc9421_request(signer: &Signer, body: &[u8], now: DateTime<Utc>) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        h.insert("host", "library.example".parse().expect("host"));
+        h.insert(
+            "content-type",
+            "application/activity+json".parse().expect("ct"),
+        );
+        for (n, v) in sign_rfc9421(
+            signer,
+            "POST",
+            "https",
+            "library.example",
+            "/inbox",
+            Some(body),
+            now,
+        )
+        .expect("sign")
+        {
+            h.insert(n, v.parse().expect("value"));
+        }
+        h
+    }
+
+    #[test]
+    fn rfc9421_signatures_verify_and_what_they_cover_is_checked() {
+        let pair = keys::generate().expect("key");
+        let signer = Signer {
+            key_id: "https://social.example/users/ana#main-key".into(),
+            key: pair.private_pem.clone(),
+        };
+        let now = Utc::now();
+        let body = b"{\"a\":1}";
+        let h = rfc9421_request(&signer, body, now);
+        let inc = Incoming::check("POST", "https", "/inbox", &h, body, now).expect("check");
+        assert!(inc.rfc9421);
+        assert_eq!(inc.key_id, signer.key_id);
+        inc.verify(&pair.public_pem).expect("verifies");
+        // A changed body fails its digest; another path or scheme, the signature.
+        assert!(Incoming::check("POST", "https", "/inbox", &h, b"{\"a\":2}", now).is_err());
+        let other = Incoming::check("POST", "https", "/other", &h, body, now).expect("check");
+        assert!(matches!(
+            other.verify(&pair.public_pem),
+            Err(Refused::Mismatch)
+        ));
+        let http = Incoming::check("POST", "http", "/inbox", &h, body, now).expect("check");
+        assert!(matches!(
+            http.verify(&pair.public_pem),
+            Err(Refused::Mismatch)
+        ));
+        // Another key does not verify it.
+        let stranger = keys::generate().expect("key");
+        assert!(inc.verify(&stranger.public_pem).is_err());
+        // Outside the clock window.
+        let later = now + chrono::Duration::minutes(66);
+        assert!(Incoming::check("POST", "https", "/inbox", &h, body, later).is_err());
+        // A signature that leaves out the digest is not enough for a request with a body.
+        let mut thin = h.clone();
+        let input = h["signature-input"]
+            .to_str()
+            .expect("text")
+            .replace(" \"content-digest\"", "");
+        thin.insert("signature-input", input.parse().expect("value"));
+        assert!(matches!(
+            Incoming::check("POST", "https", "/inbox", &thin, body, now),
+            Err(Refused::NotCovered(_))
+        ));
+        // Another algorithm is refused.
+        let mut alg = h.clone();
+        let input = h["signature-input"]
+            .to_str()
+            .expect("text")
+            .replace("rsa-v1_5-sha256", "ed25519");
+        alg.insert("signature-input", input.parse().expect("value"));
+        assert!(matches!(
+            Incoming::check("POST", "https", "/inbox", &alg, body, now),
+            Err(Refused::Algorithm(_))
         ));
     }
 }

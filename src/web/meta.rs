@@ -57,6 +57,22 @@ pub struct Meta {
     /// The page's ActivityPub document (a campaign's actor), linked as
     /// `<link rel="alternate" type="application/activity+json">`; absolute.
     pub activity: Option<String>,
+    /// The fediverse account behind the page (`@name@host`), as
+    /// `<meta name="fediverse:creator">` (Mastodon credits it under shared links).
+    pub creator: Option<String>,
+}
+
+/// The host (and port, if any) of a base URL.
+pub fn authority(base: &str) -> &str {
+    let rest = base.split_once("://").map(|(_, r)| r).unwrap_or(base);
+    rest.split('/').next().unwrap_or(rest)
+}
+
+/// A fediverse account's handle, `@name@host`, under the base URL `base`: a campaign's
+/// (`name` its slug) or the site's (`None`: named by the host, as federation names it).
+pub fn fediverse_handle(base: &str, name: Option<&str>) -> String {
+    let host = authority(base);
+    format!("@{}@{host}", name.unwrap_or(host))
 }
 
 impl Meta {
@@ -83,6 +99,7 @@ impl Meta {
             json_ld: String::new(),
             noindex: false,
             activity: None,
+            creator: None,
         }
     }
 }

@@ -274,15 +274,18 @@ async fn scheduled_in_the_authors_zone_publishes_by_job() {
             .expect("run"),
             0
         );
+        // The publication, then the job that tells the fediverse of it.
+        let out = shelfraiser::outbound::Outbound::new::<&str>(&[], &app.base).expect("outbound");
+        let handlers = shelfraiser::app::job_handlers_outbound(
+            shelfraiser::app::job_handlers(),
+            out,
+            &app.base,
+        );
         assert_eq!(
-            jobs::run_due(
-                db,
-                &shelfraiser::app::job_handlers(),
-                want + Duration::minutes(1)
-            )
-            .await
-            .expect("run"),
-            1
+            jobs::run_due(db, &handlers, want + Duration::minutes(1))
+                .await
+                .expect("run"),
+            2
         );
         let p = write::by_id(db, &id).await.expect("db").expect("p");
         assert_eq!(p.status, PostStatus::Published);
@@ -461,10 +464,12 @@ async fn cli_post_create() {
         let out = run_cli_async(&tdb.data_dir(), &argv, &[]).await;
         assert!(out.ok(), "{out:?}");
         assert!(out.stdout.trim().ends_with("/about/"), "{out:?}");
-        // jobs run: nothing due yet.
+        // jobs run: the published post's announcement to the fediverse (no followers yet).
         let mut args = storage_args(&tdb);
         args.extend(["jobs", "run"].map(String::from));
         let argv: Vec<&str> = args.iter().map(String::as_str).collect();
+        let out = run_cli_async(&tdb.data_dir(), &argv, &[]).await;
+        assert!(out.ok() && out.stdout.contains("1 jobs run"), "{out:?}");
         let out = run_cli_async(&tdb.data_dir(), &argv, &[]).await;
         assert!(out.ok() && out.stdout.contains("0 jobs run"), "{out:?}");
         // Errors are one line.

@@ -52,6 +52,20 @@ async fn create_campaign(tdb: &TestDb) {
     .await;
     assert!(out.ok(), "{out:?}");
     assert!(out.stdout.contains("created campaign s (live)"), "{out:?}");
+    // Its fediverse actor and key pair are made with it.
+    let c = shelfraiser::campaigns::repo::by_slug(&tdb.db, "s")
+        .await
+        .expect("read")
+        .expect("campaign");
+    let actor = shelfraiser::federation::repo::actor(&tdb.db, &c.id)
+        .await
+        .expect("read")
+        .expect("the campaign's actor");
+    assert!(
+        actor
+            .public_key_pem
+            .starts_with("-----BEGIN PUBLIC KEY-----")
+    );
 }
 
 #[test]

@@ -79,6 +79,7 @@ impl FakeFediverse {
         let app = Router::new()
             .route("/users/ana", get(actor))
             .route("/users/ana/inbox", post(inbox))
+            .route("/inbox", post(inbox))
             .with_state(shared.clone());
         tokio::spawn(async move {
             axum::serve(listener, app).await.expect("serve");
@@ -108,6 +109,54 @@ impl FakeFediverse {
     /// What the inbox answers from now on.
     pub fn answer_with(&self, status: u16) {
         self.shared.status.store(status, Ordering::SeqCst);
+    }
+
+    /// Forgets what reached the inbox so far.
+    pub fn clear(&self) {
+        self.shared.received.lock().expect("lock").clear();
+    }
+
+    /// The host and port, as an allow-list entry names it.
+    pub fn authority(&self) -> String {
+        self.base.trim_start_matches("http://").to_string()
+    }
+
+    /// The headers that sign a POST of `body` to `url` with an HTTP Message Signature
+    /// (RFC 9421), made with the site's signing function and this actor's key.
+    pub fn sign_post_rfc9421(&self, url: &str, body: &[u8]) -> Vec<(String, String)> {
+        let u = url::Url::parse(url).expect("url");
+        let host = format!(
+            "{}:{}",
+            u.host_str().expect("host"),
+            u.port().expect("port")
+        );
+        let pem = String::from_utf8(
+            self.key
+                .lock()
+                .expect("lock")
+                .private_key_to_pem_pkcs8()
+                .expect("pem"),
+        )
+        .expect("utf8");
+        let signer = shelfraiser::federation::signatures::Signer {
+            key_id: self.key_id(),
+            key: shelfraiser::federation::keys::PrivateKeyPem::new(pem),
+        };
+        let mut out = vec![("host".to_string(), host.clone())];
+        for (n, v) in shelfraiser::federation::signatures::sign_rfc9421(
+            &signer,
+            "POST",
+            "http",
+            &host,
+            u.path(),
+            Some(body),
+            chrono::Utc::now(),
+        )
+        .expect("sign")
+        {
+            out.push((n.to_string(), v));
+        }
+        out
     }
 
     pub fn received(&self) -> Vec<Received> {
@@ -162,6 +211,8 @@ async fn actor(State(s): State<Shared>) -> Response {
         "id": id,
         "type": "Person",
         "preferredUsername": "ana",
+        "name": "Ana Reader",
+        "url": format!("{}/@ana", s.base),
         "inbox": format!("{id}/inbox"),
         "outbox": format!("{id}/outbox"),
         "endpoints": {"sharedInbox": format!("{}/inbox", s.base)},

@@ -317,6 +317,7 @@ async fn a_signed_follow_is_stored_once_and_accepted_with_a_signed_delivery() {
         let handlers = shelfraiser::app::job_handlers_outbound(
             shelfraiser::app::job_handlers(),
             outbound(&remote),
+            &app.base,
         );
         jobs::run_due(&app.db, &handlers, Utc::now())
             .await
@@ -434,6 +435,7 @@ async fn deliveries_retry_server_errors_and_give_up_on_refusals() {
         let handlers = shelfraiser::app::job_handlers_outbound(
             shelfraiser::app::job_handlers(),
             outbound(&remote),
+            &app.base,
         );
         for (n, (status, final_failure)) in
             [(500u16, false), (429, false), (404, true), (410, true)]
@@ -511,6 +513,643 @@ async fn an_inbox_never_fetches_a_key_from_a_private_address() {
         let allowed = TestApp::start(allowing(&tdb, &remote)).await;
         let signed = remote.sign_post(&allowed.url(inbox), body.as_bytes(), None);
         assert_eq!(post_signed(&allowed, inbox, &body, &signed).await, 202);
+    })
+    .await;
+}
+
+// ---------------------------------------------------------------------------------------
+// Reactions, replies and publishing.
+
+use shelfraiser::blog::remote as blog_remote;
+use shelfraiser::blog::repo::{Moderation, PostKind, PostStatus};
+use shelfraiser::blog::write::{self as blog_write, NewPost};
+use shelfraiser::team::audit::Actor;
+
+/// A published post (a note, or an article of the campaign `campaign`).
+async fn published(app: &TestApp, kind: PostKind, title: &str, campaign: Option<String>) -> String {
+    let mut p = NewPost::draft(
+        kind,
+        title,
+        "Hello **fediverse**, see <https://example.org/a>.",
+    );
+    p.status = PostStatus::Published;
+    p.campaign_id = campaign;
+    p.tags = vec!["Libraries".into()];
+    blog_write::create(&app.db, &p, &Actor::cli())
+        .await
+        .expect("create")
+        .id
+}
+
+/// The post's page as a reader sees it (its permalink).
+async fn post_page(app: &TestApp, id: &str) -> String {
+    let res = get_with(app, &format!("/posts/{id}"), "text/html").await;
+    assert_eq!(res.status(), 301);
+    let to = header(&res, "location");
+    let page = app.get(&to).await;
+    assert_eq!(page.status(), 200);
+    page.text().await.expect("text")
+}
+
+/// Posts `activity` to the shared inbox, signed by the fake server's actor.
+async fn send(app: &TestApp, remote: &FakeFediverse, activity: &Value) -> u16 {
+    let body = activity.to_string();
+    let signed = remote.sign_post(&app.url("/inbox"), body.as_bytes(), None);
+    post_signed(app, "/inbox", &body, &signed).await
+}
+
+#[tokio::test]
+async fn likes_boosts_and_replies_from_the_fediverse_reach_the_post_page() {
+    each_backend(|tdb| async move {
+        seed_campaign(&tdb.db, "test-library").await;
+        let remote = FakeFediverse::start().await;
+        let app = TestApp::start(allowing(&tdb, &remote)).await;
+        let id = published(&app, PostKind::Note, "", None).await;
+        let object = app.url(&format!("/posts/{id}"));
+        let actor = remote.actor();
+        let ctx = "https://www.w3.org/ns/activitystreams";
+
+        // A like and a boost of our post.
+        let like = json!({"@context": ctx, "id": format!("{actor}#likes/1"), "type": "Like",
+            "actor": actor, "object": object});
+        assert_eq!(send(&app, &remote, &like).await, 202);
+        let boost = json!({"@context": ctx, "id": format!("{actor}/statuses/9/activity"),
+            "type": "Announce", "actor": actor, "object": object,
+            "to": ["https://www.w3.org/ns/activitystreams#Public"]});
+        assert_eq!(send(&app, &remote, &boost).await, 202);
+        // A like of something that is not ours changes nothing.
+        let elsewhere = json!({"@context": ctx, "id": format!("{actor}#likes/2"), "type": "Like",
+            "actor": actor, "object": "https://elsewhere.example/notes/1"});
+        assert_eq!(send(&app, &remote, &elsewhere).await, 202);
+        let r = blog_remote::reactions_of(&app.db, &id)
+            .await
+            .expect("reactions");
+        assert_eq!((r.like_count, r.repost_count), (1, 1));
+        assert_eq!(r.likes[0].actor_name, "Ana Reader");
+        let page = post_page(&app, &id).await;
+        assert!(page.contains("1 person likes this"), "{page}");
+        assert!(page.contains("Boosted once on the fediverse"));
+        assert!(page.contains(">Ana Reader</a>"));
+
+        // Undo of the like (the like embedded, as Mastodon sends it).
+        let undo = json!({"@context": ctx, "id": format!("{actor}#likes/1/undo"), "type": "Undo",
+            "actor": actor, "object": like});
+        assert_eq!(send(&app, &remote, &undo).await, 202);
+        let r = blog_remote::reactions_of(&app.db, &id)
+            .await
+            .expect("reactions");
+        assert_eq!((r.like_count, r.repost_count), (0, 1));
+
+        // A reply: held for moderation, then shown as a comment from the fediverse.
+        let note_id = format!("{}/users/ana/statuses/10", remote.base);
+        let note = |content: &str| {
+            json!({"id": note_id, "type": "Note", "attributedTo": actor,
+                "inReplyTo": object, "content": content,
+                "published": "2026-12-01T10:00:00Z",
+                "to": ["https://www.w3.org/ns/activitystreams#Public"]})
+        };
+        let create = json!({"@context": ctx, "id": format!("{note_id}/activity"), "type": "Create",
+            "actor": actor, "object": note("<p>Good luck &amp; <b>well done</b>!</p>")});
+        assert_eq!(send(&app, &remote, &create).await, 202);
+        // The same activity again: once only.
+        assert_eq!(send(&app, &remote, &create).await, 202);
+        let queue = shelfraiser::blog::repo::comments::moderation_queue(
+            &app.db,
+            Moderation::Pending,
+            50,
+            0,
+        )
+        .await
+        .expect("queue");
+        let held: Vec<_> = queue
+            .iter()
+            .map(|q| &q.comment)
+            .filter(|c| c.kind == "fediverse")
+            .collect();
+        assert_eq!(held.len(), 1, "{queue:?}");
+        assert_eq!(held[0].body, "Good luck & well done!");
+        assert_eq!(held[0].author_name, "Ana Reader");
+        let comment = held[0].id.clone();
+        assert!(!post_page(&app, &id).await.contains("well done"));
+        shelfraiser::blog::repo::comments::set_status(&app.db, &comment, Moderation::Approved)
+            .await
+            .expect("approve");
+        let page = post_page(&app, &id).await;
+        assert!(page.contains("Good luck &amp; well done!"), "{page}");
+        assert!(page.contains("from the fediverse"));
+
+        // An edit replaces the text; it stays approved.
+        let update = json!({"@context": ctx, "id": format!("{note_id}#updates/1"), "type": "Update",
+            "actor": actor, "object": note("<p>Good luck, library!</p>")});
+        assert_eq!(send(&app, &remote, &update).await, 202);
+        let page = post_page(&app, &id).await;
+        assert!(page.contains("Good luck, library!"));
+        assert!(!page.contains("well done"));
+
+        // Deleted at its source: taken down.
+        let delete = json!({"@context": ctx, "id": format!("{note_id}#delete"), "type": "Delete",
+            "actor": actor, "object": {"id": note_id, "type": "Tombstone"}});
+        assert_eq!(send(&app, &remote, &delete).await, 202);
+        assert!(!post_page(&app, &id).await.contains("Good luck"));
+
+        // The account deleted: its boost goes too.
+        let gone = json!({"@context": ctx, "id": format!("{actor}#delete"), "type": "Delete",
+            "actor": actor, "object": actor});
+        assert_eq!(send(&app, &remote, &gone).await, 202);
+        let r = blog_remote::reactions_of(&app.db, &id)
+            .await
+            .expect("reactions");
+        assert_eq!(r.repost_count, 0);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn an_rfc9421_signed_follow_is_accepted_and_a_blocked_server_is_ignored() {
+    each_backend(|tdb| async move {
+        seed_campaign(&tdb.db, "test-library").await;
+        let remote = FakeFediverse::start().await;
+        let app = TestApp::start(allowing(&tdb, &remote)).await;
+        let actor = app.url("/campaigns/test-library");
+        let follow = json!({"@context": "https://www.w3.org/ns/activitystreams",
+            "id": format!("{}#follow-9421", remote.actor()), "type": "Follow",
+            "actor": remote.actor(), "object": actor})
+        .to_string();
+        let inbox = "/campaigns/test-library/inbox";
+        // Signed with a key that is not the actor's: refused.
+        let signed = remote.sign_post_rfc9421(&app.url(inbox), follow.as_bytes());
+        let mut tampered = signed.clone();
+        for (n, v) in &mut tampered {
+            if n == "content-digest" {
+                *v = "sha-256=:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=:".into();
+            }
+        }
+        assert_eq!(post_signed(&app, inbox, &follow, &tampered).await, 401);
+        assert_eq!(post_signed(&app, inbox, &follow, &signed).await, 202);
+        let id = seeded_id(&app).await;
+        assert_eq!(repo::followers(&app.db, &id).await.expect("f").len(), 1);
+
+        // The server blocked: its activities are ignored, nothing is fetched for them.
+        repo::set_blocks(&app.db, &[remote.authority()], Utc::now())
+            .await
+            .expect("block");
+        let unfollow = json!({"@context": "https://www.w3.org/ns/activitystreams",
+            "id": format!("{}#undo-9421", remote.actor()), "type": "Undo",
+            "actor": remote.actor(), "object": format!("{}#follow-9421", remote.actor())})
+        .to_string();
+        let signed = remote.sign_post(&app.url(inbox), unfollow.as_bytes(), None);
+        assert_eq!(post_signed(&app, inbox, &unfollow, &signed).await, 202);
+        assert_eq!(repo::followers(&app.db, &id).await.expect("f").len(), 1);
+        repo::set_blocks(&app.db, &[], Utc::now())
+            .await
+            .expect("unblock");
+        let signed = remote.sign_post(&app.url(inbox), unfollow.as_bytes(), None);
+        assert_eq!(post_signed(&app, inbox, &unfollow, &signed).await, 202);
+        assert!(repo::followers(&app.db, &id).await.expect("f").is_empty());
+    })
+    .await;
+}
+
+/// Follows `path`'s actor from `remote` and lets the Accept go.
+async fn follow_from(app: &TestApp, remote: &FakeFediverse, inbox: &str, object: &str, n: u32) {
+    let body = json!({"@context": "https://www.w3.org/ns/activitystreams",
+        "id": format!("{}#follow-{n}", remote.actor()), "type": "Follow",
+        "actor": remote.actor(), "object": object})
+    .to_string();
+    let signed = remote.sign_post(&app.url(inbox), body.as_bytes(), None);
+    assert_eq!(post_signed(app, inbox, &body, &signed).await, 202);
+}
+
+/// Runs due jobs (as the node's worker may too) until `remote` has `n` requests.
+async fn until_received(
+    app: &TestApp,
+    handlers: &jobs::Handlers,
+    remote: &FakeFediverse,
+    n: usize,
+) -> Vec<crate::fake_fediverse::Received> {
+    for _ in 0..100 {
+        jobs::run_due(&app.db, handlers, Utc::now())
+            .await
+            .expect("run");
+        let got = remote.received();
+        if got.len() >= n {
+            return got;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!(
+        "{} received {} requests, not {n}",
+        remote.base,
+        remote.received().len()
+    );
+}
+
+#[tokio::test]
+async fn a_campaign_post_goes_to_its_followers_once_per_server_and_the_site_boosts_it() {
+    each_backend(|tdb| async move {
+        seed_campaign(&tdb.db, "test-library").await;
+        let (r1, r2) = (FakeFediverse::start().await, FakeFediverse::start().await);
+        let mut settings = settings(&tdb);
+        settings.outbound_allow = vec![r1.authority(), r2.authority()];
+        let app = TestApp::start(settings).await;
+        let out = shelfraiser::outbound::Outbound::new(
+            &[r1.authority().as_str(), r2.authority().as_str()],
+            "http://localhost",
+        )
+        .expect("outbound");
+        let handlers = shelfraiser::app::job_handlers_outbound(
+            shelfraiser::app::job_handlers(),
+            out,
+            &app.base,
+        );
+        let campaign_actor = app.url("/campaigns/test-library");
+        // r1 follows the campaign and the site; r2 the campaign.
+        follow_from(
+            &app,
+            &r1,
+            "/campaigns/test-library/inbox",
+            &campaign_actor,
+            1,
+        )
+        .await;
+        follow_from(&app, &r1, "/inbox", &app.url("/actor"), 2).await;
+        follow_from(
+            &app,
+            &r2,
+            "/campaigns/test-library/inbox",
+            &campaign_actor,
+            3,
+        )
+        .await;
+        until_received(&app, &handlers, &r1, 2).await;
+        until_received(&app, &handlers, &r2, 1).await;
+        r1.clear();
+        r2.clear();
+
+        let campaign = seeded_id(&app).await;
+        let id = published(&app, PostKind::Article, "Halfway there", Some(campaign)).await;
+        let object = app.url(&format!("/posts/{id}"));
+        // r1: the campaign's Create and the site's Announce, at its shared inbox; r2: the Create.
+        let got1 = until_received(&app, &handlers, &r1, 2).await;
+        let got2 = until_received(&app, &handlers, &r2, 1).await;
+        let kinds = |got: &[crate::fake_fediverse::Received]| {
+            let mut k: Vec<String> = got
+                .iter()
+                .map(|r| r.json()["type"].as_str().unwrap_or("").to_string())
+                .collect();
+            k.sort();
+            k
+        };
+        assert_eq!(kinds(&got1), ["Announce", "Create"]);
+        assert_eq!(kinds(&got2), ["Create"]);
+        let create = got2[0].json();
+        assert_eq!(create["actor"], campaign_actor);
+        assert_eq!(create["object"]["id"], object);
+        assert_eq!(create["object"]["type"], "Article");
+        assert_eq!(create["object"]["name"], "Halfway there");
+        assert_eq!(create["object"]["attributedTo"], campaign_actor);
+        assert!(
+            create["object"]["content"]
+                .as_str()
+                .expect("content")
+                .contains("<strong>fediverse</strong>")
+        );
+        assert_eq!(create["object"]["tag"][0]["name"], "#Libraries");
+        // Signed with the campaign's key, checked independently.
+        let doc: Value = get_with(&app, "/campaigns/test-library", AP)
+            .await
+            .json()
+            .await
+            .expect("json");
+        let pem = doc["publicKey"]["publicKeyPem"].as_str().expect("pem");
+        verify_signed_post(&got2[0], "/inbox", pem);
+        // The object is served at its id, and the outbox lists the Create.
+        let fetched: Value = get_with(&app, &format!("/posts/{id}"), AP)
+            .await
+            .json()
+            .await
+            .expect("json");
+        assert_eq!(fetched["id"], object);
+        let outbox: Value = get_with(&app, "/campaigns/test-library/outbox?page=1", AP)
+            .await
+            .json()
+            .await
+            .expect("json");
+        assert_eq!(outbox["totalItems"], 1);
+        assert_eq!(outbox["orderedItems"][0]["type"], "Create");
+        let site_outbox: Value = get_with(&app, "/actor/outbox", AP)
+            .await
+            .json()
+            .await
+            .expect("json");
+        assert_eq!(site_outbox["totalItems"], 1);
+
+        // An edit: one Update for each server (r1 follows both actors, hears it once).
+        r1.clear();
+        r2.clear();
+        let mut p = NewPost::draft(PostKind::Article, "Halfway there!", "Now **edited**.");
+        p.status = PostStatus::Published;
+        p.campaign_id = Some(seeded_id(&app).await);
+        blog_write::update(&app.db, &id, &p, &Actor::cli())
+            .await
+            .expect("update");
+        let got1 = until_received(&app, &handlers, &r1, 1).await;
+        let got2 = until_received(&app, &handlers, &r2, 1).await;
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        assert_eq!(r1.received().len(), 1);
+        assert_eq!(got1[0].json()["type"], "Update");
+        assert_eq!(got2[0].json()["object"]["name"], "Halfway there!");
+
+        // Taken down: a Delete with a Tombstone; the outbox no longer lists it.
+        r1.clear();
+        r2.clear();
+        blog_write::unpublish(&app.db, &id, &Actor::cli())
+            .await
+            .expect("unpublish");
+        let got2 = until_received(&app, &handlers, &r2, 1).await;
+        assert_eq!(got2[0].json()["type"], "Delete");
+        assert_eq!(got2[0].json()["object"]["type"], "Tombstone");
+        until_received(&app, &handlers, &r1, 1).await;
+        let outbox: Value = get_with(&app, "/campaigns/test-library/outbox", AP)
+            .await
+            .json()
+            .await
+            .expect("json");
+        assert_eq!(outbox["totalItems"], 0);
+        assert_eq!(
+            get_with(&app, &format!("/posts/{id}"), AP).await.status(),
+            404
+        );
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_failing_server_trips_its_breaker_and_one_success_closes_it() {
+    each_backend(|tdb| async move {
+        let remote = FakeFediverse::start().await;
+        let app = TestApp::start(settings(&tdb)).await;
+        let out = outbound(&remote);
+        let row = shelfraiser::federation::ensure(
+            &app.db,
+            &shelfraiser::federation::Local::Site,
+            Utc::now(),
+        )
+        .await
+        .expect("actor");
+        let d = shelfraiser::federation::deliver::Deliver {
+            actor: row.id.clone(),
+            key_id: format!("{}/actor#main-key", app.base),
+            inbox: format!("{}/inbox", remote.base),
+            body: "{}".into(),
+        };
+        remote.answer_with(503);
+        let now = Utc::now();
+        let host = remote.authority();
+        for _ in 0..shelfraiser::federation::deliver::BREAKER_THRESHOLD {
+            assert!(
+                shelfraiser::federation::deliver::run_job(&app.db, &out, &d, now)
+                    .await
+                    .is_err()
+            );
+        }
+        let b = repo::breaker(&app.db, &host)
+            .await
+            .expect("read")
+            .expect("breaker");
+        assert!(b.open_until.is_some_and(|t| t > now), "{b:?}");
+        // While open, deliveries fail at once without a request.
+        let before = remote.received().len();
+        assert!(
+            shelfraiser::federation::deliver::run_job(&app.db, &out, &d, now)
+                .await
+                .is_err()
+        );
+        assert_eq!(remote.received().len(), before);
+        // After the wait, one that goes through closes it.
+        remote.answer_with(202);
+        let later = now + chrono::Duration::minutes(2);
+        shelfraiser::federation::deliver::run_job(&app.db, &out, &d, later)
+            .await
+            .expect("delivered");
+        assert!(repo::breaker(&app.db, &host).await.expect("read").is_none());
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn the_console_holds_follow_requests_for_approval_and_keeps_the_block_list() {
+    each_backend(|tdb| async move {
+        seed_campaign(&tdb.db, "test-library").await;
+        let remote = FakeFediverse::start().await;
+        let app = TestApp::start(allowing(&tdb, &remote)).await;
+        let owner = crate::blog_review::member(
+            &app.db,
+            "fedi-owner",
+            "UTC",
+            shelfraiser::team::Role::Owner,
+            None,
+        )
+        .await;
+        let writer = crate::blog_review::member(
+            &app.db,
+            "fedi-writer",
+            "UTC",
+            shelfraiser::team::Role::Member,
+            None,
+        )
+        .await;
+        assert_eq!(
+            get_as(&app, "/admin/fediverse", &writer.token)
+                .await
+                .status(),
+            403
+        );
+        let html = page_as(&app, "/admin/fediverse", &owner.token).await;
+        assert!(
+            html.contains(&format!("@test-library@{}", authority(&app))),
+            "{html}"
+        );
+        let campaign = seeded_id(&app).await;
+
+        // Hold requests for the campaign; a follow then waits.
+        let res = submit(
+            &app,
+            "/admin/fediverse",
+            "/admin/fediverse/approval",
+            &owner.token,
+            &[("actor", campaign.as_str()), ("action", "on")],
+        )
+        .await;
+        assert_eq!(res.status(), 303);
+        let actor = app.url("/campaigns/test-library");
+        follow_from(&app, &remote, "/campaigns/test-library/inbox", &actor, 7).await;
+        let f = repo::followers(&app.db, &campaign).await.expect("f");
+        assert_eq!(f[0].state, repo::FollowState::Pending);
+        assert!(
+            page_as(&app, "/admin/fediverse", &owner.token)
+                .await
+                .contains(&remote.actor())
+        );
+
+        // Approved: in effect, and an Accept goes to the follower.
+        let res = submit(
+            &app,
+            "/admin/fediverse",
+            "/admin/fediverse/requests",
+            &owner.token,
+            &[
+                ("actor", campaign.as_str()),
+                ("follower", remote.actor().as_str()),
+                ("action", "approve"),
+            ],
+        )
+        .await;
+        assert_eq!(location(&res), "/admin/fediverse?done=approved");
+        let f = repo::followers(&app.db, &campaign).await.expect("f");
+        assert_eq!(f[0].state, repo::FollowState::Accepted);
+        let handlers = shelfraiser::app::job_handlers_outbound(
+            shelfraiser::app::job_handlers(),
+            outbound(&remote),
+            &app.base,
+        );
+        let got = until_received(&app, &handlers, &remote, 1).await;
+        assert_eq!(got[0].json()["type"], "Accept");
+        assert_eq!(
+            got[0].json()["object"]["id"],
+            format!("{}#follow-7", remote.actor())
+        );
+
+        // A bad block list line is shown back; a good list ends the server's follows.
+        let res = submit(
+            &app,
+            "/admin/fediverse",
+            "/admin/fediverse/blocks",
+            &owner.token,
+            &[("blocks", "fine.example\nnot a server")],
+        )
+        .await;
+        assert_eq!(res.status(), 422);
+        assert!(res.text().await.expect("body").contains("Line 2"));
+        let res = submit(
+            &app,
+            "/admin/fediverse",
+            "/admin/fediverse/blocks",
+            &owner.token,
+            &[("blocks", &format!("# a test\n{}", remote.actor()))],
+        )
+        .await;
+        assert_eq!(res.status(), 303);
+        assert!(
+            repo::followers(&app.db, &campaign)
+                .await
+                .expect("f")
+                .is_empty()
+        );
+        assert_eq!(
+            repo::blocks(&app.db).await.expect("blocks"),
+            [remote.actor()]
+        );
+        assert_eq!(
+            crate::team_harness::audit_count(&app.db, "settings.fediverse_blocks").await,
+            1
+        );
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn the_follow_box_sends_visitors_to_their_server_with_a_link() {
+    each_backend(|tdb| async move {
+        seed_campaign(&tdb.db, "test-library").await;
+        let app = TestApp::start(settings(&tdb)).await;
+        let host = authority(&app);
+        let page = app
+            .get("/campaigns/test-library")
+            .await
+            .text()
+            .await
+            .expect("page");
+        assert!(page.contains("action=\"/campaigns/test-library/follow\""));
+        assert!(page.contains(&format!(
+            "<meta name=\"fediverse:creator\" content=\"@test-library@{host}\">"
+        )));
+        let res = app
+            .get("/campaigns/test-library/follow?server=%40me%40Mastodon.Social")
+            .await;
+        assert_eq!(res.status(), 200);
+        assert_eq!(header(&res, "cache-control"), "private, no-store");
+        let html = res.text().await.expect("html");
+        assert!(html.contains(&format!(
+            "href=\"https://mastodon.social/authorize_interaction?uri=acct%3Atest%2Dlibrary%40{}\"",
+            host.replace(':', "%3A").replace('.', "%2E")
+        )), "{html}");
+        let res = app
+            .get("/campaigns/test-library/follow?server=%22%3E%3Cscript%3E")
+            .await;
+        assert_eq!(res.status(), 400);
+        let html = res.text().await.expect("html");
+        assert!(html.contains("Type your server"));
+        assert!(!html.contains("<script>"));
+        assert_eq!(app.get("/campaigns/nope/follow").await.status(), 404);
+        // A post links its object and names the site's account.
+        let id = published(&app, PostKind::Note, "", None).await;
+        let page = post_page(&app, &id).await;
+        assert!(page.contains(&format!(
+            "<link rel=\"alternate\" type=\"application/activity+json\" href=\"{}\">",
+            app.url(&format!("/posts/{id}"))
+        )));
+        assert!(page.contains(&format!("content=\"@{host}@{host}\"")));
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn passing_a_milestone_and_the_goal_is_announced_to_followers_once() {
+    each_backend(|tdb| async move {
+        seed_campaign(&tdb.db, "test-library").await;
+        let remote = FakeFediverse::start().await;
+        let app = TestApp::start(allowing(&tdb, &remote)).await;
+        let base = app.base.trim_end_matches('/').to_string();
+        let campaign = seeded_id(&app).await;
+        let sweep = |t| shelfraiser::federation::milestones::sweep(&app.db, &base, "en", t);
+        // £100 given before the first look: recorded, not announced.
+        app.donate_through_checkout("test-library", "100", "GBP", "succeed")
+            .await;
+        // (The node's own sweep may look first, at start: the same outcome.)
+        sweep(Utc::now()).await.expect("sweep");
+        let actor = app.url("/campaigns/test-library");
+        follow_from(&app, &remote, "/campaigns/test-library/inbox", &actor, 11).await;
+        // £200 more passes the £250 "Roof" milestone: one note.
+        app.donate_through_checkout("test-library", "200", "GBP", "succeed")
+            .await;
+        sweep(Utc::now()).await.expect("sweep");
+        assert_eq!(sweep(Utc::now()).await.expect("sweep"), 0);
+        let notes: Vec<Value> = deliveries(&app.db)
+            .await
+            .into_iter()
+            .map(|j| {
+                let d: Value = serde_json::from_str(&j.payload).expect("payload");
+                serde_json::from_str(d["body"].as_str().expect("body")).expect("activity")
+            })
+            .filter(|a: &Value| a["type"] == "Create")
+            .collect();
+        assert_eq!(notes.len(), 1, "{notes:?}");
+        let content = notes[0]["object"]["content"].as_str().expect("content");
+        assert!(
+            content.contains("Test library reached “Roof”: £300 of £1,000 raised."),
+            "{content}"
+        );
+        assert_eq!(notes[0]["object"]["type"], "Note");
+        assert_eq!(notes[0]["actor"], actor);
+        // The goal: "funded".
+        app.donate_through_checkout("test-library", "800", "GBP", "succeed")
+            .await;
+        sweep(Utc::now()).await.expect("sweep");
+        let marked = repo::milestones_marked(&app.db, &campaign)
+            .await
+            .expect("marks");
+        assert_eq!(marked, [-1, 25_000, 100_000]);
     })
     .await;
 }

@@ -145,13 +145,17 @@ async fn two_workers_never_run_the_same_job() {
         // A second pool: another node.
         let other = Db::connect(&tdb.url).await.expect("second pool");
         let later = at + Duration::minutes(1);
-        let h = shelfraiser::app::job_handlers();
+        // Each publication also sets off the job that tells the fediverse (no followers here).
+        let base = "http://localhost";
+        let out = shelfraiser::outbound::Outbound::new::<&str>(&[], base).expect("outbound");
+        let h =
+            shelfraiser::app::job_handlers_outbound(shelfraiser::app::job_handlers(), out, base);
         let (a, b) = tokio::join!(
             jobs::run_due(db, &h, later),
             jobs::run_due(&other, &h, later)
         );
         let (a, b) = (a.expect("worker a"), b.expect("worker b"));
-        assert_eq!(a + b, N, "every job ran once ({a} + {b})");
+        assert_eq!(a + b, 2 * N, "every job ran once ({a} + {b})");
         for j in jobs::list(db).await.expect("list") {
             assert_eq!(j.attempts, 1, "{j:?}");
             assert!(j.done_at.is_some() && j.last_error.is_none(), "{j:?}");

@@ -54,6 +54,7 @@ mod security_auth;
 mod security_infra;
 mod security_money;
 mod sharing;
+mod signature_interop;
 mod stripe;
 mod stripe_interop;
 mod team_2fa;

@@ -148,6 +148,7 @@ async fn campaign(db: &Db, cmd: CampaignCmd) -> anyhow::Result<ExitCode> {
                 }
             };
             let c = repo::create(db, &n).await?;
+            crate::federation::ensure_for_new_campaign(db, &c.id).await;
             println!(
                 "created campaign {} ({}), goal {}",
                 c.slug,

@@ -121,6 +121,9 @@ pub struct CommentView {
     pub iso: String,
     pub body_html: String,
     pub by_member: bool,
+    /// Where a reply from another site came from ("from the fediverse", "via Webmention"),
+    /// empty for comments made here.
+    pub via: String,
     pub reply_href: String,
     /// Replies, oldest first (empty at level 3).
     pub replies: Vec<CommentView>,
@@ -160,6 +163,8 @@ pub struct CommentsSection {
     pub threads: Vec<CommentView>,
     pub count: i64,
     pub likes: String,
+    /// Who liked or boosted the post from other sites (`blog::remote`).
+    pub reactions: ReactionsView,
     pub open: bool,
     pub form: CommentForm,
     /// Who the reply form answers (`Some` when `form.parent_id` is set).
@@ -168,6 +173,39 @@ pub struct CommentsSection {
     pub viewer: Option<String>,
     pub csrf: String,
     pub notice: String,
+}
+
+/// A post's likes and boosts from other sites, as the comment section lists them.
+#[derive(Debug, Default, Clone)]
+pub struct ReactionsView {
+    /// "Boosted 3 times", empty when never.
+    pub reposts: String,
+    /// The first names of those who boosted and liked (name, page).
+    pub people: Vec<(String, String)>,
+}
+
+impl ReactionsView {
+    fn of(tr: &I18n, r: &crate::blog::remote::Reactions) -> ReactionsView {
+        let mut people: Vec<(String, String)> = Vec::new();
+        for x in r.reposts.iter().chain(&r.likes) {
+            if valid_url(&x.actor_url) && !people.iter().any(|(_, u)| *u == x.actor_url) {
+                let name = if x.actor_name.is_empty() {
+                    x.actor_url.clone()
+                } else {
+                    x.actor_name.clone()
+                };
+                people.push((name, x.actor_url.clone()));
+            }
+        }
+        ReactionsView {
+            reposts: if r.repost_count > 0 {
+                tr.tn("reposts-count", r.repost_count)
+            } else {
+                String::new()
+            },
+            people,
+        }
+    }
 }
 
 /// Builds the three-level tree from approved comments (oldest first). A comment whose parent
@@ -199,6 +237,11 @@ pub fn tree(tr: &I18n, post_id: &str, back: &str, rows: &[Comment]) -> Vec<Comme
         iso: c.created_at.to_rfc3339(),
         body_html: body_html(&c.body),
         by_member: c.member_id.is_some(),
+        via: match c.kind.as_str() {
+            "fediverse" => tr.t("comments-via-fediverse"),
+            "webmention" => tr.t("comments-via-webmention"),
+            _ => String::new(),
+        },
         reply_href: format!(
             "/posts/{post_id}/comments?reply={}&back={back_q}#respond",
             c.id
@@ -271,7 +314,8 @@ pub async fn render_section(
     if replying_to.is_none() {
         form.parent_id.clear();
     }
-    let likes = like_count(&s.db, &post.id).await?;
+    let remote = crate::blog::remote::reactions_of(&s.db, &post.id).await?;
+    let likes = like_count(&s.db, &post.id).await? + remote.like_count;
     let section = CommentsSection {
         tr: tr.clone(),
         post_id: post.id.clone(),
@@ -279,6 +323,7 @@ pub async fn render_section(
         count: rows.len() as i64,
         threads,
         likes: tr.tn("likes-count", likes),
+        reactions: ReactionsView::of(tr, &remote),
         open: post.comment_status.is_open(),
         form,
         replying_to,

@@ -137,6 +137,7 @@ pub(super) async fn render_list(
             json_ld: String::new(),
             noindex: spec.search_form,
             activity: None,
+            creator: None,
         },
         heading: spec.heading,
         intro: spec.intro,

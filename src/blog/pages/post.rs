@@ -129,7 +129,14 @@ pub(super) async fn render_post(
             feeds,
             json_ld,
             noindex: false,
-            activity: None,
+            // A post published to the fediverse: its object, and the account it came from
+            // (its campaign's, or the site's).
+            activity: (!p.is_page() && !p.is_protected())
+                .then(|| s.absolute(&format!("/posts/{}", p.id))),
+            creator: (!p.is_page()).then(|| {
+                let slug = linked.as_ref().map(|c| c.slug.to_string());
+                crate::web::meta::fediverse_handle(&s.base_url, slug.as_deref())
+            }),
         },
         terms: terms
             .iter()

@@ -390,3 +390,116 @@ pub async fn insert_imported(tx: &mut crate::db::Tx, c: &ImportedComment<'_>) ->
     });
     Ok(n == 1)
 }
+
+/// A reply from another site (a fediverse post, a Webmention source), keyed by its source.
+pub struct RemoteRow<'a> {
+    pub post_id: &'a str,
+    pub parent_id: Option<&'a str>,
+    /// `fediverse` or `webmention`.
+    pub kind: &'a str,
+    pub status: Moderation,
+    pub author_name: &'a str,
+    pub author_url: &'a str,
+    pub body: &'a str,
+    pub created_at: DateTime<Utc>,
+    pub source_key: &'a str,
+}
+
+/// Stores a remote reply, or updates the text and author of the one with the same source
+/// key (an edit: its moderation state stays). Returns the comment's id and whether it is new.
+pub async fn upsert_remote(db: &Db, c: &RemoteRow<'_>) -> DbResult<(String, bool)> {
+    let id = uuid::Uuid::new_v4().to_string();
+    let n = on_db!(db, |p| sqlx::query(
+        "INSERT INTO comments (id, post_id, parent_id, kind, status, author_name, author_url, \
+         body, created_at, source_key) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
+         ON CONFLICT (source_key) DO NOTHING"
+    )
+    .bind(&id)
+    .bind(c.post_id)
+    .bind(c.parent_id)
+    .bind(c.kind)
+    .bind(c.status.as_str())
+    .bind(c.author_name)
+    .bind(c.author_url)
+    .bind(c.body)
+    .bind(c.created_at)
+    .bind(c.source_key)
+    .execute(p)
+    .await?
+    .rows_affected());
+    if n == 1 {
+        return Ok((id, true));
+    }
+    on_db!(db, |p| sqlx::query(
+        "UPDATE comments SET author_name = $2, author_url = $3, body = $4 WHERE source_key = $1"
+    )
+    .bind(c.source_key)
+    .bind(c.author_name)
+    .bind(c.author_url)
+    .bind(c.body)
+    .execute(p)
+    .await?
+    .rows_affected());
+    let id: String = on_db!(db, |p| sqlx::query_scalar(
+        "SELECT id FROM comments WHERE source_key = $1"
+    )
+    .bind(c.source_key)
+    .fetch_one(p)
+    .await?);
+    Ok((id, false))
+}
+
+/// The remote reply with this source key, if any.
+pub async fn by_source_key(db: &Db, source_key: &str) -> DbResult<Option<Comment>> {
+    let sql = format!("SELECT {COMMENT_COLUMNS} FROM comments WHERE source_key = $1");
+    Ok(on_db!(db, |p| sqlx::query_as::<_, Comment>(&sql)
+        .bind(source_key)
+        .fetch_optional(p)
+        .await?))
+}
+
+/// Takes remote replies down (deleted at their source): put in the bin with their text
+/// emptied, so local replies under them keep their place. Matches one source key, or every
+/// reply of one kind by one author URL (an account deleted).
+pub async fn trash_remote(
+    db: &Db,
+    source_key: Option<&str>,
+    kind_and_author: Option<(&str, &str)>,
+) -> DbResult<u64> {
+    Ok(match (source_key, kind_and_author) {
+        (Some(key), _) => on_db!(db, |p| sqlx::query(
+            "UPDATE comments SET status = 'trash', body = '' WHERE source_key = $1"
+        )
+        .bind(key)
+        .execute(p)
+        .await?
+        .rows_affected()),
+        (None, Some((kind, author))) => {
+            on_db!(db, |p| {
+                sqlx::query(
+            "UPDATE comments SET status = 'trash', body = '' WHERE kind = $1 AND author_url = $2"
+        )
+        .bind(kind)
+        .bind(author)
+        .execute(p)
+        .await?
+        .rows_affected()
+            })
+        }
+        (None, None) => 0,
+    })
+}
+
+/// Whether this author URL already has an approved reply of this kind (a returning author).
+pub async fn remote_author_approved(db: &Db, kind: &str, author_url: &str) -> DbResult<bool> {
+    let n: i64 = on_db!(db, |p| {
+        sqlx::query_scalar(
+        "SELECT COUNT(*) FROM comments WHERE kind = $1 AND author_url = $2 AND status = 'approved'"
+    )
+    .bind(kind)
+    .bind(author_url)
+    .fetch_one(p)
+    .await?
+    });
+    Ok(n > 0)
+}

@@ -25,6 +25,7 @@ pub mod likes;
 mod listing;
 mod post_terms;
 mod posts;
+pub mod reactions;
 pub mod replies;
 mod terms;
 mod version;

@@ -135,6 +135,7 @@ async fn create_checked(
     if status == PostStatus::Pending {
         audit::record_in(&mut tx, who, "post.submitted", &id, &slug).await?;
     }
+    changed_in(&mut tx, &id, false, status == PostStatus::Published, now).await?;
     let post = by_id_in(&mut tx, &id).await?.ok_or(WriteError::NotFound)?;
     tx.commit().await?;
     Ok(post)
@@ -183,6 +184,7 @@ pub async fn add_campaign_update(
         },
     )
     .await?;
+    changed_in(&mut tx, &id, false, true, published_at).await?;
     tx.commit().await
 }
 
@@ -328,6 +330,10 @@ async fn update_checked(
     if status == PostStatus::Published && old.status != PostStatus::Published {
         audit::record_in(&mut tx, who, "post.published", id, &slug).await?;
     }
+    if !changed.is_empty() {
+        let was = old.status == PostStatus::Published;
+        changed_in(&mut tx, id, was, status == PostStatus::Published, now).await?;
+    }
     if status == PostStatus::Pending && old.status != PostStatus::Pending {
         audit::record_in(&mut tx, who, "post.submitted", id, &slug).await?;
     }
@@ -360,6 +366,10 @@ async fn set_status(
         audit::record_in(&mut tx, who, "post.published", id, &old.slug).await?;
     } else {
         audit::record_in(&mut tx, who, action, id, status.as_str()).await?;
+    }
+    if old.status != status {
+        let was = old.status == PostStatus::Published;
+        changed_in(&mut tx, id, was, status == PostStatus::Published, now).await?;
     }
     let post = by_id_in(&mut tx, id).await?.ok_or(WriteError::NotFound)?;
     tx.commit().await?;
@@ -414,6 +424,51 @@ pub async fn schedule(
     .await
 }
 
+/// The kind of the job that tells the capabilities that publish elsewhere (federation's
+/// followers, Webmention's linked pages) that a public post changed ([`PostChanged`]):
+/// enqueued in the transaction of every write that makes a post public, changes a public
+/// post or takes one down, whoever writes (console, API, the CLI in another process, a
+/// scheduled publication), so a node's worker sends it. The WordPress importer's rows are
+/// stored without it: an import announces nothing. The application registers the job's
+/// handler; the blog knows none of its readers.
+pub const POST_CHANGED: &str = "post_changed";
+
+/// The payload of a [`POST_CHANGED`] job.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct PostChanged {
+    pub post_id: String,
+    /// Unique per change: what a handler may key its own once-only work on.
+    pub event: String,
+    /// Whether the post was public before the change, and is after it.
+    pub was_public: bool,
+    pub is_public: bool,
+}
+
+/// Enqueues [`POST_CHANGED`] when the post was or is published.
+async fn changed_in(
+    tx: &mut Tx,
+    post_id: &str,
+    was_public: bool,
+    is_public: bool,
+    now: DateTime<Utc>,
+) -> DbResult<()> {
+    if !was_public && !is_public {
+        return Ok(());
+    }
+    let job = Job::new(
+        POST_CHANGED,
+        &PostChanged {
+            post_id: post_id.to_string(),
+            event: uuid::Uuid::new_v4().simple().to_string(),
+            was_public,
+            is_public,
+        },
+    )
+    .map_err(|e| crate::db::DbError::Corrupt(format!("job payload: {e}")))?;
+    jobs::enqueue_in(tx, &job, now, None).await?;
+    Ok(())
+}
+
 /// The kind of the job that publishes a scheduled post ([`PublishPost`]).
 pub const PUBLISH_POST: &str = "publish_post";
 
@@ -438,6 +493,7 @@ pub async fn run_publish_job(db: &Db, post_id: &str, now: DateTime<Utc>) -> anyh
             ..Default::default()
         };
         audit::record_in(&mut tx, &who, "post.published", post_id, &p.slug).await?;
+        changed_in(&mut tx, post_id, false, true, now).await?;
     }
     tx.commit().await?;
     Ok(published)

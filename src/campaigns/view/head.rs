@@ -30,5 +30,9 @@ pub fn meta(s: &AppState, tr: &I18n, c: &Campaign) -> Meta {
     m.feeds = feed_links(s.base_url.trim_end_matches('/'), &path, &c.title);
     // The campaign's actor is its page, served as JSON for `Accept: application/activity+json`.
     m.activity = Some(s.absolute(&path));
+    m.creator = Some(crate::web::meta::fediverse_handle(
+        &s.base_url,
+        Some(c.slug.as_str()),
+    ));
     m
 }

@@ -207,7 +207,8 @@ pub async fn create(
         body: &new.story_md,
         restored_from: None,
     };
-    revisions::record_in(&mut tx, &Target::Campaign(id), who, first, None).await?;
+    revisions::record_in(&mut tx, &Target::Campaign(id.clone()), who, first, None).await?;
     tx.commit().await?;
+    crate::federation::ensure_for_new_campaign(&cx.s.db, &id).await;
     Ok(Redirect::to(&format!("/admin/campaigns/{}?created=1", new.slug)).into_response())
 }

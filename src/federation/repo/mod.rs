@@ -9,6 +9,9 @@ use crate::{on_db, on_tx};
 
 use super::keys::PrivateKeyPem;
 
+mod publishing;
+pub use publishing::*;
+
 /// One of our actors as stored.
 #[derive(Debug, Clone)]
 pub struct ActorRow {
@@ -120,9 +123,36 @@ pub struct RemoteActor {
     pub key_id: String,
     pub public_key_pem: String,
     pub fetched_at: DateTime<Utc>,
+    /// The display name (may be empty).
+    pub name: String,
+    /// `preferredUsername` (may be empty).
+    pub username: String,
+    /// The profile page, if given.
+    pub url: Option<String>,
+    /// The avatar's URL, if given.
+    pub icon: Option<String>,
 }
 
-const REMOTE_COLUMNS: &str = "id, inbox, shared_inbox, key_id, public_key_pem, fetched_at";
+impl RemoteActor {
+    /// How a page names the actor: its display name, else `@username@host`, else its id.
+    pub fn label(&self) -> String {
+        if !self.name.trim().is_empty() {
+            return self.name.trim().to_string();
+        }
+        if !self.username.is_empty() {
+            return format!("@{}@{}", self.username, super::authority(&self.id));
+        }
+        self.id.clone()
+    }
+
+    /// Where a page links the actor: its profile page, else its id.
+    pub fn page(&self) -> &str {
+        self.url.as_deref().unwrap_or(&self.id)
+    }
+}
+
+const REMOTE_COLUMNS: &str =
+    "id, inbox, shared_inbox, key_id, public_key_pem, fetched_at, name, username, url, icon";
 
 /// The remote actor whose key is `key_id`.
 pub async fn remote_by_key(db: &Db, key_id: &str) -> DbResult<Option<RemoteActor>> {
@@ -148,9 +178,12 @@ pub async fn remote(db: &Db, id: &str) -> DbResult<Option<RemoteActor>> {
 pub async fn save_remote(db: &Db, r: &RemoteActor) -> DbResult<()> {
     on_db!(db, |p| sqlx::query(
         "INSERT INTO federation_remote_actors (id, inbox, shared_inbox, key_id, public_key_pem, \
-         fetched_at) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (id) DO UPDATE SET \
+         fetched_at, name, username, url, icon) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
+         ON CONFLICT (id) DO UPDATE SET \
          inbox = excluded.inbox, shared_inbox = excluded.shared_inbox, key_id = excluded.key_id, \
-         public_key_pem = excluded.public_key_pem, fetched_at = excluded.fetched_at"
+         public_key_pem = excluded.public_key_pem, fetched_at = excluded.fetched_at, \
+         name = excluded.name, username = excluded.username, url = excluded.url, \
+         icon = excluded.icon"
     )
     .bind(&r.id)
     .bind(&r.inbox)
@@ -158,6 +191,10 @@ pub async fn save_remote(db: &Db, r: &RemoteActor) -> DbResult<()> {
     .bind(&r.key_id)
     .bind(&r.public_key_pem)
     .bind(r.fetched_at)
+    .bind(&r.name)
+    .bind(&r.username)
+    .bind(&r.url)
+    .bind(&r.icon)
     .execute(p)
     .await?
     .rows_affected());
