@@ -36,6 +36,7 @@ pub mod revisions;
 pub mod signing;
 pub mod team;
 pub mod web;
+pub mod webmention;
 
 // The application's entry points keep their short paths for the binary and the tests.
 pub use app::{cli, demo, server};

@@ -42,6 +42,7 @@ const LAYERS: &[(&str, &[&str])] = &[
             "revisions",
             "privacy",
             "federation",
+            "webmention",
         ],
     ),
     ("shared web", &["web"]),

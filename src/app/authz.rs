@@ -65,6 +65,8 @@ pub static RULES: &[Rule] = &[
     rule(Method::POST, "/inbox", P),
     // A post's ActivityPub object (or a redirect to its page).
     rule(Method::GET, "/posts/{id}", P),
+    // Webmention (webmention/pages.rs): anyone may send one; rate-limited per address.
+    rule(Method::POST, "/webmention", P),
     rule(Method::GET, "/campaigns/{slug}/follow", P),
     rule(Method::POST, "/campaigns/{slug}/donate", P),
     rule(Method::GET, "/campaigns/{slug}/thanks/{donation_id}", P),
@@ -248,10 +250,17 @@ pub static RULES: &[Rule] = &[
     rule(Method::POST, "/admin/comments/blocklist", M(Moderate)),
     rule(Method::POST, "/admin/comments/{id}/moderate", M(Moderate)),
     rule(Method::POST, "/admin/comments/{id}/reply", M(Moderate)),
+    rule(Method::GET, "/admin/webmentions", M(Moderate)),
+    rule(
+        Method::POST,
+        "/admin/webmentions/{id}/moderate",
+        M(Moderate),
+    ),
     rule(Method::GET, "/admin/fediverse", M(Moderate)),
     rule(Method::POST, "/admin/fediverse/approval", M(Moderate)),
     rule(Method::POST, "/admin/fediverse/requests", M(Moderate)),
     rule(Method::POST, "/admin/fediverse/blocks", M(Moderate)),
+    rule(Method::POST, "/admin/fediverse/key", M(Moderate)),
     rule(Method::GET, "/admin/audit", M(AuditRead)),
     rule(Method::GET, "/admin/outbox", M(SettingsManage)),
     rule(Method::GET, "/media/{file}", P),

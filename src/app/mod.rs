@@ -27,6 +27,7 @@ pub fn router(state: AppState) -> Router {
         .route("/campaigns/{slug}", get(campaign_by_accept))
         .merge(crate::campaigns::pages::routes())
         .merge(crate::federation::pages::routes())
+        .merge(crate::webmention::pages::routes())
         .merge(crate::campaigns::api::routes())
         .merge(crate::donations::pages::routes())
         .merge(crate::privacy::pages::routes())
@@ -108,9 +109,10 @@ pub fn job_handlers() -> crate::jobs::Handlers {
 }
 
 /// `handlers` and the jobs that reach other servers, through the node's guarded outbound
-/// client: federation's deliveries, and what a changed public post sets off
-/// (`blog::write::POST_CHANGED`: federation publishes it to the followers). `base` is the
-/// site's base URL (ids and links in what is sent).
+/// client: federation's deliveries, Webmention's verifications and notifications, and what a
+/// changed public post sets off (`blog::write::POST_CHANGED`: federation publishes it to the
+/// followers, Webmention tells the pages it links to). `base` is the site's base URL (ids and
+/// links in what is sent).
 pub fn job_handlers_outbound(
     handlers: crate::jobs::Handlers,
     outbound: crate::outbound::Outbound,
@@ -118,7 +120,10 @@ pub fn job_handlers_outbound(
 ) -> crate::jobs::Handlers {
     use crate::blog::write::{POST_CHANGED, PostChanged};
     use crate::federation::deliver::{DELIVER, Deliver, run_job};
+    use crate::webmention::send::{SEND_WEBMENTION, SendWebmention};
+    use crate::webmention::verify::{VERIFY_WEBMENTION, VerifyWebmention};
     let base = base.trim_end_matches('/').to_string();
+    let (verifying, sending) = (outbound.clone(), outbound.clone());
     handlers
         .on(DELIVER, move |db, p: Deliver, now| {
             let out = outbound.clone();
@@ -128,8 +133,17 @@ pub fn job_handlers_outbound(
             let base = base.clone();
             async move {
                 crate::federation::outbox::on_post_changed(&db, &base, &p, now).await?;
+                crate::webmention::send::on_post_changed(&db, &base, &p, now).await?;
                 Ok(())
             }
+        })
+        .on(VERIFY_WEBMENTION, move |db, p: VerifyWebmention, now| {
+            let out = verifying.clone();
+            async move { crate::webmention::verify::run_job(&db, &out, &p, now).await }
+        })
+        .on(SEND_WEBMENTION, move |db, p: SendWebmention, now| {
+            let out = sending.clone();
+            async move { crate::webmention::send::run_job(&db, &out, &p, now).await }
         })
 }
 

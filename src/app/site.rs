@@ -119,8 +119,17 @@ pub async fn observe(State(s): State<AppState>, req: Request, next: Next) -> Res
 
 /// Security headers on every response.
 pub async fn security_headers(State(s): State<AppState>, req: Request, next: Next) -> Response {
+    let public = !req.uri().path().starts_with("/admin");
     let mut res = next.run(req).await;
     let h = res.headers_mut();
+    // Every public page advertises the Webmention endpoint (the templates' head does too).
+    if public
+        && h.get(header::CONTENT_TYPE)
+            .is_some_and(|v| v.as_bytes().starts_with(b"text/html"))
+        && let Ok(v) = HeaderValue::from_str(&crate::webmention::link_header(&s.base_url))
+    {
+        h.append(header::LINK, v);
+    }
     // form-action: browsers apply it to the 303 after the donate form too, so the enabled
     // providers' hosted checkouts are allowed.
     let mut form_action = String::from("'self'");

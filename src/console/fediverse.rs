@@ -1,9 +1,10 @@
 //! The fediverse page (`/admin/fediverse`): for the site's actor and each public campaign's,
 //! its address, followers, the follow requests held for approval (approve or refuse) and
-//! whether requests are held at all; the block list of servers and actors; and the servers
+//! whether requests are held at all, and replacing its key (a leaked key; followers' servers
+//! are sent an `Update` with the new one); the block list of servers and actors; and the servers
 //! whose deliveries wait after repeated failures. Needs `Moderate` site-wide. Every change is
 //! audited (`fediverse.approval`, `fediverse.follow_approved`, `fediverse.follow_refused`,
-//! `settings.fediverse_blocks`) and every form carries the session-bound CSRF token.
+//! `fediverse.key_replaced`, `settings.fediverse_blocks`) and every form carries the session-bound CSRF token.
 
 use askama::Template;
 use axum::response::{Html, IntoResponse, Redirect, Response};
@@ -155,7 +156,7 @@ pub async fn show(
 ) -> Result<Response, AppError> {
     allowed(&cx)?;
     let notice = match q.done.as_deref() {
-        Some(d @ ("approved" | "refused" | "approval" | "blocks")) => {
+        Some(d @ ("approved" | "refused" | "approval" | "blocks" | "key")) => {
             cx.r.tr.t(&format!("console-fediverse-done-{d}"))
         }
         _ => String::new(),
@@ -251,6 +252,28 @@ pub async fn request(
     )
     .await?;
     Ok(Redirect::to(&format!("/admin/fediverse?done={action}")).into_response())
+}
+
+/// `POST /admin/fediverse/key`: replaces the actor's key pair and sends its followers an
+/// `Update` with the new key.
+pub async fn key(
+    cx: Console,
+    axum::Form(f): axum::Form<FediverseForm>,
+) -> Result<Response, AppError> {
+    if let Some(refused) = checked(&cx, &f).await? {
+        return Ok(refused);
+    }
+    let local = local_of(&cx, &f.actor).await?;
+    let sent = federation::rotate_key(&cx.s.db, &base(&cx), &cx.r.tr, &local, Utc::now()).await?;
+    audit::record(
+        &cx.s.db,
+        &cx.actor(),
+        "fediverse.key_replaced",
+        local.row_id(),
+        &format!("update sent to {sent} inboxes"),
+    )
+    .await?;
+    Ok(Redirect::to("/admin/fediverse?done=key").into_response())
 }
 
 /// `POST /admin/fediverse/blocks`: the block list (servers and actors, one a line).

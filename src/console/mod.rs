@@ -31,6 +31,7 @@ pub mod posts;
 pub mod revisions;
 pub mod upload;
 pub mod wall;
+pub mod webmentions;
 
 pub use crate::web::form::{Errors, Fields, page_no, query_string};
 pub use crate::web::request::Req;
@@ -138,9 +139,15 @@ pub fn routes() -> Router<AppState> {
         .route("/admin/fediverse/approval", post(fediverse::approval))
         .route("/admin/fediverse/requests", post(fediverse::request))
         .route("/admin/fediverse/blocks", post(fediverse::blocks))
+        .route("/admin/fediverse/key", post(fediverse::key))
         .route("/admin/comments/blocklist", post(comments::blocklist))
         .route("/admin/comments/{id}/moderate", post(comments::moderate))
         .route("/admin/comments/{id}/reply", post(comments::reply))
+        .route("/admin/webmentions", get(webmentions::list))
+        .route(
+            "/admin/webmentions/{id}/moderate",
+            post(webmentions::moderate),
+        )
         .route("/admin/audit", get(audit::list))
         .route("/admin/outbox", get(audit::outbox))
         .route("/admin/posts", get(posts::list))
@@ -255,6 +262,11 @@ impl Shell {
                 "/admin/fediverse",
                 "console-nav-fediverse",
                 m.can(Permission::Moderate, None),
+            ),
+            (
+                "/admin/webmentions",
+                "console-nav-webmentions",
+                m.can_somewhere(Permission::Moderate),
             ),
             (
                 "/admin/posts",

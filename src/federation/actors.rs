@@ -178,10 +178,7 @@ pub async fn by_id(
     if let Some(a) = repo::remote(db, id).await? {
         return Ok(a);
     }
-    let doc = remote::fetch_json(out, id, signer, now).await?;
-    let actor = read_actor(base, id, &doc, now)?;
-    repo::save_remote(db, &actor).await?;
-    Ok(actor)
+    refresh(db, out, base, id, signer, now).await
 }
 
 /// Reads the actor `id` again and stores it (its `Update` arrived).

@@ -186,14 +186,88 @@ pub async fn ensure_for_new_campaign(db: &Db, campaign_id: &str) {
     }
 }
 
-/// Replaces an actor's key pair (the old key stops verifying at once; remote servers
-/// re-fetch the actor when a signature fails). Sending an `Update` of the actor to its
-/// followers is left to the outbox.
-pub async fn rotate_key(db: &Db, local: &Local, now: DateTime<Utc>) -> anyhow::Result<()> {
+/// The actor document of `local` (its name, summary, page, image, key), in `tr`'s language.
+pub async fn actor_document(
+    db: &Db,
+    base: &str,
+    tr: &crate::i18n::I18n,
+    local: &Local,
+    now: DateTime<Utc>,
+) -> anyhow::Result<serde_json::Value> {
+    let row = ensure(db, local, now).await?;
+    let profile = match local {
+        Local::Site => documents::Profile {
+            name: tr.t("site-name"),
+            summary: tr.t("blog-description"),
+            url: format!("{base}/"),
+            image: None,
+            manually_approves: row.manually_approves,
+        },
+        Local::Campaign(c) => documents::Profile {
+            name: c.title.clone(),
+            summary: c.summary.clone(),
+            url: local.id(base),
+            image: c
+                .cover_image_url
+                .as_deref()
+                .map(|u| crate::http::absolute::from_base(base, u)),
+            manually_approves: row.manually_approves,
+        },
+    };
+    Ok(documents::actor(
+        base,
+        tr,
+        local,
+        &profile,
+        &row.public_key_pem,
+    ))
+}
+
+/// Replaces an actor's key pair: the old key stops verifying at once, and the followers'
+/// servers are sent an `Update` of the actor with the new key (signed with it), so they
+/// need not wait for a signature to fail before fetching it. Returns the deliveries queued.
+pub async fn rotate_key(
+    db: &Db,
+    base: &str,
+    tr: &crate::i18n::I18n,
+    local: &Local,
+    now: DateTime<Utc>,
+) -> anyhow::Result<usize> {
     ensure(db, local, now).await?;
     let pair = tokio::task::spawn_blocking(keys::generate).await??;
     repo::replace_key(db, local.row_id(), &pair.public_pem, &pair.private_pem, now).await?;
-    Ok(())
+    let doc = actor_document(db, base, tr, local, now).await?;
+    let actor = local.id(base);
+    let id = format!("{actor}#updates/{}", now.timestamp_millis());
+    let mut object = doc;
+    if let Some(o) = object.as_object_mut() {
+        o.remove("@context");
+    }
+    let mut body = documents::activity("Update", &id, &actor, &local.followers(base), object);
+    body["@context"] = serde_json::json!([documents::AS, documents::SECURITY]);
+    let blocked = repo::blocks(db).await?;
+    let inboxes: Vec<String> = repo::delivery_inboxes(db, &[local.row_id()])
+        .await?
+        .into_iter()
+        .filter(|i| !outbox::is_blocked(&blocked, i))
+        .collect();
+    let text = body.to_string();
+    let mut tx = db.begin().await?;
+    for inbox in &inboxes {
+        deliver::enqueue_in(
+            &mut tx,
+            &deliver::Deliver {
+                actor: local.row_id().to_string(),
+                key_id: local.key_id(base),
+                inbox: inbox.clone(),
+                body: text.clone(),
+            },
+            now,
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(inboxes.len())
 }
 
 /// Whether follow requests to this actor wait for a member's approval.

@@ -69,31 +69,7 @@ fn base(s: &AppState) -> &str {
 }
 
 async fn profile(s: &AppState, tr: &I18n, local: &Local) -> Result<Value, AppError> {
-    let base = base(s);
-    let row = super::ensure(&s.db, local, Utc::now()).await?;
-    let profile = match local {
-        Local::Site => documents::Profile {
-            name: tr.t("site-name"),
-            summary: tr.t("blog-description"),
-            url: format!("{base}/"),
-            image: None,
-            manually_approves: row.manually_approves,
-        },
-        Local::Campaign(c) => documents::Profile {
-            name: c.title.clone(),
-            summary: c.summary.clone(),
-            url: local.id(base),
-            image: c.cover_image_url.as_deref().map(|u| s.absolute(u)),
-            manually_approves: row.manually_approves,
-        },
-    };
-    Ok(documents::actor(
-        base,
-        tr,
-        local,
-        &profile,
-        &row.public_key_pem,
-    ))
+    Ok(super::actor_document(&s.db, base(s), tr, local, Utc::now()).await?)
 }
 
 /// The actor document of the campaign `slug` (404 for drafts and unknown campaigns).

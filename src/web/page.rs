@@ -15,6 +15,8 @@ pub struct PageCtx {
     pub pow_js: String,
     pub langs: Vec<LangLink>,
     pub tr: I18n,
+    /// The Webmention endpoint every public page advertises (`<link rel="webmention">`).
+    pub webmention: String,
 }
 
 pub struct LangLink {
@@ -33,6 +35,7 @@ impl PageCtx {
             css: crate::http::assets::CSS,
             live_js: s.assets.url("live.js").to_string(),
             pow_js: s.assets.url("pow.js").to_string(),
+            webmention: format!("{}/webmention", s.base_url.trim_end_matches('/')),
             langs: SUPPORTED
                 .iter()
                 .map(|(code, name)| LangLink {

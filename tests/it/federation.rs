@@ -1153,3 +1153,81 @@ async fn passing_a_milestone_and_the_goal_is_announced_to_followers_once() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn fixtures_from_real_servers_pass_through_the_inbox() {
+    each_backend(|tdb| async move {
+        seed_campaign(&tdb.db, "test-library").await;
+        let remote = FakeFediverse::start().await;
+        let app = TestApp::start(allowing(&tdb, &remote)).await;
+        let id = published(&app, PostKind::Note, "", None).await;
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/fediverse");
+        let fill = |name: &str, n: u32| {
+            std::fs::read_to_string(format!("{dir}/{name}.json"))
+                .expect("fixture")
+                .replace("{ACTOR}", &remote.actor())
+                .replace("{BASE}", &remote.base)
+                .replace("{POST}", &app.url(&format!("/posts/{id}")))
+                .replace("{CAMPAIGN}", &app.url("/campaigns/test-library"))
+                .replace("{N}", &n.to_string())
+                .replace("{P}", "1")
+        };
+        let counts = || async {
+            let r = blog_remote::reactions_of(&app.db, &id)
+                .await
+                .expect("reactions");
+            (r.like_count, r.repost_count)
+        };
+        let replies = || async {
+            shelfraiser::blog::repo::comments::moderation_queue(&app.db, Moderation::Pending, 50, 0)
+                .await
+                .expect("queue")
+                .into_iter()
+                .map(|q| q.comment.body)
+                .collect::<Vec<_>>()
+        };
+        let deliver = |name: &'static str, n: u32| {
+            let body = fill(name, n);
+            let signed = remote.sign_post(&app.url("/inbox"), body.as_bytes(), None);
+            let app = &app;
+            async move {
+                let st = post_signed(app, "/inbox", &body, &signed).await;
+                assert_eq!(st, 202, "{name}");
+            }
+        };
+        deliver("mastodon-like", 1).await;
+        deliver("mastodon-announce", 1).await;
+        deliver("pleroma-announce", 2).await;
+        deliver("gotosocial-like", 3).await;
+        assert_eq!(counts().await, (2, 2));
+        // Pleroma's emoji reaction: received, nothing we show.
+        deliver("pleroma-emoji-react", 4).await;
+        assert_eq!(counts().await, (2, 2));
+        deliver("mastodon-reply", 1).await;
+        deliver("gotosocial-reply", 5).await;
+        let held = replies().await;
+        assert_eq!(held.len(), 2, "{held:?}");
+        assert!(
+            held.iter()
+                .any(|b| b == "@campaign Shared with our reading group! #libraries")
+        );
+        assert!(
+            held.iter()
+                .any(|b| b == "Our library did something similar, good luck!")
+        );
+        // The account's profile changed: read again.
+        deliver("mastodon-update-person", 6).await;
+        // Mastodon's Undo of the first boost; its Delete of the first reply.
+        deliver("mastodon-undo-announce", 7).await;
+        assert_eq!(counts().await, (2, 1));
+        deliver("mastodon-delete-note", 8).await;
+        assert_eq!(replies().await.len(), 1);
+        // A WordPress blog's account follows the campaign.
+        deliver("wordpress-follow", 9).await;
+        let f = repo::followers(&app.db, &seeded_id(&app).await)
+            .await
+            .expect("f");
+        assert_eq!(f.len(), 1);
+    })
+    .await;
+}

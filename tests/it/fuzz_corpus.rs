@@ -265,6 +265,38 @@ fn wordpress_seeds_never_panic() {
 }
 
 #[test]
+fn microformats_seeds_read_without_panics() {
+    use shelfraiser_formats::microformats::{
+        MentionKind, Page, link_header_endpoint, read_mention,
+    };
+    let base = url::Url::parse("https://source.example/notes/1").expect("base");
+    let target = url::Url::parse("https://our.example/campaigns/books").expect("target");
+    for (p, b) in corpus("microformats") {
+        let name = p.file_name().and_then(|n| n.to_str()).unwrap_or("");
+        let page = Page::parse(&b, &base);
+        let m = read_mention(&page, &base, &target);
+        for u in [&m.url, &m.author.url, &m.author.photo] {
+            assert!(u.is_empty() || u.starts_with("http"), "{name}: {u}");
+        }
+        if let Ok(text) = std::str::from_utf8(&b) {
+            let _ = link_header_endpoint([text], &base);
+        }
+        match name {
+            "reply.html" => {
+                assert_eq!(m.kind, MentionKind::Reply);
+                assert!(page.links_to(&target));
+            }
+            "like-cite.html" => assert_eq!(m.kind, MentionKind::Like),
+            "misnested.html" => {
+                assert!(!page.links_to(&target), "a template's content is no link");
+                assert_eq!(m.url, base.to_string());
+            }
+            _ => {}
+        }
+    }
+}
+
+#[test]
 fn activitypub_seeds_parse_as_expected() {
     let strict = ParseOptions::default();
     let loopback = ParseOptions {
@@ -545,6 +577,7 @@ fn every_corpus_is_replayed() {
         "markdown",
         "markdown_nesting",
         "message_signature",
+        "microformats",
         // Binary `arbitrary` input: covered by the property tests in `money` instead.
         "money_convert",
         "money_parse",

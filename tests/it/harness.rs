@@ -841,3 +841,22 @@ pub fn storage_args(tdb: &TestDb) -> Vec<String> {
     }
     v
 }
+
+/// The Python of the interoperability virtualenv (`SHELFRAISER_INTEROP_VENV`, which
+/// scripts/test.sh sets), or `None`: the test named `test` is skipped with a loud message,
+/// except in CI (`CI=true`), where it fails. `holding` says what the virtualenv must have.
+pub fn interop_python(holding: &str, test: &str) -> Option<std::path::PathBuf> {
+    let venv = std::env::var_os("SHELFRAISER_INTEROP_VENV").map(std::path::PathBuf::from);
+    let py = venv.map(|v| v.join("bin/python")).filter(|p| p.exists());
+    if py.is_none() {
+        let msg = format!(
+            "SHELFRAISER_INTEROP_VENV does not name a virtualenv with {holding} \
+             (run scripts/interop-venv.sh, or the suite through scripts/test.sh)"
+        );
+        if std::env::var("CI").as_deref() == Ok("true") {
+            panic!("{msg}");
+        }
+        eprintln!("\n!!!!! SKIPPED: {test}: {msg} !!!!!\n");
+    }
+    py
+}

@@ -63,6 +63,7 @@ mod team_zones;
 mod tokens;
 mod treasurer;
 mod voids;
+mod webmention;
 mod wordpress;
 mod writing_console;
 mod writing_keep;

@@ -25,17 +25,10 @@ const HOST: &str = "127.0.0.1:8080";
 const KEY_ID: &str = "http://127.0.0.1:8080/campaigns/x#main-key";
 
 fn python() -> Option<PathBuf> {
-    let venv = std::env::var_os("SHELFRAISER_INTEROP_VENV").map(PathBuf::from);
-    let py = venv.map(|v| v.join("bin/python")).filter(|p| p.exists());
-    if py.is_none() {
-        let msg = "SHELFRAISER_INTEROP_VENV does not name a virtualenv with the HTTP signature \
-                   libraries (run scripts/interop-venv.sh, or the suite through scripts/test.sh)";
-        if std::env::var("CI").as_deref() == Ok("true") {
-            panic!("{msg}");
-        }
-        eprintln!("\n!!!!! SKIPPED: the HTTP signature interoperability test: {msg} !!!!!\n");
-    }
-    py
+    crate::harness::interop_python(
+        "the HTTP signature libraries",
+        "the HTTP signature interoperability test",
+    )
 }
 
 fn run(py: &PathBuf, req: &Value) -> Value {

@@ -20,17 +20,7 @@ const SCRIPT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/interop/stripe_
 
 /// The virtualenv's Python, or `None` (skip) outside CI.
 fn python() -> Option<PathBuf> {
-    let venv = std::env::var_os("SHELFRAISER_INTEROP_VENV").map(PathBuf::from);
-    let py = venv.map(|v| v.join("bin/python")).filter(|p| p.exists());
-    if py.is_none() {
-        let msg = "SHELFRAISER_INTEROP_VENV does not name a virtualenv with Stripe's library \
-                   (run scripts/interop-venv.sh, or the suite through scripts/test.sh)";
-        if std::env::var("CI").as_deref() == Ok("true") {
-            panic!("{msg}");
-        }
-        eprintln!("\n!!!!! SKIPPED: the Stripe interoperability test: {msg} !!!!!\n");
-    }
-    py
+    interop_python("Stripe's library", "the Stripe interoperability test")
 }
 
 /// Runs the script; (exit success, stdout).

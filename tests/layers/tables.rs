@@ -79,6 +79,8 @@ pub const HOMES: &[(&str, &[&str])] = &[
     ("settings", &["db"]),
     ("terms", &["blog::repo"]),
     ("throttle_keys", &["team::throttle"]),
+    ("webmention_sends", &["webmention::repo"]),
+    ("webmentions", &["webmention::repo"]),
 ];
 
 /// Uses outside a table's home that are allowed: (table, module, reason).

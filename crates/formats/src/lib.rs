@@ -33,6 +33,7 @@ pub mod html;
 pub mod http_signature;
 pub mod markdown;
 pub mod message_signature;
+pub mod microformats;
 pub mod money;
 pub mod paypal;
 pub mod permalink;

@@ -51,6 +51,7 @@ const RESERVED: &[&str] = &[
     "static",
     "tag",
     "test-checkout",
+    "webmention",
 ];
 
 /// Whether `segment` is a first path segment the site itself uses (any case). The blog's

@@ -102,6 +102,55 @@ impl ProgressView {
     }
 }
 
+/// A post elsewhere that mentions the campaign ("What people are writing": approved
+/// Webmentions, newest first).
+pub struct WritingView {
+    pub author: String,
+    /// The link's text: the post's title, else the start of its text, else its site.
+    pub title: String,
+    pub excerpt: String,
+    pub url: String,
+    pub date: String,
+    pub datetime: String,
+}
+
+/// The campaign's approved mentions as the page shows them.
+pub async fn writing_views(
+    s: &AppState,
+    tr: &I18n,
+    c: &Campaign,
+) -> Result<Vec<WritingView>, AppError> {
+    use shelfraiser_formats::microformats::excerpt;
+    let shown =
+        crate::webmention::repo::shown(&s.db, &c.id, crate::webmention::ON_CAMPAIGN_PAGE).await?;
+    Ok(shown
+        .into_iter()
+        .map(|w| {
+            let at = w.published_at.unwrap_or(w.received_at);
+            let host = url::Url::parse(&w.url)
+                .ok()
+                .and_then(|u| u.host_str().map(str::to_string))
+                .unwrap_or_default();
+            // A note has no title: its start is the link, and no excerpt repeats it.
+            let (title, text) = if !w.title.trim().is_empty() {
+                (excerpt(&w.title, 120), excerpt(&w.content, 240))
+            } else if !w.content.trim().is_empty() {
+                (excerpt(&w.content, 120), String::new())
+            } else {
+                (tr.ta("writing-untitled", &[("host", host)]), String::new())
+            };
+            WritingView {
+                author: w.author_name,
+                excerpt: text,
+                title,
+                url: w.url,
+                date: tr.date(at),
+                datetime: at.to_rfc3339(),
+            }
+        })
+        .collect())
+}
+
 #[derive(Template)]
 #[template(path = "campaign.html")]
 pub struct CampaignPage {
@@ -126,6 +175,8 @@ pub struct CampaignPage {
     /// Presets and limit per accepted currency; the chosen one's shown.
     pub currency_groups: Vec<CurrencyGroup>,
     pub updates: Vec<UpdateView>,
+    /// "What people are writing": approved Webmentions of the campaign page.
+    pub writing: Vec<WritingView>,
     pub csrf: String,
     pub form: FormState,
     pub notice: String,
@@ -245,6 +296,7 @@ pub async fn render_campaign(
     let milestones = milestone_views(s, tr, c, totals.raised_minor).await?;
     let (wall, wall_more) = wall_view(s, tr, c).await?;
     let updates = blog::repo::updates(&s.db, Some(&c.id), 3).await?;
+    let writing = writing_views(s, tr, c).await?;
     let rates = crate::rates::latest(&s.db).await?;
     let form = form.unwrap_or_else(|| FormState::fresh(c.currency()));
     let currencies = c.currencies();
@@ -290,6 +342,7 @@ pub async fn render_campaign(
             shown,
         ),
         updates: updates.iter().map(|u| update_view(s, tr, u)).collect(),
+        writing,
         csrf: s.csrf.token(now),
         form,
         notice,

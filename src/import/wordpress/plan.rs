@@ -128,6 +128,7 @@ const RESERVED_SLUGS: &[&str] = &[
     "actor",
     "inbox",
     ".well-known",
+    "webmention",
 ];
 
 /// Whether an imported page may not take `slug`: a path the application answers itself.

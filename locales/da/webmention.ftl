@@ -1,0 +1,27 @@
+# Webmention: kampagnesidens "Det skriver folk" og konsollens liste.
+writing-heading = Det skriver folk
+writing-by = af
+writing-untitled = Et indlæg på { $host }
+console-nav-webmentions = Webmentions
+console-webmentions-help = Omtaler af kampagnesider godkendes her. Svar på indlæg og omtaler af indlæg kommer som kommentarer og godkendes sammen med dem:
+console-webmentions-statuses = Webmention-status
+console-webmentions-status-pending = Under kontrol
+console-webmentions-status-verified = Tilbageholdt
+console-webmentions-status-approved = Vist
+console-webmentions-status-spam = Spam
+console-webmentions-status-gone = Fjernet
+console-webmentions-status-invalid = Linker ikke
+console-webmentions-kind-mention = Omtale
+console-webmentions-kind-reply = Svar
+console-webmentions-kind-like = Synes godt om
+console-webmentions-kind-repost = Deling
+console-webmentions-source = Fra
+console-webmentions-on-post = Om indlægget
+console-webmentions-on-campaign = Om kampagnesiden
+console-webmentions-action-approve = Godkend
+console-webmentions-action-spam = Spam
+console-webmentions-action-delete = Slet
+console-webmentions-bad-action = Det kan ikke gøres ved denne omtale.
+console-webmentions-done-approve = Godkendt: omtalen vises på kampagnesiden.
+console-webmentions-done-spam = Markeret som spam.
+console-webmentions-done-delete = Slettet.

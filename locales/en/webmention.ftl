@@ -1,0 +1,27 @@
+# Webmention: the campaign page's "What people are writing" and the console's list.
+writing-heading = What people are writing
+writing-by = by
+writing-untitled = A post on { $host }
+console-nav-webmentions = Webmentions
+console-webmentions-help = Mentions of campaign pages are approved here. Replies to posts and mentions of posts arrive as comments and are approved with them:
+console-webmentions-statuses = Webmention status
+console-webmentions-status-pending = Being checked
+console-webmentions-status-verified = Held
+console-webmentions-status-approved = Shown
+console-webmentions-status-spam = Spam
+console-webmentions-status-gone = Gone
+console-webmentions-status-invalid = Not linking
+console-webmentions-kind-mention = Mention
+console-webmentions-kind-reply = Reply
+console-webmentions-kind-like = Like
+console-webmentions-kind-repost = Repost
+console-webmentions-source = From
+console-webmentions-on-post = About the post
+console-webmentions-on-campaign = About the campaign page
+console-webmentions-action-approve = Approve
+console-webmentions-action-spam = Spam
+console-webmentions-action-delete = Delete
+console-webmentions-bad-action = That cannot be done to this mention.
+console-webmentions-done-approve = Approved: the mention is shown on the campaign page.
+console-webmentions-done-spam = Marked as spam.
+console-webmentions-done-delete = Deleted.
