@@ -7,9 +7,11 @@
 #   bench/run-all.sh            # full runs (about 3 minutes of load after the release build)
 #   SMOKE=1 bench/run-all.sh    # tiny runs (passed through to each bench): checks they still work
 #
-# Runs bench/campaign-page.sh, bench/donations.sh, bench/blog.sh and bench/abuse.sh (each also appends its rows to
-# bench/out/*.md) on one shared release build, then writes bench/RESULTS.md (or $RESULTS).
-# SHELFRAISER_BIN / DONATION_LOAD_BIN and every other variable of the benches pass through.
+# Runs bench/campaign-page.sh, bench/donations.sh, bench/live-streams.sh, bench/cluster.sh,
+# bench/blog.sh, bench/abuse.sh and bench/fanout.sh (each also appends its rows to bench/out/*.md)
+# on one shared release build, then writes bench/RESULTS.md (or $RESULTS). SHELFRAISER_BIN /
+# DONATION_LOAD_BIN / LIVE_STREAMS_BIN and every other variable of the benches pass through.
+# BENCHES="live-streams cluster" runs only those (RESULTS.md then has only their figures).
 #
 # Exit status: 0 if every bench passed (under SMOKE=1: if all ran), 1 otherwise. RESULTS.md is
 # written either way, with what the benches printed.
@@ -30,18 +32,20 @@ trap 'exit 130' INT TERM
 
 PREBUILT=""
 [[ -n "${SHELFRAISER_BIN:-}" ]] && PREBUILT=1
-if [[ -z "${SHELFRAISER_BIN:-}" || -z "${DONATION_LOAD_BIN:-}" ]]; then
-    echo "== build (release: server and load driver, shared by both benches)"
+if [[ -z "${SHELFRAISER_BIN:-}" || -z "${DONATION_LOAD_BIN:-}" || -z "${LIVE_STREAMS_BIN:-}" ]]; then
+    echo "== build (release: server and clients, shared by every bench)"
     sr_build_release "$ROOT"
     export SHELFRAISER_BIN=${SHELFRAISER_BIN:-$ROOT/target/release/shelfraiser}
     export DONATION_LOAD_BIN=${DONATION_LOAD_BIN:-$ROOT/target/release/examples/donation_load}
+    export LIVE_STREAMS_BIN=${LIVE_STREAMS_BIN:-$ROOT/target/release/examples/live_streams}
 fi
+BENCHES=${BENCHES:-campaign-page donations live-streams cluster blog abuse fanout}
 
 started=$(date -u +%Y-%m-%dT%H:%MZ)
 # The machine may be shared: its load before and after the runs goes into the results.
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 failed=()
-for bench in campaign-page donations blog abuse fanout; do
+for bench in $BENCHES; do
     echo
     if [[ "$SMOKE" == 1 ]]; then echo "--- bench/$bench.sh (SMOKE=1)"; else echo "--- bench/$bench.sh"; fi
     set +e
@@ -124,7 +128,7 @@ if kv:
         ("Campaign page: errors (non-2xx, socket)", f"{errs:.0f}" if errs is not None else "?", "0",
          ok(errs == 0)),
     ]
-else:
+elif "campaign-page" in "$BENCHES".split():
     rows.append(("Campaign page", "no result", "-", f"bench failed (exit {page_rc or '?'})"))
 
 # donations: the summary table after "Donations through the test-provider callback".
@@ -150,8 +154,56 @@ if head:
                      "none set; 0 errors, ledger verifies",
                      ("PASS" if good else "FAIL") + f" ({errors} errors, ledger verify {verify})"))
         rows.append((f"Donation callback latency, {label}", f"p50 {p50} ms, p99 {p99} ms", "-", "-"))
-if not found:
+if not found and "donations" in "$BENCHES".split():
     rows.append(("Donations", "no result", "-", f"bench failed (exit {don_rc or '?'})"))
+
+# live streams: the "  label   value" summary lines after "Live streams /campaigns/...".
+live = read("live-streams.log")
+live_rc = read("live-streams.rc").strip()
+lhead = re.search(r"^Live streams \S+ — (\d+) streams, (\d+) donations every (\d+) ms", live, re.M)
+live_setup = f"{lhead.group(1)} streams, {lhead.group(2)} donations every {lhead.group(3)} ms, wrk -c16 on the page meanwhile" if lhead else "not run"
+if lhead:
+    lv = {}
+    for line in live[lhead.end():].splitlines():
+        m = re.match(r"^  (.+?)\s{2,}(.*)$", line)
+        if m:
+            lv[m.group(1).strip()] = m.group(2).strip()
+    dl = lv.get("delivery p50 / p99 / max", "?")
+    p99 = num(dl.split(" / ")[1]) if dl.count(" / ") >= 2 else None
+    kb = num(lv.get("server memory per stream"))
+    rows += [
+        ("Live streams: held on one node", lv.get("streams held", "?"), "all", "-"),
+        ("Live streams: delivery p50 / p99 / max (every stream x every donation)", dl.split(" (")[0],
+         "p99 <= 1000 ms", "PASS" if p99 is not None and p99 <= 1000 else "FAIL"),
+        ("Live streams: slowest stream per donation", lv.get("slowest stream per donation", "?"), "-", "-"),
+        ("Live streams: server RSS before / held / peak", lv.get("server RSS before / held / peak", "?"), "-", "-"),
+        ("Live streams: server memory per stream", lv.get("server memory per stream", "?").split(" (")[0],
+         "<= 10 kB", "PASS" if kb is not None and kb <= 10 else "FAIL"),
+        ("Live streams: campaign page meanwhile p50 / p99 / max", lv.get("page p50 / p99 / max (wrk -c16)", "?"), "-", "-"),
+    ]
+elif "live-streams" in "$BENCHES".split():
+    rows.append(("Live streams", "no result", "-", f"bench failed (exit {live_rc or '?'})"))
+
+# cluster: the "  label   value" summary lines after "Cluster: ...".
+cl = read("cluster.log")
+cl_rc = read("cluster.rc").strip()
+chead = re.search(r"^Cluster: .*$", cl, re.M)
+cluster_setup = chead.group(0)[len("Cluster: "):] if chead else "not run"
+if chead:
+    for line in cl[chead.end():].splitlines():
+        m = re.match(r"^  (.+?)\s{2,}(.*)$", line)
+        if not m:
+            continue
+        label, value = m.group(1).strip(), m.group(2).strip()
+        if label == "verdict":
+            rows.append(("Cluster: checks after killing a node", value, "PASS", value))
+        else:
+            rows.append((f"Cluster: {label}", value, "-", "-"))
+    for line in cl[chead.end():].splitlines():
+        if line.startswith("  FAILED: "):
+            rows.append(("Cluster: failed check", line[len("  FAILED: "):], "-", "FAIL"))
+elif "cluster" in "$BENCHES".split():
+    rows.append(("Cluster", "no result", "-", f"bench failed (exit {cl_rc or '?'})"))
 
 # blog: the "  label   value" summary lines after "Blog — N posts, M comments".
 blog = read("blog.log")
@@ -178,7 +230,7 @@ if bhead:
             good = float(p99) <= 20 and errs == "0"
             rows.append((f"Blog {name} ({path}): req/s, p99", f"{float(rps):,.0f} req/s, p99 {float(p99):.2f} ms",
                          "p99 <= 20 ms, 0 errors", ("PASS" if good else "FAIL") + f" ({errs} errors)"))
-else:
+elif "blog" in "$BENCHES".split():
     rows.append(("Blog", "no result", "-", f"bench failed (exit {blog_rc or '?'})"))
 
 # fanout: its one table row.
@@ -194,7 +246,7 @@ if m:
         ("Fan-out: deliveries/s (signed, through the job queue)", f"{int(rate):,}", "-", "-"),
         ("Fan-out: server memory (RSS before, peak)", f"{int(rss0):,} kB, {int(hwm):,} kB", "-", "-"),
     ]
-else:
+elif "fanout" in "$BENCHES".split():
     rows.append(("Fan-out", "no result", "-", f"bench failed (exit {fan_rc or '?'})"))
 
 mode = "SMOKE (tiny runs; figures mean nothing)" if smoke else "full"
@@ -219,6 +271,8 @@ lines = [
     f"| campaign page run | {page_setup}; app and nginx alternate on the same cores |",
     f"| donations run | {don_setup} |",
     f"| blog run | {blog_setup} |",
+    f"| live-streams run | {live_setup} |",
+    f"| cluster run | {cluster_setup} |",
     "",
     "| figure | value | target | verdict |",
     "| --- | --- | --- | --- |",
@@ -242,7 +296,10 @@ lines += [
     "connection); see \`bench/campaign-page.sh\`. Donations have no throughput target: the bench",
     "fails on any request error or a ledger that does not verify (\`bench/donations.sh\`).",
     "Blog: import of the generated WordPress export under 60 s, p99 at most 20 ms on every page",
-    "(\`bench/blog.sh\`).",
+    "(\`bench/blog.sh\`). Live streams: every stream gets each donation's total within 1 s (p99),",
+    "at most 10 kB of server memory per open stream (\`bench/live-streams.sh\`). Cluster: no",
+    "throughput target; a confirmed donation is in the ledger exactly once, the ledger verifies,",
+    "errors only around the kill, every stream catches up (\`bench/cluster.sh\`).",
     "",
 ]
 # Hand-written comparisons (before/after a change) below the marker are kept across runs.

@@ -39,12 +39,13 @@ sr_free_port() {
 }
 
 # The one release build used by every benchmark and script, so that running several of them
-# compiles the dependency tree once. The load-driver example is built in the same invocation:
+# compiles the dependency tree once. The load-driver examples are built in the same invocation:
 # building it separately would unify dev-dependency features differently and rebuild.
 sr_build_release() {
     local root=$1
     local -a targets=(--bin shelfraiser)
     [[ -f "$root/examples/donation_load.rs" ]] && targets+=(--example donation_load)
+    [[ -f "$root/examples/live_streams.rs" ]] && targets+=(--example live_streams)
     (cd "$root" && cargo build --release --locked "${targets[@]}")
 }
 

@@ -6,6 +6,7 @@
 pub mod authz;
 pub mod cli;
 pub mod demo;
+pub mod open_files;
 pub mod server;
 mod site;
 

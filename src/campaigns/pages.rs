@@ -399,6 +399,64 @@ impl Drop for StreamSlot {
     }
 }
 
+/// A `progress` event: the campaign's version as its id, the payload as its data.
+fn progress_event(e: &LiveEvent) -> Event {
+    Event::default()
+        .event("progress")
+        .id(e.version.to_string())
+        .data(e.data.as_str())
+}
+
+/// What an open stream keeps between events: a few handles and the version it last sent.
+/// Ten thousand of these are open on a busy node, so it is small on purpose: no task or
+/// channel of its own (the response body is this stream, dropped when the client goes), and
+/// the next event's build (database reads, behind the page cache) boxed, so its future is
+/// allocated only while an event is made, not held by every idle stream.
+struct OpenStream {
+    _slot: StreamSlot,
+    state: AppState,
+    tr: I18n,
+    id: String,
+    rx: tokio::sync::broadcast::Receiver<crate::live::Changed>,
+    shutdown: tokio::sync::watch::Receiver<bool>,
+    last: i64,
+    opening: Option<Event>,
+}
+
+impl OpenStream {
+    /// The next event, or `None` to end the stream (the node shutting down, the hub gone,
+    /// the campaign gone or back to draft).
+    async fn next_event(mut self) -> Option<(Result<Event, Infallible>, OpenStream)> {
+        if let Some(e) = self.opening.take() {
+            return Some((Ok(e), self));
+        }
+        loop {
+            let at_least = tokio::select! {
+                _ = self.shutdown.changed() => return None,
+                msg = self.rx.recv() => match msg {
+                    Ok(ch) if ch.campaign_id != self.id => continue,
+                    Ok(ch) => ch.version,
+                    Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {
+                        self.state.hub.version(&self.id).unwrap_or(i64::MAX)
+                    }
+                    Err(_) => return None,
+                }
+            };
+            if at_least <= self.last {
+                continue;
+            }
+            match Box::pin(live_event(&self.state, &self.tr, &self.id, at_least)).await {
+                Ok(e) if e.version > self.last => {
+                    self.last = e.version;
+                    return Some((Ok(progress_event(&e)), self));
+                }
+                Ok(_) => {}
+                Err(_) => return None,
+            }
+        }
+    }
+}
+
 /// What a stream over the cap is told to wait before trying again, in seconds.
 const STREAMS_FULL_RETRY_AFTER_SECS: u32 = 30;
 
@@ -436,7 +494,7 @@ async fn live_stream(
     // Subscribe before reading the first payload, so no change falls in between. The first
     // event is read for this stream (a campaign gone back to draft answers 404 now); the
     // ones after each change are shared by the node's streams.
-    let mut rx = s.hub.subscribe();
+    let rx = s.hub.subscribe();
     let first = live_payload(&s, &tr, &c.id).await?;
     let first = LiveEvent {
         version: first["version"].as_i64().unwrap_or(-1),
@@ -449,55 +507,25 @@ async fn live_stream(
         Duration::from_millis(rand::thread_rng().gen_range(base..=base * 2))
     };
     let heartbeat = Duration::from_secs(live.heartbeat_secs);
-    let mut shutdown = s.shutdown.clone();
-    let state = s.clone();
-    let id = c.id.clone();
-    let (tx, out) = tokio::sync::mpsc::channel::<Event>(16);
-    tokio::spawn(async move {
-        let _slot = slot;
-        let progress = |e: &LiveEvent| {
-            Event::default()
-                .event("progress")
-                .id(e.version.to_string())
-                .data(e.data.as_str())
-        };
-        let mut last = first.version;
-        // `retry:` goes with the first event, or alone when the client is up to date.
-        let opening = if resume_from == Some(first.version) {
-            Event::default().retry(retry)
-        } else {
-            progress(&first).retry(retry)
-        };
-        let mut ok = tx.send(opening).await.is_ok();
-        while ok {
-            let at_least = tokio::select! {
-                _ = shutdown.changed() => break,
-                _ = tx.closed() => break,
-                msg = rx.recv() => match msg {
-                    Ok(ch) if ch.campaign_id != id => continue,
-                    Ok(ch) => ch.version,
-                    Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {
-                        state.hub.version(&id).unwrap_or(i64::MAX)
-                    }
-                    Err(_) => break,
-                }
-            };
-            if at_least <= last {
-                continue;
-            }
-            match live_event(&state, &tr, &id, at_least).await {
-                Ok(e) if e.version > last => {
-                    last = e.version;
-                    ok = tx.send(progress(&e)).await.is_ok();
-                }
-                Ok(_) => {}
-                Err(_) => break,
-            }
-        }
-    });
-    let stream = futures_util::StreamExt::map(
-        tokio_stream::wrappers::ReceiverStream::new(out),
-        Ok::<Event, Infallible>,
+    // `retry:` goes with the first event, or alone when the client is up to date. The
+    // payload's text is in the event now; the stream keeps only its version.
+    let opening = if resume_from == Some(first.version) {
+        Event::default().retry(retry)
+    } else {
+        progress_event(&first).retry(retry)
+    };
+    let stream = futures_util::stream::unfold(
+        OpenStream {
+            _slot: slot,
+            state: s.clone(),
+            tr,
+            id: c.id,
+            rx,
+            shutdown: s.shutdown.clone(),
+            last: first.version,
+            opening: Some(opening),
+        },
+        OpenStream::next_event,
     );
     let mut res = Sse::new(stream)
         .keep_alive(KeepAlive::new().interval(heartbeat))

@@ -32,6 +32,8 @@ pub enum ConfigCmd {
 pub(super) async fn serve(storage: &StorageArgs, args: ServeArgs) -> anyhow::Result<ExitCode> {
     let s = settings(storage, Some(&args))?;
     init_logging(&s);
+    // Before the server reads its connection cap (three quarters of this limit by default).
+    crate::app::open_files::raise_and_check(&s);
     let demo = s.demo;
     let app = Application::build(s).await?;
     let base = app.state().base_url.clone();
