@@ -70,3 +70,15 @@ CREATE TABLE federation_milestones (
     created_at   TIMESTAMPTZ NOT NULL,
     PRIMARY KEY (campaign_id, amount_minor)
 );
+
+-- Remote avatars, served from our origin (`/avatars/{key}`, the key a hash of the actor's
+-- id): fetched through the guarded outbound client, decoded and re-encoded as a small
+-- square, kept for a week.
+ALTER TABLE federation_remote_actors ADD COLUMN avatar_key TEXT;
+CREATE INDEX federation_remote_actors_avatar ON federation_remote_actors (avatar_key);
+CREATE TABLE federation_avatars (
+    key          TEXT PRIMARY KEY,
+    content_type TEXT NOT NULL,
+    bytes        BYTEA NOT NULL,
+    fetched_at   TIMESTAMPTZ NOT NULL
+);

@@ -69,6 +69,7 @@ pub static RULES: &[Rule] = &[
     rule(Method::POST, "/webmention", P),
     rule(Method::GET, "/webmention", P),
     rule(Method::GET, "/campaigns/{slug}/follow", P),
+    rule(Method::GET, "/avatars/{key}", P),
     rule(Method::POST, "/campaigns/{slug}/donate", P),
     rule(Method::GET, "/campaigns/{slug}/thanks/{donation_id}", P),
     rule(

@@ -250,6 +250,17 @@ async fn decode_blocking<T: Send + 'static>(
     DECODES.run(f).await.unwrap_or(Err(MediaError::Undecodable))
 }
 
+/// A small square picture (an avatar) made from an image: decoded with the upload's limits,
+/// scaled and cropped to `side` × `side`, re-encoded (no metadata), off the async threads.
+pub async fn square_blocking(bytes: Vec<u8>, side: u32) -> Result<Processed, MediaError> {
+    decode_blocking(move || {
+        let (kind, img) = decode(&bytes)?;
+        let img = img.resize_to_fill(side, side, image::imageops::FilterType::Triangle);
+        encode(kind, &img)
+    })
+    .await
+}
+
 /// [`process`] on the blocking thread pool, at most one decode per core at once.
 pub async fn process_blocking(bytes: Vec<u8>) -> Result<Processed, MediaError> {
     decode_blocking(move || process(&bytes)).await

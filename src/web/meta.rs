@@ -62,6 +62,13 @@ pub struct Meta {
     pub creator: Option<String>,
 }
 
+/// The key of a remote account's avatar, served from our origin at `/avatars/{key}`: the
+/// first 32 hex digits of the SHA-256 of the account's id (its URL).
+pub fn avatar_key(actor_url: &str) -> String {
+    use sha2::Digest as _;
+    hex::encode(sha2::Sha256::digest(actor_url.as_bytes()))[..32].to_string()
+}
+
 /// The host (and port, if any) of a base URL.
 pub fn authority(base: &str) -> &str {
     let rest = base.split_once("://").map(|(_, r)| r).unwrap_or(base);

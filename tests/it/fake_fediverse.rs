@@ -80,6 +80,7 @@ impl FakeFediverse {
             .route("/users/ana", get(actor))
             .route("/users/ana/inbox", post(inbox))
             .route("/inbox", post(inbox))
+            .route("/avatar.png", get(avatar_png))
             .with_state(shared.clone());
         tokio::spawn(async move {
             axum::serve(listener, app).await.expect("serve");
@@ -213,6 +214,7 @@ async fn actor(State(s): State<Shared>) -> Response {
         "preferredUsername": "ana",
         "name": "Ana Reader",
         "url": format!("{}/@ana", s.base),
+        "icon": {"type": "Image", "mediaType": "image/png", "url": format!("{}/avatar.png", s.base)},
         "inbox": format!("{id}/inbox"),
         "outbox": format!("{id}/outbox"),
         "endpoints": {"sharedInbox": format!("{}/inbox", s.base)},
@@ -227,6 +229,16 @@ async fn actor(State(s): State<Shared>) -> Response {
         doc.to_string(),
     )
         .into_response()
+}
+
+/// A 200 × 100 picture, as an avatar might be (not square).
+async fn avatar_png() -> Response {
+    let img = image::RgbImage::from_fn(200, 100, |x, y| image::Rgb([x as u8, y as u8, 90]));
+    let mut out = std::io::Cursor::new(Vec::new());
+    image::DynamicImage::ImageRgb8(img)
+        .write_to(&mut out, image::ImageFormat::Png)
+        .expect("png");
+    ([("content-type", "image/png")], out.into_inner()).into_response()
 }
 
 async fn inbox(State(s): State<Shared>, headers: HeaderMap, body: Bytes) -> StatusCode {

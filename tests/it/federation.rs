@@ -589,7 +589,22 @@ async fn likes_boosts_and_replies_from_the_fediverse_reach_the_post_page() {
         let page = post_page(&app, &id).await;
         assert!(page.contains("1 person likes this"), "{page}");
         assert!(page.contains("Boosted once on the fediverse"));
-        assert!(page.contains(">Ana Reader</a>"));
+        assert!(page.contains("Ana Reader</a>"));
+        // Her avatar, from our origin: fetched from her server, made a 96 px square.
+        let key = shelfraiser::web::meta::avatar_key(&actor);
+        assert!(page.contains(&format!("src=\"/avatars/{key}\"")), "{page}");
+        let res = app.get(&format!("/avatars/{key}")).await;
+        assert_eq!(res.status(), 200);
+        assert_eq!(header(&res, "content-type"), "image/png");
+        let img = image::load_from_memory(&res.bytes().await.expect("bytes")).expect("image");
+        assert_eq!((img.width(), img.height()), (96, 96));
+        assert_eq!(
+            app.get(&format!("/avatars/{}", "0".repeat(32)))
+                .await
+                .status(),
+            404
+        );
+        assert_eq!(app.get("/avatars/..%2Fetc").await.status(), 404);
 
         // Undo of the like (the like embedded, as Mastodon sends it).
         let undo = json!({"@context": ctx, "id": format!("{actor}#likes/1/undo"), "type": "Undo",

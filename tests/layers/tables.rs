@@ -47,6 +47,7 @@ pub const HOMES: &[(&str, &[&str])] = &[
     ("federation_blocks", &["federation::repo"]),
     ("federation_breakers", &["federation::repo"]),
     ("federation_milestones", &["federation::repo"]),
+    ("federation_avatars", &["federation::repo"]),
     ("exchange_rates", &["rates"]),
     ("grants", &["team::repo"]),
     ("jobs", &["jobs"]),

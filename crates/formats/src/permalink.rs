@@ -28,6 +28,7 @@ const RESERVED: &[&str] = &[
     "admin",
     "api",
     "author",
+    "avatars",
     "campaigns",
     "category",
     "comments",

@@ -124,6 +124,8 @@ pub struct CommentView {
     /// Where a reply from another site came from ("from the fediverse", "via Webmention"),
     /// empty for comments made here.
     pub via: String,
+    /// A fediverse author's avatar, served from our origin (`/avatars/{key}`).
+    pub avatar: Option<String>,
     pub reply_href: String,
     /// Replies, oldest first (empty at level 3).
     pub replies: Vec<CommentView>,
@@ -180,21 +182,24 @@ pub struct CommentsSection {
 pub struct ReactionsView {
     /// "Boosted 3 times", empty when never.
     pub reposts: String,
-    /// The first names of those who boosted and liked (name, page).
-    pub people: Vec<(String, String)>,
+    /// The first of those who boosted and liked: name, page, and (fediverse accounts) the
+    /// avatar served from our origin.
+    pub people: Vec<(String, String, Option<String>)>,
 }
 
 impl ReactionsView {
     fn of(tr: &I18n, r: &crate::blog::remote::Reactions) -> ReactionsView {
-        let mut people: Vec<(String, String)> = Vec::new();
+        let mut people: Vec<(String, String, Option<String>)> = Vec::new();
         for x in r.reposts.iter().chain(&r.likes) {
-            if valid_url(&x.actor_url) && !people.iter().any(|(_, u)| *u == x.actor_url) {
+            if valid_url(&x.actor_url) && !people.iter().any(|(_, u, _)| *u == x.actor_url) {
                 let name = if x.actor_name.is_empty() {
                     x.actor_url.clone()
                 } else {
                     x.actor_name.clone()
                 };
-                people.push((name, x.actor_url.clone()));
+                let avatar = (x.source == "fediverse")
+                    .then(|| format!("/avatars/{}", crate::web::meta::avatar_key(&x.actor_url)));
+                people.push((name, x.actor_url.clone(), avatar));
             }
         }
         ReactionsView {
@@ -237,6 +242,11 @@ pub fn tree(tr: &I18n, post_id: &str, back: &str, rows: &[Comment]) -> Vec<Comme
         iso: c.created_at.to_rfc3339(),
         body_html: body_html(&c.body),
         by_member: c.member_id.is_some(),
+        avatar: c
+            .author_url
+            .as_deref()
+            .filter(|_| c.kind == "fediverse")
+            .map(|u| format!("/avatars/{}", crate::web::meta::avatar_key(u))),
         via: match c.kind.as_str() {
             "fediverse" => tr.t("comments-via-fediverse"),
             "webmention" => tr.t("comments-via-webmention"),

@@ -178,12 +178,13 @@ pub async fn remote(db: &Db, id: &str) -> DbResult<Option<RemoteActor>> {
 pub async fn save_remote(db: &Db, r: &RemoteActor) -> DbResult<()> {
     on_db!(db, |p| sqlx::query(
         "INSERT INTO federation_remote_actors (id, inbox, shared_inbox, key_id, public_key_pem, \
-         fetched_at, name, username, url, icon) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
+         fetched_at, name, username, url, icon, avatar_key) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) \
          ON CONFLICT (id) DO UPDATE SET \
          inbox = excluded.inbox, shared_inbox = excluded.shared_inbox, key_id = excluded.key_id, \
          public_key_pem = excluded.public_key_pem, fetched_at = excluded.fetched_at, \
          name = excluded.name, username = excluded.username, url = excluded.url, \
-         icon = excluded.icon"
+         icon = excluded.icon, avatar_key = excluded.avatar_key"
     )
     .bind(&r.id)
     .bind(&r.inbox)
@@ -195,6 +196,7 @@ pub async fn save_remote(db: &Db, r: &RemoteActor) -> DbResult<()> {
     .bind(&r.username)
     .bind(&r.url)
     .bind(&r.icon)
+    .bind(crate::web::meta::avatar_key(&r.id))
     .execute(p)
     .await?
     .rows_affected());

@@ -282,3 +282,62 @@ pub async fn mark_milestone_in(
     .rows_affected());
     Ok(n == 1)
 }
+
+/// The avatar's URL of the remote actor whose avatar key is `key`, if it has one.
+pub async fn icon_by_avatar_key(db: &Db, key: &str) -> DbResult<Option<String>> {
+    let icon: Option<Option<String>> = on_db!(db, |p| sqlx::query_scalar(
+        "SELECT icon FROM federation_remote_actors WHERE avatar_key = $1 LIMIT 1"
+    )
+    .bind(key)
+    .fetch_optional(p)
+    .await?);
+    Ok(icon.flatten())
+}
+
+/// A kept avatar: its type, bytes and when it was fetched.
+pub async fn avatar(db: &Db, key: &str) -> DbResult<Option<(String, Vec<u8>, DateTime<Utc>)>> {
+    Ok(on_db!(db, |p| sqlx::query_as::<
+        _,
+        (String, Vec<u8>, DateTime<Utc>),
+    >(
+        "SELECT content_type, bytes, fetched_at FROM federation_avatars WHERE key = $1"
+    )
+    .bind(key)
+    .fetch_optional(p)
+    .await?))
+}
+
+/// Keeps (or replaces) an avatar.
+pub async fn save_avatar(
+    db: &Db,
+    key: &str,
+    content_type: &str,
+    bytes: &[u8],
+    now: DateTime<Utc>,
+) -> DbResult<()> {
+    on_db!(db, |p| sqlx::query(
+        "INSERT INTO federation_avatars (key, content_type, bytes, fetched_at) \
+         VALUES ($1, $2, $3, $4) ON CONFLICT (key) DO UPDATE SET \
+         content_type = excluded.content_type, bytes = excluded.bytes, \
+         fetched_at = excluded.fetched_at"
+    )
+    .bind(key)
+    .bind(content_type)
+    .bind(bytes)
+    .bind(now)
+    .execute(p)
+    .await?
+    .rows_affected());
+    Ok(())
+}
+
+/// Whether a remote actor has this avatar key (with or without an avatar).
+pub async fn knows_avatar_key(db: &Db, key: &str) -> DbResult<bool> {
+    let n: i64 = on_db!(db, |p| sqlx::query_scalar(
+        "SELECT COUNT(*) FROM federation_remote_actors WHERE avatar_key = $1"
+    )
+    .bind(key)
+    .fetch_one(p)
+    .await?);
+    Ok(n > 0)
+}

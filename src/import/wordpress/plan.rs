@@ -129,6 +129,7 @@ const RESERVED_SLUGS: &[&str] = &[
     "inbox",
     ".well-known",
     "webmention",
+    "avatars",
 ];
 
 /// Whether an imported page may not take `slug`: a path the application answers itself.
