@@ -43,6 +43,39 @@ pub struct Deliver {
     pub body: String,
 }
 
+/// Where an activity for the followers of these actors (their rows) goes: each follower's
+/// shared inbox, or its own inbox when it has none, once; blocked servers and accounts left
+/// out.
+pub async fn audience(db: &Db, actor_rows: &[&str]) -> anyhow::Result<Vec<String>> {
+    let blocks = super::repo::blocks(db).await?;
+    Ok(super::repo::delivery_inboxes(db, actor_rows)
+        .await?
+        .into_iter()
+        .filter(|inbox| !super::moderation::is_blocked(&blocks, inbox))
+        .collect())
+}
+
+/// Enqueues `body`, signed as `local`, to each of `inboxes`, inside `tx`. Returns how many.
+pub async fn enqueue_each_in(
+    tx: &mut Tx,
+    base: &str,
+    local: &super::Local,
+    inboxes: &[String],
+    body: &str,
+    now: DateTime<Utc>,
+) -> anyhow::Result<usize> {
+    for inbox in inboxes {
+        let d = Deliver {
+            actor: local.row_id().to_string(),
+            key_id: local.key_id(base),
+            inbox: inbox.clone(),
+            body: body.to_string(),
+        };
+        enqueue_in(tx, &d, now).await?;
+    }
+    Ok(inboxes.len())
+}
+
 /// Enqueues a delivery inside the transaction that decided it (a follow's `Accept` is sent
 /// only if the follow is stored).
 pub async fn enqueue_in(tx: &mut Tx, d: &Deliver, now: DateTime<Utc>) -> anyhow::Result<()> {
@@ -62,7 +95,7 @@ pub async fn run_job(
     let Some(row) = super::repo::actor(db, &d.actor).await? else {
         return Err(Final(format!("the actor {} is gone", d.actor)).into());
     };
-    if super::outbox::is_blocked(&super::repo::blocks(db).await?, &d.inbox) {
+    if super::moderation::is_blocked(&super::repo::blocks(db).await?, &d.inbox) {
         return Err(Final(format!("{} is blocked", super::authority(&d.inbox))).into());
     }
     let host = super::authority(&d.inbox).to_ascii_lowercase();

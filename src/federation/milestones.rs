@@ -11,7 +11,7 @@
 use chrono::{DateTime, Utc};
 use shelfraiser_formats::html::escape;
 
-use super::deliver::{self, Deliver};
+use super::deliver;
 use super::repo::{self, Published};
 use super::{Local, documents};
 use crate::db::Db;
@@ -128,12 +128,7 @@ async fn announce(
     });
     let id = format!("{object_id}#create");
     let body = documents::activity("Create", &id, &actor, &followers, note).to_string();
-    let blocked = repo::blocks(db).await?;
-    let inboxes: Vec<String> = repo::delivery_inboxes(db, &[row.id.as_str()])
-        .await?
-        .into_iter()
-        .filter(|i| !super::outbox::is_blocked(&blocked, i))
-        .collect();
+    let inboxes = deliver::audience(db, &[row.id.as_str()]).await?;
     let mut tx = db.begin().await?;
     let mut fresh = false;
     for (amount, _) in due {
@@ -154,19 +149,7 @@ async fn announce(
         },
     )
     .await?;
-    for inbox in inboxes {
-        deliver::enqueue_in(
-            &mut tx,
-            &Deliver {
-                actor: row.id.clone(),
-                key_id: local.key_id(base),
-                inbox,
-                body: body.clone(),
-            },
-            now,
-        )
-        .await?;
-    }
+    deliver::enqueue_each_in(&mut tx, base, local, &inboxes, &body, now).await?;
     tx.commit().await?;
     Ok(true)
 }

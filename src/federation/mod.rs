@@ -245,29 +245,12 @@ pub async fn rotate_key(
     }
     let mut body = documents::activity("Update", &id, &actor, &local.followers(base), object);
     body["@context"] = serde_json::json!([documents::AS, documents::SECURITY]);
-    let blocked = repo::blocks(db).await?;
-    let inboxes: Vec<String> = repo::delivery_inboxes(db, &[local.row_id()])
-        .await?
-        .into_iter()
-        .filter(|i| !outbox::is_blocked(&blocked, i))
-        .collect();
-    let text = body.to_string();
+    let inboxes = deliver::audience(db, &[local.row_id()]).await?;
     let mut tx = db.begin().await?;
-    for inbox in &inboxes {
-        deliver::enqueue_in(
-            &mut tx,
-            &deliver::Deliver {
-                actor: local.row_id().to_string(),
-                key_id: local.key_id(base),
-                inbox: inbox.clone(),
-                body: text.clone(),
-            },
-            now,
-        )
-        .await?;
-    }
+    let n =
+        deliver::enqueue_each_in(&mut tx, base, local, &inboxes, &body.to_string(), now).await?;
     tx.commit().await?;
-    Ok(inboxes.len())
+    Ok(n)
 }
 
 /// Whether follow requests to this actor wait for a member's approval.

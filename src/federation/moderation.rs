@@ -75,11 +75,28 @@ pub async fn set_blocks(db: &Db, blocks: &[String], now: DateTime<Utc>) -> anyho
     repo::set_blocks(db, blocks, now).await?;
     let mut ended = 0;
     for f in repo::all_followers(db).await? {
-        if super::outbox::is_blocked(blocks, &f) {
+        if is_blocked(blocks, &f) {
             ended += repo::remove_follows_by(db, &f).await?;
         }
     }
     Ok(ended)
+}
+
+/// Whether `iri` (an inbox, an actor or a key id) is blocked: its host (or a parent domain
+/// of it) is listed, or the account itself (a key id's `#fragment` ignored).
+pub fn is_blocked(blocks: &[String], iri: &str) -> bool {
+    let iri = iri.split('#').next().unwrap_or(iri);
+    let host = super::authority(iri).to_ascii_lowercase();
+    let host = host.rsplit_once('@').map(|(_, h)| h).unwrap_or(&host);
+    let bare = host.split(':').next().unwrap_or(host);
+    blocks.iter().any(|b| {
+        b == iri
+            || b.eq_ignore_ascii_case(host)
+            || b.eq_ignore_ascii_case(bare)
+            || bare
+                .strip_suffix(b.as_str())
+                .is_some_and(|rest| rest.ends_with('.'))
+    })
 }
 
 /// Accepts a held follow request: the follow takes effect and the follower's server is
@@ -165,6 +182,24 @@ async fn answer(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn blocks_match_hosts_their_subdomains_and_actors() {
+        let blocks = vec![
+            "spam.example".to_string(),
+            "https://ok.example/users/troll".to_string(),
+        ];
+        assert!(is_blocked(&blocks, "https://spam.example/inbox"));
+        assert!(is_blocked(&blocks, "https://a.spam.example/inbox"));
+        assert!(is_blocked(&blocks, "https://spam.example:8443/inbox"));
+        assert!(!is_blocked(&blocks, "https://notspam.example/inbox"));
+        assert!(is_blocked(&blocks, "https://ok.example/users/troll"));
+        assert!(is_blocked(
+            &blocks,
+            "https://ok.example/users/troll#main-key"
+        ));
+        assert!(!is_blocked(&blocks, "https://ok.example/users/ana"));
+    }
 
     #[test]
     fn block_lists_are_read_line_by_line() {

@@ -14,7 +14,7 @@
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
-use super::deliver::{self, Deliver};
+use super::deliver;
 use super::repo::{self, Published};
 use super::{Local, documents};
 use crate::blog::write::PostChanged;
@@ -158,13 +158,7 @@ pub async fn on_post_changed(
     if boosts && kind != "Create" {
         audience.push(super::SITE);
     }
-    let blocked = repo::blocks(db).await?;
-    let allowed = |inbox: &String| !is_blocked(&blocked, inbox);
-    let inboxes: Vec<String> = repo::delivery_inboxes(db, &audience)
-        .await?
-        .into_iter()
-        .filter(allowed)
-        .collect();
+    let inboxes = deliver::audience(db, &audience).await?;
     let mut boost = None;
     if boosts && kind == "Create" {
         let site = super::ensure(db, &Local::Site, now).await?;
@@ -177,11 +171,7 @@ pub async fn on_post_changed(
             &actor,
             &object,
         );
-        let to: Vec<String> = repo::delivery_inboxes(db, &[super::SITE])
-            .await?
-            .into_iter()
-            .filter(allowed)
-            .collect();
+        let to = deliver::audience(db, &[super::SITE]).await?;
         boost = Some((site, announce_id, body, to));
     }
     let mut tx = db.begin().await?;
@@ -204,22 +194,8 @@ pub async fn on_post_changed(
             deliveries: 0,
         });
     }
-    let mut n = 0;
-    let text = body.to_string();
-    for inbox in &inboxes {
-        deliver::enqueue_in(
-            &mut tx,
-            &Deliver {
-                actor: row.id.clone(),
-                key_id: author.key_id(base),
-                inbox: inbox.clone(),
-                body: text.clone(),
-            },
-            now,
-        )
-        .await?;
-        n += 1;
-    }
+    let mut n =
+        deliver::enqueue_each_in(&mut tx, base, &author, &inboxes, &body.to_string(), now).await?;
     if let Some((site, announce_id, body, to)) = boost {
         repo::insert_published_in(
             &mut tx,
@@ -233,59 +209,12 @@ pub async fn on_post_changed(
             },
         )
         .await?;
-        let text = body.to_string();
-        for inbox in to {
-            deliver::enqueue_in(
-                &mut tx,
-                &Deliver {
-                    actor: site.id.clone(),
-                    key_id: Local::Site.key_id(base),
-                    inbox,
-                    body: text.clone(),
-                },
-                now,
-            )
+        n += deliver::enqueue_each_in(&mut tx, base, &Local::Site, &to, &body.to_string(), now)
             .await?;
-            n += 1;
-        }
     }
     tx.commit().await?;
     Ok(Sent {
         kind,
         deliveries: n,
     })
-}
-
-/// Whether `iri` (an inbox or an actor) is blocked: its host is, or it is itself.
-pub fn is_blocked(blocks: &[String], iri: &str) -> bool {
-    let host = super::authority(iri).to_ascii_lowercase();
-    let host = host.rsplit_once('@').map(|(_, h)| h).unwrap_or(&host);
-    let bare = host.split(':').next().unwrap_or(host);
-    blocks.iter().any(|b| {
-        b == iri
-            || b.eq_ignore_ascii_case(host)
-            || b.eq_ignore_ascii_case(bare)
-            || bare
-                .strip_suffix(b.as_str())
-                .is_some_and(|rest| rest.ends_with('.'))
-    })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn blocks_match_hosts_their_subdomains_and_actors() {
-        let blocks = vec![
-            "spam.example".to_string(),
-            "https://ok.example/users/troll".to_string(),
-        ];
-        assert!(is_blocked(&blocks, "https://spam.example/inbox"));
-        assert!(is_blocked(&blocks, "https://a.spam.example/inbox"));
-        assert!(is_blocked(&blocks, "https://spam.example:8443/inbox"));
-        assert!(!is_blocked(&blocks, "https://notspam.example/inbox"));
-        assert!(is_blocked(&blocks, "https://ok.example/users/troll"));
-        assert!(!is_blocked(&blocks, "https://ok.example/users/ana"));
-    }
 }

@@ -526,9 +526,7 @@ async fn receive(
     let key_id = incoming.key_id.clone();
     // Blocked servers and actors are not even asked for their keys; they learn nothing.
     let blocks = super::repo::blocks(&s.db).await?;
-    if super::outbox::is_blocked(&blocks, &key_id)
-        || super::outbox::is_blocked(&blocks, key_id.split('#').next().unwrap_or(&key_id))
-    {
+    if super::moderation::is_blocked(&blocks, &key_id) {
         tracing::debug!(key = %key_id, "inbox: blocked sender ignored");
         return Ok(StatusCode::ACCEPTED.into_response());
     }
@@ -570,7 +568,7 @@ async fn receive(
     if activity.actor.as_str() != sender.id {
         return Ok(answer(StatusCode::UNAUTHORIZED, "actor is not the signer"));
     }
-    if super::outbox::is_blocked(&blocks, &sender.id) {
+    if super::moderation::is_blocked(&blocks, &sender.id) {
         return Ok(StatusCode::ACCEPTED.into_response());
     }
     // An actor's Update (a new name, avatar or key): read the actor again.
