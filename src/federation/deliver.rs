@@ -144,7 +144,7 @@ pub async fn run_job(
 
 /// Counts a failed delivery against `host`'s breaker, opening it past the threshold.
 async fn failed(db: &Db, host: &str, why: &str, now: DateTime<Utc>) -> anyhow::Result<()> {
-    let n = super::repo::breaker_failed(db, host, None, why, now).await?;
+    let n = super::repo::breaker_failed(db, host, why, now).await?;
     if n >= BREAKER_THRESHOLD {
         super::repo::breaker_open(db, host, now + breaker_wait(n)).await?;
     }

@@ -105,6 +105,35 @@ pub fn authority(base: &str) -> &str {
     crate::web::meta::authority(base)
 }
 
+/// Reads a server's name as people type it (the follow box, the block list): `mastodon.social`, `https://mastodon.social/`,
+/// `@me@mastodon.social` or `me@mastodon.social` all give `mastodon.social`.
+pub fn server_name(typed: &str) -> Option<String> {
+    let t = typed.trim();
+    let t = t
+        .strip_prefix("https://")
+        .or_else(|| t.strip_prefix("http://"))
+        .unwrap_or(t);
+    let t = t.split(['/', '?', '#']).next().unwrap_or("");
+    let t = t.rsplit_once('@').map(|(_, h)| h).unwrap_or(t);
+    let host = t.trim_end_matches('.').to_ascii_lowercase();
+    let (name, port) = match host.rsplit_once(':') {
+        Some((n, p)) if !p.is_empty() && p.chars().all(|c| c.is_ascii_digit()) => (n, Some(p)),
+        Some(_) => return None,
+        None => (host.as_str(), None),
+    };
+    let labels_ok = name.split('.').all(|l| {
+        !l.is_empty()
+            && l.len() <= 63
+            && !l.starts_with('-')
+            && !l.ends_with('-')
+            && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+    });
+    if name.len() > 253 || !name.contains('.') || !labels_ok || port.is_some_and(|p| p.len() > 5) {
+        return None;
+    }
+    Some(host)
+}
+
 /// How strictly IRIs from other servers are read: `http://` to loopback hosts only when our
 /// own base URL is plain HTTP (a test or a machine of one's own), never in production.
 pub fn parse_options(base: &str) -> ParseOptions {

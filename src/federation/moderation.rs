@@ -43,22 +43,8 @@ pub fn parse_blocks(text: &str) -> Result<Vec<String>, BlockError> {
             }
             line.to_string()
         } else {
-            let host = line.trim_start_matches('@').to_ascii_lowercase();
             // `@name@server` blocks the server's account by name: keep the server.
-            let host = host
-                .rsplit_once('@')
-                .map(|(_, h)| h.to_string())
-                .unwrap_or(host);
-            let ok = !host.is_empty()
-                && host.len() <= 253
-                && host.contains('.')
-                && host
-                    .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':'));
-            if !ok {
-                return Err(BlockError::Line(i + 1));
-            }
-            host
+            super::server_name(line).ok_or(BlockError::Line(i + 1))?
         };
         if !out.contains(&entry) {
             out.push(entry);

@@ -388,35 +388,6 @@ pub struct FollowPage {
     pub go_host: String,
 }
 
-/// Reads what a visitor typed as their server: `mastodon.social`, `https://mastodon.social/`,
-/// `@me@mastodon.social` or `me@mastodon.social` all give `mastodon.social`.
-pub fn server_name(typed: &str) -> Option<String> {
-    let t = typed.trim();
-    let t = t
-        .strip_prefix("https://")
-        .or_else(|| t.strip_prefix("http://"))
-        .unwrap_or(t);
-    let t = t.split(['/', '?', '#']).next().unwrap_or("");
-    let t = t.rsplit_once('@').map(|(_, h)| h).unwrap_or(t);
-    let host = t.trim_end_matches('.').to_ascii_lowercase();
-    let (name, port) = match host.rsplit_once(':') {
-        Some((n, p)) if !p.is_empty() && p.chars().all(|c| c.is_ascii_digit()) => (n, Some(p)),
-        Some(_) => return None,
-        None => (host.as_str(), None),
-    };
-    let labels_ok = name.split('.').all(|l| {
-        !l.is_empty()
-            && l.len() <= 63
-            && !l.starts_with('-')
-            && !l.ends_with('-')
-            && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
-    });
-    if name.len() > 253 || !name.contains('.') || !labels_ok || port.is_some_and(|p| p.len() > 5) {
-        return None;
-    }
-    Some(host)
-}
-
 #[derive(Deserialize)]
 struct FollowQuery {
     server: Option<String>,
@@ -437,7 +408,7 @@ async fn follow_page(
     let (go, error, status) = if typed.trim().is_empty() {
         (None, String::new(), StatusCode::OK)
     } else {
-        match server_name(&typed) {
+        match super::server_name(&typed) {
             Some(host) => {
                 let acct = format!("acct:{}", handle.trim_start_matches('@'));
                 let uri = percent_encoding::utf8_percent_encode(
@@ -590,6 +561,7 @@ async fn receive(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::federation::server_name;
 
     #[test]
     fn server_names_are_read_from_what_people_type() {

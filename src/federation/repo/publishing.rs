@@ -146,25 +146,17 @@ pub async fn breaker(db: &Db, host: &str) -> DbResult<Option<Breaker>> {
     .await?))
 }
 
-/// Records a failed delivery to `host`: one more failure in a row, and the breaker open
-/// until `open_until` (if given).
-pub async fn breaker_failed(
-    db: &Db,
-    host: &str,
-    open_until: Option<DateTime<Utc>>,
-    error: &str,
-    now: DateTime<Utc>,
-) -> DbResult<i64> {
+/// Records a failed delivery to `host`: one more failure in a row (returned); when its
+/// breaker opens is [`breaker_open`]'s.
+pub async fn breaker_failed(db: &Db, host: &str, error: &str, now: DateTime<Utc>) -> DbResult<i64> {
     Ok(on_db!(db, |p| sqlx::query_scalar(
-        "INSERT INTO federation_breakers (host, failures, open_until, last_error, updated_at) \
-         VALUES ($1, 1, $2, $3, $4) ON CONFLICT (host) DO UPDATE SET \
+        "INSERT INTO federation_breakers (host, failures, last_error, updated_at) \
+         VALUES ($1, 1, $2, $3) ON CONFLICT (host) DO UPDATE SET \
          failures = federation_breakers.failures + 1, \
-         open_until = COALESCE(excluded.open_until, federation_breakers.open_until), \
          last_error = excluded.last_error, updated_at = excluded.updated_at \
          RETURNING failures"
     )
     .bind(host)
-    .bind(open_until)
     .bind(error)
     .bind(now)
     .fetch_one(p)
