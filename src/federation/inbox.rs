@@ -54,11 +54,13 @@ pub async fn handle(
     sender: &RemoteActor,
     now: DateTime<Utc>,
 ) -> anyhow::Result<Outcome> {
-    let follows = matches!(
-        &activity.kind,
-        ActivityKind::Follow { .. } | ActivityKind::Undo(Undo::Follow { .. })
-    ) || matches!(&activity.kind, ActivityKind::Undo(Undo::ById(id))
-        if repo::follow_by_id(db, &sender.id, id.as_str()).await?);
+    let follows = match &activity.kind {
+        ActivityKind::Follow { .. } | ActivityKind::Undo(Undo::Follow { .. }) => true,
+        ActivityKind::Undo(Undo::ById(id)) => {
+            repo::follow_by_id(db, &sender.id, id.as_str()).await?
+        }
+        _ => false,
+    };
     if !follows {
         if repo::seen(db, activity.id.as_str()).await? {
             return Ok(Outcome::Duplicate);
@@ -71,14 +73,7 @@ pub async fn handle(
     }
     // Reads and key making first: a write transaction on SQLite holds the one write lock.
     let target = match &activity.kind {
-        ActivityKind::Follow { object } => match super::resolve(db, base, object.as_str()).await? {
-            Some(local) => {
-                let row = super::ensure(db, &local, now).await?;
-                Some((local, row))
-            }
-            None => None,
-        },
-        ActivityKind::Undo(Undo::Follow { object, .. }) => {
+        ActivityKind::Follow { object } | ActivityKind::Undo(Undo::Follow { object, .. }) => {
             match super::resolve(db, base, object.as_str()).await? {
                 Some(local) => {
                     let row = super::ensure(db, &local, now).await?;
