@@ -20,17 +20,8 @@ use crate::webmention::{self as wm, Action, Status, Target};
 
 pub const PER_PAGE: i64 = 50;
 
-pub struct Tab {
-    pub label: String,
-    pub href: String,
-    pub count: String,
-    pub current: bool,
-}
-
-pub struct ActionView {
-    pub name: &'static str,
-    pub label: String,
-}
+// The status tabs and moderation buttons are drawn like the comment queue's.
+use super::comments::{Action as ActionView, Tab};
 
 pub struct Item {
     pub id: String,
