@@ -61,6 +61,9 @@ pub static RULES: &[Rule] = &[
     rule(Method::GET, "/actor/followers", P),
     rule(Method::GET, "/campaigns/{slug}/outbox", P),
     rule(Method::GET, "/campaigns/{slug}/followers", P),
+    // Our actors' replies to posts elsewhere.
+    rule(Method::GET, "/actor/notes/{id}", P),
+    rule(Method::GET, "/campaigns/{slug}/notes/{id}", P),
     rule(Method::POST, "/campaigns/{slug}/inbox", P),
     rule(Method::POST, "/inbox", P),
     // A post's ActivityPub object (or a redirect to its page).
@@ -263,6 +266,12 @@ pub static RULES: &[Rule] = &[
     rule(Method::POST, "/admin/fediverse/requests", M(Moderate)),
     rule(Method::POST, "/admin/fediverse/blocks", M(Moderate)),
     rule(Method::POST, "/admin/fediverse/key", M(Moderate)),
+    // Following accounts elsewhere and answering them speaks for the library: writers.
+    rule(Method::GET, "/admin/following", M(PostsWrite)),
+    rule(Method::POST, "/admin/following/follow", M(PostsWrite)),
+    rule(Method::POST, "/admin/following/unfollow", M(PostsWrite)),
+    rule(Method::POST, "/admin/following/react", M(PostsWrite)),
+    rule(Method::POST, "/admin/following/reply", M(PostsWrite)),
     rule(Method::GET, "/admin/audit", M(AuditRead)),
     rule(Method::GET, "/admin/outbox", M(SettingsManage)),
     rule(Method::GET, "/media/{file}", P),

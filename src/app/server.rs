@@ -106,7 +106,8 @@ impl Application {
             }
         });
         // Every minute: milestones and goals a campaign passed are announced to its
-        // followers (`federation::milestones`).
+        // followers (`federation::milestones`), and old posts leave the timeline of the
+        // accounts our actors follow (`federation::following::prune`).
         let (milestones_db, milestones_base) = (db.clone(), settings.effective_base_url(addr));
         crate::jobs::spawn_every(
             crate::federation::milestones::EVERY,
@@ -120,6 +121,11 @@ impl Application {
                             .await
                     {
                         tracing::warn!(error = %e, "milestone announcements failed");
+                    }
+                    if let Err(e) =
+                        crate::federation::following::prune(&db, chrono::Utc::now()).await
+                    {
+                        tracing::warn!(error = %e, "pruning the fediverse timeline failed");
                     }
                 }
             },

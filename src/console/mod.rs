@@ -22,6 +22,7 @@ pub mod consents;
 pub mod dashboard;
 pub mod donations;
 pub mod fediverse;
+pub mod following;
 pub mod form;
 pub mod keep;
 pub mod members;
@@ -140,6 +141,11 @@ pub fn routes() -> Router<AppState> {
         .route("/admin/fediverse/requests", post(fediverse::request))
         .route("/admin/fediverse/blocks", post(fediverse::blocks))
         .route("/admin/fediverse/key", post(fediverse::key))
+        .route("/admin/following", get(following::show))
+        .route("/admin/following/follow", post(following::follow))
+        .route("/admin/following/unfollow", post(following::unfollow))
+        .route("/admin/following/react", post(following::react))
+        .route("/admin/following/reply", post(following::reply))
         .route("/admin/comments/blocklist", post(comments::blocklist))
         .route("/admin/comments/{id}/moderate", post(comments::moderate))
         .route("/admin/comments/{id}/reply", post(comments::reply))
@@ -262,6 +268,11 @@ impl Shell {
                 "/admin/fediverse",
                 "console-nav-fediverse",
                 m.can(Permission::Moderate, None),
+            ),
+            (
+                "/admin/following",
+                "console-nav-following",
+                m.can(Permission::PostsWrite, None),
             ),
             (
                 "/admin/webmentions",

@@ -7,6 +7,9 @@
 //! * `Create` of a Note replying to one of our posts (or to a reply we keep) becomes a
 //!   comment of kind `fediverse`, moderated like any comment; `Update` of that Note
 //!   replaces its text, `Delete` of it takes it down;
+//! * `Accept` and `Reject` of one of our actors' follow requests settle it; `Create` and
+//!   `Update` of a post from an account our actors follow keep it for the team to read,
+//!   `Delete` removes it (`following`);
 //! * `Delete` of the actor itself removes its follows, reactions and replies.
 //!
 //! Anything else is received and ignored. Each activity id is acted on once
@@ -18,6 +21,7 @@ use shelfraiser_formats::activitypub::{Activity, ActivityKind, Note, Undo};
 
 use super::deliver::{self, Deliver};
 use super::documents;
+use super::following;
 use super::repo::{self, FollowState, Follower, RemoteActor};
 use crate::blog::remote::{self, NewReaction, ReactionKind, Reply, Source};
 use crate::db::Db;
@@ -39,6 +43,12 @@ pub enum Outcome {
     Replied,
     /// A reply, or an account's traces, taken down.
     Removed,
+    /// One of our follow requests accepted.
+    FollowAccepted,
+    /// One of our follow requests refused.
+    FollowRefused,
+    /// A post from an account we follow kept (new or edited).
+    Received,
     /// Received before: nothing done again.
     Duplicate,
     /// Nothing we act on (yet), or about none of our actors.
@@ -228,42 +238,42 @@ async fn react(
         ActivityKind::Create(note) | ActivityKind::Update(note) => {
             let creating = matches!(activity.kind, ActivityKind::Create(_));
             // An Update of a reply we never kept (or took down) is not a new reply.
-            if !creating && !remote::has_reply(db, note.id.as_str()).await? {
-                return Ok(Outcome::Ignored);
-            }
-            let Some(post) = replied_post(db, base, note).await? else {
-                return Ok(Outcome::Ignored);
+            let post = if creating || remote::has_reply(db, note.id.as_str()).await? {
+                replied_post(db, base, note).await?
+            } else {
+                None
             };
-            let text = remote::text_from_html(&note.content);
-            let text = match note.summary.as_deref().map(str::trim) {
-                Some(cw) if !cw.is_empty() => format!("[{cw}]\n\n{text}"),
-                _ => text,
-            };
-            if text.trim().is_empty() {
-                return Ok(Outcome::Ignored);
+            match post {
+                Some(post) => reply(db, &post, note, sender, now).await?,
+                None if following::received(db, sender, note, creating, now).await? => {
+                    Outcome::Received
+                }
+                None => Outcome::Ignored,
             }
-            remote::save_reply(
-                db,
-                &Reply {
-                    post_id: &post,
-                    source: Source::Fediverse,
-                    source_key: note.id.as_str(),
-                    author_name: &name,
-                    author_url: &sender.id,
-                    text: &text,
-                    published: note.published.unwrap_or(now),
-                },
-            )
-            .await?;
-            Outcome::Replied
+        }
+        ActivityKind::Accept { object } => {
+            if following::accepted(db, sender, object).await? {
+                Outcome::FollowAccepted
+            } else {
+                Outcome::Ignored
+            }
+        }
+        ActivityKind::Reject { object } => {
+            if following::refused(db, sender, object).await? {
+                Outcome::FollowRefused
+            } else {
+                Outcome::Ignored
+            }
         }
         ActivityKind::Delete { object } if object.as_str() == sender.id => {
             repo::remove_follows_by(db, &sender.id).await?;
             remote::remove_author(db, Source::Fediverse, &sender.id).await?;
+            following::account_deleted(db, sender).await?;
             Outcome::Removed
         }
         ActivityKind::Delete { object } => {
-            if remote::remove_reply(db, object.as_str(), &sender.id).await? {
+            let reply = remote::remove_reply(db, object.as_str(), &sender.id).await?;
+            if following::deleted(db, sender, object.as_str()).await? || reply {
                 Outcome::Removed
             } else {
                 Outcome::Ignored
@@ -271,4 +281,36 @@ async fn react(
         }
         _ => Outcome::Ignored,
     })
+}
+
+/// A Note replying to our post `post`: a comment of kind `fediverse` (new or edited).
+async fn reply(
+    db: &Db,
+    post: &str,
+    note: &Note,
+    sender: &RemoteActor,
+    now: DateTime<Utc>,
+) -> anyhow::Result<Outcome> {
+    let text = remote::text_from_html(&note.content);
+    let text = match note.summary.as_deref().map(str::trim) {
+        Some(cw) if !cw.is_empty() => format!("[{cw}]\n\n{text}"),
+        _ => text,
+    };
+    if text.trim().is_empty() {
+        return Ok(Outcome::Ignored);
+    }
+    remote::save_reply(
+        db,
+        &Reply {
+            post_id: post,
+            source: Source::Fediverse,
+            source_key: note.id.as_str(),
+            author_name: &sender.label(),
+            author_url: &sender.id,
+            text: &text,
+            published: note.published.unwrap_or(now),
+        },
+    )
+    .await?;
+    Ok(Outcome::Replied)
 }

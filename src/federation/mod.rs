@@ -12,6 +12,8 @@
 //!   once per activity id.
 //! * [`deliver`]: the `deliver` job, one signed POST per target inbox.
 //! * [`documents`]: the JSON we serve (actor, WebFinger, collections, Accept).
+//! * [`following`]: our actors following accounts elsewhere, the posts those send (the
+//!   console's timeline), and our likes, boosts and replies to them.
 //! * [`pages`]: the routes. `repo`: the store.
 //!
 //! Ids: a campaign's actor is its page, `{base}/campaigns/{slug}` (a campaign's slug never
@@ -21,6 +23,7 @@
 pub mod actors;
 pub mod deliver;
 pub mod documents;
+pub mod following;
 pub mod inbox;
 pub mod keys;
 pub mod milestones;

@@ -32,6 +32,37 @@ pub fn routes() -> Router<AppState> {
         .route("/posts/{id}", get(post_object))
         .route("/campaigns/{slug}/follow", get(follow_page))
         .route("/avatars/{key}", get(avatar))
+        .route("/actor/notes/{id}", get(site_note))
+        .route("/campaigns/{slug}/notes/{id}", get(campaign_note))
+}
+
+/// One of our replies to a post elsewhere (`{actor}/notes/{id}`), while it is out there.
+async fn note_of(s: &AppState, local: &Local, id: &str) -> Result<Response, AppError> {
+    if id.is_empty() || id.len() > 64 || !id.chars().all(|c| c.is_ascii_alphanumeric()) {
+        return Err(AppError::NotFound);
+    }
+    let note_id = format!("{}/notes/{id}", local.id(base(s)));
+    let doc = super::following::note_document(&s.db, &note_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    Ok(activity_json(&doc))
+}
+
+async fn site_note(
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Response, AppError> {
+    note_of(&s, &Local::Site, &id).await
+}
+
+async fn campaign_note(
+    State(s): State<AppState>,
+    Path((slug, id)): Path<(String, String)>,
+) -> Result<Response, AppError> {
+    let local = super::by_slug(&s.db, &slug)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    note_of(&s, &local, &id).await
 }
 
 /// Side of the avatars we serve, in pixels (shown at 32 or 24; sharp on dense screens).

@@ -30,6 +30,7 @@ mod fake_fediverse;
 mod fake_paypal;
 mod fake_stripe;
 mod federation;
+mod federation_pair;
 mod fee_cover;
 mod fees;
 mod flow;

@@ -242,10 +242,23 @@ pub struct ObjectRef {
     pub kind: Option<String>,
 }
 
-/// A short post.
+/// Which kind of post a `Note` was sent as.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NoteKind {
+    /// A short post (Mastodon's statuses).
+    Note,
+    /// A longer post with a title (`name`), as blogs publish them; its `summary` is an
+    /// excerpt, not a content warning.
+    Article,
+}
+
+/// A post: a `Note` or an `Article`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Note {
     pub id: Iri,
+    pub kind: NoteKind,
+    /// An article's title (notes have none).
+    pub name: Option<String>,
     /// The author: always the activity's actor (checked).
     pub attributed_to: Iri,
     /// HTML from another server: sanitise before showing it.
@@ -457,7 +470,7 @@ impl Reader {
         Ok(out)
     }
 
-    fn note(&self, o: &Map<String, Value>, actor: &Iri) -> Result<Note, ApError> {
+    fn note(&self, o: &Map<String, Value>, actor: &Iri, kind: NoteKind) -> Result<Note, ApError> {
         let id = self.required(o, "id", "object.id")?;
         let authors: Vec<Iri> = match o.get("attributedTo") {
             Some(Value::Array(a)) => {
@@ -512,6 +525,11 @@ impl Reader {
         };
         Ok(Note {
             id,
+            kind,
+            name: match kind {
+                NoteKind::Note => None,
+                NoteKind::Article => text("name")?,
+            },
             attributed_to: actor.clone(),
             content: text("content")?.unwrap_or_default(),
             summary: text("summary")?,
@@ -607,8 +625,13 @@ pub fn parse_activity(body: &[u8], opts: &ParseOptions) -> Result<Activity, ApEr
         },
         "Create" | "Update" => match object {
             Some(Value::Object(inner)) => match type_of(inner, "object.type")?.as_deref() {
-                Some("Note") => {
-                    let note = r.note(inner, &actor)?;
+                Some(t @ ("Note" | "Article")) => {
+                    let kind = if t == "Note" {
+                        NoteKind::Note
+                    } else {
+                        NoteKind::Article
+                    };
+                    let note = r.note(inner, &actor, kind)?;
                     if type_name == "Create" {
                         ActivityKind::Create(note)
                     } else {
@@ -797,6 +820,26 @@ mod tests {
         assert_eq!(n.published.map(|p| p.timestamp()), Some(1_719_561_662));
         assert_eq!(n.url, Some(iri("https://mastodon.example/@ana/112345")));
         assert!(a.is_public() && !n.sensitive && n.summary.is_none());
+        assert_eq!((n.kind, n.name.as_deref()), (NoteKind::Note, None));
+
+        // An Article (as blogs publish posts) keeps its title.
+        let article = CREATE.replacen(
+            "\"type\": \"Note\"",
+            "\"type\": \"Article\", \"name\": \"Roof done\"",
+            1,
+        );
+        let Ok(ActivityKind::Create(n)) = parse(&article).map(|a| a.kind) else {
+            panic!("an article is read: {article}")
+        };
+        assert_eq!(
+            (n.kind, n.name.as_deref()),
+            (NoteKind::Article, Some("Roof done"))
+        );
+        let page = CREATE.replacen("\"type\": \"Note\"", "\"type\": \"Page\"", 1);
+        assert!(matches!(
+            parse(&page).map(|a| a.kind),
+            Ok(ActivityKind::Unsupported { .. })
+        ));
 
         let update = CREATE.replacen("\"Create\"", "\"Update\"", 1);
         assert!(matches!(

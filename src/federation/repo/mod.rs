@@ -1,6 +1,7 @@
 //! The federation's store, home of its tables: `federation_actors` (our actors and their
 //! keys), `federation_remote_actors` (remote actors as fetched), `federation_followers` and
-//! `federation_seen_activities`.
+//! `federation_seen_activities`; `publishing` what our actors publish, `following` whom
+//! they follow and what those accounts send.
 
 use chrono::{DateTime, Utc};
 
@@ -9,7 +10,9 @@ use crate::{on_db, on_tx};
 
 use super::keys::PrivateKeyPem;
 
+mod following;
 mod publishing;
+pub use following::*;
 pub use publishing::*;
 
 /// One of our actors as stored.
