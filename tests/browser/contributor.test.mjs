@@ -17,7 +17,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 
-import { formatViolations, launch, newContext, runAxe, screenshotPath, startApp, stopApp } from './lib.mjs';
+import { formatViolations, launch, newContext, runAxe, screenshotPath, signIn, startApp, stopApp } from './lib.mjs';
 
 const MEMBER = { email: 'wendell@example.org', password: 'demo-wendell-2024' };
 const EDITOR = { email: 'maribel@example.org', password: 'demo-maribel-2024' };
@@ -37,18 +37,6 @@ after(async () => {
   await browser?.close();
   await stopApp();
 });
-
-async function signIn(page, who) {
-  await page.goto('/signin');
-  const form = page.locator('form[action="/signin"]');
-  await form.getByLabel('E-mail address').fill(who.email);
-  await form.getByLabel('Password', { exact: true }).fill(who.password);
-  await Promise.all([
-    page.waitForURL((u) => u.pathname !== '/signin'),
-    form.getByRole('button', { name: 'Sign in', exact: true }).click(),
-  ]);
-  return new URL(page.url()).pathname;
-}
 
 /** axe finds nothing serious, and the page does not scroll sideways. */
 async function assertFits(t, page, label) {

@@ -232,3 +232,47 @@ export function formatViolations(label, violations) {
   }
   return out.join('\n');
 }
+
+// ---------------------------------------------------------------------------------------------
+// Pages
+
+/** How far the page scrolls sideways, and which elements stick out past the right edge. */
+export function horizontalOverflow(page) {
+  return page.evaluate(() => {
+    const W = document.documentElement.clientWidth;
+    const culprits = [];
+    for (const el of document.querySelectorAll('body *')) {
+      const r = el.getBoundingClientRect();
+      if (r.right > W + 0.5) {
+        const sel =
+          el.tagName.toLowerCase() +
+          (el.id ? `#${el.id}` : '') +
+          (typeof el.className === 'string' && el.className.trim() ? `.${el.className.trim().replace(/\s+/g, '.')}` : '');
+        culprits.push(`${sel} "${(el.textContent || '').trim().slice(0, 30)}" spans x=${Math.round(r.left)}..${Math.round(r.right)}`);
+      }
+    }
+    return { overflow: document.documentElement.scrollWidth - W, culprits: culprits.slice(0, 10) };
+  });
+}
+
+/** Fills and sends the password form; returns the path landed on (not /signin). */
+export async function signIn(page, who) {
+  await page.goto('/signin');
+  const form = page.locator('form[action="/signin"]');
+  await form.getByLabel('E-mail address').fill(who.email);
+  await form.getByLabel('Password', { exact: true }).fill(who.password);
+  await Promise.all([
+    page.waitForURL((u) => u.pathname !== '/signin'),
+    form.getByRole('button', { name: 'Sign in', exact: true }).click(),
+  ]);
+  return new URL(page.url()).pathname;
+}
+
+/** Sends a POST form by clicking `button` and waits for the page it answers with. */
+export async function submitAndWait(page, button) {
+  await Promise.all([
+    page.waitForResponse((r) => r.request().method() === 'POST' && r.request().resourceType() === 'document'),
+    button.click(),
+  ]);
+  await page.waitForLoadState('load');
+}
