@@ -30,6 +30,7 @@ pub mod outbound;
 pub mod passwords;
 pub mod payments;
 pub mod privacy;
+pub mod promotion;
 pub mod rates;
 pub mod render;
 pub mod revisions;

@@ -43,6 +43,7 @@ const LAYERS: &[(&str, &[&str])] = &[
             "privacy",
             "federation",
             "webmention",
+            "promotion",
         ],
     ),
     ("shared web", &["web"]),

@@ -53,6 +53,10 @@ pub static RULES: &[Rule] = &[
     rule(Method::GET, "/campaigns/{slug}", P),
     rule(Method::GET, "/campaigns/{slug}/donors", P),
     rule(Method::GET, "/campaigns/{slug}/live", P),
+    // Promotion (promotion/pages.rs): the live badge, the embeddable card, oEmbed.
+    rule(Method::GET, "/campaigns/{slug}/badge.svg", P),
+    rule(Method::GET, "/campaigns/{slug}/embed", P),
+    rule(Method::GET, "/oembed", P),
     // Federation (federation/pages.rs): discovery, actors, collections; inboxes check the
     // request's HTTP signature themselves.
     rule(Method::GET, "/.well-known/webfinger", P),

@@ -28,6 +28,7 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::campaigns::pages::routes())
         .merge(crate::federation::pages::routes())
         .merge(crate::webmention::pages::routes())
+        .merge(crate::promotion::pages::routes())
         .merge(crate::campaigns::api::routes())
         .merge(crate::donations::pages::routes())
         .merge(crate::privacy::pages::routes())

@@ -121,6 +121,7 @@ pub async fn observe(State(s): State<AppState>, req: Request, next: Next) -> Res
 pub async fn security_headers(State(s): State<AppState>, req: Request, next: Next) -> Response {
     let public = !req.uri().path().starts_with("/admin");
     let mut res = next.run(req).await;
+    let framable = res.extensions().get::<crate::http::Framable>().is_some();
     let h = res.headers_mut();
     // Every public page advertises the Webmention endpoint (the templates' head does too).
     if public
@@ -137,9 +138,11 @@ pub async fn security_headers(State(s): State<AppState>, req: Request, next: Nex
         form_action.push(' ');
         form_action.push_str(host);
     }
+    // Frames: denied everywhere but on the pages made to be embedded (`crate::http::Framable`).
+    let ancestors = if framable { "*" } else { "'none'" };
     let csp = format!(
         "default-src 'self'; script-src 'self'; style-src 'self' {}; img-src 'self' data:; \
-         connect-src 'self'; form-action {form_action}; frame-ancestors 'none'; base-uri 'none'; object-src 'none'",
+         connect-src 'self'; form-action {form_action}; frame-ancestors {ancestors}; base-uri 'none'; object-src 'none'",
         s.assets.css_hash
     );
     if let Ok(v) = HeaderValue::from_str(&csp) {
@@ -152,7 +155,11 @@ pub async fn security_headers(State(s): State<AppState>, req: Request, next: Nex
     // A page that chose a stricter policy keeps it (secret links: `no-referrer`).
     h.entry(header::REFERRER_POLICY)
         .or_insert(HeaderValue::from_static("strict-origin-when-cross-origin"));
-    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    if framable {
+        h.remove(header::X_FRAME_OPTIONS);
+    } else {
+        h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    }
     h.insert(
         "cross-origin-opener-policy",
         HeaderValue::from_static("same-origin"),

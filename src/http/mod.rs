@@ -79,6 +79,12 @@ impl AppState {
     }
 }
 
+/// A response extension: this page may be shown in a frame on other sites (the campaign's
+/// embeddable card). The application's security headers then allow any frame ancestor
+/// instead of denying all; only a handler that inserts this marker gets the exception.
+#[derive(Debug, Clone, Copy)]
+pub struct Framable;
+
 /// The request's interface language (from the `lang` cookie or `Accept-Language`).
 pub struct Lang(pub I18n);
 

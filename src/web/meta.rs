@@ -60,6 +60,9 @@ pub struct Meta {
     /// The fediverse account behind the page (`@name@host`), as
     /// `<meta name="fediverse:creator">` (Mastodon credits it under shared links).
     pub creator: Option<String>,
+    /// The page's oEmbed endpoint (a campaign's embeddable card), linked as
+    /// `<link rel="alternate" type="application/json+oembed">`; absolute.
+    pub oembed: Option<String>,
 }
 
 /// The key of a remote account's avatar, served from our origin at `/avatars/{key}`: the
@@ -107,6 +110,7 @@ impl Meta {
             noindex: false,
             activity: None,
             creator: None,
+            oembed: None,
         }
     }
 }

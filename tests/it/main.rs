@@ -47,6 +47,7 @@ mod passkeys;
 mod paypal;
 mod pledges;
 mod privacy;
+mod promotion;
 mod receipts;
 mod reconcile;
 mod refunds;

@@ -39,6 +39,7 @@ const RESERVED: &[&str] = &[
     "media",
     "metrics",
     "monthly",
+    "oembed",
     "posts",
     "privacy",
     "providers",

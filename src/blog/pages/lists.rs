@@ -138,6 +138,7 @@ pub(super) async fn render_list(
             noindex: spec.search_form,
             activity: None,
             creator: None,
+            oembed: None,
         },
         heading: spec.heading,
         intro: spec.intro,

@@ -137,6 +137,7 @@ pub(super) async fn render_post(
                 let slug = linked.as_ref().map(|c| c.slug.to_string());
                 crate::web::meta::fediverse_handle(&s.base_url, slug.as_deref())
             }),
+            oembed: None,
         },
         terms: terms
             .iter()

@@ -24,10 +24,18 @@ pub struct Card {
     /// Donations are taken: the button goes to the donate form.
     pub accepting: bool,
     pub funded: bool,
+    /// The bar follows the campaign's live stream (the embeddable card; a post's box shows
+    /// the totals it was rendered with, being part of a cached page).
+    pub live: bool,
 }
 
 /// The box as HTML, with the campaign's totals as they are now.
 pub async fn render(s: &AppState, tr: &I18n, c: &Campaign) -> Result<String, AppError> {
+    Ok(card(s, tr, c).await?.render()?)
+}
+
+/// The box's data, with the campaign's totals as they are now (not live).
+pub async fn card(s: &AppState, tr: &I18n, c: &Campaign) -> Result<Card, AppError> {
     let now = Utc::now();
     let totals = repo::totals(&s.db, &c.id).await?;
     let card = Card {
@@ -39,6 +47,7 @@ pub async fn render(s: &AppState, tr: &I18n, c: &Campaign) -> Result<String, App
         milestones: Vec::new(),
         accepting: c.accepting(now).is_ok() && s.providers.default_online().is_some(),
         funded: c.state == CampaignState::Funded,
+        live: false,
     };
-    Ok(card.render()?)
+    Ok(card)
 }

@@ -30,6 +30,10 @@ pub fn meta(s: &AppState, tr: &I18n, c: &Campaign) -> Meta {
     m.feeds = feed_links(s.base_url.trim_end_matches('/'), &path, &c.title);
     // The campaign's actor is its page, served as JSON for `Accept: application/activity+json`.
     m.activity = Some(s.absolute(&path));
+    // Pasting the campaign's address into WordPress (or any oEmbed consumer) embeds its card.
+    let url = s.absolute(&path);
+    let q = percent_encoding::utf8_percent_encode(&url, percent_encoding::NON_ALPHANUMERIC);
+    m.oembed = Some(s.absolute(&format!("/oembed?url={q}&format=json")));
     m.creator = Some(crate::web::meta::fediverse_handle(
         &s.base_url,
         Some(c.slug.as_str()),

@@ -130,6 +130,7 @@ const RESERVED_SLUGS: &[&str] = &[
     ".well-known",
     "webmention",
     "avatars",
+    "oembed",
 ];
 
 /// Whether an imported page may not take `slug`: a path the application answers itself.

@@ -1,0 +1,15 @@
+//! Promotion: what helps supporters spread the word about a campaign, without any
+//! third-party script or tracker.
+//!
+//! * [`badge`]: the live badge, `/campaigns/{slug}/badge.svg` — the campaign's title, a
+//!   progress bar and "£X raised of £Y", for a supporter's blog or a forum signature; an
+//!   accessible image (`<title>`, `role="img"`), cached a minute.
+//! * [`embed`]: the embeddable card, `/campaigns/{slug}/embed` (the campaign's card with its
+//!   live progress, the only page other sites may frame), and the oEmbed endpoint
+//!   `/oembed?url=…` that the campaign page advertises, so that pasting the campaign's
+//!   address into WordPress or another oEmbed consumer embeds the card.
+//! * `pages`: the routes.
+
+pub mod badge;
+pub mod embed;
+pub mod pages;
