@@ -57,6 +57,8 @@ pub static RULES: &[Rule] = &[
     rule(Method::GET, "/campaigns/{slug}/badge.svg", P),
     rule(Method::GET, "/campaigns/{slug}/embed", P),
     rule(Method::GET, "/oembed", P),
+    rule(Method::GET, "/campaigns/{slug}/share", P),
+    rule(Method::GET, "/campaigns/{slug}/poster", P),
     // Federation (federation/pages.rs): discovery, actors, collections; inboxes check the
     // request's HTTP signature themselves.
     rule(Method::GET, "/.well-known/webfinger", P),

@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 
 /// The card's frame size, in CSS pixels (shrunk to the consumer's `maxwidth`).
 pub const WIDTH: u32 = 420;
-pub const HEIGHT: u32 = 300;
+pub const HEIGHT: u32 = 380;
 /// How long a consumer may keep the description (seconds); the card itself is live.
 pub const CACHE_AGE: u32 = 86_400;
 

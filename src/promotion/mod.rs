@@ -8,8 +8,12 @@
 //!   live progress, the only page other sites may frame), and the oEmbed endpoint
 //!   `/oembed?url=…` that the campaign page advertises, so that pasting the campaign's
 //!   address into WordPress or another oEmbed consumer embeds the card.
+//! * [`share`]: the share kit (`/campaigns/{slug}/share`: short and long texts in the
+//!   reader's language, each network's own share address filled in, the badge's and the
+//!   card's code) and the printable poster with a QR code (`/campaigns/{slug}/poster`).
 //! * `pages`: the routes.
 
 pub mod badge;
 pub mod embed;
 pub mod pages;
+pub mod share;

@@ -9,7 +9,7 @@ use chrono::Utc;
 use http::{HeaderValue, StatusCode, header};
 use serde::Deserialize;
 
-use super::{badge, embed};
+use super::{badge, embed, share};
 use crate::campaigns::{Campaign, CampaignState, Progress};
 use crate::http::{AppError, AppState, Framable, Lang};
 use crate::web::PageCtx;
@@ -19,6 +19,8 @@ pub fn routes() -> Router<AppState> {
         .route("/campaigns/{slug}/badge.svg", get(badge_svg))
         .route("/campaigns/{slug}/embed", get(embed_page))
         .route("/oembed", get(oembed))
+        .route("/campaigns/{slug}/share", get(share_page))
+        .route("/campaigns/{slug}/poster", get(poster_page))
 }
 
 /// How long the badge and the card may be kept by browsers and caches (seconds): short, as
@@ -146,4 +148,142 @@ async fn oembed(
         HeaderValue::from_static("*"),
     );
     Ok(res)
+}
+
+#[derive(Template)]
+#[template(path = "share.html")]
+struct SharePage {
+    page: PageCtx,
+    slug: String,
+    title: String,
+    kit: share::Kit,
+    progress_text: String,
+    badge_code: String,
+    embed_code: String,
+    /// What was typed as the reader's server, shown back.
+    server: String,
+    error: String,
+    /// The reader's server's share page, once a usable name was given.
+    mastodon: Option<String>,
+    server_host: String,
+}
+
+#[derive(Deserialize)]
+struct ShareQuery {
+    server: Option<String>,
+}
+
+/// `GET /campaigns/{slug}/share`: the share kit.
+async fn share_page(
+    State(s): State<AppState>,
+    Path(slug): Path<String>,
+    Query(q): Query<ShareQuery>,
+    Lang(tr): Lang,
+) -> Result<Response, AppError> {
+    use shelfraiser_formats::html::escape;
+    let c = public_campaign(&s, &slug).await?;
+    let totals = crate::campaigns::repo::totals(&s.db, &c.id).await?;
+    let p = Progress::of(&c, &totals, Utc::now());
+    let url = s.absolute(&format!("/campaigns/{}", c.slug));
+    let (raised, goal) = (tr.money(p.raised), tr.money(p.goal));
+    let kit = share::kit(
+        &tr,
+        &share::Facts {
+            title: &c.title,
+            summary: &c.summary,
+            url: &url,
+            raised: &raised,
+            goal: &goal,
+        },
+    );
+    let typed = q.server.unwrap_or_default();
+    let (mastodon, error) = if typed.trim().is_empty() {
+        (None, String::new())
+    } else {
+        match crate::federation::server_name(&typed) {
+            Some(host) => (Some(host), String::new()),
+            None => (None, tr.t("follow-error-server")),
+        }
+    };
+    let progress_text = format!("{raised} {}", tr.ta("raised-of-goal", [("goal", goal)]));
+    let badge_code = format!(
+        "<a href=\"{}\"><img src=\"{url}/badge.svg\" width=\"{}\" height=\"{}\" alt=\"{}\"></a>",
+        escape(&url),
+        badge::WIDTH,
+        badge::HEIGHT,
+        escape(&c.title)
+    );
+    let (w, h) = embed::size(None, None);
+    let embed_code = format!(
+        "<iframe src=\"{url}/embed\" width=\"{w}\" height=\"{h}\" title=\"{}\" loading=\"lazy\" style=\"border:0;max-width:100%\"></iframe>",
+        escape(&c.title)
+    );
+    let status = if error.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::BAD_REQUEST
+    };
+    let page = SharePage {
+        page: PageCtx::new(&s, &tr, &format!("/campaigns/{}/share", c.slug)),
+        slug: c.slug.to_string(),
+        title: c.title.clone(),
+        mastodon: mastodon
+            .as_deref()
+            .map(|host| share::mastodon_share(host, &kit.short)),
+        server_host: mastodon.unwrap_or_default(),
+        kit,
+        progress_text,
+        badge_code,
+        embed_code,
+        server: typed.chars().take(300).collect(),
+        error,
+    };
+    let mut res = (status, Html(page.render()?)).into_response();
+    res.headers_mut().insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("private, max-age=60"),
+    );
+    Ok(res)
+}
+
+#[derive(Template)]
+#[template(path = "poster.html")]
+struct PosterPage {
+    page: PageCtx,
+    slug: String,
+    title: String,
+    summary: String,
+    url: String,
+    raised: String,
+    of_goal: String,
+    /// The QR code of the campaign's address, inline SVG.
+    qr: String,
+}
+
+/// `GET /campaigns/{slug}/poster`: a printable page with a QR code of the campaign's
+/// address, for events and library counters.
+async fn poster_page(
+    State(s): State<AppState>,
+    Path(slug): Path<String>,
+    Lang(tr): Lang,
+) -> Result<Response, AppError> {
+    let c = public_campaign(&s, &slug).await?;
+    let totals = crate::campaigns::repo::totals(&s.db, &c.id).await?;
+    let p = Progress::of(&c, &totals, Utc::now());
+    let url = s.absolute(&format!("/campaigns/{}", c.slug));
+    let qr = crate::web::qr::qr_svg(&url, &c.title).ok_or(AppError::NotFound)?;
+    let page = PosterPage {
+        page: PageCtx::new(&s, &tr, &format!("/campaigns/{}/poster", c.slug)),
+        slug: c.slug.to_string(),
+        title: c.title.clone(),
+        summary: c.summary.clone(),
+        raised: tr.money(p.raised),
+        of_goal: tr.ta("raised-of-goal", [("goal", tr.money(p.goal))]),
+        url,
+        qr,
+    };
+    Ok(cached(
+        Html(page.render()?).into_response(),
+        "text/html; charset=utf-8",
+    ))
 }

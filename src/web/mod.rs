@@ -9,6 +9,7 @@ pub mod errors;
 pub mod form;
 pub mod meta;
 pub mod page;
+pub mod qr;
 pub mod request;
 
 pub use errors::render_errors;

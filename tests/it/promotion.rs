@@ -164,3 +164,83 @@ async fn only_the_card_may_be_framed_and_oembed_describes_it() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn the_share_kit_and_the_poster_need_no_third_party_script() {
+    each_backend(|tdb| async move {
+        seed_campaign(&tdb.db, SLUG).await;
+        let app = TestApp::start(settings(&tdb)).await;
+        let campaign = app.text("/campaigns/test-library").await;
+        assert!(campaign.contains("href=\"/campaigns/test-library/share\""));
+
+        let res = app.get("/campaigns/test-library/share").await;
+        assert_eq!(res.status(), 200);
+        let html = res.text().await.expect("html");
+        let url = app.url("/campaigns/test-library");
+        assert!(
+            html.contains(&format!(
+                "Help Test library: £0 raised of £1,000 so far. {url}</textarea>"
+            )),
+            "{html}"
+        );
+        for network in [
+            "https://bsky.app/intent/compose?text=Help%20Test%20library",
+            "https://x.com/intent/post?text=",
+            "https://www.facebook.com/sharer/sharer.php?u=http%3A%2F%2F127%2E0%2E0%2E1",
+            "https://wa.me/?text=",
+            "mailto:?subject=Help%20Test%20library",
+        ] {
+            assert!(html.contains(network), "{network}");
+        }
+        // Nothing loads from another site: links only.
+        assert!(!html.contains("<script src=\"http"));
+        assert!(
+            !html.contains("<iframe"),
+            "the card's code is text, escaped"
+        );
+        assert!(html.contains("&#60;iframe src="));
+        assert!(html.contains("badge.svg"));
+
+        // Mastodon: the reader's server, then a link to its share page.
+        let res = app
+            .get("/campaigns/test-library/share?server=%40me%40Social.example")
+            .await;
+        assert_eq!(res.status(), 200);
+        let html = res.text().await.expect("html");
+        assert!(
+            html.contains("href=\"https://social.example/share?text=Help%20Test%20library"),
+            "{html}"
+        );
+        let res = app
+            .get("/campaigns/test-library/share?server=not%20a%20server")
+            .await;
+        assert_eq!(res.status(), 400);
+        assert!(
+            res.text()
+                .await
+                .expect("html")
+                .contains("aria-invalid=\"true\"")
+        );
+
+        // In Danish.
+        let da = app
+            .client
+            .get(app.url("/campaigns/test-library/share"))
+            .header("accept-language", "da")
+            .send()
+            .await
+            .expect("GET")
+            .text()
+            .await
+            .expect("html");
+        assert!(da.contains("Støt Test library"), "{da}");
+
+        // The poster: the campaign's address as text and as a QR code.
+        let poster = app.text("/campaigns/test-library/poster").await;
+        assert!(poster.contains("<svg role=\"img\" aria-label=\"Test library\" class=\"qr\""));
+        assert!(poster.contains(&format!("<strong>{url}</strong>")));
+        assert_eq!(app.get("/campaigns/nope/share").await.status(), 404);
+        assert_eq!(app.get("/campaigns/nope/poster").await.status(), 404);
+    })
+    .await;
+}

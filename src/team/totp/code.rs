@@ -59,27 +59,6 @@ pub fn matching_step(secret_b32: &str, code: &str, unix: u64) -> Option<u64> {
     })
 }
 
-/// An inline SVG QR code of `text` (no script, no external reference), labelled for screen
-/// readers; safe to put into a page as markup.
-pub fn qr_svg(text: &str, label: &str) -> Option<String> {
-    use qrcode::render::svg;
-    let code = qrcode::QrCode::with_error_correction_level(text, qrcode::EcLevel::M).ok()?;
-    let svg = code
-        .render::<svg::Color>()
-        .min_dimensions(200, 200)
-        .quiet_zone(true)
-        .build();
-    let start = svg.find("<svg")?;
-    let label: String = label
-        .chars()
-        .filter(|c| !matches!(c, '<' | '>' | '"' | '&'))
-        .collect();
-    Some(format!(
-        "<svg role=\"img\" aria-label=\"{label}\" class=\"qr\"{}",
-        &svg[start + 4..]
-    ))
-}
-
 /// Puts a base32 secret into groups of four for reading and typing.
 pub fn group4(s: &str) -> String {
     s.as_bytes()
@@ -128,7 +107,7 @@ mod tests {
             url.starts_with("otpauth://totp/Shelfraiser:a%40b.org?"),
             "{url}"
         );
-        let svg = qr_svg(&url, "QR \"code\"").expect("svg");
+        let svg = crate::web::qr::qr_svg(&url, "QR \"code\"").expect("svg");
         assert!(svg.starts_with("<svg role=\"img\" aria-label=\"QR code\" class=\"qr\" xmlns="));
         assert!(svg.ends_with("</svg>"));
         assert!(!svg.contains("<script"));

@@ -27,7 +27,7 @@ use axum::Router;
 
 use crate::http::AppState;
 
-pub use code::{code_at, group4, matching_step, new_secret, otpauth_url, qr_svg};
+pub use code::{code_at, group4, matching_step, new_secret, otpauth_url};
 pub use recovery::{
     new_recovery_code, normalize_recovery_code, recovery_codes_left, use_recovery_code,
 };

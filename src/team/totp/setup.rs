@@ -10,7 +10,7 @@ use chrono::Utc;
 use http::{HeaderMap, StatusCode};
 use serde::Deserialize;
 
-use super::code::{group4, otpauth_url, qr_svg};
+use super::code::{group4, otpauth_url};
 use super::recovery::recovery_codes_left;
 use super::require::{require_2fa, role_requires_2fa};
 use super::state::{
@@ -23,6 +23,7 @@ use crate::team::account::{Client, actor, private_page};
 use crate::team::audit;
 use crate::team::session::CurrentMember;
 use crate::web::PageCtx;
+use crate::web::qr::qr_svg;
 
 pub(super) fn routes() -> Router<AppState> {
     Router::new()

@@ -1,0 +1,23 @@
+# Promotion: delingssæt og plakat.
+share-short = Støt { $title }: { $raised } indsamlet af { $goal } indtil nu.
+share-long-progress = Indtil nu er der indsamlet { $raised } af målet på { $goal }.
+share-long-ask = Hvert bidrag hjælper, og det gør det også at dele dette:
+share-subject = Støt { $title }
+share-link = Del denne indsamling
+share-heading = Del “{ $title }”
+share-intro = Færdige tekster og links: intet her sporer dig eller dem, du deler med.
+share-short-heading = Et kort opslag
+share-short-help = Til Mastodon, Bluesky, X eller en besked. Kopiér den, eller send den med en knap:
+share-mastodon = På Mastodon eller en anden server i fediverset
+share-mastodon-server = Din server (for eksempel mastodon.social)
+share-mastodon-button = Del
+share-mastodon-continue = Fortsæt til { $server } for at dele
+share-long-heading = En længere tekst
+share-long-help = Til en e-mail, et nyhedsbrev eller din blog.
+share-badge-heading = Et levende badge til dit website
+share-badge-help = Det viser indsamlingens fremgang, som den er nu. Sæt denne kode ind på dit website eller din blog:
+share-embed-heading = Indsamlingens kort på dit website
+share-embed-help = I WordPress: indsæt indsamlingens adresse på sin egen linje. Andre steder: brug denne kode:
+share-poster = En plakat med QR-kode til udskrift
+poster-scan = Scan for at give, eller besøg
+poster-print = Udskriv den fra browserens menu.

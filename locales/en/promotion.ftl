@@ -1,0 +1,23 @@
+# Promotion: the share kit and the poster.
+share-short = Help { $title }: { $raised } raised of { $goal } so far.
+share-long-progress = So far { $raised } has been raised of the { $goal } goal.
+share-long-ask = Every gift helps, and so does passing this on:
+share-subject = Help { $title }
+share-link = Share this campaign
+share-heading = Share “{ $title }”
+share-intro = Ready-made texts and links: nothing here tracks you or the people you share with.
+share-short-heading = A short post
+share-short-help = For Mastodon, Bluesky, X or a message. Copy it, or send it with a button:
+share-mastodon = On Mastodon or another fediverse server
+share-mastodon-server = Your server (for example mastodon.social)
+share-mastodon-button = Share
+share-mastodon-continue = Continue to { $server } to post it
+share-long-heading = A longer text
+share-long-help = For an e-mail, a newsletter or your blog.
+share-badge-heading = A live badge for your site
+share-badge-help = It shows the campaign's progress as it is now. Put this code into your site or blog:
+share-embed-heading = The campaign's card on your site
+share-embed-help = In WordPress, paste the campaign's address on a line of its own. Elsewhere, use this code:
+share-poster = A poster with a QR code, to print
+poster-scan = Scan to give, or visit
+poster-print = Print it from your browser’s menu.
