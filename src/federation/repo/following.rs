@@ -91,9 +91,8 @@ pub async fn all_following(db: &Db) -> DbResult<Vec<Following>> {
 
 /// Marks the follow request `follow_id` to `target` accepted. Returns whether there was one.
 pub async fn accept_following(db: &Db, target: &str, follow_id: &str) -> DbResult<bool> {
-    let n =
-        on_db!(db, |p| {
-            sqlx::query(
+    let n = on_db!(db, |p| {
+        sqlx::query(
         "UPDATE federation_following SET state = 'accepted' WHERE target = $1 AND follow_id = $2"
     )
     .bind(target)
@@ -101,7 +100,7 @@ pub async fn accept_following(db: &Db, target: &str, follow_id: &str) -> DbResul
     .execute(p)
     .await?
     .rows_affected()
-        });
+    });
     Ok(n > 0)
 }
 
@@ -180,9 +179,8 @@ const TIMELINE_COLUMNS: &str = "object_id, author, kind, name, text, url, in_rep
 /// Stores a post, or replaces its content (an `Update`). Only its author may change it: a
 /// row stored for another author stays as it is. Returns whether it was stored.
 pub async fn save_timeline_item(db: &Db, i: &TimelineItem) -> DbResult<bool> {
-    let n =
-        on_db!(db, |p| {
-            sqlx::query(
+    let n = on_db!(db, |p| {
+        sqlx::query(
         "INSERT INTO federation_timeline (object_id, author, kind, name, text, url, in_reply_to, \
          published_at, updated_at, received_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
          ON CONFLICT (object_id) DO UPDATE SET kind = excluded.kind, name = excluded.name, \
@@ -202,7 +200,7 @@ pub async fn save_timeline_item(db: &Db, i: &TimelineItem) -> DbResult<bool> {
     .execute(p)
     .await?
     .rows_affected()
-        });
+    });
     Ok(n > 0)
 }
 
@@ -297,9 +295,8 @@ pub async fn remove_sent_reaction_in(
     object_id: &str,
     kind: &str,
 ) -> DbResult<bool> {
-    let n =
-        on_tx!(tx, |c| {
-            sqlx::query(
+    let n = on_tx!(tx, |c| {
+        sqlx::query(
         "DELETE FROM federation_sent_reactions WHERE actor_id = $1 AND object_id = $2 AND kind = $3"
     )
     .bind(actor_id)
@@ -308,7 +305,7 @@ pub async fn remove_sent_reaction_in(
     .execute(&mut *c)
     .await?
     .rows_affected()
-        });
+    });
     Ok(n > 0)
 }
 
