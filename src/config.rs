@@ -477,24 +477,14 @@ impl Settings {
     /// (nested keys with `__`, e.g. `SHELFRAISER_PROVIDERS__TEST__SECRET`) and flags.
     pub fn load(o: &Overrides) -> Result<Self, ConfigError> {
         let mut fig = Figment::from(Serialized::defaults(Settings::default()));
-        let file = o
-            .config
-            .clone()
-            .or_else(|| std::env::var_os("SHELFRAISER_CONFIG").map(PathBuf::from));
-        match file {
-            Some(path) => {
-                if !path.exists() {
-                    return Err(ConfigError(format!(
-                        "the config file {} does not exist",
-                        path.display()
-                    )));
-                }
-                fig = fig.merge(Toml::file(path));
+        if let Some(path) = Settings::file(o) {
+            if !path.exists() {
+                return Err(ConfigError(format!(
+                    "the config file {} does not exist",
+                    path.display()
+                )));
             }
-            None if Path::new("shelfraiser.toml").exists() => {
-                fig = fig.merge(Toml::file("shelfraiser.toml"));
-            }
-            None => {}
+            fig = fig.merge(Toml::file(path));
         }
         // Only variables naming a setting are read: other SHELFRAISER_* variables (the log
         // filter, test harness settings) are not configuration.
@@ -623,6 +613,18 @@ impl Settings {
         crate::outbound::AllowList::parse(&s.outbound_allow)
             .map_err(|e| ConfigError(format!("outbound_allow: {e}")))?;
         Ok(s)
+    }
+
+    /// The configuration file `load` reads: `--config`, `SHELFRAISER_CONFIG`, or
+    /// `shelfraiser.toml` in the working directory when present (`backup` keeps a copy).
+    pub fn file(o: &Overrides) -> Option<PathBuf> {
+        o.config
+            .clone()
+            .or_else(|| std::env::var_os("SHELFRAISER_CONFIG").map(PathBuf::from))
+            .or_else(|| {
+                let local = Path::new("shelfraiser.toml");
+                local.exists().then(|| local.to_path_buf())
+            })
     }
 
     /// The database URL in effect.

@@ -4,6 +4,7 @@
 //! Nothing below this layer imports it.
 
 pub mod authz;
+pub mod backup;
 pub mod cli;
 pub mod demo;
 pub mod open_files;

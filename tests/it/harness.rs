@@ -94,7 +94,7 @@ impl TestDb {
     }
 }
 
-fn pg_url(admin: &str, name: &str) -> String {
+pub fn pg_url(admin: &str, name: &str) -> String {
     let base = admin
         .rsplit_once('/')
         .map(|(b, _)| b)
@@ -189,7 +189,7 @@ where
 
 /// Drops a passed test's PostgreSQL database (a failed test's stays, to look at), so a long
 /// series of runs against one server does not fill its disk.
-async fn drop_database(admin: &str, url: &str) {
+pub async fn drop_database(admin: &str, url: &str) {
     let Some((_, name)) = url.rsplit_once('/') else {
         return;
     };

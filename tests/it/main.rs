@@ -6,6 +6,7 @@ mod harness;
 mod team_harness;
 
 mod authz;
+mod backup;
 mod bad_input;
 mod blog_cache;
 mod blog_images;

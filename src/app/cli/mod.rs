@@ -5,6 +5,7 @@
 //! (settings, logging, opening the database); each command group has its own module with
 //! its arguments and what it does.
 
+mod backup;
 mod campaign;
 mod donation;
 mod donor;
@@ -25,6 +26,7 @@ use clap::{Args, Parser, Subcommand};
 use crate::config::{Overrides, Settings};
 use crate::db::Db;
 
+pub use backup::{BackupArgs, MoveToArgs, RestoreArgs};
 pub use campaign::{CampaignCmd, CampaignCreate};
 pub use donation::{DonationAdd, DonationCmd, LedgerCmd};
 pub use import::{ImportCmd, WordpressImport};
@@ -102,6 +104,12 @@ pub enum Command {
     /// Bring content in from elsewhere.
     #[command(subcommand)]
     Import(ImportCmd),
+    /// Write the whole site (database, files, settings) to one archive while it serves.
+    Backup(BackupArgs),
+    /// Restore an archive into an empty data folder and database.
+    Restore(RestoreArgs),
+    /// Copy the site from SQLite to an empty PostgreSQL database.
+    MoveTo(MoveToArgs),
 }
 
 /// Entry point: parses arguments, runs, prints one clear sentence on error.
@@ -131,16 +139,19 @@ pub fn main() -> ExitCode {
     }
 }
 
-fn settings(storage: &StorageArgs, serve: Option<&ServeArgs>) -> anyhow::Result<Settings> {
-    let o = Overrides {
+fn overrides(storage: &StorageArgs, serve: Option<&ServeArgs>) -> Overrides {
+    Overrides {
         config: storage.config.clone(),
         data_dir: storage.data_dir.clone(),
         database_url: storage.database_url.clone(),
         listen: serve.and_then(|s| s.listen),
         base_url: serve.and_then(|s| s.base_url.clone()),
         demo: serve.is_some_and(|s| s.demo),
-    };
-    let s = Settings::load(&o)?;
+    }
+}
+
+fn settings(storage: &StorageArgs, serve: Option<&ServeArgs>) -> anyhow::Result<Settings> {
+    let s = Settings::load(&overrides(storage, serve))?;
     // The forwarding settings are the HTTP layer's to read: checked here, before anything starts.
     s.client_ip_header
         .parse::<crate::http::client_ip::ForwardedHeader>()
@@ -188,5 +199,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Jobs(cmd) => jobs::run(storage, cmd).await,
         Command::Ledger(cmd) => donation::ledger(storage, cmd).await,
         Command::Donor(cmd) => donor::run(storage, cmd).await,
+        Command::Backup(args) => backup::backup(storage, args).await,
+        Command::Restore(args) => backup::restore(storage, args).await,
+        Command::MoveTo(args) => backup::move_to(storage, args).await,
     }
 }
