@@ -58,13 +58,7 @@ fn base(cx: &Console) -> String {
 
 /// Our actors: the site's, then each public campaign's.
 async fn locals(cx: &Console) -> Result<Vec<Local>, AppError> {
-    let mut out = vec![Local::Site];
-    for c in crate::campaigns::repo::list(&cx.s.db).await? {
-        if let Some(l) = federation::campaign(c) {
-            out.push(l);
-        }
-    }
-    Ok(out)
+    Ok(federation::locals(&cx.s.db).await?)
 }
 
 fn allowed(cx: &Console) -> Result<(), AppError> {

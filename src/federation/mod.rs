@@ -170,6 +170,17 @@ pub async fn resolve(db: &Db, base: &str, iri: &str) -> Result<Option<Local>, Db
     by_slug(db, slug).await
 }
 
+/// All our actors: the site's, then each public campaign's.
+pub async fn locals(db: &Db) -> Result<Vec<Local>, DbError> {
+    let mut out = vec![Local::Site];
+    for c in crate::campaigns::repo::list(db).await? {
+        if let Some(l) = campaign(c) {
+            out.push(l);
+        }
+    }
+    Ok(out)
+}
+
 /// The actor of the campaign `slug`, if it is public.
 pub async fn by_slug(db: &Db, slug: &str) -> Result<Option<Local>, DbError> {
     Ok(crate::campaigns::repo::by_slug(db, slug)

@@ -35,6 +35,14 @@ async fn public_campaign(s: &AppState, slug: &str) -> Result<Campaign, AppError>
         .ok_or(AppError::NotFound)
 }
 
+/// A public campaign and its progress as it is now.
+async fn with_progress(s: &AppState, slug: &str) -> Result<(Campaign, Progress), AppError> {
+    let c = public_campaign(s, slug).await?;
+    let totals = crate::campaigns::repo::totals(&s.db, &c.id).await?;
+    let p = Progress::of(&c, &totals, Utc::now());
+    Ok((c, p))
+}
+
 fn cached(mut res: Response, content_type: &'static str) -> Response {
     let h = res.headers_mut();
     h.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
@@ -53,9 +61,7 @@ async fn badge_svg(
     Path(slug): Path<String>,
     Lang(tr): Lang,
 ) -> Result<Response, AppError> {
-    let c = public_campaign(&s, &slug).await?;
-    let totals = crate::campaigns::repo::totals(&s.db, &c.id).await?;
-    let p = Progress::of(&c, &totals, Utc::now());
+    let (c, p) = with_progress(&s, &slug).await?;
     let amounts = format!(
         "{} {}",
         tr.money(p.raised),
@@ -181,9 +187,7 @@ async fn share_page(
     Lang(tr): Lang,
 ) -> Result<Response, AppError> {
     use shelfraiser_formats::html::escape;
-    let c = public_campaign(&s, &slug).await?;
-    let totals = crate::campaigns::repo::totals(&s.db, &c.id).await?;
-    let p = Progress::of(&c, &totals, Utc::now());
+    let (c, p) = with_progress(&s, &slug).await?;
     let url = s.absolute(&format!("/campaigns/{}", c.slug));
     let (raised, goal) = (tr.money(p.raised), tr.money(p.goal));
     let kit = share::kit(
@@ -267,9 +271,7 @@ async fn poster_page(
     Path(slug): Path<String>,
     Lang(tr): Lang,
 ) -> Result<Response, AppError> {
-    let c = public_campaign(&s, &slug).await?;
-    let totals = crate::campaigns::repo::totals(&s.db, &c.id).await?;
-    let p = Progress::of(&c, &totals, Utc::now());
+    let (c, p) = with_progress(&s, &slug).await?;
     let url = s.absolute(&format!("/campaigns/{}", c.slug));
     let qr = crate::web::qr::qr_svg(&url, &c.title).ok_or(AppError::NotFound)?;
     let page = PosterPage {
