@@ -193,7 +193,10 @@ async fn share_tags_hold_absolute_urls_from_the_base_url() {
         assert_eq!(res.status().as_u16(), 200, "{share} is served");
         assert_eq!(res.headers()["content-type"], "image/png");
         let mut feeds = links(&h, "alternate");
-        // The last alternate is the campaign's ActivityPub actor: the page's own URL.
+        // The last alternates are the campaign's oEmbed description (its embeddable card) and,
+        // before it, its ActivityPub actor: the page's own URL.
+        let oembed = feeds.pop().expect("the oEmbed link");
+        assert!(oembed.starts_with(&format!("{BASE}/oembed?url=")), "{oembed}");
         assert_eq!(feeds.pop(), Some(url.as_str()), "{feeds:?}");
         assert_eq!(feeds.len(), 3, "{feeds:?}");
         for f in &feeds {
