@@ -353,14 +353,12 @@ pub fn rule_for(method: &Method, path: &str) -> Option<&'static Rule> {
 }
 
 pub async fn enforce(State(s): State<AppState>, req: Request, next: Next) -> Response {
-    let Some(path) = req
-        .extensions()
-        .get::<MatchedPath>()
-        .map(|m| m.as_str().to_string())
-    else {
+    // The route's template, shared (a reference count), not copied.
+    let Some(matched) = req.extensions().get::<MatchedPath>().cloned() else {
         return next.run(req).await;
     };
-    let Some(rule) = rule_for(req.method(), &path) else {
+    let path = matched.as_str();
+    let Some(rule) = rule_for(req.method(), path) else {
         // A method the route does not serve: the router answers 405 with `Allow`.
         if RULES.iter().any(|r| r.path == path) {
             return next.run(req).await;
@@ -376,9 +374,9 @@ pub async fn enforce(State(s): State<AppState>, req: Request, next: Next) -> Res
             let current = match CurrentMember::from_request_parts(&mut parts, &s).await {
                 Ok(c) => c,
                 Err(NoSession::SignIn(_))
-                    if parts.method == Method::POST && crate::console::keep::keeps(&path) =>
+                    if parts.method == Method::POST && crate::console::keep::keeps(path) =>
                 {
-                    return crate::console::keep::signed_out(&s, &path, parts, body).await;
+                    return crate::console::keep::signed_out(&s, path, parts, body).await;
                 }
                 Err(rejection) => return rejection.into_response(),
             };

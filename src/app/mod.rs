@@ -15,17 +15,18 @@ use axum::Router;
 use axum::middleware;
 use axum::routing::get;
 use tower_http::compression::CompressionLayer;
-use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::request_id::{
+    MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer,
+};
 
 use crate::http::{AppState, assets, limits};
 
 pub fn router(state: AppState) -> Router {
-    Router::new()
+    let dynamic = Router::new()
         .route(
             "/api/openapi.json",
             get(|| async { axum::Json(api_document()) }),
         )
-        .route("/campaigns/{slug}", get(campaign_by_accept))
         .merge(crate::campaigns::pages::routes())
         .merge(crate::federation::pages::routes())
         .merge(crate::webmention::pages::routes())
@@ -33,7 +34,6 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::campaigns::api::routes())
         .merge(crate::donations::pages::routes())
         .merge(crate::privacy::pages::routes())
-        .route("/static/{file}", get(assets::serve))
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(site::readyz))
         .route("/metrics", get(site::metrics_text))
@@ -41,7 +41,39 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::team::routes())
         .merge(crate::console::routes())
         .merge(crate::blog::routes())
-        .fallback(crate::blog::pages::fallback)
+        .fallback(crate::blog::pages::fallback);
+    // Responses that carry their own encoding (the campaign page from the page cache, the
+    // fingerprinted assets) or stream (live progress) skip the compression layer: it would
+    // only wrap their bodies in its encoder's body type (a couple of kilobytes, copied on
+    // every cached page and held by every open stream) to pass them through unchanged.
+    let own_encoding = Router::new()
+        .route("/campaigns/{slug}", get(campaign_by_accept))
+        .route("/static/{file}", get(assets::serve))
+        .merge(crate::campaigns::pages::stream_routes());
+    route_layers(dynamic, &state)
+        .layer(
+            CompressionLayer::new()
+                .gzip(true)
+                .br(true)
+                .quality(tower_http::CompressionLevel::Fastest),
+        )
+        .merge(route_layers(own_encoding, &state))
+        .layer(middleware::from_fn_with_state(
+            std::sync::Arc::new(site::Edge {
+                state: state.clone(),
+                headers: site::SecurityHeaders::new(&state),
+            }),
+            site::edge,
+        ))
+        .layer(PropagateRequestIdLayer::x_request_id())
+        .layer(SetRequestIdLayer::x_request_id(RandomRequestId))
+        .with_state(state)
+}
+
+/// What every route gets under the compression layer: the access table, the request body's
+/// time-outs and the error pages.
+fn route_layers(routes: Router<AppState>, state: &AppState) -> Router<AppState> {
+    routes
         .route_layer(middleware::from_fn_with_state(
             state.clone(),
             authz::enforce,
@@ -54,20 +86,22 @@ pub fn router(state: AppState) -> Router {
             state.clone(),
             crate::web::render_errors,
         ))
-        .layer(
-            CompressionLayer::new()
-                .gzip(true)
-                .br(true)
-                .quality(tower_http::CompressionLevel::Fastest),
-        )
-        .layer(middleware::from_fn_with_state(
-            state.clone(),
-            site::security_headers,
-        ))
-        .layer(middleware::from_fn_with_state(state.clone(), site::observe))
-        .layer(PropagateRequestIdLayer::x_request_id())
-        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
-        .with_state(state)
+}
+
+/// A random (version 4) UUID for each request without one, from the thread's random
+/// generator: `Uuid::new_v4` asks the kernel for its sixteen bytes, a system call on every
+/// request, which a cached page noticed. The id only ties a request's log lines and error
+/// page together; it protects nothing.
+#[derive(Clone, Copy)]
+struct RandomRequestId;
+
+impl MakeRequestId for RandomRequestId {
+    fn make_request_id<B>(&mut self, _: &http::Request<B>) -> Option<RequestId> {
+        let id = uuid::Builder::from_random_bytes(rand::random()).into_uuid();
+        let mut buf = uuid::Uuid::encode_buffer();
+        let text = id.hyphenated().encode_lower(&mut buf);
+        http::HeaderValue::from_str(text).ok().map(RequestId::new)
+    }
 }
 
 /// A campaign's URL is both its page and its ActivityPub actor: the representation is
@@ -78,18 +112,28 @@ async fn campaign_by_accept(
     slug: axum::extract::Path<String>,
     query: axum::extract::Query<crate::campaigns::pages::CampaignQuery>,
     lang: crate::http::Lang,
-    headers: http::HeaderMap,
+    req: axum::extract::Request,
 ) -> Result<axum::response::Response, crate::http::AppError> {
-    if crate::federation::pages::wants_activity(&headers) {
+    // The request's own headers, not a copy of them (the `HeaderMap` extractor clones).
+    let (parts, _) = req.into_parts();
+    let headers = &parts.headers;
+    if crate::federation::pages::wants_activity(headers) {
         return crate::federation::pages::campaign_actor(&state, &lang.0, &slug).await;
     }
     let mut res = crate::campaigns::pages::campaign_page(state, slug, query, lang, headers).await?;
-    let vary = match res.headers().get(http::header::VARY) {
-        Some(v) => format!("{}, Accept", v.to_str().unwrap_or("")),
-        None => "Accept".to_string(),
+    let h = res.headers_mut();
+    let vary = match h.get(http::header::VARY) {
+        // What every page from the page cache says: the answer is a constant.
+        Some(v) if v == crate::http::page_cache::VARY => Some(http::HeaderValue::from_static(
+            "Accept-Encoding, Accept-Language, Cookie, Accept",
+        )),
+        Some(v) => {
+            http::HeaderValue::from_str(&format!("{}, Accept", v.to_str().unwrap_or(""))).ok()
+        }
+        None => Some(http::HeaderValue::from_static("Accept")),
     };
-    if let Ok(v) = http::HeaderValue::from_str(vary.trim_start_matches(", ")) {
-        res.headers_mut().insert(http::header::VARY, v);
+    if let Some(v) = vary {
+        h.insert(http::header::VARY, v);
     }
     Ok(res)
 }

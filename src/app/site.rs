@@ -89,64 +89,127 @@ pub async fn switch_lang(
     res
 }
 
-/// Logs each request with its id and feeds the metrics.
-pub async fn observe(State(s): State<AppState>, req: Request, next: Next) -> Response {
-    let start = Instant::now();
-    let method = req.method().clone();
-    let path = req.uri().path().to_string();
-    let id = req
-        .extensions()
-        .get::<RequestId>()
-        .and_then(|r| r.header_value().to_str().ok())
-        .unwrap_or("-")
-        .to_string();
-    let res = next.run(req).await;
-    let micros = start.elapsed().as_micros() as u64;
-    s.metrics.observe_request(res.status().as_u16(), micros);
-    let status = res.status();
-    // Successful reads are the bulk of the traffic (blog and campaign pages) and a line each
-    // costs a hot page about a sixth of its throughput: GET/HEAD answered 2xx or 3xx log at
-    // DEBUG (`SHELFRAISER_LOG=debug` shows them); every other request stays at INFO.
-    let routine = (method == http::Method::GET || method == http::Method::HEAD)
-        && (status.is_success() || status.is_redirection());
-    if routine {
-        tracing::debug!(request_id = %id, %method, %path, status = status.as_u16(), micros, "request");
-    } else {
-        tracing::info!(request_id = %id, %method, %path, status = status.as_u16(), micros, "request");
-    }
+/// The outermost of the site's own middleware, in one layer (each `from_fn` layer costs every
+/// request a clone of the stack below it and two allocations): logs and measures the request
+/// ([`Observed`]) and puts the [`SecurityHeaders`] on its response.
+pub struct Edge {
+    pub state: AppState,
+    pub headers: SecurityHeaders,
+}
+
+/// Middleware: the request [`Observed`] around [`secure`].
+pub async fn edge(State(e): State<std::sync::Arc<Edge>>, req: Request, next: Next) -> Response {
+    let public = !req.uri().path().starts_with("/admin");
+    let seen = Observed::of(&req);
+    let res = secure(&e.headers, public, next.run(req).await);
+    seen.done(&e.state, &res);
     res
 }
 
-/// Security headers on every response.
-pub async fn security_headers(State(s): State<AppState>, req: Request, next: Next) -> Response {
-    let public = !req.uri().path().starts_with("/admin");
-    let mut res = next.run(req).await;
+/// What the log line and the metrics need of a request, taken before it is handled.
+///
+/// Nothing is copied for the log line unless it will be written: the path and the request id
+/// are kept as the request's own (reference-counted) URI and header value, and formatted
+/// only by the event that is enabled.
+struct Observed {
+    start: Instant,
+    method: http::Method,
+    uri: http::Uri,
+    id: Option<RequestId>,
+}
+
+impl Observed {
+    fn of(req: &Request) -> Observed {
+        Observed {
+            start: Instant::now(),
+            method: req.method().clone(),
+            uri: req.uri().clone(),
+            id: req.extensions().get::<RequestId>().cloned(),
+        }
+    }
+
+    /// Logs the request with its id and feeds the metrics.
+    fn done(self, s: &AppState, res: &Response) {
+        let micros = self.start.elapsed().as_micros() as u64;
+        let status = res.status();
+        s.metrics.observe_request(status.as_u16(), micros);
+        let id = self
+            .id
+            .as_ref()
+            .and_then(|r| r.header_value().to_str().ok())
+            .unwrap_or("-");
+        let (method, path) = (&self.method, self.uri.path());
+        // Successful reads are the bulk of the traffic (blog and campaign pages) and a line
+        // each costs a hot page about a sixth of its throughput: GET/HEAD answered 2xx or 3xx
+        // log at DEBUG (`SHELFRAISER_LOG=debug` shows them); every other request stays at
+        // INFO.
+        let routine = (method == http::Method::GET || method == http::Method::HEAD)
+            && (status.is_success() || status.is_redirection());
+        if routine {
+            tracing::debug!(request_id = %id, %method, %path, status = status.as_u16(), micros, "request");
+        } else {
+            tracing::info!(request_id = %id, %method, %path, status = status.as_u16(), micros, "request");
+        }
+    }
+}
+
+/// The security headers' values, made once when the router is built: none of what they say
+/// (the base URL, the enabled providers' checkout hosts, the stylesheet's hash) changes while
+/// the node runs, and formatting the policy for every response cost a cached page a good
+/// part of its time. Cloning a [`HeaderValue`] made here is a reference count, not a copy.
+#[derive(Clone)]
+pub struct SecurityHeaders {
+    csp: Option<HeaderValue>,
+    /// The same policy for the pages other sites may frame (`frame-ancestors *`).
+    csp_framable: Option<HeaderValue>,
+    /// `Link: <…/webmention>; rel="webmention"` for public HTML pages.
+    webmention: Option<HeaderValue>,
+    hsts: bool,
+}
+
+impl SecurityHeaders {
+    pub fn new(s: &AppState) -> SecurityHeaders {
+        // form-action: browsers apply it to the 303 after the donate form too, so the enabled
+        // providers' hosted checkouts are allowed.
+        let mut form_action = String::from("'self'");
+        for host in s.providers.checkout_hosts() {
+            form_action.push(' ');
+            form_action.push_str(host);
+        }
+        let csp = |ancestors: &str| {
+            let v = format!(
+                "default-src 'self'; script-src 'self'; style-src 'self' {}; img-src 'self' data:; \
+                 connect-src 'self'; form-action {form_action}; frame-ancestors {ancestors}; base-uri 'none'; object-src 'none'",
+                s.assets.css_hash
+            );
+            HeaderValue::from_str(&v).ok()
+        };
+        SecurityHeaders {
+            csp: csp("'none'"),
+            csp_framable: csp("*"),
+            webmention: HeaderValue::from_str(&crate::webmention::link_header(&s.base_url)).ok(),
+            hsts: s.base_url.starts_with("https://"),
+        }
+    }
+}
+
+/// Security headers on every response; `public`: the request was for a public page (not the
+/// console).
+fn secure(sh: &SecurityHeaders, public: bool, mut res: Response) -> Response {
     let framable = res.extensions().get::<crate::http::Framable>().is_some();
     let h = res.headers_mut();
     // Every public page advertises the Webmention endpoint (the templates' head does too).
     if public
         && h.get(header::CONTENT_TYPE)
             .is_some_and(|v| v.as_bytes().starts_with(b"text/html"))
-        && let Ok(v) = HeaderValue::from_str(&crate::webmention::link_header(&s.base_url))
+        && let Some(v) = &sh.webmention
     {
-        h.append(header::LINK, v);
-    }
-    // form-action: browsers apply it to the 303 after the donate form too, so the enabled
-    // providers' hosted checkouts are allowed.
-    let mut form_action = String::from("'self'");
-    for host in s.providers.checkout_hosts() {
-        form_action.push(' ');
-        form_action.push_str(host);
+        h.append(header::LINK, v.clone());
     }
     // Frames: denied everywhere but on the pages made to be embedded (`crate::http::Framable`).
-    let ancestors = if framable { "*" } else { "'none'" };
-    let csp = format!(
-        "default-src 'self'; script-src 'self'; style-src 'self' {}; img-src 'self' data:; \
-         connect-src 'self'; form-action {form_action}; frame-ancestors {ancestors}; base-uri 'none'; object-src 'none'",
-        s.assets.css_hash
-    );
-    if let Ok(v) = HeaderValue::from_str(&csp) {
-        h.insert(header::CONTENT_SECURITY_POLICY, v);
+    let csp = if framable { &sh.csp_framable } else { &sh.csp };
+    if let Some(v) = csp {
+        h.insert(header::CONTENT_SECURITY_POLICY, v.clone());
     }
     h.insert(
         header::X_CONTENT_TYPE_OPTIONS,
@@ -168,7 +231,7 @@ pub async fn security_headers(State(s): State<AppState>, req: Request, next: Nex
         "permissions-policy",
         HeaderValue::from_static("camera=(), microphone=(), geolocation=(), interest-cohort=()"),
     );
-    if s.base_url.starts_with("https://") {
+    if sh.hsts {
         h.insert(
             header::STRICT_TRANSPORT_SECURITY,
             HeaderValue::from_static("max-age=31536000"),

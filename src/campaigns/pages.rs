@@ -35,7 +35,13 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/", get(front_page))
         .route("/campaigns/{slug}/donors", get(donors_page))
-        .route("/campaigns/{slug}/live", get(live_stream))
+}
+
+/// The live progress stream, apart from [`routes`]: the application serves it outside the
+/// response compression layer (an event stream is never compressed, and the layer's body
+/// wrapper would be held by every open stream).
+pub fn stream_routes() -> Router<AppState> {
+    Router::new().route("/campaigns/{slug}/live", get(live_stream))
 }
 
 #[derive(Deserialize)]
@@ -53,7 +59,7 @@ pub async fn campaign_page(
     Path(slug): Path<String>,
     Query(q): Query<CampaignQuery>,
     Lang(tr): Lang,
-    headers: HeaderMap,
+    headers: &HeaderMap,
 ) -> Result<Response, AppError> {
     let notice = match q.checkout.as_deref() {
         Some("declined") => tr.t("checkout-declined"),
@@ -69,7 +75,7 @@ pub async fn campaign_page(
             .and_then(|v| v.to_str().ok()),
     );
     if notice.is_empty() {
-        return cached_page(&s, &tr, &slug, region.as_deref(), &headers).await;
+        return cached_page(&s, &tr, &slug, region.as_deref(), headers).await;
     }
     let c = repo::by_slug(&s.db, &slug)
         .await?
@@ -112,27 +118,29 @@ async fn cached_page(
     if let Some(variants) = s.pages.variants(slug)
         && let Some(default) = variants.first()
     {
+        // A hit is looked up with borrowed names; the key is made only to lead a render.
         let wanted = region
             .and_then(currency_of_region)
-            .map(|c| c.to_string())
-            .filter(|c| variants.contains(c));
-        let key: PageKey = (
-            slug.to_string(),
-            tr.lang,
-            wanted.unwrap_or_else(|| default.clone()),
-        );
-        match s.pages.lookup(&key, version_of) {
+            .and_then(|c| variants.iter().find(|v| v.as_str() == c.as_str()))
+            .unwrap_or(default);
+        match s.pages.lookup_in(slug, tr.lang, wanted, version_of) {
             Lookup::Fresh(hit) => {
                 s.metrics.page_cache_hits.fetch_add(1, Ordering::Relaxed);
                 return Ok(hit.response(headers));
             }
-            Lookup::Stale(old) => match s.pages.flights.try_lead(key) {
-                None => {
-                    s.metrics.page_cache_stale.fetch_add(1, Ordering::Relaxed);
-                    return Ok(old.response(headers));
+            Lookup::Stale(old) => {
+                match s
+                    .pages
+                    .flights
+                    .try_lead((slug.to_string(), tr.lang, wanted.clone()))
+                {
+                    None => {
+                        s.metrics.page_cache_stale.fetch_add(1, Ordering::Relaxed);
+                        return Ok(old.response(headers));
+                    }
+                    Some(flight) => leading = Some(flight),
                 }
-                Some(flight) => leading = Some(flight),
-            },
+            }
             Lookup::Missing => {}
         }
     }
@@ -445,7 +453,15 @@ impl OpenStream {
             if at_least <= self.last {
                 continue;
             }
-            match Box::pin(live_event(&self.state, &self.tr, &self.id, at_least)).await {
+            // The event is usually kept already (the first stream to wake built it): taken
+            // without making the build's future at all, so ten thousand streams waking for
+            // one change do not each allocate one.
+            let kept = self.state.pages.live.get(&self.id, self.tr.lang, at_least);
+            let event = match kept {
+                Some(e) => Ok(e),
+                None => Box::pin(live_event(&self.state, &self.tr, &self.id, at_least)).await,
+            };
+            match event {
                 Ok(e) if e.version > self.last => {
                     self.last = e.version;
                     return Some((Ok(progress_event(&e)), self));
@@ -486,20 +502,21 @@ async fn live_stream(
     })?;
     let c = repo::by_slug(&s.db, &slug)
         .await?
+        .filter(|c| c.state != CampaignState::Draft)
         .ok_or(AppError::NotFound)?;
     let resume_from = headers
         .get("last-event-id")
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.trim().parse::<i64>().ok());
     // Subscribe before reading the first payload, so no change falls in between. The first
-    // event is read for this stream (a campaign gone back to draft answers 404 now); the
-    // ones after each change are shared by the node's streams.
+    // event is the node's shared one (`LiveEvents`) when it is at the newest version this
+    // node has seen, else built now (and shared): ten thousand streams opening read the
+    // payload's tables once, not once each, and leave no heap of freed query results
+    // between the streams' own allocations. A version newer than the hub's arrives as the
+    // next change, which this stream is already subscribed to.
     let rx = s.hub.subscribe();
-    let first = live_payload(&s, &tr, &c.id).await?;
-    let first = LiveEvent {
-        version: first["version"].as_i64().unwrap_or(-1),
-        data: first.to_string(),
-    };
+    let at_least = s.hub.version(&c.id).unwrap_or(i64::MAX);
+    let first = live_event(&s, &tr, &c.id, at_least).await?;
     let live = &s.settings.live;
     let retry = {
         use rand::Rng;

@@ -72,19 +72,26 @@ impl Rendered {
     }
 }
 
+/// The `Vary` of every cached page: what picks the encoding, the language and a signed-in
+/// member.
+pub const VARY: &str = "Accept-Encoding, Accept-Language, Cookie";
+
+/// Headers a cached page's response ends up with (its own four, the security headers, the
+/// request id, `Link`, `Date` and `Content-Length` are added on the way out): room for them
+/// from the start, so the map is not grown and rehashed twice on every hit.
+const RESPONSE_HEADERS: usize = 20;
+
 /// A cached HTML page in the encoding `enc`: revalidated on every visit (`no-cache`), and
-/// varying by what picks the encoding, the language and a signed-in member.
+/// varying by what picks the encoding, the language and a signed-in member ([`VARY`]).
 pub fn html_response(enc: Encoding, body: Bytes) -> Response {
     let mut res = Response::new(Body::from(body));
+    *res.headers_mut() = HeaderMap::with_capacity(RESPONSE_HEADERS);
     let h = res.headers_mut();
     h.insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static("text/html; charset=utf-8"),
     );
-    h.insert(
-        header::VARY,
-        HeaderValue::from_static("Accept-Encoding, Accept-Language, Cookie"),
-    );
+    h.insert(header::VARY, HeaderValue::from_static(VARY));
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
     if let Some(v) = enc.header() {
         h.insert(header::CONTENT_ENCODING, v);
@@ -111,9 +118,18 @@ struct Variants {
     names: Arc<[String]>,
 }
 
+/// One kept page of a slug: its language and variant, and the page.
+struct Kept {
+    lang: &'static str,
+    variant: String,
+    page: Arc<Rendered>,
+}
+
 #[derive(Default)]
 pub struct PageCache {
-    entries: RwLock<HashMap<Key, Arc<Rendered>>>,
+    /// By slug, then (a few of them) by language and variant: a hit is looked up with the
+    /// request's borrowed slug and variant, without making a [`Key`].
+    entries: RwLock<HashMap<String, Vec<Kept>>>,
     variants: RwLock<HashMap<String, Variants>>,
     /// The renders under way, one per key.
     pub flights: Flights<Key>,
@@ -196,10 +212,25 @@ impl PageCache {
 
     /// What is kept for `key`, given a way to read a campaign's current version.
     pub fn lookup(&self, key: &Key, version_of: impl Fn(&str) -> Option<i64>) -> Lookup {
+        self.lookup_in(&key.0, key.1, &key.2, version_of)
+    }
+
+    /// [`Self::lookup`] by the key's parts, borrowed (the hot path: nothing allocated).
+    pub fn lookup_in(
+        &self,
+        slug: &str,
+        lang: &'static str,
+        variant: &str,
+        version_of: impl Fn(&str) -> Option<i64>,
+    ) -> Lookup {
         let Ok(map) = self.entries.read() else {
             return Lookup::Missing;
         };
-        let Some(e) = map.get(key) else {
+        let Some(e) = map
+            .get(slug)
+            .and_then(|kept| kept.iter().find(|k| k.lang == lang && k.variant == variant))
+            .map(|k| &k.page)
+        else {
             return Lookup::Missing;
         };
         let age = e.built.elapsed();
@@ -245,9 +276,18 @@ impl PageCache {
             );
         }
         if let Ok(mut m) = self.entries.write() {
-            let k = (key.to_string(), lang, variant.to_string());
-            if m.get(&k).is_none_or(|old| old.version <= r.version) {
-                m.insert(k, r);
+            let kept = m.entry(key.to_string()).or_default();
+            match kept
+                .iter_mut()
+                .find(|k| k.lang == lang && k.variant == variant)
+            {
+                Some(old) if old.page.version <= r.version => old.page = r,
+                Some(_) => {}
+                None => kept.push(Kept {
+                    lang,
+                    variant: variant.to_string(),
+                    page: r,
+                }),
             }
         }
     }
@@ -258,7 +298,7 @@ impl PageCache {
             m.remove(key);
         }
         if let Ok(mut m) = self.entries.write() {
-            m.retain(|k, _| k.0 != key);
+            m.remove(key);
         }
     }
 }

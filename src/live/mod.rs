@@ -10,7 +10,7 @@
 //!   streams and the page cache. It holds no state that another node needs.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use tokio::sync::broadcast;
@@ -70,7 +70,10 @@ pub struct Hub {
 }
 
 struct HubInner {
-    versions: Mutex<HashMap<String, i64>>,
+    /// Read by every cached page hit (`http::page_cache`'s freshness check), written when a
+    /// version changes: a read lock, so the hits on different cores do not wait for each
+    /// other.
+    versions: RwLock<HashMap<String, i64>>,
     tx: broadcast::Sender<Changed>,
 }
 
@@ -85,7 +88,7 @@ impl Hub {
         let (tx, _) = broadcast::channel(1024);
         Hub {
             inner: Arc::new(HubInner {
-                versions: Mutex::new(HashMap::new()),
+                versions: RwLock::new(HashMap::new()),
                 tx,
             }),
         }
@@ -97,7 +100,7 @@ impl Hub {
 
     /// The newest version this node has seen for the campaign.
     pub fn version(&self, campaign_id: &str) -> Option<i64> {
-        self.inner.versions.lock().ok()?.get(campaign_id).copied()
+        self.inner.versions.read().ok()?.get(campaign_id).copied()
     }
 
     /// Records a version; broadcasts when it is newer than what was known. The first
@@ -105,7 +108,14 @@ impl Hub {
     /// on this node while another node served the page), and streams ignore versions they
     /// have already sent.
     pub fn observe(&self, campaign_id: &str, version: i64) {
-        let newer = match self.inner.versions.lock() {
+        // Most sightings (the watcher's poll) change nothing: a read lock decides that.
+        if self
+            .version(campaign_id)
+            .is_some_and(|known| known >= version)
+        {
+            return;
+        }
+        let newer = match self.inner.versions.write() {
             Ok(mut m) => {
                 let e = m.entry(campaign_id.to_string()).or_insert(i64::MIN);
                 if version > *e {
