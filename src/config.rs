@@ -73,6 +73,50 @@ pub struct Settings {
     pub live: LiveSettings,
     pub pool: PoolSettings,
     pub metrics: MetricsSettings,
+    pub backup: BackupSettings,
+    /// The configuration file these settings were read from (set by [`Settings::load`]),
+    /// so a backup can keep it. Not a setting itself.
+    #[serde(skip)]
+    pub config_file: Option<PathBuf>,
+}
+
+/// Scheduled backups and the backup before an upgrade (`app::backup`). On by default: the
+/// people who run a site are rarely the ones who would remember to set them up, and a week
+/// of daily archives costs little disk next to losing the donations.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(default, deny_unknown_fields)]
+pub struct BackupSettings {
+    /// Hours between scheduled backups. 0: no scheduled backups.
+    pub every_hours: u64,
+    /// Scheduled archives kept in `dir`; the oldest beyond these are deleted. At least 1.
+    pub keep: usize,
+    /// Where the archives go. Empty: `<data_dir>/backups` (left out of the archives).
+    pub dir: PathBuf,
+    /// Before pending migrations run (a new release started on an older database), write
+    /// an archive of the database as it is, with the old schema, into `dir`.
+    pub before_upgrade: bool,
+}
+
+impl Default for BackupSettings {
+    fn default() -> Self {
+        Self {
+            every_hours: 24,
+            keep: 7,
+            dir: PathBuf::new(),
+            before_upgrade: true,
+        }
+    }
+}
+
+impl BackupSettings {
+    /// `dir`, with the empty default worked out from the data folder.
+    pub fn effective_dir(&self, data_dir: &Path) -> PathBuf {
+        if self.dir.as_os_str().is_empty() {
+            data_dir.join("backups")
+        } else {
+            self.dir.clone()
+        }
+    }
 }
 
 /// Live progress streams (`/campaigns/{slug}/live`, Server-Sent Events).
@@ -431,6 +475,8 @@ impl Default for Settings {
             live: LiveSettings::default(),
             pool: PoolSettings::default(),
             metrics: MetricsSettings::default(),
+            backup: BackupSettings::default(),
+            config_file: None,
         }
     }
 }
@@ -458,6 +504,7 @@ const TOP_LEVEL_KEYS: &[&str] = &[
     "live",
     "pool",
     "metrics",
+    "backup",
 ];
 
 /// Overrides from the command line; `None` leaves the value from file/environment.
@@ -498,6 +545,12 @@ impl Settings {
         let mut s: Settings = fig
             .extract()
             .map_err(|e| ConfigError(format!("invalid configuration: {e}")))?;
+        s.config_file = Settings::file(o);
+        if s.backup.every_hours > 0 && s.backup.keep == 0 {
+            return Err(ConfigError(
+                "backup.keep must be at least 1 when backup.every_hours is set".into(),
+            ));
+        }
         if let Some(v) = o.listen {
             s.listen = v;
         }

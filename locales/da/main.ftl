@@ -635,3 +635,10 @@ console-post-error-note-title = En note har ingen titel.
 console-post-error-time = Brug en dato og et klokkeslæt, der findes i din tidszone.
 console-post-error-invalid = Det er ikke gyldigt.
 console-post-error-campaign = Du må ikke skrive indlæg til denne kampagne.
+
+console-backup = Sikkerhedskopier
+console-backup-off = Planlagte sikkerhedskopier er slået fra (backup.every_hours = 0 i konfigurationen).
+console-backup-none = Ingen planlagt sikkerhedskopi endnu: den første skrives få minutter efter serverens start, derefter hver { $hours }. time.
+console-backup-ok = Seneste sikkerhedskopi { $when }: { $file }, { $size }.
+console-backup-failed = Den seneste sikkerhedskopi mislykkedes ({ $when }): { $reason }
+console-backup-last-good = Seneste gode sikkerhedskopi: { $when }, { $size }.

@@ -635,3 +635,10 @@ console-post-error-note-title = A note has no title.
 console-post-error-time = Use a date and time that exist in your time zone.
 console-post-error-invalid = This is not valid.
 console-post-error-campaign = You may not write posts for this campaign.
+
+console-backup = Backups
+console-backup-off = Scheduled backups are off (backup.every_hours = 0 in the configuration).
+console-backup-none = No scheduled backup yet: the first is written within minutes of the server's start, then every { $hours } hours.
+console-backup-ok = Last backup { $when }: { $file }, { $size }.
+console-backup-failed = The last backup failed ({ $when }): { $reason }
+console-backup-last-good = Last good backup: { $when }, { $size }.

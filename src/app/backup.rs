@@ -21,13 +21,14 @@ use std::io::{BufRead, BufReader, BufWriter, Read, Write};
 use std::path::{Component, Path, PathBuf};
 
 use anyhow::{Context, anyhow, bail};
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
+use crate::config::Settings;
 use crate::db::Db;
-use crate::db::dump::{self, Column};
+use crate::db::dump::{self, BACKUP_CLAIM, Column};
 use crate::donations::ledger::{self, VerifyReport};
 
 /// What `manifest.json` says the archive is.
@@ -601,4 +602,177 @@ pub async fn move_to(from: &Db, to: &Db, scratch: &Path) -> anyhow::Result<MoveR
     .await;
     let _ = std::fs::remove_file(scratch);
     result
+}
+
+/// The SQLite database file of a `sqlite://` URL (`None` on PostgreSQL).
+pub fn sqlite_file(s: &Settings) -> Option<PathBuf> {
+    let url = s.effective_database_url();
+    let path = url.strip_prefix("sqlite:")?.trim_start_matches("//");
+    let path = path.split('?').next().unwrap_or(path);
+    Some(PathBuf::from(path))
+}
+
+/// The SQLite database file and its journals.
+pub fn database_files(file: &Path) -> Vec<PathBuf> {
+    ["", "-wal", "-shm", "-journal"]
+        .iter()
+        .map(|suffix| PathBuf::from(format!("{}{suffix}", file.display())))
+        .collect()
+}
+
+/// What a site's archive holds besides the database: the data folder without the SQLite
+/// database (its rows are in the archive), the backup folder (or every archive would hold
+/// the ones before it) and `extra_skip`; and the configuration file the settings came from.
+pub fn site_sources(s: &Settings, extra_skip: &[PathBuf]) -> Sources {
+    let mut skip = extra_skip.to_vec();
+    if let Some(file) = sqlite_file(s) {
+        skip.extend(database_files(&file));
+    }
+    skip.push(s.backup.effective_dir(&s.data_dir));
+    Sources {
+        data_dir: Some(s.data_dir.clone()),
+        skip,
+        settings_file: s.config_file.clone(),
+    }
+}
+
+/// How often each node asks whether a scheduled backup is due (the first time this long
+/// after start, so a server started for a moment, as in tests, writes none).
+pub const CHECK_EVERY: std::time::Duration = std::time::Duration::from_secs(600);
+/// After a failed scheduled backup, the next try comes this long later instead of a whole
+/// period.
+pub const RETRY_AFTER: Duration = Duration::hours(1);
+const SCHEDULED_PREFIX: &str = "backup-";
+const ARCHIVE_SUFFIX: &str = ".tar.gz";
+
+/// What one scheduled run did.
+#[derive(Debug)]
+pub struct Scheduled {
+    pub path: PathBuf,
+    /// The archive's size, or why there is none.
+    pub result: Result<u64, String>,
+    /// Older archives deleted to keep `backup.keep`.
+    pub deleted: Vec<PathBuf>,
+}
+
+/// The scheduled backup at `now`, when it is due and this node claims it (the `backup.claim`
+/// settings row: of several nodes sharing PostgreSQL one wins each period). Writes
+/// `backup-YYYYMMDD-HHMMSS.tar.gz` into the backup folder through [`backup`], as the CLI
+/// does, deletes the oldest beyond `keep` and records the outcome ([`Db::record_backup`])
+/// for the console and `/metrics`. `Ok(None)`: off, not due, or another node's turn. A
+/// failed backup is an `Ok` with its reason: it is recorded and retried after
+/// [`RETRY_AFTER`], never raised to the server.
+pub async fn scheduled(
+    db: &Db,
+    s: &Settings,
+    now: DateTime<Utc>,
+) -> anyhow::Result<Option<Scheduled>> {
+    if s.backup.every_hours == 0 {
+        return Ok(None);
+    }
+    let every = Duration::hours(i64::try_from(s.backup.every_hours).unwrap_or(i64::MAX / 7200));
+    if !db.claim_setting(BACKUP_CLAIM, now, now - every).await? {
+        return Ok(None);
+    }
+    let dir = s.backup.effective_dir(&s.data_dir);
+    let path = dir.join(format!(
+        "{SCHEDULED_PREFIX}{}{ARCHIVE_SUFFIX}",
+        now.format("%Y%m%d-%H%M%S")
+    ));
+    let written = async {
+        std::fs::create_dir_all(&dir)
+            .with_context(|| format!("cannot create {}", dir.display()))?;
+        if path.exists() {
+            bail!("{} already exists", path.display());
+        }
+        backup(db, &site_sources(s, &[]), &path).await
+    }
+    .await;
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    match written {
+        Ok(report) => {
+            db.record_backup(now, Ok(report.archive_bytes), &name)
+                .await?;
+            let deleted = prune(&dir, s.backup.keep)?;
+            Ok(Some(Scheduled {
+                path,
+                result: Ok(report.archive_bytes),
+                deleted,
+            }))
+        }
+        Err(e) => {
+            let why = format!("{e:#}");
+            db.record_backup(now, Err(&why), &name).await?;
+            // Due again after RETRY_AFTER rather than a whole period.
+            let retry = (now - every + RETRY_AFTER).min(now);
+            db.set_setting(BACKUP_CLAIM, retry.timestamp()).await?;
+            Ok(Some(Scheduled {
+                path,
+                result: Err(why),
+                deleted: Vec::new(),
+            }))
+        }
+    }
+}
+
+/// Deletes the oldest scheduled archives in `dir` beyond `keep` (their names sort by time;
+/// other files, the before-upgrade archives among them, are left alone).
+fn prune(dir: &Path, keep: usize) -> anyhow::Result<Vec<PathBuf>> {
+    let mut archives: Vec<PathBuf> = std::fs::read_dir(dir)
+        .with_context(|| format!("cannot read {}", dir.display()))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| {
+            p.file_name().and_then(|n| n.to_str()).is_some_and(|n| {
+                n.starts_with(SCHEDULED_PREFIX) && n.ends_with(ARCHIVE_SUFFIX) && p.is_file()
+            })
+        })
+        .collect();
+    archives.sort();
+    let extra = archives.len().saturating_sub(keep.max(1));
+    let old: Vec<PathBuf> = archives.drain(..extra).collect();
+    for p in &old {
+        std::fs::remove_file(p).with_context(|| format!("cannot delete {}", p.display()))?;
+    }
+    Ok(old)
+}
+
+/// Runs the pending migrations, first writing `before-upgrade-YYYYMMDD-HHMMSS.tar.gz` into
+/// the backup folder when `backup.before_upgrade` is on and the database has a schema older
+/// than this release's (a database never migrated has nothing to keep). The archive is the
+/// one `backup` writes, with the old schema, so `restore` with the previous release (or this
+/// one) brings the site back as it was. Returns the archive written, if any.
+pub async fn migrate(db: &Db, s: &Settings, now: DateTime<Utc>) -> anyhow::Result<Option<PathBuf>> {
+    let mut written = None;
+    if s.backup.before_upgrade
+        && let Some(v) = db.schema_version().await?
+        && v < dump::latest_schema_version()
+    {
+        let dir = s.backup.effective_dir(&s.data_dir);
+        std::fs::create_dir_all(&dir)
+            .with_context(|| format!("cannot create {}", dir.display()))?;
+        let path = dir.join(format!(
+            "before-upgrade-{}{ARCHIVE_SUFFIX}",
+            now.format("%Y%m%d-%H%M%S")
+        ));
+        let r = backup(db, &site_sources(s, &[]), &path)
+            .await
+            .with_context(|| {
+                format!(
+                    "cannot write the backup before the upgrade to {} (backup.before_upgrade)",
+                    path.display()
+                )
+            })?;
+        tracing::info!(
+            archive = %path.display(),
+            bytes = r.archive_bytes,
+            schema_version = v,
+            "backup written before the upgrade"
+        );
+        written = Some(path);
+    }
+    db.migrate().await?;
+    Ok(written)
 }

@@ -21,6 +21,18 @@ use tower_http::request_id::{
 
 use crate::http::{AppState, assets, limits};
 
+/// This release's version.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+/// The commit it was built from (`build.rs`; "unknown" without git).
+pub const COMMIT: &str = env!("SHELFRAISER_COMMIT");
+/// What `--version` prints after the name: `0.1.0 (abc1234 2026-12-07)`.
+pub const LONG_VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (",
+    env!("SHELFRAISER_BUILD"),
+    ")"
+);
+
 pub fn router(state: AppState) -> Router {
     let dynamic = Router::new()
         .route(
@@ -34,7 +46,7 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::campaigns::api::routes())
         .merge(crate::donations::pages::routes())
         .merge(crate::privacy::pages::routes())
-        .route("/healthz", get(|| async { "ok" }))
+        .route("/healthz", get(site::healthz))
         .route("/readyz", get(site::readyz))
         .route("/metrics", get(site::metrics_text))
         .route("/lang/{code}", get(site::switch_lang))

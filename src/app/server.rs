@@ -39,7 +39,7 @@ impl Application {
         let db = Db::connect_with(&url, &settings.pool)
             .await
             .with_context(|| "cannot open the database")?;
-        db.migrate().await?;
+        super::backup::migrate(&db, &settings, chrono::Utc::now()).await?;
         if settings.demo {
             crate::app::demo::seed_if_empty(&db).await?;
         }
@@ -130,6 +130,39 @@ impl Application {
                 }
             },
         );
+        // Scheduled backups (`app::backup::scheduled`): every node asks every few minutes,
+        // the first time only after CHECK_EVERY; one claims each period. A failure is logged
+        // and recorded for the console and /metrics, never raised.
+        if settings.backup.every_hours > 0 {
+            let (backup_db, backup_settings) = (db.clone(), settings.clone());
+            let mut first = true;
+            crate::jobs::spawn_every(super::backup::CHECK_EVERY, rx.clone(), move || {
+                let skip = std::mem::take(&mut first);
+                let (db, s) = (backup_db.clone(), backup_settings.clone());
+                async move {
+                    if skip {
+                        return;
+                    }
+                    match super::backup::scheduled(&db, &s, chrono::Utc::now()).await {
+                        Ok(Some(r)) => match &r.result {
+                            Ok(bytes) => tracing::info!(
+                                archive = %r.path.display(),
+                                bytes,
+                                deleted = r.deleted.len(),
+                                "scheduled backup written"
+                            ),
+                            Err(e) => tracing::error!(
+                                archive = %r.path.display(),
+                                error = %e,
+                                "scheduled backup failed"
+                            ),
+                        },
+                        Ok(None) => {}
+                        Err(e) => tracing::error!(error = %e, "scheduled backup failed"),
+                    }
+                }
+            });
+        }
         let settings_passwords = settings.passwords.clone();
         let state = AppState::new(Inner {
             mailer,

@@ -13,6 +13,73 @@ use tower_http::request_id::RequestId;
 use crate::http::{AppError, AppState, client_ip, redirect};
 use crate::i18n::I18n;
 
+/// `/healthz`: `ok` for load balancers and anything that matches the body (unchanged, and
+/// it never touches the database); with `Accept: application/json` a JSON object with the
+/// release, the commit and the database's schema version (`null` when the database does
+/// not answer: this is liveness, `/readyz` is readiness), for monitors and upgrade scripts.
+pub async fn healthz(State(s): State<AppState>, headers: http::HeaderMap) -> Response {
+    let vary = [(header::VARY, HeaderValue::from_static("accept"))];
+    let json = headers
+        .get_all(header::ACCEPT)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .any(|v| v.contains("application/json"));
+    if !json {
+        return (vary, "ok").into_response();
+    }
+    let schema = s.db.schema_version().await.ok().flatten();
+    (
+        vary,
+        axum::Json(serde_json::json!({
+            "status": "ok",
+            "version": super::VERSION,
+            "commit": super::COMMIT,
+            "schema_version": schema,
+            "schema_version_latest": crate::db::dump::latest_schema_version(),
+        })),
+    )
+        .into_response()
+}
+
+/// The lines of `/metrics` read from the database: the release with the schema version
+/// (`shelfraiser_build_info`, Prometheus' convention of a constant 1 with labels) and the
+/// last scheduled backup (recorded by whichever node took it, so every node reports it).
+async fn site_metrics(s: &AppState) -> String {
+    use std::fmt::Write;
+    let mut out = String::new();
+    let schema =
+        s.db.schema_version()
+            .await
+            .ok()
+            .flatten()
+            .map(|v| v.to_string())
+            .unwrap_or_default();
+    let _ = writeln!(
+        out,
+        "# HELP shelfraiser_build_info The running release, its commit and the database's schema version.\n# TYPE shelfraiser_build_info gauge\nshelfraiser_build_info{{version=\"{}\",commit=\"{}\",schema=\"{schema}\"}} 1",
+        super::VERSION,
+        super::COMMIT
+    );
+    if let Ok(b) = s.db.last_backup().await {
+        let _ = writeln!(
+            out,
+            "# HELP shelfraiser_backup_last_success_timestamp_seconds When the last scheduled backup was written (0: never).\n# TYPE shelfraiser_backup_last_success_timestamp_seconds gauge\nshelfraiser_backup_last_success_timestamp_seconds {}",
+            b.success_at.map(|t| t.timestamp()).unwrap_or(0)
+        );
+        let _ = writeln!(
+            out,
+            "# HELP shelfraiser_backup_last_size_bytes The size of the last scheduled backup written.\n# TYPE shelfraiser_backup_last_size_bytes gauge\nshelfraiser_backup_last_size_bytes {}",
+            b.bytes.unwrap_or(0)
+        );
+        let _ = writeln!(
+            out,
+            "# HELP shelfraiser_backup_last_attempt_failed 1 when the last scheduled backup failed.\n# TYPE shelfraiser_backup_last_attempt_failed gauge\nshelfraiser_backup_last_attempt_failed {}",
+            u8::from(b.at.is_some() && !b.ok)
+        );
+    }
+    out
+}
+
 pub async fn readyz(State(s): State<AppState>) -> Response {
     if s.db.ping().await {
         (StatusCode::OK, "ready").into_response()
@@ -33,7 +100,7 @@ pub async fn metrics_text(State(s): State<AppState>, req: Request) -> Response {
             header::CONTENT_TYPE,
             HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
         )],
-        s.metrics.render(),
+        s.metrics.render() + &site_metrics(&s).await,
     )
         .into_response()
 }

@@ -48,6 +48,78 @@ pub struct DashboardPage {
     pub recent: Vec<RecentDonation>,
     pub moderation_count: i64,
     pub team: Vec<TeamMate>,
+    /// The scheduled backups' state, for members who manage the site's settings.
+    pub backup: Option<BackupView>,
+}
+
+/// The dashboard's backup line: what the last scheduled backup did.
+pub struct BackupView {
+    pub line: String,
+    /// The last attempt failed (shown as an alert).
+    pub failed: bool,
+    /// The last good backup, when the last attempt failed.
+    pub last_good: String,
+}
+
+/// A size in bytes as people read it (`1.4 MB`).
+fn size(bytes: u64) -> String {
+    const UNITS: [&str; 4] = ["bytes", "kB", "MB", "GB"];
+    let mut v = bytes as f64;
+    let mut unit = 0;
+    while v >= 1000.0 && unit + 1 < UNITS.len() {
+        v /= 1000.0;
+        unit += 1;
+    }
+    if unit == 0 {
+        format!("{bytes} {}", UNITS[0])
+    } else {
+        format!("{v:.1} {}", UNITS[unit])
+    }
+}
+
+async fn backup_view(cx: &Console) -> Result<BackupView, AppError> {
+    let tr = &cx.r.tr;
+    let zone = &cx.me.member.time_zone;
+    let every = cx.s.settings.backup.every_hours;
+    let last = cx.s.db.last_backup().await?;
+    let when = |t| tr.date_time_in(t, zone);
+    let (line, failed) = match last.at {
+        _ if every == 0 => (tr.t("console-backup-off"), false),
+        None => (
+            tr.ta("console-backup-none", [("hours", every.to_string())]),
+            false,
+        ),
+        Some(at) if last.ok => (
+            tr.ta(
+                "console-backup-ok",
+                [
+                    ("when", when(at)),
+                    ("file", last.detail.clone()),
+                    ("size", size(last.bytes.unwrap_or(0))),
+                ],
+            ),
+            false,
+        ),
+        Some(at) => (
+            tr.ta(
+                "console-backup-failed",
+                [("when", when(at)), ("reason", last.detail.clone())],
+            ),
+            true,
+        ),
+    };
+    let last_good = match last.success_at {
+        Some(t) if failed => tr.ta(
+            "console-backup-last-good",
+            [("when", when(t)), ("size", size(last.bytes.unwrap_or(0)))],
+        ),
+        _ => String::new(),
+    };
+    Ok(BackupView {
+        line,
+        failed,
+        last_good,
+    })
 }
 
 pub async fn show(cx: Console) -> Result<Response, AppError> {
@@ -117,7 +189,13 @@ pub async fn show(cx: Console) -> Result<Response, AppError> {
             name: t.display_name,
         })
         .collect();
+    let backup = if m.can(Permission::SettingsManage, None) {
+        Some(backup_view(&cx).await?)
+    } else {
+        None
+    };
     let page = DashboardPage {
+        backup,
         shell: cx.shell("/admin"),
         campaigns,
         recent,

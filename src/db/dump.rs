@@ -986,3 +986,62 @@ mod tests {
         assert_eq!(order, ["a", "b", "c"]);
     }
 }
+
+/// The last scheduled backup as recorded in `backup.*` settings rows (a row per field, so
+/// the console and `/metrics` of every node read what the node that wrote it recorded).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LastBackup {
+    /// When the last attempt ended.
+    pub at: Option<DateTime<Utc>>,
+    /// Whether it wrote an archive.
+    pub ok: bool,
+    /// The archive's file name (success) or the reason (failure).
+    pub detail: String,
+    /// The size of the last archive written.
+    pub bytes: Option<u64>,
+    /// When the last archive was written (the last success).
+    pub success_at: Option<DateTime<Utc>>,
+}
+
+const LAST_AT: &str = "backup.last_at";
+const LAST_OK: &str = "backup.last_ok";
+const LAST_DETAIL: &str = "backup.last_detail";
+const LAST_BYTES: &str = "backup.last_bytes";
+const LAST_SUCCESS_AT: &str = "backup.last_success_at";
+/// The claim that makes one node of several take each scheduled backup.
+pub const BACKUP_CLAIM: &str = "backup.claim";
+
+impl Db {
+    /// The last scheduled backup, as [`Db::record_backup`] left it.
+    pub async fn last_backup(&self) -> DbResult<LastBackup> {
+        let at = |v: Option<i64>| v.and_then(|t| DateTime::<Utc>::from_timestamp(t, 0));
+        Ok(LastBackup {
+            at: at(self.setting_as(LAST_AT).await?),
+            ok: self.setting(LAST_OK).await?.as_deref() == Some("true"),
+            detail: self.setting(LAST_DETAIL).await?.unwrap_or_default(),
+            bytes: self.setting_as(LAST_BYTES).await?,
+            success_at: at(self.setting_as(LAST_SUCCESS_AT).await?),
+        })
+    }
+
+    /// Records a backup attempt's outcome: on success `bytes` is the archive's size and
+    /// `detail` its name; on failure the size and time of the last success stay.
+    pub async fn record_backup(
+        &self,
+        at: DateTime<Utc>,
+        result: Result<u64, &str>,
+        detail: &str,
+    ) -> DbResult<()> {
+        self.set_setting(LAST_AT, at.timestamp()).await?;
+        self.set_setting(LAST_OK, result.is_ok()).await?;
+        match result {
+            Ok(bytes) => {
+                self.set_setting(LAST_DETAIL, detail).await?;
+                self.set_setting(LAST_BYTES, bytes).await?;
+                self.set_setting(LAST_SUCCESS_AT, at.timestamp()).await?;
+            }
+            Err(why) => self.set_setting(LAST_DETAIL, why).await?,
+        }
+        Ok(())
+    }
+}

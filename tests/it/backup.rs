@@ -542,3 +542,274 @@ async fn move_to_copies_the_demo_site_from_sqlite_to_postgresql() {
     assert!(err.contains("database is not empty"), "{err}");
     drop_database(&admin, &url).await;
 }
+
+/// `--version` names the release and the commit the binary was built from.
+#[test]
+fn backup_version_names_the_commit() {
+    let dir = tempfile::tempdir().expect("dir");
+    let out = run_cli(dir.path(), &["--version"], &[]);
+    assert!(out.ok(), "{out:?}");
+    let line = out.stdout.trim().to_string();
+    let prefix = format!("shelfraiser {} (", env!("CARGO_PKG_VERSION"));
+    assert!(line.starts_with(&prefix), "{line}");
+    let commit = line[prefix.len()..]
+        .split([' ', ')'])
+        .next()
+        .expect("commit")
+        .to_string();
+    let git = std::process::Command::new("git")
+        .args(["rev-parse", "--short", "HEAD"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string());
+    match git {
+        // Built from this checkout: its commit (or an ancestor, when the tree moved on
+        // since the build), never "unknown".
+        Some(_) => assert!(
+            commit.len() >= 7 && commit.chars().all(|c| c.is_ascii_hexdigit()),
+            "{line}"
+        ),
+        None => assert_eq!(commit, "unknown", "{line}"),
+    }
+}
+
+#[tokio::test]
+async fn backup_healthz_and_metrics_report_the_release_and_schema() {
+    each_backend(|tdb| async move {
+        let app = TestApp::start(settings(&tdb)).await;
+        let latest = shelfraiser::db::dump::latest_schema_version();
+        // The plain form is unchanged for load balancers.
+        let res = app.get("/healthz").await;
+        assert_eq!(res.status().as_u16(), 200);
+        assert_eq!(res.text().await.expect("body"), "ok");
+        let res = app
+            .client
+            .get(app.url("/healthz"))
+            .header("accept", "application/json")
+            .send()
+            .await
+            .expect("GET");
+        assert_eq!(res.status().as_u16(), 200);
+        assert!(
+            res.headers()["content-type"]
+                .to_str()
+                .expect("content type")
+                .starts_with("application/json")
+        );
+        let v: Value = res.json().await.expect("json");
+        assert_eq!(v["status"], "ok");
+        assert_eq!(v["version"], env!("CARGO_PKG_VERSION"));
+        assert_eq!(v["commit"], shelfraiser::app::COMMIT);
+        assert_eq!(v["schema_version"], latest);
+        assert_eq!(v["schema_version_latest"], latest);
+
+        let metrics = app.text("/metrics").await;
+        let info = format!(
+            "shelfraiser_build_info{{version=\"{}\",commit=\"{}\",schema=\"{latest}\"}} 1",
+            env!("CARGO_PKG_VERSION"),
+            shelfraiser::app::COMMIT
+        );
+        assert!(metrics.contains(&info), "{metrics}");
+        assert!(metrics.contains("# TYPE shelfraiser_build_info gauge"));
+        // No scheduled backup yet (the first comes minutes after start).
+        assert!(metrics.contains("shelfraiser_backup_last_success_timestamp_seconds 0"));
+        app.stop().await;
+    })
+    .await;
+}
+
+fn archives_in(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .expect("backup folder")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+#[tokio::test]
+async fn backup_scheduled_runs_once_per_period_keeps_n_and_is_shown() {
+    use chrono::{Duration as Days, TimeZone, Utc};
+    use shelfraiser::app::backup::{open, scheduled};
+    use shelfraiser::team::Role;
+
+    each_backend(|tdb| async move {
+        seed_campaign(&tdb.db, "scheduled").await;
+        let mut s = settings(&tdb);
+        s.backup.keep = 2;
+        s.backup.every_hours = 24;
+        let dir = tdb.data_dir().join("backups");
+        let t0 = Utc
+            .with_ymd_and_hms(2026, 3, 1, 2, 30, 0)
+            .single()
+            .expect("time");
+
+        let first = scheduled(&tdb.db, &s, t0).await.expect("run").expect("due");
+        assert!(first.result.is_ok(), "{first:?}");
+        assert!(first.path.ends_with("backup-20260301-023000.tar.gz"));
+        // Another node asking at the same moment, or this one an hour later: not due.
+        assert!(scheduled(&tdb.db, &s, t0).await.expect("run").is_none());
+        assert!(
+            scheduled(&tdb.db, &s, t0 + Days::hours(1))
+                .await
+                .expect("run")
+                .is_none()
+        );
+        for day in 1..=3 {
+            let r = scheduled(&tdb.db, &s, t0 + Days::hours(24 * day))
+                .await
+                .expect("run")
+                .expect("due");
+            assert!(r.result.is_ok(), "{r:?}");
+        }
+        // Four written, the two newest kept; the archive is the CLI's (it opens whole).
+        assert_eq!(
+            archives_in(&dir),
+            [
+                "backup-20260303-023000.tar.gz",
+                "backup-20260304-023000.tar.gz"
+            ]
+        );
+        let newest = dir.join("backup-20260304-023000.tar.gz");
+        let archive = open(&newest).expect("archive opens");
+        assert!(
+            archive
+                .manifest
+                .tables
+                .iter()
+                .any(|t| t.name == "campaigns" && t.rows == 1)
+        );
+        assert!(
+            !archive
+                .manifest
+                .members
+                .iter()
+                .any(|m| m.path.contains("backups/")),
+            "the backup folder is not in the archive"
+        );
+        let bytes = std::fs::metadata(&newest).expect("size").len();
+        let last = tdb.db.last_backup().await.expect("last");
+        assert!(last.ok);
+        assert_eq!(last.success_at, Some(t0 + Days::hours(72)));
+        assert_eq!(last.bytes, Some(bytes));
+
+        // Shown to owners on the dashboard, not to members; and in /metrics.
+        let owner = crate::team_harness::team_member("backup-owner")
+            .role(Role::Owner)
+            .signed_in(&tdb.db)
+            .await;
+        let plain = crate::team_harness::team_member("backup-plain")
+            .role(Role::Member)
+            .signed_in(&tdb.db)
+            .await;
+        let app = TestApp::start(s.clone()).await;
+        let html = owner.page(&app, "/admin").await;
+        assert!(html.contains("id=\"backup-state\""), "{html}");
+        assert!(html.contains("backup-20260304-023000.tar.gz"), "{html}");
+        assert!(!html.contains("backup failed"));
+        let html = plain.page(&app, "/admin").await;
+        assert!(!html.contains("backup-state"));
+        let metrics = app.text("/metrics").await;
+        assert!(
+            metrics.contains(&format!(
+                "shelfraiser_backup_last_success_timestamp_seconds {}",
+                (t0 + Days::hours(72)).timestamp()
+            )),
+            "{metrics}"
+        );
+        assert!(metrics.contains(&format!("shelfraiser_backup_last_size_bytes {bytes}")));
+        assert!(metrics.contains("shelfraiser_backup_last_attempt_failed 0"));
+
+        // A failure (the folder cannot be made: a file is in the way) is recorded and shown,
+        // the last good backup kept, and tried again an hour later rather than a day.
+        let blocked = tdb.data_dir().join("blocked");
+        std::fs::write(&blocked, "not a folder").expect("file");
+        let mut bad = s.clone();
+        bad.backup.dir = blocked.join("backups");
+        let t4 = t0 + Days::hours(96);
+        let r = scheduled(&tdb.db, &bad, t4)
+            .await
+            .expect("run")
+            .expect("due");
+        assert!(r.result.is_err(), "{r:?}");
+        let html = owner.page(&app, "/admin").await;
+        assert!(html.contains("The last backup failed"), "{html}");
+        assert!(
+            html.contains("role=\"alert\" id=\"backup-state\""),
+            "{html}"
+        );
+        let metrics = app.text("/metrics").await;
+        assert!(metrics.contains("shelfraiser_backup_last_attempt_failed 1"));
+        assert!(metrics.contains(&format!("shelfraiser_backup_last_size_bytes {bytes}")));
+        assert!(
+            scheduled(&tdb.db, &s, t4 + Days::minutes(30))
+                .await
+                .expect("run")
+                .is_none()
+        );
+        let r = scheduled(&tdb.db, &s, t4 + Days::hours(1))
+            .await
+            .expect("run")
+            .expect("retried");
+        assert!(r.result.is_ok(), "{r:?}");
+        assert_eq!(archives_in(&dir).len(), 2);
+        app.stop().await;
+    })
+    .await;
+}
+
+/// A database made by an older release's migrations: starting the server (as after an
+/// upgrade) writes a backup with the old schema before migrating, once.
+#[tokio::test]
+async fn backup_before_upgrade_when_migrations_are_pending() {
+    let latest = shelfraiser::db::dump::latest_schema_version();
+    let older = latest - 1;
+    let work = tempfile::tempdir().expect("work");
+    let mut urls = vec![(
+        None,
+        format!("sqlite://{}", work.path().join("old.db").display()),
+    )];
+    if let Some((admin, url)) = empty_pg().await {
+        urls.push((Some(admin), url));
+    }
+    for (admin, url) in urls {
+        let data = work
+            .path()
+            .join(format!("data-{}", uuid::Uuid::new_v4().simple()));
+        let db = Db::connect(&url).await.expect("connect");
+        db.migrate_to(older).await.expect("older schema");
+        assert_eq!(db.schema_version().await.expect("schema"), Some(older));
+        db.close().await;
+
+        let mut s = shelfraiser::config::Settings {
+            listen: "127.0.0.1:0".parse().expect("addr"),
+            data_dir: data.clone(),
+            database_url: url.clone(),
+            ..Default::default()
+        };
+        s.backup.before_upgrade = true;
+        let app = TestApp::start(s.clone()).await;
+        assert_eq!(
+            app.db.schema_version().await.expect("schema"),
+            Some(latest),
+            "migrated after the backup"
+        );
+        app.stop().await;
+        let dir = data.join("backups");
+        let names = archives_in(&dir);
+        assert_eq!(names.len(), 1, "{names:?}");
+        assert!(names[0].starts_with("before-upgrade-"), "{names:?}");
+        let archive = shelfraiser::app::backup::open(&dir.join(&names[0])).expect("opens");
+        assert_eq!(archive.manifest.schema_version, older);
+
+        // Nothing pending any more: the next start writes none.
+        let app = TestApp::start(s).await;
+        app.stop().await;
+        assert_eq!(archives_in(&dir).len(), 1);
+        if let Some(admin) = admin {
+            drop_database(&admin, &url).await;
+        }
+    }
+}

@@ -7,9 +7,8 @@ use std::process::ExitCode;
 use anyhow::{Context, bail};
 use clap::Args;
 
-use super::{StorageArgs, open, overrides, settings};
-use crate::app::backup::{self, Sources, Targets};
-use crate::config::Settings;
+use super::{StorageArgs, open, settings};
+use crate::app::backup::{self, Targets, database_files, site_sources, sqlite_file};
 use crate::db::Db;
 use crate::donations::ledger::VerifyReport;
 
@@ -37,22 +36,6 @@ pub struct MoveToArgs {
     pub url: String,
 }
 
-/// The SQLite database file of a `sqlite://` URL.
-fn sqlite_file(s: &Settings) -> Option<PathBuf> {
-    let url = s.effective_database_url();
-    let path = url.strip_prefix("sqlite:")?.trim_start_matches("//");
-    let path = path.split('?').next().unwrap_or(path);
-    Some(PathBuf::from(path))
-}
-
-/// The SQLite database file and its journals.
-fn database_files(file: &Path) -> Vec<PathBuf> {
-    ["", "-wal", "-shm", "-journal"]
-        .iter()
-        .map(|suffix| PathBuf::from(format!("{}{suffix}", file.display())))
-        .collect()
-}
-
 /// `backup --to FILE`: the archive of the site, taken while it serves.
 pub(super) async fn backup(storage: &StorageArgs, args: BackupArgs) -> anyhow::Result<ExitCode> {
     let s = settings(storage, None)?;
@@ -60,15 +43,7 @@ pub(super) async fn backup(storage: &StorageArgs, args: BackupArgs) -> anyhow::R
         bail!("{} already exists: choose a new name", args.to.display());
     }
     let db = open(&s).await?;
-    let mut skip = vec![args.to.clone()];
-    if let Some(file) = sqlite_file(&s) {
-        skip.extend(database_files(&file));
-    }
-    let sources = Sources {
-        data_dir: Some(s.data_dir.clone()),
-        skip,
-        settings_file: Settings::file(&overrides(storage, None)),
-    };
+    let sources = site_sources(&s, std::slice::from_ref(&args.to));
     let r = backup::backup(&db, &sources, &args.to).await?;
     println!(
         "backup written to {}: {} tables, {} rows, {} files{}, {} bytes (schema version {}, {})",

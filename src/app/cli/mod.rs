@@ -39,7 +39,7 @@ pub use team::{TokenCmd, UserAdd, UserCmd};
 #[derive(Parser, Debug)]
 #[command(
     name = "shelfraiser",
-    version,
+    version = crate::app::LONG_VERSION,
     about = "A self-hosted home for a library cause."
 )]
 pub struct Cli {
@@ -178,7 +178,7 @@ async fn open(s: &Settings) -> anyhow::Result<Db> {
     let db = Db::connect(&s.effective_database_url())
         .await
         .context("cannot open the database")?;
-    db.migrate().await?;
+    crate::app::backup::migrate(&db, s, chrono::Utc::now()).await?;
     Ok(db)
 }
 
