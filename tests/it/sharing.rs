@@ -196,7 +196,10 @@ async fn share_tags_hold_absolute_urls_from_the_base_url() {
         // The last alternates are the campaign's oEmbed description (its embeddable card) and,
         // before it, its ActivityPub actor: the page's own URL.
         let oembed = feeds.pop().expect("the oEmbed link");
-        assert!(oembed.starts_with(&format!("{BASE}/oembed?url=")), "{oembed}");
+        assert!(
+            oembed.starts_with(&format!("{BASE}/oembed?url=")),
+            "{oembed}"
+        );
         assert_eq!(feeds.pop(), Some(url.as_str()), "{feeds:?}");
         assert_eq!(feeds.len(), 3, "{feeds:?}");
         for f in &feeds {
