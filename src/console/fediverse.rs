@@ -182,11 +182,10 @@ async fn checked(cx: &Console, f: &FediverseForm) -> Result<Option<Response>, Ap
     Ok(None)
 }
 
+/// Our actor with this row (`site` or a public campaign's id).
 async fn local_of(cx: &Console, row: &str) -> Result<Local, AppError> {
-    locals(cx)
+    federation::outbox::local_of_row(&cx.s.db, row)
         .await?
-        .into_iter()
-        .find(|l| l.row_id() == row)
         .ok_or(AppError::NotFound)
 }
 

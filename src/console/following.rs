@@ -6,6 +6,8 @@
 //! change is audited (`fediverse.follow`, `fediverse.unfollow`, `fediverse.like`,
 //! `fediverse.boost`, `fediverse.reply`) and every form carries the session-bound CSRF token.
 
+use std::collections::HashMap;
+
 use askama::Template;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use chrono::Utc;
@@ -14,7 +16,7 @@ use serde::Deserialize;
 
 use super::{Console, Shell};
 use crate::federation::following::{self, FollowError, Reaction};
-use crate::federation::repo::{self, FollowState};
+use crate::federation::repo::{self, FollowState, RemoteActor};
 use crate::federation::{self, Local};
 use crate::http::AppError;
 use crate::team::Permission;
@@ -95,6 +97,20 @@ fn name_of(cx: &Console, local: &Local) -> String {
     }
 }
 
+/// The remote actor `id`, from `known` or the store (remembered either way).
+async fn remote_once(
+    db: &crate::db::Db,
+    known: &mut HashMap<String, Option<RemoteActor>>,
+    id: &str,
+) -> Result<Option<RemoteActor>, AppError> {
+    if let Some(r) = known.get(id) {
+        return Ok(r.clone());
+    }
+    let r = repo::remote(db, id).await?;
+    known.insert(id.to_string(), r.clone());
+    Ok(r)
+}
+
 async fn render(
     cx: &Console,
     notice: String,
@@ -113,9 +129,11 @@ async fn render(
             .unwrap_or_default()
     };
     let all = repo::all_following(db).await?;
+    // Each remote account read once, however many follows and posts name it.
+    let mut known: HashMap<String, Option<RemoteActor>> = HashMap::new();
     let mut follows = Vec::new();
     for f in &all {
-        let remote = repo::remote(db, &f.target).await?;
+        let remote = remote_once(db, &mut known, &f.target).await?;
         follows.push(FollowView {
             actor_row: f.actor_id.clone(),
             actor_name: name_of_row(&f.actor_id),
@@ -144,7 +162,7 @@ async fn render(
         let own = ours_by_id.iter().find(|(id, _)| *id == i.author);
         let (author, author_page) = match own {
             Some((id, row)) => (name_of_row(row), id.clone()),
-            None => match repo::remote(db, &i.author).await? {
+            None => match remote_once(db, &mut known, &i.author).await? {
                 Some(r) => (r.label(), r.page().to_string()),
                 None => (i.author.clone(), i.author.clone()),
             },
@@ -252,11 +270,10 @@ async fn checked(cx: &Console, f: &FollowingForm) -> Result<Option<Response>, Ap
     Ok(None)
 }
 
+/// Our actor with this row (`site` or a public campaign's id).
 async fn local_of(cx: &Console, row: &str) -> Result<Local, AppError> {
-    locals(cx)
+    federation::outbox::local_of_row(&cx.s.db, row)
         .await?
-        .into_iter()
-        .find(|l| l.row_id() == row)
         .ok_or(AppError::NotFound)
 }
 
