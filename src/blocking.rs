@@ -48,3 +48,18 @@ impl Lane {
         .map_err(|e| LaneError(e.to_string()))
     }
 }
+
+/// Runs a future that mixes database reads with long blocking work (a backup: reading every
+/// table while compressing the archive and writing files) on a thread of the blocking pool,
+/// so the runtime's worker threads keep serving requests meanwhile. The future's own I/O is
+/// still driven by the runtime it is given from.
+pub async fn off_workers<T, F>(work: F) -> Result<T, LaneError>
+where
+    T: Send + 'static,
+    F: std::future::Future<Output = T> + Send + 'static,
+{
+    let handle = tokio::runtime::Handle::current();
+    tokio::task::spawn_blocking(move || handle.block_on(work))
+        .await
+        .map_err(|e| LaneError(e.to_string()))
+}

@@ -74,13 +74,14 @@ pub struct Settings {
     pub pool: PoolSettings,
     pub metrics: MetricsSettings,
     pub backup: BackupSettings,
+    pub rates: RatesSettings,
     /// The configuration file these settings were read from (set by [`Settings::load`]),
     /// so a backup can keep it. Not a setting itself.
     #[serde(skip)]
     pub config_file: Option<PathBuf>,
 }
 
-/// Scheduled backups and the backup before an upgrade (`app::backup`). On by default: the
+/// Scheduled backups and the backup before an upgrade (`backup`). On by default: the
 /// people who run a site are rarely the ones who would remember to set them up, and a week
 /// of daily archives costs little disk next to losing the donations.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
@@ -115,6 +116,26 @@ impl BackupSettings {
             data_dir.join("backups")
         } else {
             self.dir.clone()
+        }
+    }
+}
+
+/// Exchange rates fetched on a schedule (`rates::fetch`). Off by default: it is a request to
+/// a third party (the European Central Bank) that the operator turns on.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(default, deny_unknown_fields)]
+pub struct RatesSettings {
+    /// Fetch the daily reference rates once a day (through the guarded outbound client).
+    pub fetch: bool,
+    /// The daily file's address.
+    pub fetch_url: String,
+}
+
+impl Default for RatesSettings {
+    fn default() -> Self {
+        Self {
+            fetch: false,
+            fetch_url: "https://www.ecb.europa.eu/stats/eurofxref/eurofxref-daily.xml".into(),
         }
     }
 }
@@ -476,6 +497,7 @@ impl Default for Settings {
             pool: PoolSettings::default(),
             metrics: MetricsSettings::default(),
             backup: BackupSettings::default(),
+            rates: RatesSettings::default(),
             config_file: None,
         }
     }
@@ -505,6 +527,7 @@ const TOP_LEVEL_KEYS: &[&str] = &[
     "pool",
     "metrics",
     "backup",
+    "rates",
 ];
 
 /// Overrides from the command line; `None` leaves the value from file/environment.

@@ -11,6 +11,7 @@
 //!   `blocking`, `payments`, `passwords`, `outbound`).
 
 pub mod app;
+pub mod backup;
 pub mod blocking;
 pub mod blog;
 pub mod campaigns;

@@ -44,6 +44,7 @@ const LAYERS: &[(&str, &[&str])] = &[
             "federation",
             "webmention",
             "promotion",
+            "backup",
         ],
     ),
     ("shared web", &["web"]),

@@ -240,6 +240,17 @@ pub static RULES: &[Rule] = &[
         "/admin/settings/hold-links",
         M(SettingsManage),
     ),
+    // Exchange rates (console/rates.rs): anyone in the console reads them; importing or
+    // fetching is recording money's worth.
+    rule(Method::GET, "/admin/rates", M(ConsoleRead)),
+    rule(Method::POST, "/admin/rates/import", M(DonationsWrite)),
+    rule(Method::POST, "/admin/rates/fetch", M(DonationsWrite)),
+    // Backups (console/backups.rs): owners; an archive holds every donor's details and the
+    // site's secrets.
+    rule(Method::GET, "/admin/backups", M(SettingsManage)),
+    rule(Method::POST, "/admin/backups/now", M(SettingsManage)),
+    rule(Method::POST, "/admin/backups/schedule", M(SettingsManage)),
+    rule(Method::GET, "/admin/backups/{name}", M(SettingsManage)),
     rule(Method::GET, "/admin/members", M(ConsoleRead)),
     rule(Method::POST, "/admin/members", M(MembersManage)),
     rule(Method::POST, "/admin/members/{id}/roles", M(MembersManage)),

@@ -4,7 +4,6 @@
 //! Nothing below this layer imports it.
 
 pub mod authz;
-pub mod backup;
 pub mod cli;
 pub mod demo;
 pub mod open_files;

@@ -39,7 +39,7 @@ impl Application {
         let db = Db::connect_with(&url, &settings.pool)
             .await
             .with_context(|| "cannot open the database")?;
-        super::backup::migrate(&db, &settings, chrono::Utc::now()).await?;
+        crate::backup::migrate(&db, &settings, chrono::Utc::now()).await?;
         if settings.demo {
             crate::app::demo::seed_if_empty(&db).await?;
         }
@@ -130,20 +130,27 @@ impl Application {
                 }
             },
         );
-        // Scheduled backups (`app::backup::scheduled`): every node asks every few minutes,
+        // Scheduled backups (`backup::scheduled`): every node asks every few minutes,
         // the first time only after CHECK_EVERY; one claims each period. A failure is logged
         // and recorded for the console and /metrics, never raised.
-        if settings.backup.every_hours > 0 {
+        // (Always running: the console may turn on a schedule the configuration has off.)
+        {
             let (backup_db, backup_settings) = (db.clone(), settings.clone());
             let mut first = true;
-            crate::jobs::spawn_every(super::backup::CHECK_EVERY, rx.clone(), move || {
+            crate::jobs::spawn_every(crate::backup::CHECK_EVERY, rx.clone(), move || {
                 let skip = std::mem::take(&mut first);
                 let (db, s) = (backup_db.clone(), backup_settings.clone());
                 async move {
                     if skip {
                         return;
                     }
-                    match super::backup::scheduled(&db, &s, chrono::Utc::now()).await {
+                    // On a blocking-pool thread: compressing the archive must not hold
+                    // one of the workers that serve requests.
+                    let run = crate::blocking::off_workers(async move {
+                        crate::backup::scheduled(&db, &s, chrono::Utc::now()).await
+                    })
+                    .await;
+                    match run.map_err(anyhow::Error::from).and_then(|r| r) {
                         Ok(Some(r)) => match &r.result {
                             Ok(bytes) => tracing::info!(
                                 archive = %r.path.display(),
@@ -159,6 +166,30 @@ impl Application {
                         },
                         Ok(None) => {}
                         Err(e) => tracing::error!(error = %e, "scheduled backup failed"),
+                    }
+                }
+            });
+        }
+        // The daily exchange rates (`rates::fetch`), when the operator turned the fetch on:
+        // every node asks hourly (the first time at start), one claims each period.
+        if settings.rates.fetch {
+            let (rates_db, rates_out) = (db.clone(), outbound.clone());
+            let url = settings.rates.fetch_url.clone();
+            crate::jobs::spawn_every(crate::rates::fetch::CHECK_EVERY, rx.clone(), move || {
+                let (db, out, url) = (rates_db.clone(), rates_out.clone(), url.clone());
+                async move {
+                    match crate::rates::fetch::scheduled(&db, &out, &url, chrono::Utc::now()).await
+                    {
+                        Ok(Some(Ok(i))) => tracing::info!(
+                            newest = ?i.newest,
+                            stored = i.stored,
+                            "exchange rates fetched"
+                        ),
+                        Ok(Some(Err(e))) => {
+                            tracing::warn!(error = %e, "fetching the exchange rates failed")
+                        }
+                        Ok(None) => {}
+                        Err(e) => tracing::warn!(error = %e, "fetching the exchange rates failed"),
                     }
                 }
             });

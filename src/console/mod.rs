@@ -16,6 +16,7 @@
 //! the form with 422 and changes nothing.
 
 pub mod audit;
+pub mod backups;
 pub mod campaigns;
 pub mod comments;
 pub mod consents;
@@ -29,6 +30,7 @@ pub mod members;
 pub mod monthly;
 pub mod pledges;
 pub mod posts;
+pub mod rates;
 pub mod revisions;
 pub mod upload;
 pub mod wall;
@@ -65,6 +67,7 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/admin/posts/new", get(posts::new).post(posts::create))
         .route("/admin/posts/{id}", get(posts::edit).post(posts::save))
+        .route("/admin/rates/import", post(rates::import))
         .layer(middleware::from_fn_with_state(
             upload::EDITOR_BODY_MAX,
             limits::soft_cap,
@@ -156,6 +159,12 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/admin/audit", get(audit::list))
         .route("/admin/outbox", get(audit::outbox))
+        .route("/admin/rates", get(rates::show))
+        .route("/admin/backups", get(backups::show))
+        .route("/admin/backups/now", post(backups::now))
+        .route("/admin/backups/schedule", post(backups::set_schedule))
+        .route("/admin/backups/{name}", get(backups::download))
+        .route("/admin/rates/fetch", post(rates::fetch_now))
         .route("/admin/posts", get(posts::list))
         .route("/media/{file}", get(crate::media::serve))
         .layer(DefaultBodyLimit::max(FORM_BODY_MAX))
@@ -293,6 +302,16 @@ impl Shell {
                 "/admin/audit",
                 "console-nav-audit",
                 m.can(Permission::AuditRead, None),
+            ),
+            (
+                "/admin/rates",
+                "console-nav-rates",
+                m.can_somewhere(Permission::ConsoleRead),
+            ),
+            (
+                "/admin/backups",
+                "console-nav-backups",
+                m.can(Permission::SettingsManage, None),
             ),
             (
                 "/admin/outbox",

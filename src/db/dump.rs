@@ -1,5 +1,5 @@
 //! Every table at once, read and written generically: what `backup`, `restore` and `move-to`
-//! (`app::backup`) carry between databases of either backend.
+//! (`backup`) carry between databases of either backend.
 //!
 //! This is the one place whose SQL names tables it does not own, and it names none in its
 //! literals: the tables and their columns come from each backend's catalogue (SQLite

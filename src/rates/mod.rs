@@ -17,6 +17,8 @@ use crate::db::{Db, DbError, DbResult};
 use crate::money::{CurrencyCode, cross_rate};
 use crate::{on_db, on_tx};
 
+pub mod fetch;
+
 /// Reading the ECB file is pure and lives in the formats crate (fuzzed there).
 pub use shelfraiser_formats::ecb::{EcbError, EcbError as RatesError, RateSheet, parse_ecb};
 

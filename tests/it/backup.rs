@@ -632,7 +632,7 @@ fn archives_in(dir: &Path) -> Vec<String> {
 #[tokio::test]
 async fn backup_scheduled_runs_once_per_period_keeps_n_and_is_shown() {
     use chrono::{Duration as Days, TimeZone, Utc};
-    use shelfraiser::app::backup::{open, scheduled};
+    use shelfraiser::backup::{open, scheduled};
     use shelfraiser::team::Role;
 
     each_backend(|tdb| async move {
@@ -801,7 +801,7 @@ async fn backup_before_upgrade_when_migrations_are_pending() {
         let names = archives_in(&dir);
         assert_eq!(names.len(), 1, "{names:?}");
         assert!(names[0].starts_with("before-upgrade-"), "{names:?}");
-        let archive = shelfraiser::app::backup::open(&dir.join(&names[0])).expect("opens");
+        let archive = shelfraiser::backup::open(&dir.join(&names[0])).expect("opens");
         assert_eq!(archive.manifest.schema_version, older);
 
         // Nothing pending any more: the next start writes none.

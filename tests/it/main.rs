@@ -65,6 +65,8 @@ mod team_signin;
 mod team_zones;
 mod tokens;
 mod treasurer;
+mod upgrade;
+mod upkeep;
 mod voids;
 mod webmention;
 mod wordpress;

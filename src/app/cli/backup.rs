@@ -1,5 +1,5 @@
 //! `backup`, `restore` and `move-to`: a whole site into one archive and back, and from
-//! SQLite to PostgreSQL (the archive and its checks: `app::backup`).
+//! SQLite to PostgreSQL (the archive and its checks: `backup`).
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -8,7 +8,7 @@ use anyhow::{Context, bail};
 use clap::Args;
 
 use super::{StorageArgs, open, settings};
-use crate::app::backup::{self, Targets, database_files, site_sources, sqlite_file};
+use crate::backup::{self, Targets, database_files, site_sources, sqlite_file};
 use crate::db::Db;
 use crate::donations::ledger::VerifyReport;
 

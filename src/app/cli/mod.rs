@@ -33,7 +33,7 @@ pub use import::{ImportCmd, WordpressImport};
 pub use jobs::JobsCmd;
 pub use post::{PostCmd, PostCreate};
 pub use rates::RatesCmd;
-pub use serve::{ConfigCmd, ServeArgs};
+pub use serve::{ConfigCmd, HealthcheckArgs, ServeArgs};
 pub use team::{TokenCmd, UserAdd, UserCmd};
 
 #[derive(Parser, Debug)]
@@ -110,6 +110,8 @@ pub enum Command {
     Restore(RestoreArgs),
     /// Copy the site from SQLite to an empty PostgreSQL database.
     MoveTo(MoveToArgs),
+    /// Ask a running node's /healthz (exit status 0 when healthy): for container health checks.
+    Healthcheck(HealthcheckArgs),
 }
 
 /// Entry point: parses arguments, runs, prints one clear sentence on error.
@@ -178,7 +180,7 @@ async fn open(s: &Settings) -> anyhow::Result<Db> {
     let db = Db::connect(&s.effective_database_url())
         .await
         .context("cannot open the database")?;
-    crate::app::backup::migrate(&db, s, chrono::Utc::now()).await?;
+    crate::backup::migrate(&db, s, chrono::Utc::now()).await?;
     Ok(db)
 }
 
@@ -187,6 +189,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Serve(args) => serve::serve(storage, args).await,
         Command::Migrate => serve::migrate(storage).await,
+        Command::Healthcheck(args) => serve::healthcheck(storage, args).await,
         Command::Config(cmd) => Ok(serve::config(cmd)),
         Command::Campaign(cmd) => campaign::run(storage, cmd).await,
         Command::Donation(cmd) => donation::run(storage, cmd).await,

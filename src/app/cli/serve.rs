@@ -70,3 +70,50 @@ pub(super) fn config(cmd: ConfigCmd) -> ExitCode {
         }
     }
 }
+
+#[derive(Args, Debug)]
+pub struct HealthcheckArgs {
+    /// The address to ask [default: http://<listen>/healthz, with a wildcard `listen` asked on
+    /// loopback].
+    #[arg(long, value_name = "URL")]
+    pub url: Option<String>,
+}
+
+/// `healthcheck`: asks a running node's `/healthz` (for a container's health check, where
+/// no HTTP client is installed); exit status 0 when it answers 200 within 5 seconds.
+pub(super) async fn healthcheck(
+    storage: &StorageArgs,
+    args: HealthcheckArgs,
+) -> anyhow::Result<ExitCode> {
+    let url = match args.url {
+        Some(u) => u,
+        None => {
+            let s = settings(storage, None)?;
+            let mut addr = s.listen;
+            if addr.ip().is_unspecified() {
+                addr.set_ip(if addr.is_ipv4() {
+                    std::net::Ipv4Addr::LOCALHOST.into()
+                } else {
+                    std::net::Ipv6Addr::LOCALHOST.into()
+                });
+            }
+            format!("http://{addr}/healthz")
+        }
+    };
+    let client = reqwest::Client::builder()
+        .timeout(std::time::Duration::from_secs(5))
+        .no_proxy()
+        .build()?;
+    let res = client
+        .get(&url)
+        .send()
+        .await
+        .map_err(|e| anyhow::anyhow!("{url} did not answer: {e}"))?;
+    if res.status() == reqwest::StatusCode::OK {
+        println!("ok: {url}");
+        Ok(ExitCode::SUCCESS)
+    } else {
+        eprintln!("{url} answered {}", res.status());
+        Ok(ExitCode::FAILURE)
+    }
+}

@@ -27,8 +27,8 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 use crate::config::Settings;
-use crate::db::Db;
 use crate::db::dump::{self, BACKUP_CLAIM, Column};
+use crate::db::{Db, DbResult};
 use crate::donations::ledger::{self, VerifyReport};
 
 /// What `manifest.json` says the archive is.
@@ -667,13 +667,39 @@ pub async fn scheduled(
     s: &Settings,
     now: DateTime<Utc>,
 ) -> anyhow::Result<Option<Scheduled>> {
-    if s.backup.every_hours == 0 {
+    let schedule = schedule(db, s).await?;
+    if schedule.every_hours == 0 {
         return Ok(None);
     }
-    let every = Duration::hours(i64::try_from(s.backup.every_hours).unwrap_or(i64::MAX / 7200));
+    let every = Duration::hours(i64::try_from(schedule.every_hours).unwrap_or(i64::MAX / 7200));
     if !db.claim_setting(BACKUP_CLAIM, now, now - every).await? {
         return Ok(None);
     }
+    let done = write_into_folder(db, s, now, schedule.keep).await?;
+    if done.result.is_err() {
+        // Due again after RETRY_AFTER rather than a whole period.
+        let retry = (now - every + RETRY_AFTER).min(now);
+        db.set_setting(BACKUP_CLAIM, retry.timestamp()).await?;
+    }
+    Ok(Some(done))
+}
+
+/// A backup now, outside the schedule (the console's "Back up now"): the same archive and
+/// name as a scheduled one, recorded the same way and counted in `keep`.
+pub async fn now(db: &Db, s: &Settings, now: DateTime<Utc>) -> anyhow::Result<Scheduled> {
+    let keep = schedule(db, s).await?.keep;
+    write_into_folder(db, s, now, keep).await
+}
+
+/// Writes `backup-YYYYMMDD-HHMMSS.tar.gz` into the backup folder through [`backup`], records
+/// the outcome ([`Db::record_backup`]) and, when it was written, deletes the oldest beyond
+/// `keep`. A failed backup is an `Ok` with its reason.
+async fn write_into_folder(
+    db: &Db,
+    s: &Settings,
+    now: DateTime<Utc>,
+    keep: usize,
+) -> anyhow::Result<Scheduled> {
     let dir = s.backup.effective_dir(&s.data_dir);
     let path = dir.join(format!(
         "{SCHEDULED_PREFIX}{}{ARCHIVE_SUFFIX}",
@@ -696,25 +722,109 @@ pub async fn scheduled(
         Ok(report) => {
             db.record_backup(now, Ok(report.archive_bytes), &name)
                 .await?;
-            let deleted = prune(&dir, s.backup.keep)?;
-            Ok(Some(Scheduled {
+            let deleted = prune(&dir, keep)?;
+            Ok(Scheduled {
                 path,
                 result: Ok(report.archive_bytes),
                 deleted,
-            }))
+            })
         }
         Err(e) => {
             let why = format!("{e:#}");
             db.record_backup(now, Err(&why), &name).await?;
-            // Due again after RETRY_AFTER rather than a whole period.
-            let retry = (now - every + RETRY_AFTER).min(now);
-            db.set_setting(BACKUP_CLAIM, retry.timestamp()).await?;
-            Ok(Some(Scheduled {
+            Ok(Scheduled {
                 path,
                 result: Err(why),
                 deleted: Vec::new(),
-            }))
+            })
         }
+    }
+}
+
+const SCHEDULE_EVERY: &str = "backup.schedule.every_hours";
+const SCHEDULE_KEEP: &str = "backup.schedule.keep";
+
+/// The schedule in force: the console's (settings rows), else the configuration's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Schedule {
+    pub every_hours: u64,
+    pub keep: usize,
+    /// Set in the console (overriding the configuration file).
+    pub from_console: bool,
+}
+
+pub async fn schedule(db: &Db, s: &Settings) -> DbResult<Schedule> {
+    let every = db.setting_as::<u64>(SCHEDULE_EVERY).await?;
+    let keep = db.setting_as::<usize>(SCHEDULE_KEEP).await?;
+    Ok(Schedule {
+        every_hours: every.unwrap_or(s.backup.every_hours),
+        keep: keep.unwrap_or(s.backup.keep).max(1),
+        from_console: every.is_some() || keep.is_some(),
+    })
+}
+
+/// Sets the schedule from the console (`keep` at least 1).
+pub async fn set_schedule(db: &Db, every_hours: u64, keep: usize) -> DbResult<()> {
+    db.set_setting(SCHEDULE_EVERY, every_hours).await?;
+    db.set_setting(SCHEDULE_KEEP, keep.max(1)).await
+}
+
+/// An archive in the backup folder.
+#[derive(Debug, Clone)]
+pub struct ArchiveFile {
+    pub name: String,
+    pub bytes: u64,
+    pub modified: Option<DateTime<Utc>>,
+    /// Written before an upgrade (not counted in `keep`).
+    pub before_upgrade: bool,
+}
+
+/// The archives in `dir`, newest first (an absent folder has none).
+pub fn archives(dir: &Path) -> anyhow::Result<Vec<ArchiveFile>> {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Ok(Vec::new());
+    };
+    let mut out: Vec<ArchiveFile> = entries
+        .filter_map(|e| e.ok())
+        .filter_map(|e| {
+            let name = e.file_name().to_str()?.to_string();
+            let meta = e.metadata().ok().filter(|m| m.is_file())?;
+            archive_name_ok(&name).then(|| ArchiveFile {
+                before_upgrade: name.starts_with("before-upgrade-"),
+                bytes: meta.len(),
+                modified: meta.modified().ok().map(DateTime::<Utc>::from),
+                name,
+            })
+        })
+        .collect();
+    out.sort_by(|a, b| b.modified.cmp(&a.modified).then(b.name.cmp(&a.name)));
+    Ok(out)
+}
+
+/// A name an archive of ours can have: letters, digits, `.`, `_`, `-`, ending `.tar.gz`, not
+/// hidden (so a name from a URL can name nothing outside the folder).
+fn archive_name_ok(name: &str) -> bool {
+    name.ends_with(ARCHIVE_SUFFIX)
+        && !name.starts_with('.')
+        && name.len() <= 200
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
+}
+
+/// The archive called `name` in `dir`, if it is one.
+pub fn archive_path(dir: &Path, name: &str) -> Option<PathBuf> {
+    let path = dir.join(name);
+    (archive_name_ok(name) && path.is_file()).then_some(path)
+}
+
+impl Scheduled {
+    /// The archive's file name.
+    pub fn name(&self) -> String {
+        self.path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default()
     }
 }
 
