@@ -14,6 +14,7 @@ use axum::Router;
 use axum::middleware;
 use axum::routing::get;
 use tower_http::compression::CompressionLayer;
+use tower_http::compression::predicate::{DefaultPredicate, NotForContentType, Predicate};
 use tower_http::request_id::{
     MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer,
 };
@@ -66,7 +67,11 @@ pub fn router(state: AppState) -> Router {
             CompressionLayer::new()
                 .gzip(true)
                 .br(true)
-                .quality(tower_http::CompressionLevel::Fastest),
+                .quality(tower_http::CompressionLevel::Fastest)
+                // Backup archives are compressed already.
+                .compress_when(
+                    DefaultPredicate::new().and(NotForContentType::const_new("application/gzip")),
+                ),
         )
         .merge(route_layers(own_encoding, &state))
         .layer(middleware::from_fn_with_state(

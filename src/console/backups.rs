@@ -280,18 +280,21 @@ pub async fn download(cx: Console, Path(name): Path<String>) -> Result<Response,
         .map_err(|_| AppError::NotFound)?;
     let len = file.metadata().await.map(|m| m.len()).ok();
     audit::record(&cx.s.db, &cx.actor(), "backup.download", "", &name).await?;
-    let stream = futures_util::stream::unfold(file, |mut file| async move {
+    // Read in 64 KiB pieces; an error ends the body (the client sees a cut-off download).
+    let stream = futures_util::stream::unfold(Some(file), |file| async move {
         use tokio::io::AsyncReadExt;
+        let mut file = file?;
         let mut buf = vec![0u8; 64 * 1024];
         match file.read(&mut buf).await {
             Ok(0) => None,
             Ok(n) => {
                 buf.truncate(n);
-                Some((Ok::<_, std::io::Error>(bytes::Bytes::from(buf)), file))
+                Some((Ok(bytes::Bytes::from(buf)), Some(file)))
             }
-            Err(e) => Some((Err(e), file)),
+            Err(e) => Some((Err::<bytes::Bytes, _>(e), None)),
         }
     });
+    let stream = futures_util::StreamExt::fuse(stream);
     let mut res = Response::new(Body::from_stream(stream));
     let h = res.headers_mut();
     h.insert(
