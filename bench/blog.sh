@@ -17,7 +17,9 @@
 #     a <!--more-->, a [caption] and a link to the previous post, COMMENTS comments (threaded)
 #  3. `import wordpress --stats` under /usr/bin/time -v: wall time and max RSS
 #  4. serve; wrk -c64 --latency on /blog/, one post, /category/news/ and a month archive
-#  5. table with targets and PASS/FAIL; a row appended to bench/out/blog.md
+#  5. `backup --to` while it serves, `restore` into a fresh folder, `move-to` an empty
+#     PostgreSQL (a throwaway cluster, when its server binaries are installed): times, size
+#  6. table with targets and PASS/FAIL; a row appended to bench/out/blog.md
 #
 # Targets: import < 60 s; p99 <= 20 ms on every page.
 # Errors: wrk's socket errors and timeouts (--timeout 2s), and every answer that was not 2xx
@@ -254,6 +256,49 @@ for name in home post category month; do
     run_wrk "$name" "$APP_URL${PAGES[$name]}"
 done
 
+# The backups' figures on this site (issue 16): the archive written while the server serves,
+# restored into a fresh SQLite folder, and the site moved to an empty PostgreSQL (a throwaway
+# cluster; skipped without PostgreSQL's server binaries). No targets: figures for the docs.
+PG_DIR=""
+sr_more_cleanup() {
+    [[ -n "$PG_DIR" ]] && bash "$ROOT/scripts/pg-cluster.sh" stop "$PG_DIR" >/dev/null 2>&1
+    return 0
+}
+# timed OUT CMD...: runs CMD (its output to OUT), prints its wall time in seconds.
+timed() {
+    local out=$1 t0 t1
+    shift
+    t0=$(date +%s.%N)
+    "$@" >"$out" 2>&1 || {
+        echo "blog: $* failed:" >&2
+        tail -n 20 "$out" >&2
+        exit 2
+    }
+    t1=$(date +%s.%N)
+    python3 -c "print(f'{$t1 - $t0:.2f}')"
+}
+echo "== backup (while serving), restore, move-to"
+BACKUP_S=$(timed "$TMP/backup.txt" "$BIN" --data-dir "$TMP/data-main" backup --to "$TMP/site.tar.gz")
+ARCHIVE_MB=$(python3 -c "import os; print(f'{os.path.getsize(\"$TMP/site.tar.gz\") / 1e6:.1f}')")
+RESTORE_S=$(timed "$TMP/restore.txt" "$BIN" --data-dir "$TMP/data-restored" restore "$TMP/site.tar.gz")
+grep -q "ledger ok" "$TMP/restore.txt" || {
+    echo "blog: the restored site's ledger check did not pass:" >&2
+    cat "$TMP/restore.txt" >&2
+    exit 2
+}
+BACKUP_NOTE="$BACKUP_S s, $ARCHIVE_MB MB archive"
+RESTORE_NOTE="$RESTORE_S s into SQLite (ledger ok)"
+MOVE_NOTE="- (no PostgreSQL server binaries)"
+PG_DIR=$(mktemp -d /tmp/shelfraiser-bench-blog-pg.XXXXXX)
+chmod 0755 "$PG_DIR"
+if PG_URL=$(bash "$ROOT/scripts/pg-cluster.sh" start "$PG_DIR" 2>"$TMP/pg.err"); then
+    MOVE_S=$(timed "$TMP/move.txt" "$BIN" --data-dir "$TMP/data-main" move-to "$PG_URL")
+    MOVE_NOTE="$MOVE_S s into PostgreSQL (counts and ledger checked)"
+else
+    PG_DIR=""
+fi
+echo "  backup $BACKUP_NOTE; restore $RESTORE_NOTE; move-to $MOVE_NOTE"
+
 read -r VERDICT REASONS _ ERRORS BROKEN < <(
     python3 - "$TMP/results" "$MAIN_IMPORT_S" "$TARGET_IMPORT_S" "$TARGET_P99_MS" <<'PY'
 import sys
@@ -280,6 +325,9 @@ echo "Blog — $POSTS posts, $COMMENTS comments ($XML_MB MB export)"
 printf '  %-26s %s\n' "import" "$MAIN_IMPORT_S s (target < $TARGET_IMPORT_S s)"
 printf '  %-26s %s\n' "import max RSS" "${MAIN_RSS_KB:-?} kB"
 [[ "$BIG_NOTE" != - ]] && printf '  %-26s %s\n' "large export" "$BIG_NOTE"
+printf '  %-26s %s\n' "backup" "$BACKUP_NOTE"
+printf '  %-26s %s\n' "restore" "$RESTORE_NOTE"
+printf '  %-26s %s\n' "move-to" "$MOVE_NOTE"
 while read -r name rps p99 errors requests; do
     printf '  %-26s %s\n' "$name ${PAGES[$name]}" "$rps req/s, p99 $p99 ms (target <= $TARGET_P99_MS ms, $requests requests), errors $errors"
 done <"$TMP/results"

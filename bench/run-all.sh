@@ -212,6 +212,11 @@ bhead = re.search(r"^Blog — (\d+) posts, (\d+) comments \(([\d.]+) MB export\)
 blog_setup = f"{bhead.group(1)} posts, {bhead.group(2)} comments ({bhead.group(3)} MB WXR), wrk -c64" if bhead else "?"
 if bhead:
     for line in blog[bhead.end():].splitlines():
+        m = re.match(r"^  (backup|restore|move-to)\s{2,}(.*)$", line)
+        if m:
+            label, value = m.groups()
+            rows.append((f"Blog site: {label}", value, "-", "-"))
+            continue
         m = re.match(r"^  (import|import max RSS|large export)\s{2,}(.*)$", line)
         if m:
             label, value = m.groups()
