@@ -166,8 +166,13 @@ fn settings(storage: &StorageArgs, serve: Option<&ServeArgs>) -> anyhow::Result<
 fn init_logging(s: &Settings) {
     let filter = tracing_subscriber::EnvFilter::try_from_env("SHELFRAISER_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn"));
+    // Colours only on a terminal (a journal, a container's log or a file gets plain text),
+    // and never with NO_COLOR set.
+    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr())
+        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(ansi)
         .with_writer(std::io::stderr);
     if s.log_format == "json" {
         let _ = builder.json().try_init();
