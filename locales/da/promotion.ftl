@@ -21,3 +21,23 @@ share-embed-help = I WordPress: indsæt indsamlingens adresse på sin egen linje
 share-poster = En plakat med QR-kode til udskrift
 poster-scan = Scan for at give, eller besøg
 poster-print = Udskriv den fra browserens menu.
+
+## E-mail-opdateringer (promotion/newsletter)
+
+updates-link = Få opdateringer på e-mail
+updates-title = Opdateringer fra { $campaign } på e-mail
+updates-intro = Skriv din adresse, så sender vi dig kampagnens opdateringer, når de bliver lagt op: nyt fra biblioteket, milepæle, tak. Først sender vi en besked, så du kan bekræfte, at det er dig. Hver opdatering har et link til at stoppe dem.
+updates-email = Din e-mailadresse
+updates-button = Send mig opdateringerne
+updates-sent = Tak. Hvis adressen ikke allerede er på listen, er en besked med en bekræftelse på vej: opdateringerne begynder, når du har bekræftet.
+updates-back = Tilbage til { $campaign }
+updates-privacy = Vi bruger kun din adresse til disse opdateringer og giver den aldrig videre.
+updates-limited = { $count ->
+    [one] For mange forespørgsler. Vent et minut, før du prøver igen.
+   *[other] For mange forespørgsler. Vent { $count } minutter, før du prøver igen.
+}
+updates-mail-subject = { $campaign }: { $title }
+updates-mail-read = Læs det på siden
+updates-mail-why = Du får denne mail, fordi du bad om opdateringer fra { $campaign }.
+updates-mail-unsubscribe = Stop disse opdateringer
+updates-unsubscribed = Du får ikke flere opdateringer.

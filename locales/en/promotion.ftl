@@ -21,3 +21,23 @@ share-embed-help = In WordPress, paste the campaign's address on a line of its o
 share-poster = A poster with a QR code, to print
 poster-scan = Scan to give, or visit
 poster-print = Print it from your browser’s menu.
+
+## E-mail updates (promotion/newsletter)
+
+updates-link = Get updates by e-mail
+updates-title = Updates from { $campaign } by e-mail
+updates-intro = Leave your address and we send you the campaign's updates as they are posted: news from the library, milestones, thanks. We first send a message to confirm it is you. Every update has a link to stop them.
+updates-email = Your e-mail address
+updates-button = Send me the updates
+updates-sent = Thank you. If the address is not on the list yet, a message asking you to confirm is on its way: the updates start once you confirm.
+updates-back = Back to { $campaign }
+updates-privacy = We use your address only for these updates and never pass it on.
+updates-limited = { $count ->
+    [one] Too many requests. Please wait a minute before trying again.
+   *[other] Too many requests. Please wait { $count } minutes before trying again.
+}
+updates-mail-subject = { $campaign }: { $title }
+updates-mail-read = Read it on the site
+updates-mail-why = You get this because you asked for updates from { $campaign }.
+updates-mail-unsubscribe = Stop these updates
+updates-unsubscribed = You will get no more updates.

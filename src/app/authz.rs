@@ -59,6 +59,10 @@ pub static RULES: &[Rule] = &[
     rule(Method::GET, "/oembed", P),
     rule(Method::GET, "/campaigns/{slug}/share", P),
     rule(Method::GET, "/campaigns/{slug}/poster", P),
+    // E-mail updates (promotion/newsletter): the form; the one-click unsubscribe is
+    // privacy's, beside the consent links.
+    rule(Method::GET, "/campaigns/{slug}/updates", P),
+    rule(Method::POST, "/campaigns/{slug}/updates", P),
     // Federation (federation/pages.rs): discovery, actors, collections; inboxes check the
     // request's HTTP signature themselves.
     rule(Method::GET, "/.well-known/webfinger", P),
@@ -98,6 +102,8 @@ pub static RULES: &[Rule] = &[
     rule(Method::POST, "/privacy/consent/confirm", P),
     rule(Method::GET, "/privacy/consent/withdraw", P),
     rule(Method::POST, "/privacy/consent/withdraw", P),
+    rule(Method::GET, "/privacy/consent/unsubscribe", P),
+    rule(Method::POST, "/privacy/consent/unsubscribe", P),
     // A monthly gift's page and its cancel button: public, but only with its signed link
     // (donations/pages/monthly.rs).
     rule(Method::GET, "/monthly/{gift_id}", P),

@@ -196,6 +196,7 @@ pub fn job_handlers_outbound(
             async move {
                 crate::federation::outbox::on_post_changed(&db, &base, &p, now).await?;
                 crate::webmention::send::on_post_changed(&db, &base, &p, now).await?;
+                crate::promotion::newsletter::on_post_changed(&db, &p, now).await?;
                 Ok(())
             }
         })
@@ -244,7 +245,8 @@ pub fn job_handlers_full(
 /// and address: what the node's worker and `shelfraiser jobs run` run.
 pub fn job_handlers_with(receipts: crate::donations::receipts::Receipts) -> crate::jobs::Handlers {
     use crate::donations::receipts::{SEND_RECEIPT, SendReceipt, run_job};
-    let (consent_rc, privacy_rc) = (receipts.clone(), receipts.clone());
+    let (consent_rc, privacy_rc, update_rc) =
+        (receipts.clone(), receipts.clone(), receipts.clone());
     job_handlers()
         .on(SEND_RECEIPT, move |_db, p: SendReceipt, now| {
             let rc = receipts.clone();
@@ -262,6 +264,16 @@ pub fn job_handlers_with(receipts: crate::donations::receipts::Receipts) -> crat
             move |_db, p: crate::privacy::SendLink, now| {
                 let rc = privacy_rc.clone();
                 async move { crate::privacy::run_job(&rc, &p, now).await }
+            },
+        )
+        .on(
+            crate::promotion::newsletter::SEND_UPDATE,
+            move |db, p: crate::promotion::newsletter::SendUpdate, now| {
+                let rc = update_rc.clone();
+                async move {
+                    crate::promotion::newsletter::run_job(&db, &rc.mailer, &rc.base_url, &p, now)
+                        .await
+                }
             },
         )
 }

@@ -48,6 +48,36 @@ pub async fn on_captured_in(tx: &mut Tx, session_id: &str, now: DateTime<Utc>) -
     Ok(())
 }
 
+pub use store::{ASK_AGAIN_AFTER, Subscribed};
+
+/// Someone asked for a campaign's updates by e-mail (the updates form, no donation needed):
+/// a consent to confirm by the same mail as the donate form's box ([`ASK_CONSENT`]); nothing
+/// when the address already confirmed one. The caller answers alike in every case, so the form
+/// tells no one whether an address is subscribed.
+pub async fn subscribe(
+    db: &Db,
+    campaign_id: &str,
+    email: &Email,
+    lang: &str,
+    now: DateTime<Utc>,
+) -> DbResult<Subscribed> {
+    let mut tx = db.begin().await?;
+    let done = store::subscribe_in(&mut tx, campaign_id, email.as_str(), lang, now).await?;
+    if let Subscribed::Asked(id) | Subscribed::AskedAgain(id) = &done {
+        let job = Job::new(
+            ASK_CONSENT,
+            &AskConsent {
+                consent_id: id.clone(),
+            },
+        )
+        .map_err(|e| DbError::Corrupt(format!("consent job: {e}")))?;
+        let key = format!("consent:{id}:{}", now.timestamp());
+        jobs::enqueue_in(&mut tx, &job, now, Some(&key)).await?;
+    }
+    tx.commit().await?;
+    Ok(done)
+}
+
 /// What a consent link does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Action {
@@ -86,6 +116,11 @@ pub async fn check(db: &Db, token: &str, action: Action) -> DbResult<Option<Cons
     {
         return Ok(None);
     }
+    store::by_id(db, id).await
+}
+
+/// A consent by id.
+pub async fn by_id(db: &Db, id: &str) -> DbResult<Option<Consent>> {
     store::by_id(db, id).await
 }
 

@@ -196,6 +196,27 @@ impl Mailer {
     /// outbox row whatever the number of attempts — a retry delivers that row again (as
     /// built now), and once it was delivered a retry sends nothing.
     pub async fn send_keyed(&self, m: &Message, key: Option<&str>) -> Result<(), MailError> {
+        self.send_with(m, key, None).await
+    }
+
+    /// [`Self::send_keyed`] for a message to a list (a campaign's updates): it carries
+    /// `List-Unsubscribe: <unsubscribe>` and `List-Unsubscribe-Post: List-Unsubscribe=One-Click`
+    /// (RFC 8058), so mail programs offer one-click unsubscribing by a POST to that address.
+    pub async fn send_to_list(
+        &self,
+        m: &Message,
+        key: &str,
+        unsubscribe: &str,
+    ) -> Result<(), MailError> {
+        self.send_with(m, Some(key), Some(unsubscribe)).await
+    }
+
+    async fn send_with(
+        &self,
+        m: &Message,
+        key: Option<&str>,
+        unsubscribe: Option<&str>,
+    ) -> Result<(), MailError> {
         let attachments = m
             .attachments
             .iter()
@@ -233,7 +254,7 @@ impl Mailer {
             }
             None => self.keep(m, &attachments, key).await?,
         };
-        self.deliver(m, &id).await
+        self.deliver(m, &id, unsubscribe).await
     }
 
     /// A new outbox row for `m`; its id.
@@ -266,15 +287,26 @@ impl Mailer {
     }
 
     /// Delivers `m`, kept as outbox row `id`, and notes the outcome on the row.
-    async fn deliver(&self, m: &Message, id: &str) -> Result<(), MailError> {
+    async fn deliver(
+        &self,
+        m: &Message,
+        id: &str,
+        unsubscribe: Option<&str>,
+    ) -> Result<(), MailError> {
         let to: Mailbox =
             m.to.as_str()
                 .parse()
                 .map_err(|e| MailError::Build(format!("{e}")))?;
-        let email = lettre::Message::builder()
+        let mut builder = lettre::Message::builder()
             .from(self.from.clone())
             .to(to)
-            .subject(&m.subject)
+            .subject(&m.subject);
+        if let Some(url) = unsubscribe {
+            builder = builder
+                .header(ListUnsubscribe(format!("<{url}>")))
+                .header(ListUnsubscribePost);
+        }
+        let email = builder
             .multipart(body_of(m)?)
             .map_err(|e| MailError::Build(e.to_string()))?;
         let result = match &self.smtp {
@@ -371,4 +403,39 @@ pub async fn kept(db: &Db, limit: i64, offset: i64) -> DbResult<Vec<Kept>> {
     .bind(offset)
     .fetch_all(p)
     .await?))
+}
+
+/// `List-Unsubscribe: <https://…>` (RFC 2369).
+#[derive(Clone)]
+struct ListUnsubscribe(String);
+
+impl lettre::message::header::Header for ListUnsubscribe {
+    fn name() -> lettre::message::header::HeaderName {
+        lettre::message::header::HeaderName::new_from_ascii_str("List-Unsubscribe")
+    }
+    fn parse(s: &str) -> Result<Self, Box<dyn std::error::Error + Send + Sync>> {
+        Ok(ListUnsubscribe(s.to_string()))
+    }
+    fn display(&self) -> lettre::message::header::HeaderValue {
+        lettre::message::header::HeaderValue::new(Self::name(), self.0.clone())
+    }
+}
+
+/// `List-Unsubscribe-Post: List-Unsubscribe=One-Click` (RFC 8058).
+#[derive(Clone)]
+struct ListUnsubscribePost;
+
+impl lettre::message::header::Header for ListUnsubscribePost {
+    fn name() -> lettre::message::header::HeaderName {
+        lettre::message::header::HeaderName::new_from_ascii_str("List-Unsubscribe-Post")
+    }
+    fn parse(_: &str) -> Result<Self, Box<dyn std::error::Error + Send + Sync>> {
+        Ok(ListUnsubscribePost)
+    }
+    fn display(&self) -> lettre::message::header::HeaderValue {
+        lettre::message::header::HeaderValue::new(
+            Self::name(),
+            "List-Unsubscribe=One-Click".to_string(),
+        )
+    }
 }

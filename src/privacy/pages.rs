@@ -49,6 +49,32 @@ pub fn routes() -> Router<AppState> {
             "/privacy/consent/withdraw",
             get(consent_withdraw_page).post(consent_withdraw),
         )
+        .route(
+            "/privacy/consent/unsubscribe",
+            get(consent_withdraw_page).post(one_click_unsubscribe),
+        )
+}
+
+/// `POST /privacy/consent/unsubscribe?t=…`: the one-click unsubscribe of the updates' mails
+/// (RFC 8058: `List-Unsubscribe-Post: List-Unsubscribe=One-Click`). The mail program posts it
+/// without a cookie or a form token, so the signed withdraw token in the address is the whole
+/// authority; it withdraws the consent (again: no change) and answers in a line of text. A
+/// token that does not check is 404. A person opening the address gets the withdraw page.
+async fn one_click_unsubscribe(
+    State(s): State<AppState>,
+    r: Req,
+    Query(q): Query<TokenQuery>,
+) -> Result<Response, AppError> {
+    let Some(consent) = consents::check(&s.db, &q.t, Action::Withdraw).await? else {
+        return Err(AppError::NotFound);
+    };
+    consents::withdraw(&s.db, &consent.id).await?;
+    let mut res = (StatusCode::OK, r.tr.t("updates-unsubscribed")).into_response();
+    res.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
+    Ok(res)
 }
 
 #[derive(Template)]

@@ -11,9 +11,13 @@
 //! * [`share`]: the share kit (`/campaigns/{slug}/share`: short and long texts in the
 //!   reader's language, each network's own share address filled in, the badge's and the
 //!   card's code) and the printable poster with a QR code (`/campaigns/{slug}/poster`).
+//! * [`newsletter`]: e-mail updates — the updates form (`/campaigns/{slug}/updates`, a news
+//!   consent confirmed by mail) and each new campaign post mailed to those who confirmed,
+//!   with one-click unsubscribing.
 //! * `pages`: the routes.
 
 pub mod badge;
 pub mod embed;
+pub mod newsletter;
 pub mod pages;
 pub mod share;

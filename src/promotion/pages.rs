@@ -21,6 +21,7 @@ pub fn routes() -> Router<AppState> {
         .route("/oembed", get(oembed))
         .route("/campaigns/{slug}/share", get(share_page))
         .route("/campaigns/{slug}/poster", get(poster_page))
+        .merge(super::newsletter::pages::routes())
 }
 
 /// How long the badge and the card may be kept by browsers and caches (seconds): short, as

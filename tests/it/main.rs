@@ -43,6 +43,7 @@ mod load;
 mod matching;
 mod money_typed;
 mod monthly;
+mod newsletter;
 mod outbound;
 mod passkeys;
 mod paypal;

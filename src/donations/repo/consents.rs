@@ -79,6 +79,75 @@ pub async fn ask_in(tx: &mut Tx, session_id: &str, now: DateTime<Utc>) -> DbResu
     Ok(Some(id))
 }
 
+/// What a subscription asked through the updates form found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Subscribed {
+    /// A new consent, to be confirmed by mail: its id.
+    Asked(String),
+    /// An unconfirmed one, asked again (its id) — at most once per [`ASK_AGAIN_AFTER`].
+    AskedAgain(String),
+    /// Confirmed already, or asked moments ago: no mail.
+    Nothing,
+}
+
+/// A pending consent's confirmation mail goes again at most this often.
+pub const ASK_AGAIN_AFTER: chrono::Duration = chrono::Duration::minutes(10);
+
+/// The updates form (`source` `updates-form`): a consent for the address and campaign unless
+/// one is confirmed and not withdrawn; an unconfirmed one is asked again (its `asked_at`
+/// moved on) when the last ask is older than [`ASK_AGAIN_AFTER`].
+pub async fn subscribe_in(
+    tx: &mut Tx,
+    campaign_id: &str,
+    email: &str,
+    lang: &str,
+    now: DateTime<Utc>,
+) -> DbResult<Subscribed> {
+    let open: Option<(String, DateTime<Utc>, Option<DateTime<Utc>>)> = on_tx!(tx, |c| {
+        sqlx::query_as(
+            "SELECT id, asked_at, confirmed_at FROM consents WHERE LOWER(email) = LOWER($1) \
+             AND campaign_id = $2 AND withdrawn_at IS NULL ORDER BY asked_at DESC LIMIT 1",
+        )
+        .bind(email)
+        .bind(campaign_id)
+        .fetch_optional(&mut *c)
+        .await?
+    });
+    match open {
+        Some((_, _, Some(_))) => Ok(Subscribed::Nothing),
+        Some((id, asked, None)) => {
+            if asked > now - ASK_AGAIN_AFTER {
+                return Ok(Subscribed::Nothing);
+            }
+            on_tx!(tx, |c| sqlx::query(
+                "UPDATE consents SET asked_at = $2 WHERE id = $1"
+            )
+            .bind(&id)
+            .bind(now)
+            .execute(&mut *c)
+            .await?
+            .rows_affected());
+            Ok(Subscribed::AskedAgain(id))
+        }
+        None => {
+            let id = uuid::Uuid::new_v4().to_string();
+            on_tx!(tx, |c| sqlx::query(
+                "INSERT INTO consents (id, email, campaign_id, source, lang, asked_at) \
+                 VALUES ($1, $2, $3, 'updates-form', $4, $5)"
+            )
+            .bind(&id)
+            .bind(email)
+            .bind(campaign_id)
+            .bind(lang)
+            .bind(now)
+            .execute(&mut *c)
+            .await?
+            .rows_affected());
+            Ok(Subscribed::Asked(id))
+        }
+    }
+}
+
 pub async fn by_id(db: &Db, id: &str) -> DbResult<Option<Consent>> {
     let sql = format!("SELECT {COLUMNS} WHERE id = $1");
     Ok(on_db!(db, |p| sqlx::query_as(&sql)
