@@ -74,10 +74,33 @@ pub struct Settings {
     pub pool: PoolSettings,
     pub metrics: MetricsSettings,
     pub backup: BackupSettings,
+    pub insight: InsightSettings,
     /// The configuration file these settings were read from (set by [`Settings::load`]),
     /// so a backup can keep it. Not a setting itself.
     #[serde(skip)]
     pub config_file: Option<PathBuf>,
+}
+
+/// Cookie-less page views (`promotion::insight`).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(default, deny_unknown_fields)]
+pub struct InsightSettings {
+    /// Count page views at all.
+    pub enabled: bool,
+    /// Seconds between two flushes of a node's counted views to the database.
+    pub flush_secs: u64,
+    /// Days the daily page-view rows are kept; older ones are deleted. At least 1.
+    pub retention_days: u32,
+}
+
+impl Default for InsightSettings {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            flush_secs: 5,
+            retention_days: 400,
+        }
+    }
 }
 
 /// Scheduled backups and the backup before an upgrade (`app::backup`). On by default: the
@@ -476,6 +499,7 @@ impl Default for Settings {
             pool: PoolSettings::default(),
             metrics: MetricsSettings::default(),
             backup: BackupSettings::default(),
+            insight: InsightSettings::default(),
             config_file: None,
         }
     }
@@ -505,6 +529,7 @@ const TOP_LEVEL_KEYS: &[&str] = &[
     "pool",
     "metrics",
     "backup",
+    "insight",
 ];
 
 /// Overrides from the command line; `None` leaves the value from file/environment.
@@ -546,6 +571,11 @@ impl Settings {
             .extract()
             .map_err(|e| ConfigError(format!("invalid configuration: {e}")))?;
         s.config_file = Settings::file(o);
+        if s.insight.retention_days == 0 || s.insight.flush_secs == 0 {
+            return Err(ConfigError(
+                "insight.retention_days and insight.flush_secs must be at least 1".into(),
+            ));
+        }
         if s.backup.every_hours > 0 && s.backup.keep == 0 {
             return Err(ConfigError(
                 "backup.keep must be at least 1 when backup.every_hours is set".into(),

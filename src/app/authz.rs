@@ -59,6 +59,13 @@ pub static RULES: &[Rule] = &[
     rule(Method::GET, "/oembed", P),
     rule(Method::GET, "/campaigns/{slug}/share", P),
     rule(Method::GET, "/campaigns/{slug}/poster", P),
+    // Referral links (anyone may make one; CSRF and a per-address limit) and the
+    // supporters' leaderboard; the manage address checks its own secret.
+    rule(Method::POST, "/campaigns/{slug}/links", P),
+    rule(Method::GET, "/campaigns/{slug}/supporters", P),
+    rule(Method::GET, "/r/{code}", P),
+    rule(Method::GET, "/r/{code}/manage", P),
+    rule(Method::POST, "/r/{code}/manage", P),
     // Federation (federation/pages.rs): discovery, actors, collections; inboxes check the
     // request's HTTP signature themselves.
     rule(Method::GET, "/.well-known/webfinger", P),

@@ -180,6 +180,7 @@ impl Application {
             checkout_key,
             hasher: crate::passwords::Hasher::from_settings(&settings_passwords),
             outbound,
+            views: Default::default(),
         });
         Ok(Application {
             listener,

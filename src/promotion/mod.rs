@@ -11,9 +11,15 @@
 //! * [`share`]: the share kit (`/campaigns/{slug}/share`: short and long texts in the
 //!   reader's language, each network's own share address filled in, the badge's and the
 //!   card's code) and the printable poster with a QR code (`/campaigns/{slug}/poster`).
-//! * `pages`: the routes.
+//! * [`referrals`]: supporters' own links `/r/{code}` (made on the share kit, managed through
+//!   a secret address), the donations they brought (read through
+//!   `donations::attribution`) and the supporters' leaderboard
+//!   (`/campaigns/{slug}/supporters`).
+//! * `pages`: the routes; [`repo`]: the store.
 
 pub mod badge;
 pub mod embed;
 pub mod pages;
+pub mod referrals;
+pub mod repo;
 pub mod share;
