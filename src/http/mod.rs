@@ -61,7 +61,7 @@ pub struct Inner {
     /// previews).
     pub outbound: crate::outbound::Outbound,
     /// Page views counted since the last flush (`views`; `promotion::insight::flush`).
-    pub views: views::Views,
+    pub views: Arc<views::Views>,
 }
 
 impl std::ops::Deref for AppState {

@@ -50,6 +50,12 @@ pub async fn daily_salt(db: &Db, day: NaiveDate) -> DbResult<String> {
     Ok(salt)
 }
 
+/// The salt of `day` if it is still kept (today's or yesterday's), never made anew: a
+/// past day's salt made now would replace today's.
+pub async fn existing_salt(db: &Db, day: NaiveDate) -> DbResult<Option<String>> {
+    db.setting(&format!("{SALT_PREFIX}{day}")).await
+}
+
 /// The day's hash of an address key (see [`ip_key`]) for `purpose`; nothing else of the
 /// request.
 pub fn hash_key(salt: &str, purpose: &str, key: &str) -> String {

@@ -19,6 +19,7 @@
 
 pub mod badge;
 pub mod embed;
+pub mod insight;
 pub mod pages;
 pub mod referrals;
 pub mod repo;

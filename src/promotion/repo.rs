@@ -36,9 +36,8 @@ const LINK_SELECT: &str = "SELECT code, campaign_id, public_name, on_leaderboard
 
 /// Stores a new link; `false` when its code is taken.
 pub async fn insert_link(db: &Db, l: &Link, manage_hash: Option<&str>) -> DbResult<bool> {
-    let n =
-        on_db!(db, |p| {
-            sqlx::query(
+    let n = on_db!(db, |p| {
+        sqlx::query(
         "INSERT INTO referral_links (code, campaign_id, public_name, on_leaderboard, manage_hash, \
          member_id, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (code) DO NOTHING"
     )
@@ -52,7 +51,7 @@ pub async fn insert_link(db: &Db, l: &Link, manage_hash: Option<&str>) -> DbResu
     .execute(p)
     .await?
     .rows_affected()
-        });
+    });
     Ok(n > 0)
 }
 

@@ -217,3 +217,184 @@ async fn making_links_needs_the_form_token_and_is_limited_per_address() {
     })
     .await;
 }
+
+async fn rows<T>(db: &shelfraiser::db::Db, sql: &str) -> Vec<T>
+where
+    T: for<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow>
+        + for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow>
+        + Send
+        + Unpin,
+{
+    match db {
+        shelfraiser::db::Db::Sqlite(p) => sqlx::query_as(sql).fetch_all(p).await.expect("rows"),
+        shelfraiser::db::Db::Postgres(p) => sqlx::query_as(sql).fetch_all(p).await.expect("rows"),
+    }
+}
+
+/// A `page_views` row: path, referrer, code, source, device, language, views, visitors.
+type ViewRow = (String, String, String, String, String, String, i64, i64);
+
+const PHONE: &str = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) Mobile/15E148";
+
+async fn visit(app: &TestApp, path: &str, headers: &[(&str, &str)]) -> u16 {
+    let mut req = app.client.get(app.url(path)).header("user-agent", PHONE);
+    for (k, v) in headers {
+        req = req.header(*k, *v);
+    }
+    req.send().await.expect("GET").status().as_u16()
+}
+
+#[tokio::test]
+async fn page_views_are_counted_off_the_request_without_cookies_or_addresses() {
+    each_backend(|tdb| async move {
+        seed_campaign(&tdb.db, SLUG).await;
+        let app = TestApp::start(settings(&tdb)).await;
+        let landing = "/campaigns/test-library?ref=bcdfghjk&utm_source=Mastodon";
+        let from = [("referer", "https://social.example/@ada/1")];
+        assert_eq!(visit(&app, landing, &from).await, 200);
+        assert_eq!(visit(&app, landing, &from).await, 200);
+        assert_eq!(visit(&app, "/campaigns/test-library/share", &[]).await, 200);
+        // Not counted: asked not to be, crawlers, the console, missing pages.
+        visit(&app, landing, &[("dnt", "1")]).await;
+        visit(&app, landing, &[("sec-gpc", "1")]).await;
+        app.client
+            .get(app.url(landing))
+            .header("user-agent", "Mozilla/5.0 (compatible; Googlebot/2.1)")
+            .send()
+            .await
+            .expect("GET");
+        visit(&app, "/admin", &[]).await;
+        visit(&app, "/campaigns/nope", &[]).await;
+        // Nothing reached the database on the request's way.
+        assert_eq!(count(&app.db, "page_views").await, 0);
+        let f = shelfraiser::promotion::insight::flush(&app.db, &app.state.views, chrono::Utc::now())
+            .await
+            .expect("flush");
+        assert_eq!((f.views, f.new_visitors), (3, 2), "{f:?}");
+        let got: Vec<ViewRow> = rows(
+            &app.db,
+            "SELECT path, referrer_host, ref_code, utm_source, device, lang, \
+             CAST(views AS BIGINT), CAST(visitors AS BIGINT) FROM page_views ORDER BY path",
+        )
+        .await;
+        assert_eq!(
+            got,
+            vec![
+                (
+                    "/campaigns/test-library".into(),
+                    "social.example".into(),
+                    "bcdfghjk".into(),
+                    "mastodon".into(),
+                    "phone".into(),
+                    "en".into(),
+                    2,
+                    1
+                ),
+                (
+                    "/campaigns/test-library/share".into(),
+                    String::new(),
+                    String::new(),
+                    String::new(),
+                    "phone".into(),
+                    "en".into(),
+                    1,
+                    1
+                ),
+            ]
+        );
+        let days: Vec<(i64,)> = rows(&app.db, "SELECT CAST(visitors AS BIGINT) FROM visitor_days").await;
+        assert_eq!(days, vec![(1,)], "one visitor on the whole site");
+        // The same visitor again after a flush is not new; the views add up.
+        visit(&app, landing, &from).await;
+        let f = shelfraiser::promotion::insight::flush(&app.db, &app.state.views, chrono::Utc::now())
+            .await
+            .expect("flush");
+        assert_eq!((f.views, f.new_visitors), (1, 0));
+        let views: Vec<(i64,)> =
+            rows(&app.db, "SELECT CAST(SUM(views) AS BIGINT) FROM page_views").await;
+        assert_eq!(views, vec![(4,)]);
+        // No address is stored: the visitor table holds 64-hex-digit hashes only, and no
+        // column anywhere in insight's tables holds the address.
+        let hashes: Vec<(String,)> = rows(&app.db, "SELECT visitor_hash FROM page_visitors").await;
+        assert_eq!(hashes.len(), 3, "the page's, the share kit's and the site's");
+        assert!(hashes.iter().all(|(h,)| h.len() == 64 && h.chars().all(|c| c.is_ascii_hexdigit())));
+        let text: Vec<(String,)> = rows(
+            &app.db,
+            "SELECT path || referrer_host || ref_code || utm_source || device || lang FROM page_views",
+        )
+        .await;
+        assert!(text.iter().all(|(t,)| !t.contains("127.0.0.1")));
+        // Past days' hashes go with their salts; rows past the retention go too.
+        let later = chrono::Utc::now() + chrono::Duration::days(2);
+        shelfraiser::promotion::insight::prune(&app.db, 400, later)
+            .await
+            .expect("prune");
+        assert_eq!(count(&app.db, "page_visitors").await, 0);
+        assert_eq!(count(&app.db, "page_views").await, 2);
+        shelfraiser::promotion::insight::prune(&app.db, 1, later)
+            .await
+            .expect("prune");
+        assert_eq!(count(&app.db, "page_views").await, 0);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn public_pages_set_no_cookies() {
+    each_backend(|tdb| async move {
+        seed_campaign(&tdb.db, SLUG).await;
+        let app = TestApp::start(settings(&tdb)).await;
+        let (code, _) = make_link(&app, "", false).await;
+        let id = uuid::Uuid::new_v4().to_string();
+        let now = chrono::Utc::now();
+        let sql = "INSERT INTO posts (id, kind, status, slug, title, body_md, excerpt, author_id, \
+                   comment_status, published_at, created_at, updated_at) \
+                   VALUES ($1, 'article', 'published', 'hello', 'Post hello', 'Body', '', NULL, \
+                   'open', $2, $2, $2)";
+        match &app.db {
+            shelfraiser::db::Db::Sqlite(p) => sqlx::query(sql)
+                .bind(&id)
+                .bind(now)
+                .execute(p)
+                .await
+                .map(|_| ()),
+            shelfraiser::db::Db::Postgres(p) => sqlx::query(sql)
+                .bind(&id)
+                .bind(now)
+                .execute(p)
+                .await
+                .map(|_| ()),
+        }
+        .expect("post");
+        let blog = app.text("/blog/").await;
+        let at = blog.find("/hello").expect("the post on the blog's index");
+        let start = blog[..at].rfind('"').expect("href") + 1;
+        let end = at + blog[at..].find('"').expect("href end");
+        let post = blog[start..end].to_string();
+        for path in [
+            "/".to_string(),
+            format!("/campaigns/{SLUG}"),
+            format!("/campaigns/{SLUG}?ref={code}&utm_source=x"),
+            "/blog/".to_string(),
+            post,
+            format!("/r/{code}"),
+            format!("/campaigns/{SLUG}/badge.svg"),
+            format!("/campaigns/{SLUG}/share"),
+            format!("/campaigns/{SLUG}/supporters"),
+        ] {
+            let res = app
+                .client
+                .get(app.url(&path))
+                .header("user-agent", PHONE)
+                .send()
+                .await
+                .expect("GET");
+            assert!(res.status().as_u16() < 400, "{path}: {}", res.status());
+            assert!(
+                res.headers().get("set-cookie").is_none(),
+                "{path} set a cookie"
+            );
+        }
+    })
+    .await;
+}
