@@ -241,6 +241,9 @@ pub static RULES: &[Rule] = &[
         M(DonationsWrite),
     ),
     rule(Method::GET, "/admin/consents.csv", M(Export)),
+    // Insight: page views and what brought the money (site-wide donation readers).
+    rule(Method::GET, "/admin/insight", M(DonationsRead)),
+    rule(Method::GET, "/admin/insight.csv", M(Export)),
     rule(Method::GET, "/admin/wall", M(WallModerate)),
     rule(
         Method::POST,

@@ -18,6 +18,7 @@
 //! * `pages`: the routes; [`repo`]: the store.
 
 pub mod badge;
+pub mod chart;
 pub mod embed;
 pub mod insight;
 pub mod pages;

@@ -398,3 +398,68 @@ async fn public_pages_set_no_cookies() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn the_insight_report_says_what_brought_the_money() {
+    use shelfraiser::team::Role;
+    each_backend(|tdb| async move {
+        seed_campaign(&tdb.db, SLUG).await;
+        let app = TestApp::start(settings(&tdb)).await;
+        let (code, _) = make_link(&app, "Ada's book club", false).await;
+        visit(
+            &app,
+            &format!("/campaigns/{SLUG}?ref={code}"),
+            &[("referer", "https://social.example/@ada/1")],
+        )
+        .await;
+        donate_from(&app, Some(&format!("/campaigns/{SLUG}?ref={code}")), "25").await;
+        donate_from(
+            &app,
+            Some(&format!("/campaigns/{SLUG}?utm_source=newsletter")),
+            "12",
+        )
+        .await;
+        donate_from(&app, None, "7").await;
+        shelfraiser::promotion::insight::flush(&app.db, &app.state.views, chrono::Utc::now())
+            .await
+            .expect("flush");
+
+        let owner = crate::treasurer::signed_in(&app.db, "olga", "UTC", Role::Owner).await;
+        let res = get_as(&app, "/admin/insight", &owner).await;
+        assert_eq!(res.status(), 200);
+        let page = res.text().await.expect("page");
+        assert!(page.contains("social.example"), "referring site");
+        assert!(page.contains(&code), "the link's code");
+        assert!(
+            page.contains("Link: Ada&#x27;s book club")
+                || page.contains("Link: Ada&#39;s book club"),
+            "{page}"
+        );
+        assert!(page.contains("£25"));
+        assert!(page.contains("Source: newsletter"));
+        assert!(page.contains("Direct or not known"));
+        assert!(page.contains("<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"timeline\""));
+        assert!(page.contains("£44"), "the running total in the table");
+        // The dashboard's card.
+        let dash = page_as(&app, "/admin", &owner).await;
+        assert!(dash.contains("page views in the last 7 days"), "{dash}");
+        assert!(dash.contains("most from social.example"), "{dash}");
+        // The CSV.
+        let res = get_as(&app, &format!("/admin/insight.csv?campaign={SLUG}"), &owner).await;
+        assert_eq!(res.status(), 200);
+        let csv = res.text().await.expect("csv");
+        let today = chrono::Utc::now().date_naive();
+        assert!(csv.starts_with(
+            "day,views,visitors,donations,amount_minor,cumulative_minor,currency\r\n"
+        ));
+        // The share kit, the landing and the three donate forms.
+        assert!(
+            csv.contains(&format!("{today},5,1,3,4400,4400,GBP\r\n")),
+            "{csv}"
+        );
+        // Not for an editor.
+        let editor = crate::treasurer::signed_in(&app.db, "eddie", "UTC", Role::Editor).await;
+        assert_eq!(get_as(&app, "/admin/insight", &editor).await.status(), 403);
+    })
+    .await;
+}
