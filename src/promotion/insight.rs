@@ -356,7 +356,9 @@ mod tests {
     use super::*;
 
     fn at(day: u32) -> DateTime<Utc> {
-        chrono::TimeZone::with_ymd_and_hms(&Utc, 2025, 3, day, 12, 0, 0).unwrap()
+        chrono::TimeZone::with_ymd_and_hms(&Utc, 2025, 3, day, 12, 0, 0)
+            .single()
+            .expect("time")
     }
 
     fn e(day: u32, minor: i64, code: Option<&str>, source: Option<&str>) -> CreditedEntry {
@@ -388,7 +390,7 @@ mod tests {
             raised_minor: 1500,
             donations: 2
         }));
-        let d = |n: u32| NaiveDate::from_ymd_opt(2025, 3, n).unwrap();
+        let d = |n: u32| NaiveDate::from_ymd_opt(2025, 3, n).expect("day");
         assert_eq!(
             cause(d(2), &entries, &codes, &[], &[]),
             Cause::Referral("bcdfghjk".into())
