@@ -294,7 +294,7 @@ pub enum Cause {
 }
 
 /// The most likely cause of a spike on `day`: the channel that brought the most money that
-/// day; else the site that sent the most visits to the campaign page (`visits`: day,
+/// day, if at least a quarter of it; else the site that sent the most visits to the campaign page (`visits`: day,
 /// host, views) that day or the day before; else a post published then (`posts`: day,
 /// title).
 pub fn cause(
@@ -309,10 +309,11 @@ pub fn cause(
         .filter(|e| e.at.date_naive() == day)
         .cloned()
         .collect();
-    if let Some(top) = by_channel(&that_day, codes)
-        .into_iter()
-        .find(|b| b.channel != Channel::Unknown && b.raised_minor > 0)
-    {
+    // A channel is the cause only when it brought a good part (a quarter) of the day's money.
+    let total: i64 = that_day.iter().map(|e| e.amount_minor).sum();
+    if let Some(top) = by_channel(&that_day, codes).into_iter().find(|b| {
+        b.channel != Channel::Unknown && b.raised_minor > 0 && b.raised_minor * 4 >= total
+    }) {
         return match top.channel {
             Channel::Referral(c) => Cause::Referral(c),
             Channel::Source(s) => Cause::Source(s),
@@ -410,6 +411,10 @@ mod tests {
             Cause::Post("News".into())
         );
         assert_eq!(cause(d(5), &entries, &codes, &[], &[]), Cause::Unknown);
+        // A link that brought a sliver of a big day is not its cause.
+        let mut big = entries.clone();
+        big.push(e(2, 90_000, None, None));
+        assert_eq!(cause(d(2), &big, &codes, &[], &[]), Cause::Unknown);
         let days = money_days(&entries, d(2), d(4));
         assert_eq!(days.len(), 3);
         assert_eq!(
