@@ -12,7 +12,7 @@ use chrono::Utc;
 use http::{Method, StatusCode, header};
 
 use crate::http::AppState;
-use crate::http::views::{ViewKey, device_class, opted_out, query_token, referrer_host};
+use crate::http::views::{View, device_class, opted_out, query_token, referrer_host};
 
 /// First path segments whose pages are not counted (the team's, the donor's own and
 /// machine-facing ones).
@@ -78,21 +78,17 @@ pub async fn count(State(s): State<AppState>, req: Request, next: Next) -> Respo
         .next()
         .unwrap_or("");
     let query = req.uri().query();
-    let key = ViewKey {
-        day: Utc::now().date_naive(),
-        path: req.uri().path().to_string(),
-        referrer_host: referrer_host(h.get(header::REFERER).and_then(|v| v.to_str().ok()), own),
-        ref_code: query_token(query, "ref", 32, false).unwrap_or_default(),
-        utm_source: query_token(query, "utm_source", 40, true).unwrap_or_default(),
-        device: device.to_string(),
-        lang: crate::http::lang_of(h).lang.to_string(),
-    };
-    // The address only from the trusted-proxy rules (`ClientIp`), as its key.
+    let referrer = referrer_host(h.get(header::REFERER).and_then(|v| v.to_str().ok()), own);
+    let ref_code = query_token(query, "ref", 32, false).unwrap_or_default();
+    let utm_source = query_token(query, "utm_source", 40, true).unwrap_or_default();
+    let lang = crate::http::lang_of(h).lang;
+    // The address only from the trusted-proxy rules (as `ClientIp` reads it).
     let address = req
         .extensions()
         .get::<ConnectInfo<std::net::SocketAddr>>()
-        .map(|c| s.proxies.resolve(c.0.ip(), h))
-        .map(|ip| crate::http::visitor::ip_key(&ip.to_string()));
+        .map(|c| s.proxies.resolve(c.0.ip(), h));
+    let day = Utc::now().date_naive();
+    let uri = req.uri().clone();
     let res = next.run(req).await;
     let html = res
         .headers()
@@ -103,7 +99,16 @@ pub async fn count(State(s): State<AppState>, req: Request, next: Next) -> Respo
         .get(header::REFERRER_POLICY)
         .is_some_and(|v| v.as_bytes() == b"no-referrer");
     if res.status() == StatusCode::OK && html && !secret {
-        s.views.record(key, address);
+        let view = View {
+            day,
+            path: uri.path(),
+            referrer_host: &referrer,
+            ref_code: &ref_code,
+            utm_source: &utm_source,
+            device,
+            lang,
+        };
+        s.views.record(&view, address);
     }
     res
 }

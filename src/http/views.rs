@@ -4,20 +4,23 @@
 //! database with upserts — so several nodes sharing PostgreSQL add up, and no request waits
 //! for a write. Counting is one short lock and a map entry; nothing else on the request's way.
 //!
-//! The address keys (`visitor::ip_key`) live here only until the next flush, which hashes
+//! The addresses (IPv6 by its /64) live here only until the next flush, which hashes
 //! them with the day's salt to tell new visitors from returning ones and forgets them; no
 //! address is ever written. The map is bounded: past [`MAX_KEYS`] entries a new
 //! combination's dimensions are dropped (counted under its page and day only), and past
-//! [`MAX_ADDRESSES`] keys per entry further addresses are not kept (views still count).
+//! [`MAX_ADDRESSES`] addresses per entry further ones are not kept (views still count).
 
+use std::collections::hash_map::DefaultHasher;
 use std::collections::{HashMap, HashSet};
+use std::hash::{Hash, Hasher};
+use std::net::IpAddr;
 use std::sync::Mutex;
 
 use chrono::NaiveDate;
 
 /// Distinct (day, page, dimensions) entries kept between two flushes.
 pub const MAX_KEYS: usize = 20_000;
-/// Address keys kept per entry between two flushes.
+/// Addresses kept per entry between two flushes.
 pub const MAX_ADDRESSES: usize = 20_000;
 
 /// What a view is counted under.
@@ -32,56 +35,125 @@ pub struct ViewKey {
     /// The `utm_source` of the address.
     pub utm_source: String,
     /// `phone`, `tablet`, `desktop` or `other`.
-    pub device: String,
+    pub device: &'static str,
     /// The page's language.
-    pub lang: String,
+    pub lang: &'static str,
+}
+
+/// A view as the request has it, borrowed: nothing is copied unless its combination is new.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct View<'a> {
+    pub day: NaiveDate,
+    pub path: &'a str,
+    pub referrer_host: &'a str,
+    pub ref_code: &'a str,
+    pub utm_source: &'a str,
+    pub device: &'static str,
+    pub lang: &'static str,
+}
+
+impl View<'_> {
+    /// The map's key: a hash of every part (64 bits: two combinations sharing one within a
+    /// few seconds' counts is not worth a thought).
+    fn id(&self) -> u64 {
+        let mut h = DefaultHasher::new();
+        (
+            self.day,
+            self.path,
+            self.referrer_host,
+            self.ref_code,
+            self.utm_source,
+            self.device,
+            self.lang,
+        )
+            .hash(&mut h);
+        h.finish()
+    }
+
+    fn owned(&self) -> ViewKey {
+        ViewKey {
+            day: self.day,
+            path: self.path.to_string(),
+            referrer_host: self.referrer_host.to_string(),
+            ref_code: self.ref_code.to_string(),
+            utm_source: self.utm_source.to_string(),
+            device: self.device,
+            lang: self.lang,
+        }
+    }
 }
 
 /// What the views of one key add up to.
 #[derive(Debug, Default)]
 pub struct Counted {
     pub views: u64,
-    /// Address keys seen (hashed and forgotten at the flush).
-    pub addresses: HashSet<String>,
+    /// Addresses seen (IPv6 by its /64 already), hashed and forgotten at the flush.
+    pub addresses: HashSet<IpAddr>,
 }
+
+/// An address as it counts: IPv4 as is (mapped IPv6 made IPv4), IPv6 by its /64.
+pub fn address_of(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => IpAddr::V4(v4),
+            None => {
+                let s = v6.segments();
+                IpAddr::V6(std::net::Ipv6Addr::new(s[0], s[1], s[2], s[3], 0, 0, 0, 0))
+            }
+        },
+        v4 => v4,
+    }
+}
+
+/// Counted views by their key's id.
+pub type Taken = HashMap<u64, (ViewKey, Counted)>;
 
 /// The node's views since the last flush.
 #[derive(Default)]
 pub struct Views {
-    map: Mutex<HashMap<ViewKey, Counted>>,
+    map: Mutex<Taken>,
 }
 
 impl Views {
-    /// Counts one view of `key` from the address key `address` (none: unknown).
-    pub fn record(&self, mut key: ViewKey, address: Option<String>) {
+    /// Counts one view from `address` (none: unknown).
+    pub fn record(&self, view: &View<'_>, address: Option<IpAddr>) {
+        let mut id = view.id();
         let mut map = self.map.lock().unwrap_or_else(|e| e.into_inner());
-        if map.len() >= MAX_KEYS && !map.contains_key(&key) {
-            key = ViewKey {
-                day: key.day,
-                path: key.path,
+        if map.len() >= MAX_KEYS && !map.contains_key(&id) {
+            let bare = View {
+                day: view.day,
+                path: view.path,
                 ..Default::default()
             };
+            id = bare.id();
+            return Self::add(&mut map, id, &bare, address);
         }
-        let c = map.entry(key).or_default();
+        Self::add(&mut map, id, view, address);
+    }
+
+    fn add(map: &mut Taken, id: u64, view: &View<'_>, address: Option<IpAddr>) {
+        let (_, c) = map
+            .entry(id)
+            .or_insert_with(|| (view.owned(), Counted::default()));
         c.views += 1;
         if let Some(a) = address
             && c.addresses.len() < MAX_ADDRESSES
         {
-            c.addresses.insert(a);
+            c.addresses.insert(address_of(a));
         }
     }
 
     /// Everything counted so far, leaving the map empty.
-    pub fn take(&self) -> HashMap<ViewKey, Counted> {
+    pub fn take(&self) -> Taken {
         let mut map = self.map.lock().unwrap_or_else(|e| e.into_inner());
         std::mem::take(&mut *map)
     }
 
     /// Puts back what a failed flush took (added to what came since).
-    pub fn put_back(&self, taken: HashMap<ViewKey, Counted>) {
+    pub fn put_back(&self, taken: Taken) {
         let mut map = self.map.lock().unwrap_or_else(|e| e.into_inner());
-        for (k, c) in taken {
-            let e = map.entry(k).or_default();
+        for (id, (k, c)) in taken {
+            let (_, e) = map.entry(id).or_insert_with(|| (k, Counted::default()));
             e.views += c.views;
             e.addresses.extend(c.addresses);
         }
@@ -278,22 +350,27 @@ mod tests {
     fn the_map_is_bounded_and_a_failed_flush_loses_nothing() {
         let v = Views::default();
         let day = NaiveDate::from_ymd_opt(2025, 1, 1).expect("day");
-        let k = |p: &str| ViewKey {
+        let view = View {
             day,
-            path: p.into(),
+            path: "/a",
             ..Default::default()
         };
-        v.record(k("/a"), Some("ip:1".into()));
-        v.record(k("/a"), Some("ip:1".into()));
-        v.record(k("/a"), None);
+        let ip = |s: &str| s.parse::<IpAddr>().ok();
+        v.record(&view, ip("192.0.2.1"));
+        v.record(&view, ip("::ffff:192.0.2.1"));
+        v.record(&view, None);
+        v.record(&view, ip("2001:db8:1:2::1"));
+        v.record(&view, ip("2001:db8:1:2::9"));
         let taken = v.take();
-        assert_eq!(taken[&k("/a")].views, 3);
-        assert_eq!(taken[&k("/a")].addresses.len(), 1);
+        let (k, c) = taken.values().next().expect("one entry");
+        assert_eq!(k.path, "/a");
+        assert_eq!(c.views, 5);
+        assert_eq!(c.addresses.len(), 2, "one IPv4 and one /64");
         assert!(v.take().is_empty());
-        v.record(k("/a"), Some("ip:2".into()));
+        v.record(&view, ip("192.0.2.2"));
         v.put_back(taken);
         let again = v.take();
-        assert_eq!(again[&k("/a")].views, 4);
-        assert_eq!(again[&k("/a")].addresses.len(), 2);
+        let (_, c) = again.values().next().expect("one entry");
+        assert_eq!((c.views, c.addresses.len()), (6, 3));
     }
 }

@@ -52,13 +52,13 @@ pub async fn flush(db: &Db, views: &Views, now: DateTime<Utc>) -> DbResult<Flush
 
 async fn write(
     db: &Db,
-    taken: &HashMap<crate::http::views::ViewKey, crate::http::views::Counted>,
+    taken: &crate::http::views::Taken,
     now: DateTime<Utc>,
 ) -> DbResult<Flushed> {
     let today = now.date_naive();
     // Salts first (they may write a setting), outside the transaction.
     let mut salts: HashMap<NaiveDate, Option<String>> = HashMap::new();
-    for k in taken.keys() {
+    for (k, _) in taken.values() {
         if salts.contains_key(&k.day) {
             continue;
         }
@@ -72,11 +72,11 @@ async fn write(
     let mut out = Flushed::default();
     let mut site: HashMap<NaiveDate, i64> = HashMap::new();
     let mut tx = db.begin().await?;
-    for (k, c) in taken {
+    for (k, c) in taken.values() {
         let mut new = 0_i64;
         if let Some(Some(salt)) = salts.get(&k.day) {
             for a in &c.addresses {
-                let h = visitor::hash_key(salt, "view", a);
+                let h = visitor::hash(salt, "view", &a.to_string());
                 if repo::visitor_in(&mut tx, k.day, &k.path, &h).await? {
                     new += 1;
                 }
