@@ -75,10 +75,33 @@ pub struct Settings {
     pub metrics: MetricsSettings,
     pub backup: BackupSettings,
     pub rates: RatesSettings,
+    pub insight: InsightSettings,
     /// The configuration file these settings were read from (set by [`Settings::load`]),
     /// so a backup can keep it. Not a setting itself.
     #[serde(skip)]
     pub config_file: Option<PathBuf>,
+}
+
+/// Cookie-less page views (`promotion::insight`).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(default, deny_unknown_fields)]
+pub struct InsightSettings {
+    /// Count page views at all.
+    pub enabled: bool,
+    /// Seconds between two flushes of a node's counted views to the database.
+    pub flush_secs: u64,
+    /// Days the daily page-view rows are kept; older ones are deleted. At least 1.
+    pub retention_days: u32,
+}
+
+impl Default for InsightSettings {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            flush_secs: 5,
+            retention_days: 400,
+        }
+    }
 }
 
 /// Scheduled backups and the backup before an upgrade (`backup`). On by default: the
@@ -498,6 +521,7 @@ impl Default for Settings {
             metrics: MetricsSettings::default(),
             backup: BackupSettings::default(),
             rates: RatesSettings::default(),
+            insight: InsightSettings::default(),
             config_file: None,
         }
     }
@@ -528,6 +552,7 @@ const TOP_LEVEL_KEYS: &[&str] = &[
     "metrics",
     "backup",
     "rates",
+    "insight",
 ];
 
 /// Overrides from the command line; `None` leaves the value from file/environment.
@@ -569,6 +594,11 @@ impl Settings {
             .extract()
             .map_err(|e| ConfigError(format!("invalid configuration: {e}")))?;
         s.config_file = Settings::file(o);
+        if s.insight.retention_days == 0 || s.insight.flush_secs == 0 {
+            return Err(ConfigError(
+                "insight.retention_days and insight.flush_secs must be at least 1".into(),
+            ));
+        }
         if s.backup.every_hours > 0 && s.backup.keep == 0 {
             return Err(ConfigError(
                 "backup.keep must be at least 1 when backup.every_hours is set".into(),

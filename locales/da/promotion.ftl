@@ -41,3 +41,31 @@ updates-mail-read = Læs det på siden
 updates-mail-why = Du får denne mail, fordi du bad om opdateringer fra { $campaign }.
 updates-mail-unsubscribe = Stop disse opdateringer
 updates-unsubscribed = Du får ikke flere opdateringer.
+referral-heading = Dit eget link
+referral-intro = Lav dit eget link til indsamlingen: vi tæller de besøg og gaver, der kommer gennem det, uden cookies og uden konto. Tilføj et navn, hvis du vil, og vælg, om det skal stå på listen over støtter.
+referral-name = Dit offentlige navn (valgfrit)
+referral-leaderboard = Vis mit navn og hvad mit link har indsamlet på listen over støtter
+referral-create = Lav mit link
+referral-your-link = Dit link til “{ $title }”
+referral-link-help = Del denne adresse: besøg og gaver, der kommer gennem den, krediteres dit link.
+referral-manage-heading = Ændr eller slet dit link
+referral-manage-help = Gem denne hemmelige adresse for at ændre dit link senere; alle, der har den, kan ændre eller slette linket.
+referral-save = Gem
+referral-delete = Slet linket
+referral-saved = Gemt.
+referral-deleted = Linket er slettet. Adressen fører nu ingen steder hen.
+referral-rate-limited = { $count ->
+    [one] For mange links fra din adresse. Prøv igen om et minut.
+   *[other] For mange links fra din adresse. Prøv igen om { $count } minutter.
+}
+referral-board-link = Listen over støtter
+referral-board-heading = Støtter af “{ $title }”
+referral-board-intro = Støtter, der deler indsamlingen med deres egne links, og hvad der er kommet ind gennem dem.
+referral-board-empty = Der er endnu ikke kommet gaver gennem støtters links.
+referral-board-caption = Penge indsamlet gennem støtters links
+referral-col-supporter = Støtte
+referral-col-raised = Indsamlet
+referral-col-donations = Gaver
+referral-no-name = En støtte
+referral-others = Andre støtters links
+referral-make-yours = Lav dit eget link

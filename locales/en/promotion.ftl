@@ -41,3 +41,31 @@ updates-mail-read = Read it on the site
 updates-mail-why = You get this because you asked for updates from { $campaign }.
 updates-mail-unsubscribe = Stop these updates
 updates-unsubscribed = You will get no more updates.
+referral-heading = Your own link
+referral-intro = Make a link of your own to this campaign: we count the visits and gifts that come through it, without cookies or any account. Add a name if you like, and choose whether it appears on the supporters' board.
+referral-name = Your public name (optional)
+referral-leaderboard = Show my name and what my link raised on the supporters' board
+referral-create = Make my link
+referral-your-link = Your link to “{ $title }”
+referral-link-help = Share this address: visits and gifts that come through it are credited to your link.
+referral-manage-heading = Changing or deleting your link
+referral-manage-help = Keep this secret address to change your link later; anyone who has it can change or delete the link.
+referral-save = Save
+referral-delete = Delete the link
+referral-saved = Saved.
+referral-deleted = The link is deleted. Its address now leads nowhere.
+referral-rate-limited = { $count ->
+    [one] Too many links from your address. Please try again in a minute.
+   *[other] Too many links from your address. Please try again in { $count } minutes.
+}
+referral-board-link = The supporters' board
+referral-board-heading = Supporters of “{ $title }”
+referral-board-intro = Supporters who share the campaign with links of their own, and what came in through them.
+referral-board-empty = No gifts have come through supporters' links yet.
+referral-board-caption = Money raised through supporters' links
+referral-col-supporter = Supporter
+referral-col-raised = Raised
+referral-col-donations = Gifts
+referral-no-name = A supporter
+referral-others = Other supporters' links
+referral-make-yours = Make a link of your own

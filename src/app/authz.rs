@@ -63,6 +63,13 @@ pub static RULES: &[Rule] = &[
     // privacy's, beside the consent links.
     rule(Method::GET, "/campaigns/{slug}/updates", P),
     rule(Method::POST, "/campaigns/{slug}/updates", P),
+    // Referral links (anyone may make one; CSRF and a per-address limit) and the
+    // supporters' leaderboard; the manage address checks its own secret.
+    rule(Method::POST, "/campaigns/{slug}/links", P),
+    rule(Method::GET, "/campaigns/{slug}/supporters", P),
+    rule(Method::GET, "/r/{code}", P),
+    rule(Method::GET, "/r/{code}/manage", P),
+    rule(Method::POST, "/r/{code}/manage", P),
     // Federation (federation/pages.rs): discovery, actors, collections; inboxes check the
     // request's HTTP signature themselves.
     rule(Method::GET, "/.well-known/webfinger", P),
@@ -240,6 +247,9 @@ pub static RULES: &[Rule] = &[
         M(DonationsWrite),
     ),
     rule(Method::GET, "/admin/consents.csv", M(Export)),
+    // Insight: page views and what brought the money (site-wide donation readers).
+    rule(Method::GET, "/admin/insight", M(DonationsRead)),
+    rule(Method::GET, "/admin/insight.csv", M(Export)),
     rule(Method::GET, "/admin/wall", M(WallModerate)),
     rule(
         Method::POST,

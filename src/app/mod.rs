@@ -6,6 +6,7 @@
 pub mod authz;
 pub mod cli;
 pub mod demo;
+mod insight;
 pub mod open_files;
 pub mod server;
 mod site;
@@ -74,6 +75,11 @@ pub fn router(state: AppState) -> Router {
                 ),
         )
         .merge(route_layers(own_encoding, &state))
+        // Page views, counted in memory on the way out (`promotion::insight`).
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            insight::count,
+        ))
         .layer(middleware::from_fn_with_state(
             std::sync::Arc::new(site::Edge {
                 state: state.clone(),

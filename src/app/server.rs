@@ -195,6 +195,40 @@ impl Application {
             });
         }
         let settings_passwords = settings.passwords.clone();
+        let views = std::sync::Arc::new(crate::http::views::Views::default());
+        // Page views: each node's counts are added to the database every few seconds (and
+        // at shutdown, `run_until`); old daily rows and past days' visitor hashes are pruned
+        // hourly (`promotion::insight`).
+        let (flush_db, flush_views) = (db.clone(), views.clone());
+        crate::jobs::spawn_every(
+            std::time::Duration::from_secs(settings.insight.flush_secs),
+            rx.clone(),
+            move || {
+                let (db, views) = (flush_db.clone(), flush_views.clone());
+                async move {
+                    if let Err(e) =
+                        crate::promotion::insight::flush(&db, &views, chrono::Utc::now()).await
+                    {
+                        tracing::warn!(error = %e, "flushing page views failed");
+                    }
+                }
+            },
+        );
+        let (prune_db, retention) = (db.clone(), settings.insight.retention_days);
+        crate::jobs::spawn_every(
+            crate::promotion::insight::PRUNE_EVERY,
+            rx.clone(),
+            move || {
+                let db = prune_db.clone();
+                async move {
+                    if let Err(e) =
+                        crate::promotion::insight::prune(&db, retention, chrono::Utc::now()).await
+                    {
+                        tracing::warn!(error = %e, "pruning page views failed");
+                    }
+                }
+            },
+        );
         let state = AppState::new(Inner {
             mailer,
             base_url: settings.effective_base_url(addr),
@@ -211,6 +245,7 @@ impl Application {
             checkout_key,
             hasher: crate::passwords::Hasher::from_settings(&settings_passwords),
             outbound,
+            views,
         });
         Ok(Application {
             listener,
@@ -337,6 +372,13 @@ impl Application {
             .is_err()
         {
             tracing::warn!("drain timed out; closing remaining connections");
+        }
+        // The views counted since the last flush are not lost with the node.
+        if let Err(e) =
+            crate::promotion::insight::flush(&self.state.db, &self.state.views, chrono::Utc::now())
+                .await
+        {
+            tracing::warn!(error = %e, "flushing page views at shutdown failed");
         }
         self.state.db.close().await;
         Ok(())

@@ -2,7 +2,7 @@
 //!
 //! `POST /posts/{id}/like` (a small form, no JavaScript needed) records one row per client
 //! address per post per UTC day: `visitor_hash = SHA-256(daily salt | address key)`, the
-//! address key being `team::throttle::ip_key` (an IPv6 address counts by its /64, as one
+//! address key being `http::visitor::ip_key` (an IPv6 address counts by its /64, as one
 //! subscriber usually holds a whole /64). The User-Agent is not part of it: changing it
 //! does not make another like. Visitors behind one address (a library's own network) share
 //! one like per post per day; that is the price of counting without cookies. The salt is random,
@@ -16,13 +16,12 @@ use axum::Router;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::post;
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Utc};
 use serde::Deserialize;
-use sha2::{Digest, Sha256};
 
 use super::comments::{local_path, post_ref};
 use super::repo::likes as store;
-use crate::db::{Db, DbResult, random_secret};
+use crate::db::{Db, DbResult};
 use crate::http::{AppError, AppState, csrf};
 use crate::web::request::Req;
 
@@ -32,29 +31,12 @@ pub fn routes() -> Router<AppState> {
 
 pub use super::repo::likes::count;
 
-/// The settings key of a day's salt is this and the date (`like_salt:2024-06-28`).
-const SALT_PREFIX: &str = "like_salt:";
+pub use crate::http::visitor::daily_salt;
 
-/// Today's salt (created on first use; older days' salts are removed then).
-pub async fn daily_salt(db: &Db, day: NaiveDate) -> DbResult<String> {
-    let key = format!("{SALT_PREFIX}{day}");
-    if let Some(v) = db.setting(&key).await? {
-        return Ok(v);
-    }
-    let salt = db.setting_or_init(&key, random_secret).await?;
-    // Keep yesterday's too (a request straddling midnight); forget the rest.
-    let yesterday = format!("{SALT_PREFIX}{}", day.pred_opt().unwrap_or(day));
-    db.forget_settings(SALT_PREFIX, &[&key, &yesterday]).await?;
-    Ok(salt)
-}
-
-/// The day's hash of a client address (IPv6 by its /64); nothing else of the request.
+/// The day's hash of a client address (IPv6 by its /64); nothing else of the request
+/// (`http::visitor`, shared with the page views).
 pub fn visitor_hash(salt: &str, ip: &str) -> String {
-    let mut h = Sha256::new();
-    h.update(salt.as_bytes());
-    h.update(b"|like|");
-    h.update(crate::team::throttle::ip_key(ip).as_bytes());
-    hex::encode(h.finalize())
+    crate::http::visitor::hash(salt, "like", ip)
 }
 
 /// Records a like; `false` when this address already liked the post today.

@@ -50,6 +50,8 @@ pub struct DashboardPage {
     pub team: Vec<TeamMate>,
     /// The scheduled backups' state, for members who manage the site's settings.
     pub backup: Option<BackupView>,
+    /// The last 7 days' page views and top source, for members who see insight.
+    pub insight: Option<super::insight::InsightCard>,
 }
 
 /// The dashboard's backup line: what the last scheduled backup did.
@@ -195,6 +197,7 @@ pub async fn show(cx: Console) -> Result<Response, AppError> {
         None
     };
     let page = DashboardPage {
+        insight: super::insight::card(&cx).await?,
         backup,
         shell: cx.shell("/admin"),
         campaigns,

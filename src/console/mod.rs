@@ -25,6 +25,7 @@ pub mod donations;
 pub mod fediverse;
 pub mod following;
 pub mod form;
+pub mod insight;
 pub mod keep;
 pub mod members;
 pub mod monthly;
@@ -132,6 +133,8 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/admin/donations/{id}/erase", post(donations::erase_donor))
         .route("/admin/consents.csv", get(consents::export))
+        .route("/admin/insight", get(insight::show))
+        .route("/admin/insight.csv", get(insight::export))
         .route("/admin/wall", get(wall::show))
         .route("/admin/settings/hold-links", post(wall::hold_links))
         .route("/admin/members", get(members::list).post(members::invite))
@@ -262,6 +265,11 @@ impl Shell {
                 "/admin/donations",
                 "console-nav-donations",
                 m.can_somewhere(Permission::DonationsRead),
+            ),
+            (
+                "/admin/insight",
+                "console-nav-insight",
+                m.can(Permission::DonationsRead, None),
             ),
             (
                 "/admin/wall",

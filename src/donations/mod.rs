@@ -10,6 +10,7 @@
 //! in the store, [`repo`].
 
 pub mod alerts;
+pub mod attribution;
 pub mod callbacks;
 pub mod card_testing;
 pub mod challenge;

@@ -16,6 +16,8 @@ pub mod metrics;
 pub mod page_cache;
 pub mod redirect;
 pub mod versioned_pages;
+pub mod views;
+pub mod visitor;
 
 use std::sync::Arc;
 
@@ -58,6 +60,8 @@ pub struct Inner {
     /// The guarded outbound HTTP client (`outbound_allow`; federation, Webmention, link
     /// previews).
     pub outbound: crate::outbound::Outbound,
+    /// Page views counted since the last flush (`views`; `promotion::insight::flush`).
+    pub views: Arc<views::Views>,
 }
 
 impl std::ops::Deref for AppState {

@@ -14,10 +14,18 @@
 //! * [`newsletter`]: e-mail updates — the updates form (`/campaigns/{slug}/updates`, a news
 //!   consent confirmed by mail) and each new campaign post mailed to those who confirmed,
 //!   with one-click unsubscribing.
-//! * `pages`: the routes.
+//! * [`referrals`]: supporters' own links `/r/{code}` (made on the share kit, managed through
+//!   a secret address), the donations they brought (read through
+//!   `donations::attribution`) and the supporters' leaderboard
+//!   (`/campaigns/{slug}/supporters`).
+//! * `pages`: the routes; [`repo`]: the store.
 
 pub mod badge;
+pub mod chart;
 pub mod embed;
 pub mod newsletter;
+pub mod insight;
 pub mod pages;
+pub mod referrals;
+pub mod repo;
 pub mod share;

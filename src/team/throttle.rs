@@ -20,8 +20,6 @@
 //! protected posts ([`post_keys`]), passkey sign-ins and password-reset e-mails
 //! (`reset:<e-mail>`).
 
-use std::net::IpAddr;
-
 use chrono::{DateTime, Duration, Utc};
 
 use crate::db::{Db, DbResult};
@@ -44,22 +42,9 @@ pub fn account_key(email: &str) -> String {
     format!("account:{}", email.trim().to_lowercase())
 }
 
-/// The address key: IPv4 as is, IPv6 by its /64 (one host usually holds a whole /64).
-pub fn ip_key(ip: &str) -> String {
-    match ip.parse::<IpAddr>() {
-        Ok(IpAddr::V6(v6)) if v6.to_ipv4_mapped().is_none() => {
-            let s = v6.segments();
-            format!("ip:{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
-        }
-        Ok(IpAddr::V6(v6)) => format!(
-            "ip:{}",
-            v6.to_ipv4_mapped()
-                .map(|a| a.to_string())
-                .unwrap_or_default()
-        ),
-        _ => format!("ip:{ip}"),
-    }
-}
+/// The address key: IPv4 as is, IPv6 by its /64 (`http::visitor`, shared with likes and
+/// page views).
+pub use crate::http::visitor::ip_key;
 
 /// How long the `level`-th lockout of a streak lasts (level 0 = 1 minute).
 pub fn lock_for(level: u32) -> Duration {

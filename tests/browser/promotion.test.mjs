@@ -7,7 +7,10 @@
 //     redirect), the badge image loading;
 //  b. another site (a page of another origin) frames the campaign's card: it shows, live
 //     totals and a donate link; the same site framing the campaign page itself is refused;
-//  c. the poster: a QR code and the address, axe-clean.
+//  c. the poster: a QR code and the address, axe-clean;
+//  d. a supporter makes a referral link at phone width, follows it, gives through the test
+//     checkout and sees the gift credited on the supporters' board; no cookie is set;
+//  e. the insight report (an owner): axe-clean, the timeline's SVG and its table.
 
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
@@ -22,7 +25,11 @@ import {
   newContext,
   runAxe,
   screenshotPath,
+  signIn,
   startApp,
+  succeedCheckout,
+  fillDonateForm,
+  submitDonateForm,
   stopApp,
 } from './lib.mjs';
 
@@ -123,6 +130,60 @@ test('c. the poster', { timeout: 60_000 }, async () => {
     assert.equal(await page.locator('svg.qr[role="img"]').count(), 1);
     assert.match(await page.locator('main').innerText(), new RegExp(`${baseURL}${CAMPAIGN}`.replace(/[./]/g, '\\$&')));
     await page.screenshot({ path: shot('c1-poster'), fullPage: true });
+  } finally {
+    await context.close();
+  }
+});
+
+test('d. a referral link, followed, credited on the board', { timeout: 90_000 }, async () => {
+  const context = await newContext(browser, baseURL, { viewport: PHONE, bypassCSP: true });
+  try {
+    const page = await context.newPage();
+    await page.goto(`${CAMPAIGN}/share`);
+    const name = `Reading circle ${Date.now() % 100000}`;
+    await page.getByLabel('Your public name (optional)').fill(name);
+    await page.getByLabel(/Show my name/).check();
+    await Promise.all([
+      page.waitForURL(new RegExp(`${CAMPAIGN}/links$`)),
+      page.getByRole('button', { name: 'Make my link' }).click(),
+    ]);
+    await assertFits(page, 'the new link');
+    const link = await page.getByLabel(/Share this address/).inputValue();
+    assert.match(link, /\/r\/[A-Za-z0-9]{8}$/);
+    await page.screenshot({ path: shot('d1-link'), fullPage: true });
+
+    await page.goto(link);
+    assert.match(page.url(), /\?ref=[A-Za-z0-9]{8}$/);
+    await fillDonateForm(page, { amount: 17, name: 'A reader', visibility: 'public' });
+    await submitDonateForm(page);
+    await succeedCheckout(page);
+
+    await page.goto(`${CAMPAIGN}/supporters`);
+    await assertFits(page, 'the supporters\' board');
+    const row = page.getByRole('row', { name: new RegExp(name) });
+    assert.match(await row.innerText(), /17/);
+    await page.screenshot({ path: shot('d2-board'), fullPage: true });
+    assert.deepEqual(
+      (await context.cookies()).map((c) => c.name),
+      [],
+      'no cookie on the way',
+    );
+  } finally {
+    await context.close();
+  }
+});
+
+test('e. the insight report', { timeout: 60_000 }, async () => {
+  const context = await newContext(browser, baseURL, { viewport: PHONE, bypassCSP: true });
+  try {
+    const page = await context.newPage();
+    assert.equal(await signIn(page, { email: 'harriet@example.org', password: 'demo-harriet-2024' }), '/admin');
+    await page.goto('/admin/insight');
+    await assertFits(page, 'the insight report');
+    assert.equal(await page.locator('svg.timeline[role="img"]').count(), 1);
+    await page.getByText('The timeline as a table').click();
+    assert.ok((await page.locator('details table tbody tr').count()) > 0);
+    await page.screenshot({ path: shot('e1-insight'), fullPage: true });
   } finally {
     await context.close();
   }

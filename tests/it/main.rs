@@ -52,6 +52,7 @@ mod privacy;
 mod promotion;
 mod receipts;
 mod reconcile;
+mod referrals;
 mod refunds;
 mod security_account;
 mod security_auth;

@@ -43,6 +43,7 @@ const RESERVED: &[&str] = &[
     "posts",
     "privacy",
     "providers",
+    "r",
     "readyz",
     "receipts",
     "reset",

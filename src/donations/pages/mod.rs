@@ -300,6 +300,11 @@ async fn donate(
     }
     let session = checkout::create(&s.db, provider.name(), valid, client_hash.as_deref()).await?;
     super::repo::receipts::set_session_lang(&s.db, &session.id, tr.lang).await?;
+    // What brought the donor: the referral code and campaign source of the page the form
+    // was posted from (`donations::attribution`).
+    let referer = headers.get(header::REFERER).and_then(|v| v.to_str().ok());
+    let source = super::attribution::source_of(&s.base_url, c.slug.as_str(), referer);
+    super::attribution::keep(&s.db, &session.id, &source).await?;
     if form.news {
         super::consents::wish(&s.db, &session.id).await?;
     }

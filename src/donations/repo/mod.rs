@@ -8,6 +8,7 @@
 //! site settings, `db::Db::claim_setting`.) The card-testing defence's `card_declines` and
 //! `pow_spent`, and its count of checkouts per donor e-mail, are [`card_testing`]'s.
 
+pub mod attribution;
 pub mod card_testing;
 pub mod consents;
 pub mod events;

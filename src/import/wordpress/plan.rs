@@ -131,6 +131,7 @@ const RESERVED_SLUGS: &[&str] = &[
     "webmention",
     "avatars",
     "oembed",
+    "r",
 ];
 
 /// Whether an imported page may not take `slug`: a path the application answers itself.
