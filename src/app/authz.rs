@@ -249,6 +249,8 @@ pub static RULES: &[Rule] = &[
         "/admin/settings/require-2fa",
         M(SettingsManage),
     ),
+    rule(Method::GET, "/admin/settings/site", M(SettingsManage)),
+    rule(Method::POST, "/admin/settings/site", M(SettingsManage)),
     // Blog: comments and likes (blog/comments.rs, blog/likes.rs, console/comments.rs)
     rule(Method::POST, "/comments", P),
     rule(Method::GET, "/comments/confirm", P),

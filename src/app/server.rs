@@ -164,7 +164,9 @@ impl Application {
             });
         }
         let settings_passwords = settings.passwords.clone();
+        let site = mailer.site();
         let state = AppState::new(Inner {
+            site,
             mailer,
             base_url: settings.effective_base_url(addr),
             db,
