@@ -47,6 +47,7 @@ const RESERVED: &[&str] = &[
     "receipts",
     "reset",
     "search",
+    "setup",
     "signin",
     "signout",
     "signout-everywhere",

@@ -131,6 +131,7 @@ const RESERVED_SLUGS: &[&str] = &[
     "webmention",
     "avatars",
     "oembed",
+    "setup",
 ];
 
 /// Whether an imported page may not take `slug`: a path the application answers itself.
