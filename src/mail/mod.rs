@@ -160,7 +160,7 @@ pub struct Mailer {
     db: Db,
     from: Mailbox,
     /// The site's identity (the node's copy, shared with `AppState`): its name is the
-    /// sender's display name when `mail.from` gives none.
+    /// sender's display name when `mail.from` gives none (or the product's default).
     site: std::sync::Arc<crate::i18n::site::SiteCache>,
     smtp: Option<AsyncSmtpTransport<Tokio1Executor>>,
     outbox_dir: PathBuf,
@@ -286,8 +286,15 @@ impl Mailer {
             m.to.as_str()
                 .parse()
                 .map_err(|e| MailError::Build(format!("{e}")))?;
-        let from = match (&self.from.name, self.site.get(&self.db).await.name()) {
-            (None, Some(name)) => Mailbox::new(Some(name.to_string()), self.from.email.clone()),
+        // The site's name as the sender's, unless `mail.from` names another than the
+        // product's default.
+        let from = match (
+            self.from.name.as_deref(),
+            self.site.get(&self.db).await.name(),
+        ) {
+            (None | Some("Shelfraiser"), Some(name)) => {
+                Mailbox::new(Some(name.to_string()), self.from.email.clone())
+            }
             _ => self.from.clone(),
         };
         let email = lettre::Message::builder()
