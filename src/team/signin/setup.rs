@@ -83,7 +83,7 @@ fn refusal(s: &AppState, tr: &I18n, status: StatusCode) -> Result<Response, AppE
         message,
         request_id: String::new(),
     };
-    Ok(crate::web::page::secret_link_page(status, page.render()?))
+    Ok(token_page(status, page.render()?))
 }
 
 /// Refused unless the site waits for its setup and the token is kept.
@@ -123,7 +123,19 @@ fn render(
         notice,
         currencies,
     };
-    Ok(crate::web::page::secret_link_page(status, page.render()?))
+    Ok(token_page(status, page.render()?))
+}
+
+/// The page of a link with a secret in its address: never cached, and the address sent as a
+/// `Referer` to this site only (`same-origin`: `no-referrer` would make the browser send
+/// `Origin: null` with the form, which the CSRF check refuses).
+fn token_page(status: StatusCode, html: String) -> Response {
+    let mut res = super::common::page_response(status, html);
+    res.headers_mut().insert(
+        http::header::REFERRER_POLICY,
+        http::HeaderValue::from_static("same-origin"),
+    );
+    res
 }
 
 async fn show(
