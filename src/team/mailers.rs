@@ -277,8 +277,8 @@ mod tests {
     #[test]
     fn messages_have_both_parts_localized_and_escaped() {
         let url = "https://give.example.org/invite/abc?x=1&y=2";
-        let en = invite(&member("en"), Some("Harriet"), "editor", url).expect("en");
-        let da = invite(&member("da"), Some("Harriet"), "redaktør", url).expect("da");
+        let en = invite(&member("en"), Some("Harriet"), "editor", url, None).expect("en");
+        let da = invite(&member("da"), Some("Harriet"), "redaktør", url, None).expect("da");
         assert_ne!(en.subject, da.subject);
         for m in [&en, &da] {
             assert!(m.text.contains(url), "{}", m.text);
@@ -288,10 +288,10 @@ mod tests {
             assert!(m.html.starts_with("<!doctype html>"));
         }
         assert!(da.html.contains("lang=\"da\""));
-        let r = reset(&member("da"), url).expect("reset");
+        let r = reset(&member("da"), url, None).expect("reset");
         assert!(r.text.contains(url) && r.html.contains("lang=\"da\""));
         let at = DateTime::from_timestamp(1_718_000_000, 0).expect("time");
-        let f = failures(&member("en"), 5, Some("192.0.2.1"), at, url).expect("f");
+        let f = failures(&member("en"), 5, Some("192.0.2.1"), at, url, None).expect("f");
         assert!(f.text.contains("192.0.2.1") && f.html.contains("192.0.2.1"));
         // 2024-06-10 06:13 UTC is 08:13 summer time in Copenhagen.
         assert!(f.text.contains("2024-06-10 08:13 CEST"), "{}", f.text);

@@ -407,3 +407,23 @@ async fn setup_on_the_command_line_is_idempotent() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn the_demo_names_its_site_and_needs_no_setup() {
+    each_backend(|tdb| async move {
+        shelfraiser::demo::seed_if_empty(&tdb.db)
+            .await
+            .expect("demo");
+        let site = shelfraiser::i18n::site::Site::load(&tdb.db)
+            .await
+            .expect("site");
+        assert_eq!(site.name, "Librarians for Kalpakkam");
+        assert!(
+            setup::issue_link(&tdb.db, "http://x")
+                .await
+                .expect("db")
+                .is_none()
+        );
+    })
+    .await;
+}
