@@ -138,6 +138,10 @@ pub static RULES: &[Rule] = &[
     rule(Method::POST, "/reset", P),
     rule(Method::GET, "/reset/{token}", P),
     rule(Method::POST, "/reset/{token}", P),
+    // First run: refused without the printed token, gone once the site has members
+    // (team/signin/setup.rs)
+    rule(Method::GET, "/setup", P),
+    rule(Method::POST, "/setup", P),
     rule(Method::POST, "/signout", S),
     rule(Method::POST, "/signout-everywhere", S),
     // Team: the second step of signing in holds only a pending session (team/totp.rs)
@@ -276,6 +280,8 @@ pub static RULES: &[Rule] = &[
         "/admin/settings/require-2fa",
         M(SettingsManage),
     ),
+    rule(Method::GET, "/admin/settings/site", M(SettingsManage)),
+    rule(Method::POST, "/admin/settings/site", M(SettingsManage)),
     // Blog: comments and likes (blog/comments.rs, blog/likes.rs, console/comments.rs)
     rule(Method::POST, "/comments", P),
     rule(Method::GET, "/comments/confirm", P),

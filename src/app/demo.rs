@@ -116,8 +116,24 @@ pub async fn seed_team_if_empty(db: &Db) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The demo site's identity, after its story: set unless a name was configured.
+pub fn site() -> crate::i18n::site::Site {
+    crate::i18n::site::Site {
+        name: "Librarians for Kalpakkam".into(),
+        description:
+            "Four librarians in three countries building a children's library in Tamil Nadu, India."
+                .into(),
+        language: Some("en"),
+        timezone: "Europe/London".into(),
+        footer: String::new(),
+    }
+}
+
 pub async fn seed_if_empty(db: &Db) -> anyhow::Result<()> {
     seed_team_if_empty(db).await?;
+    if crate::i18n::site::Site::load(db).await?.name().is_none() {
+        site().save(db).await?;
+    }
     if !repo::list(db).await?.is_empty() {
         return Ok(());
     }

@@ -81,7 +81,13 @@ pub async fn count(State(s): State<AppState>, req: Request, next: Next) -> Respo
     let referrer = referrer_host(h.get(header::REFERER).and_then(|v| v.to_str().ok()), own);
     let ref_code = query_token(query, "ref", 32, false).unwrap_or_default();
     let utm_source = query_token(query, "utm_source", 40, true).unwrap_or_default();
-    let lang = crate::http::lang_of(h).lang;
+    let lang = crate::http::lang_with(
+        h,
+        req.extensions()
+            .get::<crate::http::SiteOf>()
+            .map(|x| x.0.clone()),
+    )
+    .lang;
     // The address only from the trusted-proxy rules (as `ClientIp` reads it).
     let address = req
         .extensions()

@@ -229,7 +229,9 @@ impl Application {
                 }
             },
         );
+        let site = mailer.site();
         let state = AppState::new(Inner {
+            site,
             mailer,
             base_url: settings.effective_base_url(addr),
             db,

@@ -164,8 +164,12 @@ pub struct Edge {
     pub headers: SecurityHeaders,
 }
 
-/// Middleware: the request [`Observed`] around [`secure`].
-pub async fn edge(State(e): State<std::sync::Arc<Edge>>, req: Request, next: Next) -> Response {
+/// Middleware: the site's identity on the request, and the request [`Observed`] around
+/// [`secure`].
+pub async fn edge(State(e): State<std::sync::Arc<Edge>>, mut req: Request, next: Next) -> Response {
+    // The site's identity for this request's pages (`http::lang_of`), from the node's copy.
+    let site = e.state.site.get(&e.state.db).await;
+    req.extensions_mut().insert(crate::http::SiteOf(site));
     let public = !req.uri().path().starts_with("/admin");
     let seen = Observed::of(&req);
     let res = secure(&e.headers, public, next.run(req).await);

@@ -52,6 +52,64 @@ pub struct DashboardPage {
     pub backup: Option<BackupView>,
     /// The last 7 days' page views and top source, for members who see insight.
     pub insight: Option<super::insight::InsightCard>,
+    /// "Getting started", for members who manage the site's settings, until every step
+    /// is done.
+    pub checklist: Option<Vec<ChecklistItem>>,
+}
+
+/// One step of "Getting started": what to do, where, and whether it is done.
+pub struct ChecklistItem {
+    pub label: String,
+    /// Empty when the step is not done in the console (the settings file, the command line).
+    pub href: String,
+    pub done: bool,
+}
+
+/// The steps after the first run (each cheap to read): the first campaign's story and
+/// cover, its currencies, a payment provider, exchange rates, a second member, a published
+/// post, and a passkey on the owner's account (optional, not counted). `None` once done.
+async fn checklist(cx: &Console, all: &[Campaign]) -> Result<Option<Vec<ChecklistItem>>, AppError> {
+    let tr = &cx.r.tr;
+    let db = &cx.s.db;
+    let first = all.first();
+    let editor = first
+        .map(|c| format!("/admin/campaigns/{}", c.slug))
+        .unwrap_or_else(|| "/admin/campaigns/new".to_string());
+    let item = |key: &str, href: &str, done: bool| ChecklistItem {
+        label: tr.t(key),
+        href: href.to_string(),
+        done,
+    };
+    let provider = cx.s.providers.names().iter().any(|n| *n != "test");
+    let rates = !crate::rates::latest(db).await?.per_eur.is_empty();
+    let team = crate::team::repo::count(db).await? > 1;
+    let post = !crate::blog::repo::list(db, &Default::default(), 1, 0)
+        .await?
+        .is_empty();
+    let passkey = !crate::team::repo::passkeys::list(db, &cx.me.member.id)
+        .await?
+        .is_empty();
+    let mut items = Vec::new();
+    match first {
+        None => items.push(item("checklist-new-campaign", &editor, false)),
+        Some(c) => {
+            items.push(item(
+                "checklist-story",
+                &editor,
+                !c.story_md.trim().is_empty() && c.cover_image_url.is_some(),
+            ));
+            items.push(item("checklist-currencies", &editor, c.accepted.len() > 1));
+        }
+    }
+    items.push(item("checklist-provider", "", provider));
+    items.push(item("checklist-rates", "/admin/rates", rates));
+    items.push(item("checklist-team", "/admin/members", team));
+    items.push(item("checklist-post", "/admin/posts/new", post));
+    if items.iter().all(|i| i.done) {
+        return Ok(None);
+    }
+    items.push(item("checklist-passkey", "/account", passkey));
+    Ok(Some(items))
 }
 
 /// The dashboard's backup line: what the last scheduled backup did.
@@ -191,14 +249,15 @@ pub async fn show(cx: Console) -> Result<Response, AppError> {
             name: t.display_name,
         })
         .collect();
-    let backup = if m.can(Permission::SettingsManage, None) {
-        Some(backup_view(&cx).await?)
+    let (backup, checklist) = if m.can(Permission::SettingsManage, None) {
+        (Some(backup_view(&cx).await?), checklist(&cx, &all).await?)
     } else {
-        None
+        (None, None)
     };
     let page = DashboardPage {
         insight: super::insight::card(&cx).await?,
         backup,
+        checklist,
         shell: cx.shell("/admin"),
         campaigns,
         recent,

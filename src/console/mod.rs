@@ -33,6 +33,7 @@ pub mod pledges;
 pub mod posts;
 pub mod rates;
 pub mod revisions;
+pub mod site;
 pub mod upload;
 pub mod wall;
 pub mod webmentions;
@@ -141,6 +142,7 @@ pub fn routes() -> Router<AppState> {
         .route("/admin/members/{id}/roles", post(members::roles))
         .route("/admin/members/{id}/remove", post(members::remove))
         .route("/admin/settings/require-2fa", post(members::require_2fa))
+        .route("/admin/settings/site", get(site::show).post(site::save))
         .route("/admin/comments", get(comments::list))
         .route("/admin/fediverse", get(fediverse::show))
         .route("/admin/fediverse/approval", post(fediverse::approval))
@@ -326,6 +328,11 @@ impl Shell {
                 "console-nav-outbox",
                 m.can(Permission::SettingsManage, None),
             ),
+            (
+                "/admin/settings/site",
+                "console-nav-site-settings",
+                m.can(Permission::SettingsManage, None),
+            ),
         ];
         Shell {
             page: PageCtx::new(s, tr, back_path(&r.path)),
@@ -360,6 +367,8 @@ fn back_path(path: &str) -> &str {
         donation
     } else if path == "/admin/settings/hold-links" {
         "/admin/wall"
+    } else if path == "/admin/settings/site" {
+        path
     } else if path.starts_with("/admin/members/") || path.starts_with("/admin/settings/") {
         "/admin/members"
     } else {

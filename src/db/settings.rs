@@ -70,6 +70,31 @@ impl Db {
             .ok_or_else(|| DbError::Corrupt(format!("setting {key} vanished")))
     }
 
+    /// Stores the setting only if it is absent; true when this call stored it (of several
+    /// nodes racing, exactly one).
+    pub async fn add_setting(&self, key: &str, value: impl Display) -> DbResult<bool> {
+        let n = on_db!(self, |p| sqlx::query(
+            "INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING"
+        )
+        .bind(key)
+        .bind(value.to_string())
+        .execute(p)
+        .await?
+        .rows_affected());
+        Ok(n == 1)
+    }
+
+    /// Deletes the setting; true when it was there (of several nodes racing, exactly one
+    /// takes it: a single-use token).
+    pub async fn take_setting(&self, key: &str) -> DbResult<bool> {
+        let n = on_db!(self, |p| sqlx::query("DELETE FROM settings WHERE key = $1")
+            .bind(key)
+            .execute(p)
+            .await?
+            .rows_affected());
+        Ok(n == 1)
+    }
+
     /// Claims `key` at `now` unless it was last claimed after `not_since`: the setting holds
     /// the last claim's time (seconds since the epoch) and one statement reads and writes
     /// it, so of several nodes claiming at once one wins. True when claimed.

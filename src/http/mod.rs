@@ -62,6 +62,9 @@ pub struct Inner {
     pub outbound: crate::outbound::Outbound,
     /// Page views counted since the last flush (`views`; `promotion::insight::flush`).
     pub views: Arc<views::Views>,
+    /// The site's identity (name, description, language…), kept in memory and read again
+    /// every few seconds (`i18n::site`); the application puts it on every request.
+    pub site: std::sync::Arc<crate::i18n::site::SiteCache>,
 }
 
 impl std::ops::Deref for AppState {
@@ -89,22 +92,40 @@ impl AppState {
 #[derive(Debug, Clone, Copy)]
 pub struct Framable;
 
-/// The request's interface language (from the `lang` cookie or `Accept-Language`).
+/// The request's interface language (from the `lang` cookie or `Accept-Language`, else the
+/// site's), speaking for the site ([`SiteOf`]).
 pub struct Lang(pub I18n);
 
 impl<S: Send + Sync> FromRequestParts<S> for Lang {
     type Rejection = std::convert::Infallible;
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        Ok(Lang(lang_of(&parts.headers)))
+        Ok(Lang(lang_of(parts)))
     }
 }
 
-pub fn lang_of(headers: &http::HeaderMap) -> I18n {
+/// A request extension: the site's identity as the node knew it when the request arrived
+/// (put there by the application's middleware, from [`Inner::site`]).
+#[derive(Clone)]
+pub struct SiteOf(pub std::sync::Arc<crate::i18n::site::Site>);
+
+/// The request's translator: its language and the site's identity.
+pub fn lang_of(parts: &Parts) -> I18n {
+    lang_with(
+        &parts.headers,
+        parts.extensions.get::<SiteOf>().map(|s| s.0.clone()),
+    )
+}
+
+/// [`lang_of`] from the headers and the identity apart (a response's middleware keeps them).
+pub fn lang_with(
+    headers: &http::HeaderMap,
+    site: Option<std::sync::Arc<crate::i18n::site::Site>>,
+) -> I18n {
     let cookie = cookie(headers, "lang");
     let al = headers
         .get(header::ACCEPT_LANGUAGE)
         .and_then(|v| v.to_str().ok());
-    I18n::negotiate(cookie.as_deref(), al)
+    I18n::negotiate_for(cookie.as_deref(), al, site)
 }
 
 /// A cookie's value by name.

@@ -292,6 +292,17 @@ impl PageCache {
         }
     }
 
+    /// Drops every kept page (the site's identity changed: every page names the site).
+    /// Other nodes render theirs again within [`MAX_AGE`].
+    pub fn forget_all(&self) {
+        if let Ok(mut m) = self.variants.write() {
+            m.clear();
+        }
+        if let Ok(mut m) = self.entries.write() {
+            m.clear();
+        }
+    }
+
     /// Drops every entry of the page `key` (a campaign gone back to draft or renamed).
     pub fn forget(&self, key: &str) {
         if let Ok(mut m) = self.variants.write() {

@@ -4,10 +4,16 @@
 //! and to the formats crate's `money::LANGUAGES`, with its number style there
 //! (`money::NumberFormat::of`); a test checks that every language has one.
 //! The language is chosen from the `lang` cookie (set by the visible switcher), then from
-//! `Accept-Language`, then English.
+//! `Accept-Language`, then the site's default language ([`site::Site`]), then English.
+//!
+//! A request's translator carries the site's identity ([`I18n::with_site`]): the message
+//! `site-name` is then the configured name, and the footer says it.
+
+pub mod site;
 
 use std::borrow::Cow;
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use fluent_templates::fluent_bundle::FluentValue;
@@ -36,6 +42,9 @@ pub const SUPPORTED: &[(&str, &str)] = &[("en", "English"), ("da", "Dansk")];
 pub struct I18n {
     pub lang: &'static str,
     id: LanguageIdentifier,
+    /// The site's identity, when this translator is a request's (or a message's that knows
+    /// the site); without it the product's own name is used.
+    site: Option<Arc<site::Site>>,
 }
 
 impl Default for I18n {
@@ -55,11 +64,66 @@ impl I18n {
         I18n {
             lang: code,
             id: code.parse().unwrap_or_default(),
+            site: None,
+        }
+    }
+
+    /// The same language, speaking for `site`.
+    pub fn with_site(mut self, site: Arc<site::Site>) -> I18n {
+        self.site = Some(site);
+        self
+    }
+
+    /// The site's identity this translator carries, if any.
+    pub fn site(&self) -> Option<&site::Site> {
+        self.site.as_deref()
+    }
+
+    /// The site's name: the configured one, else the product's (`site-name`).
+    pub fn site_name(&self) -> String {
+        match self.site.as_deref().and_then(site::Site::name) {
+            Some(n) => n.to_string(),
+            None => LOCALES.lookup(&self.id, "site-name"),
+        }
+    }
+
+    /// The footer's line: the name and the site's description when one is configured, else
+    /// the name and the product's own words.
+    pub fn footer_text(&self) -> String {
+        let name = self.site_name();
+        match self.site.as_deref() {
+            Some(s) if !s.description.is_empty() => format!("{name} — {}", s.description),
+            _ => self.ta("footer-text", [("site", name)]),
+        }
+    }
+
+    /// The address the footer shows (empty when none is configured).
+    pub fn footer_address(&self) -> &str {
+        self.site.as_deref().map_or("", |s| s.footer.as_str())
+    }
+
+    /// [`I18n::negotiate`] for a request to `site`: the site's default language when the
+    /// visitor asks for none we have, and the translator carries the identity.
+    pub fn negotiate_for(
+        cookie: Option<&str>,
+        accept_language: Option<&str>,
+        site: Option<Arc<site::Site>>,
+    ) -> I18n {
+        let fallback = site.as_deref().and_then(|s| s.language).unwrap_or("en");
+        let tr = I18n::negotiate_or(cookie, accept_language, fallback);
+        match site {
+            Some(s) => tr.with_site(s),
+            None => tr,
         }
     }
 
     /// Chooses from a `lang` cookie value and an `Accept-Language` header.
     pub fn negotiate(cookie: Option<&str>, accept_language: Option<&str>) -> I18n {
+        I18n::negotiate_or(cookie, accept_language, "en")
+    }
+
+    /// Chooses from the cookie and the header, else `fallback`.
+    fn negotiate_or(cookie: Option<&str>, accept_language: Option<&str>, fallback: &str) -> I18n {
         if let Some(c) = cookie
             && SUPPORTED.iter().any(|(s, _)| *s == c)
         {
@@ -71,11 +135,14 @@ impl I18n {
                 return I18n::new(c);
             }
         }
-        I18n::new("en")
+        I18n::new(fallback)
     }
 
-    /// The message `key`.
+    /// The message `key` (`site-name`: the site's configured name, [`I18n::site_name`]).
     pub fn t(&self, key: &str) -> String {
+        if key == "site-name" {
+            return self.site_name();
+        }
         LOCALES.lookup(&self.id, key)
     }
 
@@ -280,6 +347,33 @@ mod tests {
         assert_eq!(I18n::negotiate(Some("en"), Some("da")).lang, "en");
         assert_eq!(I18n::negotiate(Some("xx"), None).lang, "en");
         assert_eq!(I18n::negotiate(None, Some("da;q=0")).lang, "en");
+    }
+
+    #[test]
+    fn the_site_speaks_through_the_translator() {
+        let site = Arc::new(site::Site {
+            name: "Friends of Kalpakkam Library".into(),
+            description: "Books for the village".into(),
+            language: Some("da"),
+            timezone: "UTC".into(),
+            footer: "Main Road 1".into(),
+        });
+        // No language asked for that we have: the site's.
+        let tr = I18n::negotiate_for(None, Some("fr"), Some(site.clone()));
+        assert_eq!(tr.lang, "da");
+        assert_eq!(tr.t("site-name"), "Friends of Kalpakkam Library");
+        assert_eq!(
+            tr.footer_text(),
+            "Friends of Kalpakkam Library — Books for the village"
+        );
+        assert_eq!(tr.footer_address(), "Main Road 1");
+        assert_eq!(
+            I18n::negotiate_for(None, Some("en-GB"), Some(site)).lang,
+            "en"
+        );
+        let plain = I18n::new("en");
+        assert_eq!(plain.t("site-name"), "Shelfraiser");
+        assert!(plain.footer_text().starts_with("Shelfraiser — "));
     }
 
     #[test]

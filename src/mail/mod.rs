@@ -159,6 +159,9 @@ pub enum MailError {
 pub struct Mailer {
     db: Db,
     from: Mailbox,
+    /// The site's identity (the node's copy, shared with `AppState`): its name is the
+    /// sender's display name when `mail.from` gives none (or the product's default).
+    site: std::sync::Arc<crate::i18n::site::SiteCache>,
     smtp: Option<AsyncSmtpTransport<Tokio1Executor>>,
     outbox_dir: PathBuf,
 }
@@ -182,9 +185,21 @@ impl Mailer {
         Ok(Mailer {
             db,
             from,
+            site: Default::default(),
             smtp,
             outbox_dir: settings.data_dir.join("outbox"),
         })
+    }
+
+    /// The node's copy of the site's identity (`AppState` shares it).
+    pub fn site(&self) -> std::sync::Arc<crate::i18n::site::SiteCache> {
+        self.site.clone()
+    }
+
+    /// A message's translator in `lang` that speaks for the site (its configured name in
+    /// subjects and bodies).
+    pub async fn tr(&self, lang: &str) -> I18n {
+        I18n::new(lang).with_site(self.site.get(&self.db).await)
     }
 
     /// Keeps the message in the outbox, then delivers it (SMTP or `.eml` file).
@@ -297,8 +312,19 @@ impl Mailer {
             m.to.as_str()
                 .parse()
                 .map_err(|e| MailError::Build(format!("{e}")))?;
+        // The site's name as the sender's, unless `mail.from` names another than the
+        // product's default.
+        let from = match (
+            self.from.name.as_deref(),
+            self.site.get(&self.db).await.name(),
+        ) {
+            (None | Some("Shelfraiser"), Some(name)) => {
+                Mailbox::new(Some(name.to_string()), self.from.email.clone())
+            }
+            _ => self.from.clone(),
+        };
         let mut builder = lettre::Message::builder()
-            .from(self.from.clone())
+            .from(from)
             .to(to)
             .subject(&m.subject);
         if let Some(url) = unsubscribe {

@@ -23,8 +23,8 @@
 pub mod badge;
 pub mod chart;
 pub mod embed;
-pub mod newsletter;
 pub mod insight;
+pub mod newsletter;
 pub mod pages;
 pub mod referrals;
 pub mod repo;

@@ -7,7 +7,10 @@ use chrono::{DateTime, Utc};
 
 use super::Member;
 use crate::email::Email;
+use std::sync::Arc;
+
 use crate::i18n::I18n;
+use crate::i18n::site::Site;
 use crate::mail::Message;
 
 /// The recipient's language: the first entry of `member.languages` (`"da, en"` → Danish).
@@ -24,6 +27,15 @@ pub fn language_of(member: &Member) -> I18n {
 
 fn site(tr: &I18n) -> String {
     tr.t("site-name")
+}
+
+/// The member's language ([`language_of`]) speaking for the site, when known.
+fn tr_for(member: &Member, site: Option<Arc<Site>>) -> I18n {
+    let tr = language_of(member);
+    match site {
+        Some(s) => tr.with_site(s),
+        None => tr,
+    }
 }
 
 fn recipient(member: &Member) -> anyhow::Result<Email> {
@@ -78,8 +90,9 @@ pub fn invite(
     by: Option<&str>,
     roles: &str,
     url: &str,
+    site_id: Option<Arc<Site>>,
 ) -> anyhow::Result<Message> {
-    let tr = language_of(member);
+    let tr = tr_for(member, site_id);
     let site = site(&tr);
     let subject = tr.ta("signin-mail-invite-subject", [("site", site.clone())]);
     let intro = match by {
@@ -139,8 +152,8 @@ struct ResetHtml<'a> {
 }
 
 /// The password-reset link.
-pub fn reset(member: &Member, url: &str) -> anyhow::Result<Message> {
-    let tr = language_of(member);
+pub fn reset(member: &Member, url: &str, site_id: Option<Arc<Site>>) -> anyhow::Result<Message> {
+    let tr = tr_for(member, site_id);
     let site = site(&tr);
     let subject = tr.ta("signin-mail-reset-subject", [("site", site.clone())]);
     let action = tr.t("signin-mail-reset-action");
@@ -196,8 +209,9 @@ pub fn failures(
     ip: Option<&str>,
     at: DateTime<Utc>,
     url: &str,
+    site_id: Option<Arc<Site>>,
 ) -> anyhow::Result<Message> {
-    let tr = language_of(member);
+    let tr = tr_for(member, site_id);
     let site = site(&tr);
     let subject = tr.ta("signin-mail-failures-subject", [("site", site.clone())]);
     let action = tr.t("signin-mail-failures-action");
@@ -263,8 +277,8 @@ mod tests {
     #[test]
     fn messages_have_both_parts_localized_and_escaped() {
         let url = "https://give.example.org/invite/abc?x=1&y=2";
-        let en = invite(&member("en"), Some("Harriet"), "editor", url).expect("en");
-        let da = invite(&member("da"), Some("Harriet"), "redaktør", url).expect("da");
+        let en = invite(&member("en"), Some("Harriet"), "editor", url, None).expect("en");
+        let da = invite(&member("da"), Some("Harriet"), "redaktør", url, None).expect("da");
         assert_ne!(en.subject, da.subject);
         for m in [&en, &da] {
             assert!(m.text.contains(url), "{}", m.text);
@@ -274,10 +288,10 @@ mod tests {
             assert!(m.html.starts_with("<!doctype html>"));
         }
         assert!(da.html.contains("lang=\"da\""));
-        let r = reset(&member("da"), url).expect("reset");
+        let r = reset(&member("da"), url, None).expect("reset");
         assert!(r.text.contains(url) && r.html.contains("lang=\"da\""));
         let at = DateTime::from_timestamp(1_718_000_000, 0).expect("time");
-        let f = failures(&member("en"), 5, Some("192.0.2.1"), at, url).expect("f");
+        let f = failures(&member("en"), 5, Some("192.0.2.1"), at, url, None).expect("f");
         assert!(f.text.contains("192.0.2.1") && f.html.contains("192.0.2.1"));
         // 2024-06-10 06:13 UTC is 08:13 summer time in Copenhagen.
         assert!(f.text.contains("2024-06-10 08:13 CEST"), "{}", f.text);

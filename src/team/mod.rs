@@ -15,6 +15,7 @@ pub mod profile;
 pub mod repo;
 pub mod revocation;
 pub mod session;
+pub mod setup;
 pub mod signin;
 pub mod throttle;
 pub mod tokens;

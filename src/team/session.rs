@@ -252,13 +252,13 @@ async fn api_gate(
     {
         return Err(AppError::Refused {
             code: "cross_origin",
-            message: crate::http::lang_of(&parts.headers).t("api-error-cross-origin"),
+            message: crate::http::lang_of(parts).t("api-error-cross-origin"),
         });
     }
     if super::totp::must_enroll(member, &s.db).await {
         return Err(AppError::Refused {
             code: "two_factor_required",
-            message: crate::http::lang_of(&parts.headers).t("api-error-two-factor-required"),
+            message: crate::http::lang_of(parts).t("api-error-two-factor-required"),
         });
     }
     Ok(())

@@ -7,7 +7,7 @@ use axum::response::{Html, IntoResponse, Response};
 use http::{HeaderValue, StatusCode, header};
 use tower_http::request_id::RequestId;
 
-use crate::http::{AppState, error, lang_of};
+use crate::http::{AppState, SiteOf, error, lang_with};
 
 /// Writes the body of error responses: JSON for API and provider routes (or when the client
 /// asks for JSON), a small localized HTML page otherwise. Internal details never reach it.
@@ -28,6 +28,7 @@ pub async fn render_errors(State(s): State<AppState>, req: Request, next: Next) 
         }
     }
     let request_id = req.extensions().get::<RequestId>().cloned();
+    let site = req.extensions().get::<SiteOf>().map(|s| s.0.clone());
     let res = next.run(req).await;
     let info = match res.extensions().get::<error::ErrorInfo>().cloned() {
         Some(info) => info,
@@ -46,7 +47,7 @@ pub async fn render_errors(State(s): State<AppState>, req: Request, next: Next) 
         }
         None => return res,
     };
-    let i18n = lang_of(&lang_headers);
+    let i18n = lang_with(&lang_headers, site);
     let request_id = request_id
         .as_ref()
         .and_then(|r| r.header_value().to_str().ok())

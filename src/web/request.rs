@@ -24,7 +24,7 @@ impl FromRequestParts<AppState> for Req {
         // The client's address: the peer, or what a trusted proxy forwarded.
         let ip = client_ip::client_ip(parts, &s.proxies).text();
         Ok(Req {
-            tr: lang_of(&parts.headers),
+            tr: lang_of(parts),
             headers: parts.headers.clone(),
             path: parts.uri.path().to_string(),
             ip,

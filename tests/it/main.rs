@@ -58,6 +58,7 @@ mod security_account;
 mod security_auth;
 mod security_infra;
 mod security_money;
+mod setup;
 mod sharing;
 mod signature_interop;
 mod stripe;

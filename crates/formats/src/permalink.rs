@@ -48,6 +48,7 @@ const RESERVED: &[&str] = &[
     "receipts",
     "reset",
     "search",
+    "setup",
     "signin",
     "signout",
     "signout-everywhere",

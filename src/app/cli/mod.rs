@@ -15,6 +15,7 @@ mod pledge;
 mod post;
 mod rates;
 mod serve;
+mod setup;
 mod team;
 
 use std::path::PathBuf;
@@ -95,6 +96,9 @@ pub enum Command {
     /// Team members.
     #[command(subcommand)]
     User(UserCmd),
+    /// First run for scripted installs: the site's identity and its first owner, then a
+    /// one-time sign-in link (idempotent).
+    Setup(setup::SetupArgs),
     /// Blog posts.
     #[command(subcommand)]
     Post(PostCmd),
@@ -202,6 +206,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Rates(cmd) => rates::run(storage, cmd).await,
         Command::Token(cmd) => team::token(storage, cmd).await,
         Command::User(cmd) => team::user(storage, cmd).await,
+        Command::Setup(args) => setup::setup(storage, args).await,
         Command::Import(cmd) => import::run(storage, cmd).await,
         Command::Post(cmd) => post::run(storage, cmd).await,
         Command::Jobs(cmd) => jobs::run(storage, cmd).await,

@@ -38,6 +38,11 @@ pub(super) async fn serve(storage: &StorageArgs, args: ServeArgs) -> anyhow::Res
     let app = Application::build(s).await?;
     let base = app.state().base_url.clone();
     println!("listening on http://{}", app.addr());
+    // First run: a site without members is set up through a one-time link.
+    if !demo && let Some(link) = crate::team::setup::issue_link(&app.state().db, &base).await? {
+        println!("setup: {link}");
+        println!("(open it to name the site and create its first owner; it works until then)");
+    }
     if demo {
         println!("demo campaign: {base}/campaigns/{}", crate::app::demo::SLUG);
         println!("test payments are on: the donate form leads to a TEST MODE checkout");

@@ -302,7 +302,7 @@ pub(super) async fn or_redirect(
 /// WordPress permalinks), and anything else 404.
 pub async fn fallback(State(s): State<AppState>, req: Request) -> Response {
     let (parts, body) = req.into_parts();
-    let tr = crate::http::lang_of(&parts.headers);
+    let tr = crate::http::lang_of(&parts);
     let r = match parts.method {
         Method::GET | Method::HEAD => {
             public(&s, tr, &parts.uri, &parts.headers, Public::Path).await

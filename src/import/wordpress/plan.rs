@@ -132,6 +132,7 @@ const RESERVED_SLUGS: &[&str] = &[
     "avatars",
     "oembed",
     "r",
+    "setup",
 ];
 
 /// Whether an imported page may not take `slug`: a path the application answers itself.

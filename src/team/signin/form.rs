@@ -208,7 +208,8 @@ async fn signin_submit(
             let count = rec.account_failures;
             tokio::spawn(async move {
                 let url = format!("{}/reset", s2.base_url);
-                let msg = mailers::failures(&m, count, ip.as_deref(), now, &url);
+                let site = s2.site.get(&s2.db).await;
+                let msg = mailers::failures(&m, count, ip.as_deref(), now, &url, Some(site));
                 deliver(&s2, msg, "failed sign-ins notice").await;
             });
         }

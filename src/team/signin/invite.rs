@@ -175,11 +175,12 @@ async fn send_invite(s: &AppState, m: &Member, by: &Actor) -> Result<(), AppErro
         Some(id) => repo::by_id(&s.db, id).await?.map(|b| b.display_name),
         None => None,
     };
-    let tr = mailers::language_of(m);
+    let site = s.site.get(&s.db).await;
+    let tr = mailers::language_of(m).with_site(site.clone());
     let roles = roles_text(&s.db, &tr, m).await?;
     deliver(
         s,
-        mailers::invite(m, inviter.as_deref(), &roles, &url),
+        mailers::invite(m, inviter.as_deref(), &roles, &url, Some(site)),
         "invitation",
     )
     .await;

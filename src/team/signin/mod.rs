@@ -19,6 +19,7 @@ mod form;
 mod invite;
 mod link_form;
 mod reset;
+mod setup;
 mod signout;
 mod user_add;
 
@@ -49,6 +50,7 @@ pub fn routes() -> Router<AppState> {
         .merge(invite::routes())
         .merge(reset::routes())
         .merge(signout::routes())
+        .merge(setup::routes())
         // Passwords are at most 1024 characters; nothing here needs more.
         .layer(DefaultBodyLimit::max(16 * 1024))
 }

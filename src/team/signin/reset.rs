@@ -143,7 +143,8 @@ async fn request_reset(s: &AppState, email: &Email, client: &Client) -> anyhow::
     )
     .await?;
     let url = format!("{}/reset/{token}", s.base_url);
-    deliver(s, mailers::reset(&m, &url), "password reset").await;
+    let site = s.site.get(&s.db).await;
+    deliver(s, mailers::reset(&m, &url, Some(site)), "password reset").await;
     Ok(())
 }
 
