@@ -12,7 +12,6 @@ use super::receipts::Receipts;
 use super::repo::consents as store;
 use crate::db::{Db, DbError, DbResult, Tx, random_secret};
 use crate::email::Email;
-use crate::i18n::I18n;
 use crate::jobs::{self, Job};
 use crate::signing;
 
@@ -169,7 +168,7 @@ pub async fn run_job(rc: &Receipts, p: &AskConsent, _now: DateTime<Utc>) -> anyh
         .await?
         .map(|c| c.title)
         .unwrap_or_default();
-    let tr = I18n::new(&c.lang);
+    let tr = rc.mailer.tr(&c.lang).await;
     let confirm = format!(
         "{}/privacy/consent/confirm?t={}",
         rc.base_url,

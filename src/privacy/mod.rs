@@ -28,7 +28,6 @@ use crate::db::{Db, DbResult, random_secret};
 use crate::donations::privacy as donor_data;
 use crate::donations::receipts::Receipts;
 use crate::email::Email;
-use crate::i18n::I18n;
 use crate::mail::Mailer;
 use crate::signing;
 use crate::team::audit::{self, Actor};
@@ -211,7 +210,7 @@ pub async fn run_job(rc: &Receipts, p: &SendLink, now: DateTime<Utc>) -> anyhow:
     if !donor_data::holds(&rc.db, to.as_str()).await? {
         return Ok(());
     }
-    let tr = I18n::new(&p.lang);
+    let tr = rc.mailer.tr(&p.lang).await;
     let url = format!(
         "{}/privacy/data?t={}",
         rc.base_url,

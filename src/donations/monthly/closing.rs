@@ -22,7 +22,6 @@ use crate::db::{Db, DbResult};
 use crate::donations::receipts::Receipts;
 use crate::donations::repo::monthly as store;
 use crate::email::Email;
-use crate::i18n::I18n;
 use crate::jobs::{self, Job};
 use crate::payments::Providers;
 use crate::team::audit::Actor;
@@ -98,7 +97,7 @@ pub async fn run_job(
     let Some(to) = g.donor_email.as_deref().and_then(|e| Email::parse(e).ok()) else {
         return Ok(());
     };
-    let tr = I18n::new(&g.lang);
+    let tr = rc.mailer.tr(&g.lang).await;
     let args = [
         ("campaign", c.title.clone()),
         ("amount", tr.money(g.amount)),

@@ -25,8 +25,9 @@ pub async fn download(
     if donation_id.len() > 100 || !receipts::check_link(&s.db, &donation_id, &q.t).await? {
         return Err(AppError::NotFound);
     }
-    let organisation =
-        receipts::Receipts::new(&s.settings, s.db.clone(), s.mailer.clone(), "").organisation;
+    let organisation = receipts::Receipts::new(&s.settings, s.db.clone(), s.mailer.clone(), "")
+        .issuer()
+        .await;
     let r = receipts::load(&s.db, &organisation, &donation_id)
         .await?
         .ok_or(AppError::NotFound)?;

@@ -73,11 +73,16 @@ impl Receipts {
             db,
             mailer,
             base_url: base_url.trim_end_matches('/').to_string(),
-            organisation: if organisation.is_empty() {
-                I18n::default().t("site-name")
-            } else {
-                organisation.to_string()
-            },
+            organisation: organisation.to_string(),
+        }
+    }
+
+    /// The issuer printed on receipts: `donations.organisation`, or else the site's name.
+    pub async fn issuer(&self) -> String {
+        if self.organisation.is_empty() {
+            self.mailer.tr("en").await.t("site-name")
+        } else {
+            self.organisation.clone()
         }
     }
 }
@@ -382,9 +387,15 @@ struct ReceiptHtml<'a> {
     url: &'a str,
 }
 
-/// The thank-you e-mail with the receipt attached.
-pub fn receipt_mail(r: &Receipt, to: Email, url: &str, pdf: Vec<u8>) -> anyhow::Result<Message> {
-    let tr = I18n::new(r.lang);
+/// The thank-you e-mail with the receipt attached, in `tr`'s language (the receipt's, speaking
+/// for the site).
+pub fn receipt_mail(
+    tr: &I18n,
+    r: &Receipt,
+    to: Email,
+    url: &str,
+    pdf: Vec<u8>,
+) -> anyhow::Result<Message> {
     let subject = tr.ta(
         "receipt-mail-subject",
         [
@@ -392,9 +403,9 @@ pub fn receipt_mail(r: &Receipt, to: Email, url: &str, pdf: Vec<u8>) -> anyhow::
             ("number", r.number.clone()),
         ],
     );
-    let text = ReceiptText { tr: &tr, r, url }.render()?;
+    let text = ReceiptText { tr, r, url }.render()?;
     let html = ReceiptHtml {
-        tr: &tr,
+        tr,
         r,
         subject: &subject,
         url,
@@ -416,7 +427,7 @@ pub fn receipt_mail(r: &Receipt, to: Email, url: &str, pdf: Vec<u8>) -> anyhow::
 /// Runs a [`SEND_RECEIPT`] job: e-mails the receipt when the donor gave an address. A mail
 /// server's refusal fails the job, which the queue retries with backoff.
 pub async fn run_job(rc: &Receipts, p: &SendReceipt, _now: DateTime<Utc>) -> anyhow::Result<()> {
-    let Some(mut r) = load(&rc.db, &rc.organisation, &p.donation_id).await? else {
+    let Some(mut r) = load(&rc.db, &rc.issuer().await, &p.donation_id).await? else {
         anyhow::bail!("no donation {}", p.donation_id);
     };
     let Some(addr) = r.email.clone() else {
@@ -433,7 +444,8 @@ pub async fn run_job(rc: &Receipts, p: &SendReceipt, _now: DateTime<Utc>) -> any
         r.manage_url = Some(format!("{}{path}", rc.base_url));
     }
     let (r, bytes) = pdf_of(r).await?;
-    let msg = receipt_mail(&r, to, &url, bytes)?;
+    let tr = rc.mailer.tr(r.lang).await;
+    let msg = receipt_mail(&tr, &r, to, &url, bytes)?;
     rc.mailer.send_keyed(&msg, Some(&p.outbox_key())).await?;
     Ok(())
 }

@@ -145,7 +145,7 @@ pub async fn run_job(
         .await?
         .map(|c| c.title)
         .unwrap_or_default();
-    let tr = I18n::new(&c.lang);
+    let tr = mailer.tr(&c.lang).await;
     let url = format!("{base}/posts/{}", post.id);
     let unsubscribe = unsubscribe_url(db, base, &c.id).await?;
     let headline = if post.title.trim().is_empty() {
