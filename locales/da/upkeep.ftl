@@ -59,3 +59,15 @@ console-backups-none = Ingen arkiver endnu.
 console-backups-secrets = Arkiverne indeholder donorernes oplysninger og sitets hemmeligheder (betalingsnøgler, mailadgangskode): opbevar downloadede kopier, hvor kun sitets ejere kan læse dem.
 console-backups-before-upgrade = før en opgradering (gemmes, til det slettes i hånden)
 console-backups-restore = For at genskabe et arkiv: stop sitet og kør shelfraiser restore FIL ind i en tom datamappe eller database (se driftsvejledningen).
+
+## Konsol: sitets logo og ikon (console/site.rs)
+
+site-logo-heading = Logo
+site-logo-hint = Vises foran sitets navn øverst på hver side. Et bredt billede passer bedst; det vises 32 pixel højt.
+site-icon-heading = Ikon
+site-icon-hint = Det, browsere viser i faner og bogmærker, og telefoner på hjemmeskærmen: et kvadratisk billede (beskåret til et kvadrat på 192 pixel).
+site-picture-current = Billedet nu
+site-picture-file = Vælg et billede (PNG, JPEG, WebP eller GIF)
+site-picture-upload = Upload
+site-picture-remove = Fjern
+site-picture-none = Vælg et billede at uploade.

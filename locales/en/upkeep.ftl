@@ -59,3 +59,15 @@ console-backups-none = No archives yet.
 console-backups-secrets = The archives hold donors' details and the site's secrets (payment keys, mail password): keep downloaded copies where only the site's owners can read them.
 console-backups-before-upgrade = before an upgrade (kept until deleted by hand)
 console-backups-restore = To restore an archive, stop the site and run shelfraiser restore FILE into an empty data folder or database (see the deployment guide).
+
+## Console: the site's logo and icon (console/site.rs)
+
+site-logo-heading = Logo
+site-logo-hint = Shown before the site's name at the top of every page. A wide picture works best; it is shown 32 pixels high.
+site-icon-heading = Icon
+site-icon-hint = What browsers show in tabs and bookmarks, and phones on the home screen: a square picture (cut to a square of 192 pixels).
+site-picture-current = The picture now
+site-picture-file = Choose a picture (PNG, JPEG, WebP or GIF)
+site-picture-upload = Upload
+site-picture-remove = Remove
+site-picture-none = Choose a picture to upload.

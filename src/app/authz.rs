@@ -282,6 +282,11 @@ pub static RULES: &[Rule] = &[
     ),
     rule(Method::GET, "/admin/settings/site", M(SettingsManage)),
     rule(Method::POST, "/admin/settings/site", M(SettingsManage)),
+    rule(
+        Method::POST,
+        "/admin/settings/site/picture",
+        M(SettingsManage),
+    ),
     // Blog: comments and likes (blog/comments.rs, blog/likes.rs, console/comments.rs)
     rule(Method::POST, "/comments", P),
     rule(Method::GET, "/comments/confirm", P),

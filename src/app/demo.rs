@@ -125,7 +125,7 @@ pub fn site() -> crate::i18n::site::Site {
                 .into(),
         language: Some("en"),
         timezone: "Europe/London".into(),
-        footer: String::new(),
+        ..Default::default()
     }
 }
 

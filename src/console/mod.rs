@@ -70,6 +70,7 @@ pub fn routes() -> Router<AppState> {
         .route("/admin/posts/new", get(posts::new).post(posts::create))
         .route("/admin/posts/{id}", get(posts::edit).post(posts::save))
         .route("/admin/rates/import", post(rates::import))
+        .route("/admin/settings/site/picture", post(site::picture))
         .layer(middleware::from_fn_with_state(
             upload::EDITOR_BODY_MAX,
             limits::soft_cap,

@@ -357,6 +357,7 @@ mod tests {
             language: Some("da"),
             timezone: "UTC".into(),
             footer: "Main Road 1".into(),
+            ..Default::default()
         });
         // No language asked for that we have: the site's.
         let tr = I18n::negotiate_for(None, Some("fr"), Some(site.clone()));

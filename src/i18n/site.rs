@@ -21,6 +21,8 @@ pub const DESCRIPTION: &str = "site.description";
 pub const LANGUAGE: &str = "site.language";
 pub const TIMEZONE: &str = "site.timezone";
 pub const FOOTER: &str = "site.footer";
+pub const LOGO: &str = "site.logo";
+pub const ICON: &str = "site.icon";
 
 /// The longest name, description and footer address.
 pub const MAX_NAME: usize = 100;
@@ -39,6 +41,23 @@ pub struct Site {
     pub timezone: String,
     /// The address (or any short line) the footer shows.
     pub footer: String,
+    /// The logo shown in the header before the name: an uploaded picture's path
+    /// (`/media/…`), empty when there is none. Set apart from the other fields
+    /// ([`Site::set_picture`]).
+    pub logo: String,
+    /// The icon browsers show in tabs and bookmarks (a 192 px square), likewise.
+    pub icon: String,
+}
+
+/// A stored picture path, if it is one of ours (`/media/<file>`).
+fn media_path(v: &str) -> String {
+    let v = v.trim();
+    let ok = v.strip_prefix("/media/").is_some_and(|f| {
+        !f.is_empty()
+            && f.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_'))
+    });
+    if ok { v.to_string() } else { String::new() }
 }
 
 /// What is wrong with a typed identity: the field and the message key.
@@ -122,6 +141,7 @@ impl Site {
             language,
             timezone: tz.unwrap_or("UTC").to_string(),
             footer,
+            ..Default::default()
         })
     }
 
@@ -134,7 +154,15 @@ impl Site {
             language: language(&get(LANGUAGE).await?),
             timezone: zone(&get(TIMEZONE).await?).unwrap_or("UTC").to_string(),
             footer: one_line(&get(FOOTER).await?),
+            logo: media_path(&get(LOGO).await?),
+            icon: media_path(&get(ICON).await?),
         })
+    }
+
+    /// Sets or clears (`None`) the logo ([`LOGO`]) or the icon ([`ICON`]).
+    pub async fn set_picture(db: &Db, key: &str, path: Option<&str>) -> DbResult<()> {
+        db.set_setting(key, path.map(media_path).unwrap_or_default())
+            .await
     }
 
     /// Stores every field (one row each; each write also bumps the blog's cache version,

@@ -17,6 +17,10 @@ pub struct PageCtx {
     pub tr: I18n,
     /// The Webmention endpoint every public page advertises (`<link rel="webmention">`).
     pub webmention: String,
+    /// The site's logo before its name in the header (a `/media/` path; empty: none).
+    pub logo: String,
+    /// The site's icon (`<link rel="icon">`; `data:,` when none, so browsers ask for none).
+    pub icon: String,
 }
 
 pub struct LangLink {
@@ -36,6 +40,12 @@ impl PageCtx {
             live_js: s.assets.url("live.js").to_string(),
             pow_js: s.assets.url("pow.js").to_string(),
             webmention: format!("{}/webmention", s.base_url.trim_end_matches('/')),
+            logo: i18n.site().map(|x| x.logo.clone()).unwrap_or_default(),
+            icon: i18n
+                .site()
+                .map(|x| x.icon.clone())
+                .filter(|i| !i.is_empty())
+                .unwrap_or_else(|| "data:,".into()),
             langs: SUPPORTED
                 .iter()
                 .map(|(code, name)| LangLink {

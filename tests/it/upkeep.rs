@@ -329,3 +329,133 @@ async fn backups_are_written_downloaded_and_scheduled_from_the_console() {
     })
     .await;
 }
+
+/// The src of the first `<img class="logo">`, or of `<link rel="icon">`, in a page.
+fn attr_after(html: &str, marker: &str, attr: &str) -> Option<String> {
+    let at = html.find(marker)?;
+    let rest = &html[at..];
+    let a = rest.find(&format!("{attr}=\""))? + attr.len() + 2;
+    let end = rest[a..].find('"')? + a;
+    Some(rest[a..end].to_string())
+}
+
+#[tokio::test]
+async fn the_sites_logo_and_icon_are_uploaded_shown_everywhere_and_removed() {
+    use crate::editors::png;
+    each_backend(|tdb| async move {
+        seed_campaign(&tdb.db, "pictured").await;
+        let app = TestApp::start(settings(&tdb)).await;
+        let owner = team_member("olga")
+            .role(Role::Owner)
+            .signed_in(&tdb.db)
+            .await;
+        let editor = team_member("ed")
+            .role(Role::Editor)
+            .signed_in(&tdb.db)
+            .await;
+        // Without pictures: no logo, and the icon asks for nothing.
+        let campaign = app.text("/campaigns/pictured").await;
+        assert!(!campaign.contains("class=\"logo\""));
+        assert!(campaign.contains("<link rel=\"icon\" href=\"data:,\">"));
+
+        let csrf = owner.csrf(&app, "/admin/settings/site").await;
+        let logo = png(600, 200);
+        let res = post_multipart(
+            &app,
+            "/admin/settings/site/picture",
+            Some(&owner.token),
+            &[("csrf", &csrf), ("which", "logo")],
+            &[("picture", "logo.png", "image/png", &logo)],
+        )
+        .await;
+        assert_eq!(res.status().as_u16(), 303);
+        let icon = png(400, 300);
+        let res = post_multipart(
+            &app,
+            "/admin/settings/site/picture",
+            Some(&owner.token),
+            &[("csrf", &csrf), ("which", "icon")],
+            &[("picture", "icon.png", "image/png", &icon)],
+        )
+        .await;
+        assert_eq!(res.status().as_u16(), 303);
+        assert_eq!(audit_count(&tdb.db, "site.logo_changed").await, 1);
+
+        // On the campaign page (its kept copy dropped), the front page and the console.
+        for path in ["/campaigns/pictured", "/", "/blog/"] {
+            let page = app.text(path).await;
+            let src = attr_after(&page, "class=\"logo\"", "src").expect("the logo");
+            assert!(src.starts_with("/media/"), "{path}: {src}");
+            let href = attr_after(&page, "rel=\"icon\"", "href").expect("the icon");
+            assert!(href.starts_with("/media/"), "{path}: {href}");
+        }
+        let settings_page = owner.page(&app, "/admin/settings/site").await;
+        let href = attr_after(&settings_page, "rel=\"icon\"", "href").expect("icon");
+        let res = app.get(&href).await;
+        assert_eq!(res.status().as_u16(), 200);
+        let bytes = res.bytes().await.expect("icon bytes");
+        let img = image::load_from_memory(&bytes).expect("an image");
+        assert_eq!((img.width(), img.height()), (192, 192), "cut to a square");
+
+        // Not a picture: refused with the reason, nothing changed.
+        let before = app.text("/").await;
+        let res = post_multipart(
+            &app,
+            "/admin/settings/site/picture",
+            Some(&owner.token),
+            &[("csrf", &csrf), ("which", "logo")],
+            &[("picture", "logo.png", "image/png", b"not a picture at all")],
+        )
+        .await;
+        assert!(res.status().is_client_error(), "{}", res.status());
+        assert_eq!(
+            attr_after(&app.text("/").await, "class=\"logo\"", "src"),
+            attr_after(&before, "class=\"logo\"", "src")
+        );
+        // Only owners.
+        let res = post_multipart(
+            &app,
+            "/admin/settings/site/picture",
+            Some(&editor.token),
+            &[("csrf", &csrf), ("which", "logo"), ("remove", "1")],
+            &[],
+        )
+        .await;
+        assert_eq!(res.status().as_u16(), 403);
+        // Saving the identity keeps the pictures; removing the logo takes it off the pages.
+        let res = owner
+            .post(
+                &app,
+                "/admin/settings/site",
+                &[
+                    ("csrf", &csrf),
+                    ("site_name", "Friends of the Library"),
+                    ("site_description", ""),
+                    ("site_language", "en"),
+                    ("site_timezone", "UTC"),
+                    ("site_footer", ""),
+                ],
+            )
+            .await;
+        assert_eq!(res.status().as_u16(), 303);
+        let page = app.text("/campaigns/pictured").await;
+        assert!(page.contains("Friends of the Library"));
+        assert!(page.contains("class=\"logo\""), "kept over a save");
+        let res = post_multipart(
+            &app,
+            "/admin/settings/site/picture",
+            Some(&owner.token),
+            &[("csrf", &csrf), ("which", "logo"), ("remove", "1")],
+            &[],
+        )
+        .await;
+        assert_eq!(res.status().as_u16(), 303);
+        let page = app.text("/campaigns/pictured").await;
+        assert!(!page.contains("class=\"logo\""));
+        assert!(
+            attr_after(&page, "rel=\"icon\"", "href").is_some_and(|h| h.starts_with("/media/"))
+        );
+        app.stop().await;
+    })
+    .await;
+}
