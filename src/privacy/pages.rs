@@ -11,7 +11,7 @@ use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Form, Router};
-use chrono::{Duration, Utc};
+use chrono::Utc;
 use http::{HeaderValue, StatusCode, header};
 use serde::Deserialize;
 
@@ -137,23 +137,13 @@ async fn request_submit(
         page.notice = tr.t("error-form");
         return Ok(html(StatusCode::UNPROCESSABLE_ENTITY, page.render()?));
     };
-    let window = Duration::hours(1);
-    let mut keys = vec![(
-        format!("privacy:{}", email.as_str().to_lowercase()),
-        throttle::Rule::Count {
-            limit: REQUESTS_PER_ADDRESS,
-            window,
-        },
-    )];
-    if let Some(ip) = r.ip.as_deref() {
-        keys.push((
-            format!("privacy-{}", throttle::ip_key(ip)),
-            throttle::Rule::Count {
-                limit: REQUESTS_PER_CLIENT,
-                window,
-            },
-        ));
-    }
+    let keys = throttle::form_keys(
+        "privacy",
+        email.as_str(),
+        REQUESTS_PER_ADDRESS,
+        r.ip.as_deref(),
+        REQUESTS_PER_CLIENT,
+    );
     if let throttle::Reserve::Refused(until) = throttle::reserve(&s.db, &keys, now).await? {
         page.notice = tr.tn(
             "privacy-request-limited",

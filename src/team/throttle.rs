@@ -219,6 +219,36 @@ pub fn address_keys(ip: Option<&str>) -> Vec<(String, Rule)> {
         .unwrap_or_default()
 }
 
+/// The keys of a public form that mails an address it is given (a data request, the
+/// updates form): at most `per_address` an hour for that address, however written, and
+/// `per_client` an hour from the client's address. `form` names the form in the keys.
+pub fn form_keys(
+    form: &str,
+    email: &str,
+    per_address: usize,
+    ip: Option<&str>,
+    per_client: usize,
+) -> Vec<(String, Rule)> {
+    let window = Duration::hours(1);
+    let mut keys = vec![(
+        format!("{form}:{}", email.to_lowercase()),
+        Rule::Count {
+            limit: per_address,
+            window,
+        },
+    )];
+    if let Some(ip) = ip {
+        keys.push((
+            format!("{form}-{}", ip_key(ip)),
+            Rule::Count {
+                limit: per_client,
+                window,
+            },
+        ));
+    }
+    keys
+}
+
 /// Wrong passwords of one protected post from one address that lock it there.
 pub const POST_LIMIT: usize = 5;
 

@@ -7,11 +7,11 @@
 
 use shelfraiser::blog::repo::{PostKind, PostStatus};
 use shelfraiser::blog::write::{self as blog_write, NewPost};
-use shelfraiser::db::Db;
 use shelfraiser::donations::receipts::Receipts;
 use shelfraiser::team::audit::Actor;
 
 use crate::harness::*;
+use crate::privacy::{link_in, outbox};
 use crate::receipts::settle_with;
 use crate::team_harness::public_csrf;
 
@@ -28,26 +28,6 @@ async fn run_jobs(app: &TestApp) {
         &app.base,
     );
     settle_with(app, &handlers).await;
-}
-
-/// (to, subject, text) of every kept message, oldest first.
-async fn outbox(db: &Db) -> Vec<(String, String, String)> {
-    let sql = "SELECT to_addr, subject, text_body FROM outbox ORDER BY created_at";
-    match db {
-        Db::Sqlite(p) => sqlx::query_as(sql).fetch_all(p).await,
-        Db::Postgres(p) => sqlx::query_as(sql).fetch_all(p).await,
-    }
-    .expect("outbox")
-}
-
-fn link_in(text: &str, prefix: &str) -> String {
-    let at = text
-        .find(prefix)
-        .unwrap_or_else(|| panic!("{prefix} in {text}"));
-    let end = text[at..]
-        .find(char::is_whitespace)
-        .map_or(text.len(), |e| at + e);
-    text[at..end].to_string()
 }
 
 /// The `.eml` files written for `to`.

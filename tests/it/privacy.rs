@@ -66,7 +66,7 @@ async fn texts(db: &Db, sql: &str) -> Vec<String> {
 }
 
 /// (to, subject, text body) of every kept message, oldest first.
-async fn outbox(db: &Db) -> Vec<(String, String, String)> {
+pub(crate) async fn outbox(db: &Db) -> Vec<(String, String, String)> {
     let sql = "SELECT to_addr, subject, text_body FROM outbox ORDER BY created_at";
     match db {
         Db::Sqlite(p) => sqlx::query_as(sql).fetch_all(p).await,
@@ -76,7 +76,7 @@ async fn outbox(db: &Db) -> Vec<(String, String, String)> {
 }
 
 /// The path and query of the first link to `prefix` in a text.
-fn link_in(text: &str, prefix: &str) -> String {
+pub(crate) fn link_in(text: &str, prefix: &str) -> String {
     let at = text
         .find(prefix)
         .unwrap_or_else(|| panic!("{prefix} in {text}"));

@@ -8,7 +8,7 @@ use axum::extract::{Path, State};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use axum::{Form, Router};
-use chrono::{Duration, Utc};
+use chrono::Utc;
 use http::{StatusCode, header};
 use serde::Deserialize;
 
@@ -105,23 +105,13 @@ async fn submit(
         page.notice = tr.t("error-form");
         return Ok(html(StatusCode::UNPROCESSABLE_ENTITY, page.render()?));
     };
-    let window = Duration::hours(1);
-    let mut keys = vec![(
-        format!("updates:{}", email.as_str().to_lowercase()),
-        throttle::Rule::Count {
-            limit: PER_ADDRESS,
-            window,
-        },
-    )];
-    if let Some(ip) = r.ip.as_deref() {
-        keys.push((
-            format!("updates-{}", throttle::ip_key(ip)),
-            throttle::Rule::Count {
-                limit: PER_CLIENT,
-                window,
-            },
-        ));
-    }
+    let keys = throttle::form_keys(
+        "updates",
+        email.as_str(),
+        PER_ADDRESS,
+        r.ip.as_deref(),
+        PER_CLIENT,
+    );
     if let throttle::Reserve::Refused(until) = throttle::reserve(&s.db, &keys, now).await? {
         page.notice = tr.tn("updates-limited", throttle::minutes_left(until, now));
         let mut res = html(StatusCode::TOO_MANY_REQUESTS, page.render()?);
