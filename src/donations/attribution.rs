@@ -9,8 +9,6 @@
 //! promotion's referral links, which read the totals by code back through [`entries`]. A
 //! code no link has is kept but credited to none. No cookie is involved.
 
-use chrono::{DateTime, Utc};
-
 use crate::db::{Db, DbResult};
 
 /// What the donate form's page address said.
@@ -56,18 +54,7 @@ pub async fn keep(db: &Db, session_id: &str, source: &Source) -> DbResult<()> {
     .await
 }
 
-/// A ledger entry that counts towards a campaign's total, with what brought its donation.
-#[derive(Debug, Clone)]
-pub struct CreditedEntry {
-    pub at: DateTime<Utc>,
-    /// In the campaign's currency's minor units (a refund is negative).
-    pub amount_minor: i64,
-    /// The gift itself (not a refund or an adjustment): counts as one donation.
-    pub is_gift: bool,
-    pub donation_id: Option<String>,
-    pub ref_code: Option<String>,
-    pub utm_source: Option<String>,
-}
+pub use super::repo::attribution::CreditedEntry;
 
 /// The entries counting towards `campaign_id`'s total, oldest first, with their sources.
 pub async fn entries(db: &Db, campaign_id: &str) -> DbResult<Vec<CreditedEntry>> {

@@ -4,7 +4,6 @@
 use chrono::{DateTime, Utc};
 
 use crate::db::{Db, DbResult};
-use crate::donations::attribution::CreditedEntry;
 use crate::on_db;
 
 /// Keeps what brought the checkout `session_id`.
@@ -34,6 +33,19 @@ struct Row {
     donation_id: Option<String>,
     ref_code: Option<String>,
     utm_source: Option<String>,
+}
+
+/// A ledger entry that counts towards a campaign's total, with what brought its donation.
+#[derive(Debug, Clone)]
+pub struct CreditedEntry {
+    pub at: DateTime<Utc>,
+    /// In the campaign's currency's minor units (a refund is negative).
+    pub amount_minor: i64,
+    /// The gift itself (not a refund or an adjustment): counts as one donation.
+    pub is_gift: bool,
+    pub donation_id: Option<String>,
+    pub ref_code: Option<String>,
+    pub utm_source: Option<String>,
 }
 
 /// Every ledger entry of `campaign_id` that counts towards its total (fees left out), in
