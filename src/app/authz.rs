@@ -67,6 +67,10 @@ pub static RULES: &[Rule] = &[
     // supporters' leaderboard; the manage address checks its own secret.
     rule(Method::POST, "/campaigns/{slug}/links", P),
     rule(Method::GET, "/campaigns/{slug}/supporters", P),
+    // Hashtag days (promotion/events): the event page and its entry form (CSRF, limited per
+    // client and per event; entries wait for the team).
+    rule(Method::GET, "/campaigns/{slug}/events/{event}", P),
+    rule(Method::POST, "/campaigns/{slug}/events/{event}", P),
     rule(Method::GET, "/r/{code}", P),
     rule(Method::GET, "/r/{code}/manage", P),
     rule(Method::POST, "/r/{code}/manage", P),
@@ -299,6 +303,16 @@ pub static RULES: &[Rule] = &[
     rule(Method::POST, "/admin/comments/blocklist", M(Moderate)),
     rule(Method::POST, "/admin/comments/{id}/moderate", M(Moderate)),
     rule(Method::POST, "/admin/comments/{id}/reply", M(Moderate)),
+    // Hashtag days (console/events.rs): events and their entries' moderation.
+    rule(Method::GET, "/admin/events", M(PostsWrite)),
+    rule(Method::POST, "/admin/events", M(PostsWrite)),
+    rule(Method::GET, "/admin/events/{id}", M(PostsWrite)),
+    rule(Method::POST, "/admin/events/{id}", M(PostsWrite)),
+    rule(
+        Method::POST,
+        "/admin/events/{id}/entries/{entry}",
+        M(PostsWrite),
+    ),
     rule(Method::GET, "/admin/webmentions", M(Moderate)),
     rule(
         Method::POST,

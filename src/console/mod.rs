@@ -22,6 +22,7 @@ pub mod comments;
 pub mod consents;
 pub mod dashboard;
 pub mod donations;
+pub mod events;
 pub mod fediverse;
 pub mod following;
 pub mod form;
@@ -158,6 +159,9 @@ pub fn routes() -> Router<AppState> {
         .route("/admin/comments/blocklist", post(comments::blocklist))
         .route("/admin/comments/{id}/moderate", post(comments::moderate))
         .route("/admin/comments/{id}/reply", post(comments::reply))
+        .route("/admin/events", get(events::list).post(events::create))
+        .route("/admin/events/{id}", get(events::edit).post(events::save))
+        .route("/admin/events/{id}/entries/{entry}", post(events::moderate))
         .route("/admin/webmentions", get(webmentions::list))
         .route(
             "/admin/webmentions/{id}/moderate",
@@ -298,6 +302,11 @@ impl Shell {
                 "/admin/webmentions",
                 "console-nav-webmentions",
                 m.can_somewhere(Permission::Moderate),
+            ),
+            (
+                "/admin/events",
+                "console-nav-events",
+                m.can_somewhere(Permission::PostsWrite),
             ),
             (
                 "/admin/posts",

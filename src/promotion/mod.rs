@@ -18,11 +18,14 @@
 //!   a secret address), the donations they brought (read through
 //!   `donations::attribution`) and the supporters' leaderboard
 //!   (`/campaigns/{slug}/supporters`).
+//! * [`events`]: hashtag days and challenges — an awareness day's event page
+//!   (`/campaigns/{slug}/events/{event}`) with its entry form and gallery of approved entries.
 //! * `pages`: the routes; [`repo`]: the store.
 
 pub mod badge;
 pub mod chart;
 pub mod embed;
+pub mod events;
 pub mod insight;
 pub mod newsletter;
 pub mod pages;

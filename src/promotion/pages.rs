@@ -23,6 +23,7 @@ pub fn routes() -> Router<AppState> {
         .route("/campaigns/{slug}/share", get(share_page))
         .route("/campaigns/{slug}/poster", get(poster_page))
         .merge(super::newsletter::pages::routes())
+        .merge(super::events::pages::routes())
         .route("/campaigns/{slug}/links", post(create_link))
         .route("/campaigns/{slug}/supporters", get(supporters_page))
         .route("/r/{code}", get(follow_link))

@@ -24,6 +24,8 @@ fn concrete(path: &str) -> String {
         .replace("{session_id}", "00000000-0000-0000-0000-000000000000")
         .replace("{token}", "not-a-real-token")
         .replace("{rev}", "00000000000000000000000000000000")
+        .replace("{event}", "no-such-day")
+        .replace("{entry}", "00000000000000000000000000000000")
 }
 
 async fn member_with(db: &shelfraiser::db::Db, role: Role) -> String {

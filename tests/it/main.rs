@@ -27,6 +27,7 @@ mod donor_path;
 mod donor_wall;
 mod durability;
 mod editors;
+mod events;
 mod fake_fediverse;
 mod fake_paypal;
 mod fake_stripe;

@@ -177,6 +177,9 @@ pub struct CampaignPage {
     pub updates: Vec<UpdateView>,
     /// "What people are writing": approved Webmentions of the campaign page.
     pub writing: Vec<WritingView>,
+    /// The hashtag day the page links to (its address and title): the next published one,
+    /// else the latest.
+    pub event: Option<(String, String)>,
     pub csrf: String,
     pub form: FormState,
     pub notice: String,
@@ -297,6 +300,9 @@ pub async fn render_campaign(
     let (wall, wall_more) = wall_view(s, tr, c).await?;
     let updates = blog::repo::updates(&s.db, Some(&c.id), 3).await?;
     let writing = writing_views(s, tr, c).await?;
+    let event = crate::promotion::events::featured(&s.db, &c.id, now.date_naive())
+        .await?
+        .map(|e| (format!("/campaigns/{}/events/{}", c.slug, e.slug), e.title));
     let rates = crate::rates::latest(&s.db).await?;
     let form = form.unwrap_or_else(|| FormState::fresh(c.currency()));
     let currencies = c.currencies();
@@ -343,6 +349,7 @@ pub async fn render_campaign(
         ),
         updates: updates.iter().map(|u| update_view(s, tr, u)).collect(),
         writing,
+        event,
         csrf: s.csrf.token(now),
         form,
         notice,
