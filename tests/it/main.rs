@@ -39,6 +39,7 @@ mod fuzz_corpus;
 mod homes;
 mod jobs;
 mod live;
+mod live_coverage;
 mod load;
 mod matching;
 mod money_typed;
