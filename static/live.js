@@ -102,3 +102,35 @@
     state = d.state;
   });
 })();
+
+// Live coverage of an event: a progressive enhancement. Without it the page shows the entries
+// as of its loading, in UTC. With it, the times read in the reader's own zone and the list is
+// refreshed every 20 s from the page itself (a kept copy in the page cache until an entry is
+// added), while the tab is visible.
+(function () {
+  var box = document.querySelector("[data-live-post]");
+  if (!box) return;
+  var lang = document.documentElement.lang || undefined;
+  function localize(root) {
+    root.querySelectorAll("time[data-local]").forEach(function (t) {
+      var d = new Date(t.getAttribute("datetime"));
+      if (!isNaN(d)) t.textContent = d.toLocaleString(lang, { dateStyle: "medium", timeStyle: "short" });
+    });
+  }
+  localize(box);
+  if (!window.fetch || !window.DOMParser) return;
+  setInterval(function () {
+    if (document.hidden) return;
+    fetch(location.pathname, { credentials: "same-origin" }).then(function (r) {
+      return r.ok ? r.text() : null;
+    }).then(function (html) {
+      if (!html) return;
+      var fresh = new DOMParser().parseFromString(html, "text/html").querySelector("[data-live-post]");
+      // The coverage ended: the entries are now the article's text.
+      if (!fresh) { location.reload(); return; }
+      localize(fresh);
+      box.replaceWith(fresh);
+      box = fresh;
+    }).catch(function () {});
+  }, 20000);
+})();

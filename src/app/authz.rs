@@ -379,6 +379,9 @@ pub static RULES: &[Rule] = &[
         "/admin/posts/{id}/autosave",
         M(WriteOwnDrafts),
     ),
+    // Live coverage of an event (console/live.rs): editors of the post.
+    rule(Method::GET, "/admin/posts/{id}/live", M(PostsWrite)),
+    rule(Method::POST, "/admin/posts/{id}/live", M(PostsWrite)),
     rule(Method::GET, "/admin/posts/{id}/revisions", M(PostsWrite)),
     rule(
         Method::GET,

@@ -9,6 +9,7 @@ pub mod embeds;
 pub mod feeds;
 pub mod images;
 pub mod likes;
+pub mod live;
 pub mod lookup;
 pub mod meta;
 pub mod pages;

@@ -28,6 +28,7 @@ pub mod following;
 pub mod form;
 pub mod insight;
 pub mod keep;
+pub mod live;
 pub mod members;
 pub mod monthly;
 pub mod pledges;
@@ -70,6 +71,7 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/admin/posts/new", get(posts::new).post(posts::create))
         .route("/admin/posts/{id}", get(posts::edit).post(posts::save))
+        .route("/admin/posts/{id}/live", get(live::page).post(live::act))
         .route("/admin/rates/import", post(rates::import))
         .route("/admin/settings/site/picture", post(site::picture))
         .layer(middleware::from_fn_with_state(

@@ -40,6 +40,7 @@ mod fuzz_corpus;
 mod homes;
 mod jobs;
 mod live;
+mod live_coverage;
 mod load;
 mod matching;
 mod money_typed;

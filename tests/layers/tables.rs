@@ -65,6 +65,8 @@ pub const HOMES: &[(&str, &[&str])] = &[
     ("monthly_gifts", &["donations::repo"]),
     ("monthly_payments", &["donations::repo"]),
     ("likes", &["blog::repo"]),
+    ("live_entries", &["blog::repo"]),
+    ("live_posts", &["blog::repo"]),
     ("page_views", &["promotion::repo"]),
     ("page_visitors", &["promotion::repo"]),
     ("referral_links", &["promotion::repo"]),

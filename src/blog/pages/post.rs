@@ -36,6 +36,55 @@ pub struct PostPage {
     pub featured_html: String,
     /// The comment thread, form and like button (`blog::comments::comments_section`).
     pub comments: String,
+    /// Live coverage: the entries newest first (`blog::live`), when the post is live.
+    pub live: Option<Vec<LiveItem>>,
+}
+
+/// One live entry as the page shows it.
+pub struct LiveItem {
+    pub id: String,
+    /// RFC 3339, for `<time datetime>` (and the script that shows it in the reader's zone).
+    pub datetime: String,
+    /// The time in UTC, as shown without the script.
+    pub when: String,
+    pub is_quote: bool,
+    pub body_html: String,
+    pub image: Option<(String, String)>,
+}
+
+/// The entries of a live post, newest first; `None` when the post is not live.
+async fn live_items(
+    s: &AppState,
+    tr: &I18n,
+    post_id: &str,
+) -> Result<Option<Vec<LiveItem>>, AppError> {
+    if crate::blog::live::live_since(&s.db, post_id)
+        .await?
+        .is_none()
+    {
+        return Ok(None);
+    }
+    let mut list = crate::blog::live::entries(&s.db, post_id).await?;
+    list.reverse();
+    Ok(Some(
+        list.into_iter()
+            .map(|e| LiveItem {
+                datetime: meta::rfc3339(e.created_at),
+                when: tr.ta(
+                    "blog-live-when-utc",
+                    [("time", tr.date_time_in(e.created_at, "UTC"))],
+                ),
+                is_quote: e.kind == "quote",
+                body_html: if e.body_md.is_empty() {
+                    String::new()
+                } else {
+                    crate::render::for_page(&body_html(tr, &e.body_md))
+                },
+                image: e.image_url.map(|u| (u, e.image_alt)),
+                id: e.id,
+            })
+            .collect(),
+    ))
 }
 
 pub(super) async fn render_post(
@@ -111,7 +160,13 @@ pub(super) async fn render_post(
     } else {
         crate::blog::comments::comments_section(s, tr, &p.id, &e.path).await?
     };
+    let live = if locked {
+        None
+    } else {
+        live_items(s, tr, &p.id).await?
+    };
     let page = PostPage {
+        live,
         featured_html,
         comments,
         page: PageCtx::new(s, tr, &e.path),

@@ -23,6 +23,7 @@ pub mod edits;
 mod kinds;
 pub mod likes;
 mod listing;
+pub mod live;
 mod post_terms;
 mod posts;
 pub mod reactions;

@@ -87,6 +87,8 @@ pub struct EditorPage {
     pub pending: bool,
     pub keep: EditorKeep,
     pub revisions_href: Option<String>,
+    /// Live coverage (`console::live`), for who may edit the post.
+    pub live_href: Option<String>,
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -149,6 +151,14 @@ async fn render(
         shell: cx.shell("/admin/posts"),
         keep: EditorKeep::new(cx, &target, &action, restored_at),
         revisions_href: post.map(|p| format!("/admin/posts/{}/revisions", p.id)),
+        live_href: post
+            .filter(|p| {
+                cx.me.member.can(
+                    crate::team::Permission::PostsWrite,
+                    p.campaign_id.as_deref(),
+                )
+            })
+            .map(|p| format!("/admin/posts/{}/live", p.id)),
         action,
         heading: match post {
             Some(p) if !p.title.is_empty() => p.title.clone(),

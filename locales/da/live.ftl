@@ -1,0 +1,27 @@
+# Live-dækning af en begivenhed (blog::live, console::live).
+blog-live-heading = Live
+blog-live-hint = Nyeste først. Siden opdaterer sig selv; genindlæs for at se nye indlæg, hvis den ikke gør.
+blog-live-none = Dækningen begynder snart.
+blog-live-when-utc = { $time } UTC
+console-live = Live-dækning
+console-live-intro = Dæk en begivenhed, mens den sker: korte opslag (tekst, et citat, et foto) vises øverst i dette indlæg, nyeste først, mens dækningen er live. Når begivenheden slutter, bliver opslagene en del af indlæggets tekst i den rækkefølge, de blev skrevet.
+console-live-start = Start live-dækning
+console-live-started = Live-dækningen er startet. Opslag vises straks på indlægget.
+console-live-kind = Opslag
+console-live-kind-text = Tekst
+console-live-kind-quote = Citat
+console-live-body = Hvad sker der
+console-live-body-hint = Markdown, højst { $max } tegn.
+console-live-photo = Foto (valgfrit)
+console-live-alt = Beskriv fotoet
+console-live-add = Tilføj opslag
+console-live-added = Opslaget er tilføjet.
+console-live-entries = Opslag, nyeste først
+console-live-none = Ingen opslag endnu.
+console-live-delete = Slet
+console-live-end = Afslut live-dækning
+console-live-end-hint = Når dækningen afsluttes, føjes alle opslag til indlæggets tekst, ældste først, og indlægget bliver en almindelig artikel igen (følgere får opdateringen).
+console-live-error-empty = Skriv noget, eller vælg et foto.
+console-live-error-long = Et opslag har højst { $max } tegn.
+console-live-error-not-live = Live-dækningen af dette indlæg er afsluttet.
+console-live-error-alt = Beskriv fotoet for dem, der ikke kan se det.

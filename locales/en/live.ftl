@@ -1,0 +1,27 @@
+# Live coverage of an event (blog::live, console::live).
+blog-live-heading = Live
+blog-live-hint = Newest first. This page updates on its own; reload to see new entries if it does not.
+blog-live-none = Coverage starts soon.
+blog-live-when-utc = { $time } UTC
+console-live = Live coverage
+console-live-intro = Cover an event as it happens: short entries (text, a quote, a photo) appear at the top of this post, newest first, while coverage is live. When the event ends, the entries become part of the post's text in the order they were written.
+console-live-start = Start live coverage
+console-live-started = Live coverage started. Entries appear on the post at once.
+console-live-kind = Entry
+console-live-kind-text = Text
+console-live-kind-quote = Quote
+console-live-body = What is happening
+console-live-body-hint = Markdown, at most { $max } characters.
+console-live-photo = Photo (optional)
+console-live-alt = Describe the photo
+console-live-add = Add entry
+console-live-added = Entry added.
+console-live-entries = Entries, newest first
+console-live-none = No entries yet.
+console-live-delete = Delete
+console-live-end = End live coverage
+console-live-end-hint = Ending appends every entry to the post's text, oldest first, and makes the post an ordinary article again (followers get the update).
+console-live-error-empty = Write something or choose a photo.
+console-live-error-long = An entry has at most { $max } characters.
+console-live-error-not-live = Live coverage of this post has ended.
+console-live-error-alt = Describe the photo for those who cannot see it.

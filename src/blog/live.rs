@@ -1,0 +1,259 @@
+//! Live coverage of an event: a post in live mode takes short timestamped entries (text or a
+//! quote, each with an optional photo from the media store) from whoever may edit it; its
+//! public page shows them newest first above the text. Ending the coverage turns the post
+//! into an ordinary article: the entries are appended to its text in the order they were
+//! written (Markdown, each under its UTC time), as an ordinary update — a revision, the
+//! `post.updated` audit entry and, for a published post, the `POST_CHANGED` job that
+//! federation sends as an Update — and the live mode and the entries are removed (the text
+//! and its revisions hold them from then on).
+//!
+//! Every change is audited (`post.live_started`, `post.live_entry_added`,
+//! `post.live_entry_deleted`, `post.live_ended`); the store's triggers bump the blog's
+//! version, so every node's kept copy of the page is replaced.
+
+use chrono::{DateTime, Utc};
+
+use super::repo::live as store;
+pub use super::repo::live::LiveEntry;
+use super::write::{self, UpdatePost, WriteError};
+use crate::db::{Db, DbResult};
+use crate::team::Member;
+use crate::team::audit::{self, Actor};
+
+/// The longest entry, in characters.
+pub const MAX_ENTRY: usize = 1_000;
+
+/// What an entry is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EntryKind {
+    Text,
+    Quote,
+}
+
+impl EntryKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EntryKind::Text => "text",
+            EntryKind::Quote => "quote",
+        }
+    }
+    pub fn parse(s: &str) -> Option<EntryKind> {
+        match s {
+            "text" => Some(EntryKind::Text),
+            "quote" => Some(EntryKind::Quote),
+            _ => None,
+        }
+    }
+}
+
+/// An entry as typed.
+#[derive(Debug, Clone)]
+pub struct NewEntry {
+    pub kind: EntryKind,
+    pub body_md: String,
+    /// A media store path (`/media/…`), stored by the caller.
+    pub image_url: Option<String>,
+    pub image_alt: String,
+}
+
+/// Why an entry was not stored.
+#[derive(Debug, PartialEq, Eq)]
+pub enum EntryError {
+    /// Neither text nor a photo.
+    Empty,
+    TooLong,
+    /// The post is not in live mode.
+    NotLive,
+}
+
+/// When the post went live, if it is live.
+pub async fn live_since(db: &Db, post_id: &str) -> DbResult<Option<DateTime<Utc>>> {
+    store::live_since(db, post_id).await
+}
+
+/// The post's entries, oldest first.
+pub async fn entries(db: &Db, post_id: &str) -> DbResult<Vec<LiveEntry>> {
+    store::entries(db, post_id).await
+}
+
+/// Puts the post in live mode (audited); `false` when it already was.
+pub async fn start(db: &Db, post_id: &str, who: &Actor) -> DbResult<bool> {
+    let mut tx = db.begin().await?;
+    let started = store::start_in(&mut tx, post_id, who.member_id.as_deref(), Utc::now()).await?;
+    if started {
+        audit::record_in(&mut tx, who, "post.live_started", post_id, "").await?;
+    }
+    tx.commit().await?;
+    Ok(started)
+}
+
+/// Adds an entry to a live post (audited).
+pub async fn add(
+    db: &Db,
+    post_id: &str,
+    e: &NewEntry,
+    who: &Actor,
+) -> Result<Result<LiveEntry, EntryError>, crate::db::DbError> {
+    let body = e.body_md.trim().replace("\r\n", "\n");
+    if body.is_empty() && e.image_url.is_none() {
+        return Ok(Err(EntryError::Empty));
+    }
+    if body.chars().count() > MAX_ENTRY {
+        return Ok(Err(EntryError::TooLong));
+    }
+    if store::live_since(db, post_id).await?.is_none() {
+        return Ok(Err(EntryError::NotLive));
+    }
+    let row = LiveEntry {
+        id: uuid::Uuid::new_v4().simple().to_string(),
+        post_id: post_id.to_string(),
+        author_id: who.member_id.clone(),
+        kind: e.kind.as_str().to_string(),
+        body_md: body,
+        image_url: e.image_url.clone(),
+        image_alt: one_line(&e.image_alt),
+        created_at: Utc::now(),
+    };
+    let mut tx = db.begin().await?;
+    store::insert_entry_in(&mut tx, &row).await?;
+    audit::record_in(&mut tx, who, "post.live_entry_added", post_id, &row.id).await?;
+    tx.commit().await?;
+    Ok(Ok(row))
+}
+
+/// Deletes an entry of the post (audited); `false` when there was none.
+pub async fn delete(db: &Db, post_id: &str, entry_id: &str, who: &Actor) -> DbResult<bool> {
+    let mut tx = db.begin().await?;
+    let gone = store::delete_entry_in(&mut tx, post_id, entry_id).await?;
+    if gone {
+        audit::record_in(&mut tx, who, "post.live_entry_deleted", post_id, entry_id).await?;
+    }
+    tx.commit().await?;
+    Ok(gone)
+}
+
+/// The entries as Markdown to append to the post's text, oldest first.
+pub fn entries_markdown(entries: &[LiveEntry]) -> String {
+    let mut out = String::new();
+    for e in entries {
+        out.push_str("\n\n**");
+        out.push_str(&e.created_at.format("%Y-%m-%d %H:%M UTC").to_string());
+        out.push_str("**\n\n");
+        if !e.body_md.is_empty() {
+            if e.kind == EntryKind::Quote.as_str() {
+                for line in e.body_md.lines() {
+                    out.push_str("> ");
+                    out.push_str(line);
+                    out.push('\n');
+                }
+            } else {
+                out.push_str(&e.body_md);
+                out.push('\n');
+            }
+        }
+        if let Some(url) = &e.image_url {
+            out.push_str(&format!("\n![{}]({})\n", e.image_alt, url));
+        }
+    }
+    out
+}
+
+/// Ends the coverage: the entries appended to the text in order (as an update by `member`,
+/// who must be allowed to write the post), then the live mode and the entries removed
+/// (audited `post.live_ended`). `Ok(None)` when the post was not live.
+pub async fn end(
+    db: &Db,
+    post_id: &str,
+    who: &Actor,
+    member: &Member,
+) -> Result<Option<write::Post>, WriteError> {
+    if store::live_since(db, post_id).await?.is_none() {
+        return Ok(None);
+    }
+    let now = write::by_id(db, post_id)
+        .await?
+        .ok_or(WriteError::NotFound)?;
+    let list = store::entries(db, post_id).await?;
+    let (categories, tags) = write::terms_of(db, post_id).await?;
+    let mut body = now.body_md.trim_end().to_string();
+    body.push_str(&entries_markdown(&list));
+    let p = UpdatePost {
+        kind: now.kind,
+        title: now.title,
+        body_md: body,
+        excerpt: now.excerpt,
+        status: now.status,
+        published_at: now.published_at,
+        author_id: now.author_id,
+        campaign_id: now.campaign_id,
+        sticky: now.sticky,
+        comments_open: now.comment_status.is_open(),
+        slug: Some(now.slug),
+        categories,
+        tags,
+        featured_image_url: now.featured_image_url,
+        featured_image_alt: now.featured_image_alt,
+        source_key: None,
+        created_at: None,
+    };
+    let updated = write::update_as(db, post_id, &p, who, member).await?;
+    let mut tx = db.begin().await?;
+    for e in &list {
+        store::delete_entry_in(&mut tx, post_id, &e.id).await?;
+    }
+    store::end_in(&mut tx, post_id).await?;
+    audit::record_in(
+        &mut tx,
+        who,
+        "post.live_ended",
+        post_id,
+        &list.len().to_string(),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Some(updated))
+}
+
+/// A description or alt text on one line, without Markdown's brackets.
+fn one_line(s: &str) -> String {
+    s.chars()
+        .map(|c| match c {
+            '[' | ']' | '\\' | '\n' | '\r' => ' ',
+            c => c,
+        })
+        .collect::<String>()
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(kind: &str, body: &str, at: &str) -> LiveEntry {
+        LiveEntry {
+            id: at.into(),
+            post_id: "p".into(),
+            author_id: None,
+            kind: kind.into(),
+            body_md: body.into(),
+            image_url: None,
+            image_alt: String::new(),
+            created_at: DateTime::parse_from_rfc3339(at).expect("t").into(),
+        }
+    }
+
+    #[test]
+    fn markdown_in_order() {
+        let md = entries_markdown(&[
+            entry("text", "Doors open", "2026-12-07T09:00:00Z"),
+            entry("quote", "Libraries\nare for all", "2026-12-07T09:30:00Z"),
+        ]);
+        assert_eq!(
+            md,
+            "\n\n**2026-12-07 09:00 UTC**\n\nDoors open\n\n\n**2026-12-07 09:30 UTC**\n\n> Libraries\n> are for all\n"
+        );
+        assert_eq!(one_line("a [b]\nc"), "a b c");
+    }
+}
