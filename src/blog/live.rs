@@ -15,7 +15,7 @@ use chrono::{DateTime, Utc};
 
 use super::repo::live as store;
 pub use super::repo::live::LiveEntry;
-use super::write::{self, UpdatePost, WriteError};
+use super::write::{self, WriteError};
 use crate::db::{Db, DbResult};
 use crate::team::Member;
 use crate::team::audit::{self, Actor};
@@ -170,32 +170,9 @@ pub async fn end(
     if store::live_since(db, post_id).await?.is_none() {
         return Ok(None);
     }
-    let now = write::by_id(db, post_id)
-        .await?
-        .ok_or(WriteError::NotFound)?;
+    let mut p = write::as_it_stands(db, post_id).await?;
     let list = store::entries(db, post_id).await?;
-    let (categories, tags) = write::terms_of(db, post_id).await?;
-    let mut body = now.body_md.trim_end().to_string();
-    body.push_str(&entries_markdown(&list));
-    let p = UpdatePost {
-        kind: now.kind,
-        title: now.title,
-        body_md: body,
-        excerpt: now.excerpt,
-        status: now.status,
-        published_at: now.published_at,
-        author_id: now.author_id,
-        campaign_id: now.campaign_id,
-        sticky: now.sticky,
-        comments_open: now.comment_status.is_open(),
-        slug: Some(now.slug),
-        categories,
-        tags,
-        featured_image_url: now.featured_image_url,
-        featured_image_alt: now.featured_image_alt,
-        source_key: None,
-        created_at: None,
-    };
+    p.body_md = format!("{}{}", p.body_md.trim_end(), entries_markdown(&list));
     let updated = write::update_as(db, post_id, &p, who, member).await?;
     let mut tx = db.begin().await?;
     for e in &list {

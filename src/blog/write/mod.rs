@@ -27,7 +27,7 @@
 use chrono::{DateTime, LocalResult, NaiveDateTime, TimeZone, Utc};
 
 use super::permalink::Permalinks;
-use crate::db::DbError;
+use crate::db::{Db, DbError};
 
 pub const MAX_TITLE: usize = 300;
 pub const MAX_BODY: usize = 200_000;
@@ -192,6 +192,33 @@ impl NewPost {
 /// The full new state of an existing post (every field is replaced). `slug: None` keeps the
 /// current slug; a different one is made unique and the old one kept in the history.
 pub type UpdatePost = NewPost;
+
+/// Post `id` as it stands, as the update that would write it again unchanged (its terms
+/// included): what a write that changes one or two fields starts from (a revision's restore,
+/// the end of live coverage).
+pub async fn as_it_stands(db: &Db, id: &str) -> Result<UpdatePost, WriteError> {
+    let now = by_id(db, id).await?.ok_or(WriteError::NotFound)?;
+    let (categories, tags) = terms_of(db, id).await?;
+    Ok(UpdatePost {
+        kind: now.kind,
+        title: now.title,
+        body_md: now.body_md,
+        excerpt: now.excerpt,
+        status: now.status,
+        published_at: now.published_at,
+        author_id: now.author_id,
+        campaign_id: now.campaign_id,
+        sticky: now.sticky,
+        comments_open: now.comment_status.is_open(),
+        slug: Some(now.slug),
+        categories,
+        tags,
+        featured_image_url: now.featured_image_url,
+        featured_image_alt: now.featured_image_alt,
+        source_key: None,
+        created_at: None,
+    })
+}
 
 /// Why a write was refused.
 #[derive(Debug, thiserror::Error)]
