@@ -34,8 +34,9 @@ pub fn routes() -> Router<AppState> {
 /// the totals move.
 const MAX_AGE: &str = "public, max-age=60";
 
-/// A public campaign by slug (drafts are nobody's business).
-async fn public_campaign(s: &AppState, slug: &str) -> Result<Campaign, AppError> {
+/// A public campaign by slug (drafts are nobody's business): 404 otherwise. Every
+/// promotion page starts here.
+pub(super) async fn public_campaign(s: &AppState, slug: &str) -> Result<Campaign, AppError> {
     crate::campaigns::repo::by_slug(&s.db, slug)
         .await?
         .filter(|c| c.state != CampaignState::Draft)

@@ -13,7 +13,7 @@ use http::{StatusCode, header};
 use serde::Deserialize;
 
 use super::{Event, Source};
-use crate::campaigns::{Campaign, CampaignState};
+use crate::campaigns::Campaign;
 use crate::http::{AppError, AppState, csrf};
 use crate::team::throttle;
 use crate::web::PageCtx;
@@ -62,10 +62,7 @@ struct EventPage {
 
 /// The public campaign `slug` and its published event `event`.
 async fn find(s: &AppState, slug: &str, event: &str) -> Result<(Campaign, Event), AppError> {
-    let c = crate::campaigns::repo::by_slug(&s.db, slug)
-        .await?
-        .filter(|c| c.state != CampaignState::Draft)
-        .ok_or(AppError::NotFound)?;
+    let c = crate::promotion::pages::public_campaign(s, slug).await?;
     let e = super::published(&s.db, &c.id, event)
         .await?
         .ok_or(AppError::NotFound)?;

@@ -12,7 +12,7 @@ use chrono::Utc;
 use http::{StatusCode, header};
 use serde::Deserialize;
 
-use crate::campaigns::{Campaign, CampaignState};
+use crate::campaigns::Campaign;
 use crate::donations::consents;
 use crate::email::Email;
 use crate::http::{AppError, AppState, csrf};
@@ -43,13 +43,6 @@ struct UpdatesPage {
     sent: bool,
 }
 
-async fn campaign(s: &AppState, slug: &str) -> Result<Campaign, AppError> {
-    crate::campaigns::repo::by_slug(&s.db, slug)
-        .await?
-        .filter(|c| c.state != CampaignState::Draft)
-        .ok_or(AppError::NotFound)
-}
-
 fn view(s: &AppState, r: &Req, c: &Campaign) -> UpdatesPage {
     UpdatesPage {
         page: PageCtx::new(s, &r.tr, &r.path),
@@ -73,7 +66,7 @@ async fn form(
     r: Req,
     Path(slug): Path<String>,
 ) -> Result<Response, AppError> {
-    let c = campaign(&s, &slug).await?;
+    let c = crate::promotion::pages::public_campaign(&s, &slug).await?;
     Ok(html(StatusCode::OK, view(&s, &r, &c).render()?))
 }
 
@@ -91,7 +84,7 @@ async fn submit(
     Path(slug): Path<String>,
     Form(f): Form<SubscribeForm>,
 ) -> Result<Response, AppError> {
-    let c = campaign(&s, &slug).await?;
+    let c = crate::promotion::pages::public_campaign(&s, &slug).await?;
     let tr = &r.tr;
     let now = Utc::now();
     let mut page = view(&s, &r, &c);
