@@ -87,13 +87,18 @@ pub async fn campaign_page(
     // which a shared link must not show), on a page that is neither cached nor stored.
     let totals = repo::totals(&s.db, &c.id).await?;
     let fresh = FormState::fresh(visitor_currency(&c, region.as_deref()));
-    let form = match q.from.as_deref() {
-        Some(from) => checkout::retry_input(&s.db, from, &c.id, Utc::now())
-            .await?
-            .map(|i| FormState::given_back(i.amount, i.currency, i.name, i.message, i.visibility)),
-        None => None,
+    let mut form = None;
+    if let Some(from) = q.from.as_deref()
+        && let Some(i) = checkout::retry_input(&s.db, from, &c.id, Utc::now()).await?
+    {
+        // The link or source that brought the donor stays with the form given back.
+        let source = crate::donations::attribution::of_session(&s.db, from).await?;
+        let mut f = FormState::given_back(i.amount, i.currency, i.name, i.message, i.visibility);
+        f.ref_code = source.ref_code.unwrap_or_default();
+        f.utm_source = source.utm_source.unwrap_or_default();
+        form = Some(f);
     }
-    .unwrap_or(fresh);
+    let form = form.unwrap_or(fresh);
     let html = render_campaign(&s, &tr, &c, &totals, Some(form), notice).await?;
     let mut res = Html(html).into_response();
     res.headers_mut().insert(

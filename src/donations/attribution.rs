@@ -8,6 +8,10 @@
 //! as given (`checkout_sessions.ref_code`, `utm_source`): donations know nothing of
 //! promotion's referral links, which read the totals by code back through [`entries`]. A
 //! code no link has is kept but credited to none. No cookie is involved.
+//!
+//! A form shown again (a field to mend, a payment that failed) is posted from another
+//! address: it carries the values it was first posted with in hidden fields (`ref`,
+//! `utm_source`), which [`source_of`] reads when the `Referer` is not the campaign page.
 
 use crate::db::{Db, DbResult};
 
@@ -18,9 +22,30 @@ pub struct Source {
     pub utm_source: Option<String>,
 }
 
-/// The source named by `referer` when it is our own campaign page `slug` (`base` is the
-/// site's base URL); nothing for any other address.
-pub fn source_of(base: &str, slug: &str, referer: Option<&str>) -> Source {
+/// What brought the donate form posted with `body` (URL-encoded): the source named by
+/// `referer` when it is our own campaign page `slug` with a query (`base` is the site's
+/// base URL), else the hidden fields of a form shown again.
+pub fn source_of(base: &str, slug: &str, referer: Option<&str>, body: &[u8]) -> Source {
+    let from_page = page_source(base, slug, referer);
+    if from_page != Source::default() {
+        return from_page;
+    }
+    std::str::from_utf8(body)
+        .map(|b| tokens(Some(b)))
+        .unwrap_or_default()
+}
+
+/// The `ref` and `utm_source` of a query (or a form body), each checked as a token.
+fn tokens(query: Option<&str>) -> Source {
+    use crate::http::views::query_token;
+    Source {
+        ref_code: query_token(query, "ref", 32, false),
+        utm_source: query_token(query, "utm_source", 40, true),
+    }
+}
+
+/// The source named by `referer` when it is our own campaign page `slug`.
+fn page_source(base: &str, slug: &str, referer: Option<&str>) -> Source {
     let Some(r) = referer else {
         return Source::default();
     };
@@ -32,12 +57,16 @@ pub fn source_of(base: &str, slug: &str, referer: Option<&str>) -> Source {
     let Some(query) = rest.strip_prefix('?') else {
         return Source::default();
     };
-    let query = query.split('#').next();
-    use crate::http::views::query_token;
-    Source {
-        ref_code: query_token(query, "ref", 32, false),
-        utm_source: query_token(query, "utm_source", 40, true),
-    }
+    tokens(query.split('#').next())
+}
+
+/// What brought the checkout `session_id` (for the form a failed payment gives back).
+pub async fn of_session(db: &Db, session_id: &str) -> DbResult<Source> {
+    let (ref_code, utm_source) = super::repo::attribution::source(db, session_id).await?;
+    Ok(Source {
+        ref_code,
+        utm_source,
+    })
 }
 
 /// Keeps `source` on the checkout `session_id`.
@@ -72,6 +101,7 @@ mod tests {
             base,
             "roof",
             Some("https://give.example.org/campaigns/roof?ref=Ab3x_9&utm_source=Mastodon#donate"),
+            b"",
         );
         assert_eq!(s.ref_code.as_deref(), Some("Ab3x_9"));
         assert_eq!(s.utm_source.as_deref(), Some("mastodon"));
@@ -83,7 +113,7 @@ mod tests {
             "https://give.example.org/campaigns/roof",
         ] {
             assert_eq!(
-                source_of(base, "roof", Some(other)),
+                source_of(base, "roof", Some(other), b"amount=5"),
                 Source::default(),
                 "{other}"
             );
@@ -92,12 +122,38 @@ mod tests {
             source_of(
                 base,
                 "roof",
-                Some("https://give.example.org/campaigns/roof/?ref=x1")
+                Some("https://give.example.org/campaigns/roof/?ref=x1"),
+                b"ref=other"
             )
             .ref_code
             .as_deref(),
             Some("x1")
         );
-        assert_eq!(source_of(base, "roof", None), Source::default());
+        assert_eq!(source_of(base, "roof", None, b""), Source::default());
+    }
+
+    #[test]
+    fn a_form_shown_again_carries_its_source_in_hidden_fields() {
+        let base = "https://give.example.org";
+        let again = Some("https://give.example.org/campaigns/roof/donate");
+        let s = source_of(
+            base,
+            "roof",
+            again,
+            b"csrf=x&amount=5&ref=Ab3x_9&utm_source=Mastodon",
+        );
+        assert_eq!(s.ref_code.as_deref(), Some("Ab3x_9"));
+        assert_eq!(s.utm_source.as_deref(), Some("mastodon"));
+        // A field that is not a token is dropped, not kept as typed.
+        let s = source_of(base, "roof", again, b"ref=%3Cscript%3E&utm_source=a+b");
+        assert_eq!(s, Source::default());
+        // The page's own address wins over the fields.
+        let s = source_of(
+            base,
+            "roof",
+            Some("https://give.example.org/campaigns/roof?ref=page1"),
+            b"ref=field1",
+        );
+        assert_eq!(s.ref_code.as_deref(), Some("page1"));
     }
 }

@@ -188,6 +188,124 @@ async fn a_visit_through_a_referral_link_that_donates_is_credited_to_it() {
     .await;
 }
 
+/// The address a declined payment of `session` gives the form back at.
+fn location_of_back(session: &str) -> String {
+    format!("/campaigns/{SLUG}?checkout=declined&from={session}")
+}
+
+#[tokio::test]
+async fn a_form_shown_again_keeps_the_link_that_brought_the_donor() {
+    each_backend(|tdb| async move {
+        seed_campaign(&tdb.db, SLUG).await;
+        let app = TestApp::start(settings(&tdb)).await;
+        let (code, _) = make_link(&app, "Ada's book club", true).await;
+        let landing = format!("/campaigns/{SLUG}?ref={code}&utm_source=Mastodon");
+
+        // A field to mend: the form comes back from the donate address, the link's code
+        // and the source in hidden fields; posted again from there, the gift is credited.
+        let token = app.csrf(SLUG).await;
+        let res = app
+            .client
+            .post(app.url(&format!("/campaigns/{SLUG}/donate")))
+            .header("referer", app.url(&landing))
+            .form(&[
+                ("amount", "-3"),
+                ("currency", "GBP"),
+                ("visibility", "public"),
+                ("csrf", &token),
+            ])
+            .send()
+            .await
+            .expect("donate");
+        assert_eq!(res.status(), 422);
+        let again = res.text().await.expect("page");
+        assert_eq!(hidden_value(&again, "ref").as_deref(), Some(code.as_str()));
+        assert_eq!(
+            hidden_value(&again, "utm_source").as_deref(),
+            Some("mastodon")
+        );
+        let token = hidden_value(&again, "csrf").expect("csrf");
+        let res = app
+            .client
+            .post(app.url(&format!("/campaigns/{SLUG}/donate")))
+            .header("referer", app.url(&format!("/campaigns/{SLUG}/donate")))
+            .form(&[
+                ("amount", "30"),
+                ("currency", "GBP"),
+                ("visibility", "public"),
+                ("csrf", &token),
+                ("ref", &code),
+                ("utm_source", "mastodon"),
+            ])
+            .send()
+            .await
+            .expect("donate again");
+        assert_eq!(res.status(), 303);
+        let session = location(&res)
+            .strip_prefix("/test-checkout/")
+            .expect("test checkout")
+            .to_string();
+
+        // The payment declined: the form given back still carries them.
+        let page = app.text(&format!("/test-checkout/{session}")).await;
+        let token = hidden_value(&page, "csrf").expect("csrf");
+        let res = app
+            .post_form(
+                &format!("/test-checkout/{session}"),
+                &[("csrf", &token), ("outcome", "decline")],
+            )
+            .await;
+        assert_eq!(res.status(), 303);
+        let back = app.text(&location(&res)).await;
+        assert_eq!(hidden_value(&back, "ref").as_deref(), Some(code.as_str()));
+        assert_eq!(
+            hidden_value(&back, "utm_source").as_deref(),
+            Some("mastodon")
+        );
+
+        // A plain page's form carries none.
+        let plain = app.text(&format!("/campaigns/{SLUG}")).await;
+        assert_eq!(hidden_value(&plain, "ref"), None);
+        assert_eq!(hidden_value(&plain, "utm_source"), None);
+
+        // Posted again from the given-back form (its address has no code) and paid:
+        // credited to the link.
+        let token = hidden_value(&back, "csrf").expect("csrf");
+        let res = app
+            .client
+            .post(app.url(&format!("/campaigns/{SLUG}/donate")))
+            .header("referer", app.url(&location_of_back(&session)))
+            .form(&[
+                ("amount", "30"),
+                ("currency", "GBP"),
+                ("visibility", "public"),
+                ("csrf", &token),
+                ("ref", &code),
+                ("utm_source", "mastodon"),
+            ])
+            .send()
+            .await
+            .expect("donate after the decline");
+        assert_eq!(res.status(), 303);
+        let session = location(&res)
+            .strip_prefix("/test-checkout/")
+            .expect("test checkout")
+            .to_string();
+        let page = app.text(&format!("/test-checkout/{session}")).await;
+        let token = hidden_value(&page, "csrf").expect("csrf");
+        let res = app
+            .post_form(
+                &format!("/test-checkout/{session}"),
+                &[("csrf", &token), ("outcome", "succeed")],
+            )
+            .await;
+        assert_eq!(res.status(), 303);
+        let rows = credited(&app.db).await;
+        assert_eq!(rows, vec![(Some(code.clone()), Some("mastodon".into()))]);
+    })
+    .await;
+}
+
 #[tokio::test]
 async fn making_links_needs_the_form_token_and_is_limited_per_address() {
     each_backend(|tdb| async move {

@@ -40,6 +40,10 @@ pub struct FormState {
     /// A proof-of-work challenge the form must carry back solved (card testing suspected,
     /// `donations::challenge`); empty: none asked.
     pub challenge: String,
+    /// The referral code and campaign source the form was first posted with, carried in
+    /// hidden fields by a form shown again (`donations::attribution`); empty: none.
+    pub ref_code: String,
+    pub utm_source: String,
 }
 
 impl FormState {

@@ -151,7 +151,16 @@ async fn donate(
             .any(|(k, v)| k == "cover_fees" && v == "yes"),
         errors: Default::default(),
         challenge: String::new(),
+        ref_code: String::new(),
+        utm_source: String::new(),
     };
+    // What brought the donor: the referral code and campaign source of the page the form
+    // was posted from, or of the hidden fields of a form shown again
+    // (`donations::attribution`); a form shown again carries them on.
+    let referer = headers.get(header::REFERER).and_then(|v| v.to_str().ok());
+    let source = super::attribution::source_of(&s.base_url, c.slug.as_str(), referer, &body);
+    form.ref_code = source.ref_code.clone().unwrap_or_default();
+    form.utm_source = source.utm_source.clone().unwrap_or_default();
     let show_with = |form: FormState, notice: String, status: StatusCode| {
         let s = s.clone();
         let tr = tr.clone();
@@ -300,10 +309,6 @@ async fn donate(
     }
     let session = checkout::create(&s.db, provider.name(), valid, client_hash.as_deref()).await?;
     super::repo::receipts::set_session_lang(&s.db, &session.id, tr.lang).await?;
-    // What brought the donor: the referral code and campaign source of the page the form
-    // was posted from (`donations::attribution`).
-    let referer = headers.get(header::REFERER).and_then(|v| v.to_str().ok());
-    let source = super::attribution::source_of(&s.base_url, c.slug.as_str(), referer);
     super::attribution::keep(&s.db, &session.id, &source).await?;
     if form.news {
         super::consents::wish(&s.db, &session.id).await?;

@@ -25,6 +25,19 @@ pub async fn set_source(
     Ok(())
 }
 
+/// What brought the checkout `session_id` (`ref_code`, `utm_source`), when known.
+pub async fn source(db: &Db, session_id: &str) -> DbResult<(Option<String>, Option<String>)> {
+    let row: Option<(Option<String>, Option<String>)> = on_db!(db, |p| sqlx::query_as(
+        "SELECT ref_code, utm_source FROM checkout_sessions WHERE id = $1"
+    )
+    .bind(session_id)
+    .fetch_optional(p)
+    .await?);
+    Ok(row
+        .map(|(r, u)| (r.filter(|c| !c.is_empty()), u.filter(|c| !c.is_empty())))
+        .unwrap_or_default())
+}
+
 #[derive(sqlx::FromRow)]
 struct Row {
     created_at: DateTime<Utc>,
