@@ -303,6 +303,10 @@ pub static RULES: &[Rule] = &[
     rule(Method::POST, "/admin/comments/blocklist", M(Moderate)),
     rule(Method::POST, "/admin/comments/{id}/moderate", M(Moderate)),
     rule(Method::POST, "/admin/comments/{id}/reply", M(Moderate)),
+    // A member's own referral links (console/links.rs): any signed-in member, their own only.
+    rule(Method::GET, "/admin/links", S),
+    rule(Method::POST, "/admin/links", S),
+    rule(Method::POST, "/admin/links/{code}", S),
     // Hashtag days (console/events.rs): events and their entries' moderation.
     rule(Method::GET, "/admin/events", M(PostsWrite)),
     rule(Method::POST, "/admin/events", M(PostsWrite)),

@@ -28,6 +28,7 @@ pub mod following;
 pub mod form;
 pub mod insight;
 pub mod keep;
+pub mod links;
 pub mod live;
 pub mod members;
 pub mod monthly;
@@ -164,6 +165,8 @@ pub fn routes() -> Router<AppState> {
         .route("/admin/events", get(events::list).post(events::create))
         .route("/admin/events/{id}", get(events::edit).post(events::save))
         .route("/admin/events/{id}/entries/{entry}", post(events::moderate))
+        .route("/admin/links", get(links::list).post(links::create))
+        .route("/admin/links/{code}", post(links::delete))
         .route("/admin/webmentions", get(webmentions::list))
         .route(
             "/admin/webmentions/{id}/moderate",
@@ -310,6 +313,7 @@ impl Shell {
                 "console-nav-events",
                 m.can_somewhere(Permission::PostsWrite),
             ),
+            ("/admin/links", "console-nav-links", true),
             (
                 "/admin/posts",
                 "console-nav-posts",

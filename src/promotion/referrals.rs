@@ -115,6 +115,11 @@ pub async fn delete(db: &Db, code: &str) -> DbResult<()> {
     repo::delete_link(db, code).await
 }
 
+/// The links team member `member_id` made in the console, oldest first.
+pub async fn of_member(db: &Db, member_id: &str) -> DbResult<Vec<Link>> {
+    repo::links_of_member(db, member_id).await
+}
+
 /// A campaign's links, oldest first.
 pub async fn of_campaign(db: &Db, campaign_id: &str) -> DbResult<Vec<Link>> {
     repo::links_of(db, campaign_id).await

@@ -85,6 +85,16 @@ pub async fn links_of(db: &Db, campaign_id: &str) -> DbResult<Vec<Link>> {
     Ok(r.into_iter().map(Link::from).collect())
 }
 
+/// A team member's links, oldest first.
+pub async fn links_of_member(db: &Db, member_id: &str) -> DbResult<Vec<Link>> {
+    let sql = format!("{LINK_SELECT} WHERE member_id = $1 ORDER BY created_at, code");
+    let r = on_db!(db, |p| sqlx::query_as::<_, LinkRow>(&sql)
+        .bind(member_id)
+        .fetch_all(p)
+        .await?);
+    Ok(r.into_iter().map(Link::from).collect())
+}
+
 /// Changes a link's public name and whether it is on the leaderboard.
 pub async fn update_link(db: &Db, code: &str, name: &str, on_leaderboard: bool) -> DbResult<()> {
     on_db!(db, |p| sqlx::query(

@@ -581,3 +581,85 @@ async fn the_insight_report_says_what_brought_the_money() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn team_members_make_and_delete_their_own_links_in_the_console() {
+    use crate::team_harness::{audit_count, team_member};
+    use shelfraiser::team::Role;
+    each_backend(|tdb| async move {
+        let db = &tdb.db;
+        seed_campaign(db, SLUG).await;
+        let wendy = team_member("wendy").role(Role::Member).signed_in(db).await;
+        let other = team_member("otto").role(Role::Member).signed_in(db).await;
+        let app = TestApp::start(settings(&tdb)).await;
+
+        // Without a session: the sign-in page, not the list.
+        let res = app.get("/admin/links").await;
+        assert_ne!(res.status(), 200);
+
+        let page = wendy.page(&app, "/admin/links").await;
+        assert!(page.contains("You have no links yet"), "{page}");
+        let res = submit(
+            &app,
+            "/admin/links",
+            "/admin/links",
+            &wendy.token,
+            &[
+                ("campaign", SLUG),
+                ("name", "Wendy at the library"),
+                ("board", "yes"),
+            ],
+        )
+        .await;
+        assert_eq!(res.status(), 303);
+        assert_eq!(location(&res), "/admin/links?done=created");
+        assert_eq!(audit_count(db, "referral.created").await, 1);
+        let page = wendy.page(&app, "/admin/links").await;
+        let code = page
+            .split("/r/")
+            .nth(1)
+            .and_then(|r| r.split(['"', '<']).next())
+            .expect("the link's address")
+            .to_string();
+        assert!(page.contains("Wendy at the library"), "{page}");
+
+        // A gift through it shows on the list and on the board.
+        donate_from(&app, Some(&format!("/campaigns/{SLUG}?ref={code}")), "12").await;
+        let page = wendy.page(&app, "/admin/links").await;
+        assert!(page.contains("£12"), "{page}");
+        let board = app.text(&format!("/campaigns/{SLUG}/supporters")).await;
+        assert!(board.contains("Wendy at the library"), "{board}");
+
+        // A campaign that is not there: the form again, with why.
+        let res = submit(
+            &app,
+            "/admin/links",
+            "/admin/links",
+            &wendy.token,
+            &[("campaign", "nowhere"), ("name", "x")],
+        )
+        .await;
+        assert_eq!(res.status(), 422);
+
+        // Another member neither sees nor deletes it; its maker does.
+        let theirs = other.page(&app, "/admin/links").await;
+        assert!(!theirs.contains(&code), "{theirs}");
+        let token = bound_csrf(&app, "/admin/links", &other.token).await;
+        let res = other
+            .post(&app, &format!("/admin/links/{code}"), &[("csrf", &token)])
+            .await;
+        assert_eq!(res.status(), 404);
+        let token = bound_csrf(&app, "/admin/links", &wendy.token).await;
+        let res = wendy
+            .post(&app, &format!("/admin/links/{code}"), &[("csrf", "wrong")])
+            .await;
+        assert_eq!(res.status(), 422, "no token, no deletion");
+        let res = wendy
+            .post(&app, &format!("/admin/links/{code}"), &[("csrf", &token)])
+            .await;
+        assert_eq!(res.status(), 303);
+        assert_eq!(audit_count(db, "referral.deleted").await, 1);
+        assert_eq!(app.get(&format!("/r/{code}")).await.status(), 404);
+    })
+    .await;
+}
