@@ -5,8 +5,7 @@
 //! no-referrer`), checkout pages, crawlers, and requests that ask not to be tracked (`DNT: 1`
 //! or `Sec-GPC: 1`). Nothing is set on the response: no cookie, no header.
 
-use axum::extract::{ConnectInfo, Request, State};
-use axum::middleware::Next;
+use axum::extract::{ConnectInfo, Request};
 use axum::response::Response;
 use chrono::Utc;
 use http::{Method, StatusCode, header};
@@ -51,14 +50,28 @@ pub fn countable(path: &str) -> bool {
     path.len() <= 300 && !NOT_COUNTED.contains(&first) && !path.contains("/checkout/")
 }
 
-/// The middleware.
-pub async fn count(State(s): State<AppState>, req: Request, next: Next) -> Response {
+/// A countable request's view, taken before it is handled and recorded when its answer
+/// is a public HTML page (part of `site::edge`, the outermost middleware: one layer less on
+/// every request).
+pub struct Pending {
+    day: chrono::NaiveDate,
+    uri: http::Uri,
+    referrer: String,
+    ref_code: String,
+    utm_source: String,
+    device: &'static str,
+    lang: &'static str,
+    address: Option<std::net::IpAddr>,
+}
+
+/// The view `req` would be, when it may be counted at all.
+pub fn before(s: &AppState, req: &Request) -> Option<Pending> {
     if !s.settings.insight.enabled
         || req.method() != Method::GET
         || !countable(req.uri().path())
         || opted_out(req.headers())
     {
-        return next.run(req).await;
+        return None;
     }
     let h = req.headers();
     let ua = h
@@ -67,7 +80,7 @@ pub async fn count(State(s): State<AppState>, req: Request, next: Next) -> Respo
         .unwrap_or("");
     let device = device_class(ua);
     if device == "bot" {
-        return next.run(req).await;
+        return None;
     }
     let own = s
         .base_url
@@ -78,9 +91,6 @@ pub async fn count(State(s): State<AppState>, req: Request, next: Next) -> Respo
         .next()
         .unwrap_or("");
     let query = req.uri().query();
-    let referrer = referrer_host(h.get(header::REFERER).and_then(|v| v.to_str().ok()), own);
-    let ref_code = query_token(query, "ref", 32, false).unwrap_or_default();
-    let utm_source = query_token(query, "utm_source", 40, true).unwrap_or_default();
     let lang = crate::http::lang_with(
         h,
         req.extensions()
@@ -88,35 +98,47 @@ pub async fn count(State(s): State<AppState>, req: Request, next: Next) -> Respo
             .map(|x| x.0.clone()),
     )
     .lang;
-    // The address only from the trusted-proxy rules (as `ClientIp` reads it).
-    let address = req
-        .extensions()
-        .get::<ConnectInfo<std::net::SocketAddr>>()
-        .map(|c| s.proxies.resolve(c.0.ip(), h));
-    let day = Utc::now().date_naive();
-    let uri = req.uri().clone();
-    let res = next.run(req).await;
-    let html = res
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .is_some_and(|v| v.as_bytes().starts_with(b"text/html"));
-    let secret = res
-        .headers()
-        .get(header::REFERRER_POLICY)
-        .is_some_and(|v| v.as_bytes() == b"no-referrer");
-    if res.status() == StatusCode::OK && html && !secret {
-        let view = View {
-            day,
-            path: uri.path(),
-            referrer_host: &referrer,
-            ref_code: &ref_code,
-            utm_source: &utm_source,
-            device,
-            lang,
-        };
-        s.views.record(&view, address);
+    Some(Pending {
+        day: Utc::now().date_naive(),
+        uri: req.uri().clone(),
+        referrer: referrer_host(h.get(header::REFERER).and_then(|v| v.to_str().ok()), own),
+        ref_code: query_token(query, "ref", 32, false).unwrap_or_default(),
+        utm_source: query_token(query, "utm_source", 40, true).unwrap_or_default(),
+        device,
+        lang,
+        // The address only from the trusted-proxy rules (as `ClientIp` reads it).
+        address: req
+            .extensions()
+            .get::<ConnectInfo<std::net::SocketAddr>>()
+            .map(|c| s.proxies.resolve(c.0.ip(), h)),
+    })
+}
+
+impl Pending {
+    /// Counts the view if `res` (as the handler answered, before the security headers) is a
+    /// public HTML page answered 200.
+    pub fn after(self, s: &AppState, res: &Response) {
+        let html = res
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .is_some_and(|v| v.as_bytes().starts_with(b"text/html"));
+        let secret = res
+            .headers()
+            .get(header::REFERRER_POLICY)
+            .is_some_and(|v| v.as_bytes() == b"no-referrer");
+        if res.status() == StatusCode::OK && html && !secret {
+            let view = View {
+                day: self.day,
+                path: self.uri.path(),
+                referrer_host: &self.referrer,
+                ref_code: &self.ref_code,
+                utm_source: &self.utm_source,
+                device: self.device,
+                lang: self.lang,
+            };
+            s.views.record(&view, self.address);
+        }
     }
-    res
 }
 
 #[cfg(test)]

@@ -75,11 +75,6 @@ pub fn router(state: AppState) -> Router {
                 ),
         )
         .merge(route_layers(own_encoding, &state))
-        // Page views, counted in memory on the way out (`promotion::insight`).
-        .layer(middleware::from_fn_with_state(
-            state.clone(),
-            insight::count,
-        ))
         .layer(middleware::from_fn_with_state(
             std::sync::Arc::new(site::Edge {
                 state: state.clone(),

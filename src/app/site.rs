@@ -164,15 +164,21 @@ pub struct Edge {
     pub headers: SecurityHeaders,
 }
 
-/// Middleware: the site's identity on the request, and the request [`Observed`] around
-/// [`secure`].
+/// Middleware: the site's identity on the request, the request [`Observed`] around
+/// [`secure`], and its page view counted (`app::insight`).
 pub async fn edge(State(e): State<std::sync::Arc<Edge>>, mut req: Request, next: Next) -> Response {
     // The site's identity for this request's pages (`http::lang_of`), from the node's copy.
     let site = e.state.site.get(&e.state.db).await;
     req.extensions_mut().insert(crate::http::SiteOf(site));
     let public = !req.uri().path().starts_with("/admin");
     let seen = Observed::of(&req);
-    let res = secure(&e.headers, public, next.run(req).await);
+    // A page view, counted on the way out (`promotion::insight`).
+    let view = super::insight::before(&e.state, &req);
+    let res = next.run(req).await;
+    if let Some(v) = view {
+        v.after(&e.state, &res);
+    }
+    let res = secure(&e.headers, public, res);
     seen.done(&e.state, &res);
     res
 }
