@@ -615,6 +615,7 @@ console-post-field-campaign = Kampagne
 console-post-no-campaign = Ingen kampagne
 console-post-field-sticky = Hold øverst på bloggen
 console-post-field-comments = Tillad kommentarer
+console-post-field-mail = Send den med e-mail til kampagnens abonnenter, når den udgives første gang
 console-post-terms = Kategorier og tags
 console-post-field-categories = Kategorier
 console-post-field-tags = Tags

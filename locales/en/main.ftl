@@ -615,6 +615,7 @@ console-post-field-campaign = Campaign
 console-post-no-campaign = No campaign
 console-post-field-sticky = Keep at the top of the blog
 console-post-field-comments = Allow comments
+console-post-field-mail = E-mail it to the campaign's subscribers when it is first published
 console-post-terms = Categories and tags
 console-post-field-categories = Categories
 console-post-field-tags = Tags

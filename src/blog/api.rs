@@ -73,6 +73,10 @@ pub struct CreatePostJson {
     /// Default true.
     #[serde(default)]
     pub comments_open: Option<bool>,
+    /// A campaign's post: e-mail it to the campaign's subscribers when it is first
+    /// published. Default true.
+    #[serde(default)]
+    pub mail_subscribers: Option<bool>,
 }
 
 /// The answer to a create.
@@ -265,6 +269,7 @@ async fn create(
         featured_image_alt: None,
         source_key: None,
         created_at: None,
+        mail_subscribers: b.mail_subscribers.unwrap_or(true),
     };
     if let Err(errs) = write::validate(&new) {
         for (field, code) in errs {

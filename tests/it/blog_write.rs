@@ -173,6 +173,18 @@ async fn console_creates_edits_and_publishes() {
             (p.slug.as_str(), p.status.as_str()),
             ("roof-raised", "draft")
         );
+        // The form sent no "mail_subscribers": published only, when its time comes.
+        assert!(!p.mail_subscribers);
+        let (_, form) = page(&app, &ed, &format!("/admin/posts/{id}")).await;
+        assert!(
+            form.contains("name=\"mail_subscribers\" value=\"1\">"),
+            "unticked"
+        );
+        let (_, fresh) = page(&app, &ed, "/admin/posts/new").await;
+        assert!(
+            fresh.contains("name=\"mail_subscribers\" value=\"1\" checked>"),
+            "a new post is mailed unless unticked"
+        );
         assert_eq!(p.author_id.as_deref(), Some(ed.member.id.as_str()));
         let (cats, tags) = write::terms_of(db, &id).await.expect("terms");
         assert_eq!(

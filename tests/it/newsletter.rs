@@ -135,6 +135,17 @@ async fn campaign_updates_reach_confirmed_subscribers_once_and_one_click_stops_t
         run_jobs(&app).await;
         assert_eq!(outbox(&app.db).await.len(), before);
 
+        // A campaign post published without e-mail ("E-mail it …" unticked) goes to no one.
+        let mut quiet = NewPost::draft(PostKind::Article, "Quiet note", "Only on the site.");
+        quiet.status = PostStatus::Published;
+        quiet.campaign_id = Some(c.id.clone());
+        quiet.mail_subscribers = false;
+        blog_write::create(&app.db, &quiet, &Actor::cli())
+            .await
+            .expect("create");
+        run_jobs(&app).await;
+        assert_eq!(outbox(&app.db).await.len(), before, "published only");
+
         // The campaign's update: once to each confirmed subscriber, in their language.
         let id = post(&app, "The roof is on", Some(c.id.clone()), true).await;
         run_jobs(&app).await;

@@ -135,6 +135,7 @@ async fn post_create(
         featured_image_alt: None,
         source_key: None,
         created_at: None,
+        mail_subscribers: true,
     };
     let p = match write::create(db, &new, &Actor::cli()).await {
         Ok(p) => p,

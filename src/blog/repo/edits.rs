@@ -25,6 +25,7 @@ pub struct Fields<'a> {
     pub featured_image_url: Option<&'a str>,
     pub featured_image_alt: Option<&'a str>,
     pub published_at: Option<DateTime<Utc>>,
+    pub mail_subscribers: bool,
 }
 
 /// Replaces post `id`'s fields inside `tx`.
@@ -34,7 +35,7 @@ pub async fn update_in(tx: &mut Tx, id: &str, f: &Fields<'_>, now: DateTime<Utc>
         "UPDATE posts SET kind = $2, status = $3, slug = $4, title = $5, body_md = $6, excerpt = $7, \
          author_id = $8, campaign_id = $9, sticky = $10, comment_status = $11, \
          featured_image_url = $12, published_at = $13, updated_at = $14, \
-         featured_image_alt = $15 WHERE id = $1"
+         featured_image_alt = $15, mail_subscribers = $16 WHERE id = $1"
     )
     .bind(id)
     .bind(f.kind.as_str())
@@ -51,6 +52,7 @@ pub async fn update_in(tx: &mut Tx, id: &str, f: &Fields<'_>, now: DateTime<Utc>
     .bind(f.published_at)
     .bind(now)
     .bind(f.featured_image_alt)
+    .bind(f.mail_subscribers)
     .execute(&mut *c)
     .await?
     .rows_affected()

@@ -37,6 +37,9 @@ pub struct Post {
     pub updated_at: DateTime<Utc>,
     /// Where an imported post came from (`wp:<site>:<id>`).
     pub source_key: Option<String>,
+    /// A campaign update goes by e-mail to the campaign's subscribers when first published
+    /// (`promotion::newsletter`); `false`: published only.
+    pub mail_subscribers: bool,
 }
 
 /// A post as the database gives it; [`Post`] once its texts parse.
@@ -61,6 +64,7 @@ pub(crate) struct PostRow {
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
     source_key: Option<String>,
+    mail_subscribers: bool,
 }
 
 impl TryFrom<PostRow> for Post {
@@ -89,6 +93,7 @@ impl TryFrom<PostRow> for Post {
             created_at: r.created_at,
             updated_at: r.updated_at,
             source_key: r.source_key,
+            mail_subscribers: r.mail_subscribers,
         })
     }
 }
@@ -107,7 +112,7 @@ pub(crate) fn post(row: Option<PostRow>) -> DbResult<Option<Post>> {
 pub(crate) const COLUMNS: &str = "p.id, p.kind, p.status, p.slug, p.title, p.body_md, p.excerpt, p.author_id, \
     m.display_name AS author_name, p.campaign_id, p.sticky, p.password_hash, p.comment_status, \
     p.featured_image_url, p.featured_image_alt, p.published_at, p.created_at, p.updated_at, \
-    p.source_key";
+    p.source_key, p.mail_subscribers";
 
 pub(crate) const FROM: &str = "FROM posts p LEFT JOIN members m ON m.id = p.author_id";
 
@@ -161,6 +166,7 @@ pub struct NewRow<'a> {
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub source_key: Option<&'a str>,
+    pub mail_subscribers: bool,
 }
 
 /// Inserts a post row: the one `INSERT INTO posts` (every writer reaches it through
@@ -171,8 +177,8 @@ pub(crate) async fn insert(tx: &mut Tx, r: &NewRow<'_>) -> DbResult<bool> {
         sqlx::query(
         "INSERT INTO posts (id, kind, status, slug, title, body_md, excerpt, author_id, campaign_id, \
          sticky, password_hash, comment_status, featured_image_url, published_at, created_at, \
-         updated_at, source_key, featured_image_alt) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18) \
+         updated_at, source_key, featured_image_alt, mail_subscribers) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19) \
          ON CONFLICT (source_key) DO NOTHING"
     )
     .bind(r.id)
@@ -193,6 +199,7 @@ pub(crate) async fn insert(tx: &mut Tx, r: &NewRow<'_>) -> DbResult<bool> {
     .bind(r.updated_at)
     .bind(r.source_key)
     .bind(r.featured_image_alt)
+    .bind(r.mail_subscribers)
     .execute(&mut *c)
     .await?
     .rows_affected()
@@ -382,6 +389,7 @@ mod tests {
             created_at: now,
             updated_at: now,
             source_key: None,
+            mail_subscribers: true,
         };
         let p = Post::try_from(row("note", "scheduled", "closed")).expect("parses");
         assert_eq!(

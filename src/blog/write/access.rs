@@ -188,6 +188,7 @@ mod tests {
             created_at: now,
             updated_at: now,
             source_key: None,
+            mail_subscribers: true,
         }
     }
 

@@ -162,6 +162,9 @@ pub struct NewPost {
     pub source_key: Option<String>,
     /// For imports: keep the original creation time.
     pub created_at: Option<DateTime<Utc>>,
+    /// A campaign update is e-mailed to the campaign's subscribers when first published
+    /// (`promotion::newsletter`); `false`: published only.
+    pub mail_subscribers: bool,
 }
 
 impl NewPost {
@@ -185,6 +188,7 @@ impl NewPost {
             featured_image_alt: None,
             source_key: None,
             created_at: None,
+            mail_subscribers: true,
         }
     }
 }
@@ -217,6 +221,7 @@ pub async fn as_it_stands(db: &Db, id: &str) -> Result<UpdatePost, WriteError> {
         featured_image_alt: now.featured_image_alt,
         source_key: None,
         created_at: None,
+        mail_subscribers: now.mail_subscribers,
     })
 }
 

@@ -98,6 +98,7 @@ async fn create_checked(
         created_at: p.created_at.unwrap_or(now),
         updated_at: now,
         source_key: p.source_key.as_deref(),
+        mail_subscribers: p.mail_subscribers,
     };
     match repo::insert(&mut tx, &row).await {
         Ok(true) => {}
@@ -181,6 +182,8 @@ pub async fn add_campaign_update(
             created_at: published_at,
             updated_at: published_at,
             source_key: None,
+            // The demo's history, not news.
+            mail_subscribers: false,
         },
     )
     .await?;
@@ -293,6 +296,7 @@ async fn update_checked(
         featured_image_url: p.featured_image_url.as_deref(),
         featured_image_alt: p.featured_image_alt.as_deref(),
         published_at: at,
+        mail_subscribers: p.mail_subscribers,
     };
     edits::update_in(&mut tx, id, &fields, now).await?;
     set_terms(&mut tx, id, &p.categories, &p.tags).await?;

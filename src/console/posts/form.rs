@@ -20,6 +20,8 @@ pub struct PostForm {
     pub tags: String,
     pub sticky: bool,
     pub comments_open: bool,
+    /// "E-mail this update to the campaign's subscribers" (a campaign's post).
+    pub mail_subscribers: bool,
     pub campaign: String,
     pub slug: String,
     pub remove_image: bool,
@@ -38,6 +40,7 @@ impl PostForm {
             kind: "article".into(),
             status: "draft".into(),
             comments_open: true,
+            mail_subscribers: true,
             ..Default::default()
         }
     }
@@ -57,6 +60,7 @@ impl PostForm {
             tags: tags.join(", "),
             sticky: p.sticky,
             comments_open: p.comment_status.is_open(),
+            mail_subscribers: p.mail_subscribers,
             campaign: p.campaign_id.clone().unwrap_or_default(),
             slug: p.slug.clone(),
             remove_image: false,
@@ -78,6 +82,7 @@ impl PostForm {
             tags: f.text("tags", 4000),
             sticky: f.checked("sticky"),
             comments_open: f.checked("comments_open"),
+            mail_subscribers: f.checked("mail_subscribers"),
             campaign: f.text("campaign", 100),
             slug: f.text("slug", write::MAX_SLUG + 50),
             remove_image: f.checked("remove_image"),
@@ -157,6 +162,7 @@ pub(super) fn to_new_post(
         featured_image_url: image,
         source_key: None,
         created_at: None,
+        mail_subscribers: f.mail_subscribers,
     };
     if let Err(errs) = write::validate(&p) {
         for (field, code) in errs {

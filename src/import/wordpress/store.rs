@@ -218,6 +218,8 @@ pub async fn insert_post(w: &mut Writer, p: &NewPost<'_>) -> DbResult<bool> {
         created_at: p.created_at,
         updated_at: p.updated_at,
         source_key: Some(p.source_key),
+        // Imported posts are the site's past, never mailed.
+        mail_subscribers: false,
     };
     let inserted = write::import(w.tx(), &row).await?;
     w.wrote(usize::from(inserted)).await?;

@@ -11,8 +11,10 @@
 //! `List-Unsubscribe` with `List-Unsubscribe-Post` (one click in the mail program: a POST to
 //! `/privacy/consent/unsubscribe`). Each (post, subscriber) goes once, ever: the job and the
 //! outbox row are keyed on both, so an edit, an unpublish and a publish again, or a retried job
-//! send nothing more. Protected posts and pages are never sent; an update withdrawn, or a
-//! consent withdrawn, before its job runs is not sent.
+//! send nothing more. Protected posts and pages are never sent, nor a post whose editor
+//! unticked "E-mail it to the campaign's subscribers" (`posts.mail_subscribers`, read again
+//! when each mail's job runs); an update withdrawn, or a consent withdrawn, before its job
+//! runs is not sent.
 
 pub mod pages;
 
@@ -42,9 +44,10 @@ fn key(post_id: &str, consent_id: &str) -> String {
     format!("update:{post_id}:{consent_id}")
 }
 
-/// A post that may go by e-mail: public, not behind a password, not a page, and a campaign's.
+/// A post that may go by e-mail: public, not behind a password, not a page, a campaign's,
+/// and not published without e-mail ("E-mail it to the campaign's subscribers" unticked).
 fn sendable(p: &crate::blog::repo::Post, now: DateTime<Utc>) -> Option<&str> {
-    (p.is_public(now) && !p.is_protected() && !p.is_page())
+    (p.is_public(now) && !p.is_protected() && !p.is_page() && p.mail_subscribers)
         .then_some(p.campaign_id.as_deref())
         .flatten()
 }
