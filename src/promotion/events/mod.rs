@@ -342,6 +342,12 @@ pub async fn withdraw_pending(
     repo::delete_pending(db, source.as_str(), key, event_id).await
 }
 
+/// Whether a post published on `on` is near enough the event's `day` to enter it: at most
+/// [`NEAR_DAYS`] days before or after.
+pub fn is_near(day: NaiveDate, on: NaiveDate) -> bool {
+    (day - on).num_days().abs() <= NEAR_DAYS
+}
+
 /// The published event of `campaign_id` whose hashtag is one of `tags` (compared without
 /// regard to case, as the fediverse does) and whose day is at most [`NEAR_DAYS`] from `on`;
 /// the nearest day wins.
@@ -357,7 +363,7 @@ pub async fn near(
         .into_iter()
         .filter(|e| e.state == EventState::Published)
         .filter(|e| tags.contains(&e.hashtag.to_lowercase()))
-        .filter(|e| (e.day - on).num_days().abs() <= NEAR_DAYS)
+        .filter(|e| is_near(e.day, on))
         .collect();
     found.sort_by_key(|e| ((e.day - on).num_days().abs(), e.day));
     Ok(found.into_iter().next())
@@ -449,6 +455,18 @@ mod tests {
         assert_eq!(hashtag("#BøgerTilAlle").as_deref(), Some("BøgerTilAlle"));
         for bad in ["", "#", "two words", "a-b", "#2024", "##x", &"x".repeat(61)] {
             assert_eq!(hashtag(bad), None, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn posts_enter_from_a_week_before_the_day_to_a_week_after() {
+        let day = NaiveDate::from_ymd_opt(2026, 10, 1).expect("day");
+        let on = |d: i64| day + chrono::Duration::days(d);
+        for d in [-7, -1, 0, 1, 7] {
+            assert!(is_near(day, on(d)), "{d}");
+        }
+        for d in [-8, 8, 365] {
+            assert!(!is_near(day, on(d)), "{d}");
         }
     }
 
