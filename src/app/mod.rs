@@ -164,11 +164,19 @@ pub fn api_document() -> utoipa::openapi::OpenApi {
 }
 
 /// Every capability's background jobs, by kind: what the worker on each node runs.
+/// Federation's `tagged_note` (a note with hashtags about a campaign) is handled by
+/// promotion's hashtag days: federation defines the job, promotion (which may use
+/// federation, never the other way) acts on it.
 pub fn job_handlers() -> crate::jobs::Handlers {
     use crate::blog::write::{PUBLISH_POST, PublishPost, run_publish_job};
-    crate::jobs::Handlers::default().on(PUBLISH_POST, |db, p: PublishPost, now| async move {
-        run_publish_job(&db, &p.post_id, now).await.map(|_| ())
-    })
+    use crate::federation::tagged::{TAGGED_NOTE, TaggedNote};
+    crate::jobs::Handlers::default()
+        .on(PUBLISH_POST, |db, p: PublishPost, now| async move {
+            run_publish_job(&db, &p.post_id, now).await.map(|_| ())
+        })
+        .on(TAGGED_NOTE, |db, p: TaggedNote, now| async move {
+            crate::promotion::events::fediverse::on_tagged_note(&db, &p, now).await
+        })
 }
 
 /// `handlers` and the jobs that reach other servers, through the node's guarded outbound

@@ -81,6 +81,11 @@ pub struct EntryItem {
     pub title: String,
     pub name: String,
     pub source: String,
+    /// Where the entry came from, for the team (empty for the form): the fediverse post,
+    /// or the console's list of Webmentions.
+    pub source_link: String,
+    /// What the link opens, in words.
+    pub source_link_label: String,
     pub favourite: bool,
     pub received: String,
     pub actions: Vec<ActionView>,
@@ -327,6 +332,17 @@ async fn render_event(
             })
             .collect(),
             source: tr.t(&format!("console-events-source-{}", x.source)),
+            source_link: match x.source.as_str() {
+                "fediverse" if !x.source_key.is_empty() => x.source_key.clone(),
+                "webmention" => "/admin/webmentions".to_string(),
+                _ => String::new(),
+            },
+            source_link_label: match x.source.as_str() {
+                "fediverse" | "webmention" => {
+                    tr.t(&format!("console-events-source-open-{}", x.source))
+                }
+                _ => String::new(),
+            },
             received: tr.date_time_in(x.received_at, &cx.me.member.time_zone),
             id: x.id,
             url: x.url,

@@ -10,7 +10,11 @@
 //! * `Accept` and `Reject` of one of our actors' follow requests settle it; `Create` and
 //!   `Update` of a post from an account our actors follow keep it for the team to read,
 //!   `Delete` removes it (`following`);
-//! * `Delete` of the actor itself removes its follows, reactions and replies.
+//! * `Delete` of the actor itself removes its follows, reactions and replies;
+//! * a `Create` or `Update` of a Note with hashtags that mentions a campaign's actor or
+//!   replies to it (or to one of its posts) is also handed on as a `tagged_note` job
+//!   ([`tagged`](super::tagged): promotion makes hashtag-day entries of it), besides being a
+//!   reply if it is one; a `Delete` of an object on the sender's host is handed on too.
 //!
 //! Anything else is received and ignored. Each activity id is acted on once
 //! (`federation_seen_activities`): follows in the same transaction as the mark, the rest
@@ -23,6 +27,7 @@ use super::deliver::{self, Deliver};
 use super::documents;
 use super::following;
 use super::repo::{self, FollowState, Follower, RemoteActor};
+use super::tagged;
 use crate::blog::remote::{self, NewReaction, ReactionKind, Reply, Source};
 use crate::db::Db;
 
@@ -49,6 +54,8 @@ pub enum Outcome {
     FollowRefused,
     /// A post from an account we follow kept (new or edited).
     Received,
+    /// A note with hashtags about a campaign handed on (`tagged`), nothing else done.
+    Tagged,
     /// Received before: nothing done again.
     Duplicate,
     /// Nothing we act on (yet), or about none of our actors.
@@ -237,6 +244,8 @@ async fn react(
         }
         ActivityKind::Create(note) | ActivityKind::Update(note) => {
             let creating = matches!(activity.kind, ActivityKind::Create(_));
+            let id = activity.id.as_str();
+            let tagged = tagged::offer(db, base, id, note, creating, sender, now).await? > 0;
             // An Update of a reply we never kept (or took down) is not a new reply.
             let post = if creating || remote::has_reply(db, note.id.as_str()).await? {
                 replied_post(db, base, note).await?
@@ -248,6 +257,7 @@ async fn react(
                 None if following::received(db, sender, note, creating, now).await? => {
                     Outcome::Received
                 }
+                None if tagged => Outcome::Tagged,
                 None => Outcome::Ignored,
             }
         }
@@ -272,6 +282,7 @@ async fn react(
             Outcome::Removed
         }
         ActivityKind::Delete { object } => {
+            tagged::deleted(db, activity.id.as_str(), object, sender, now).await?;
             let reply = remote::remove_reply(db, object.as_str(), &sender.id).await?;
             if following::deleted(db, sender, object.as_str()).await? || reply {
                 Outcome::Removed

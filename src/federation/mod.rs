@@ -14,6 +14,8 @@
 //! * [`documents`]: the JSON we serve (actor, WebFinger, collections, Accept).
 //! * [`following`]: our actors following accounts elsewhere, the posts those send (the
 //!   console's timeline), and our likes, boosts and replies to them.
+//! * [`tagged`]: notes with hashtags about a campaign, handed on as `tagged_note` jobs
+//!   (promotion's hashtag days take entries from them).
 //! * [`pages`]: the routes. `repo`: the store.
 //!
 //! Ids: a campaign's actor is its page, `{base}/campaigns/{slug}` (a campaign's slug never
@@ -33,6 +35,7 @@ pub mod pages;
 pub mod remote;
 pub mod repo;
 pub mod signatures;
+pub mod tagged;
 
 use chrono::{DateTime, Utc};
 use shelfraiser_formats::activitypub::{Iri, ParseOptions};

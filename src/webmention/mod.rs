@@ -4,7 +4,8 @@
 //! **Receiving** (`POST /webmention`, [`pages`]): the form's `source` and `target` are checked
 //! at once ([`check`]: both `http(s)`, different, the target under our base URL and naming a
 //! public post — by its permalink, an old slug or its stable `/posts/{id}` — or a public
-//! campaign page); a refusal is
+//! campaign page, or a published event page of one, `/campaigns/{slug}/events/{event}`,
+//! kept as a mention of the campaign); a refusal is
 //! 400 with a short reason. Otherwise the mention is stored `pending` (a re-sent one keeps
 //! its row) and a [`verify`] job is queued: 202. Senders are rate-limited per address like
 //! the comment form. The endpoint is advertised on every public page by a `Link` header and
@@ -18,8 +19,11 @@
 //! through the blog's domain API (`blog::remote`), which moderates them like comments; a
 //! campaign's mentions are held for approval in the console (`/admin/webmentions`) unless
 //! their author had one approved before, and approved ones appear on the campaign page under
-//! "What people are writing". A source answering 410, or no longer linking, takes the
-//! mention down.
+//! "What people are writing". A mention of a published event page also becomes a pending
+//! entry of the event (source `webmention`, through `promotion::events`: its link the
+//! source, its title the entry's name or the page's title, its name the author's).
+//! A source answering 410, or no longer linking, takes the mention down (and a still-pending
+//! entry).
 //!
 //! **Sending** ([`send`]): after a post is published or updated, each page it links to (on
 //! other hosts) is asked for its endpoint (`Link` header, then `<link>`/`<a rel=webmention>`)
@@ -179,7 +183,19 @@ pub async fn check(
 /// The public post or campaign page at `path` (a path on this site, percent-encoded).
 pub async fn target_at(db: &Db, links: &Permalinks, path: &str) -> DbResult<Option<Target>> {
     if let Some(rest) = path.strip_prefix("/campaigns/") {
-        let slug = rest.trim_end_matches('/');
+        let rest = rest.trim_end_matches('/');
+        // A published event's page of a public campaign: a mention of the campaign, which
+        // the verification also offers the event as an entry.
+        if let Some((slug, event)) = event_page(rest) {
+            let found = crate::campaigns::repo::by_slug(db, slug).await?;
+            let Some(c) = found.filter(|c| c.state != crate::campaigns::CampaignState::Draft)
+            else {
+                return Ok(None);
+            };
+            let published = crate::promotion::events::published(db, &c.id, event).await?;
+            return Ok(published.map(|_| Target::Campaign(c.id)));
+        }
+        let slug = rest;
         if slug.is_empty() || slug.contains('/') {
             return Ok(None);
         }
@@ -201,6 +217,20 @@ pub async fn target_at(db: &Db, links: &Permalinks, path: &str) -> DbResult<Opti
     Ok(crate::blog::remote::public_post_at(db, links, path)
         .await?
         .map(|p| Target::Post(p.id)))
+}
+
+/// `{slug}/events/{event}` (what follows `/campaigns/` in an event page's path) as the
+/// campaign's and the event's slugs.
+pub fn event_page(rest: &str) -> Option<(&str, &str)> {
+    let mut parts = rest.trim_end_matches('/').split('/');
+    match (parts.next(), parts.next(), parts.next(), parts.next()) {
+        (Some(slug), Some("events"), Some(event), None)
+            if !slug.is_empty() && !event.is_empty() =>
+        {
+            Some((slug, event))
+        }
+        _ => None,
+    }
 }
 
 /// The client's address as the rate limit counts it (IPv6 by /64).

@@ -22,6 +22,7 @@ use crate::blog::remote::{self, NewReaction, ReactionKind, Reply, Source};
 use crate::db::Db;
 use crate::jobs::{self, Final, Job};
 use crate::outbound::{Outbound, OutboundError};
+use crate::promotion::events;
 use shelfraiser_formats::microformats::{self, MentionKind, Page};
 
 pub const VERIFY_WEBMENTION: &str = "verify_webmention";
@@ -112,8 +113,30 @@ async fn read(out: &Outbound, source: &Url, target: &Url) -> anyhow::Result<Read
     Ok(Read::Invalid(format!("not a page: {ctype}")))
 }
 
-/// Takes down whatever the mention put on a post (its comment or reaction).
+/// The event whose page a campaign mention's target is (any state).
+async fn event_of(db: &Db, w: &Webmention) -> anyhow::Result<Option<events::Event>> {
+    let Target::Campaign(campaign_id) = &w.on else {
+        return Ok(None);
+    };
+    let Some(target) = super::web_url(&w.target) else {
+        return Ok(None);
+    };
+    let path = target.path();
+    let Some(i) = path.rfind("/campaigns/") else {
+        return Ok(None);
+    };
+    let Some((_, event)) = super::event_page(&path[i + "/campaigns/".len()..]) else {
+        return Ok(None);
+    };
+    Ok(events::of_campaign(db, campaign_id, event).await?)
+}
+
+/// Takes down whatever the mention put on a post (its comment or reaction), or its event
+/// entry while that is still pending.
 pub async fn take_down(db: &Db, w: &Webmention) -> anyhow::Result<()> {
+    if let Some(e) = event_of(db, w).await? {
+        events::withdraw_pending(db, events::Source::Webmention, &w.source, Some(&e.id)).await?;
+    }
     if let Target::Post(post_id) = &w.on {
         let key = source_key(w);
         remote::remove_reply(db, &key, &w.author_url).await?;
@@ -250,6 +273,28 @@ pub async fn run_job(
             }
         }
     };
+    // A published event's page: the mention is offered as a pending entry (once per link).
+    if status != Status::Spam
+        && let Some(e) = event_of(db, &w).await?
+        && e.state == events::EventState::Published
+    {
+        let entry_title = match (title.trim().is_empty(), text.is_empty()) {
+            (false, _) => title.clone(),
+            (true, false) => text.clone(),
+            (true, true) => w.source.clone(),
+        };
+        events::submit(
+            db,
+            &e.id,
+            events::Source::Webmention,
+            &w.source,
+            &w.source,
+            &events::clean_line(&entry_title, events::TITLE_MAX),
+            &events::clean_line(&m.author.name, events::NAME_MAX),
+            now,
+        )
+        .await?;
+    }
     repo::set_verified(
         db,
         &w.id,

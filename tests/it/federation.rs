@@ -1247,3 +1247,177 @@ async fn fixtures_from_real_servers_pass_through_the_inbox() {
     })
     .await;
 }
+
+// ---------------------------------------------------------------------------------------
+// Hashtag days: entries from fediverse posts.
+
+use shelfraiser::promotion::events::{self as events, EntryStatus};
+
+/// A published (or draft) event of `campaign_id` with `tag`, its day today.
+async fn event_today(
+    db: &shelfraiser::db::Db,
+    campaign_id: &str,
+    slug: &str,
+    tag: &str,
+    state: &str,
+) -> String {
+    let today = Utc::now().date_naive().to_string();
+    let f = events::check(
+        slug,
+        "Follow a library day",
+        &today,
+        tag,
+        "Follow us.",
+        "",
+        state,
+    )
+    .expect("valid");
+    events::create(db, campaign_id, &f, Utc::now())
+        .await
+        .expect("create")
+        .expect("new")
+        .id
+}
+
+/// Runs due jobs (the node's worker may run some first) until none is left.
+async fn settle(app: &TestApp, remote: &FakeFediverse) {
+    let handlers = shelfraiser::app::job_handlers_outbound(
+        shelfraiser::app::job_handlers(),
+        outbound(remote),
+        &app.base,
+    );
+    crate::receipts::settle_with(app, &handlers).await;
+}
+
+async fn entries_of(
+    db: &shelfraiser::db::Db,
+    event: &str,
+    status: EntryStatus,
+) -> Vec<events::Entry> {
+    events::entries(db, event, status).await.expect("entries")
+}
+
+#[tokio::test]
+async fn a_tagged_post_mentioning_the_campaign_becomes_a_pending_entry() {
+    each_backend(|tdb| async move {
+        let c = seed_campaign(&tdb.db, "test-library").await;
+        let other = seed_campaign(&tdb.db, "other-library").await;
+        let event = event_today(&tdb.db, &c.id, "follow-day", "#FollowALibrary", "published").await;
+        let draft = event_today(&tdb.db, &c.id, "draft-day", "#DraftDay", "draft").await;
+        let elsewhere = event_today(&tdb.db, &other.id, "their-day", "#FollowALibrary", "published").await;
+        let remote = FakeFediverse::start().await;
+        let app = TestApp::start(allowing(&tdb, &remote)).await;
+        let actor = remote.actor();
+        let campaign_actor = app.url("/campaigns/test-library");
+        let ctx = "https://www.w3.org/ns/activitystreams";
+        let now = Utc::now().to_rfc3339();
+        // A Mastodon-shaped status: `tag` with a Mention, Hashtags and an Emoji.
+        let note = |n: u32, tags: Value, content: &str| {
+            json!({"id": format!("{actor}/statuses/{n}"), "type": "Note", "attributedTo": actor,
+                "url": format!("{}/@ana/{n}", remote.base), "published": now,
+                "content": content, "tag": tags,
+                "to": ["https://www.w3.org/ns/activitystreams#Public"], "cc": [campaign_actor]})
+        };
+        let create = |n: u32, tags: Value, content: &str| {
+            json!({"@context": ctx, "id": format!("{actor}/statuses/{n}/activity"),
+                "type": "Create", "actor": actor, "object": note(n, tags, content)})
+        };
+        let mention = json!({"type": "Mention", "href": campaign_actor, "name": "@test-library"});
+        let tag = |name: &str| json!({"type": "Hashtag", "name": name,
+            "href": format!("{}/tags/{}", remote.base, name.trim_start_matches('#'))});
+        let emoji = json!({"type": "Emoji", "name": ":books:", "icon": {"url": "x"}});
+
+        // The hashtag (in another case) and a mention of the campaign: a pending entry.
+        let first = create(
+            1,
+            json!([mention, tag("#followalibrary"), emoji]),
+            "<p><a href=\"x\" class=\"mention\">@test-library</a> My   video about <b>our</b> library! #FollowALibrary</p>",
+        );
+        assert_eq!(send(&app, &remote, &first).await, 202);
+        // Delivered again, and once more as another activity (to the campaign's inbox).
+        assert_eq!(send(&app, &remote, &first).await, 202);
+        let mut again = first.clone();
+        again["id"] = json!(format!("{actor}/statuses/1/activity-2"));
+        assert_eq!(send(&app, &remote, &again).await, 202);
+        settle(&app, &remote).await;
+        let pending = entries_of(&app.db, &event, EntryStatus::Pending).await;
+        assert_eq!(pending.len(), 1, "{pending:?}");
+        let e = &pending[0];
+        assert_eq!(e.source, "fediverse");
+        assert_eq!(e.url, format!("{}/@ana/1", remote.base));
+        assert_eq!(e.title, "@test-library My video about our library! #FollowALibrary");
+        assert!(e.name.starts_with("@ana@127.0.0.1:"), "{}", e.name);
+        assert_eq!(e.source_key, format!("{actor}/statuses/1"));
+        assert!(
+            entries_of(&app.db, &elsewhere, EntryStatus::Pending).await.is_empty(),
+            "another campaign's event with the tag takes nothing"
+        );
+
+        // No hashtag; the tag of a draft event; a tag but none of ours mentioned; a tag
+        // only in the text: nothing.
+        let cases = [
+            create(2, json!([mention]), "<p>No tag here</p>"),
+            create(3, json!([mention, tag("#DraftDay")]), "<p>#DraftDay</p>"),
+            create(4, json!([{"type": "Mention", "href": "https://elsewhere.example/users/x"},
+                tag("#FollowALibrary")]), "<p>#FollowALibrary</p>"),
+            create(5, json!({"type": "Mention", "href": campaign_actor}), "<p>#FollowALibrary</p>"),
+        ];
+        for a in &cases {
+            assert_eq!(send(&app, &remote, a).await, 202);
+        }
+        settle(&app, &remote).await;
+        assert_eq!(entries_of(&app.db, &event, EntryStatus::Pending).await.len(), 1);
+        assert!(entries_of(&app.db, &draft, EntryStatus::Pending).await.is_empty());
+        assert_eq!(count(&app.db, "event_entries").await, 1);
+
+        // A single `tag` object and a reply to the campaign's actor count too.
+        let mut reply = create(6, tag("#FollowALibrary"), "<p>Mine!</p>");
+        reply["object"]["inReplyTo"] = json!(campaign_actor);
+        assert_eq!(send(&app, &remote, &reply).await, 202);
+        settle(&app, &remote).await;
+        let pending = entries_of(&app.db, &event, EntryStatus::Pending).await;
+        assert_eq!(pending.len(), 2);
+        assert!(pending.iter().any(|e| e.title == "Mine!"));
+
+        // An edit retitles the pending entry; deleted by its author, it is withdrawn.
+        let mut edit = reply.clone();
+        edit["type"] = json!("Update");
+        edit["id"] = json!(format!("{actor}/statuses/6#updates/1"));
+        edit["object"]["content"] = json!("<p>Mine, edited</p>");
+        assert_eq!(send(&app, &remote, &edit).await, 202);
+        settle(&app, &remote).await;
+        let pending = entries_of(&app.db, &event, EntryStatus::Pending).await;
+        assert!(pending.iter().any(|e| e.title == "Mine, edited"), "{pending:?}");
+        let delete = json!({"@context": ctx, "id": format!("{actor}/statuses/6#delete"),
+            "type": "Delete", "actor": actor,
+            "object": {"id": format!("{actor}/statuses/6"), "type": "Tombstone"}});
+        assert_eq!(send(&app, &remote, &delete).await, 202);
+        settle(&app, &remote).await;
+        let pending = entries_of(&app.db, &event, EntryStatus::Pending).await;
+        assert_eq!(pending.len(), 1, "{pending:?}");
+
+        // Approved: on the event page. An edit or a deletion afterwards changes nothing.
+        let id = pending[0].id.clone();
+        let entry = events::entry(&app.db, &id).await.expect("read").expect("entry");
+        events::moderate(&app.db, &entry, events::Action::Approve)
+            .await
+            .expect("approve");
+        let page = app.text("/campaigns/test-library/events/follow-day").await;
+        assert!(page.contains("My video about our library!"), "{page}");
+        assert!(page.contains(&format!("href=\"{}/@ana/1\"", remote.base)));
+        let mut edit = first.clone();
+        edit["type"] = json!("Update");
+        edit["id"] = json!(format!("{actor}/statuses/1#updates/1"));
+        edit["object"]["content"] = json!("<p>Changed</p>");
+        assert_eq!(send(&app, &remote, &edit).await, 202);
+        let delete = json!({"@context": ctx, "id": format!("{actor}/statuses/1#delete"),
+            "type": "Delete", "actor": actor, "object": format!("{actor}/statuses/1")});
+        assert_eq!(send(&app, &remote, &delete).await, 202);
+        settle(&app, &remote).await;
+        let approved = entries_of(&app.db, &event, EntryStatus::Approved).await;
+        assert_eq!(approved.len(), 1);
+        assert_eq!(approved[0].title, "@test-library My video about our library! #FollowALibrary");
+        app.stop().await;
+    })
+    .await;
+}

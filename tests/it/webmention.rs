@@ -722,3 +722,108 @@ async fn mf2py_reads_our_post_page_as_we_do() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn a_mention_of_an_event_page_becomes_a_pending_entry() {
+    use shelfraiser::promotion::events::{self as events, EntryStatus};
+    each_backend(|tdb| async move {
+        let c = seed_campaign(&tdb.db, "test-library").await;
+        let mut ids = Vec::new();
+        for (slug, tag, state) in [
+            ("follow-day", "#FollowALibrary", "published"),
+            ("draft-day", "#DraftDay", "draft"),
+        ] {
+            let f = events::check(slug, "A day", "2026-10-01", tag, "", "", state).expect("ok");
+            let e = events::create(&tdb.db, &c.id, &f, Utc::now())
+                .await
+                .expect("create")
+                .expect("new");
+            ids.push(e.id);
+        }
+        let site = FakeSite::start().await;
+        let app = TestApp::start(allowing(&tdb, &site)).await;
+        let page_path = "/campaigns/test-library/events/follow-day";
+        let target = app.url(page_path);
+
+        // The event page advertises the endpoint (header and <link>).
+        let res = app.get(page_path).await;
+        let endpoint = app.url("/webmention");
+        let links: Vec<String> = res
+            .headers()
+            .get_all("link")
+            .iter()
+            .map(|v| v.to_str().expect("ascii").to_string())
+            .collect();
+        assert!(
+            links.contains(&format!("<{endpoint}>; rel=\"webmention\"")),
+            "{links:?}"
+        );
+        let html = res.text().await.expect("body");
+        let page = Page::parse(html.as_bytes(), &url::Url::parse(&target).expect("url"));
+        assert_eq!(
+            page.webmention_endpoint().map(|u| u.to_string()),
+            Some(endpoint)
+        );
+
+        // A page linking to the event page: verified, then a pending entry.
+        site.set("/my-video", 200, &[], &entry(&target, "", "My video for"));
+        let source = site.url("/my-video");
+        assert_eq!(send(&app, &source, &target).await.status(), 202);
+        settle(&app, &[site.authority()]).await;
+        let pending = events::entries(&app.db, &ids[0], EntryStatus::Pending)
+            .await
+            .expect("entries");
+        assert_eq!(pending.len(), 1, "{pending:?}");
+        assert_eq!(pending[0].source, "webmention");
+        assert_eq!(pending[0].url, source);
+        assert_eq!(pending[0].title, "Libraries matter");
+        assert_eq!(pending[0].name, "Ana Reader");
+        // Sent again: still one.
+        assert_eq!(send(&app, &source, &target).await.status(), 202);
+        settle(&app, &[site.authority()]).await;
+        assert_eq!(count(&app.db, "event_entries").await, 1);
+
+        // The console shows where it came from.
+        let ed = team_member("Ed")
+            .email("ed@example.org")
+            .role(Role::Editor)
+            .signed_in(&app.db)
+            .await;
+        let console = ed.page(&app, &format!("/admin/events/{}", ids[0])).await;
+        assert!(console.contains("Libraries matter"), "{console}");
+        assert!(
+            console
+                .contains("href=\"/admin/webmentions\" rel=\"nofollow ugc noopener\">Webmention"),
+            "{console}"
+        );
+
+        // A draft event's page is no target; an unknown event neither.
+        for t in [
+            app.url("/campaigns/test-library/events/draft-day"),
+            app.url("/campaigns/test-library/events/no-such-day"),
+        ] {
+            site.set("/other", 200, &[], &entry(&t, "", "Look at"));
+            let res = send(&app, &site.url("/other"), &t).await;
+            assert_eq!(res.status(), 400, "{t}");
+        }
+        assert!(
+            events::entries(&app.db, &ids[1], EntryStatus::Pending)
+                .await
+                .expect("entries")
+                .is_empty()
+        );
+
+        // The source no longer links: the pending entry goes.
+        site.set(
+            "/my-video",
+            200,
+            &[],
+            &entry("https://elsewhere.example/", "", "Moved"),
+        );
+        assert_eq!(send(&app, &source, &target).await.status(), 202);
+        settle(&app, &[site.authority()]).await;
+        assert_eq!(count(&app.db, "event_entries").await, 0);
+        app.stop().await;
+    })
+    .await;
+}

@@ -27,6 +27,10 @@
 //!   tests against servers on this machine).
 //! * `to` and `cc` may be a string or an array; `as:Public` and `Public` mean [`PUBLIC`]. At
 //!   most [`MAX_AUDIENCE`] entries each.
+//! * A Note's `tag` (an array of objects as Mastodon sends it, or one object) gives its
+//!   hashtags (`Hashtag` `name`, without '#') and mentions (`Mention` `href`); other types
+//!   and unusable entries are skipped and only the first [`MAX_TAGS`] are read — a note is
+//!   never refused for its tags.
 //! * An embedded activity (in `Undo`) with an `actor` must have the outer activity's actor,
 //!   and a `Note`'s `attributedTo` must name the activity's actor: nobody undoes or writes in
 //!   another's name.
@@ -52,6 +56,10 @@ pub const MAX_IRI_LEN: usize = 2048;
 pub const MAX_AUDIENCE: usize = 256;
 /// Type names kept in [`ActivityKind::Unsupported`] are cut to this many characters.
 const MAX_TYPE_LEN: usize = 64;
+/// The most entries of a Note's `tag` looked at (the rest are ignored, not refused).
+pub const MAX_TAGS: usize = 64;
+/// The longest hashtag name kept, in characters (longer ones are ignored).
+pub const MAX_HASHTAG_LEN: usize = 100;
 
 /// How strict [`parse_activity`] is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -271,6 +279,11 @@ pub struct Note {
     /// The human-readable page, when given as an acceptable IRI (an unusable `url` is left
     /// out rather than refusing the note).
     pub url: Option<Iri>,
+    /// The `Hashtag` entries of `tag`, without their '#' and as written (`FollowALibrary`);
+    /// each once.
+    pub hashtags: Vec<String>,
+    /// The `Mention` entries of `tag`: the mentioned actors' ids (`href`); each once.
+    pub mentions: Vec<Iri>,
 }
 
 /// What an `Undo` takes back.
@@ -363,6 +376,7 @@ impl Activity {
                 v.extend([&n.id, &n.attributed_to]);
                 v.extend(n.in_reply_to.as_ref());
                 v.extend(n.url.as_ref());
+                v.extend(&n.mentions);
             }
             ActivityKind::Accept { object } | ActivityKind::Reject { object } => v.push(&object.id),
             ActivityKind::Unsupported { .. } => {}
@@ -523,6 +537,7 @@ impl Reader {
                 .and_then(|s| Iri::parse(s, self.loopback).ok()),
             _ => None,
         };
+        let (hashtags, mentions) = self.tags(o.get("tag"));
         Ok(Note {
             id,
             kind,
@@ -537,7 +552,56 @@ impl Reader {
             in_reply_to: self.reference(o.get("inReplyTo"), "inReplyTo")?,
             published,
             url,
+            hashtags,
+            mentions,
         })
+    }
+
+    /// A Note's `tag`: an array of objects (Mastodon), a single object, or absent. Only
+    /// `Hashtag` (its `name`, '#' taken off) and `Mention` (its `href`) entries count;
+    /// other types, entries that are no objects and unusable names or IRIs are skipped, and
+    /// only the first [`MAX_TAGS`] entries are looked at: a note is never refused for its
+    /// tags.
+    fn tags(&self, v: Option<&Value>) -> (Vec<String>, Vec<Iri>) {
+        let items: Vec<&Value> = match v {
+            Some(Value::Array(a)) => a.iter().take(MAX_TAGS).collect(),
+            Some(o @ Value::Object(_)) => vec![o],
+            _ => Vec::new(),
+        };
+        let (mut hashtags, mut mentions) = (Vec::new(), Vec::new());
+        for item in items {
+            let Value::Object(t) = item else { continue };
+            let Ok(Some(kind)) = type_of(t, "tag.type") else {
+                continue;
+            };
+            match kind.as_str() {
+                "Hashtag" => {
+                    let Some(name) = t.get("name").and_then(Value::as_str) else {
+                        continue;
+                    };
+                    let name = name.trim();
+                    let name = name.strip_prefix('#').unwrap_or(name);
+                    let ok = !name.is_empty()
+                        && name.chars().count() <= MAX_HASHTAG_LEN
+                        && !name.chars().any(|c| c.is_whitespace() || c.is_control());
+                    if ok && !hashtags.iter().any(|h: &String| h == name) {
+                        hashtags.push(name.to_string());
+                    }
+                }
+                "Mention" => {
+                    let Some(href) = t.get("href").and_then(Value::as_str) else {
+                        continue;
+                    };
+                    if let Ok(iri) = Iri::parse(href, self.loopback)
+                        && !mentions.contains(&iri)
+                    {
+                        mentions.push(iri);
+                    }
+                }
+                _ => {}
+            }
+        }
+        (hashtags, mentions)
     }
 }
 
@@ -865,6 +929,111 @@ mod tests {
                 object: Some("Person".into())
             }
         );
+    }
+
+    /// A Mastodon status for a hashtag day: `tag` as Mastodon sends it (a Mention, a
+    /// Hashtag and a custom Emoji).
+    const TAGGED: &str = r##"{
+      "@context": ["https://www.w3.org/ns/activitystreams",
+                   {"Hashtag":"as:Hashtag","toot":"http://joinmastodon.org/ns#","Emoji":"toot:Emoji"}],
+      "id": "https://mastodon.example/users/ana/statuses/113001/activity",
+      "type": "Create",
+      "actor": "https://mastodon.example/users/ana",
+      "to": ["https://www.w3.org/ns/activitystreams#Public"],
+      "cc": ["https://mastodon.example/users/ana/followers", "https://give.example.org/campaigns/roof"],
+      "object": {
+        "id": "https://mastodon.example/users/ana/statuses/113001",
+        "type": "Note",
+        "inReplyTo": null,
+        "published": "2026-10-01T09:00:00Z",
+        "url": "https://mastodon.example/@ana/113001",
+        "attributedTo": "https://mastodon.example/users/ana",
+        "to": ["https://www.w3.org/ns/activitystreams#Public"],
+        "cc": ["https://mastodon.example/users/ana/followers", "https://give.example.org/campaigns/roof"],
+        "content": "<p><span class=\"h-card\"><a href=\"https://give.example.org/campaigns/roof\" class=\"u-url mention\">@<span>roof</span></a></span> My video! <a href=\"https://mastodon.example/tags/FollowALibrary\" class=\"mention hashtag\" rel=\"tag\">#<span>FollowALibrary</span></a> :books:</p>",
+        "tag": [
+          {"type": "Mention", "href": "https://give.example.org/campaigns/roof", "name": "@roof@give.example.org"},
+          {"type": "Hashtag", "href": "https://mastodon.example/tags/followalibrary", "name": "#FollowALibrary"},
+          {"id": "https://mastodon.example/emojis/1", "type": "Emoji", "name": ":books:",
+           "icon": {"type": "Image", "mediaType": "image/png", "url": "https://mastodon.example/e.png"}}
+        ]
+      }
+    }"##;
+
+    fn note_of(json: &str) -> Note {
+        match parse(json).map(|a| a.kind) {
+            Ok(ActivityKind::Create(n)) => n,
+            other => panic!("a Create expected: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn note_tags_give_hashtags_and_mentions() {
+        let n = note_of(TAGGED);
+        assert_eq!(n.hashtags, vec!["FollowALibrary".to_string()]);
+        assert_eq!(
+            n.mentions,
+            vec![iri("https://give.example.org/campaigns/roof")]
+        );
+        let a = parse(TAGGED).expect("create");
+        assert!(
+            a.iris()
+                .contains(&&iri("https://give.example.org/campaigns/roof"))
+        );
+
+        // The older fixture: a Mention only.
+        let n = note_of(CREATE);
+        assert!(n.hashtags.is_empty());
+        assert_eq!(n.mentions, vec![iri(LIB)]);
+
+        // A single object instead of an array; a type given as an array.
+        let single = TAGGED.replace(
+            r##""tag": ["##,
+            r##""tag": {"type": ["Hashtag"], "name": "Bibliotek"}, "tagx": ["##,
+        );
+        let n = note_of(&single);
+        assert_eq!(n.hashtags, vec!["Bibliotek".to_string()]);
+        assert!(n.mentions.is_empty());
+
+        // No tag, null, a string: nothing, never an error.
+        for tag in [r##"null"##, r##""x""##, r##"[]"##, r##"5"##] {
+            let json = TAGGED.replace(r##""tag": ["##, &format!(r##""tag": {tag}, "tagx": ["##));
+            let n = note_of(&json);
+            assert!(n.hashtags.is_empty() && n.mentions.is_empty(), "{tag}");
+        }
+
+        // Unusable entries are skipped, the rest kept; duplicates once.
+        let messy = TAGGED.replace(
+            r##""tag": ["##,
+            r##""tag": ["#FollowALibrary", 7, null, {"type": 5, "name": "#Bad"},
+              {"type": "Hashtag"}, {"type": "Hashtag", "name": "#"},
+              {"type": "Hashtag", "name": "#two words"}, {"name": "#NoType"},
+              {"type": "Mention", "href": "javascript:alert(1)"}, {"type": "Mention"},
+              {"type": "Mention", "href": "https://give.example.org/campaigns/roof"},
+              {"type": "Hashtag", "name": "followalibrary"},"##,
+        );
+        let n = note_of(&messy);
+        assert_eq!(
+            n.hashtags,
+            vec!["followalibrary".to_string(), "FollowALibrary".to_string()]
+        );
+        assert_eq!(
+            n.mentions,
+            vec![iri("https://give.example.org/campaigns/roof")]
+        );
+
+        // Only the first MAX_TAGS entries are read.
+        let many: Vec<String> = (0..MAX_TAGS + 10)
+            .map(|i| format!(r##"{{"type":"Hashtag","name":"#t{i}"}}"##))
+            .collect();
+        let json = TAGGED.replace(
+            r##""tag": ["##,
+            &format!(r##""tag": [{}], "tagx": ["##, many.join(",")),
+        );
+        let n = note_of(&json);
+        assert_eq!(n.hashtags.len(), MAX_TAGS);
+        let long = TAGGED.replace("#FollowALibrary\"", &format!("#{}\"", "x".repeat(101)));
+        assert!(note_of(&long).hashtags.is_empty());
     }
 
     #[test]

@@ -8,6 +8,7 @@
 //! * `pages`: the public event page and its entry form (CSRF, limited per client and per
 //!   event); [`repo`]: the store (`campaign_events`, `event_entries`).
 
+pub mod fediverse;
 pub mod pages;
 pub mod repo;
 
@@ -25,6 +26,9 @@ pub const NAME_MAX: usize = 80;
 pub const URL_MAX: usize = 2000;
 /// The longest call to action or challenge (Markdown).
 pub const TEXT_MAX: usize = 20_000;
+/// How near an event's day a post from elsewhere must be to enter it: from this many days
+/// before the day to this many after (the post's publication day, UTC).
+pub const NEAR_DAYS: i64 = 7;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum EventState {
@@ -206,6 +210,11 @@ pub async fn by_id(db: &Db, id: &str) -> DbResult<Option<Event>> {
     repo::event(db, id).await
 }
 
+/// A campaign's event `slug`, whatever its state.
+pub async fn of_campaign(db: &Db, campaign_id: &str, slug: &str) -> DbResult<Option<Event>> {
+    repo::event_by_slug(db, campaign_id, slug).await
+}
+
 /// A campaign's published event `slug`.
 pub async fn published(db: &Db, campaign_id: &str, slug: &str) -> DbResult<Option<Event>> {
     Ok(repo::event_by_slug(db, campaign_id, slug)
@@ -283,6 +292,9 @@ pub struct Entry {
     pub id: String,
     pub event_id: String,
     pub source: String,
+    /// What names the entry at its source (a note's id, a Webmention's source; empty for
+    /// the form).
+    pub source_key: String,
     pub url: String,
     pub title: String,
     pub name: String,
@@ -292,10 +304,13 @@ pub struct Entry {
 }
 
 /// Stores a pending entry; `false` when the event has that link already (nothing changes).
+/// `source_key` names it at its source (see [`Entry::source_key`]).
+#[allow(clippy::too_many_arguments)]
 pub async fn submit(
     db: &Db,
     event_id: &str,
     source: Source,
+    source_key: &str,
     url: &str,
     title: &str,
     name: &str,
@@ -305,6 +320,7 @@ pub async fn submit(
         id: uuid::Uuid::new_v4().simple().to_string(),
         event_id: event_id.to_string(),
         source: source.as_str().to_string(),
+        source_key: source_key.to_string(),
         url: url.to_string(),
         title: clean_line(title, TITLE_MAX),
         name: clean_line(name, NAME_MAX),
@@ -313,6 +329,44 @@ pub async fn submit(
         received_at: now,
     };
     repo::insert_entry(db, &e).await
+}
+
+/// Deletes the still-pending entries `key` names at `source` (of `event_id`, or of any
+/// event); the number deleted. Moderated entries stay: the team decided on them.
+pub async fn withdraw_pending(
+    db: &Db,
+    source: Source,
+    key: &str,
+    event_id: Option<&str>,
+) -> DbResult<u64> {
+    repo::delete_pending(db, source.as_str(), key, event_id).await
+}
+
+/// Whether a post published on `on` is near enough the event's `day` to enter it: at most
+/// [`NEAR_DAYS`] days before or after.
+pub fn is_near(day: NaiveDate, on: NaiveDate) -> bool {
+    (day - on).num_days().abs() <= NEAR_DAYS
+}
+
+/// The published event of `campaign_id` whose hashtag is one of `tags` (compared without
+/// regard to case, as the fediverse does) and whose day is at most [`NEAR_DAYS`] from `on`;
+/// the nearest day wins.
+pub async fn near(
+    db: &Db,
+    campaign_id: &str,
+    tags: &[String],
+    on: NaiveDate,
+) -> DbResult<Option<Event>> {
+    let tags: Vec<String> = tags.iter().map(|t| t.to_lowercase()).collect();
+    let mut found: Vec<Event> = repo::events(db, Some(campaign_id))
+        .await?
+        .into_iter()
+        .filter(|e| e.state == EventState::Published)
+        .filter(|e| tags.contains(&e.hashtag.to_lowercase()))
+        .filter(|e| is_near(e.day, on))
+        .collect();
+    found.sort_by_key(|e| ((e.day - on).num_days().abs(), e.day));
+    Ok(found.into_iter().next())
 }
 
 /// An event's entries of one status, newest first.
@@ -401,6 +455,18 @@ mod tests {
         assert_eq!(hashtag("#BøgerTilAlle").as_deref(), Some("BøgerTilAlle"));
         for bad in ["", "#", "two words", "a-b", "#2024", "##x", &"x".repeat(61)] {
             assert_eq!(hashtag(bad), None, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn posts_enter_from_a_week_before_the_day_to_a_week_after() {
+        let day = NaiveDate::from_ymd_opt(2026, 10, 1).expect("day");
+        let on = |d: i64| day + chrono::Duration::days(d);
+        for d in [-7, -1, 0, 1, 7] {
+            assert!(is_near(day, on(d)), "{d}");
+        }
+        for d in [-8, 8, 365] {
+            assert!(!is_near(day, on(d)), "{d}");
         }
     }
 

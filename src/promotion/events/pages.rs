@@ -186,6 +186,7 @@ async fn submit(
         &s.db,
         &e.id,
         Source::Form,
+        "",
         &url,
         &page.entry_title,
         &page.name,

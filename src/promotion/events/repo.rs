@@ -140,6 +140,7 @@ struct EntryRow {
     id: String,
     event_id: String,
     source: String,
+    source_key: String,
     url: String,
     title: String,
     name: String,
@@ -154,6 +155,7 @@ impl From<EntryRow> for Entry {
             id: r.id,
             event_id: r.event_id,
             source: r.source,
+            source_key: r.source_key,
             url: r.url,
             title: r.title,
             name: r.name,
@@ -164,14 +166,14 @@ impl From<EntryRow> for Entry {
     }
 }
 
-const ENTRY_SELECT: &str = "SELECT id, event_id, source, url, title, name, status, favourite, \
-     received_at FROM event_entries";
+const ENTRY_SELECT: &str = "SELECT id, event_id, source, source_key, url, title, name, status, \
+     favourite, received_at FROM event_entries";
 
 /// Stores an entry; `false` when its event has its link already.
 pub async fn insert_entry(db: &Db, e: &Entry) -> DbResult<bool> {
     let n = on_db!(db, |p| sqlx::query(
         "INSERT INTO event_entries (id, event_id, source, url, title, name, status, favourite, \
-         received_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
+         received_at, source_key) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
          ON CONFLICT (event_id, url) DO NOTHING"
     )
     .bind(&e.id)
@@ -183,6 +185,7 @@ pub async fn insert_entry(db: &Db, e: &Entry) -> DbResult<bool> {
     .bind(e.status.as_str())
     .bind(e.favourite)
     .bind(e.received_at)
+    .bind(&e.source_key)
     .execute(p)
     .await?
     .rows_affected());
@@ -221,4 +224,38 @@ pub async fn set_entry(db: &Db, id: &str, status: EntryStatus, favourite: bool) 
     .await?
     .rows_affected());
     Ok(())
+}
+
+/// Sets the title of the still-pending entries a source names; the number changed.
+pub async fn retitle_pending(db: &Db, source: &str, key: &str, title: &str) -> DbResult<u64> {
+    Ok(on_db!(db, |p| sqlx::query(
+        "UPDATE event_entries SET title = $3 \
+         WHERE source = $1 AND source_key = $2 AND status = 'pending'"
+    )
+    .bind(source)
+    .bind(key)
+    .bind(title)
+    .execute(p)
+    .await?
+    .rows_affected()))
+}
+
+/// Deletes the still-pending entries a source names (of one event, or of any); the number
+/// deleted.
+pub async fn delete_pending(
+    db: &Db,
+    source: &str,
+    key: &str,
+    event_id: Option<&str>,
+) -> DbResult<u64> {
+    Ok(on_db!(db, |p| sqlx::query(
+        "DELETE FROM event_entries WHERE source = $1 AND source_key = $2 \
+         AND status = 'pending' AND ($3 = '' OR event_id = $3)"
+    )
+    .bind(source)
+    .bind(key)
+    .bind(event_id.unwrap_or(""))
+    .execute(p)
+    .await?
+    .rows_affected()))
 }
