@@ -14,6 +14,7 @@
 //! * [`documents`]: the JSON we serve (actor, WebFinger, collections, Accept).
 //! * [`following`]: our actors following accounts elsewhere, the posts those send (the
 //!   console's timeline), and our likes, boosts and replies to them.
+//! * [`live_notes`]: a live post's entries as notes to the followers.
 //! * [`pages`]: the routes. `repo`: the store.
 //!
 //! Ids: a campaign's actor is its page, `{base}/campaigns/{slug}` (a campaign's slug never
@@ -26,6 +27,7 @@ pub mod documents;
 pub mod following;
 pub mod inbox;
 pub mod keys;
+pub mod live_notes;
 pub mod milestones;
 pub mod moderation;
 pub mod outbox;

@@ -41,6 +41,7 @@ mod homes;
 mod jobs;
 mod live;
 mod live_coverage;
+mod live_notes;
 mod load;
 mod matching;
 mod money_typed;
