@@ -196,7 +196,15 @@ pub fn job_handlers_outbound(
     let base = base.trim_end_matches('/').to_string();
     let (verifying, sending) = (outbound.clone(), outbound.clone());
     let live_base = base.clone();
+    let (reach_base, reaching) = (base.clone(), outbound.clone());
     handlers
+        .on(
+            crate::federation::boosts::FETCH_REACH,
+            move |db, p: crate::federation::boosts::FetchReach, now| {
+                let (base, out) = (reach_base.clone(), reaching.clone());
+                async move { crate::federation::boosts::run_job(&db, &out, &base, &p, now).await }
+            },
+        )
         .on(LIVE_ENTRY_CHANGED, move |db, p: LiveEntryChanged, now| {
             let base = live_base.clone();
             async move {

@@ -14,6 +14,7 @@
 //! * [`documents`]: the JSON we serve (actor, WebFinger, collections, Accept).
 //! * [`following`]: our actors following accounts elsewhere, the posts those send (the
 //!   console's timeline), and our likes, boosts and replies to them.
+//! * [`boosts`]: the follower count of who boosted our posts, and a campaign's boosts.
 //! * [`live_notes`]: a live post's entries as notes to the followers.
 //! * [`pages`]: the routes. `repo`: the store.
 //!
@@ -22,6 +23,7 @@
 //! inbox is `{base}/inbox`.
 
 pub mod actors;
+pub mod boosts;
 pub mod deliver;
 pub mod documents;
 pub mod following;

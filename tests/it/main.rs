@@ -14,6 +14,7 @@ mod blog_permalinks;
 mod blog_read;
 mod blog_review;
 mod blog_write;
+mod boosts;
 mod card_testing;
 mod checkout_limits;
 mod cli;
