@@ -210,15 +210,14 @@ pub async fn save_remote(db: &Db, r: &RemoteActor) -> DbResult<()> {
 /// How many followers a remote actor has, as its `followers` collection said when last read
 /// (`None`: unknown — not read, or hidden), and when it was read (`None`: never).
 pub async fn remote_followers(db: &Db, id: &str) -> DbResult<(Option<i64>, Option<DateTime<Utc>>)> {
-    let row: Option<(Option<i64>, Option<DateTime<Utc>>)> =
-        on_db!(db, |p| {
-            sqlx::query_as(
+    let row: Option<(Option<i64>, Option<DateTime<Utc>>)> = on_db!(db, |p| {
+        sqlx::query_as(
         "SELECT followers_count, followers_checked_at FROM federation_remote_actors WHERE id = $1"
     )
     .bind(id)
     .fetch_optional(p)
     .await?
-        });
+    });
     Ok(row.unwrap_or((None, None)))
 }
 
