@@ -49,3 +49,19 @@ insight-card-views = { $count ->
 insight-card-top = flest fra { $source }
 insight-card-no-source = intet henvisende websted endnu
 insight-card-more = Indsigt
+insight-cause-boost = Boost af { $account } ({ $followers })
+insight-followers = { $count } følgere
+insight-followers-unknown = antal følgere ukendt
+insight-mark-boost = Boostet af { $account } ({ $followers })
+insight-mark-boost-more = { $count ->
+    [one] og én konto mere
+   *[other] og { $count } konti mere
+}
+insight-by-boost = Boosts på fediverset
+insight-no-boosts = Ingen har boostet kampagnens indlæg på fediverset endnu.
+insight-boosts-help = Konti, der har boostet kampagnens indlæg, med deres antal følgere, da det sidst blev læst. Et boost har ingen henvisningskode, så beløbet er det, der blev givet i de 24 timer efter deres boosts — ikke nødvendigvis på grund af dem.
+insight-col-account = Konto
+insight-col-boosts = Boosts
+insight-col-followers = Følgere
+insight-col-given-after = Givet i de 24 timer efter
+insight-unknown = ukendt

@@ -25,3 +25,5 @@ console-live-error-empty = Skriv noget, eller vælg et foto.
 console-live-error-long = Et opslag har højst { $max } tegn.
 console-live-error-not-live = Live-dækningen af dette indlæg er afsluttet.
 console-live-error-alt = Beskriv fotoet for dem, der ikke kan se det.
+console-live-federate = Send også til følgere
+console-live-sent = sendt til følgere

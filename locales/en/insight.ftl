@@ -49,3 +49,19 @@ insight-card-views = { $count ->
 insight-card-top = most from { $source }
 insight-card-no-source = no referring site yet
 insight-card-more = Insight
+insight-cause-boost = Boost by { $account } ({ $followers })
+insight-followers = { $count } followers
+insight-followers-unknown = followers not known
+insight-mark-boost = Boosted by { $account } ({ $followers })
+insight-mark-boost-more = { $count ->
+    [one] and one more account
+   *[other] and { $count } more accounts
+}
+insight-by-boost = Fediverse boosts
+insight-no-boosts = No one has boosted this campaign's posts on the fediverse yet.
+insight-boosts-help = Accounts that boosted the campaign's posts, with their followers when last read. A boost carries no referral code, so the money shown is what was given in the 24 h after their boosts — not necessarily because of them.
+insight-col-account = Account
+insight-col-boosts = Boosts
+insight-col-followers = Followers
+insight-col-given-after = Given in the 24 h after
+insight-unknown = not known

@@ -25,3 +25,5 @@ console-live-error-empty = Write something or choose a photo.
 console-live-error-long = An entry has at most { $max } characters.
 console-live-error-not-live = Live coverage of this post has ended.
 console-live-error-alt = Describe the photo for those who cannot see it.
+console-live-federate = Also post to followers
+console-live-sent = sent to followers

@@ -89,6 +89,8 @@ pub static RULES: &[Rule] = &[
     rule(Method::POST, "/inbox", P),
     // A post's ActivityPub object (or a redirect to its page).
     rule(Method::GET, "/posts/{id}", P),
+    // A live entry sent to the followers: its note (or a redirect to it on the post's page).
+    rule(Method::GET, "/posts/{id}/live/{entry}", P),
     // Webmention (webmention/pages.rs): anyone may send one; rate-limited per address.
     rule(Method::POST, "/webmention", P),
     rule(Method::GET, "/webmention", P),

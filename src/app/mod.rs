@@ -182,20 +182,39 @@ pub fn job_handlers() -> crate::jobs::Handlers {
 /// `handlers` and the jobs that reach other servers, through the node's guarded outbound
 /// client: federation's deliveries, Webmention's verifications and notifications, and what a
 /// changed public post sets off (`blog::write::POST_CHANGED`: federation publishes it to the
-/// followers, Webmention tells the pages it links to). `base` is the site's base URL (ids and
+/// followers, Webmention tells the pages it links to), a live entry sent to the followers or
+/// taken back (`blog::live::LIVE_ENTRY_CHANGED`) and the follower count of an account that
+/// boosted one of our posts (`federation::boosts::FETCH_REACH`). `base` is the site's base URL (ids and
 /// links in what is sent).
 pub fn job_handlers_outbound(
     handlers: crate::jobs::Handlers,
     outbound: crate::outbound::Outbound,
     base: &str,
 ) -> crate::jobs::Handlers {
+    use crate::blog::live::{LIVE_ENTRY_CHANGED, LiveEntryChanged};
     use crate::blog::write::{POST_CHANGED, PostChanged};
     use crate::federation::deliver::{DELIVER, Deliver, run_job};
     use crate::webmention::send::{SEND_WEBMENTION, SendWebmention};
     use crate::webmention::verify::{VERIFY_WEBMENTION, VerifyWebmention};
     let base = base.trim_end_matches('/').to_string();
     let (verifying, sending) = (outbound.clone(), outbound.clone());
+    let live_base = base.clone();
+    let (reach_base, reaching) = (base.clone(), outbound.clone());
     handlers
+        .on(
+            crate::federation::boosts::FETCH_REACH,
+            move |db, p: crate::federation::boosts::FetchReach, now| {
+                let (base, out) = (reach_base.clone(), reaching.clone());
+                async move { crate::federation::boosts::run_job(&db, &out, &base, &p, now).await }
+            },
+        )
+        .on(LIVE_ENTRY_CHANGED, move |db, p: LiveEntryChanged, now| {
+            let base = live_base.clone();
+            async move {
+                crate::federation::live_notes::on_entry_changed(&db, &base, &p, now).await?;
+                Ok(())
+            }
+        })
         .on(DELIVER, move |db, p: Deliver, now| {
             let out = outbound.clone();
             async move { run_job(&db, &out, &p, now).await }

@@ -7,6 +7,13 @@
 //! federation sends as an Update — and the live mode and the entries are removed (the text
 //! and its revisions hold them from then on).
 //!
+//! **To the fediverse.** An entry added with `federate` set (the console's "Also post to
+//! followers") enqueues [`LIVE_ENTRY_CHANGED`] in the entry's transaction; federation sends
+//! it as a `Note` to the followers of the post's author actor (and keeps what it sent, in
+//! its own outbox table). Deleting an entry enqueues the same job: federation sends a
+//! `Delete` when it had sent the entry. Ending the coverage enqueues nothing: notes sent
+//! stay as they are (the blog knows none of the job's readers).
+//!
 //! Every change is audited (`post.live_started`, `post.live_entry_added`,
 //! `post.live_entry_deleted`, `post.live_ended`); the store's triggers bump the blog's
 //! version, so every node's kept copy of the page is replaced.
@@ -16,7 +23,8 @@ use chrono::{DateTime, Utc};
 use super::repo::live as store;
 pub use super::repo::live::LiveEntry;
 use super::write::{self, WriteError};
-use crate::db::{Db, DbResult};
+use crate::db::{Db, DbResult, Tx};
+use crate::jobs::{self, Job};
 use crate::team::Member;
 use crate::team::audit::{self, Actor};
 
@@ -54,6 +62,39 @@ pub struct NewEntry {
     /// A media store path (`/media/…`), stored by the caller.
     pub image_url: Option<String>,
     pub image_alt: String,
+    /// Whether federation is to send it to the followers ([`LIVE_ENTRY_CHANGED`]); the
+    /// caller sets it only for a published post that federation publishes.
+    pub federate: bool,
+}
+
+/// The kind of the job that tells federation that a live entry was added to be sent to the
+/// followers, or deleted ([`LiveEntryChanged`]). The application registers its handler.
+pub const LIVE_ENTRY_CHANGED: &str = "live_entry_changed";
+
+/// The payload of a [`LIVE_ENTRY_CHANGED`] job.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct LiveEntryChanged {
+    pub post_id: String,
+    pub entry_id: String,
+    /// Unique per change: what a handler may key its once-only work on.
+    pub event: String,
+    /// `false`: added (to be sent); `true`: deleted (a sent entry is taken back).
+    pub deleted: bool,
+}
+
+async fn changed_in(tx: &mut Tx, post_id: &str, entry_id: &str, deleted: bool) -> DbResult<()> {
+    let job = Job::new(
+        LIVE_ENTRY_CHANGED,
+        &LiveEntryChanged {
+            post_id: post_id.to_string(),
+            entry_id: entry_id.to_string(),
+            event: uuid::Uuid::new_v4().simple().to_string(),
+            deleted,
+        },
+    )
+    .map_err(|e| crate::db::DbError::Corrupt(format!("job payload: {e}")))?;
+    jobs::enqueue_in(tx, &job, Utc::now(), None).await?;
+    Ok(())
 }
 
 /// Why an entry was not stored.
@@ -117,16 +158,21 @@ pub async fn add(
     let mut tx = db.begin().await?;
     store::insert_entry_in(&mut tx, &row).await?;
     audit::record_in(&mut tx, who, "post.live_entry_added", post_id, &row.id).await?;
+    if e.federate {
+        changed_in(&mut tx, post_id, &row.id, false).await?;
+    }
     tx.commit().await?;
     Ok(Ok(row))
 }
 
-/// Deletes an entry of the post (audited); `false` when there was none.
+/// Deletes an entry of the post (audited); `false` when there was none. Federation hears of
+/// it ([`LIVE_ENTRY_CHANGED`]) and takes back the note it sent, if any.
 pub async fn delete(db: &Db, post_id: &str, entry_id: &str, who: &Actor) -> DbResult<bool> {
     let mut tx = db.begin().await?;
     let gone = store::delete_entry_in(&mut tx, post_id, entry_id).await?;
     if gone {
         audit::record_in(&mut tx, who, "post.live_entry_deleted", post_id, entry_id).await?;
+        changed_in(&mut tx, post_id, entry_id, true).await?;
     }
     tx.commit().await?;
     Ok(gone)

@@ -364,6 +364,18 @@ fn decode_entities(s: &str) -> String {
     out
 }
 
+pub use super::repo::reactions::CampaignRepost;
+
+/// The fediverse boosts of a campaign's posts made from `since` on, oldest first (who boosted
+/// is the actor's URL; federation knows the rest of the account).
+pub async fn reposts_of_campaign(
+    db: &Db,
+    campaign_id: &str,
+    since: DateTime<Utc>,
+) -> DbResult<Vec<CampaignRepost>> {
+    reactions::reposts_of_campaign(db, campaign_id, since).await
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

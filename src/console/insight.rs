@@ -2,8 +2,10 @@
 //! visitors of the last 30 days with their breakdowns (pages, referring sites, referral
 //! codes, campaign sources, devices, languages), and for one campaign "what brought the
 //! money" (by channel and by supporter's link) and its timeline — daily and cumulative money
-//! as a server-drawn SVG with posts, milestones and spikes (labelled with their likely
-//! cause) marked, and the same numbers as a table. For members who may see donations on the
+//! as a server-drawn SVG with posts, milestones, fediverse boosts and spikes (labelled with
+//! their likely cause) marked, and the same numbers as a table; and the accounts that boosted
+//! the campaign's posts (`federation::boosts`) with their followers and the money given in
+//! the 24 h after their boosts. For members who may see donations on the
 //! whole site. The numbers come from `promotion::insight` and `donations::attribution`.
 
 use askama::Template;
@@ -60,6 +62,15 @@ pub struct DayView {
     pub donations: i64,
 }
 
+/// One account that boosted the campaign's posts.
+pub struct BoosterView {
+    pub account: String,
+    pub profile: String,
+    pub boosts: i64,
+    pub followers: String,
+    pub given: String,
+}
+
 pub struct MarkView {
     pub number: usize,
     pub day: String,
@@ -78,6 +89,7 @@ pub struct InsightPage {
     pub campaign_slug: String,
     pub channels: Vec<ChannelView>,
     pub links: Vec<LinkView>,
+    pub boosters: Vec<BoosterView>,
     pub chart: String,
     pub marks: Vec<MarkView>,
     pub days: Vec<DayView>,
@@ -161,6 +173,7 @@ pub async fn show(cx: Console, Query(q): Query<InsightQuery>) -> Result<Response
         campaign_slug: String::new(),
         channels: Vec::new(),
         links: Vec::new(),
+        boosters: Vec::new(),
         chart: String::new(),
         marks: Vec::new(),
         days: Vec::new(),
@@ -241,6 +254,41 @@ pub async fn show(cx: Console, Query(q): Query<InsightQuery>) -> Result<Response
                 .filter(|(d, _)| *d >= first)
                 .collect();
         let referrers = insight::page_referrers(&cx.s.db, &path, first).await?;
+        // Boosts from the day before the timeline (a boost late that day may explain its
+        // first day).
+        let boosts: Vec<insight::BoostSeen> = crate::federation::boosts::of_campaign(
+            &cx.s.db,
+            &c.id,
+            (first - Duration::days(1))
+                .and_time(chrono::NaiveTime::MIN)
+                .and_utc(),
+        )
+        .await
+        .map_err(AppError::Internal)?
+        .into_iter()
+        .map(|b| insight::BoostSeen {
+            at: b.at,
+            account: b.account,
+            profile: b.profile,
+            followers: b.followers,
+        })
+        .collect();
+        let followers_text = |n: Option<i64>| match n {
+            Some(n) => tr.ta("insight-followers", [("count", tr.int(n))]),
+            None => tr.t("insight-followers-unknown"),
+        };
+        page.boosters = insight::by_booster(&n.entries, &boosts)
+            .into_iter()
+            .map(|b| BoosterView {
+                account: b.account,
+                profile: b.profile,
+                boosts: b.boosts,
+                followers: b
+                    .followers
+                    .map_or_else(|| tr.t("insight-unknown"), |n| tr.int(n)),
+                given: money(&tr, &c, b.given_minor),
+            })
+            .collect();
         let mut marks: Vec<(usize, &'static str, String)> = Vec::new();
         let index = |d: NaiveDate| n.days.iter().position(|x| x.day == d);
         for (d, title) in &posts {
@@ -251,6 +299,33 @@ pub async fn show(cx: Console, Query(q): Query<InsightQuery>) -> Result<Response
                     tr.ta("insight-mark-post", [("title", title.clone())]),
                 ));
             }
+        }
+        // One mark a day for boosts: the account with the most followers, and how many more.
+        let mut boost_days: Vec<(NaiveDate, Vec<&insight::BoostSeen>)> = Vec::new();
+        for b in &boosts {
+            let d = b.at.date_naive();
+            match boost_days.iter_mut().find(|(x, _)| *x == d) {
+                Some((_, v)) => v.push(b),
+                None => boost_days.push((d, vec![b])),
+            }
+        }
+        for (d, list) in &boost_days {
+            let (Some(i), Some(top)) = (index(*d), list.iter().max_by_key(|b| b.followers)) else {
+                continue;
+            };
+            let mut text = tr.ta(
+                "insight-mark-boost",
+                [
+                    ("account", top.account.clone()),
+                    ("followers", followers_text(top.followers)),
+                ],
+            );
+            let others = list.len() as i64 - 1;
+            if others > 0 {
+                text.push(' ');
+                text.push_str(&tr.tn("insight-mark-boost-more", others));
+            }
+            marks.push((i, "boost", text));
         }
         let milestones = crate::campaigns::repo::milestones(&cx.s.db, &c).await?;
         let mut prev = n
@@ -273,9 +348,17 @@ pub async fn show(cx: Console, Query(q): Query<InsightQuery>) -> Result<Response
         let unit = 10_i64.pow(u32::from(c.currency().exponent()));
         for i in chart::spikes(&series, unit) {
             let d = &n.days[i];
-            let why = match insight::cause(d.day, &n.entries, &n.codes, &referrers, &posts) {
+            let why = match insight::cause(d.day, &n.entries, &n.codes, &boosts, &referrers, &posts)
+            {
                 Cause::Referral(code) => tr.ta("insight-cause-link", [("name", name_of(&code))]),
                 Cause::Source(s) => tr.ta("insight-cause-source", [("source", s)]),
+                Cause::Boost { account, followers } => tr.ta(
+                    "insight-cause-boost",
+                    [
+                        ("account", account),
+                        ("followers", followers_text(followers)),
+                    ],
+                ),
                 Cause::Referrer(h) => tr.ta("insight-cause-referrer", [("host", h)]),
                 Cause::Post(t) => tr.ta("insight-cause-post", [("title", t)]),
                 Cause::Unknown => tr.t("insight-cause-unknown"),

@@ -2,7 +2,10 @@
 //! post's live mode and, while it is live, takes entries from a phone-sized form (text or a
 //! quote, an optional photo stored through the media store with its description) and lists
 //! them newest first with a delete button each. One multipart `POST` takes every form
-//! (`action` = `start`, `add`, `delete`, `end`). Whoever may edit the post as an editor
+//! (`action` = `start`, `add`, `delete`, `end`). For a post federation publishes (published,
+//! not a page, not protected: `federation::live_notes::can_federate`) the form has "Also post
+//! to followers", ticked at first: the entry then goes out as a note too, and the list marks
+//! the entries that did. Whoever may edit the post as an editor
 //! (`PostsWrite` where its campaign is) may do all of it; every change is audited.
 
 use askama::Template;
@@ -16,6 +19,7 @@ use super::upload::{self, Posted};
 use super::{Console, Shell};
 use crate::blog::live::{self, EntryError, EntryKind, NewEntry};
 use crate::blog::write::{Post, WriteError};
+use crate::federation;
 use crate::http::AppError;
 use crate::http::limits::OverLimit;
 use crate::media;
@@ -28,6 +32,8 @@ pub struct Row {
     pub kind: String,
     pub body: String,
     pub image: Option<String>,
+    /// Sent to the followers (and not taken back).
+    pub sent: bool,
 }
 
 #[derive(Template)]
@@ -45,6 +51,9 @@ pub struct LivePage {
     pub body: String,
     pub quote: bool,
     pub alt: String,
+    /// Whether entries may go to the followers, and whether the box is ticked.
+    pub can_federate: bool,
+    pub federate: bool,
     pub max: usize,
     pub zone: String,
     pub rows: Vec<Row>,
@@ -68,6 +77,7 @@ struct Shown {
     body: String,
     quote: bool,
     alt: String,
+    federate: bool,
     status: StatusCode,
 }
 
@@ -79,6 +89,7 @@ impl Shown {
             body: String::new(),
             quote: false,
             alt: String::new(),
+            federate: true,
             status: StatusCode::OK,
         }
     }
@@ -90,16 +101,19 @@ async fn show(cx: &Console, p: &Post, sh: Shown) -> Result<Response, AppError> {
     let live = live::live_since(&cx.s.db, &p.id).await?.is_some();
     let mut list = live::entries(&cx.s.db, &p.id).await?;
     list.reverse();
-    let rows = list
-        .into_iter()
-        .map(|e| Row {
+    let base = cx.s.base_url.trim_end_matches('/');
+    let mut rows = Vec::with_capacity(list.len());
+    for e in list {
+        rows.push(Row {
             when: tr.date_time_in(e.created_at, zone),
             kind: tr.t(&format!("console-live-kind-{}", e.kind)),
+            sent: federation::live_notes::sent(&cx.s.db, base, &p.id, &e.id).await?,
             body: e.body_md,
             image: e.image_url,
             id: e.id,
-        })
-        .collect();
+        });
+    }
+    let can_federate = federation::live_notes::can_federate(&cx.s.db, &p.id).await?;
     let public_href = (p.status == crate::blog::write::PostStatus::Published)
         .then(|| crate::blog::write::permalink(p, &cx.s.settings.blog.permalink));
     let page = LivePage {
@@ -118,6 +132,8 @@ async fn show(cx: &Console, p: &Post, sh: Shown) -> Result<Response, AppError> {
         body: sh.body,
         quote: sh.quote,
         alt: sh.alt,
+        can_federate,
+        federate: sh.federate,
         max: live::MAX_ENTRY,
         zone: super::local_time(zone, chrono::Utc::now()).zone,
         rows,
@@ -174,6 +190,7 @@ pub async fn act(
         body: fields.get("body").to_string(),
         quote: fields.get("kind") == "quote",
         alt: fields.get("alt").to_string(),
+        federate: fields.get("federate") == "1",
         status,
     };
     if !cx.csrf_ok(fields.csrf()) {
@@ -255,6 +272,8 @@ pub async fn act(
                 body_md: fields.get("body").to_string(),
                 image_url,
                 image_alt: alt,
+                federate: fields.get("federate") == "1"
+                    && federation::live_notes::can_federate(&cx.s.db, &p.id).await?,
             };
             match live::add(&cx.s.db, &p.id, &e, &actor).await? {
                 Ok(_) => Ok(Redirect::to(&format!("{back}?added=1")).into_response()),

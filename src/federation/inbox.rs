@@ -2,8 +2,10 @@
 //!
 //! * `Follow` of one of our actors stores the follower and (unless the actor approves
 //!   followers by hand) enqueues a signed `Accept`; `Undo` of a Follow removes it;
-//! * `Like` and `Announce` of one of our posts (`{base}/posts/{id}`) become the post's
-//!   likes and boosts (`blog::remote`), `Undo` takes them back;
+//! * `Like` and `Announce` of one of our posts (`{base}/posts/{id}`, or a live entry's note
+//!   `{base}/posts/{id}/live/{entry}`) become the post's likes and boosts (`blog::remote`),
+//!   `Undo` takes them back; a boost asks for the booster's follower count
+//!   (`boosts::enqueue`, a job);
 //! * `Create` of a Note replying to one of our posts (or to a reply we keep) becomes a
 //!   comment of kind `fediverse`, moderated like any comment; `Update` of that Note
 //!   replaces its text, `Delete` of it takes it down;
@@ -176,6 +178,21 @@ async fn our_post(db: &Db, base: &str, iri: &str) -> anyhow::Result<Option<Strin
     Ok(remote::public_post(db, id).await?.map(|p| p.id))
 }
 
+/// The post of a live entry's note (`{base}/posts/{id}/live/{entry}`): a boost or like of
+/// the note counts for the post.
+async fn live_note_post(db: &Db, base: &str, iri: &str) -> anyhow::Result<Option<String>> {
+    let Some(rest) = iri.strip_prefix(&format!("{base}/posts/")) else {
+        return Ok(None);
+    };
+    let Some((id, entry)) = rest.split_once("/live/") else {
+        return Ok(None);
+    };
+    if !super::live_notes::plausible_id(id) || !super::live_notes::plausible_id(entry) {
+        return Ok(None);
+    }
+    Ok(remote::public_post(db, id).await?.map(|p| p.id))
+}
+
 /// The post a Note replies to: one of ours, or the post under a reply we keep.
 async fn replied_post(db: &Db, base: &str, note: &Note) -> anyhow::Result<Option<String>> {
     let Some(parent) = &note.in_reply_to else {
@@ -203,7 +220,11 @@ async fn react(
             } else {
                 ReactionKind::Repost
             };
-            let Some(post) = our_post(db, base, object.as_str()).await? else {
+            let post = match our_post(db, base, object.as_str()).await? {
+                Some(p) => Some(p),
+                None => live_note_post(db, base, object.as_str()).await?,
+            };
+            let Some(post) = post else {
                 return Ok(Outcome::Ignored);
             };
             remote::add_reaction(
@@ -219,6 +240,10 @@ async fn react(
                 },
             )
             .await?;
+            if kind == ReactionKind::Repost {
+                // Who boosted, and to how many followers: read by a job, not here.
+                super::boosts::enqueue(db, &sender.id, now).await?;
+            }
             Outcome::Reacted
         }
         ActivityKind::Undo(undo @ (Undo::Like { id, object } | Undo::Announce { id, object })) => {

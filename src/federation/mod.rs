@@ -14,6 +14,8 @@
 //! * [`documents`]: the JSON we serve (actor, WebFinger, collections, Accept).
 //! * [`following`]: our actors following accounts elsewhere, the posts those send (the
 //!   console's timeline), and our likes, boosts and replies to them.
+//! * [`boosts`]: the follower count of who boosted our posts, and a campaign's boosts.
+//! * [`live_notes`]: a live post's entries as notes to the followers.
 //! * [`tagged`]: notes with hashtags about a campaign, handed on as `tagged_note` jobs
 //!   (promotion's hashtag days take entries from them).
 //! * [`pages`]: the routes. `repo`: the store.
@@ -23,11 +25,13 @@
 //! inbox is `{base}/inbox`.
 
 pub mod actors;
+pub mod boosts;
 pub mod deliver;
 pub mod documents;
 pub mod following;
 pub mod inbox;
 pub mod keys;
+pub mod live_notes;
 pub mod milestones;
 pub mod moderation;
 pub mod outbox;

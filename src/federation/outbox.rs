@@ -26,7 +26,7 @@ pub fn object_id(base: &str, post_id: &str) -> String {
 }
 
 /// Whether a post is published to the fediverse when public.
-fn federable(p: &crate::blog::repo::Post, now: DateTime<Utc>) -> bool {
+pub fn federable(p: &crate::blog::repo::Post, now: DateTime<Utc>) -> bool {
     p.is_public(now) && !p.is_protected() && !p.is_page()
 }
 

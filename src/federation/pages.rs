@@ -30,6 +30,7 @@ pub fn routes() -> Router<AppState> {
         .route("/campaigns/{slug}/inbox", post(campaign_inbox))
         .route("/inbox", post(shared_inbox))
         .route("/posts/{id}", get(post_object))
+        .route("/posts/{id}/live/{entry}", get(live_note))
         .route("/campaigns/{slug}/follow", get(follow_page))
         .route("/avatars/{key}", get(avatar))
         .route("/actor/notes/{id}", get(site_note))
@@ -278,6 +279,46 @@ async fn post_object(
     let mut doc = super::outbox::post_document(&s.db, base, &post, &author, None).await?;
     doc["@context"] = json!(documents::AS);
     Ok(activity_json(&doc))
+}
+
+/// A live entry's note (`live_notes`): the note as sent, while it is out there (`410 Gone`
+/// once taken back); a browser is sent to the entry on the post's page.
+async fn live_note(
+    State(s): State<AppState>,
+    Path((id, entry)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Result<Response, AppError> {
+    use super::live_notes;
+    if !live_notes::plausible_id(&id) || !live_notes::plausible_id(&entry) {
+        return Err(AppError::NotFound);
+    }
+    let note = live_notes::note_id(base(&s), &id, &entry);
+    if wants_activity(&headers) {
+        let last = super::repo::last_about(&s.db, &note).await?;
+        return match last {
+            Some(l) if l.kind == "Delete" => Ok(StatusCode::GONE.into_response()),
+            Some(_) => {
+                let doc = super::following::note_document(&s.db, &note)
+                    .await?
+                    .ok_or(AppError::NotFound)?;
+                Ok(activity_json(&doc))
+            }
+            None => Err(AppError::NotFound),
+        };
+    }
+    let post = crate::blog::remote::public_post(&s.db, &id)
+        .await?
+        .filter(|p| !p.is_protected() && !p.is_page())
+        .ok_or(AppError::NotFound)?;
+    let to = format!("{}#live-{entry}", post.path(&s.settings.blog.permalink));
+    let mut res = StatusCode::FOUND.into_response();
+    res.headers_mut().insert(
+        header::LOCATION,
+        HeaderValue::from_str(&to).map_err(|_| AppError::NotFound)?,
+    );
+    res.headers_mut()
+        .insert(header::VARY, HeaderValue::from_static("Accept"));
+    Ok(res)
 }
 
 async fn followers_of(s: &AppState, local: &Local) -> Result<Response, AppError> {

@@ -1,5 +1,5 @@
 //! The timeline chart of a campaign's money: daily amounts as bars, the running total as a
-//! line, annotations (posts, milestones, spikes) as numbered markers — an SVG drawn here on
+//! line, annotations (posts, milestones, fediverse boosts, spikes) as numbered markers — an SVG drawn here on
 //! the server, no script; the page beside it has the same numbers as a table for screen
 //! readers. And spike detection: a day is a spike when its amount stands out from the days
 //! before it (see [`spikes`]).
@@ -65,7 +65,7 @@ pub struct Mark {
     pub day: usize,
     /// Its number in the list beside the chart.
     pub number: usize,
-    /// `spike`, `post` or `milestone` (its colour).
+    /// `spike`, `post`, `milestone` or `boost` (its colour).
     pub kind: &'static str,
     pub text: String,
 }
@@ -137,6 +137,7 @@ pub fn svg(title: &str, days: &[Day], marks: &[Mark]) -> String {
         let colour = match m.kind {
             "spike" => "#b91c1c",
             "milestone" => "#b45309",
+            "boost" => "#6d28d9",
             _ => "#1d4ed8",
         };
         s.push_str(&format!(

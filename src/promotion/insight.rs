@@ -286,6 +286,12 @@ pub enum Cause {
     Referral(String),
     /// The campaign source that brought the most that day.
     Source(String),
+    /// A fediverse boost of the campaign's post: the account (`@user@host`) with the most
+    /// followers (`None`: unknown) among those who boosted in the 24 h before the day's money.
+    Boost {
+        account: String,
+        followers: Option<i64>,
+    },
     /// The site that sent the campaign page most visits that day or the day before.
     Referrer(String),
     /// A post published that day or the day before (its title).
@@ -293,14 +299,52 @@ pub enum Cause {
     Unknown,
 }
 
-/// The most likely cause of a spike on `day`: the channel that brought the most money that
-/// day, if at least a quarter of it; else the site that sent the most visits to the campaign page (`visits`: day,
-/// host, views) that day or the day before; else a post published then (`posts`: day,
-/// title).
+/// A fediverse boost of one of the campaign's posts, as insight weighs it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BoostSeen {
+    pub at: DateTime<Utc>,
+    /// `@user@host`.
+    pub account: String,
+    /// The account's profile page.
+    pub profile: String,
+    /// Followers as last read; `None`: unknown.
+    pub followers: Option<i64>,
+}
+
+/// How long after a boost money counts as "given in the 24 h after" it, and how long before a
+/// spike day's money a boost is a candidate cause.
+pub const BOOST_WINDOW_HOURS: i64 = 24;
+
+/// The boosts a spike on `day` may be owed to: made from [`BOOST_WINDOW_HOURS`] before the
+/// day's first gift (the day's start when it had none) to its last gift (the day's end).
+fn boosts_before<'a>(
+    day: NaiveDate,
+    that_day: &[CreditedEntry],
+    boosts: &'a [BoostSeen],
+) -> impl Iterator<Item = &'a BoostSeen> {
+    let start = day.and_time(chrono::NaiveTime::MIN).and_utc();
+    let first = that_day.iter().map(|e| e.at).min().unwrap_or(start);
+    let last = that_day
+        .iter()
+        .map(|e| e.at)
+        .max()
+        .unwrap_or(start + Duration::days(1));
+    let from = first - Duration::hours(BOOST_WINDOW_HOURS);
+    boosts.iter().filter(move |b| b.at >= from && b.at <= last)
+}
+
+/// The most likely cause of a spike on `day`, in this order: (1) the channel that brought the
+/// most money that day — a referral link or campaign source — if at least a quarter of it (a
+/// code or source is evidence carried by the gift itself); (2) the fediverse boost with the
+/// most followers among those made in the 24 h before the day's money (`boosts`; a known
+/// count beats an unknown one, the earlier boost a tie); (3) the site that sent the most
+/// visits to the campaign page (`visits`: day, host, views) that day or the day before; (4)
+/// a post published then (`posts`: day, title).
 pub fn cause(
     day: NaiveDate,
     entries: &[CreditedEntry],
     codes: &[String],
+    boosts: &[BoostSeen],
     visits: &[(NaiveDate, String, i64)],
     posts: &[(NaiveDate, String)],
 ) -> Cause {
@@ -320,6 +364,14 @@ pub fn cause(
             Channel::Unknown => Cause::Unknown,
         };
     }
+    if let Some(b) = boosts_before(day, &that_day, boosts)
+        .max_by(|a, b| a.followers.cmp(&b.followers).then(b.at.cmp(&a.at)))
+    {
+        return Cause::Boost {
+            account: b.account.clone(),
+            followers: b.followers,
+        };
+    }
     let near = |d: &NaiveDate| *d == day || d.succ_opt() == Some(day);
     if let Some((_, host, _)) = visits
         .iter()
@@ -332,6 +384,71 @@ pub fn cause(
         return Cause::Post(title.clone());
     }
     Cause::Unknown
+}
+
+/// Money given in the [`BOOST_WINDOW_HOURS`] after `at` (refunds and voids included as the
+/// ledger has them).
+pub fn given_after(entries: &[CreditedEntry], at: DateTime<Utc>) -> i64 {
+    let until = at + Duration::hours(BOOST_WINDOW_HOURS);
+    entries
+        .iter()
+        .filter(|e| e.at >= at && e.at < until)
+        .map(|e| e.amount_minor)
+        .sum()
+}
+
+/// One account that boosted the campaign's posts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Booster {
+    pub account: String,
+    pub profile: String,
+    pub boosts: i64,
+    /// The largest count read; `None`: unknown.
+    pub followers: Option<i64>,
+    /// Money given in the 24 h after any of its boosts (each gift counted once, however many
+    /// of its boosts it follows). A boost carries no code: this is what came after, not what
+    /// it brought.
+    pub given_minor: i64,
+}
+
+/// The accounts that boosted, most followers first (unknown last), then most money after.
+pub fn by_booster(entries: &[CreditedEntry], boosts: &[BoostSeen]) -> Vec<Booster> {
+    let mut out: Vec<Booster> = Vec::new();
+    for b in boosts {
+        match out.iter_mut().find(|x| x.account == b.account) {
+            Some(x) => {
+                x.boosts += 1;
+                x.followers = x.followers.max(b.followers);
+            }
+            None => out.push(Booster {
+                account: b.account.clone(),
+                profile: b.profile.clone(),
+                boosts: 1,
+                followers: b.followers,
+                given_minor: 0,
+            }),
+        }
+    }
+    let window = Duration::hours(BOOST_WINDOW_HOURS);
+    for x in &mut out {
+        let times: Vec<DateTime<Utc>> = boosts
+            .iter()
+            .filter(|b| b.account == x.account)
+            .map(|b| b.at)
+            .collect();
+        x.given_minor = entries
+            .iter()
+            .filter(|e| times.iter().any(|t| e.at >= *t && e.at < *t + window))
+            .map(|e| e.amount_minor)
+            .sum();
+    }
+    out.sort_by(|a, b| {
+        b.followers
+            .cmp(&a.followers)
+            .then(b.given_minor.cmp(&a.given_minor))
+            .then(a.account.cmp(&b.account))
+    });
+    out
 }
 
 /// The referring hosts of a campaign page by day from `since` on.
@@ -393,7 +510,7 @@ mod tests {
         }));
         let d = |n: u32| NaiveDate::from_ymd_opt(2025, 3, n).expect("day");
         assert_eq!(
-            cause(d(2), &entries, &codes, &[], &[]),
+            cause(d(2), &entries, &codes, &[], &[], &[]),
             Cause::Referral("bcdfghjk".into())
         );
         assert_eq!(
@@ -401,20 +518,21 @@ mod tests {
                 d(1),
                 &entries,
                 &codes,
+                &[],
                 &[(d(1), "social.example".into(), 40)],
                 &[]
             ),
             Cause::Referrer("social.example".into())
         );
         assert_eq!(
-            cause(d(1), &entries, &codes, &[], &[(d(1), "News".into())]),
+            cause(d(1), &entries, &codes, &[], &[], &[(d(1), "News".into())]),
             Cause::Post("News".into())
         );
-        assert_eq!(cause(d(5), &entries, &codes, &[], &[]), Cause::Unknown);
+        assert_eq!(cause(d(5), &entries, &codes, &[], &[], &[]), Cause::Unknown);
         // A link that brought a sliver of a big day is not its cause.
         let mut big = entries.clone();
         big.push(e(2, 90_000, None, None));
-        assert_eq!(cause(d(2), &big, &codes, &[], &[]), Cause::Unknown);
+        assert_eq!(cause(d(2), &big, &codes, &[], &[], &[]), Cause::Unknown);
         let days = money_days(&entries, d(2), d(4));
         assert_eq!(days.len(), 3);
         assert_eq!(
@@ -426,5 +544,116 @@ mod tests {
             (500, 4500)
         );
         assert_eq!((days[2].amount_minor, days[2].cumulative_minor), (0, 4500));
+    }
+
+    fn boost(at: DateTime<Utc>, who: &str, followers: Option<i64>) -> BoostSeen {
+        BoostSeen {
+            at,
+            account: who.into(),
+            profile: format!("https://social.example/{who}"),
+            followers,
+        }
+    }
+
+    fn e_at(at: DateTime<Utc>, minor: i64) -> CreditedEntry {
+        CreditedEntry {
+            at,
+            amount_minor: minor,
+            is_gift: minor > 0,
+            donation_id: None,
+            ref_code: None,
+            utm_source: None,
+        }
+    }
+
+    #[test]
+    fn a_spike_after_a_big_boost_is_owed_to_the_boost() {
+        let d = |n: u32| NaiveDate::from_ymd_opt(2025, 3, n).expect("day");
+        let h = |day: u32, hour: u32| {
+            chrono::TimeZone::with_ymd_and_hms(&Utc, 2025, 3, day, hour, 0, 0)
+                .single()
+                .expect("time")
+        };
+        // A quiet series, then a day of £640 after two boosts the evening before.
+        let mut entries: Vec<CreditedEntry> = (1..8).map(|n| e_at(h(n, 12), 500)).collect();
+        entries.extend([e_at(h(9, 8), 30_000), e_at(h(9, 10), 34_000)]);
+        let boosts = vec![
+            boost(h(8, 20), "@small@social.example", Some(300)),
+            boost(h(8, 21), "@someone@social.example", Some(17_000)),
+            boost(h(9, 23), "@later@social.example", Some(90_000)),
+            boost(h(2, 9), "@old@social.example", Some(1_000_000)),
+        ];
+        let series: Vec<i64> = money_days(&entries, d(1), d(9))
+            .iter()
+            .map(|m| m.amount_minor)
+            .collect();
+        assert_eq!(crate::promotion::chart::spikes(&series, 100), vec![8]);
+        let visits = [(d(9), "social.example".to_string(), 300)];
+        let posts = [(d(9), "News".to_string())];
+        // The boost with the most followers before the day's money; not the one after its
+        // last gift, not the one a week before.
+        assert_eq!(
+            cause(d(9), &entries, &[], &boosts, &visits, &posts),
+            Cause::Boost {
+                account: "@someone@social.example".into(),
+                followers: Some(17_000)
+            }
+        );
+        // A known count beats an unknown one; without a count the boost still names it.
+        let unknown = vec![boost(h(8, 22), "@quiet@social.example", None)];
+        assert_eq!(
+            cause(d(9), &entries, &[], &unknown, &[], &[]),
+            Cause::Boost {
+                account: "@quiet@social.example".into(),
+                followers: None
+            }
+        );
+        let mixed = [unknown.clone(), boosts.clone()].concat();
+        assert!(matches!(
+            cause(d(9), &entries, &[], &mixed, &[], &[]),
+            Cause::Boost {
+                followers: Some(17_000),
+                ..
+            }
+        ));
+        // A referral link that brought a quarter of the day comes first.
+        let mut coded = entries.clone();
+        coded.push(CreditedEntry {
+            ref_code: Some("bcdfghjk".into()),
+            ..e_at(h(9, 11), 40_000)
+        });
+        assert_eq!(
+            cause(d(9), &coded, &["bcdfghjk".into()], &boosts, &visits, &posts),
+            Cause::Referral("bcdfghjk".into())
+        );
+        // Without a boost in the window, the referrer fallback as before.
+        assert_eq!(
+            cause(d(9), &entries, &[], &boosts[2..], &visits, &posts),
+            Cause::Referrer("social.example".into())
+        );
+        // Money given in the 24 h after each account's boosts, each gift once.
+        assert_eq!(given_after(&entries, h(8, 21)), 64_000);
+        let table = by_booster(
+            &entries,
+            &[
+                boosts.clone(),
+                vec![boost(h(8, 23), "@someone@social.example", Some(17_100))],
+            ]
+            .concat(),
+        );
+        assert_eq!(table[0].account, "@old@social.example");
+        let someone = table
+            .iter()
+            .find(|b| b.account == "@someone@social.example")
+            .expect("someone");
+        assert_eq!(
+            (someone.boosts, someone.followers, someone.given_minor),
+            (2, Some(17_100), 64_000)
+        );
+        let later = table
+            .iter()
+            .find(|b| b.account == "@later@social.example")
+            .expect("later");
+        assert_eq!(later.given_minor, 0);
     }
 }

@@ -47,6 +47,9 @@ struct Shared {
     public_pem: Arc<Mutex<String>>,
     received: Arc<Mutex<Vec<Received>>>,
     status: Arc<AtomicU16>,
+    /// What the followers collection's `totalItems` says; `None`: the collection is hidden
+    /// (403).
+    followers: Arc<Mutex<Option<i64>>>,
 }
 
 pub struct FakeFediverse {
@@ -75,10 +78,12 @@ impl FakeFediverse {
             public_pem: Arc::new(Mutex::new(public_pem(&key))),
             received: Arc::default(),
             status: Arc::new(AtomicU16::new(202)),
+            followers: Arc::default(),
         };
         let app = Router::new()
             .route("/users/ana", get(actor))
             .route("/users/ana/inbox", post(inbox))
+            .route("/users/ana/followers", get(followers))
             .route("/inbox", post(inbox))
             .route("/avatar.png", get(avatar_png))
             .with_state(shared.clone());
@@ -105,6 +110,11 @@ impl FakeFediverse {
         let k = new_key();
         *self.shared.public_pem.lock().expect("lock") = public_pem(&k);
         *self.key.lock().expect("lock") = k;
+    }
+
+    /// What the followers collection says from now on (`None`: hidden).
+    pub fn set_followers(&self, n: Option<i64>) {
+        *self.shared.followers.lock().expect("lock") = n;
     }
 
     /// What the inbox answers from now on.
@@ -217,6 +227,7 @@ async fn actor(State(s): State<Shared>) -> Response {
         "icon": {"type": "Image", "mediaType": "image/png", "url": format!("{}/avatar.png", s.base)},
         "inbox": format!("{id}/inbox"),
         "outbox": format!("{id}/outbox"),
+        "followers": format!("{id}/followers"),
         "endpoints": {"sharedInbox": format!("{}/inbox", s.base)},
         "publicKey": {
             "id": format!("{id}#main-key"),
@@ -229,6 +240,24 @@ async fn actor(State(s): State<Shared>) -> Response {
         doc.to_string(),
     )
         .into_response()
+}
+
+/// The followers collection: its size only, or 403 when hidden.
+async fn followers(State(s): State<Shared>) -> Response {
+    match *s.followers.lock().expect("lock") {
+        Some(n) => (
+            [("content-type", "application/activity+json")],
+            serde_json::json!({
+                "@context": "https://www.w3.org/ns/activitystreams",
+                "id": format!("{}/users/ana/followers", s.base),
+                "type": "OrderedCollection",
+                "totalItems": n,
+            })
+            .to_string(),
+        )
+            .into_response(),
+        None => StatusCode::FORBIDDEN.into_response(),
+    }
 }
 
 /// A 200 × 100 picture, as an avatar might be (not square).

@@ -13,9 +13,9 @@ use shelfraiser::jobs;
 use crate::fake_fediverse::{FakeFediverse, new_key, verify_signed_post};
 use crate::harness::*;
 
-const AP: &str = "application/activity+json";
+pub(crate) const AP: &str = "application/activity+json";
 
-async fn get_with(app: &TestApp, path: &str, accept: &str) -> reqwest::Response {
+pub(crate) async fn get_with(app: &TestApp, path: &str, accept: &str) -> reqwest::Response {
     app.client
         .get(app.url(path))
         .header("accept", accept)
@@ -24,7 +24,7 @@ async fn get_with(app: &TestApp, path: &str, accept: &str) -> reqwest::Response 
         .expect("GET")
 }
 
-fn header(res: &reqwest::Response, name: &str) -> String {
+pub(crate) fn header(res: &reqwest::Response, name: &str) -> String {
     res.headers()
         .get(name)
         .and_then(|v| v.to_str().ok())
@@ -32,7 +32,12 @@ fn header(res: &reqwest::Response, name: &str) -> String {
         .to_string()
 }
 
-async fn post_signed(app: &TestApp, path: &str, body: &str, headers: &[(String, String)]) -> u16 {
+pub(crate) async fn post_signed(
+    app: &TestApp,
+    path: &str,
+    body: &str,
+    headers: &[(String, String)],
+) -> u16 {
     let mut req = app
         .client
         .post(app.url(path))
@@ -79,14 +84,14 @@ async fn deliveries(db: &shelfraiser::db::Db) -> Vec<jobs::JobRow> {
 
 /// The test's settings with the fake server's address let through the guarded outbound
 /// client (loopback is refused otherwise).
-fn allowing(tdb: &TestDb, remote: &FakeFediverse) -> shelfraiser::config::Settings {
+pub(crate) fn allowing(tdb: &TestDb, remote: &FakeFediverse) -> shelfraiser::config::Settings {
     let mut s = settings(tdb);
     s.outbound_allow = vec![remote.base.trim_start_matches("http://").to_string()];
     s
 }
 
 /// A guarded outbound client that lets through only the fake server.
-fn outbound(remote: &FakeFediverse) -> shelfraiser::outbound::Outbound {
+pub(crate) fn outbound(remote: &FakeFediverse) -> shelfraiser::outbound::Outbound {
     shelfraiser::outbound::Outbound::new(
         &[remote.base.trim_start_matches("http://")],
         "http://localhost",
@@ -416,7 +421,7 @@ async fn a_signed_follow_is_stored_once_and_accepted_with_a_signed_delivery() {
     .await;
 }
 
-async fn seeded_id(app: &TestApp) -> String {
+pub(crate) async fn seeded_id(app: &TestApp) -> String {
     shelfraiser::campaigns::repo::by_slug(&app.db, "test-library")
         .await
         .expect("read")
@@ -527,7 +532,12 @@ use shelfraiser::blog::write::{self as blog_write, NewPost};
 use shelfraiser::team::audit::Actor;
 
 /// A published post (a note, or an article of the campaign `campaign`).
-async fn published(app: &TestApp, kind: PostKind, title: &str, campaign: Option<String>) -> String {
+pub(crate) async fn published(
+    app: &TestApp,
+    kind: PostKind,
+    title: &str,
+    campaign: Option<String>,
+) -> String {
     let mut p = NewPost::draft(
         kind,
         title,
@@ -553,7 +563,7 @@ async fn post_page(app: &TestApp, id: &str) -> String {
 }
 
 /// Posts `activity` to the shared inbox, signed by the fake server's actor.
-async fn send(app: &TestApp, remote: &FakeFediverse, activity: &Value) -> u16 {
+pub(crate) async fn send(app: &TestApp, remote: &FakeFediverse, activity: &Value) -> u16 {
     let body = activity.to_string();
     let signed = remote.sign_post(&app.url("/inbox"), body.as_bytes(), None);
     post_signed(app, "/inbox", &body, &signed).await
@@ -727,7 +737,13 @@ async fn an_rfc9421_signed_follow_is_accepted_and_a_blocked_server_is_ignored() 
 }
 
 /// Follows `path`'s actor from `remote` and lets the Accept go.
-async fn follow_from(app: &TestApp, remote: &FakeFediverse, inbox: &str, object: &str, n: u32) {
+pub(crate) async fn follow_from(
+    app: &TestApp,
+    remote: &FakeFediverse,
+    inbox: &str,
+    object: &str,
+    n: u32,
+) {
     let body = json!({"@context": "https://www.w3.org/ns/activitystreams",
         "id": format!("{}#follow-{n}", remote.actor()), "type": "Follow",
         "actor": remote.actor(), "object": object})
@@ -737,7 +753,7 @@ async fn follow_from(app: &TestApp, remote: &FakeFediverse, inbox: &str, object:
 }
 
 /// Runs due jobs (as the node's worker may too) until `remote` has `n` requests.
-async fn until_received(
+pub(crate) async fn until_received(
     app: &TestApp,
     handlers: &jobs::Handlers,
     remote: &FakeFediverse,

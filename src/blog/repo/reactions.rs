@@ -109,3 +109,31 @@ pub async fn of_post(
     .await?);
     Ok((rows, n))
 }
+
+/// A fediverse repost (a boost) of a campaign's post.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct CampaignRepost {
+    pub post_id: String,
+    pub post_title: String,
+    pub actor_url: String,
+    pub actor_name: String,
+    pub created_at: DateTime<Utc>,
+}
+
+/// The fediverse reposts of the posts of `campaign_id` made from `since` on, oldest first.
+pub async fn reposts_of_campaign(
+    db: &Db,
+    campaign_id: &str,
+    since: DateTime<Utc>,
+) -> DbResult<Vec<CampaignRepost>> {
+    Ok(on_db!(db, |p| sqlx::query_as(
+        "SELECT r.post_id, p.title AS post_title, r.actor_url, r.actor_name, r.created_at \
+         FROM post_reactions r JOIN posts p ON p.id = r.post_id \
+         WHERE p.campaign_id = $1 AND r.kind = 'repost' AND r.source = 'fediverse' \
+         AND r.created_at >= $2 ORDER BY r.created_at, r.source_key"
+    )
+    .bind(campaign_id)
+    .bind(since)
+    .fetch_all(p)
+    .await?))
+}

@@ -1,5 +1,6 @@
 //! The federation's store, home of its tables: `federation_actors` (our actors and their
-//! keys), `federation_remote_actors` (remote actors as fetched), `federation_followers` and
+//! keys), `federation_remote_actors` (remote actors as fetched, and the follower count of
+//! those who boosted our posts), `federation_followers` and
 //! `federation_seen_activities`; `publishing` what our actors publish, `following` whom
 //! they follow and what those accounts send.
 
@@ -204,6 +205,41 @@ pub async fn save_remote(db: &Db, r: &RemoteActor) -> DbResult<()> {
     .await?
     .rows_affected());
     Ok(())
+}
+
+/// How many followers a remote actor has, as its `followers` collection said when last read
+/// (`None`: unknown — not read, or hidden), and when it was read (`None`: never).
+pub async fn remote_followers(db: &Db, id: &str) -> DbResult<(Option<i64>, Option<DateTime<Utc>>)> {
+    let row: Option<(Option<i64>, Option<DateTime<Utc>>)> = on_db!(db, |p| {
+        sqlx::query_as(
+        "SELECT followers_count, followers_checked_at FROM federation_remote_actors WHERE id = $1"
+    )
+    .bind(id)
+    .fetch_optional(p)
+    .await?
+    });
+    Ok(row.unwrap_or((None, None)))
+}
+
+/// Records a remote actor's follower count (`None`: hidden) as read at `at`.
+pub async fn set_remote_followers(
+    db: &Db,
+    id: &str,
+    count: Option<i64>,
+    at: DateTime<Utc>,
+) -> DbResult<bool> {
+    let n = on_db!(db, |p| {
+        sqlx::query(
+        "UPDATE federation_remote_actors SET followers_count = $2, followers_checked_at = $3          WHERE id = $1"
+    )
+    .bind(id)
+    .bind(count)
+    .bind(at)
+    .execute(p)
+    .await?
+    .rows_affected()
+    });
+    Ok(n > 0)
 }
 
 /// Whether a follower's follow is in effect or waits for approval.
