@@ -219,12 +219,17 @@ pub async fn end(
     let mut p = write::as_it_stands(db, post_id).await?;
     let list = store::entries(db, post_id).await?;
     p.body_md = format!("{}{}", p.body_md.trim_end(), entries_markdown(&list));
-    let updated = write::update_as(db, post_id, &p, who, member).await?;
+    // One transaction: the post's new text, the entries gone and live mode ended go
+    // together or not at all (an end cut short never appends the entries twice). Live mode
+    // is ended first: of two ends at once, the second finds nothing left to end.
     let mut tx = db.begin().await?;
+    if !store::end_in(&mut tx, post_id).await? {
+        return Ok(None);
+    }
     for e in &list {
         store::delete_entry_in(&mut tx, post_id, &e.id).await?;
     }
-    store::end_in(&mut tx, post_id).await?;
+    let updated = write::update_as_in(&mut tx, post_id, &p, who, member).await?;
     audit::record_in(
         &mut tx,
         who,

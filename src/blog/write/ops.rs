@@ -231,9 +231,34 @@ async fn update_checked(
     member: Option<&Member>,
     restored: Option<&str>,
 ) -> Result<Post, WriteError> {
-    let now = Utc::now();
     let mut tx = db.begin().await?;
-    let old = by_id_locked_in(&mut tx, id)
+    let post = update_checked_in(&mut tx, id, p, who, member, restored).await?;
+    tx.commit().await?;
+    Ok(post)
+}
+
+/// [`update_as`] inside `tx`, for a write that changes more than the post in one
+/// transaction (the end of live coverage).
+pub(in crate::blog) async fn update_as_in(
+    tx: &mut Tx,
+    id: &str,
+    p: &UpdatePost,
+    who: &Actor,
+    member: &Member,
+) -> Result<Post, WriteError> {
+    update_checked_in(tx, id, p, who, Some(member), None).await
+}
+
+async fn update_checked_in(
+    tx: &mut Tx,
+    id: &str,
+    p: &UpdatePost,
+    who: &Actor,
+    member: Option<&Member>,
+    restored: Option<&str>,
+) -> Result<Post, WriteError> {
+    let now = Utc::now();
+    let old = by_id_locked_in(&mut *tx, id)
         .await?
         .ok_or(WriteError::NotFound)?;
     // Who may write comes before what is written: a refused member learns nothing more.
@@ -243,14 +268,14 @@ async fn update_checked(
     let p = validate(p).map_err(WriteError::Invalid)?;
     let (status, at) = effective_status(p.status, p.published_at, now);
     let slug = match &p.slug {
-        Some(s) if *s != old.slug => unique_slug(&mut tx, s, Some(id)).await?,
+        Some(s) if *s != old.slug => unique_slug(&mut *tx, s, Some(id)).await?,
         _ => old.slug.clone(),
     };
     if slug != old.slug {
-        edits::keep_old_slug_in(&mut tx, id, &old.slug, &slug, now).await?;
+        edits::keep_old_slug_in(&mut *tx, id, &old.slug, &slug, now).await?;
     }
     let comment_status = CommentStatus::from_open(p.comments_open);
-    let (old_cats, old_tags) = terms_of_in(&mut tx, id).await?;
+    let (old_cats, old_tags) = terms_of_in(&mut *tx, id).await?;
     let mut changed = Vec::new();
     let mut check = |name: &'static str, differs: bool| {
         if differs {
@@ -298,12 +323,12 @@ async fn update_checked(
         published_at: at,
         mail_subscribers: p.mail_subscribers,
     };
-    edits::update_in(&mut tx, id, &fields, now).await?;
-    set_terms(&mut tx, id, &p.categories, &p.tags).await?;
+    edits::update_in(&mut *tx, id, &fields, now).await?;
+    set_terms(&mut *tx, id, &p.categories, &p.tags).await?;
     if status == PostStatus::Scheduled
         && let Some(t) = at
     {
-        schedule_job(&mut tx, id, t).await?;
+        schedule_job(&mut *tx, id, t).await?;
     }
     if restored.is_some() || old.title != p.title || old.body_md != p.body_md {
         let snap = Snapshot {
@@ -323,26 +348,25 @@ async fn update_checked(
             at: old.updated_at,
         };
         let target = Target::Post(id.to_string());
-        revisions::record_in(&mut tx, &target, author(who), snap, Some(before)).await?;
+        revisions::record_in(&mut *tx, &target, author(who), snap, Some(before)).await?;
     }
     if let Some(r) = restored {
-        audit::record_in(&mut tx, who, "post.restored", id, r).await?;
+        audit::record_in(&mut *tx, who, "post.restored", id, r).await?;
     }
     if !changed.is_empty() {
-        audit::record_in(&mut tx, who, "post.updated", id, &changed.join(",")).await?;
+        audit::record_in(&mut *tx, who, "post.updated", id, &changed.join(",")).await?;
     }
     if status == PostStatus::Published && old.status != PostStatus::Published {
-        audit::record_in(&mut tx, who, "post.published", id, &slug).await?;
+        audit::record_in(&mut *tx, who, "post.published", id, &slug).await?;
     }
     if !changed.is_empty() {
         let was = old.status == PostStatus::Published;
-        changed_in(&mut tx, id, was, status == PostStatus::Published, now).await?;
+        changed_in(&mut *tx, id, was, status == PostStatus::Published, now).await?;
     }
     if status == PostStatus::Pending && old.status != PostStatus::Pending {
-        audit::record_in(&mut tx, who, "post.submitted", id, &slug).await?;
+        audit::record_in(&mut *tx, who, "post.submitted", id, &slug).await?;
     }
-    let post = by_id_in(&mut tx, id).await?.ok_or(WriteError::NotFound)?;
-    tx.commit().await?;
+    let post = by_id_in(&mut *tx, id).await?.ok_or(WriteError::NotFound)?;
     Ok(post)
 }
 
