@@ -55,6 +55,24 @@ pub async fn audience(db: &Db, actor_rows: &[&str]) -> anyhow::Result<Vec<String
         .collect())
 }
 
+/// Keeps `p` as published by `local` and enqueues its delivery to each of `inboxes`, inside
+/// `tx`; `None` when it was published before (a job run again after a later failure):
+/// nothing is enqueued again.
+pub async fn publish_in(
+    tx: &mut Tx,
+    base: &str,
+    local: &super::Local,
+    p: &super::repo::Published,
+    inboxes: &[String],
+) -> anyhow::Result<Option<usize>> {
+    if !super::repo::insert_published_in(tx, p).await? {
+        return Ok(None);
+    }
+    Ok(Some(
+        enqueue_each_in(tx, base, local, inboxes, &p.body, p.published_at).await?,
+    ))
+}
+
 /// Enqueues `body`, signed as `local`, to each of `inboxes`, inside `tx`. Returns how many.
 pub async fn enqueue_each_in(
     tx: &mut Tx,

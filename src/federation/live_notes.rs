@@ -135,26 +135,20 @@ pub async fn on_entry_changed(
     let body = documents::activity(kind, &id, &actor, &author.followers(base), doc);
     let inboxes = deliver::audience(db, &[row.id.as_str()]).await?;
     let mut tx = db.begin().await?;
-    let stored = repo::insert_published_in(
-        &mut tx,
-        &Published {
-            id,
-            actor_id: row.id.clone(),
-            kind: kind.to_string(),
-            object_id: object,
-            body: body.to_string(),
-            published_at: now,
-        },
-    )
-    .await?;
-    if !stored {
+    let published = Published {
+        id,
+        actor_id: row.id.clone(),
+        kind: kind.to_string(),
+        object_id: object,
+        body: body.to_string(),
+        published_at: now,
+    };
+    let Some(n) = deliver::publish_in(&mut tx, base, &author, &published, &inboxes).await? else {
         return Ok(Sent {
             kind,
             deliveries: 0,
         });
-    }
-    let n =
-        deliver::enqueue_each_in(&mut tx, base, &author, &inboxes, &body.to_string(), now).await?;
+    };
     tx.commit().await?;
     Ok(Sent {
         kind,

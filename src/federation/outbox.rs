@@ -175,42 +175,34 @@ pub async fn on_post_changed(
         boost = Some((site, announce_id, body, to));
     }
     let mut tx = db.begin().await?;
-    let stored = repo::insert_published_in(
-        &mut tx,
-        &Published {
-            id: id.clone(),
-            actor_id: row.id.clone(),
-            kind: kind.to_string(),
-            object_id: object.clone(),
-            body: body.to_string(),
-            published_at: now,
-        },
-    )
-    .await?;
-    if !stored {
+    let published = Published {
+        id: id.clone(),
+        actor_id: row.id.clone(),
+        kind: kind.to_string(),
+        object_id: object.clone(),
+        body: body.to_string(),
+        published_at: now,
+    };
+    let Some(mut n) = deliver::publish_in(&mut tx, base, &author, &published, &inboxes).await?
+    else {
         // This change was published before (the job ran again after a failure later on).
         return Ok(Sent {
             kind,
             deliveries: 0,
         });
-    }
-    let mut n =
-        deliver::enqueue_each_in(&mut tx, base, &author, &inboxes, &body.to_string(), now).await?;
+    };
     if let Some((site, announce_id, body, to)) = boost {
-        repo::insert_published_in(
-            &mut tx,
-            &Published {
-                id: announce_id,
-                actor_id: site.id.clone(),
-                kind: "Announce".into(),
-                object_id: object.clone(),
-                body: body.to_string(),
-                published_at: now,
-            },
-        )
-        .await?;
-        n += deliver::enqueue_each_in(&mut tx, base, &Local::Site, &to, &body.to_string(), now)
-            .await?;
+        let announce = Published {
+            id: announce_id,
+            actor_id: site.id.clone(),
+            kind: "Announce".into(),
+            object_id: object.clone(),
+            body: body.to_string(),
+            published_at: now,
+        };
+        n += deliver::publish_in(&mut tx, base, &Local::Site, &announce, &to)
+            .await?
+            .unwrap_or(0);
     }
     tx.commit().await?;
     Ok(Sent {

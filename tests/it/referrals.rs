@@ -30,40 +30,71 @@ async fn make_link(app: &TestApp, name: &str, board: bool) -> (String, String) {
     (code, page)
 }
 
-/// Donates `amount` through the test checkout with the donate form posted from `from`
-/// (a path of our site: the form's same-origin Referer), or from nowhere.
-async fn donate_from(app: &TestApp, from: Option<&str>, amount: &str) {
-    let token = app.csrf(SLUG).await;
+/// Posts the donate form (GBP, public, `fields` added: the amount at least) with the form
+/// token `token`, as sent from `from` (a path of our site: the form's same-origin
+/// Referer), or from nowhere.
+async fn post_donate(
+    app: &TestApp,
+    from: Option<&str>,
+    token: &str,
+    fields: &[(&str, &str)],
+) -> reqwest::Response {
+    let mut form = vec![
+        ("currency", "GBP"),
+        ("visibility", "public"),
+        ("csrf", token),
+    ];
+    form.extend_from_slice(fields);
     let mut req = app
         .client
         .post(app.url(&format!("/campaigns/{SLUG}/donate")))
-        .form(&[
-            ("amount", amount),
-            ("currency", "GBP"),
-            ("name", "Ada"),
-            ("email", ""),
-            ("message", ""),
-            ("visibility", "public"),
-            ("csrf", &token),
-        ]);
+        .form(&form);
     if let Some(p) = from {
         req = req.header("referer", app.url(p));
     }
-    let res = req.send().await.expect("donate");
+    req.send().await.expect("donate")
+}
+
+/// The test checkout session a donate post went on to.
+fn session_of(res: &reqwest::Response) -> String {
     assert_eq!(res.status(), 303);
-    let session = location(&res)
+    location(res)
         .strip_prefix("/test-checkout/")
         .expect("test checkout")
-        .to_string();
+        .to_string()
+}
+
+/// Presses `outcome` (succeed, decline…) on the test checkout page of `session`.
+async fn press(app: &TestApp, session: &str, outcome: &str) -> reqwest::Response {
     let page = app.text(&format!("/test-checkout/{session}")).await;
     let token = hidden_value(&page, "csrf").expect("csrf");
     let res = app
         .post_form(
             &format!("/test-checkout/{session}"),
-            &[("csrf", &token), ("outcome", "succeed")],
+            &[("csrf", &token), ("outcome", outcome)],
         )
         .await;
     assert_eq!(res.status(), 303);
+    res
+}
+
+/// Donates `amount` through the test checkout with the donate form posted from `from`
+/// (a path of our site: the form's same-origin Referer), or from nowhere.
+async fn donate_from(app: &TestApp, from: Option<&str>, amount: &str) {
+    let token = app.csrf(SLUG).await;
+    let res = post_donate(
+        app,
+        from,
+        &token,
+        &[
+            ("amount", amount),
+            ("name", "Ada"),
+            ("email", ""),
+            ("message", ""),
+        ],
+    )
+    .await;
+    press(app, &session_of(&res), "succeed").await;
 }
 
 async fn credited(db: &shelfraiser::db::Db) -> Vec<(Option<String>, Option<String>)> {
@@ -200,106 +231,42 @@ async fn a_form_shown_again_keeps_the_link_that_brought_the_donor() {
         let app = TestApp::start(settings(&tdb)).await;
         let (code, _) = make_link(&app, "Ada's book club", true).await;
         let landing = format!("/campaigns/{SLUG}?ref={code}&utm_source=Mastodon");
+        let carried = |html: &str| (hidden_value(html, "ref"), hidden_value(html, "utm_source"));
+        let both = (Some(code.clone()), Some("mastodon".to_string()));
 
         // A field to mend: the form comes back from the donate address, the link's code
-        // and the source in hidden fields; posted again from there, the gift is credited.
+        // and the source in hidden fields.
         let token = app.csrf(SLUG).await;
-        let res = app
-            .client
-            .post(app.url(&format!("/campaigns/{SLUG}/donate")))
-            .header("referer", app.url(&landing))
-            .form(&[
-                ("amount", "-3"),
-                ("currency", "GBP"),
-                ("visibility", "public"),
-                ("csrf", &token),
-            ])
-            .send()
-            .await
-            .expect("donate");
+        let res = post_donate(&app, Some(&landing), &token, &[("amount", "-3")]).await;
         assert_eq!(res.status(), 422);
         let again = res.text().await.expect("page");
-        assert_eq!(hidden_value(&again, "ref").as_deref(), Some(code.as_str()));
-        assert_eq!(
-            hidden_value(&again, "utm_source").as_deref(),
-            Some("mastodon")
-        );
-        let token = hidden_value(&again, "csrf").expect("csrf");
-        let res = app
-            .client
-            .post(app.url(&format!("/campaigns/{SLUG}/donate")))
-            .header("referer", app.url(&format!("/campaigns/{SLUG}/donate")))
-            .form(&[
-                ("amount", "30"),
-                ("currency", "GBP"),
-                ("visibility", "public"),
-                ("csrf", &token),
-                ("ref", &code),
-                ("utm_source", "mastodon"),
-            ])
-            .send()
-            .await
-            .expect("donate again");
-        assert_eq!(res.status(), 303);
-        let session = location(&res)
-            .strip_prefix("/test-checkout/")
-            .expect("test checkout")
-            .to_string();
+        assert_eq!(carried(&again), both);
 
-        // The payment declined: the form given back still carries them.
-        let page = app.text(&format!("/test-checkout/{session}")).await;
-        let token = hidden_value(&page, "csrf").expect("csrf");
-        let res = app
-            .post_form(
-                &format!("/test-checkout/{session}"),
-                &[("csrf", &token), ("outcome", "decline")],
-            )
+        // Posted again from there (the donate address has no code), then declined: the
+        // form given back still carries them.
+        let token = hidden_value(&again, "csrf").expect("csrf");
+        let fields = [
+            ("amount", "30"),
+            ("ref", code.as_str()),
+            ("utm_source", "mastodon"),
+        ];
+        let donate_path = format!("/campaigns/{SLUG}/donate");
+        let res = post_donate(&app, Some(&donate_path), &token, &fields).await;
+        let session = session_of(&res);
+        let back = app
+            .text(&location(&press(&app, &session, "decline").await))
             .await;
-        assert_eq!(res.status(), 303);
-        let back = app.text(&location(&res)).await;
-        assert_eq!(hidden_value(&back, "ref").as_deref(), Some(code.as_str()));
-        assert_eq!(
-            hidden_value(&back, "utm_source").as_deref(),
-            Some("mastodon")
-        );
+        assert_eq!(carried(&back), both);
 
         // A plain page's form carries none.
         let plain = app.text(&format!("/campaigns/{SLUG}")).await;
-        assert_eq!(hidden_value(&plain, "ref"), None);
-        assert_eq!(hidden_value(&plain, "utm_source"), None);
+        assert_eq!(carried(&plain), (None, None));
 
         // Posted again from the given-back form (its address has no code) and paid:
         // credited to the link.
         let token = hidden_value(&back, "csrf").expect("csrf");
-        let res = app
-            .client
-            .post(app.url(&format!("/campaigns/{SLUG}/donate")))
-            .header("referer", app.url(&location_of_back(&session)))
-            .form(&[
-                ("amount", "30"),
-                ("currency", "GBP"),
-                ("visibility", "public"),
-                ("csrf", &token),
-                ("ref", &code),
-                ("utm_source", "mastodon"),
-            ])
-            .send()
-            .await
-            .expect("donate after the decline");
-        assert_eq!(res.status(), 303);
-        let session = location(&res)
-            .strip_prefix("/test-checkout/")
-            .expect("test checkout")
-            .to_string();
-        let page = app.text(&format!("/test-checkout/{session}")).await;
-        let token = hidden_value(&page, "csrf").expect("csrf");
-        let res = app
-            .post_form(
-                &format!("/test-checkout/{session}"),
-                &[("csrf", &token), ("outcome", "succeed")],
-            )
-            .await;
-        assert_eq!(res.status(), 303);
+        let res = post_donate(&app, Some(&location_of_back(&session)), &token, &fields).await;
+        press(&app, &session_of(&res), "succeed").await;
         let rows = credited(&app.db).await;
         assert_eq!(rows, vec![(Some(code.clone()), Some("mastodon".into()))]);
     })
