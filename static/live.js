@@ -12,6 +12,22 @@
       r.addEventListener("change", function () { if (r.checked) other.value = ""; });
     });
   }
+  // The other site that sent the visitor, when the browser says (`document.referrer`): its
+  // host goes with the form as `via`, since the page is the same for everyone and no cookie
+  // is set. Without JavaScript nothing is sent. A form shown again carries it already.
+  var form = other && other.form;
+  if (form && document.referrer && !form.querySelector("input[name=via]")) {
+    try {
+      var host = new URL(document.referrer).host;
+      if (host && host !== location.host) {
+        var via = document.createElement("input");
+        via.type = "hidden";
+        via.name = "via";
+        via.value = host;
+        form.appendChild(via);
+      }
+    } catch (e) { /* not a URL: nothing sent */ }
+  }
   // Each accepted currency has its presets and limit line; show the chosen currency's and
   // clear a preset picked under another (without JavaScript the server refuses that one).
   var currency = document.getElementById("currency");

@@ -30,6 +30,7 @@ insight-no-links = Ingen henvisningslinks endnu.
 insight-channel-link = Link: { $name }
 insight-channel-source = Kilde: { $source }
 insight-channel-unknown = Direkte eller ukendt
+insight-channel-site = Websted: { $host }
 insight-timeline = Tidslinje
 insight-timeline-table = Tidslinjen som tabel
 insight-chart-title = Penge pr. dag og i alt: { $title }

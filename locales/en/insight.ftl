@@ -30,6 +30,7 @@ insight-no-links = No referral links yet.
 insight-channel-link = Link: { $name }
 insight-channel-source = Source: { $source }
 insight-channel-unknown = Direct or not known
+insight-channel-site = Site: { $host }
 insight-timeline = Timeline
 insight-timeline-table = The timeline as a table
 insight-chart-title = Money by day and running total: { $title }

@@ -96,6 +96,7 @@ pub async fn campaign_page(
         let mut f = FormState::given_back(i.amount, i.currency, i.name, i.message, i.visibility);
         f.ref_code = source.ref_code.unwrap_or_default();
         f.utm_source = source.utm_source.unwrap_or_default();
+        f.via = source.referrer_host.unwrap_or_default();
         form = Some(f);
     }
     let form = form.unwrap_or(fresh);

@@ -224,6 +224,7 @@ pub async fn show(cx: Console, Query(q): Query<InsightQuery>) -> Result<Response
                         tr.ta("insight-channel-link", [("name", name_of(code))])
                     }
                     Channel::Source(s) => tr.ta("insight-channel-source", [("source", s.clone())]),
+                    Channel::Referrer(h) => tr.ta("insight-channel-site", [("host", h.clone())]),
                     Channel::Unknown => tr.t("insight-channel-unknown"),
                 },
                 raised: money(&tr, &c, b.raised_minor),

@@ -12,6 +12,11 @@
 //! A form shown again (a field to mend, a payment that failed) is posted from another
 //! address: it carries the values it was first posted with in hidden fields (`ref`,
 //! `utm_source`), which [`source_of`] reads when the `Referer` is not the campaign page.
+//!
+//! The site that sent the visitor to the campaign page cannot travel in the address: the
+//! page's script (`live.js`) puts the host of `document.referrer`, when it is another site's,
+//! into the form as `via`; [`source_of`] keeps it checked as a host name, never our own. It
+//! is known only when the script ran — without JavaScript the gift is credited as before.
 
 use crate::db::{Db, DbResult};
 
@@ -20,19 +25,42 @@ use crate::db::{Db, DbResult};
 pub struct Source {
     pub ref_code: Option<String>,
     pub utm_source: Option<String>,
+    /// The other site that sent the visitor to the campaign page (the form's `via`).
+    pub referrer_host: Option<String>,
 }
 
 /// What brought the donate form posted with `body` (URL-encoded): the source named by
 /// `referer` when it is our own campaign page `slug` with a query (`base` is the site's
 /// base URL), else the hidden fields of a form shown again.
 pub fn source_of(base: &str, slug: &str, referer: Option<&str>, body: &[u8]) -> Source {
+    let body = std::str::from_utf8(body).ok();
     let from_page = page_source(base, slug, referer);
-    if from_page != Source::default() {
-        return from_page;
+    let mut source = if from_page != Source::default() {
+        from_page
+    } else {
+        tokens(body)
+    };
+    source.referrer_host = via(base, body);
+    source
+}
+
+/// The form's `via`: another site's host name, as `http::views` keeps referring hosts.
+fn via(base: &str, body: Option<&str>) -> Option<String> {
+    let v = url::form_urlencoded::parse(body?.as_bytes())
+        .find(|(k, _)| k == "via")?
+        .1;
+    if v.len() > 100 || v.contains(['/', '@', '?', '#']) {
+        return None;
     }
-    std::str::from_utf8(body)
-        .map(|b| tokens(Some(b)))
-        .unwrap_or_default()
+    let own = base
+        .split("://")
+        .nth(1)
+        .unwrap_or("")
+        .split('/')
+        .next()
+        .unwrap_or("");
+    let host = crate::http::views::referrer_host(Some(&format!("https://{v}/")), own);
+    (!host.is_empty()).then_some(host)
 }
 
 /// The `ref` and `utm_source` of a query (or a form body), each checked as a token.
@@ -41,6 +69,7 @@ fn tokens(query: Option<&str>) -> Source {
     Source {
         ref_code: query_token(query, "ref", 32, false),
         utm_source: query_token(query, "utm_source", 40, true),
+        referrer_host: None,
     }
 }
 
@@ -62,10 +91,12 @@ fn page_source(base: &str, slug: &str, referer: Option<&str>) -> Source {
 
 /// What brought the checkout `session_id` (for the form a failed payment gives back).
 pub async fn of_session(db: &Db, session_id: &str) -> DbResult<Source> {
-    let (ref_code, utm_source) = super::repo::attribution::source(db, session_id).await?;
+    let (ref_code, utm_source, referrer_host) =
+        super::repo::attribution::source(db, session_id).await?;
     Ok(Source {
         ref_code,
         utm_source,
+        referrer_host,
     })
 }
 
@@ -79,6 +110,7 @@ pub async fn keep(db: &Db, session_id: &str, source: &Source) -> DbResult<()> {
         session_id,
         source.ref_code.as_deref(),
         source.utm_source.as_deref(),
+        source.referrer_host.as_deref(),
     )
     .await
 }
@@ -130,6 +162,25 @@ mod tests {
             Some("x1")
         );
         assert_eq!(source_of(base, "roof", None, b""), Source::default());
+    }
+
+    #[test]
+    fn the_site_that_sent_the_visitor_comes_as_via() {
+        let base = "https://give.example.org";
+        let page = Some("https://give.example.org/campaigns/roof");
+        let s = source_of(base, "roof", page, b"amount=5&via=Blog.Example.net");
+        assert_eq!(s.referrer_host.as_deref(), Some("blog.example.net"));
+        for bad in [
+            "via=give.example.org",
+            "via=www.give.example.org",
+            "via=evil.example%2Fpath",
+            "via=a%40b.example",
+            "via=%3Cscript%3E",
+            "via=",
+        ] {
+            let s = source_of(base, "roof", page, bad.as_bytes());
+            assert_eq!(s.referrer_host, None, "{bad}");
+        }
     }
 
     #[test]

@@ -195,6 +195,8 @@ pub enum Channel {
     Referral(String),
     /// A campaign source (`utm_source`).
     Source(String),
+    /// The other site that sent the visitor (known when the page's script ran).
+    Referrer(String),
     /// Nothing known: direct, or a source the donate form's page address did not carry.
     Unknown,
 }
@@ -211,7 +213,10 @@ fn channel_of(e: &CreditedEntry, codes: &[String]) -> Channel {
     match (&e.ref_code, &e.utm_source) {
         (Some(c), _) if codes.contains(c) => Channel::Referral(c.clone()),
         (_, Some(s)) => Channel::Source(s.clone()),
-        _ => Channel::Unknown,
+        _ => match &e.referrer_host {
+            Some(h) => Channel::Referrer(h.clone()),
+            None => Channel::Unknown,
+        },
     }
 }
 
@@ -361,6 +366,7 @@ pub fn cause(
         return match top.channel {
             Channel::Referral(c) => Cause::Referral(c),
             Channel::Source(s) => Cause::Source(s),
+            Channel::Referrer(h) => Cause::Referrer(h),
             Channel::Unknown => Cause::Unknown,
         };
     }
@@ -487,7 +493,32 @@ mod tests {
             donation_id: None,
             ref_code: code.map(str::to_string),
             utm_source: source.map(str::to_string),
+            referrer_host: None,
         }
+    }
+
+    #[test]
+    fn a_gift_without_code_or_source_is_credited_to_the_site_that_sent_it() {
+        let mut from_blog = e(3, 900, None, None);
+        from_blog.referrer_host = Some("blog.example".into());
+        let mut coded = e(3, 500, Some("bcdfghjk"), None);
+        coded.referrer_host = Some("blog.example".into());
+        let got = by_channel(
+            &[from_blog, coded, e(3, 100, None, None)],
+            &["bcdfghjk".into()],
+        );
+        let channels: Vec<(Channel, i64)> = got
+            .into_iter()
+            .map(|b| (b.channel, b.raised_minor))
+            .collect();
+        assert_eq!(
+            channels,
+            vec![
+                (Channel::Referrer("blog.example".into()), 900),
+                (Channel::Referral("bcdfghjk".into()), 500),
+                (Channel::Unknown, 100),
+            ]
+        );
     }
 
     #[test]
@@ -563,6 +594,7 @@ mod tests {
             donation_id: None,
             ref_code: None,
             utm_source: None,
+            referrer_host: None,
         }
     }
 

@@ -216,6 +216,7 @@ mod tests {
             donation_id: None,
             ref_code: code.map(str::to_string),
             utm_source: None,
+            referrer_host: None,
         };
         let links = [link("aaaaaaaa", "Ada", true), link("bbbbbbbb", "Bo", false)];
         let entries = [

@@ -188,3 +188,21 @@ test('e. the insight report', { timeout: 60_000 }, async () => {
     await context.close();
   }
 });
+
+test('f. the site that sent the visitor goes with the donate form', { timeout: 60_000 }, async () => {
+  const context = await newContext(browser, baseURL, { viewport: PHONE });
+  try {
+    const page = await context.newPage();
+    // Arriving from another site: the page's script adds its host to the form as `via`.
+    await page.goto(CAMPAIGN, { referer: 'https://supporter-blog.example/our-library' });
+    const via = page.locator('#donate form input[name=via]');
+    await via.waitFor({ state: 'attached' });
+    assert.equal(await via.inputValue(), 'supporter-blog.example');
+    // From our own pages (or typed in): nothing is added.
+    await page.goto(CAMPAIGN, { referer: `${baseURL}/blog` });
+    await page.waitForLoadState('load');
+    assert.equal(await page.locator('#donate form input[name=via]').count(), 0);
+  } finally {
+    await context.close();
+  }
+});

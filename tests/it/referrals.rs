@@ -505,6 +505,16 @@ async fn the_insight_report_says_what_brought_the_money() {
         )
         .await;
         donate_from(&app, None, "7").await;
+        // The page's script sent the other site that brought the visitor (`via`).
+        let token = app.csrf(SLUG).await;
+        let res = post_donate(
+            &app,
+            Some(&format!("/campaigns/{SLUG}")),
+            &token,
+            &[("amount", "9"), ("via", "Supporter.Blog.example")],
+        )
+        .await;
+        press(&app, &session_of(&res), "succeed").await;
         shelfraiser::promotion::insight::flush(&app.db, &app.state.views, chrono::Utc::now())
             .await
             .expect("flush");
@@ -523,8 +533,9 @@ async fn the_insight_report_says_what_brought_the_money() {
         assert!(page.contains("£25"));
         assert!(page.contains("Source: newsletter"));
         assert!(page.contains("Direct or not known"));
+        assert!(page.contains("Site: supporter.blog.example"), "{page}");
         assert!(page.contains("<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"timeline\""));
-        assert!(page.contains("£44"), "the running total in the table");
+        assert!(page.contains("£53"), "the running total in the table");
         // The dashboard's card.
         let dash = page_as(&app, "/admin", &owner).await;
         assert!(dash.contains("page views in the last 7 days"), "{dash}");
@@ -537,9 +548,9 @@ async fn the_insight_report_says_what_brought_the_money() {
         assert!(csv.starts_with(
             "day,views,visitors,donations,amount_minor,cumulative_minor,currency\r\n"
         ));
-        // The share kit, the landing and the three donate forms.
+        // The share kit, the landing and the four donate forms.
         assert!(
-            csv.contains(&format!("{today},5,1,3,4400,4400,GBP\r\n")),
+            csv.contains(&format!("{today},6,1,4,5300,5300,GBP\r\n")),
             "{csv}"
         );
         // Not for an editor.

@@ -44,6 +44,8 @@ pub struct FormState {
     /// hidden fields by a form shown again (`donations::attribution`); empty: none.
     pub ref_code: String,
     pub utm_source: String,
+    /// The other site that sent the visitor (`via`, set by the page's script), carried on.
+    pub via: String,
 }
 
 impl FormState {

@@ -153,6 +153,7 @@ async fn donate(
         challenge: String::new(),
         ref_code: String::new(),
         utm_source: String::new(),
+        via: String::new(),
     };
     // What brought the donor: the referral code and campaign source of the page the form
     // was posted from, or of the hidden fields of a form shown again
@@ -161,6 +162,7 @@ async fn donate(
     let source = super::attribution::source_of(&s.base_url, c.slug.as_str(), referer, &body);
     form.ref_code = source.ref_code.clone().unwrap_or_default();
     form.utm_source = source.utm_source.clone().unwrap_or_default();
+    form.via = source.referrer_host.clone().unwrap_or_default();
     let show_with = |form: FormState, notice: String, status: StatusCode| {
         let s = s.clone();
         let tr = tr.clone();

@@ -1,4 +1,4 @@
-//! What brought a checkout (`checkout_sessions.ref_code`, `utm_source`) and the ledger's
+//! What brought a checkout (`checkout_sessions.ref_code`, `utm_source`, `referrer_host`) and the ledger's
 //! entries of a campaign with it, for promotion's "what brought the money".
 
 use chrono::{DateTime, Utc};
@@ -12,29 +12,39 @@ pub async fn set_source(
     session_id: &str,
     ref_code: Option<&str>,
     utm_source: Option<&str>,
+    referrer_host: Option<&str>,
 ) -> DbResult<()> {
-    on_db!(db, |p| sqlx::query(
-        "UPDATE checkout_sessions SET ref_code = $2, utm_source = $3 WHERE id = $1"
+    on_db!(db, |p| {
+        sqlx::query(
+        "UPDATE checkout_sessions SET ref_code = $2, utm_source = $3, referrer_host = $4 WHERE id = $1"
     )
     .bind(session_id)
     .bind(ref_code)
     .bind(utm_source)
+    .bind(referrer_host)
     .execute(p)
     .await?
-    .rows_affected());
+    .rows_affected()
+    });
     Ok(())
 }
 
-/// What brought the checkout `session_id` (`ref_code`, `utm_source`), when known.
-pub async fn source(db: &Db, session_id: &str) -> DbResult<(Option<String>, Option<String>)> {
-    let row: Option<(Option<String>, Option<String>)> = on_db!(db, |p| sqlx::query_as(
-        "SELECT ref_code, utm_source FROM checkout_sessions WHERE id = $1"
+/// What brought the checkout `session_id` (`ref_code`, `utm_source`, `referrer_host`), when
+/// known.
+pub async fn source(
+    db: &Db,
+    session_id: &str,
+) -> DbResult<(Option<String>, Option<String>, Option<String>)> {
+    type Row = (Option<String>, Option<String>, Option<String>);
+    let row: Option<Row> = on_db!(db, |p| sqlx::query_as(
+        "SELECT ref_code, utm_source, referrer_host FROM checkout_sessions WHERE id = $1"
     )
     .bind(session_id)
     .fetch_optional(p)
     .await?);
+    let some = |v: Option<String>| v.filter(|c| !c.is_empty());
     Ok(row
-        .map(|(r, u)| (r.filter(|c| !c.is_empty()), u.filter(|c| !c.is_empty())))
+        .map(|(r, u, h)| (some(r), some(u), some(h)))
         .unwrap_or_default())
 }
 
@@ -46,6 +56,7 @@ struct Row {
     donation_id: Option<String>,
     ref_code: Option<String>,
     utm_source: Option<String>,
+    referrer_host: Option<String>,
 }
 
 /// A ledger entry that counts towards a campaign's total, with what brought its donation.
@@ -59,13 +70,16 @@ pub struct CreditedEntry {
     pub donation_id: Option<String>,
     pub ref_code: Option<String>,
     pub utm_source: Option<String>,
+    /// The site that sent the visitor to the campaign page, when its script could tell.
+    pub referrer_host: Option<String>,
 }
 
 /// Every ledger entry of `campaign_id` that counts towards its total (fees left out), in
 /// order, with the source of the checkout its donation came through.
 pub async fn entries(db: &Db, campaign_id: &str) -> DbResult<Vec<CreditedEntry>> {
     let rows = on_db!(db, |p| sqlx::query_as::<_, Row>(
-        "SELECT l.created_at, l.amount_minor, l.kind, l.donation_id, s.ref_code, s.utm_source \
+        "SELECT l.created_at, l.amount_minor, l.kind, l.donation_id, s.ref_code, s.utm_source, \
+         s.referrer_host \
          FROM ledger_entries l LEFT JOIN checkout_sessions s \
            ON s.donation_id = l.donation_id AND l.donation_id IS NOT NULL \
          WHERE l.campaign_id = $1 AND l.kind <> 'fee' ORDER BY l.seq"
@@ -82,6 +96,7 @@ pub async fn entries(db: &Db, campaign_id: &str) -> DbResult<Vec<CreditedEntry>>
             donation_id: r.donation_id,
             ref_code: r.ref_code.filter(|c| !c.is_empty()),
             utm_source: r.utm_source.filter(|c| !c.is_empty()),
+            referrer_host: r.referrer_host.filter(|c| !c.is_empty()),
         })
         .collect())
 }
