@@ -82,14 +82,7 @@ pub fn before(s: &AppState, req: &Request) -> Option<Pending> {
     if device == "bot" {
         return None;
     }
-    let own = s
-        .base_url
-        .split("://")
-        .nth(1)
-        .unwrap_or("")
-        .split('/')
-        .next()
-        .unwrap_or("");
+    let own = crate::http::views::own_host(&s.base_url);
     let query = req.uri().query();
     let lang = crate::http::lang_with(
         h,

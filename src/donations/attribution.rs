@@ -52,13 +52,7 @@ fn via(base: &str, body: Option<&str>) -> Option<String> {
     if v.len() > 100 || v.contains(['/', '@', '?', '#']) {
         return None;
     }
-    let own = base
-        .split("://")
-        .nth(1)
-        .unwrap_or("")
-        .split('/')
-        .next()
-        .unwrap_or("");
+    let own = crate::http::views::own_host(base);
     let host = crate::http::views::referrer_host(Some(&format!("https://{v}/")), own);
     (!host.is_empty()).then_some(host)
 }

@@ -211,6 +211,18 @@ pub fn opted_out(headers: &http::HeaderMap) -> bool {
         .any(|h| headers.get(*h).is_some_and(|v| v.as_bytes() == b"1"))
 }
 
+/// The host (with its port, if any) of the site's base URL: what [`referrer_host`] takes as
+/// our own.
+pub fn own_host(base_url: &str) -> &str {
+    base_url
+        .split("://")
+        .nth(1)
+        .unwrap_or("")
+        .split('/')
+        .next()
+        .unwrap_or("")
+}
+
 /// The host of a `Referer` that is not our own (`own` is our host), lower case; '' for none.
 pub fn referrer_host(referer: Option<&str>, own: &str) -> String {
     let Some(r) = referer else {
