@@ -152,7 +152,7 @@ pub async fn add(
         kind: e.kind.as_str().to_string(),
         body_md: body,
         image_url: e.image_url.clone(),
-        image_alt: one_line(&e.image_alt),
+        image_alt: write::markdown_alt(&e.image_alt),
         created_at: Utc::now(),
     };
     let mut tx = db.begin().await?;
@@ -242,19 +242,6 @@ pub async fn end(
     Ok(Some(updated))
 }
 
-/// A description or alt text on one line, without Markdown's brackets.
-fn one_line(s: &str) -> String {
-    s.chars()
-        .map(|c| match c {
-            '[' | ']' | '\\' | '\n' | '\r' => ' ',
-            c => c,
-        })
-        .collect::<String>()
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -282,6 +269,6 @@ mod tests {
             md,
             "\n\n**2026-12-07 09:00 UTC**\n\nDoors open\n\n\n**2026-12-07 09:30 UTC**\n\n> Libraries\n> are for all\n"
         );
-        assert_eq!(one_line("a [b]\nc"), "a b c");
+        assert_eq!(write::markdown_alt("a [b]\nc"), "a b c");
     }
 }

@@ -13,7 +13,7 @@ use http::StatusCode;
 use serde::Deserialize;
 
 use super::comments::{Action as ActionView, Tab};
-use super::form::Opt;
+use super::form::{ModerateForm, Opt};
 use super::{Console, Errors, Shell, query_string};
 use crate::campaigns::Campaign;
 use crate::http::AppError;
@@ -455,15 +455,6 @@ pub async fn save(
     )
     .await?;
     Ok(Redirect::to(&format!("/admin/events/{}?done=saved", e.id)).into_response())
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(default)]
-pub struct ModerateForm {
-    pub csrf: String,
-    pub action: String,
-    /// The tab to go back to.
-    pub from: String,
 }
 
 /// `POST /admin/events/{id}/entries/{entry}`: `action` = approve | reject | favourite |

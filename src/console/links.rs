@@ -60,13 +60,9 @@ pub struct DoneQuery {
     pub done: Option<String>,
 }
 
-/// The campaigns a link can be made for: every one that is not a draft.
-async fn public_campaigns(cx: &Console) -> Result<Vec<Campaign>, AppError> {
-    Ok(crate::campaigns::repo::list(&cx.s.db)
-        .await?
-        .into_iter()
-        .filter(|c| c.state != CampaignState::Draft)
-        .collect())
+/// Whether a link can be made for `c`: every campaign that is not a draft.
+fn linkable(c: &Campaign) -> bool {
+    c.state != CampaignState::Draft
 }
 
 fn money(tr: &I18n, c: &Campaign, minor: i64) -> String {
@@ -82,12 +78,12 @@ async fn render(
 ) -> Result<Response, AppError> {
     let tr = &cx.r.tr;
     let db = &cx.s.db;
-    let campaigns = public_campaigns(cx).await?;
+    let all = crate::campaigns::repo::list(db).await?;
     let mine = referrals::of_member(db, &cx.me.member.id).await?;
     let base = cx.s.base_url.trim_end_matches('/');
     let mut links = Vec::new();
     // What each link brought, read once per campaign that has one of them.
-    for c in crate::campaigns::repo::list(db).await? {
+    for c in &all {
         let of_c: Vec<referrals::Link> = mine
             .iter()
             .filter(|l| l.campaign_id == c.id)
@@ -107,7 +103,7 @@ async fn render(
                 on_board,
                 visits: r.visits,
                 donations: r.donations,
-                raised: money(tr, &c, r.raised_minor),
+                raised: money(tr, c, r.raised_minor),
                 code: r.code,
             });
         }
@@ -117,8 +113,9 @@ async fn render(
         notice,
         notice_ok: code.is_success(),
         links,
-        campaigns: campaigns
+        campaigns: all
             .iter()
+            .filter(|c| linkable(c))
             .map(|c| Opt {
                 value: c.slug.to_string(),
                 label: c.title.clone(),
@@ -163,8 +160,10 @@ pub async fn create(
         )
         .await;
     }
-    let campaigns = public_campaigns(&cx).await?;
-    let Some(c) = campaigns.iter().find(|c| c.slug.as_str() == f.campaign) else {
+    let c = crate::campaigns::repo::by_slug(&cx.s.db, &f.campaign)
+        .await?
+        .filter(linkable);
+    let Some(c) = c else {
         let mut errors = Errors::default();
         errors.add("campaign", tr.t("console-links-error-campaign"));
         let n = tr.t("error-form");

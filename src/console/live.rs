@@ -23,7 +23,6 @@ use crate::federation;
 use crate::http::AppError;
 use crate::http::limits::OverLimit;
 use crate::media;
-use crate::team::Permission;
 
 /// One entry in the list.
 pub struct Row {
@@ -57,18 +56,6 @@ pub struct LivePage {
     pub max: usize,
     pub zone: String,
     pub rows: Vec<Row>,
-}
-
-async fn post_of(cx: &Console, id: &str) -> Result<Post, AppError> {
-    let p = super::posts::editable(cx, id).await?;
-    if !cx
-        .me
-        .member
-        .can(Permission::PostsWrite, p.campaign_id.as_deref())
-    {
-        return Err(AppError::Forbidden);
-    }
-    Ok(p)
 }
 
 struct Shown {
@@ -153,7 +140,7 @@ pub async fn page(
     Path(id): Path<String>,
     Query(q): Query<Done>,
 ) -> Result<Response, AppError> {
-    let p = post_of(&cx, &id).await?;
+    let p = super::posts::editable_as_editor(&cx, &id).await?;
     let notice = if q.added.is_some() {
         cx.r.tr.t("console-live-added")
     } else if q.started.is_some() {
@@ -171,7 +158,7 @@ pub async fn act(
     Extension(over): Extension<OverLimit>,
     mut mp: Multipart,
 ) -> Result<Response, AppError> {
-    let p = post_of(&cx, &id).await?;
+    let p = super::posts::editable_as_editor(&cx, &id).await?;
     let tr = &cx.r.tr;
     let mut posted = match upload::read(&mut mp, &["photo"], &over).await {
         Ok(x) => x,

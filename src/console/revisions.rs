@@ -14,7 +14,6 @@ use super::{Console, Shell};
 use crate::blog::write::{self, WriteError};
 use crate::http::AppError;
 use crate::revisions::{self, Revision, Target};
-use crate::team::Permission;
 
 /// How many revisions the list shows (the newest).
 const LIST_MAX: i64 = 200;
@@ -67,15 +66,8 @@ struct Owner {
 }
 
 async fn post_owner(cx: &Console, id: &str) -> Result<Owner, AppError> {
-    let p = super::posts::editable(cx, id).await?;
     // Revisions are the editors' (a contributor opens their own draft, not its history).
-    if !cx
-        .me
-        .member
-        .can(Permission::PostsWrite, p.campaign_id.as_deref())
-    {
-        return Err(AppError::Forbidden);
-    }
+    let p = super::posts::editable_as_editor(cx, id).await?;
     Ok(Owner {
         name: if p.title.is_empty() {
             p.slug.clone()

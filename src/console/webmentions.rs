@@ -12,6 +12,7 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use http::StatusCode;
 use serde::Deserialize;
 
+use super::form::ModerateForm;
 use super::{Console, Shell, query_string};
 use crate::http::AppError;
 use crate::team::Permission;
@@ -155,15 +156,6 @@ async fn render(
         notice_ok: code.is_success(),
     };
     Ok((code, Html(page_html.render()?)).into_response())
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(default)]
-pub struct ModerateForm {
-    pub csrf: String,
-    pub action: String,
-    /// The list to go back to.
-    pub from: String,
 }
 
 /// `POST /admin/webmentions/{id}/moderate`: `action` = approve | spam | delete.

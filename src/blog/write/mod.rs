@@ -193,6 +193,20 @@ impl NewPost {
     }
 }
 
+/// Alt text or a description made safe inside Markdown's `![…]`: one line, no brackets or
+/// backslashes (the editor's inserted images, live entries' photos).
+pub fn markdown_alt(alt: &str) -> String {
+    alt.chars()
+        .map(|c| match c {
+            '[' | ']' | '\\' | '\n' | '\r' => ' ',
+            c => c,
+        })
+        .collect::<String>()
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 /// The full new state of an existing post (every field is replaced). `slug: None` keeps the
 /// current slug; a different one is made unique and the old one kept in the history.
 pub type UpdatePost = NewPost;

@@ -205,6 +205,23 @@ pub(in crate::console) async fn editable(cx: &Console, id: &str) -> Result<Post,
     Ok(p)
 }
 
+/// The post, if the member may open it and write as an editor for its campaign (or the
+/// site): what its history and its live coverage ask (a contributor opens their own draft,
+/// not those). 403 otherwise.
+pub(in crate::console) async fn editable_as_editor(
+    cx: &Console,
+    id: &str,
+) -> Result<Post, AppError> {
+    let p = editable(cx, id).await?;
+    if !cx.me.member.can(
+        crate::team::Permission::PostsWrite,
+        p.campaign_id.as_deref(),
+    ) {
+        return Err(AppError::Forbidden);
+    }
+    Ok(p)
+}
+
 #[derive(Debug, Default, Deserialize)]
 pub struct EditQuery {
     pub saved: Option<String>,

@@ -57,19 +57,6 @@ async fn store_image(cx: &Console, bytes: Vec<u8>) -> Result<Result<String, Medi
     Ok(Ok(url))
 }
 
-/// Alt text made safe inside Markdown's `![…]` (one line, no brackets).
-fn markdown_alt(alt: &str) -> String {
-    alt.chars()
-        .map(|c| match c {
-            '[' | ']' | '\\' | '\n' | '\r' => ' ',
-            c => c,
-        })
-        .collect::<String>()
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ")
-}
-
 /// The byte offset in `text` of a browser's cursor position `units`: a textarea counts UTF-16
 /// code units, with each line break (`\r\n` as posted) as one. `None` past the end.
 fn byte_offset(text: &str, units: usize) -> Option<usize> {
@@ -199,7 +186,7 @@ async fn save_any(
     // where the cursor was (the editor's script sends it), else at the end; the alt text is
     // required.
     if let Some(bytes) = insert {
-        let alt = markdown_alt(&form.insert_alt);
+        let alt = write::markdown_alt(&form.insert_alt);
         if alt.is_empty() {
             let mut e = Errors::default();
             e.add("insert_alt", tr.t("console-post-error-insert-alt"));
