@@ -37,6 +37,18 @@ pub struct EventForm {
 }
 
 impl EventForm {
+    /// The form's fields checked (`promotion::events::check`).
+    fn checked(&self) -> Result<ev::EventFields, Vec<ev::FieldError>> {
+        ev::check(
+            &self.slug,
+            &self.title,
+            &self.day,
+            &self.hashtag,
+            &self.call,
+            &self.challenge,
+            &self.state,
+        )
+    }
     fn of(e: &Event, campaign_slug: &str) -> EventForm {
         EventForm {
             csrf: String::new(),
@@ -232,15 +244,7 @@ pub async fn create(
         let n = tr.t("error-form");
         return render_list(&cx, f, errors, n, StatusCode::UNPROCESSABLE_ENTITY).await;
     };
-    let checked = ev::check(
-        &f.slug,
-        &f.title,
-        &f.day,
-        &f.hashtag,
-        &f.call,
-        &f.challenge,
-        &f.state,
-    );
+    let checked = f.checked();
     let fields = match checked {
         Ok(v) => v,
         Err(errs) => {
@@ -421,15 +425,7 @@ pub async fn save(
     if !cx.csrf_ok(Some(&f.csrf)) {
         return refused(f, Errors::default(), tr.t("error-csrf")).await;
     }
-    let fields = match ev::check(
-        &f.slug,
-        &f.title,
-        &f.day,
-        &f.hashtag,
-        &f.call,
-        &f.challenge,
-        &f.state,
-    ) {
+    let fields = match f.checked() {
         Ok(v) => v,
         Err(errs) => {
             let errors = errors_of(&cx, &errs);
